@@ -1,0 +1,169 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+
+	"keywarden/internal/audit"
+	"keywarden/internal/domain"
+	"keywarden/internal/keyring"
+	"keywarden/internal/secretvalue"
+	"keywarden/internal/store"
+)
+
+// Service manages organisations, users and API tokens.
+type Service struct {
+	store       store.Store
+	audit       *audit.Log
+	verifierKey []byte
+	now         func() time.Time
+}
+
+// Options are the Service's dependencies.
+type Options struct {
+	Store   store.Store
+	Audit   *audit.Log
+	Keyring *keyring.Keyring
+	Now     func() time.Time
+}
+
+// New returns a Service.
+func New(o Options) *Service {
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: o.Store, audit: o.Audit, verifierKey: o.Keyring.Derive(keyring.PurposeSecretVerifier), now: now}
+}
+
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// Bootstrap is what Init creates. Password and APIToken exist in plain
+// text only here.
+type Bootstrap struct {
+	Org      domain.Organization
+	User     domain.User
+	Password secretvalue.Plaintext
+	APIToken secretvalue.Plaintext
+}
+
+// Init creates an organisation with its first super admin, a one-time
+// password (to be changed at first login) and an admin API token.
+func (s *Service) Init(ctx context.Context, orgName, email string) (Bootstrap, error) {
+	var v domain.ValidationError
+	orgName = strings.TrimSpace(orgName)
+	if orgName == "" || len(orgName) > 200 {
+		v.Add("org", "is required, at most 200 characters")
+	}
+	email, err := normalizeEmail(email)
+	if err != nil {
+		v.Add("email", err.Error())
+	}
+	if err := v.Err(); err != nil {
+		return Bootstrap{}, err
+	}
+	now := s.clock()
+	b := Bootstrap{
+		Org:      domain.Organization{ID: domain.NewID(domain.PrefixOrg), Name: orgName, Policy: domain.DefaultPolicy(), CreatedAt: now},
+		Password: secretvalue.GeneratePassword(),
+		APIToken: secretvalue.Generate(secretvalue.PrefixAPIToken),
+	}
+	b.User = domain.User{
+		ID: domain.NewID(domain.PrefixUser), OrgID: b.Org.ID, Email: email, Role: domain.RoleSuperAdmin,
+		PasswordHash: secretvalue.HashSupplied(b.Password), MustChangePassword: true, CreatedAt: now,
+	}
+	tok := domain.APIToken{
+		ID: domain.NewID(domain.PrefixToken), OrgID: b.Org.ID, UserID: b.User.ID, Description: "created by keywarden init",
+		Verifier: secretvalue.Verifier(s.verifierKey, b.APIToken), Hint: b.APIToken.Hint(), CreatedAt: now,
+	}
+	actor := domain.Actor{OrgID: b.Org.ID, Kind: "system", ID: "init"}
+	err = s.store.InTx(ctx, func(tx store.Store) error {
+		if err := tx.CreateOrg(ctx, b.Org); err != nil {
+			return fmt.Errorf("create organization: %w", err)
+		}
+		if err := tx.CreateUser(ctx, b.User); err != nil {
+			return fmt.Errorf("create user: %w", err)
+		}
+		if err := tx.CreateAPIToken(ctx, tok); err != nil {
+			return fmt.Errorf("create api token: %w", err)
+		}
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "org.init", Target: b.Org.ID,
+			Detail: map[string]string{"name": orgName, "super_admin": b.User.ID, "api_token": tok.ID}})
+	})
+	return b, err
+}
+
+func normalizeEmail(email string) (string, error) {
+	email = strings.TrimSpace(email)
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Address != email || len(email) > 254 {
+		return "", errors.New("is not an email address")
+	}
+	return strings.ToLower(email), nil
+}
+
+// ErrBadCredentials is the one answer for every failed authentication.
+var ErrBadCredentials = errors.New("invalid or expired credentials")
+
+// AuthenticateAPIToken returns the actor for a bearer token. Failures are
+// audited with their reason; the caller sees only ErrBadCredentials.
+func (s *Service) AuthenticateAPIToken(ctx context.Context, bearer, source string) (domain.Actor, error) {
+	p, err := secretvalue.Parse(secretvalue.PrefixAPIToken, bearer)
+	if err != nil {
+		return domain.Actor{}, ErrBadCredentials // malformed: nothing to look up or audit against
+	}
+	tok, err := s.store.APITokenByVerifier(ctx, secretvalue.Verifier(s.verifierKey, p))
+	if errors.Is(err, domain.ErrNotFound) {
+		return domain.Actor{}, ErrBadCredentials
+	}
+	if err != nil {
+		return domain.Actor{}, err
+	}
+	fail := func(reason string) (domain.Actor, error) {
+		a := domain.Actor{OrgID: tok.OrgID, Kind: "user", ID: tok.UserID, Source: source}
+		if err := s.audit.Append(ctx, s.store, audit.Entry{Actor: a, Action: "api.authenticate", Target: tok.ID,
+			Result: domain.ResultFailure, Detail: map[string]string{"reason": reason}}); err != nil {
+			return domain.Actor{}, err
+		}
+		return domain.Actor{}, ErrBadCredentials
+	}
+	now := s.clock()
+	switch {
+	case tok.RevokedAt != nil:
+		return fail("token revoked")
+	case tok.ExpiresAt != nil && !now.Before(*tok.ExpiresAt):
+		return fail("token expired")
+	}
+	u, err := s.store.GetUser(ctx, tok.OrgID, tok.UserID)
+	if err != nil {
+		return domain.Actor{}, err
+	}
+	if u.DisabledAt != nil {
+		return fail("user disabled")
+	}
+	return domain.Actor{OrgID: u.OrgID, Kind: "user", ID: u.ID, Role: u.Role, Source: source}, nil
+}
+
+// Policy returns the organisation's policy.
+func (s *Service) Policy(ctx context.Context, by domain.Actor) (domain.Policy, error) {
+	o, err := s.store.GetOrg(ctx, by.OrgID)
+	return o.Policy, err
+}
+
+// UpdatePolicy replaces the organisation's policy after validating it.
+func (s *Service) UpdatePolicy(ctx context.Context, by domain.Actor, p domain.Policy) (domain.Policy, error) {
+	if err := p.Validate(); err != nil {
+		return domain.Policy{}, err
+	}
+	err := s.store.InTx(ctx, func(tx store.Store) error {
+		if err := tx.UpdatePolicy(ctx, by.OrgID, p); err != nil {
+			return fmt.Errorf("update policy: %w", err)
+		}
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "policy.update", Target: by.OrgID})
+	})
+	return p, err
+}

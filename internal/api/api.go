@@ -1,0 +1,163 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+
+	"keywarden/internal/account"
+	"keywarden/internal/audit"
+	"keywarden/internal/authz"
+	"keywarden/internal/credential"
+	"keywarden/internal/domain"
+	"keywarden/internal/httpx"
+)
+
+// Handler serves the admin API. server.New fills in its fields.
+type Handler struct {
+	Accounts    *account.Service
+	Credentials *credential.Service
+	Audit       *audit.Log
+	Log         *slog.Logger
+	// Ready reports whether the server can serve (the store answers).
+	Ready func(ctx context.Context) error
+	// OpenAPI is the document served at /openapi.yaml.
+	OpenAPI []byte
+}
+
+// endpoint is a handler that returns its error; the adapter renders it.
+type endpoint func(w http.ResponseWriter, r *http.Request) error
+
+// authed is an endpoint that runs for an authenticated, authorised actor.
+type authed func(w http.ResponseWriter, r *http.Request, by domain.Actor) error
+
+// Route is one method and path the API serves, with the permission it needs
+// ("" for public routes). Routes is the list the OpenAPI test checks.
+type Route struct {
+	Method     string
+	Path       string
+	Permission authz.Permission
+	public     endpoint
+	private    authed
+}
+
+func (h *Handler) routes() []Route {
+	pub := func(method, path string, fn endpoint) Route {
+		return Route{Method: method, Path: path, public: fn}
+	}
+	priv := func(method, path string, p authz.Permission, fn authed) Route {
+		return Route{Method: method, Path: path, Permission: p, private: fn}
+	}
+	return []Route{
+		pub("GET", "/healthz", h.healthz),
+		pub("GET", "/readyz", h.readyz),
+		pub("GET", "/openapi.yaml", h.openapi),
+
+		priv("POST", "/v1/clients", authz.WriteClients, h.createClient),
+		priv("GET", "/v1/clients", authz.ReadClients, h.listClients),
+		priv("GET", "/v1/clients/{client_id}", authz.ReadClients, h.getClient),
+		priv("PATCH", "/v1/clients/{client_id}", authz.WriteClients, h.updateClient),
+		priv("DELETE", "/v1/clients/{client_id}", authz.WriteClients, h.deleteClient),
+		priv("POST", "/v1/clients/{client_id}/revoke-all", authz.WriteSecrets, h.revokeAll),
+
+		priv("POST", "/v1/clients/{client_id}/secrets", authz.WriteSecrets, h.createSecret),
+		priv("GET", "/v1/clients/{client_id}/secrets", authz.ReadSecrets, h.listSecrets),
+		priv("POST", "/v1/clients/{client_id}/secrets/rotate", authz.WriteSecrets, h.rotate),
+		priv("GET", "/v1/clients/{client_id}/secrets/{id}", authz.ReadSecrets, h.getSecret),
+		priv("PATCH", "/v1/clients/{client_id}/secrets/{id}", authz.WriteSecrets, h.updateSecret),
+		priv("DELETE", "/v1/clients/{client_id}/secrets/{id}", authz.WriteSecrets, h.revokeSecret),
+
+		priv("GET", "/v1/policy", authz.ReadPolicy, h.getPolicy),
+		priv("PATCH", "/v1/policy", authz.WritePolicy, h.updatePolicy),
+		priv("GET", "/v1/audit", authz.ReadAudit, h.listAudit),
+	}
+}
+
+// Routes lists every method and path the API serves.
+func (h *Handler) Routes() []Route { return h.routes() }
+
+// Register mounts the API on mux. For each path it also registers the
+// methods the path does not serve, answering 405 with Allow and a problem
+// body: the std mux's own 405 is text/plain, and a method-less pattern
+// would conflict with more specific paths.
+func (h *Handler) Register(mux *http.ServeMux) {
+	methods := map[string][]string{}
+	var paths []string
+	for _, rt := range h.routes() {
+		mux.Handle(rt.Method+" "+rt.Path, h.handler(rt))
+		if _, ok := methods[rt.Path]; !ok {
+			paths = append(paths, rt.Path)
+		}
+		methods[rt.Path] = append(methods[rt.Path], rt.Method)
+	}
+	for _, p := range paths {
+		allow := methods[p]
+		if slices.Contains(allow, "GET") {
+			allow = append(allow, "HEAD")
+		}
+		header := strings.Join(allow, ", ")
+		notAllowed := h.adapt(func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("Allow", header)
+			return &problemError{status: http.StatusMethodNotAllowed, detail: r.Method + " is not allowed here; this path accepts " + header}
+		})
+		for _, m := range []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"} {
+			if !slices.Contains(allow, m) {
+				mux.Handle(m+" "+p, notAllowed)
+			}
+		}
+	}
+}
+
+// NotFound answers any path no route matches with a JSON 404.
+func (h *Handler) NotFound() http.Handler {
+	return h.adapt(func(w http.ResponseWriter, r *http.Request) error {
+		return &problemError{status: http.StatusNotFound, detail: "no such endpoint: " + r.URL.Path}
+	})
+}
+
+func (h *Handler) handler(rt Route) http.Handler {
+	if rt.public != nil {
+		return h.adapt(rt.public)
+	}
+	return h.adapt(func(w http.ResponseWriter, r *http.Request) error {
+		by, err := h.authenticate(r)
+		if err != nil {
+			return err
+		}
+		if !authz.Allowed(by.Role, rt.Permission) {
+			return &problemError{status: http.StatusForbidden, detail: "your role (" + string(by.Role) + ") does not have permission " + string(rt.Permission)}
+		}
+		return rt.private(w, r, by)
+	})
+}
+
+// adapt turns an endpoint into an http.Handler that renders its error.
+func (h *Handler) adapt(fn endpoint) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := fn(w, r); err != nil {
+			h.writeProblem(w, r, err)
+		}
+	})
+}
+
+var errNoCredentials = errors.New("no credentials")
+
+// authenticate finds the actor behind the request's bearer token.
+func (h *Handler) authenticate(r *http.Request) (domain.Actor, error) {
+	authz := r.Header.Values("Authorization")
+	if len(authz) == 0 {
+		return domain.Actor{}, unauthenticated(errNoCredentials)
+	}
+	scheme, token, ok := strings.Cut(authz[0], " ")
+	if len(authz) != 1 || !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return domain.Actor{}, unauthenticated(account.ErrBadCredentials)
+	}
+	by, err := h.Accounts.AuthenticateAPIToken(r.Context(), strings.TrimSpace(token), httpx.ClientIP(r))
+	if errors.Is(err, account.ErrBadCredentials) {
+		return domain.Actor{}, unauthenticated(err)
+	}
+	return by, err
+}

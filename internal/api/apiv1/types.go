@@ -1,0 +1,180 @@
+package apiv1
+
+import "time"
+
+// Client is an API client as the API shows it.
+type Client struct {
+	ClientID        string    `json:"client_id"`
+	Name            string    `json:"name"`
+	Description     string    `json:"description"`
+	Scopes          []string  `json:"scopes"`
+	TokenTTLSeconds int       `json:"token_ttl_seconds"`
+	WebhookURL      string    `json:"webhook_url"`
+	Status          string    `json:"status"` // "active" or "disabled"
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
+}
+
+// CreateClient is the body of POST /v1/clients.
+type CreateClient struct {
+	Name            string   `json:"name"`
+	Description     string   `json:"description,omitempty"`
+	Scopes          []string `json:"scopes,omitempty"`
+	TokenTTLSeconds int      `json:"token_ttl_seconds,omitempty"`
+	WebhookURL      string   `json:"webhook_url,omitempty"`
+}
+
+// UpdateClient is the body of PATCH /v1/clients/{client_id}; absent fields
+// stay as they are.
+type UpdateClient struct {
+	Name            *string   `json:"name,omitempty"`
+	Description     *string   `json:"description,omitempty"`
+	Scopes          *[]string `json:"scopes,omitempty"`
+	TokenTTLSeconds *int      `json:"token_ttl_seconds,omitempty"`
+	WebhookURL      *string   `json:"webhook_url,omitempty"`
+	Disabled        *bool     `json:"disabled,omitempty"`
+}
+
+// ClientList is a page of clients.
+type ClientList struct {
+	Items      []Client `json:"items"`
+	NextCursor string   `json:"next_cursor,omitempty"`
+}
+
+// Secret is a client secret as the API shows it: never its value.
+type Secret struct {
+	ID           string     `json:"id"`
+	ClientID     string     `json:"client_id"`
+	Description  string     `json:"description"`
+	Hint         string     `json:"hint"`   // last four characters
+	Masked       string     `json:"masked"` // e.g. "kws_…a1B2"
+	Origin       string     `json:"origin"` // "generated" or "supplied"
+	Status       string     `json:"status"` // "active", "expired" or "revoked"
+	New          bool       `json:"new"`    // the newest of two or more active secrets
+	CreatedAt    time.Time  `json:"created_at"`
+	CreatedBy    string     `json:"created_by"`
+	ExpiresAt    *time.Time `json:"expires_at"`
+	RevokedAt    *time.Time `json:"revoked_at"`
+	LastUsedAt   *time.Time `json:"last_used_at"`
+	LastUsedFrom string     `json:"last_used_from,omitempty"`
+}
+
+// CreatedSecret is a new secret with its value, returned once.
+type CreatedSecret struct {
+	Secret
+	Value string `json:"secret"`
+}
+
+// CreateSecret is the body of POST /v1/clients/{client_id}/secrets.
+type CreateSecret struct {
+	Description  string     `json:"description"`
+	ExpiresAt    *time.Time `json:"expires_at,omitempty"` // absent: the policy's maximum
+	NeverExpires bool       `json:"never_expires,omitempty"`
+	Value        *string    `json:"value,omitempty"` // absent: generate one
+}
+
+// UpdateSecret is the body of PATCH /v1/clients/{client_id}/secrets/{id}.
+type UpdateSecret struct {
+	Description  *string    `json:"description,omitempty"`
+	ExpiresAt    *time.Time `json:"expires_at,omitempty"`
+	NeverExpires bool       `json:"never_expires,omitempty"`
+}
+
+// SecretList is a client's secrets, oldest first.
+type SecretList struct {
+	Items []Secret `json:"items"`
+}
+
+// Rotate is the body of POST /v1/clients/{client_id}/secrets/rotate.
+type Rotate struct {
+	Description  string     `json:"description,omitempty"`
+	ExpiresAt    *time.Time `json:"expires_at,omitempty"`
+	GraceSeconds *int       `json:"grace_seconds,omitempty"`
+}
+
+// Rotation is the answer to a rotate: the new secret (with its value, once)
+// and the secrets that were active before it.
+type Rotation struct {
+	CreatedSecret
+	Previous []Secret `json:"previous"`
+}
+
+// RevokeAll is the answer to POST /v1/clients/{client_id}/revoke-all.
+type RevokeAll struct {
+	ClientID string `json:"client_id"`
+	Revoked  int    `json:"revoked"`
+}
+
+// Policy is an organisation's policy.
+type Policy struct {
+	MaxSecretLifetimeDays    map[string]int `json:"max_secret_lifetime_days"`
+	AllowNeverExpire         bool           `json:"allow_never_expire"`
+	PersonalCredentials      string         `json:"personal_credentials"`
+	RefuseCredentialsWithMFA bool           `json:"refuse_credentials_with_mfa"`
+	AccessTokenTTLSeconds    int            `json:"access_token_ttl_seconds"`
+}
+
+// UpdatePolicy is the body of PATCH /v1/policy; absent fields stay.
+type UpdatePolicy struct {
+	MaxSecretLifetimeDays    map[string]int `json:"max_secret_lifetime_days,omitempty"`
+	AllowNeverExpire         *bool          `json:"allow_never_expire,omitempty"`
+	PersonalCredentials      *string        `json:"personal_credentials,omitempty"`
+	RefuseCredentialsWithMFA *bool          `json:"refuse_credentials_with_mfa,omitempty"`
+	AccessTokenTTLSeconds    *int           `json:"access_token_ttl_seconds,omitempty"`
+}
+
+// AuditEvent is one audit record.
+type AuditEvent struct {
+	Seq       int64             `json:"seq"`
+	ID        string            `json:"id"`
+	At        time.Time         `json:"at"`
+	ActorKind string            `json:"actor_kind"`
+	ActorID   string            `json:"actor_id"`
+	Action    string            `json:"action"`
+	Target    string            `json:"target"`
+	Source    string            `json:"source"`
+	Result    string            `json:"result"`
+	Detail    map[string]string `json:"detail,omitempty"`
+}
+
+// AuditList is a page of audit events, newest first.
+type AuditList struct {
+	Items      []AuditEvent `json:"items"`
+	NextCursor string       `json:"next_cursor,omitempty"`
+}
+
+// Health is the body of /healthz and /readyz.
+type Health struct {
+	Status string `json:"status"`
+}
+
+// Problem is an RFC 9457 problem details body.
+type Problem struct {
+	Type     string       `json:"type"`
+	Title    string       `json:"title"`
+	Status   int          `json:"status"`
+	Detail   string       `json:"detail,omitempty"`
+	Instance string       `json:"instance,omitempty"` // the request ID, also in the log line
+	Errors   []FieldError `json:"errors,omitempty"`
+}
+
+// FieldError names one invalid input field.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+func (p *Problem) Error() string {
+	s := p.Title
+	if p.Detail != "" {
+		s += ": " + p.Detail
+	}
+	for _, f := range p.Errors {
+		if f.Field != "" {
+			s += "; " + f.Field + " " + f.Message
+		} else {
+			s += "; " + f.Message
+		}
+	}
+	return s
+}

@@ -1,0 +1,104 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"keywarden/internal/api/apiv1"
+	"keywarden/internal/credential"
+	"keywarden/internal/domain"
+	"keywarden/internal/store"
+)
+
+func (h *Handler) createClient(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	var req apiv1.CreateClient
+	if err := decode(w, r, &req, false); err != nil {
+		return err
+	}
+	c, err := h.Credentials.CreateClient(r.Context(), by, credential.ClientInput{
+		Name: req.Name, Description: req.Description, Scopes: req.Scopes, TokenTTL: req.TokenTTLSeconds, WebhookURL: req.WebhookURL,
+	})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/clients/"+c.ID)
+	return writeJSON(w, http.StatusCreated, clientJSON(c))
+}
+
+// pageFrom reads ?limit and ?cursor.
+func pageFrom(r *http.Request) (store.Page, error) {
+	q := r.URL.Query()
+	p := store.Page{After: q.Get("cursor")}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > store.MaxLimit {
+			return p, domain.Invalid("limit", "must be an integer from 1 to "+strconv.Itoa(store.MaxLimit))
+		}
+		p.Limit = n
+	}
+	return p, nil
+}
+
+func (h *Handler) listClients(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	page, err := pageFrom(r)
+	if err != nil {
+		return err
+	}
+	clients, next, err := h.Credentials.ListClients(r.Context(), by, page)
+	if err != nil {
+		return err
+	}
+	out := apiv1.ClientList{Items: make([]apiv1.Client, 0, len(clients)), NextCursor: next}
+	for _, c := range clients {
+		out.Items = append(out.Items, clientJSON(c))
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) getClient(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	c, err := h.Credentials.GetClient(r.Context(), by, r.PathValue("client_id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, clientJSON(c))
+}
+
+func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	id := r.PathValue("client_id")
+	if _, err := h.Credentials.GetClient(r.Context(), by, id); err != nil {
+		return err // 404 before complaining about the body
+	}
+	var req apiv1.UpdateClient
+	if err := decode(w, r, &req, false); err != nil {
+		return err
+	}
+	c, err := h.Credentials.UpdateClient(r.Context(), by, id, credential.ClientPatch{
+		Name: req.Name, Description: req.Description, Scopes: req.Scopes, TokenTTL: req.TokenTTLSeconds,
+		WebhookURL: req.WebhookURL, Disabled: req.Disabled,
+	})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, clientJSON(c))
+}
+
+func (h *Handler) deleteClient(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	if err := h.Credentials.DeleteClient(r.Context(), by, r.PathValue("client_id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) revokeAll(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	id := r.PathValue("client_id")
+	var req struct{}
+	if err := decode(w, r, &req, true); err != nil {
+		return err
+	}
+	n, err := h.Credentials.RevokeAll(r.Context(), by, id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, apiv1.RevokeAll{ClientID: id, Revoked: n})
+}

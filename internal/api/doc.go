@@ -1,0 +1,10 @@
+// Package api serves the /v1 admin REST API, /healthz, /readyz and the
+// OpenAPI document. Handlers are small: authenticate the caller, check the
+// route's permission (authz), decode strictly, call a service, render.
+//
+// Every error becomes an RFC 9457 problem in exactly one place
+// (problemFor); a client's mistake is always a 4xx with a JSON body.
+//
+// Imports: api/apiv1, account, credential, audit, authz, httpx, domain,
+// store (for page options and filters only).
+package api

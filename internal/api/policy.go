@@ -1,0 +1,100 @@
+package api
+
+import (
+	"maps"
+	"net/http"
+	"time"
+
+	"keywarden/internal/api/apiv1"
+	"keywarden/internal/domain"
+	"keywarden/internal/store"
+)
+
+func (h *Handler) getPolicy(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	p, err := h.Accounts.Policy(r.Context(), by)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, policyJSON(p))
+}
+
+func (h *Handler) updatePolicy(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	var req apiv1.UpdatePolicy
+	if err := decode(w, r, &req, false); err != nil {
+		return err
+	}
+	p, err := h.Accounts.Policy(r.Context(), by)
+	if err != nil {
+		return err
+	}
+	p.MaxSecretLifetimeDays = maps.Clone(p.MaxSecretLifetimeDays)
+	for role, days := range req.MaxSecretLifetimeDays {
+		p.MaxSecretLifetimeDays[domain.Role(role)] = days
+	}
+	if req.AllowNeverExpire != nil {
+		p.AllowNeverExpire = *req.AllowNeverExpire
+	}
+	if req.PersonalCredentials != nil {
+		p.PersonalCredentials = *req.PersonalCredentials
+	}
+	if req.RefuseCredentialsWithMFA != nil {
+		p.RefuseCredentialsWithMFA = *req.RefuseCredentialsWithMFA
+	}
+	if req.AccessTokenTTLSeconds != nil {
+		p.AccessTokenTTLSeconds = *req.AccessTokenTTLSeconds
+	}
+	if p, err = h.Accounts.UpdatePolicy(r.Context(), by, p); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, policyJSON(p))
+}
+
+func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	page, err := pageFrom(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f := store.AuditFilter{Action: q.Get("action"), ActorID: q.Get("actor"), Target: q.Get("target"), Page: page}
+	var v domain.ValidationError
+	for name, dst := range map[string]*time.Time{"since": &f.Since, "until": &f.Until} {
+		if s := q.Get(name); s != "" {
+			t, err := time.Parse(time.RFC3339, s)
+			if err != nil {
+				v.Add(name, "must be an RFC 3339 time, e.g. 2026-11-01T00:00:00Z")
+			}
+			*dst = t
+		}
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	events, next, err := h.Audit.List(r.Context(), by.OrgID, f)
+	if err != nil {
+		return err
+	}
+	out := apiv1.AuditList{Items: make([]apiv1.AuditEvent, 0, len(events)), NextCursor: next}
+	for _, e := range events {
+		out.Items = append(out.Items, auditJSON(e))
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, http.StatusOK, apiv1.Health{Status: "ok"})
+}
+
+func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) error {
+	if err := h.Ready(r.Context()); err != nil {
+		h.Log.WarnContext(r.Context(), "not ready", "err", err)
+		return writeJSON(w, http.StatusServiceUnavailable, apiv1.Health{Status: "unavailable"})
+	}
+	return writeJSON(w, http.StatusOK, apiv1.Health{Status: "ok"})
+}
+
+func (h *Handler) openapi(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "application/yaml")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, err := w.Write(h.OpenAPI)
+	return err
+}

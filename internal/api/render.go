@@ -1,0 +1,67 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"keywarden/internal/api/apiv1"
+	"keywarden/internal/credential"
+	"keywarden/internal/domain"
+	"keywarden/internal/httpx"
+	"keywarden/internal/secretvalue"
+)
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	return httpx.WriteJSON(w, status, v, "application/json")
+}
+
+func clientJSON(c domain.Client) apiv1.Client {
+	status := "active"
+	if c.Disabled {
+		status = "disabled"
+	}
+	scopes := c.Scopes
+	if scopes == nil {
+		scopes = []string{}
+	}
+	return apiv1.Client{
+		ClientID: c.ID, Name: c.Name, Description: c.Description, Scopes: scopes,
+		TokenTTLSeconds: c.TokenTTL, WebhookURL: c.WebhookURL, Status: status,
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+	}
+}
+
+func secretJSON(x domain.Secret, newID string, now time.Time) apiv1.Secret {
+	masked := "…" + x.Hint
+	if x.Origin == domain.OriginGenerated {
+		masked = secretvalue.PrefixClientSecret + masked
+	}
+	return apiv1.Secret{
+		ID: x.ID, ClientID: x.ClientID, Description: x.Description, Hint: x.Hint, Masked: masked,
+		Origin: string(x.Origin), Status: string(x.State(now)), New: x.ID == newID,
+		CreatedAt: x.CreatedAt, CreatedBy: x.CreatedBy, ExpiresAt: x.ExpiresAt, RevokedAt: x.RevokedAt,
+		LastUsedAt: x.LastUsedAt, LastUsedFrom: x.LastUsedFrom,
+	}
+}
+
+func createdSecretJSON(n credential.NewSecret, newID string, now time.Time) apiv1.CreatedSecret {
+	return apiv1.CreatedSecret{Secret: secretJSON(n.Secret, newID, now), Value: n.Value.Reveal()}
+}
+
+func policyJSON(p domain.Policy) apiv1.Policy {
+	days := map[string]int{}
+	for r, d := range p.MaxSecretLifetimeDays {
+		days[string(r)] = d
+	}
+	return apiv1.Policy{
+		MaxSecretLifetimeDays: days, AllowNeverExpire: p.AllowNeverExpire, PersonalCredentials: p.PersonalCredentials,
+		RefuseCredentialsWithMFA: p.RefuseCredentialsWithMFA, AccessTokenTTLSeconds: p.AccessTokenTTLSeconds,
+	}
+}
+
+func auditJSON(e domain.AuditEvent) apiv1.AuditEvent {
+	return apiv1.AuditEvent{
+		Seq: e.Seq, ID: e.ID, At: e.At, ActorKind: e.ActorKind, ActorID: e.ActorID, Action: e.Action,
+		Target: e.Target, Source: e.Source, Result: e.Result, Detail: e.Detail,
+	}
+}

@@ -1,0 +1,61 @@
+package archtest
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// allowed maps each package to the internal packages it may import
+// (non-test code). A new package needs a line here and in STYLE.md.
+var allowed = map[string][]string{
+	"api":                           {},
+	"cmd/keywarden":                 {"internal/cli"},
+	"internal/archtest":             {},
+	"internal/domain":               {},
+	"internal/secretvalue":          {},
+	"internal/keyring":              {},
+	"internal/httpx":                {},
+	"internal/config":               {},
+	"internal/api/apiv1":            {},
+	"internal/store":                {"internal/domain"},
+	"internal/store/sqlstore":       {"internal/store", "internal/domain"},
+	"internal/store/sqlite":         {"internal/store", "internal/store/sqlstore"},
+	"internal/store/postgres":       {"internal/store", "internal/store/sqlstore"},
+	"internal/store/storetest":      {"internal/store", "internal/domain"},
+	"internal/authz":                {"internal/domain"},
+	"internal/audit":                {"internal/store", "internal/domain"},
+	"internal/account":              {"internal/domain", "internal/store", "internal/secretvalue", "internal/keyring", "internal/audit"},
+	"internal/credential":           {"internal/domain", "internal/store", "internal/secretvalue", "internal/keyring", "internal/audit"},
+	"internal/apiclient":            {"internal/api/apiv1"},
+	"internal/api":                  {"internal/api/apiv1", "internal/account", "internal/credential", "internal/audit", "internal/authz", "internal/httpx", "internal/domain", "internal/store", "internal/secretvalue"},
+	"internal/server": {"api", "internal/api", "internal/config", "internal/httpx", "internal/account", "internal/audit",
+		"internal/credential", "internal/keyring", "internal/store", "internal/store/sqlite", "internal/store/postgres"},
+	"internal/cli": {"internal/config", "internal/server", "internal/apiclient", "internal/api/apiv1"},
+}
+
+func TestImportRules(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "keywarden/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for line := range strings.Lines(string(out)) {
+		pkg, imports, _ := strings.Cut(strings.TrimSpace(line), " ")
+		name := strings.TrimPrefix(pkg, "keywarden/")
+		if strings.HasPrefix(name, "test/") {
+			continue // black-box test packages import what they test
+		}
+		rule, ok := allowed[name]
+		if !ok {
+			t.Errorf("%s has no import rule: add it to allowed and to STYLE.md's table", pkg)
+			continue
+		}
+		for _, imp := range strings.Fields(imports) {
+			dep, internal := strings.CutPrefix(imp, "keywarden/")
+			if internal && !slices.Contains(rule, dep) {
+				t.Errorf("%s imports %s, which the dependency table does not allow", pkg, imp)
+			}
+		}
+	}
+}

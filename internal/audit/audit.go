@@ -1,0 +1,150 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"keywarden/internal/domain"
+	"keywarden/internal/store"
+)
+
+// Log appends to and reads the audit chain.
+type Log struct {
+	store store.Store
+	key   []byte
+	now   func() time.Time
+}
+
+// New returns a Log. key is the chain's HMAC key (keyring.PurposeAudit).
+func New(s store.Store, key []byte, now func() time.Time) *Log {
+	if now == nil {
+		now = time.Now
+	}
+	return &Log{store: s, key: key, now: now}
+}
+
+// Entry is what a caller records; Append fills in the rest.
+type Entry struct {
+	Actor  domain.Actor
+	Action string
+	Target string
+	Result string // domain.ResultSuccess when empty
+	Detail map[string]string
+}
+
+// Append records e in tx, which must be a transaction's store (or any store,
+// in which case Append opens its own transaction).
+func (l *Log) Append(ctx context.Context, tx store.Store, e Entry) error {
+	return tx.InTx(ctx, func(tx store.Store) error {
+		seq, prev, err := tx.AuditHead(ctx)
+		if err != nil {
+			return fmt.Errorf("audit head: %w", err)
+		}
+		result := e.Result
+		if result == "" {
+			result = domain.ResultSuccess
+		}
+		ev := domain.AuditEvent{
+			Seq: seq + 1, ID: domain.NewID(domain.PrefixAudit), OrgID: e.Actor.OrgID,
+			At:        l.now().UTC().Truncate(time.Microsecond),
+			ActorKind: e.Actor.Kind, ActorID: e.Actor.ID, Action: e.Action, Target: e.Target,
+			Source: e.Actor.Source, Result: result, Detail: e.Detail, PrevHash: prev,
+		}
+		ev.Hash = l.hash(ev)
+		if err := tx.AppendAudit(ctx, ev); err != nil {
+			return fmt.Errorf("audit append %s: %w", e.Action, err)
+		}
+		return nil
+	})
+}
+
+// hash covers PrevHash and every field but Hash, each length-prefixed so
+// that no two different events encode the same way.
+func (l *Log) hash(e domain.AuditEvent) []byte {
+	m := hmac.New(sha256.New, l.key)
+	var buf [8]byte
+	field := func(b []byte) {
+		binary.BigEndian.PutUint64(buf[:], uint64(len(b)))
+		m.Write(buf[:])
+		m.Write(b)
+	}
+	binary.BigEndian.PutUint64(buf[:], uint64(e.Seq))
+	m.Write(buf[:])
+	field(e.PrevHash)
+	for _, s := range []string{e.ID, e.OrgID, e.At.UTC().Format(time.RFC3339Nano), e.ActorKind, e.ActorID, e.Action, e.Target, e.Source, e.Result} {
+		field([]byte(s))
+	}
+	keys := slices.Sorted(maps.Keys(e.Detail))
+	binary.BigEndian.PutUint64(buf[:], uint64(len(keys)))
+	m.Write(buf[:])
+	for _, k := range keys {
+		field([]byte(k))
+		field([]byte(e.Detail[k]))
+	}
+	return m.Sum(nil)
+}
+
+// List returns an organisation's events, newest first.
+func (l *Log) List(ctx context.Context, org string, f store.AuditFilter) ([]domain.AuditEvent, string, error) {
+	return l.store.ListAudit(ctx, org, f)
+}
+
+// Break describes where the chain is broken.
+type Break struct {
+	Seq    int64 // the first event that does not verify (or the head)
+	Reason string
+}
+
+func (b *Break) Error() string {
+	return fmt.Sprintf("audit chain broken at event %d: %s", b.Seq, b.Reason)
+}
+
+// VerifyResult is the outcome of a successful verification.
+type VerifyResult struct {
+	Events int64
+	Head   []byte
+}
+
+// Verify walks the whole chain. It returns a *Break for the first event
+// that was edited, deleted, inserted or moved, and nil when the chain holds.
+func (l *Log) Verify(ctx context.Context) (VerifyResult, error) {
+	var prev []byte
+	var want int64 = 1
+	const batch = 1000
+	for {
+		events, err := l.store.ScanAudit(ctx, want-1, batch)
+		if err != nil {
+			return VerifyResult{}, err
+		}
+		for _, e := range events {
+			switch {
+			case e.Seq != want:
+				return VerifyResult{}, &Break{Seq: want, Reason: fmt.Sprintf("event %d is missing (next is %d)", want, e.Seq)}
+			case !bytes.Equal(e.PrevHash, prev):
+				return VerifyResult{}, &Break{Seq: e.Seq, Reason: "previous-hash link does not match: an event before it was removed, inserted or reordered"}
+			case !hmac.Equal(l.hash(e), e.Hash):
+				return VerifyResult{}, &Break{Seq: e.Seq, Reason: "hash does not match its contents: the event was edited"}
+			}
+			prev = e.Hash
+			want++
+		}
+		if len(events) < batch {
+			break
+		}
+	}
+	seq, head, err := l.store.AuditHead(ctx)
+	if err != nil {
+		return VerifyResult{}, err
+	}
+	if seq != want-1 || !bytes.Equal(head, prev) {
+		return VerifyResult{}, &Break{Seq: seq, Reason: fmt.Sprintf("the chain head says %d events but %d were found: events were removed from the end", seq, want-1)}
+	}
+	return VerifyResult{Events: want - 1, Head: prev}, nil
+}

@@ -1,0 +1,94 @@
+package audit_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"keywarden/internal/audit"
+	"keywarden/internal/domain"
+	"keywarden/internal/store/sqlite"
+	"keywarden/internal/store/sqlstore"
+)
+
+// chain opens a store in a temp dir with n audit events appended.
+func chain(t *testing.T, n int) (*sqlstore.Store, *audit.Log) {
+	t.Helper()
+	s, err := sqlite.Open(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	log := audit.New(s, []byte("audit key for tests, 32 bytes.."), nil)
+	for i := range n {
+		actor := domain.Actor{OrgID: "org_a", Kind: "user", ID: "usr_1", Source: "127.0.0.1"}
+		if err := log.Append(t.Context(), s, audit.Entry{Actor: actor, Action: "secret.create", Target: fmt.Sprintf("sec_%d", i),
+			Detail: map[string]string{"i": fmt.Sprint(i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s, log
+}
+
+func TestVerifyIntactChain(t *testing.T) {
+	_, log := chain(t, 25)
+	res, err := log.Verify(t.Context())
+	if err != nil || res.Events != 25 {
+		t.Fatalf("Verify = %+v, %v; want 25 events and no error", res, err)
+	}
+}
+
+func TestVerifyEmptyChain(t *testing.T) {
+	_, log := chain(t, 0)
+	if res, err := log.Verify(t.Context()); err != nil || res.Events != 0 {
+		t.Fatalf("Verify = %+v, %v", res, err)
+	}
+}
+
+func TestVerifyDetectsTampering(t *testing.T) {
+	tests := []struct {
+		name    string
+		sql     []string
+		wantSeq int64
+	}{
+		{"edited target", []string{`UPDATE audit_events SET target = 'sec_other' WHERE seq = 5`}, 5},
+		{"edited result", []string{`UPDATE audit_events SET result = 'failure' WHERE seq = 7`}, 7},
+		{"edited detail", []string{`UPDATE audit_events SET detail = '{"i":"99"}' WHERE seq = 3`}, 3},
+		{"edited time", []string{`UPDATE audit_events SET at = at + 1 WHERE seq = 9`}, 9},
+		{"deleted row", []string{`DELETE FROM audit_events WHERE seq = 4`}, 4},
+		{"deleted last row", []string{`DELETE FROM audit_events WHERE seq = 10`}, 10},
+		{"reordered rows", []string{
+			`UPDATE audit_events SET seq = 100 WHERE seq = 3`,
+			`UPDATE audit_events SET seq = 3 WHERE seq = 4`,
+			`UPDATE audit_events SET seq = 4 WHERE seq = 100`,
+		}, 3},
+		{"rehashed without the key", []string{`UPDATE audit_events SET hash = prev_hash WHERE seq = 6`}, 6},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, log := chain(t, 10)
+			for _, q := range tc.sql {
+				if _, err := s.DB().ExecContext(t.Context(), q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := log.Verify(t.Context())
+			var br *audit.Break
+			if !errors.As(err, &br) {
+				t.Fatalf("Verify error = %v, want *audit.Break", err)
+			}
+			if br.Seq != tc.wantSeq {
+				t.Errorf("break at %d (%s), want %d", br.Seq, br.Reason, tc.wantSeq)
+			}
+		})
+	}
+}
+
+func TestVerifyWithOtherKeyFails(t *testing.T) {
+	s, _ := chain(t, 3)
+	other := audit.New(s, []byte("another key, also 32 bytes long."), nil)
+	var br *audit.Break
+	if _, err := other.Verify(t.Context()); !errors.As(err, &br) || br.Seq != 1 {
+		t.Fatalf("Verify with another key = %v, want a break at 1", err)
+	}
+}

@@ -1,0 +1,43 @@
+package authz
+
+import "keywarden/internal/domain"
+
+// Permission is an action on a kind of object.
+type Permission string
+
+const (
+	ReadClients  Permission = "clients:read"
+	WriteClients Permission = "clients:write"
+	ReadSecrets  Permission = "secrets:read"
+	WriteSecrets Permission = "secrets:write"
+	ReadPolicy   Permission = "policy:read"
+	WritePolicy  Permission = "policy:write"
+	ReadAudit    Permission = "audit:read"
+)
+
+// table is the whole permission model: which roles hold each permission.
+// docs/permissions.md renders the same table.
+var table = map[Permission][]domain.Role{
+	ReadClients:  {domain.RoleSuperAdmin, domain.RoleAdmin, domain.RoleDeveloper, domain.RoleMember},
+	WriteClients: {domain.RoleSuperAdmin, domain.RoleAdmin, domain.RoleDeveloper},
+	ReadSecrets:  {domain.RoleSuperAdmin, domain.RoleAdmin, domain.RoleDeveloper, domain.RoleMember},
+	WriteSecrets: {domain.RoleSuperAdmin, domain.RoleAdmin, domain.RoleDeveloper},
+	ReadPolicy:   {domain.RoleSuperAdmin, domain.RoleAdmin, domain.RoleDeveloper, domain.RoleMember},
+	WritePolicy:  {domain.RoleSuperAdmin},
+	ReadAudit:    {domain.RoleSuperAdmin, domain.RoleAdmin},
+}
+
+// Allowed reports whether role holds p.
+func Allowed(role domain.Role, p Permission) bool {
+	for _, r := range table[p] {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+// Permissions lists every permission, for documentation and tests.
+func Permissions() []Permission {
+	return []Permission{ReadClients, WriteClients, ReadSecrets, WriteSecrets, ReadPolicy, WritePolicy, ReadAudit}
+}

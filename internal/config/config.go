@@ -1,0 +1,209 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"gopkg.in/yaml.v3"
+)
+
+// Secret is a configuration value that must never be printed or logged.
+type Secret string
+
+func (Secret) String() string               { return "[redacted]" }
+func (Secret) GoString() string             { return "[redacted]" }
+func (Secret) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
+
+// Config is every setting of the server and the local commands.
+type Config struct {
+	Listen          string        `yaml:"listen"`
+	DataDir         string        `yaml:"data_dir"`
+	Database        string        `yaml:"database"` // "" or "sqlite": SQLite in DataDir; postgres://…: PostgreSQL
+	MasterKeyFile   string        `yaml:"master_key_file"`
+	MasterKey       Secret        `yaml:"-"` // KEYWARDEN_MASTER_KEY only: never in a file
+	PublicURL       string        `yaml:"public_url"`
+	Dev             bool          `yaml:"dev"`
+	LogLevel        string        `yaml:"log_level"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// Defaults returns the configuration with nothing set.
+func Defaults() Config {
+	return Config{
+		Listen:          "127.0.0.1:8080",
+		DataDir:         "keywarden-data",
+		LogLevel:        "info",
+		ShutdownTimeout: 15 * time.Second,
+	}
+}
+
+// setting binds one Config field to a flag, an environment variable and a
+// YAML key.
+type setting struct {
+	flag  string
+	usage string
+	bind  func(fs *pflag.FlagSet, c *Config, def Config)
+}
+
+var settings = []setting{
+	{"listen", "address to listen on (host:port)", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.StringVar(&c.Listen, "listen", d.Listen, "")
+	}},
+	{"data-dir", "data directory: the SQLite database and, with --dev, the generated master key", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.StringVar(&c.DataDir, "data-dir", d.DataDir, "")
+	}},
+	{"database", `"sqlite" (default, in --data-dir) or a postgres:// URL`, func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.StringVar(&c.Database, "database", d.Database, "")
+	}},
+	{"master-key-file", "file holding the 32-byte master key (64 hex characters or base64), mode 0600", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.StringVar(&c.MasterKeyFile, "master-key-file", d.MasterKeyFile, "")
+	}},
+	{"public-url", "external base URL of this server (the OAuth issuer), e.g. https://keys.example.com", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.StringVar(&c.PublicURL, "public-url", d.PublicURL, "")
+	}},
+	{"dev", "development mode: generate a master key into --data-dir when none is configured", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.BoolVar(&c.Dev, "dev", d.Dev, "")
+	}},
+	{"log-level", "debug, info, warn or error", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.StringVar(&c.LogLevel, "log-level", d.LogLevel, "")
+	}},
+	{"shutdown-timeout", "how long to wait for requests in flight at shutdown", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", d.ShutdownTimeout, "")
+	}},
+}
+
+// Loader holds the flag-bound values of one command until Load.
+type Loader struct {
+	fs    *pflag.FlagSet
+	flags Config
+	file  string
+	names []string
+}
+
+// Register adds the named settings' flags (all when names is empty) and
+// --config to fs.
+func Register(fs *pflag.FlagSet, names ...string) *Loader {
+	l := &Loader{fs: fs, flags: Defaults()}
+	d := Defaults()
+	for _, s := range settings {
+		if len(names) > 0 && !contains(names, s.flag) {
+			continue
+		}
+		s.bind(fs, &l.flags, d)
+		fs.Lookup(s.flag).Usage = s.usage + " (env " + EnvName(s.flag) + ")"
+		l.names = append(l.names, s.flag)
+	}
+	fs.StringVar(&l.file, "config", "", "YAML configuration file (env KEYWARDEN_CONFIG)")
+	return l
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// EnvName returns the environment variable for a flag: KEYWARDEN_DATA_DIR
+// for data-dir.
+func EnvName(flag string) string {
+	return "KEYWARDEN_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// Load applies file, environment and flags, in that order of precedence
+// (flags win), and validates the result. getenv is os.Getenv in production.
+func (l *Loader) Load(getenv func(string) string) (Config, error) {
+	c := Defaults()
+	var errs []error
+	file := l.file
+	if file == "" {
+		file = getenv("KEYWARDEN_CONFIG")
+	}
+	if file != "" {
+		if err := loadFile(file, &c); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	// Environment, then flags, per setting. Each setting is applied by
+	// parsing its text form through a scratch flag set, so env values get
+	// the same parsing and errors as flags.
+	for _, name := range l.names {
+		f := l.fs.Lookup(name)
+		var text string
+		switch {
+		case f.Changed:
+			text = f.Value.String()
+		case getenv(EnvName(name)) != "":
+			text = getenv(EnvName(name))
+		default:
+			continue
+		}
+		scratch := pflag.NewFlagSet("", pflag.ContinueOnError)
+		for _, s := range settings {
+			if s.flag == name {
+				s.bind(scratch, &c, c)
+			}
+		}
+		if err := scratch.Set(name, text); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", EnvName(name), err))
+		}
+	}
+	c.MasterKey = Secret(getenv("KEYWARDEN_MASTER_KEY"))
+	if len(errs) > 0 {
+		return c, errors.Join(errs...)
+	}
+	return c, c.Validate()
+}
+
+func loadFile(path string, c *Config) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true) // an unknown key is an error that names it
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) { // io.EOF: an empty file
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	return nil
+}
+
+// IsPostgres reports whether the configuration selects PostgreSQL.
+func (c Config) IsPostgres() bool {
+	return strings.HasPrefix(c.Database, "postgres://") || strings.HasPrefix(c.Database, "postgresql://")
+}
+
+// Validate reports every problem with c.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Database != "" && c.Database != "sqlite" && !c.IsPostgres() {
+		errs = append(errs, errors.New(`database: must be "sqlite" or a postgres:// URL`))
+	}
+	if !c.IsPostgres() && c.DataDir == "" {
+		errs = append(errs, errors.New("data-dir: required for SQLite"))
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			errs = append(errs, errors.New("public-url: must be an absolute http(s) URL without query or fragment"))
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log-level %q: must be debug, info, warn or error", c.LogLevel))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, errors.New("shutdown-timeout: must be positive"))
+	}
+	return errors.Join(errs...)
+}

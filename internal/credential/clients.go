@@ -1,0 +1,227 @@
+package credential
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"keywarden/internal/audit"
+	"keywarden/internal/domain"
+	"keywarden/internal/store"
+)
+
+// Limits on client fields.
+const (
+	MaxNameLen        = 200
+	MaxDescriptionLen = 1000
+	MaxScopes         = 100
+	MaxScopeLen       = 200
+	MaxURLLen         = 2000
+)
+
+// ClientInput creates a client.
+type ClientInput struct {
+	Name        string
+	Description string
+	Scopes      []string
+	TokenTTL    int
+	WebhookURL  string
+}
+
+// ClientPatch changes a client; nil fields stay as they are.
+type ClientPatch struct {
+	Name        *string
+	Description *string
+	Scopes      *[]string
+	TokenTTL    *int
+	WebhookURL  *string
+	Disabled    *bool
+}
+
+func validText(v *domain.ValidationError, field, s string, required bool, max int) {
+	switch {
+	case required && strings.TrimSpace(s) == "":
+		v.Add(field, "is required")
+	case !utf8.ValidString(s):
+		v.Add(field, "must be valid UTF-8")
+	case utf8.RuneCountInString(s) > max:
+		v.Add(field, fmt.Sprintf("must be at most %d characters", max))
+	case strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }):
+		v.Add(field, "must not contain control characters")
+	}
+}
+
+// validScope implements RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+func validScope(s string) bool {
+	if s == "" || len(s) > MaxScopeLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x21 || c == 0x22 || c == 0x5C || c > 0x7E {
+			return false
+		}
+	}
+	return true
+}
+
+func normalizeScopes(v *domain.ValidationError, scopes []string) []string {
+	if len(scopes) > MaxScopes {
+		v.Add("scopes", fmt.Sprintf("at most %d scopes", MaxScopes))
+		return nil
+	}
+	out := make([]string, 0, len(scopes))
+	seen := map[string]bool{}
+	for _, sc := range scopes {
+		if !validScope(sc) {
+			v.Add("scopes", fmt.Sprintf("%q is not a valid scope (RFC 6749 §3.3: printable ASCII without spaces, quotes or backslashes, at most %d characters)", sc, MaxScopeLen))
+			continue
+		}
+		if !seen[sc] {
+			seen[sc] = true
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+func validTTL(v *domain.ValidationError, ttl int) {
+	if ttl != 0 && (ttl < domain.MinTokenTTLSeconds || ttl > domain.MaxTokenTTLSeconds) {
+		v.Add("token_ttl_seconds", fmt.Sprintf("must be 0 (the organisation's default) or between %d and %d", domain.MinTokenTTLSeconds, domain.MaxTokenTTLSeconds))
+	}
+}
+
+func validURL(v *domain.ValidationError, raw string) {
+	if raw == "" {
+		return
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(raw) > MaxURLLen || u.User != nil {
+		v.Add("webhook_url", "must be an absolute http(s) URL without credentials, at most 2000 characters")
+	}
+}
+
+// CreateClient registers a client in the actor's organisation.
+func (s *Service) CreateClient(ctx context.Context, by domain.Actor, in ClientInput) (domain.Client, error) {
+	var v domain.ValidationError
+	in.Name = strings.TrimSpace(in.Name)
+	validText(&v, "name", in.Name, true, MaxNameLen)
+	validText(&v, "description", in.Description, false, MaxDescriptionLen)
+	scopes := normalizeScopes(&v, in.Scopes)
+	validTTL(&v, in.TokenTTL)
+	validURL(&v, in.WebhookURL)
+	if err := v.Err(); err != nil {
+		return domain.Client{}, err
+	}
+	now := s.clock()
+	c := domain.Client{
+		ID: domain.NewID(domain.PrefixClient), OrgID: by.OrgID, Name: in.Name, Description: in.Description,
+		Scopes: scopes, TokenTTL: in.TokenTTL, WebhookURL: in.WebhookURL, CreatedAt: now, UpdatedAt: now,
+	}
+	err := s.inTx(ctx, func(tx store.Store) error {
+		if err := tx.CreateClient(ctx, c); err != nil {
+			return fmt.Errorf("create client: %w", err)
+		}
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "client.create", Target: c.ID,
+			Detail: map[string]string{"name": c.Name}})
+	})
+	return c, err
+}
+
+// GetClient returns one client of the actor's organisation.
+func (s *Service) GetClient(ctx context.Context, by domain.Actor, id string) (domain.Client, error) {
+	return getClient(ctx, s.store, by.OrgID, id)
+}
+
+// getClient reads a client through tx; a malformed ID is not found
+// without a store round trip.
+func getClient(ctx context.Context, tx store.Store, org, id string) (domain.Client, error) {
+	if !domain.ValidID(domain.PrefixClient, id) {
+		return domain.Client{}, domain.ErrNotFound
+	}
+	return tx.GetClient(ctx, org, id)
+}
+
+// ListClients returns a page of the organisation's clients.
+func (s *Service) ListClients(ctx context.Context, by domain.Actor, page store.Page) ([]domain.Client, string, error) {
+	return s.store.ListClients(ctx, by.OrgID, page)
+}
+
+// UpdateClient applies p.
+func (s *Service) UpdateClient(ctx context.Context, by domain.Actor, id string, p ClientPatch) (domain.Client, error) {
+	var v domain.ValidationError
+	if p.Name != nil {
+		*p.Name = strings.TrimSpace(*p.Name)
+		validText(&v, "name", *p.Name, true, MaxNameLen)
+	}
+	if p.Description != nil {
+		validText(&v, "description", *p.Description, false, MaxDescriptionLen)
+	}
+	var scopes []string
+	if p.Scopes != nil {
+		scopes = normalizeScopes(&v, *p.Scopes)
+	}
+	if p.TokenTTL != nil {
+		validTTL(&v, *p.TokenTTL)
+	}
+	if p.WebhookURL != nil {
+		validURL(&v, *p.WebhookURL)
+	}
+	if err := v.Err(); err != nil {
+		return domain.Client{}, err
+	}
+	var c domain.Client
+	err := s.inTx(ctx, func(tx store.Store) error {
+		var err error
+		if c, err = getClient(ctx, tx, by.OrgID, id); err != nil {
+			return err
+		}
+		changed := []string{}
+		if p.Name != nil && *p.Name != c.Name {
+			c.Name, changed = *p.Name, append(changed, "name")
+		}
+		if p.Description != nil && *p.Description != c.Description {
+			c.Description, changed = *p.Description, append(changed, "description")
+		}
+		if p.Scopes != nil {
+			c.Scopes, changed = scopes, append(changed, "scopes")
+		}
+		if p.TokenTTL != nil && *p.TokenTTL != c.TokenTTL {
+			c.TokenTTL, changed = *p.TokenTTL, append(changed, "token_ttl_seconds")
+		}
+		if p.WebhookURL != nil && *p.WebhookURL != c.WebhookURL {
+			c.WebhookURL, changed = *p.WebhookURL, append(changed, "webhook_url")
+		}
+		if p.Disabled != nil && *p.Disabled != c.Disabled {
+			c.Disabled, changed = *p.Disabled, append(changed, "disabled")
+		}
+		if len(changed) == 0 {
+			return nil
+		}
+		c.UpdatedAt = s.clock()
+		if err := tx.UpdateClient(ctx, c); err != nil {
+			return fmt.Errorf("update client %s: %w", id, err)
+		}
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "client.update", Target: c.ID,
+			Detail: map[string]string{"fields": strings.Join(changed, ",")}})
+	})
+	return c, err
+}
+
+// DeleteClient removes a client and every secret it holds.
+func (s *Service) DeleteClient(ctx context.Context, by domain.Actor, id string) error {
+	return s.inTx(ctx, func(tx store.Store) error {
+		c, err := getClient(ctx, tx, by.OrgID, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteClient(ctx, by.OrgID, id); err != nil {
+			return fmt.Errorf("delete client %s: %w", id, err)
+		}
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "client.delete", Target: id,
+			Detail: map[string]string{"name": c.Name}})
+	})
+}

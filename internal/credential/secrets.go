@@ -1,0 +1,331 @@
+package credential
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"keywarden/internal/audit"
+	"keywarden/internal/domain"
+	"keywarden/internal/secretvalue"
+	"keywarden/internal/store"
+)
+
+// MaxActiveSecrets bounds how many secrets a client holds at once: enough
+// for any rotation, few enough that verifying and signing stay cheap.
+const MaxActiveSecrets = 10
+
+// MaxSecretDescriptionLen bounds a secret's description.
+const MaxSecretDescriptionLen = 200
+
+// SecretInput adds a secret to a client.
+type SecretInput struct {
+	Description  string
+	ExpiresAt    *time.Time // nil: the policy's maximum, unless NeverExpires
+	NeverExpires bool
+	Value        *string // nil: generate one
+}
+
+// SecretPatch edits a secret; nil fields stay as they are.
+type SecretPatch struct {
+	Description  *string
+	ExpiresAt    *time.Time
+	NeverExpires bool
+}
+
+// NewSecret is a freshly created secret with its value, which exists only
+// here and is shown once.
+type NewSecret struct {
+	Secret domain.Secret
+	Value  secretvalue.Plaintext
+}
+
+// SecretList is a client's secrets with the one to show as "New".
+type SecretList struct {
+	Secrets []domain.Secret
+	NewID   string
+	Now     time.Time
+}
+
+// ListSecrets returns a client's secrets, oldest first.
+func (s *Service) ListSecrets(ctx context.Context, by domain.Actor, clientID string) (SecretList, error) {
+	if _, err := getClient(ctx, s.store, by.OrgID, clientID); err != nil {
+		return SecretList{}, err
+	}
+	secrets, err := s.store.ListSecrets(ctx, by.OrgID, clientID)
+	if err != nil {
+		return SecretList{}, err
+	}
+	now := s.clock()
+	return SecretList{Secrets: secrets, NewID: domain.NewestActive(secrets, now), Now: now}, nil
+}
+
+// GetSecret returns one secret of a client.
+func (s *Service) GetSecret(ctx context.Context, by domain.Actor, clientID, id string) (domain.Secret, error) {
+	return getSecret(ctx, s.store, by.OrgID, clientID, id)
+}
+
+func getSecret(ctx context.Context, tx store.Store, org, clientID, id string) (domain.Secret, error) {
+	if !domain.ValidID(domain.PrefixSecret, id) || !domain.ValidID(domain.PrefixClient, clientID) {
+		return domain.Secret{}, domain.ErrNotFound
+	}
+	x, err := tx.GetSecret(ctx, org, id)
+	if err != nil {
+		return x, err
+	}
+	if x.ClientID != clientID {
+		return domain.Secret{}, domain.ErrNotFound
+	}
+	return x, nil
+}
+
+func validateSecretInput(in SecretInput) (secretvalue.Plaintext, error) {
+	var v domain.ValidationError
+	validText(&v, "description", in.Description, true, MaxSecretDescriptionLen)
+	var value secretvalue.Plaintext
+	if in.Value != nil {
+		switch p, err := secretvalue.Supplied(*in.Value, secretvalue.MinSuppliedLength); {
+		case err != nil:
+			v.Add("value", err.Error()+" (leave it empty to generate one)")
+		case strings.HasPrefix(*in.Value, secretvalue.PrefixClientSecret):
+			v.Add("value", "values starting with "+secretvalue.PrefixClientSecret+" are reserved for generated secrets; leave it empty to generate one")
+		default:
+			value = p
+		}
+	}
+	return value, v.Err()
+}
+
+// CreateSecret adds a secret to a client. The expiry must be within the
+// organisation's policy for the actor's role.
+func (s *Service) CreateSecret(ctx context.Context, by domain.Actor, clientID string, in SecretInput) (NewSecret, error) {
+	supplied, err := validateSecretInput(in)
+	if err != nil {
+		return NewSecret{}, err
+	}
+	var out NewSecret
+	err = s.inTx(ctx, func(tx store.Store) error {
+		var err error
+		out, err = s.createSecret(ctx, tx, by, clientID, in, supplied, "secret.create")
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) createSecret(ctx context.Context, tx store.Store, by domain.Actor, clientID string, in SecretInput, supplied secretvalue.Plaintext, action string) (NewSecret, error) {
+	c, err := getClient(ctx, tx, by.OrgID, clientID)
+	if err != nil {
+		return NewSecret{}, err
+	}
+	org, err := tx.GetOrg(ctx, by.OrgID)
+	if err != nil {
+		return NewSecret{}, err
+	}
+	now := s.clock()
+	expires, err := org.Policy.ResolveExpiry("expires_at", by.Role, now, in.ExpiresAt, in.NeverExpires)
+	if err != nil {
+		return NewSecret{}, err
+	}
+	existing, err := tx.ListSecrets(ctx, by.OrgID, c.ID)
+	if err != nil {
+		return NewSecret{}, err
+	}
+	active := 0
+	for _, x := range existing {
+		if x.State(now) == domain.SecretActive {
+			active++
+		}
+	}
+	if active >= MaxActiveSecrets {
+		return NewSecret{}, domain.Conflict(fmt.Sprintf("a client can hold at most %d active secrets; revoke one first", MaxActiveSecrets))
+	}
+	x := domain.Secret{
+		ID: domain.NewID(domain.PrefixSecret), OrgID: by.OrgID, ClientID: c.ID,
+		Description: in.Description, CreatedAt: now, CreatedBy: by.ID, ExpiresAt: expires,
+	}
+	value := supplied
+	if value.IsZero() {
+		value = secretvalue.Generate(secretvalue.PrefixClientSecret)
+		x.Origin, x.Verifier = domain.OriginGenerated, secretvalue.Verifier(s.verifierKey, value)
+	} else {
+		x.Origin, x.Hash = domain.OriginSupplied, secretvalue.HashSupplied(value)
+	}
+	x.Hint = value.Hint()
+	x.Sealed = s.keys.Seal([]byte(value.Reveal()), []byte(x.ID))
+	if err := tx.CreateSecret(ctx, x); err != nil {
+		return NewSecret{}, fmt.Errorf("create secret: %w", err)
+	}
+	detail := map[string]string{"client_id": c.ID, "origin": string(x.Origin), "expires_at": formatExpiry(x.ExpiresAt)}
+	if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: action, Target: x.ID, Detail: detail}); err != nil {
+		return NewSecret{}, err
+	}
+	return NewSecret{Secret: x, Value: value}, nil
+}
+
+func formatExpiry(t *time.Time) string {
+	if t == nil {
+		return "never"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// UpdateSecret edits a secret's description and expiry. Only an active
+// secret's expiry can change, and only within policy: an expired or revoked
+// secret never comes back.
+func (s *Service) UpdateSecret(ctx context.Context, by domain.Actor, clientID, id string, p SecretPatch) (domain.Secret, error) {
+	var v domain.ValidationError
+	if p.Description != nil {
+		validText(&v, "description", *p.Description, true, MaxSecretDescriptionLen)
+	}
+	if err := v.Err(); err != nil {
+		return domain.Secret{}, err
+	}
+	var x domain.Secret
+	err := s.inTx(ctx, func(tx store.Store) error {
+		var err error
+		if x, err = getSecret(ctx, tx, by.OrgID, clientID, id); err != nil {
+			return err
+		}
+		now := s.clock()
+		state := x.State(now)
+		if state == domain.SecretRevoked {
+			return domain.Conflict("the secret is revoked; a revoked secret cannot be edited")
+		}
+		changed := []string{}
+		if p.ExpiresAt != nil || p.NeverExpires {
+			if state != domain.SecretActive {
+				return domain.Conflict("the secret has expired; an expired secret never comes back — add a new one")
+			}
+			org, err := tx.GetOrg(ctx, by.OrgID)
+			if err != nil {
+				return err
+			}
+			exp, err := org.Policy.ResolveExpiry("expires_at", by.Role, now, p.ExpiresAt, p.NeverExpires)
+			if err != nil {
+				return err
+			}
+			x.ExpiresAt, changed = exp, append(changed, "expires_at")
+		}
+		if p.Description != nil && *p.Description != x.Description {
+			x.Description, changed = *p.Description, append(changed, "description")
+		}
+		if len(changed) == 0 {
+			return nil
+		}
+		if err := tx.UpdateSecret(ctx, x); err != nil {
+			return fmt.Errorf("update secret %s: %w", id, err)
+		}
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.update", Target: x.ID,
+			Detail: map[string]string{"client_id": clientID, "fields": strings.Join(changed, ","), "expires_at": formatExpiry(x.ExpiresAt)}})
+	})
+	return x, err
+}
+
+// RevokeSecret revokes one secret at once. Revoking a revoked secret is not
+// an error, so a retried request is harmless.
+func (s *Service) RevokeSecret(ctx context.Context, by domain.Actor, clientID, id string) (domain.Secret, error) {
+	var x domain.Secret
+	err := s.inTx(ctx, func(tx store.Store) error {
+		var err error
+		if x, err = getSecret(ctx, tx, by.OrgID, clientID, id); err != nil {
+			return err
+		}
+		if x.RevokedAt != nil {
+			return nil
+		}
+		now := s.clock()
+		if err := tx.RevokeSecret(ctx, by.OrgID, id, now); err != nil {
+			return fmt.Errorf("revoke secret %s: %w", id, err)
+		}
+		x.RevokedAt = &now
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.revoke", Target: id,
+			Detail: map[string]string{"client_id": clientID}})
+	})
+	return x, err
+}
+
+// RotateInput starts a rotation.
+type RotateInput struct {
+	Description string
+	ExpiresAt   *time.Time
+	// GraceSeconds, when set, makes every previously active secret expire
+	// that many seconds from now (or earlier, if it already would).
+	GraceSeconds *int
+}
+
+// Rotation is the result of Rotate.
+type Rotation struct {
+	New NewSecret
+	// Previous are the secrets that were active before, as they are now.
+	Previous []domain.Secret
+}
+
+// Rotate adds a new secret and optionally schedules the previous active
+// secrets to expire after a grace period, in one transaction.
+func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID string, in RotateInput) (Rotation, error) {
+	if in.Description == "" {
+		in.Description = "Rotated " + s.clock().Format("2006-01-02 15:04 UTC")
+	}
+	var v domain.ValidationError
+	validText(&v, "description", in.Description, true, MaxSecretDescriptionLen)
+	if in.GraceSeconds != nil && (*in.GraceSeconds < 0 || *in.GraceSeconds > domain.MaxLifetimeDaysLimit*86400) {
+		v.Add("grace_seconds", fmt.Sprintf("must be between 0 and %d", domain.MaxLifetimeDaysLimit*86400))
+	}
+	if err := v.Err(); err != nil {
+		return Rotation{}, err
+	}
+	var out Rotation
+	err := s.inTx(ctx, func(tx store.Store) error {
+		now := s.clock()
+		before, err := tx.ListSecrets(ctx, by.OrgID, clientID)
+		if err != nil {
+			return err
+		}
+		out.New, err = s.createSecret(ctx, tx, by, clientID, SecretInput{Description: in.Description, ExpiresAt: in.ExpiresAt}, secretvalue.Plaintext{}, "secret.rotate")
+		if err != nil {
+			return err
+		}
+		out.Previous = out.Previous[:0]
+		for _, x := range before {
+			if x.State(now) != domain.SecretActive {
+				continue
+			}
+			if in.GraceSeconds != nil {
+				end := now.Add(time.Duration(*in.GraceSeconds) * time.Second)
+				if x.ExpiresAt == nil || x.ExpiresAt.After(end) {
+					x.ExpiresAt = &end
+					if err := tx.UpdateSecret(ctx, x); err != nil {
+						return fmt.Errorf("schedule expiry of %s: %w", x.ID, err)
+					}
+					if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.schedule_expiry", Target: x.ID,
+						Detail: map[string]string{"client_id": clientID, "expires_at": formatExpiry(x.ExpiresAt), "grace_seconds": strconv.Itoa(*in.GraceSeconds)}}); err != nil {
+						return err
+					}
+				}
+			}
+			out.Previous = append(out.Previous, x)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// RevokeAll revokes every secret of a client at once, in one transaction:
+// the breach response. It returns how many secrets it revoked.
+func (s *Service) RevokeAll(ctx context.Context, by domain.Actor, clientID string) (int, error) {
+	var n int
+	err := s.inTx(ctx, func(tx store.Store) error {
+		if _, err := getClient(ctx, tx, by.OrgID, clientID); err != nil {
+			return err
+		}
+		var err error
+		if n, err = tx.RevokeClientSecrets(ctx, by.OrgID, clientID, s.clock()); err != nil {
+			return fmt.Errorf("revoke all secrets of %s: %w", clientID, err)
+		}
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "client.revoke_all", Target: clientID,
+			Detail: map[string]string{"revoked": strconv.Itoa(n)}})
+	})
+	return n, err
+}

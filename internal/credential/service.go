@@ -1,0 +1,46 @@
+package credential
+
+import (
+	"context"
+	"time"
+
+	"keywarden/internal/audit"
+	"keywarden/internal/keyring"
+	"keywarden/internal/store"
+)
+
+// Service manages clients and secrets.
+type Service struct {
+	store       store.Store
+	audit       *audit.Log
+	keys        *keyring.Keyring
+	verifierKey []byte
+	now         func() time.Time
+}
+
+// Options are the Service's dependencies.
+type Options struct {
+	Store   store.Store
+	Audit   *audit.Log
+	Keyring *keyring.Keyring
+	Now     func() time.Time // time.Now when nil
+}
+
+// New returns a Service.
+func New(o Options) *Service {
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{
+		store: o.Store, audit: o.Audit, keys: o.Keyring,
+		verifierKey: o.Keyring.Derive(keyring.PurposeSecretVerifier), now: now,
+	}
+}
+
+// clock returns now in UTC at the store's precision.
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+func (s *Service) inTx(ctx context.Context, fn func(tx store.Store) error) error {
+	return s.store.InTx(ctx, fn)
+}

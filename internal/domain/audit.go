@@ -1,0 +1,29 @@
+package domain
+
+import "time"
+
+// Audit results.
+const (
+	ResultSuccess = "success"
+	ResultFailure = "failure"
+)
+
+// AuditEvent is one append-only record. Seq orders the chain; Hash covers
+// every other field and PrevHash, so an edited, deleted or reordered row
+// breaks the chain.
+type AuditEvent struct {
+	Seq       int64
+	ID        string
+	OrgID     string
+	At        time.Time
+	ActorKind string
+	ActorID   string
+	Action    string // e.g. "secret.create", "client.authenticate"
+	Target    string // e.g. the client ID or secret ID; never a secret value
+	Source    string
+	Result    string
+	// Detail holds extra, non-secret facts (e.g. a failure reason).
+	Detail   map[string]string
+	PrevHash []byte
+	Hash     []byte
+}

@@ -1,0 +1,69 @@
+package domain
+
+import "time"
+
+// Organization is a tenant. Nothing crosses organisations.
+type Organization struct {
+	ID        string
+	Name      string
+	Policy    Policy
+	CreatedAt time.Time
+}
+
+// User is a person with a console login in one organisation.
+type User struct {
+	ID           string
+	OrgID        string
+	Email        string
+	Role         Role
+	PasswordHash string // argon2id, PHC string
+	// MustChangePassword is set for a one-time password (init, invitations).
+	MustChangePassword bool
+	CreatedAt          time.Time
+	DisabledAt         *time.Time
+}
+
+// APIToken is a long-lived bearer token for the admin API that acts as its
+// user. Only its keyed verifier is stored.
+type APIToken struct {
+	ID          string
+	OrgID       string
+	UserID      string
+	Description string
+	Verifier    []byte
+	Hint        string
+	CreatedAt   time.Time
+	ExpiresAt   *time.Time
+	RevokedAt   *time.Time
+}
+
+// Client is an application that calls APIs.
+type Client struct {
+	ID          string // the public client_id
+	OrgID       string
+	Name        string
+	Description string
+	Scopes      []string
+	// TokenTTL is the access-token lifetime in seconds; 0 means the
+	// organisation's default.
+	TokenTTL   int
+	WebhookURL string
+	Disabled   bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// Actor is who performs an action: a user (through a session, API token or
+// personal credential), a client, or the system itself.
+type Actor struct {
+	OrgID  string
+	Kind   string // "user", "client", "system"
+	ID     string // user ID, client ID or job name
+	Role   Role   // for users
+	Source string // remote address, "" for local commands
+}
+
+// System returns the actor for background jobs and local commands.
+func System(orgID, name string) Actor {
+	return Actor{OrgID: orgID, Kind: "system", ID: name}
+}

@@ -1,0 +1,74 @@
+package domain
+
+import (
+	"errors"
+	"strings"
+)
+
+var (
+	// ErrNotFound means the object does not exist in the caller's
+	// organisation. Another organisation's object is also "not found".
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means a unique key or a state rule forbids the change.
+	ErrConflict = errors.New("conflict")
+	// ErrForbidden means the caller is known but its role does not allow the action.
+	ErrForbidden = errors.New("forbidden")
+	// ErrUnauthenticated means no valid credential came with the request.
+	ErrUnauthenticated = errors.New("unauthenticated")
+)
+
+// FieldError names one input field and what is wrong with it.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// ValidationError collects every problem with an input, so that a caller
+// learns all of them at once.
+type ValidationError struct {
+	fields []FieldError
+}
+
+// Add records a problem with field ("" for the input as a whole).
+func (v *ValidationError) Add(field, message string) {
+	v.fields = append(v.fields, FieldError{Field: field, Message: message})
+}
+
+// Fields returns the recorded problems.
+func (v *ValidationError) Fields() []FieldError { return v.fields }
+
+// Err returns v when a problem was recorded, nil otherwise.
+func (v *ValidationError) Err() error {
+	if v == nil || len(v.fields) == 0 {
+		return nil
+	}
+	return v
+}
+
+func (v *ValidationError) Error() string {
+	parts := make([]string, 0, len(v.fields))
+	for _, f := range v.fields {
+		if f.Field == "" {
+			parts = append(parts, f.Message)
+		} else {
+			parts = append(parts, f.Field+": "+f.Message)
+		}
+	}
+	return "invalid input: " + strings.Join(parts, "; ")
+}
+
+// Invalid returns a ValidationError with one problem.
+func Invalid(field, message string) error {
+	v := &ValidationError{}
+	v.Add(field, message)
+	return v
+}
+
+// ConflictError is ErrConflict with a message that tells the caller why.
+type ConflictError struct{ Reason string }
+
+func (e *ConflictError) Error() string        { return "conflict: " + e.Reason }
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+// Conflict returns an error that matches ErrConflict and carries reason.
+func Conflict(reason string) error { return &ConflictError{Reason: reason} }

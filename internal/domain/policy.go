@@ -1,0 +1,110 @@
+package domain
+
+import (
+	"fmt"
+	"time"
+)
+
+// Who may hold personal credentials.
+const (
+	CredentialsEveryone    = "everyone"
+	CredentialsSuperAdmins = "super_admins"
+)
+
+// Policy is an organisation's rules for secrets and tokens. Super admins edit it.
+type Policy struct {
+	// MaxSecretLifetimeDays is the longest expiry, in days from now, that a
+	// user of each role may give a secret.
+	MaxSecretLifetimeDays map[Role]int `json:"max_secret_lifetime_days"`
+	// AllowNeverExpire lets client secrets be created without an expiry.
+	AllowNeverExpire bool `json:"allow_never_expire"`
+	// PersonalCredentials is CredentialsEveryone or CredentialsSuperAdmins.
+	PersonalCredentials string `json:"personal_credentials"`
+	// RefuseCredentialsWithMFA refuses personal credentials of users who
+	// have MFA enabled.
+	RefuseCredentialsWithMFA bool `json:"refuse_credentials_with_mfa"`
+	// AccessTokenTTLSeconds is the default access-token lifetime.
+	AccessTokenTTLSeconds int `json:"access_token_ttl_seconds"`
+}
+
+// Limits on policy values.
+const (
+	MaxLifetimeDaysLimit = 3650 // ten years
+	MinTokenTTLSeconds   = 60
+	MaxTokenTTLSeconds   = 30 * 24 * 3600
+)
+
+// DefaultPolicy returns the policy a new organisation starts with: 90 days
+// for super admins, admins and developers, one day for members, no
+// never-expiring secrets, 24-hour access tokens.
+func DefaultPolicy() Policy {
+	return Policy{
+		MaxSecretLifetimeDays: map[Role]int{
+			RoleSuperAdmin: 90, RoleAdmin: 90, RoleDeveloper: 90, RoleMember: 1,
+		},
+		PersonalCredentials:   CredentialsEveryone,
+		AccessTokenTTLSeconds: 86400,
+	}
+}
+
+// Validate reports every problem with p.
+func (p Policy) Validate() error {
+	var v ValidationError
+	for _, r := range Roles {
+		d, ok := p.MaxSecretLifetimeDays[r]
+		switch {
+		case !ok:
+			v.Add("max_secret_lifetime_days."+string(r), "is required")
+		case d < 1 || d > MaxLifetimeDaysLimit:
+			v.Add("max_secret_lifetime_days."+string(r), fmt.Sprintf("must be between 1 and %d days", MaxLifetimeDaysLimit))
+		}
+	}
+	for r := range p.MaxSecretLifetimeDays {
+		if !r.Valid() {
+			v.Add("max_secret_lifetime_days."+string(r), "is not a role")
+		}
+	}
+	if p.PersonalCredentials != CredentialsEveryone && p.PersonalCredentials != CredentialsSuperAdmins {
+		v.Add("personal_credentials", `must be "everyone" or "super_admins"`)
+	}
+	if p.AccessTokenTTLSeconds < MinTokenTTLSeconds || p.AccessTokenTTLSeconds > MaxTokenTTLSeconds {
+		v.Add("access_token_ttl_seconds", fmt.Sprintf("must be between %d and %d", MinTokenTTLSeconds, MaxTokenTTLSeconds))
+	}
+	return v.Err()
+}
+
+// MaxLifetime returns the longest lifetime role may give a secret.
+func (p Policy) MaxLifetime(role Role) time.Duration {
+	return time.Duration(p.MaxSecretLifetimeDays[role]) * 24 * time.Hour
+}
+
+// ResolveExpiry applies the policy to a requested expiry for a secret that a
+// user of role creates or edits at now. A nil requested expiry with never
+// false means "the longest the policy allows". field names the input in
+// errors.
+func (p Policy) ResolveExpiry(field string, role Role, now time.Time, requested *time.Time, never bool) (*time.Time, error) {
+	limit := now.Add(p.MaxLifetime(role))
+	if never {
+		if requested != nil {
+			return nil, Invalid(field, "give an expiry or never_expires, not both")
+		}
+		if !p.AllowNeverExpire {
+			return nil, Invalid(field, fmt.Sprintf("the organisation's policy requires an expiry; the longest allowed for role %s is %d days (until %s)",
+				role, p.MaxSecretLifetimeDays[role], limit.UTC().Format(time.RFC3339)))
+		}
+		return nil, nil
+	}
+	if requested == nil {
+		t := limit.UTC().Truncate(time.Second)
+		return &t, nil
+	}
+	t := requested.UTC()
+	if !t.After(now) {
+		return nil, Invalid(field, "must be in the future")
+	}
+	if t.After(limit) {
+		return nil, Invalid(field, fmt.Sprintf("is beyond the organisation's policy: the longest allowed for role %s is %d days (until %s)",
+			role, p.MaxSecretLifetimeDays[role], limit.UTC().Format(time.RFC3339)))
+	}
+	return &t, nil
+}

@@ -1,0 +1,76 @@
+package domain
+
+import "time"
+
+// SecretState is where a client secret is in its lifecycle. A secret only
+// moves forward: active → expired or revoked, never back.
+type SecretState string
+
+const (
+	SecretActive  SecretState = "active"
+	SecretExpired SecretState = "expired"
+	SecretRevoked SecretState = "revoked"
+)
+
+// SecretOrigin says whether Keywarden generated the value or a user supplied it.
+type SecretOrigin string
+
+const (
+	OriginGenerated SecretOrigin = "generated"
+	OriginSupplied  SecretOrigin = "supplied"
+)
+
+// Secret is one credential of a client. The value itself is never kept:
+// generated values are found by their keyed verifier, supplied values are
+// checked against an argon2id hash, and an AES-GCM sealed copy exists only for
+// webhook signing.
+type Secret struct {
+	ID           string
+	OrgID        string
+	ClientID     string
+	Description  string
+	CreatedAt    time.Time
+	CreatedBy    string
+	ExpiresAt    *time.Time // nil: never expires
+	RevokedAt    *time.Time
+	LastUsedAt   *time.Time
+	LastUsedFrom string
+	Hint         string // last four characters of the value
+	Origin       SecretOrigin
+	Verifier     []byte // HMAC-SHA256 of a generated value; nil for supplied ones
+	Hash         string // argon2id PHC string of a supplied value; "" for generated ones
+	Sealed       []byte // the value under AES-256-GCM, for webhook signing
+}
+
+// State returns the secret's state at now.
+func (s Secret) State(now time.Time) SecretState {
+	switch {
+	case s.RevokedAt != nil:
+		return SecretRevoked
+	case s.ExpiresAt != nil && !now.Before(*s.ExpiresAt):
+		return SecretExpired
+	}
+	return SecretActive
+}
+
+// NewestActive returns the ID of the most recently created active secret
+// when two or more are active (the one a rotation just created, shown as
+// "New"), and "" otherwise.
+func NewestActive(secrets []Secret, now time.Time) string {
+	var newest *Secret
+	active := 0
+	for i := range secrets {
+		if secrets[i].State(now) != SecretActive {
+			continue
+		}
+		active++
+		if newest == nil || secrets[i].CreatedAt.After(newest.CreatedAt) ||
+			(secrets[i].CreatedAt.Equal(newest.CreatedAt) && secrets[i].ID > newest.ID) {
+			newest = &secrets[i]
+		}
+	}
+	if active < 2 {
+		return ""
+	}
+	return newest.ID
+}

@@ -1,0 +1,90 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"keywarden/internal/account"
+	"keywarden/internal/audit"
+	"keywarden/internal/config"
+	"keywarden/internal/credential"
+	"keywarden/internal/keyring"
+	"keywarden/internal/store"
+	"keywarden/internal/store/postgres"
+	"keywarden/internal/store/sqlite"
+)
+
+// OpenStore opens (and migrates) the store that cfg selects.
+func OpenStore(ctx context.Context, cfg config.Config) (store.Store, error) {
+	if cfg.IsPostgres() {
+		return postgres.Open(ctx, cfg.Database)
+	}
+	return sqlite.Open(ctx, cfg.DataDir)
+}
+
+// Migrate applies pending migrations and reports how many ran.
+func Migrate(ctx context.Context, cfg config.Config) (int, error) {
+	if cfg.IsPostgres() {
+		return postgres.Migrate(ctx, cfg.Database)
+	}
+	return sqlite.Migrate(ctx, cfg.DataDir)
+}
+
+// LoadKeyring returns the keyring for cfg's master key: KEYWARDEN_MASTER_KEY,
+// else --master-key-file, else (with --dev only) a key generated into the
+// data directory.
+func LoadKeyring(cfg config.Config) (*keyring.Keyring, error) {
+	var key []byte
+	var err error
+	switch {
+	case cfg.MasterKey != "":
+		key, err = keyring.ParseKey(string(cfg.MasterKey))
+		if err != nil {
+			err = fmt.Errorf("KEYWARDEN_MASTER_KEY: %w", err)
+		}
+	case cfg.MasterKeyFile != "":
+		key, err = keyring.LoadFile(cfg.MasterKeyFile)
+	case cfg.Dev:
+		key, err = keyring.LoadOrCreateDev(cfg.DataDir)
+	default:
+		err = errors.New("no master key: set KEYWARDEN_MASTER_KEY or --master-key-file (generate one with: openssl rand -hex 32), or run with --dev to generate one into the data directory")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return keyring.New(key)
+}
+
+// Core is the store and services, without any transport: what local
+// commands (init, audit verify) and the HTTP server share.
+type Core struct {
+	Store       store.Store
+	Keyring     *keyring.Keyring
+	Audit       *audit.Log
+	Accounts    *account.Service
+	Credentials *credential.Service
+}
+
+// OpenCore opens the store and builds the services.
+func OpenCore(ctx context.Context, cfg config.Config) (*Core, error) {
+	kr, err := LoadKeyring(cfg)
+	if err != nil {
+		return nil, err
+	}
+	st, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	log := audit.New(st, kr.Derive(keyring.PurposeAudit), nil)
+	return &Core{
+		Store:       st,
+		Keyring:     kr,
+		Audit:       log,
+		Accounts:    account.New(account.Options{Store: st, Audit: log, Keyring: kr}),
+		Credentials: credential.New(credential.Options{Store: st, Audit: log, Keyring: kr}),
+	}, nil
+}
+
+// Close closes the store.
+func (c *Core) Close() error { return c.Store.Close() }

@@ -1,0 +1,51 @@
+package store
+
+import (
+	"encoding/base64"
+	"strconv"
+	"strings"
+	"time"
+
+	"keywarden/internal/domain"
+)
+
+// Cursor is a position in a list ordered by (time, ID).
+type Cursor struct {
+	At time.Time
+	ID string
+}
+
+// Encode returns the opaque form handed to API callers.
+func (c Cursor) Encode() string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.At.UnixMicro(), 10) + "|" + c.ID))
+}
+
+// DecodeCursor parses a cursor made by Encode. A malformed cursor is a
+// validation error on the "cursor" field.
+func DecodeCursor(s string) (Cursor, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return Cursor{}, domain.Invalid("cursor", "is not a cursor this server issued")
+	}
+	at, id, ok := strings.Cut(string(raw), "|")
+	micros, err := strconv.ParseInt(at, 10, 64)
+	if !ok || err != nil || id == "" {
+		return Cursor{}, domain.Invalid("cursor", "is not a cursor this server issued")
+	}
+	return Cursor{At: time.UnixMicro(micros).UTC(), ID: id}, nil
+}
+
+// EncodeSeq and DecodeSeq make cursors for lists ordered by sequence number.
+func EncodeSeq(seq int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("s" + strconv.FormatInt(seq, 10)))
+}
+
+func DecodeSeq(s string) (int64, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil && len(raw) > 1 && raw[0] == 's' {
+		if n, err := strconv.ParseInt(string(raw[1:]), 10, 64); err == nil && n > 0 {
+			return n, nil
+		}
+	}
+	return 0, domain.Invalid("cursor", "is not a cursor this server issued")
+}

@@ -1,0 +1,10 @@
+// Package store is Keywarden's persistence boundary: the Store interface,
+// its transaction contract, list options and cursors.
+//
+// Backends live in subpackages (sqlite, postgres, both over sqlstore) and
+// must pass the conformance suite in storetest. Every method is scoped by
+// organisation where the object belongs to one; another organisation's
+// object is domain.ErrNotFound.
+//
+// Imports: domain.
+package store

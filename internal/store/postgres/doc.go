@@ -1,0 +1,8 @@
+// Package postgres opens Keywarden's PostgreSQL store (pgx through
+// database/sql), for installations that outgrow one machine: any number of
+// Keywarden nodes share one database. Migrations are embedded
+// (migrations/*.sql) and applied under a session advisory lock, so nodes
+// starting together migrate once.
+//
+// Imports: store, store/sqlstore.
+package postgres

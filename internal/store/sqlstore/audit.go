@@ -1,0 +1,132 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"keywarden/internal/domain"
+	"keywarden/internal/store"
+)
+
+const auditColumns = `seq, id, org_id, at, actor_kind, actor_id, action, target, source, result, detail, prev_hash, hash`
+
+func scanAudit(row interface{ Scan(...any) error }) (domain.AuditEvent, error) {
+	var e domain.AuditEvent
+	var at int64
+	var detail string
+	if err := row.Scan(&e.Seq, &e.ID, &e.OrgID, &at, &e.ActorKind, &e.ActorID, &e.Action, &e.Target, &e.Source, &e.Result,
+		&detail, &e.PrevHash, &e.Hash); err != nil {
+		return e, notFound(err)
+	}
+	e.At = fromMicros(at)
+	if detail != "" {
+		if err := json.Unmarshal([]byte(detail), &e.Detail); err != nil {
+			return e, fmt.Errorf("audit event %d: detail: %w", e.Seq, err)
+		}
+	}
+	return e, nil
+}
+
+func (s *Store) AuditHead(ctx context.Context) (int64, []byte, error) {
+	var seq int64
+	var hash []byte
+	err := s.queryRow(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`+s.dialect.LockSuffix()).Scan(&seq, &hash)
+	return seq, hash, err
+}
+
+func (s *Store) AppendAudit(ctx context.Context, e domain.AuditEvent) error {
+	detail := ""
+	if len(e.Detail) > 0 {
+		b, err := json.Marshal(e.Detail)
+		if err != nil {
+			return err
+		}
+		detail = string(b)
+	}
+	if _, err := s.exec(ctx, `INSERT INTO audit_events (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.Seq, e.ID, e.OrgID, micros(e.At), e.ActorKind, e.ActorID, e.Action, e.Target, e.Source, e.Result, detail, e.PrevHash, e.Hash); err != nil {
+		return s.conflict(err, "audit sequence taken")
+	}
+	// The WHERE clause makes a stale head (an append that skipped AuditHead
+	// in its transaction) fail instead of forking the chain.
+	return mustAffect(s.exec(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1 AND seq = ?`, e.Seq, e.Hash, e.Seq-1))
+}
+
+func (s *Store) ListAudit(ctx context.Context, org string, f store.AuditFilter) ([]domain.AuditEvent, string, error) {
+	var where strings.Builder
+	args := []any{org}
+	where.WriteString(`org_id = ?`)
+	if f.Action != "" {
+		if strings.HasSuffix(f.Action, ".") {
+			where.WriteString(` AND substr(action, 1, ?) = ?`)
+			args = append(args, len(f.Action), f.Action)
+		} else {
+			where.WriteString(` AND action = ?`)
+			args = append(args, f.Action)
+		}
+	}
+	if f.ActorID != "" {
+		where.WriteString(` AND actor_id = ?`)
+		args = append(args, f.ActorID)
+	}
+	if f.Target != "" {
+		where.WriteString(` AND target = ?`)
+		args = append(args, f.Target)
+	}
+	if !f.Since.IsZero() {
+		where.WriteString(` AND at >= ?`)
+		args = append(args, micros(f.Since))
+	}
+	if !f.Until.IsZero() {
+		where.WriteString(` AND at < ?`)
+		args = append(args, micros(f.Until))
+	}
+	if f.Page.After != "" {
+		before, err := store.DecodeSeq(f.Page.After)
+		if err != nil {
+			return nil, "", err
+		}
+		where.WriteString(` AND seq < ?`)
+		args = append(args, before)
+	}
+	limit := f.Page.Size()
+	args = append(args, limit+1)
+	rows, err := s.query(ctx, `SELECT `+auditColumns+` FROM audit_events WHERE `+where.String()+` ORDER BY seq DESC LIMIT ?`, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	out, err := collectAudit(rows)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = store.EncodeSeq(out[limit-1].Seq)
+	}
+	return out, next, nil
+}
+
+func (s *Store) ScanAudit(ctx context.Context, after int64, limit int) ([]domain.AuditEvent, error) {
+	rows, err := s.query(ctx, `SELECT `+auditColumns+` FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	return collectAudit(rows)
+}
+
+func collectAudit(rows *sql.Rows) ([]domain.AuditEvent, error) {
+	defer rows.Close()
+	var out []domain.AuditEvent
+	for rows.Next() {
+		e, err := scanAudit(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

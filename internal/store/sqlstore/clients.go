@@ -1,0 +1,101 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"keywarden/internal/domain"
+	"keywarden/internal/store"
+)
+
+const clientColumns = `id, org_id, name, description, scopes, token_ttl, webhook_url, disabled, created_at, updated_at`
+
+func scanClient(row interface{ Scan(...any) error }) (domain.Client, error) {
+	var c domain.Client
+	var scopes string
+	var disabled int
+	var created, updated int64
+	if err := row.Scan(&c.ID, &c.OrgID, &c.Name, &c.Description, &scopes, &c.TokenTTL, &c.WebhookURL, &disabled, &created, &updated); err != nil {
+		return c, notFound(err)
+	}
+	if err := json.Unmarshal([]byte(scopes), &c.Scopes); err != nil {
+		return c, fmt.Errorf("client %s: scopes: %w", c.ID, err)
+	}
+	c.Disabled, c.CreatedAt, c.UpdatedAt = disabled != 0, fromMicros(created), fromMicros(updated)
+	return c, nil
+}
+
+func scopesJSON(scopes []string) string {
+	if scopes == nil {
+		scopes = []string{}
+	}
+	b, _ := json.Marshal(scopes) // a []string always marshals
+	return string(b)
+}
+
+func (s *Store) CreateClient(ctx context.Context, c domain.Client) error {
+	_, err := s.exec(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.OrgID, c.Name, c.Description, scopesJSON(c.Scopes), c.TokenTTL, c.WebhookURL, boolInt(c.Disabled), micros(c.CreatedAt), micros(c.UpdatedAt))
+	return s.conflict(err, "client exists")
+}
+
+func (s *Store) GetClient(ctx context.Context, org, id string) (domain.Client, error) {
+	return scanClient(s.queryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE org_id = ? AND id = ?`, org, id))
+}
+
+func (s *Store) LookupClient(ctx context.Context, id string) (domain.Client, error) {
+	return scanClient(s.queryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = ?`, id))
+}
+
+func (s *Store) ListClients(ctx context.Context, org string, page store.Page) ([]domain.Client, string, error) {
+	limit := page.Size()
+	var rows *sql.Rows
+	var err error
+	if page.After == "" {
+		rows, err = s.query(ctx, `SELECT `+clientColumns+` FROM clients WHERE org_id = ?
+			ORDER BY created_at, id LIMIT ?`, org, limit+1)
+	} else {
+		cur, cerr := store.DecodeCursor(page.After)
+		if cerr != nil {
+			return nil, "", cerr
+		}
+		at := micros(cur.At)
+		rows, err = s.query(ctx, `SELECT `+clientColumns+` FROM clients WHERE org_id = ?
+			AND (created_at > ? OR (created_at = ? AND id > ?))
+			ORDER BY created_at, id LIMIT ?`, org, at, at, cur.ID, limit+1)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	var out []domain.Client
+	for rows.Next() {
+		c, err := scanClient(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		last := out[limit-1]
+		next = store.Cursor{At: last.CreatedAt, ID: last.ID}.Encode()
+	}
+	return out, next, nil
+}
+
+func (s *Store) UpdateClient(ctx context.Context, c domain.Client) error {
+	return mustAffect(s.exec(ctx, `UPDATE clients SET name = ?, description = ?, scopes = ?, token_ttl = ?, webhook_url = ?, disabled = ?, updated_at = ?
+		WHERE org_id = ? AND id = ?`,
+		c.Name, c.Description, scopesJSON(c.Scopes), c.TokenTTL, c.WebhookURL, boolInt(c.Disabled), micros(c.UpdatedAt), c.OrgID, c.ID))
+}
+
+func (s *Store) DeleteClient(ctx context.Context, org, id string) error {
+	return mustAffect(s.exec(ctx, `DELETE FROM clients WHERE org_id = ? AND id = ?`, org, id))
+}

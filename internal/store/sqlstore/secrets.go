@@ -1,0 +1,104 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"keywarden/internal/domain"
+	"keywarden/internal/store"
+)
+
+const secretColumns = `id, org_id, client_id, description, created_at, created_by, expires_at, revoked_at,
+	last_used_at, last_used_from, hint, origin, verifier, hash, sealed`
+
+func scanSecret(row interface{ Scan(...any) error }) (domain.Secret, error) {
+	var x domain.Secret
+	var created int64
+	var expires, revoked, used sql.NullInt64
+	var origin string
+	if err := row.Scan(&x.ID, &x.OrgID, &x.ClientID, &x.Description, &created, &x.CreatedBy, &expires, &revoked,
+		&used, &x.LastUsedFrom, &x.Hint, &origin, &x.Verifier, &x.Hash, &x.Sealed); err != nil {
+		return x, notFound(err)
+	}
+	x.CreatedAt, x.ExpiresAt, x.RevokedAt, x.LastUsedAt = fromMicros(created), fromNullMicros(expires), fromNullMicros(revoked), fromNullMicros(used)
+	x.Origin = domain.SecretOrigin(origin)
+	return x, nil
+}
+
+func (s *Store) CreateSecret(ctx context.Context, x domain.Secret) error {
+	var verifier any // NULL for supplied values: the unique index ignores NULLs
+	if x.Verifier != nil {
+		verifier = x.Verifier
+	}
+	_, err := s.exec(ctx, `INSERT INTO secrets (`+secretColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		x.ID, x.OrgID, x.ClientID, x.Description, micros(x.CreatedAt), x.CreatedBy, nullMicros(x.ExpiresAt), nullMicros(x.RevokedAt),
+		nullMicros(x.LastUsedAt), x.LastUsedFrom, x.Hint, string(x.Origin), verifier, x.Hash, x.Sealed)
+	return s.conflict(err, "secret exists")
+}
+
+func (s *Store) GetSecret(ctx context.Context, org, id string) (domain.Secret, error) {
+	return scanSecret(s.queryRow(ctx, `SELECT `+secretColumns+` FROM secrets WHERE org_id = ? AND id = ?`, org, id))
+}
+
+func (s *Store) ListSecrets(ctx context.Context, org, clientID string) ([]domain.Secret, error) {
+	rows, err := s.query(ctx, `SELECT `+secretColumns+` FROM secrets WHERE org_id = ? AND client_id = ? ORDER BY created_at, id`, org, clientID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []domain.Secret
+	for rows.Next() {
+		x, err := scanSecret(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) SecretByVerifier(ctx context.Context, verifier []byte) (domain.Secret, error) {
+	return scanSecret(s.queryRow(ctx, `SELECT `+secretColumns+` FROM secrets WHERE verifier = ?`, verifier))
+}
+
+func (s *Store) UpdateSecret(ctx context.Context, x domain.Secret) error {
+	return mustAffect(s.exec(ctx, `UPDATE secrets SET description = ?, expires_at = ? WHERE org_id = ? AND id = ? AND revoked_at IS NULL`,
+		x.Description, nullMicros(x.ExpiresAt), x.OrgID, x.ID))
+}
+
+func (s *Store) RevokeSecret(ctx context.Context, org, id string, at time.Time) error {
+	res, err := s.exec(ctx, `UPDATE secrets SET revoked_at = ? WHERE org_id = ? AND id = ? AND revoked_at IS NULL`, micros(at), org, id)
+	if err := mustAffect(res, err); err != domain.ErrNotFound {
+		return err
+	}
+	// Nothing changed: either it does not exist or it is already revoked.
+	_, err = s.GetSecret(ctx, org, id)
+	return err
+}
+
+func (s *Store) RevokeClientSecrets(ctx context.Context, org, clientID string, at time.Time) (int, error) {
+	res, err := s.exec(ctx, `UPDATE secrets SET revoked_at = ? WHERE org_id = ? AND client_id = ? AND revoked_at IS NULL`, micros(at), org, clientID)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+func (s *Store) TouchLastUsed(ctx context.Context, uses []store.SecretUse) error {
+	if len(uses) == 0 {
+		return nil
+	}
+	return s.InTx(ctx, func(tx store.Store) error {
+		t := tx.(*Store)
+		for _, u := range uses {
+			if _, err := t.exec(ctx, `UPDATE secrets SET last_used_at = ?, last_used_from = ?
+				WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
+				micros(u.At), u.From, u.SecretID, micros(u.At)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

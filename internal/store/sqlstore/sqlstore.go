@@ -1,0 +1,206 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"keywarden/internal/domain"
+	"keywarden/internal/store"
+)
+
+// Dialect is what differs between SQL engines.
+type Dialect interface {
+	// Rebind rewrites "?" placeholders into the engine's form.
+	Rebind(query string) string
+	// LockSuffix is appended to a SELECT whose rows must stay locked until
+	// commit (" FOR UPDATE" on PostgreSQL; SQLite transactions already hold
+	// the write lock).
+	LockSuffix() string
+	IsUniqueViolation(err error) bool
+	// IsRetryable reports whether a transaction failed only because of a
+	// concurrent one and can be run again.
+	IsRetryable(err error) bool
+}
+
+// Store implements store.Store over a *sql.DB.
+type Store struct {
+	db      *sql.DB
+	tx      *sql.Tx // set on the Store handed to InTx's fn
+	dialect Dialect
+	queries *sync.Map // query text → rebound text, shared with tx stores
+	closeFn func() error
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New returns a Store. closeFn, if not nil, runs after the database closes.
+func New(db *sql.DB, d Dialect, closeFn func() error) *Store {
+	return &Store{db: db, dialect: d, queries: &sync.Map{}, closeFn: closeFn}
+}
+
+// DB returns the underlying database, for backends' own statements.
+func (s *Store) DB() *sql.DB { return s.db }
+
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+func (s *Store) Close() error {
+	err := s.db.Close()
+	if s.closeFn != nil {
+		err = errors.Join(err, s.closeFn())
+	}
+	return err
+}
+
+const maxTxAttempts = 5
+
+func (s *Store) InTx(ctx context.Context, fn func(tx store.Store) error) error {
+	if s.tx != nil {
+		return fn(s)
+	}
+	var err error
+	for attempt := range maxTxAttempts {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Duration(attempt*attempt) * 5 * time.Millisecond):
+			}
+		}
+		err = s.runTx(ctx, fn)
+		if err == nil || !s.dialect.IsRetryable(err) {
+			return err
+		}
+	}
+	return err
+}
+
+func (s *Store) runTx(ctx context.Context, fn func(tx store.Store) error) (err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	if err = fn(&Store{db: s.db, tx: tx, dialect: s.dialect, queries: s.queries}); err != nil {
+		return err
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) q(query string) string {
+	if v, ok := s.queries.Load(query); ok {
+		return v.(string)
+	}
+	r := s.dialect.Rebind(query)
+	s.queries.Store(query, r)
+	return r
+}
+
+func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if s.tx != nil {
+		return s.tx.ExecContext(ctx, s.q(query), args...)
+	}
+	return s.db.ExecContext(ctx, s.q(query), args...)
+}
+
+func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s.tx != nil {
+		return s.tx.QueryContext(ctx, s.q(query), args...)
+	}
+	return s.db.QueryContext(ctx, s.q(query), args...)
+}
+
+func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if s.tx != nil {
+		return s.tx.QueryRowContext(ctx, s.q(query), args...)
+	}
+	return s.db.QueryRowContext(ctx, s.q(query), args...)
+}
+
+// mustAffect turns "no row changed" into ErrNotFound.
+func mustAffect(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return domain.ErrNotFound
+	}
+	return nil
+}
+
+// notFound maps sql.ErrNoRows to domain.ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.ErrNotFound
+	}
+	return err
+}
+
+func (s *Store) conflict(err error, reason string) error {
+	if err != nil && s.dialect.IsUniqueViolation(err) {
+		return domain.Conflict(reason)
+	}
+	return err
+}
+
+// Time columns.
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func nullMicros(t *time.Time) sql.NullInt64 {
+	if t == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMicro(), Valid: true}
+}
+
+func fromMicros(m int64) time.Time { return time.UnixMicro(m).UTC() }
+
+func fromNullMicros(n sql.NullInt64) *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	t := fromMicros(n.Int64)
+	return &t
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// RebindDollar rewrites "?" into "$1", "$2", … (PostgreSQL). Queries here
+// never contain "?" inside string literals.
+func RebindDollar(query string) string {
+	var b strings.Builder
+	b.Grow(len(query) + 8)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	return b.String()
+}
