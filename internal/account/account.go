@@ -17,10 +17,11 @@ import (
 
 // Service manages organisations, users and API tokens.
 type Service struct {
-	store       store.Store
-	audit       *audit.Log
-	verifierKey []byte
-	now         func() time.Time
+	store          store.Store
+	audit          *audit.Log
+	verifierKey    []byte
+	now            func() time.Time
+	onPolicyChange func(org string)
 }
 
 // Options are the Service's dependencies.
@@ -29,6 +30,9 @@ type Options struct {
 	Audit   *audit.Log
 	Keyring *keyring.Keyring
 	Now     func() time.Time
+	// OnPolicyChange, if set, is called after an organisation's policy
+	// changed (the token path caches it).
+	OnPolicyChange func(org string)
 }
 
 // New returns a Service.
@@ -37,7 +41,7 @@ func New(o Options) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: o.Store, audit: o.Audit, verifierKey: o.Keyring.Derive(keyring.PurposeSecretVerifier), now: now}
+	return &Service{store: o.Store, audit: o.Audit, verifierKey: o.Keyring.Derive(keyring.PurposeSecretVerifier), now: now, onPolicyChange: o.OnPolicyChange}
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
@@ -165,5 +169,8 @@ func (s *Service) UpdatePolicy(ctx context.Context, by domain.Actor, p domain.Po
 		}
 		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "policy.update", Target: by.OrgID})
 	})
+	if err == nil && s.onPolicyChange != nil {
+		s.onPolicyChange(by.OrgID)
+	}
 	return p, err
 }

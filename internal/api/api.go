@@ -14,6 +14,7 @@ import (
 	"keywarden/internal/credential"
 	"keywarden/internal/domain"
 	"keywarden/internal/httpx"
+	"keywarden/internal/token"
 )
 
 // Handler serves the admin API. server.New fills in its fields.
@@ -21,6 +22,8 @@ type Handler struct {
 	Accounts    *account.Service
 	Credentials *credential.Service
 	Audit       *audit.Log
+	Refresh     *token.Refresh
+	Keys        *token.Keys
 	Log         *slog.Logger
 	// Ready reports whether the server can serve (the store answers).
 	Ready func(ctx context.Context) error
@@ -69,6 +72,15 @@ func (h *Handler) routes() []Route {
 		priv("GET", "/v1/clients/{client_id}/secrets/{id}", authz.ReadSecrets, h.getSecret),
 		priv("PATCH", "/v1/clients/{client_id}/secrets/{id}", authz.WriteSecrets, h.updateSecret),
 		priv("DELETE", "/v1/clients/{client_id}/secrets/{id}", authz.WriteSecrets, h.revokeSecret),
+
+		priv("GET", "/v1/clients/{client_id}/rotations", authz.ReadSecrets, h.listRotations),
+		priv("GET", "/v1/clients/{client_id}/rotations/{id}", authz.ReadSecrets, h.getRotation),
+		priv("POST", "/v1/clients/{client_id}/rotations/{id}/complete", authz.WriteSecrets, h.completeRotation),
+		priv("POST", "/v1/clients/{client_id}/refresh-tokens", authz.WriteSecrets, h.createRefreshToken),
+		priv("GET", "/v1/clients/{client_id}/refresh-tokens", authz.ReadSecrets, h.listRefreshTokens),
+
+		priv("GET", "/v1/keys", authz.ReadKeys, h.listKeys),
+		priv("POST", "/v1/keys/rotate", authz.WriteKeys, h.rotateKeys),
 
 		priv("GET", "/v1/policy", authz.ReadPolicy, h.getPolicy),
 		priv("PATCH", "/v1/policy", authz.WritePolicy, h.updatePolicy),

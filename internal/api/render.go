@@ -40,8 +40,49 @@ func secretJSON(x domain.Secret, newID string, now time.Time) apiv1.Secret {
 		ID: x.ID, ClientID: x.ClientID, Description: x.Description, Hint: x.Hint, Masked: masked,
 		Origin: string(x.Origin), Status: string(x.State(now)), New: x.ID == newID,
 		CreatedAt: x.CreatedAt, CreatedBy: x.CreatedBy, ExpiresAt: x.ExpiresAt, RevokedAt: x.RevokedAt,
-		LastUsedAt: x.LastUsedAt, LastUsedFrom: x.LastUsedFrom,
+		LastUsedAt: x.LastUsedAt, LastUsedFrom: x.LastUsedFrom, AllowedCIDRs: nonNil(x.AllowedCIDRs), KeepTokens: x.KeepTokens,
 	}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func rotationJSON(v credential.RotationView, newID string, now time.Time) apiv1.RotationStatus {
+	r := v.Rotation
+	out := apiv1.RotationStatus{
+		ID: r.ID, ClientID: r.ClientID, State: v.State, SafeToRevoke: v.SafeToRevoke, OldSecrets: []apiv1.Secret{},
+		StartedAt: r.StartedAt, StartedBy: r.StartedBy, AutoComplete: r.AutoComplete, QuietSeconds: r.QuietSeconds,
+		KeepTokens: r.KeepTokens, CompletedAt: r.CompletedAt, CompletedBy: r.CompletedBy,
+	}
+	if x, ok := v.Secrets[r.NewSecretID]; ok {
+		out.NewSecret = secretJSON(x, newID, now)
+	} else {
+		out.NewSecret = apiv1.Secret{ID: r.NewSecretID, ClientID: r.ClientID, Status: "deleted", AllowedCIDRs: []string{}}
+	}
+	for _, id := range r.OldSecretIDs {
+		if x, ok := v.Secrets[id]; ok {
+			out.OldSecrets = append(out.OldSecrets, secretJSON(x, newID, now))
+		}
+	}
+	return out
+}
+
+func refreshJSON(t domain.RefreshToken, now time.Time) apiv1.RefreshToken {
+	status := "active"
+	switch {
+	case t.RevokedAt != nil:
+		status = "revoked"
+	case t.UsedAt != nil:
+		status = "used"
+	case !now.Before(t.ExpiresAt):
+		status = "expired"
+	}
+	return apiv1.RefreshToken{ID: t.ID, ClientID: t.ClientID, Hint: t.Hint, Status: status, CreatedAt: t.CreatedAt,
+		CreatedBy: t.CreatedBy, ExpiresAt: t.ExpiresAt, UsedAt: t.UsedAt, RevokedAt: t.RevokedAt}
 }
 
 func createdSecretJSON(n credential.NewSecret, newID string, now time.Time) apiv1.CreatedSecret {

@@ -19,6 +19,7 @@ func (h *Handler) createSecret(w http.ResponseWriter, r *http.Request, by domain
 	}
 	n, err := h.Credentials.CreateSecret(r.Context(), by, clientID, credential.SecretInput{
 		Description: req.Description, ExpiresAt: req.ExpiresAt, NeverExpires: req.NeverExpires, Value: req.Value,
+		AllowedCIDRs: req.AllowedCIDRs,
 	})
 	if err != nil {
 		return err
@@ -74,7 +75,7 @@ func (h *Handler) updateSecret(w http.ResponseWriter, r *http.Request, by domain
 		return err
 	}
 	x, err := h.Credentials.UpdateSecret(r.Context(), by, clientID, id, credential.SecretPatch{
-		Description: req.Description, ExpiresAt: req.ExpiresAt, NeverExpires: req.NeverExpires,
+		Description: req.Description, ExpiresAt: req.ExpiresAt, NeverExpires: req.NeverExpires, AllowedCIDRs: req.AllowedCIDRs,
 	})
 	if err != nil {
 		return err
@@ -86,8 +87,18 @@ func (h *Handler) updateSecret(w http.ResponseWriter, r *http.Request, by domain
 	return writeJSON(w, http.StatusOK, v)
 }
 
+// revokeSecret revokes a secret. ?tokens=keep lets the access tokens it
+// minted run out (graceful); the default, ?tokens=revoke, kills them now.
 func (h *Handler) revokeSecret(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	x, err := h.Credentials.RevokeSecret(r.Context(), by, r.PathValue("client_id"), r.PathValue("id"))
+	keep := false
+	switch r.URL.Query().Get("tokens") {
+	case "", "revoke":
+	case "keep":
+		keep = true
+	default:
+		return domain.Invalid("tokens", `must be "revoke" (the default: its access tokens stop working now) or "keep" (they run out on their own)`)
+	}
+	x, err := h.Credentials.RevokeSecret(r.Context(), by, r.PathValue("client_id"), r.PathValue("id"), keep)
 	if err != nil {
 		return err
 	}
@@ -109,6 +120,7 @@ func (h *Handler) rotate(w http.ResponseWriter, r *http.Request, by domain.Actor
 	}
 	rot, err := h.Credentials.Rotate(r.Context(), by, clientID, credential.RotateInput{
 		Description: req.Description, ExpiresAt: req.ExpiresAt, GraceSeconds: req.GraceSeconds,
+		AutoComplete: req.AutoComplete, QuietSeconds: req.QuietSeconds, KeepTokens: req.KeepTokens,
 	})
 	if err != nil {
 		return err
@@ -117,7 +129,12 @@ func (h *Handler) rotate(w http.ResponseWriter, r *http.Request, by domain.Actor
 	if err != nil {
 		return err
 	}
-	out := apiv1.Rotation{CreatedSecret: createdSecretJSON(rot.New, list.NewID, list.Now), Previous: make([]apiv1.Secret, 0, len(rot.Previous))}
+	view, err := h.Credentials.GetRotation(r.Context(), by, clientID, rot.Rotation.ID)
+	if err != nil {
+		return err
+	}
+	out := apiv1.RotateResult{CreatedSecret: createdSecretJSON(rot.New, list.NewID, list.Now), Previous: make([]apiv1.Secret, 0, len(rot.Previous)),
+		Rotation: rotationJSON(view, list.NewID, list.Now)}
 	for _, x := range rot.Previous {
 		out.Previous = append(out.Previous, secretJSON(x, list.NewID, list.Now))
 	}

@@ -13,6 +13,8 @@ const (
 	ReadPolicy   Permission = "policy:read"
 	WritePolicy  Permission = "policy:write"
 	ReadAudit    Permission = "audit:read"
+	ReadKeys     Permission = "keys:read"
+	WriteKeys    Permission = "keys:write"
 )
 
 // table is the whole permission model: which roles hold each permission.
@@ -25,6 +27,8 @@ var table = map[Permission][]domain.Role{
 	ReadPolicy:   {domain.RoleSuperAdmin, domain.RoleAdmin, domain.RoleDeveloper, domain.RoleMember},
 	WritePolicy:  {domain.RoleSuperAdmin},
 	ReadAudit:    {domain.RoleSuperAdmin, domain.RoleAdmin},
+	ReadKeys:     {domain.RoleSuperAdmin, domain.RoleAdmin, domain.RoleDeveloper, domain.RoleMember},
+	WriteKeys:    {domain.RoleSuperAdmin},
 }
 
 // Allowed reports whether role holds p.
@@ -39,5 +43,5 @@ func Allowed(role domain.Role, p Permission) bool {
 
 // Permissions lists every permission, for documentation and tests.
 func Permissions() []Permission {
-	return []Permission{ReadClients, WriteClients, ReadSecrets, WriteSecrets, ReadPolicy, WritePolicy, ReadAudit}
+	return []Permission{ReadClients, WriteClients, ReadSecrets, WriteSecrets, ReadPolicy, WritePolicy, ReadAudit, ReadKeys, WriteKeys}
 }

@@ -32,6 +32,18 @@ type Config struct {
 	Dev             bool          `yaml:"dev"`
 	LogLevel        string        `yaml:"log_level"`
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// SigningAlgorithm signs access tokens: ES256, EdDSA or RS256.
+	SigningAlgorithm string `yaml:"signing_algorithm"`
+	// KeyActivationDelay is how long a rotated signing key is published
+	// before it signs.
+	KeyActivationDelay time.Duration `yaml:"key_activation_delay"`
+	// UsageFlushInterval is how often batched last-used times are written.
+	UsageFlushInterval time.Duration `yaml:"usage_flush_interval"`
+	// JobInterval is how often background jobs run (key and deny-list
+	// reload, rotation auto-completion, clean-up).
+	JobInterval time.Duration `yaml:"job_interval"`
+	// RefreshTokenTTL is how long a generated refresh token is valid.
+	RefreshTokenTTL time.Duration `yaml:"refresh_token_ttl"`
 }
 
 // Defaults returns the configuration with nothing set.
@@ -41,6 +53,12 @@ func Defaults() Config {
 		DataDir:         "keywarden-data",
 		LogLevel:        "info",
 		ShutdownTimeout: 15 * time.Second,
+
+		SigningAlgorithm:   "ES256",
+		KeyActivationDelay: 10 * time.Minute,
+		UsageFlushInterval: 10 * time.Second,
+		JobInterval:        30 * time.Second,
+		RefreshTokenTTL:    time.Hour,
 	}
 }
 
@@ -76,6 +94,21 @@ var settings = []setting{
 	}},
 	{"shutdown-timeout", "how long to wait for requests in flight at shutdown", func(fs *pflag.FlagSet, c *Config, d Config) {
 		fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", d.ShutdownTimeout, "")
+	}},
+	{"signing-algorithm", "algorithm of new token-signing keys: ES256, EdDSA or RS256", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.StringVar(&c.SigningAlgorithm, "signing-algorithm", d.SigningAlgorithm, "")
+	}},
+	{"key-activation-delay", "how long a rotated signing key is published in the JWKS before it signs", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.DurationVar(&c.KeyActivationDelay, "key-activation-delay", d.KeyActivationDelay, "")
+	}},
+	{"usage-flush-interval", "how often batched last-used times are written (at most 10s)", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.DurationVar(&c.UsageFlushInterval, "usage-flush-interval", d.UsageFlushInterval, "")
+	}},
+	{"job-interval", "how often background jobs run (key and deny-list reload, rotation auto-completion, clean-up)", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.DurationVar(&c.JobInterval, "job-interval", d.JobInterval, "")
+	}},
+	{"refresh-token-ttl", "lifetime of generated refresh tokens", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.DurationVar(&c.RefreshTokenTTL, "refresh-token-ttl", d.RefreshTokenTTL, "")
 	}},
 }
 
@@ -204,6 +237,23 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("shutdown-timeout: must be positive"))
+	}
+	switch c.SigningAlgorithm {
+	case "ES256", "EdDSA", "RS256":
+	default:
+		errs = append(errs, fmt.Errorf("signing-algorithm %q: must be ES256, EdDSA or RS256", c.SigningAlgorithm))
+	}
+	if c.KeyActivationDelay < 0 || c.KeyActivationDelay > 7*24*time.Hour {
+		errs = append(errs, errors.New("key-activation-delay: must be between 0 and 168h"))
+	}
+	if c.UsageFlushInterval <= 0 || c.UsageFlushInterval > 10*time.Second {
+		errs = append(errs, errors.New("usage-flush-interval: must be positive and at most 10s"))
+	}
+	if c.JobInterval < 100*time.Millisecond || c.JobInterval > time.Hour {
+		errs = append(errs, errors.New("job-interval: must be between 100ms and 1h"))
+	}
+	if c.RefreshTokenTTL < time.Minute || c.RefreshTokenTTL > 30*24*time.Hour {
+		errs = append(errs, errors.New("refresh-token-ttl: must be between 1m and 720h"))
 	}
 	return errors.Join(errs...)
 }

@@ -152,6 +152,7 @@ func (s *Service) ListClients(ctx context.Context, by domain.Actor, page store.P
 
 // UpdateClient applies p.
 func (s *Service) UpdateClient(ctx context.Context, by domain.Actor, id string, p ClientPatch) (domain.Client, error) {
+	defer s.cache.Invalidate(id)
 	var v domain.ValidationError
 	if p.Name != nil {
 		*p.Name = strings.TrimSpace(*p.Name)
@@ -213,6 +214,7 @@ func (s *Service) UpdateClient(ctx context.Context, by domain.Actor, id string, 
 
 // DeleteClient removes a client and every secret it holds.
 func (s *Service) DeleteClient(ctx context.Context, by domain.Actor, id string) error {
+	defer s.cache.Invalidate(id)
 	return s.inTx(ctx, func(tx store.Store) error {
 		c, err := getClient(ctx, tx, by.OrgID, id)
 		if err != nil {

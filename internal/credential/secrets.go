@@ -3,6 +3,7 @@ package credential
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,8 @@ type SecretInput struct {
 	ExpiresAt    *time.Time // nil: the policy's maximum, unless NeverExpires
 	NeverExpires bool
 	Value        *string // nil: generate one
+	// AllowedCIDRs restricts where the secret authenticates from.
+	AllowedCIDRs []string
 }
 
 // SecretPatch edits a secret; nil fields stay as they are.
@@ -33,6 +36,7 @@ type SecretPatch struct {
 	Description  *string
 	ExpiresAt    *time.Time
 	NeverExpires bool
+	AllowedCIDRs *[]string
 }
 
 // NewSecret is a freshly created secret with its value, which exists only
@@ -81,9 +85,36 @@ func getSecret(ctx context.Context, tx store.Store, org, clientID, id string) (d
 	return x, nil
 }
 
-func validateSecretInput(in SecretInput) (secretvalue.Plaintext, error) {
+// MaxCIDRs bounds a secret's source restrictions.
+const MaxCIDRs = 50
+
+// normalizeCIDRs parses each entry as a network (or a single address) and
+// returns them in canonical form.
+func normalizeCIDRs(v *domain.ValidationError, cidrs []string) []string {
+	if len(cidrs) > MaxCIDRs {
+		v.Add("allowed_cidrs", fmt.Sprintf("at most %d networks", MaxCIDRs))
+		return nil
+	}
+	var out []string
+	for _, c := range cidrs {
+		p, err := netip.ParsePrefix(strings.TrimSpace(c))
+		if err != nil {
+			a, aerr := netip.ParseAddr(strings.TrimSpace(c))
+			if aerr != nil {
+				v.Add("allowed_cidrs", fmt.Sprintf("%q is not an IP network (e.g. 203.0.113.0/24 or 2001:db8::/32)", c))
+				continue
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked().String())
+	}
+	return out
+}
+
+func validateSecretInput(in *SecretInput) (secretvalue.Plaintext, error) {
 	var v domain.ValidationError
 	validText(&v, "description", in.Description, true, MaxSecretDescriptionLen)
+	in.AllowedCIDRs = normalizeCIDRs(&v, in.AllowedCIDRs)
 	var value secretvalue.Plaintext
 	if in.Value != nil {
 		switch p, err := secretvalue.Supplied(*in.Value, secretvalue.MinSuppliedLength); {
@@ -101,7 +132,8 @@ func validateSecretInput(in SecretInput) (secretvalue.Plaintext, error) {
 // CreateSecret adds a secret to a client. The expiry must be within the
 // organisation's policy for the actor's role.
 func (s *Service) CreateSecret(ctx context.Context, by domain.Actor, clientID string, in SecretInput) (NewSecret, error) {
-	supplied, err := validateSecretInput(in)
+	defer s.cache.Invalidate(clientID)
+	supplied, err := validateSecretInput(&in)
 	if err != nil {
 		return NewSecret{}, err
 	}
@@ -144,6 +176,7 @@ func (s *Service) createSecret(ctx context.Context, tx store.Store, by domain.Ac
 	x := domain.Secret{
 		ID: domain.NewID(domain.PrefixSecret), OrgID: by.OrgID, ClientID: c.ID,
 		Description: in.Description, CreatedAt: now, CreatedBy: by.ID, ExpiresAt: expires,
+		AllowedCIDRs: in.AllowedCIDRs,
 	}
 	value := supplied
 	if value.IsZero() {
@@ -164,6 +197,13 @@ func (s *Service) createSecret(ctx context.Context, tx store.Store, by domain.Ac
 	return NewSecret{Secret: x, Value: value}, nil
 }
 
+func tokenMode(keep bool) string {
+	if keep {
+		return "kept until they expire"
+	}
+	return "revoked"
+}
+
 func formatExpiry(t *time.Time) string {
 	if t == nil {
 		return "never"
@@ -175,9 +215,14 @@ func formatExpiry(t *time.Time) string {
 // secret's expiry can change, and only within policy: an expired or revoked
 // secret never comes back.
 func (s *Service) UpdateSecret(ctx context.Context, by domain.Actor, clientID, id string, p SecretPatch) (domain.Secret, error) {
+	defer s.cache.Invalidate(clientID)
 	var v domain.ValidationError
 	if p.Description != nil {
 		validText(&v, "description", *p.Description, true, MaxSecretDescriptionLen)
+	}
+	var cidrs []string
+	if p.AllowedCIDRs != nil {
+		cidrs = normalizeCIDRs(&v, *p.AllowedCIDRs)
 	}
 	if err := v.Err(); err != nil {
 		return domain.Secret{}, err
@@ -211,6 +256,9 @@ func (s *Service) UpdateSecret(ctx context.Context, by domain.Actor, clientID, i
 		if p.Description != nil && *p.Description != x.Description {
 			x.Description, changed = *p.Description, append(changed, "description")
 		}
+		if p.AllowedCIDRs != nil && strings.Join(cidrs, ",") != strings.Join(x.AllowedCIDRs, ",") {
+			x.AllowedCIDRs, changed = cidrs, append(changed, "allowed_cidrs")
+		}
 		if len(changed) == 0 {
 			return nil
 		}
@@ -223,9 +271,12 @@ func (s *Service) UpdateSecret(ctx context.Context, by domain.Actor, clientID, i
 	return x, err
 }
 
-// RevokeSecret revokes one secret at once. Revoking a revoked secret is not
-// an error, so a retried request is harmless.
-func (s *Service) RevokeSecret(ctx context.Context, by domain.Actor, clientID, id string) (domain.Secret, error) {
+// RevokeSecret revokes one secret at once. With keepTokens the access
+// tokens it minted run out on their own (graceful); without, they stop
+// working now (breach). Revoking a revoked secret is not an error, so a
+// retried request is harmless.
+func (s *Service) RevokeSecret(ctx context.Context, by domain.Actor, clientID, id string, keepTokens bool) (domain.Secret, error) {
+	defer s.cache.Invalidate(clientID)
 	var x domain.Secret
 	err := s.inTx(ctx, func(tx store.Store) error {
 		var err error
@@ -236,12 +287,12 @@ func (s *Service) RevokeSecret(ctx context.Context, by domain.Actor, clientID, i
 			return nil
 		}
 		now := s.clock()
-		if err := tx.RevokeSecret(ctx, by.OrgID, id, now); err != nil {
+		if err := tx.RevokeSecret(ctx, by.OrgID, id, now, keepTokens); err != nil {
 			return fmt.Errorf("revoke secret %s: %w", id, err)
 		}
-		x.RevokedAt = &now
+		x.RevokedAt, x.KeepTokens = &now, keepTokens
 		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.revoke", Target: id,
-			Detail: map[string]string{"client_id": clientID}})
+			Detail: map[string]string{"client_id": clientID, "tokens": tokenMode(keepTokens)}})
 	})
 	return x, err
 }
@@ -253,18 +304,34 @@ type RotateInput struct {
 	// GraceSeconds, when set, makes every previously active secret expire
 	// that many seconds from now (or earlier, if it already would).
 	GraceSeconds *int
+	// AutoComplete revokes the old secrets by itself once they are idle:
+	// the new secret has authenticated and no old one was used for
+	// QuietSeconds.
+	AutoComplete bool
+	QuietSeconds *int // default DefaultQuietSeconds
+	// KeepTokens is the revocation mode when the rotation completes.
+	KeepTokens bool
 }
 
-// Rotation is the result of Rotate.
-type Rotation struct {
-	New NewSecret
+// Rotation quiet-period limits.
+const (
+	DefaultQuietSeconds = 3600
+	MaxQuietSeconds     = 30 * 24 * 3600
+)
+
+// RotationResult is the result of Rotate.
+type RotationResult struct {
+	Rotation domain.Rotation
+	New      NewSecret
 	// Previous are the secrets that were active before, as they are now.
 	Previous []domain.Secret
 }
 
-// Rotate adds a new secret and optionally schedules the previous active
-// secrets to expire after a grace period, in one transaction.
-func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID string, in RotateInput) (Rotation, error) {
+// Rotate adds a new secret, optionally schedules the previous active
+// secrets to expire after a grace period, and records the rotation so that
+// its progress can be followed, all in one transaction.
+func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID string, in RotateInput) (RotationResult, error) {
+	defer s.cache.Invalidate(clientID)
 	if in.Description == "" {
 		in.Description = "Rotated " + s.clock().Format("2006-01-02 15:04 UTC")
 	}
@@ -273,10 +340,17 @@ func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID string, 
 	if in.GraceSeconds != nil && (*in.GraceSeconds < 0 || *in.GraceSeconds > domain.MaxLifetimeDaysLimit*86400) {
 		v.Add("grace_seconds", fmt.Sprintf("must be between 0 and %d", domain.MaxLifetimeDaysLimit*86400))
 	}
-	if err := v.Err(); err != nil {
-		return Rotation{}, err
+	quiet := DefaultQuietSeconds
+	if in.QuietSeconds != nil {
+		quiet = *in.QuietSeconds
+		if quiet < 0 || quiet > MaxQuietSeconds {
+			v.Add("quiet_seconds", fmt.Sprintf("must be between 0 and %d", MaxQuietSeconds))
+		}
 	}
-	var out Rotation
+	if err := v.Err(); err != nil {
+		return RotationResult{}, err
+	}
+	var out RotationResult
 	err := s.inTx(ctx, func(tx store.Store) error {
 		now := s.clock()
 		before, err := tx.ListSecrets(ctx, by.OrgID, clientID)
@@ -287,11 +361,13 @@ func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID string, 
 		if err != nil {
 			return err
 		}
-		out.Previous = out.Previous[:0]
+		out.Previous = nil
+		var oldIDs []string
 		for _, x := range before {
 			if x.State(now) != domain.SecretActive {
 				continue
 			}
+			oldIDs = append(oldIDs, x.ID)
 			if in.GraceSeconds != nil {
 				end := now.Add(time.Duration(*in.GraceSeconds) * time.Second)
 				if x.ExpiresAt == nil || x.ExpiresAt.After(end) {
@@ -307,6 +383,17 @@ func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID string, 
 			}
 			out.Previous = append(out.Previous, x)
 		}
+		out.Rotation = domain.Rotation{
+			ID: domain.NewID(domain.PrefixRotation), OrgID: by.OrgID, ClientID: clientID, NewSecretID: out.New.Secret.ID,
+			OldSecretIDs: oldIDs, StartedAt: now, StartedBy: by.ID, AutoComplete: in.AutoComplete, QuietSeconds: quiet,
+			KeepTokens: in.KeepTokens,
+		}
+		if out.Rotation.OldSecretIDs == nil {
+			out.Rotation.OldSecretIDs = []string{}
+		}
+		if err := tx.CreateRotation(ctx, out.Rotation); err != nil {
+			return fmt.Errorf("record rotation: %w", err)
+		}
 		return nil
 	})
 	return out, err
@@ -314,18 +401,31 @@ func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID string, 
 
 // RevokeAll revokes every secret of a client at once, in one transaction:
 // the breach response. It returns how many secrets it revoked.
+//
+// Every access token the client was issued up to now, and every refresh
+// token it holds, stops working too.
 func (s *Service) RevokeAll(ctx context.Context, by domain.Actor, clientID string) (int, error) {
+	defer s.cache.Invalidate(clientID)
 	var n int
 	err := s.inTx(ctx, func(tx store.Store) error {
-		if _, err := getClient(ctx, tx, by.OrgID, clientID); err != nil {
+		c, err := getClient(ctx, tx, by.OrgID, clientID)
+		if err != nil {
 			return err
 		}
-		var err error
-		if n, err = tx.RevokeClientSecrets(ctx, by.OrgID, clientID, s.clock()); err != nil {
+		now := s.clock()
+		if n, err = tx.RevokeClientSecrets(ctx, by.OrgID, clientID, now); err != nil {
 			return fmt.Errorf("revoke all secrets of %s: %w", clientID, err)
 		}
+		refresh, err := tx.RevokeClientRefreshTokens(ctx, by.OrgID, clientID, now)
+		if err != nil {
+			return fmt.Errorf("revoke refresh tokens of %s: %w", clientID, err)
+		}
+		c.TokensRevokedAt, c.UpdatedAt = &now, now
+		if err := tx.UpdateClient(ctx, c); err != nil {
+			return err
+		}
 		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "client.revoke_all", Target: clientID,
-			Detail: map[string]string{"revoked": strconv.Itoa(n)}})
+			Detail: map[string]string{"revoked": strconv.Itoa(n), "refresh_tokens_revoked": strconv.Itoa(refresh), "access_tokens": "revoked"}})
 	})
 	return n, err
 }

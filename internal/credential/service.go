@@ -6,7 +6,16 @@ import (
 
 	"keywarden/internal/audit"
 	"keywarden/internal/keyring"
+	"keywarden/internal/ratelimit"
 	"keywarden/internal/store"
+)
+
+// Failed-authentication limits: a burst, then a steady rate per minute.
+const (
+	ClientFailureBurst       = 10
+	ClientFailuresPerMinute  = 10
+	AddressFailureBurst      = 100
+	AddressFailuresPerMinute = 60
 )
 
 // Service manages clients and secrets.
@@ -16,6 +25,10 @@ type Service struct {
 	keys        *keyring.Keyring
 	verifierKey []byte
 	now         func() time.Time
+	cache       *cache
+	usage       usage
+	limitAddr   *ratelimit.Limiter // failures per source address
+	limitClient *ratelimit.Limiter // failures per client ID at a source address
 }
 
 // Options are the Service's dependencies.
@@ -35,6 +48,9 @@ func New(o Options) *Service {
 	return &Service{
 		store: o.Store, audit: o.Audit, keys: o.Keyring,
 		verifierKey: o.Keyring.Derive(keyring.PurposeSecretVerifier), now: now,
+		cache:       newCache(o.Store, now),
+		limitAddr:   ratelimit.New(AddressFailureBurst, AddressFailuresPerMinute, 100_000),
+		limitClient: ratelimit.New(ClientFailureBurst, ClientFailuresPerMinute, 100_000),
 	}
 }
 

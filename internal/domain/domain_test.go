@@ -148,3 +148,62 @@ func TestValidID(t *testing.T) {
 		})
 	}
 }
+
+func TestRotationState(t *testing.T) {
+	start := now.Add(-2 * time.Hour)
+	quiet := 3600
+	mk := func(newUsed, oldUsed *time.Time, oldRevoked bool) map[string]domain.Secret {
+		old := domain.Secret{ID: "sec_old", CreatedAt: start.Add(-time.Hour), LastUsedAt: oldUsed}
+		if oldRevoked {
+			old.RevokedAt = at(-time.Minute)
+		}
+		return map[string]domain.Secret{"sec_new": {ID: "sec_new", CreatedAt: start, LastUsedAt: newUsed}, "sec_old": old}
+	}
+	r := domain.Rotation{NewSecretID: "sec_new", OldSecretIDs: []string{"sec_old"}, StartedAt: start, QuietSeconds: quiet}
+	done := r
+	done.CompletedAt = at(0)
+	tests := []struct {
+		name    string
+		r       domain.Rotation
+		secrets map[string]domain.Secret
+		want    string
+	}{
+		{"new never used", r, mk(nil, at(-time.Minute), false), domain.RotationStarted},
+		{"new used before the rotation began", r, mk(at(-3*time.Hour), nil, false), domain.RotationStarted},
+		{"both in use", r, mk(at(-time.Minute), at(-time.Minute), false), domain.RotationNewInUse},
+		{"old used within the quiet period", r, mk(at(-time.Minute), at(-59*time.Minute), false), domain.RotationNewInUse},
+		{"old quiet for the period", r, mk(at(-time.Minute), at(-61*time.Minute), false), domain.RotationOldIdle},
+		{"old never used", r, mk(at(-time.Minute), nil, false), domain.RotationOldIdle},
+		{"old already revoked", r, mk(at(-time.Minute), at(-time.Minute), true), domain.RotationOldIdle},
+		{"completed", done, mk(nil, nil, true), domain.RotationCompleted},
+		{"new secret gone", r, map[string]domain.Secret{}, domain.RotationAbandoned},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.r.State(now, tc.secrets); got != tc.want {
+				t.Errorf("State = %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestTokensValid(t *testing.T) {
+	tests := []struct {
+		name   string
+		secret domain.Secret
+		want   bool
+	}{
+		{"active", domain.Secret{}, true},
+		{"expired", domain.Secret{ExpiresAt: at(-time.Second)}, false},
+		{"revoked in a breach", domain.Secret{RevokedAt: at(-time.Second)}, false},
+		{"revoked gracefully", domain.Secret{RevokedAt: at(-time.Second), KeepTokens: true}, true},
+		{"revoked gracefully, then expired", domain.Secret{RevokedAt: at(-2 * time.Second), ExpiresAt: at(-time.Second), KeepTokens: true}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.secret.TokensValid(now); got != tc.want {
+				t.Errorf("TokensValid = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -51,6 +51,9 @@ type Client struct {
 	Disabled   bool
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+	// TokensRevokedAt is set by revoke-all: every token issued at or
+	// before it is inactive.
+	TokensRevokedAt *time.Time
 }
 
 // Actor is who performs an action: a user (through a session, API token or

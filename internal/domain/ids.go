@@ -7,12 +7,15 @@ import (
 
 // ID prefixes make every identifier recognisable on sight.
 const (
-	PrefixOrg    = "org_"
-	PrefixUser   = "usr_"
-	PrefixClient = "kwc_"
-	PrefixSecret = "sec_"
-	PrefixToken  = "tok_"
-	PrefixAudit  = "evt_"
+	PrefixOrg      = "org_"
+	PrefixUser     = "usr_"
+	PrefixClient   = "kwc_"
+	PrefixSecret   = "sec_"
+	PrefixToken    = "tok_"
+	PrefixAudit    = "evt_"
+	PrefixRotation = "rot_"
+	PrefixRefresh  = "rft_"
+	PrefixKey      = "key_"
 )
 
 const idAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

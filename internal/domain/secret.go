@@ -40,6 +40,26 @@ type Secret struct {
 	Verifier     []byte // HMAC-SHA256 of a generated value; nil for supplied ones
 	Hash         string // argon2id PHC string of a supplied value; "" for generated ones
 	Sealed       []byte // the value under AES-256-GCM, for webhook signing
+	// AllowedCIDRs, when not empty, are the only source networks the
+	// secret authenticates from.
+	AllowedCIDRs []string
+	// KeepTokens records how the secret was revoked: false (a breach, the
+	// default) makes the access tokens it minted inactive at once; true
+	// (graceful) lets them run out.
+	KeepTokens bool
+}
+
+// TokensValid reports whether access tokens minted with the secret are
+// still good at now: while it is active, and after a graceful revocation.
+// An expired secret's tokens die with it.
+func (s Secret) TokensValid(now time.Time) bool {
+	switch s.State(now) {
+	case SecretActive:
+		return true
+	case SecretRevoked:
+		return s.KeepTokens && (s.ExpiresAt == nil || now.Before(*s.ExpiresAt))
+	}
+	return false
 }
 
 // State returns the secret's state at now.

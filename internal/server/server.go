@@ -9,20 +9,25 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	kwapi "keywarden/api"
 	"keywarden/internal/api"
 	"keywarden/internal/config"
 	"keywarden/internal/httpx"
+	"keywarden/internal/oauth"
 )
 
 // Server is a running Keywarden HTTP server.
 type Server struct {
-	cfg  config.Config
-	core *Core
-	log  *slog.Logger
-	http *http.Server
+	cfg    config.Config
+	core   *Core
+	tokens *Tokens
+	log    *slog.Logger
+	http   *http.Server
+	issuer atomic.Value // string
 }
 
 // New builds the server for cfg.
@@ -31,7 +36,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, core: core, log: log}
+	tokens, err := core.OpenTokens(ctx, cfg)
+	if err != nil {
+		core.Close()
+		return nil, err
+	}
+	s := &Server{cfg: cfg, core: core, tokens: tokens, log: log}
+	s.issuer.Store(cfg.PublicURL)
 	s.http = &http.Server{
 		Handler:           httpx.Middleware(log, s.routes()),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -44,13 +55,22 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	return s, nil
 }
 
+// Issuer returns the OAuth issuer: --public-url, else the listening address.
+func (s *Server) Issuer() string { return s.issuer.Load().(string) }
+
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	a := &api.Handler{
 		Accounts: s.core.Accounts, Credentials: s.core.Credentials, Audit: s.core.Audit, Log: s.log,
+		Refresh: s.tokens.Refresh, Keys: s.tokens.Keys,
 		Ready: s.core.Store.Ping, OpenAPI: kwapi.OpenAPI,
 	}
 	a.Register(mux)
+	o := &oauth.Handler{
+		Credentials: s.core.Credentials, Keys: s.tokens.Keys, DenyList: s.tokens.DenyList, Refresh: s.tokens.Refresh,
+		Log: s.log, Issuer: s.Issuer,
+	}
+	o.Register(mux)
 	mux.Handle("/", a.NotFound())
 	return mux
 }
@@ -59,9 +79,9 @@ func (s *Server) routes() http.Handler {
 func (s *Server) Handler() http.Handler { return s.http.Handler }
 
 // Run listens on cfg.Listen and serves until ctx ends, then drains
-// requests in flight for up to the shutdown timeout. When readyFile is set,
-// the bound address is written there once the server accepts connections
-// (tests listen on port 0 and read it).
+// requests in flight for up to the shutdown timeout and flushes batched
+// usage. When readyFile is set, the bound address is written there once the
+// server accepts connections (tests listen on port 0 and read it).
 func (s *Server) Run(ctx context.Context, readyFile string) error {
 	defer s.core.Close()
 	ln, err := net.Listen("tcp", s.cfg.Listen)
@@ -69,7 +89,16 @@ func (s *Server) Run(ctx context.Context, readyFile string) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	addr := ln.Addr().String()
-	s.log.Info("keywarden listening", "addr", addr, "store", storeName(s.cfg), "dev", s.cfg.Dev)
+	if s.cfg.PublicURL == "" {
+		s.issuer.Store("http://" + addr)
+	}
+	s.log.Info("keywarden listening", "addr", addr, "issuer", s.Issuer(), "store", storeName(s.cfg), "dev", s.cfg.Dev)
+
+	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
+	var jobs sync.WaitGroup
+	defer func() { stopJobs(); jobs.Wait() }()
+	s.startJobs(jobsCtx, &jobs)
+
 	if readyFile != "" {
 		tmp := readyFile + ".tmp"
 		if err := os.WriteFile(tmp, []byte(addr), 0o600); err != nil {
@@ -89,14 +118,68 @@ func (s *Server) Run(ctx context.Context, readyFile string) error {
 	s.log.Info("shutting down", "timeout", s.cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	if err := s.http.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	shutdownErr := s.http.Shutdown(sctx)
+	// Jobs stop after the last request: the usage flusher writes what the
+	// drained requests recorded.
+	stopJobs()
+	jobs.Wait()
+	if shutdownErr != nil {
+		return fmt.Errorf("shutdown: %w", shutdownErr)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	s.log.Info("stopped")
 	return nil
+}
+
+// startJobs runs the background work until ctx ends.
+func (s *Server) startJobs(ctx context.Context, wg *sync.WaitGroup) {
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		s.core.Credentials.RunUsageFlusher(ctx, s.cfg.UsageFlushInterval, func(err error) {
+			s.log.Error("flush last-used times", "err", err)
+		})
+	}()
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(s.cfg.JobInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				s.runJobs(ctx)
+			}
+		}
+	}()
+}
+
+// runJobs is one round of periodic work. Each job is safe to run on every
+// node at once: they only reload shared state or make idempotent,
+// conditional changes.
+func (s *Server) runJobs(ctx context.Context) {
+	report := func(job string, err error) {
+		if err != nil && ctx.Err() == nil {
+			s.log.Error("background job failed", "job", job, "err", err)
+		}
+	}
+	_, err := s.tokens.Keys.RetireExpired(ctx)
+	report("retire signing keys", err)
+	report("reload signing keys", s.tokens.Keys.Reload(ctx))
+	report("reload deny list", s.tokens.DenyList.Reload(ctx))
+	if n, err := s.core.Credentials.AutoCompleteRotations(ctx); n > 0 || err != nil {
+		report("auto-complete rotations", err)
+		if n > 0 {
+			s.log.Info("auto-completed rotations", "count", n)
+		}
+	}
+	_, err = s.tokens.DenyList.Prune(ctx)
+	report("prune deny list", err)
+	_, err = s.tokens.Refresh.DeleteExpired(ctx)
+	report("delete expired refresh tokens", err)
 }
 
 func storeName(cfg config.Config) string {

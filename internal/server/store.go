@@ -13,6 +13,7 @@ import (
 	"keywarden/internal/store"
 	"keywarden/internal/store/postgres"
 	"keywarden/internal/store/sqlite"
+	"keywarden/internal/token"
 )
 
 // OpenStore opens (and migrates) the store that cfg selects.
@@ -66,6 +67,29 @@ type Core struct {
 	Credentials *credential.Service
 }
 
+// Tokens are the token-side services, which need signing keys.
+type Tokens struct {
+	Keys     *token.Keys
+	DenyList *token.DenyList
+	Refresh  *token.Refresh
+}
+
+// OpenTokens loads (creating on first start) the signing keys and the deny
+// list.
+func (c *Core) OpenTokens(ctx context.Context, cfg config.Config) (*Tokens, error) {
+	keys, err := token.NewKeys(ctx, token.KeysOptions{Store: c.Store, Keyring: c.Keyring, Audit: c.Audit,
+		Algorithm: cfg.SigningAlgorithm, ActivationDelay: cfg.KeyActivationDelay})
+	if err != nil {
+		return nil, err
+	}
+	deny, err := token.NewDenyList(ctx, c.Store, c.Audit, nil)
+	if err != nil {
+		return nil, err
+	}
+	refresh := token.NewRefresh(token.RefreshOptions{Store: c.Store, Audit: c.Audit, DenyList: deny, Keyring: c.Keyring, TTL: cfg.RefreshTokenTTL})
+	return &Tokens{Keys: keys, DenyList: deny, Refresh: refresh}, nil
+}
+
 // OpenCore opens the store and builds the services.
 func OpenCore(ctx context.Context, cfg config.Config) (*Core, error) {
 	kr, err := LoadKeyring(cfg)
@@ -77,12 +101,13 @@ func OpenCore(ctx context.Context, cfg config.Config) (*Core, error) {
 		return nil, err
 	}
 	log := audit.New(st, kr.Derive(keyring.PurposeAudit), nil)
+	creds := credential.New(credential.Options{Store: st, Audit: log, Keyring: kr})
 	return &Core{
 		Store:       st,
 		Keyring:     kr,
 		Audit:       log,
-		Accounts:    account.New(account.Options{Store: st, Audit: log, Keyring: kr}),
-		Credentials: credential.New(credential.Options{Store: st, Audit: log, Keyring: kr}),
+		Accounts:    account.New(account.Options{Store: st, Audit: log, Keyring: kr, OnPolicyChange: creds.InvalidateOrg}),
+		Credentials: creds,
 	}, nil
 }
 

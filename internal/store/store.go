@@ -16,6 +16,10 @@ type Store interface {
 	Clients
 	Secrets
 	AuditLog
+	SigningKeys
+	RefreshTokens
+	RevokedTokens
+	Rotations
 
 	// InTx runs fn in one transaction and commits it when fn returns nil.
 	// It may run fn again after a serialization failure, so fn must not
@@ -58,7 +62,7 @@ type Clients interface {
 	// ListClients returns clients in creation order, a page at a time.
 	ListClients(ctx context.Context, org string, page Page) ([]domain.Client, string, error)
 	// UpdateClient stores name, description, scopes, token TTL, webhook
-	// URL, disabled and updated-at.
+	// URL, disabled, tokens-revoked-at and updated-at.
 	UpdateClient(ctx context.Context, c domain.Client) error
 	// DeleteClient removes the client and, with it, its secrets.
 	DeleteClient(ctx context.Context, org, id string) error
@@ -73,13 +77,15 @@ type Secrets interface {
 	// SecretByVerifier finds a generated secret by the keyed HMAC of its
 	// value (a unique column): one indexed read, never a scan.
 	SecretByVerifier(ctx context.Context, verifier []byte) (domain.Secret, error)
-	// UpdateSecret stores description and expiry.
+	// UpdateSecret stores description, expiry and allowed CIDRs of an
+	// unrevoked secret.
 	UpdateSecret(ctx context.Context, s domain.Secret) error
-	// RevokeSecret sets revoked-at unless the secret is already revoked; a
+	// RevokeSecret sets revoked-at (and the token mode, see
+	// domain.Secret.KeepTokens) unless the secret is already revoked; a
 	// revoked secret never comes back.
-	RevokeSecret(ctx context.Context, org, id string, at time.Time) error
-	// RevokeClientSecrets revokes every unrevoked secret of a client and
-	// returns how many it revoked.
+	RevokeSecret(ctx context.Context, org, id string, at time.Time, keepTokens bool) error
+	// RevokeClientSecrets revokes every unrevoked secret of a client (their
+	// tokens die) and returns how many it revoked.
 	RevokeClientSecrets(ctx context.Context, org, clientID string, at time.Time) (int, error)
 	// TouchLastUsed stores a batch of uses in one transaction; a later time
 	// never loses to an earlier one.
@@ -142,4 +148,56 @@ func (p Page) Size() int {
 		return MaxLimit
 	}
 	return p.Limit
+}
+
+// SigningKeys are the keys that sign access tokens.
+type SigningKeys interface {
+	CreateSigningKey(ctx context.Context, k domain.SigningKey) error
+	// ListSigningKeys returns every key, retired ones too, oldest first.
+	ListSigningKeys(ctx context.Context) ([]domain.SigningKey, error)
+	RetireSigningKey(ctx context.Context, id string, at time.Time) error
+}
+
+// RefreshTokens are one-time refresh tokens.
+type RefreshTokens interface {
+	CreateRefreshToken(ctx context.Context, t domain.RefreshToken) error
+	RefreshTokenByVerifier(ctx context.Context, verifier []byte) (domain.RefreshToken, error)
+	// ListRefreshTokens returns a client's refresh tokens, newest first.
+	ListRefreshTokens(ctx context.Context, org, clientID string) ([]domain.RefreshToken, error)
+	// UseRefreshToken marks an unused, unrevoked token used and records the
+	// access token it issued; it fails with domain.ErrConflict when the
+	// token was used or revoked in the meantime.
+	UseRefreshToken(ctx context.Context, id string, at time.Time, jti string, exp time.Time) error
+	// ListRefreshFamily returns every token of a family.
+	ListRefreshFamily(ctx context.Context, family string) ([]domain.RefreshToken, error)
+	// RevokeRefreshFamily revokes every unrevoked token of a family.
+	RevokeRefreshFamily(ctx context.Context, family string, at time.Time) (int, error)
+	// RevokeClientRefreshTokens revokes every unrevoked token of a client.
+	RevokeClientRefreshTokens(ctx context.Context, org, clientID string, at time.Time) (int, error)
+	// DeleteRefreshTokensBefore removes tokens that expired before t.
+	DeleteRefreshTokensBefore(ctx context.Context, t time.Time) (int, error)
+}
+
+// RevokedTokens is the access-token deny list.
+type RevokedTokens interface {
+	// AddRevokedToken puts a token on the list; adding it twice is not an error.
+	AddRevokedToken(ctx context.Context, t domain.RevokedToken) error
+	// ListRevokedTokens returns the entries that expire after t.
+	ListRevokedTokens(ctx context.Context, t time.Time) ([]domain.RevokedToken, error)
+	// DeleteRevokedTokensBefore removes entries that expired before t.
+	DeleteRevokedTokensBefore(ctx context.Context, t time.Time) (int, error)
+}
+
+// Rotations track secret rotations.
+type Rotations interface {
+	CreateRotation(ctx context.Context, r domain.Rotation) error
+	GetRotation(ctx context.Context, org, id string) (domain.Rotation, error)
+	// ListRotations returns a client's rotations, newest first.
+	ListRotations(ctx context.Context, org, clientID string) ([]domain.Rotation, error)
+	// ListOpenAutoRotations returns every uncompleted rotation with
+	// auto-complete on, across organisations, for the completion job.
+	ListOpenAutoRotations(ctx context.Context) ([]domain.Rotation, error)
+	// CompleteRotation marks an open rotation completed; ErrConflict when
+	// it already was.
+	CompleteRotation(ctx context.Context, org, id string, at time.Time, by string) error
 }

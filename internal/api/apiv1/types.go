@@ -57,6 +57,12 @@ type Secret struct {
 	RevokedAt    *time.Time `json:"revoked_at"`
 	LastUsedAt   *time.Time `json:"last_used_at"`
 	LastUsedFrom string     `json:"last_used_from,omitempty"`
+	// AllowedCIDRs, when not empty, are the only networks the secret
+	// authenticates from.
+	AllowedCIDRs []string `json:"allowed_cidrs"`
+	// KeepTokens is set on a secret revoked gracefully: its access tokens
+	// run out on their own instead of dying with it.
+	KeepTokens bool `json:"keep_tokens"`
 }
 
 // CreatedSecret is a new secret with its value, returned once.
@@ -71,6 +77,7 @@ type CreateSecret struct {
 	ExpiresAt    *time.Time `json:"expires_at,omitempty"` // absent: the policy's maximum
 	NeverExpires bool       `json:"never_expires,omitempty"`
 	Value        *string    `json:"value,omitempty"` // absent: generate one
+	AllowedCIDRs []string   `json:"allowed_cidrs,omitempty"`
 }
 
 // UpdateSecret is the body of PATCH /v1/clients/{client_id}/secrets/{id}.
@@ -78,6 +85,7 @@ type UpdateSecret struct {
 	Description  *string    `json:"description,omitempty"`
 	ExpiresAt    *time.Time `json:"expires_at,omitempty"`
 	NeverExpires bool       `json:"never_expires,omitempty"`
+	AllowedCIDRs *[]string  `json:"allowed_cidrs,omitempty"`
 }
 
 // SecretList is a client's secrets, oldest first.
@@ -90,13 +98,97 @@ type Rotate struct {
 	Description  string     `json:"description,omitempty"`
 	ExpiresAt    *time.Time `json:"expires_at,omitempty"`
 	GraceSeconds *int       `json:"grace_seconds,omitempty"`
+	// AutoComplete revokes the old secrets by itself once they are idle.
+	AutoComplete bool `json:"auto_complete,omitempty"`
+	// QuietSeconds is how long the old secrets must go unused, after the
+	// new one has authenticated, to count as idle (default 3600).
+	QuietSeconds *int `json:"quiet_seconds,omitempty"`
+	// KeepTokens makes completion revoke the old secrets gracefully.
+	KeepTokens bool `json:"keep_tokens,omitempty"`
 }
 
-// Rotation is the answer to a rotate: the new secret (with its value, once)
-// and the secrets that were active before it.
-type Rotation struct {
+// RotateResult is the answer to a rotate: the new secret (with its value,
+// once), the secrets that were active before it, and the rotation record.
+type RotateResult struct {
 	CreatedSecret
-	Previous []Secret `json:"previous"`
+	Previous []Secret       `json:"previous"`
+	Rotation RotationStatus `json:"rotation"`
+}
+
+// RotationStatus is a tracked rotation.
+type RotationStatus struct {
+	ID           string     `json:"id"`
+	ClientID     string     `json:"client_id"`
+	State        string     `json:"state"` // started, new_secret_in_use, old_secret_idle, completed, abandoned
+	SafeToRevoke bool       `json:"safe_to_revoke"`
+	NewSecret    Secret     `json:"new_secret"`
+	OldSecrets   []Secret   `json:"old_secrets"`
+	StartedAt    time.Time  `json:"started_at"`
+	StartedBy    string     `json:"started_by"`
+	AutoComplete bool       `json:"auto_complete"`
+	QuietSeconds int        `json:"quiet_seconds"`
+	KeepTokens   bool       `json:"keep_tokens"`
+	CompletedAt  *time.Time `json:"completed_at"`
+	CompletedBy  string     `json:"completed_by,omitempty"`
+}
+
+// RotationList is a client's rotations, newest first.
+type RotationList struct {
+	Items []RotationStatus `json:"items"`
+}
+
+// CompleteRotation is the body of POST …/rotations/{id}/complete.
+type CompleteRotation struct {
+	// KeepTokens lets the old secrets' access tokens run out (graceful);
+	// by default they die with the secrets.
+	KeepTokens bool `json:"keep_tokens,omitempty"`
+	// Force completes even while an old secret is still in use.
+	Force bool `json:"force,omitempty"`
+}
+
+// RefreshToken is a refresh token as the API shows it: never its value.
+type RefreshToken struct {
+	ID        string     `json:"id"`
+	ClientID  string     `json:"client_id"`
+	Hint      string     `json:"hint"`
+	Status    string     `json:"status"` // active, used, expired, revoked
+	CreatedAt time.Time  `json:"created_at"`
+	CreatedBy string     `json:"created_by"`
+	ExpiresAt time.Time  `json:"expires_at"`
+	UsedAt    *time.Time `json:"used_at"`
+	RevokedAt *time.Time `json:"revoked_at"`
+}
+
+// CreatedRefreshToken is a new refresh token with its value, returned once.
+type CreatedRefreshToken struct {
+	RefreshToken
+	Value string `json:"refresh_token"`
+}
+
+// RefreshTokenList is a client's refresh tokens, newest first.
+type RefreshTokenList struct {
+	Items []RefreshToken `json:"items"`
+}
+
+// SigningKey is a published token-signing key.
+type SigningKey struct {
+	ID         string    `json:"kid"`
+	Algorithm  string    `json:"alg"`
+	CreatedAt  time.Time `json:"created_at"`
+	ActiveFrom time.Time `json:"active_from"`
+	Signing    bool      `json:"signing"` // the key that signs new tokens now
+}
+
+// SigningKeyList is the published keys, oldest first.
+type SigningKeyList struct {
+	Items []SigningKey `json:"items"`
+}
+
+// RotateKeys is the body of POST /v1/keys/rotate.
+type RotateKeys struct {
+	// DelaySeconds is how long the new key is published before it signs
+	// (default: the server's --key-activation-delay).
+	DelaySeconds *int `json:"delay_seconds,omitempty"`
 }
 
 // RevokeAll is the answer to POST /v1/clients/{client_id}/revoke-all.

@@ -10,20 +10,21 @@ import (
 	"keywarden/internal/store"
 )
 
-const clientColumns = `id, org_id, name, description, scopes, token_ttl, webhook_url, disabled, created_at, updated_at`
+const clientColumns = `id, org_id, name, description, scopes, token_ttl, webhook_url, disabled, created_at, updated_at, tokens_revoked_at`
 
 func scanClient(row interface{ Scan(...any) error }) (domain.Client, error) {
 	var c domain.Client
 	var scopes string
 	var disabled int
 	var created, updated int64
-	if err := row.Scan(&c.ID, &c.OrgID, &c.Name, &c.Description, &scopes, &c.TokenTTL, &c.WebhookURL, &disabled, &created, &updated); err != nil {
+	var tokensRevoked sql.NullInt64
+	if err := row.Scan(&c.ID, &c.OrgID, &c.Name, &c.Description, &scopes, &c.TokenTTL, &c.WebhookURL, &disabled, &created, &updated, &tokensRevoked); err != nil {
 		return c, notFound(err)
 	}
 	if err := json.Unmarshal([]byte(scopes), &c.Scopes); err != nil {
 		return c, fmt.Errorf("client %s: scopes: %w", c.ID, err)
 	}
-	c.Disabled, c.CreatedAt, c.UpdatedAt = disabled != 0, fromMicros(created), fromMicros(updated)
+	c.Disabled, c.CreatedAt, c.UpdatedAt, c.TokensRevokedAt = disabled != 0, fromMicros(created), fromMicros(updated), fromNullMicros(tokensRevoked)
 	return c, nil
 }
 
@@ -36,8 +37,8 @@ func scopesJSON(scopes []string) string {
 }
 
 func (s *Store) CreateClient(ctx context.Context, c domain.Client) error {
-	_, err := s.exec(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.OrgID, c.Name, c.Description, scopesJSON(c.Scopes), c.TokenTTL, c.WebhookURL, boolInt(c.Disabled), micros(c.CreatedAt), micros(c.UpdatedAt))
+	_, err := s.exec(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.OrgID, c.Name, c.Description, scopesJSON(c.Scopes), c.TokenTTL, c.WebhookURL, boolInt(c.Disabled), micros(c.CreatedAt), micros(c.UpdatedAt), nullMicros(c.TokensRevokedAt))
 	return s.conflict(err, "client exists")
 }
 
@@ -91,9 +92,9 @@ func (s *Store) ListClients(ctx context.Context, org string, page store.Page) ([
 }
 
 func (s *Store) UpdateClient(ctx context.Context, c domain.Client) error {
-	return mustAffect(s.exec(ctx, `UPDATE clients SET name = ?, description = ?, scopes = ?, token_ttl = ?, webhook_url = ?, disabled = ?, updated_at = ?
+	return mustAffect(s.exec(ctx, `UPDATE clients SET name = ?, description = ?, scopes = ?, token_ttl = ?, webhook_url = ?, disabled = ?, updated_at = ?, tokens_revoked_at = ?
 		WHERE org_id = ? AND id = ?`,
-		c.Name, c.Description, scopesJSON(c.Scopes), c.TokenTTL, c.WebhookURL, boolInt(c.Disabled), micros(c.UpdatedAt), c.OrgID, c.ID))
+		c.Name, c.Description, scopesJSON(c.Scopes), c.TokenTTL, c.WebhookURL, boolInt(c.Disabled), micros(c.UpdatedAt), nullMicros(c.TokensRevokedAt), c.OrgID, c.ID))
 }
 
 func (s *Store) DeleteClient(ctx context.Context, org, id string) error {

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 
 	"keywarden/internal/domain"
@@ -10,17 +11,22 @@ import (
 )
 
 const secretColumns = `id, org_id, client_id, description, created_at, created_by, expires_at, revoked_at,
-	last_used_at, last_used_from, hint, origin, verifier, hash, sealed`
+	last_used_at, last_used_from, hint, origin, verifier, hash, sealed, allowed_cidrs, keep_tokens`
 
 func scanSecret(row interface{ Scan(...any) error }) (domain.Secret, error) {
 	var x domain.Secret
 	var created int64
 	var expires, revoked, used sql.NullInt64
-	var origin string
+	var origin, cidrs string
+	var keep int
 	if err := row.Scan(&x.ID, &x.OrgID, &x.ClientID, &x.Description, &created, &x.CreatedBy, &expires, &revoked,
-		&used, &x.LastUsedFrom, &x.Hint, &origin, &x.Verifier, &x.Hash, &x.Sealed); err != nil {
+		&used, &x.LastUsedFrom, &x.Hint, &origin, &x.Verifier, &x.Hash, &x.Sealed, &cidrs, &keep); err != nil {
 		return x, notFound(err)
 	}
+	if cidrs != "" {
+		x.AllowedCIDRs = strings.Split(cidrs, ",")
+	}
+	x.KeepTokens = keep != 0
 	x.CreatedAt, x.ExpiresAt, x.RevokedAt, x.LastUsedAt = fromMicros(created), fromNullMicros(expires), fromNullMicros(revoked), fromNullMicros(used)
 	x.Origin = domain.SecretOrigin(origin)
 	return x, nil
@@ -31,9 +37,10 @@ func (s *Store) CreateSecret(ctx context.Context, x domain.Secret) error {
 	if x.Verifier != nil {
 		verifier = x.Verifier
 	}
-	_, err := s.exec(ctx, `INSERT INTO secrets (`+secretColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.exec(ctx, `INSERT INTO secrets (`+secretColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		x.ID, x.OrgID, x.ClientID, x.Description, micros(x.CreatedAt), x.CreatedBy, nullMicros(x.ExpiresAt), nullMicros(x.RevokedAt),
-		nullMicros(x.LastUsedAt), x.LastUsedFrom, x.Hint, string(x.Origin), verifier, x.Hash, x.Sealed)
+		nullMicros(x.LastUsedAt), x.LastUsedFrom, x.Hint, string(x.Origin), verifier, x.Hash, x.Sealed,
+		strings.Join(x.AllowedCIDRs, ","), boolInt(x.KeepTokens))
 	return s.conflict(err, "secret exists")
 }
 
@@ -63,12 +70,12 @@ func (s *Store) SecretByVerifier(ctx context.Context, verifier []byte) (domain.S
 }
 
 func (s *Store) UpdateSecret(ctx context.Context, x domain.Secret) error {
-	return mustAffect(s.exec(ctx, `UPDATE secrets SET description = ?, expires_at = ? WHERE org_id = ? AND id = ? AND revoked_at IS NULL`,
-		x.Description, nullMicros(x.ExpiresAt), x.OrgID, x.ID))
+	return mustAffect(s.exec(ctx, `UPDATE secrets SET description = ?, expires_at = ?, allowed_cidrs = ? WHERE org_id = ? AND id = ? AND revoked_at IS NULL`,
+		x.Description, nullMicros(x.ExpiresAt), strings.Join(x.AllowedCIDRs, ","), x.OrgID, x.ID))
 }
 
-func (s *Store) RevokeSecret(ctx context.Context, org, id string, at time.Time) error {
-	res, err := s.exec(ctx, `UPDATE secrets SET revoked_at = ? WHERE org_id = ? AND id = ? AND revoked_at IS NULL`, micros(at), org, id)
+func (s *Store) RevokeSecret(ctx context.Context, org, id string, at time.Time, keepTokens bool) error {
+	res, err := s.exec(ctx, `UPDATE secrets SET revoked_at = ?, keep_tokens = ? WHERE org_id = ? AND id = ? AND revoked_at IS NULL`, micros(at), boolInt(keepTokens), org, id)
 	if err := mustAffect(res, err); err != domain.ErrNotFound {
 		return err
 	}
@@ -78,7 +85,7 @@ func (s *Store) RevokeSecret(ctx context.Context, org, id string, at time.Time) 
 }
 
 func (s *Store) RevokeClientSecrets(ctx context.Context, org, clientID string, at time.Time) (int, error) {
-	res, err := s.exec(ctx, `UPDATE secrets SET revoked_at = ? WHERE org_id = ? AND client_id = ? AND revoked_at IS NULL`, micros(at), org, clientID)
+	res, err := s.exec(ctx, `UPDATE secrets SET revoked_at = ?, keep_tokens = 0 WHERE org_id = ? AND client_id = ? AND revoked_at IS NULL`, micros(at), org, clientID)
 	if err != nil {
 		return 0, err
 	}

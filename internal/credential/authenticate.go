@@ -1,0 +1,189 @@
+package credential
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"keywarden/internal/audit"
+	"keywarden/internal/domain"
+	"keywarden/internal/secretvalue"
+)
+
+// ErrBadCredentials is the one answer for every failed client
+// authentication: unknown client, wrong, expired or revoked secret,
+// disabled client, disallowed source. The audit log records which.
+var ErrBadCredentials = errors.New("client authentication failed")
+
+// RateLimitedError means the client ID at this address, or the address,
+// failed too often; it may try again after RetryAfter.
+type RateLimitedError struct{ RetryAfter time.Duration }
+
+func (e *RateLimitedError) Error() string {
+	return fmt.Sprintf("too many failed attempts; retry after %s", e.RetryAfter)
+}
+
+// Auth is a successful client authentication.
+type Auth struct {
+	Client   domain.Client
+	SecretID string
+	// TokenTTL is the access-token lifetime for this client in seconds.
+	TokenTTL int
+}
+
+// Authenticate checks a client ID and secret presented from source (an IP
+// address). It reads from an in-memory cache that every change invalidates
+// and writes nothing to the store on success: the use is batched (see
+// FlushUsage).
+func (s *Service) Authenticate(ctx context.Context, clientID, secret, source string) (Auth, error) {
+	now := s.clock()
+	addrKey, clientKey := "a|"+source, "c|"+clientID+"|"+source
+	if wait, blocked := s.limitAddr.Blocked(addrKey, now); blocked {
+		return Auth{}, &RateLimitedError{RetryAfter: wait}
+	}
+	if wait, blocked := s.limitClient.Blocked(clientKey, now); blocked {
+		return Auth{}, &RateLimitedError{RetryAfter: wait}
+	}
+	auth, reason, secretID, org, err := s.authenticate(ctx, clientID, secret, source, now)
+	if err != nil {
+		return Auth{}, err
+	}
+	if reason == "" {
+		s.usage.record(org, clientID, secretID, now, source)
+		return auth, nil
+	}
+	s.limitAddr.Fail(addrKey, now)
+	s.limitClient.Fail(clientKey, now)
+	detail := map[string]string{"reason": reason}
+	if secretID != "" {
+		detail["secret_id"] = secretID
+	}
+	if _, blocked := s.limitClient.Blocked(clientKey, now); blocked {
+		detail["rate_limited"] = "further attempts from this address are refused for a while"
+	}
+	actor := domain.Actor{OrgID: org, Kind: "client", ID: clientID, Source: source}
+	if err := s.audit.Append(ctx, s.store, audit.Entry{Actor: actor, Action: "client.authenticate", Target: clientID,
+		Result: domain.ResultFailure, Detail: detail}); err != nil {
+		return Auth{}, err
+	}
+	return Auth{}, ErrBadCredentials
+}
+
+// authenticate decides the outcome. A non-empty reason is a failure, told
+// only to the audit log.
+func (s *Service) authenticate(ctx context.Context, clientID, secret, source string, now time.Time) (auth Auth, reason, secretID, org string, err error) {
+	if !domain.ValidID(domain.PrefixClient, clientID) {
+		return Auth{}, "unknown client", "", "", nil
+	}
+	e, err := s.cache.get(ctx, clientID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return Auth{}, "unknown client", "", "", nil
+	}
+	if err != nil {
+		return Auth{}, "", "", "", err
+	}
+	org = e.client.OrgID
+	x, reason := s.match(e, secret, now)
+	if reason != "" {
+		return Auth{}, reason, x.ID, org, nil
+	}
+	switch {
+	case x.State(now) == domain.SecretRevoked:
+		return Auth{}, "secret revoked", x.ID, org, nil
+	case x.State(now) == domain.SecretExpired:
+		return Auth{}, "secret expired", x.ID, org, nil
+	case e.client.Disabled:
+		return Auth{}, "client disabled", x.ID, org, nil
+	case !allowedSource(x.AllowedCIDRs, source):
+		return Auth{}, "source address " + source + " not allowed for this secret", x.ID, org, nil
+	}
+	ttl := e.client.TokenTTL
+	if ttl == 0 {
+		ttl = e.orgTTL
+	}
+	return Auth{Client: e.client, SecretID: x.ID, TokenTTL: ttl}, "", x.ID, org, nil
+}
+
+// match finds the secret whose value was presented.
+func (s *Service) match(e *clientEntry, value string, now time.Time) (domain.Secret, string) {
+	if value == "" {
+		return domain.Secret{}, "no secret presented"
+	}
+	if secretvalue.LooksGenerated(secretvalue.PrefixClientSecret, value) {
+		p, err := secretvalue.Parse(secretvalue.PrefixClientSecret, value)
+		if err != nil {
+			return domain.Secret{}, "malformed secret (checksum)"
+		}
+		i, ok := e.byVerifier[string(secretvalue.Verifier(s.verifierKey, p))]
+		if !ok {
+			return domain.Secret{}, "wrong secret"
+		}
+		return e.secrets[i], ""
+	}
+	memo := s.cache.memo(value)
+	e.mu.Lock()
+	id, ok := e.suppliedOK[memo]
+	e.mu.Unlock()
+	if ok {
+		if x, found := e.secret(id); found {
+			return x, ""
+		}
+	}
+	p := secretvalue.FromRequest(value)
+	for _, x := range e.secrets {
+		if x.Origin != domain.OriginSupplied || x.State(now) != domain.SecretActive {
+			continue
+		}
+		if secretvalue.VerifySupplied(x.Hash, p) {
+			e.mu.Lock()
+			e.suppliedOK[memo] = x.ID
+			e.mu.Unlock()
+			return x, ""
+		}
+	}
+	return domain.Secret{}, "wrong secret"
+}
+
+func allowedSource(cidrs []string, source string) bool {
+	if len(cidrs) == 0 {
+		return true
+	}
+	addr, err := netip.ParseAddr(source)
+	if err != nil {
+		return false
+	}
+	addr = addr.Unmap()
+	for _, c := range cidrs {
+		if p, err := netip.ParsePrefix(c); err == nil && p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// ClientView is what token introspection needs to know about a client.
+type ClientView struct {
+	Client  domain.Client
+	Secrets []domain.Secret
+}
+
+// LookupForIntrospection returns a client and its secrets from the cache.
+func (s *Service) LookupForIntrospection(ctx context.Context, clientID string) (ClientView, error) {
+	if !domain.ValidID(domain.PrefixClient, clientID) {
+		return ClientView{}, domain.ErrNotFound
+	}
+	e, err := s.cache.get(ctx, clientID)
+	if err != nil {
+		return ClientView{}, err
+	}
+	return ClientView{Client: e.client, Secrets: e.secrets}, nil
+}
+
+// InvalidateClient drops a client from the cache (used by other services
+// that change what the token path reads).
+func (s *Service) InvalidateClient(clientID string) { s.cache.Invalidate(clientID) }
+
+// InvalidateOrg drops an organisation's clients from the cache.
+func (s *Service) InvalidateOrg(org string) { s.cache.InvalidateOrg(org) }

@@ -1,0 +1,138 @@
+package credential
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"keywarden/internal/domain"
+	"keywarden/internal/store"
+)
+
+// cacheTTL bounds how long a cached client may be stale when another node
+// changed it. On this node every change invalidates its entry at once.
+const cacheTTL = 5 * time.Second
+
+// clientEntry is what the token path needs to know about one client.
+type clientEntry struct {
+	client     domain.Client
+	secrets    []domain.Secret
+	byVerifier map[string]int // string(verifier) → index in secrets
+	orgTTL     int            // the organisation's default token lifetime
+	loaded     time.Time
+
+	mu sync.Mutex
+	// suppliedOK maps the keyed hash of a supplied value that passed
+	// argon2id to its secret, so that only the first use pays for it.
+	suppliedOK map[string]string
+}
+
+// cache holds clients and their secrets for Authenticate and token
+// introspection. A generation counter per client stops a load that
+// raced with an invalidation from storing stale data.
+type cache struct {
+	store   store.Store
+	mu      sync.RWMutex
+	entries map[string]*clientEntry
+	gen     map[string]uint64
+	group   singleflight.Group
+	now     func() time.Time
+	memoKey []byte // per-process key for suppliedOK
+}
+
+func newCache(s store.Store, now func() time.Time) *cache {
+	key := make([]byte, 32)
+	rand.Read(key)
+	return &cache{store: s, entries: map[string]*clientEntry{}, gen: map[string]uint64{}, now: now, memoKey: key}
+}
+
+// Invalidate drops a client's entry; the next use reloads it.
+func (c *cache) Invalidate(clientID string) {
+	c.mu.Lock()
+	delete(c.entries, clientID)
+	c.gen[clientID]++
+	c.mu.Unlock()
+}
+
+// InvalidateOrg drops every entry of an organisation (its policy changed).
+func (c *cache) InvalidateOrg(org string) {
+	c.mu.Lock()
+	for id, e := range c.entries {
+		if e.client.OrgID == org {
+			delete(c.entries, id)
+			c.gen[id]++
+		}
+	}
+	c.mu.Unlock()
+}
+
+// get returns the entry for clientID, loading it when missing or stale.
+func (c *cache) get(ctx context.Context, clientID string) (*clientEntry, error) {
+	c.mu.RLock()
+	e := c.entries[clientID]
+	gen := c.gen[clientID]
+	c.mu.RUnlock()
+	if e != nil && c.now().Sub(e.loaded) < cacheTTL {
+		return e, nil
+	}
+	v, err, _ := c.group.Do(clientID, func() (any, error) {
+		e, err := c.load(ctx, clientID)
+		if err != nil {
+			return nil, err
+		}
+		c.mu.Lock()
+		if c.gen[clientID] == gen {
+			c.entries[clientID] = e
+		}
+		c.mu.Unlock()
+		return e, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*clientEntry), nil
+}
+
+func (c *cache) load(ctx context.Context, clientID string) (*clientEntry, error) {
+	cl, err := c.store.LookupClient(ctx, clientID)
+	if err != nil {
+		return nil, err
+	}
+	org, err := c.store.GetOrg(ctx, cl.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	secrets, err := c.store.ListSecrets(ctx, cl.OrgID, clientID)
+	if err != nil {
+		return nil, err
+	}
+	e := &clientEntry{client: cl, secrets: secrets, byVerifier: map[string]int{}, orgTTL: org.Policy.AccessTokenTTLSeconds,
+		loaded: c.now(), suppliedOK: map[string]string{}}
+	for i, s := range secrets {
+		if s.Verifier != nil {
+			e.byVerifier[string(s.Verifier)] = i
+		}
+	}
+	return e, nil
+}
+
+func (c *cache) memo(value string) string {
+	m := hmac.New(sha256.New, c.memoKey)
+	m.Write([]byte(value))
+	return string(m.Sum(nil))
+}
+
+// secret returns the secret with id from the entry.
+func (e *clientEntry) secret(id string) (domain.Secret, bool) {
+	for _, s := range e.secrets {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return domain.Secret{}, false
+}

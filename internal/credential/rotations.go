@@ -1,0 +1,166 @@
+package credential
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"keywarden/internal/audit"
+	"keywarden/internal/domain"
+	"keywarden/internal/store"
+)
+
+// RotationView is a rotation with its derived state and its secrets.
+type RotationView struct {
+	Rotation domain.Rotation
+	State    string
+	// SafeToRevoke says the old secrets are idle: revoking them now breaks
+	// no caller that has moved to the new secret.
+	SafeToRevoke bool
+	Secrets      map[string]domain.Secret
+}
+
+func (s *Service) view(ctx context.Context, tx store.Store, r domain.Rotation) (RotationView, error) {
+	secrets, err := tx.ListSecrets(ctx, r.OrgID, r.ClientID)
+	if err != nil {
+		return RotationView{}, err
+	}
+	byID := map[string]domain.Secret{}
+	for _, x := range secrets {
+		byID[x.ID] = x
+	}
+	state := r.State(s.clock(), byID)
+	return RotationView{Rotation: r, State: state, SafeToRevoke: state == domain.RotationOldIdle, Secrets: byID}, nil
+}
+
+// ListRotations returns a client's rotations, newest first.
+func (s *Service) ListRotations(ctx context.Context, by domain.Actor, clientID string) ([]RotationView, error) {
+	if _, err := getClient(ctx, s.store, by.OrgID, clientID); err != nil {
+		return nil, err
+	}
+	list, err := s.store.ListRotations(ctx, by.OrgID, clientID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]RotationView, 0, len(list))
+	for _, r := range list {
+		v, err := s.view(ctx, s.store, r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// GetRotation returns one rotation of a client.
+func (s *Service) GetRotation(ctx context.Context, by domain.Actor, clientID, id string) (RotationView, error) {
+	r, err := getRotation(ctx, s.store, by.OrgID, clientID, id)
+	if err != nil {
+		return RotationView{}, err
+	}
+	return s.view(ctx, s.store, r)
+}
+
+func getRotation(ctx context.Context, tx store.Store, org, clientID, id string) (domain.Rotation, error) {
+	if !domain.ValidID(domain.PrefixRotation, id) || !domain.ValidID(domain.PrefixClient, clientID) {
+		return domain.Rotation{}, domain.ErrNotFound
+	}
+	r, err := tx.GetRotation(ctx, org, id)
+	if err != nil {
+		return r, err
+	}
+	if r.ClientID != clientID {
+		return domain.Rotation{}, domain.ErrNotFound
+	}
+	return r, nil
+}
+
+// CompleteRotation revokes the rotation's old secrets now and closes it.
+// With keepTokens the tokens they minted run out on their own. Unless
+// force is set, it refuses while an old secret is still in use.
+func (s *Service) CompleteRotation(ctx context.Context, by domain.Actor, clientID, id string, keepTokens, force bool) (RotationView, error) {
+	defer s.cache.Invalidate(clientID)
+	var out RotationView
+	err := s.inTx(ctx, func(tx store.Store) error {
+		r, err := getRotation(ctx, tx, by.OrgID, clientID, id)
+		if err != nil {
+			return err
+		}
+		v, err := s.view(ctx, tx, r)
+		if err != nil {
+			return err
+		}
+		switch {
+		case v.State == domain.RotationCompleted:
+			return domain.Conflict("the rotation is already completed")
+		case v.State == domain.RotationAbandoned:
+			return domain.Conflict("the rotation's new secret is no longer active; start a new rotation")
+		case !force && v.State != domain.RotationOldIdle:
+			return domain.Conflict(fmt.Sprintf("the rotation is %s: the old secret is not idle yet (complete with force to revoke it anyway)", v.State))
+		}
+		out, err = s.complete(ctx, tx, by, r, keepTokens, v.State)
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) complete(ctx context.Context, tx store.Store, by domain.Actor, r domain.Rotation, keepTokens bool, state string) (RotationView, error) {
+	now := s.clock()
+	var revoked []string
+	for _, id := range r.OldSecretIDs {
+		x, err := tx.GetSecret(ctx, r.OrgID, id)
+		if err != nil || x.RevokedAt != nil {
+			continue // deleted with... or already revoked
+		}
+		if err := tx.RevokeSecret(ctx, r.OrgID, id, now, keepTokens); err != nil {
+			return RotationView{}, err
+		}
+		revoked = append(revoked, id)
+		if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.revoke", Target: id,
+			Detail: map[string]string{"client_id": r.ClientID, "rotation_id": r.ID, "tokens": tokenMode(keepTokens)}}); err != nil {
+			return RotationView{}, err
+		}
+	}
+	if err := tx.CompleteRotation(ctx, r.OrgID, r.ID, now, by.ID); err != nil {
+		return RotationView{}, err
+	}
+	if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "rotation.complete", Target: r.ID,
+		Detail: map[string]string{"client_id": r.ClientID, "revoked": strings.Join(revoked, ","), "state_before": state}}); err != nil {
+		return RotationView{}, err
+	}
+	r.CompletedAt, r.CompletedBy = &now, by.ID
+	return s.view(ctx, tx, r)
+}
+
+// AutoCompleteRotations completes every auto-complete rotation whose old
+// secrets are idle, as the system actor. It returns how many it completed.
+func (s *Service) AutoCompleteRotations(ctx context.Context) (int, error) {
+	open, err := s.store.ListOpenAutoRotations(ctx)
+	if err != nil {
+		return 0, err
+	}
+	done := 0
+	for _, r := range open {
+		err := s.inTx(ctx, func(tx store.Store) error {
+			cur, err := tx.GetRotation(ctx, r.OrgID, r.ID)
+			if err != nil || cur.CompletedAt != nil {
+				return err
+			}
+			v, err := s.view(ctx, tx, cur)
+			if err != nil || v.State != domain.RotationOldIdle {
+				return err
+			}
+			if _, err := s.complete(ctx, tx, domain.System(r.OrgID, "rotation-auto-complete"), cur, cur.KeepTokens, v.State); err != nil {
+				return err
+			}
+			done++
+			return nil
+		})
+		s.cache.Invalidate(r.ClientID)
+		if err != nil {
+			return done, fmt.Errorf("auto-complete rotation %s: %w", r.ID, err)
+		}
+	}
+	return done, nil
+}

@@ -1,0 +1,102 @@
+package domain
+
+import "time"
+
+// SigningKey signs access tokens. Several are published at once so that
+// keys roll over without breaking verifiers.
+type SigningKey struct {
+	ID         string // the JWS "kid"
+	Algorithm  string // ES256, EdDSA or RS256
+	Sealed     []byte // the private key (PKCS #8 DER) under AES-256-GCM
+	PublicJWK  string // the public key as a JWK, for the JWKS document
+	CreatedAt  time.Time
+	ActiveFrom time.Time  // signs from then on (until a newer key is active)
+	RetiredAt  *time.Time // no longer published
+}
+
+// RefreshToken is a one-time credential an admin generates for a client.
+// Using it issues an access token and a successor in the same family;
+// using one twice revokes the whole family.
+type RefreshToken struct {
+	ID        string
+	OrgID     string
+	ClientID  string
+	Family    string
+	Verifier  []byte
+	Hint      string
+	CreatedAt time.Time
+	CreatedBy string
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+	RevokedAt *time.Time
+	// IssuedJTI and IssuedExp name the access token the one use issued, so
+	// that a replay can revoke it.
+	IssuedJTI string
+	IssuedExp *time.Time
+}
+
+// RevokedToken is an access token on the deny list until it expires.
+type RevokedToken struct {
+	JTI       string
+	OrgID     string
+	ClientID  string
+	ExpiresAt time.Time
+	RevokedAt time.Time
+}
+
+// Rotation states.
+const (
+	RotationStarted   = "started"
+	RotationNewInUse  = "new_secret_in_use"
+	RotationOldIdle   = "old_secret_idle"
+	RotationCompleted = "completed"
+	RotationAbandoned = "abandoned"
+)
+
+// Rotation tracks one secret rotation of a client from the new secret's
+// creation until the old secrets are revoked.
+type Rotation struct {
+	ID           string
+	OrgID        string
+	ClientID     string
+	NewSecretID  string
+	OldSecretIDs []string
+	StartedAt    time.Time
+	StartedBy    string
+	AutoComplete bool
+	// QuietSeconds is how long the old secrets must go unused, after the
+	// new one has authenticated, before they count as idle.
+	QuietSeconds int
+	// KeepTokens is the revocation mode used on completion (see Secret).
+	KeepTokens  bool
+	CompletedAt *time.Time
+	CompletedBy string
+}
+
+// State derives where a rotation is at now from its secrets (by ID):
+// started until the new secret authenticates; new secret in use while an
+// old secret is still active and was used within the quiet period; old
+// secret idle once none was; completed when the old ones were revoked.
+func (r Rotation) State(now time.Time, secrets map[string]Secret) string {
+	if r.CompletedAt != nil {
+		return RotationCompleted
+	}
+	nw, ok := secrets[r.NewSecretID]
+	if !ok || nw.State(now) != SecretActive {
+		return RotationAbandoned
+	}
+	if nw.LastUsedAt == nil || nw.LastUsedAt.Before(r.StartedAt) {
+		return RotationStarted
+	}
+	quietSince := now.Add(-time.Duration(r.QuietSeconds) * time.Second)
+	for _, id := range r.OldSecretIDs {
+		old, ok := secrets[id]
+		if !ok || old.State(now) != SecretActive {
+			continue // already gone
+		}
+		if old.LastUsedAt != nil && !old.LastUsedAt.Before(quietSince) {
+			return RotationNewInUse
+		}
+	}
+	return RotationOldIdle
+}

@@ -1,0 +1,61 @@
+package oauth
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"keywarden/internal/httpx"
+)
+
+// Error is an OAuth 2.0 error response (RFC 6749 §5.2). Description is
+// shown to the client, so it never holds secret material or internal
+// detail; cause is logged, never sent.
+type Error struct {
+	Code        string
+	Description string
+	Status      int
+	RetryAfter  time.Duration
+	// Basic is set when the client tried HTTP Basic authentication.
+	Basic bool
+	cause error
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Description }
+func (e *Error) Unwrap() error { return e.cause }
+
+func invalidRequest(desc string) *Error {
+	return &Error{Code: "invalid_request", Description: desc, Status: http.StatusBadRequest}
+}
+
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var oe *Error
+	if !errors.As(err, &oe) {
+		h.Log.ErrorContext(r.Context(), "oauth endpoint failed", "request_id", httpx.RequestID(r.Context()), "err", err)
+		oe = &Error{Code: "server_error", Description: "internal error; see the server log for request " + httpx.RequestID(r.Context()), Status: http.StatusInternalServerError}
+	} else {
+		h.Log.InfoContext(r.Context(), "oauth request rejected", "request_id", httpx.RequestID(r.Context()), "code", oe.Code, "description", oe.Description)
+	}
+	hdr := w.Header()
+	hdr.Set("Content-Type", "application/json")
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("Pragma", "no-cache")
+	if oe.Status == http.StatusUnauthorized {
+		// §5.2: a 401 invalid_client names the scheme the client should use.
+		hdr.Set("WWW-Authenticate", `Basic realm="keywarden", charset="UTF-8"`)
+	}
+	if oe.RetryAfter > 0 {
+		hdr.Set("Retry-After", strconv.Itoa(int(oe.RetryAfter.Round(time.Second).Seconds())))
+	}
+	w.WriteHeader(oe.Status)
+	json.NewEncoder(w).Encode(struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description,omitempty"`
+	}{oe.Code, oe.Description})
+}
+
+func writeJSON(w http.ResponseWriter, v any) error {
+	return httpx.WriteJSON(w, http.StatusOK, v, "application/json")
+}

@@ -1,0 +1,127 @@
+package oauth
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"keywarden/internal/credential"
+	"keywarden/internal/httpx"
+	"keywarden/internal/token"
+)
+
+// Handler serves the OAuth endpoints. server.New fills in its fields.
+type Handler struct {
+	Credentials *credential.Service
+	Keys        *token.Keys
+	DenyList    *token.DenyList
+	Refresh     *token.Refresh
+	Log         *slog.Logger
+	// Issuer returns the issuer URL (--public-url, or the listening address).
+	Issuer func() string
+	Now    func() time.Time
+}
+
+type endpointFunc func(http.ResponseWriter, *http.Request) error
+
+// Register mounts the endpoints on mux.
+func (h *Handler) Register(mux *http.ServeMux) {
+	h.route(mux, "POST", "/oauth2/token", h.token)
+	h.route(mux, "POST", "/oauth2/introspect", h.introspect)
+	h.route(mux, "POST", "/oauth2/revoke", h.revoke)
+	h.route(mux, "GET", "/.well-known/oauth-authorization-server", h.metadata)
+	h.route(mux, "GET", "/.well-known/jwks.json", h.jwks)
+}
+
+// Paths lists the endpoints' methods and paths, for the OpenAPI test.
+func Paths() [][2]string {
+	return [][2]string{
+		{"POST", "/oauth2/token"}, {"POST", "/oauth2/introspect"}, {"POST", "/oauth2/revoke"},
+		{"GET", "/.well-known/oauth-authorization-server"}, {"GET", "/.well-known/jwks.json"},
+	}
+}
+
+// route registers fn for "METHOD path" and answers other methods with
+// 405, Allow and a JSON body (the std mux's own 405 is text/plain).
+func (h *Handler) route(mux *http.ServeMux, method, path string, fn endpointFunc) {
+	mux.Handle(method+" "+path, h.endpoint(fn))
+	allow := method
+	if method == "GET" {
+		allow = "GET, HEAD"
+	}
+	mux.Handle(path, h.endpoint(func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Allow", allow)
+		return &Error{Code: "invalid_request", Status: http.StatusMethodNotAllowed, Description: "this endpoint accepts " + allow}
+	}))
+}
+
+func (h *Handler) endpoint(fn endpointFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := fn(w, r); err != nil {
+			h.writeError(w, r, err)
+		}
+	})
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+// authenticate checks the client's credentials and maps failures to
+// invalid_client (401) or, when rate limited, 429 with Retry-After.
+func (h *Handler) authenticate(ctx context.Context, r *http.Request, f form) (credential.Auth, error) {
+	cc, err := clientAuth(r, f)
+	if err != nil {
+		return credential.Auth{}, err
+	}
+	auth, err := h.Credentials.Authenticate(ctx, cc.ID, cc.Secret, httpx.ClientIP(r))
+	var limited *credential.RateLimitedError
+	switch {
+	case errors.As(err, &limited): // §5.2 has no rate-limit code; the 429 and Retry-After carry it
+		return credential.Auth{}, &Error{Code: "invalid_client", Description: "too many failed attempts; try again later",
+			Status: http.StatusTooManyRequests, RetryAfter: limited.RetryAfter, Basic: cc.Basic, cause: err}
+	case errors.Is(err, credential.ErrBadCredentials): // unknown, wrong, expired, revoked, disabled: one answer
+		return credential.Auth{}, &Error{Code: "invalid_client", Description: "client authentication failed",
+			Status: http.StatusUnauthorized, Basic: cc.Basic, cause: err}
+	case err != nil:
+		return credential.Auth{}, err
+	}
+	return auth, nil
+}
+
+// grantScopes resolves the scope parameter against the client's allowed
+// scopes (RFC 6749 §3.3): absent means all of them.
+func grantScopes(allowed []string, requested string, present bool) (string, error) {
+	if !present {
+		return strings.Join(allowed, " "), nil
+	}
+	fields := strings.Split(requested, " ")
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range fields {
+		if s == "" {
+			return "", &Error{Code: "invalid_scope", Description: "scope must be scope tokens separated by single spaces", Status: http.StatusBadRequest}
+		}
+		ok := false
+		for _, a := range allowed {
+			if a == s {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return "", &Error{Code: "invalid_scope", Description: "scope " + quoteName(s) + " is not allowed for this client", Status: http.StatusBadRequest}
+		}
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, " "), nil
+}

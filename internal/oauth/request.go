@@ -1,0 +1,120 @@
+package oauth
+
+import (
+	"encoding/base64"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MaxFormBytes bounds a request body at the OAuth endpoints.
+const MaxFormBytes = 16 << 10
+
+// form is a parsed application/x-www-form-urlencoded body in which every
+// parameter appears at most once (RFC 6749 §3.2).
+type form map[string]string
+
+// readForm reads and checks the body. It never looks at the query string:
+// credentials there would end up in logs and histories, so a query is an
+// error.
+func readForm(w http.ResponseWriter, r *http.Request) (form, error) {
+	if r.URL.RawQuery != "" {
+		return nil, invalidRequest("parameters must be sent in the body, not the URL query")
+	}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		return nil, invalidRequest("the body must be application/x-www-form-urlencoded")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxFormBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, &Error{Code: "invalid_request", Description: "the body is larger than 16 KiB", Status: http.StatusRequestEntityTooLarge}
+		}
+		return nil, invalidRequest("the body could not be read")
+	}
+	values, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, invalidRequest("the body is not valid form encoding")
+	}
+	f := form{}
+	for k, vs := range values {
+		if len(vs) > 1 {
+			return nil, invalidRequest("parameter " + quoteName(k) + " is repeated")
+		}
+		if !cleanText(k) || !cleanText(vs[0]) {
+			return nil, invalidRequest("parameters must be UTF-8 text without control characters")
+		}
+		f[k] = vs[0]
+	}
+	return f, nil
+}
+
+func cleanText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
+}
+
+// quoteName quotes a parameter name for an error message, bounded so a
+// huge name is not echoed.
+func quoteName(k string) string {
+	if len(k) > 40 {
+		k = k[:40] + "…"
+	}
+	return `"` + k + `"`
+}
+
+// clientCredentials are what the client presented to authenticate.
+type clientCredentials struct {
+	ID, Secret string
+	Basic      bool // client_secret_basic (else client_secret_post)
+}
+
+// clientAuth extracts exactly one client authentication method from the
+// request: client_secret_basic (RFC 6749 §2.3.1, with the ID and secret
+// form-urlencoded inside Basic) or client_secret_post.
+func clientAuth(r *http.Request, f form) (clientCredentials, error) {
+	headers := r.Header.Values("Authorization")
+	_, postSecret := f["client_secret"]
+	switch {
+	case len(headers) > 1:
+		return clientCredentials{}, invalidRequest("send one Authorization header")
+	case len(headers) == 1:
+		if postSecret {
+			return clientCredentials{}, invalidRequest("use one client authentication method: Basic or client_secret in the body, not both")
+		}
+		scheme, payload, ok := strings.Cut(headers[0], " ")
+		if !ok || !strings.EqualFold(scheme, "Basic") {
+			return clientCredentials{}, &Error{Code: "invalid_client", Description: "client authentication must use HTTP Basic", Status: http.StatusUnauthorized, Basic: true}
+		}
+		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(payload))
+		if err != nil {
+			return clientCredentials{}, &Error{Code: "invalid_client", Description: "the Basic credentials are not valid base64", Status: http.StatusUnauthorized, Basic: true}
+		}
+		id, secret, ok := strings.Cut(string(raw), ":")
+		if !ok {
+			return clientCredentials{}, &Error{Code: "invalid_client", Description: "the Basic credentials must be client_id:client_secret", Status: http.StatusUnauthorized, Basic: true}
+		}
+		// §2.3.1: both parts are application/x-www-form-urlencoded.
+		id, err1 := url.QueryUnescape(id)
+		secret, err2 := url.QueryUnescape(secret)
+		if err1 != nil || err2 != nil || !cleanText(id) || !cleanText(secret) {
+			return clientCredentials{}, &Error{Code: "invalid_client", Description: "the Basic credentials are not form-urlencoded text", Status: http.StatusUnauthorized, Basic: true}
+		}
+		if bodyID, ok := f["client_id"]; ok && bodyID != id {
+			return clientCredentials{}, invalidRequest("client_id in the body differs from the Basic credentials")
+		}
+		return clientCredentials{ID: id, Secret: secret, Basic: true}, nil
+	case postSecret:
+		id := f["client_id"]
+		if id == "" {
+			return clientCredentials{}, invalidRequest("client_id is required with client_secret")
+		}
+		return clientCredentials{ID: id, Secret: f["client_secret"]}, nil
+	}
+	return clientCredentials{}, &Error{Code: "invalid_client", Description: "client authentication is required (HTTP Basic or client_id and client_secret in the body)", Status: http.StatusUnauthorized}
+}

@@ -1,0 +1,12 @@
+// Package token owns access tokens (JWTs per RFC 9068), the signing keys
+// that sign them and their rollover, the access-token deny list, and
+// one-time refresh tokens.
+//
+// Minting and parsing read only memory: keys and the deny list are loaded
+// from the store at start, after every local change, and periodically (so
+// that other nodes' changes arrive). A new signing key is published in the
+// JWKS at once but signs only after an activation delay, so that verifiers
+// have fetched it before they see a token it signed.
+//
+// Imports: domain, store, keyring, secretvalue, audit.
+package token

@@ -1,0 +1,214 @@
+package token
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"keywarden/internal/audit"
+	"keywarden/internal/domain"
+	"keywarden/internal/keyring"
+	"keywarden/internal/secretvalue"
+	"keywarden/internal/store"
+)
+
+// DefaultRefreshTTL is how long a refresh token is valid.
+const DefaultRefreshTTL = time.Hour
+
+// Refresh issues and redeems one-time refresh tokens.
+type Refresh struct {
+	store       store.Store
+	audit       *audit.Log
+	deny        *DenyList
+	verifierKey []byte
+	ttl         time.Duration
+	now         func() time.Time
+}
+
+// RefreshOptions configure Refresh.
+type RefreshOptions struct {
+	Store    store.Store
+	Audit    *audit.Log
+	DenyList *DenyList
+	Keyring  *keyring.Keyring
+	TTL      time.Duration // DefaultRefreshTTL when zero
+	Now      func() time.Time
+}
+
+// NewRefresh returns a Refresh.
+func NewRefresh(o RefreshOptions) *Refresh {
+	r := &Refresh{store: o.Store, audit: o.Audit, deny: o.DenyList, verifierKey: o.Keyring.Derive(keyring.PurposeSecretVerifier), ttl: o.TTL, now: o.Now}
+	if r.ttl == 0 {
+		r.ttl = DefaultRefreshTTL
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	return r
+}
+
+func (r *Refresh) clock() time.Time { return r.now().UTC().Truncate(time.Microsecond) }
+
+// NewRefreshToken is a refresh token with its value, shown once.
+type NewRefreshToken struct {
+	Token domain.RefreshToken
+	Value secretvalue.Plaintext
+}
+
+// Create generates a refresh token for a client of the actor's organisation.
+func (r *Refresh) Create(ctx context.Context, by domain.Actor, clientID string) (NewRefreshToken, error) {
+	var out NewRefreshToken
+	err := r.store.InTx(ctx, func(tx store.Store) error {
+		if !domain.ValidID(domain.PrefixClient, clientID) {
+			return domain.ErrNotFound
+		}
+		if _, err := tx.GetClient(ctx, by.OrgID, clientID); err != nil {
+			return err
+		}
+		var err error
+		out, err = r.issue(ctx, tx, by.OrgID, clientID, domain.NewID(domain.PrefixRefresh), by.ID)
+		if err != nil {
+			return err
+		}
+		return r.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "refresh_token.create", Target: out.Token.ID,
+			Detail: map[string]string{"client_id": clientID, "expires_at": out.Token.ExpiresAt.Format(time.RFC3339)}})
+	})
+	return out, err
+}
+
+func (r *Refresh) issue(ctx context.Context, tx store.Store, org, clientID, family, by string) (NewRefreshToken, error) {
+	now := r.clock()
+	v := secretvalue.Generate(secretvalue.PrefixRefreshToken)
+	t := domain.RefreshToken{
+		ID: domain.NewID(domain.PrefixRefresh), OrgID: org, ClientID: clientID, Family: family,
+		Verifier: secretvalue.Verifier(r.verifierKey, v), Hint: v.Hint(), CreatedAt: now, CreatedBy: by,
+		ExpiresAt: now.Add(r.ttl),
+	}
+	if err := tx.CreateRefreshToken(ctx, t); err != nil {
+		return NewRefreshToken{}, fmt.Errorf("create refresh token: %w", err)
+	}
+	return NewRefreshToken{Token: t, Value: v}, nil
+}
+
+// List returns a client's refresh tokens, newest first.
+func (r *Refresh) List(ctx context.Context, by domain.Actor, clientID string) ([]domain.RefreshToken, error) {
+	if !domain.ValidID(domain.PrefixClient, clientID) {
+		return nil, domain.ErrNotFound
+	}
+	if _, err := r.store.GetClient(ctx, by.OrgID, clientID); err != nil {
+		return nil, err
+	}
+	return r.store.ListRefreshTokens(ctx, by.OrgID, clientID)
+}
+
+// ErrInvalidGrant is the one answer for a refresh token that cannot be
+// used: unknown, another client's, expired, revoked, or used before.
+var ErrInvalidGrant = errors.New("invalid refresh token")
+
+// Redeem uses a refresh token presented by an authenticated client. The
+// access token it is exchanged for is named up front (jti, exp) so that
+// a replay can revoke it. On success it returns the successor token. A
+// token used a second time revokes its whole family and every access token
+// the family issued.
+func (r *Refresh) Redeem(ctx context.Context, client domain.Client, value, jti string, exp time.Time, source string) (NewRefreshToken, error) {
+	p, err := secretvalue.Parse(secretvalue.PrefixRefreshToken, value)
+	if err != nil {
+		return NewRefreshToken{}, ErrInvalidGrant
+	}
+	actor := domain.Actor{OrgID: client.OrgID, Kind: "client", ID: client.ID, Source: source}
+	var out NewRefreshToken
+	var reason string
+	err = r.store.InTx(ctx, func(tx store.Store) error {
+		t, err := tx.RefreshTokenByVerifier(ctx, secretvalue.Verifier(r.verifierKey, p))
+		if errors.Is(err, domain.ErrNotFound) {
+			reason = "unknown refresh token"
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		now := r.clock()
+		switch {
+		case t.ClientID != client.ID:
+			reason = "refresh token of another client"
+		case t.RevokedAt != nil:
+			reason = "refresh token revoked"
+		case t.UsedAt != nil:
+			reason = "refresh token reused: its family is revoked"
+			return r.revokeFamily(ctx, tx, actor, t, now)
+		case !now.Before(t.ExpiresAt):
+			reason = "refresh token expired"
+		}
+		if reason != "" {
+			return nil
+		}
+		if err := tx.UseRefreshToken(ctx, t.ID, now, jti, exp); err != nil {
+			return err
+		}
+		if out, err = r.issue(ctx, tx, t.OrgID, t.ClientID, t.Family, client.ID); err != nil {
+			return err
+		}
+		return r.audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "refresh_token.use", Target: t.ID,
+			Detail: map[string]string{"client_id": client.ID, "successor": out.Token.ID}})
+	})
+	if err != nil {
+		return NewRefreshToken{}, err
+	}
+	if reason != "" {
+		if err := r.audit.Append(ctx, r.store, audit.Entry{Actor: actor, Action: "refresh_token.use", Target: client.ID,
+			Result: domain.ResultFailure, Detail: map[string]string{"reason": reason}}); err != nil {
+			return NewRefreshToken{}, err
+		}
+		return NewRefreshToken{}, ErrInvalidGrant
+	}
+	return out, nil
+}
+
+// revokeFamily revokes every token of t's family and deny-lists the access
+// tokens they issued.
+func (r *Refresh) revokeFamily(ctx context.Context, tx store.Store, by domain.Actor, t domain.RefreshToken, now time.Time) error {
+	family, err := tx.ListRefreshFamily(ctx, t.Family)
+	if err != nil {
+		return err
+	}
+	for _, f := range family {
+		if f.IssuedJTI != "" && f.IssuedExp != nil && f.IssuedExp.After(now) {
+			if err := r.deny.Add(ctx, tx, domain.RevokedToken{JTI: f.IssuedJTI, OrgID: f.OrgID, ClientID: f.ClientID, ExpiresAt: *f.IssuedExp, RevokedAt: now}); err != nil {
+				return err
+			}
+		}
+	}
+	n, err := tx.RevokeRefreshFamily(ctx, t.Family, now)
+	if err != nil {
+		return err
+	}
+	return r.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "refresh_token.revoke_family", Target: t.Family,
+		Result: domain.ResultSuccess, Detail: map[string]string{"reason": "reuse detected", "revoked": fmt.Sprint(n)}})
+}
+
+// Revoke revokes the refresh token with value if it belongs to client
+// (RFC 7009): its family and the access tokens it issued. An unknown token
+// is not an error.
+func (r *Refresh) Revoke(ctx context.Context, client domain.Client, value, source string) error {
+	p, err := secretvalue.Parse(secretvalue.PrefixRefreshToken, value)
+	if err != nil {
+		return nil
+	}
+	actor := domain.Actor{OrgID: client.OrgID, Kind: "client", ID: client.ID, Source: source}
+	return r.store.InTx(ctx, func(tx store.Store) error {
+		t, err := tx.RefreshTokenByVerifier(ctx, secretvalue.Verifier(r.verifierKey, p))
+		if errors.Is(err, domain.ErrNotFound) || (err == nil && t.ClientID != client.ID) {
+			return nil // RFC 7009 §2.2: an invalid token is not an error
+		}
+		if err != nil {
+			return err
+		}
+		return r.revokeFamily(ctx, tx, actor, t, r.clock())
+	})
+}
+
+// DeleteExpired removes refresh tokens that expired over a day ago.
+func (r *Refresh) DeleteExpired(ctx context.Context) (int, error) {
+	return r.store.DeleteRefreshTokensBefore(ctx, r.clock().Add(-24*time.Hour))
+}
