@@ -203,7 +203,7 @@ func loadFile(path string, c *Config) error {
 		return fmt.Errorf("config file: %w", err)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true) // an unknown key is an error that names it
+	dec.KnownFields(true)                                            // an unknown key is an error that names it
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) { // io.EOF: an empty file
 		return fmt.Errorf("config file %s: %w", path, err)
 	}

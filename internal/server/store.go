@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"keywarden/internal/account"
 	"keywarden/internal/audit"
@@ -22,6 +24,20 @@ func OpenStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 		return postgres.Open(ctx, cfg.Database)
 	}
 	return sqlite.Open(ctx, cfg.DataDir)
+}
+
+// CheckExisting fails when cfg names an SQLite data directory that holds
+// no database yet, so that a mistyped --data-dir in a read-only command is
+// an error instead of a new, empty store.
+func CheckExisting(cfg config.Config) error {
+	if cfg.IsPostgres() {
+		return nil
+	}
+	path := filepath.Join(cfg.DataDir, sqlite.FileName)
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("no Keywarden database at %s (check --data-dir)", path)
+	}
+	return nil
 }
 
 // Migrate applies pending migrations and reports how many ran.

@@ -61,7 +61,9 @@ func migrate(ctx context.Context, db *sql.DB) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	locker, err := lock.NewPostgresSessionLocker()
+	// Retry the migration lock every second (goose's default is 5 s), so
+	// nodes starting together wait briefly.
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
 	if err != nil {
 		return 0, err
 	}

@@ -46,13 +46,22 @@ func (s *Store) AppendAudit(ctx context.Context, e domain.AuditEvent) error {
 		}
 		detail = string(b)
 	}
-	if _, err := s.exec(ctx, `INSERT INTO audit_events (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.Seq, e.ID, e.OrgID, micros(e.At), e.ActorKind, e.ActorID, e.Action, e.Target, e.Source, e.Result, detail, e.PrevHash, e.Hash); err != nil {
+	// Both statements run in one transaction, so a refused append leaves
+	// nothing behind.
+	return s.InTx(ctx, func(txs store.Store) error {
+		tx := txs.(*Store)
+		// Moving the head first, conditionally, makes a stale or skipping
+		// sequence number fail before anything is written.
+		if err := mustAffect(tx.exec(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1 AND seq = ?`, e.Seq, e.Hash, e.Seq-1)); err != nil {
+			if err == domain.ErrNotFound {
+				return domain.Conflict(fmt.Sprintf("audit sequence %d does not follow the chain head", e.Seq))
+			}
+			return err
+		}
+		_, err := tx.exec(ctx, `INSERT INTO audit_events (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.Seq, e.ID, e.OrgID, micros(e.At), e.ActorKind, e.ActorID, e.Action, e.Target, e.Source, e.Result, detail, e.PrevHash, e.Hash)
 		return s.conflict(err, "audit sequence taken")
-	}
-	// The WHERE clause makes a stale head (an append that skipped AuditHead
-	// in its transaction) fail instead of forking the chain.
-	return mustAffect(s.exec(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1 AND seq = ?`, e.Seq, e.Hash, e.Seq-1))
+	})
 }
 
 func (s *Store) ListAudit(ctx context.Context, org string, f store.AuditFilter) ([]domain.AuditEvent, string, error) {

@@ -85,11 +85,9 @@ func (s *Store) runTx(ctx context.Context, fn func(tx store.Store) error) (err e
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			tx.Rollback()
-		}
-	}()
+	// Rollback after Commit is a no-op; deferring it unconditionally also
+	// releases the transaction (and SQLite's write lock) if fn panics.
+	defer tx.Rollback()
 	if err = fn(&Store{db: s.db, tx: tx, dialect: s.dialect, queries: s.queries}); err != nil {
 		return err
 	}

@@ -1,0 +1,110 @@
+package cli
+
+import (
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"keywarden/internal/api/apiv1"
+	"keywarden/internal/store/sqlite"
+)
+
+func TestAudit(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	c := srv.createClient(t, "audited")
+	s := srv.createSecret(t, c.ClientID, "audited")
+
+	t.Run("list shows the changes", func(t *testing.T) {
+		out := srv.mustRun(t, "audit", "list")
+		for _, want := range []string{"ACTION", "client.create", "secret.create", "org.init", c.ClientID, s.ID} {
+			if !strings.Contains(out, want) {
+				t.Errorf("audit list lacks %q:\n%s", want, out)
+			}
+		}
+		if strings.Contains(out, s.Value) {
+			t.Errorf("audit list shows a secret value:\n%s", out)
+		}
+	})
+
+	t.Run("filters and -o json", func(t *testing.T) {
+		var list apiv1.AuditList
+		decodeJSON(t, srv.mustRun(t, "audit", "list", "--action", "secret.create", "--target", s.ID, "-o", "json"), &list)
+		if len(list.Items) != 1 {
+			t.Fatalf("got %d events, want 1: %+v", len(list.Items), list.Items)
+		}
+		e := list.Items[0]
+		if e.Action != "secret.create" || e.Target != s.ID || e.Seq == 0 || e.ID == "" || e.At.IsZero() || e.Detail["client_id"] != c.ClientID {
+			t.Errorf("event = %+v", e)
+		}
+	})
+
+	t.Run("--since in the future lists nothing", func(t *testing.T) {
+		var list apiv1.AuditList
+		since := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+		decodeJSON(t, srv.mustRun(t, "audit", "list", "--since", since, "-o", "json"), &list)
+		if len(list.Items) != 0 {
+			t.Errorf("got %d events since %s", len(list.Items), since)
+		}
+	})
+
+	t.Run("--limit pages", func(t *testing.T) {
+		var list apiv1.AuditList
+		decodeJSON(t, srv.mustRun(t, "audit", "list", "--limit", "1", "-o", "json"), &list)
+		if len(list.Items) != 1 || list.NextCursor == "" {
+			t.Errorf("page = %+v, want one event and a cursor", list)
+		}
+	})
+
+	t.Run("verify OK", func(t *testing.T) {
+		out := mustRun(t, "audit", "verify", "--data-dir", srv.dataDir, "--dev")
+		if !strings.HasPrefix(out, "audit chain OK: ") || !strings.HasSuffix(out, " events\n") {
+			t.Errorf("verify output %q", out)
+		}
+		var res struct {
+			OK     bool   `json:"ok"`
+			Events int64  `json:"events"`
+			Head   string `json:"head"`
+		}
+		decodeJSON(t, mustRun(t, "audit", "verify", "--data-dir", srv.dataDir, "--dev", "-o", "json"), &res)
+		if !res.OK || res.Events < 3 || len(res.Head) != 64 {
+			t.Errorf("verify -o json = %+v", res)
+		}
+	})
+}
+
+func TestAuditVerifyBrokenChain(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	mustRun(t, "init", "--org", "Acme", "--email", "admin@example.com", "--data-dir", dir, "--dev")
+	mustRun(t, "audit", "verify", "--data-dir", dir, "--dev")
+
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, sqlite.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(t.Context(), "UPDATE audit_events SET target = 'tampered' WHERE seq = 1"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	r := run(t, "audit", "verify", "--data-dir", dir, "--dev")
+	if r.code != exitFailure || !strings.Contains(r.stdout, "audit chain BROKEN at event 1") || !strings.Contains(r.stderr, "does not verify") {
+		t.Errorf("exit %d\nstdout %q\nstderr %q", r.code, r.stdout, r.stderr)
+	}
+	var res struct {
+		OK    bool `json:"ok"`
+		Break *struct {
+			Seq    int64  `json:"seq"`
+			Reason string `json:"reason"`
+		} `json:"break"`
+		Events int64 `json:"events"`
+	}
+	r = run(t, "audit", "verify", "--data-dir", dir, "--dev", "-o", "json")
+	decodeJSON(t, r.stdout, &res)
+	if r.code != exitFailure || res.OK || res.Break == nil || res.Break.Seq != 1 || res.Break.Reason == "" {
+		t.Errorf("exit %d, verify -o json = %+v", r.code, res)
+	}
+}

@@ -1,0 +1,327 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"keywarden/internal/api/apiv1"
+)
+
+// newGroupCmd returns a command that only holds subcommands: run alone it
+// prints its help, and an unknown subcommand is a usage error (cobra would
+// otherwise print the help and succeed).
+func newGroupCmd(use, short string, subs ...*cobra.Command) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError{fmt.Errorf("unknown command %q for %q; see %s --help", args[0], cmd.CommandPath(), cmd.CommandPath())}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(subs...)
+	return cmd
+}
+
+func newClientsCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
+	return newGroupCmd("clients", "Create, list, show, edit and delete API clients (through the API)",
+		newClientsCreateCmd(api, stdout),
+		newClientsListCmd(api, stdout),
+		newClientsShowCmd(api, stdout),
+		newClientsUpdateCmd(api, stdout),
+		newClientsDeleteCmd(api, stdout),
+		newRevokeAllCmd(api, stdout),
+	)
+}
+
+func newClientsCreateCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
+	var in apiv1.CreateClient
+	var output string
+	cmd := &cobra.Command{
+		Use:   "create NAME",
+		Short: "Register an API client",
+		Args:  exactArgs(1),
+	}
+	cmd.Flags().StringVar(&in.Description, "description", "", "what the client is for")
+	cmd.Flags().StringSliceVar(&in.Scopes, "scope", nil, "a scope the client may request (repeat, or separate with commas)")
+	cmd.Flags().IntVar(&in.TokenTTLSeconds, "token-ttl", 0, "access-token lifetime in seconds (0: the organization's default)")
+	cmd.Flags().StringVar(&in.WebhookURL, "webhook-url", "", "endpoint that receives this client's credential events")
+	addOutputFlag(cmd, &output)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := checkOutput(output); err != nil {
+			return err
+		}
+		if in.TokenTTLSeconds < 0 {
+			return usageError{errors.New("--token-ttl: must not be negative")}
+		}
+		c, err := api.client()
+		if err != nil {
+			return err
+		}
+		in.Name = args[0]
+		cl, err := c.CreateClient(cmd.Context(), in)
+		if err != nil {
+			return err
+		}
+		if output == outputJSON {
+			return writeJSON(stdout, cl)
+		}
+		return printClient(stdout, cl)
+	}
+	return cmd
+}
+
+func newClientsListCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
+	var cursor, output string
+	var limit int
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List API clients, one page at a time (or --all)",
+		Args:  noArgs,
+	}
+	cmd.Flags().IntVar(&limit, "limit", 0, "page size (0: the server's default)")
+	cmd.Flags().StringVar(&cursor, "cursor", "", "continue after a previous page (its next cursor)")
+	cmd.Flags().BoolVar(&all, "all", false, "follow the cursors and list every client")
+	addOutputFlag(cmd, &output)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := checkOutput(output); err != nil {
+			return err
+		}
+		if limit < 0 {
+			return usageError{errors.New("--limit: must not be negative")}
+		}
+		c, err := api.client()
+		if err != nil {
+			return err
+		}
+		page, err := c.ListClients(cmd.Context(), cursor, limit)
+		if err != nil {
+			return err
+		}
+		for all && page.NextCursor != "" {
+			next, err := c.ListClients(cmd.Context(), page.NextCursor, limit)
+			if err != nil {
+				return err
+			}
+			if next.NextCursor == page.NextCursor {
+				return errors.New("the server returned the same cursor twice; stopping")
+			}
+			page.Items = append(page.Items, next.Items...)
+			page.NextCursor = next.NextCursor
+		}
+		if output == outputJSON {
+			return writeJSON(stdout, page)
+		}
+		t := newTable(stdout, "CLIENT ID", "NAME", "STATUS", "SCOPES", "CREATED")
+		for _, cl := range page.Items {
+			t.row(cl.ClientID, cl.Name, cl.Status, strings.Join(cl.Scopes, " "), formatTime(cl.CreatedAt))
+		}
+		if err := t.flush(); err != nil {
+			return err
+		}
+		return printNextPage(stdout, page.NextCursor)
+	}
+	return cmd
+}
+
+// printNextPage tells how to get the next page, if there is one.
+func printNextPage(w io.Writer, next string) error {
+	if next == "" {
+		return nil
+	}
+	_, err := fmt.Fprintf(w, "\nMore results: run the same command with --cursor %s\n", next)
+	return err
+}
+
+func newClientsShowCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "show CLIENT_ID",
+		Short: "Show one API client",
+		Args:  exactArgs(1),
+	}
+	addOutputFlag(cmd, &output)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := checkOutput(output); err != nil {
+			return err
+		}
+		c, err := api.client()
+		if err != nil {
+			return err
+		}
+		cl, err := c.GetClient(cmd.Context(), args[0])
+		if err != nil {
+			return err
+		}
+		if output == outputJSON {
+			return writeJSON(stdout, cl)
+		}
+		return printClient(stdout, cl)
+	}
+	return cmd
+}
+
+func newClientsUpdateCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
+	var name, description, webhookURL, output string
+	var scopes []string
+	var ttl int
+	var disable, enable bool
+	cmd := &cobra.Command{
+		Use:   "update CLIENT_ID",
+		Short: "Change an API client; only the flags given are changed",
+		Args:  exactArgs(1),
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&name, "name", "", "new name")
+	fs.StringVar(&description, "description", "", "new description")
+	fs.StringSliceVar(&scopes, "scope", nil, `the client's scopes, replacing the current ones (repeat, or separate with commas; --scope "" removes all)`)
+	fs.IntVar(&ttl, "token-ttl", 0, "access-token lifetime in seconds (0: the organization's default)")
+	fs.StringVar(&webhookURL, "webhook-url", "", `webhook endpoint (--webhook-url "" removes it)`)
+	fs.BoolVar(&disable, "disable", false, "disable the client: its secrets stop authenticating")
+	fs.BoolVar(&enable, "enable", false, "enable a disabled client")
+	addOutputFlag(cmd, &output)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := checkOutput(output); err != nil {
+			return err
+		}
+		var in apiv1.UpdateClient
+		if fs.Changed("name") {
+			in.Name = &name
+		}
+		if fs.Changed("description") {
+			in.Description = &description
+		}
+		if fs.Changed("scope") {
+			in.Scopes = &scopes
+		}
+		if fs.Changed("token-ttl") {
+			if ttl < 0 {
+				return usageError{errors.New("--token-ttl: must not be negative")}
+			}
+			in.TokenTTLSeconds = &ttl
+		}
+		if fs.Changed("webhook-url") {
+			in.WebhookURL = &webhookURL
+		}
+		switch {
+		case fs.Changed("disable") && fs.Changed("enable"):
+			return usageError{errors.New("--disable and --enable: give at most one")}
+		case fs.Changed("disable"):
+			in.Disabled = &disable
+		case fs.Changed("enable"):
+			d := !enable
+			in.Disabled = &d
+		}
+		if in == (apiv1.UpdateClient{}) {
+			return usageError{errors.New("nothing to change: give at least one of --name, --description, --scope, --token-ttl, --webhook-url, --disable, --enable")}
+		}
+		c, err := api.client()
+		if err != nil {
+			return err
+		}
+		cl, err := c.UpdateClient(cmd.Context(), args[0], in)
+		if err != nil {
+			return err
+		}
+		if output == outputJSON {
+			return writeJSON(stdout, cl)
+		}
+		return printClient(stdout, cl)
+	}
+	return cmd
+}
+
+func newClientsDeleteCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "delete CLIENT_ID",
+		Short: "Delete an API client; its secrets stop working at once",
+		Args:  exactArgs(1),
+	}
+	addOutputFlag(cmd, &output)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := checkOutput(output); err != nil {
+			return err
+		}
+		c, err := api.client()
+		if err != nil {
+			return err
+		}
+		if err := c.DeleteClient(cmd.Context(), args[0]); err != nil {
+			return err
+		}
+		if output == outputJSON {
+			// The API answers 204 without a body; say what happened.
+			return writeJSON(stdout, struct {
+				ClientID string `json:"client_id"`
+				Deleted  bool   `json:"deleted"`
+			}{args[0], true})
+		}
+		_, err = fmt.Fprintf(stdout, "Deleted client %s.\n", cell(args[0]))
+		return err
+	}
+	return cmd
+}
+
+// newRevokeAllCmd is "revoke-all CLIENT_ID", under both clients and
+// secrets.
+func newRevokeAllCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "revoke-all CLIENT_ID",
+		Short: "Revoke every secret of a client now (breach response); then add a new one",
+		Args:  exactArgs(1),
+	}
+	addOutputFlag(cmd, &output)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := checkOutput(output); err != nil {
+			return err
+		}
+		c, err := api.client()
+		if err != nil {
+			return err
+		}
+		res, err := c.RevokeAll(cmd.Context(), args[0])
+		if err != nil {
+			return err
+		}
+		if output == outputJSON {
+			return writeJSON(stdout, res)
+		}
+		noun := "secrets"
+		if res.Revoked == 1 {
+			noun = "secret"
+		}
+		_, err = fmt.Fprintf(stdout, "Revoked %d %s of client %s.\nAdd a new one with: keywarden secrets create %s --description DESCRIPTION\n",
+			res.Revoked, noun, cell(res.ClientID), cell(res.ClientID))
+		return err
+	}
+	return cmd
+}
+
+func printClient(w io.Writer, c apiv1.Client) error {
+	ttl := "organization default"
+	if c.TokenTTLSeconds > 0 {
+		ttl = strconv.Itoa(c.TokenTTLSeconds) + "s"
+	}
+	return writeFields(w, []field{
+		{"Client ID", c.ClientID},
+		{"Name", c.Name},
+		{"Description", c.Description},
+		{"Status", c.Status},
+		{"Scopes", strings.Join(c.Scopes, " ")},
+		{"Token TTL", ttl},
+		{"Webhook URL", c.WebhookURL},
+		{"Created", formatTime(c.CreatedAt)},
+		{"Updated", formatTime(c.UpdatedAt)},
+	})
+}

@@ -1,0 +1,124 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+
+	"keywarden/internal/api/apiv1"
+	"keywarden/internal/apiclient"
+)
+
+func TestUsageErrors(t *testing.T) {
+	t.Parallel()
+	// No server runs: each of these fails before any request. A token is
+	// given so that its absence is not the error.
+	tests := []struct {
+		name string
+		args []string
+		want string // in stderr
+	}{
+		{"clients show without an argument", []string{"clients", "show"}, "want 1 argument"},
+		{"clients create with two names", []string{"clients", "create", "a", "b"}, "want 1 argument"},
+		{"secrets show with one argument", []string{"secrets", "show", "kwc_x"}, "want 2 argument"},
+		{"secrets list without an argument", []string{"secrets", "list"}, "want 1 argument"},
+		{"bad --output", []string{"clients", "list", "-o", "yaml"}, `--output "yaml"`},
+		{"bad --output on audit verify", []string{"audit", "verify", "-o", "xml"}, `--output "xml"`},
+		{"unknown flag", []string{"clients", "list", "--bogus"}, "unknown flag"},
+		{"unknown subcommand", []string{"clients", "bogus"}, `unknown command "bogus"`},
+		{"bad --limit", []string{"clients", "list", "--limit", "many"}, "invalid argument"},
+		{"negative --limit", []string{"clients", "list", "--limit", "-1"}, "--limit"},
+		{"secrets create without --description", []string{"secrets", "create", "kwc_x"}, "--description is required"},
+		{"bad --expires", []string{"secrets", "create", "kwc_x", "--description", "d", "--expires", "31/12/2026"}, `--expires "31/12/2026"`},
+		{"--expires and --never-expires", []string{"secrets", "create", "kwc_x", "--description", "d", "--expires", "2026-12-31", "--never-expires"}, "at most one"},
+		{"bad --expires on update", []string{"secrets", "update", "kwc_x", "sec_x", "--expires", "tomorrow"}, `--expires "tomorrow"`},
+		{"secrets update with nothing to change", []string{"secrets", "update", "kwc_x", "sec_x"}, "nothing to change"},
+		{"bad --grace", []string{"secrets", "rotate", "kwc_x", "--grace", "soon"}, `--grace "soon"`},
+		{"negative --grace", []string{"secrets", "rotate", "kwc_x", "--grace", "-5s"}, "negative"},
+		{"fractional --grace", []string{"secrets", "rotate", "kwc_x", "--grace", "1.5s"}, "whole seconds"},
+		{"bad --expires on rotate", []string{"secrets", "rotate", "kwc_x", "--expires", "2026-13-01"}, "--expires"},
+		{"clients update with nothing to change", []string{"clients", "update", "kwc_x"}, "nothing to change"},
+		{"--disable and --enable", []string{"clients", "update", "kwc_x", "--disable", "--enable"}, "at most one"},
+		{"bad --since", []string{"audit", "list", "--since", "yesterday"}, `--since "yesterday"`},
+		{"bad --server", []string{"clients", "list", "--server", "ftp://example.com"}, "--server"},
+		{"audit verify with an argument", []string{"audit", "verify", "now"}, "unexpected argument"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := run(t, append(tc.args, "--token", "kwt_unused")...)
+			if r.code != exitUsage {
+				t.Errorf("exit %d, want %d; stderr %q", r.code, exitUsage, r.stderr)
+			}
+			if !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("stderr %q lacks %q", r.stderr, tc.want)
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout %q, want nothing", r.stdout)
+			}
+		})
+	}
+}
+
+func TestAPIErrors(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	c := srv.createClient(t, "errors")
+	const unknownClient = "kwc_0000000000000000000000"
+	tests := []struct {
+		name string
+		args []string
+		want []string // in stderr
+	}{
+		{"unknown client", []string{"clients", "show", unknownClient}, []string{"Not Found", "no such object"}},
+		{"malformed client ID", []string{"clients", "show", "../policy"}, []string{"Not Found"}},
+		{"secrets of an unknown client", []string{"secrets", "list", unknownClient}, []string{"Not Found"}},
+		{"delete an unknown client", []string{"clients", "delete", unknownClient}, []string{"Not Found"}},
+		{"revoke an unknown secret", []string{"secrets", "delete", c.ClientID, "sec_0000000000000000000000"}, []string{"Not Found"}},
+		{"expiry beyond the policy", []string{"secrets", "create", c.ClientID, "--description", "d", "--expires", "2099-12-31"},
+			[]string{"Unprocessable Entity", "expires_at", "beyond the organisation's policy"}},
+		{"never expires against the policy", []string{"secrets", "create", c.ClientID, "--description", "d", "--never-expires"},
+			[]string{"Unprocessable Entity", "requires an expiry"}},
+		{"expiry in the past", []string{"secrets", "create", c.ClientID, "--description", "d", "--expires", "2020-01-01"},
+			[]string{"Unprocessable Entity", "must be in the future"}},
+		{"invalid scope", []string{"clients", "create", "x", "--scope", `a\b`}, []string{"Unprocessable Entity", "scopes"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := srv.run(t, tc.args...)
+			if r.code != exitFailure {
+				t.Errorf("exit %d, want %d; stderr %q", r.code, exitFailure, r.stderr)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("stderr %q lacks %q", r.stderr, want)
+				}
+			}
+			if strings.Contains(r.stderr, srv.token) {
+				t.Errorf("stderr holds the API token: %q", r.stderr)
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout %q, want nothing", r.stdout)
+			}
+		})
+	}
+
+	t.Run("unreachable server", func(t *testing.T) {
+		r := run(t, "clients", "list", "--server", "http://127.0.0.1:1", "--token", srv.token)
+		if r.code != exitFailure || !strings.Contains(r.stderr, "127.0.0.1:1") || strings.Contains(r.stderr, srv.token) {
+			t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+		}
+	})
+
+	t.Run("never expires once the policy allows it", func(t *testing.T) {
+		api := apiclient.New(srv.url, srv.token, nil)
+		allow := true
+		p, err := api.UpdatePolicy(t.Context(), apiv1.UpdatePolicy{AllowNeverExpire: &allow})
+		if err != nil || !p.AllowNeverExpire {
+			t.Fatalf("UpdatePolicy = %+v, %v", p, err)
+		}
+		out := srv.mustRun(t, "secrets", "create", c.ClientID, "--description", "forever", "--never-expires")
+		if !strings.Contains(out, "never") {
+			t.Errorf("output does not say the secret never expires:\n%s", out)
+		}
+	})
+}

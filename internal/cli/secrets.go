@@ -1,0 +1,415 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"keywarden/internal/api/apiv1"
+)
+
+// maxStdinValue bounds what --value-stdin reads; the server's own limit is
+// lower, so anything longer is a mistake (a file piped in by accident).
+const maxStdinValue = 4 << 10
+
+func newSecretsCmd(api *apiFlags, stdin io.Reader, stdout io.Writer) *cobra.Command {
+	return newGroupCmd("secrets", "Add, list, edit, rotate and revoke client secrets (through the API)",
+		newSecretsCreateCmd(api, stdin, stdout),
+		newSecretsListCmd(api, stdout),
+		newSecretsShowCmd(api, stdout),
+		newSecretsUpdateCmd(api, stdout),
+		newSecretsDeleteCmd(api, stdout),
+		newSecretsRotateCmd(api, stdout),
+		newRevokeAllCmd(api, stdout),
+	)
+}
+
+// expiryFlags are --expires and --never-expires.
+type expiryFlags struct {
+	expires string
+	never   bool
+}
+
+func (e *expiryFlags) add(fs *pflag.FlagSet, what string) {
+	fs.StringVar(&e.expires, "expires", "", what+": a date, 2026-12-31 (the end of that day, UTC), or an RFC 3339 time")
+	fs.BoolVar(&e.never, "never-expires", false, "the secret never expires (if the organization's policy allows it)")
+}
+
+// parse returns the expiry to send, or a usage error.
+func (e *expiryFlags) parse() (*time.Time, error) {
+	if e.expires == "" {
+		return nil, nil
+	}
+	if e.never {
+		return nil, usageError{errors.New("--expires and --never-expires: give at most one")}
+	}
+	return parseExpires(e.expires)
+}
+
+// parseExpires reads a date, meaning the last second of that day in UTC,
+// or an RFC 3339 time.
+func parseExpires(s string) (*time.Time, error) {
+	if d, err := time.Parse(time.DateOnly, s); err == nil {
+		t := d.Add(24*time.Hour - time.Second)
+		return &t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		t = t.UTC()
+		return &t, nil
+	}
+	return nil, usageError{fmt.Errorf("--expires %q: want a date such as 2026-12-31 (the end of that day, UTC) or an RFC 3339 time such as 2026-12-31T12:00:00Z", s)}
+}
+
+// parseGrace reads a grace period: a Go duration (24h, 90m, 3600s), a
+// number of days (7d) or a number of seconds (3600).
+func parseGrace(s string) (int, error) {
+	bad := usageError{fmt.Errorf("--grace %q: want a duration such as 24h, 3600s or 7d", s)}
+	var d time.Duration
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 0 || days > 100_000 {
+			return 0, bad
+		}
+		d = time.Duration(days) * 24 * time.Hour
+	} else if secs, err := strconv.Atoi(s); err == nil {
+		if secs < 0 {
+			return 0, bad
+		}
+		return secs, nil
+	} else if d, err = time.ParseDuration(s); err != nil {
+		return 0, bad
+	}
+	if d < 0 {
+		return 0, usageError{fmt.Errorf("--grace %q: must not be negative", s)}
+	}
+	if d%time.Second != 0 {
+		return 0, usageError{fmt.Errorf("--grace %q: must be whole seconds", s)}
+	}
+	return int(d / time.Second), nil
+}
+
+// readValue reads a secret value from r: all of it, less the line break
+// that echo and most editors add at the end.
+func readValue(r io.Reader) (string, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxStdinValue+1))
+	if err != nil {
+		return "", fmt.Errorf("read the secret value from standard input: %w", err)
+	}
+	if len(b) > maxStdinValue {
+		return "", usageError{fmt.Errorf("--value-stdin: the value on standard input is longer than %d bytes", maxStdinValue)}
+	}
+	v := strings.TrimRight(string(b), "\r\n")
+	if v == "" {
+		return "", usageError{errors.New("--value-stdin: standard input is empty; pipe the value in, or leave out --value-stdin to generate one")}
+	}
+	return v, nil
+}
+
+func newSecretsCreateCmd(api *apiFlags, stdin io.Reader, stdout io.Writer) *cobra.Command {
+	var description, output string
+	var exp expiryFlags
+	var valueStdin bool
+	cmd := &cobra.Command{
+		Use:   "create CLIENT_ID --description D",
+		Short: "Add a secret to a client and print its value once",
+		Long: `Add a secret to a client and print its value once.
+
+Without --value-stdin Keywarden generates the value. With --value-stdin the
+value is read from standard input, never from a flag, so that it stays out of
+shell history and the process list:
+
+  keywarden secrets create kwc_… --description "migrated" --value-stdin < value.txt`,
+		Args: exactArgs(1),
+	}
+	cmd.Flags().StringVar(&description, "description", "", "what the secret is for (required)")
+	exp.add(cmd.Flags(), "expiry (default: the longest the organization's policy allows)")
+	cmd.Flags().BoolVar(&valueStdin, "value-stdin", false, "read the value from standard input instead of generating one")
+	addOutputFlag(cmd, &output)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := checkOutput(output); err != nil {
+			return err
+		}
+		if strings.TrimSpace(description) == "" {
+			return usageError{errors.New("--description is required: say what the secret is for")}
+		}
+		expires, err := exp.parse()
+		if err != nil {
+			return err
+		}
+		in := apiv1.CreateSecret{Description: description, ExpiresAt: expires, NeverExpires: exp.never}
+		c, err := api.client()
+		if err != nil {
+			return err
+		}
+		if valueStdin {
+			v, err := readValue(stdin)
+			if err != nil {
+				return err
+			}
+			in.Value = &v
+		}
+		s, err := c.CreateSecret(cmd.Context(), args[0], in)
+		if err != nil {
+			return err
+		}
+		if output == outputJSON {
+			return writeJSON(stdout, s)
+		}
+		if err := printSecret(stdout, s.Secret); err != nil {
+			return err
+		}
+		if in.Value != nil {
+			// The caller has the value already: echoing it would only put
+			// it in the terminal's scrollback.
+			_, err = io.WriteString(stdout, "\nThe value from standard input is stored; Keywarden never shows it.\n")
+			return err
+		}
+		return printValueOnce(stdout, s.Value)
+	}
+	return cmd
+}
+
+func newSecretsListCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "list CLIENT_ID",
+		Short: "List a client's secrets: masked value, status, expiry and last use",
+		Args:  exactArgs(1),
+	}
+	addOutputFlag(cmd, &output)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := checkOutput(output); err != nil {
+			return err
+		}
+		c, err := api.client()
+		if err != nil {
+			return err
+		}
+		list, err := c.ListSecrets(cmd.Context(), args[0])
+		if err != nil {
+			return err
+		}
+		if output == outputJSON {
+			return writeJSON(stdout, list)
+		}
+		return printSecretTable(stdout, list.Items)
+	}
+	return cmd
+}
+
+func newSecretsShowCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "show CLIENT_ID SECRET_ID",
+		Short: "Show one secret (never its value)",
+		Args:  exactArgs(2),
+	}
+	addOutputFlag(cmd, &output)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := checkOutput(output); err != nil {
+			return err
+		}
+		c, err := api.client()
+		if err != nil {
+			return err
+		}
+		s, err := c.GetSecret(cmd.Context(), args[0], args[1])
+		if err != nil {
+			return err
+		}
+		if output == outputJSON {
+			return writeJSON(stdout, s)
+		}
+		return printSecret(stdout, s)
+	}
+	return cmd
+}
+
+func newSecretsUpdateCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
+	var description, output string
+	var exp expiryFlags
+	cmd := &cobra.Command{
+		Use:   "update CLIENT_ID SECRET_ID",
+		Short: "Change a secret's description or expiry (within the organization's policy)",
+		Args:  exactArgs(2),
+	}
+	cmd.Flags().StringVar(&description, "description", "", "new description")
+	exp.add(cmd.Flags(), "new expiry")
+	addOutputFlag(cmd, &output)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := checkOutput(output); err != nil {
+			return err
+		}
+		expires, err := exp.parse()
+		if err != nil {
+			return err
+		}
+		in := apiv1.UpdateSecret{ExpiresAt: expires, NeverExpires: exp.never}
+		if cmd.Flags().Changed("description") {
+			in.Description = &description
+		}
+		if in == (apiv1.UpdateSecret{}) {
+			return usageError{errors.New("nothing to change: give at least one of --description, --expires, --never-expires")}
+		}
+		c, err := api.client()
+		if err != nil {
+			return err
+		}
+		s, err := c.UpdateSecret(cmd.Context(), args[0], args[1], in)
+		if err != nil {
+			return err
+		}
+		if output == outputJSON {
+			return writeJSON(stdout, s)
+		}
+		return printSecret(stdout, s)
+	}
+	return cmd
+}
+
+func newSecretsDeleteCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:     "delete CLIENT_ID SECRET_ID",
+		Aliases: []string{"revoke"},
+		Short:   "Revoke a secret now; it never authenticates again",
+		Args:    exactArgs(2),
+	}
+	addOutputFlag(cmd, &output)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := checkOutput(output); err != nil {
+			return err
+		}
+		c, err := api.client()
+		if err != nil {
+			return err
+		}
+		s, err := c.RevokeSecret(cmd.Context(), args[0], args[1])
+		if err != nil {
+			return err
+		}
+		if output == outputJSON {
+			return writeJSON(stdout, s)
+		}
+		_, err = fmt.Fprintf(stdout, "Revoked secret %s of client %s.\n", cell(s.ID), cell(s.ClientID))
+		return err
+	}
+	return cmd
+}
+
+func newSecretsRotateCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
+	var description, grace, expires, output string
+	cmd := &cobra.Command{
+		Use:   "rotate CLIENT_ID",
+		Short: "Add a new secret and optionally let the current ones expire after a grace period",
+		Long: `Add a new generated secret to a client and print its value once.
+
+With --grace, every secret that was active before expires that long from now
+(or earlier, if it already would), so that the client's users have time to
+switch. secrets list shows when each secret was last used: revoke the old one
+once nothing uses it.`,
+		Args: exactArgs(1),
+	}
+	cmd.Flags().StringVar(&description, "description", "", `what the new secret is for (default "Rotated <date>")`)
+	cmd.Flags().StringVar(&grace, "grace", "", "let the previous secrets expire after this long: 24h, 3600s or 7d (default: they keep their expiry)")
+	cmd.Flags().StringVar(&expires, "expires", "", "expiry of the new secret: a date, 2026-12-31 (the end of that day, UTC), or an RFC 3339 time (default: the policy's maximum)")
+	addOutputFlag(cmd, &output)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := checkOutput(output); err != nil {
+			return err
+		}
+		in := apiv1.Rotate{Description: description}
+		if cmd.Flags().Changed("grace") {
+			secs, err := parseGrace(grace)
+			if err != nil {
+				return err
+			}
+			in.GraceSeconds = &secs
+		}
+		if expires != "" {
+			t, err := parseExpires(expires)
+			if err != nil {
+				return err
+			}
+			in.ExpiresAt = t
+		}
+		c, err := api.client()
+		if err != nil {
+			return err
+		}
+		rot, err := c.Rotate(cmd.Context(), args[0], in)
+		if err != nil {
+			return err
+		}
+		if output == outputJSON {
+			return writeJSON(stdout, rot)
+		}
+		if err := printSecret(stdout, rot.Secret); err != nil {
+			return err
+		}
+		if len(rot.Previous) > 0 {
+			if _, err := io.WriteString(stdout, "\nPrevious secrets (revoke each once LAST USED shows nothing uses it):\n"); err != nil {
+				return err
+			}
+			if err := printSecretTable(stdout, rot.Previous); err != nil {
+				return err
+			}
+		}
+		if rot.Rotation.ID != "" {
+			if _, err := fmt.Fprintf(stdout, "\nRotation %s: %s\n", cell(rot.Rotation.ID), cell(rot.Rotation.State)); err != nil {
+				return err
+			}
+		}
+		return printValueOnce(stdout, rot.Value)
+	}
+	return cmd
+}
+
+// secretStatus is the status with seed 003's "New" marker.
+func secretStatus(s apiv1.Secret) string {
+	if s.New {
+		return s.Status + " (New)"
+	}
+	return s.Status
+}
+
+func printSecretTable(w io.Writer, secrets []apiv1.Secret) error {
+	t := newTable(w, "SECRET ID", "DESCRIPTION", "MASKED", "STATUS", "CREATED", "EXPIRES", "LAST USED")
+	for _, s := range secrets {
+		t.row(s.ID, s.Description, s.Masked, secretStatus(s), formatTime(s.CreatedAt),
+			formatOptTime(s.ExpiresAt, "never"), formatOptTime(s.LastUsedAt, "-"))
+	}
+	return t.flush()
+}
+
+func printSecret(w io.Writer, s apiv1.Secret) error {
+	lastUsed := formatOptTime(s.LastUsedAt, "never")
+	if s.LastUsedAt != nil && s.LastUsedFrom != "" {
+		lastUsed += " from " + s.LastUsedFrom
+	}
+	return writeFields(w, []field{
+		{"Secret ID", s.ID},
+		{"Client ID", s.ClientID},
+		{"Description", s.Description},
+		{"Masked value", s.Masked},
+		{"Status", secretStatus(s)},
+		{"Origin", s.Origin},
+		{"Created", formatTime(s.CreatedAt) + " by " + s.CreatedBy},
+		{"Expires", formatOptTime(s.ExpiresAt, "never")},
+		{"Revoked", formatOptTime(s.RevokedAt, "-")},
+		{"Last used", lastUsed},
+	})
+}
+
+// printValueOnce prints a new secret's value on a line of its own, and
+// says that it cannot be shown again.
+func printValueOnce(w io.Writer, value string) error {
+	_, err := fmt.Fprintf(w, "\n%s\n\nThis is the only time the secret value is shown: store it now. It cannot be shown again.\n", value)
+	return err
+}

@@ -1,0 +1,95 @@
+package sqlite_test
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+	"time"
+
+	"keywarden/internal/domain"
+	"keywarden/internal/store"
+	"keywarden/internal/store/sqlite"
+	"keywarden/internal/store/storetest"
+)
+
+func open(t *testing.T, dir string) store.Store {
+	t.Helper()
+	s, err := sqlite.Open(t.Context(), dir)
+	if err != nil {
+		t.Fatalf("sqlite.Open(%s): %v", dir, err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return open(t, t.TempDir()) })
+}
+
+// TestMultiNode opens two handles on one database file, as two processes
+// sharing a data directory would.
+func TestMultiNode(t *testing.T) {
+	storetest.RunMultiNode(t, func(t *testing.T) (store.Store, store.Store) {
+		dir := t.TempDir()
+		return open(t, dir), open(t, dir)
+	})
+}
+
+// TestReopenKeepsData checks that opening an existing data directory finds
+// its migrations applied and leaves the data, and the audit head, alone.
+func TestReopenKeepsData(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	created := time.Date(2031, 1, 2, 3, 4, 5, 6000, time.UTC)
+	o := domain.Organization{ID: domain.NewID(domain.PrefixOrg), Name: "Acme", Policy: domain.DefaultPolicy(), CreatedAt: created}
+	c := domain.Client{ID: domain.NewID(domain.PrefixClient), OrgID: o.ID, Name: "billing", Scopes: []string{"a"}, CreatedAt: created, UpdatedAt: created}
+	x := domain.Secret{ID: domain.NewID(domain.PrefixSecret), OrgID: o.ID, ClientID: c.ID, CreatedAt: created,
+		Origin: domain.OriginGenerated, Verifier: []byte("verifier"), Sealed: []byte("sealed")}
+	e := domain.AuditEvent{Seq: 1, ID: domain.NewID(domain.PrefixAudit), OrgID: o.ID, At: created, Action: "client.create", Hash: []byte("h1")}
+
+	s := open(t, dir)
+	if err := s.CreateOrg(ctx, o); err != nil {
+		t.Fatalf("CreateOrg: %v", err)
+	}
+	if err := s.CreateClient(ctx, c); err != nil {
+		t.Fatalf("CreateClient: %v", err)
+	}
+	if err := s.CreateSecret(ctx, x); err != nil {
+		t.Fatalf("CreateSecret: %v", err)
+	}
+	if err := s.AppendAudit(ctx, e); err != nil {
+		t.Fatalf("AppendAudit: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+
+	if n, err := sqlite.Migrate(ctx, dir); err != nil || n != 0 {
+		t.Errorf("Migrate on a migrated directory = %d, %v; want 0, nil", n, err)
+	}
+
+	for _, round := range []string{"first reopen", "second reopen"} {
+		t.Run(round, func(t *testing.T) {
+			s := open(t, dir)
+			defer func() {
+				if err := s.Close(); err != nil {
+					t.Errorf("Close: %v", err)
+				}
+			}()
+			if got, err := s.GetOrg(ctx, o.ID); err != nil || got.Name != o.Name {
+				t.Errorf("GetOrg = %+v, %v; want %+v", got, err, o)
+			}
+			if got, err := s.GetClient(ctx, o.ID, c.ID); err != nil || !got.CreatedAt.Equal(created) {
+				t.Errorf("GetClient = %+v, %v; want %+v", got, err, c)
+			}
+			if got, err := s.SecretByVerifier(ctx, x.Verifier); err != nil || got.ID != x.ID {
+				t.Errorf("SecretByVerifier = %+v, %v; want %s", got, err, x.ID)
+			}
+			if seq, hash, err := s.AuditHead(ctx); err != nil || seq != 1 || !bytes.Equal(hash, e.Hash) {
+				t.Errorf("AuditHead = %d, %q, %v; want 1, %q", seq, hash, err, e.Hash)
+			}
+			if err := s.CreateOrg(ctx, o); !errors.Is(err, domain.ErrConflict) {
+				t.Errorf("CreateOrg of the existing organisation: err = %v, want ErrConflict", err)
+			}
+		})
+	}
+}

@@ -1,0 +1,66 @@
+package storetest
+
+import (
+	"testing"
+
+	"keywarden/internal/store"
+)
+
+// Opener returns a new, empty, migrated store for one test. Run closes it
+// through t.Cleanup, so an Opener that needs its own cleanup (dropping a
+// schema) registers it before returning and it runs after the store closes.
+type Opener func(t *testing.T) store.Store
+
+// conformance lists the subtests of Run. Each gets a fresh store.
+var conformance = []struct {
+	name string
+	test func(t *testing.T, s store.Store)
+}{
+	{"OrgPolicyRoundTrip", testOrgPolicy},
+	{"UserEmailUniquePerOrg", testUserEmail},
+	{"APITokenByVerifier", testAPIToken},
+	{"ClientCRUD", testClientCRUD},
+	{"OtherOrganisationIsNotFound", testOrgIsolation},
+	{"ListClientsPages", testListClientsPages},
+	{"ListClientsPagesAreStable", testListClientsStable},
+	{"ListClientsMalformedCursor", testListClientsBadCursor},
+	{"SecretCreateGetList", testSecretCreateGetList},
+	{"SecretByVerifier", testSecretByVerifier},
+	{"UpdateSecret", testUpdateSecret},
+	{"RevokedSecretStaysRevoked", testRevokeIsFinal},
+	{"RevokeClientSecrets", testRevokeClientSecrets},
+	{"TouchLastUsedKeepsLatest", testTouchLastUsed},
+	{"TimesRoundTripInUTC", testTimes},
+	{"InTx", testInTx},
+	{"InTxRollsBackOnPanic", testInTxPanic},
+	{"AuditHeadAndAppend", testAuditAppend},
+	{"AuditBadSeqChangesNothing", testAuditBadSeq},
+	{"ListAuditFilters", testListAuditFilters},
+	{"ListAuditPages", testListAuditPages},
+	{"ScanAuditAllOrgsInChainOrder", testScanAudit},
+	{"SigningKeys", testSigningKeys},
+	{"RefreshTokens", testRefreshTokens},
+	{"RefreshFamilies", testRefreshFamilies},
+	{"RevokedTokens", testRevokedTokens},
+	{"Rotations", testRotations},
+	{"ConcurrentWritersLoseNothing", testConcurrentWriters},
+	{"ConcurrentRevokeAndUpdateEndsRevoked", testConcurrentRevokeUpdate},
+	{"ConcurrentRefreshTokenUseWinsOnce", testConcurrentRefreshUse},
+}
+
+// Run runs the conformance suite against the stores open returns. The
+// subtests run in parallel, each on its own store.
+func Run(t *testing.T, open Opener) {
+	for _, tc := range conformance {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := open(t)
+			t.Cleanup(func() {
+				if err := s.Close(); err != nil {
+					t.Errorf("Close: %v", err)
+				}
+			})
+			tc.test(t, s)
+		})
+	}
+}
