@@ -1,0 +1,202 @@
+package token_test
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"keywarden/internal/audit"
+	"keywarden/internal/domain"
+	"keywarden/internal/keyring"
+	"keywarden/internal/store"
+	"keywarden/internal/store/sqlite"
+	"keywarden/internal/token"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type env struct {
+	store store.Store
+	ring  *keyring.Keyring
+	audit *audit.Log
+	clock *clock
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	kr, _ := keyring.New(make([]byte, 32))
+	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
+	return &env{store: st, ring: kr, audit: audit.New(st, kr.Derive(keyring.PurposeAudit), clk.Now), clock: clk}
+}
+
+func (e *env) keys(t *testing.T, alg string) *token.Keys {
+	t.Helper()
+	k, err := token.NewKeys(t.Context(), token.KeysOptions{Store: e.store, Keyring: e.ring, Audit: e.audit, Algorithm: alg, Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func (e *env) claims() token.Claims {
+	now := e.clock.Now()
+	return token.Claims{Issuer: "https://kw.test", Subject: "kwc_x", Audience: "https://kw.test", IssuedAt: now.Unix(),
+		Expiry: now.Add(24 * time.Hour).Unix(), JTI: token.NewJTI(), ClientID: "kwc_x", Scope: "a b", SecretID: "sec_1", OrgID: "org_1"}
+}
+
+func jwksKIDs(t *testing.T, k *token.Keys) []string {
+	t.Helper()
+	body, _ := k.JWKS()
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(body, &set); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, key := range set.Keys {
+		if key.IsPublic() == false {
+			t.Fatalf("JWKS publishes a private key")
+		}
+		out = append(out, key.KeyID)
+	}
+	return out
+}
+
+func TestMintParse(t *testing.T) {
+	for _, alg := range token.Algorithms {
+		t.Run(alg, func(t *testing.T) {
+			e := newEnv(t)
+			k := e.keys(t, alg)
+			c := e.claims()
+			tok, err := k.Mint(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := k.Parse(tok, e.clock.Now())
+			if err != nil || got != c {
+				t.Fatalf("Parse = %+v, %v; want %+v", got, err, c)
+			}
+			obj, _ := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
+			if h := obj.Signatures[0].Header; h.ExtraHeaders["typ"] != "at+jwt" || h.KeyID == "" {
+				t.Errorf("header = %+v", h)
+			}
+			if _, err := k.Parse(tok, time.Unix(c.Expiry, 0)); !errors.Is(err, token.ErrInvalidToken) {
+				t.Errorf("expired token parsed: %v", err)
+			}
+			parts := strings.Split(tok, ".")
+			if _, err := k.Parse(parts[0]+"."+parts[1]+"x."+parts[2], e.clock.Now()); !errors.Is(err, token.ErrInvalidToken) {
+				t.Errorf("tampered token parsed: %v", err)
+			}
+			other := newEnv(t).keys(t, alg)
+			if _, err := other.Parse(tok, e.clock.Now()); !errors.Is(err, token.ErrInvalidToken) {
+				t.Errorf("token of another key set parsed: %v", err)
+			}
+		})
+	}
+}
+
+func TestKeyRotation(t *testing.T) {
+	e := newEnv(t)
+	k := e.keys(t, "ES256")
+	first, _ := k.Current(e.clock.Now())
+	oldTok, _ := k.Mint(e.claims())
+	next, err := k.Rotate(t.Context(), domain.System("", "test"), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kids := jwksKIDs(t, k); len(kids) != 2 {
+		t.Fatalf("JWKS after rotate = %v, want both keys published at once", kids)
+	}
+	if cur, _ := k.Current(e.clock.Now()); cur.ID != first.ID {
+		t.Fatalf("new key signs before its activation delay")
+	}
+	e.clock.Add(time.Hour)
+	if cur, _ := k.Current(e.clock.Now()); cur.ID != next.ID {
+		t.Fatalf("new key does not sign after its delay")
+	}
+	if _, err := k.Parse(oldTok, e.clock.Now()); err != nil {
+		t.Fatalf("a token of the old key no longer verifies: %v", err)
+	}
+	if n, err := k.RetireExpired(t.Context()); err != nil || n != 0 {
+		t.Fatalf("retired %d (%v) while tokens of the old key may live", n, err)
+	}
+	e.clock.Add(token.RetireAfter + time.Second)
+	if n, err := k.RetireExpired(t.Context()); err != nil || n != 1 {
+		t.Fatalf("RetireExpired = %d, %v; want 1", n, err)
+	}
+	if kids := jwksKIDs(t, k); len(kids) != 1 || kids[0] != next.ID {
+		t.Fatalf("JWKS after retirement = %v", kids)
+	}
+	// Another node (a second Keys on the same store) sees the same keys.
+	if kids := jwksKIDs(t, e.keys(t, "ES256")); len(kids) != 1 || kids[0] != next.ID {
+		t.Fatalf("second node JWKS = %v", kids)
+	}
+}
+
+func TestRefreshTokens(t *testing.T) {
+	e := newEnv(t)
+	deny, err := token.NewDenyList(t.Context(), e.store, e.audit, e.clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := token.NewRefresh(token.RefreshOptions{Store: e.store, Audit: e.audit, DenyList: deny, Keyring: e.ring, Now: e.clock.Now})
+	now := e.clock.Now()
+	org := domain.Organization{ID: domain.NewID(domain.PrefixOrg), Name: "Acme", Policy: domain.DefaultPolicy(), CreatedAt: now}
+	client := domain.Client{ID: domain.NewID(domain.PrefixClient), OrgID: org.ID, Name: "c", CreatedAt: now, UpdatedAt: now}
+	other := client
+	other.ID = domain.NewID(domain.PrefixClient)
+	for _, err := range []error{e.store.CreateOrg(t.Context(), org), e.store.CreateClient(t.Context(), client), e.store.CreateClient(t.Context(), other)} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	admin := domain.Actor{OrgID: org.ID, Kind: "user", ID: "usr_x", Role: domain.RoleAdmin}
+	rt, err := r.Create(t.Context(), admin, client.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := now.Add(time.Hour)
+	if _, err := r.Redeem(t.Context(), other, rt.Value.Reveal(), "jti-x", exp, "127.0.0.1"); !errors.Is(err, token.ErrInvalidGrant) {
+		t.Fatalf("another client redeemed it: %v", err)
+	}
+	next, err := r.Redeem(t.Context(), client, rt.Value.Reveal(), "jti-1", exp, "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Redeem(t.Context(), client, rt.Value.Reveal(), "jti-2", exp, "127.0.0.1"); !errors.Is(err, token.ErrInvalidGrant) {
+		t.Fatalf("second use: %v, want invalid grant", err)
+	}
+	if !deny.Contains("jti-1") {
+		t.Error("reuse did not revoke the access token the first use issued")
+	}
+	if _, err := r.Redeem(t.Context(), client, next.Value.Reveal(), "jti-3", exp, "127.0.0.1"); !errors.Is(err, token.ErrInvalidGrant) {
+		t.Errorf("successor still works after reuse: %v", err)
+	}
+	fresh, _ := r.Create(t.Context(), admin, client.ID)
+	e.clock.Add(token.DefaultRefreshTTL)
+	if _, err := r.Redeem(t.Context(), client, fresh.Value.Reveal(), "jti-4", exp, "127.0.0.1"); !errors.Is(err, token.ErrInvalidGrant) {
+		t.Errorf("expired refresh token redeemed: %v", err)
+	}
+	if _, err := r.Redeem(t.Context(), client, "kwr_garbage", "jti-5", exp, "127.0.0.1"); !errors.Is(err, token.ErrInvalidGrant) {
+		t.Errorf("garbage redeemed: %v", err)
+	}
+}
