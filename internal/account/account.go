@@ -11,6 +11,7 @@ import (
 	"keywarden/internal/audit"
 	"keywarden/internal/domain"
 	"keywarden/internal/keyring"
+	"keywarden/internal/ratelimit"
 	"keywarden/internal/secretvalue"
 	"keywarden/internal/store"
 )
@@ -19,9 +20,15 @@ import (
 type Service struct {
 	store          store.Store
 	audit          *audit.Log
+	keys           *keyring.Keyring
 	verifierKey    []byte
 	now            func() time.Time
 	onPolicyChange func(org string)
+	onUserChange   func(org string)
+	offboard       func(ctx context.Context, tx store.Store, by domain.Actor, userID string) error
+	limitLogin     *ratelimit.Limiter // failed logins per email at a source address
+	limitAddr      *ratelimit.Limiter // failed logins per source address
+	sessionTTL     time.Duration
 }
 
 // Options are the Service's dependencies.
@@ -33,7 +40,26 @@ type Options struct {
 	// OnPolicyChange, if set, is called after an organisation's policy
 	// changed (the token path caches it).
 	OnPolicyChange func(org string)
+	// OnUserChange, if set, is called after a user's role, status or MFA
+	// changed (personal credentials are checked against them).
+	OnUserChange func(org string)
+	// Offboard, if set, runs inside the transaction that disables or
+	// deletes a user: it revokes the user's personal credential and tokens.
+	Offboard func(ctx context.Context, tx store.Store, by domain.Actor, userID string) error
+	// SessionTTL is how long a login session lasts (DefaultSessionTTL when 0).
+	SessionTTL time.Duration
 }
+
+// DefaultSessionTTL is how long a login session lasts.
+const DefaultSessionTTL = 12 * time.Hour
+
+// Failed-login limits per email at an address, and per address.
+const (
+	LoginFailureBurst          = 5
+	LoginFailuresPerMinute     = 5
+	LoginAddrFailureBurst      = 50
+	LoginAddrFailuresPerMinute = 30
+)
 
 // New returns a Service.
 func New(o Options) *Service {
@@ -41,7 +67,14 @@ func New(o Options) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: o.Store, audit: o.Audit, verifierKey: o.Keyring.Derive(keyring.PurposeSecretVerifier), now: now, onPolicyChange: o.OnPolicyChange}
+	ttl := o.SessionTTL
+	if ttl == 0 {
+		ttl = DefaultSessionTTL
+	}
+	return &Service{store: o.Store, audit: o.Audit, keys: o.Keyring, verifierKey: o.Keyring.Derive(keyring.PurposeSecretVerifier), now: now,
+		onPolicyChange: o.OnPolicyChange, onUserChange: o.OnUserChange, offboard: o.Offboard, sessionTTL: ttl,
+		limitLogin: ratelimit.New(LoginFailureBurst, LoginFailuresPerMinute, 100_000),
+		limitAddr:  ratelimit.New(LoginAddrFailureBurst, LoginAddrFailuresPerMinute, 100_000)}
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
@@ -152,6 +185,23 @@ func (s *Service) AuthenticateAPIToken(ctx context.Context, bearer, source strin
 	return domain.Actor{OrgID: u.OrgID, Kind: "user", ID: u.ID, Role: u.Role, Source: source}, nil
 }
 
+// ActorForUser returns the actor for a user whose identity another
+// credential proved (a personal credential's access token): their current
+// role, so that a role change takes effect on the next request.
+func (s *Service) ActorForUser(ctx context.Context, org, userID, source string) (domain.Actor, error) {
+	u, err := s.store.GetUser(ctx, org, userID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return domain.Actor{}, ErrBadCredentials
+	}
+	if err != nil {
+		return domain.Actor{}, err
+	}
+	if u.DisabledAt != nil {
+		return domain.Actor{}, ErrBadCredentials
+	}
+	return domain.Actor{OrgID: u.OrgID, Kind: "user", ID: u.ID, Role: u.Role, Source: source}, nil
+}
+
 // Policy returns the organisation's policy.
 func (s *Service) Policy(ctx context.Context, by domain.Actor) (domain.Policy, error) {
 	o, err := s.store.GetOrg(ctx, by.OrgID)
@@ -173,4 +223,9 @@ func (s *Service) UpdatePolicy(ctx context.Context, by domain.Actor, p domain.Po
 		s.onPolicyChange(by.OrgID)
 	}
 	return p, err
+}
+
+// Org returns the actor's organisation.
+func (s *Service) Org(ctx context.Context, by domain.Actor) (domain.Organization, error) {
+	return s.store.GetOrg(ctx, by.OrgID)
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"keywarden/internal/account"
 	"keywarden/internal/audit"
@@ -24,7 +25,11 @@ type Handler struct {
 	Audit       *audit.Log
 	Refresh     *token.Refresh
 	Keys        *token.Keys
+	DenyList    *token.DenyList
 	Log         *slog.Logger
+	// Issuer returns the OAuth issuer URL, for tokens minted at
+	// /v1/auth/login.
+	Issuer func() string
 	// Ready reports whether the server can serve (the store answers).
 	Ready func(ctx context.Context) error
 	// OpenAPI is the document served at /openapi.yaml.
@@ -43,8 +48,11 @@ type Route struct {
 	Method     string
 	Path       string
 	Permission authz.Permission
-	public     endpoint
-	private    authed
+	// Unrestricted routes stay open to a restricted actor (one who must
+	// first change a one-time password or enrol MFA).
+	Unrestricted bool
+	public       endpoint
+	private      authed
 }
 
 func (h *Handler) routes() []Route {
@@ -53,6 +61,9 @@ func (h *Handler) routes() []Route {
 	}
 	priv := func(method, path string, p authz.Permission, fn authed) Route {
 		return Route{Method: method, Path: path, Permission: p, private: fn}
+	}
+	self := func(method, path string, fn authed) Route {
+		return Route{Method: method, Path: path, Permission: authz.Self, Unrestricted: true, private: fn}
 	}
 	return []Route{
 		pub("GET", "/healthz", h.healthz),
@@ -81,6 +92,28 @@ func (h *Handler) routes() []Route {
 
 		priv("GET", "/v1/keys", authz.ReadKeys, h.listKeys),
 		priv("POST", "/v1/keys/rotate", authz.WriteKeys, h.rotateKeys),
+
+		pub("POST", "/v1/sessions", h.login),
+		pub("POST", "/v1/auth/login", h.passwordLogin),
+		self("GET", "/v1/sessions", h.listSessions),
+		self("DELETE", "/v1/sessions/{id}", h.endSession),
+		self("GET", "/v1/me", h.me),
+		self("POST", "/v1/me/password", h.changePassword),
+		self("POST", "/v1/me/mfa", h.beginMFA),
+		self("POST", "/v1/me/mfa/confirm", h.confirmMFA),
+		self("POST", "/v1/me/mfa/disable", h.disableMFA),
+		priv("GET", "/v1/me/credential", authz.OwnCredential, h.getMyCredential),
+		priv("POST", "/v1/me/credential", authz.OwnCredential, h.createMyCredential),
+		priv("POST", "/v1/me/credential/rotate", authz.OwnCredential, h.rotateMyCredential),
+		priv("DELETE", "/v1/me/credential", authz.OwnCredential, h.revokeMyCredential),
+
+		priv("GET", "/v1/users", authz.ReadUsers, h.listUsers),
+		priv("POST", "/v1/users", authz.WriteUsers, h.inviteUser),
+		priv("GET", "/v1/users/{id}", authz.ReadUsers, h.getUser),
+		priv("PATCH", "/v1/users/{id}", authz.WriteUsers, h.updateUser),
+		priv("DELETE", "/v1/users/{id}", authz.WriteUsers, h.deleteUser),
+		priv("GET", "/v1/users/{id}/credential", authz.ReadUsers, h.getUserCredential),
+		priv("DELETE", "/v1/users/{id}/credential", authz.ManageCredentials, h.revokeUserCredential),
 
 		priv("GET", "/v1/policy", authz.ReadPolicy, h.getPolicy),
 		priv("PATCH", "/v1/policy", authz.WritePolicy, h.updatePolicy),
@@ -139,6 +172,9 @@ func (h *Handler) handler(rt Route) http.Handler {
 		if err != nil {
 			return err
 		}
+		if by.Restricted != "" && !rt.Unrestricted {
+			return &problemError{status: http.StatusForbidden, slug: "restricted", detail: by.Restricted}
+		}
 		if !authz.Allowed(by.Role, rt.Permission) {
 			return &problemError{status: http.StatusForbidden, detail: "your role (" + string(by.Role) + ") does not have permission " + string(rt.Permission)}
 		}
@@ -157,19 +193,52 @@ func (h *Handler) adapt(fn endpoint) http.Handler {
 
 var errNoCredentials = errors.New("no credentials")
 
-// authenticate finds the actor behind the request's bearer token.
+// authenticate finds the actor behind the request's bearer token: an API
+// token (kwt_), a login session (kwu_), or an access token minted for a
+// personal credential (a JWT), which acts as its user with their current
+// role.
 func (h *Handler) authenticate(r *http.Request) (domain.Actor, error) {
 	authz := r.Header.Values("Authorization")
 	if len(authz) == 0 {
 		return domain.Actor{}, unauthenticated(errNoCredentials)
 	}
-	scheme, token, ok := strings.Cut(authz[0], " ")
-	if len(authz) != 1 || !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+	scheme, bearer, ok := strings.Cut(authz[0], " ")
+	bearer = strings.TrimSpace(bearer)
+	if len(authz) != 1 || !ok || !strings.EqualFold(scheme, "Bearer") || bearer == "" {
 		return domain.Actor{}, unauthenticated(account.ErrBadCredentials)
 	}
-	by, err := h.Accounts.AuthenticateAPIToken(r.Context(), strings.TrimSpace(token), httpx.ClientIP(r))
+	var by domain.Actor
+	var err error
+	source := httpx.ClientIP(r)
+	switch {
+	case strings.HasPrefix(bearer, "kwt_"):
+		by, err = h.Accounts.AuthenticateAPIToken(r.Context(), bearer, source)
+	case strings.HasPrefix(bearer, "kwu_"):
+		by, err = h.Accounts.AuthenticateSession(r.Context(), bearer, source)
+	case strings.Count(bearer, ".") == 2:
+		by, err = h.accessTokenActor(r, bearer, source)
+	default:
+		err = account.ErrBadCredentials
+	}
 	if errors.Is(err, account.ErrBadCredentials) {
 		return domain.Actor{}, unauthenticated(err)
 	}
 	return by, err
+}
+
+// accessTokenActor accepts an access token of a personal credential. A
+// client's own tokens do not act as anyone on the admin API.
+func (h *Handler) accessTokenActor(r *http.Request, tok, source string) (domain.Actor, error) {
+	c, err := h.Keys.Parse(tok, time.Now())
+	if err != nil || h.DenyList.Contains(c.JTI) {
+		return domain.Actor{}, account.ErrBadCredentials
+	}
+	st, err := h.Credentials.TokenActive(r.Context(), c.OrgID, c.ClientID, c.SecretID, c.IssuedAt)
+	if err != nil {
+		return domain.Actor{}, err
+	}
+	if !st.Active || st.UserID == "" {
+		return domain.Actor{}, account.ErrBadCredentials
+	}
+	return h.Accounts.ActorForUser(r.Context(), c.OrgID, st.UserID, source)
 }

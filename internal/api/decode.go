@@ -28,10 +28,14 @@ func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error 
 		}
 		return badRequest("the body could not be read")
 	}
-	if len(strings.TrimSpace(string(raw))) == 0 {
+	trimmed := strings.TrimSpace(string(raw))
+	if len(trimmed) == 0 {
 		if optional {
 			return nil
 		}
+		return badRequest("the body must be a JSON object")
+	}
+	if trimmed[0] != '{' { // also refuses null, which would decode as "no change"
 		return badRequest("the body must be a JSON object")
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
@@ -44,7 +48,8 @@ func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error 
 	if err := dec.Decode(v); err != nil {
 		return badRequest("the body is not valid: " + jsonProblem(err))
 	}
-	if dec.More() {
+	// Token, not More: More reports false before a stray ']' or '}'.
+	if _, err := dec.Token(); err != io.EOF {
 		return badRequest("the body must hold exactly one JSON object")
 	}
 	return nil

@@ -3,6 +3,7 @@ package api
 import (
 	"maps"
 	"net/http"
+	"reflect"
 	"time"
 
 	"keywarden/internal/api/apiv1"
@@ -23,10 +24,11 @@ func (h *Handler) updatePolicy(w http.ResponseWriter, r *http.Request, by domain
 	if err := decode(w, r, &req, false); err != nil {
 		return err
 	}
-	p, err := h.Accounts.Policy(r.Context(), by)
+	before, err := h.Accounts.Policy(r.Context(), by)
 	if err != nil {
 		return err
 	}
+	p := before
 	p.MaxSecretLifetimeDays = maps.Clone(p.MaxSecretLifetimeDays)
 	for role, days := range req.MaxSecretLifetimeDays {
 		p.MaxSecretLifetimeDays[domain.Role(role)] = days
@@ -42,6 +44,12 @@ func (h *Handler) updatePolicy(w http.ResponseWriter, r *http.Request, by domain
 	}
 	if req.AccessTokenTTLSeconds != nil {
 		p.AccessTokenTTLSeconds = *req.AccessTokenTTLSeconds
+	}
+	if req.RequireMFA != nil {
+		p.RequireMFA = *req.RequireMFA
+	}
+	if reflect.DeepEqual(p, before) {
+		return writeJSON(w, http.StatusOK, policyJSON(p)) // nothing changed: nothing to store or audit
 	}
 	if p, err = h.Accounts.UpdatePolicy(r.Context(), by, p); err != nil {
 		return err

@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"keywarden/internal/api/apiv1"
 	"keywarden/internal/domain"
@@ -15,6 +16,7 @@ const problemBase = "https://keywarden.dev/problems/"
 // failures, 401, 403, 404 and 405 raised by the transport itself.
 type problemError struct {
 	status int
+	slug   string // overrides the type's default slug for the status
 	detail string
 	header map[string]string
 	cause  error
@@ -48,11 +50,16 @@ func problemFor(err error) (apiv1.Problem, map[string]string) {
 	var pe *problemError
 	var inval *domain.ValidationError
 	var conflict *domain.ConflictError
+	var forbidden *domain.ForbiddenError
 	p := apiv1.Problem{}
 	var header map[string]string
 	switch {
 	case errors.As(err, &pe):
 		p.Status, p.Detail, header = pe.status, pe.detail, pe.header
+		if pe.slug != "" {
+			p.Title, p.Type = http.StatusText(p.Status), problemBase+pe.slug
+			return p, header
+		}
 	case errors.As(err, &inval):
 		p.Status, p.Detail = http.StatusUnprocessableEntity, "the request has invalid fields"
 		for _, f := range inval.Fields() {
@@ -64,6 +71,8 @@ func problemFor(err error) (apiv1.Problem, map[string]string) {
 		p.Status, p.Detail = http.StatusConflict, conflict.Reason
 	case errors.Is(err, domain.ErrConflict):
 		p.Status = http.StatusConflict
+	case errors.As(err, &forbidden):
+		p.Status, p.Detail = http.StatusForbidden, forbidden.Reason
 	case errors.Is(err, domain.ErrForbidden):
 		p.Status = http.StatusForbidden
 	default:
@@ -87,3 +96,5 @@ func (h *Handler) writeProblem(w http.ResponseWriter, r *http.Request, err error
 	}
 	httpx.WriteJSON(w, p.Status, p, "application/problem+json")
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -95,6 +95,7 @@ func policyJSON(p domain.Policy) apiv1.Policy {
 		days[string(r)] = d
 	}
 	return apiv1.Policy{
+		RequireMFA:            p.RequireMFA,
 		MaxSecretLifetimeDays: days, AllowNeverExpire: p.AllowNeverExpire, PersonalCredentials: p.PersonalCredentials,
 		RefuseCredentialsWithMFA: p.RefuseCredentialsWithMFA, AccessTokenTTLSeconds: p.AccessTokenTTLSeconds,
 	}

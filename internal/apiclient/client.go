@@ -176,14 +176,20 @@ func (c *Client) UpdateSecret(ctx context.Context, clientID, secretID string, in
 }
 
 // RevokeSecret revokes (deletes) one secret. Revoking a revoked secret is
-// not an error.
-func (c *Client) RevokeSecret(ctx context.Context, clientID, secretID string) (apiv1.Secret, error) {
+// not an error. By default the access tokens the secret minted stop working
+// at once; with keepTokens they stay valid until they expire on their own
+// (?tokens=keep, for a graceful retirement).
+func (c *Client) RevokeSecret(ctx context.Context, clientID, secretID string, keepTokens bool) (apiv1.Secret, error) {
 	p, err := secretPath(clientID, secretID)
 	if err != nil {
 		return apiv1.Secret{}, err
 	}
+	var q url.Values
+	if keepTokens {
+		q = url.Values{"tokens": {"keep"}}
+	}
 	var out apiv1.Secret
-	err = c.do(ctx, http.MethodDelete, p, nil, nil, &out, true)
+	err = c.do(ctx, http.MethodDelete, p, q, nil, &out, true)
 	return out, err
 }
 
@@ -196,6 +202,82 @@ func (c *Client) Rotate(ctx context.Context, clientID string, in apiv1.Rotate) (
 	}
 	var out apiv1.RotateResult
 	err = c.do(ctx, http.MethodPost, p+"/secrets/rotate", nil, in, &out, true)
+	return out, err
+}
+
+// ListRotations returns a client's tracked rotations, newest first.
+func (c *Client) ListRotations(ctx context.Context, clientID string) (apiv1.RotationList, error) {
+	p, err := clientPath(clientID)
+	if err != nil {
+		return apiv1.RotationList{}, err
+	}
+	var out apiv1.RotationList
+	err = c.do(ctx, http.MethodGet, p+"/rotations", nil, nil, &out, true)
+	return out, err
+}
+
+// GetRotation returns one rotation of a client: its state, whether the old
+// secrets are safe to revoke, and the secrets with their last use.
+func (c *Client) GetRotation(ctx context.Context, clientID, rotationID string) (apiv1.RotationStatus, error) {
+	p, err := rotationPath(clientID, rotationID)
+	if err != nil {
+		return apiv1.RotationStatus{}, err
+	}
+	var out apiv1.RotationStatus
+	err = c.do(ctx, http.MethodGet, p, nil, nil, &out, true)
+	return out, err
+}
+
+// CompleteRotation revokes a rotation's old secrets now and closes it. The
+// server refuses (409) while an old secret is still in use, unless
+// in.Force is set.
+func (c *Client) CompleteRotation(ctx context.Context, clientID, rotationID string, in apiv1.CompleteRotation) (apiv1.RotationStatus, error) {
+	p, err := rotationPath(clientID, rotationID)
+	if err != nil {
+		return apiv1.RotationStatus{}, err
+	}
+	var out apiv1.RotationStatus
+	err = c.do(ctx, http.MethodPost, p+"/complete", nil, in, &out, true)
+	return out, err
+}
+
+// CreateRefreshToken issues a one-time refresh token for a client. The
+// answer holds the token's value, which the server never shows again.
+func (c *Client) CreateRefreshToken(ctx context.Context, clientID string) (apiv1.CreatedRefreshToken, error) {
+	p, err := clientPath(clientID)
+	if err != nil {
+		return apiv1.CreatedRefreshToken{}, err
+	}
+	var out apiv1.CreatedRefreshToken
+	err = c.do(ctx, http.MethodPost, p+"/refresh-tokens", nil, nil, &out, true)
+	return out, err
+}
+
+// ListRefreshTokens returns a client's refresh tokens, newest first,
+// without values.
+func (c *Client) ListRefreshTokens(ctx context.Context, clientID string) (apiv1.RefreshTokenList, error) {
+	p, err := clientPath(clientID)
+	if err != nil {
+		return apiv1.RefreshTokenList{}, err
+	}
+	var out apiv1.RefreshTokenList
+	err = c.do(ctx, http.MethodGet, p+"/refresh-tokens", nil, nil, &out, true)
+	return out, err
+}
+
+// ListKeys returns the published token-signing keys, oldest first.
+func (c *Client) ListKeys(ctx context.Context) (apiv1.SigningKeyList, error) {
+	var out apiv1.SigningKeyList
+	err := c.do(ctx, http.MethodGet, "/v1/keys", nil, nil, &out, true)
+	return out, err
+}
+
+// RotateKeys publishes a new signing key. It starts signing after
+// in.DelaySeconds (absent: the server's configured activation delay), so
+// that verifiers can fetch it from the JWKS first.
+func (c *Client) RotateKeys(ctx context.Context, in apiv1.RotateKeys) (apiv1.SigningKey, error) {
+	var out apiv1.SigningKey
+	err := c.do(ctx, http.MethodPost, "/v1/keys/rotate", nil, in, &out, true)
 	return out, err
 }
 
@@ -269,6 +351,18 @@ func secretPath(clientID, secretID string) (string, error) {
 		return "", err
 	}
 	return p + "/secrets/" + id, nil
+}
+
+func rotationPath(clientID, rotationID string) (string, error) {
+	p, err := clientPath(clientID)
+	if err != nil {
+		return "", err
+	}
+	id, err := pathSegment("rotation ID", rotationID)
+	if err != nil {
+		return "", err
+	}
+	return p + "/rotations/" + id, nil
 }
 
 // do sends one request and decodes a 2xx answer into out (unless out is

@@ -93,15 +93,61 @@ func TestRequests(t *testing.T) {
 			_, err := c.UpdateSecret(t.Context(), "kwc_1", "sec_2", apiv1.UpdateSecret{Description: &d})
 			return err
 		}, "PATCH", "/v1/clients/kwc_1/secrets/sec_2", "", `{"description":"new"}`},
-		{"RevokeSecret", func(c *apiclient.Client) error {
-			_, err := c.RevokeSecret(t.Context(), "kwc_1", "sec_2")
+		{"RevokeSecret kills its tokens by default", func(c *apiclient.Client) error {
+			_, err := c.RevokeSecret(t.Context(), "kwc_1", "sec_2", false)
 			return err
 		}, "DELETE", "/v1/clients/kwc_1/secrets/sec_2", "", ""},
+		{"RevokeSecret keeping its tokens", func(c *apiclient.Client) error {
+			_, err := c.RevokeSecret(t.Context(), "kwc_1", "sec_2", true)
+			return err
+		}, "DELETE", "/v1/clients/kwc_1/secrets/sec_2", "tokens=keep", ""},
 		{"Rotate", func(c *apiclient.Client) error {
 			g := 3600
 			_, err := c.Rotate(t.Context(), "kwc_1", apiv1.Rotate{GraceSeconds: &g})
 			return err
 		}, "POST", "/v1/clients/kwc_1/secrets/rotate", "", `{"grace_seconds":3600}`},
+		{"Rotate with auto-complete", func(c *apiclient.Client) error {
+			q := 60
+			_, err := c.Rotate(t.Context(), "kwc_1", apiv1.Rotate{AutoComplete: true, QuietSeconds: &q, KeepTokens: true})
+			return err
+		}, "POST", "/v1/clients/kwc_1/secrets/rotate", "", `{"auto_complete":true,"quiet_seconds":60,"keep_tokens":true}`},
+		{"ListRotations", func(c *apiclient.Client) error {
+			_, err := c.ListRotations(t.Context(), "kwc_1")
+			return err
+		}, "GET", "/v1/clients/kwc_1/rotations", "", ""},
+		{"GetRotation escapes the ID", func(c *apiclient.Client) error {
+			_, err := c.GetRotation(t.Context(), "kwc_1", "rot_3/complete")
+			return err
+		}, "GET", "/v1/clients/kwc_1/rotations/rot_3%2Fcomplete", "", ""},
+		{"CompleteRotation", func(c *apiclient.Client) error {
+			_, err := c.CompleteRotation(t.Context(), "kwc_1", "rot_3", apiv1.CompleteRotation{KeepTokens: true, Force: true})
+			return err
+		}, "POST", "/v1/clients/kwc_1/rotations/rot_3/complete", "", `{"keep_tokens":true,"force":true}`},
+		{"CompleteRotation with defaults", func(c *apiclient.Client) error {
+			_, err := c.CompleteRotation(t.Context(), "kwc_1", "rot_3", apiv1.CompleteRotation{})
+			return err
+		}, "POST", "/v1/clients/kwc_1/rotations/rot_3/complete", "", `{}`},
+		{"CreateRefreshToken", func(c *apiclient.Client) error {
+			_, err := c.CreateRefreshToken(t.Context(), "kwc_1")
+			return err
+		}, "POST", "/v1/clients/kwc_1/refresh-tokens", "", ""},
+		{"ListRefreshTokens", func(c *apiclient.Client) error {
+			_, err := c.ListRefreshTokens(t.Context(), "kwc_1")
+			return err
+		}, "GET", "/v1/clients/kwc_1/refresh-tokens", "", ""},
+		{"ListKeys", func(c *apiclient.Client) error {
+			_, err := c.ListKeys(t.Context())
+			return err
+		}, "GET", "/v1/keys", "", ""},
+		{"RotateKeys with a delay", func(c *apiclient.Client) error {
+			d := 0
+			_, err := c.RotateKeys(t.Context(), apiv1.RotateKeys{DelaySeconds: &d})
+			return err
+		}, "POST", "/v1/keys/rotate", "", `{"delay_seconds":0}`},
+		{"RotateKeys with the server's delay", func(c *apiclient.Client) error {
+			_, err := c.RotateKeys(t.Context(), apiv1.RotateKeys{})
+			return err
+		}, "POST", "/v1/keys/rotate", "", `{}`},
 		{"GetPolicy", func(c *apiclient.Client) error {
 			_, err := c.GetPolicy(t.Context())
 			return err
@@ -171,6 +217,49 @@ func TestResponses(t *testing.T) {
 		}
 	})
 
+	t.Run("CreateRefreshToken decodes the value", func(t *testing.T) {
+		t.Parallel()
+		srv, _ := fake(t, http.StatusCreated, "application/json",
+			`{"id":"rft_1","client_id":"kwc_1","hint":"wxyz","status":"active","expires_at":"2026-11-01T01:00:00Z","used_at":null,"refresh_token":"kwr_abcwxyz"}`)
+		rt, err := apiclient.New(srv.URL, token, nil).CreateRefreshToken(t.Context(), "kwc_1")
+		if err != nil || rt.ID != "rft_1" || rt.Value != "kwr_abcwxyz" || rt.Hint != "wxyz" || rt.UsedAt != nil ||
+			!rt.ExpiresAt.Equal(time.Date(2026, 11, 1, 1, 0, 0, 0, time.UTC)) {
+			t.Errorf("CreateRefreshToken = %+v, %v", rt, err)
+		}
+	})
+
+	t.Run("GetRotation decodes the secrets", func(t *testing.T) {
+		t.Parallel()
+		srv, _ := fake(t, http.StatusOK, "application/json",
+			`{"id":"rot_1","client_id":"kwc_1","state":"old_secret_idle","safe_to_revoke":true,"new_secret":{"id":"sec_2"},"old_secrets":[{"id":"sec_1","last_used_at":"2026-11-01T00:00:00Z"}],"quiet_seconds":3600}`)
+		r, err := apiclient.New(srv.URL, token, nil).GetRotation(t.Context(), "kwc_1", "rot_1")
+		if err != nil || r.State != "old_secret_idle" || !r.SafeToRevoke || r.NewSecret.ID != "sec_2" ||
+			len(r.OldSecrets) != 1 || r.OldSecrets[0].LastUsedAt == nil || r.QuietSeconds != 3600 {
+			t.Errorf("GetRotation = %+v, %v", r, err)
+		}
+	})
+
+	t.Run("ListKeys decodes kid and alg", func(t *testing.T) {
+		t.Parallel()
+		srv, _ := fake(t, http.StatusOK, "application/json",
+			`{"items":[{"kid":"key_1","alg":"ES256","signing":false},{"kid":"key_2","alg":"ES256","signing":true}]}`)
+		l, err := apiclient.New(srv.URL, token, nil).ListKeys(t.Context())
+		if err != nil || len(l.Items) != 2 || l.Items[1].ID != "key_2" || l.Items[1].Algorithm != "ES256" || !l.Items[1].Signing {
+			t.Errorf("ListKeys = %+v, %v", l, err)
+		}
+	})
+
+	t.Run("a refused completion is a problem", func(t *testing.T) {
+		t.Parallel()
+		srv, _ := fake(t, http.StatusConflict, "application/problem+json",
+			`{"type":"https://keywarden.dev/problems/conflict","title":"Conflict","status":409,"detail":"the old secret is not idle yet"}`)
+		_, err := apiclient.New(srv.URL, token, nil).CompleteRotation(t.Context(), "kwc_1", "rot_1", apiv1.CompleteRotation{})
+		var p *apiv1.Problem
+		if !errors.As(err, &p) || p.Status != http.StatusConflict || !strings.Contains(p.Detail, "not idle") {
+			t.Errorf("CompleteRotation error = %v", err)
+		}
+	})
+
 	t.Run("malformed 2xx body", func(t *testing.T) {
 		t.Parallel()
 		srv, _ := fake(t, http.StatusOK, "application/json", `{"client_id":`)
@@ -232,6 +321,12 @@ func TestClientSideErrors(t *testing.T) {
 	}{
 		{"empty client ID", "http://127.0.0.1:1", func(c *apiclient.Client) error { _, err := c.GetClient(t.Context(), ""); return err }},
 		{"dot-dot secret ID", "http://127.0.0.1:1", func(c *apiclient.Client) error { _, err := c.GetSecret(t.Context(), "kwc_1", ".."); return err }},
+		{"empty rotation ID", "http://127.0.0.1:1", func(c *apiclient.Client) error {
+			_, err := c.CompleteRotation(t.Context(), "kwc_1", "", apiv1.CompleteRotation{Force: true})
+			return err
+		}},
+		{"dot rotation ID", "http://127.0.0.1:1", func(c *apiclient.Client) error { _, err := c.GetRotation(t.Context(), "kwc_1", "."); return err }},
+		{"dot-dot client ID for refresh tokens", "http://127.0.0.1:1", func(c *apiclient.Client) error { _, err := c.CreateRefreshToken(t.Context(), ".."); return err }},
 		{"base URL without scheme", "127.0.0.1:8080", func(c *apiclient.Client) error { _, err := c.GetPolicy(t.Context()); return err }},
 		{"base URL with credentials in a bad form", "ht!tp://user:" + token + "@host", func(c *apiclient.Client) error { _, err := c.GetPolicy(t.Context()); return err }},
 		{"unreachable server", "http://127.0.0.1:1", func(c *apiclient.Client) error { _, err := c.GetPolicy(t.Context()); return err }},

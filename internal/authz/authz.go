@@ -15,6 +15,12 @@ const (
 	ReadAudit    Permission = "audit:read"
 	ReadKeys     Permission = "keys:read"
 	WriteKeys    Permission = "keys:write"
+	// Self covers a user's own account: profile, password, sessions, MFA.
+	Self              Permission = "account:self"
+	OwnCredential     Permission = "credentials:own"
+	ManageCredentials Permission = "credentials:manage"
+	ReadUsers         Permission = "users:read"
+	WriteUsers        Permission = "users:write"
 )
 
 // table is the whole permission model: which roles hold each permission.
@@ -29,6 +35,12 @@ var table = map[Permission][]domain.Role{
 	ReadAudit:    {domain.RoleSuperAdmin, domain.RoleAdmin},
 	ReadKeys:     {domain.RoleSuperAdmin, domain.RoleAdmin, domain.RoleDeveloper, domain.RoleMember},
 	WriteKeys:    {domain.RoleSuperAdmin},
+
+	Self:              {domain.RoleSuperAdmin, domain.RoleAdmin, domain.RoleDeveloper, domain.RoleMember},
+	OwnCredential:     {domain.RoleSuperAdmin, domain.RoleAdmin, domain.RoleDeveloper, domain.RoleMember},
+	ManageCredentials: {domain.RoleSuperAdmin},
+	ReadUsers:         {domain.RoleSuperAdmin, domain.RoleAdmin},
+	WriteUsers:        {domain.RoleSuperAdmin},
 }
 
 // Allowed reports whether role holds p.
@@ -43,5 +55,6 @@ func Allowed(role domain.Role, p Permission) bool {
 
 // Permissions lists every permission, for documentation and tests.
 func Permissions() []Permission {
-	return []Permission{ReadClients, WriteClients, ReadSecrets, WriteSecrets, ReadPolicy, WritePolicy, ReadAudit, ReadKeys, WriteKeys}
+	return []Permission{ReadClients, WriteClients, ReadSecrets, WriteSecrets, ReadPolicy, WritePolicy, ReadAudit, ReadKeys, WriteKeys,
+		Self, OwnCredential, ManageCredentials, ReadUsers, WriteUsers}
 }

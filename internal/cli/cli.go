@@ -77,6 +77,9 @@ func newRootCmd(stdout, stderr io.Writer, getenv func(string) string) *cobra.Com
 		newInitCmd(stdout, getenv),
 		newClientsCmd(api, stdout),
 		newSecretsCmd(api, os.Stdin, stdout),
+		newRotationsCmd(api, stdout),
+		newRefreshTokensCmd(api, stdout),
+		newKeysCmd(api, stdout),
 		newAuditCmd(api, stdout, getenv),
 	)
 	return root

@@ -155,6 +155,13 @@ func TestHelpGolden(t *testing.T) {
 		{"help-root", []string{"--help"}},
 		{"help-clients", []string{"clients", "--help"}},
 		{"help-secrets", []string{"secrets", "--help"}},
+		{"help-secrets-delete", []string{"secrets", "delete", "--help"}},
+		{"help-secrets-rotate", []string{"secrets", "rotate", "--help"}},
+		{"help-rotations", []string{"rotations", "--help"}},
+		{"help-rotations-complete", []string{"rotations", "complete", "--help"}},
+		{"help-refresh-tokens", []string{"refresh-tokens", "--help"}},
+		{"help-keys", []string{"keys", "--help"}},
+		{"help-keys-rotate", []string{"keys", "rotate", "--help"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -41,6 +41,21 @@ func TestUsageErrors(t *testing.T) {
 		{"bad --since", []string{"audit", "list", "--since", "yesterday"}, `--since "yesterday"`},
 		{"bad --server", []string{"clients", "list", "--server", "ftp://example.com"}, "--server"},
 		{"audit verify with an argument", []string{"audit", "verify", "now"}, "unexpected argument"},
+		{"--allow-cidr and --clear-cidrs", []string{"secrets", "update", "kwc_x", "sec_x", "--allow-cidr", "10.0.0.0/8", "--clear-cidrs"}, "at most one"},
+		{"empty --allow-cidr on update", []string{"secrets", "update", "kwc_x", "sec_x", "--allow-cidr", ""}, "--clear-cidrs removes"},
+		{"empty --allow-cidr on create", []string{"secrets", "create", "kwc_x", "--description", "d", "--allow-cidr", ""}, "--allow-cidr"},
+		{"--clear-cidrs on create", []string{"secrets", "create", "kwc_x", "--description", "d", "--clear-cidrs"}, "unknown flag"},
+		{"bad --quiet", []string{"secrets", "rotate", "kwc_x", "--quiet", "a while"}, `--quiet "a while"`},
+		{"negative --quiet", []string{"secrets", "rotate", "kwc_x", "--quiet", "-1h"}, "negative"},
+		{"rotations show with one argument", []string{"rotations", "show", "kwc_x"}, "want 2 argument"},
+		{"rotations complete without arguments", []string{"rotations", "complete"}, "want 2 argument"},
+		{"bad --output on rotations list", []string{"rotations", "list", "kwc_x", "-o", "yaml"}, `--output "yaml"`},
+		{"refresh-tokens create without a client", []string{"refresh-tokens", "create"}, "want 1 argument"},
+		{"unknown refresh-tokens subcommand", []string{"refresh-tokens", "revoke", "kwc_x"}, `unknown command "revoke"`},
+		{"keys list with an argument", []string{"keys", "list", "all"}, "unexpected argument"},
+		{"bad --delay", []string{"keys", "rotate", "--delay", "later"}, `--delay "later"`},
+		{"fractional --delay", []string{"keys", "rotate", "--delay", "1500ms"}, "whole seconds"},
+		{"bad --output on keys rotate", []string{"keys", "rotate", "-o", "text"}, `--output "text"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -81,6 +96,15 @@ func TestAPIErrors(t *testing.T) {
 		{"expiry in the past", []string{"secrets", "create", c.ClientID, "--description", "d", "--expires", "2020-01-01"},
 			[]string{"Unprocessable Entity", "must be in the future"}},
 		{"invalid scope", []string{"clients", "create", "x", "--scope", `a\b`}, []string{"Unprocessable Entity", "scopes"}},
+		{"invalid CIDR", []string{"secrets", "create", c.ClientID, "--description", "d", "--allow-cidr", "10.0.0.0/33"},
+			[]string{"Unprocessable Entity", "allowed_cidrs", "not an IP network"}},
+		{"quiet period too long", []string{"secrets", "rotate", c.ClientID, "--quiet", "31d"}, []string{"Unprocessable Entity", "quiet_seconds"}},
+		{"unknown rotation", []string{"rotations", "show", c.ClientID, "rot_0000000000000000000000"}, []string{"Not Found"}},
+		{"complete an unknown rotation", []string{"rotations", "complete", c.ClientID, "rot_0000000000000000000000", "--force"}, []string{"Not Found"}},
+		{"rotations of an unknown client", []string{"rotations", "list", unknownClient}, []string{"Not Found"}},
+		{"refresh token for an unknown client", []string{"refresh-tokens", "create", unknownClient}, []string{"Not Found"}},
+		{"refresh tokens of an unknown client", []string{"refresh-tokens", "list", unknownClient}, []string{"Not Found"}},
+		{"key delay too long", []string{"keys", "rotate", "--delay", "8d"}, []string{"Unprocessable Entity", "delay_seconds"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -66,10 +66,11 @@ func parseExpires(s string) (*time.Time, error) {
 	return nil, usageError{fmt.Errorf("--expires %q: want a date such as 2026-12-31 (the end of that day, UTC) or an RFC 3339 time such as 2026-12-31T12:00:00Z", s)}
 }
 
-// parseGrace reads a grace period: a Go duration (24h, 90m, 3600s), a
-// number of days (7d) or a number of seconds (3600).
-func parseGrace(s string) (int, error) {
-	bad := usageError{fmt.Errorf("--grace %q: want a duration such as 24h, 3600s or 7d", s)}
+// parseSeconds reads the value of a duration flag (--grace, --quiet,
+// --delay): a Go duration (24h, 90m, 3600s), a number of days (7d) or a
+// number of seconds (3600). The API takes whole seconds.
+func parseSeconds(flag, s string) (int, error) {
+	bad := usageError{fmt.Errorf("--%s %q: want a duration such as 24h, 3600s or 7d", flag, s)}
 	var d time.Duration
 	if n, ok := strings.CutSuffix(s, "d"); ok {
 		days, err := strconv.Atoi(n)
@@ -86,12 +87,67 @@ func parseGrace(s string) (int, error) {
 		return 0, bad
 	}
 	if d < 0 {
-		return 0, usageError{fmt.Errorf("--grace %q: must not be negative", s)}
+		return 0, usageError{fmt.Errorf("--%s %q: must not be negative", flag, s)}
 	}
 	if d%time.Second != 0 {
-		return 0, usageError{fmt.Errorf("--grace %q: must be whole seconds", s)}
+		return 0, usageError{fmt.Errorf("--%s %q: must be whole seconds", flag, s)}
 	}
 	return int(d / time.Second), nil
+}
+
+// formatSeconds shows a number of seconds as a short duration: 1h, 90m,
+// 1h30m, 45s.
+func formatSeconds(n int) string {
+	s := (time.Duration(n) * time.Second).String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// cidrFlags are --allow-cidr (and, on update, --clear-cidrs).
+type cidrFlags struct {
+	cidrs []string
+	clear bool
+}
+
+func (c *cidrFlags) add(fs *pflag.FlagSet, update bool) {
+	usage := "only authenticate from this network, e.g. 10.0.0.0/8 or 2001:db8::/32 (repeat, or separate with commas; default: from anywhere)"
+	if update {
+		usage = "only authenticate from this network, e.g. 10.0.0.0/8 (repeat, or separate with commas); replaces the current list"
+		fs.BoolVar(&c.clear, "clear-cidrs", false, "remove the network restriction: the secret authenticates from anywhere")
+	}
+	fs.StringSliceVar(&c.cidrs, "allow-cidr", nil, usage)
+}
+
+// parse returns the networks to send: nil when neither flag was given.
+func (c *cidrFlags) parse(fs *pflag.FlagSet) (*[]string, error) {
+	set := fs.Changed("allow-cidr")
+	switch {
+	case set && c.clear:
+		return nil, usageError{errors.New("--allow-cidr and --clear-cidrs: give at most one")}
+	case c.clear:
+		return &[]string{}, nil
+	case !set:
+		return nil, nil
+	}
+	// --allow-cidr "" sets an empty list: on update that would lift the
+	// restriction silently, so it takes --clear-cidrs to say so.
+	empty := len(c.cidrs) == 0
+	for _, n := range c.cidrs {
+		empty = empty || strings.TrimSpace(n) == ""
+	}
+	if empty {
+		hint := ""
+		if fs.Lookup("clear-cidrs") != nil {
+			hint = "; --clear-cidrs removes the restriction"
+		}
+		return nil, usageError{errors.New("--allow-cidr: give a network such as 10.0.0.0/8" + hint)}
+	}
+	return &c.cidrs, nil
 }
 
 // readValue reads a secret value from r: all of it, less the line break
@@ -114,6 +170,7 @@ func readValue(r io.Reader) (string, error) {
 func newSecretsCreateCmd(api *apiFlags, stdin io.Reader, stdout io.Writer) *cobra.Command {
 	var description, output string
 	var exp expiryFlags
+	var nets cidrFlags
 	var valueStdin bool
 	cmd := &cobra.Command{
 		Use:   "create CLIENT_ID --description D",
@@ -124,11 +181,15 @@ Without --value-stdin Keywarden generates the value. With --value-stdin the
 value is read from standard input, never from a flag, so that it stays out of
 shell history and the process list:
 
-  keywarden secrets create kwc_… --description "migrated" --value-stdin < value.txt`,
+  keywarden secrets create kwc_… --description "migrated" --value-stdin < value.txt
+
+With --allow-cidr the secret only authenticates from those networks; a
+request from anywhere else is refused as if the secret were wrong.`,
 		Args: exactArgs(1),
 	}
 	cmd.Flags().StringVar(&description, "description", "", "what the secret is for (required)")
 	exp.add(cmd.Flags(), "expiry (default: the longest the organization's policy allows)")
+	nets.add(cmd.Flags(), false)
 	cmd.Flags().BoolVar(&valueStdin, "value-stdin", false, "read the value from standard input instead of generating one")
 	addOutputFlag(cmd, &output)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -142,7 +203,14 @@ shell history and the process list:
 		if err != nil {
 			return err
 		}
+		cidrs, err := nets.parse(cmd.Flags())
+		if err != nil {
+			return err
+		}
 		in := apiv1.CreateSecret{Description: description, ExpiresAt: expires, NeverExpires: exp.never}
+		if cidrs != nil {
+			in.AllowedCIDRs = *cidrs
+		}
 		c, err := api.client()
 		if err != nil {
 			return err
@@ -179,7 +247,7 @@ func newSecretsListCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
 		Use:   "list CLIENT_ID",
-		Short: "List a client's secrets: masked value, status, expiry and last use",
+		Short: "List a client's secrets: masked value, status, expiry, last use and allowed networks",
 		Args:  exactArgs(1),
 	}
 	addOutputFlag(cmd, &output)
@@ -234,13 +302,15 @@ func newSecretsShowCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 func newSecretsUpdateCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 	var description, output string
 	var exp expiryFlags
+	var nets cidrFlags
 	cmd := &cobra.Command{
 		Use:   "update CLIENT_ID SECRET_ID",
-		Short: "Change a secret's description or expiry (within the organization's policy)",
+		Short: "Change a secret's description, expiry (within the organization's policy) or allowed networks",
 		Args:  exactArgs(2),
 	}
 	cmd.Flags().StringVar(&description, "description", "", "new description")
 	exp.add(cmd.Flags(), "new expiry")
+	nets.add(cmd.Flags(), true)
 	addOutputFlag(cmd, &output)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if err := checkOutput(output); err != nil {
@@ -250,12 +320,16 @@ func newSecretsUpdateCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		in := apiv1.UpdateSecret{ExpiresAt: expires, NeverExpires: exp.never}
+		cidrs, err := nets.parse(cmd.Flags())
+		if err != nil {
+			return err
+		}
+		in := apiv1.UpdateSecret{ExpiresAt: expires, NeverExpires: exp.never, AllowedCIDRs: cidrs}
 		if cmd.Flags().Changed("description") {
 			in.Description = &description
 		}
 		if in == (apiv1.UpdateSecret{}) {
-			return usageError{errors.New("nothing to change: give at least one of --description, --expires, --never-expires")}
+			return usageError{errors.New("nothing to change: give at least one of --description, --expires, --never-expires, --allow-cidr, --clear-cidrs")}
 		}
 		c, err := api.client()
 		if err != nil {
@@ -275,12 +349,23 @@ func newSecretsUpdateCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 
 func newSecretsDeleteCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 	var output string
+	var keepTokens bool
 	cmd := &cobra.Command{
-		Use:     "delete CLIENT_ID SECRET_ID",
+		Use:     "delete CLIENT_ID SECRET_ID [--keep-tokens]",
 		Aliases: []string{"revoke"},
 		Short:   "Revoke a secret now; it never authenticates again",
-		Args:    exactArgs(2),
+		Long: `Revoke a secret now: it never authenticates again.
+
+By default the access tokens the secret minted stop working now as well:
+introspection reports them inactive. That is the right answer to a leak.
+
+With --keep-tokens they keep working until they run out on their own (at most
+one access-token lifetime), so that callers holding one are not cut
+off mid-flight. Use it to retire a secret that nothing uses any more, never
+after a leak.`,
+		Args: exactArgs(2),
 	}
+	cmd.Flags().BoolVar(&keepTokens, "keep-tokens", false, "let the secret's access tokens run out on their own instead of stopping them now")
 	addOutputFlag(cmd, &output)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if err := checkOutput(output); err != nil {
@@ -290,47 +375,71 @@ func newSecretsDeleteCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		s, err := c.RevokeSecret(cmd.Context(), args[0], args[1])
+		s, err := c.RevokeSecret(cmd.Context(), args[0], args[1], keepTokens)
 		if err != nil {
 			return err
 		}
 		if output == outputJSON {
 			return writeJSON(stdout, s)
 		}
-		_, err = fmt.Fprintf(stdout, "Revoked secret %s of client %s.\n", cell(s.ID), cell(s.ClientID))
+		tokens := "Its access tokens stopped working too."
+		if s.KeepTokens {
+			tokens = "Its access tokens keep working until they expire."
+		}
+		_, err = fmt.Fprintf(stdout, "Revoked secret %s of client %s. %s\n", cell(s.ID), cell(s.ClientID), tokens)
 		return err
 	}
 	return cmd
 }
 
 func newSecretsRotateCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var description, grace, expires, output string
+	var description, grace, quiet, expires, output string
+	var autoComplete, keepTokens bool
 	cmd := &cobra.Command{
 		Use:   "rotate CLIENT_ID",
 		Short: "Add a new secret and optionally let the current ones expire after a grace period",
 		Long: `Add a new generated secret to a client and print its value once.
 
+Every rotation is tracked: keywarden rotations show follows it from "started"
+(the new secret has not authenticated yet) through "new_secret_in_use" to
+"old_secret_idle" (the new secret works and no old one was used for the quiet
+period, --quiet, default 1h): then it is safe to revoke the old secrets with
+keywarden rotations complete. With --auto-complete Keywarden revokes them by
+itself at that point.
+
+When --auto-complete revokes the old secrets, their access tokens stop
+working at once, unless --keep-tokens lets them run out on their own.
+(rotations complete has a --keep-tokens of its own.)
+
 With --grace, every secret that was active before expires that long from now
-(or earlier, if it already would), so that the client's users have time to
-switch. secrets list shows when each secret was last used: revoke the old one
-once nothing uses it.`,
+(or earlier, if it already would), whatever the rotation's state.`,
 		Args: exactArgs(1),
 	}
 	cmd.Flags().StringVar(&description, "description", "", `what the new secret is for (default "Rotated <date>")`)
 	cmd.Flags().StringVar(&grace, "grace", "", "let the previous secrets expire after this long: 24h, 3600s or 7d (default: they keep their expiry)")
 	cmd.Flags().StringVar(&expires, "expires", "", "expiry of the new secret: a date, 2026-12-31 (the end of that day, UTC), or an RFC 3339 time (default: the policy's maximum)")
+	cmd.Flags().BoolVar(&autoComplete, "auto-complete", false, "revoke the previous secrets automatically once they are idle")
+	cmd.Flags().StringVar(&quiet, "quiet", "", "how long the previous secrets must go unused, after the new one has authenticated, to count as idle: 1h, 90m or 3600s (default 1h)")
+	cmd.Flags().BoolVar(&keepTokens, "keep-tokens", false, "with --auto-complete: when the previous secrets are revoked, let their access tokens run out instead of stopping them")
 	addOutputFlag(cmd, &output)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if err := checkOutput(output); err != nil {
 			return err
 		}
-		in := apiv1.Rotate{Description: description}
+		in := apiv1.Rotate{Description: description, AutoComplete: autoComplete, KeepTokens: keepTokens}
 		if cmd.Flags().Changed("grace") {
-			secs, err := parseGrace(grace)
+			secs, err := parseSeconds("grace", grace)
 			if err != nil {
 				return err
 			}
 			in.GraceSeconds = &secs
+		}
+		if cmd.Flags().Changed("quiet") {
+			secs, err := parseSeconds("quiet", quiet)
+			if err != nil {
+				return err
+			}
+			in.QuietSeconds = &secs
 		}
 		if expires != "" {
 			t, err := parseExpires(expires)
@@ -354,7 +463,7 @@ once nothing uses it.`,
 			return err
 		}
 		if len(rot.Previous) > 0 {
-			if _, err := io.WriteString(stdout, "\nPrevious secrets (revoke each once LAST USED shows nothing uses it):\n"); err != nil {
+			if _, err := io.WriteString(stdout, "\nPrevious secrets (they keep working until the rotation completes or they expire):\n"); err != nil {
 				return err
 			}
 			if err := printSecretTable(stdout, rot.Previous); err != nil {
@@ -362,7 +471,7 @@ once nothing uses it.`,
 			}
 		}
 		if rot.Rotation.ID != "" {
-			if _, err := fmt.Fprintf(stdout, "\nRotation %s: %s\n", cell(rot.Rotation.ID), cell(rot.Rotation.State)); err != nil {
+			if err := printRotationStarted(stdout, rot.Rotation); err != nil {
 				return err
 			}
 		}
@@ -379,11 +488,20 @@ func secretStatus(s apiv1.Secret) string {
 	return s.Status
 }
 
+// formatCIDRs is a secret's allowed networks; "any" when it is not
+// restricted.
+func formatCIDRs(cidrs []string) string {
+	if len(cidrs) == 0 {
+		return "any"
+	}
+	return strings.Join(cidrs, ",")
+}
+
 func printSecretTable(w io.Writer, secrets []apiv1.Secret) error {
-	t := newTable(w, "SECRET ID", "DESCRIPTION", "MASKED", "STATUS", "CREATED", "EXPIRES", "LAST USED")
+	t := newTable(w, "SECRET ID", "DESCRIPTION", "MASKED", "STATUS", "CREATED", "EXPIRES", "LAST USED", "ALLOWED CIDRS")
 	for _, s := range secrets {
 		t.row(s.ID, s.Description, s.Masked, secretStatus(s), formatTime(s.CreatedAt),
-			formatOptTime(s.ExpiresAt, "never"), formatOptTime(s.LastUsedAt, "-"))
+			formatOptTime(s.ExpiresAt, "never"), formatOptTime(s.LastUsedAt, "-"), formatCIDRs(s.AllowedCIDRs))
 	}
 	return t.flush()
 }
@@ -392,6 +510,14 @@ func printSecret(w io.Writer, s apiv1.Secret) error {
 	lastUsed := formatOptTime(s.LastUsedAt, "never")
 	if s.LastUsedAt != nil && s.LastUsedFrom != "" {
 		lastUsed += " from " + s.LastUsedFrom
+	}
+	revoked := formatOptTime(s.RevokedAt, "-")
+	if s.RevokedAt != nil {
+		if s.KeepTokens {
+			revoked += " (its access tokens run out on their own)"
+		} else {
+			revoked += " (its access tokens stopped working)"
+		}
 	}
 	return writeFields(w, []field{
 		{"Secret ID", s.ID},
@@ -402,14 +528,21 @@ func printSecret(w io.Writer, s apiv1.Secret) error {
 		{"Origin", s.Origin},
 		{"Created", formatTime(s.CreatedAt) + " by " + s.CreatedBy},
 		{"Expires", formatOptTime(s.ExpiresAt, "never")},
-		{"Revoked", formatOptTime(s.RevokedAt, "-")},
+		{"Revoked", revoked},
 		{"Last used", lastUsed},
+		{"Allowed CIDRs", formatCIDRs(s.AllowedCIDRs)},
 	})
 }
 
 // printValueOnce prints a new secret's value on a line of its own, and
 // says that it cannot be shown again.
 func printValueOnce(w io.Writer, value string) error {
-	_, err := fmt.Fprintf(w, "\n%s\n\nThis is the only time the secret value is shown: store it now. It cannot be shown again.\n", value)
+	return printOnce(w, value, "secret value")
+}
+
+// printOnce prints a value the server shows only once (what names it) on a
+// line of its own, with the warning.
+func printOnce(w io.Writer, value, what string) error {
+	_, err := fmt.Fprintf(w, "\n%s\n\nThis is the only time the %s is shown: store it now. It cannot be shown again.\n", value, what)
 	return err
 }

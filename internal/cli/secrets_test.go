@@ -2,6 +2,7 @@ package cli
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -151,6 +152,83 @@ func TestSecrets(t *testing.T) {
 			if x.Status != "revoked" {
 				t.Errorf("secret %s is %s after delete", x.ID, x.Status)
 			}
+		}
+	})
+
+	t.Run("delete kills the tokens by default, --keep-tokens lets them run out", func(t *testing.T) {
+		c := srv.createClient(t, "delete-keep-tokens")
+		a, b := srv.createSecret(t, c.ClientID, "a"), srv.createSecret(t, c.ClientID, "b")
+		out := srv.mustRun(t, "secrets", "delete", c.ClientID, a.ID, "--keep-tokens")
+		if !strings.Contains(out, "Revoked secret "+a.ID) || !strings.Contains(out, "keep working until they expire") {
+			t.Errorf("delete --keep-tokens output:\n%s", out)
+		}
+		var got apiv1.Secret
+		decodeJSON(t, srv.mustRun(t, "secrets", "show", c.ClientID, a.ID, "-o", "json"), &got)
+		if got.Status != "revoked" || !got.KeepTokens {
+			t.Errorf("show -o json after delete --keep-tokens = %+v, want revoked with keep_tokens", got)
+		}
+		if show := srv.mustRun(t, "secrets", "show", c.ClientID, a.ID); !strings.Contains(show, "run out on their own") {
+			t.Errorf("show does not say the tokens were kept:\n%s", show)
+		}
+
+		decodeJSON(t, srv.mustRun(t, "secrets", "revoke", c.ClientID, b.ID, "-o", "json"), &got)
+		if got.Status != "revoked" || got.KeepTokens {
+			t.Errorf("revoke -o json = %+v, want revoked without keep_tokens", got)
+		}
+		if show := srv.mustRun(t, "secrets", "show", c.ClientID, b.ID); !strings.Contains(show, "stopped working") {
+			t.Errorf("show does not say the tokens stopped working:\n%s", show)
+		}
+	})
+
+	t.Run("allowed CIDRs on create, update and clear", func(t *testing.T) {
+		c := srv.createClient(t, "cidrs")
+		out := srv.mustRun(t, "secrets", "create", c.ClientID, "--description", "office", "--allow-cidr", "10.0.0.0/8")
+		if !strings.Contains(out, "Allowed CIDRs") || !strings.Contains(out, "10.0.0.0/8") {
+			t.Errorf("create --allow-cidr output lacks the CIDR:\n%s", out)
+		}
+		open := srv.createSecret(t, c.ClientID, "anywhere")
+		if len(open.AllowedCIDRs) != 0 {
+			t.Errorf("secret without --allow-cidr has allowed_cidrs %v", open.AllowedCIDRs)
+		}
+		list := srv.listSecrets(t, c.ClientID)
+		if len(list) != 2 || !slices.Equal(list[0].AllowedCIDRs, []string{"10.0.0.0/8"}) {
+			t.Fatalf("list -o json = %+v", list)
+		}
+		table := srv.mustRun(t, "secrets", "list", c.ClientID)
+		for _, want := range []string{"ALLOWED CIDRS", "10.0.0.0/8", "any"} {
+			if !strings.Contains(table, want) {
+				t.Errorf("list lacks %q:\n%s", want, table)
+			}
+		}
+		if show := srv.mustRun(t, "secrets", "show", c.ClientID, open.ID); !strings.Contains(show, "any") {
+			t.Errorf("show of an unrestricted secret does not say any:\n%s", show)
+		}
+
+		var got apiv1.Secret
+		decodeJSON(t, srv.mustRun(t, "secrets", "update", c.ClientID, list[0].ID, "--allow-cidr", "192.168.0.0/16", "--allow-cidr", "2001:db8::/32", "-o", "json"), &got)
+		if !slices.Equal(got.AllowedCIDRs, []string{"192.168.0.0/16", "2001:db8::/32"}) || got.Description != "office" {
+			t.Errorf("after update --allow-cidr: %+v, want the list replaced", got)
+		}
+		decodeJSON(t, srv.mustRun(t, "secrets", "update", c.ClientID, list[0].ID, "--clear-cidrs", "-o", "json"), &got)
+		if len(got.AllowedCIDRs) != 0 {
+			t.Errorf("after update --clear-cidrs: allowed_cidrs %v", got.AllowedCIDRs)
+		}
+	})
+
+	t.Run("rotate --auto-complete --quiet --keep-tokens", func(t *testing.T) {
+		c := srv.createClient(t, "rotate-auto")
+		srv.createSecret(t, c.ClientID, "old")
+		out := srv.mustRun(t, "secrets", "rotate", c.ClientID, "--auto-complete", "--quiet", "90m")
+		if !strings.Contains(out, "Rotation rot_") || !strings.Contains(out, ": started") ||
+			!strings.Contains(out, "revoked automatically once unused for 1h30m") || !strings.Contains(out, "keywarden rotations show "+c.ClientID) {
+			t.Errorf("rotate output:\n%s", out)
+		}
+		var rot apiv1.RotateResult
+		decodeJSON(t, srv.mustRun(t, "secrets", "rotate", c.ClientID, "--auto-complete", "--quiet", "1s", "--keep-tokens", "-o", "json"), &rot)
+		r := rot.Rotation
+		if !strings.HasPrefix(r.ID, "rot_") || r.State != "started" || !r.AutoComplete || r.QuietSeconds != 1 || !r.KeepTokens ||
+			r.NewSecret.ID != rot.ID || len(r.OldSecrets) != 2 {
+			t.Errorf("rotation = %+v", r)
 		}
 	})
 

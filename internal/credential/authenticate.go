@@ -31,6 +31,15 @@ type Auth struct {
 	SecretID string
 	// TokenTTL is the access-token lifetime for this client in seconds.
 	TokenTTL int
+	// Subject is the token's subject: the client ID, or for a personal
+	// credential the user it acts as (also in UserID).
+	Subject string
+	UserID  string
+}
+
+// validClientID accepts the IDs of clients and personal credentials.
+func validClientID(id string) bool {
+	return domain.ValidID(domain.PrefixClient, id) || domain.ValidID(domain.PrefixPersonal, id)
 }
 
 // Authenticate checks a client ID and secret presented from source (an IP
@@ -74,7 +83,7 @@ func (s *Service) Authenticate(ctx context.Context, clientID, secret, source str
 // authenticate decides the outcome. A non-empty reason is a failure, told
 // only to the audit log.
 func (s *Service) authenticate(ctx context.Context, clientID, secret, source string, now time.Time) (auth Auth, reason, secretID, org string, err error) {
-	if !domain.ValidID(domain.PrefixClient, clientID) {
+	if !validClientID(clientID) {
 		return Auth{}, "unknown client", "", "", nil
 	}
 	e, err := s.cache.get(ctx, clientID)
@@ -99,11 +108,18 @@ func (s *Service) authenticate(ctx context.Context, clientID, secret, source str
 	case !allowedSource(x.AllowedCIDRs, source):
 		return Auth{}, "source address " + source + " not allowed for this secret", x.ID, org, nil
 	}
+	if refusal := e.ownerRefusal(); refusal != "" {
+		return Auth{}, refusal, x.ID, org, nil
+	}
 	ttl := e.client.TokenTTL
 	if ttl == 0 {
 		ttl = e.orgTTL
 	}
-	return Auth{Client: e.client, SecretID: x.ID, TokenTTL: ttl}, "", x.ID, org, nil
+	auth = Auth{Client: e.client, SecretID: x.ID, TokenTTL: ttl, Subject: e.client.ID}
+	if e.owner != nil {
+		auth.Subject, auth.UserID = e.owner.ID, e.owner.ID
+	}
+	return auth, "", x.ID, org, nil
 }
 
 // match finds the secret whose value was presented.
@@ -163,22 +179,43 @@ func allowedSource(cidrs []string, source string) bool {
 	return false
 }
 
-// ClientView is what token introspection needs to know about a client.
-type ClientView struct {
-	Client  domain.Client
-	Secrets []domain.Secret
+// TokenState is what a valid access token stands for now.
+type TokenState struct {
+	Active bool
+	Client domain.Client
+	// UserID is set for a personal credential's token: the user it acts as.
+	UserID string
 }
 
-// LookupForIntrospection returns a client and its secrets from the cache.
-func (s *Service) LookupForIntrospection(ctx context.Context, clientID string) (ClientView, error) {
-	if !domain.ValidID(domain.PrefixClient, clientID) {
-		return ClientView{}, domain.ErrNotFound
+// TokenActive decides whether an access token (already verified by its
+// signature and expiry) is still good: its client exists in org, is
+// enabled and was not revoked-all since the token was issued; its secret
+// still allows its tokens; and for a personal credential, its user and the
+// policy still allow it. It reads only the cache.
+func (s *Service) TokenActive(ctx context.Context, org, clientID, secretID string, issuedAt int64) (TokenState, error) {
+	if !validClientID(clientID) {
+		return TokenState{}, nil
 	}
 	e, err := s.cache.get(ctx, clientID)
-	if err != nil {
-		return ClientView{}, err
+	if errors.Is(err, domain.ErrNotFound) {
+		return TokenState{}, nil
 	}
-	return ClientView{Client: e.client, Secrets: e.secrets}, nil
+	if err != nil {
+		return TokenState{}, err
+	}
+	cl := e.client
+	if cl.OrgID != org || cl.Disabled || (cl.TokensRevokedAt != nil && issuedAt <= cl.TokensRevokedAt.Unix()) || e.ownerRefusal() != "" {
+		return TokenState{}, nil
+	}
+	x, ok := e.secret(secretID)
+	if !ok || !x.TokensValid(s.clock()) {
+		return TokenState{}, nil
+	}
+	st := TokenState{Active: true, Client: cl}
+	if e.owner != nil {
+		st.UserID = e.owner.ID
+	}
+	return st, nil
 }
 
 // InvalidateClient drops a client from the cache (used by other services

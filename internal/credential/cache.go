@@ -24,6 +24,8 @@ type clientEntry struct {
 	secrets    []domain.Secret
 	byVerifier map[string]int // string(verifier) → index in secrets
 	orgTTL     int            // the organisation's default token lifetime
+	policy     domain.Policy
+	owner      *domain.User // for a personal credential
 	loaded     time.Time
 
 	mu sync.Mutex
@@ -112,7 +114,14 @@ func (c *cache) load(ctx context.Context, clientID string) (*clientEntry, error)
 		return nil, err
 	}
 	e := &clientEntry{client: cl, secrets: secrets, byVerifier: map[string]int{}, orgTTL: org.Policy.AccessTokenTTLSeconds,
-		loaded: c.now(), suppliedOK: map[string]string{}}
+		policy: org.Policy, loaded: c.now(), suppliedOK: map[string]string{}}
+	if cl.OwnerUserID != "" {
+		u, err := c.store.GetUser(ctx, cl.OrgID, cl.OwnerUserID)
+		if err != nil {
+			return nil, err
+		}
+		e.owner = &u
+	}
 	for i, s := range secrets {
 		if s.Verifier != nil {
 			e.byVerifier[string(s.Verifier)] = i
@@ -125,6 +134,24 @@ func (c *cache) memo(value string) string {
 	m := hmac.New(sha256.New, c.memoKey)
 	m.Write([]byte(value))
 	return string(m.Sum(nil))
+}
+
+// ownerRefusal says why a personal credential may not be used now ("" if
+// it may): the user's status and the organisation's policy switches are
+// checked on every use, so changing them takes effect at once.
+func (e *clientEntry) ownerRefusal() string {
+	u := e.owner
+	switch {
+	case u == nil:
+		return ""
+	case u.DisabledAt != nil:
+		return "the credential's user is disabled"
+	case e.policy.PersonalCredentials == domain.CredentialsSuperAdmins && u.Role != domain.RoleSuperAdmin:
+		return "the organisation allows personal credentials for super admins only"
+	case e.policy.RefuseCredentialsWithMFA && u.MFAEnabled:
+		return "the organisation refuses personal credentials of users with MFA on"
+	}
+	return ""
 }
 
 // secret returns the secret with id from the entry.

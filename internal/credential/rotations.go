@@ -77,7 +77,8 @@ func getRotation(ctx context.Context, tx store.Store, org, clientID, id string) 
 }
 
 // CompleteRotation revokes the rotation's old secrets now and closes it.
-// With keepTokens the tokens they minted run out on their own. Unless
+// With keepTokens, or when the rotation was started with it, the tokens
+// they minted run out on their own. Unless
 // force is set, it refuses while an old secret is still in use.
 func (s *Service) CompleteRotation(ctx context.Context, by domain.Actor, clientID, id string, keepTokens, force bool) (RotationView, error) {
 	defer s.cache.Invalidate(clientID)
@@ -99,7 +100,9 @@ func (s *Service) CompleteRotation(ctx context.Context, by domain.Actor, clientI
 		case !force && v.State != domain.RotationOldIdle:
 			return domain.Conflict(fmt.Sprintf("the rotation is %s: the old secret is not idle yet (complete with force to revoke it anyway)", v.State))
 		}
-		out, err = s.complete(ctx, tx, by, r, keepTokens, v.State)
+		// A rotation started with keep_tokens completes gracefully
+		// whichever way it is finished.
+		out, err = s.complete(ctx, tx, by, r, keepTokens || r.KeepTokens, v.State)
 		return err
 	})
 	return out, err

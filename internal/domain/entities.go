@@ -21,6 +21,26 @@ type User struct {
 	MustChangePassword bool
 	CreatedAt          time.Time
 	DisabledAt         *time.Time
+	PasswordChangedAt  *time.Time
+	// TOTPSealed is the TOTP secret under AES-256-GCM: set when enrolment
+	// starts, used once MFAEnabled is set by a confirming code.
+	TOTPSealed []byte
+	MFAEnabled bool
+	// RecoveryCodes are keyed hashes (hex) of the unused recovery codes.
+	RecoveryCodes []string
+}
+
+// Session is a console or API login of a user.
+type Session struct {
+	ID        string
+	OrgID     string
+	UserID    string
+	Verifier  []byte
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	EndedAt   *time.Time
+	Source    string
+	UserAgent string
 }
 
 // APIToken is a long-lived bearer token for the admin API that acts as its
@@ -54,6 +74,9 @@ type Client struct {
 	// TokensRevokedAt is set by revoke-all: every token issued at or
 	// before it is inactive.
 	TokensRevokedAt *time.Time
+	// OwnerUserID is set on a personal credential: the client acts as
+	// that user. Personal clients never appear in client lists.
+	OwnerUserID string
 }
 
 // Actor is who performs an action: a user (through a session, API token or
@@ -64,6 +87,11 @@ type Actor struct {
 	ID     string // user ID, client ID or job name
 	Role   Role   // for users
 	Source string // remote address, "" for local commands
+	// SessionID is set when the actor came through a login session.
+	SessionID string
+	// Restricted, when set, says why this actor may only do what fixes it
+	// (change a one-time password, enrol MFA) and nothing else.
+	Restricted string
 }
 
 // System returns the actor for background jobs and local commands.

@@ -72,3 +72,12 @@ func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
 
 // Conflict returns an error that matches ErrConflict and carries reason.
 func Conflict(reason string) error { return &ConflictError{Reason: reason} }
+
+// ForbiddenError is ErrForbidden with the rule that refused the action.
+type ForbiddenError struct{ Reason string }
+
+func (e *ForbiddenError) Error() string        { return "forbidden: " + e.Reason }
+func (e *ForbiddenError) Is(target error) bool { return target == ErrForbidden }
+
+// Forbidden returns an error that matches ErrForbidden and carries reason.
+func Forbidden(reason string) error { return &ForbiddenError{Reason: reason} }

@@ -16,6 +16,8 @@ const (
 	PrefixRotation = "rot_"
 	PrefixRefresh  = "rft_"
 	PrefixKey      = "key_"
+	PrefixPersonal = "kwp_"
+	PrefixSession  = "ses_"
 )
 
 const idAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

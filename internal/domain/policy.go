@@ -25,6 +25,9 @@ type Policy struct {
 	RefuseCredentialsWithMFA bool `json:"refuse_credentials_with_mfa"`
 	// AccessTokenTTLSeconds is the default access-token lifetime.
 	AccessTokenTTLSeconds int `json:"access_token_ttl_seconds"`
+	// RequireMFA makes every user enrol TOTP before using the console or
+	// the API with a session.
+	RequireMFA bool `json:"require_mfa"`
 }
 
 // Limits on policy values.

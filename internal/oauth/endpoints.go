@@ -44,12 +44,7 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	now := h.now()
-	claims := token.Claims{
-		Issuer: h.Issuer(), Subject: auth.Client.ID, Audience: h.Issuer(),
-		IssuedAt: now.Unix(), Expiry: now.Unix() + int64(auth.TokenTTL), JTI: token.NewJTI(),
-		ClientID: auth.Client.ID, Scope: scope, SecretID: auth.SecretID, OrgID: auth.Client.OrgID,
-	}
+	claims := token.NewClaims(h.Issuer(), auth.Client.OrgID, auth.Client.ID, auth.Subject, auth.SecretID, scope, auth.TokenTTL, h.now())
 	resp := tokenResponse{TokenType: "Bearer", ExpiresIn: auth.TokenTTL, Scope: scope}
 	if grant == "refresh_token" {
 		value, ok := f["refresh_token"]
@@ -115,31 +110,15 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) error {
 }
 
 // active decides whether an access token is good now for org: signed by a
-// published key, unexpired, not revoked, its client present and enabled
-// and not revoked-all since, and its secret still valid for tokens.
+// published key, unexpired, not on the deny list, and still backed by its
+// client, secret and (for a personal credential) user.
 func (h *Handler) active(r *http.Request, org, tok string) (token.Claims, bool, error) {
-	now := h.now()
-	c, err := h.Keys.Parse(tok, now)
+	c, err := h.Keys.Parse(tok, h.now())
 	if err != nil || c.OrgID != org || h.DenyList.Contains(c.JTI) {
 		return c, false, nil
 	}
-	view, err := h.Credentials.LookupForIntrospection(r.Context(), c.ClientID)
-	if errors.Is(err, domain.ErrNotFound) {
-		return c, false, nil
-	}
-	if err != nil {
-		return c, false, err
-	}
-	cl := view.Client
-	if cl.OrgID != org || cl.Disabled || (cl.TokensRevokedAt != nil && c.IssuedAt <= cl.TokensRevokedAt.Unix()) {
-		return c, false, nil
-	}
-	for _, s := range view.Secrets {
-		if s.ID == c.SecretID {
-			return c, s.TokensValid(now), nil
-		}
-	}
-	return c, false, nil
+	st, err := h.Credentials.TokenActive(r.Context(), org, c.ClientID, c.SecretID, c.IssuedAt)
+	return c, st.Active, err
 }
 
 // revoke is RFC 7009. A client may revoke its own access and refresh

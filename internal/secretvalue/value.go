@@ -15,6 +15,7 @@ const (
 	PrefixClientSecret = "kws_"
 	PrefixAPIToken     = "kwt_"
 	PrefixRefreshToken = "kwr_"
+	PrefixSession      = "kwu_"
 )
 
 const (
@@ -39,12 +40,13 @@ type Plaintext struct{ s string }
 // credentials call it.
 func (p Plaintext) Reveal() string { return p.s }
 
-// Hint returns the last four characters, safe to show and store.
+// Hint returns the last four characters (not bytes), safe to show and store.
 func (p Plaintext) Hint() string {
-	if len(p.s) < 4 {
+	r := []rune(p.s)
+	if len(r) < 4 {
 		return ""
 	}
-	return p.s[len(p.s)-4:]
+	return string(r[len(r)-4:])
 }
 
 // IsZero reports whether p holds no value.

@@ -8,7 +8,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,7 +64,7 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	a := &api.Handler{
 		Accounts: s.core.Accounts, Credentials: s.core.Credentials, Audit: s.core.Audit, Log: s.log,
-		Refresh: s.tokens.Refresh, Keys: s.tokens.Keys,
+		Refresh: s.tokens.Refresh, Keys: s.tokens.Keys, DenyList: s.tokens.DenyList, Issuer: s.Issuer,
 		Ready: s.core.Store.Ping, OpenAPI: kwapi.OpenAPI,
 	}
 	a.Register(mux)
@@ -72,7 +74,16 @@ func (s *Server) routes() http.Handler {
 	}
 	o.Register(mux)
 	mux.Handle("/", a.NotFound())
-	return mux
+	notFound := a.NotFound()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The std mux redirects unclean paths (//, /./, /../) with an HTML
+		// body; no API path needs that, so they are a JSON 404.
+		if p := r.URL.Path; p != "/" && path.Clean(p) != strings.TrimSuffix(p, "/") {
+			notFound.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // Handler returns the server's root handler, for in-process tests.
@@ -180,6 +191,8 @@ func (s *Server) runJobs(ctx context.Context) {
 	report("prune deny list", err)
 	_, err = s.tokens.Refresh.DeleteExpired(ctx)
 	report("delete expired refresh tokens", err)
+	_, err = s.core.Accounts.DeleteExpiredSessions(ctx)
+	report("delete expired sessions", err)
 }
 
 func storeName(cfg config.Config) string {

@@ -11,6 +11,7 @@ import (
 	"keywarden/internal/audit"
 	"keywarden/internal/config"
 	"keywarden/internal/credential"
+	"keywarden/internal/domain"
 	"keywarden/internal/keyring"
 	"keywarden/internal/store"
 	"keywarden/internal/store/postgres"
@@ -119,10 +120,14 @@ func OpenCore(ctx context.Context, cfg config.Config) (*Core, error) {
 	log := audit.New(st, kr.Derive(keyring.PurposeAudit), nil)
 	creds := credential.New(credential.Options{Store: st, Audit: log, Keyring: kr})
 	return &Core{
-		Store:       st,
-		Keyring:     kr,
-		Audit:       log,
-		Accounts:    account.New(account.Options{Store: st, Audit: log, Keyring: kr, OnPolicyChange: creds.InvalidateOrg}),
+		Store:   st,
+		Keyring: kr,
+		Audit:   log,
+		Accounts: account.New(account.Options{Store: st, Audit: log, Keyring: kr,
+			OnPolicyChange: creds.InvalidateOrg, OnUserChange: creds.InvalidateOrg,
+			Offboard: func(ctx context.Context, tx store.Store, by domain.Actor, userID string) error {
+				return creds.RevokePersonalInTx(ctx, tx, by, userID)
+			}}),
 		Credentials: creds,
 	}, nil
 }

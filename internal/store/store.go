@@ -43,6 +43,27 @@ type Users interface {
 	// the organisation.
 	CreateUser(ctx context.Context, u domain.User) error
 	GetUser(ctx context.Context, org, id string) (domain.User, error)
+	// ListUsers returns an organisation's users, oldest first.
+	ListUsers(ctx context.Context, org string) ([]domain.User, error)
+	// UsersByEmail finds the users with an email in every organisation
+	// (login happens before the organisation is known).
+	UsersByEmail(ctx context.Context, email string) ([]domain.User, error)
+	// UpdateUser stores role, password, disabled-at and MFA fields.
+	UpdateUser(ctx context.Context, u domain.User) error
+	// DeleteUser removes a user with their sessions, API tokens and
+	// personal credential.
+	DeleteUser(ctx context.Context, org, id string) error
+	// CountActiveSuperAdmins counts enabled super admins.
+	CountActiveSuperAdmins(ctx context.Context, org string) (int, error)
+
+	CreateSession(ctx context.Context, x domain.Session) error
+	SessionByVerifier(ctx context.Context, verifier []byte) (domain.Session, error)
+	// ListSessions returns a user's open, unexpired sessions, newest first.
+	ListSessions(ctx context.Context, org, userID string, now time.Time) ([]domain.Session, error)
+	// EndSession ends an open session (ErrNotFound if none).
+	EndSession(ctx context.Context, org, id string, at time.Time) error
+	EndUserSessions(ctx context.Context, org, userID string, at time.Time) (int, error)
+	DeleteSessionsBefore(ctx context.Context, t time.Time) (int, error)
 }
 
 // APITokens are long-lived admin API bearer tokens.
@@ -59,7 +80,10 @@ type Clients interface {
 	// LookupClient finds a client by its public ID alone, for protocol
 	// endpoints where the organisation is not yet known.
 	LookupClient(ctx context.Context, id string) (domain.Client, error)
-	// ListClients returns clients in creation order, a page at a time.
+	// PersonalClient returns a user's personal credential client.
+	PersonalClient(ctx context.Context, org, userID string) (domain.Client, error)
+	// ListClients returns clients in creation order, a page at a time;
+	// personal credentials are not listed.
 	ListClients(ctx context.Context, org string, page Page) ([]domain.Client, string, error)
 	// UpdateClient stores name, description, scopes, token TTL, webhook
 	// URL, disabled, tokens-revoked-at and updated-at.

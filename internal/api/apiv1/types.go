@@ -103,7 +103,8 @@ type Rotate struct {
 	// QuietSeconds is how long the old secrets must go unused, after the
 	// new one has authenticated, to count as idle (default 3600).
 	QuietSeconds *int `json:"quiet_seconds,omitempty"`
-	// KeepTokens makes completion revoke the old secrets gracefully.
+	// KeepTokens makes completion (automatic or by hand) revoke the old
+	// secrets gracefully: their access tokens run out on their own.
 	KeepTokens bool `json:"keep_tokens,omitempty"`
 }
 
@@ -199,6 +200,7 @@ type RevokeAll struct {
 
 // Policy is an organisation's policy.
 type Policy struct {
+	RequireMFA               bool           `json:"require_mfa"`
 	MaxSecretLifetimeDays    map[string]int `json:"max_secret_lifetime_days"`
 	AllowNeverExpire         bool           `json:"allow_never_expire"`
 	PersonalCredentials      string         `json:"personal_credentials"`
@@ -208,6 +210,7 @@ type Policy struct {
 
 // UpdatePolicy is the body of PATCH /v1/policy; absent fields stay.
 type UpdatePolicy struct {
+	RequireMFA               *bool          `json:"require_mfa,omitempty"`
 	MaxSecretLifetimeDays    map[string]int `json:"max_secret_lifetime_days,omitempty"`
 	AllowNeverExpire         *bool          `json:"allow_never_expire,omitempty"`
 	PersonalCredentials      *string        `json:"personal_credentials,omitempty"`
@@ -269,4 +272,150 @@ func (p *Problem) Error() string {
 		}
 	}
 	return s
+}
+
+// User is a person in the organisation.
+type User struct {
+	ID                 string     `json:"id"`
+	Email              string     `json:"email"`
+	Role               string     `json:"role"`
+	Status             string     `json:"status"` // active or disabled
+	MFAEnabled         bool       `json:"mfa_enabled"`
+	MustChangePassword bool       `json:"must_change_password"`
+	CreatedAt          time.Time  `json:"created_at"`
+	DisabledAt         *time.Time `json:"disabled_at"`
+}
+
+// UserList is the organisation's users.
+type UserList struct {
+	Items []User `json:"items"`
+}
+
+// InviteUser is the body of POST /v1/users.
+type InviteUser struct {
+	Email string `json:"email"`
+	Role  string `json:"role"`
+}
+
+// InvitedUser is a new user with their one-time password, shown once.
+type InvitedUser struct {
+	User
+	OneTimePassword string `json:"one_time_password"`
+}
+
+// UpdateUser is the body of PATCH /v1/users/{id}.
+type UpdateUser struct {
+	Role     *string `json:"role,omitempty"`
+	Disabled *bool   `json:"disabled,omitempty"`
+}
+
+// Me is the caller's own account.
+type Me struct {
+	User
+	OrganizationID string `json:"organization_id"`
+	Organization   string `json:"organization"`
+	// Restricted, when set, says what the caller must do before anything
+	// else (change a one-time password, enrol MFA).
+	Restricted string `json:"restricted,omitempty"`
+}
+
+// ChangePassword is the body of POST /v1/me/password.
+type ChangePassword struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// Login is the body of POST /v1/sessions.
+type Login struct {
+	Email        string `json:"email"`
+	Password     string `json:"password"`
+	Organization string `json:"organization,omitempty"`
+	TOTPCode     string `json:"totp_code,omitempty"`
+	RecoveryCode string `json:"recovery_code,omitempty"`
+}
+
+// Session is a login session (never its token).
+type Session struct {
+	ID        string    `json:"id"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Source    string    `json:"source"`
+	UserAgent string    `json:"user_agent"`
+	Current   bool      `json:"current"`
+}
+
+// SessionList is the caller's open sessions.
+type SessionList struct {
+	Items []Session `json:"items"`
+}
+
+// NewSession is the answer to a login: the bearer token, shown once.
+type NewSession struct {
+	Token   string  `json:"token"`
+	Session Session `json:"session"`
+	User    User    `json:"user"`
+}
+
+// MFAEnrolment is a started TOTP enrolment.
+type MFAEnrolment struct {
+	Secret     string `json:"secret"`
+	OTPAuthURI string `json:"otpauth_uri"`
+	// QRCodePNG is the otpauth URI as a PNG QR code, base64.
+	QRCodePNG string `json:"qr_code_png"`
+}
+
+// MFACode is a body carrying a TOTP or recovery code.
+type MFACode struct {
+	Code string `json:"code"`
+}
+
+// RecoveryCodes are shown once when MFA is turned on.
+type RecoveryCodes struct {
+	RecoveryCodes []string `json:"recovery_codes"`
+}
+
+// PersonalCredential is a user's personal credential (never the value).
+type PersonalCredential struct {
+	ClientID string   `json:"client_id"`
+	UserID   string   `json:"user_id"`
+	Active   *Secret  `json:"active"`
+	Secrets  []Secret `json:"secrets"`
+}
+
+// CreatePersonalCredential is the body of POST /v1/me/credential.
+type CreatePersonalCredential struct {
+	Description  string     `json:"description,omitempty"`
+	ExpiresAt    *time.Time `json:"expires_at,omitempty"`
+	NeverExpires bool       `json:"never_expires,omitempty"`
+}
+
+// RotatePersonalCredential is the body of POST /v1/me/credential/rotate.
+type RotatePersonalCredential struct {
+	CreatePersonalCredential
+	// GraceSeconds is how long the old secret keeps working (default 3600).
+	GraceSeconds *int `json:"grace_seconds,omitempty"`
+}
+
+// CreatedPersonalCredential carries the value, shown once.
+type CreatedPersonalCredential struct {
+	ClientID  string     `json:"client_id"`
+	Secret    string     `json:"client_secret"`
+	SecretID  string     `json:"secret_id"`
+	Hint      string     `json:"hint"`
+	ExpiresAt *time.Time `json:"expires_at"`
+}
+
+// PasswordLogin is the body of POST /v1/auth/login: seed 000's shape, the
+// personal credential's secret in the password field.
+type PasswordLogin struct {
+	Email        string `json:"email"`
+	Password     string `json:"password"`
+	Organization string `json:"organization,omitempty"`
+}
+
+// AccessToken is an OAuth-style token answer.
+type AccessToken struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int    `json:"expires_in"`
 }

@@ -10,7 +10,7 @@ import (
 	"keywarden/internal/store"
 )
 
-const clientColumns = `id, org_id, name, description, scopes, token_ttl, webhook_url, disabled, created_at, updated_at, tokens_revoked_at`
+const clientColumns = `id, org_id, name, description, scopes, token_ttl, webhook_url, disabled, created_at, updated_at, tokens_revoked_at, owner_user_id`
 
 func scanClient(row interface{ Scan(...any) error }) (domain.Client, error) {
 	var c domain.Client
@@ -18,13 +18,15 @@ func scanClient(row interface{ Scan(...any) error }) (domain.Client, error) {
 	var disabled int
 	var created, updated int64
 	var tokensRevoked sql.NullInt64
-	if err := row.Scan(&c.ID, &c.OrgID, &c.Name, &c.Description, &scopes, &c.TokenTTL, &c.WebhookURL, &disabled, &created, &updated, &tokensRevoked); err != nil {
+	var owner sql.NullString
+	if err := row.Scan(&c.ID, &c.OrgID, &c.Name, &c.Description, &scopes, &c.TokenTTL, &c.WebhookURL, &disabled, &created, &updated, &tokensRevoked, &owner); err != nil {
 		return c, notFound(err)
 	}
 	if err := json.Unmarshal([]byte(scopes), &c.Scopes); err != nil {
 		return c, fmt.Errorf("client %s: scopes: %w", c.ID, err)
 	}
 	c.Disabled, c.CreatedAt, c.UpdatedAt, c.TokensRevokedAt = disabled != 0, fromMicros(created), fromMicros(updated), fromNullMicros(tokensRevoked)
+	c.OwnerUserID = owner.String
 	return c, nil
 }
 
@@ -37,8 +39,8 @@ func scopesJSON(scopes []string) string {
 }
 
 func (s *Store) CreateClient(ctx context.Context, c domain.Client) error {
-	_, err := s.exec(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.OrgID, c.Name, c.Description, scopesJSON(c.Scopes), c.TokenTTL, c.WebhookURL, boolInt(c.Disabled), micros(c.CreatedAt), micros(c.UpdatedAt), nullMicros(c.TokensRevokedAt))
+	_, err := s.exec(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.OrgID, c.Name, c.Description, scopesJSON(c.Scopes), c.TokenTTL, c.WebhookURL, boolInt(c.Disabled), micros(c.CreatedAt), micros(c.UpdatedAt), nullMicros(c.TokensRevokedAt), nullString(c.OwnerUserID))
 	return s.conflict(err, "client exists")
 }
 
@@ -55,7 +57,7 @@ func (s *Store) ListClients(ctx context.Context, org string, page store.Page) ([
 	var rows *sql.Rows
 	var err error
 	if page.After == "" {
-		rows, err = s.query(ctx, `SELECT `+clientColumns+` FROM clients WHERE org_id = ?
+		rows, err = s.query(ctx, `SELECT `+clientColumns+` FROM clients WHERE org_id = ? AND owner_user_id IS NULL
 			ORDER BY created_at, id LIMIT ?`, org, limit+1)
 	} else {
 		cur, cerr := store.DecodeCursor(page.After)
@@ -63,7 +65,7 @@ func (s *Store) ListClients(ctx context.Context, org string, page store.Page) ([
 			return nil, "", cerr
 		}
 		at := micros(cur.At)
-		rows, err = s.query(ctx, `SELECT `+clientColumns+` FROM clients WHERE org_id = ?
+		rows, err = s.query(ctx, `SELECT `+clientColumns+` FROM clients WHERE org_id = ? AND owner_user_id IS NULL
 			AND (created_at > ? OR (created_at = ? AND id > ?))
 			ORDER BY created_at, id LIMIT ?`, org, at, at, cur.ID, limit+1)
 	}
@@ -99,4 +101,10 @@ func (s *Store) UpdateClient(ctx context.Context, c domain.Client) error {
 
 func (s *Store) DeleteClient(ctx context.Context, org, id string) error {
 	return mustAffect(s.exec(ctx, `DELETE FROM clients WHERE org_id = ? AND id = ?`, org, id))
+}
+
+func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+func (s *Store) PersonalClient(ctx context.Context, org, userID string) (domain.Client, error) {
+	return scanClient(s.queryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE org_id = ? AND owner_user_id = ?`, org, userID))
 }

@@ -1,0 +1,206 @@
+package account
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"image/png"
+	"strings"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"keywarden/internal/audit"
+	"keywarden/internal/domain"
+	"keywarden/internal/secretvalue"
+	"keywarden/internal/store"
+)
+
+// RecoveryCodeCount is how many recovery codes a user gets.
+const RecoveryCodeCount = 10
+
+var totpOpts = totp.ValidateOpts{Period: 30, Skew: 1, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
+
+// Enrolment is a started MFA enrolment: the TOTP secret for an
+// authenticator app, as text, URI and QR code.
+type Enrolment struct {
+	Secret string
+	URI    string
+	QRPNG  []byte
+}
+
+// BeginMFA starts (or restarts) TOTP enrolment. MFA is on only after
+// ConfirmMFA with a code from the app.
+func (s *Service) BeginMFA(ctx context.Context, by domain.Actor) (Enrolment, error) {
+	var out Enrolment
+	err := s.store.InTx(ctx, func(tx store.Store) error {
+		u, err := tx.GetUser(ctx, by.OrgID, by.ID)
+		if err != nil {
+			return err
+		}
+		if u.MFAEnabled {
+			return domain.Conflict("MFA is already on; disable it first to enrol a new device")
+		}
+		org, err := tx.GetOrg(ctx, u.OrgID)
+		if err != nil {
+			return err
+		}
+		key, err := totp.Generate(totp.GenerateOpts{Issuer: "Keywarden (" + org.Name + ")", AccountName: u.Email})
+		if err != nil {
+			return err
+		}
+		img, err := key.Image(240, 240)
+		if err != nil {
+			return err
+		}
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, img); err != nil {
+			return err
+		}
+		out = Enrolment{Secret: key.Secret(), URI: key.URL(), QRPNG: buf.Bytes()}
+		u.TOTPSealed = s.keys.Seal([]byte(key.Secret()), []byte(u.ID))
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "mfa.enrol_start", Target: u.ID})
+	})
+	return out, err
+}
+
+func (s *Service) totpSecret(u domain.User) (string, error) {
+	b, err := s.keys.Open(u.TOTPSealed, []byte(u.ID))
+	if err != nil {
+		return "", fmt.Errorf("open TOTP secret of %s: %w", u.ID, err)
+	}
+	return string(b), nil
+}
+
+func (s *Service) recoveryVerifier(code string) string {
+	m := hmac.New(sha256.New, s.verifierKey)
+	m.Write([]byte("recovery:" + strings.ToLower(strings.ReplaceAll(strings.TrimSpace(code), "-", ""))))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// ConfirmMFA turns MFA on with a code from the app and returns the
+// recovery codes, shown once.
+func (s *Service) ConfirmMFA(ctx context.Context, by domain.Actor, code string) ([]string, error) {
+	var codes []string
+	err := s.store.InTx(ctx, func(tx store.Store) error {
+		u, err := tx.GetUser(ctx, by.OrgID, by.ID)
+		if err != nil {
+			return err
+		}
+		if u.MFAEnabled {
+			return domain.Conflict("MFA is already on")
+		}
+		if len(u.TOTPSealed) == 0 {
+			return domain.Conflict("start the enrolment first (POST /v1/me/mfa)")
+		}
+		secret, err := s.totpSecret(u)
+		if err != nil {
+			return err
+		}
+		if ok, _ := totp.ValidateCustom(strings.TrimSpace(code), secret, s.clock(), totpOpts); !ok {
+			return errWrongCode
+		}
+		codes = make([]string, RecoveryCodeCount)
+		u.RecoveryCodes = make([]string, RecoveryCodeCount)
+		for i := range codes {
+			raw := strings.ToLower(secretvalue.GeneratePassword().Reveal()[:10])
+			codes[i] = raw[:5] + "-" + raw[5:]
+			u.RecoveryCodes[i] = s.recoveryVerifier(codes[i])
+		}
+		u.MFAEnabled = true
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "mfa.enable", Target: u.ID})
+	})
+	if err == errWrongCode {
+		return nil, s.failedCode(ctx, by, "mfa.enable", "does not match: check the time on your device and enter the current 6-digit code")
+	}
+	if err == nil && s.onUserChange != nil {
+		s.onUserChange(by.OrgID)
+	}
+	return codes, err
+}
+
+// errWrongCode leaves a transaction so that the failure is audited
+// outside it (the transaction rolls back).
+var errWrongCode = errors.New("wrong code")
+
+func (s *Service) failedCode(ctx context.Context, by domain.Actor, action, msg string) error {
+	if err := s.audit.Append(ctx, s.store, audit.Entry{Actor: by, Action: action, Target: by.ID, Result: domain.ResultFailure,
+		Detail: map[string]string{"reason": "wrong code"}}); err != nil {
+		return err
+	}
+	return domain.Invalid("code", msg)
+}
+
+// DisableMFA turns MFA off; it needs a current TOTP or recovery code.
+func (s *Service) DisableMFA(ctx context.Context, by domain.Actor, code string) error {
+	err := s.store.InTx(ctx, func(tx store.Store) error {
+		u, err := tx.GetUser(ctx, by.OrgID, by.ID)
+		if err != nil {
+			return err
+		}
+		if !u.MFAEnabled {
+			return domain.Conflict("MFA is not on")
+		}
+		ok, err := s.checkSecondFactor(ctx, tx, &u, code, code, s.clock())
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errWrongCode
+		}
+		u.MFAEnabled, u.TOTPSealed, u.RecoveryCodes = false, nil, nil
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "mfa.disable", Target: u.ID})
+	})
+	if err == errWrongCode {
+		return s.failedCode(ctx, by, "mfa.disable", "does not match a current TOTP code or an unused recovery code")
+	}
+	if err == nil && s.onUserChange != nil {
+		s.onUserChange(by.OrgID)
+	}
+	return err
+}
+
+// checkSecondFactor accepts a TOTP code or consumes a recovery code.
+func (s *Service) checkSecondFactor(ctx context.Context, tx store.Store, u *domain.User, totpCode, recovery string, now time.Time) (bool, error) {
+	if c := strings.TrimSpace(totpCode); len(c) == 6 {
+		secret, err := s.totpSecret(*u)
+		if err != nil {
+			return false, err
+		}
+		if ok, _ := totp.ValidateCustom(c, secret, now, totpOpts); ok {
+			return true, nil
+		}
+	}
+	if recovery == "" {
+		return false, nil
+	}
+	v := s.recoveryVerifier(recovery)
+	for i, h := range u.RecoveryCodes {
+		if hmac.Equal([]byte(h), []byte(v)) {
+			u.RecoveryCodes = append(u.RecoveryCodes[:i:i], u.RecoveryCodes[i+1:]...)
+			err := tx.InTx(ctx, func(tx store.Store) error {
+				if err := tx.UpdateUser(ctx, *u); err != nil {
+					return err
+				}
+				return s.audit.Append(ctx, tx, audit.Entry{Actor: domain.Actor{OrgID: u.OrgID, Kind: "user", ID: u.ID},
+					Action: "mfa.recovery_code_used", Target: u.ID, Detail: map[string]string{"remaining": fmt.Sprint(len(u.RecoveryCodes))}})
+			})
+			return err == nil, err
+		}
+	}
+	return false, nil
+}

@@ -1,0 +1,258 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"keywarden/internal/audit"
+	"keywarden/internal/domain"
+	"keywarden/internal/secretvalue"
+	"keywarden/internal/store"
+)
+
+// LoginInput is what a person types to log in.
+type LoginInput struct {
+	Email        string
+	Password     string
+	Organization string // needed only when the email exists in several organisations
+	TOTPCode     string
+	RecoveryCode string
+	Source       string
+	UserAgent    string
+}
+
+// ErrMFARequired means the password was right and a TOTP or recovery code
+// is needed (or was wrong).
+var ErrMFARequired = errors.New("a TOTP code or recovery code is required")
+
+// LoginRateLimitedError means too many failed logins; retry after.
+type LoginRateLimitedError struct{ RetryAfter time.Duration }
+
+func (e *LoginRateLimitedError) Error() string {
+	return fmt.Sprintf("too many failed logins; retry after %s", e.RetryAfter)
+}
+
+// NewSession is a session with its bearer value, shown once.
+type NewSession struct {
+	Session domain.Session
+	User    domain.User
+	Token   secretvalue.Plaintext
+}
+
+// dummyHash makes a login for an unknown email cost what a real one costs,
+// so response times do not reveal which emails exist.
+var dummyHash = secretvalue.HashSupplied(secretvalue.GeneratePassword())
+
+// Login checks email, password and (when MFA is on) a TOTP or recovery
+// code, and opens a session. Failures are rate limited per email at the
+// source address and per address, and audited.
+func (s *Service) Login(ctx context.Context, in LoginInput) (NewSession, error) {
+	now := s.clock()
+	email := strings.ToLower(strings.TrimSpace(in.Email))
+	userKey, addrKey := email+"|"+in.Source, in.Source
+	for _, l := range []struct {
+		lim interface {
+			Blocked(string, time.Time) (time.Duration, bool)
+		}
+		key string
+	}{{s.limitLogin, userKey}, {s.limitAddr, addrKey}} {
+		if wait, blocked := l.lim.Blocked(l.key, now); blocked {
+			return NewSession{}, &LoginRateLimitedError{RetryAfter: wait}
+		}
+	}
+	fail := func(u *domain.User, reason string, mfa bool) (NewSession, error) {
+		s.limitLogin.Fail(userKey, now)
+		s.limitAddr.Fail(addrKey, now)
+		a := domain.Actor{Kind: "user", Source: in.Source}
+		target := email
+		if u != nil {
+			a.OrgID, a.ID, target = u.OrgID, u.ID, u.ID
+		}
+		action := "user.login"
+		if mfa {
+			action = "user.login_mfa"
+		}
+		if err := s.audit.Append(ctx, s.store, audit.Entry{Actor: a, Action: action, Target: target, Result: domain.ResultFailure,
+			Detail: map[string]string{"reason": reason}}); err != nil {
+			return NewSession{}, err
+		}
+		if mfa {
+			return NewSession{}, ErrMFARequired
+		}
+		return NewSession{}, ErrBadCredentials
+	}
+	users, err := s.store.UsersByEmail(ctx, email)
+	if err != nil {
+		return NewSession{}, err
+	}
+	var candidates []domain.User
+	for _, u := range users {
+		if in.Organization == "" || u.OrgID == in.Organization {
+			candidates = append(candidates, u)
+		}
+	}
+	if len(candidates) != 1 {
+		secretvalue.VerifySupplied(dummyHash, secretvalue.FromRequest(in.Password))
+		if len(candidates) > 1 {
+			return NewSession{}, domain.Invalid("organization", "this email belongs to several organizations; give the organization ID")
+		}
+		return fail(nil, "unknown email", false)
+	}
+	u := candidates[0]
+	if !secretvalue.VerifySupplied(u.PasswordHash, secretvalue.FromRequest(in.Password)) {
+		return fail(&u, "wrong password", false)
+	}
+	if u.DisabledAt != nil {
+		return fail(&u, "user disabled", false)
+	}
+	if u.MFAEnabled {
+		if in.TOTPCode == "" && in.RecoveryCode == "" {
+			return NewSession{}, ErrMFARequired // the password was right: ask for the code, no failure yet
+		}
+		ok, err := s.checkSecondFactor(ctx, s.store, &u, in.TOTPCode, in.RecoveryCode, now)
+		if err != nil {
+			return NewSession{}, err
+		}
+		if !ok {
+			return fail(&u, "wrong TOTP or recovery code", true)
+		}
+	}
+	tok := secretvalue.Generate(secretvalue.PrefixSession)
+	x := domain.Session{ID: domain.NewID(domain.PrefixSession), OrgID: u.OrgID, UserID: u.ID,
+		Verifier: secretvalue.Verifier(s.verifierKey, tok), CreatedAt: now, ExpiresAt: now.Add(s.sessionTTL),
+		Source: in.Source, UserAgent: truncate(in.UserAgent, 200)}
+	err = s.store.InTx(ctx, func(tx store.Store) error {
+		if err := tx.CreateSession(ctx, x); err != nil {
+			return err
+		}
+		detail := map[string]string{"session_id": x.ID}
+		if u.MFAEnabled {
+			detail["mfa"] = "passed"
+		}
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: domain.Actor{OrgID: u.OrgID, Kind: "user", ID: u.ID, Source: in.Source},
+			Action: "user.login", Target: u.ID, Detail: detail})
+	})
+	if err != nil {
+		return NewSession{}, err
+	}
+	return NewSession{Session: x, User: u, Token: tok}, nil
+}
+
+// FindLoginUser finds the one enabled user with email (in organization,
+// when given), for logins with other credentials. Anything else is
+// ErrBadCredentials, or a validation error when the email is ambiguous.
+func (s *Service) FindLoginUser(ctx context.Context, email, organization string) (domain.User, error) {
+	users, err := s.store.UsersByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
+	if err != nil {
+		return domain.User{}, err
+	}
+	var found []domain.User
+	for _, u := range users {
+		if organization == "" || u.OrgID == organization {
+			found = append(found, u)
+		}
+	}
+	switch {
+	case len(found) > 1:
+		return domain.User{}, domain.Invalid("organization", "this email belongs to several organizations; give the organization ID")
+	case len(found) == 0 || found[0].DisabledAt != nil:
+		return domain.User{}, ErrBadCredentials
+	}
+	return found[0], nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// AuthenticateSession returns the actor for a session bearer value. A user
+// who must change a one-time password, or enrol MFA the organisation
+// requires, gets a restricted actor.
+func (s *Service) AuthenticateSession(ctx context.Context, bearer, source string) (domain.Actor, error) {
+	p, err := secretvalue.Parse(secretvalue.PrefixSession, bearer)
+	if err != nil {
+		return domain.Actor{}, ErrBadCredentials
+	}
+	x, err := s.store.SessionByVerifier(ctx, secretvalue.Verifier(s.verifierKey, p))
+	if errors.Is(err, domain.ErrNotFound) {
+		return domain.Actor{}, ErrBadCredentials
+	}
+	if err != nil {
+		return domain.Actor{}, err
+	}
+	now := s.clock()
+	if x.EndedAt != nil || !now.Before(x.ExpiresAt) {
+		return domain.Actor{}, ErrBadCredentials
+	}
+	u, err := s.store.GetUser(ctx, x.OrgID, x.UserID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return domain.Actor{}, ErrBadCredentials
+	}
+	if err != nil {
+		return domain.Actor{}, err
+	}
+	if u.DisabledAt != nil {
+		return domain.Actor{}, ErrBadCredentials
+	}
+	a := domain.Actor{OrgID: u.OrgID, Kind: "user", ID: u.ID, Role: u.Role, Source: source, SessionID: x.ID}
+	switch {
+	case u.MustChangePassword:
+		a.Restricted = "change your one-time password first (POST /v1/me/password)"
+	default:
+		org, err := s.store.GetOrg(ctx, u.OrgID)
+		if err != nil {
+			return domain.Actor{}, err
+		}
+		if org.Policy.RequireMFA && !u.MFAEnabled {
+			a.Restricted = "your organisation requires MFA: enrol first (POST /v1/me/mfa)"
+		}
+	}
+	return a, nil
+}
+
+// ListSessions returns the actor's open sessions.
+func (s *Service) ListSessions(ctx context.Context, by domain.Actor) ([]domain.Session, error) {
+	return s.store.ListSessions(ctx, by.OrgID, by.ID, s.clock())
+}
+
+// EndSession ends one of the actor's own sessions ("current" for the one
+// in use: logout).
+func (s *Service) EndSession(ctx context.Context, by domain.Actor, id string) error {
+	if id == "current" {
+		if by.SessionID == "" {
+			return domain.Invalid("session", "this request did not come through a session")
+		}
+		id = by.SessionID
+	}
+	if !domain.ValidID(domain.PrefixSession, id) {
+		return domain.ErrNotFound
+	}
+	return s.store.InTx(ctx, func(tx store.Store) error {
+		open, err := tx.ListSessions(ctx, by.OrgID, by.ID, s.clock())
+		if err != nil {
+			return err
+		}
+		found := false
+		for _, x := range open {
+			found = found || x.ID == id
+		}
+		if !found {
+			return domain.ErrNotFound
+		}
+		if err := tx.EndSession(ctx, by.OrgID, id, s.clock()); err != nil {
+			return err
+		}
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.logout", Target: id})
+	})
+}
+
+// DeleteExpiredSessions removes sessions that expired over a day ago.
+func (s *Service) DeleteExpiredSessions(ctx context.Context) (int, error) {
+	return s.store.DeleteSessionsBefore(ctx, s.clock().Add(-24*time.Hour))
+}

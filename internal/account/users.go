@@ -1,0 +1,226 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"keywarden/internal/audit"
+	"keywarden/internal/domain"
+	"keywarden/internal/secretvalue"
+	"keywarden/internal/store"
+)
+
+// NewUser is an invited user with their one-time password, shown once.
+type NewUser struct {
+	User     domain.User
+	Password secretvalue.Plaintext
+}
+
+// InviteUser creates a user with a role and a one-time password that must
+// be changed at first login.
+func (s *Service) InviteUser(ctx context.Context, by domain.Actor, email string, role domain.Role) (NewUser, error) {
+	var v domain.ValidationError
+	email, err := normalizeEmail(email)
+	if err != nil {
+		v.Add("email", err.Error())
+	}
+	if !role.Valid() {
+		v.Add("role", "must be super_admin, admin, developer or member")
+	}
+	if err := v.Err(); err != nil {
+		return NewUser{}, err
+	}
+	pw := secretvalue.GeneratePassword()
+	u := domain.User{ID: domain.NewID(domain.PrefixUser), OrgID: by.OrgID, Email: email, Role: role,
+		PasswordHash: secretvalue.HashSupplied(pw), MustChangePassword: true, CreatedAt: s.clock()}
+	err = s.store.InTx(ctx, func(tx store.Store) error {
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return fmt.Errorf("create user: %w", err)
+		}
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.invite", Target: u.ID,
+			Detail: map[string]string{"email": email, "role": string(role)}})
+	})
+	return NewUser{User: u, Password: pw}, err
+}
+
+// ListUsers returns the organisation's users.
+func (s *Service) ListUsers(ctx context.Context, by domain.Actor) ([]domain.User, error) {
+	return s.store.ListUsers(ctx, by.OrgID)
+}
+
+// GetUser returns one user of the organisation.
+func (s *Service) GetUser(ctx context.Context, by domain.Actor, id string) (domain.User, error) {
+	if !domain.ValidID(domain.PrefixUser, id) {
+		return domain.User{}, domain.ErrNotFound
+	}
+	return s.store.GetUser(ctx, by.OrgID, id)
+}
+
+// UserPatch changes a user; nil fields stay.
+type UserPatch struct {
+	Role     *domain.Role
+	Disabled *bool
+}
+
+// errLastSuperAdmin protects the organisation from locking itself out.
+var errLastSuperAdmin = domain.Conflict("this is the organisation's last active super admin; promote another user first")
+
+// UpdateUser changes a user's role or status. Disabling a user ends their
+// sessions and kills their personal credential and its tokens at once.
+func (s *Service) UpdateUser(ctx context.Context, by domain.Actor, id string, p UserPatch) (domain.User, error) {
+	if p.Role != nil && !p.Role.Valid() {
+		return domain.User{}, domain.Invalid("role", "must be super_admin, admin, developer or member")
+	}
+	var u domain.User
+	err := s.store.InTx(ctx, func(tx store.Store) error {
+		var err error
+		if !domain.ValidID(domain.PrefixUser, id) {
+			return domain.ErrNotFound
+		}
+		if u, err = tx.GetUser(ctx, by.OrgID, id); err != nil {
+			return err
+		}
+		now := s.clock()
+		demote := p.Role != nil && *p.Role != domain.RoleSuperAdmin && u.Role == domain.RoleSuperAdmin
+		disable := p.Disabled != nil && *p.Disabled && u.DisabledAt == nil
+		if (demote || disable) && u.Role == domain.RoleSuperAdmin && u.DisabledAt == nil {
+			n, err := tx.CountActiveSuperAdmins(ctx, by.OrgID)
+			if err != nil {
+				return err
+			}
+			if n <= 1 {
+				return errLastSuperAdmin
+			}
+		}
+		if p.Role != nil && *p.Role != u.Role {
+			if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.role_change", Target: u.ID,
+				Detail: map[string]string{"from": string(u.Role), "to": string(*p.Role)}}); err != nil {
+				return err
+			}
+			u.Role = *p.Role
+		}
+		if p.Disabled != nil {
+			switch {
+			case *p.Disabled && u.DisabledAt == nil:
+				u.DisabledAt = &now
+				if err := s.offboardInTx(ctx, tx, by, u, "user.disable"); err != nil {
+					return err
+				}
+			case !*p.Disabled && u.DisabledAt != nil:
+				u.DisabledAt = nil
+				if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.enable", Target: u.ID}); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.UpdateUser(ctx, u)
+	})
+	if err == nil && s.onUserChange != nil {
+		s.onUserChange(by.OrgID)
+	}
+	return u, err
+}
+
+func (s *Service) offboardInTx(ctx context.Context, tx store.Store, by domain.Actor, u domain.User, action string) error {
+	if _, err := tx.EndUserSessions(ctx, u.OrgID, u.ID, s.clock()); err != nil {
+		return err
+	}
+	if s.offboard != nil {
+		if err := s.offboard(ctx, tx, by, u.ID); err != nil {
+			return err
+		}
+	}
+	return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: action, Target: u.ID, Detail: map[string]string{"email": u.Email}})
+}
+
+// DeleteUser removes a user, their sessions, API tokens and personal
+// credential (whose tokens stop working at once).
+func (s *Service) DeleteUser(ctx context.Context, by domain.Actor, id string) error {
+	err := s.store.InTx(ctx, func(tx store.Store) error {
+		if !domain.ValidID(domain.PrefixUser, id) {
+			return domain.ErrNotFound
+		}
+		u, err := tx.GetUser(ctx, by.OrgID, id)
+		if err != nil {
+			return err
+		}
+		if u.Role == domain.RoleSuperAdmin && u.DisabledAt == nil {
+			n, err := tx.CountActiveSuperAdmins(ctx, by.OrgID)
+			if err != nil {
+				return err
+			}
+			if n <= 1 {
+				return errLastSuperAdmin
+			}
+		}
+		if err := s.offboardInTx(ctx, tx, by, u, "user.delete"); err != nil {
+			return err
+		}
+		return tx.DeleteUser(ctx, by.OrgID, id)
+	})
+	if err == nil && s.onUserChange != nil {
+		s.onUserChange(by.OrgID)
+	}
+	return err
+}
+
+// Me returns the actor's own user.
+func (s *Service) Me(ctx context.Context, by domain.Actor) (domain.User, error) {
+	return s.store.GetUser(ctx, by.OrgID, by.ID)
+}
+
+// ErrWrongPassword means the current password given to ChangePassword
+// was wrong.
+var ErrWrongPassword = errors.New("the current password is wrong")
+
+// ChangePassword sets a new password after checking the current one. It
+// lifts the one-time-password restriction and ends the user's other
+// sessions.
+func (s *Service) ChangePassword(ctx context.Context, by domain.Actor, current, next string) error {
+	var v domain.ValidationError
+	newPw, err := secretvalue.Supplied(next, secretvalue.MinPasswordLength)
+	if err != nil {
+		v.Add("new_password", err.Error())
+	}
+	if current == next {
+		v.Add("new_password", "must differ from the current password")
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	err = s.store.InTx(ctx, func(tx store.Store) error {
+		u, err := tx.GetUser(ctx, by.OrgID, by.ID)
+		if err != nil {
+			return err
+		}
+		if !secretvalue.VerifySupplied(u.PasswordHash, secretvalue.FromRequest(current)) {
+			return ErrWrongPassword
+		}
+		now := s.clock()
+		u.PasswordHash, u.MustChangePassword, u.PasswordChangedAt = secretvalue.HashSupplied(newPw), false, &now
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		sessions, err := tx.ListSessions(ctx, u.OrgID, u.ID, now)
+		if err != nil {
+			return err
+		}
+		for _, x := range sessions {
+			if x.ID != by.SessionID {
+				if err := tx.EndSession(ctx, u.OrgID, x.ID, now); err != nil {
+					return err
+				}
+			}
+		}
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.password_change", Target: u.ID})
+	})
+	if err == ErrWrongPassword {
+		if err := s.audit.Append(ctx, s.store, audit.Entry{Actor: by, Action: "user.password_change", Target: by.ID,
+			Result: domain.ResultFailure, Detail: map[string]string{"reason": "wrong current password"}}); err != nil {
+			return err
+		}
+		return domain.Invalid("current_password", "is wrong")
+	}
+	return err
+}

@@ -1,0 +1,333 @@
+package api
+
+import (
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"time"
+
+	"keywarden/internal/account"
+	"keywarden/internal/api/apiv1"
+	"keywarden/internal/credential"
+	"keywarden/internal/domain"
+	"keywarden/internal/httpx"
+	"keywarden/internal/token"
+)
+
+func userJSON(u domain.User) apiv1.User {
+	status := "active"
+	if u.DisabledAt != nil {
+		status = "disabled"
+	}
+	return apiv1.User{ID: u.ID, Email: u.Email, Role: string(u.Role), Status: status, MFAEnabled: u.MFAEnabled,
+		MustChangePassword: u.MustChangePassword, CreatedAt: u.CreatedAt, DisabledAt: u.DisabledAt}
+}
+
+func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	users, err := h.Accounts.ListUsers(r.Context(), by)
+	if err != nil {
+		return err
+	}
+	out := apiv1.UserList{Items: make([]apiv1.User, 0, len(users))}
+	for _, u := range users {
+		out.Items = append(out.Items, userJSON(u))
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) inviteUser(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	var req apiv1.InviteUser
+	if err := decode(w, r, &req, false); err != nil {
+		return err
+	}
+	n, err := h.Accounts.InviteUser(r.Context(), by, req.Email, domain.Role(req.Role))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/users/"+n.User.ID)
+	return writeJSON(w, http.StatusCreated, apiv1.InvitedUser{User: userJSON(n.User), OneTimePassword: n.Password.Reveal()})
+}
+
+func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	u, err := h.Accounts.GetUser(r.Context(), by, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, userJSON(u))
+}
+
+func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	id := r.PathValue("id")
+	if _, err := h.Accounts.GetUser(r.Context(), by, id); err != nil {
+		return err
+	}
+	var req apiv1.UpdateUser
+	if err := decode(w, r, &req, false); err != nil {
+		return err
+	}
+	p := account.UserPatch{Disabled: req.Disabled}
+	if req.Role != nil {
+		role := domain.Role(*req.Role)
+		p.Role = &role
+	}
+	u, err := h.Accounts.UpdateUser(r.Context(), by, id, p)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, userJSON(u))
+}
+
+func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	if err := h.Accounts.DeleteUser(r.Context(), by, r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) me(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	u, err := h.Accounts.Me(r.Context(), by)
+	if err != nil {
+		return err
+	}
+	org, err := h.Accounts.Org(r.Context(), by)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, apiv1.Me{User: userJSON(u), OrganizationID: org.ID, Organization: org.Name, Restricted: by.Restricted})
+}
+
+func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	var req apiv1.ChangePassword
+	if err := decode(w, r, &req, false); err != nil {
+		return err
+	}
+	if err := h.Accounts.ChangePassword(r.Context(), by, req.CurrentPassword, req.NewPassword); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// SessionCookie is the name of the console's session cookie.
+const SessionCookie = "kw_session"
+
+func sessionJSON(x domain.Session, current string) apiv1.Session {
+	return apiv1.Session{ID: x.ID, CreatedAt: x.CreatedAt, ExpiresAt: x.ExpiresAt, Source: x.Source, UserAgent: x.UserAgent, Current: x.ID == current}
+}
+
+// login opens a session: a bearer token in the body and, for the web
+// console, the same token in an HttpOnly, SameSite=Strict cookie.
+func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
+	var req apiv1.Login
+	if err := decode(w, r, &req, false); err != nil {
+		return err
+	}
+	n, err := h.Accounts.Login(r.Context(), account.LoginInput{Email: req.Email, Password: req.Password, Organization: req.Organization,
+		TOTPCode: req.TOTPCode, RecoveryCode: req.RecoveryCode, Source: httpx.ClientIP(r), UserAgent: r.UserAgent()})
+	var limited *account.LoginRateLimitedError
+	switch {
+	case errors.As(err, &limited):
+		return &problemError{status: http.StatusTooManyRequests, detail: "too many failed logins; try again later",
+			header: map[string]string{"Retry-After": itoa(int(limited.RetryAfter.Seconds()))}}
+	case errors.Is(err, account.ErrMFARequired):
+		return &problemError{status: http.StatusUnauthorized, slug: "mfa-required",
+			detail: "enter the 6-digit code from your authenticator app (totp_code) or a recovery code (recovery_code)",
+			header: map[string]string{"WWW-Authenticate": `Bearer realm="keywarden"`}}
+	case errors.Is(err, account.ErrBadCredentials):
+		return &problemError{status: http.StatusUnauthorized, detail: "wrong email or password",
+			header: map[string]string{"WWW-Authenticate": `Bearer realm="keywarden"`}}
+	case err != nil:
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: n.Token.Reveal(), Path: "/", Expires: n.Session.ExpiresAt,
+		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+	return writeJSON(w, http.StatusCreated, apiv1.NewSession{Token: n.Token.Reveal(), Session: sessionJSON(n.Session, n.Session.ID), User: userJSON(n.User)})
+}
+
+func (h *Handler) listSessions(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	list, err := h.Accounts.ListSessions(r.Context(), by)
+	if err != nil {
+		return err
+	}
+	out := apiv1.SessionList{Items: make([]apiv1.Session, 0, len(list))}
+	for _, x := range list {
+		out.Items = append(out.Items, sessionJSON(x, by.SessionID))
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) endSession(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	id := r.PathValue("id")
+	if err := h.Accounts.EndSession(r.Context(), by, id); err != nil {
+		return err
+	}
+	if id == "current" || id == by.SessionID {
+		http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) beginMFA(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	var req struct{}
+	if err := decode(w, r, &req, true); err != nil {
+		return err
+	}
+	e, err := h.Accounts.BeginMFA(r.Context(), by)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, apiv1.MFAEnrolment{Secret: e.Secret, OTPAuthURI: e.URI, QRCodePNG: base64.StdEncoding.EncodeToString(e.QRPNG)})
+}
+
+func (h *Handler) confirmMFA(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	var req apiv1.MFACode
+	if err := decode(w, r, &req, false); err != nil {
+		return err
+	}
+	codes, err := h.Accounts.ConfirmMFA(r.Context(), by, req.Code)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, apiv1.RecoveryCodes{RecoveryCodes: codes})
+}
+
+func (h *Handler) disableMFA(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	var req apiv1.MFACode
+	if err := decode(w, r, &req, false); err != nil {
+		return err
+	}
+	if err := h.Accounts.DisableMFA(r.Context(), by, req.Code); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) personalJSON(v credential.PersonalView) apiv1.PersonalCredential {
+	now := time.Now()
+	out := apiv1.PersonalCredential{ClientID: v.Client.ID, UserID: v.Client.OwnerUserID, Secrets: make([]apiv1.Secret, 0, len(v.Secrets))}
+	for _, x := range v.Secrets {
+		out.Secrets = append(out.Secrets, secretJSON(x, "", now))
+	}
+	if v.Active != nil {
+		a := secretJSON(*v.Active, "", now)
+		out.Active = &a
+	}
+	return out
+}
+
+func (h *Handler) getMyCredential(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	return h.writePersonal(w, r, by, by.ID)
+}
+
+func (h *Handler) getUserCredential(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	u, err := h.Accounts.GetUser(r.Context(), by, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return h.writePersonal(w, r, by, u.ID)
+}
+
+func (h *Handler) writePersonal(w http.ResponseWriter, r *http.Request, by domain.Actor, userID string) error {
+	v, err := h.Credentials.Personal(r.Context(), by.OrgID, userID)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, h.personalJSON(v))
+}
+
+func createdPersonalJSON(n credential.NewPersonal) apiv1.CreatedPersonalCredential {
+	return apiv1.CreatedPersonalCredential{ClientID: n.ClientID, Secret: n.Value.Reveal(), SecretID: n.Secret.ID, Hint: n.Secret.Hint, ExpiresAt: n.Secret.ExpiresAt}
+}
+
+func (h *Handler) createMyCredential(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	var req apiv1.CreatePersonalCredential
+	if err := decode(w, r, &req, true); err != nil {
+		return err
+	}
+	n, err := h.Credentials.CreatePersonal(r.Context(), by, credential.PersonalInput{Description: req.Description, ExpiresAt: req.ExpiresAt, NeverExpires: req.NeverExpires})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, createdPersonalJSON(n))
+}
+
+func (h *Handler) rotateMyCredential(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	var req apiv1.RotatePersonalCredential
+	if err := decode(w, r, &req, true); err != nil {
+		return err
+	}
+	grace := 3600
+	if req.GraceSeconds != nil {
+		grace = *req.GraceSeconds
+	}
+	n, err := h.Credentials.RotatePersonal(r.Context(), by, grace, credential.PersonalInput{Description: req.Description, ExpiresAt: req.ExpiresAt, NeverExpires: req.NeverExpires})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, createdPersonalJSON(n))
+}
+
+func (h *Handler) revokeMyCredential(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	if err := h.Credentials.RevokePersonal(r.Context(), by, by.ID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) revokeUserCredential(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	u, err := h.Accounts.GetUser(r.Context(), by, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := h.Credentials.RevokePersonal(r.Context(), by, u.ID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// passwordLogin is seed 000's login: email plus the personal credential's
+// secret in the password field, answered with an access token.
+func (h *Handler) passwordLogin(w http.ResponseWriter, r *http.Request) error {
+	var req apiv1.PasswordLogin
+	if err := decode(w, r, &req, false); err != nil {
+		return err
+	}
+	bad := &problemError{status: http.StatusUnauthorized, detail: "wrong email or credential secret",
+		header: map[string]string{"WWW-Authenticate": `Bearer realm="keywarden"`}}
+	u, err := h.Accounts.FindLoginUser(r.Context(), req.Email, req.Organization)
+	if errors.Is(err, account.ErrBadCredentials) {
+		return bad
+	}
+	if err != nil {
+		return err
+	}
+	personal, err := h.Credentials.Personal(r.Context(), u.OrgID, u.ID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return bad
+	}
+	if err != nil {
+		return err
+	}
+	auth, err := h.Credentials.Authenticate(r.Context(), personal.Client.ID, req.Password, httpx.ClientIP(r))
+	var limited *credential.RateLimitedError
+	switch {
+	case errors.As(err, &limited):
+		return &problemError{status: http.StatusTooManyRequests, detail: "too many failed attempts; try again later",
+			header: map[string]string{"Retry-After": itoa(int(limited.RetryAfter.Seconds()))}}
+	case errors.Is(err, credential.ErrBadCredentials):
+		return bad
+	case err != nil:
+		return err
+	}
+	claims := token.NewClaims(h.Issuer(), auth.Client.OrgID, auth.Client.ID, auth.Subject, auth.SecretID, "", auth.TokenTTL, time.Now())
+	tok, err := h.Keys.Mint(claims)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, apiv1.AccessToken{AccessToken: tok, TokenType: "Bearer", ExpiresIn: auth.TokenTTL})
+}

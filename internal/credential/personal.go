@@ -1,0 +1,226 @@
+package credential
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"keywarden/internal/audit"
+	"keywarden/internal/domain"
+	"keywarden/internal/secretvalue"
+	"keywarden/internal/store"
+)
+
+// Personal credentials (seeds 000 and 001): a user's own client ID and
+// secret that act as the user. Each user has at most one personal client
+// (kwp_…), created on first use, holding at most one active secret.
+
+// PersonalView is a user's personal credential.
+type PersonalView struct {
+	Client  domain.Client
+	Secrets []domain.Secret
+	// Active is the secret in use, if any.
+	Active *domain.Secret
+}
+
+// PersonalInput generates a personal credential.
+type PersonalInput struct {
+	Description  string
+	ExpiresAt    *time.Time
+	NeverExpires bool
+}
+
+// NewPersonal is a generated personal credential; Value is shown once.
+type NewPersonal struct {
+	ClientID string
+	Secret   domain.Secret
+	Value    secretvalue.Plaintext
+}
+
+func (s *Service) personal(ctx context.Context, tx store.Store, org, userID string) (PersonalView, error) {
+	c, err := tx.PersonalClient(ctx, org, userID)
+	if err != nil {
+		return PersonalView{}, err
+	}
+	secrets, err := tx.ListSecrets(ctx, org, c.ID)
+	if err != nil {
+		return PersonalView{}, err
+	}
+	v := PersonalView{Client: c, Secrets: secrets}
+	now := s.clock()
+	for i := len(secrets) - 1; i >= 0; i-- {
+		if secrets[i].State(now) == domain.SecretActive {
+			v.Active = &secrets[i]
+			break
+		}
+	}
+	return v, nil
+}
+
+// Personal returns a user's personal credential (domain.ErrNotFound if
+// they never generated one).
+func (s *Service) Personal(ctx context.Context, org, userID string) (PersonalView, error) {
+	return s.personal(ctx, s.store, org, userID)
+}
+
+// CreatePersonal generates the actor's personal credential. It is refused
+// while another is active (revoke or rotate it), when the organisation's
+// policy does not allow the user one, or beyond the role's longest expiry.
+func (s *Service) CreatePersonal(ctx context.Context, by domain.Actor, in PersonalInput) (NewPersonal, error) {
+	if in.Description == "" {
+		in.Description = "Personal credential"
+	}
+	var v domain.ValidationError
+	validText(&v, "description", in.Description, true, MaxSecretDescriptionLen)
+	if err := v.Err(); err != nil {
+		return NewPersonal{}, err
+	}
+	var out NewPersonal
+	err := s.inTx(ctx, func(tx store.Store) error {
+		u, org, err := s.personalOwner(ctx, tx, by)
+		if err != nil {
+			return err
+		}
+		cur, err := s.personal(ctx, tx, by.OrgID, u.ID)
+		switch {
+		case errors.Is(err, domain.ErrNotFound):
+			now := s.clock()
+			cur.Client = domain.Client{ID: domain.NewID(domain.PrefixPersonal), OrgID: by.OrgID, Name: "Personal credential of " + u.Email,
+				Scopes: []string{}, CreatedAt: now, UpdatedAt: now, OwnerUserID: u.ID}
+			if err := tx.CreateClient(ctx, cur.Client); err != nil {
+				return fmt.Errorf("create personal client: %w", err)
+			}
+		case err != nil:
+			return err
+		case cur.Active != nil:
+			return domain.Conflict("you already have an active personal credential; revoke it or rotate it first (one per user)")
+		}
+		out, err = s.newPersonalSecret(ctx, tx, by, org, u, cur.Client, in, "credential.create")
+		return err
+	})
+	if err == nil {
+		s.cache.Invalidate(out.ClientID)
+	}
+	return out, err
+}
+
+// personalOwner loads the actor's user and organisation and applies the
+// policy switches.
+func (s *Service) personalOwner(ctx context.Context, tx store.Store, by domain.Actor) (domain.User, domain.Organization, error) {
+	u, err := tx.GetUser(ctx, by.OrgID, by.ID)
+	if err != nil {
+		return u, domain.Organization{}, err
+	}
+	org, err := tx.GetOrg(ctx, by.OrgID)
+	if err != nil {
+		return u, org, err
+	}
+	switch {
+	case org.Policy.PersonalCredentials == domain.CredentialsSuperAdmins && u.Role != domain.RoleSuperAdmin:
+		return u, org, domain.Forbidden("your organisation allows personal credentials for super admins only")
+	case org.Policy.RefuseCredentialsWithMFA && u.MFAEnabled:
+		return u, org, domain.Forbidden("your organisation refuses personal credentials of users with MFA on")
+	}
+	return u, org, nil
+}
+
+func (s *Service) newPersonalSecret(ctx context.Context, tx store.Store, by domain.Actor, org domain.Organization, u domain.User, c domain.Client, in PersonalInput, action string) (NewPersonal, error) {
+	now := s.clock()
+	expires, err := org.Policy.ResolveExpiry("expires_at", u.Role, now, in.ExpiresAt, in.NeverExpires)
+	if err != nil {
+		return NewPersonal{}, err
+	}
+	value := secretvalue.Generate(secretvalue.PrefixClientSecret)
+	x := domain.Secret{ID: domain.NewID(domain.PrefixSecret), OrgID: by.OrgID, ClientID: c.ID, Description: in.Description,
+		CreatedAt: now, CreatedBy: by.ID, ExpiresAt: expires, Origin: domain.OriginGenerated,
+		Verifier: secretvalue.Verifier(s.verifierKey, value), Hint: value.Hint()}
+	x.Sealed = s.keys.Seal([]byte(value.Reveal()), []byte(x.ID))
+	if err := tx.CreateSecret(ctx, x); err != nil {
+		return NewPersonal{}, err
+	}
+	if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: action, Target: c.ID,
+		Detail: map[string]string{"user_id": u.ID, "secret_id": x.ID, "expires_at": formatExpiry(expires)}}); err != nil {
+		return NewPersonal{}, err
+	}
+	return NewPersonal{ClientID: c.ID, Secret: x, Value: value}, nil
+}
+
+// RotatePersonal replaces the actor's active personal credential: a new
+// secret now, the old one expiring after graceSeconds (0: at once).
+func (s *Service) RotatePersonal(ctx context.Context, by domain.Actor, graceSeconds int, in PersonalInput) (NewPersonal, error) {
+	if graceSeconds < 0 || graceSeconds > 30*86400 {
+		return NewPersonal{}, domain.Invalid("grace_seconds", "must be between 0 and 2592000 (30 days)")
+	}
+	if in.Description == "" {
+		in.Description = "Personal credential"
+	}
+	var out NewPersonal
+	err := s.inTx(ctx, func(tx store.Store) error {
+		u, org, err := s.personalOwner(ctx, tx, by)
+		if err != nil {
+			return err
+		}
+		cur, err := s.personal(ctx, tx, by.OrgID, u.ID)
+		if errors.Is(err, domain.ErrNotFound) || (err == nil && cur.Active == nil) {
+			return domain.Conflict("you have no active personal credential to rotate; generate one")
+		}
+		if err != nil {
+			return err
+		}
+		end := s.clock().Add(time.Duration(graceSeconds) * time.Second)
+		old := *cur.Active
+		if old.ExpiresAt == nil || old.ExpiresAt.After(end) {
+			old.ExpiresAt = &end
+			if err := tx.UpdateSecret(ctx, old); err != nil {
+				return err
+			}
+		}
+		out, err = s.newPersonalSecret(ctx, tx, by, org, u, cur.Client, in, "credential.rotate")
+		if err != nil {
+			return err
+		}
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.schedule_expiry", Target: old.ID,
+			Detail: map[string]string{"client_id": cur.Client.ID, "expires_at": formatExpiry(old.ExpiresAt), "grace_seconds": strconv.Itoa(graceSeconds)}})
+	})
+	if err == nil {
+		s.cache.Invalidate(out.ClientID)
+	}
+	return out, err
+}
+
+// RevokePersonal revokes a user's personal credential and kills every
+// token it minted. Revoking nothing is not an error.
+func (s *Service) RevokePersonal(ctx context.Context, by domain.Actor, userID string) error {
+	return s.inTx(ctx, func(tx store.Store) error {
+		return s.RevokePersonalInTx(ctx, tx, by, userID)
+	})
+}
+
+// RevokePersonalInTx is RevokePersonal inside the caller's transaction
+// (user offboarding).
+func (s *Service) RevokePersonalInTx(ctx context.Context, tx store.Store, by domain.Actor, userID string) error {
+	c, err := tx.PersonalClient(ctx, by.OrgID, userID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer s.cache.Invalidate(c.ID)
+	now := s.clock()
+	n, err := tx.RevokeClientSecrets(ctx, by.OrgID, c.ID, now)
+	if err != nil {
+		return err
+	}
+	c.TokensRevokedAt, c.UpdatedAt = &now, now
+	if err := tx.UpdateClient(ctx, c); err != nil {
+		return err
+	}
+	if n == 0 {
+		return nil
+	}
+	return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "credential.revoke", Target: c.ID,
+		Detail: map[string]string{"user_id": userID, "revoked": strconv.Itoa(n)}})
+}
