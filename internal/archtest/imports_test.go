@@ -31,11 +31,12 @@ var allowed = map[string][]string{
 	"internal/apiclient":       {"internal/api/apiv1"},
 	"internal/api":             {"internal/api/apiv1", "internal/account", "internal/credential", "internal/audit", "internal/authz", "internal/httpx", "internal/domain", "internal/store", "internal/secretvalue", "internal/token"},
 	"internal/server": {"api", "internal/api", "internal/oauth", "internal/config", "internal/httpx", "internal/account", "internal/audit",
-		"internal/credential", "internal/keyring", "internal/store", "internal/store/sqlite", "internal/store/postgres", "internal/token", "internal/domain"},
+		"internal/credential", "internal/keyring", "internal/store", "internal/store/sqlite", "internal/store/postgres", "internal/token", "internal/domain", "internal/metrics"},
 	"internal/cli":       {"internal/config", "internal/server", "internal/apiclient", "internal/api/apiv1", "internal/audit"},
 	"internal/ratelimit": {},
 	"internal/token":     {"internal/domain", "internal/store", "internal/keyring", "internal/secretvalue", "internal/audit"},
-	"internal/oauth":     {"internal/credential", "internal/token", "internal/httpx", "internal/domain"},
+	"internal/oauth":     {"internal/credential", "internal/token", "internal/httpx", "internal/domain", "internal/metrics"},
+	"internal/metrics":   {},
 }
 
 func TestImportRules(t *testing.T) {

@@ -53,9 +53,14 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// Middleware wraps next with request IDs, access logging, panic recovery
-// and the security headers every response carries.
-func Middleware(log *slog.Logger, next http.Handler) http.Handler {
+// Observer records a finished request: the mux pattern that matched ("" for
+// none), method, status and duration.
+type Observer func(route, method string, status int, d time.Duration)
+
+// Middleware wraps next with request IDs, access logging, panic recovery,
+// metrics (observe may be nil) and the security headers every response
+// carries.
+func Middleware(log *slog.Logger, observe Observer, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := newRequestID()
@@ -79,6 +84,10 @@ func Middleware(log *slog.Logger, next http.Handler) http.Handler {
 					}, "application/problem+json")
 				}
 			}
+			elapsed := time.Since(start)
+			if observe != nil {
+				observe(r.Pattern, r.Method, sw.status, elapsed)
+			}
 			level := slog.LevelInfo
 			if sw.status >= 500 {
 				level = slog.LevelError
@@ -91,7 +100,7 @@ func Middleware(log *slog.Logger, next http.Handler) http.Handler {
 				slog.String("path", r.URL.Path),
 				slog.Int("status", sw.status),
 				slog.Int("bytes", sw.bytes),
-				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+				slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
 				slog.String("remote", ClientIP(r)),
 			)
 		}()

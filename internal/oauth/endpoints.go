@@ -63,6 +63,7 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 	if resp.AccessToken, err = h.Keys.Mint(claims); err != nil {
 		return err
 	}
+	h.Metrics.Tokens.WithLabelValues(grant).Inc()
 	w.Header().Set("Pragma", "no-cache")
 	return writeJSON(w, resp) // sets Cache-Control: no-store
 }

@@ -10,6 +10,7 @@ import (
 
 	"keywarden/internal/credential"
 	"keywarden/internal/httpx"
+	"keywarden/internal/metrics"
 	"keywarden/internal/token"
 )
 
@@ -20,6 +21,7 @@ type Handler struct {
 	DenyList    *token.DenyList
 	Refresh     *token.Refresh
 	Log         *slog.Logger
+	Metrics     *metrics.Metrics
 	// Issuer returns the issuer URL (--public-url, or the listening address).
 	Issuer func() string
 	Now    func() time.Time
@@ -82,6 +84,14 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, f form) (cr
 	}
 	auth, err := h.Credentials.Authenticate(ctx, cc.ID, cc.Secret, httpx.ClientIP(r))
 	var limited *credential.RateLimitedError
+	switch {
+	case err == nil:
+		h.Metrics.ClientAuth.WithLabelValues("success").Inc()
+	case errors.As(err, &limited):
+		h.Metrics.ClientAuth.WithLabelValues("rate_limited").Inc()
+	case errors.Is(err, credential.ErrBadCredentials):
+		h.Metrics.ClientAuth.WithLabelValues("failure").Inc()
+	}
 	switch {
 	case errors.As(err, &limited): // §5.2 has no rate-limit code; the 429 and Retry-After carry it
 		return credential.Auth{}, &Error{Code: "invalid_client", Description: "too many failed attempts; try again later",

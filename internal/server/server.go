@@ -19,17 +19,19 @@ import (
 	"keywarden/internal/api"
 	"keywarden/internal/config"
 	"keywarden/internal/httpx"
+	"keywarden/internal/metrics"
 	"keywarden/internal/oauth"
 )
 
 // Server is a running Keywarden HTTP server.
 type Server struct {
-	cfg    config.Config
-	core   *Core
-	tokens *Tokens
-	log    *slog.Logger
-	http   *http.Server
-	issuer atomic.Value // string
+	cfg     config.Config
+	core    *Core
+	tokens  *Tokens
+	log     *slog.Logger
+	http    *http.Server
+	issuer  atomic.Value // string
+	metrics *metrics.Metrics
 }
 
 // New builds the server for cfg.
@@ -43,10 +45,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		core.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, core: core, tokens: tokens, log: log}
+	s := &Server{cfg: cfg, core: core, tokens: tokens, log: log, metrics: metrics.New()}
 	s.issuer.Store(cfg.PublicURL)
 	s.http = &http.Server{
-		Handler:           httpx.Middleware(log, s.routes()),
+		Handler:           httpx.Middleware(log, s.metrics.Observe, s.routes()),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -70,9 +72,10 @@ func (s *Server) routes() http.Handler {
 	a.Register(mux)
 	o := &oauth.Handler{
 		Credentials: s.core.Credentials, Keys: s.tokens.Keys, DenyList: s.tokens.DenyList, Refresh: s.tokens.Refresh,
-		Log: s.log, Issuer: s.Issuer,
+		Log: s.log, Issuer: s.Issuer, Metrics: s.metrics,
 	}
 	o.Register(mux)
+	mux.Handle("GET /metrics", s.metrics.Handler())
 	mux.Handle("/", a.NotFound())
 	notFound := a.NotFound()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
