@@ -11,7 +11,7 @@ import (
 // Limiter allows Burst failures per key at once, refilled at PerMinute per
 // minute. The zero value is not usable; call New.
 type Limiter struct {
-	mu      sync.Mutex
+	mu      sync.RWMutex
 	keys    map[string]*rate.Limiter
 	limit   rate.Limit
 	burst   int
@@ -28,8 +28,8 @@ func New(burst int, perMinute float64, maxKeys int) *Limiter {
 // Blocked reports whether key has used up its failures at now, and if so
 // how long until it may try again.
 func (l *Limiter) Blocked(key string, now time.Time) (time.Duration, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	l.mu.RLock() // the token path calls this on every request: readers share
+	defer l.mu.RUnlock()
 	lim, ok := l.keys[key]
 	if !ok {
 		return 0, false
@@ -80,7 +80,7 @@ func (l *Limiter) sweep(now time.Time) {
 
 // Len returns how many keys are tracked.
 func (l *Limiter) Len() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	l.mu.RLock()
+	defer l.mu.RUnlock()
 	return len(l.keys)
 }

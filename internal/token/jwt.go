@@ -76,7 +76,7 @@ func (k *Keys) Parse(token string, now time.Time) (Claims, error) {
 	if len(token) > maxTokenLen {
 		return Claims{}, ErrInvalidToken
 	}
-	obj, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256, jose.EdDSA, jose.RS256})
+	obj, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.ES256, jose.EdDSA, jose.RS256})
 	if err != nil || len(obj.Signatures) != 1 {
 		return Claims{}, ErrInvalidToken
 	}

@@ -182,7 +182,9 @@ func (k *Keys) create(ctx context.Context, delay time.Duration, by domain.Actor,
 		return domain.SigningKey{}, err
 	}
 	m := domain.SigningKey{ID: id, Algorithm: k.alg, Sealed: k.ring.Seal(der, []byte(id)), PublicJWK: string(jwk),
-		CreatedAt: now, ActiveFrom: now.Add(delay)}
+		// Whole seconds: tokens carry iat in seconds, and Mint picks the key
+		// active at iat, so a key must not start within a second.
+		CreatedAt: now, ActiveFrom: now.Add(delay).Truncate(time.Second)}
 	err = k.store.InTx(ctx, func(tx store.Store) error {
 		if err := tx.CreateSigningKey(ctx, m); err != nil {
 			return err

@@ -33,7 +33,7 @@ func testLifecycle(t *testing.T, in *instance) {
 	revealed = append(revealed, first.Value)
 
 	grace := 3600
-	var rot apiv1.Rotation
+	var rot apiv1.RotateResult
 	srv.must(t, http.StatusCreated, tok, "POST", base+"/secrets/rotate", apiv1.Rotate{GraceSeconds: &grace}, &rot)
 	revealed = append(revealed, rot.Value)
 	if !rot.New || len(rot.Previous) != 1 || rot.Previous[0].ID != first.ID {
