@@ -40,7 +40,7 @@ var allowed = map[string][]string{
 }
 
 func TestImportRules(t *testing.T) {
-	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "keywarden/...").Output()
+	out, err := exec.Command("go", "list", "-e", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "keywarden/...").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"keywarden/internal/api/apiv1"
+	"keywarden/internal/apiclient"
+	"keywarden/internal/config"
+	"keywarden/internal/loadbench"
+	"keywarden/internal/server"
+)
+
+// instance is a Keywarden server running in this process, with one client
+// and a generated secret made through its /v1 API.
+type instance struct {
+	URL      string
+	ClientID string
+	Secret   string
+	stop     context.CancelFunc
+	done     chan error
+}
+
+// startKeywarden runs a development-mode server on SQLite in dir,
+// listening on 127.0.0.1:0 and logging to logTo (io.Discard normally). Its goroutines
+// carry the pprof label loadbench=keywarden.
+func startKeywarden(ctx context.Context, dir string, logTo io.Writer) (*instance, error) {
+	cfg := config.Defaults()
+	cfg.DataDir = filepath.Join(dir, "data")
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Dev = true // generates the master key into the data directory
+	cfg.ShutdownTimeout = 5 * time.Second
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+
+	// The organisation and its API token, as `keywarden init` makes them.
+	core, err := server.OpenCore(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	boot, err := core.Accounts.Init(ctx, "keywarden-bench", "bench@example.com")
+	if cerr := core.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("init: %w", err)
+	}
+
+	srv, err := server.New(ctx, cfg, slog.New(slog.NewTextHandler(logTo, nil)))
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	kw := &instance{stop: stop, done: make(chan error, 1)}
+	readyFile := filepath.Join(dir, "ready")
+	go pprof.Do(runCtx, pprof.Labels("loadbench", loadbench.SubjectName), func(ctx context.Context) {
+		kw.done <- srv.Run(ctx, readyFile)
+	})
+	addr, err := waitReady(ctx, readyFile, kw.done)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	kw.URL = "http://" + addr
+
+	client := loadbench.NewClient(1)
+	defer client.CloseIdleConnections()
+	api := apiclient.New(kw.URL, boot.APIToken.Reveal(), client)
+	c, err := api.CreateClient(ctx, apiv1.CreateClient{Name: "keywarden-bench", Description: "load test client",
+		Scopes: []string{"bench:read"}})
+	if err != nil {
+		kw.Stop()
+		return nil, fmt.Errorf("create client: %w", err)
+	}
+	s, err := api.CreateSecret(ctx, c.ClientID, apiv1.CreateSecret{Description: "keywarden-bench load"})
+	if err != nil {
+		kw.Stop()
+		return nil, fmt.Errorf("create secret: %w", err)
+	}
+	kw.ClientID, kw.Secret = c.ClientID, s.Value
+	return kw, nil
+}
+
+// waitReady waits for Run to write the bound address into readyFile.
+func waitReady(ctx context.Context, readyFile string, done <-chan error) (string, error) {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if b, err := os.ReadFile(readyFile); err == nil && len(b) > 0 {
+			return strings.TrimSpace(string(b)), nil
+		}
+		select {
+		case err := <-done:
+			return "", fmt.Errorf("server stopped before it was ready: %w", err)
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return "", errors.New("server not ready after 30s")
+		}
+	}
+}
+
+// Stop shuts the server down and waits for it.
+func (kw *instance) Stop() error {
+	kw.stop()
+	return <-kw.done
+}

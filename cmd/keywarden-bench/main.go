@@ -1,0 +1,155 @@
+// Command keywarden-bench measures Keywarden's token and introspection
+// endpoints under load, against a reference that does only the
+// unavoidable work, and prints Keywarden's throughput as a ratio of it.
+//
+//	go run ./cmd/keywarden-bench [-duration 10s] [-concurrency 16,64] [-warmup 2s] [-o text|json]
+//
+// Everything runs in this process on 127.0.0.1: a development-mode
+// Keywarden on SQLite in a temporary directory, the reference, and the
+// load. The exit status is 1 if any request failed, 2 on a usage error.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"time"
+
+	"keywarden/internal/loadbench"
+)
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("keywarden-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	duration := fs.Duration("duration", 10*time.Second, "measured time of each phase")
+	warmup := fs.Duration("warmup", 2*time.Second, "unmeasured load before each phase, on the same connections")
+	levels := fs.String("concurrency", "16,64", "comma-separated numbers of concurrent connections")
+	format := fs.String("o", "text", "output: text or json")
+	maxRequests := fs.Int64("max-requests", loadbench.DefaultMaxRequests, "upper bound on the requests of one phase")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the load phases to `file`; samples carry the label loadbench=keywarden|reference|client")
+	serverLog := fs.Bool("server-log", false, "copy Keywarden's log to stderr (it goes to io.Discard otherwise)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	conc, err := parseLevels(*levels)
+	if err == nil && *format != "text" && *format != "json" {
+		err = fmt.Errorf("-o %q: must be text or json", *format)
+	}
+	if err == nil && fs.NArg() > 0 {
+		err = fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "keywarden-bench:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
+	logTo := io.Discard
+	if *serverLog {
+		logTo = stderr
+	}
+	if err := bench(ctx, conc, loadbench.Options{Duration: *duration, Warmup: *warmup, MaxRequests: *maxRequests},
+		*format, *cpuprofile, logTo, stdout, stderr); err != nil {
+		fmt.Fprintln(stderr, "keywarden-bench:", err)
+		return 1
+	}
+	return 0
+}
+
+func parseLevels(s string) ([]int, error) {
+	var out []int
+	for f := range strings.SplitSeq(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || n > loadbench.MaxConcurrency {
+			return nil, fmt.Errorf("-concurrency %q: want numbers between 1 and %d separated by commas", s, loadbench.MaxConcurrency)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// errFailedRequests makes the exit status 1 after the results are printed.
+var errFailedRequests = errors.New("some requests failed")
+
+func bench(ctx context.Context, conc []int, o loadbench.Options, format, cpuprofile string, serverLog, stdout, stderr io.Writer) error {
+	dir, err := os.MkdirTemp("", "keywarden-bench-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	kw, err := startKeywarden(ctx, dir, serverLog)
+	if err != nil {
+		return fmt.Errorf("start keywarden: %w", err)
+	}
+	defer kw.Stop()
+	ref, err := loadbench.StartReference(ctx)
+	if err != nil {
+		return fmt.Errorf("start reference: %w", err)
+	}
+	defer ref.Close()
+	if err := ref.AddClient(kw.ClientID, kw.Secret, "bench:read"); err != nil {
+		return err
+	}
+
+	// One token of each, for introspection.
+	client := loadbench.NewClient(1)
+	kwToken, err := loadbench.FetchToken(ctx, client, kw.URL, kw.ClientID, kw.Secret)
+	if err != nil {
+		return err
+	}
+	refToken, err := loadbench.FetchToken(ctx, client, ref.URL, kw.ClientID, kw.Secret)
+	if err != nil {
+		return err
+	}
+	client.CloseIdleConnections()
+	phases := []loadbench.Phase{
+		{Name: "token", Subject: loadbench.TokenTarget(kw.URL, kw.ClientID, kw.Secret),
+			Reference: loadbench.TokenTarget(ref.URL, kw.ClientID, kw.Secret)},
+		{Name: "introspect", Subject: loadbench.IntrospectTarget(kw.URL, kw.ClientID, kw.Secret, kwToken),
+			Reference: loadbench.IntrospectTarget(ref.URL, kw.ClientID, kw.Secret, refToken)},
+	}
+
+	if cpuprofile != "" {
+		f, err := os.Create(cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	fmt.Fprintf(stderr, "keywarden-bench: %d CPUs, %s per phase after %s warm-up, concurrency %v\n",
+		runtime.GOMAXPROCS(0), o.Duration, o.Warmup, conc)
+	rows, err := loadbench.Compare(ctx, phases, conc, o, stderr)
+	if err != nil {
+		return err
+	}
+	if format == "json" {
+		err = loadbench.WriteJSON(stdout, loadbench.Meta{GoVersion: runtime.Version(), CPUs: runtime.GOMAXPROCS(0),
+			Duration: o.Duration.String(), Warmup: o.Warmup.String()}, rows)
+	} else {
+		err = loadbench.WriteText(stdout, rows)
+	}
+	if err != nil {
+		return err
+	}
+	if loadbench.Failed(rows) {
+		return errFailedRequests
+	}
+	return nil
+}
