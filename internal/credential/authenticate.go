@@ -189,7 +189,9 @@ type TokenState struct {
 
 // TokenActive decides whether an access token (already verified by its
 // signature and expiry) is still good: its client exists in org, is
-// enabled and was not revoked-all since the token was issued; its secret
+// enabled and was not revoked-all since the token was issued (iat has
+// whole seconds, so a token of the revoke-all's own second is judged by its
+// secret alone, which revoke-all revoked); its secret
 // still allows its tokens; and for a personal credential, its user and the
 // policy still allow it. It reads only the cache.
 func (s *Service) TokenActive(ctx context.Context, org, clientID, secretID string, issuedAt int64) (TokenState, error) {
@@ -204,7 +206,7 @@ func (s *Service) TokenActive(ctx context.Context, org, clientID, secretID strin
 		return TokenState{}, err
 	}
 	cl := e.client
-	if cl.OrgID != org || cl.Disabled || (cl.TokensRevokedAt != nil && issuedAt <= cl.TokensRevokedAt.Unix()) || e.ownerRefusal() != "" {
+	if cl.OrgID != org || cl.Disabled || (cl.TokensRevokedAt != nil && issuedAt < cl.TokensRevokedAt.Unix()) || e.ownerRefusal() != "" {
 		return TokenState{}, nil
 	}
 	x, ok := e.secret(secretID)

@@ -173,7 +173,7 @@ func (h *Handler) metadata(w http.ResponseWriter, r *http.Request) error {
 		"token_endpoint_auth_methods_supported": methods,
 		"introspection_endpoint_auth_methods_supported": methods,
 		"revocation_endpoint_auth_methods_supported":    methods,
-		"access_token_signing_alg_values_supported":     []string{h.Keys.Algorithm()},
+		"access_token_signing_alg_values_supported":     h.Keys.Algorithms(),
 		"service_documentation":                         iss + "/openapi.yaml",
 	}
 	b, err := json.Marshal(doc)

@@ -20,6 +20,7 @@ type Store interface {
 	RefreshTokens
 	RevokedTokens
 	Rotations
+	Webhooks
 
 	// InTx runs fn in one transaction and commits it when fn returns nil.
 	// It may run fn again after a serialization failure, so fn must not
@@ -177,7 +178,8 @@ func (p Page) Size() int {
 // SigningKeys are the keys that sign access tokens.
 type SigningKeys interface {
 	CreateSigningKey(ctx context.Context, k domain.SigningKey) error
-	// ListSigningKeys returns every key, retired ones too, oldest first.
+	// ListSigningKeys returns every key, retired ones too, in the order
+	// they start signing (ties by creation time).
 	ListSigningKeys(ctx context.Context) ([]domain.SigningKey, error)
 	RetireSigningKey(ctx context.Context, id string, at time.Time) error
 }

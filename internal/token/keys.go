@@ -296,6 +296,22 @@ func (k *Keys) publicKey(kid string) (crypto.PublicKey, string, bool) {
 // Algorithm returns the algorithm new keys use.
 func (k *Keys) Algorithm() string { return k.alg }
 
+// Algorithms returns the algorithms of the published keys, which is what
+// a verifier may meet (the configured one may differ after a restart).
+func (k *Keys) Algorithms() []string {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	var out []string
+	seen := map[string]bool{}
+	for _, lk := range k.keys {
+		if !seen[lk.meta.Algorithm] {
+			seen[lk.meta.Algorithm] = true
+			out = append(out, lk.meta.Algorithm)
+		}
+	}
+	return out
+}
+
 // JWKS returns the JSON Web Key Set document and its ETag.
 func (k *Keys) JWKS() ([]byte, string) {
 	k.mu.RLock()

@@ -10,7 +10,7 @@ import (
 	"keywarden/internal/store"
 )
 
-const clientColumns = `id, org_id, name, description, scopes, token_ttl, webhook_url, disabled, created_at, updated_at, tokens_revoked_at, owner_user_id`
+const clientColumns = `id, org_id, name, description, scopes, token_ttl, webhook_url, disabled, created_at, updated_at, tokens_revoked_at, owner_user_id, webhook_events`
 
 func scanClient(row interface{ Scan(...any) error }) (domain.Client, error) {
 	var c domain.Client
@@ -19,7 +19,8 @@ func scanClient(row interface{ Scan(...any) error }) (domain.Client, error) {
 	var created, updated int64
 	var tokensRevoked sql.NullInt64
 	var owner sql.NullString
-	if err := row.Scan(&c.ID, &c.OrgID, &c.Name, &c.Description, &scopes, &c.TokenTTL, &c.WebhookURL, &disabled, &created, &updated, &tokensRevoked, &owner); err != nil {
+	var events string
+	if err := row.Scan(&c.ID, &c.OrgID, &c.Name, &c.Description, &scopes, &c.TokenTTL, &c.WebhookURL, &disabled, &created, &updated, &tokensRevoked, &owner, &events); err != nil {
 		return c, notFound(err)
 	}
 	if err := json.Unmarshal([]byte(scopes), &c.Scopes); err != nil {
@@ -27,6 +28,11 @@ func scanClient(row interface{ Scan(...any) error }) (domain.Client, error) {
 	}
 	c.Disabled, c.CreatedAt, c.UpdatedAt, c.TokensRevokedAt = disabled != 0, fromMicros(created), fromMicros(updated), fromNullMicros(tokensRevoked)
 	c.OwnerUserID = owner.String
+	if events != "" {
+		if err := json.Unmarshal([]byte(events), &c.WebhookEvents); err != nil {
+			return c, fmt.Errorf("client %s: webhook events: %w", c.ID, err)
+		}
+	}
 	return c, nil
 }
 
@@ -39,8 +45,8 @@ func scopesJSON(scopes []string) string {
 }
 
 func (s *Store) CreateClient(ctx context.Context, c domain.Client) error {
-	_, err := s.exec(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.OrgID, c.Name, c.Description, scopesJSON(c.Scopes), c.TokenTTL, c.WebhookURL, boolInt(c.Disabled), micros(c.CreatedAt), micros(c.UpdatedAt), nullMicros(c.TokensRevokedAt), nullString(c.OwnerUserID))
+	_, err := s.exec(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.OrgID, c.Name, c.Description, scopesJSON(c.Scopes), c.TokenTTL, c.WebhookURL, boolInt(c.Disabled), micros(c.CreatedAt), micros(c.UpdatedAt), nullMicros(c.TokensRevokedAt), nullString(c.OwnerUserID), webhookEventsJSON(c.WebhookEvents))
 	return s.conflict(err, "client exists")
 }
 
@@ -94,9 +100,9 @@ func (s *Store) ListClients(ctx context.Context, org string, page store.Page) ([
 }
 
 func (s *Store) UpdateClient(ctx context.Context, c domain.Client) error {
-	return mustAffect(s.exec(ctx, `UPDATE clients SET name = ?, description = ?, scopes = ?, token_ttl = ?, webhook_url = ?, disabled = ?, updated_at = ?, tokens_revoked_at = ?
+	return mustAffect(s.exec(ctx, `UPDATE clients SET name = ?, description = ?, scopes = ?, token_ttl = ?, webhook_url = ?, disabled = ?, updated_at = ?, tokens_revoked_at = ?, webhook_events = ?
 		WHERE org_id = ? AND id = ?`,
-		c.Name, c.Description, scopesJSON(c.Scopes), c.TokenTTL, c.WebhookURL, boolInt(c.Disabled), micros(c.UpdatedAt), nullMicros(c.TokensRevokedAt), c.OrgID, c.ID))
+		c.Name, c.Description, scopesJSON(c.Scopes), c.TokenTTL, c.WebhookURL, boolInt(c.Disabled), micros(c.UpdatedAt), nullMicros(c.TokensRevokedAt), webhookEventsJSON(c.WebhookEvents), c.OrgID, c.ID))
 }
 
 func (s *Store) DeleteClient(ctx context.Context, org, id string) error {

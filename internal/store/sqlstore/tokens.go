@@ -21,7 +21,7 @@ func (s *Store) CreateSigningKey(ctx context.Context, k domain.SigningKey) error
 
 func (s *Store) ListSigningKeys(ctx context.Context) ([]domain.SigningKey, error) {
 	rows, err := s.query(ctx, `SELECT id, algorithm, sealed, public_jwk, created_at, active_from, retired_at
-		FROM signing_keys ORDER BY active_from, id`)
+		FROM signing_keys ORDER BY active_from, created_at, id`)
 	if err != nil {
 		return nil, err
 	}

@@ -19,6 +19,8 @@ var multiNode = []struct {
 	{"LastUseFromEitherNodeKeepsTheLatest", testNodesTouch},
 	{"ConcurrentAuditAppendsFormOneChain", testNodesAppend},
 	{"RefreshTokenUsedOnceAcrossNodes", testNodesRefreshUse},
+	{"WebhookMessageClaimedOnce", testNodesClaimOnce},
+	{"ExpiryNoticeRecordedOnce", testNodesNoticeOnce},
 }
 
 // RunMultiNode checks what only matters when several Keywarden nodes share a

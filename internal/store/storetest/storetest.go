@@ -46,6 +46,14 @@ var conformance = []struct {
 	{"ConcurrentWritersLoseNothing", testConcurrentWriters},
 	{"ConcurrentRevokeAndUpdateEndsRevoked", testConcurrentRevokeUpdate},
 	{"ConcurrentRefreshTokenUseWinsOnce", testConcurrentRefreshUse},
+	{"ClientWebhookEvents", testClientWebhookEvents},
+	{"WebhookMessages", testWebhookMessages},
+	{"WebhookEnqueueIsTransactional", testWebhookEnqueueIsTransactional},
+	{"WebhookClaimLeaseAndFinish", testWebhookClaim},
+	{"WebhookAttemptsAndPruning", testWebhookAttempts},
+	{"WebhookEndpoints", testWebhookEndpoints},
+	{"WebhookNoticesOnce", testWebhookNotices},
+	{"ListExpiringSecrets", testListExpiringSecrets},
 }
 
 // Run runs the conformance suite against the stores open returns. The

@@ -1,0 +1,270 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"keywarden/internal/domain"
+	"keywarden/internal/store"
+)
+
+// Webhook outbox, delivery log, endpoint health and expiry notices.
+
+// webhookEventsJSON stores a client's event selection: "" for every event
+// (nil or empty), else a JSON array.
+func webhookEventsJSON(events []string) string {
+	if len(events) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(events) // a []string always marshals
+	return string(b)
+}
+
+const webhookMessageColumns = `id, org_id, client_id, event_type, payload, created_at, status, attempts, retry_count, retry_from,
+	next_attempt_at, last_attempt_at, last_status_code, last_error, delivered_at`
+
+func scanWebhookMessage(row interface{ Scan(...any) error }) (store.WebhookMessage, error) {
+	var m store.WebhookMessage
+	var payload string
+	var created, retryFrom int64
+	var next, last, delivered sql.NullInt64
+	if err := row.Scan(&m.ID, &m.OrgID, &m.ClientID, &m.EventType, &payload, &created, &m.Status, &m.Attempts, &m.RetryCount, &retryFrom,
+		&next, &last, &m.LastStatusCode, &m.LastError, &delivered); err != nil {
+		return m, notFound(err)
+	}
+	m.Payload = []byte(payload)
+	m.CreatedAt, m.RetryFrom = fromMicros(created), fromMicros(retryFrom)
+	m.NextAttemptAt, m.LastAttemptAt, m.DeliveredAt = fromNullMicros(next), fromNullMicros(last), fromNullMicros(delivered)
+	return m, nil
+}
+
+func (s *Store) collectWebhookMessages(ctx context.Context, query string, args ...any) ([]store.WebhookMessage, error) {
+	rows, err := s.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.WebhookMessage
+	for rows.Next() {
+		m, err := scanWebhookMessage(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) CreateWebhookMessage(ctx context.Context, m store.WebhookMessage) error {
+	_, err := s.exec(ctx, `INSERT INTO webhook_messages (`+webhookMessageColumns+`, claim_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')`,
+		m.ID, m.OrgID, m.ClientID, m.EventType, string(m.Payload), micros(m.CreatedAt), m.Status, m.Attempts, m.RetryCount, micros(m.RetryFrom),
+		nullMicros(m.NextAttemptAt), nullMicros(m.LastAttemptAt), m.LastStatusCode, m.LastError, nullMicros(m.DeliveredAt))
+	return s.conflict(err, "webhook message exists")
+}
+
+func (s *Store) GetWebhookMessage(ctx context.Context, org, id string) (store.WebhookMessage, error) {
+	return scanWebhookMessage(s.queryRow(ctx, `SELECT `+webhookMessageColumns+` FROM webhook_messages WHERE org_id = ? AND id = ?`, org, id))
+}
+
+func (s *Store) ListWebhookMessages(ctx context.Context, org, clientID string, f store.WebhookFilter) ([]store.WebhookMessage, string, error) {
+	limit := f.Page.Size()
+	where := `org_id = ? AND client_id = ?`
+	args := []any{org, clientID}
+	if f.Status != "" {
+		where += ` AND status = ?`
+		args = append(args, f.Status)
+	}
+	if f.Page.After != "" {
+		cur, err := store.DecodeCursor(f.Page.After)
+		if err != nil {
+			return nil, "", err
+		}
+		at := micros(cur.At)
+		where += ` AND (created_at < ? OR (created_at = ? AND id < ?))`
+		args = append(args, at, at, cur.ID)
+	}
+	out, err := s.collectWebhookMessages(ctx, `SELECT `+webhookMessageColumns+` FROM webhook_messages WHERE `+where+`
+		ORDER BY created_at DESC, id DESC LIMIT ?`, append(args, limit+1)...)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		last := out[limit-1]
+		next = store.Cursor{At: last.CreatedAt, ID: last.ID}.Encode()
+	}
+	return out, next, nil
+}
+
+// skipLocked is the lock clause of a claim: on an engine with row locks
+// (LockSuffix " FOR UPDATE") a claim skips the rows another node's claim
+// holds instead of waiting for them; SQLite's write lock already makes
+// claims take turns.
+func (s *Store) skipLocked() string {
+	if l := s.dialect.LockSuffix(); l != "" {
+		return l + " SKIP LOCKED"
+	}
+	return ""
+}
+
+func (s *Store) ClaimWebhookMessages(ctx context.Context, now, until time.Time, claimID string, limit int) ([]store.WebhookMessage, error) {
+	const due = ` FROM webhook_messages WHERE status = 'pending' AND next_attempt_at <= ?`
+	if s.tx == nil {
+		// Most polls find nothing: find that out with a read, without
+		// taking SQLite's write lock.
+		var one int
+		err := s.queryRow(ctx, `SELECT 1`+due+` LIMIT 1`, micros(now)).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	var out []store.WebhookMessage
+	err := s.InTx(ctx, func(txs store.Store) error {
+		tx := txs.(*Store)
+		var err error
+		out, err = tx.collectWebhookMessages(ctx, `SELECT `+webhookMessageColumns+due+`
+			ORDER BY next_attempt_at, id LIMIT ?`+tx.skipLocked(), micros(now), limit)
+		if err != nil {
+			return err
+		}
+		for i := range out {
+			if _, err := tx.exec(ctx, `UPDATE webhook_messages SET next_attempt_at = ?, claim_id = ? WHERE id = ?`,
+				micros(until), claimID, out[i].ID); err != nil {
+				return err
+			}
+			out[i].NextAttemptAt = &until
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (s *Store) FinishWebhookMessage(ctx context.Context, m store.WebhookMessage, claimID string) error {
+	err := mustAffect(s.exec(ctx, `UPDATE webhook_messages SET status = ?, attempts = ?, retry_count = ?, retry_from = ?,
+		next_attempt_at = ?, last_attempt_at = ?, last_status_code = ?, last_error = ?, delivered_at = ?, claim_id = ''
+		WHERE org_id = ? AND id = ? AND claim_id = ?`,
+		m.Status, m.Attempts, m.RetryCount, micros(m.RetryFrom), nullMicros(m.NextAttemptAt), nullMicros(m.LastAttemptAt),
+		m.LastStatusCode, m.LastError, nullMicros(m.DeliveredAt), m.OrgID, m.ID, claimID))
+	if err == domain.ErrNotFound {
+		return domain.Conflict("the webhook message is no longer claimed by this delivery")
+	}
+	return err
+}
+
+func (s *Store) RedeliverWebhookMessage(ctx context.Context, org, id string, at time.Time) error {
+	return mustAffect(s.exec(ctx, `UPDATE webhook_messages SET status = 'pending', next_attempt_at = ?, retry_from = ?, retry_count = 0,
+		last_error = '', claim_id = '' WHERE org_id = ? AND id = ?`, micros(at), micros(at), org, id))
+}
+
+func (s *Store) DeleteWebhookMessagesBefore(ctx context.Context, t time.Time) (int, error) {
+	return rowsAffected(s.exec(ctx, `DELETE FROM webhook_messages WHERE status <> 'pending' AND created_at < ?`, micros(t)))
+}
+
+const webhookAttemptColumns = `id, message_id, org_id, client_id, attempted_at, url, status_code, latency_us, error, response_excerpt`
+
+func (s *Store) AddWebhookAttempt(ctx context.Context, a store.WebhookAttempt) error {
+	_, err := s.exec(ctx, `INSERT INTO webhook_attempts (`+webhookAttemptColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.ID, a.MessageID, a.OrgID, a.ClientID, micros(a.At), a.URL, a.StatusCode, a.Latency.Microseconds(), a.Error, a.ResponseExcerpt)
+	return s.conflict(err, "webhook attempt exists")
+}
+
+func (s *Store) ListWebhookAttempts(ctx context.Context, org, messageID string) ([]store.WebhookAttempt, error) {
+	rows, err := s.query(ctx, `SELECT `+webhookAttemptColumns+` FROM webhook_attempts WHERE org_id = ? AND message_id = ?
+		ORDER BY attempted_at, id`, org, messageID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.WebhookAttempt
+	for rows.Next() {
+		var a store.WebhookAttempt
+		var at, latency int64
+		if err := rows.Scan(&a.ID, &a.MessageID, &a.OrgID, &a.ClientID, &at, &a.URL, &a.StatusCode, &latency, &a.Error, &a.ResponseExcerpt); err != nil {
+			return nil, err
+		}
+		a.At, a.Latency = fromMicros(at), time.Duration(latency)*time.Microsecond
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) GetWebhookEndpoint(ctx context.Context, org, clientID string) (store.WebhookEndpoint, error) {
+	var e store.WebhookEndpoint
+	var failing, disabled sql.NullInt64
+	var updated int64
+	err := s.queryRow(ctx, `SELECT org_id, client_id, url, failing_since, disabled_at, disabled_reason, updated_at
+		FROM webhook_endpoints WHERE org_id = ? AND client_id = ?`, org, clientID).
+		Scan(&e.OrgID, &e.ClientID, &e.URL, &failing, &disabled, &e.DisabledReason, &updated)
+	if err != nil {
+		return e, notFound(err)
+	}
+	e.FailingSince, e.DisabledAt, e.UpdatedAt = fromNullMicros(failing), fromNullMicros(disabled), fromMicros(updated)
+	return e, nil
+}
+
+func (s *Store) PutWebhookEndpoint(ctx context.Context, e store.WebhookEndpoint) error {
+	_, err := s.exec(ctx, `INSERT INTO webhook_endpoints (client_id, org_id, url, failing_since, disabled_at, disabled_reason, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (client_id) DO UPDATE SET url = excluded.url, failing_since = excluded.failing_since,
+			disabled_at = excluded.disabled_at, disabled_reason = excluded.disabled_reason, updated_at = excluded.updated_at
+		WHERE webhook_endpoints.org_id = excluded.org_id`,
+		e.ClientID, e.OrgID, e.URL, nullMicros(e.FailingSince), nullMicros(e.DisabledAt), e.DisabledReason, micros(e.UpdatedAt))
+	return err
+}
+
+func (s *Store) DisableWebhookEndpoint(ctx context.Context, org, clientID, url string, at time.Time, reason string) (bool, error) {
+	n, err := rowsAffected(s.exec(ctx, `UPDATE webhook_endpoints SET disabled_at = ?, disabled_reason = ?, updated_at = ?
+		WHERE org_id = ? AND client_id = ? AND url = ? AND disabled_at IS NULL`, micros(at), reason, micros(at), org, clientID, url))
+	return n == 1, err
+}
+
+func (s *Store) RecordWebhookNotice(ctx context.Context, n store.WebhookNotice) (bool, error) {
+	// ON CONFLICT DO NOTHING instead of catching the unique violation: on
+	// PostgreSQL a failed statement would abort the caller's transaction.
+	// A concurrent insert of the same key waits for the first to commit
+	// and then does nothing.
+	c, err := rowsAffected(s.exec(ctx, `INSERT INTO webhook_notices (secret_id, notice, expires_at, org_id, recorded_at)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		n.SecretID, n.Notice, micros(n.ExpiresAt), n.OrgID, micros(n.RecordedAt)))
+	return c == 1, err
+}
+
+func (s *Store) ListExpiringSecrets(ctx context.Context, from, to time.Time, after string, limit int) ([]domain.Secret, error) {
+	cols := "s." + strings.ReplaceAll(strings.Join(strings.Fields(secretColumns), " "), ", ", ", s.")
+	query := `SELECT ` + cols + ` FROM secrets s
+		WHERE s.revoked_at IS NULL AND s.expires_at >= ? AND s.expires_at <= ?
+		AND NOT EXISTS (SELECT 1 FROM webhook_notices n WHERE n.secret_id = s.id AND n.notice = 'expired' AND n.expires_at = s.expires_at)`
+	args := []any{micros(from), micros(to)}
+	if after != "" {
+		cur, err := store.DecodeCursor(after)
+		if err != nil {
+			return nil, err
+		}
+		at := micros(cur.At)
+		query += ` AND (s.expires_at > ? OR (s.expires_at = ? AND s.id > ?))`
+		args = append(args, at, at, cur.ID)
+	}
+	rows, err := s.query(ctx, query+` ORDER BY s.expires_at, s.id LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []domain.Secret
+	for rows.Next() {
+		x, err := scanSecret(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
