@@ -77,6 +77,9 @@ type Client struct {
 	// OwnerUserID is set on a personal credential: the client acts as
 	// that user. Personal clients never appear in client lists.
 	OwnerUserID string
+	// WebhookEvents are the event types (or "group.*") the webhook
+	// endpoint receives; empty means every event.
+	WebhookEvents []string
 }
 
 // Actor is who performs an action: a user (through a session, API token or
