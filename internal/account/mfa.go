@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -23,8 +24,6 @@ import (
 
 // RecoveryCodeCount is how many recovery codes a user gets.
 const RecoveryCodeCount = 10
-
-var totpOpts = totp.ValidateOpts{Period: 30, Skew: 1, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
 
 // Enrolment is a started MFA enrolment: the TOTP secret for an
 // authenticator app, as text, URI and QR code.
@@ -105,9 +104,11 @@ func (s *Service) ConfirmMFA(ctx context.Context, by domain.Actor, code string) 
 		if err != nil {
 			return err
 		}
-		if ok, _ := totp.ValidateCustom(strings.TrimSpace(code), secret, s.clock(), totpOpts); !ok {
+		step := totpStep(secret, strings.TrimSpace(code), s.clock())
+		if step < 0 {
 			return errWrongCode
 		}
+		u.TOTPLastStep = step
 		codes = make([]string, RecoveryCodeCount)
 		u.RecoveryCodes = make([]string, RecoveryCodeCount)
 		for i := range codes {
@@ -174,15 +175,30 @@ func (s *Service) DisableMFA(ctx context.Context, by domain.Actor, code string) 
 	return err
 }
 
-// checkSecondFactor accepts a TOTP code or consumes a recovery code.
+// totpStep returns the time step of code within one step of now (RFC
+// 6238 §5.2 allows that much clock drift), or -1 when it matches none.
+func totpStep(secret, code string, now time.Time) int64 {
+	for _, skew := range []int64{0, -1, 1} {
+		at := now.Add(time.Duration(skew*30) * time.Second)
+		want, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+		if err == nil && subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
+			return at.Unix() / 30
+		}
+	}
+	return -1
+}
+
+// checkSecondFactor accepts a TOTP code once (a code whose time step was
+// already used is refused, RFC 6238 §5.2) or consumes a recovery code.
 func (s *Service) checkSecondFactor(ctx context.Context, tx store.Store, u *domain.User, totpCode, recovery string, now time.Time) (bool, error) {
 	if c := strings.TrimSpace(totpCode); len(c) == 6 {
 		secret, err := s.totpSecret(*u)
 		if err != nil {
 			return false, err
 		}
-		if ok, _ := totp.ValidateCustom(c, secret, now, totpOpts); ok {
-			return true, nil
+		if step := totpStep(secret, c, now); step > u.TOTPLastStep {
+			u.TOTPLastStep = step
+			return true, tx.UpdateUser(ctx, *u)
 		}
 	}
 	if recovery == "" {

@@ -16,6 +16,7 @@ import (
 	"keywarden/internal/domain"
 	"keywarden/internal/httpx"
 	"keywarden/internal/token"
+	"keywarden/internal/webhook"
 )
 
 // Handler serves the admin API. server.New fills in its fields.
@@ -34,6 +35,8 @@ type Handler struct {
 	Ready func(ctx context.Context) error
 	// OpenAPI is the document served at /openapi.yaml.
 	OpenAPI []byte
+	// Webhooks serves webhook endpoints' health and delivery logs.
+	Webhooks *webhook.Service
 }
 
 // endpoint is a handler that returns its error; the adapter renders it.
@@ -97,7 +100,7 @@ func (h *Handler) routes() []Route {
 		pub("POST", "/v1/auth/login", h.passwordLogin),
 		self("GET", "/v1/sessions", h.listSessions),
 		self("DELETE", "/v1/sessions/{id}", h.endSession),
-		self("GET", "/v1/me", h.me),
+		{Method: "GET", Path: "/v1/me", Permission: authz.ReadSelf, Unrestricted: true, private: h.me},
 		self("POST", "/v1/me/password", h.changePassword),
 		self("POST", "/v1/me/mfa", h.beginMFA),
 		self("POST", "/v1/me/mfa/confirm", h.confirmMFA),
@@ -118,6 +121,12 @@ func (h *Handler) routes() []Route {
 		priv("GET", "/v1/policy", authz.ReadPolicy, h.getPolicy),
 		priv("PATCH", "/v1/policy", authz.WritePolicy, h.updatePolicy),
 		priv("GET", "/v1/audit", authz.ReadAudit, h.listAudit),
+
+		priv("GET", "/v1/clients/{client_id}/webhook", authz.ReadClients, h.getWebhook),
+		priv("POST", "/v1/clients/{client_id}/webhook/enable", authz.WriteClients, h.enableWebhook),
+		priv("GET", "/v1/clients/{client_id}/webhook/deliveries", authz.ReadClients, h.listWebhookDeliveries),
+		priv("GET", "/v1/clients/{client_id}/webhook/deliveries/{id}", authz.ReadClients, h.getWebhookDelivery),
+		priv("POST", "/v1/clients/{client_id}/webhook/deliveries/{id}/redeliver", authz.WriteClients, h.redeliverWebhook),
 	}
 }
 
@@ -171,6 +180,9 @@ func (h *Handler) handler(rt Route) http.Handler {
 		by, err := h.authenticate(r)
 		if err != nil {
 			return err
+		}
+		if by.ViaCredential && rt.Permission == authz.Self {
+			return &problemError{status: http.StatusForbidden, detail: "a personal credential's token cannot manage your login (password, MFA, sessions); use a login session"}
 		}
 		if by.Restricted != "" && !rt.Unrestricted {
 			return &problemError{status: http.StatusForbidden, slug: "restricted", detail: by.Restricted}
@@ -240,5 +252,7 @@ func (h *Handler) accessTokenActor(r *http.Request, tok, source string) (domain.
 	if !st.Active || st.UserID == "" {
 		return domain.Actor{}, account.ErrBadCredentials
 	}
-	return h.Accounts.ActorForUser(r.Context(), c.OrgID, st.UserID, source)
+	by, err := h.Accounts.ActorForUser(r.Context(), c.OrgID, st.UserID, source)
+	by.ViaCredential = true
+	return by, err
 }

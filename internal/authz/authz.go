@@ -15,7 +15,10 @@ const (
 	ReadAudit    Permission = "audit:read"
 	ReadKeys     Permission = "keys:read"
 	WriteKeys    Permission = "keys:write"
-	// Self covers a user's own account: profile, password, sessions, MFA.
+	// ReadSelf covers reading one's own profile (GET /v1/me).
+	ReadSelf Permission = "account:read"
+	// Self covers managing one's own login: password, sessions, MFA. A
+	// personal credential's token does not hold it.
 	Self              Permission = "account:self"
 	OwnCredential     Permission = "credentials:own"
 	ManageCredentials Permission = "credentials:manage"
@@ -36,6 +39,7 @@ var table = map[Permission][]domain.Role{
 	ReadKeys:     {domain.RoleSuperAdmin, domain.RoleAdmin, domain.RoleDeveloper, domain.RoleMember},
 	WriteKeys:    {domain.RoleSuperAdmin},
 
+	ReadSelf:          {domain.RoleSuperAdmin, domain.RoleAdmin, domain.RoleDeveloper, domain.RoleMember},
 	Self:              {domain.RoleSuperAdmin, domain.RoleAdmin, domain.RoleDeveloper, domain.RoleMember},
 	OwnCredential:     {domain.RoleSuperAdmin, domain.RoleAdmin, domain.RoleDeveloper, domain.RoleMember},
 	ManageCredentials: {domain.RoleSuperAdmin},
@@ -56,5 +60,5 @@ func Allowed(role domain.Role, p Permission) bool {
 // Permissions lists every permission, for documentation and tests.
 func Permissions() []Permission {
 	return []Permission{ReadClients, WriteClients, ReadSecrets, WriteSecrets, ReadPolicy, WritePolicy, ReadAudit, ReadKeys, WriteKeys,
-		Self, OwnCredential, ManageCredentials, ReadUsers, WriteUsers}
+		ReadSelf, Self, OwnCredential, ManageCredentials, ReadUsers, WriteUsers}
 }

@@ -78,7 +78,7 @@ func TestResolveExpiry(t *testing.T) {
 		{"within limit", p, domain.RoleAdmin, at(30 * 24 * time.Hour), false, at(30 * 24 * time.Hour), ""},
 		{"exactly the limit", p, domain.RoleAdmin, at(90 * 24 * time.Hour), false, at(90 * 24 * time.Hour), ""},
 		{"beyond limit names it", p, domain.RoleAdmin, at(91 * 24 * time.Hour), false, nil, "longest allowed for role admin is 90 days"},
-		{"member beyond a day", p, domain.RoleMember, at(25 * time.Hour), false, nil, "is 1 days"},
+		{"member beyond a day", p, domain.RoleMember, at(25 * time.Hour), false, nil, "is 1 day "},
 		{"in the past", p, domain.RoleAdmin, at(-time.Second), false, nil, "must be in the future"},
 		{"now is not the future", p, domain.RoleAdmin, at(0), false, nil, "must be in the future"},
 		{"never refused by default", p, domain.RoleSuperAdmin, nil, true, nil, "requires an expiry"},

@@ -26,6 +26,8 @@ type User struct {
 	// starts, used once MFAEnabled is set by a confirming code.
 	TOTPSealed []byte
 	MFAEnabled bool
+	// TOTPLastStep is the last TOTP time step accepted: a code is good once.
+	TOTPLastStep int64
 	// RecoveryCodes are keyed hashes (hex) of the unused recovery codes.
 	RecoveryCodes []string
 }
@@ -92,6 +94,11 @@ type Actor struct {
 	Source string // remote address, "" for local commands
 	// SessionID is set when the actor came through a login session.
 	SessionID string
+	// ViaCredential is set when the actor is a user acting through a
+	// personal credential's access token: it may use the API with the
+	// user's role, but not manage the user's own login (password, MFA,
+	// sessions), so a leaked credential cannot take the account over.
+	ViaCredential bool
 	// Restricted, when set, says why this actor may only do what fixes it
 	// (change a one-time password, enrol MFA) and nothing else.
 	Restricted string

@@ -92,8 +92,8 @@ func (p Policy) ResolveExpiry(field string, role Role, now time.Time, requested 
 			return nil, Invalid(field, "give an expiry or never_expires, not both")
 		}
 		if !p.AllowNeverExpire {
-			return nil, Invalid(field, fmt.Sprintf("the organisation's policy requires an expiry; the longest allowed for role %s is %d days (until %s)",
-				role, p.MaxSecretLifetimeDays[role], limit.UTC().Format(time.RFC3339)))
+			return nil, Invalid(field, fmt.Sprintf("the organisation's policy requires an expiry; the longest allowed for role %s is %s (until %s)",
+				role, days(p.MaxSecretLifetimeDays[role]), limit.UTC().Format(time.RFC3339)))
 		}
 		return nil, nil
 	}
@@ -106,8 +106,15 @@ func (p Policy) ResolveExpiry(field string, role Role, now time.Time, requested 
 		return nil, Invalid(field, "must be in the future")
 	}
 	if t.After(limit) {
-		return nil, Invalid(field, fmt.Sprintf("is beyond the organisation's policy: the longest allowed for role %s is %d days (until %s)",
-			role, p.MaxSecretLifetimeDays[role], limit.UTC().Format(time.RFC3339)))
+		return nil, Invalid(field, fmt.Sprintf("is beyond the organisation's policy: the longest allowed for role %s is %s (until %s)",
+			role, days(p.MaxSecretLifetimeDays[role]), limit.UTC().Format(time.RFC3339)))
 	}
 	return &t, nil
+}
+
+func days(n int) string {
+	if n == 1 {
+		return "1 day"
+	}
+	return fmt.Sprintf("%d days", n)
 }

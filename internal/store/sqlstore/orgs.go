@@ -46,7 +46,7 @@ func (s *Store) UpdatePolicy(ctx context.Context, id string, p domain.Policy) er
 }
 
 const userColumns = `id, org_id, email, role, password_hash, must_change_password, created_at, disabled_at,
-	password_changed_at, totp_sealed, mfa_enabled, recovery_codes`
+	password_changed_at, totp_sealed, mfa_enabled, recovery_codes, totp_last_step`
 
 func scanUser(row interface{ Scan(...any) error }) (domain.User, error) {
 	var u domain.User
@@ -55,7 +55,7 @@ func scanUser(row interface{ Scan(...any) error }) (domain.User, error) {
 	var created int64
 	var disabled, changed sql.NullInt64
 	if err := row.Scan(&u.ID, &u.OrgID, &u.Email, &role, &u.PasswordHash, &must, &created, &disabled,
-		&changed, &u.TOTPSealed, &mfa, &codes); err != nil {
+		&changed, &u.TOTPSealed, &mfa, &codes, &u.TOTPLastStep); err != nil {
 		return u, notFound(err)
 	}
 	u.Role, u.MustChangePassword, u.CreatedAt, u.DisabledAt = domain.Role(role), must != 0, fromMicros(created), fromNullMicros(disabled)
@@ -84,9 +84,9 @@ func (s *Store) collectUsers(ctx context.Context, query string, args ...any) ([]
 }
 
 func (s *Store) CreateUser(ctx context.Context, u domain.User) error {
-	_, err := s.exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.OrgID, u.Email, string(u.Role), u.PasswordHash, boolInt(u.MustChangePassword), micros(u.CreatedAt), nullMicros(u.DisabledAt),
-		nullMicros(u.PasswordChangedAt), u.TOTPSealed, boolInt(u.MFAEnabled), strings.Join(u.RecoveryCodes, ","))
+		nullMicros(u.PasswordChangedAt), u.TOTPSealed, boolInt(u.MFAEnabled), strings.Join(u.RecoveryCodes, ","), u.TOTPLastStep)
 	return s.conflict(err, "a user with this email exists in the organization")
 }
 
@@ -104,9 +104,9 @@ func (s *Store) UsersByEmail(ctx context.Context, email string) ([]domain.User, 
 
 func (s *Store) UpdateUser(ctx context.Context, u domain.User) error {
 	return mustAffect(s.exec(ctx, `UPDATE users SET role = ?, password_hash = ?, must_change_password = ?, disabled_at = ?,
-		password_changed_at = ?, totp_sealed = ?, mfa_enabled = ?, recovery_codes = ? WHERE org_id = ? AND id = ?`,
+		password_changed_at = ?, totp_sealed = ?, mfa_enabled = ?, recovery_codes = ?, totp_last_step = ? WHERE org_id = ? AND id = ?`,
 		string(u.Role), u.PasswordHash, boolInt(u.MustChangePassword), nullMicros(u.DisabledAt), nullMicros(u.PasswordChangedAt),
-		u.TOTPSealed, boolInt(u.MFAEnabled), strings.Join(u.RecoveryCodes, ","), u.OrgID, u.ID))
+		u.TOTPSealed, boolInt(u.MFAEnabled), strings.Join(u.RecoveryCodes, ","), u.TOTPLastStep, u.OrgID, u.ID))
 }
 
 func (s *Store) DeleteUser(ctx context.Context, org, id string) error {
