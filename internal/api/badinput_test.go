@@ -58,6 +58,10 @@ type badFixture struct {
 	foreignSecret                 string
 	revokedTok, expiredTok        string // the super admin's, refused and audited
 	unknownTok                    string // well-formed, never issued: refused, not audited
+	user                          string // a member of the env's organisation
+	foreignUser                   string // the other organisation's super admin
+	otherSession                  string // a session of user
+	foreignSession                string // a session of foreignUser
 }
 
 func newBadFixture(t *testing.T, e *env) badFixture {
@@ -94,6 +98,12 @@ func newBadFixture(t *testing.T, e *env) badFixture {
 	f.revokedTok = e.tokenFor(t, e.boot.User, nil, &past)
 	f.expiredTok = e.tokenFor(t, e.boot.User, &past, nil)
 	f.unknownTok = secretvalue.Generate(secretvalue.PrefixAPIToken).Reveal()
+
+	member := e.invite(t, e.boot.Org.ID, domain.RoleMember)
+	f.user = member.ID()
+	f.otherSession, _ = e.sessionFor(t, member.User)
+	f.foreignUser = foreign.User.ID
+	f.foreignSession, _ = e.sessionFor(t, foreign.User)
 	return f
 }
 
@@ -113,6 +123,9 @@ func (f badFixture) target(pattern string) (client, id string) {
 
 // real fills a route pattern with the IDs it works on.
 func (f badFixture) real(pattern string) string {
+	if strings.HasPrefix(pattern, "/v1/users/{id}") {
+		return strings.Replace(pattern, "{id}", f.user, 1)
+	}
 	client, id := f.target(pattern)
 	return fill(pattern, client, id)
 }
@@ -248,6 +261,107 @@ func (f badFixture) inputRoutes() []inputRoute {
 				"unknown role":           `{"max_secret_lifetime_days":{"root":5}}`,
 				"unknown personal":       `{"personal_credentials":"nobody"}`,
 				"token ttl below minute": `{"access_token_ttl_seconds":59}`,
+			},
+		},
+		{
+			name: "invite user", route: "/v1/users", method: "POST", path: "/v1/users", good: `{"email":"new@example.test","role":"member"}`,
+			wrongTypes: map[string]string{
+				"email is a number": `{"email":5,"role":"member"}`,
+				"role is a number":  `{"email":"new@example.test","role":1}`,
+				"role is an array":  `{"email":"new@example.test","role":["admin"]}`,
+			},
+			invalid: map[string]string{
+				"no email":           `{"role":"member"}`,
+				"not an email":       `{"email":"new","role":"member"}`,
+				"display name":       `{"email":"New <new@example.test>","role":"member"}`,
+				"no role":            `{"email":"new@example.test"}`,
+				"unknown role":       `{"email":"new@example.test","role":"root"}`,
+				"role in capitals":   `{"email":"new@example.test","role":"ADMIN"}`,
+				"email far too long": `{"email":"` + strings.Repeat("a", 250) + `@example.test","role":"member"}`,
+			},
+		},
+		{
+			name: "update user", route: "/v1/users/{id}", method: "PATCH", path: "/v1/users/" + f.user, good: `{"role":"member"}`,
+			wrongTypes: map[string]string{
+				"disabled is a string": `{"disabled":"yes"}`,
+				"role is a number":     `{"role":2}`,
+			},
+			invalid: map[string]string{
+				"unknown role": `{"role":"wizard"}`,
+				"empty role":   `{"role":""}`,
+			},
+		},
+		{
+			name: "login", route: "/v1/sessions", method: "POST", path: "/v1/sessions", good: `{"email":"a@acme.test","password":"x"}`,
+			wrongTypes: map[string]string{
+				"email is a number":     `{"email":1,"password":"x"}`,
+				"password is a number":  `{"email":"a@acme.test","password":1}`,
+				"totp_code is a number": `{"email":"a@acme.test","password":"x","totp_code":123456}`,
+				"organization is null":  `{"email":"a@acme.test","password":"x","organization":{}}`,
+			},
+		},
+		{
+			name: "legacy login", route: "/v1/auth/login", method: "POST", path: "/v1/auth/login", good: `{"email":"a@acme.test","password":"x"}`,
+			wrongTypes: map[string]string{
+				"email is a number":    `{"email":1,"password":"x"}`,
+				"password is an array": `{"email":"a@acme.test","password":["x"]}`,
+			},
+		},
+		{
+			name: "change password", route: "/v1/me/password", method: "POST", path: "/v1/me/password", good: `{"current_password":"x","new_password":"a-long-new-password"}`,
+			wrongTypes: map[string]string{
+				"new_password is a number": `{"current_password":"x","new_password":123456789012}`,
+			},
+			invalid: map[string]string{
+				"new password too short": `{"current_password":"x","new_password":"short"}`,
+				"no new password":        `{"current_password":"x"}`,
+				"unchanged":              `{"current_password":"a-long-new-password","new_password":"a-long-new-password"}`,
+			},
+		},
+		{
+			name: "begin MFA", route: "/v1/me/mfa", method: "POST", path: "/v1/me/mfa", good: `{}`, optional: true,
+			wrongTypes: map[string]string{},
+		},
+		{
+			name: "confirm MFA", route: "/v1/me/mfa/confirm", method: "POST", path: "/v1/me/mfa/confirm", good: `{"code":"123456"}`,
+			wrongTypes: map[string]string{
+				"code is a number": `{"code":123456}`,
+			},
+		},
+		{
+			name: "disable MFA", route: "/v1/me/mfa/disable", method: "POST", path: "/v1/me/mfa/disable", good: `{"code":"123456"}`,
+			wrongTypes: map[string]string{
+				"code is a number": `{"code":123456}`,
+			},
+		},
+		{
+			name: "generate personal credential", route: "/v1/me/credential", method: "POST", path: "/v1/me/credential", good: `{"description":"d"}`, optional: true,
+			wrongTypes: map[string]string{
+				"description is a number":   `{"description":5}`,
+				"expires_at is tomorrow":    `{"expires_at":"tomorrow"}`,
+				"expires_at is DD/MM/YYYY":  `{"expires_at":"31/12/2026"}`,
+				"never_expires is a string": `{"never_expires":"yes"}`,
+			},
+			invalid: map[string]string{
+				"expiry in the past":     `{"expires_at":` + past + `}`,
+				"expiry beyond policy":   `{"expires_at":` + beyond + `}`,
+				"never_expires refused":  `{"never_expires":true}`,
+				"never_expires and date": `{"never_expires":true,"expires_at":"2030-01-01T00:00:00Z"}`,
+				"description too long":   `{"description":"` + strings.Repeat("d", 201) + `"}`,
+				"control character":      `{"description":"a\u0007b"}`,
+			},
+		},
+		{
+			name: "rotate personal credential", route: "/v1/me/credential/rotate", method: "POST", path: "/v1/me/credential/rotate", good: `{"grace_seconds":60}`, optional: true,
+			wrongTypes: map[string]string{
+				"grace is a string":   `{"grace_seconds":"60"}`,
+				"grace is a fraction": `{"grace_seconds":1.5}`,
+				"grace overflows":     `{"grace_seconds":1e20}`,
+			},
+			invalid: map[string]string{
+				"negative grace":      `{"grace_seconds":-1}`,
+				"grace over 30 days":  `{"grace_seconds":2592001}`,
+				"grace far too large": `{"grace_seconds":9223372036854775807}`,
 			},
 		},
 		{
@@ -397,6 +511,38 @@ func (f badFixture) cases(e *env) []badCase {
 			add(badCase{name: rt.Method + " " + rt.Path + "/" + name, method: rt.Method, path: fill(rt.Path, client, bad), body: body, status: http.StatusNotFound})
 		}
 	}
+
+	// User and session IDs.
+	userIDs := map[string]string{
+		"unknown user":         domain.NewID(domain.PrefixUser),
+		"malformed user":       "nope",
+		"another org's user":   f.foreignUser,
+		"client ID as user":    f.client.ClientID,
+		"user ID too long":     f.user + "x",
+		"user ID in capitals":  strings.ToUpper(f.user),
+		"percent-encoded user": url.PathEscape("usr_ünïcödé"),
+	}
+	for _, rt := range (&api.Handler{}).Routes() {
+		if !strings.HasPrefix(rt.Path, "/v1/users/{id}") {
+			continue
+		}
+		body := goodBody[rt.Method+" "+rt.Path]
+		for name, bad := range userIDs {
+			add(badCase{name: rt.Method + " " + rt.Path + "/" + name, method: rt.Method, path: strings.Replace(rt.Path, "{id}", bad, 1), body: body, status: http.StatusNotFound})
+		}
+	}
+	for name, bad := range map[string]string{
+		"unknown session":         domain.NewID(domain.PrefixSession),
+		"malformed session":       "nope",
+		"another user's session":  f.otherSession,
+		"another org's session":   f.foreignSession,
+		"user ID as session":      f.user,
+		"current in capitals":     "CURRENT",
+		"session ID with a slash": url.PathEscape(f.otherSession + "/x"),
+	} {
+		add(badCase{name: "DELETE /v1/sessions/{id}/" + name, method: "DELETE", path: "/v1/sessions/" + bad, status: http.StatusNotFound})
+	}
+	add(badCase{name: "DELETE /v1/sessions/current without a session", method: "DELETE", path: "/v1/sessions/current", status: http.StatusUnprocessableEntity})
 
 	// Credentials: every private route, with a request it would accept.
 	for _, rt := range (&api.Handler{}).Routes() {

@@ -17,6 +17,7 @@ func (h *Handler) createClient(w http.ResponseWriter, r *http.Request, by domain
 	}
 	c, err := h.Credentials.CreateClient(r.Context(), by, credential.ClientInput{
 		Name: req.Name, Description: req.Description, Scopes: req.Scopes, TokenTTL: req.TokenTTLSeconds, WebhookURL: req.WebhookURL,
+		WebhookEvents: req.WebhookEvents,
 	})
 	if err != nil {
 		return err
@@ -74,7 +75,7 @@ func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request, by domain
 	}
 	c, err := h.Credentials.UpdateClient(r.Context(), by, id, credential.ClientPatch{
 		Name: req.Name, Description: req.Description, Scopes: req.Scopes, TokenTTL: req.TokenTTLSeconds,
-		WebhookURL: req.WebhookURL, Disabled: req.Disabled,
+		WebhookURL: req.WebhookURL, Disabled: req.Disabled, WebhookEvents: req.WebhookEvents,
 	})
 	if err != nil {
 		return err

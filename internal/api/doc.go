@@ -6,5 +6,5 @@
 // (problemFor); a client's mistake is always a 4xx with a JSON body.
 //
 // Imports: api/apiv1, account, credential, audit, authz, httpx, domain,
-// store (for page options and filters only).
+// token, webhook, store (for page options and filters only).
 package api

@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"mime"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"slices"
 	"strings"
@@ -22,6 +24,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/pquerna/otp/totp"
 
 	kwapi "keywarden/api"
 	"keywarden/internal/account"
@@ -339,11 +342,19 @@ func want(t *testing.T, res response, status int) {
 // problemSlugs are the problem types of the admin API by status.
 var problemSlugs = map[int]string{
 	400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
-	409: "conflict", 413: "too-large", 415: "unsupported-media-type", 422: "invalid",
+	409: "conflict", 413: "too-large", 415: "unsupported-media-type", 422: "invalid", 429: "rate-limited",
 }
 
-// wantProblem checks that res is a problem with status and returns it.
+// wantProblem checks that res is a problem with status, of the status's
+// usual type, and returns it.
 func wantProblem(t *testing.T, res response, status int) apiv1.Problem {
+	t.Helper()
+	return wantProblemType(t, res, status, problemSlugs[status])
+}
+
+// wantProblemType checks that res is a problem with status and the type
+// https://keywarden.dev/problems/<slug>, and returns it.
+func wantProblemType(t *testing.T, res response, status int, slug string) apiv1.Problem {
 	t.Helper()
 	if res.Status != status {
 		t.Errorf("status = %d, want %d; response: %s", res.Status, status, res)
@@ -362,7 +373,7 @@ func wantProblem(t *testing.T, res response, status int) apiv1.Problem {
 	if p.Status != res.Status {
 		t.Errorf("problem status = %d, HTTP status %d", p.Status, res.Status)
 	}
-	if wantType := "https://keywarden.dev/problems/" + problemSlugs[res.Status]; p.Type != wantType {
+	if wantType := "https://keywarden.dev/problems/" + slug; p.Type != wantType {
 		t.Errorf("problem type = %q, want %q", p.Type, wantType)
 	}
 	if p.Title != http.StatusText(res.Status) {
@@ -527,3 +538,164 @@ func sortedList(s string) []string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// person is a user created for a test, with what the test knows of them.
+type person struct {
+	User     domain.User
+	Password string // the current password
+	Token    string // an admin API token (kwt_) of the user
+	// MFASecret is the TOTP secret once the user enrolled through the API.
+	MFASecret string
+	// lastStep is the TOTP time step of the newest code used.
+	lastStep int64
+}
+
+// code returns a TOTP code for p's secret that is valid now and whose time
+// step is later than that of every code p used before, so that a server
+// that refuses replayed codes (RFC 6238 §5.2) accepts it. It waits for the
+// next time step when it must.
+func (p *person) code(t *testing.T) string {
+	t.Helper()
+	if p.MFASecret == "" {
+		t.Fatalf("%s has no TOTP secret", p.User.Email)
+	}
+	for {
+		now := time.Now()
+		step, left := now.Unix()/30, 30-now.Unix()%30
+		// The server accepts the previous, current and next step.
+		for _, s := range []int64{step - 1, step, step + 1} {
+			if s <= p.lastStep || s == step-1 && left < 5 {
+				continue
+			}
+			code, err := totp.GenerateCode(p.MFASecret, time.Unix(s*30, 0))
+			if err != nil {
+				t.Fatalf("totp.GenerateCode: %v", err)
+			}
+			p.lastStep = s
+			return code
+		}
+		time.Sleep(time.Duration(left) * time.Second)
+	}
+}
+
+func (a *person) ID() string    { return a.User.ID }
+func (a *person) Email() string { return a.User.Email }
+
+// invite creates a user with role in org through the account service (as
+// the organisation's system actor would) and an API token for them. The
+// user still has their one-time password, which they must change at first
+// login.
+func (e *env) invite(t *testing.T, org string, role domain.Role) *person {
+	t.Helper()
+	email := strings.ToLower(domain.NewID("u")) + "@example.test"
+	n, err := e.core.Accounts.InviteUser(t.Context(), domain.System(org, "test"), email, role)
+	if err != nil {
+		t.Fatalf("InviteUser(%s, %s): %v", email, role, err)
+	}
+	return &person{User: n.User, Password: n.Password.Reveal(), Token: e.tokenFor(t, n.User, nil, nil)}
+}
+
+// activate replaces the account's one-time password through the API, as
+// the user does at first login.
+func (e *env) activate(t *testing.T, a *person) {
+	t.Helper()
+	next := "pw-" + strings.ToLower(domain.NewID(""))
+	want(t, e.do(t, "POST", "/v1/me/password", apiv1.ChangePassword{CurrentPassword: a.Password, NewPassword: next}, as(a.Token)), http.StatusNoContent)
+	a.Password = next
+	a.User.MustChangePassword = false
+}
+
+// user is invite and activate: a user who has chosen their password.
+func (e *env) user(t *testing.T, org string, role domain.Role) *person {
+	t.Helper()
+	a := e.invite(t, org, role)
+	e.activate(t, a)
+	return a
+}
+
+// login opens a session through POST /v1/sessions and fails the test
+// unless it succeeds.
+func (e *env) login(t *testing.T, in apiv1.Login) apiv1.NewSession {
+	t.Helper()
+	res := e.do(t, "POST", "/v1/sessions", in, noAuth())
+	want(t, res, http.StatusCreated)
+	return decode[apiv1.NewSession](t, res)
+}
+
+// sessionFor opens a session for u directly in the store (no password
+// check) and returns its ID and bearer token.
+func (e *env) sessionFor(t *testing.T, u domain.User) (id, token string) {
+	t.Helper()
+	value := secretvalue.Generate(secretvalue.PrefixSession)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	x := domain.Session{ID: domain.NewID(domain.PrefixSession), OrgID: u.OrgID, UserID: u.ID,
+		Verifier:  secretvalue.Verifier(e.core.Keyring.Derive(keyring.PurposeSecretVerifier), value),
+		CreatedAt: now, ExpiresAt: now.Add(time.Hour), Source: "192.0.2.1", UserAgent: "test"}
+	if err := e.core.Store.CreateSession(t.Context(), x); err != nil {
+		t.Fatalf("CreateSession: %v", err)
+	}
+	return x.ID, value.Reveal()
+}
+
+// enrolMFA turns MFA on for a through the API and returns the recovery
+// codes.
+func (e *env) enrolMFA(t *testing.T, a *person) []string {
+	t.Helper()
+	res := e.do(t, "POST", "/v1/me/mfa", nil, as(a.Token))
+	want(t, res, http.StatusCreated)
+	secret := decode[apiv1.MFAEnrolment](t, res).Secret
+	a.MFASecret = secret
+	res = e.do(t, "POST", "/v1/me/mfa/confirm", apiv1.MFACode{Code: a.code(t)}, as(a.Token))
+	want(t, res, http.StatusOK)
+	return decode[apiv1.RecoveryCodes](t, res).RecoveryCodes
+}
+
+// wrongCode returns a 6-digit code that no authenticator app would show
+// for p now.
+func (p *person) wrongCode(t *testing.T) string {
+	t.Helper()
+	valid := map[string]bool{}
+	for _, d := range []time.Duration{-30 * time.Second, 0, 30 * time.Second} {
+		code, err := totp.GenerateCode(p.MFASecret, time.Now().Add(d))
+		if err != nil {
+			t.Fatalf("totp.GenerateCode: %v", err)
+		}
+		valid[code] = true
+	}
+	for _, c := range []string{"000000", "111111", "222222", "333333"} {
+		if !valid[c] {
+			return c
+		}
+	}
+	panic("unreachable")
+}
+
+// basicAuth is an Authorization header with HTTP Basic credentials, each
+// part form-urlencoded first (RFC 6749 §2.3.1).
+func basicAuth(id, secret string) reqOpt {
+	v := base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id) + ":" + url.QueryEscape(secret)))
+	return header("Authorization", "Basic "+v)
+}
+
+// form posts an application/x-www-form-urlencoded body to an OAuth
+// endpoint. Without options it sends no Authorization header.
+func (e *env) form(t *testing.T, path string, values url.Values, opts ...reqOpt) response {
+	t.Helper()
+	opts = append([]reqOpt{noAuth(), header("Content-Type", "application/x-www-form-urlencoded")}, opts...)
+	return e.do(t, "POST", path, raw(values.Encode()), opts...)
+}
+
+// personalToken gets an access token for a personal credential at the
+// token endpoint (client_credentials, client_secret_basic).
+func (e *env) personalToken(t *testing.T, clientID, secret string) string {
+	t.Helper()
+	res := e.form(t, "/oauth2/token", url.Values{"grant_type": {"client_credentials"}}, basicAuth(clientID, secret))
+	want(t, res, http.StatusOK)
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.Unmarshal(res.Body, &tok); err != nil || tok.AccessToken == "" {
+		t.Fatalf("token response %s: %v", res, err)
+	}
+	return tok.AccessToken
+}

@@ -19,6 +19,7 @@ import (
 	"keywarden/internal/api/apiv1"
 	"keywarden/internal/authz"
 	"keywarden/internal/domain"
+	"keywarden/internal/oauth"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -56,8 +57,27 @@ func operations(doc *openapi3.T) map[string]*openapi3.Operation {
 	return ops
 }
 
+// oauthOps returns the OAuth endpoints as "METHOD /path".
+func oauthOps() map[string]bool {
+	out := map[string]bool{}
+	for _, p := range oauth.Paths() {
+		out[p[0]+" "+p[1]] = true
+	}
+	return out
+}
+
+// routeByKey returns the admin API's routes by "METHOD /path".
+func routeByKey() map[string]api.Route {
+	out := map[string]api.Route{}
+	for _, rt := range (&api.Handler{}).Routes() {
+		out[rt.Method+" "+rt.Path] = rt
+	}
+	return out
+}
+
 // TestOpenAPIRoutesMatchDocument checks that the document and the server
-// have the same operations, with the same permissions and security.
+// have the same operations (the admin API's and the OAuth endpoints), with
+// the same permissions and security.
 func TestOpenAPIRoutesMatchDocument(t *testing.T) {
 	doc := mustSpec(t).doc
 	ops := operations(doc)
@@ -72,11 +92,46 @@ func TestOpenAPIRoutesMatchDocument(t *testing.T) {
 		if perm == "" {
 			perm = "public"
 		}
+		if rt.Unrestricted {
+			perm += " unrestricted"
+		}
 		lines = append(lines, key+" "+perm)
+	}
+	for _, p := range oauth.Paths() {
+		key := p[0] + " " + p[1]
+		served[key] = true
+		lines = append(lines, key+" oauth")
 	}
 	assertGolden(t, "routes", []byte(strings.Join(lines, "\n")+"\n"))
 
-	t.Run("every route is documented", func(t *testing.T) {
+	t.Run("every OAuth endpoint is documented", func(t *testing.T) {
+		for key := range oauthOps() {
+			op, ok := ops[key]
+			if !ok {
+				t.Errorf("OAuth endpoint %s is not in api/openapi.yaml", key)
+				continue
+			}
+			if _, ok := op.Extensions["x-keywarden-permission"]; ok {
+				t.Errorf("%s: an OAuth endpoint needs no admin permission, but has x-keywarden-permission", key)
+			}
+			if op.Security == nil {
+				t.Errorf("%s: an OAuth endpoint takes no admin token; it must say its own security", key)
+				continue
+			}
+			anonymous := len(*op.Security) == 0
+			for _, req := range *op.Security {
+				anonymous = anonymous || len(req) == 0
+				if _, bearer := req["bearerAuth"]; bearer {
+					t.Errorf("%s: an OAuth endpoint does not take an admin bearer token", key)
+				}
+			}
+			if !anonymous {
+				t.Errorf("%s: the document must allow a request without HTTP authentication (client_secret_post, or public)", key)
+			}
+		}
+	})
+
+	t.Run("every admin route is documented", func(t *testing.T) {
 		for _, rt := range routes {
 			key := rt.Method + " " + rt.Path
 			op, ok := ops[key]
@@ -132,11 +187,17 @@ func TestOpenAPIDocumentValidates(t *testing.T) {
 		t.Errorf("openapi = %q, want 3.1", doc.OpenAPI)
 	}
 
+	routes := routeByKey()
+	oauthEndpoints := oauthOps()
 	for key, op := range operations(doc) {
 		t.Run(key, func(t *testing.T) {
 			_, path, _ := strings.Cut(key, " ")
 			if op.OperationID == "" || op.Summary == "" || len(op.Tags) == 0 {
 				t.Errorf("operationId, summary and tags are required")
+			}
+			if oauthEndpoints[key] {
+				checkOAuthOperation(t, key, op)
+				return
 			}
 			private := op.Security == nil
 			need := []int{http.StatusMethodNotAllowed}
@@ -148,10 +209,17 @@ func TestOpenAPIDocumentValidates(t *testing.T) {
 			for _, role := range domain.Roles {
 				someRoleLacks = someRoleLacks || private && !authz.Allowed(role, authz.Permission(perm))
 			}
-			if someRoleLacks {
+			// A restricted session (one-time password, MFA not yet
+			// enrolled) gets 403 on every private route but its own
+			// account's; a personal credential's token gets 403 on the
+			// routes that manage the login.
+			restrictable := private && !routes[key].Unrestricted
+			viaCredential := private && authz.Permission(perm) == authz.Self
+			switch {
+			case someRoleLacks || restrictable || viaCredential:
 				need = append(need, http.StatusForbidden)
-			} else if op.Responses.Status(http.StatusForbidden) != nil {
-				t.Errorf("403 is documented, but every role holds %q", perm)
+			case op.Responses.Status(http.StatusForbidden) != nil:
+				t.Errorf("403 is documented, but every role holds %q and a restricted session may use it", perm)
 			}
 			if strings.Contains(path, "{") {
 				need = append(need, http.StatusNotFound)
@@ -181,6 +249,53 @@ func TestOpenAPIDocumentValidates(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkOAuthOperation checks the conventions of the OAuth endpoints: form
+// bodies, RFC 6749 §5.2 JSON errors (not problems), 405 for other methods,
+// and for the POST endpoints the statuses client authentication and the
+// body limit produce.
+func checkOAuthOperation(t *testing.T, key string, op *openapi3.Operation) {
+	t.Helper()
+	need := []int{http.StatusOK, http.StatusMethodNotAllowed}
+	if strings.HasPrefix(key, "POST ") {
+		need = append(need, http.StatusBadRequest, http.StatusUnauthorized, http.StatusRequestEntityTooLarge,
+			http.StatusTooManyRequests, http.StatusInternalServerError)
+		if op.RequestBody == nil || op.RequestBody.Value.Content.Get("application/x-www-form-urlencoded") == nil {
+			t.Errorf("request body must be application/x-www-form-urlencoded")
+		}
+	}
+	for _, status := range need {
+		if op.Responses.Status(status) == nil {
+			t.Errorf("response %d is not documented", status)
+		}
+	}
+	for code, ref := range op.Responses.Map() {
+		if !strings.HasPrefix(code, "4") && !strings.HasPrefix(code, "5") {
+			continue
+		}
+		mt := ref.Value.Content.Get("application/json")
+		if mt == nil || mt.Schema == nil {
+			t.Errorf("response %s is not application/json", code)
+			continue
+		}
+		if !refersTo(mt.Schema, "#/components/schemas/OAuthError") {
+			t.Errorf("response %s is not an OAuthError (RFC 6749 §5.2)", code)
+		}
+	}
+}
+
+// refersTo reports whether s is, or is allOf, a reference to ref.
+func refersTo(s *openapi3.SchemaRef, ref string) bool {
+	if s.Ref == ref {
+		return true
+	}
+	for _, sub := range s.Value.AllOf {
+		if refersTo(sub, ref) {
+			return true
+		}
+	}
+	return false
 }
 
 // TestOpenAPIResponses drives a realistic session against the in-process
@@ -279,6 +394,7 @@ func TestOpenAPIResponses(t *testing.T) {
 		want(t, e.do(t, "GET", clientPath(client.ClientID)+"/refresh-tokens", nil), http.StatusOK)
 		want(t, e.do(t, "GET", clientPath(client.ClientID)+"/rotations", nil), http.StatusOK)
 	})
+	step("webhooks", func(t *testing.T) { webhookSession(t, e, client.ClientID) })
 	step("policy", func(t *testing.T) {
 		want(t, e.do(t, "GET", "/v1/policy", nil), http.StatusOK)
 		want(t, e.do(t, "PATCH", "/v1/policy", map[string]any{
@@ -290,6 +406,8 @@ func TestOpenAPIResponses(t *testing.T) {
 			t.Errorf("never_expires secret has expires_at %v", s.ExpiresAt)
 		}
 	})
+	step("users and account", func(t *testing.T) { accountSession(t, e) })
+	step("oauth", func(t *testing.T) { oauthSession(t, e) })
 	step("audit", func(t *testing.T) {
 		want(t, e.do(t, "GET", "/v1/audit", nil), http.StatusOK)
 		res := e.do(t, "GET", "/v1/audit?limit=2", nil)
@@ -350,7 +468,7 @@ func TestOpenAPIResponses(t *testing.T) {
 				seen[status] = true
 			}
 		}
-		for _, status := range []int{200, 201, 204, 400, 401, 403, 404, 405, 409, 413, 415, 422} {
+		for _, status := range []int{200, 201, 204, 304, 400, 401, 403, 404, 405, 409, 413, 415, 422, 429} {
 			if !seen[status] {
 				t.Errorf("no %d response was validated", status)
 			}

@@ -81,6 +81,16 @@ func newRootCmd(stdout, stderr io.Writer, getenv func(string) string) *cobra.Com
 		newRefreshTokensCmd(api, stdout),
 		newKeysCmd(api, stdout),
 		newAuditCmd(api, stdout, getenv),
+		newWebhooksCmd(api, os.Stdin, stdout),
+		newLoginCmd(api, os.Stdin, stdout, stderr),
+		newLogoutCmd(api, stdout),
+		newWhoamiCmd(api, stdout),
+		newPasswordCmd(api, os.Stdin, stdout, stderr),
+		newSessionsCmd(api, stdout),
+		newUsersCmd(api, stdout),
+		newCredentialsCmd(api, stdout),
+		newAuthCmd(api, os.Stdin, stdout, stderr),
+		newMFACmd(api, os.Stdin, stdout, stderr),
 	)
 	return root
 }

@@ -44,6 +44,16 @@ type Config struct {
 	JobInterval time.Duration `yaml:"job_interval"`
 	// RefreshTokenTTL is how long a generated refresh token is valid.
 	RefreshTokenTTL time.Duration `yaml:"refresh_token_ttl"`
+	// Webhooks (docs/webhooks.md). AllowPrivate permits http URLs and
+	// loopback, private and link-local destinations; Dispatch runs the
+	// delivery loop on this node; the rest tune delivery and retries.
+	WebhookAllowPrivate bool          `yaml:"webhook_allow_private"`
+	WebhookDispatch     bool          `yaml:"webhook_dispatch"`
+	WebhookTimeout      time.Duration `yaml:"webhook_timeout"`
+	WebhookPollInterval time.Duration `yaml:"webhook_poll_interval"`
+	WebhookRetryBase    time.Duration `yaml:"webhook_retry_base"`
+	WebhookRetryWindow  time.Duration `yaml:"webhook_retry_window"`
+	WebhookDisableAfter time.Duration `yaml:"webhook_disable_after"`
 }
 
 // Defaults returns the configuration with nothing set.
@@ -59,6 +69,13 @@ func Defaults() Config {
 		UsageFlushInterval: 10 * time.Second,
 		JobInterval:        30 * time.Second,
 		RefreshTokenTTL:    time.Hour,
+
+		WebhookDispatch:     true,
+		WebhookTimeout:      10 * time.Second,
+		WebhookPollInterval: time.Second,
+		WebhookRetryBase:    30 * time.Second,
+		WebhookRetryWindow:  24 * time.Hour,
+		WebhookDisableAfter: 24 * time.Hour,
 	}
 }
 
@@ -109,6 +126,27 @@ var settings = []setting{
 	}},
 	{"refresh-token-ttl", "lifetime of generated refresh tokens", func(fs *pflag.FlagSet, c *Config, d Config) {
 		fs.DurationVar(&c.RefreshTokenTTL, "refresh-token-ttl", d.RefreshTokenTTL, "")
+	}},
+	{"webhook-allow-private", "allow webhook URLs over plain http and to loopback, private and link-local addresses (development and tests; SSRF risk)", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", d.WebhookAllowPrivate, "")
+	}},
+	{"webhook-dispatch", "deliver webhooks from this node (false: only enqueue them, for nodes that serve the API alone)", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.BoolVar(&c.WebhookDispatch, "webhook-dispatch", d.WebhookDispatch, "")
+	}},
+	{"webhook-timeout", "how long one webhook delivery may take", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.DurationVar(&c.WebhookTimeout, "webhook-timeout", d.WebhookTimeout, "")
+	}},
+	{"webhook-poll-interval", "how often the dispatcher looks for due webhook deliveries", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.DurationVar(&c.WebhookPollInterval, "webhook-poll-interval", d.WebhookPollInterval, "")
+	}},
+	{"webhook-retry-base", "delay before the first webhook retry; each failure doubles it (with jitter) up to 6h", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.DurationVar(&c.WebhookRetryBase, "webhook-retry-base", d.WebhookRetryBase, "")
+	}},
+	{"webhook-retry-window", "how long a webhook delivery is retried before it is given up", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.DurationVar(&c.WebhookRetryWindow, "webhook-retry-window", d.WebhookRetryWindow, "")
+	}},
+	{"webhook-disable-after", "how long a webhook endpoint may fail without a success before it is disabled", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.DurationVar(&c.WebhookDisableAfter, "webhook-disable-after", d.WebhookDisableAfter, "")
 	}},
 }
 
@@ -254,6 +292,21 @@ func (c Config) Validate() error {
 	}
 	if c.RefreshTokenTTL < time.Minute || c.RefreshTokenTTL > 30*24*time.Hour {
 		errs = append(errs, errors.New("refresh-token-ttl: must be between 1m and 720h"))
+	}
+	for _, d := range []struct {
+		name     string
+		v        time.Duration
+		min, max time.Duration
+	}{
+		{"webhook-timeout", c.WebhookTimeout, 100 * time.Millisecond, time.Minute},
+		{"webhook-poll-interval", c.WebhookPollInterval, 10 * time.Millisecond, time.Minute},
+		{"webhook-retry-base", c.WebhookRetryBase, 10 * time.Millisecond, time.Hour},
+		{"webhook-retry-window", c.WebhookRetryWindow, time.Second, 7 * 24 * time.Hour},
+		{"webhook-disable-after", c.WebhookDisableAfter, time.Second, 30 * 24 * time.Hour},
+	} {
+		if d.v < d.min || d.v > d.max {
+			errs = append(errs, fmt.Errorf("%s: must be between %v and %v", d.name, d.min, d.max))
+		}
 	}
 	return errors.Join(errs...)
 }

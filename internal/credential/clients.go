@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -11,6 +12,7 @@ import (
 	"keywarden/internal/audit"
 	"keywarden/internal/domain"
 	"keywarden/internal/store"
+	"keywarden/internal/webhook"
 )
 
 // Limits on client fields.
@@ -29,6 +31,8 @@ type ClientInput struct {
 	Scopes      []string
 	TokenTTL    int
 	WebhookURL  string
+	// WebhookEvents selects the events the endpoint receives (nil: all).
+	WebhookEvents []string
 }
 
 // ClientPatch changes a client; nil fields stay as they are.
@@ -39,6 +43,8 @@ type ClientPatch struct {
 	TokenTTL    *int
 	WebhookURL  *string
 	Disabled    *bool
+	// WebhookEvents replaces the event selection (an empty list: all).
+	WebhookEvents *[]string
 }
 
 func validText(v *domain.ValidationError, field, s string, required bool, max int) {
@@ -104,6 +110,17 @@ func validURL(v *domain.ValidationError, raw string) {
 	}
 }
 
+// checkWebhookURL adds the server's refusal of a well-formed webhook URL
+// it will not deliver to (SSRF: plain http, private addresses).
+func (s *Service) checkWebhookURL(v *domain.ValidationError, raw string) {
+	if raw == "" || s.checkHook == nil || slices.ContainsFunc(v.Fields(), func(f domain.FieldError) bool { return f.Field == "webhook_url" }) {
+		return
+	}
+	if err := s.checkHook(raw); err != nil {
+		v.Add("webhook_url", err.Error())
+	}
+}
+
 // CreateClient registers a client in the actor's organisation.
 func (s *Service) CreateClient(ctx context.Context, by domain.Actor, in ClientInput) (domain.Client, error) {
 	var v domain.ValidationError
@@ -113,6 +130,8 @@ func (s *Service) CreateClient(ctx context.Context, by domain.Actor, in ClientIn
 	scopes := normalizeScopes(&v, in.Scopes)
 	validTTL(&v, in.TokenTTL)
 	validURL(&v, in.WebhookURL)
+	s.checkWebhookURL(&v, in.WebhookURL)
+	events := webhook.NormalizeEvents(&v, "webhook_events", in.WebhookEvents)
 	if err := v.Err(); err != nil {
 		return domain.Client{}, err
 	}
@@ -120,6 +139,7 @@ func (s *Service) CreateClient(ctx context.Context, by domain.Actor, in ClientIn
 	c := domain.Client{
 		ID: domain.NewID(domain.PrefixClient), OrgID: by.OrgID, Name: in.Name, Description: in.Description,
 		Scopes: scopes, TokenTTL: in.TokenTTL, WebhookURL: in.WebhookURL, CreatedAt: now, UpdatedAt: now,
+		WebhookEvents: events,
 	}
 	err := s.inTx(ctx, func(tx store.Store) error {
 		if err := tx.CreateClient(ctx, c); err != nil {
@@ -170,6 +190,11 @@ func (s *Service) UpdateClient(ctx context.Context, by domain.Actor, id string, 
 	}
 	if p.WebhookURL != nil {
 		validURL(&v, *p.WebhookURL)
+		s.checkWebhookURL(&v, *p.WebhookURL)
+	}
+	var events []string
+	if p.WebhookEvents != nil {
+		events = webhook.NormalizeEvents(&v, "webhook_events", *p.WebhookEvents)
 	}
 	if err := v.Err(); err != nil {
 		return domain.Client{}, err
@@ -199,6 +224,9 @@ func (s *Service) UpdateClient(ctx context.Context, by domain.Actor, id string, 
 		if p.Disabled != nil && *p.Disabled != c.Disabled {
 			c.Disabled, changed = *p.Disabled, append(changed, "disabled")
 		}
+		if p.WebhookEvents != nil && !slices.Equal(events, c.WebhookEvents) {
+			c.WebhookEvents, changed = events, append(changed, "webhook_events")
+		}
 		if len(changed) == 0 {
 			return nil
 		}
@@ -206,8 +234,11 @@ func (s *Service) UpdateClient(ctx context.Context, by domain.Actor, id string, 
 		if err := tx.UpdateClient(ctx, c); err != nil {
 			return fmt.Errorf("update client %s: %w", id, err)
 		}
-		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "client.update", Target: c.ID,
-			Detail: map[string]string{"fields": strings.Join(changed, ",")}})
+		if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "client.update", Target: c.ID,
+			Detail: map[string]string{"fields": strings.Join(changed, ",")}}); err != nil {
+			return err
+		}
+		return s.events.Enqueue(ctx, tx, webhook.ClientUpdated(c, changed))
 	})
 	return c, err
 }

@@ -5,5 +5,8 @@
 // so a crash can never leave a revoked secret unaudited. A secret value
 // exists in plain text only in the result of the call that created it.
 //
-// Imports: domain, store, secretvalue, keyring, audit.
+// Every change that a client's webhook endpoint hears about enqueues its
+// event (webhook.Outbox) in that same transaction.
+//
+// Imports: domain, store, secretvalue, keyring, audit, webhook.
 package credential

@@ -11,6 +11,7 @@ import (
 	"keywarden/internal/domain"
 	"keywarden/internal/secretvalue"
 	"keywarden/internal/store"
+	"keywarden/internal/webhook"
 )
 
 // Personal credentials (seeds 000 and 001): a user's own client ID and
@@ -210,6 +211,16 @@ func (s *Service) RevokePersonalInTx(ctx context.Context, tx store.Store, by dom
 	}
 	defer s.cache.Invalidate(c.ID)
 	now := s.clock()
+	before, err := tx.ListSecrets(ctx, by.OrgID, c.ID)
+	if err != nil {
+		return err
+	}
+	var ending []domain.Secret
+	for _, x := range before {
+		if x.RevokedAt == nil {
+			ending = append(ending, x)
+		}
+	}
 	n, err := tx.RevokeClientSecrets(ctx, by.OrgID, c.ID, now)
 	if err != nil {
 		return err
@@ -221,6 +232,9 @@ func (s *Service) RevokePersonalInTx(ctx context.Context, tx store.Store, by dom
 	if n == 0 {
 		return nil
 	}
-	return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "credential.revoke", Target: c.ID,
-		Detail: map[string]string{"user_id": userID, "revoked": strconv.Itoa(n)}})
+	if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "credential.revoke", Target: c.ID,
+		Detail: map[string]string{"user_id": userID, "revoked": strconv.Itoa(n)}}); err != nil {
+		return err
+	}
+	return s.events.Enqueue(ctx, tx, webhook.CredentialRevoked(c, ending, now))
 }

@@ -8,6 +8,7 @@ import (
 	"keywarden/internal/audit"
 	"keywarden/internal/domain"
 	"keywarden/internal/store"
+	"keywarden/internal/webhook"
 )
 
 // RotationView is a rotation with its derived state and its secrets.
@@ -122,6 +123,10 @@ func (s *Service) complete(ctx context.Context, tx store.Store, by domain.Actor,
 		revoked = append(revoked, id)
 		if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.revoke", Target: id,
 			Detail: map[string]string{"client_id": r.ClientID, "rotation_id": r.ID, "tokens": tokenMode(keepTokens)}}); err != nil {
+			return RotationView{}, err
+		}
+		x.RevokedAt, x.KeepTokens = &now, keepTokens
+		if err := s.events.Enqueue(ctx, tx, webhook.SecretRevoked(x, webhook.ReasonRotationCompleted)); err != nil {
 			return RotationView{}, err
 		}
 	}

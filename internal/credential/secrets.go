@@ -12,6 +12,7 @@ import (
 	"keywarden/internal/domain"
 	"keywarden/internal/secretvalue"
 	"keywarden/internal/store"
+	"keywarden/internal/webhook"
 )
 
 // MaxActiveSecrets bounds how many secrets a client holds at once: enough
@@ -194,6 +195,9 @@ func (s *Service) createSecret(ctx context.Context, tx store.Store, by domain.Ac
 	if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: action, Target: x.ID, Detail: detail}); err != nil {
 		return NewSecret{}, err
 	}
+	if err := s.events.Enqueue(ctx, tx, webhook.SecretCreated(x)); err != nil {
+		return NewSecret{}, err
+	}
 	return NewSecret{Secret: x, Value: value}, nil
 }
 
@@ -291,8 +295,11 @@ func (s *Service) RevokeSecret(ctx context.Context, by domain.Actor, clientID, i
 			return fmt.Errorf("revoke secret %s: %w", id, err)
 		}
 		x.RevokedAt, x.KeepTokens = &now, keepTokens
-		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.revoke", Target: id,
-			Detail: map[string]string{"client_id": clientID, "tokens": tokenMode(keepTokens)}})
+		if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.revoke", Target: id,
+			Detail: map[string]string{"client_id": clientID, "tokens": tokenMode(keepTokens)}}); err != nil {
+			return err
+		}
+		return s.events.Enqueue(ctx, tx, webhook.SecretRevoked(x, webhook.ReasonRevoked))
 	})
 	return x, err
 }
@@ -413,6 +420,10 @@ func (s *Service) RevokeAll(ctx context.Context, by domain.Actor, clientID strin
 			return err
 		}
 		now := s.clock()
+		before, err := tx.ListSecrets(ctx, by.OrgID, clientID)
+		if err != nil {
+			return err
+		}
 		if n, err = tx.RevokeClientSecrets(ctx, by.OrgID, clientID, now); err != nil {
 			return fmt.Errorf("revoke all secrets of %s: %w", clientID, err)
 		}
@@ -424,8 +435,11 @@ func (s *Service) RevokeAll(ctx context.Context, by domain.Actor, clientID strin
 		if err := tx.UpdateClient(ctx, c); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "client.revoke_all", Target: clientID,
-			Detail: map[string]string{"revoked": strconv.Itoa(n), "refresh_tokens_revoked": strconv.Itoa(refresh), "access_tokens": "revoked"}})
+		if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "client.revoke_all", Target: clientID,
+			Detail: map[string]string{"revoked": strconv.Itoa(n), "refresh_tokens_revoked": strconv.Itoa(refresh), "access_tokens": "revoked"}}); err != nil {
+			return err
+		}
+		return s.events.Enqueue(ctx, tx, webhook.SecretsRevoked(before, now, webhook.ReasonRevokeAll)...)
 	})
 	return n, err
 }

@@ -8,6 +8,7 @@ import (
 	"keywarden/internal/keyring"
 	"keywarden/internal/ratelimit"
 	"keywarden/internal/store"
+	"keywarden/internal/webhook"
 )
 
 // Failed-authentication limits: a burst, then a steady rate per minute.
@@ -29,6 +30,8 @@ type Service struct {
 	usage       usage
 	limitAddr   *ratelimit.Limiter // failures per source address
 	limitClient *ratelimit.Limiter // failures per client ID at a source address
+	events      *webhook.Outbox
+	checkHook   func(url string) error
 }
 
 // Options are the Service's dependencies.
@@ -37,6 +40,12 @@ type Options struct {
 	Audit   *audit.Log
 	Keyring *keyring.Keyring
 	Now     func() time.Time // time.Now when nil
+	// Webhooks receives the events of every change, in its transaction
+	// (nil: none are sent).
+	Webhooks *webhook.Outbox
+	// CheckWebhookURL refuses webhook URLs the server will not deliver to
+	// (SSRF); nil accepts any http(s) URL.
+	CheckWebhookURL func(url string) error
 }
 
 // New returns a Service.
@@ -51,6 +60,7 @@ func New(o Options) *Service {
 		cache:       newCache(o.Store, now),
 		limitAddr:   ratelimit.New(AddressFailureBurst, AddressFailuresPerMinute, 100_000),
 		limitClient: ratelimit.New(ClientFailureBurst, ClientFailuresPerMinute, 100_000),
+		events:      o.Webhooks, checkHook: o.CheckWebhookURL,
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"keywarden/internal/httpx"
 	"keywarden/internal/metrics"
 	"keywarden/internal/oauth"
+	"keywarden/internal/ui"
 )
 
 // Server is a running Keywarden HTTP server.
@@ -46,6 +47,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		return nil, err
 	}
 	s := &Server{cfg: cfg, core: core, tokens: tokens, log: log, metrics: metrics.New()}
+	core.Webhooks = core.Webhooks.WithLog(log)
 	s.issuer.Store(cfg.PublicURL)
 	s.http = &http.Server{
 		Handler:           httpx.Middleware(log, s.metrics.Observe, s.routes()),
@@ -67,7 +69,7 @@ func (s *Server) routes() http.Handler {
 	a := &api.Handler{
 		Accounts: s.core.Accounts, Credentials: s.core.Credentials, Audit: s.core.Audit, Log: s.log,
 		Refresh: s.tokens.Refresh, Keys: s.tokens.Keys, DenyList: s.tokens.DenyList, Issuer: s.Issuer,
-		Ready: s.core.Store.Ping, OpenAPI: kwapi.OpenAPI,
+		Ready: s.core.Store.Ping, OpenAPI: kwapi.OpenAPI, Webhooks: s.core.Webhooks,
 	}
 	a.Register(mux)
 	o := &oauth.Handler{
@@ -75,6 +77,10 @@ func (s *Server) routes() http.Handler {
 		Log: s.log, Issuer: s.Issuer, Metrics: s.metrics,
 	}
 	o.Register(mux)
+	(&ui.Handler{
+		Accounts: s.core.Accounts, Credentials: s.core.Credentials, Audit: s.core.Audit, Refresh: s.tokens.Refresh, Log: s.log,
+		Key: s.core.Keyring.Derive("keywarden/v1/ui"), SecureCookies: strings.HasPrefix(s.cfg.PublicURL, "https://"),
+	}).Register(mux)
 	mux.Handle("GET /metrics", s.metrics.Handler())
 	mux.Handle("/", a.NotFound())
 	notFound := a.NotFound()
@@ -156,6 +162,13 @@ func (s *Server) startJobs(ctx context.Context, wg *sync.WaitGroup) {
 			s.log.Error("flush last-used times", "err", err)
 		})
 	}()
+	if s.cfg.WebhookDispatch {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.core.Webhooks.RunDispatcher(ctx)
+		}()
+	}
 	go func() {
 		defer wg.Done()
 		t := time.NewTicker(s.cfg.JobInterval)
@@ -196,6 +209,10 @@ func (s *Server) runJobs(ctx context.Context) {
 	report("delete expired refresh tokens", err)
 	_, err = s.core.Accounts.DeleteExpiredSessions(ctx)
 	report("delete expired sessions", err)
+	_, err = s.core.Webhooks.RunExpiry(ctx)
+	report("webhook expiry notices", err)
+	_, err = s.core.Webhooks.Prune(ctx)
+	report("prune webhook deliveries", err)
 }
 
 func storeName(cfg config.Config) string {

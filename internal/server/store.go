@@ -17,6 +17,7 @@ import (
 	"keywarden/internal/store/postgres"
 	"keywarden/internal/store/sqlite"
 	"keywarden/internal/token"
+	"keywarden/internal/webhook"
 )
 
 // OpenStore opens (and migrates) the store that cfg selects.
@@ -82,6 +83,7 @@ type Core struct {
 	Audit       *audit.Log
 	Accounts    *account.Service
 	Credentials *credential.Service
+	Webhooks    *webhook.Service
 }
 
 // Tokens are the token-side services, which need signing keys.
@@ -103,7 +105,8 @@ func (c *Core) OpenTokens(ctx context.Context, cfg config.Config) (*Tokens, erro
 	if err != nil {
 		return nil, err
 	}
-	refresh := token.NewRefresh(token.RefreshOptions{Store: c.Store, Audit: c.Audit, DenyList: deny, Keyring: c.Keyring, TTL: cfg.RefreshTokenTTL})
+	refresh := token.NewRefresh(token.RefreshOptions{Store: c.Store, Audit: c.Audit, DenyList: deny, Keyring: c.Keyring, TTL: cfg.RefreshTokenTTL,
+		Webhooks: c.Webhooks.Outbox()})
 	return &Tokens{Keys: keys, DenyList: deny, Refresh: refresh}, nil
 }
 
@@ -118,7 +121,11 @@ func OpenCore(ctx context.Context, cfg config.Config) (*Core, error) {
 		return nil, err
 	}
 	log := audit.New(st, kr.Derive(keyring.PurposeAudit), nil)
-	creds := credential.New(credential.Options{Store: st, Audit: log, Keyring: kr})
+	hooks := webhook.New(webhook.Options{Store: st, Keyring: kr, Audit: log,
+		Guard: webhook.Guard{AllowPrivate: cfg.WebhookAllowPrivate}, Timeout: cfg.WebhookTimeout, PollInterval: cfg.WebhookPollInterval,
+		RetryBase: cfg.WebhookRetryBase, RetryWindow: cfg.WebhookRetryWindow, DisableAfter: cfg.WebhookDisableAfter})
+	creds := credential.New(credential.Options{Store: st, Audit: log, Keyring: kr,
+		Webhooks: hooks.Outbox(), CheckWebhookURL: hooks.Guard().CheckURL})
 	return &Core{
 		Store:   st,
 		Keyring: kr,
@@ -129,6 +136,7 @@ func OpenCore(ctx context.Context, cfg config.Config) (*Core, error) {
 				return creds.RevokePersonalInTx(ctx, tx, by, userID)
 			}}),
 		Credentials: creds,
+		Webhooks:    hooks,
 	}, nil
 }
 

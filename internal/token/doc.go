@@ -8,5 +8,6 @@
 // JWKS at once but signs only after an activation delay, so that verifiers
 // have fetched it before they see a token it signed.
 //
-// Imports: domain, store, keyring, secretvalue, audit.
+// Imports: domain, store, keyring, secretvalue, audit, webhook (events
+// only).
 package token

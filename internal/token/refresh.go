@@ -11,6 +11,7 @@ import (
 	"keywarden/internal/keyring"
 	"keywarden/internal/secretvalue"
 	"keywarden/internal/store"
+	"keywarden/internal/webhook"
 )
 
 // DefaultRefreshTTL is how long a refresh token is valid.
@@ -24,6 +25,7 @@ type Refresh struct {
 	verifierKey []byte
 	ttl         time.Duration
 	now         func() time.Time
+	events      *webhook.Outbox
 }
 
 // RefreshOptions configure Refresh.
@@ -34,11 +36,13 @@ type RefreshOptions struct {
 	Keyring  *keyring.Keyring
 	TTL      time.Duration // DefaultRefreshTTL when zero
 	Now      func() time.Time
+	// Webhooks receives refresh_token.issued events (nil: none are sent).
+	Webhooks *webhook.Outbox
 }
 
 // NewRefresh returns a Refresh.
 func NewRefresh(o RefreshOptions) *Refresh {
-	r := &Refresh{store: o.Store, audit: o.Audit, deny: o.DenyList, verifierKey: o.Keyring.Derive(keyring.PurposeSecretVerifier), ttl: o.TTL, now: o.Now}
+	r := &Refresh{store: o.Store, audit: o.Audit, deny: o.DenyList, verifierKey: o.Keyring.Derive(keyring.PurposeSecretVerifier), ttl: o.TTL, now: o.Now, events: o.Webhooks}
 	if r.ttl == 0 {
 		r.ttl = DefaultRefreshTTL
 	}
@@ -71,8 +75,11 @@ func (r *Refresh) Create(ctx context.Context, by domain.Actor, clientID string) 
 		if err != nil {
 			return err
 		}
-		return r.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "refresh_token.create", Target: out.Token.ID,
-			Detail: map[string]string{"client_id": clientID, "expires_at": out.Token.ExpiresAt.Format(time.RFC3339)}})
+		if err := r.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "refresh_token.create", Target: out.Token.ID,
+			Detail: map[string]string{"client_id": clientID, "expires_at": out.Token.ExpiresAt.Format(time.RFC3339)}}); err != nil {
+			return err
+		}
+		return r.events.Enqueue(ctx, tx, webhook.RefreshTokenIssued(out.Token))
 	})
 	return out, err
 }

@@ -115,10 +115,12 @@ func TestServeWithMasterKeyFromEnv(t *testing.T) {
 	boot := in.init(t, "Acme", "a@acme.test")
 	srv := in.start(t)
 	srv.must(t, http.StatusOK, boot.APIToken, "GET", "/v1/policy", nil, nil)
-	// The same data with another master key cannot read the sealed rows
-	// or verify tokens.
+	// The same data with another master key cannot open the sealed signing
+	// keys: the server refuses to start and says why.
 	srv.stop(t)
 	other := &instance{dataDir: in.dataDir, noDev: true, env: []string{"KEYWARDEN_MASTER_KEY=" + strings.Repeat("cd", 32)}}
-	srv = other.start(t)
-	srv.must(t, http.StatusUnauthorized, boot.APIToken, "GET", "/v1/policy", nil, nil)
+	out, errOut, code := other.run(t, "", "serve", "--listen", "127.0.0.1:0", "--data-dir", in.dataDir)
+	if code == 0 || !strings.Contains(errOut, "master key") {
+		t.Fatalf("serve with another master key exited %d: %s %s", code, out, errOut)
+	}
 }

@@ -13,6 +13,9 @@ type Client struct {
 	Status          string    `json:"status"` // "active" or "disabled"
 	CreatedAt       time.Time `json:"created_at"`
 	UpdatedAt       time.Time `json:"updated_at"`
+	// WebhookEvents are the event types (or "group.*") the webhook
+	// endpoint receives; empty means every event.
+	WebhookEvents []string `json:"webhook_events"`
 }
 
 // CreateClient is the body of POST /v1/clients.
@@ -22,6 +25,9 @@ type CreateClient struct {
 	Scopes          []string `json:"scopes,omitempty"`
 	TokenTTLSeconds int      `json:"token_ttl_seconds,omitempty"`
 	WebhookURL      string   `json:"webhook_url,omitempty"`
+	// WebhookEvents selects the events the endpoint receives (absent or
+	// empty: every event).
+	WebhookEvents []string `json:"webhook_events,omitempty"`
 }
 
 // UpdateClient is the body of PATCH /v1/clients/{client_id}; absent fields
@@ -33,6 +39,8 @@ type UpdateClient struct {
 	TokenTTLSeconds *int      `json:"token_ttl_seconds,omitempty"`
 	WebhookURL      *string   `json:"webhook_url,omitempty"`
 	Disabled        *bool     `json:"disabled,omitempty"`
+	// WebhookEvents replaces the event selection; [] means every event.
+	WebhookEvents *[]string `json:"webhook_events,omitempty"`
 }
 
 // ClientList is a page of clients.

@@ -1,0 +1,62 @@
+package apiv1
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// WebhookEndpoint is a client's webhook endpoint and its health.
+type WebhookEndpoint struct {
+	ClientID string   `json:"client_id"`
+	URL      string   `json:"url"`    // "" when the client has none
+	Events   []string `json:"events"` // [] means every event
+	// Status is "none" (no URL), "active", "failing" (deliveries fail;
+	// disabled if it lasts) or "disabled" (failed too long; enable it).
+	Status         string     `json:"status"`
+	FailingSince   *time.Time `json:"failing_since"`
+	DisabledAt     *time.Time `json:"disabled_at"`
+	DisabledReason string     `json:"disabled_reason,omitempty"`
+}
+
+// WebhookDelivery is one event for a client's endpoint: its delivery
+// state. ID is the webhook-id header of every attempt.
+type WebhookDelivery struct {
+	ID        string    `json:"id"`
+	ClientID  string    `json:"client_id"`
+	EventType string    `json:"event_type"`
+	Status    string    `json:"status"` // pending, delivered or failed
+	CreatedAt time.Time `json:"created_at"`
+	Attempts  int       `json:"attempts"`
+	// NextAttemptAt is when the next attempt is due (null once delivered
+	// or failed).
+	NextAttemptAt  *time.Time `json:"next_attempt_at"`
+	LastAttemptAt  *time.Time `json:"last_attempt_at"`
+	LastStatusCode int        `json:"last_status_code"` // 0: none, or no HTTP answer
+	LastError      string     `json:"last_error,omitempty"`
+	DeliveredAt    *time.Time `json:"delivered_at"`
+}
+
+// WebhookDeliveryList is a page of deliveries, newest first.
+type WebhookDeliveryList struct {
+	Items      []WebhookDelivery `json:"items"`
+	NextCursor string            `json:"next_cursor,omitempty"`
+}
+
+// WebhookDeliveryDetail is a delivery with its payload and attempt log.
+type WebhookDeliveryDetail struct {
+	WebhookDelivery
+	// Payload is the body every attempt sends.
+	Payload    json.RawMessage  `json:"payload"`
+	AttemptLog []WebhookAttempt `json:"attempt_log"`
+}
+
+// WebhookAttempt is one delivery attempt.
+type WebhookAttempt struct {
+	ID              string    `json:"id"`
+	At              time.Time `json:"at"`
+	URL             string    `json:"url"`
+	StatusCode      int       `json:"status_code"` // 0 when no HTTP answer arrived
+	LatencyMS       int64     `json:"latency_ms"`
+	Error           string    `json:"error,omitempty"`
+	ResponseExcerpt string    `json:"response_excerpt,omitempty"`
+}

@@ -1,0 +1,96 @@
+package api
+
+import (
+	"net/http"
+
+	"keywarden/internal/api/apiv1"
+	"keywarden/internal/domain"
+	"keywarden/internal/store"
+	"keywarden/internal/webhook"
+)
+
+func webhookEndpointJSON(v webhook.EndpointView) apiv1.WebhookEndpoint {
+	return apiv1.WebhookEndpoint{
+		ClientID: v.Client.ID, URL: v.Client.WebhookURL, Events: nonNil(v.Client.WebhookEvents), Status: v.Status,
+		FailingSince: v.Health.FailingSince, DisabledAt: v.Health.DisabledAt, DisabledReason: v.Health.DisabledReason,
+	}
+}
+
+func webhookDeliveryJSON(m store.WebhookMessage) apiv1.WebhookDelivery {
+	return apiv1.WebhookDelivery{
+		ID: m.ID, ClientID: m.ClientID, EventType: m.EventType, Status: m.Status, CreatedAt: m.CreatedAt, Attempts: m.Attempts,
+		NextAttemptAt: m.NextAttemptAt, LastAttemptAt: m.LastAttemptAt, LastStatusCode: m.LastStatusCode, LastError: m.LastError,
+		DeliveredAt: m.DeliveredAt,
+	}
+}
+
+func (h *Handler) getWebhook(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	v, err := h.Webhooks.Endpoint(r.Context(), by, r.PathValue("client_id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, webhookEndpointJSON(v))
+}
+
+func (h *Handler) enableWebhook(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	id := r.PathValue("client_id")
+	if _, err := h.Webhooks.Endpoint(r.Context(), by, id); err != nil {
+		return err // 404 before complaining about the body
+	}
+	var req struct{}
+	if err := decode(w, r, &req, true); err != nil {
+		return err
+	}
+	v, err := h.Webhooks.EnableEndpoint(r.Context(), by, id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, webhookEndpointJSON(v))
+}
+
+func (h *Handler) listWebhookDeliveries(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	page, err := pageFrom(r)
+	if err != nil {
+		return err
+	}
+	list, next, err := h.Webhooks.ListDeliveries(r.Context(), by, r.PathValue("client_id"),
+		store.WebhookFilter{Status: r.URL.Query().Get("status"), Page: page})
+	if err != nil {
+		return err
+	}
+	out := apiv1.WebhookDeliveryList{Items: make([]apiv1.WebhookDelivery, 0, len(list)), NextCursor: next}
+	for _, m := range list {
+		out.Items = append(out.Items, webhookDeliveryJSON(m))
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) getWebhookDelivery(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	d, err := h.Webhooks.GetDelivery(r.Context(), by, r.PathValue("client_id"), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	out := apiv1.WebhookDeliveryDetail{WebhookDelivery: webhookDeliveryJSON(d.Message), Payload: d.Message.Payload,
+		AttemptLog: make([]apiv1.WebhookAttempt, 0, len(d.Attempts))}
+	for _, a := range d.Attempts {
+		out.AttemptLog = append(out.AttemptLog, apiv1.WebhookAttempt{ID: a.ID, At: a.At, URL: a.URL, StatusCode: a.StatusCode,
+			LatencyMS: a.Latency.Milliseconds(), Error: a.Error, ResponseExcerpt: a.ResponseExcerpt})
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) redeliverWebhook(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	clientID, id := r.PathValue("client_id"), r.PathValue("id")
+	if _, err := h.Webhooks.GetDelivery(r.Context(), by, clientID, id); err != nil {
+		return err // 404 before complaining about the body
+	}
+	var req struct{}
+	if err := decode(w, r, &req, true); err != nil {
+		return err
+	}
+	m, err := h.Webhooks.Redeliver(r.Context(), by, clientID, id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusAccepted, webhookDeliveryJSON(m))
+}

@@ -1,0 +1,123 @@
+package api_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"keywarden/internal/api/apiv1"
+	"keywarden/internal/domain"
+)
+
+func webhookPath(client string) string { return clientPath(client) + "/webhook" }
+
+// webhookSession exercises every webhook route with success and with the
+// client mistakes each can meet; every answer is checked against the
+// document by e.do. clientID is a client of e's organisation that has no
+// webhook URL now.
+func webhookSession(t *testing.T, e *env, clientID string) {
+	t.Helper()
+	wantProblem(t, e.do(t, "POST", webhookPath(clientID)+"/enable", nil), http.StatusConflict)
+	res := e.do(t, "GET", webhookPath(clientID), nil)
+	want(t, res, http.StatusOK)
+	if ep := decode[apiv1.WebhookEndpoint](t, res); ep.Status != "none" || ep.URL != "" {
+		t.Errorf("endpoint without a URL = %+v, want status none", ep)
+	}
+
+	res = e.do(t, "PATCH", clientPath(clientID), map[string]any{
+		"webhook_url": "https://billing.example/hooks", "webhook_events": []string{"secret.*", "client.updated"},
+	})
+	want(t, res, http.StatusOK)
+	if c := decode[apiv1.Client](t, res); strings.Join(c.WebhookEvents, ",") != "secret.*,client.updated" {
+		t.Errorf("client webhook_events = %q", c.WebhookEvents)
+	}
+	res = e.do(t, "GET", webhookPath(clientID), nil)
+	want(t, res, http.StatusOK)
+	if ep := decode[apiv1.WebhookEndpoint](t, res); ep.Status != "active" || len(ep.Events) != 2 {
+		t.Errorf("endpoint = %+v, want active with two selectors", ep)
+	}
+	want(t, e.do(t, "POST", webhookPath(clientID)+"/enable", nil), http.StatusOK)
+	want(t, e.do(t, "POST", webhookPath(clientID)+"/enable", map[string]any{}), http.StatusOK)
+	e.createSecret(t, clientID, apiv1.CreateSecret{Description: "hooked"})
+
+	res = e.do(t, "GET", webhookPath(clientID)+"/deliveries", nil)
+	want(t, res, http.StatusOK)
+	list := decode[apiv1.WebhookDeliveryList](t, res)
+	if len(list.Items) < 2 {
+		t.Fatalf("deliveries = %+v, want client.updated and secret.created at least", list.Items)
+	}
+	if list.Items[0].EventType != "secret.created" || list.Items[0].Status != "pending" {
+		t.Errorf("newest delivery = %+v, want a pending secret.created", list.Items[0])
+	}
+	res = e.do(t, "GET", webhookPath(clientID)+"/deliveries?limit=1&status=pending", nil)
+	want(t, res, http.StatusOK)
+	page := decode[apiv1.WebhookDeliveryList](t, res)
+	if len(page.Items) != 1 || page.NextCursor == "" {
+		t.Fatalf("first page of one = %+v", page)
+	}
+	want(t, e.do(t, "GET", webhookPath(clientID)+"/deliveries?limit=1&cursor="+page.NextCursor, nil), http.StatusOK)
+	id := list.Items[0].ID
+	res = e.do(t, "GET", webhookPath(clientID)+"/deliveries/"+id, nil)
+	want(t, res, http.StatusOK)
+	d := decode[apiv1.WebhookDeliveryDetail](t, res)
+	var payload struct {
+		Type string         `json:"type"`
+		Data map[string]any `json:"data"`
+	}
+	if err := json.Unmarshal(d.Payload, &payload); err != nil || payload.Type != "secret.created" || payload.Data["hint"] == nil {
+		t.Errorf("payload = %s, %v", d.Payload, err)
+	}
+	res = e.do(t, "POST", webhookPath(clientID)+"/deliveries/"+id+"/redeliver", nil)
+	want(t, res, http.StatusAccepted)
+	if r := decode[apiv1.WebhookDelivery](t, res); r.ID != id || r.Status != "pending" {
+		t.Errorf("redelivered = %+v", r)
+	}
+	want(t, e.do(t, "POST", webhookPath(clientID)+"/deliveries/"+id+"/redeliver", map[string]any{}), http.StatusAccepted)
+
+	// Client mistakes: 4xx, never 5xx.
+	wantProblem(t, e.do(t, "GET", webhookPath(clientID)+"/deliveries?status=lost", nil), http.StatusUnprocessableEntity)
+	wantProblem(t, e.do(t, "GET", webhookPath(clientID)+"/deliveries?limit=0", nil), http.StatusUnprocessableEntity)
+	wantProblem(t, e.do(t, "GET", webhookPath(clientID)+"/deliveries?cursor=!!", nil), http.StatusUnprocessableEntity)
+	wantProblem(t, e.do(t, "GET", webhookPath(clientID)+"/deliveries/"+domain.NewID("msg_"), nil), http.StatusNotFound)
+	wantProblem(t, e.do(t, "GET", webhookPath(clientID)+"/deliveries/nope", nil), http.StatusNotFound)
+	wantProblem(t, e.do(t, "POST", webhookPath(clientID)+"/deliveries/"+id+"/redeliver", raw(`{"now":true}`)), http.StatusBadRequest)
+	wantProblem(t, e.do(t, "POST", webhookPath(clientID)+"/enable", raw(`[]`)), http.StatusBadRequest)
+	wantProblem(t, e.do(t, "DELETE", webhookPath(clientID), nil), http.StatusMethodNotAllowed)
+	p := wantProblem(t, e.do(t, "PATCH", clientPath(clientID), map[string]any{"webhook_events": []string{"secret.deleted"}}), http.StatusUnprocessableEntity)
+	if len(p.Errors) == 0 || p.Errors[0].Field != "webhook_events" {
+		t.Errorf("422 errors = %+v, want one for webhook_events", p.Errors)
+	}
+	wantProblem(t, e.do(t, "POST", "/v1/clients", map[string]any{"name": "x", "webhook_events": "secret.*"}), http.StatusBadRequest)
+	// Without --webhook-allow-private, the API refuses what the server
+	// would not deliver to.
+	for _, u := range []string{"http://billing.example/hooks", "https://127.0.0.1/hooks", "https://localhost:8443/", "https://[fd00::1]/"} {
+		p := wantProblem(t, e.do(t, "PATCH", clientPath(clientID), map[string]any{"webhook_url": u}), http.StatusUnprocessableEntity)
+		if len(p.Errors) == 0 || p.Errors[0].Field != "webhook_url" {
+			t.Errorf("PATCH webhook_url %s: errors = %+v, want one for webhook_url", u, p.Errors)
+		}
+	}
+}
+
+func TestWebhookRoutes(t *testing.T) {
+	e := newEnv(t)
+	c := e.createClient(t, "Billing")
+	webhookSession(t, e, c.ClientID)
+
+	// Another organisation's client and deliveries are not found.
+	foreign := e.newOrg(t, "Globex", "g@globex.test")
+	ft := foreign.APIToken.Reveal()
+	res := e.do(t, "GET", webhookPath(c.ClientID)+"/deliveries", nil)
+	want(t, res, http.StatusOK)
+	id := decode[apiv1.WebhookDeliveryList](t, res).Items[0].ID
+	wantProblem(t, e.do(t, "GET", webhookPath(c.ClientID), nil, as(ft)), http.StatusNotFound)
+	wantProblem(t, e.do(t, "GET", webhookPath(c.ClientID)+"/deliveries/"+id, nil, as(ft)), http.StatusNotFound)
+	wantProblem(t, e.do(t, "POST", webhookPath(c.ClientID)+"/deliveries/"+id+"/redeliver", nil, as(ft)), http.StatusNotFound)
+	// A delivery through another client of the same organisation too.
+	other := e.createClient(t, "Reports")
+	wantProblem(t, e.do(t, "GET", webhookPath(other.ClientID)+"/deliveries/"+id, nil), http.StatusNotFound)
+	// Members read, but may not redeliver.
+	_, member := e.userToken(t, e.boot.Org.ID, "member", nil, nil)
+	want(t, e.do(t, "GET", webhookPath(c.ClientID)+"/deliveries/"+id, nil, as(member)), http.StatusOK)
+	wantProblem(t, e.do(t, "POST", webhookPath(c.ClientID)+"/deliveries/"+id+"/redeliver", nil, as(member)), http.StatusForbidden)
+}

@@ -1,0 +1,454 @@
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"keywarden/internal/api/apiv1"
+	"keywarden/internal/apiclient"
+	"keywarden/pkg/webhooksig"
+)
+
+// eventTypes are the webhook event types, for help texts. The server
+// validates selections; this list only informs.
+var eventTypes = []string{"secret.created", "secret.expiring", "secret.expired", "secret.revoked",
+	"refresh_token.issued", "client.updated", "client.disabled", "credential.revoked"}
+
+func newWebhooksCmd(api *apiFlags, stdin io.Reader, stdout io.Writer) *cobra.Command {
+	cmd := newGroupCmd("webhooks", "Configure client webhooks, read their delivery logs, redeliver, and verify a delivery's signatures",
+		newWebhooksShowCmd(api, stdout),
+		newWebhooksSetCmd(api, stdout),
+		newWebhooksEnableCmd(api, stdout),
+		newWebhooksDeliveriesCmd(api, stdout),
+		newWebhooksDeliveryCmd(api, stdout),
+		newWebhooksRedeliverCmd(api, stdout),
+		newWebhooksVerifyCmd(stdin, stdout),
+	)
+	cmd.Aliases = []string{"webhook"}
+	return cmd
+}
+
+func newWebhooksShowCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "show CLIENT_ID",
+		Short: "Show a client's webhook endpoint, the events it receives, and its health",
+		Args:  exactArgs(1),
+	}
+	addOutputFlag(cmd, &output)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := checkOutput(output); err != nil {
+			return err
+		}
+		c, err := api.client()
+		if err != nil {
+			return err
+		}
+		ep, err := c.GetWebhook(cmd.Context(), args[0])
+		if err != nil {
+			return err
+		}
+		if output == outputJSON {
+			return writeJSON(stdout, ep)
+		}
+		return printWebhookEndpoint(stdout, ep)
+	}
+	return cmd
+}
+
+func printWebhookEndpoint(w io.Writer, ep apiv1.WebhookEndpoint) error {
+	events := strings.Join(ep.Events, " ")
+	if len(ep.Events) == 0 {
+		events = "all"
+	}
+	return writeFields(w, []field{
+		{"Client ID", ep.ClientID},
+		{"URL", ep.URL},
+		{"Events", events},
+		{"Status", ep.Status},
+		{"Failing since", formatOptTime(ep.FailingSince, "-")},
+		{"Disabled", formatOptTime(ep.DisabledAt, "-")},
+		{"Disabled because", ep.DisabledReason},
+	})
+}
+
+func newWebhooksSetCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
+	var url, output string
+	var events []string
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "set CLIENT_ID",
+		Short: "Set a client's webhook URL and the events it receives",
+		Long: `Set a client's webhook URL and the events it receives; only the flags given change.
+
+Event types: ` + strings.Join(eventTypes, ", ") + `.
+An entry may also be a group such as secret.* or *.
+
+The URL must be https, and its host public, unless the server runs with
+--webhook-allow-private.`,
+		Args: exactArgs(1),
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&url, "url", "", `webhook endpoint (--url "" removes it)`)
+	fs.StringSliceVar(&events, "event", nil, "an event type to receive, replacing the current selection (repeat, or separate with commas)")
+	fs.BoolVar(&all, "all-events", false, "receive every event type")
+	addOutputFlag(cmd, &output)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := checkOutput(output); err != nil {
+			return err
+		}
+		var in apiv1.UpdateClient
+		if fs.Changed("url") {
+			in.WebhookURL = &url
+		}
+		switch {
+		case all && fs.Changed("event"):
+			return usageError{errors.New("--all-events and --event: give one of them")}
+		case all:
+			in.WebhookEvents = &[]string{}
+		case fs.Changed("event"):
+			in.WebhookEvents = &events
+		}
+		if in.WebhookURL == nil && in.WebhookEvents == nil {
+			return usageError{errors.New("nothing to change: give --url, --event or --all-events")}
+		}
+		c, err := api.client()
+		if err != nil {
+			return err
+		}
+		if _, err := c.UpdateClient(cmd.Context(), args[0], in); err != nil {
+			return err
+		}
+		ep, err := c.GetWebhook(cmd.Context(), args[0])
+		if err != nil {
+			return err
+		}
+		if output == outputJSON {
+			return writeJSON(stdout, ep)
+		}
+		return printWebhookEndpoint(stdout, ep)
+	}
+	return cmd
+}
+
+func newWebhooksEnableCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "enable CLIENT_ID",
+		Short: "Enable a webhook endpoint that was disabled for failing too long",
+		Long: `Enable a webhook endpoint that was disabled for failing too long.
+
+Deliveries that failed meanwhile stay failed; redeliver the ones that matter
+(keywarden webhooks deliveries CLIENT_ID --status failed).`,
+		Args: exactArgs(1),
+	}
+	addOutputFlag(cmd, &output)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := checkOutput(output); err != nil {
+			return err
+		}
+		c, err := api.client()
+		if err != nil {
+			return err
+		}
+		ep, err := c.EnableWebhook(cmd.Context(), args[0])
+		if err != nil {
+			return err
+		}
+		if output == outputJSON {
+			return writeJSON(stdout, ep)
+		}
+		return printWebhookEndpoint(stdout, ep)
+	}
+	return cmd
+}
+
+func newWebhooksDeliveriesCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
+	var q apiclient.DeliveryQuery
+	var output string
+	cmd := &cobra.Command{
+		Use:   "deliveries CLIENT_ID",
+		Short: "List a client's webhook deliveries, newest first",
+		Args:  exactArgs(1),
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&q.Status, "status", "", "only deliveries in this state: pending, delivered or failed")
+	fs.IntVar(&q.Limit, "limit", 0, "page size (0: the server's default)")
+	fs.StringVar(&q.Cursor, "cursor", "", "continue after a previous page (its next cursor)")
+	addOutputFlag(cmd, &output)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := checkOutput(output); err != nil {
+			return err
+		}
+		if q.Limit < 0 {
+			return usageError{errors.New("--limit: must not be negative")}
+		}
+		c, err := api.client()
+		if err != nil {
+			return err
+		}
+		list, err := c.ListWebhookDeliveries(cmd.Context(), args[0], q)
+		if err != nil {
+			return err
+		}
+		if output == outputJSON {
+			return writeJSON(stdout, list)
+		}
+		t := newTable(stdout, "DELIVERY ID", "EVENT", "STATUS", "ATTEMPTS", "LAST CODE", "CREATED", "NEXT ATTEMPT", "LAST ERROR")
+		for _, d := range list.Items {
+			t.row(d.ID, d.EventType, d.Status, strconv.Itoa(d.Attempts), statusCode(d.LastStatusCode), formatTime(d.CreatedAt),
+				formatOptTime(d.NextAttemptAt, "-"), d.LastError)
+		}
+		if err := t.flush(); err != nil {
+			return err
+		}
+		return printNextPage(stdout, list.NextCursor)
+	}
+	return cmd
+}
+
+func statusCode(code int) string {
+	if code == 0 {
+		return "-"
+	}
+	return strconv.Itoa(code)
+}
+
+func newWebhooksDeliveryCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "delivery CLIENT_ID DELIVERY_ID",
+		Short: "Show one webhook delivery: its payload and every attempt",
+		Args:  exactArgs(2),
+	}
+	addOutputFlag(cmd, &output)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := checkOutput(output); err != nil {
+			return err
+		}
+		c, err := api.client()
+		if err != nil {
+			return err
+		}
+		d, err := c.GetWebhookDelivery(cmd.Context(), args[0], args[1])
+		if err != nil {
+			return err
+		}
+		if output == outputJSON {
+			return writeJSON(stdout, d)
+		}
+		if err := writeFields(stdout, []field{
+			{"Delivery ID", d.ID},
+			{"Client ID", d.ClientID},
+			{"Event", d.EventType},
+			{"Status", d.Status},
+			{"Created", formatTime(d.CreatedAt)},
+			{"Attempts", strconv.Itoa(d.Attempts)},
+			{"Next attempt", formatOptTime(d.NextAttemptAt, "-")},
+			{"Delivered", formatOptTime(d.DeliveredAt, "-")},
+			{"Last error", d.LastError},
+			{"Payload", string(d.Payload)},
+		}); err != nil {
+			return err
+		}
+		if _, err := io.WriteString(stdout, "\n"); err != nil {
+			return err
+		}
+		t := newTable(stdout, "AT", "CODE", "LATENCY", "ERROR", "RESPONSE")
+		for _, a := range d.AttemptLog {
+			t.row(formatTime(a.At), statusCode(a.StatusCode), strconv.FormatInt(a.LatencyMS, 10)+"ms", a.Error, a.ResponseExcerpt)
+		}
+		return t.flush()
+	}
+	return cmd
+}
+
+func newWebhooksRedeliverCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "redeliver CLIENT_ID DELIVERY_ID",
+		Short: "Send a webhook delivery again now (same webhook-id), whatever its state",
+		Args:  exactArgs(2),
+	}
+	addOutputFlag(cmd, &output)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := checkOutput(output); err != nil {
+			return err
+		}
+		c, err := api.client()
+		if err != nil {
+			return err
+		}
+		d, err := c.RedeliverWebhook(cmd.Context(), args[0], args[1])
+		if err != nil {
+			return err
+		}
+		if output == outputJSON {
+			return writeJSON(stdout, d)
+		}
+		_, err = fmt.Fprintf(stdout, "delivery %s (%s) is due again now\n", d.ID, d.EventType)
+		return err
+	}
+	return cmd
+}
+
+func newWebhooksVerifyCmd(stdin io.Reader, stdout io.Writer) *cobra.Command {
+	var secrets, secretFiles, headers, headerFiles []string
+	var tolerance time.Duration
+	var output string
+	cmd := &cobra.Command{
+		Use:   "verify --secret-file FILE --header 'NAME: VALUE'... < BODY",
+		Short: "Verify a webhook delivery's signatures against your client secrets (offline)",
+		Long: `Verify a webhook delivery against your client secrets, offline: the raw body on
+standard input, the delivery's headers with --header or --header-file.
+
+The Standard Webhooks headers (webhook-id, webhook-timestamp,
+webhook-signature) must verify under one of the secrets, with a timestamp
+within --tolerance of now; without them, X-Keywarden-Hmac-Sha256 must.
+Exit status: 0 verified, 1 not verified, 2 usage error.
+
+Prefer --secret-file (one secret per line; blank lines and lines starting
+with # are ignored) to --secret, which shows the secret in shell history and
+ps. Nothing prints a secret: the output names the one that verified by its
+last four characters.`,
+		Args: noArgs,
+	}
+	fs := cmd.Flags()
+	fs.StringArrayVar(&secrets, "secret", nil, "a client secret to verify with (repeat)")
+	fs.StringArrayVar(&secretFiles, "secret-file", nil, "a file with client secrets, one per line (repeat)")
+	fs.StringArrayVar(&headers, "header", nil, `a delivery header, "Name: value" (repeat)`)
+	fs.StringArrayVar(&headerFiles, "header-file", nil, `a file of "Name: value" header lines, e.g. a request dump (repeat)`)
+	fs.DurationVar(&tolerance, "tolerance", webhooksig.DefaultTolerance, "how far webhook-timestamp may be from now")
+	addOutputFlag(cmd, &output)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := checkOutput(output); err != nil {
+			return err
+		}
+		if tolerance <= 0 {
+			return usageError{errors.New("--tolerance: must be positive")}
+		}
+		list := append([]string(nil), secrets...)
+		for _, f := range secretFiles {
+			more, err := readLines(f, func(line string) bool { return !strings.HasPrefix(line, "#") })
+			if err != nil {
+				return usageError{fmt.Errorf("--secret-file: %w", err)}
+			}
+			list = append(list, more...)
+		}
+		if len(list) == 0 {
+			return usageError{errors.New("no secrets: give --secret-file (or --secret)")}
+		}
+		h := http.Header{}
+		lines := append([]string(nil), headers...)
+		for _, f := range headerFiles {
+			more, err := readLines(f, func(line string) bool { return strings.Contains(line, ":") })
+			if err != nil {
+				return usageError{fmt.Errorf("--header-file: %w", err)}
+			}
+			lines = append(lines, more...)
+		}
+		for _, l := range lines {
+			name, value, ok := strings.Cut(l, ":")
+			if !ok || strings.TrimSpace(name) == "" {
+				return usageError{fmt.Errorf(`--header %q: want "Name: value"`, l)}
+			}
+			h.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+		}
+		body, err := io.ReadAll(io.LimitReader(stdin, 16<<20))
+		if err != nil {
+			return fmt.Errorf("read the body from standard input: %w", err)
+		}
+		res, verr := webhooksig.Verify(list, h, body, time.Now(), tolerance)
+		if output == outputJSON {
+			out := verifyWebhookJSON{OK: verr == nil}
+			if verr != nil {
+				out.Error = verr.Error()
+			} else {
+				out.Style, out.ID, out.SecretIndex, out.SecretHint, out.HMAC = string(res.Style), res.ID, res.Secret, hint(list[res.Secret]), res.HMAC
+				if !res.Timestamp.IsZero() {
+					out.Timestamp = &res.Timestamp
+				}
+			}
+			if err := writeJSON(stdout, out); err != nil {
+				return err
+			}
+		} else if verr == nil {
+			if err := printVerified(stdout, res, list, h); err != nil {
+				return err
+			}
+		}
+		if verr != nil {
+			return exitError{code: exitFailure, err: fmt.Errorf("not verified: %w", verr)}
+		}
+		return nil
+	}
+	return cmd
+}
+
+// verifyWebhookJSON is webhooks verify's -o json output.
+type verifyWebhookJSON struct {
+	OK          bool       `json:"ok"`
+	Error       string     `json:"error,omitempty"`
+	Style       string     `json:"style,omitempty"`
+	ID          string     `json:"webhook_id,omitempty"`
+	Timestamp   *time.Time `json:"timestamp,omitempty"`
+	SecretIndex int        `json:"secret_index,omitempty"` // 0-based, in the order given
+	SecretHint  string     `json:"secret_hint,omitempty"`  // its last four characters
+	HMAC        bool       `json:"hmac_header_verified,omitempty"`
+}
+
+func printVerified(w io.Writer, res webhooksig.Result, secrets []string, h http.Header) error {
+	mac := "absent"
+	switch {
+	case res.HMAC:
+		mac = "verified"
+	case h.Get(webhooksig.HeaderHMAC) != "":
+		mac = "does not match these secrets (it is under the client's oldest active secret)"
+	}
+	fields := []field{
+		{"Verified", "yes, " + string(res.Style)},
+		{"Secret", fmt.Sprintf("#%d (…%s)", res.Secret+1, hint(secrets[res.Secret]))},
+		{webhooksig.HeaderHMAC, mac},
+	}
+	if res.ID != "" {
+		fields = append(fields, field{"webhook-id", res.ID}, field{"webhook-timestamp", formatTime(res.Timestamp)})
+	}
+	return writeFields(w, fields)
+}
+
+// hint is a secret's last four characters.
+func hint(s string) string {
+	if len(s) <= 4 {
+		return "****"
+	}
+	return s[len(s)-4:]
+}
+
+// readLines returns the trimmed, non-empty lines of a file that keep
+// accepts.
+func readLines(path string, keep func(string) bool) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line != "" && keep(line) {
+			out = append(out, line)
+		}
+	}
+	return out, sc.Err()
+}

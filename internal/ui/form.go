@@ -1,0 +1,90 @@
+package ui
+
+import (
+	"errors"
+	"strings"
+
+	"keywarden/internal/domain"
+)
+
+// form is a submitted form as it is shown again: the values typed (never
+// secret ones), a message per field, and messages for the whole form,
+// shown above it.
+type form struct {
+	Values  map[string]string
+	Errors  map[string]string
+	Summary []string
+	// Once is the form's one-time submission token.
+	Once string
+}
+
+func newForm() *form {
+	return &form{Values: map[string]string{}, Errors: map[string]string{}, Once: randomToken()}
+}
+
+func (f *form) Get(k string) string { return f.Values[k] }
+func (f *form) Err(k string) string { return f.Errors[k] }
+func (f *form) Failed() bool        { return len(f.Errors) > 0 || len(f.Summary) > 0 }
+
+// fieldErr records a problem with one field; the summary above the form
+// lists it too, so that nothing goes unseen in a long dialog.
+func (f *form) fieldErr(field, label, msg string) {
+	if _, ok := f.Errors[field]; ok {
+		return
+	}
+	f.Errors[field] = msg
+	f.Summary = append(f.Summary, label+": "+lowerFirst(msg))
+}
+
+func (f *form) formErr(msg string) { f.Summary = append(f.Summary, msg) }
+
+// field maps a service's field name to the form's and its label.
+type field struct{ name, label string }
+
+// take turns a user error from a service into messages on the form and
+// reports whether it did; other errors are the caller's to return.
+func (f *form) take(err error, fields map[string]field) bool {
+	var inval *domain.ValidationError
+	var conflict *domain.ConflictError
+	var forbidden *domain.ForbiddenError
+	switch {
+	case errors.As(err, &inval):
+		for _, fe := range inval.Fields() {
+			key := fe.Field
+			if i := strings.IndexByte(key, '.'); i > 0 && fields[key].name == "" {
+				key = key[:i]
+			}
+			if m, ok := fields[key]; ok {
+				f.fieldErr(m.name, m.label, sentence(fe.Message))
+			} else {
+				f.formErr(fieldMessage(fe.Field, fe.Message))
+			}
+		}
+		return true
+	case errors.As(err, &conflict):
+		f.formErr(sentence(conflict.Reason))
+		return true
+	case errors.As(err, &forbidden):
+		f.formErr(sentence(forbidden.Reason))
+		return true
+	}
+	return false
+}
+
+// fieldMessage words a field error for people: "Description is required."
+func fieldMessage(name, msg string) string {
+	if name == "" {
+		return sentence(msg)
+	}
+	label := strings.ReplaceAll(name, "_", " ")
+	return sentence(strings.ToUpper(label[:1]) + label[1:] + " " + msg)
+}
+
+// lowerFirst lowercases a message's first letter unless it starts an
+// acronym ("ID", "URL").
+func lowerFirst(s string) string {
+	if len(s) > 1 && s[0] >= 'A' && s[0] <= 'Z' && !(s[1] >= 'A' && s[1] <= 'Z') {
+		return strings.ToLower(s[:1]) + s[1:]
+	}
+	return s
+}

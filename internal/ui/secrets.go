@@ -1,0 +1,313 @@
+package ui
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"keywarden/internal/credential"
+	"keywarden/internal/domain"
+)
+
+// expiringSoon is when an active secret is labelled "Expiring soon" (the
+// first of the expiry warnings).
+const expiringSoon = 14 * 24 * time.Hour
+
+type secretRow struct {
+	ID, Description, Masked string
+	Status, Badge           string
+	Expires                 *stamp
+	ExpiresDMY              string
+	Created                 stamp
+	LastUsed                *stamp
+	LastUsedFrom            string
+	Active                  bool
+	Revoked                 *stamp
+	Generated               bool
+	Edit                    *form
+}
+
+func maskOf(x domain.Secret) string {
+	if x.Origin == domain.OriginGenerated {
+		return "kws_••••••••" + x.Hint
+	}
+	return "••••••••" + x.Hint
+}
+
+func secretRowOf(x domain.Secret, newID string, now time.Time) secretRow {
+	row := secretRow{ID: x.ID, Description: x.Description, Masked: maskOf(x), Created: newStamp(x.CreatedAt, now),
+		Expires: stampPtr(x.ExpiresAt, now), LastUsed: stampPtr(x.LastUsedAt, now), LastUsedFrom: x.LastUsedFrom,
+		Revoked: stampPtr(x.RevokedAt, now), Generated: x.Origin == domain.OriginGenerated}
+	if x.ExpiresAt != nil {
+		row.ExpiresDMY = dmy(*x.ExpiresAt)
+	}
+	switch x.State(now) {
+	case domain.SecretRevoked:
+		row.Status, row.Badge = "Revoked", "muted"
+	case domain.SecretExpired:
+		row.Status, row.Badge = "Expired", "danger"
+	default:
+		row.Active = true
+		switch {
+		case x.ID == newID:
+			row.Status, row.Badge = "New", "new"
+		case x.ExpiresAt != nil && x.ExpiresAt.Sub(now) < expiringSoon:
+			row.Status, row.Badge = "Expiring soon", "warn"
+		default:
+			row.Status, row.Badge = "Active", "ok"
+		}
+	}
+	return row
+}
+
+type secretsData struct {
+	Client        clientHeader
+	Rows          []secretRow
+	ActiveCount   int
+	Max           int
+	Add           *form
+	AddOpen       bool
+	EditOpen      string
+	DeleteOpen    string
+	RevokeAll     *form
+	RevokeAllOpen bool
+	Hint          expiryHint
+	Reveal        *reveal
+	Rotation      *rotationBanner
+}
+
+type rotationBanner struct {
+	ID, State string
+	Started   stamp
+}
+
+// secretsState is how the Secrets tab is to be shown besides its data.
+type secretsState struct {
+	add, revokeAll *form
+	edit           map[string]*form
+	editOpen       string
+	deleteOpen     string
+	reveal         *reveal
+}
+
+func (h *Handler) secrets(w http.ResponseWriter, r *http.Request, rq *request) error {
+	c, err := h.Credentials.GetClient(r.Context(), rq.by, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	st := secretsState{editOpen: q.Get("edit"), deleteOpen: q.Get("delete")}
+	if q.Get("add") == "1" {
+		st.add = newForm()
+	}
+	if q.Get("revoke-all") == "1" {
+		st.revokeAll = newForm()
+	}
+	return h.renderSecrets(w, r, rq, http.StatusOK, c, st)
+}
+
+func (h *Handler) renderSecrets(w http.ResponseWriter, r *http.Request, rq *request, status int, c domain.Client, st secretsState) error {
+	list, err := h.Credentials.ListSecrets(r.Context(), rq.by, c.ID)
+	if err != nil {
+		return err
+	}
+	now := h.now()
+	d := secretsData{Client: headerOf(c, "secrets"), Max: credential.MaxActiveSecrets, Add: st.add, AddOpen: st.add != nil,
+		EditOpen: st.editOpen, DeleteOpen: st.deleteOpen, RevokeAll: st.revokeAll, RevokeAllOpen: st.revokeAll != nil,
+		Hint: newExpiryHint(rq.org.Policy, rq.by.Role, now, true), Reveal: st.reveal}
+	if d.Add == nil {
+		d.Add = newForm()
+	}
+	if d.RevokeAll == nil {
+		d.RevokeAll = newForm()
+	}
+	// Newest first, like every list in the console.
+	for i := len(list.Secrets) - 1; i >= 0; i-- {
+		x := list.Secrets[i]
+		row := secretRowOf(x, list.NewID, now)
+		if row.Active {
+			d.ActiveCount++
+		}
+		if f := st.edit[x.ID]; f != nil {
+			row.Edit = f
+		} else {
+			row.Edit = newForm()
+			row.Edit.Values["description"], row.Edit.Values["expires"] = x.Description, row.ExpiresDMY
+		}
+		d.Rows = append(d.Rows, row)
+	}
+	if rots, err := h.Credentials.ListRotations(r.Context(), rq.by, c.ID); err == nil {
+		for _, v := range rots {
+			if v.State != domain.RotationCompleted && v.State != domain.RotationAbandoned {
+				d.Rotation = &rotationBanner{ID: v.Rotation.ID, State: rotationStateLabel(v.State), Started: newStamp(v.Rotation.StartedAt, now)}
+				break
+			}
+		}
+	} else {
+		return err
+	}
+	h.render(w, r, rq, status, "client_secrets", &page{Title: c.Name + " · Secrets", Nav: "clients",
+		Canonical: "/ui/clients/" + c.ID + "/secrets", Data: d})
+	return nil
+}
+
+var secretFields = map[string]field{
+	"description": {"description", "Description"}, "expires_at": {"expires", "Expiration"}, "value": {"value", "Value"},
+}
+
+// fileName makes a download name from a client's name.
+func fileName(name, suffix string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+			dash = false
+		case !dash && b.Len() > 0:
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	s := strings.Trim(b.String(), "-")
+	if s == "" {
+		s = "client"
+	}
+	return s + suffix
+}
+
+// secretReveal is the one-time view of a new client secret.
+func secretReveal(c domain.Client, n credential.NewSecret, now time.Time, title string) *reveal {
+	exp := "never"
+	if n.Secret.ExpiresAt != nil {
+		exp = newStamp(*n.Secret.ExpiresAt, now).Abs
+	}
+	return &reveal{
+		Title: title,
+		Lead:  "Copy the secret now and store it where your application reads its configuration.",
+		Items: []revealItem{{ID: "reveal-client-id", Label: "Client ID", Value: c.ID}, {ID: "reveal-secret", Label: "Client secret", Value: n.Value.Reveal(), Secret: true}},
+		File:  fileName(c.Name, "-secret.txt"),
+		Text: "# Keywarden client secret: " + n.Secret.Description + "\n# Client: " + c.Name + "\n# Expires: " + exp + "\n" +
+			"KEYWARDEN_CLIENT_ID=" + c.ID + "\nKEYWARDEN_CLIENT_SECRET=" + n.Value.Reveal() + "\n",
+		Warning: "This is the only time the secret is shown. After you leave or reload this page, only its last four characters are visible.",
+	}
+}
+
+func (h *Handler) addSecret(w http.ResponseWriter, r *http.Request, rq *request) error {
+	c, err := h.Credentials.GetClient(r.Context(), rq.by, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	now := h.now()
+	f := newForm()
+	desc, exp, value := strings.TrimSpace(r.PostForm.Get("description")), strings.TrimSpace(r.PostForm.Get("expires")), r.PostForm.Get("value")
+	f.Values["description"], f.Values["expires"] = desc, exp
+	if desc == "" && exp == "" && value == "" {
+		f.formErr("The form is empty. Enter at least a description; leave Value empty to have a secret generated.")
+		f.Errors["description"] = "Enter a description, e.g. Production server."
+	} else if desc == "" {
+		f.fieldErr("description", "Description", "Enter a description, e.g. Production server.")
+	}
+	e := readExpiry(f, "expires", "Expiration", exp, rq.org.Policy, rq.by.Role, now, true)
+	in := credential.SecretInput{Description: desc, ExpiresAt: e.At, NeverExpires: e.Never}
+	if value != "" {
+		in.Value = &value
+	}
+	if !f.Failed() {
+		n, err := h.Credentials.CreateSecret(r.Context(), rq.by, c.ID, in)
+		if err == nil {
+			return h.renderSecrets(w, r, rq, http.StatusOK, c, secretsState{reveal: secretReveal(c, n, now, "Secret “"+n.Secret.Description+"” is added")})
+		}
+		if !f.take(err, secretFields) {
+			return err
+		}
+	}
+	if value != "" && f.Errors["value"] == "" {
+		f.Errors["value"] = "For your safety the value you typed was not kept. Type it again, or leave it empty to generate one."
+	}
+	return h.renderSecrets(w, r, rq, http.StatusUnprocessableEntity, c, secretsState{add: f})
+}
+
+func (h *Handler) editSecret(w http.ResponseWriter, r *http.Request, rq *request) error {
+	clientID, id := r.PathValue("id"), r.PathValue("sid")
+	c, err := h.Credentials.GetClient(r.Context(), rq.by, clientID)
+	if err != nil {
+		return err
+	}
+	x, err := h.Credentials.GetSecret(r.Context(), rq.by, clientID, id)
+	if err != nil {
+		return err
+	}
+	now := h.now()
+	f := newForm()
+	desc, exp := strings.TrimSpace(r.PostForm.Get("description")), strings.TrimSpace(r.PostForm.Get("expires"))
+	f.Values["description"], f.Values["expires"] = desc, exp
+	if desc == "" {
+		f.fieldErr("description", "Description", "Enter a description.")
+	}
+	p := credential.SecretPatch{Description: &desc}
+	current := ""
+	if x.ExpiresAt != nil {
+		current = dmy(*x.ExpiresAt)
+	}
+	switch {
+	case exp == current:
+		// The expiry was left as it was.
+	case exp == "" && !rq.org.Policy.AllowNeverExpire:
+		f.fieldErr("expires", "Expiration", "Your organisation's policy requires an expiry: pick a date up to "+
+			dmy(now.Add(rq.org.Policy.MaxLifetime(rq.by.Role)))+".")
+	case exp == "":
+		p.NeverExpires = true
+	default:
+		e := readExpiry(f, "expires", "Expiration", exp, rq.org.Policy, rq.by.Role, now, false)
+		p.ExpiresAt = e.At
+	}
+	if !f.Failed() {
+		_, err := h.Credentials.UpdateSecret(r.Context(), rq.by, clientID, id, p)
+		if err == nil {
+			h.setFlash(w, r, "success", "Secret “"+desc+"” is saved.")
+			redirect(w, r, "/ui/clients/"+clientID+"/secrets")
+			return nil
+		}
+		if !f.take(err, secretFields) {
+			return err
+		}
+	}
+	return h.renderSecrets(w, r, rq, http.StatusUnprocessableEntity, c, secretsState{edit: map[string]*form{id: f}, editOpen: id})
+}
+
+func (h *Handler) deleteSecret(w http.ResponseWriter, r *http.Request, rq *request) error {
+	clientID, id := r.PathValue("id"), r.PathValue("sid")
+	keep := r.PostForm.Get("keep_tokens") == "1"
+	x, err := h.Credentials.RevokeSecret(r.Context(), rq.by, clientID, id, keep)
+	if err != nil {
+		return err
+	}
+	msg := "Secret “" + x.Description + "” is deleted: it no longer authenticates, and the access tokens it issued stopped working."
+	if keep {
+		msg = "Secret “" + x.Description + "” is deleted: it no longer authenticates; the access tokens it issued run out on their own."
+	}
+	h.setFlash(w, r, "success", msg)
+	redirect(w, r, "/ui/clients/"+clientID+"/secrets")
+	return nil
+}
+
+func (h *Handler) revokeAll(w http.ResponseWriter, r *http.Request, rq *request) error {
+	c, err := h.Credentials.GetClient(r.Context(), rq.by, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(r.PostForm.Get("confirm")) != c.Name {
+		f := newForm()
+		f.fieldErr("confirm", "Confirmation", "Type the client's name exactly as shown: "+c.Name)
+		return h.renderSecrets(w, r, rq, http.StatusUnprocessableEntity, c, secretsState{revokeAll: f})
+	}
+	n, err := h.Credentials.RevokeAll(r.Context(), rq.by, c.ID)
+	if err != nil {
+		return err
+	}
+	h.setFlash(w, r, "success", "Revoked "+plural(n, "secret")+" of “"+c.Name+"”, with its refresh tokens and every access token issued so far. "+
+		"Add a new secret when you are ready.")
+	redirect(w, r, "/ui/clients/"+c.ID+"/secrets")
+	return nil
+}

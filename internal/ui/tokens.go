@@ -1,0 +1,78 @@
+package ui
+
+import (
+	"net/http"
+
+	"keywarden/internal/domain"
+)
+
+type refreshRow struct {
+	ID, Masked, Status, Badge string
+	Created, Expires          stamp
+	Used                      *stamp
+}
+
+type refreshData struct {
+	Client clientHeader
+	Rows   []refreshRow
+	Form   *form
+	Reveal *reveal
+	Hours  string
+}
+
+func (h *Handler) refreshTokens(w http.ResponseWriter, r *http.Request, rq *request) error {
+	c, err := h.Credentials.GetClient(r.Context(), rq.by, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return h.renderRefresh(w, r, rq, http.StatusOK, c, nil)
+}
+
+func (h *Handler) renderRefresh(w http.ResponseWriter, r *http.Request, rq *request, status int, c domain.Client, rv *reveal) error {
+	list, err := h.Refresh.List(r.Context(), rq.by, c.ID)
+	if err != nil {
+		return err
+	}
+	now := h.now()
+	d := refreshData{Client: headerOf(c, "refresh"), Form: newForm(), Reveal: rv}
+	for _, t := range list {
+		row := refreshRow{ID: t.ID, Masked: "kwr_••••••••" + t.Hint, Created: newStamp(t.CreatedAt, now), Expires: newStamp(t.ExpiresAt, now),
+			Used: stampPtr(t.UsedAt, now)}
+		switch {
+		case t.RevokedAt != nil:
+			row.Status, row.Badge = "Revoked", "muted"
+		case t.UsedAt != nil:
+			row.Status, row.Badge = "Used", "muted"
+		case !now.Before(t.ExpiresAt):
+			row.Status, row.Badge = "Expired", "danger"
+		default:
+			row.Status, row.Badge = "Unused", "ok"
+		}
+		d.Rows = append(d.Rows, row)
+	}
+	h.render(w, r, rq, status, "client_refresh", &page{Title: c.Name + " · Refresh tokens", Nav: "clients",
+		Canonical: "/ui/clients/" + c.ID + "/refresh-tokens", Data: d})
+	return nil
+}
+
+func (h *Handler) createRefreshToken(w http.ResponseWriter, r *http.Request, rq *request) error {
+	c, err := h.Credentials.GetClient(r.Context(), rq.by, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	t, err := h.Refresh.Create(r.Context(), rq.by, c.ID)
+	if err != nil {
+		return err
+	}
+	exp := newStamp(t.Token.ExpiresAt, h.now())
+	rv := &reveal{
+		Title: "Refresh token generated",
+		Lead:  "Your application exchanges it once at the token endpoint, authenticated with the client's secret, for a fresh access token. It expires " + exp.Rel + ".",
+		Items: []revealItem{{ID: "reveal-refresh", Label: "Refresh token", Value: t.Value.Reveal(), Secret: true}},
+		File:  fileName(c.Name, "-refresh-token.txt"),
+		Text: "# Keywarden refresh token for " + c.Name + " (" + c.ID + "), expires " + exp.Abs + "\n" +
+			"KEYWARDEN_REFRESH_TOKEN=" + t.Value.Reveal() + "\n",
+		Warning: "This is the only time the token is shown. It works once, within the hour.",
+	}
+	return h.renderRefresh(w, r, rq, http.StatusOK, c, rv)
+}

@@ -1,0 +1,283 @@
+package ui
+
+import (
+	"errors"
+	"maps"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"keywarden/internal/account"
+	"keywarden/internal/authz"
+	"keywarden/internal/domain"
+)
+
+type userRow struct {
+	ID, Email, Role, RoleName string
+	Disabled, MFA, MustChange bool
+	Self                      bool
+	Created                   stamp
+	Credential                *secretRow
+	Edit                      *form
+}
+
+type usersData struct {
+	Rows       []userRow
+	Invite     *form
+	InviteOpen bool
+	EditOpen   string
+	Roles      []option
+	Reveal     *reveal
+	// DeleteOpen and RevokeOpen name the user whose dialog opens (links
+	// without JavaScript).
+	DeleteOpen, RevokeOpen string
+}
+
+func roleOptions() []option {
+	out := make([]option, 0, len(domain.Roles))
+	for _, r := range domain.Roles {
+		out = append(out, option{string(r), RoleName(r)})
+	}
+	return out
+}
+
+func (h *Handler) users(w http.ResponseWriter, r *http.Request, rq *request) error {
+	var inv *form
+	if r.URL.Query().Get("invite") == "1" {
+		inv = newForm()
+	}
+	return h.renderUsers(w, r, rq, http.StatusOK, inv, nil, r.URL.Query().Get("edit"), nil)
+}
+
+func (h *Handler) renderUsers(w http.ResponseWriter, r *http.Request, rq *request, status int, inv *form, edit *form, editID string, rv *reveal) error {
+	users, err := h.Accounts.ListUsers(r.Context(), rq.by)
+	if err != nil {
+		return err
+	}
+	now := h.now()
+	d := usersData{Invite: inv, InviteOpen: inv != nil, EditOpen: editID, Roles: roleOptions(), Reveal: rv}
+	if r.Method == http.MethodGet {
+		d.DeleteOpen, d.RevokeOpen = r.URL.Query().Get("delete"), r.URL.Query().Get("revoke")
+	}
+	if d.Invite == nil {
+		d.Invite = newForm()
+		d.Invite.Values["role"] = string(domain.RoleDeveloper)
+	}
+	for _, u := range users {
+		row := userRow{ID: u.ID, Email: u.Email, Role: string(u.Role), RoleName: RoleName(u.Role), Disabled: u.DisabledAt != nil,
+			MFA: u.MFAEnabled, MustChange: u.MustChangePassword, Self: u.ID == rq.by.ID, Created: newStamp(u.CreatedAt, now)}
+		if v, err := h.Credentials.Personal(r.Context(), rq.by.OrgID, u.ID); err == nil && v.Active != nil {
+			s := secretRowOf(*v.Active, "", now)
+			row.Credential = &s
+		} else if err != nil && !errors.Is(err, domain.ErrNotFound) {
+			return err
+		}
+		if editID == u.ID && edit != nil {
+			row.Edit = edit
+		} else {
+			row.Edit = newForm()
+			row.Edit.Values["role"] = string(u.Role)
+			if row.Disabled {
+				row.Edit.Values["status"] = "disabled"
+			} else {
+				row.Edit.Values["status"] = "active"
+			}
+		}
+		d.Rows = append(d.Rows, row)
+	}
+	h.render(w, r, rq, status, "users", &page{Title: "Users", Nav: "users", Canonical: "/ui/users", Data: d})
+	return nil
+}
+
+func (h *Handler) inviteUser(w http.ResponseWriter, r *http.Request, rq *request) error {
+	f := newForm()
+	email, role := strings.TrimSpace(r.PostForm.Get("email")), r.PostForm.Get("role")
+	f.Values["email"], f.Values["role"] = email, role
+	if email == "" {
+		f.fieldErr("email", "Email", "Enter the person's email address.")
+	}
+	if !f.Failed() {
+		n, err := h.Accounts.InviteUser(r.Context(), rq.by, email, domain.Role(role))
+		if err == nil {
+			rv := &reveal{
+				Title: n.User.Email + " is invited",
+				Lead:  "Send them the console address and this one-time password over a channel you trust. They choose their own password when they first sign in.",
+				Items: []revealItem{{ID: "reveal-email", Label: "Email", Value: n.User.Email}, {ID: "reveal-password", Label: "One-time password", Value: n.Password.Reveal(), Secret: true}},
+				File:  "keywarden-invitation.txt",
+				Text: "Keywarden console sign-in\nEmail: " + n.User.Email + "\nOne-time password: " + n.Password.Reveal() +
+					"\nYou will choose your own password when you first sign in.\n",
+				Warning: "The one-time password is shown only now.",
+			}
+			return h.renderUsers(w, r, rq, http.StatusOK, nil, nil, "", rv)
+		}
+		if errors.Is(err, domain.ErrConflict) && !errors.As(err, new(*domain.ConflictError)) {
+			f.fieldErr("email", "Email", "A user with this email already exists.")
+		} else if !f.take(err, map[string]field{"email": {"email", "Email"}, "role": {"role", "Role"}}) {
+			return err
+		}
+	}
+	return h.renderUsers(w, r, rq, http.StatusUnprocessableEntity, f, nil, "", nil)
+}
+
+func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request, rq *request) error {
+	id := r.PathValue("uid")
+	u, err := h.Accounts.GetUser(r.Context(), rq.by, id)
+	if err != nil {
+		return err
+	}
+	f := newForm()
+	role, status := domain.Role(r.PostForm.Get("role")), r.PostForm.Get("status")
+	f.Values["role"], f.Values["status"] = string(role), status
+	p := account.UserPatch{}
+	if role != u.Role {
+		p.Role = &role
+	}
+	switch status {
+	case "active", "disabled":
+		disabled := status == "disabled"
+		if disabled != (u.DisabledAt != nil) {
+			p.Disabled = &disabled
+		}
+	default:
+		f.fieldErr("status", "Status", "Choose Active or Disabled.")
+	}
+	if !f.Failed() {
+		if reflect.ValueOf(p).IsZero() {
+			redirect(w, r, "/ui/users")
+			return nil
+		}
+		_, err := h.Accounts.UpdateUser(r.Context(), rq.by, id, p)
+		if err == nil {
+			h.setFlash(w, r, "success", u.Email+" is updated.")
+			redirect(w, r, "/ui/users")
+			return nil
+		}
+		if !f.take(err, map[string]field{"role": {"role", "Role"}}) {
+			return err
+		}
+	}
+	return h.renderUsers(w, r, rq, http.StatusUnprocessableEntity, nil, f, id, nil)
+}
+
+func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request, rq *request) error {
+	id := r.PathValue("uid")
+	u, err := h.Accounts.GetUser(r.Context(), rq.by, id)
+	if err != nil {
+		return err
+	}
+	if err := h.Accounts.DeleteUser(r.Context(), rq.by, id); err != nil {
+		var c *domain.ConflictError
+		if errors.As(err, &c) {
+			h.setFlash(w, r, "error", sentence(c.Reason))
+			redirect(w, r, "/ui/users")
+			return nil
+		}
+		return err
+	}
+	h.setFlash(w, r, "success", u.Email+" is deleted, with their sessions and personal credentials.")
+	redirect(w, r, "/ui/users")
+	return nil
+}
+
+func (h *Handler) revokeUserCredential(w http.ResponseWriter, r *http.Request, rq *request) error {
+	u, err := h.Accounts.GetUser(r.Context(), rq.by, r.PathValue("uid"))
+	if err != nil {
+		return err
+	}
+	if err := h.Credentials.RevokePersonal(r.Context(), rq.by, u.ID); err != nil {
+		return err
+	}
+	h.setFlash(w, r, "success", "The personal credentials of "+u.Email+" are revoked.")
+	redirect(w, r, "/ui/users")
+	return nil
+}
+
+type policyData struct {
+	Form     *form
+	Roles    []option
+	Editable bool
+	MaxDays  int
+}
+
+func (h *Handler) policy(w http.ResponseWriter, r *http.Request, rq *request) error {
+	return h.renderPolicy(w, r, rq, http.StatusOK, nil)
+}
+
+func (h *Handler) renderPolicy(w http.ResponseWriter, r *http.Request, rq *request, status int, f *form) error {
+	p, err := h.Accounts.Policy(r.Context(), rq.by)
+	if err != nil {
+		return err
+	}
+	if f == nil {
+		f = newForm()
+		for _, role := range domain.Roles {
+			f.Values["days_"+string(role)] = strconv.Itoa(p.MaxSecretLifetimeDays[role])
+		}
+		f.Values["ttl"] = strconv.Itoa(p.AccessTokenTTLSeconds)
+		f.Values["personal"] = p.PersonalCredentials
+		for k, on := range map[string]bool{"never": p.AllowNeverExpire, "refuse_mfa": p.RefuseCredentialsWithMFA, "require_mfa": p.RequireMFA} {
+			if on {
+				f.Values[k] = "1"
+			}
+		}
+	}
+	d := policyData{Form: f, Roles: roleOptions(), Editable: authz.Allowed(rq.by.Role, authz.WritePolicy), MaxDays: domain.MaxLifetimeDaysLimit}
+	h.render(w, r, rq, status, "policy", &page{Title: "Policy", Nav: "policy", Canonical: "/ui/policy", Data: d})
+	return nil
+}
+
+func (h *Handler) updatePolicy(w http.ResponseWriter, r *http.Request, rq *request) error {
+	before, err := h.Accounts.Policy(r.Context(), rq.by)
+	if err != nil {
+		return err
+	}
+	f := newForm()
+	p := before
+	p.MaxSecretLifetimeDays = maps.Clone(before.MaxSecretLifetimeDays)
+	for _, role := range domain.Roles {
+		k := "days_" + string(role)
+		f.Values[k] = strings.TrimSpace(r.PostForm.Get(k))
+		n, err := strconv.Atoi(f.Values[k])
+		if err != nil {
+			f.fieldErr(k, RoleName(role)+" maximum", "Enter a whole number of days.")
+			continue
+		}
+		p.MaxSecretLifetimeDays[role] = n
+	}
+	f.Values["ttl"] = strings.TrimSpace(r.PostForm.Get("ttl"))
+	if n, err := strconv.Atoi(f.Values["ttl"]); err != nil {
+		f.fieldErr("ttl", "Access-token lifetime", "Enter a whole number of seconds.")
+	} else {
+		p.AccessTokenTTLSeconds = n
+	}
+	f.Values["personal"] = r.PostForm.Get("personal")
+	p.PersonalCredentials = f.Values["personal"]
+	for k, dst := range map[string]*bool{"never": &p.AllowNeverExpire, "refuse_mfa": &p.RefuseCredentialsWithMFA, "require_mfa": &p.RequireMFA} {
+		*dst = r.PostForm.Get(k) == "1"
+		if *dst {
+			f.Values[k] = "1"
+		}
+	}
+	if !f.Failed() {
+		if reflect.DeepEqual(p, before) {
+			h.setFlash(w, r, "info", "Nothing changed.")
+			redirect(w, r, "/ui/policy")
+			return nil
+		}
+		_, err := h.Accounts.UpdatePolicy(r.Context(), rq.by, p)
+		if err == nil {
+			h.setFlash(w, r, "success", "Policy saved. It applies to every new secret and credential from now on.")
+			redirect(w, r, "/ui/policy")
+			return nil
+		}
+		fields := map[string]field{"access_token_ttl_seconds": {"ttl", "Access-token lifetime"}, "personal_credentials": {"personal", "Personal credentials"}}
+		for _, role := range domain.Roles {
+			fields["max_secret_lifetime_days."+string(role)] = field{"days_" + string(role), RoleName(role) + " maximum"}
+		}
+		if !f.take(err, fields) {
+			return err
+		}
+	}
+	return h.renderPolicy(w, r, rq, http.StatusUnprocessableEntity, f)
+}

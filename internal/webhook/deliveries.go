@@ -1,0 +1,193 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+
+	"keywarden/internal/audit"
+	"keywarden/internal/domain"
+	"keywarden/internal/store"
+)
+
+// Endpoint states.
+const (
+	EndpointNone     = "none"     // the client has no webhook URL
+	EndpointActive   = "active"   // delivering, or nothing failed since the last success
+	EndpointFailing  = "failing"  // deliveries fail; disabled if it lasts
+	EndpointDisabled = "disabled" // disabled for failing too long; enable it to resume
+)
+
+// EndpointView is a client's webhook endpoint and its health.
+type EndpointView struct {
+	Client domain.Client
+	Status string
+	// Health is the endpoint's record; zero while it has none for the
+	// client's current URL.
+	Health store.WebhookEndpoint
+}
+
+// getClient reads a client of the actor's organisation; a malformed ID is
+// not found without a store round trip.
+func getClient(ctx context.Context, tx store.Store, org, id string) (domain.Client, error) {
+	if !domain.ValidID(domain.PrefixClient, id) {
+		return domain.Client{}, domain.ErrNotFound
+	}
+	return tx.GetClient(ctx, org, id)
+}
+
+func (s *Service) view(ctx context.Context, tx store.Store, c domain.Client) (EndpointView, error) {
+	v := EndpointView{Client: c, Status: EndpointNone}
+	if c.WebhookURL == "" {
+		return v, nil
+	}
+	v.Status = EndpointActive
+	ep, err := tx.GetWebhookEndpoint(ctx, c.OrgID, c.ID)
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		return v, nil
+	case err != nil:
+		return v, err
+	case ep.URL != c.WebhookURL:
+		return v, nil
+	}
+	v.Health = ep
+	switch {
+	case ep.DisabledAt != nil:
+		v.Status = EndpointDisabled
+	case ep.FailingSince != nil:
+		v.Status = EndpointFailing
+	}
+	return v, nil
+}
+
+// Endpoint returns a client's webhook endpoint and its health.
+func (s *Service) Endpoint(ctx context.Context, by domain.Actor, clientID string) (EndpointView, error) {
+	c, err := getClient(ctx, s.o.Store, by.OrgID, clientID)
+	if err != nil {
+		return EndpointView{}, err
+	}
+	return s.view(ctx, s.o.Store, c)
+}
+
+// EnableEndpoint enables an endpoint that was disabled for failing, with a
+// clean record. Messages that failed meanwhile stay failed: redeliver the
+// ones that matter. Enabling an enabled endpoint is not an error.
+func (s *Service) EnableEndpoint(ctx context.Context, by domain.Actor, clientID string) (EndpointView, error) {
+	var v EndpointView
+	err := s.o.Store.InTx(ctx, func(tx store.Store) error {
+		c, err := getClient(ctx, tx, by.OrgID, clientID)
+		if err != nil {
+			return err
+		}
+		if v, err = s.view(ctx, tx, c); err != nil {
+			return err
+		}
+		switch v.Status {
+		case EndpointNone:
+			return domain.Conflict("the client has no webhook URL; set webhook_url first")
+		case EndpointActive:
+			return nil
+		}
+		now := s.clock()
+		ep := v.Health
+		ep.FailingSince, ep.DisabledAt, ep.DisabledReason, ep.UpdatedAt = nil, nil, "", now
+		if err := tx.PutWebhookEndpoint(ctx, ep); err != nil {
+			return err
+		}
+		v.Health, v.Status = ep, EndpointActive
+		return s.o.Audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "webhook.endpoint_enable", Target: c.ID,
+			Detail: map[string]string{"url": c.WebhookURL}})
+	})
+	return v, err
+}
+
+// ValidStatus reports whether status filters deliveries ("" for all).
+func ValidStatus(status string) bool {
+	switch status {
+	case "", store.WebhookPending, store.WebhookDelivered, store.WebhookFailed:
+		return true
+	}
+	return false
+}
+
+// ListDeliveries returns a page of a client's deliveries, newest first.
+func (s *Service) ListDeliveries(ctx context.Context, by domain.Actor, clientID string, f store.WebhookFilter) ([]store.WebhookMessage, string, error) {
+	if _, err := getClient(ctx, s.o.Store, by.OrgID, clientID); err != nil {
+		return nil, "", err
+	}
+	if !ValidStatus(f.Status) {
+		return nil, "", domain.Invalid("status", "must be pending, delivered or failed")
+	}
+	return s.o.Store.ListWebhookMessages(ctx, by.OrgID, clientID, f)
+}
+
+// Delivery is one message with its attempts.
+type Delivery struct {
+	Message  store.WebhookMessage
+	Attempts []store.WebhookAttempt
+}
+
+func getMessage(ctx context.Context, tx store.Store, org, clientID, id string) (store.WebhookMessage, error) {
+	if !domain.ValidID(domain.PrefixClient, clientID) || !domain.ValidID(PrefixMessage, id) {
+		return store.WebhookMessage{}, domain.ErrNotFound
+	}
+	m, err := tx.GetWebhookMessage(ctx, org, id)
+	if err != nil {
+		return m, err
+	}
+	if m.ClientID != clientID {
+		return store.WebhookMessage{}, domain.ErrNotFound
+	}
+	return m, nil
+}
+
+// GetDelivery returns one delivery of a client with its attempt log.
+func (s *Service) GetDelivery(ctx context.Context, by domain.Actor, clientID, id string) (Delivery, error) {
+	m, err := getMessage(ctx, s.o.Store, by.OrgID, clientID, id)
+	if err != nil {
+		return Delivery{}, err
+	}
+	attempts, err := s.o.Store.ListWebhookAttempts(ctx, by.OrgID, id)
+	if err != nil {
+		return Delivery{}, err
+	}
+	return Delivery{Message: m, Attempts: attempts}, nil
+}
+
+// Redeliver makes a delivery due now, whatever its state, with a fresh
+// retry window; it keeps its webhook-id, so a receiver that handled it
+// already can tell. It is refused while the client has no webhook URL or
+// its endpoint is disabled.
+func (s *Service) Redeliver(ctx context.Context, by domain.Actor, clientID, id string) (store.WebhookMessage, error) {
+	var m store.WebhookMessage
+	err := s.o.Store.InTx(ctx, func(tx store.Store) error {
+		var err error
+		if m, err = getMessage(ctx, tx, by.OrgID, clientID, id); err != nil {
+			return err
+		}
+		c, err := tx.GetClient(ctx, by.OrgID, clientID)
+		if err != nil {
+			return err
+		}
+		v, err := s.view(ctx, tx, c)
+		if err != nil {
+			return err
+		}
+		switch v.Status {
+		case EndpointNone:
+			return domain.Conflict("the client has no webhook URL; set webhook_url first")
+		case EndpointDisabled:
+			return domain.Conflict("the endpoint is disabled for failing; enable it first (POST …/webhook/enable)")
+		}
+		now := s.clock()
+		if err := tx.RedeliverWebhookMessage(ctx, by.OrgID, id, now); err != nil {
+			return err
+		}
+		if m, err = tx.GetWebhookMessage(ctx, by.OrgID, id); err != nil {
+			return err
+		}
+		return s.o.Audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "webhook.redeliver", Target: id,
+			Detail: map[string]string{"client_id": clientID, "event_type": m.EventType}})
+	})
+	return m, err
+}

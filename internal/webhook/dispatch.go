@@ -1,0 +1,330 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"keywarden/internal/audit"
+	"keywarden/internal/domain"
+	"keywarden/internal/store"
+	"keywarden/pkg/webhooksig"
+)
+
+// UserAgent is the User-Agent of every delivery.
+const UserAgent = "Keywarden-Webhooks/1"
+
+// Response excerpts in the delivery log.
+const (
+	maxExcerptRead  = 4 << 10
+	maxExcerptRunes = 200
+)
+
+// RunDispatcher delivers due messages until ctx ends. Deliveries that have
+// started when ctx ends run to completion (within the timeout), so that a
+// graceful shutdown does not cut them off.
+func (s *Service) RunDispatcher(ctx context.Context) {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := s.DispatchOnce(ctx)
+		if err != nil && ctx.Err() == nil {
+			s.o.Log.Error("webhook dispatch failed", "err", err)
+		}
+		if n == s.o.Workers {
+			t.Reset(0) // there may be more due right now
+		} else {
+			t.Reset(s.o.PollInterval)
+		}
+	}
+}
+
+// DispatchOnce claims up to Workers due messages, attempts each once, in
+// parallel, and returns how many it claimed.
+func (s *Service) DispatchOnce(ctx context.Context) (int, error) {
+	now := s.clock()
+	claim := domain.NewID("clm_")
+	msgs, err := s.o.Store.ClaimWebhookMessages(ctx, now, now.Add(s.lease()), claim, s.o.Workers)
+	if err != nil {
+		return 0, fmt.Errorf("claim webhook messages: %w", err)
+	}
+	// Claimed messages are ours until the lease ends: finish them even if
+	// ctx ends now.
+	work := context.WithoutCancel(ctx)
+	var wg sync.WaitGroup
+	errs := make([]error, len(msgs))
+	for i, m := range msgs {
+		wg.Go(func() { errs[i] = s.attempt(work, m, claim) })
+	}
+	wg.Wait()
+	return len(msgs), errors.Join(errs...)
+}
+
+// outcome is the result of one look at a message.
+type outcome struct {
+	attempt *store.WebhookAttempt // nil when nothing was sent
+	ok      bool                  // a 2xx answer
+	final   string                // set: give up now, for this reason
+	hold    string                // set: nothing to sign with yet; look again later
+}
+
+// attempt handles one claimed message: decide, maybe send, record.
+func (s *Service) attempt(ctx context.Context, m store.WebhookMessage, claim string) error {
+	c, err := s.o.Store.GetClient(ctx, m.OrgID, m.ClientID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return nil // the client was deleted, and its messages with it
+	}
+	if err != nil {
+		return err
+	}
+	var out outcome
+	switch ep, err := s.o.Store.GetWebhookEndpoint(ctx, m.OrgID, m.ClientID); {
+	case err != nil && !errors.Is(err, domain.ErrNotFound):
+		return err
+	case c.WebhookURL == "":
+		out.final = "the client has no webhook endpoint any more"
+	case err == nil && ep.URL == c.WebhookURL && ep.DisabledAt != nil:
+		out.final = "the endpoint was disabled at " + ep.DisabledAt.Format(time.RFC3339) + " (" + ep.DisabledReason + "); enable it and redeliver"
+	default:
+		secrets, err := s.signingSecrets(ctx, c)
+		if err != nil {
+			return err
+		}
+		if len(secrets) == 0 {
+			out.hold = "waiting for the client to have an active secret to sign with"
+		} else {
+			out = s.send(ctx, c.WebhookURL, m, secrets)
+		}
+	}
+	return s.record(ctx, c, m, claim, out)
+}
+
+// signingSecrets returns the values of the client's active secrets, oldest
+// first: every one signs webhook-signature, the first (the oldest
+// unrevoked, unexpired secret) signs X-Keywarden-Hmac-Sha256.
+func (s *Service) signingSecrets(ctx context.Context, c domain.Client) ([]string, error) {
+	list, err := s.o.Store.ListSecrets(ctx, c.OrgID, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	var out []string
+	for _, x := range list { // oldest first
+		if x.State(now) != domain.SecretActive {
+			continue
+		}
+		v, err := s.o.Keyring.Open(x.Sealed, []byte(x.ID))
+		if err != nil {
+			// Not the value, and not the sealed bytes: only which secret.
+			s.o.Log.Error("cannot open a sealed secret to sign a webhook; it is left out", "secret_id", x.ID, "err", err)
+			continue
+		}
+		out = append(out, string(v))
+	}
+	return out, nil
+}
+
+// send makes one HTTP attempt.
+func (s *Service) send(ctx context.Context, target string, m store.WebhookMessage, secrets []string) outcome {
+	at := s.clock()
+	a := &store.WebhookAttempt{ID: domain.NewID("att_"), MessageID: m.ID, OrgID: m.OrgID, ClientID: m.ClientID, At: at, URL: target}
+	out := outcome{attempt: a}
+	if err := s.o.Guard.CheckURL(target); err != nil {
+		a.Error = err.Error()
+		return out
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(m.Payload))
+	if err != nil {
+		a.Error = "cannot build the request: " + err.Error()
+		return out
+	}
+	for k, v := range webhooksig.Sign(m.ID, at, m.Payload, secrets) {
+		req.Header[k] = v
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", UserAgent)
+	req.Header.Set("X-Keywarden-Event", m.EventType)
+	started := time.Now()
+	resp, err := s.client.Do(req)
+	if err != nil {
+		a.Latency = time.Since(started)
+		a.Error = describeError(err, s.o.Timeout)
+		return out
+	}
+	excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, maxExcerptRead))
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // let the connection be reused
+	resp.Body.Close()
+	a.Latency = time.Since(started)
+	a.StatusCode = resp.StatusCode
+	a.ResponseExcerpt = cleanExcerpt(excerpt)
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode <= 299:
+		out.ok = true
+	case resp.StatusCode >= 300 && resp.StatusCode <= 399:
+		a.Error = "HTTP " + strconv.Itoa(resp.StatusCode) + ": redirects are not followed"
+	default:
+		a.Error = "HTTP " + strconv.Itoa(resp.StatusCode)
+	}
+	return out
+}
+
+// describeError turns a client error into a log line without the URL (it
+// is in the attempt already).
+func describeError(err error, timeout time.Duration) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if ue.Timeout() {
+			return "no answer within " + timeout.String()
+		}
+		err = ue.Err
+	}
+	if errors.Is(err, ErrRefusedAddress) {
+		var oe *net.OpError
+		if errors.As(err, &oe) && oe.Err != nil {
+			return "connection " + oe.Err.Error()
+		}
+	}
+	return err.Error()
+}
+
+// cleanExcerpt keeps the start of a response body as printable text.
+func cleanExcerpt(b []byte) string {
+	var sb strings.Builder
+	n := 0
+	for len(b) > 0 && n < maxExcerptRunes {
+		r, size := utf8.DecodeRune(b)
+		b = b[size:]
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			r = '?'
+		case r == '\n' || r == '\r' || r == '\t':
+			r = ' '
+		case unicode.IsControl(r):
+			r = '?'
+		}
+		sb.WriteRune(r)
+		n++
+	}
+	if len(b) > 0 {
+		sb.WriteString("…")
+	}
+	return strings.TrimSpace(sb.String())
+}
+
+// record stores an outcome: the attempt, the message's new state and the
+// endpoint's health, in one transaction.
+func (s *Service) record(ctx context.Context, c domain.Client, m store.WebhookMessage, claim string, out outcome) error {
+	now := s.clock()
+	deadline := m.RetryFrom.Add(s.o.RetryWindow)
+	m.NextAttemptAt = nil
+	switch {
+	case out.final != "":
+		m.Status, m.LastError = store.WebhookFailed, out.final
+	case out.hold != "":
+		m.LastError = out.hold
+		if !now.Before(deadline) {
+			m.Status, m.LastError = store.WebhookFailed, "gave up: "+out.hold+" for "+s.o.RetryWindow.String()
+			break
+		}
+		next := now.Add(s.o.RetryBase)
+		m.NextAttemptAt = &next
+	case out.ok:
+		m.Attempts++
+		m.Status, m.DeliveredAt, m.LastError = store.WebhookDelivered, &now, ""
+	default:
+		m.Attempts++
+		m.RetryCount++
+		m.LastError = out.attempt.Error
+		if !now.Before(deadline) {
+			m.Status = store.WebhookFailed
+			m.LastError = fmt.Sprintf("gave up after %d attempts over %s; last: %s", m.RetryCount, s.o.RetryWindow, out.attempt.Error)
+			break
+		}
+		next := now.Add(s.backoff(m.RetryCount))
+		if next.After(deadline) {
+			next = deadline // one last attempt at the end of the window
+		}
+		m.NextAttemptAt = &next
+	}
+	if a := out.attempt; a != nil {
+		m.LastAttemptAt, m.LastStatusCode = &a.At, a.StatusCode
+	}
+	return s.o.Store.InTx(ctx, func(tx store.Store) error {
+		err := tx.FinishWebhookMessage(ctx, m, claim)
+		switch {
+		case errors.Is(err, domain.ErrConflict):
+			// Redelivered, or our lease ran out and another node has it:
+			// the log still gets the attempt; the message is theirs.
+			s.o.Log.Warn("webhook message changed hands during delivery", "message_id", m.ID)
+		case errors.Is(err, domain.ErrNotFound):
+			return nil
+		case err != nil:
+			return err
+		}
+		if out.attempt == nil {
+			return nil
+		}
+		if err := tx.AddWebhookAttempt(ctx, *out.attempt); err != nil {
+			if errors.Is(err, domain.ErrNotFound) {
+				return nil
+			}
+			return err
+		}
+		return s.health(ctx, tx, c, out, now)
+	})
+}
+
+// health tracks an endpoint's failures and disables it once it has failed
+// for DisableAfter without one success.
+func (s *Service) health(ctx context.Context, tx store.Store, c domain.Client, out outcome, now time.Time) error {
+	ep, err := tx.GetWebhookEndpoint(ctx, c.OrgID, c.ID)
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		ep = store.WebhookEndpoint{OrgID: c.OrgID, ClientID: c.ID, URL: c.WebhookURL}
+	case err != nil:
+		return err
+	}
+	if ep.URL != c.WebhookURL { // a new URL starts with a clean record
+		ep = store.WebhookEndpoint{OrgID: c.OrgID, ClientID: c.ID, URL: c.WebhookURL, UpdatedAt: now}
+		err = domain.ErrNotFound
+	}
+	if out.ok {
+		if ep.FailingSince == nil && err == nil {
+			return nil // healthy, and recorded as such
+		}
+		ep.FailingSince, ep.UpdatedAt = nil, now
+		return tx.PutWebhookEndpoint(ctx, ep)
+	}
+	if ep.FailingSince == nil {
+		ep.FailingSince, ep.UpdatedAt = &now, now
+		return tx.PutWebhookEndpoint(ctx, ep)
+	}
+	if ep.DisabledAt != nil || now.Sub(*ep.FailingSince) < s.o.DisableAfter {
+		return nil
+	}
+	reason := "every delivery failed since " + ep.FailingSince.Format(time.RFC3339) + "; last: " + out.attempt.Error
+	if won, err := tx.DisableWebhookEndpoint(ctx, c.OrgID, c.ID, c.WebhookURL, now, reason); err != nil || !won {
+		return err // !won: another delivery disabled it first, and audited it
+	}
+	s.o.Log.Warn("webhook endpoint disabled", "client_id", c.ID, "failing_since", ep.FailingSince)
+	return s.o.Audit.Append(ctx, tx, audit.Entry{Actor: domain.System(c.OrgID, "webhook-dispatcher"), Action: "webhook.endpoint_disable",
+		Target: c.ID, Result: domain.ResultSuccess, Detail: map[string]string{
+			"url": c.WebhookURL, "failing_since": ep.FailingSince.Format(time.RFC3339), "last_error": out.attempt.Error,
+		}})
+}

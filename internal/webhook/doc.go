@@ -1,0 +1,23 @@
+// Package webhook owns Keywarden's webhooks: the events about a client's
+// credentials, the outbox they are written to, the dispatcher that signs
+// and delivers them, the SSRF guard on the way out, the delivery log and
+// redelivery, and the scheduler that sends expiry notices.
+//
+// The invariants that matter:
+//   - An event is written to the outbox by Outbox.Enqueue in the same store
+//     transaction as the change it describes, so a crash can never commit
+//     the change without its event, or the event without the change.
+//   - Delivery is at least once. A message is claimed for one attempt by
+//     leasing it (its next attempt moves past the delivery timeout); a node
+//     that dies mid-delivery leaves a lease that runs out, and the message
+//     is delivered again with the same webhook-id.
+//   - Every attempt is signed at send time with the client's active secrets
+//     (all of them in webhook-signature; the oldest in
+//     X-Keywarden-Hmac-Sha256), read from their sealed copies. A secret's
+//     value is never logged, stored in the clear or put in a payload.
+//   - Each expiry notice is sent once, whatever the number of nodes: a
+//     unique row per (secret, notice, expiry) is the gate.
+//
+// Imports: domain, store, keyring, audit, pkg/webhooksig.
+// Imported by: credential, token, api, server.
+package webhook

@@ -1,0 +1,267 @@
+package webhook
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"keywarden/internal/domain"
+)
+
+// Event types. docs/webhooks.md describes each payload.
+const (
+	TypeSecretCreated      = "secret.created"
+	TypeSecretExpiring     = "secret.expiring"
+	TypeSecretExpired      = "secret.expired"
+	TypeSecretRevoked      = "secret.revoked"
+	TypeRefreshTokenIssued = "refresh_token.issued"
+	TypeClientUpdated      = "client.updated"
+	TypeClientDisabled     = "client.disabled"
+	TypeCredentialRevoked  = "credential.revoked"
+)
+
+// Types lists every event type.
+func Types() []string {
+	return []string{TypeSecretCreated, TypeSecretExpiring, TypeSecretExpired, TypeSecretRevoked,
+		TypeRefreshTokenIssued, TypeClientUpdated, TypeClientDisabled, TypeCredentialRevoked}
+}
+
+// Why a secret was revoked (secret.revoked's data.reason).
+const (
+	ReasonRevoked           = "revoked"            // one secret, by someone
+	ReasonRotationCompleted = "rotation_completed" // a rotation retired it
+	ReasonRevokeAll         = "revoke_all"         // the breach response revoked every secret
+)
+
+// PrefixMessage starts every webhook-id.
+const PrefixMessage = "msg_"
+
+// Event is one thing that happened to a client's credentials. The client's
+// endpoint receives it as the JSON payload {"type", "timestamp", "data"}.
+type Event struct {
+	Type     string
+	OrgID    string
+	ClientID string
+	At       time.Time
+	Data     any // marshalled as "data"; never holds a secret value
+}
+
+// payload is the body of a delivery.
+type payload struct {
+	Type      string    `json:"type"`
+	Timestamp time.Time `json:"timestamp"`
+	Data      any       `json:"data"`
+}
+
+// Payload returns the JSON body that carries e.
+func Payload(e Event) ([]byte, error) {
+	b, err := json.Marshal(payload{Type: e.Type, Timestamp: e.At.UTC(), Data: e.Data})
+	if err != nil {
+		return nil, fmt.Errorf("webhook payload %s: %w", e.Type, err)
+	}
+	return b, nil
+}
+
+// secretData describes a secret by everything but its value.
+type secretData struct {
+	ClientID    string     `json:"client_id"`
+	SecretID    string     `json:"secret_id"`
+	Description string     `json:"description"`
+	Hint        string     `json:"hint"` // the value's last four characters
+	Origin      string     `json:"origin"`
+	CreatedAt   time.Time  `json:"created_at"`
+	ExpiresAt   *time.Time `json:"expires_at"` // null: never expires
+	RevokedAt   *time.Time `json:"revoked_at,omitempty"`
+	// DaysBefore is the notice of a secret.expiring event: 14, 7 or 1.
+	DaysBefore int `json:"days_before,omitempty"`
+	// Reason and AccessTokens describe a secret.revoked event.
+	Reason       string `json:"reason,omitempty"`
+	AccessTokens string `json:"access_tokens,omitempty"` // "revoked" or "kept"
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func describeSecret(x domain.Secret) secretData {
+	return secretData{ClientID: x.ClientID, SecretID: x.ID, Description: x.Description, Hint: x.Hint,
+		Origin: string(x.Origin), CreatedAt: x.CreatedAt.UTC(), ExpiresAt: utc(x.ExpiresAt)}
+}
+
+// SecretCreated is secret.created: a secret was added (also by a rotation).
+func SecretCreated(x domain.Secret) Event {
+	return Event{Type: TypeSecretCreated, OrgID: x.OrgID, ClientID: x.ClientID, At: x.CreatedAt, Data: describeSecret(x)}
+}
+
+// SecretExpiring is secret.expiring: the notice daysBefore (14, 7 or 1)
+// days before the secret expires.
+func SecretExpiring(x domain.Secret, daysBefore int, at time.Time) Event {
+	d := describeSecret(x)
+	d.DaysBefore = daysBefore
+	return Event{Type: TypeSecretExpiring, OrgID: x.OrgID, ClientID: x.ClientID, At: at, Data: d}
+}
+
+// SecretExpired is secret.expired: the secret's expiry passed, and it
+// authenticates nothing any more.
+func SecretExpired(x domain.Secret, at time.Time) Event {
+	return Event{Type: TypeSecretExpired, OrgID: x.OrgID, ClientID: x.ClientID, At: at, Data: describeSecret(x)}
+}
+
+// SecretRevoked is secret.revoked for one secret. x is the secret as it
+// is after the revocation (RevokedAt and KeepTokens set); reason is one of
+// the Reason constants.
+func SecretRevoked(x domain.Secret, reason string) Event {
+	d := describeSecret(x)
+	d.RevokedAt, d.Reason, d.AccessTokens = utc(x.RevokedAt), reason, "revoked"
+	if x.KeepTokens {
+		d.AccessTokens = "kept"
+	}
+	at := time.Time{}
+	if x.RevokedAt != nil {
+		at = *x.RevokedAt
+	}
+	return Event{Type: TypeSecretRevoked, OrgID: x.OrgID, ClientID: x.ClientID, At: at, Data: d}
+}
+
+// SecretsRevoked returns one secret.revoked event for each of secrets that
+// was unrevoked before at: what revoke-all revoked. Each is described as
+// revoked at at, its access tokens with it.
+func SecretsRevoked(secrets []domain.Secret, at time.Time, reason string) []Event {
+	var out []Event
+	for _, x := range secrets {
+		if x.RevokedAt != nil {
+			continue
+		}
+		x.RevokedAt, x.KeepTokens = &at, false
+		out = append(out, SecretRevoked(x, reason))
+	}
+	return out
+}
+
+type refreshData struct {
+	ClientID       string    `json:"client_id"`
+	RefreshTokenID string    `json:"refresh_token_id"`
+	Hint           string    `json:"hint"`
+	CreatedBy      string    `json:"created_by"`
+	CreatedAt      time.Time `json:"created_at"`
+	ExpiresAt      time.Time `json:"expires_at"`
+}
+
+// RefreshTokenIssued is refresh_token.issued: someone generated a refresh
+// token for the client (seed 003, step 4).
+func RefreshTokenIssued(t domain.RefreshToken) Event {
+	return Event{Type: TypeRefreshTokenIssued, OrgID: t.OrgID, ClientID: t.ClientID, At: t.CreatedAt, Data: refreshData{
+		ClientID: t.ClientID, RefreshTokenID: t.ID, Hint: t.Hint, CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt.UTC(), ExpiresAt: t.ExpiresAt.UTC(),
+	}}
+}
+
+type clientData struct {
+	ClientID string   `json:"client_id"`
+	Name     string   `json:"name"`
+	Status   string   `json:"status"` // "active" or "disabled"
+	Fields   []string `json:"fields"` // what changed
+}
+
+// ClientUpdated is client.disabled when fields include "disabled" and the
+// client is now disabled, client.updated otherwise. c is the client after
+// the change.
+func ClientUpdated(c domain.Client, fields []string) Event {
+	typ, status := TypeClientUpdated, "active"
+	if c.Disabled {
+		status = "disabled"
+		if slices.Contains(fields, "disabled") {
+			typ = TypeClientDisabled
+		}
+	}
+	if fields == nil {
+		fields = []string{}
+	}
+	return Event{Type: typ, OrgID: c.OrgID, ClientID: c.ID, At: c.UpdatedAt, Data: clientData{
+		ClientID: c.ID, Name: c.Name, Status: status, Fields: fields,
+	}}
+}
+
+type credentialData struct {
+	ClientID  string       `json:"client_id"`
+	UserID    string       `json:"user_id"`
+	RevokedAt time.Time    `json:"revoked_at"`
+	Secrets   []secretData `json:"secrets"`
+}
+
+// CredentialRevoked is credential.revoked: a user's personal credential (c,
+// a client with OwnerUserID) was revoked. secrets are the ones the
+// revocation ended, as they were before it. It goes to c's own webhook
+// endpoint, if it has one.
+//
+// The personal-credential code enqueues it in the revoking transaction:
+//
+//	err = events.Enqueue(ctx, tx, webhook.CredentialRevoked(c, active, now))
+func CredentialRevoked(c domain.Client, secrets []domain.Secret, at time.Time) Event {
+	d := credentialData{ClientID: c.ID, UserID: c.OwnerUserID, RevokedAt: at.UTC(), Secrets: []secretData{}}
+	for _, x := range secrets {
+		d.Secrets = append(d.Secrets, describeSecret(x))
+	}
+	return Event{Type: TypeCredentialRevoked, OrgID: c.OrgID, ClientID: c.ID, At: at, Data: d}
+}
+
+// Wants reports whether an endpoint with the event selection filter
+// receives events of type typ. An empty selection receives everything; an
+// entry is an event type, "group.*" (e.g. "secret.*") or "*".
+func Wants(filter []string, typ string) bool {
+	if len(filter) == 0 {
+		return true
+	}
+	for _, f := range filter {
+		if f == "*" || f == typ || (strings.HasSuffix(f, ".*") && strings.HasPrefix(typ, strings.TrimSuffix(f, "*"))) {
+			return true
+		}
+	}
+	return false
+}
+
+// validSelector reports whether s is an event type, a group of them
+// ("secret.*") or "*".
+func validSelector(s string) bool {
+	if s == "*" {
+		return true
+	}
+	for _, t := range Types() {
+		group, _, _ := strings.Cut(t, ".")
+		if s == t || s == group+".*" {
+			return true
+		}
+	}
+	return false
+}
+
+// MaxSelectors bounds an event selection.
+const MaxSelectors = 32
+
+// NormalizeEvents checks an event selection for field and returns it
+// without duplicates; problems go to v. An empty selection (every event)
+// comes back nil.
+func NormalizeEvents(v *domain.ValidationError, field string, events []string) []string {
+	if len(events) > MaxSelectors {
+		v.Add(field, fmt.Sprintf("at most %d entries", MaxSelectors))
+		return nil
+	}
+	var out []string
+	for _, e := range events {
+		e = strings.TrimSpace(e)
+		if !validSelector(e) {
+			v.Add(field, fmt.Sprintf("%q is not an event type; use one of %s, a group such as secret.*, or * (an empty list means every event)",
+				e, strings.Join(Types(), ", ")))
+			continue
+		}
+		if !slices.Contains(out, e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}

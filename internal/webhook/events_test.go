@@ -1,0 +1,148 @@
+package webhook_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"keywarden/internal/domain"
+	"keywarden/internal/webhook"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+
+func decodeBody(t *testing.T, body []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(body, v); err != nil {
+		t.Fatalf("payload %s: %v", body, err)
+	}
+}
+
+// TestPayloadShapes pins every event's payload (STYLE §4.14): what
+// receivers parse must not change by accident.
+func TestPayloadShapes(t *testing.T) {
+	at := time.Date(2031, 3, 4, 5, 6, 7, 123000000, time.UTC)
+	expires := at.Add(90 * 24 * time.Hour)
+	revoked := at.Add(time.Hour)
+	x := domain.Secret{ID: "sec_3hT9xQ2mLw8ZbV1cR7pK0a", OrgID: "org_1", ClientID: "kwc_3hT9xQ2mLw8ZbV1cR7pK0b", Description: "Production",
+		CreatedAt: at, CreatedBy: "usr_1", ExpiresAt: &expires, Hint: "a1B2", Origin: domain.OriginGenerated,
+		Sealed: []byte("sealed"), Verifier: []byte("verifier")}
+	gone := x
+	gone.RevokedAt, gone.KeepTokens = &revoked, true
+	c := domain.Client{ID: x.ClientID, OrgID: "org_1", Name: "Billing", Disabled: true, UpdatedAt: at}
+	personal := domain.Client{ID: "kwp_3hT9xQ2mLw8ZbV1cR7pK0c", OrgID: "org_1", OwnerUserID: "usr_2"}
+	events := map[string]webhook.Event{
+		"secret.created":         webhook.SecretCreated(x),
+		"secret.expiring":        webhook.SecretExpiring(x, 7, at),
+		"secret.expired":         webhook.SecretExpired(x, expires),
+		"secret.revoked":         webhook.SecretRevoked(gone, webhook.ReasonRotationCompleted),
+		"secret.revoked-all":     webhook.SecretsRevoked([]domain.Secret{x, gone}, revoked, webhook.ReasonRevokeAll)[0],
+		"refresh_token.issued":   webhook.RefreshTokenIssued(domain.RefreshToken{ID: "rft_1", OrgID: "org_1", ClientID: c.ID, Hint: "zZ9q", CreatedAt: at, CreatedBy: "usr_1", ExpiresAt: at.Add(time.Hour)}),
+		"client.updated":         webhook.ClientUpdated(domain.Client{ID: c.ID, OrgID: "org_1", Name: "Billing", UpdatedAt: at}, []string{"name", "scopes"}),
+		"client.disabled":        webhook.ClientUpdated(c, []string{"disabled"}),
+		"credential.revoked":     webhook.CredentialRevoked(personal, []domain.Secret{x}, revoked),
+		"secret.created-no-exp.": webhook.SecretCreated(domain.Secret{ID: x.ID, OrgID: "org_1", ClientID: x.ClientID, Description: "Device", CreatedAt: at, Hint: "q7Q7", Origin: domain.OriginSupplied}),
+	}
+	for name, ev := range events {
+		t.Run(name, func(t *testing.T) {
+			body, err := webhook.Payload(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, secretish := range []string{"sealed", "verifier", "c2VhbGVk"} {
+				if bytes.Contains(body, []byte(secretish)) {
+					t.Errorf("payload holds %q: %s", secretish, body)
+				}
+			}
+			var pretty bytes.Buffer
+			if err := json.Indent(&pretty, body, "", "  "); err != nil {
+				t.Fatal(err)
+			}
+			pretty.WriteByte('\n')
+			assertGolden(t, "payload-"+strings.TrimSuffix(name, "."), pretty.Bytes())
+		})
+	}
+	// Every type has a golden file.
+	for _, typ := range webhook.Types() {
+		if _, err := os.Stat(filepath.Join("testdata", "payload-"+typ+".golden")); err != nil {
+			t.Errorf("no payload golden file for %s", typ)
+		}
+	}
+}
+
+func assertGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s; run go test -update and review the diff\ngot:\n%s", path, got)
+	}
+}
+
+func TestWants(t *testing.T) {
+	tests := []struct {
+		name   string
+		filter []string
+		typ    string
+		want   bool
+	}{
+		{"empty selection receives all", nil, webhook.TypeSecretExpired, true},
+		{"exact type", []string{webhook.TypeSecretExpired}, webhook.TypeSecretExpired, true},
+		{"other type", []string{webhook.TypeSecretExpired}, webhook.TypeSecretExpiring, false},
+		{"group", []string{"secret.*"}, webhook.TypeSecretRevoked, true},
+		{"group is not a prefix of another group", []string{"client.*"}, webhook.TypeCredentialRevoked, false},
+		{"star", []string{"*"}, webhook.TypeRefreshTokenIssued, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := webhook.Wants(tc.filter, tc.typ); got != tc.want {
+				t.Errorf("Wants(%q, %s) = %v, want %v", tc.filter, tc.typ, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestNormalizeEvents(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      []string
+		want    []string
+		invalid bool
+	}{
+		{"empty means all", []string{}, nil, false},
+		{"types and groups, deduplicated", []string{"secret.*", " client.updated ", "secret.*"}, []string{"secret.*", "client.updated"}, false},
+		{"star", []string{"*"}, []string{"*"}, false},
+		{"unknown type", []string{"secret.deleted"}, nil, true},
+		{"unknown group", []string{"user.*"}, nil, true},
+		{"too many", strings.Fields(strings.Repeat("* ", webhook.MaxSelectors+1)), nil, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var v domain.ValidationError
+			got := webhook.NormalizeEvents(&v, "webhook_events", tc.in)
+			if (v.Err() != nil) != tc.invalid {
+				t.Fatalf("NormalizeEvents(%q) error = %v, want invalid %v", tc.in, v.Err(), tc.invalid)
+			}
+			if !tc.invalid && strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Errorf("NormalizeEvents(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}

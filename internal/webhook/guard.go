@@ -1,0 +1,166 @@
+package webhook
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// ErrRefusedAddress means a webhook URL, or the address its host resolved
+// to, is one that Keywarden does not send to: a plain-http URL, or a
+// loopback, private, link-local or otherwise non-public address, unless the
+// server runs with --webhook-allow-private.
+var ErrRefusedAddress = errors.New("refused")
+
+// Guard keeps webhook deliveries away from the server's own network (SSRF).
+// It checks a URL when it is registered and before each delivery, and,
+// through the dialer's Control hook, the very address each connection is
+// made to: a host name that resolved to a public address when it was
+// registered and to 127.0.0.1 at delivery time (DNS rebinding) is refused
+// at connect time.
+type Guard struct {
+	// AllowPrivate allows http URLs and non-public destinations
+	// (development, tests, endpoints on an internal network).
+	AllowPrivate bool
+}
+
+// CheckURL checks a webhook URL without resolving it: https only, and a
+// host that is not a non-public IP literal or a local name. Host names are
+// checked at connect time.
+func (g Guard) CheckURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%w: not an absolute URL", ErrRefusedAddress)
+	}
+	if g.AllowPrivate {
+		if u.Scheme != "https" && u.Scheme != "http" {
+			return fmt.Errorf("%w: only http and https URLs", ErrRefusedAddress)
+		}
+		return nil
+	}
+	if u.Scheme != "https" {
+		return fmt.Errorf("%w: only https URLs (http needs --webhook-allow-private)", ErrRefusedAddress)
+	}
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") || strings.HasSuffix(host, ".local") || !strings.Contains(host, ".") && !strings.Contains(host, ":") {
+		return fmt.Errorf("%w: %q is a local host name (allowed only with --webhook-allow-private)", ErrRefusedAddress, host)
+	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return g.CheckAddr(ip)
+	}
+	return nil
+}
+
+// CheckAddr refuses an address that is not public, unless AllowPrivate.
+func (g Guard) CheckAddr(ip netip.Addr) error {
+	if g.AllowPrivate {
+		return nil
+	}
+	if why := nonPublic(ip); why != "" {
+		return fmt.Errorf("%w: %s is a %s address (allowed only with --webhook-allow-private)", ErrRefusedAddress, ip, why)
+	}
+	return nil
+}
+
+var nonPublicPrefixes = []struct {
+	prefix netip.Prefix
+	why    string
+}{
+	{netip.MustParsePrefix("0.0.0.0/8"), "\"this network\""},
+	{netip.MustParsePrefix("100.64.0.0/10"), "carrier-grade NAT"},
+	{netip.MustParsePrefix("192.0.0.0/24"), "IETF protocol"},
+	{netip.MustParsePrefix("192.0.2.0/24"), "documentation"},
+	{netip.MustParsePrefix("198.18.0.0/15"), "benchmarking"},
+	{netip.MustParsePrefix("198.51.100.0/24"), "documentation"},
+	{netip.MustParsePrefix("203.0.113.0/24"), "documentation"},
+	{netip.MustParsePrefix("240.0.0.0/4"), "reserved"},
+	{netip.MustParsePrefix("100::/64"), "discard"},
+	{netip.MustParsePrefix("2001:db8::/32"), "documentation"},
+	{netip.MustParsePrefix("fec0::/10"), "site-local"},
+}
+
+// embeddedV4 are IPv6 ranges that carry an IPv4 address in their last 32
+// bits (NAT64) or in bits 16–48 (6to4): the IPv4 address is checked too.
+var (
+	nat64   = []netip.Prefix{netip.MustParsePrefix("64:ff9b::/96"), netip.MustParsePrefix("64:ff9b:1::/48")}
+	sixToV4 = netip.MustParsePrefix("2002::/16")
+)
+
+// nonPublic names the kind of a non-public address, or returns "".
+func nonPublic(ip netip.Addr) string {
+	ip = ip.Unmap()
+	switch {
+	case !ip.IsValid():
+		return "invalid"
+	case ip.IsLoopback():
+		return "loopback"
+	case ip.IsPrivate():
+		return "private"
+	case ip.IsLinkLocalUnicast(), ip.IsLinkLocalMulticast():
+		return "link-local"
+	case ip.IsUnspecified():
+		return "unspecified"
+	case ip.IsMulticast(), ip.IsInterfaceLocalMulticast():
+		return "multicast"
+	}
+	for _, p := range nonPublicPrefixes {
+		if p.prefix.Contains(ip) {
+			return p.why
+		}
+	}
+	if ip.Is6() {
+		b := ip.As16()
+		for _, p := range nat64 {
+			if p.Contains(ip) {
+				if why := nonPublic(netip.AddrFrom4([4]byte(b[12:16]))); why != "" {
+					return "NAT64 " + why
+				}
+			}
+		}
+		if sixToV4.Contains(ip) {
+			if why := nonPublic(netip.AddrFrom4([4]byte(b[2:6]))); why != "" {
+				return "6to4 " + why
+			}
+		}
+	}
+	return ""
+}
+
+// control is the net.Dialer Control hook: it runs after name resolution,
+// just before each connect, with the address actually dialled.
+func (g Guard) control(network, address string, _ syscall.RawConn) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return fmt.Errorf("%w: cannot check the address %q", ErrRefusedAddress, address)
+	}
+	return g.CheckAddr(ap.Addr())
+}
+
+// NewHTTPClient returns the client deliveries go out through: the Guard
+// checks every address at connect time, no proxy from the environment (it
+// would hide the destination from the check), no redirects followed (a 3xx
+// is the answer, and a failure), and timeout for the whole exchange.
+func NewHTTPClient(g Guard, timeout time.Duration) *http.Client {
+	dialer := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second, Control: g.control}
+	return &http.Client{
+		Timeout: timeout,
+		Transport: &http.Transport{
+			Proxy:                  nil,
+			DialContext:            dialer.DialContext,
+			ForceAttemptHTTP2:      true,
+			MaxIdleConns:           100,
+			MaxIdleConnsPerHost:    4,
+			IdleConnTimeout:        90 * time.Second,
+			TLSHandshakeTimeout:    timeout,
+			ResponseHeaderTimeout:  timeout,
+			MaxResponseHeaderBytes: 64 << 10,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}

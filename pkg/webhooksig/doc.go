@@ -1,0 +1,24 @@
+// Package webhooksig signs and verifies Keywarden webhook deliveries. It is
+// the receiver's side of Keywarden's webhooks, and it imports nothing but
+// the standard library, so any Go service can use it.
+//
+// Every delivery carries two kinds of signature:
+//
+//   - Standard Webhooks (https://www.standardwebhooks.com): the headers
+//     webhook-id, webhook-timestamp (Unix seconds) and webhook-signature,
+//     which holds one "v1,<base64 HMAC-SHA256>" of "id.timestamp.body" per
+//     active secret of the client, separated by spaces. A receiver that
+//     knows any one of the client's active secrets verifies, so it keeps
+//     working through a rotation. The timestamp is signed, which is what
+//     makes the tolerance check a protection against replay.
+//   - X-Keywarden-Hmac-Sha256 (the style Shopify uses): base64 HMAC-SHA256
+//     of the raw body under the client's oldest active secret (the oldest
+//     secret that is neither revoked nor expired). It covers the body only,
+//     so it carries no replay protection of its own.
+//
+// The HMAC key of a client secret is the secret's UTF-8 bytes (Key). The
+// Standard Webhooks libraries take keys as "whsec_" + base64(key); use
+// StandardWebhooksSecret to turn a Keywarden client secret into that form.
+//
+// Imports: the standard library only.
+package webhooksig
