@@ -1,4 +1,3 @@
-// Command keywarden is the Keywarden server and its command line.
 package main
 
 import (
