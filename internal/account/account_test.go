@@ -183,3 +183,19 @@ func TestLastSuperAdmin(t *testing.T) {
 	}
 	_ = other
 }
+
+func TestChangePasswordIsRateLimited(t *testing.T) {
+	e := newEnv(t)
+	for range account.LoginFailureBurst {
+		if err := e.svc.ChangePassword(t.Context(), e.admin, "not the password", "a brand new password"); !errors.Is(err, domain.ErrNotFound) {
+			var v *domain.ValidationError
+			if !errors.As(err, &v) {
+				t.Fatalf("wrong current password: %v", err)
+			}
+		}
+	}
+	var limited *account.LoginRateLimitedError
+	if err := e.svc.ChangePassword(t.Context(), e.admin, e.boot.Password.Reveal(), "a brand new password"); !errors.As(err, &limited) {
+		t.Fatalf("after %d wrong guesses: %v, want rate limited", account.LoginFailureBurst, err)
+	}
+}

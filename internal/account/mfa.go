@@ -145,6 +145,10 @@ func (s *Service) failedCode(ctx context.Context, by domain.Actor, action, msg s
 
 // DisableMFA turns MFA off; it needs a current TOTP or recovery code.
 func (s *Service) DisableMFA(ctx context.Context, by domain.Actor, code string) error {
+	limitKey := "mfa|" + by.ID // whoever holds a session must not guess codes
+	if wait, blocked := s.limitLogin.Blocked(limitKey, s.clock()); blocked {
+		return &LoginRateLimitedError{RetryAfter: wait}
+	}
 	err := s.store.InTx(ctx, func(tx store.Store) error {
 		u, err := tx.GetUser(ctx, by.OrgID, by.ID)
 		if err != nil {
@@ -167,6 +171,7 @@ func (s *Service) DisableMFA(ctx context.Context, by domain.Actor, code string) 
 		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "mfa.disable", Target: u.ID})
 	})
 	if err == errWrongCode {
+		s.limitLogin.Fail(limitKey, s.clock())
 		return s.failedCode(ctx, by, "mfa.disable", "does not match a current TOTP code or an unused recovery code")
 	}
 	if err == nil && s.onUserChange != nil {

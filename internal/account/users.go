@@ -189,6 +189,11 @@ func (s *Service) ChangePassword(ctx context.Context, by domain.Actor, current, 
 	if err := v.Err(); err != nil {
 		return err
 	}
+	// Whoever holds a session must not be able to guess the password.
+	limitKey := "password|" + by.ID
+	if wait, blocked := s.limitLogin.Blocked(limitKey, s.clock()); blocked {
+		return &LoginRateLimitedError{RetryAfter: wait}
+	}
 	err = s.store.InTx(ctx, func(tx store.Store) error {
 		u, err := tx.GetUser(ctx, by.OrgID, by.ID)
 		if err != nil {
@@ -216,6 +221,7 @@ func (s *Service) ChangePassword(ctx context.Context, by domain.Actor, current, 
 		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.password_change", Target: u.ID})
 	})
 	if err == ErrWrongPassword {
+		s.limitLogin.Fail(limitKey, s.clock())
 		if err := s.audit.Append(ctx, s.store, audit.Entry{Actor: by, Action: "user.password_change", Target: by.ID,
 			Result: domain.ResultFailure, Detail: map[string]string{"reason": "wrong current password"}}); err != nil {
 			return err

@@ -85,10 +85,11 @@ func (r permRoute) want(c *permCaller) int {
 	return r.success
 }
 
-// TestPermissions calls every route of the admin API as every role, with
-// no credentials, with a garbage token, with a restricted session and
-// with another organisation's super admin, and checks the exact status of
-// each answer. Refused requests change nothing (nothing is audited).
+// TestPermissions calls every route of the admin API as every role (with
+// an API token each), with no credentials, with a garbage token, with a
+// restricted session, with a personal credential's access token and with
+// another organisation's super admin, and checks the exact status of each
+// answer. Refused requests change nothing (nothing is audited).
 func TestPermissions(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()

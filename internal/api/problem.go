@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"keywarden/internal/account"
 	"keywarden/internal/api/apiv1"
 	"keywarden/internal/domain"
 	"keywarden/internal/httpx"
@@ -51,6 +52,7 @@ func problemFor(err error) (apiv1.Problem, map[string]string) {
 	var inval *domain.ValidationError
 	var conflict *domain.ConflictError
 	var forbidden *domain.ForbiddenError
+	var limited *account.LoginRateLimitedError
 	p := apiv1.Problem{}
 	var header map[string]string
 	switch {
@@ -60,6 +62,9 @@ func problemFor(err error) (apiv1.Problem, map[string]string) {
 			p.Title, p.Type = http.StatusText(p.Status), problemBase+pe.slug
 			return p, header
 		}
+	case errors.As(err, &limited):
+		p.Status, p.Detail = http.StatusTooManyRequests, "too many failed attempts; try again later"
+		header = map[string]string{"Retry-After": itoa(max(1, int(limited.RetryAfter.Seconds())))}
 	case errors.As(err, &inval):
 		p.Status, p.Detail = http.StatusUnprocessableEntity, "the request has invalid fields"
 		for _, f := range inval.Fields() {

@@ -199,7 +199,10 @@ func TestLoginSession(t *testing.T) {
 		if r.code != exitFailure || !strings.Contains(r.stderr, "code") {
 			t.Errorf("a wrong code: exit %d, stderr %q", r.code, r.stderr)
 		}
-		code, err := totp.GenerateCode(secret, time.Now())
+		// A TOTP time step works once (RFC 6238 §5.2): confirm with the
+		// previous step's code (within the allowed drift), so that the
+		// current one is still good for the login below.
+		code, err := totp.GenerateCode(secret, time.Now().Add(-30*time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -338,8 +341,8 @@ func TestLoginSession(t *testing.T) {
 		if r := run(t, "whoami", "--server", srv.url, "--token", token); r.code != exitFailure || !strings.Contains(r.stderr, "Unauthorized") {
 			t.Errorf("the exposed session still works: exit %d, stderr %q", r.code, r.stderr)
 		}
-		code, _ := totp.GenerateCode(secret, time.Now())
-		mustRunStdin(t, newPassword+"\n", "login", "--email", "dev@example.com", "--password-stdin", "--totp", code, "--server", srv.url)
+		// The current TOTP step is used up: log in with a recovery code.
+		mustRunStdin(t, newPassword+"\n", "login", "--email", "dev@example.com", "--password-stdin", "--totp", recovery[1], "--server", srv.url)
 		checkMode(t, file, 0o600)
 	})
 
@@ -363,8 +366,7 @@ func TestLoginSession(t *testing.T) {
 		if r.code != exitFailure || !strings.Contains(r.stderr, "damaged") {
 			t.Errorf("whoami: exit %d, stderr %q", r.code, r.stderr)
 		}
-		code, _ := totp.GenerateCode(secret, time.Now())
-		mustRunStdin(t, newPassword+"\n", "login", "--email", "dev@example.com", "--password-stdin", "--totp", code, "--server", srv.url)
+		mustRunStdin(t, newPassword+"\n", "login", "--email", "dev@example.com", "--password-stdin", "--totp", recovery[2], "--server", srv.url)
 		mustRun(t, "whoami")
 	})
 
@@ -373,7 +375,7 @@ func TestLoginSession(t *testing.T) {
 		if r.code != exitFailure || !strings.Contains(r.stderr, "code") {
 			t.Errorf("wrong code: exit %d, stderr %q", r.code, r.stderr)
 		}
-		out := mustRun(t, "mfa", "disable", "--code", recovery[1])
+		out := mustRun(t, "mfa", "disable", "--code", recovery[3])
 		if !strings.Contains(out, "MFA is off") {
 			t.Errorf("disable output:\n%s", out)
 		}
