@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -168,4 +169,20 @@ func (f *apiFlags) loginServer() (string, error) {
 		}
 	}
 	return server, checkServer(server)
+}
+
+// run is the action of an API command: it checks -o, builds the API
+// client from the flags (or the stored session), and calls fn with the
+// command's context.
+func (f *apiFlags) run(output *string, fn func(ctx context.Context, c *apiclient.Client, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := checkOutput(*output); err != nil {
+			return err
+		}
+		c, err := f.client()
+		if err != nil {
+			return err
+		}
+		return fn(cmd.Context(), c, args)
+	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"keywarden/internal/api/apiv1"
+	"keywarden/internal/apiclient"
 )
 
 // newGroupCmd returns a command that only holds subcommands: run alone it
@@ -150,15 +152,8 @@ func newClientsShowCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 		Args:  exactArgs(1),
 	}
 	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		cl, err := c.GetClient(cmd.Context(), args[0])
+	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+		cl, err := c.GetClient(ctx, args[0])
 		if err != nil {
 			return err
 		}
@@ -166,7 +161,7 @@ func newClientsShowCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 			return writeJSON(stdout, cl)
 		}
 		return printClient(stdout, cl)
-	}
+	})
 	return cmd
 }
 
@@ -248,15 +243,8 @@ func newClientsDeleteCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 		Args:  exactArgs(1),
 	}
 	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		if err := c.DeleteClient(cmd.Context(), args[0]); err != nil {
+	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+		if err := c.DeleteClient(ctx, args[0]); err != nil {
 			return err
 		}
 		if output == outputJSON {
@@ -266,9 +254,9 @@ func newClientsDeleteCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 				Deleted  bool   `json:"deleted"`
 			}{args[0], true})
 		}
-		_, err = fmt.Fprintf(stdout, "Deleted client %s.\n", cell(args[0]))
+		_, err := fmt.Fprintf(stdout, "Deleted client %s.\n", cell(args[0]))
 		return err
-	}
+	})
 	return cmd
 }
 
@@ -282,15 +270,8 @@ func newRevokeAllCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 		Args:  exactArgs(1),
 	}
 	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		res, err := c.RevokeAll(cmd.Context(), args[0])
+	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+		res, err := c.RevokeAll(ctx, args[0])
 		if err != nil {
 			return err
 		}
@@ -304,7 +285,7 @@ func newRevokeAllCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 		_, err = fmt.Fprintf(stdout, "Revoked %d %s of client %s.\nAdd a new one with: keywarden secrets create %s --description DESCRIPTION\n",
 			res.Revoked, noun, cell(res.ClientID), cell(res.ClientID))
 		return err
-	}
+	})
 	return cmd
 }
 

@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
 
 	"keywarden/internal/api/apiv1"
+	"keywarden/internal/apiclient"
 )
 
 func newKeysCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
@@ -24,15 +26,8 @@ func newKeysListCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 		Args:  noArgs,
 	}
 	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		list, err := c.ListKeys(cmd.Context())
+	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+		list, err := c.ListKeys(ctx)
 		if err != nil {
 			return err
 		}
@@ -44,7 +39,7 @@ func newKeysListCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 			t.row(k.ID, k.Algorithm, formatTime(k.CreatedAt), formatTime(k.ActiveFrom), keyUse(list.Items, k))
 		}
 		return t.flush()
-	}
+	})
 	return cmd
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -350,15 +351,8 @@ func newSessionsListCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 		Args:  noArgs,
 	}
 	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		list, err := c.ListSessions(cmd.Context())
+	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+		list, err := c.ListSessions(ctx)
 		if err != nil {
 			return err
 		}
@@ -374,7 +368,7 @@ func newSessionsListCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 			t.row(s.ID, formatTime(s.CreatedAt), formatTime(s.ExpiresAt), s.Source, s.UserAgent, current)
 		}
 		return t.flush()
-	}
+	})
 	return cmd
 }
 
@@ -386,15 +380,8 @@ func newSessionsEndCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 		Args:  exactArgs(1),
 	}
 	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		if err := c.EndSession(cmd.Context(), args[0]); err != nil {
+	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+		if err := c.EndSession(ctx, args[0]); err != nil {
 			return err
 		}
 		if output == outputJSON {
@@ -403,8 +390,8 @@ func newSessionsEndCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 				Ended     bool   `json:"ended"`
 			}{args[0], true})
 		}
-		_, err = fmt.Fprintf(stdout, "Ended session %s.\n", cell(args[0]))
+		_, err := fmt.Fprintf(stdout, "Ended session %s.\n", cell(args[0]))
 		return err
-	}
+	})
 	return cmd
 }

@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
 
 	"keywarden/internal/api/apiv1"
+	"keywarden/internal/apiclient"
 )
 
 // refreshTokenPrefix starts every refresh token value; the API shows only
@@ -34,15 +36,8 @@ refresh token. Unused, it expires after the server's --refresh-token-ttl
 		Args: exactArgs(1),
 	}
 	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		rt, err := c.CreateRefreshToken(cmd.Context(), args[0])
+	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+		rt, err := c.CreateRefreshToken(ctx, args[0])
 		if err != nil {
 			return err
 		}
@@ -53,7 +48,7 @@ refresh token. Unused, it expires after the server's --refresh-token-ttl
 			return err
 		}
 		return printOnce(stdout, rt.Value, "refresh token")
-	}
+	})
 	return cmd
 }
 
@@ -65,15 +60,8 @@ func newRefreshTokensListCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 		Args:  exactArgs(1),
 	}
 	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		list, err := c.ListRefreshTokens(cmd.Context(), args[0])
+	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+		list, err := c.ListRefreshTokens(ctx, args[0])
 		if err != nil {
 			return err
 		}
@@ -86,7 +74,7 @@ func newRefreshTokensListCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 				formatOptTime(rt.UsedAt, "-"), formatOptTime(rt.RevokedAt, "-"))
 		}
 		return t.flush()
-	}
+	})
 	return cmd
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"keywarden/internal/api/apiv1"
+	"keywarden/internal/apiclient"
 )
 
 // Rotation states, as the API names them.
@@ -35,15 +37,8 @@ func newRotationsListCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 		Args:  exactArgs(1),
 	}
 	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		list, err := c.ListRotations(cmd.Context(), args[0])
+	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+		list, err := c.ListRotations(ctx, args[0])
 		if err != nil {
 			return err
 		}
@@ -60,7 +55,7 @@ func newRotationsListCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 				yesNo(r.AutoComplete), formatOptTime(r.CompletedAt, "-"))
 		}
 		return t.flush()
-	}
+	})
 	return cmd
 }
 
@@ -72,15 +67,8 @@ func newRotationsShowCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 		Args:  exactArgs(2),
 	}
 	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		r, err := c.GetRotation(cmd.Context(), args[0], args[1])
+	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+		r, err := c.GetRotation(ctx, args[0], args[1])
 		if err != nil {
 			return err
 		}
@@ -91,7 +79,7 @@ func newRotationsShowCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 			return err
 		}
 		return printRotationNext(stdout, r)
-	}
+	})
 	return cmd
 }
 
@@ -115,15 +103,8 @@ By default the old secrets' access tokens stop working now as well. With
 	cmd.Flags().BoolVar(&in.KeepTokens, "keep-tokens", false, "let the old secrets' access tokens run out on their own instead of stopping them now")
 	cmd.Flags().BoolVar(&in.Force, "force", false, "complete even though an old secret may still be in use")
 	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		r, err := c.CompleteRotation(cmd.Context(), args[0], args[1], in)
+	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+		r, err := c.CompleteRotation(ctx, args[0], args[1], in)
 		if err != nil {
 			return err
 		}
@@ -138,7 +119,7 @@ By default the old secrets' access tokens stop working now as well. With
 			return err
 		}
 		return printRotation(stdout, r)
-	}
+	})
 	return cmd
 }
 

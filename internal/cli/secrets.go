@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"keywarden/internal/api/apiv1"
+	"keywarden/internal/apiclient"
 )
 
 // maxStdinValue bounds what --value-stdin reads; the server's own limit is
@@ -251,15 +253,8 @@ func newSecretsListCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 		Args:  exactArgs(1),
 	}
 	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		list, err := c.ListSecrets(cmd.Context(), args[0])
+	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+		list, err := c.ListSecrets(ctx, args[0])
 		if err != nil {
 			return err
 		}
@@ -267,7 +262,7 @@ func newSecretsListCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 			return writeJSON(stdout, list)
 		}
 		return printSecretTable(stdout, list.Items)
-	}
+	})
 	return cmd
 }
 
@@ -279,15 +274,8 @@ func newSecretsShowCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 		Args:  exactArgs(2),
 	}
 	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		s, err := c.GetSecret(cmd.Context(), args[0], args[1])
+	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+		s, err := c.GetSecret(ctx, args[0], args[1])
 		if err != nil {
 			return err
 		}
@@ -295,7 +283,7 @@ func newSecretsShowCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 			return writeJSON(stdout, s)
 		}
 		return printSecret(stdout, s)
-	}
+	})
 	return cmd
 }
 
@@ -367,15 +355,8 @@ after a leak.`,
 	}
 	cmd.Flags().BoolVar(&keepTokens, "keep-tokens", false, "let the secret's access tokens run out on their own instead of stopping them now")
 	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		s, err := c.RevokeSecret(cmd.Context(), args[0], args[1], keepTokens)
+	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+		s, err := c.RevokeSecret(ctx, args[0], args[1], keepTokens)
 		if err != nil {
 			return err
 		}
@@ -388,7 +369,7 @@ after a leak.`,
 		}
 		_, err = fmt.Fprintf(stdout, "Revoked secret %s of client %s. %s\n", cell(s.ID), cell(s.ClientID), tokens)
 		return err
-	}
+	})
 	return cmd
 }
 

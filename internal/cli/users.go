@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"keywarden/internal/api/apiv1"
+	"keywarden/internal/apiclient"
 )
 
 // roles are the roles a user can have.
@@ -41,15 +43,8 @@ func newUsersListCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 		Args:  noArgs,
 	}
 	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		list, err := c.ListUsers(cmd.Context())
+	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+		list, err := c.ListUsers(ctx)
 		if err != nil {
 			return err
 		}
@@ -61,7 +56,7 @@ func newUsersListCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 			t.row(u.ID, u.Email, u.Role, userStatus(u), onOff(u.MFAEnabled), formatTime(u.CreatedAt))
 		}
 		return t.flush()
-	}
+	})
 	return cmd
 }
 
@@ -116,15 +111,8 @@ func newUsersShowCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 		Args:  exactArgs(1),
 	}
 	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		u, err := c.GetUser(cmd.Context(), args[0])
+	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+		u, err := c.GetUser(ctx, args[0])
 		if err != nil {
 			return err
 		}
@@ -132,7 +120,7 @@ func newUsersShowCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 			return writeJSON(stdout, u)
 		}
 		return printUser(stdout, u)
-	}
+	})
 	return cmd
 }
 
@@ -184,15 +172,8 @@ func newUsersStatusCmd(api *apiFlags, stdout io.Writer, disable bool) *cobra.Com
 		cmd.Short = "Disable a user (offboarding): their sessions, personal credential and its tokens stop working at once"
 	}
 	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		u, err := c.UpdateUser(cmd.Context(), args[0], apiv1.UpdateUser{Disabled: &disable})
+	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+		u, err := c.UpdateUser(ctx, args[0], apiv1.UpdateUser{Disabled: &disable})
 		if err != nil {
 			return err
 		}
@@ -208,7 +189,7 @@ func newUsersStatusCmd(api *apiFlags, stdout io.Writer, disable bool) *cobra.Com
 		}
 		_, err = io.WriteString(stdout, msg)
 		return err
-	}
+	})
 	return cmd
 }
 
@@ -220,15 +201,8 @@ func newUsersDeleteCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 		Args:  exactArgs(1),
 	}
 	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		if err := c.DeleteUser(cmd.Context(), args[0]); err != nil {
+	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+		if err := c.DeleteUser(ctx, args[0]); err != nil {
 			return err
 		}
 		if output == outputJSON {
@@ -238,9 +212,9 @@ func newUsersDeleteCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 				Deleted bool   `json:"deleted"`
 			}{args[0], true})
 		}
-		_, err = fmt.Fprintf(stdout, "Deleted user %s. Their sessions, personal credential and its tokens stopped working.\n", cell(args[0]))
+		_, err := fmt.Fprintf(stdout, "Deleted user %s. Their sessions, personal credential and its tokens stopped working.\n", cell(args[0]))
 		return err
-	}
+	})
 	return cmd
 }
 

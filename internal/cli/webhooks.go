@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -45,15 +46,8 @@ func newWebhooksShowCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 		Args:  exactArgs(1),
 	}
 	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		ep, err := c.GetWebhook(cmd.Context(), args[0])
+	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+		ep, err := c.GetWebhook(ctx, args[0])
 		if err != nil {
 			return err
 		}
@@ -61,7 +55,7 @@ func newWebhooksShowCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 			return writeJSON(stdout, ep)
 		}
 		return printWebhookEndpoint(stdout, ep)
-	}
+	})
 	return cmd
 }
 
@@ -152,15 +146,8 @@ Deliveries that failed meanwhile stay failed; redeliver the ones that matter
 		Args: exactArgs(1),
 	}
 	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		ep, err := c.EnableWebhook(cmd.Context(), args[0])
+	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+		ep, err := c.EnableWebhook(ctx, args[0])
 		if err != nil {
 			return err
 		}
@@ -168,7 +155,7 @@ Deliveries that failed meanwhile stay failed; redeliver the ones that matter
 			return writeJSON(stdout, ep)
 		}
 		return printWebhookEndpoint(stdout, ep)
-	}
+	})
 	return cmd
 }
 
@@ -231,15 +218,8 @@ func newWebhooksDeliveryCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 		Args:  exactArgs(2),
 	}
 	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		d, err := c.GetWebhookDelivery(cmd.Context(), args[0], args[1])
+	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+		d, err := c.GetWebhookDelivery(ctx, args[0], args[1])
 		if err != nil {
 			return err
 		}
@@ -268,7 +248,7 @@ func newWebhooksDeliveryCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 			t.row(formatTime(a.At), statusCode(a.StatusCode), strconv.FormatInt(a.LatencyMS, 10)+"ms", a.Error, a.ResponseExcerpt)
 		}
 		return t.flush()
-	}
+	})
 	return cmd
 }
 
@@ -280,15 +260,8 @@ func newWebhooksRedeliverCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 		Args:  exactArgs(2),
 	}
 	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		d, err := c.RedeliverWebhook(cmd.Context(), args[0], args[1])
+	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+		d, err := c.RedeliverWebhook(ctx, args[0], args[1])
 		if err != nil {
 			return err
 		}
@@ -297,7 +270,7 @@ func newWebhooksRedeliverCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 		}
 		_, err = fmt.Fprintf(stdout, "delivery %s (%s) is due again now\n", d.ID, d.EventType)
 		return err
-	}
+	})
 	return cmd
 }
 
