@@ -107,9 +107,18 @@ func (s *server) usersClientToken(t *testing.T, clientID, secret string) string 
 	return tok
 }
 
-func usersTOTP(t *testing.T, secret string) string {
+// usersTOTP returns the current TOTP code. A time step works once (RFC
+// 6238 §5.2), so enrolment confirms with usersPreviousTOTP and leaves the
+// current step for the login that follows.
+func usersTOTP(t *testing.T, secret string) string { return usersTOTPAt(t, secret, time.Now()) }
+
+func usersPreviousTOTP(t *testing.T, secret string) string {
+	return usersTOTPAt(t, secret, time.Now().Add(-30*time.Second))
+}
+
+func usersTOTPAt(t *testing.T, secret string, at time.Time) string {
 	t.Helper()
-	code, err := totp.GenerateCode(secret, time.Now())
+	code, err := totp.GenerateCode(secret, at)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +158,7 @@ func usersOnboard(t *testing.T, srv *server, p *usersPerson) {
 	p.totpSecret = e.Secret
 	srv.usersWantProblem(t, http.StatusUnprocessableEntity, s.Token, "POST", "/v1/me/mfa/confirm", apiv1.MFACode{Code: "000000"}, "code")
 	var rc apiv1.RecoveryCodes
-	srv.must(t, http.StatusOK, s.Token, "POST", "/v1/me/mfa/confirm", apiv1.MFACode{Code: usersTOTP(t, e.Secret)}, &rc)
+	srv.must(t, http.StatusOK, s.Token, "POST", "/v1/me/mfa/confirm", apiv1.MFACode{Code: usersPreviousTOTP(t, e.Secret)}, &rc)
 	if len(rc.RecoveryCodes) != 10 {
 		t.Fatalf("recovery codes = %d", len(rc.RecoveryCodes))
 	}
@@ -496,7 +505,7 @@ func testUsersCLI(t *testing.T, in *instance) {
 	if err := json.Unmarshal([]byte(mustCLI(t, "", "mfa", "enrol", "-o", "json")), &e); err != nil || e.Secret == "" {
 		t.Fatalf("mfa enrol -o json: %v", err)
 	}
-	mustCLI(t, "", "mfa", "confirm", "--code", usersTOTP(t, e.Secret))
+	mustCLI(t, "", "mfa", "confirm", "--code", usersPreviousTOTP(t, e.Secret))
 	mustCLI(t, "", "logout")
 	if _, errOut, code := cli(t, password+"\n", "login", "--email", "dev@acme.test", "--password-stdin", "--server", srv.URL); code != 2 || !strings.Contains(errOut, "--totp") {
 		t.Errorf("login without a code: exit %d, %s", code, errOut)
