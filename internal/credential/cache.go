@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,9 +15,16 @@ import (
 	"keywarden/internal/store"
 )
 
-// cacheTTL bounds how long a cached client may be stale when another node
-// changed it. On this node every change invalidates its entry at once.
+// cacheTTL bounds how long a cached client may be stale when a change
+// notice from another node was missed (see ApplyChange). On this node every
+// change invalidates its entry at once.
 const cacheTTL = 5 * time.Second
+
+// Change notices on store.ChangesChannel that concern the cache.
+const (
+	changeClient = "client:" // + client ID: the client or its secrets changed
+	changeOrg    = "org:"    // + organisation ID: its policy or a user changed
+)
 
 // clientEntry is what the token path needs to know about one client.
 type clientEntry struct {
@@ -35,13 +43,15 @@ type clientEntry struct {
 }
 
 // cache holds clients and their secrets for Authenticate and token
-// introspection. A generation counter per client stops a load that
-// raced with an invalidation from storing stale data.
+// introspection. A generation counter per client, and one for the whole
+// cache, stop a load that raced with an invalidation from storing stale
+// data.
 type cache struct {
 	store   store.Store
 	mu      sync.RWMutex
 	entries map[string]*clientEntry
 	gen     map[string]uint64
+	epoch   uint64 // moves on invalidations wider than one client
 	group   singleflight.Group
 	now     func() time.Time
 	memoKey []byte // per-process key for suppliedOK
@@ -62,6 +72,8 @@ func (c *cache) Invalidate(clientID string) {
 }
 
 // InvalidateOrg drops every entry of an organisation (its policy changed).
+// Loads under way may be of the organisation's clients, so none of them
+// stores its result.
 func (c *cache) InvalidateOrg(org string) {
 	c.mu.Lock()
 	for id, e := range c.entries {
@@ -70,14 +82,58 @@ func (c *cache) InvalidateOrg(org string) {
 			c.gen[id]++
 		}
 	}
+	c.epoch++
 	c.mu.Unlock()
+}
+
+// invalidateAll drops every entry; no load under way stores its result.
+func (c *cache) invalidateAll() {
+	c.mu.Lock()
+	c.entries = map[string]*clientEntry{}
+	c.gen = map[string]uint64{}
+	c.epoch++
+	c.mu.Unlock()
+}
+
+// announce tells every node, this one too, through tx that clientID
+// changed: each drops the client's entry once tx commits, and none hears of
+// it if tx rolls back. The caller still invalidates the entry here after
+// the change, so that this node never waits for the notice.
+func (c *cache) announce(ctx context.Context, tx store.Store, clientID string) error {
+	return tx.Notify(ctx, store.ChangesChannel, changeClient+clientID)
+}
+
+// OrgChanged drops an organisation's clients from the cache on every node,
+// this one at once: for a change already committed (a policy or a user
+// changed), which account.Service reports after its transaction. A notice
+// that cannot be sent leaves the other nodes to the cache lifetime.
+func (s *Service) OrgChanged(org string) {
+	s.cache.InvalidateOrg(org)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = s.store.Notify(ctx, store.ChangesChannel, changeOrg+org)
+}
+
+// ApplyChange applies a notice from store.ChangesChannel: it drops the
+// client or the organisation's clients that the notice names, and every
+// entry on "" (the listener started listening, so notices may have been
+// missed). It ignores other notices.
+func (s *Service) ApplyChange(payload string) {
+	switch {
+	case payload == "":
+		s.cache.invalidateAll()
+	case strings.HasPrefix(payload, changeClient):
+		s.cache.Invalidate(strings.TrimPrefix(payload, changeClient))
+	case strings.HasPrefix(payload, changeOrg):
+		s.cache.InvalidateOrg(strings.TrimPrefix(payload, changeOrg))
+	}
 }
 
 // get returns the entry for clientID, loading it when missing or stale.
 func (c *cache) get(ctx context.Context, clientID string) (*clientEntry, error) {
 	c.mu.RLock()
 	e := c.entries[clientID]
-	gen := c.gen[clientID]
+	gen, epoch := c.gen[clientID], c.epoch
 	c.mu.RUnlock()
 	if e != nil && c.now().Sub(e.loaded) < cacheTTL {
 		return e, nil
@@ -88,7 +144,7 @@ func (c *cache) get(ctx context.Context, clientID string) (*clientEntry, error) 
 			return nil, err
 		}
 		c.mu.Lock()
-		if c.gen[clientID] == gen {
+		if c.gen[clientID] == gen && c.epoch == epoch {
 			c.entries[clientID] = e
 		}
 		c.mu.Unlock()

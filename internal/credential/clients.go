@@ -205,6 +205,9 @@ func (s *Service) UpdateClient(ctx context.Context, by domain.Actor, id string, 
 		if c, err = getClient(ctx, tx, by.OrgID, id); err != nil {
 			return err
 		}
+		if err := s.cache.announce(ctx, tx, id); err != nil {
+			return err
+		}
 		changed := []string{}
 		if p.Name != nil && *p.Name != c.Name {
 			c.Name, changed = *p.Name, append(changed, "name")
@@ -249,6 +252,9 @@ func (s *Service) DeleteClient(ctx context.Context, by domain.Actor, id string) 
 	return s.inTx(ctx, func(tx store.Store) error {
 		c, err := getClient(ctx, tx, by.OrgID, id)
 		if err != nil {
+			return err
+		}
+		if err := s.cache.announce(ctx, tx, id); err != nil {
 			return err
 		}
 		if err := tx.DeleteClient(ctx, by.OrgID, id); err != nil {

@@ -1,12 +1,15 @@
-// Package credential owns API clients and their secrets: creating, editing,
-// rotating and revoking them under the organisation's policy.
+// Package credential owns API clients, their secrets and personal
+// credentials: creating, editing, rotating and revoking them under the
+// organisation's policy, and authenticating them on the token path.
 //
-// Every change runs in one store transaction together with its audit event,
-// so a crash can never leave a revoked secret unaudited. A secret value
-// exists in plain text only in the result of the call that created it.
+// Every change runs in one store transaction together with its audit event
+// and its webhook event (webhook.Outbox), so a crash can never leave a
+// revoked secret unaudited or a receiver unnotified. A secret value exists
+// in plain text only in the result of the call that created it.
 //
-// Every change that a client's webhook endpoint hears about enqueues its
-// event (webhook.Outbox) in that same transaction.
+// Authenticate and TokenActive read an in-memory cache; every change
+// invalidates it here and, through a store notification sent in the
+// change's transaction, on every other node.
 //
-// Imports: domain, store, secretvalue, keyring, audit, webhook.
+// Imports: domain, store, secretvalue, keyring, audit, ratelimit, webhook.
 package credential

@@ -98,8 +98,10 @@ func (s *Service) CreatePersonal(ctx context.Context, by domain.Actor, in Person
 		case cur.Active != nil:
 			return domain.Conflict("you already have an active personal credential; revoke it or rotate it first (one per user)")
 		}
-		out, err = s.newPersonalSecret(ctx, tx, by, org, u, cur.Client, in, "credential.create")
-		return err
+		if out, err = s.newPersonalSecret(ctx, tx, by, org, u, cur.Client, in, "credential.create"); err != nil {
+			return err
+		}
+		return s.cache.announce(ctx, tx, out.ClientID)
 	})
 	if err == nil {
 		s.cache.Invalidate(out.ClientID)
@@ -182,6 +184,9 @@ func (s *Service) RotatePersonal(ctx context.Context, by domain.Actor, graceSeco
 		if err != nil {
 			return err
 		}
+		if err := s.cache.announce(ctx, tx, out.ClientID); err != nil {
+			return err
+		}
 		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.schedule_expiry", Target: old.ID,
 			Detail: map[string]string{"client_id": cur.Client.ID, "expires_at": formatExpiry(old.ExpiresAt), "grace_seconds": strconv.Itoa(graceSeconds)}})
 	})
@@ -210,6 +215,9 @@ func (s *Service) RevokePersonalInTx(ctx context.Context, tx store.Store, by dom
 		return err
 	}
 	defer s.cache.Invalidate(c.ID)
+	if err := s.cache.announce(ctx, tx, c.ID); err != nil {
+		return err
+	}
 	now := s.clock()
 	before, err := tx.ListSecrets(ctx, by.OrgID, c.ID)
 	if err != nil {

@@ -89,6 +89,9 @@ func (s *Service) CompleteRotation(ctx context.Context, by domain.Actor, clientI
 		if err != nil {
 			return err
 		}
+		if err := s.cache.announce(ctx, tx, clientID); err != nil {
+			return err
+		}
 		v, err := s.view(ctx, tx, r)
 		if err != nil {
 			return err
@@ -157,6 +160,9 @@ func (s *Service) AutoCompleteRotations(ctx context.Context) (int, error) {
 			}
 			v, err := s.view(ctx, tx, cur)
 			if err != nil || v.State != domain.RotationOldIdle {
+				return err
+			}
+			if err := s.cache.announce(ctx, tx, r.ClientID); err != nil {
 				return err
 			}
 			if _, err := s.complete(ctx, tx, domain.System(r.OrgID, "rotation-auto-complete"), cur, cur.KeepTokens, v.State); err != nil {

@@ -141,8 +141,10 @@ func (s *Service) CreateSecret(ctx context.Context, by domain.Actor, clientID st
 	var out NewSecret
 	err = s.inTx(ctx, func(tx store.Store) error {
 		var err error
-		out, err = s.createSecret(ctx, tx, by, clientID, in, supplied, "secret.create")
-		return err
+		if out, err = s.createSecret(ctx, tx, by, clientID, in, supplied, "secret.create"); err != nil {
+			return err
+		}
+		return s.cache.announce(ctx, tx, clientID)
 	})
 	return out, err
 }
@@ -237,6 +239,9 @@ func (s *Service) UpdateSecret(ctx context.Context, by domain.Actor, clientID, i
 		if x, err = getSecret(ctx, tx, by.OrgID, clientID, id); err != nil {
 			return err
 		}
+		if err := s.cache.announce(ctx, tx, clientID); err != nil {
+			return err
+		}
 		now := s.clock()
 		state := x.State(now)
 		if state == domain.SecretRevoked {
@@ -289,6 +294,9 @@ func (s *Service) RevokeSecret(ctx context.Context, by domain.Actor, clientID, i
 		}
 		if x.RevokedAt != nil {
 			return nil
+		}
+		if err := s.cache.announce(ctx, tx, clientID); err != nil {
+			return err
 		}
 		now := s.clock()
 		if err := tx.RevokeSecret(ctx, by.OrgID, id, now, keepTokens); err != nil {
@@ -368,6 +376,9 @@ func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID string, 
 		if err != nil {
 			return err
 		}
+		if err := s.cache.announce(ctx, tx, clientID); err != nil {
+			return err
+		}
 		out.Previous = nil
 		var oldIDs []string
 		for _, x := range before {
@@ -417,6 +428,9 @@ func (s *Service) RevokeAll(ctx context.Context, by domain.Actor, clientID strin
 	err := s.inTx(ctx, func(tx store.Store) error {
 		c, err := getClient(ctx, tx, by.OrgID, clientID)
 		if err != nil {
+			return err
+		}
+		if err := s.cache.announce(ctx, tx, clientID); err != nil {
 			return err
 		}
 		now := s.clock()

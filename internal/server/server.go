@@ -21,6 +21,7 @@ import (
 	"keywarden/internal/httpx"
 	"keywarden/internal/metrics"
 	"keywarden/internal/oauth"
+	"keywarden/internal/store"
 	"keywarden/internal/ui"
 )
 
@@ -155,7 +156,11 @@ func (s *Server) Run(ctx context.Context, readyFile string) error {
 
 // startJobs runs the background work until ctx ends.
 func (s *Server) startJobs(ctx context.Context, wg *sync.WaitGroup) {
-	wg.Add(2)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		s.listenForChanges(ctx)
+	}()
 	go func() {
 		defer wg.Done()
 		s.core.Credentials.RunUsageFlusher(ctx, s.cfg.UsageFlushInterval, func(err error) {
@@ -182,6 +187,36 @@ func (s *Server) startJobs(ctx context.Context, wg *sync.WaitGroup) {
 			}
 		}
 	}()
+}
+
+// listenForChanges applies, until ctx ends, what every node (this one too)
+// announces on store.ChangesChannel: changed clients, secrets and policies,
+// revoked access tokens, new and retired signing keys. Every node so sees a
+// change at once; the client cache's lifetime and the periodic reloads
+// remain for notices missed while the listener was disconnected (it
+// reloads everything when it listens again).
+func (s *Server) listenForChanges(ctx context.Context) {
+	interrupted := false
+	apply := func(payload string) {
+		if payload == "" && interrupted {
+			s.log.Info("listening for changes again")
+			interrupted = false
+		}
+		s.core.Credentials.ApplyChange(payload)
+		if err := s.tokens.DenyList.ApplyChange(ctx, payload); err != nil && ctx.Err() == nil {
+			s.log.Error("apply change notice", "notice", payload, "err", err)
+		}
+		if err := s.tokens.Keys.ApplyChange(ctx, payload); err != nil && ctx.Err() == nil {
+			s.log.Error("apply change notice", "notice", payload, "err", err)
+		}
+	}
+	onError := func(err error) {
+		interrupted = true
+		s.log.Warn("change notices interrupted; other nodes' changes arrive within the cache lifetime and job interval until reconnected", "err", err)
+	}
+	if err := s.core.Store.Listen(ctx, store.ChangesChannel, apply, onError); err != nil {
+		s.log.Error("listen for changes", "err", err)
+	}
 }
 
 // runJobs is one round of periodic work. Each job is safe to run on every

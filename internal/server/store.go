@@ -131,7 +131,7 @@ func OpenCore(ctx context.Context, cfg config.Config) (*Core, error) {
 		Keyring: kr,
 		Audit:   log,
 		Accounts: account.New(account.Options{Store: st, Audit: log, Keyring: kr,
-			OnPolicyChange: creds.InvalidateOrg, OnUserChange: creds.InvalidateOrg,
+			OnPolicyChange: creds.OrgChanged, OnUserChange: creds.OrgChanged,
 			Offboard: func(ctx context.Context, tx store.Store, by domain.Actor, userID string) error {
 				return creds.RevokePersonalInTx(ctx, tx, by, userID)
 			}}),

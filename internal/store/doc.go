@@ -1,5 +1,6 @@
 // Package store is Keywarden's persistence boundary: the Store interface,
-// its transaction contract, list options and cursors.
+// its transaction contract, list options and cursors, and the notifications
+// (Notifier) that tell every node sharing the database about a change.
 //
 // Backends live in subpackages (sqlite, postgres, both over sqlstore) and
 // must pass the conformance suite in storetest. Every method is scoped by

@@ -21,6 +21,7 @@ type Store interface {
 	RevokedTokens
 	Rotations
 	Webhooks
+	Notifier
 
 	// InTx runs fn in one transaction and commits it when fn returns nil.
 	// It may run fn again after a serialization failure, so fn must not

@@ -2,6 +2,8 @@ package token
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -11,13 +13,19 @@ import (
 )
 
 // DenyList holds revoked access tokens in memory until they expire; the
-// store keeps them for other nodes and restarts.
+// store keeps them for other nodes and restarts. An addition is announced
+// on store.ChangesChannel in its transaction, so that every node adds it at
+// once (ApplyChange); Reload catches up on missed notices.
 type DenyList struct {
 	store store.Store
 	audit *audit.Log
 	now   func() time.Time
 	mu    sync.RWMutex
 	jtis  map[string]time.Time // jti → expiry
+	// since collects what add puts in while a Reload reads the store,
+	// so that replacing jtis with what it read loses none of it.
+	since    map[string]time.Time
+	reloadMu sync.Mutex // one Reload at a time
 }
 
 // NewDenyList loads the unexpired entries.
@@ -29,30 +37,82 @@ func NewDenyList(ctx context.Context, s store.Store, log *audit.Log, now func() 
 	return d, d.Reload(ctx)
 }
 
-// Reload replaces the in-memory list with the store's unexpired entries.
+// Reload replaces the in-memory list with the store's unexpired entries
+// (and what was added in memory while it read them).
 func (d *DenyList) Reload(ctx context.Context) error {
+	d.reloadMu.Lock()
+	defer d.reloadMu.Unlock()
+	d.mu.Lock()
+	d.since = map[string]time.Time{}
+	d.mu.Unlock()
 	list, err := d.store.ListRevokedTokens(ctx, d.now())
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	since := d.since
+	d.since = nil
 	if err != nil {
 		return err
 	}
-	m := make(map[string]time.Time, len(list))
+	m := make(map[string]time.Time, len(list)+len(since))
 	for _, r := range list {
 		m[r.JTI] = r.ExpiresAt
 	}
-	d.mu.Lock()
+	for jti, exp := range since {
+		m[jti] = exp
+	}
 	d.jtis = m
-	d.mu.Unlock()
 	return nil
 }
 
-// Add puts a token on the list (in tx, when inside one) and in memory.
+// changeDeny is the notice of an addition: "deny:<jti>:<expiry in Unix
+// seconds>".
+const changeDeny = "deny:"
+
+// Add puts a token on the list (in tx, when inside one) and in memory, and
+// tells every node through tx.
 func (d *DenyList) Add(ctx context.Context, tx store.Store, r domain.RevokedToken) error {
 	if err := tx.AddRevokedToken(ctx, r); err != nil {
 		return err
 	}
+	if err := tx.Notify(ctx, store.ChangesChannel, changeDeny+r.JTI+":"+strconv.FormatInt(r.ExpiresAt.Unix(), 10)); err != nil {
+		return err
+	}
+	d.add(r.JTI, r.ExpiresAt)
+	return nil
+}
+
+func (d *DenyList) add(jti string, exp time.Time) {
 	d.mu.Lock()
-	d.jtis[r.JTI] = r.ExpiresAt
+	d.jtis[jti] = exp
+	if d.since != nil {
+		d.since[jti] = exp
+	}
 	d.mu.Unlock()
+}
+
+// ApplyChange applies a notice from store.ChangesChannel: it adds the
+// token a deny notice names, and reloads the list on "" (the listener
+// started listening, so notices may have been missed). It ignores other
+// notices.
+func (d *DenyList) ApplyChange(ctx context.Context, payload string) error {
+	if payload == "" {
+		return d.Reload(ctx)
+	}
+	rest, ok := strings.CutPrefix(payload, changeDeny)
+	if !ok {
+		return nil
+	}
+	i := strings.LastIndexByte(rest, ':')
+	if i <= 0 {
+		return nil
+	}
+	exp, err := strconv.ParseInt(rest[i+1:], 10, 64)
+	if err != nil {
+		return nil
+	}
+	if t := time.Unix(exp, 0).UTC(); t.After(d.now()) {
+		d.add(rest[:i], t)
+	}
 	return nil
 }
 

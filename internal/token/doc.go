@@ -3,11 +3,11 @@
 // one-time refresh tokens.
 //
 // Minting and parsing read only memory: keys and the deny list are loaded
-// from the store at start, after every local change, and periodically (so
-// that other nodes' changes arrive). A new signing key is published in the
-// JWKS at once but signs only after an activation delay, so that verifiers
-// have fetched it before they see a token it signed.
+// from the store at start and after every change, which is announced to
+// every node through the store's notifications (a periodic reload is the
+// safety net). A new signing key is published in the JWKS at once but
+// signs only after an activation delay, so that verifiers have fetched it
+// before they see a token it signed.
 //
-// Imports: domain, store, keyring, secretvalue, audit, webhook (events
-// only).
+// Imports: domain, store, keyring, secretvalue, audit, webhook.
 package token

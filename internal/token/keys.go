@@ -45,7 +45,9 @@ type loadedKey struct {
 	public crypto.PublicKey
 }
 
-// Keys holds the signing keys in memory.
+// Keys holds the signing keys in memory. A change (a new key, a retired
+// one) is announced on store.ChangesChannel in its transaction, so that
+// every node reloads at once (ApplyChange); Reload also runs periodically.
 type Keys struct {
 	store store.Store
 	ring  *keyring.Keyring
@@ -53,6 +55,8 @@ type Keys struct {
 	alg   string
 	delay time.Duration
 	now   func() time.Time
+
+	reloadMu sync.Mutex // one Reload at a time: the last to read sets
 
 	mu   sync.RWMutex
 	keys []loadedKey // oldest first, unretired only
@@ -107,8 +111,28 @@ func ValidAlgorithm(alg string) bool {
 	return false
 }
 
+// changeKeys is the notice that the signing keys changed.
+const changeKeys = "keys"
+
+// announceKeys tells every node through tx that the keys changed.
+func announceKeys(ctx context.Context, tx store.Store) error {
+	return tx.Notify(ctx, store.ChangesChannel, changeKeys)
+}
+
+// ApplyChange applies a notice from store.ChangesChannel: it reloads the
+// keys when they changed, and on "" (the listener started listening, so
+// notices may have been missed). It ignores other notices.
+func (k *Keys) ApplyChange(ctx context.Context, payload string) error {
+	if payload == "" || payload == changeKeys {
+		return k.Reload(ctx)
+	}
+	return nil
+}
+
 // Reload reads the keys from the store.
 func (k *Keys) Reload(ctx context.Context) error {
+	k.reloadMu.Lock()
+	defer k.reloadMu.Unlock()
 	all, err := k.store.ListSigningKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("load signing keys: %w", err)
@@ -189,6 +213,9 @@ func (k *Keys) create(ctx context.Context, delay time.Duration, by domain.Actor,
 		if err := tx.CreateSigningKey(ctx, m); err != nil {
 			return err
 		}
+		if err := announceKeys(ctx, tx); err != nil {
+			return err
+		}
 		return k.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: action, Target: id,
 			Detail: map[string]string{"algorithm": k.alg, "active_from": m.ActiveFrom.Format(time.RFC3339)}})
 	})
@@ -225,6 +252,9 @@ func (k *Keys) RetireExpired(ctx context.Context) (int, error) {
 	for _, id := range retire {
 		err := k.store.InTx(ctx, func(tx store.Store) error {
 			if err := tx.RetireSigningKey(ctx, id, now); err != nil {
+				return err
+			}
+			if err := announceKeys(ctx, tx); err != nil {
 				return err
 			}
 			return k.audit.Append(ctx, tx, audit.Entry{Actor: domain.System("", "keys"), Action: "key.retire", Target: id})

@@ -20,6 +20,8 @@ import (
 var migrations embed.FS
 
 // Open connects to dsn (a postgres:// URL) and applies pending migrations.
+// Notifications (store.Notifier) are NOTIFY and LISTEN, so they reach every
+// node on the database; each Listen holds one more connection.
 func Open(ctx context.Context, dsn string) (*sqlstore.Store, error) {
 	db, err := openDB(ctx, dsn)
 	if err != nil {
@@ -29,7 +31,12 @@ func Open(ctx context.Context, dsn string) (*sqlstore.Store, error) {
 		db.Close()
 		return nil, err
 	}
-	return sqlstore.New(db, dialect{}, nil), nil
+	b, err := newBus(dsn)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return sqlstore.New(db, dialect{}, b, nil), nil
 }
 
 // Migrate applies pending migrations and reports how many it applied.

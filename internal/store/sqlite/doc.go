@@ -6,5 +6,9 @@
 // Every transaction begins IMMEDIATE, so concurrent writers queue on the
 // database lock instead of failing on a lock upgrade.
 //
+// Notifications stay in the process: they reach every store it opened on
+// the same database file. Several Keywarden processes on one SQLite file
+// are not supported.
+//
 // Imports: store, store/sqlstore.
 package sqlite

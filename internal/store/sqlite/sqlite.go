@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/pressly/goose/v3"
 	"modernc.org/sqlite"
@@ -26,6 +27,11 @@ const FileName = "keywarden.db"
 
 // Open opens (creating if needed) the database in dataDir and applies
 // pending migrations.
+//
+// Notifications (store.Notifier) reach every store this process opened on
+// the same database file, after the sending transaction commits. They do
+// not reach other processes: several Keywarden processes on one SQLite
+// file are not supported (use PostgreSQL for several nodes).
 func Open(ctx context.Context, dataDir string) (*sqlstore.Store, error) {
 	db, err := openDB(dataDir)
 	if err != nil {
@@ -35,7 +41,58 @@ func Open(ctx context.Context, dataDir string) (*sqlstore.Store, error) {
 		db.Close()
 		return nil, err
 	}
-	return sqlstore.New(db, dialect{}, nil), nil
+	bus, release := buses.acquire(filepath.Join(dataDir, FileName))
+	return sqlstore.New(db, dialect{}, bus, func() error { release(); return nil }), nil
+}
+
+// buses holds one notification bus per database file that is open in this
+// process, so that every store on a file hears every other one.
+var buses = busRegistry{m: map[string]*sharedBus{}}
+
+type busRegistry struct {
+	mu sync.Mutex
+	m  map[string]*sharedBus // cleaned absolute path → bus
+}
+
+type sharedBus struct {
+	bus  *sqlstore.LocalBus
+	refs int
+}
+
+// acquire returns the bus of the database file at path and a function that
+// gives it back when its store closes.
+func (r *busRegistry) acquire(path string) (*sqlstore.LocalBus, func()) {
+	key := canonical(path)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b := r.m[key]
+	if b == nil {
+		b = &sharedBus{bus: sqlstore.NewLocalBus()}
+		r.m[key] = b
+	}
+	b.refs++
+	var once sync.Once
+	return b.bus, func() {
+		once.Do(func() {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			if b.refs--; b.refs == 0 {
+				delete(r.m, key)
+			}
+		})
+	}
+}
+
+// canonical names a file the same way however it was reached: absolute,
+// with symbolic links resolved (the file exists once openDB returned).
+func canonical(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	if resolved, err := filepath.EvalSymlinks(path); err == nil {
+		path = resolved
+	}
+	return filepath.Clean(path)
 }
 
 // Migrate applies pending migrations and reports how many it applied.

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -91,5 +92,67 @@ func TestReopenKeepsData(t *testing.T) {
 				t.Errorf("CreateOrg of the existing organisation: err = %v, want ErrConflict", err)
 			}
 		})
+	}
+}
+
+// TestNotificationsStayWithTheirFile checks that a notification reaches the
+// stores on its database file only, and still does after another store on
+// the file closed.
+func TestNotificationsStayWithTheirFile(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	a, b, other := open(t, dir), open(t, dir+"/."), open(t, t.TempDir())
+	defer a.Close()
+	defer other.Close()
+
+	heard := func(s store.Store) (<-chan string, func()) {
+		c := make(chan string, 10)
+		ctx, cancel := context.WithCancel(ctx)
+		started := make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			s.Listen(ctx, "changes", func(p string) {
+				if p == "" {
+					close(started)
+					return
+				}
+				c <- p
+			}, nil)
+		}()
+		<-started
+		return c, func() { cancel(); <-done }
+	}
+	fromA, stopA := heard(a)
+	defer stopA()
+	fromOther, stopOther := heard(other)
+	defer stopOther()
+
+	if err := b.Notify(ctx, "changes", "one"); err != nil {
+		t.Fatalf("Notify: %v", err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	c := open(t, dir)
+	defer c.Close()
+	if err := c.Notify(ctx, "changes", "two"); err != nil {
+		t.Fatalf("Notify: %v", err)
+	}
+	for _, want := range []string{"one", "two"} {
+		select {
+		case got := <-fromA:
+			if got != want {
+				t.Errorf("store on the same file heard %q, want %q", got, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("store on the same file did not hear %q", want)
+		}
+	}
+	if err := other.Notify(ctx, "changes", "other"); err != nil {
+		t.Fatalf("Notify: %v", err)
+	}
+	if got := <-fromOther; got != "other" {
+		t.Errorf("store on another file heard %q first, want %q", got, "other")
 	}
 }

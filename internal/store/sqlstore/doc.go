@@ -1,8 +1,9 @@
 // Package sqlstore is the one SQL implementation of store.Store, over
 // database/sql. The DML is written once in portable SQL with "?"
 // placeholders; a small Dialect covers what differs between SQLite and
-// PostgreSQL (placeholders, row locks, error classification). DDL lives in
-// each engine's migrations.
+// PostgreSQL (placeholders, row locks, error classification), and a Bus
+// carries each engine's notifications (store.Notifier). DDL lives in each
+// engine's migrations.
 //
 // Times are stored as BIGINT microseconds since the Unix epoch (UTC), so
 // both engines compare and order them the same way.

@@ -34,14 +34,23 @@ type Store struct {
 	tx      *sql.Tx // set on the Store handed to InTx's fn
 	dialect Dialect
 	queries *sync.Map // query text → rebound text, shared with tx stores
+	bus     Bus
+	life    *life // shared with tx stores
 	closeFn func() error
+	// afterCommit collects what runs once tx commits (AfterCommit).
+	afterCommit *[]func()
 }
 
 var _ store.Store = (*Store)(nil)
 
-// New returns a Store. closeFn, if not nil, runs after the database closes.
-func New(db *sql.DB, d Dialect, closeFn func() error) *Store {
-	return &Store{db: db, dialect: d, queries: &sync.Map{}, closeFn: closeFn}
+// New returns a Store whose notifications travel on bus (a LocalBus of its
+// own when bus is nil). closeFn, if not nil, runs after the database
+// closes.
+func New(db *sql.DB, d Dialect, bus Bus, closeFn func() error) *Store {
+	if bus == nil {
+		bus = NewLocalBus()
+	}
+	return &Store{db: db, dialect: d, queries: &sync.Map{}, bus: bus, life: newLife(), closeFn: closeFn}
 }
 
 // DB returns the underlying database, for backends' own statements.
@@ -49,7 +58,12 @@ func (s *Store) DB() *sql.DB { return s.db }
 
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
+// Close ends every Listen, waits for them to return, and closes the
+// database. Closing a closed Store does nothing.
 func (s *Store) Close() error {
+	if !s.life.close() {
+		return nil
+	}
 	err := s.db.Close()
 	if s.closeFn != nil {
 		err = errors.Join(err, s.closeFn())
@@ -88,11 +102,15 @@ func (s *Store) runTx(ctx context.Context, fn func(tx store.Store) error) (err e
 	// Rollback after Commit is a no-op; deferring it unconditionally also
 	// releases the transaction (and SQLite's write lock) if fn panics.
 	defer tx.Rollback()
-	if err = fn(&Store{db: s.db, tx: tx, dialect: s.dialect, queries: s.queries}); err != nil {
+	var after []func()
+	if err = fn(&Store{db: s.db, tx: tx, dialect: s.dialect, queries: s.queries, bus: s.bus, life: s.life, afterCommit: &after}); err != nil {
 		return err
 	}
 	if err = tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	for _, f := range after {
+		f()
 	}
 	return nil
 }

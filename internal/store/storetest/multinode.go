@@ -21,11 +21,15 @@ var multiNode = []struct {
 	{"RefreshTokenUsedOnceAcrossNodes", testNodesRefreshUse},
 	{"WebhookMessageClaimedOnce", testNodesClaimOnce},
 	{"ExpiryNoticeRecordedOnce", testNodesNoticeOnce},
+	{"NotificationCommittedOnOneNodeReachesTheOther", testNotifyDelivers},
+	{"NotificationWaitsForCommitAcrossNodes", testNotifyWaitsForCommit},
 }
 
 // RunMultiNode checks what only matters when several Keywarden nodes share a
 // database. open returns two handles (two connection pools, as two processes
 // would have) on one new, empty, migrated database; RunMultiNode closes both.
+// (SQLite's notifications reach only the stores of one process, so there the
+// two handles stand for two nodes in one process; see sqlite.Open.)
 func RunMultiNode(t *testing.T, open func(t *testing.T) (store.Store, store.Store)) {
 	for _, tc := range multiNode {
 		t.Run(tc.name, func(t *testing.T) {

@@ -54,6 +54,11 @@ var conformance = []struct {
 	{"WebhookEndpoints", testWebhookEndpoints},
 	{"WebhookNoticesOnce", testWebhookNotices},
 	{"ListExpiringSecrets", testListExpiringSecrets},
+	{"NotifyDeliversCommittedOnly", func(t *testing.T, s store.Store) { testNotifyDelivers(t, s, s) }},
+	{"NotifyWaitsForCommit", func(t *testing.T, s store.Store) { testNotifyWaitsForCommit(t, s, s) }},
+	{"NotifyRefusesBadInput", testNotifyRefusesBadInput},
+	{"ListenEndsWithContext", testListenEndsWithContext},
+	{"ListenEndsWithStore", testListenEndsWithStore},
 }
 
 // Run runs the conformance suite against the stores open returns. The
