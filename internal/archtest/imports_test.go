@@ -39,7 +39,7 @@ var allowed = map[string][]string{
 	"internal/token":     {"internal/domain", "internal/store", "internal/keyring", "internal/secretvalue", "internal/audit", "internal/webhook"},
 	"internal/oauth":     {"internal/credential", "internal/token", "internal/httpx", "internal/domain", "internal/metrics"},
 	"internal/metrics":   {},
-	"internal/ui":        {"internal/account", "internal/credential", "internal/audit", "internal/authz", "internal/token", "internal/store", "internal/httpx", "internal/domain"},
+	"internal/ui":        {"internal/account", "internal/credential", "internal/audit", "internal/authz", "internal/token", "internal/store", "internal/httpx", "internal/domain", "internal/webhook"},
 	"internal/webhook":   {"internal/domain", "internal/store", "internal/keyring", "internal/audit", "pkg/webhooksig"},
 	"pkg/webhooksig":     {},
 }

@@ -25,6 +25,7 @@ const (
 	PurposeSecretVerifier = "keywarden/v1/secret-verifier"
 	PurposeAudit          = "keywarden/v1/audit-chain"
 	PurposeSeal           = "keywarden/v1/seal"
+	PurposeUI             = "keywarden/v1/ui" // console CSRF tokens and login state
 )
 
 // Keyring holds the master key and the keys derived from it.

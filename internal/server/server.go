@@ -19,6 +19,7 @@ import (
 	"keywarden/internal/api"
 	"keywarden/internal/config"
 	"keywarden/internal/httpx"
+	"keywarden/internal/keyring"
 	"keywarden/internal/metrics"
 	"keywarden/internal/oauth"
 	"keywarden/internal/store"
@@ -79,8 +80,8 @@ func (s *Server) routes() http.Handler {
 	}
 	o.Register(mux)
 	(&ui.Handler{
-		Accounts: s.core.Accounts, Credentials: s.core.Credentials, Audit: s.core.Audit, Refresh: s.tokens.Refresh, Log: s.log,
-		Key: s.core.Keyring.Derive("keywarden/v1/ui"), SecureCookies: strings.HasPrefix(s.cfg.PublicURL, "https://"),
+		Accounts: s.core.Accounts, Credentials: s.core.Credentials, Audit: s.core.Audit, Refresh: s.tokens.Refresh, Webhooks: s.core.Webhooks, Log: s.log,
+		Key: s.core.Keyring.Derive(keyring.PurposeUI), SecureCookies: strings.HasPrefix(s.cfg.PublicURL, "https://"),
 	}).Register(mux)
 	mux.Handle("GET /metrics", s.metrics.Handler())
 	mux.Handle("/", a.NotFound())

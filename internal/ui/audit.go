@@ -31,6 +31,8 @@ var actionLabels = map[string]string{
 	"mfa.enrol_start": "Two-step enrolment started", "mfa.enable": "Two-step verification on", "mfa.disable": "Two-step verification off",
 	"mfa.recovery_code_used": "Recovery code used", "policy.update": "Policy changed", "org.init": "Organisation created",
 	"api.authenticate": "API token use", "key.retire": "Signing key retired",
+	"webhook.endpoint_enable": "Webhook endpoint enabled", "webhook.endpoint_disable": "Webhook endpoint disabled (failing)",
+	"webhook.redeliver": "Webhook redelivered",
 }
 
 func actionLabel(a string) string {
@@ -48,7 +50,7 @@ func actionLabel(a string) string {
 var actionGroups = []option{
 	{"", "All actions"}, {"secret.", "Secrets"}, {"client.", "Clients and token requests"}, {"rotation.", "Rotations"},
 	{"refresh_token.", "Refresh tokens"}, {"credential.", "Personal credentials"}, {"user.login", "Sign-ins"},
-	{"user.", "Users and sign-ins"}, {"mfa.", "Two-step verification"}, {"policy.", "Policy"}, {"key.", "Signing keys"},
+	{"user.", "Users and sign-ins"}, {"mfa.", "Two-step verification"}, {"policy.", "Policy"}, {"key.", "Signing keys"}, {"webhook.", "Webhooks"},
 }
 
 type eventRow struct {

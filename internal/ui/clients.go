@@ -147,7 +147,7 @@ func (h *Handler) renderClients(w http.ResponseWriter, r *http.Request, rq *requ
 // clientFields maps the client service's fields to the form's.
 var clientFields = map[string]field{
 	"name": {"name", "Name"}, "description": {"description", "Description"}, "scopes": {"scopes", "Scopes"},
-	"token_ttl_seconds": {"token_ttl", "Access-token lifetime"}, "webhook_url": {"webhook_url", "Webhook URL"},
+	"token_ttl_seconds": {"token_ttl", "Access-token lifetime"},
 }
 
 // readTTL reads the token-lifetime field: empty is the organisation's default.
@@ -228,7 +228,6 @@ func (h *Handler) renderSettings(w http.ResponseWriter, r *http.Request, rq *req
 	if f == nil {
 		f = newForm()
 		f.Values["name"], f.Values["description"], f.Values["scopes"] = c.Name, c.Description, strings.Join(c.Scopes, " ")
-		f.Values["webhook_url"] = c.WebhookURL
 		if c.TokenTTL != 0 {
 			f.Values["token_ttl"] = strconv.Itoa(c.TokenTTL)
 		}
@@ -250,7 +249,7 @@ func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request, rq *reque
 		return err
 	}
 	f := newForm()
-	for _, k := range []string{"name", "description", "scopes", "token_ttl", "webhook_url"} {
+	for _, k := range []string{"name", "description", "scopes", "token_ttl"} {
 		f.Values[k] = r.PostForm.Get(k)
 	}
 	if strings.TrimSpace(f.Values["name"]) == "" {
@@ -258,10 +257,10 @@ func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request, rq *reque
 	}
 	ttl := readTTL(f, f.Values["token_ttl"])
 	if !f.Failed() {
-		name, desc, hook := f.Values["name"], f.Values["description"], strings.TrimSpace(f.Values["webhook_url"])
+		name, desc := f.Values["name"], f.Values["description"]
 		scopes := scopesOf(f.Values["scopes"])
 		_, err := h.Credentials.UpdateClient(r.Context(), rq.by, c.ID, credential.ClientPatch{Name: &name, Description: &desc,
-			Scopes: &scopes, TokenTTL: &ttl, WebhookURL: &hook})
+			Scopes: &scopes, TokenTTL: &ttl})
 		if err == nil {
 			h.setFlash(w, r, "success", "Settings saved.")
 			redirect(w, r, "/ui/clients/"+c.ID)

@@ -13,6 +13,6 @@
 // Handlers call services and hide the actions authz does not allow the
 // viewer's role, and enforce the same permission on every POST.
 //
-// Imports: account, credential, audit, authz, token, store (list options),
-// httpx, domain.
+// Imports: account, credential, audit, authz, token, webhook, store (list
+// options and the delivery log), httpx, domain.
 package ui

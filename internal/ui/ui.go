@@ -22,6 +22,7 @@ import (
 	"keywarden/internal/domain"
 	"keywarden/internal/httpx"
 	"keywarden/internal/token"
+	"keywarden/internal/webhook"
 )
 
 //go:embed templates/*.html
@@ -42,7 +43,11 @@ type Handler struct {
 	Credentials *credential.Service
 	Audit       *audit.Log
 	Refresh     *token.Refresh
-	Log         *slog.Logger
+	// Webhooks serves the endpoint's health, the delivery log and
+	// redelivery on the Webhooks tab. Without it the tab only sets the
+	// endpoint's URL and events.
+	Webhooks *webhook.Service
+	Log      *slog.Logger
 	// Key is a secret derived from the master key, the same on every node:
 	// it signs CSRF tokens and flash messages and seals a login between its
 	// password and TOTP steps.
@@ -151,6 +156,11 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	m.Handle("POST /ui/clients/{id}/revoke-all", h.action(authz.WriteSecrets, 0, h.revokeAll))
 	m.Handle("GET /ui/clients/{id}/refresh-tokens", h.view(authz.ReadSecrets, 0, h.refreshTokens))
 	m.Handle("POST /ui/clients/{id}/refresh-tokens", h.action(authz.WriteSecrets, once, h.createRefreshToken))
+	m.Handle("GET /ui/clients/{id}/webhook", h.view(authz.ReadClients, 0, h.webhooks))
+	m.Handle("POST /ui/clients/{id}/webhook", h.action(authz.WriteClients, 0, h.updateWebhook))
+	m.Handle("POST /ui/clients/{id}/webhook/enable", h.action(authz.WriteClients, 0, h.enableWebhook))
+	m.Handle("GET /ui/clients/{id}/webhook/deliveries/{did}", h.view(authz.ReadClients, 0, h.webhookDelivery))
+	m.Handle("POST /ui/clients/{id}/webhook/deliveries/{did}/redeliver", h.action(authz.WriteClients, 0, h.redeliverWebhook))
 	m.Handle("GET /ui/clients/{id}/activity", h.view(authz.ReadClients, 0, h.activity))
 
 	// The viewer's own account.

@@ -1,6 +1,7 @@
 // Keywarden console: small progressive enhancements. Every page works
 // without this file; with it, dialogs open as modals, values copy and
-// download, and the date fields get a calendar.
+// download, the date fields get a calendar, and a few parts show only when
+// they apply.
 (function () {
   "use strict";
   var root = document.documentElement;
@@ -163,6 +164,24 @@
       var check = function () { btn.disabled = input.value.trim() !== input.getAttribute("data-confirm-match"); };
       input.addEventListener("input", check);
       check();
+    });
+
+    // Tabs that do not fit scroll sideways: bring the current one into view.
+    document.querySelectorAll(".tabs").forEach(function (nav) {
+      var cur = nav.querySelector("[aria-current=page]");
+      if (!cur || nav.scrollWidth <= nav.clientWidth) return;
+      var n = nav.getBoundingClientRect(), c = cur.getBoundingClientRect();
+      nav.scrollLeft += c.left - n.left - (n.width - c.width) / 2;
+    });
+
+    // Parts shown only while a choice is made (the event types while
+    // "Only the events ticked" is chosen). Without this file they show.
+    document.querySelectorAll("[data-shown-by]").forEach(function (el) {
+      var input = document.getElementById(el.getAttribute("data-shown-by"));
+      if (!input || !input.form) return;
+      var sync = function () { el.hidden = !input.checked; };
+      input.form.addEventListener("change", sync);
+      sync();
     });
 
     // Forms send once: a second click does not create a second value.
