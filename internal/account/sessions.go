@@ -53,15 +53,11 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (NewSession, error) 
 	now := s.clock()
 	email := strings.ToLower(strings.TrimSpace(in.Email))
 	userKey, addrKey := email+"|"+in.Source, in.Source
-	for _, l := range []struct {
-		lim interface {
-			Blocked(string, time.Time) (time.Duration, bool)
-		}
-		key string
-	}{{s.limitLogin, userKey}, {s.limitAddr, addrKey}} {
-		if wait, blocked := l.lim.Blocked(l.key, now); blocked {
-			return NewSession{}, &LoginRateLimitedError{RetryAfter: wait}
-		}
+	if wait, blocked := s.limitLogin.Blocked(userKey, now); blocked {
+		return NewSession{}, &LoginRateLimitedError{RetryAfter: wait}
+	}
+	if wait, blocked := s.limitAddr.Blocked(addrKey, now); blocked {
+		return NewSession{}, &LoginRateLimitedError{RetryAfter: wait}
 	}
 	fail := func(u *domain.User, reason string, mfa bool) (NewSession, error) {
 		s.limitLogin.Fail(userKey, now)

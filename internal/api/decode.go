@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,7 +29,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error 
 		}
 		return badRequest("the body could not be read")
 	}
-	trimmed := strings.TrimSpace(string(raw))
+	trimmed := bytes.TrimSpace(raw)
 	if len(trimmed) == 0 {
 		if optional {
 			return nil
@@ -43,7 +44,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error 
 			return &problemError{status: http.StatusUnsupportedMediaType, detail: "the body must be application/json"}
 		}
 	}
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return badRequest("the body is not valid: " + jsonProblem(err))

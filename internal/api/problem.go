@@ -4,9 +4,11 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"keywarden/internal/account"
 	"keywarden/internal/api/apiv1"
+	"keywarden/internal/credential"
 	"keywarden/internal/domain"
 	"keywarden/internal/httpx"
 )
@@ -46,13 +48,27 @@ var slugs = map[int]string{
 	409: "conflict", 413: "too-large", 415: "unsupported-media-type", 422: "invalid", 429: "rate-limited",
 }
 
+// retryAfter returns how long a rate-limited caller must wait (failed
+// logins, password or MFA guesses, client authentications), 0 when err is
+// not a rate limit.
+func retryAfter(err error) time.Duration {
+	var login *account.LoginRateLimitedError
+	var client *credential.RateLimitedError
+	switch {
+	case errors.As(err, &login):
+		return max(login.RetryAfter, time.Second)
+	case errors.As(err, &client):
+		return max(client.RetryAfter, time.Second)
+	}
+	return 0
+}
+
 // problemFor is the only place that turns errors into HTTP statuses.
 func problemFor(err error) (apiv1.Problem, map[string]string) {
 	var pe *problemError
 	var inval *domain.ValidationError
 	var conflict *domain.ConflictError
 	var forbidden *domain.ForbiddenError
-	var limited *account.LoginRateLimitedError
 	p := apiv1.Problem{}
 	var header map[string]string
 	switch {
@@ -62,9 +78,9 @@ func problemFor(err error) (apiv1.Problem, map[string]string) {
 			p.Title, p.Type = http.StatusText(p.Status), problemBase+pe.slug
 			return p, header
 		}
-	case errors.As(err, &limited):
+	case retryAfter(err) > 0:
 		p.Status, p.Detail = http.StatusTooManyRequests, "too many failed attempts; try again later"
-		header = map[string]string{"Retry-After": itoa(max(1, int(limited.RetryAfter.Seconds())))}
+		header = map[string]string{"Retry-After": itoa(max(1, int(retryAfter(err).Seconds())))}
 	case errors.As(err, &inval):
 		p.Status, p.Detail = http.StatusUnprocessableEntity, "the request has invalid fields"
 		for _, f := range inval.Fields() {

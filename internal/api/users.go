@@ -125,11 +125,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	n, err := h.Accounts.Login(r.Context(), account.LoginInput{Email: req.Email, Password: req.Password, Organization: req.Organization,
 		TOTPCode: req.TOTPCode, RecoveryCode: req.RecoveryCode, Source: httpx.ClientIP(r), UserAgent: r.UserAgent()})
-	var limited *account.LoginRateLimitedError
 	switch {
-	case errors.As(err, &limited):
-		return &problemError{status: http.StatusTooManyRequests, detail: "too many failed logins; try again later",
-			header: map[string]string{"Retry-After": itoa(int(limited.RetryAfter.Seconds()))}}
 	case errors.Is(err, account.ErrMFARequired):
 		return &problemError{status: http.StatusUnauthorized, slug: "mfa-required",
 			detail: "enter the 6-digit code from your authenticator app (totp_code) or a recovery code (recovery_code)",
@@ -314,15 +310,11 @@ func (h *Handler) passwordLogin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	auth, err := h.Credentials.Authenticate(r.Context(), personal.Client.ID, req.Password, httpx.ClientIP(r))
-	var limited *credential.RateLimitedError
-	switch {
-	case errors.As(err, &limited):
-		return &problemError{status: http.StatusTooManyRequests, detail: "too many failed attempts; try again later",
-			header: map[string]string{"Retry-After": itoa(int(limited.RetryAfter.Seconds()))}}
-	case errors.Is(err, credential.ErrBadCredentials):
+	if errors.Is(err, credential.ErrBadCredentials) {
 		return bad
-	case err != nil:
-		return err
+	}
+	if err != nil {
+		return err // a rate limit is rendered by problemFor
 	}
 	claims := token.NewClaims(h.Issuer(), auth.Client.OrgID, auth.Client.ID, auth.Subject, auth.SecretID, "", auth.TokenTTL, time.Now())
 	tok, err := h.Keys.Mint(claims)

@@ -219,10 +219,3 @@ func (s *Service) TokenActive(ctx context.Context, org, clientID, secretID strin
 	}
 	return st, nil
 }
-
-// InvalidateClient drops a client from the cache (used by other services
-// that change what the token path reads).
-func (s *Service) InvalidateClient(clientID string) { s.cache.Invalidate(clientID) }
-
-// InvalidateOrg drops an organisation's clients from the cache.
-func (s *Service) InvalidateOrg(org string) { s.cache.InvalidateOrg(org) }

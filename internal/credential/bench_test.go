@@ -36,7 +36,7 @@ func newBenchClient(b *testing.B) benchClient {
 	}
 	log := audit.New(st, kr.Derive(keyring.PurposeAudit), nil)
 	svc := credential.New(credential.Options{Store: st, Audit: log, Keyring: kr})
-	accts := account.New(account.Options{Store: st, Audit: log, Keyring: kr, OnPolicyChange: svc.InvalidateOrg})
+	accts := account.New(account.Options{Store: st, Audit: log, Keyring: kr, OnPolicyChange: svc.OrgChanged})
 	boot, err := accts.Init(ctx, "Bench", "bench@example.com")
 	if err != nil {
 		b.Fatal(err)

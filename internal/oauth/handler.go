@@ -85,23 +85,18 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, f form) (cr
 	auth, err := h.Credentials.Authenticate(ctx, cc.ID, cc.Secret, httpx.ClientIP(r))
 	var limited *credential.RateLimitedError
 	switch {
-	case err == nil:
-		h.Metrics.ClientAuth.WithLabelValues("success").Inc()
-	case errors.As(err, &limited):
-		h.Metrics.ClientAuth.WithLabelValues("rate_limited").Inc()
-	case errors.Is(err, credential.ErrBadCredentials):
-		h.Metrics.ClientAuth.WithLabelValues("failure").Inc()
-	}
-	switch {
 	case errors.As(err, &limited): // §5.2 has no rate-limit code; the 429 and Retry-After carry it
+		h.Metrics.ClientAuth.WithLabelValues("rate_limited").Inc()
 		return credential.Auth{}, &Error{Code: "invalid_client", Description: "too many failed attempts; try again later",
 			Status: http.StatusTooManyRequests, RetryAfter: limited.RetryAfter, Basic: cc.Basic, cause: err}
 	case errors.Is(err, credential.ErrBadCredentials): // unknown, wrong, expired, revoked, disabled: one answer
+		h.Metrics.ClientAuth.WithLabelValues("failure").Inc()
 		return credential.Auth{}, &Error{Code: "invalid_client", Description: "client authentication failed",
 			Status: http.StatusUnauthorized, Basic: cc.Basic, cause: err}
 	case err != nil:
 		return credential.Auth{}, err
 	}
+	h.Metrics.ClientAuth.WithLabelValues("success").Inc()
 	return auth, nil
 }
 

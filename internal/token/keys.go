@@ -101,16 +101,6 @@ func NewKeys(ctx context.Context, o KeysOptions) (*Keys, error) {
 	return k, nil
 }
 
-// ValidAlgorithm reports whether alg is one of Algorithms.
-func ValidAlgorithm(alg string) bool {
-	for _, a := range Algorithms {
-		if a == alg {
-			return true
-		}
-	}
-	return false
-}
-
 // changeKeys is the notice that the signing keys changed.
 const changeKeys = "keys"
 
@@ -322,9 +312,6 @@ func (k *Keys) publicKey(kid string) (crypto.PublicKey, string, bool) {
 	}
 	return nil, "", false
 }
-
-// Algorithm returns the algorithm new keys use.
-func (k *Keys) Algorithm() string { return k.alg }
 
 // Algorithms returns the algorithms of the published keys, which is what
 // a verifier may meet (the configured one may differ after a restart).
