@@ -12,11 +12,11 @@ import (
 	"strings"
 	"time"
 
-	"keywarden/internal/api/apiv1"
-	"keywarden/internal/apiclient"
 	"keywarden/internal/config"
 	"keywarden/internal/loadbench"
 	"keywarden/internal/server"
+	"keywarden/pkg/apiv1"
+	apiclient "keywarden/pkg/keywarden"
 )
 
 // instance is a Keywarden server running in this process, with one client

@@ -11,8 +11,8 @@ import (
 	"unicode/utf8"
 
 	"keywarden/internal/api"
-	"keywarden/internal/api/apiv1"
 	"keywarden/internal/domain"
+	"keywarden/pkg/apiv1"
 )
 
 // TestOrgIsolation checks that another organisation's clients and secrets

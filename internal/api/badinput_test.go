@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"keywarden/internal/api"
-	"keywarden/internal/api/apiv1"
 	"keywarden/internal/domain"
 	"keywarden/internal/secretvalue"
+	"keywarden/pkg/apiv1"
 )
 
 // badCase is one request with a client mistake in it.

@@ -4,10 +4,10 @@ import (
 	"net/http"
 	"strconv"
 
-	"keywarden/internal/api/apiv1"
 	"keywarden/internal/credential"
 	"keywarden/internal/domain"
 	"keywarden/internal/store"
+	"keywarden/pkg/apiv1"
 )
 
 func (h *Handler) createClient(w http.ResponseWriter, r *http.Request, by domain.Actor) error {

@@ -5,6 +5,6 @@
 // Every error becomes an RFC 9457 problem in exactly one place
 // (problemFor); a client's mistake is always a 4xx with a JSON body.
 //
-// Imports: api/apiv1, account, credential, audit, authz, httpx, domain,
+// Imports: pkg/apiv1, account, credential, audit, authz, httpx, domain,
 // token, webhook, store (for page options and filters only).
 package api

@@ -28,13 +28,13 @@ import (
 
 	kwapi "keywarden/api"
 	"keywarden/internal/account"
-	"keywarden/internal/api/apiv1"
 	"keywarden/internal/config"
 	"keywarden/internal/domain"
 	"keywarden/internal/keyring"
 	"keywarden/internal/secretvalue"
 	"keywarden/internal/server"
 	"keywarden/internal/store"
+	"keywarden/pkg/apiv1"
 )
 
 // spec is the OpenAPI document the server embeds and serves, loaded and

@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"keywarden/internal/account"
-	"keywarden/internal/api/apiv1"
 	"keywarden/internal/domain"
+	"keywarden/pkg/apiv1"
 )
 
 // TestMFAEnrolment enrols TOTP: begin (secret, URI, QR code), confirm with

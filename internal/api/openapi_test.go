@@ -16,10 +16,10 @@ import (
 
 	kwapi "keywarden/api"
 	"keywarden/internal/api"
-	"keywarden/internal/api/apiv1"
 	"keywarden/internal/authz"
 	"keywarden/internal/domain"
 	"keywarden/internal/oauth"
+	"keywarden/pkg/apiv1"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")

@@ -10,9 +10,9 @@ import (
 	"testing"
 
 	"keywarden/internal/api"
-	"keywarden/internal/api/apiv1"
 	"keywarden/internal/authz"
 	"keywarden/internal/domain"
+	"keywarden/pkg/apiv1"
 )
 
 // Roles as the permission table of docs/permissions.md lists them.

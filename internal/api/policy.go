@@ -6,9 +6,9 @@ import (
 	"reflect"
 	"time"
 
-	"keywarden/internal/api/apiv1"
 	"keywarden/internal/domain"
 	"keywarden/internal/store"
+	"keywarden/pkg/apiv1"
 )
 
 func (h *Handler) getPolicy(w http.ResponseWriter, r *http.Request, by domain.Actor) error {

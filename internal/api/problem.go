@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"keywarden/internal/account"
-	"keywarden/internal/api/apiv1"
 	"keywarden/internal/credential"
 	"keywarden/internal/domain"
 	"keywarden/internal/httpx"
+	"keywarden/pkg/apiv1"
 )
 
 const problemBase = "https://keywarden.dev/problems/"

@@ -4,11 +4,11 @@ import (
 	"net/http"
 	"time"
 
-	"keywarden/internal/api/apiv1"
 	"keywarden/internal/credential"
 	"keywarden/internal/domain"
 	"keywarden/internal/httpx"
 	"keywarden/internal/secretvalue"
+	"keywarden/pkg/apiv1"
 )
 
 func writeJSON(w http.ResponseWriter, status int, v any) error {

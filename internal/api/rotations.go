@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"time"
 
-	"keywarden/internal/api/apiv1"
 	"keywarden/internal/domain"
+	"keywarden/pkg/apiv1"
 )
 
 func (h *Handler) listRotations(w http.ResponseWriter, r *http.Request, by domain.Actor) error {

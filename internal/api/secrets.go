@@ -3,9 +3,9 @@ package api
 import (
 	"net/http"
 
-	"keywarden/internal/api/apiv1"
 	"keywarden/internal/credential"
 	"keywarden/internal/domain"
+	"keywarden/pkg/apiv1"
 )
 
 func (h *Handler) createSecret(w http.ResponseWriter, r *http.Request, by domain.Actor) error {

@@ -7,11 +7,11 @@ import (
 	"time"
 
 	"keywarden/internal/account"
-	"keywarden/internal/api/apiv1"
 	"keywarden/internal/credential"
 	"keywarden/internal/domain"
 	"keywarden/internal/httpx"
 	"keywarden/internal/token"
+	"keywarden/pkg/apiv1"
 )
 
 func userJSON(u domain.User) apiv1.User {

@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"keywarden/internal/account"
-	"keywarden/internal/api/apiv1"
 	"keywarden/internal/domain"
 	"keywarden/internal/keyring"
 	"keywarden/internal/secretvalue"
+	"keywarden/pkg/apiv1"
 )
 
 // auditEvents returns the env organisation's audit events that match

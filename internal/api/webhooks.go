@@ -3,10 +3,10 @@ package api
 import (
 	"net/http"
 
-	"keywarden/internal/api/apiv1"
 	"keywarden/internal/domain"
 	"keywarden/internal/store"
 	"keywarden/internal/webhook"
+	"keywarden/pkg/apiv1"
 )
 
 func webhookEndpointJSON(v webhook.EndpointView) apiv1.WebhookEndpoint {

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"keywarden/internal/api/apiv1"
 	"keywarden/internal/domain"
+	"keywarden/pkg/apiv1"
 )
 
 func webhookPath(client string) string { return clientPath(client) + "/webhook" }

@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"keywarden/internal/apiclient"
+	apiclient "keywarden/pkg/keywarden"
 )
 
 // Defaults and environment variables of the API connection.

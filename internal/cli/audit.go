@@ -12,10 +12,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"keywarden/internal/apiclient"
 	"keywarden/internal/audit"
 	"keywarden/internal/config"
 	"keywarden/internal/server"
+	apiclient "keywarden/pkg/keywarden"
 )
 
 func newAuditCmd(api *apiFlags, stdout io.Writer, getenv func(string) string) *cobra.Command {

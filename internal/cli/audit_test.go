@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"keywarden/internal/api/apiv1"
 	"keywarden/internal/store/sqlite"
+	"keywarden/pkg/apiv1"
 )
 
 func TestAudit(t *testing.T) {

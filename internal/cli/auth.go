@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"keywarden/internal/api/apiv1"
-	"keywarden/internal/apiclient"
+	"keywarden/pkg/apiv1"
+	apiclient "keywarden/pkg/keywarden"
 )
 
 func newAuthCmd(api *apiFlags, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {

@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"keywarden/internal/api/apiv1"
-	"keywarden/internal/apiclient"
+	"keywarden/pkg/apiv1"
+	apiclient "keywarden/pkg/keywarden"
 )
 
 // newGroupCmd returns a command that only holds subcommands: run alone it

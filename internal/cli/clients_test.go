@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"keywarden/internal/api/apiv1"
+	"keywarden/pkg/apiv1"
 )
 
 // createClient creates a client through the CLI and returns it.

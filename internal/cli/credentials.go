@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"keywarden/internal/api/apiv1"
+	"keywarden/pkg/apiv1"
 )
 
 func newCredentialsCmd(api *apiFlags, stdout io.Writer) *cobra.Command {

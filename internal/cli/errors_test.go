@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"keywarden/internal/api/apiv1"
-	"keywarden/internal/apiclient"
+	"keywarden/pkg/apiv1"
+	apiclient "keywarden/pkg/keywarden"
 )
 
 func TestUsageErrors(t *testing.T) {

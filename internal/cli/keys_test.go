@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"keywarden/internal/api/apiv1"
+	"keywarden/pkg/apiv1"
 )
 
 func (s *testServer) listKeys(t *testing.T) []apiv1.SigningKey {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"keywarden/internal/api/apiv1"
+	"keywarden/pkg/apiv1"
 )
 
 func newMFACmd(api *apiFlags, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {

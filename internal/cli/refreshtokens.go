@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"keywarden/internal/api/apiv1"
-	"keywarden/internal/apiclient"
+	"keywarden/pkg/apiv1"
+	apiclient "keywarden/pkg/keywarden"
 )
 
 // refreshTokenPrefix starts every refresh token value; the API shows only

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"keywarden/internal/api/apiv1"
+	"keywarden/pkg/apiv1"
 )
 
 // rotate starts a rotation through the CLI and returns it.

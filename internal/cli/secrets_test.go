@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"keywarden/internal/api/apiv1"
+	"keywarden/pkg/apiv1"
 )
 
 // createSecret adds a generated secret through the CLI and returns it.

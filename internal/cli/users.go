@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"keywarden/internal/api/apiv1"
-	"keywarden/internal/apiclient"
+	"keywarden/pkg/apiv1"
+	apiclient "keywarden/pkg/keywarden"
 )
 
 // roles are the roles a user can have.

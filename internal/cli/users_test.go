@@ -12,7 +12,7 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
-	"keywarden/internal/api/apiv1"
+	"keywarden/pkg/apiv1"
 )
 
 // userEnv points the configuration directory at a fresh temporary one and

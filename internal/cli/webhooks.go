@@ -14,8 +14,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"keywarden/internal/api/apiv1"
-	"keywarden/internal/apiclient"
+	"keywarden/pkg/apiv1"
+	apiclient "keywarden/pkg/keywarden"
 	"keywarden/pkg/webhooksig"
 )
 

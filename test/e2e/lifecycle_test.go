@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"keywarden/internal/api/apiv1"
+	"keywarden/pkg/apiv1"
 )
 
 func TestLifecycleSQLite(t *testing.T)   { testLifecycle(t, newSQLite(t)) }

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"keywarden/internal/api/apiv1"
 	"keywarden/internal/credential"
+	"keywarden/pkg/apiv1"
 )
 
 func TestOAuthIntrospectSQLite(t *testing.T) {

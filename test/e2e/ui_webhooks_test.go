@@ -14,7 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
-	"keywarden/internal/api/apiv1"
+	"keywarden/pkg/apiv1"
 	"keywarden/pkg/webhooksig"
 )
 

@@ -15,7 +15,7 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
-	"keywarden/internal/api/apiv1"
+	"keywarden/pkg/apiv1"
 )
 
 func TestUsersFlowSQLite(t *testing.T)   { testUsersFlow(t, newSQLite(t)) }

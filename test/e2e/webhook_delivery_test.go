@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"keywarden/internal/api/apiv1"
+	"keywarden/pkg/apiv1"
 )
 
 // TestWebhookRetryAfterServerError: a receiver that answers 500 and then

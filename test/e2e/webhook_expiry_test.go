@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"keywarden/internal/api/apiv1"
+	"keywarden/pkg/apiv1"
 )
 
 func TestWebhookExpirySQLite(t *testing.T) { testWebhookExpiry(t, newSQLite(t), 1) }

@@ -15,7 +15,7 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
-	"keywarden/internal/api/apiv1"
+	"keywarden/pkg/apiv1"
 	"keywarden/pkg/webhooksig"
 )
 

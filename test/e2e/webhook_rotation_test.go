@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"keywarden/internal/api/apiv1"
+	"keywarden/pkg/apiv1"
 	"keywarden/pkg/webhooksig"
 )
 

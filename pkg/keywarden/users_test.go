@@ -1,4 +1,4 @@
-package apiclient_test
+package keywarden_test
 
 import (
 	"errors"
@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"keywarden/internal/api/apiv1"
-	"keywarden/internal/apiclient"
+	"keywarden/pkg/apiv1"
+	apiclient "keywarden/pkg/keywarden"
 )
 
 func TestUserRequests(t *testing.T) {

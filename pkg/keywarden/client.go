@@ -1,4 +1,4 @@
-package apiclient
+package keywarden
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"keywarden/internal/api/apiv1"
+	"keywarden/pkg/apiv1"
 )
 
 // Limits on what the client reads from the server.

@@ -1,4 +1,4 @@
-package apiclient
+package keywarden
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"strings"
 
-	"keywarden/internal/api/apiv1"
+	"keywarden/pkg/apiv1"
 )
 
 // Login opens a session (POST /v1/sessions, which needs no token). The

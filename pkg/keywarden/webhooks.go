@@ -1,11 +1,11 @@
-package apiclient
+package keywarden
 
 import (
 	"context"
 	"net/http"
 	"net/url"
 
-	"keywarden/internal/api/apiv1"
+	"keywarden/pkg/apiv1"
 )
 
 // DeliveryQuery selects webhook deliveries; zero fields do not filter.

@@ -1,4 +1,4 @@
-package apiclient_test
+package keywarden_test
 
 import (
 	"encoding/json"
@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"keywarden/internal/api/apiv1"
-	"keywarden/internal/apiclient"
+	"keywarden/pkg/apiv1"
+	apiclient "keywarden/pkg/keywarden"
 )
 
 const token = "kwt_very-secret-token-value"
