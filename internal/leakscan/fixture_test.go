@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -46,7 +47,9 @@ var contiguous = []paste{
 	{"dotenv", func(v string) string { return "KEYWARDEN_SECRET=" + v }},
 	{"json", func(v string) string { return `{"client_id": "kwc_x", "client_secret": "` + v + `"}` }},
 	{"yaml", func(v string) string { return "keywarden:\n  token: '" + v + "'" }},
-	{"curl", func(v string) string { return `curl -H "Authorization: Bearer ` + v + `" https://kw.example/v1/clients` }},
+	{"curl", func(v string) string {
+		return `curl -H "Authorization: Bearer ` + v + `" https://kw.example/v1/clients`
+	}},
 	{"url", func(v string) string { return "https://kw.example/cb?refresh_token=" + v + "&x=1" }},
 	{"two on a line", func(v string) string { return "old=" + v + ";" }},
 }
@@ -60,7 +63,10 @@ var split = []paste{
 	{"wrap right after the prefix", func(v string) string { p := at(v, 4); return "token " + p[0] + "\n" + p[1] }},
 	{"indented continuation", func(v string) string { p := at(v, 30); return "- token: " + p[0] + "\n    " + p[1] }},
 	{"reflowed comment", func(v string) string { p := at(v, 17); return "# rotate " + p[0] + "\n# " + p[1] + " before May" }},
-	{"e-mail quote", func(v string) string { p := at(v, 25); return "> here is the secret: " + p[0] + "\n> " + p[1] + "\n> thanks" }},
+	{"e-mail quote", func(v string) string {
+		p := at(v, 25)
+		return "> here is the secret: " + p[0] + "\n> " + p[1] + "\n> thanks"
+	}},
 	{"quoted-printable soft break", func(v string) string { p := at(v, 21); return "Secret: " + p[0] + "=\r\n" + p[1] }},
 	{"shell backslash in quotes", func(v string) string {
 		p := at(v, 26)
@@ -77,7 +83,10 @@ var split = []paste{
 		return "SECRET = (\"" + p[0] + "\"\n          \"" + p[1] + "\")"
 	}},
 	{"PHP dot", func(v string) string { p := at(v, 15); return "$s = \"" + p[0] + "\" .\n    \"" + p[1] + "\";" }},
-	{"SQL ||", func(v string) string { p := at(v, 40); return "INSERT INTO t VALUES ('" + p[0] + "' ||\n'" + p[1] + "');" }},
+	{"SQL ||", func(v string) string {
+		p := at(v, 40)
+		return "INSERT INTO t VALUES ('" + p[0] + "' ||\n'" + p[1] + "');"
+	}},
 	{"Go raw strings", func(v string) string { p := at(v, 45); return "s := `" + p[0] + "` +\n\t`" + p[1] + "`" }},
 }
 
@@ -260,4 +269,15 @@ func newFixture(t testing.TB) *fixture {
 		}
 	}
 	return f
+}
+
+// files lists the fixture's work-tree files (slash-separated, relative).
+func (f *fixture) files(t testing.TB) []string {
+	return strings.FieldsFunc(gitCmd(t, f.dir, "ls-files", "-z"), func(r rune) bool { return r == 0 })
+}
+
+func sortedCopy(s []string) []string {
+	out := append([]string(nil), s...)
+	slices.Sort(out)
+	return out
 }
