@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -57,6 +59,9 @@ found but something could not be read. See docs/leaks.md.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if output != "table" && output != "json" {
 				return usageError{fmt.Errorf("--output %q: must be table or json", output)}
+			}
+			if strings.HasPrefix(revs, "-") {
+				return usageError{fmt.Errorf("--range %q: a revision range does not start with -", revs)}
 			}
 			history = history || revs != ""
 			if history && staged {
@@ -165,7 +170,11 @@ func printScan(stdout, stderr io.Writer, output string, s *leakscan.Scan, errs [
 		if f.Commit != "" {
 			commit = f.Commit[:min(12, len(f.Commit))]
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.Path, line, commit, f.Kind.Name, f.Masked())
+		path := f.Path
+		if strings.ContainsFunc(path, unicode.IsControl) {
+			path = strconv.Quote(path) // a tab or line break would break the table
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", path, line, commit, f.Kind.Name, f.Masked())
 	}
 	return tw.Flush()
 }

@@ -109,6 +109,7 @@ func TestScanExitCodes(t *testing.T) {
 		{"bad output", []string{"-o", "xml", clean}, exitUsage, "--output"},
 		{"staged and git", []string{"--staged", "--git"}, exitUsage, "--staged"},
 		{"range with two paths", []string{"--range", "A..B", clean, dir}, exitUsage, "at most one"},
+		{"range like an option", []string{"--range=--output=/tmp/x"}, exitUsage, "--range"},
 		{"stdin twice", []string{"-", "-"}, exitUsage, "twice"},
 		{"unknown flag", []string{"--nope"}, exitUsage, "--nope"},
 	}
