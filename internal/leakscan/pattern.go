@@ -42,8 +42,8 @@ var body = `(?:(?:` + wrapSep + `|` + concatSep + `)?` + base62 + `){` + strconv
 // scanners' keyword filters need the prefix whole.
 func Pattern(k Kind) string { return `\b` + regexp.QuoteMeta(k.Prefix) + body }
 
-// ContiguousPattern finds only unsplit values of kind k, for engines that
-// match within one line (GitHub's custom patterns).
+// ContiguousPattern finds only unsplit values of kind k: the GitHub custom
+// patterns use it, as Pattern is untested on GitHub's engine.
 func ContiguousPattern(k Kind) string {
 	return regexp.QuoteMeta(k.Prefix) + base62 + `{` + strconv.Itoa(bodyLen) + `}`
 }
