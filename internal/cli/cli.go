@@ -91,6 +91,7 @@ func newRootCmd(stdout, stderr io.Writer, getenv func(string) string) *cobra.Com
 		newCredentialsCmd(api, stdout),
 		newAuthCmd(api, os.Stdin, stdout, stderr),
 		newMFACmd(api, os.Stdin, stdout, stderr),
+		newScanCmd(os.Stdin, stdout, stderr),
 	)
 	return root
 }
