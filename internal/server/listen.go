@@ -196,15 +196,19 @@ func (s *Server) watchReloads(ctx context.Context, hup <-chan os.Signal) {
 		<-ctx.Done()
 		return
 	}
-	s.net.cert.Watch(ctx, certPollInterval, reload, func(changed bool, err error) {
+	s.net.cert.Watch(ctx, certPollInterval, reload, func(changed, forced bool, err error) {
+		trigger := "file change"
+		if forced {
+			trigger = "SIGHUP"
+		}
 		switch {
 		case err != nil:
-			s.log.Error("TLS certificate not reloaded; the previous one stays in use", "err", err)
+			s.log.Error("TLS certificate not reloaded; the previous one stays in use", "trigger", trigger, "err", err)
 		case changed:
 			subject, notAfter, fp := s.net.cert.Describe()
-			s.log.Info("TLS certificate reloaded", "subject", subject, "not_after", notAfter, "sha256", fp)
+			s.log.Info("TLS certificate reloaded", "trigger", trigger, "subject", subject, "not_after", notAfter, "sha256", fp)
 		default:
-			s.log.Info("TLS certificate unchanged")
+			s.log.Info("TLS certificate unchanged", "trigger", trigger)
 		}
 	})
 }

@@ -110,8 +110,9 @@ func (c *Certificate) Describe() (subject string, notAfter time.Time, sha256Hex 
 
 // Watch reloads the pair every interval when the files changed, and at
 // once on each value from reload (SIGHUP), until ctx ends. report hears
-// every reload and every failed attempt.
-func (c *Certificate) Watch(ctx context.Context, interval time.Duration, reload <-chan struct{}, report func(changed bool, err error)) {
+// every reload and every failed attempt, and every forced one (from
+// reload) whatever its outcome.
+func (c *Certificate) Watch(ctx context.Context, interval time.Duration, reload <-chan struct{}, report func(changed, forced bool, err error)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -125,7 +126,7 @@ func (c *Certificate) Watch(ctx context.Context, interval time.Duration, reload 
 		}
 		changed, err := c.Reload()
 		if changed || err != nil || forced {
-			report(changed, err)
+			report(changed, forced, err)
 		}
 	}
 }

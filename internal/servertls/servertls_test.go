@@ -134,9 +134,9 @@ func TestWatchOnSignal(t *testing.T) {
 	defer cancel()
 	reload := make(chan struct{})
 	reports := make(chan bool)
-	go cert.Watch(ctx, time.Hour, reload, func(changed bool, err error) {
-		if err != nil {
-			t.Error(err)
+	go cert.Watch(ctx, time.Hour, reload, func(changed, forced bool, err error) {
+		if err != nil || !forced {
+			t.Error(err, forced)
 		}
 		reports <- changed
 	})
