@@ -148,7 +148,7 @@ func (c Config) validateNetwork() []error {
 	default:
 		errs = append(errs, fmt.Errorf("proxy-header %q: must be x-forwarded-for or forwarded", c.ProxyHeader))
 	}
-	if c.AdminListen != "" && c.AdminListen == c.Listen {
+	if c.AdminListen != "" && c.AdminListen == c.Listen && !strings.HasSuffix(c.Listen, ":0") {
 		errs = append(errs, errors.New("admin-listen: must differ from listen"))
 	}
 	if c.Pprof && c.AdminListen == "" {
