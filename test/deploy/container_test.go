@@ -49,11 +49,11 @@ func TestContainerImage(t *testing.T) {
 
 	var inspect []struct {
 		Config struct {
-			User        string
-			Entrypoint  []string
-			Cmd         []string
-			Volumes     map[string]any
-			Env         []string
+			User       string
+			Entrypoint []string
+			Cmd        []string
+			Volumes    map[string]any
+			Env        []string
 		}
 		HealthCheck struct{ Test []string } // podman reports it beside Config
 		Size        int64
