@@ -25,7 +25,7 @@ func nginxProxy(t *testing.T, upstream string) string {
 	bin, err := exec.LookPath("nginx")
 	if err != nil {
 		if bin, err = exec.LookPath("/usr/sbin/nginx"); err != nil {
-			t.Skip("nginx is not installed (apt-get install nginx-light; .ci/run installs it)")
+			t.Skip("nginx is not installed (apt-get install nginx; .ci/run installs it)")
 		}
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
