@@ -141,12 +141,13 @@ func peerOf(trust Trust, r *http.Request) Peer {
 
 // socketAddr is the address of the connection's other end.
 func socketAddr(r *http.Request) netip.Addr {
+	// No zone: netip.Prefix never contains a zoned address.
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err == nil {
-		return ap.Addr().Unmap()
+		return ap.Addr().Unmap().WithZone("")
 	}
 	a, _ := netip.ParseAddr(r.RemoteAddr)
-	return a.Unmap()
+	return a.Unmap().WithZone("")
 }
 
 // PeerOf returns the request's Peer: the one ResolvePeer stored, or, for a
@@ -190,14 +191,14 @@ type hop struct {
 func parseNode(s string) netip.Addr {
 	s = strings.TrimSpace(s)
 	if a, err := netip.ParseAddr(s); err == nil {
-		return a.Unmap()
+		return a.Unmap().WithZone("")
 	}
 	if ap, err := netip.ParseAddrPort(s); err == nil {
-		return ap.Addr().Unmap()
+		return ap.Addr().Unmap().WithZone("")
 	}
 	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
 		if a, err := netip.ParseAddr(s[1 : len(s)-1]); err == nil && a.Is6() {
-			return a
+			return a.WithZone("")
 		}
 	}
 	return netip.Addr{}

@@ -49,6 +49,8 @@ func TestResolvePeer(t *testing.T) {
 			map[string][]string{"X-Forwarded-For": {"203.0.113.9, garbage, 10.0.0.5"}}, "10.0.0.5", false, "127.0.0.1"},
 		{"ports and brackets", xff, "[::1]:5000", false,
 			map[string][]string{"X-Forwarded-For": {"[2001:db8::7]:443"}}, "2001:db8::7", false, "::1"},
+		{"zoned link-local proxy", httpx.Trust{Proxies: prefixes("fe80::/10")}, "[fe80::1%eth0]:5000", false,
+			map[string][]string{"X-Forwarded-For": {"203.0.113.9"}}, "203.0.113.9", false, "fe80::1"},
 		{"mapped v4 socket", xff, "[::ffff:127.0.0.1]:5000", false,
 			map[string][]string{"X-Forwarded-For": {"203.0.113.9"}}, "203.0.113.9", false, "127.0.0.1"},
 		{"right-most X-Forwarded-Proto", xff, "127.0.0.1:5000", true,
