@@ -137,7 +137,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: n.Token.Reveal(), Path: "/", Expires: n.Session.ExpiresAt,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+		HttpOnly: true, Secure: httpx.Secure(r), SameSite: http.SameSiteStrictMode})
 	return writeJSON(w, http.StatusCreated, apiv1.NewSession{Token: n.Token.Reveal(), Session: sessionJSON(n.Session, n.Session.ID), User: userJSON(n.User)})
 }
 
@@ -159,7 +159,7 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request, by domain.A
 		return err
 	}
 	if id == "current" || id == by.SessionID {
-		http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+		http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: httpx.Secure(r), SameSite: http.SameSiteStrictMode})
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

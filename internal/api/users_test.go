@@ -988,6 +988,7 @@ func oauthSession(t *testing.T, e *env) {
 
 	res := e.do(t, "GET", "/.well-known/oauth-authorization-server", nil, noAuth())
 	want(t, res, http.StatusOK)
+	want(t, e.do(t, "GET", "/.well-known/openid-configuration", nil, noAuth()), http.StatusOK)
 	res = e.do(t, "GET", "/.well-known/jwks.json", nil, noAuth())
 	want(t, res, http.StatusOK)
 	want(t, e.do(t, "GET", "/.well-known/jwks.json", nil, noAuth(), header("If-None-Match", res.Header.Get("ETag"))), http.StatusNotModified)

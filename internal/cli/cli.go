@@ -74,6 +74,7 @@ func newRootCmd(stdout, stderr io.Writer, getenv func(string) string) *cobra.Com
 	root.AddCommand(
 		newServeCmd(stderr, getenv),
 		newMigrateCmd(stdout, getenv),
+		newHealthcheckCmd(stdout, getenv),
 		newInitCmd(stdout, getenv),
 		newClientsCmd(api, stdout),
 		newSecretsCmd(api, os.Stdin, stdout),

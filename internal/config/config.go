@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Secret is a configuration value that must never be printed or logged.
@@ -44,10 +44,29 @@ type Config struct {
 	JobInterval time.Duration `yaml:"job_interval"`
 	// RefreshTokenTTL is how long a generated refresh token is valid.
 	RefreshTokenTTL time.Duration `yaml:"refresh_token_ttl"`
-	// Webhooks (docs/webhooks.md). AllowPrivate permits http URLs and
-	// loopback, private and link-local destinations; Dispatch runs the
-	// delivery loop on this node; the rest tune delivery and retries.
-	WebhookAllowPrivate bool          `yaml:"webhook_allow_private"`
+	// TLS (docs/operations.md): the certificate and key files (reloaded
+	// when they change or on SIGHUP), whether to ask clients for a
+	// certificate (none, request, verify-if-given) and the CAs that
+	// verify-if-given checks them against.
+	TLSCert       string `yaml:"tls_cert"`
+	TLSKey        string `yaml:"tls_key"`
+	TLSClientAuth string `yaml:"tls_client_auth"`
+	TLSClientCA   string `yaml:"tls_client_ca"`
+	// TrustedProxies are the CIDRs (or addresses) of reverse proxies whose
+	// ProxyHeader (x-forwarded-for or forwarded) names the client.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	ProxyHeader    string   `yaml:"proxy_header"`
+	// AdminListen, when set, serves /metrics, /healthz, /readyz and (with
+	// Pprof) /debug/pprof/ on a listener of their own; MetricsTokenFile
+	// makes /metrics require that bearer token.
+	AdminListen      string `yaml:"admin_listen"`
+	Pprof            bool   `yaml:"pprof"`
+	MetricsTokenFile string `yaml:"metrics_token_file"`
+	// Webhooks (docs/webhooks.md). AllowPrivate lists the CIDRs and host
+	// names deliveries may reach although they are not public (and over
+	// plain http); Dispatch runs the delivery loop on this node; the rest
+	// tune delivery and retries.
+	WebhookAllowPrivate AllowList     `yaml:"webhook_allow_private"`
 	WebhookDispatch     bool          `yaml:"webhook_dispatch"`
 	WebhookTimeout      time.Duration `yaml:"webhook_timeout"`
 	WebhookPollInterval time.Duration `yaml:"webhook_poll_interval"`
@@ -63,6 +82,9 @@ func Defaults() Config {
 		DataDir:         "keywarden-data",
 		LogLevel:        "info",
 		ShutdownTimeout: 15 * time.Second,
+
+		TLSClientAuth: "none",
+		ProxyHeader:   "x-forwarded-for",
 
 		SigningAlgorithm:   "ES256",
 		KeyActivationDelay: 10 * time.Minute,
@@ -127,8 +149,35 @@ var settings = []setting{
 	{"refresh-token-ttl", "lifetime of generated refresh tokens", func(fs *pflag.FlagSet, c *Config, d Config) {
 		fs.DurationVar(&c.RefreshTokenTTL, "refresh-token-ttl", d.RefreshTokenTTL, "")
 	}},
-	{"webhook-allow-private", "allow webhook URLs over plain http and to loopback, private and link-local addresses (development and tests; SSRF risk)", func(fs *pflag.FlagSet, c *Config, d Config) {
-		fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", d.WebhookAllowPrivate, "")
+	{"tls-cert", "PEM certificate chain: serve HTTPS (with --tls-key); reloaded when the file changes or on SIGHUP", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.StringVar(&c.TLSCert, "tls-cert", d.TLSCert, "")
+	}},
+	{"tls-key", "PEM private key of --tls-cert", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.StringVar(&c.TLSKey, "tls-key", d.TLSKey, "")
+	}},
+	{"tls-client-auth", "ask TLS clients for a certificate: none, request (any, unverified) or verify-if-given (checked against --tls-client-ca)", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.StringVar(&c.TLSClientAuth, "tls-client-auth", d.TLSClientAuth, "")
+	}},
+	{"tls-client-ca", "PEM file of the CAs that verify client certificates (--tls-client-auth verify-if-given)", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.StringVar(&c.TLSClientCA, "tls-client-ca", d.TLSClientCA, "")
+	}},
+	{"trusted-proxies", "comma-separated CIDRs or addresses of reverse proxies whose forwarding header names the client (default none)", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.StringSliceVar(&c.TrustedProxies, "trusted-proxies", d.TrustedProxies, "")
+	}},
+	{"proxy-header", "header the trusted proxies write: x-forwarded-for (with X-Forwarded-Proto) or forwarded (RFC 7239)", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.StringVar(&c.ProxyHeader, "proxy-header", d.ProxyHeader, "")
+	}},
+	{"admin-listen", "separate address for /metrics, /healthz, /readyz and pprof (then /metrics is not served on --listen)", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.StringVar(&c.AdminListen, "admin-listen", d.AdminListen, "")
+	}},
+	{"pprof", "serve Go's /debug/pprof/ on --admin-listen", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.BoolVar(&c.Pprof, "pprof", d.Pprof, "")
+	}},
+	{"metrics-token-file", "file holding a bearer token that /metrics then requires", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.StringVar(&c.MetricsTokenFile, "metrics-token-file", d.MetricsTokenFile, "")
+	}},
+	{"webhook-allow-private", "comma-separated CIDRs and host names webhooks may reach although not public, also over plain http (e.g. 127.0.0.1/32; SSRF risk)", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.StringSliceVar((*[]string)(&c.WebhookAllowPrivate), "webhook-allow-private", d.WebhookAllowPrivate, "")
 	}},
 	{"webhook-dispatch", "deliver webhooks from this node (false: only enqueue them, for nodes that serve the API alone)", func(fs *pflag.FlagSet, c *Config, d Config) {
 		fs.BoolVar(&c.WebhookDispatch, "webhook-dispatch", d.WebhookDispatch, "")
@@ -213,6 +262,9 @@ func (l *Loader) Load(getenv func(string) string) (Config, error) {
 		switch {
 		case f.Changed:
 			text = f.Value.String()
+			if sv, ok := f.Value.(pflag.SliceValue); ok {
+				text = strings.Join(sv.GetSlice(), ",")
+			}
 		case getenv(EnvName(name)) != "":
 			text = getenv(EnvName(name))
 		default:
@@ -293,6 +345,7 @@ func (c Config) Validate() error {
 	if c.RefreshTokenTTL < time.Minute || c.RefreshTokenTTL > 30*24*time.Hour {
 		errs = append(errs, errors.New("refresh-token-ttl: must be between 1m and 720h"))
 	}
+	errs = append(errs, c.validateNetwork()...)
 	for _, d := range []struct {
 		name     string
 		v        time.Duration

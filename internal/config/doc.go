@@ -3,5 +3,8 @@
 // environment < flags). Unknown keys in the file are an error naming the
 // key, and every problem is reported at once.
 //
-// Imports: no internal packages (stdlib, pflag, yaml.v3).
+// It also parses the address lists the network settings hold
+// (trusted proxies, the webhook allow-list) for the packages that use them.
+//
+// Imports: no internal packages (stdlib, pflag, go.yaml.in/yaml/v3).
 package config

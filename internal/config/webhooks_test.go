@@ -11,16 +11,16 @@ func TestWebhookSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.WebhookAllowPrivate || !c.WebhookDispatch || c.WebhookTimeout != 10*time.Second || c.WebhookRetryWindow != 24*time.Hour ||
+	if len(c.WebhookAllowPrivate) != 0 || !c.WebhookDispatch || c.WebhookTimeout != 10*time.Second || c.WebhookRetryWindow != 24*time.Hour ||
 		c.WebhookDisableAfter != 24*time.Hour || c.WebhookRetryBase != 30*time.Second || c.WebhookPollInterval != time.Second {
 		t.Errorf("webhook defaults = %+v", c)
 	}
-	c, err = load(t, "webhook_allow_private: true\nwebhook_timeout: 2s\n",
+	c, err = load(t, "webhook_allow_private: [127.0.0.1/32, receiver.internal]\nwebhook_timeout: 2s\n",
 		map[string]string{"KEYWARDEN_WEBHOOK_DISPATCH": "false"}, "--webhook-poll-interval", "100ms", "--webhook-retry-base", "200ms")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !c.WebhookAllowPrivate || c.WebhookDispatch || c.WebhookTimeout != 2*time.Second || c.WebhookPollInterval != 100*time.Millisecond ||
+	if len(c.WebhookAllowPrivate) != 2 || c.WebhookDispatch || c.WebhookTimeout != 2*time.Second || c.WebhookPollInterval != 100*time.Millisecond ||
 		c.WebhookRetryBase != 200*time.Millisecond {
 		t.Errorf("webhook settings from file, env and flags = %+v", c)
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"log/slog"
-	"net"
 	"net/http"
 	"runtime/debug"
 	"time"
@@ -59,7 +58,8 @@ type Observer func(route, method string, status int, d time.Duration)
 
 // Middleware wraps next with request IDs, access logging, panic recovery,
 // metrics (observe may be nil) and the security headers every response
-// carries.
+// carries. Run it inside ResolvePeer, so that the log and HSTS see the
+// client a trusted proxy reported.
 func Middleware(log *slog.Logger, observe Observer, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -71,6 +71,12 @@ func Middleware(log *slog.Logger, observe Observer, next http.Handler) http.Hand
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
+		if Secure(r) {
+			// RFC 6797 §7.2: HSTS only on a secure transport. No
+			// includeSubDomains: the operator's other hosts are not ours
+			// to pin.
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
@@ -94,7 +100,7 @@ func Middleware(log *slog.Logger, observe Observer, next http.Handler) http.Hand
 			}
 			// Path only: query strings can carry tokens (and we never
 			// accept secrets there, but a client may still send one).
-			log.LogAttrs(ctx, level, "request",
+			attrs := []slog.Attr{
 				slog.String("request_id", id),
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
@@ -102,19 +108,14 @@ func Middleware(log *slog.Logger, observe Observer, next http.Handler) http.Hand
 				slog.Int("bytes", sw.bytes),
 				slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
 				slog.String("remote", ClientIP(r)),
-			)
+			}
+			if p := PeerOf(r); p.Proxy.IsValid() {
+				attrs = append(attrs, slog.String("proxy", p.Proxy.String()))
+			}
+			log.LogAttrs(ctx, level, "request", attrs...)
 		}()
 		next.ServeHTTP(sw, r)
 	})
-}
-
-// ClientIP returns the address the request came from (no port).
-func ClientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // WriteJSON writes v as JSON with status and content type.

@@ -158,7 +158,12 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// metadata is RFC 8414 §2.
+// metadata is RFC 8414 §2, served at both well-known paths (many clients
+// only try OpenID Connect Discovery's). response_types_supported is
+// REQUIRED there, yet Keywarden has no authorization endpoint: it lists
+// "none" (IANA's OAuth Authorization Endpoint Response Types registry),
+// the response type that issues nothing through the front channel, rather
+// than an empty list that strict parsers refuse (docs/oauth.md).
 func (h *Handler) metadata(w http.ResponseWriter, r *http.Request) error {
 	iss := h.Issuer()
 	methods := []string{"client_secret_basic", "client_secret_post"}
@@ -169,7 +174,7 @@ func (h *Handler) metadata(w http.ResponseWriter, r *http.Request) error {
 		"revocation_endpoint":                   iss + "/oauth2/revoke",
 		"jwks_uri":                              iss + "/.well-known/jwks.json",
 		"grant_types_supported":                 []string{"client_credentials", "refresh_token"},
-		"response_types_supported":              []string{},
+		"response_types_supported":              []string{"none"},
 		"token_endpoint_auth_methods_supported": methods,
 		"introspection_endpoint_auth_methods_supported": methods,
 		"revocation_endpoint_auth_methods_supported":    methods,

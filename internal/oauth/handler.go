@@ -35,6 +35,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.route(mux, "POST", "/oauth2/introspect", h.introspect)
 	h.route(mux, "POST", "/oauth2/revoke", h.revoke)
 	h.route(mux, "GET", "/.well-known/oauth-authorization-server", h.metadata)
+	h.route(mux, "GET", "/.well-known/openid-configuration", h.metadata)
 	h.route(mux, "GET", "/.well-known/jwks.json", h.jwks)
 }
 
@@ -42,7 +43,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 func Paths() [][2]string {
 	return [][2]string{
 		{"POST", "/oauth2/token"}, {"POST", "/oauth2/introspect"}, {"POST", "/oauth2/revoke"},
-		{"GET", "/.well-known/oauth-authorization-server"}, {"GET", "/.well-known/jwks.json"},
+		{"GET", "/.well-known/oauth-authorization-server"}, {"GET", "/.well-known/openid-configuration"}, {"GET", "/.well-known/jwks.json"},
 	}
 }
 

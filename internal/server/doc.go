@@ -1,7 +1,9 @@
 // Package server is Keywarden's composition root: it opens the store the
 // configuration names, loads the master key, builds the services, mounts
 // the transports on one mux and runs the HTTP server until its context
-// ends, then shuts down gracefully.
+// ends, then shuts down gracefully. listen.go holds the listener side:
+// trusted proxies, TLS (with certificate reload on change and SIGHUP), the
+// optional admin listener and the metrics token.
 //
 // Only this package names concrete store backends.
 //

@@ -35,6 +35,7 @@ type Server struct {
 	http    *http.Server
 	issuer  atomic.Value // string
 	metrics *metrics.Metrics
+	net     network // trusted proxies, TLS, admin listener (listen.go)
 }
 
 // New builds the server for cfg.
@@ -51,8 +52,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	s := &Server{cfg: cfg, core: core, tokens: tokens, log: log, metrics: metrics.New()}
 	core.Webhooks = core.Webhooks.WithLog(log)
 	s.issuer.Store(cfg.PublicURL)
+	if err := s.setupNetwork(); err != nil {
+		core.Close()
+		return nil, err
+	}
+	root := s.routes()
+	s.newAdminServer(root)
 	s.http = &http.Server{
-		Handler:           httpx.Middleware(log, s.metrics.Observe, s.routes()),
+		Handler:           httpx.ResolvePeer(s.net.trust, httpx.Middleware(log, s.metrics.Observe, root)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -83,7 +90,9 @@ func (s *Server) routes() http.Handler {
 		Accounts: s.core.Accounts, Credentials: s.core.Credentials, Audit: s.core.Audit, Refresh: s.tokens.Refresh, Webhooks: s.core.Webhooks, Log: s.log,
 		Key: s.core.Keyring.Derive(keyring.PurposeUI), SecureCookies: strings.HasPrefix(s.cfg.PublicURL, "https://"),
 	}).Register(mux)
-	mux.Handle("GET /metrics", s.metrics.Handler())
+	if s.cfg.AdminListen == "" {
+		mux.Handle("GET /metrics", s.metricsHandler())
+	}
 	mux.Handle("/", a.NotFound())
 	notFound := a.NotFound()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -112,7 +121,7 @@ func (s *Server) Run(ctx context.Context, readyFile string) error {
 	}
 	addr := ln.Addr().String()
 	if s.cfg.PublicURL == "" {
-		s.issuer.Store("http://" + addr)
+		s.issuer.Store(s.net.scheme() + "://" + addr)
 	}
 	s.log.Info("keywarden listening", "addr", addr, "issuer", s.Issuer(), "store", storeName(s.cfg), "dev", s.cfg.Dev)
 
@@ -120,6 +129,15 @@ func (s *Server) Run(ctx context.Context, readyFile string) error {
 	var jobs sync.WaitGroup
 	defer func() { stopJobs(); jobs.Wait() }()
 	s.startJobs(jobsCtx, &jobs)
+	hup, stopHUP := catchHUP()
+	defer stopHUP()
+	jobs.Add(1)
+	go func() { defer jobs.Done(); s.watchReloads(jobsCtx, hup) }()
+	errc := make(chan error, 2)
+	if err := s.startAdmin(errc); err != nil {
+		ln.Close()
+		return err
+	}
 
 	if readyFile != "" {
 		tmp := readyFile + ".tmp"
@@ -130,8 +148,7 @@ func (s *Server) Run(ctx context.Context, readyFile string) error {
 			return err
 		}
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- s.http.Serve(ln) }()
+	go func() { errc <- s.serveMain(ln) }()
 	select {
 	case err := <-errc:
 		return err
@@ -141,6 +158,7 @@ func (s *Server) Run(ctx context.Context, readyFile string) error {
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	shutdownErr := s.http.Shutdown(sctx)
+	s.shutdownAdmin(sctx)
 	// Jobs stop after the last request: the usage flusher writes what the
 	// drained requests recorded.
 	stopJobs()

@@ -121,8 +121,9 @@ func OpenCore(ctx context.Context, cfg config.Config) (*Core, error) {
 		return nil, err
 	}
 	log := audit.New(st, kr.Derive(keyring.PurposeAudit), nil)
+	allow, allowHosts := cfg.WebhookAllow()
 	hooks := webhook.New(webhook.Options{Store: st, Keyring: kr, Audit: log,
-		Guard: webhook.Guard{AllowPrivate: cfg.WebhookAllowPrivate}, Timeout: cfg.WebhookTimeout, PollInterval: cfg.WebhookPollInterval,
+		Guard: webhook.Guard{Allow: allow, AllowHosts: allowHosts}, Timeout: cfg.WebhookTimeout, PollInterval: cfg.WebhookPollInterval,
 		RetryBase: cfg.WebhookRetryBase, RetryWindow: cfg.WebhookRetryWindow, DisableAfter: cfg.WebhookDisableAfter})
 	creds := credential.New(credential.Options{Store: st, Audit: log, Keyring: kr,
 		Webhooks: hooks.Outbox(), CheckWebhookURL: hooks.Guard().CheckURL})

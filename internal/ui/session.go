@@ -66,7 +66,7 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func (h *Handler) secure(r *http.Request) bool { return r.TLS != nil || h.SecureCookies }
+func (h *Handler) secure(r *http.Request) bool { return httpx.Secure(r) || h.SecureCookies }
 
 func (h *Handler) setCookie(w http.ResponseWriter, r *http.Request, c *http.Cookie) {
 	c.HttpOnly, c.Secure, c.SameSite = true, h.secure(r), http.SameSiteStrictMode

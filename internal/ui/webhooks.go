@@ -227,7 +227,7 @@ func (h *Handler) renderWebhooks(w http.ResponseWriter, r *http.Request, rq *req
 	d := webhookData{Client: headerOf(c, "webhooks"), Form: f, Log: h.Webhooks != nil,
 		URLHint:  "An https:// address on the public internet. Keywarden POSTs each event there as JSON.",
 		Statuses: []option{{"", "All statuses"}, {store.WebhookPending, "Pending"}, {store.WebhookDelivered, "Delivered"}, {store.WebhookFailed, "Failed"}}}
-	if h.Webhooks != nil && h.Webhooks.Guard().AllowPrivate {
+	if h.Webhooks != nil && h.Webhooks.Guard().AllowsNonPublic() {
 		d.URLHint = "Keywarden POSTs each event there as JSON. This server also accepts http:// and addresses on private networks."
 	}
 	if f == nil {

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -14,8 +15,8 @@ import (
 
 // ErrRefusedAddress means a webhook URL, or the address its host resolved
 // to, is one that Keywarden does not send to: a plain-http URL, or a
-// loopback, private, link-local or otherwise non-public address, unless the
-// server runs with --webhook-allow-private.
+// loopback, private, link-local or otherwise non-public address, unless
+// --webhook-allow-private lists it.
 var ErrRefusedAddress = errors.New("refused")
 
 // Guard keeps webhook deliveries away from the server's own network (SSRF).
@@ -24,46 +25,84 @@ var ErrRefusedAddress = errors.New("refused")
 // made to: a host name that resolved to a public address when it was
 // registered and to 127.0.0.1 at delivery time (DNS rebinding) is refused
 // at connect time.
+//
+// Allow and AllowHosts (--webhook-allow-private) open exactly what they
+// list, so a test receiver on 127.0.0.1 does not also open the cloud
+// metadata address 169.254.169.254.
 type Guard struct {
-	// AllowPrivate allows http URLs and non-public destinations
-	// (development, tests, endpoints on an internal network).
+	// Allow lists address ranges deliveries may reach although they are
+	// not public; a URL whose host is an address in them may use http.
+	Allow []netip.Prefix
+	// AllowHosts lists host names (lower case) deliveries may reach
+	// whatever they resolve to, over http or https: the operator vouches
+	// for their DNS.
+	AllowHosts []string
+	// AllowPrivate allows every destination and plain http. Only
+	// in-process tests set it; the server configures Allow and AllowHosts.
 	AllowPrivate bool
 }
 
+// AllowsNonPublic reports whether any non-public destination is allowed
+// (the console then says that http and private addresses may work).
+func (g Guard) AllowsNonPublic() bool {
+	return g.AllowPrivate || len(g.Allow) > 0 || len(g.AllowHosts) > 0
+}
+
+func (g Guard) hostAllowed(host string) bool {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	for _, h := range g.AllowHosts {
+		if h == host {
+			return true
+		}
+	}
+	return false
+}
+
+func (g Guard) addrAllowed(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	for _, p := range g.Allow {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
 // CheckURL checks a webhook URL without resolving it: https only, and a
-// host that is not a non-public IP literal or a local name. Host names are
-// checked at connect time.
+// host that is not a non-public IP literal or a local name, unless the
+// host is on the allow-list. Host names are checked at connect time.
 func (g Guard) CheckURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
 		return fmt.Errorf("%w: not an absolute URL", ErrRefusedAddress)
 	}
-	if g.AllowPrivate {
-		if u.Scheme != "https" && u.Scheme != "http" {
-			return fmt.Errorf("%w: only http and https URLs", ErrRefusedAddress)
-		}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return fmt.Errorf("%w: only http and https URLs", ErrRefusedAddress)
+	}
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	ip, ipErr := netip.ParseAddr(host)
+	if g.AllowPrivate || g.hostAllowed(host) || ipErr == nil && g.addrAllowed(ip) {
 		return nil
 	}
 	if u.Scheme != "https" {
-		return fmt.Errorf("%w: only https URLs (http needs --webhook-allow-private)", ErrRefusedAddress)
+		return fmt.Errorf("%w: only https URLs (http needs the host in --webhook-allow-private)", ErrRefusedAddress)
 	}
-	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") || strings.HasSuffix(host, ".local") || !strings.Contains(host, ".") && !strings.Contains(host, ":") {
-		return fmt.Errorf("%w: %q is a local host name (allowed only with --webhook-allow-private)", ErrRefusedAddress, host)
+		return fmt.Errorf("%w: %q is a local host name (allowed only when --webhook-allow-private lists it)", ErrRefusedAddress, host)
 	}
-	if ip, err := netip.ParseAddr(host); err == nil {
+	if ipErr == nil {
 		return g.CheckAddr(ip)
 	}
 	return nil
 }
 
-// CheckAddr refuses an address that is not public, unless AllowPrivate.
+// CheckAddr refuses an address that is not public, unless allowed.
 func (g Guard) CheckAddr(ip netip.Addr) error {
-	if g.AllowPrivate {
+	if g.AllowPrivate || g.addrAllowed(ip) {
 		return nil
 	}
 	if why := nonPublic(ip); why != "" {
-		return fmt.Errorf("%w: %s is a %s address (allowed only with --webhook-allow-private)", ErrRefusedAddress, ip, why)
+		return fmt.Errorf("%w: %s is a %s address (allowed only when --webhook-allow-private lists it)", ErrRefusedAddress, ip, why)
 	}
 	return nil
 }
@@ -147,12 +186,21 @@ func (g Guard) control(network, address string, _ syscall.RawConn) error {
 // would hide the destination from the check), no redirects followed (a 3xx
 // is the answer, and a failure), and timeout for the whole exchange.
 func NewHTTPClient(g Guard, timeout time.Duration) *http.Client {
-	dialer := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second, Control: g.control}
+	guarded := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second, Control: g.control}
+	listed := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
+	// With no proxy, addr is the URL's host:port before resolution: a
+	// host on AllowHosts connects wherever it resolves to.
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if host, _, err := net.SplitHostPort(addr); err == nil && g.hostAllowed(host) {
+			return listed.DialContext(ctx, network, addr)
+		}
+		return guarded.DialContext(ctx, network, addr)
+	}
 	return &http.Client{
 		Timeout: timeout,
 		Transport: &http.Transport{
 			Proxy:                  nil,
-			DialContext:            dialer.DialContext,
+			DialContext:            dial,
 			ForceAttemptHTTP2:      true,
 			MaxIdleConns:           100,
 			MaxIdleConnsPerHost:    4,
