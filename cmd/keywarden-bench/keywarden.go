@@ -16,7 +16,7 @@ import (
 	"keywarden/internal/loadbench"
 	"keywarden/internal/server"
 	"keywarden/pkg/apiv1"
-	apiclient "keywarden/pkg/keywarden"
+	"keywarden/pkg/keywarden"
 )
 
 // instance is a Keywarden server running in this process, with one client
@@ -74,7 +74,7 @@ func startKeywarden(ctx context.Context, dir string, logTo io.Writer) (*instance
 
 	client := loadbench.NewClient(1)
 	defer client.CloseIdleConnections()
-	api := apiclient.New(kw.URL, boot.APIToken.Reveal(), client)
+	api := keywarden.New(kw.URL, boot.APIToken.Reveal(), client)
 	c, err := api.CreateClient(ctx, apiv1.CreateClient{Name: "keywarden-bench", Description: "load test client",
 		Scopes: []string{"bench:read"}})
 	if err != nil {

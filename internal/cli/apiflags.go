@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	apiclient "keywarden/pkg/keywarden"
+	"keywarden/pkg/keywarden"
 )
 
 // Defaults and environment variables of the API connection.
@@ -21,6 +21,7 @@ const (
 	envServer     = "KEYWARDEN_SERVER"
 	envToken      = "KEYWARDEN_TOKEN"
 	apiTimeout    = 30 * time.Second
+	userAgent     = "keywarden-cli"
 )
 
 // apiFlags are the --server and --token flags of the commands that talk to
@@ -121,15 +122,6 @@ func checkServer(server string) error {
 	return nil
 }
 
-// client returns an API client for the configured server and token.
-func (f *apiFlags) client() (*apiclient.Client, error) {
-	c, err := f.authed()
-	if err != nil {
-		return nil, err
-	}
-	return c.api(), nil
-}
-
 // authed resolves a connection that has a token, or explains how to get
 // one.
 func (f *apiFlags) authed() (connection, error) {
@@ -149,12 +141,13 @@ func (f *apiFlags) authed() (connection, error) {
 	return c, nil
 }
 
-// api returns an API client for the connection.
-func (c connection) api() *apiclient.Client {
-	return apiclient.New(c.server, c.token, newHTTPClient())
-}
+// api returns an SDK client for the connection.
+func (c connection) api() *keywarden.Client { return newSDK(c.server, c.token) }
 
-func newHTTPClient() *http.Client { return &http.Client{Timeout: apiTimeout} }
+// newSDK returns an SDK client for server and token ("" for the logins).
+func newSDK(server, token string) *keywarden.Client {
+	return keywarden.New(server, token, &http.Client{Timeout: apiTimeout}, keywarden.WithUserAgent(userAgent))
+}
 
 // loginServer is the server to log in to: --server, else
 // KEYWARDEN_SERVER, else the stored session's server (log in again), else
@@ -171,18 +164,56 @@ func (f *apiFlags) loginServer() (string, error) {
 	return server, checkServer(server)
 }
 
-// run is the action of an API command: it checks -o, builds the API
-// client from the flags (or the stored session), and calls fn with the
-// command's context.
-func (f *apiFlags) run(output *string, fn func(ctx context.Context, c *apiclient.Client, args []string) error) func(*cobra.Command, []string) error {
-	return func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(*output); err != nil {
-			return err
+// conn is an API command's connection: the SDK client, and the server and
+// credentials it was resolved from.
+type conn struct {
+	*keywarden.Client
+	connection
+}
+
+// apiCommand is the work of a command that calls the API.
+type apiCommand struct {
+	// check validates the flags and arguments before any connection is
+	// made, so that a mistake in the command line is reported as one; nil
+	// when there is nothing to check.
+	check func(cmd *cobra.Command, args []string) error
+	// login connects to the server to log in to, without a token.
+	login bool
+	// call makes the command's API calls and returns what to print.
+	call func(ctx context.Context, c conn, args []string) (view, error)
+}
+
+// run returns the RunE of an API command. Every one works in this order:
+// -o, the command's own checks, the connection (--server, --token,
+// KEYWARDEN_TOKEN or the stored login session), the calls, the output.
+func (f *apiFlags) run(o *output, a apiCommand) func(*cobra.Command, []string) error {
+	return o.run(func(cmd *cobra.Command, args []string) (view, error) {
+		if a.check != nil {
+			if err := a.check(cmd, args); err != nil {
+				return view{}, err
+			}
 		}
-		c, err := f.client()
+		c, err := f.open(a.login)
 		if err != nil {
-			return err
+			return view{}, err
 		}
-		return fn(cmd.Context(), c, args)
+		return a.call(cmd.Context(), c, args)
+	})
+}
+
+// open resolves the connection: with a token, or for a login the server
+// alone.
+func (f *apiFlags) open(login bool) (conn, error) {
+	if login {
+		server, err := f.loginServer()
+		if err != nil {
+			return conn{}, err
+		}
+		return conn{Client: newSDK(server, ""), connection: connection{server: server}}, nil
 	}
+	c, err := f.authed()
+	if err != nil {
+		return conn{}, err
+	}
+	return conn{Client: c.api(), connection: c}, nil
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -15,7 +16,8 @@ import (
 	"keywarden/internal/audit"
 	"keywarden/internal/config"
 	"keywarden/internal/server"
-	apiclient "keywarden/pkg/keywarden"
+	"keywarden/pkg/apiv1"
+	"keywarden/pkg/keywarden"
 )
 
 func newAuditCmd(api *apiFlags, stdout io.Writer, getenv func(string) string) *cobra.Command {
@@ -26,8 +28,8 @@ func newAuditCmd(api *apiFlags, stdout io.Writer, getenv func(string) string) *c
 }
 
 func newAuditListCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var q apiclient.AuditQuery
-	var since, until, output string
+	var q keywarden.AuditQuery
+	var since, until string
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List audit events, newest first",
@@ -41,46 +43,38 @@ func newAuditListCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 	fs.StringVar(&until, "until", "", "only events before this RFC 3339 time")
 	fs.IntVar(&q.Limit, "limit", 0, "page size (0: the server's default)")
 	fs.StringVar(&q.Cursor, "cursor", "", "continue after a previous page (its next cursor)")
-	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		var err error
-		if q.Since, err = parseRFC3339("since", since); err != nil {
-			return err
-		}
-		if q.Until, err = parseRFC3339("until", until); err != nil {
-			return err
-		}
-		if q.Limit < 0 {
-			return usageError{errors.New("--limit: must not be negative")}
-		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		list, err := c.ListAudit(cmd.Context(), q)
-		if err != nil {
-			return err
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, list)
-		}
-		t := newTable(stdout, "AT", "ACTION", "RESULT", "ACTOR", "TARGET", "SOURCE", "DETAIL")
-		for _, e := range list.Items {
-			actor := e.ActorID
-			if e.ActorKind != "" {
-				actor = e.ActorKind + ":" + e.ActorID
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{
+		check: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if q.Since, err = parseRFC3339("since", since); err != nil {
+				return err
 			}
-			t.row(formatTime(e.At), e.Action, e.Result, actor, e.Target, e.Source, formatDetail(e.Detail))
-		}
-		if err := t.flush(); err != nil {
-			return err
-		}
-		return printNextPage(stdout, list.NextCursor)
-	}
+			if q.Until, err = parseRFC3339("until", until); err != nil {
+				return err
+			}
+			return checkLimit(&q.Limit)(cmd, args)
+		},
+		call: func(ctx context.Context, c conn, args []string) (view, error) {
+			list, err := c.ListAudit(ctx, q)
+			return show(list, printAuditList), err
+		},
+	})
 	return cmd
+}
+
+func printAuditList(w io.Writer, list apiv1.AuditList) error {
+	t := newTable(w, "AT", "ACTION", "RESULT", "ACTOR", "TARGET", "SOURCE", "DETAIL")
+	for _, e := range list.Items {
+		actor := e.ActorID
+		if e.ActorKind != "" {
+			actor = e.ActorKind + ":" + e.ActorID
+		}
+		t.row(formatTime(e.At), e.Action, e.Result, actor, e.Target, e.Source, formatDetail(e.Detail))
+	}
+	if err := t.flush(); err != nil {
+		return err
+	}
+	return printNextPage(w, list.NextCursor)
 }
 
 func parseRFC3339(flag, s string) (time.Time, error) {
@@ -104,7 +98,6 @@ func formatDetail(d map[string]string) string {
 }
 
 func newAuditVerifyCmd(stdout io.Writer, getenv func(string) string) *cobra.Command {
-	var output string
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Verify the audit log's hash chain, reading the store directly (exit 1 if it is broken)",
@@ -117,44 +110,35 @@ key as the server. It exits 0 when the chain holds and 1 when it is broken.`,
 		Args: noArgs,
 	}
 	l := config.Register(cmd.Flags(), "data-dir", "database", "master-key-file", "dev")
-	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
+	cmd.RunE = addOutput(cmd, stdout).run(func(cmd *cobra.Command, args []string) (view, error) {
 		cfg, err := loadConfig(l, getenv)
 		if err != nil {
-			return err
+			return view{}, err
 		}
 		if err := server.CheckExisting(cfg); err != nil {
-			return err
+			return view{}, err
 		}
 		core, err := server.OpenCore(cmd.Context(), cfg)
 		if err != nil {
-			return err
+			return view{}, err
 		}
 		defer core.Close()
 		res, err := core.Audit.Verify(cmd.Context())
 		var brk *audit.Break
 		switch {
 		case errors.As(err, &brk):
-			if output == outputJSON {
-				if err := writeJSON(stdout, verifyJSON{OK: false, Break: &breakJSON{Seq: brk.Seq, Reason: brk.Reason}}); err != nil {
-					return err
-				}
-			} else if _, err := fmt.Fprintf(stdout, "audit chain BROKEN at event %d: %s\n", brk.Seq, brk.Reason); err != nil {
-				return err
-			}
-			return exitError{code: exitFailure, err: errors.New("the audit chain does not verify")}
+			return view{
+				json:  verifyJSON{OK: false, Break: &breakJSON{Seq: brk.Seq, Reason: brk.Reason}},
+				table: message("audit chain BROKEN at event %d: %s\n", brk.Seq, brk.Reason),
+			}, exitError{code: exitFailure, err: errors.New("the audit chain does not verify")}
 		case err != nil:
-			return fmt.Errorf("verify the audit chain: %w", err)
+			return view{}, fmt.Errorf("verify the audit chain: %w", err)
 		}
-		if output == outputJSON {
-			return writeJSON(stdout, verifyJSON{OK: true, Events: res.Events, Head: hex.EncodeToString(res.Head)})
-		}
-		_, err = fmt.Fprintf(stdout, "audit chain OK: %d events\n", res.Events)
-		return err
-	}
+		return view{
+			json:  verifyJSON{OK: true, Events: res.Events, Head: hex.EncodeToString(res.Head)},
+			table: message("audit chain OK: %d events\n", res.Events),
+		}, nil
+	})
 	return cmd
 }
 

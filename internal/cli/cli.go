@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"keywarden/internal/buildinfo"
 	"keywarden/internal/config"
 )
 
@@ -28,9 +28,11 @@ func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
 // Main runs the keywarden command line and returns the process exit code:
-// 0 success, 1 failure, 2 usage error.
-func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	root := newRootCmd(stdout, stderr, os.Getenv)
+// 0 success, 1 failure, 2 usage error. It reads and writes only what it is
+// given: standard input, output and error, and the environment through
+// getenv (os.Getenv in the binary), so tests run it in parallel.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	root := newRootCmd(stdin, stdout, stderr, getenv)
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -59,7 +61,7 @@ type exitError struct {
 
 func (e exitError) Error() string { return e.err.Error() }
 
-func newRootCmd(stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
+func newRootCmd(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "keywarden",
 		Short:         "Keywarden manages API client credentials and issues OAuth 2.0 access tokens",
@@ -69,7 +71,9 @@ func newRootCmd(stdout, stderr io.Writer, getenv func(string) string) *cobra.Com
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return cmd.Help()
 		},
+		Version: buildinfo.Read().String(),
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	api := newAPIFlags(root, getenv)
 	root.AddCommand(
 		newServeCmd(stderr, getenv),
@@ -77,22 +81,23 @@ func newRootCmd(stdout, stderr io.Writer, getenv func(string) string) *cobra.Com
 		newHealthcheckCmd(stdout, getenv),
 		newInitCmd(stdout, getenv),
 		newClientsCmd(api, stdout),
-		newSecretsCmd(api, os.Stdin, stdout),
+		newSecretsCmd(api, stdin, stdout),
 		newRotationsCmd(api, stdout),
 		newRefreshTokensCmd(api, stdout),
 		newKeysCmd(api, stdout),
 		newAuditCmd(api, stdout, getenv),
-		newWebhooksCmd(api, os.Stdin, stdout),
-		newLoginCmd(api, os.Stdin, stdout, stderr),
+		newWebhooksCmd(api, stdin, stdout),
+		newLoginCmd(api, stdin, stdout, stderr),
 		newLogoutCmd(api, stdout),
 		newWhoamiCmd(api, stdout),
-		newPasswordCmd(api, os.Stdin, stdout, stderr),
+		newPasswordCmd(api, stdin, stdout, stderr),
 		newSessionsCmd(api, stdout),
 		newUsersCmd(api, stdout),
 		newCredentialsCmd(api, stdout),
-		newAuthCmd(api, os.Stdin, stdout, stderr),
-		newMFACmd(api, os.Stdin, stdout, stderr),
-		newScanCmd(os.Stdin, stdout, stderr),
+		newAuthCmd(api, stdin, stdout, stderr),
+		newMFACmd(api, stdin, stdout, stderr),
+		newScanCmd(stdin, stdout, stderr),
+		newVersionCmd(stdout),
 	)
 	return root
 }

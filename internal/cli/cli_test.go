@@ -6,6 +6,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,29 +40,109 @@ func assertGolden(t *testing.T, name string, got []byte) {
 	}
 }
 
+// env is the environment of one user's command line: Main reads it through
+// getenv, never from the process, so every test has its own and runs in
+// parallel.
+type env map[string]string
+
+// newEnv returns an environment whose configuration directory (where login
+// keeps the session) is a new temporary directory.
+func newEnv(t *testing.T) env {
+	home := t.TempDir()
+	return env{"HOME": home, "XDG_CONFIG_HOME": filepath.Join(home, "xdg-config"), "AppData": filepath.Join(home, "AppData")}
+}
+
+// with returns a copy of e with more variables set.
+func (e env) with(kv ...string) env {
+	out := maps.Clone(e)
+	for i := 0; i+1 < len(kv); i += 2 {
+		out[kv[i]] = kv[i+1]
+	}
+	return out
+}
+
+func (e env) getenv(k string) string { return e[k] }
+
+// sessionFile is where login stores the session in e.
+func (e env) sessionFile(t *testing.T) string {
+	t.Helper()
+	p, err := sessionStore{getenv: e.getenv}.path()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // result is what one run of Main produced.
 type result struct {
+	args   []string
 	code   int
 	stdout string
 	stderr string
 }
 
-// run runs Main with args.
-func run(t *testing.T, args ...string) result {
+// runStdin runs Main with args, e and input on standard input (a reader,
+// so never a terminal).
+func (e env) runStdin(t *testing.T, input string, args ...string) result {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := Main(t.Context(), args, &out, &errOut)
-	return result{code: code, stdout: out.String(), stderr: errOut.String()}
+	code := Main(t.Context(), args, strings.NewReader(input), &out, &errOut, e.getenv)
+	return result{args: args, code: code, stdout: out.String(), stderr: errOut.String()}
 }
 
-// mustRun runs Main and fails the test unless it exits 0.
-func mustRun(t *testing.T, args ...string) string {
+func (e env) run(t *testing.T, args ...string) result { t.Helper(); return e.runStdin(t, "", args...) }
+
+// mustRunStdin runs Main and fails the test unless it exits 0.
+func (e env) mustRunStdin(t *testing.T, input string, args ...string) string {
 	t.Helper()
-	r := run(t, args...)
+	r := e.runStdin(t, input, args...)
 	if r.code != 0 {
 		t.Fatalf("keywarden %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
 	}
 	return r.stdout
+}
+
+func (e env) mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	return e.mustRunStdin(t, "", args...)
+}
+
+// run and mustRun run Main in a fresh environment of their own.
+func run(t *testing.T, args ...string) result { t.Helper(); return newEnv(t).run(t, args...) }
+
+func mustRun(t *testing.T, args ...string) string { t.Helper(); return newEnv(t).mustRun(t, args...) }
+
+// fails checks that the run exited with code, with each of wants in stderr
+// and nothing on stdout.
+func (r result) fails(t *testing.T, code int, wants ...string) {
+	t.Helper()
+	if r.code != code {
+		t.Errorf("keywarden %s: exit %d, want %d; stderr %q", strings.Join(r.args, " "), r.code, code, r.stderr)
+	}
+	wantIn(t, "stderr", r.stderr, wants...)
+	if r.stdout != "" {
+		t.Errorf("keywarden %s: stdout %q, want nothing", strings.Join(r.args, " "), r.stdout)
+	}
+}
+
+// wantIn checks that s (named what) holds each of wants.
+func wantIn(t *testing.T, what, s string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(s, w) {
+			t.Errorf("%s lacks %q:\n%s", what, w, s)
+		}
+	}
+}
+
+// wantNotIn checks that s (named what) holds none of unwanted.
+func wantNotIn(t *testing.T, what, s string, unwanted ...string) {
+	t.Helper()
+	for _, u := range unwanted {
+		if u != "" && strings.Contains(s, u) {
+			t.Errorf("%s holds %q:\n%s", what, u, s)
+		}
+	}
 }
 
 // decodeJSON parses a command's -o json output into v.
@@ -96,10 +177,7 @@ func startServer(t *testing.T) *testServer {
 	}
 
 	cfg := config.Defaults()
-	cfg.DataDir = dir
-	cfg.Dev = true
-	cfg.Listen = "127.0.0.1:0"
-	cfg.MasterKey = config.Secret(os.Getenv("KEYWARDEN_MASTER_KEY")) // as init saw it
+	cfg.DataDir, cfg.Dev, cfg.Listen = dir, true, "127.0.0.1:0" // the master key init generated in dir
 	srv, err := server.New(t.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
@@ -136,6 +214,8 @@ func (s *testServer) args(args ...string) []string {
 	return append(args, "--server", s.url, "--token", s.token)
 }
 
+// run and mustRun run a command as the super admin, with --server and
+// --token.
 func (s *testServer) run(t *testing.T, args ...string) result {
 	t.Helper()
 	return run(t, s.args(args...)...)

@@ -9,9 +9,10 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"keywarden/pkg/apiv1"
-	apiclient "keywarden/pkg/keywarden"
+	"keywarden/pkg/keywarden"
 )
 
 // newGroupCmd returns a command that only holds subcommands: run alone it
@@ -46,7 +47,6 @@ func newClientsCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 
 func newClientsCreateCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 	var in apiv1.CreateClient
-	var output string
 	cmd := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Register an API client",
@@ -56,83 +56,78 @@ func newClientsCreateCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 	cmd.Flags().StringSliceVar(&in.Scopes, "scope", nil, "a scope the client may request (repeat, or separate with commas)")
 	cmd.Flags().IntVar(&in.TokenTTLSeconds, "token-ttl", 0, "access-token lifetime in seconds (0: the organization's default)")
 	cmd.Flags().StringVar(&in.WebhookURL, "webhook-url", "", "endpoint that receives this client's credential events")
-	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		if in.TokenTTLSeconds < 0 {
-			return usageError{errors.New("--token-ttl: must not be negative")}
-		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		in.Name = args[0]
-		cl, err := c.CreateClient(cmd.Context(), in)
-		if err != nil {
-			return err
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, cl)
-		}
-		return printClient(stdout, cl)
-	}
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{
+		check: func(cmd *cobra.Command, args []string) error {
+			if in.TokenTTLSeconds < 0 {
+				return usageError{errors.New("--token-ttl: must not be negative")}
+			}
+			in.Name = args[0]
+			return nil
+		},
+		call: func(ctx context.Context, c conn, args []string) (view, error) {
+			cl, err := c.CreateClient(ctx, in)
+			return show(cl, printClient), err
+		},
+	})
 	return cmd
 }
 
 func newClientsListCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var cursor, output string
-	var limit int
+	var page keywarden.ListOptions
 	var all bool
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List API clients, one page at a time (or --all)",
 		Args:  noArgs,
 	}
-	cmd.Flags().IntVar(&limit, "limit", 0, "page size (0: the server's default)")
-	cmd.Flags().StringVar(&cursor, "cursor", "", "continue after a previous page (its next cursor)")
+	cmd.Flags().IntVar(&page.Limit, "limit", 0, "page size (0: the server's default)")
+	cmd.Flags().StringVar(&page.Cursor, "cursor", "", "continue after a previous page (its next cursor)")
 	cmd.Flags().BoolVar(&all, "all", false, "follow the cursors and list every client")
-	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{
+		check: checkLimit(&page.Limit),
+		call: func(ctx context.Context, c conn, args []string) (view, error) {
+			if all {
+				list, err := allClients(ctx, c, page)
+				return show(list, printClientList), err
+			}
+			list, err := c.ListClients(ctx, page)
+			return show(list, printClientList), err
+		},
+	})
+	return cmd
+}
+
+// allClients lists every client from the page that page selects on.
+func allClients(ctx context.Context, c conn, page keywarden.ListOptions) (apiv1.ClientList, error) {
+	list := apiv1.ClientList{Items: []apiv1.Client{}}
+	for cl, err := range c.Clients(ctx, page) {
+		if err != nil {
+			return apiv1.ClientList{}, err
 		}
-		if limit < 0 {
+		list.Items = append(list.Items, cl)
+	}
+	return list, nil
+}
+
+// checkLimit refuses a negative --limit before any request.
+func checkLimit(limit *int) func(*cobra.Command, []string) error {
+	return func(*cobra.Command, []string) error {
+		if *limit < 0 {
 			return usageError{errors.New("--limit: must not be negative")}
 		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		page, err := c.ListClients(cmd.Context(), cursor, limit)
-		if err != nil {
-			return err
-		}
-		for all && page.NextCursor != "" {
-			next, err := c.ListClients(cmd.Context(), page.NextCursor, limit)
-			if err != nil {
-				return err
-			}
-			if next.NextCursor == page.NextCursor {
-				return errors.New("the server returned the same cursor twice; stopping")
-			}
-			page.Items = append(page.Items, next.Items...)
-			page.NextCursor = next.NextCursor
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, page)
-		}
-		t := newTable(stdout, "CLIENT ID", "NAME", "STATUS", "SCOPES", "CREATED")
-		for _, cl := range page.Items {
-			t.row(cl.ClientID, cl.Name, cl.Status, strings.Join(cl.Scopes, " "), formatTime(cl.CreatedAt))
-		}
-		if err := t.flush(); err != nil {
-			return err
-		}
-		return printNextPage(stdout, page.NextCursor)
+		return nil
 	}
-	return cmd
+}
+
+func printClientList(w io.Writer, list apiv1.ClientList) error {
+	t := newTable(w, "CLIENT ID", "NAME", "STATUS", "SCOPES", "CREATED")
+	for _, cl := range list.Items {
+		t.row(cl.ClientID, cl.Name, cl.Status, strings.Join(cl.Scopes, " "), formatTime(cl.CreatedAt))
+	}
+	if err := t.flush(); err != nil {
+		return err
+	}
+	return printNextPage(w, list.NextCursor)
 }
 
 // printNextPage tells how to get the next page, if there is one.
@@ -145,31 +140,24 @@ func printNextPage(w io.Writer, next string) error {
 }
 
 func newClientsShowCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var output string
 	cmd := &cobra.Command{
 		Use:   "show CLIENT_ID",
 		Short: "Show one API client",
 		Args:  exactArgs(1),
 	}
-	addOutputFlag(cmd, &output)
-	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
 		cl, err := c.GetClient(ctx, args[0])
-		if err != nil {
-			return err
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, cl)
-		}
-		return printClient(stdout, cl)
-	})
+		return show(cl, printClient), err
+	}})
 	return cmd
 }
 
 func newClientsUpdateCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var name, description, webhookURL, output string
+	var name, description, webhookURL string
 	var scopes []string
 	var ttl int
 	var disable, enable bool
+	var in apiv1.UpdateClient
 	cmd := &cobra.Command{
 		Use:   "update CLIENT_ID",
 		Short: "Change an API client; only the flags given are changed",
@@ -183,110 +171,90 @@ func newClientsUpdateCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 	fs.StringVar(&webhookURL, "webhook-url", "", `webhook endpoint (--webhook-url "" removes it)`)
 	fs.BoolVar(&disable, "disable", false, "disable the client: its secrets stop authenticating")
 	fs.BoolVar(&enable, "enable", false, "enable a disabled client")
-	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		var in apiv1.UpdateClient
-		if fs.Changed("name") {
-			in.Name = &name
-		}
-		if fs.Changed("description") {
-			in.Description = &description
-		}
-		if fs.Changed("scope") {
-			in.Scopes = &scopes
-		}
-		if fs.Changed("token-ttl") {
-			if ttl < 0 {
-				return usageError{errors.New("--token-ttl: must not be negative")}
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{
+		check: func(cmd *cobra.Command, args []string) error {
+			setIfChanged(fs, "name", &in.Name, name)
+			setIfChanged(fs, "description", &in.Description, description)
+			setIfChanged(fs, "scope", &in.Scopes, scopes)
+			setIfChanged(fs, "webhook-url", &in.WebhookURL, webhookURL)
+			if fs.Changed("token-ttl") {
+				if ttl < 0 {
+					return usageError{errors.New("--token-ttl: must not be negative")}
+				}
+				in.TokenTTLSeconds = &ttl
 			}
-			in.TokenTTLSeconds = &ttl
-		}
-		if fs.Changed("webhook-url") {
-			in.WebhookURL = &webhookURL
-		}
-		switch {
-		case fs.Changed("disable") && fs.Changed("enable"):
-			return usageError{errors.New("--disable and --enable: give at most one")}
-		case fs.Changed("disable"):
-			in.Disabled = &disable
-		case fs.Changed("enable"):
-			d := !enable
-			in.Disabled = &d
-		}
-		if in == (apiv1.UpdateClient{}) {
-			return usageError{errors.New("nothing to change: give at least one of --name, --description, --scope, --token-ttl, --webhook-url, --disable, --enable")}
-		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		cl, err := c.UpdateClient(cmd.Context(), args[0], in)
-		if err != nil {
-			return err
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, cl)
-		}
-		return printClient(stdout, cl)
-	}
+			switch {
+			case fs.Changed("disable") && fs.Changed("enable"):
+				return usageError{errors.New("--disable and --enable: give at most one")}
+			case fs.Changed("disable"):
+				in.Disabled = &disable
+			case fs.Changed("enable"):
+				d := !enable
+				in.Disabled = &d
+			}
+			if in == (apiv1.UpdateClient{}) {
+				return usageError{errors.New("nothing to change: give at least one of --name, --description, --scope, --token-ttl, --webhook-url, --disable, --enable")}
+			}
+			return nil
+		},
+		call: func(ctx context.Context, c conn, args []string) (view, error) {
+			cl, err := c.UpdateClient(ctx, args[0], in)
+			return show(cl, printClient), err
+		},
+	})
 	return cmd
 }
 
+// setIfChanged points *field at v when the flag was given: the API leaves
+// absent fields as they are.
+func setIfChanged[T any](fs *pflag.FlagSet, flag string, field **T, v T) {
+	if fs.Changed(flag) {
+		*field = &v
+	}
+}
+
 func newClientsDeleteCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var output string
 	cmd := &cobra.Command{
 		Use:   "delete CLIENT_ID",
 		Short: "Delete an API client; its secrets stop working at once",
 		Args:  exactArgs(1),
 	}
-	addOutputFlag(cmd, &output)
-	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
-		if err := c.DeleteClient(ctx, args[0]); err != nil {
-			return err
-		}
-		if output == outputJSON {
-			// The API answers 204 without a body; say what happened.
-			return writeJSON(stdout, struct {
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
+		// The API answers 204 without a body; say what happened.
+		return view{
+			json: struct {
 				ClientID string `json:"client_id"`
 				Deleted  bool   `json:"deleted"`
-			}{args[0], true})
-		}
-		_, err := fmt.Fprintf(stdout, "Deleted client %s.\n", cell(args[0]))
-		return err
-	})
+			}{args[0], true},
+			table: message("Deleted client %s.\n", cell(args[0])),
+		}, c.DeleteClient(ctx, args[0])
+	}})
 	return cmd
 }
 
 // newRevokeAllCmd is "revoke-all CLIENT_ID", under both clients and
 // secrets.
 func newRevokeAllCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var output string
 	cmd := &cobra.Command{
 		Use:   "revoke-all CLIENT_ID",
 		Short: "Revoke every secret of a client now (breach response); then add a new one",
 		Args:  exactArgs(1),
 	}
-	addOutputFlag(cmd, &output)
-	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
 		res, err := c.RevokeAll(ctx, args[0])
-		if err != nil {
-			return err
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, res)
-		}
-		noun := "secrets"
-		if res.Revoked == 1 {
-			noun = "secret"
-		}
-		_, err = fmt.Fprintf(stdout, "Revoked %d %s of client %s.\nAdd a new one with: keywarden secrets create %s --description DESCRIPTION\n",
-			res.Revoked, noun, cell(res.ClientID), cell(res.ClientID))
-		return err
-	})
+		return show(res, printRevokeAll), err
+	}})
 	return cmd
+}
+
+func printRevokeAll(w io.Writer, res apiv1.RevokeAll) error {
+	noun := "secrets"
+	if res.Revoked == 1 {
+		noun = "secret"
+	}
+	_, err := fmt.Fprintf(w, "Revoked %d %s of client %s.\nAdd a new one with: keywarden secrets create %s --description DESCRIPTION\n",
+		res.Revoked, noun, cell(res.ClientID), cell(res.ClientID))
+	return err
 }
 
 func printClient(w io.Writer, c apiv1.Client) error {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"keywarden/pkg/apiv1"
+	"keywarden/pkg/keywarden"
 )
 
 func newCredentialsCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
@@ -25,63 +27,69 @@ func newCredentialsCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 }
 
 func newCredentialsShowCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var user, output string
+	var user string
 	cmd := &cobra.Command{
 		Use:   "show [--user USER_ID]",
 		Short: "Show your personal credential (or, for admins, a user's): its client ID and secrets, never their values",
 		Args:  noArgs,
 	}
 	cmd.Flags().StringVar(&user, "user", "", "show this user's credential instead of yours (admins)")
-	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		if cmd.Flags().Changed("user") && strings.TrimSpace(user) == "" {
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{
+		check: checkUserFlag(&user),
+		call: func(ctx context.Context, c conn, args []string) (view, error) {
+			if user != "" {
+				pc, err := c.GetUserCredential(ctx, user)
+				return show(pc, printUserCredential), err
+			}
+			pc, err := c.GetMyCredential(ctx)
+			if keywarden.HasStatus(err, http.StatusNotFound) {
+				return view{}, fmt.Errorf("%w; you have no personal credential yet: generate one with keywarden credentials create", err)
+			}
+			return show(pc, printMyCredential), err
+		},
+	})
+	return cmd
+}
+
+// checkUserFlag refuses an empty --user: it would silently mean "mine".
+func checkUserFlag(user *string) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		if cmd.Flags().Changed("user") && strings.TrimSpace(*user) == "" {
 			return usageError{errors.New("--user: give a user ID")}
 		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		var pc apiv1.PersonalCredential
-		if user != "" {
-			pc, err = c.GetUserCredential(cmd.Context(), user)
-		} else {
-			pc, err = c.GetMyCredential(cmd.Context())
-			if isStatus(err, http.StatusNotFound) {
-				return fmt.Errorf("%w; you have no personal credential yet: generate one with keywarden credentials create", err)
-			}
-		}
-		if err != nil {
-			return err
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, pc)
-		}
-		active := "none (generate one with keywarden credentials create)"
-		if user != "" {
-			active = "none"
-		}
-		if pc.Active != nil {
-			active = pc.Active.ID + " " + pc.Active.Masked + ", expires " + formatOptTime(pc.Active.ExpiresAt, "never")
-		}
-		if err := writeFields(stdout, []field{
-			{"Client ID", pc.ClientID},
-			{"User ID", pc.UserID},
-			{"Active secret", active},
-		}); err != nil {
-			return err
-		}
-		if len(pc.Secrets) == 0 {
-			return nil
-		}
-		if _, err := io.WriteString(stdout, "\n"); err != nil {
-			return err
-		}
-		return printSecretTable(stdout, pc.Secrets)
+		return nil
 	}
-	return cmd
+}
+
+func printMyCredential(w io.Writer, pc apiv1.PersonalCredential) error {
+	return printCredential(w, pc, "none (generate one with keywarden credentials create)")
+}
+
+func printUserCredential(w io.Writer, pc apiv1.PersonalCredential) error {
+	return printCredential(w, pc, "none")
+}
+
+// printCredential shows a personal credential; none is what it says when
+// there is no active secret.
+func printCredential(w io.Writer, pc apiv1.PersonalCredential, none string) error {
+	active := none
+	if pc.Active != nil {
+		active = pc.Active.ID + " " + pc.Active.Masked + ", expires " + formatOptTime(pc.Active.ExpiresAt, "never")
+	}
+	if err := writeFields(w, []field{
+		{"Client ID", pc.ClientID},
+		{"User ID", pc.UserID},
+		{"Active secret", active},
+	}); err != nil {
+		return err
+	}
+	if len(pc.Secrets) == 0 {
+		return nil
+	}
+	if _, err := io.WriteString(w, "\n"); err != nil {
+		return err
+	}
+	return printSecretTable(w, pc.Secrets)
 }
 
 // outFile is --out FILE: the credential goes to a new file, readable by
@@ -130,27 +138,24 @@ type createdCredentialFile struct {
 
 // deliver hands a new credential to the user: into the --out file, or on
 // stdout once with the warning.
-func deliver(stdout io.Writer, f *os.File, server string, pc apiv1.CreatedPersonalCredential, output string) error {
-	if f != nil {
-		if err := writeCredentialFile(f, server, pc); err != nil {
-			os.Remove(f.Name())
-			// The server will not show the secret again: show it here.
-			if perr := printCredentialOnce(stdout, pc); perr != nil {
-				return errors.Join(err, perr)
-			}
-			return fmt.Errorf("%w; the credential is printed above instead", err)
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, createdCredentialFile{ClientID: pc.ClientID, SecretID: pc.SecretID, Hint: pc.Hint, ExpiresAt: pc.ExpiresAt, File: f.Name()})
-		}
-		_, err := fmt.Fprintf(stdout, "Client ID  %s\nSecret ID  %s\nExpires    %s\n\nThe client ID and secret are in %s (readable by you only). Keep the file safe: the secret cannot be shown again.\n",
-			cell(pc.ClientID), cell(pc.SecretID), formatOptTime(pc.ExpiresAt, "never"), f.Name())
-		return err
+func deliver(stdout io.Writer, f *os.File, server string, pc apiv1.CreatedPersonalCredential) (view, error) {
+	if f == nil {
+		return show(pc, printCredentialOnce), nil
 	}
-	if output == outputJSON {
-		return writeJSON(stdout, pc)
+	if err := writeCredentialFile(f, server, pc); err != nil {
+		os.Remove(f.Name())
+		// The server will not show the secret again: show it here, in
+		// either output format.
+		if perr := printCredentialOnce(stdout, pc); perr != nil {
+			return view{}, errors.Join(err, perr)
+		}
+		return view{}, fmt.Errorf("%w; the credential is printed above instead", err)
 	}
-	return printCredentialOnce(stdout, pc)
+	return view{
+		json: createdCredentialFile{ClientID: pc.ClientID, SecretID: pc.SecretID, Hint: pc.Hint, ExpiresAt: pc.ExpiresAt, File: f.Name()},
+		table: message("Client ID  %s\nSecret ID  %s\nExpires    %s\n\nThe client ID and secret are in %s (readable by you only). Keep the file safe: the secret cannot be shown again.\n",
+			cell(pc.ClientID), cell(pc.SecretID), formatOptTime(pc.ExpiresAt, "never"), f.Name()),
+	}, nil
 }
 
 // writeCredentialFile writes the credential as KEY=value lines, which a
@@ -187,19 +192,10 @@ func printCredentialOnce(w io.Writer, pc apiv1.CreatedPersonalCredential) error 
 	return printOnce(w, pc.Secret, "client secret")
 }
 
-// personalExpiry is --expires / --never-expires for a personal credential.
-func personalExpiry(exp *expiryFlags) (apiv1.CreatePersonalCredential, error) {
-	t, err := exp.parse()
-	if err != nil {
-		return apiv1.CreatePersonalCredential{}, err
-	}
-	return apiv1.CreatePersonalCredential{ExpiresAt: t, NeverExpires: exp.never}, nil
-}
-
 func newCredentialsCreateCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var description, output string
 	var exp expiryFlags
 	var out outFile
+	var in apiv1.CreatePersonalCredential
 	cmd := &cobra.Command{
 		Use:   "create [--expires DATE | --never-expires] [--out FILE]",
 		Short: "Generate your personal credential and show its secret once (or write it to a file)",
@@ -216,41 +212,27 @@ Exchange it for an access token at the server's /oauth2/token
 (client_credentials), or with keywarden auth login.`,
 		Args: noArgs,
 	}
-	cmd.Flags().StringVar(&description, "description", "", `what the credential is for (default "Personal credential")`)
+	cmd.Flags().StringVar(&in.Description, "description", "", `what the credential is for (default "Personal credential")`)
 	exp.add(cmd.Flags(), "expiry (default: the longest your role may have)")
 	out.add(cmd)
-	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{
+		check: func(*cobra.Command, []string) error {
+			var err error
+			in.ExpiresAt, in.NeverExpires, err = exp.parseBoth()
 			return err
-		}
-		in, err := personalExpiry(&exp)
-		if err != nil {
-			return err
-		}
-		in.Description = description
-		conn, err := api.authed()
-		if err != nil {
-			return err
-		}
-		f, err := out.create()
-		if err != nil {
-			return err
-		}
-		pc, err := conn.api().CreateMyCredential(cmd.Context(), in)
-		if err != nil {
-			out.abandon(f)
-			return err
-		}
-		return deliver(stdout, f, conn.server, pc, output)
-	}
+		},
+		call: func(ctx context.Context, c conn, args []string) (view, error) {
+			return out.deliver(stdout, c.server, func() (apiv1.CreatedPersonalCredential, error) { return c.CreateMyCredential(ctx, in) })
+		},
+	})
 	return cmd
 }
 
 func newCredentialsRotateCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var description, grace, output string
+	var grace string
 	var exp expiryFlags
 	var out outFile
+	var in apiv1.RotatePersonalCredential
 	cmd := &cobra.Command{
 		Use:   "rotate [--grace 1h] [--out FILE]",
 		Short: "Replace your personal credential's secret; the old one keeps working for a grace period",
@@ -259,92 +241,66 @@ written to --out FILE). The old secret keeps working for the grace period
 (--grace, default 1h; 0 stops it now) so that whatever uses it can switch.`,
 		Args: noArgs,
 	}
-	cmd.Flags().StringVar(&description, "description", "", `what the new secret is for (default "Personal credential")`)
+	cmd.Flags().StringVar(&in.Description, "description", "", `what the new secret is for (default "Personal credential")`)
 	cmd.Flags().StringVar(&grace, "grace", "", "how long the old secret keeps working: 1h, 90m, 3600s or 7d (default 1h)")
 	exp.add(cmd.Flags(), "expiry of the new secret (default: the longest your role may have)")
 	out.add(cmd)
-	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		base, err := personalExpiry(&exp)
-		if err != nil {
-			return err
-		}
-		base.Description = description
-		in := apiv1.RotatePersonalCredential{CreatePersonalCredential: base}
-		if cmd.Flags().Changed("grace") {
-			secs, err := parseSeconds("grace", grace)
-			if err != nil {
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{
+		check: func(cmd *cobra.Command, _ []string) error {
+			var err error
+			if in.ExpiresAt, in.NeverExpires, err = exp.parseBoth(); err != nil {
 				return err
 			}
-			in.GraceSeconds = &secs
-		}
-		conn, err := api.authed()
-		if err != nil {
+			in.GraceSeconds, err = secondsFlag(cmd.Flags(), "grace", grace)
 			return err
-		}
-		f, err := out.create()
-		if err != nil {
-			return err
-		}
-		pc, err := conn.api().RotateMyCredential(cmd.Context(), in)
-		if err != nil {
-			out.abandon(f)
-			return err
-		}
-		return deliver(stdout, f, conn.server, pc, output)
-	}
+		},
+		call: func(ctx context.Context, c conn, args []string) (view, error) {
+			return out.deliver(stdout, c.server, func() (apiv1.CreatedPersonalCredential, error) { return c.RotateMyCredential(ctx, in) })
+		},
+	})
 	return cmd
 }
 
+// deliver opens the --out file (if any), makes the credential with create,
+// and hands it over: a file that cannot be written costs nothing, since it
+// is opened first; a failed create leaves no file behind.
+func (o *outFile) deliver(stdout io.Writer, server string, create func() (apiv1.CreatedPersonalCredential, error)) (view, error) {
+	f, err := o.create()
+	if err != nil {
+		return view{}, err
+	}
+	pc, err := create()
+	if err != nil {
+		o.abandon(f)
+		return view{}, err
+	}
+	return deliver(stdout, f, server, pc)
+}
+
 func newCredentialsRevokeCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var user, output string
+	var user string
 	cmd := &cobra.Command{
 		Use:   "revoke [--user USER_ID]",
 		Short: "Revoke your personal credential (or, for super admins, a user's): it and its tokens stop working at once",
 		Args:  noArgs,
 	}
 	cmd.Flags().StringVar(&user, "user", "", "revoke this user's credential instead of yours (super admins; offboarding)")
-	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		if cmd.Flags().Changed("user") && strings.TrimSpace(user) == "" {
-			return usageError{errors.New("--user: give a user ID")}
-		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		if user != "" {
-			err = c.RevokeUserCredential(cmd.Context(), user)
-		} else {
-			err = c.RevokeMyCredential(cmd.Context())
-		}
-		if err != nil {
-			return err
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, struct {
-				UserID  string `json:"user_id,omitempty"`
-				Revoked bool   `json:"revoked"`
-			}{user, true})
-		}
-		whose := "Your personal credential is"
-		if user != "" {
-			whose = "The personal credential of " + cell(user) + " is"
-		}
-		_, err = fmt.Fprintf(stdout, "%s revoked: its secrets and the tokens they minted stopped working.\n", whose)
-		return err
-	}
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{
+		check: checkUserFlag(&user),
+		call: func(ctx context.Context, c conn, args []string) (view, error) {
+			revoke, whose := c.RevokeMyCredential, "Your personal credential is"
+			if user != "" {
+				revoke = func(ctx context.Context) error { return c.RevokeUserCredential(ctx, user) }
+				whose = "The personal credential of " + cell(user) + " is"
+			}
+			return view{
+				json: struct {
+					UserID  string `json:"user_id,omitempty"`
+					Revoked bool   `json:"revoked"`
+				}{user, true},
+				table: message("%s revoked: its secrets and the tokens they minted stopped working.\n", whose),
+			}, revoke(ctx)
+		},
+	})
 	return cmd
-}
-
-// isStatus reports whether err is a problem with status.
-func isStatus(err error, status int) bool {
-	var p *apiv1.Problem
-	return errors.As(err, &p) && p.Status == status
 }

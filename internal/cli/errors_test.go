@@ -1,11 +1,10 @@
 package cli
 
 import (
-	"strings"
 	"testing"
 
 	"keywarden/pkg/apiv1"
-	apiclient "keywarden/pkg/keywarden"
+	"keywarden/pkg/keywarden"
 )
 
 func TestUsageErrors(t *testing.T) {
@@ -60,16 +59,7 @@ func TestUsageErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := run(t, append(tc.args, "--token", "kwt_unused")...)
-			if r.code != exitUsage {
-				t.Errorf("exit %d, want %d; stderr %q", r.code, exitUsage, r.stderr)
-			}
-			if !strings.Contains(r.stderr, tc.want) {
-				t.Errorf("stderr %q lacks %q", r.stderr, tc.want)
-			}
-			if r.stdout != "" {
-				t.Errorf("stdout %q, want nothing", r.stdout)
-			}
+			run(t, append(tc.args, "--token", "kwt_unused")...).fails(t, exitUsage, tc.want)
 		})
 	}
 }
@@ -108,41 +98,30 @@ func TestAPIErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			r := srv.run(t, tc.args...)
-			if r.code != exitFailure {
-				t.Errorf("exit %d, want %d; stderr %q", r.code, exitFailure, r.stderr)
-			}
-			for _, want := range tc.want {
-				if !strings.Contains(r.stderr, want) {
-					t.Errorf("stderr %q lacks %q", r.stderr, want)
-				}
-			}
-			if strings.Contains(r.stderr, srv.token) {
-				t.Errorf("stderr holds the API token: %q", r.stderr)
-			}
-			if r.stdout != "" {
-				t.Errorf("stdout %q, want nothing", r.stdout)
-			}
+			r.fails(t, exitFailure, tc.want...)
+			wantNotIn(t, "stderr", r.stderr, srv.token)
 		})
 	}
 
 	t.Run("unreachable server", func(t *testing.T) {
+		t.Parallel()
 		r := run(t, "clients", "list", "--server", "http://127.0.0.1:1", "--token", srv.token)
-		if r.code != exitFailure || !strings.Contains(r.stderr, "127.0.0.1:1") || strings.Contains(r.stderr, srv.token) {
-			t.Errorf("exit %d, stderr %q", r.code, r.stderr)
-		}
+		r.fails(t, exitFailure, "127.0.0.1:1")
+		wantNotIn(t, "stderr", r.stderr, srv.token)
 	})
+}
 
-	t.Run("never expires once the policy allows it", func(t *testing.T) {
-		api := apiclient.New(srv.url, srv.token, nil)
-		allow := true
-		p, err := api.UpdatePolicy(t.Context(), apiv1.UpdatePolicy{AllowNeverExpire: &allow})
-		if err != nil || !p.AllowNeverExpire {
-			t.Fatalf("UpdatePolicy = %+v, %v", p, err)
-		}
-		out := srv.mustRun(t, "secrets", "create", c.ClientID, "--description", "forever", "--never-expires")
-		if !strings.Contains(out, "never") {
-			t.Errorf("output does not say the secret never expires:\n%s", out)
-		}
-	})
+func TestNeverExpiresOnceThePolicyAllowsIt(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	c := srv.createClient(t, "forever")
+	allow := true
+	p, err := keywarden.New(srv.url, srv.token, nil).UpdatePolicy(t.Context(), apiv1.UpdatePolicy{AllowNeverExpire: &allow})
+	if err != nil || !p.AllowNeverExpire {
+		t.Fatalf("UpdatePolicy = %+v, %v", p, err)
+	}
+	out := srv.mustRun(t, "secrets", "create", c.ClientID, "--description", "forever", "--never-expires")
+	wantIn(t, "create --never-expires", out, "never")
 }

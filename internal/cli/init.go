@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
-	"fmt"
 	"io"
 	"strconv"
 
@@ -15,7 +13,7 @@ import (
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func newInitCmd(stdout io.Writer, getenv func(string) string) *cobra.Command {
-	var org, email, output string
+	var org, email string
 	cmd := &cobra.Command{
 		Use:   "init --org NAME --email EMAIL",
 		Short: "Create an organisation and its first super admin; print the one-time password and an admin API token once",
@@ -24,43 +22,36 @@ func newInitCmd(stdout io.Writer, getenv func(string) string) *cobra.Command {
 	l := config.Register(cmd.Flags(), "data-dir", "database", "master-key-file", "dev")
 	cmd.Flags().StringVar(&org, "org", "", "organisation name (required)")
 	cmd.Flags().StringVar(&email, "email", "", "the super admin's email (required)")
-	addOutputFlag(cmd, &output)
 	cmd.MarkFlagRequired("org")
 	cmd.MarkFlagRequired("email")
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
+	cmd.RunE = addOutput(cmd, stdout).run(func(cmd *cobra.Command, args []string) (view, error) {
 		cfg, err := loadConfig(l, getenv)
 		if err != nil {
-			return err
+			return view{}, err
 		}
 		core, err := server.OpenCore(cmd.Context(), cfg)
 		if err != nil {
-			return err
+			return view{}, err
 		}
 		defer core.Close()
 		b, err := core.Accounts.Init(cmd.Context(), org, email)
 		if err != nil {
-			return err
+			return view{}, err
 		}
-		if output == "json" {
-			enc := json.NewEncoder(stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(map[string]string{
+		return view{
+			json: map[string]string{
 				"organization_id": b.Org.ID, "organization": b.Org.Name, "user_id": b.User.ID, "email": b.User.Email,
 				"password": b.Password.Reveal(), "api_token": b.APIToken.Reveal(),
-			})
-		}
-		_, err = fmt.Fprintf(stdout, `Organization  %s (%s)
+			},
+			table: message(`Organization  %s (%s)
 Super admin   %s (%s)
 Password      %s   (one-time: change it at first login)
 API token     %s
 
 These values are shown once and cannot be shown again. Store them now.
 Use the token with:  export KEYWARDEN_TOKEN=%s
-`, b.Org.Name, b.Org.ID, b.User.Email, b.User.ID, b.Password.Reveal(), b.APIToken.Reveal(), b.APIToken.Reveal())
-		return err
-	}
+`, b.Org.Name, b.Org.ID, b.User.Email, b.User.ID, b.Password.Reveal(), b.APIToken.Reveal(), b.APIToken.Reveal()),
+		}, nil
+	})
 	return cmd
 }

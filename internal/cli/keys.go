@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"keywarden/pkg/apiv1"
-	apiclient "keywarden/pkg/keywarden"
 )
 
 func newKeysCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
@@ -19,28 +18,24 @@ func newKeysCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 }
 
 func newKeysListCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var output string
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the published signing keys, oldest first, and which one signs new tokens",
 		Args:  noArgs,
 	}
-	addOutputFlag(cmd, &output)
-	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
 		list, err := c.ListKeys(ctx)
-		if err != nil {
-			return err
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, list)
-		}
-		t := newTable(stdout, "KEY ID", "ALG", "CREATED", "ACTIVE FROM", "USE")
-		for _, k := range list.Items {
-			t.row(k.ID, k.Algorithm, formatTime(k.CreatedAt), formatTime(k.ActiveFrom), keyUse(list.Items, k))
-		}
-		return t.flush()
-	})
+		return show(list, printKeyList), err
+	}})
 	return cmd
+}
+
+func printKeyList(w io.Writer, list apiv1.SigningKeyList) error {
+	t := newTable(w, "KEY ID", "ALG", "CREATED", "ACTIVE FROM", "USE")
+	for _, k := range list.Items {
+		t.row(k.ID, k.Algorithm, formatTime(k.CreatedAt), formatTime(k.ActiveFrom), keyUse(list.Items, k))
+	}
+	return t.flush()
 }
 
 // keyUse says what key k of the published keys is for. It goes by the
@@ -63,7 +58,8 @@ func keyUse(keys []apiv1.SigningKey, k apiv1.SigningKey) string {
 }
 
 func newKeysRotateCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var delay, output string
+	var delay string
+	var in apiv1.RotateKeys
 	cmd := &cobra.Command{
 		Use:   "rotate [--delay 10m]",
 		Short: "Publish a new signing key that signs new tokens after a delay",
@@ -79,44 +75,33 @@ new tokens until they fetch it again.`,
 		Args: noArgs,
 	}
 	cmd.Flags().StringVar(&delay, "delay", "", "how long the new key is published before it signs: 10m, 1h or 600s, at most 7d (default: the server's --key-activation-delay, 10m unless configured)")
-	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{
+		check: func(cmd *cobra.Command, args []string) error {
+			var err error
+			in.DelaySeconds, err = secondsFlag(cmd.Flags(), "delay", delay)
 			return err
-		}
-		var in apiv1.RotateKeys
-		if cmd.Flags().Changed("delay") {
-			secs, err := parseSeconds("delay", delay)
-			if err != nil {
-				return err
-			}
-			in.DelaySeconds = &secs
-		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		k, err := c.RotateKeys(cmd.Context(), in)
-		if err != nil {
-			return err
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, k)
-		}
-		if err := writeFields(stdout, []field{
-			{"Key ID", k.ID},
-			{"Algorithm", k.Algorithm},
-			{"Created", formatTime(k.CreatedAt)},
-			{"Active from", formatTime(k.ActiveFrom)},
-		}); err != nil {
-			return err
-		}
-		when := "from " + formatTime(k.ActiveFrom)
-		if k.Signing {
-			when = "now"
-		}
-		_, err = fmt.Fprintf(stdout, "\nKey %s is published in the JWKS and signs new access tokens %s.\n", cell(k.ID), when)
+		},
+		call: func(ctx context.Context, c conn, args []string) (view, error) {
+			k, err := c.RotateKeys(ctx, in)
+			return show(k, printRotatedKey), err
+		},
+	})
+	return cmd
+}
+
+func printRotatedKey(w io.Writer, k apiv1.SigningKey) error {
+	if err := writeFields(w, []field{
+		{"Key ID", k.ID},
+		{"Algorithm", k.Algorithm},
+		{"Created", formatTime(k.CreatedAt)},
+		{"Active from", formatTime(k.ActiveFrom)},
+	}); err != nil {
 		return err
 	}
-	return cmd
+	when := "from " + formatTime(k.ActiveFrom)
+	if k.Signing {
+		when = "now"
+	}
+	_, err := fmt.Fprintf(w, "\nKey %s is published in the JWKS and signs new access tokens %s.\n", cell(k.ID), when)
+	return err
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"keywarden/pkg/apiv1"
-	apiclient "keywarden/pkg/keywarden"
+	"keywarden/pkg/keywarden"
 )
 
 // totpPattern is what an authenticator app shows; anything else given as
@@ -34,7 +34,7 @@ type loginResult struct {
 }
 
 func newLoginCmd(api *apiFlags, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
-	var email, org, totpCode, output string
+	var email, org, totpCode string
 	var passwordStdin bool
 	cmd := &cobra.Command{
 		Use:   "login --email EMAIL",
@@ -58,74 +58,87 @@ with keywarden password change; until then nothing else works.`,
 	cmd.Flags().StringVar(&org, "organization", "", "your organization's ID (only needed when your email is in several organizations)")
 	cmd.Flags().BoolVar(&passwordStdin, "password-stdin", false, "read the password from the first line of standard input")
 	cmd.Flags().StringVar(&totpCode, "totp", "", "the 6-digit code from your authenticator app, or a recovery code (when MFA is on)")
-	addOutputFlag(cmd, &output)
 	cmd.MarkFlagRequired("email")
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		if strings.TrimSpace(email) == "" {
-			return usageError{errors.New("--email: give the email you log in with")}
-		}
-		server, err := api.loginServer()
-		if err != nil {
-			return err
-		}
-		p := newPrompter(stdin, stderr)
-		if !passwordStdin && !p.tty {
-			return usageError{errors.New("standard input is not a terminal: pipe the password in with --password-stdin")}
-		}
-		password, err := p.secret("Password: ")
-		if err != nil {
-			return answerError("the password", "--password-stdin", err)
-		}
-		if password == "" {
-			return usageError{errors.New("the password is empty")}
-		}
-		in := apiv1.Login{Email: email, Password: password, Organization: org}
-		setCode(&in, totpCode)
-		c := apiclient.New(server, "", newHTTPClient())
-		s, err := c.Login(cmd.Context(), in)
-		if apiclient.MFARequired(err) && totpCode == "" {
-			code, perr := p.plain("Authentication code (or a recovery code): ")
-			if errors.Is(perr, errNoAnswer) {
-				return usageError{errors.New("MFA is on for this account: give the code from your authenticator app with --totp CODE")}
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{
+		login: true,
+		check: func(*cobra.Command, []string) error {
+			if strings.TrimSpace(email) == "" {
+				return usageError{errors.New("--email: give the email you log in with")}
 			}
-			if perr != nil {
-				return perr
+			return nil
+		},
+		call: func(ctx context.Context, c conn, args []string) (view, error) {
+			p := newPrompter(stdin, stderr)
+			if !passwordStdin && !p.tty {
+				return view{}, usageError{errors.New("standard input is not a terminal: pipe the password in with --password-stdin")}
 			}
-			setCode(&in, code)
-			s, err = c.Login(cmd.Context(), in)
-		}
-		if apiclient.MFARequired(err) {
-			return errors.New("the authentication code is wrong or has expired: try again with the current code from your authenticator app, or a recovery code")
-		}
-		if err != nil {
-			return err
-		}
-		file, err := api.sessions.save(storedSession{Server: server, Token: s.Token, SessionID: s.Session.ID,
-			UserID: s.User.ID, Email: s.User.Email, Role: s.User.Role, ExpiresAt: s.Session.ExpiresAt})
-		if err != nil {
-			// The session is open but cannot be kept: end it, so no
-			// token lingers that nobody holds.
-			if lerr := apiclient.New(server, s.Token, newHTTPClient()).Logout(cmd.Context()); lerr != nil {
-				return fmt.Errorf("%w (and ending the session failed: %v)", err, lerr)
+			password, err := p.secret("Password: ")
+			if err != nil {
+				return view{}, answerError("the password", "--password-stdin", err)
 			}
-			return err
+			if password == "" {
+				return view{}, usageError{errors.New("the password is empty")}
+			}
+			s, err := login(ctx, c, p, apiv1.Login{Email: email, Password: password, Organization: org}, totpCode)
+			if err != nil {
+				return view{}, err
+			}
+			file, err := keepSession(ctx, api.sessions, c.server, s)
+			if err != nil {
+				return view{}, err
+			}
+			return show(loginResult{Server: c.server, SessionFile: file, Session: s.Session, User: s.User}, printLoggedIn), nil
+		},
+	})
+	return cmd
+}
+
+// login opens a session. Without a code (totpCode) for an account with
+// MFA on, it asks for one.
+func login(ctx context.Context, c conn, p *prompter, in apiv1.Login, totpCode string) (apiv1.NewSession, error) {
+	setCode(&in, totpCode)
+	s, err := c.Login(ctx, in)
+	if keywarden.MFARequired(err) && totpCode == "" {
+		code, perr := p.plain("Authentication code (or a recovery code): ")
+		if errors.Is(perr, errNoAnswer) {
+			return s, usageError{errors.New("MFA is on for this account: give the code from your authenticator app with --totp CODE")}
 		}
-		if output == outputJSON {
-			return writeJSON(stdout, loginResult{Server: server, SessionFile: file, Session: s.Session, User: s.User})
+		if perr != nil {
+			return s, perr
 		}
-		if _, err := fmt.Fprintf(stdout, "Logged in to %s as %s (%s).\nThe session lasts until %s; it is stored in %s.\n",
-			cell(server), cell(s.User.Email), cell(s.User.Role), formatTime(s.Session.ExpiresAt), file); err != nil {
-			return err
+		setCode(&in, code)
+		s, err = c.Login(ctx, in)
+	}
+	if keywarden.MFARequired(err) {
+		return s, errors.New("the authentication code is wrong or has expired: try again with the current code from your authenticator app, or a recovery code")
+	}
+	return s, err
+}
+
+// keepSession stores a new session. When it cannot be kept, the session
+// is ended, so that no token lingers that nobody holds.
+func keepSession(ctx context.Context, sessions sessionStore, server string, s apiv1.NewSession) (string, error) {
+	file, err := sessions.save(storedSession{Server: server, Token: s.Token, SessionID: s.Session.ID,
+		UserID: s.User.ID, Email: s.User.Email, Role: s.User.Role, ExpiresAt: s.Session.ExpiresAt})
+	if err != nil {
+		if lerr := newSDK(server, s.Token).Logout(ctx); lerr != nil {
+			return "", fmt.Errorf("%w (and ending the session failed: %v)", err, lerr)
 		}
-		if s.User.MustChangePassword {
-			_, err = io.WriteString(stdout, "\nYour password is a one-time password: change it now with\n  keywarden password change\nNothing else works until you do.\n")
-		}
+		return "", err
+	}
+	return file, nil
+}
+
+func printLoggedIn(w io.Writer, res loginResult) error {
+	if _, err := fmt.Fprintf(w, "Logged in to %s as %s (%s).\nThe session lasts until %s; it is stored in %s.\n",
+		cell(res.Server), cell(res.User.Email), cell(res.User.Role), formatTime(res.Session.ExpiresAt), res.SessionFile); err != nil {
 		return err
 	}
-	return cmd
+	if res.User.MustChangePassword {
+		_, err := io.WriteString(w, "\nYour password is a one-time password: change it now with\n  keywarden password change\nNothing else works until you do.\n")
+		return err
+	}
+	return nil
 }
 
 // setCode puts a code where it belongs: six digits are a TOTP code,
@@ -151,54 +164,43 @@ func answerError(what, flag string, err error) error {
 }
 
 func newLogoutCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var output string
 	cmd := &cobra.Command{
 		Use:   "logout",
 		Short: "End the stored login session and delete it",
 		Args:  noArgs,
 	}
-	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
+	// Not api.run: logout works on the stored session alone, even one the
+	// other commands refuse.
+	cmd.RunE = addOutput(cmd, stdout).run(func(cmd *cobra.Command, args []string) (view, error) {
 		ss, _, err := api.sessions.load()
 		var unsafe unsafeSessionError
 		if err != nil && !errors.As(err, &unsafe) { // an exposed session is ended all the more
-			return err
+			return view{}, err
 		}
 		server, given := api.explicit("server", envServer, api.server)
 		if ss == nil || (given && !sameServer(ss.Server, server)) {
 			if !given {
 				server = ""
 			}
-			if output == outputJSON {
-				return writeJSON(stdout, logoutResult{Server: server})
-			}
-			_, err := io.WriteString(stdout, "Not logged in: there is no stored session"+onServer(server)+".\n")
-			return err
+			return view{json: logoutResult{Server: server}, table: message("Not logged in: there is no stored session%s.\n", onServer(server))}, nil
 		}
 		res := logoutResult{Server: ss.Server, SessionID: ss.SessionID, LoggedOut: true}
-		err = apiclient.New(ss.Server, ss.Token, newHTTPClient()).Logout(cmd.Context())
+		err = newSDK(ss.Server, ss.Token).Logout(cmd.Context())
 		switch {
-		case isStatus(err, http.StatusUnauthorized):
+		case keywarden.HasStatus(err, http.StatusUnauthorized):
 			res.AlreadyEnded = true // expired or ended elsewhere
 		case err != nil:
-			return fmt.Errorf("end the session (the stored session is kept; run keywarden logout again): %w", err)
+			return view{}, fmt.Errorf("end the session (the stored session is kept; run keywarden logout again): %w", err)
 		}
 		if err := api.sessions.remove(); err != nil {
-			return err
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, res)
+			return view{}, err
 		}
 		msg := "Logged out of %s: the session ended and the stored session is deleted.\n"
 		if res.AlreadyEnded {
 			msg = "Logged out of %s: the session had already ended; the stored session is deleted.\n"
 		}
-		_, err = fmt.Fprintf(stdout, msg, cell(ss.Server))
-		return err
-	}
+		return view{json: res, table: message(msg, cell(ss.Server))}, nil
+	})
 	return cmd
 }
 
@@ -217,48 +219,37 @@ func onServer(server string) string {
 }
 
 func newWhoamiCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var output string
 	cmd := &cobra.Command{
 		Use:   "whoami",
 		Short: "Show who the current credentials act as: user, role, organization and MFA",
 		Args:  noArgs,
 	}
-	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		conn, err := api.authed()
-		if err != nil {
-			return err
-		}
-		me, err := conn.api().Me(cmd.Context())
-		if err != nil {
-			return err
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, me)
-		}
-		via := conn.source
-		if conn.session != nil {
-			via += " (until " + formatTime(conn.session.ExpiresAt) + ")"
-		}
-		fields := []field{
-			{"User ID", me.ID},
-			{"Email", me.Email},
-			{"Role", me.Role},
-			{"Status", me.Status},
-			{"MFA", onOff(me.MFAEnabled)},
-			{"Organization", me.Organization + " (" + me.OrganizationID + ")"},
-			{"Server", conn.server},
-			{"Credentials", via},
-		}
-		if me.Restricted != "" {
-			fields = append(fields, field{"Restricted", me.Restricted})
-		}
-		return writeFields(stdout, fields)
-	}
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
+		me, err := c.GetMe(ctx)
+		return view{json: me, table: func(w io.Writer) error { return printWhoami(w, me, c.connection) }}, err
+	}})
 	return cmd
+}
+
+func printWhoami(w io.Writer, me apiv1.Me, c connection) error {
+	via := c.source
+	if c.session != nil {
+		via += " (until " + formatTime(c.session.ExpiresAt) + ")"
+	}
+	fields := []field{
+		{"User ID", me.ID},
+		{"Email", me.Email},
+		{"Role", me.Role},
+		{"Status", me.Status},
+		{"MFA", onOff(me.MFAEnabled)},
+		{"Organization", me.Organization + " (" + me.OrganizationID + ")"},
+		{"Server", c.server},
+		{"Credentials", via},
+	}
+	if me.Restricted != "" {
+		fields = append(fields, field{"Restricted", me.Restricted})
+	}
+	return writeFields(w, fields)
 }
 
 func onOff(b bool) string {
@@ -275,8 +266,8 @@ func newPasswordCmd(api *apiFlags, stdin io.Reader, stdout, stderr io.Writer) *c
 }
 
 func newPasswordChangeCmd(api *apiFlags, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
-	var output string
 	var passwordStdin bool
+	var p *prompter
 	cmd := &cobra.Command{
 		Use:   "change",
 		Short: "Change your password; the current one is required",
@@ -289,51 +280,54 @@ password on the first line, the new one on the second. Never from flags.`,
 		Args: noArgs,
 	}
 	cmd.Flags().BoolVar(&passwordStdin, "password-stdin", false, "read the current and the new password from the first two lines of standard input")
-	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		p := newPrompter(stdin, stderr)
-		if !passwordStdin && !p.tty {
-			return usageError{errors.New("standard input is not a terminal: pipe the current and the new password in, one per line, with --password-stdin")}
-		}
-		conn, err := api.authed()
-		if err != nil {
-			return err
-		}
-		current, err := p.secret("Current password: ")
-		if err != nil {
-			return answerError("the current password", "--password-stdin", err)
-		}
-		next, err := p.secret("New password: ")
-		if errors.Is(err, errNoAnswer) {
-			return usageError{errors.New("the new password: standard input has one line; --password-stdin reads the current password, then the new one")}
-		}
-		if err != nil {
-			return err
-		}
-		if p.tty {
-			again, err := p.secret("New password again: ")
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{
+		check: func(*cobra.Command, []string) error {
+			p = newPrompter(stdin, stderr)
+			if !passwordStdin && !p.tty {
+				return usageError{errors.New("standard input is not a terminal: pipe the current and the new password in, one per line, with --password-stdin")}
+			}
+			return nil
+		},
+		call: func(ctx context.Context, c conn, args []string) (view, error) {
+			in, err := readPasswords(p)
 			if err != nil {
-				return err
+				return view{}, err
 			}
-			if again != next {
-				return usageError{errors.New("the new passwords differ; nothing changed")}
-			}
-		}
-		if err := conn.api().ChangePassword(cmd.Context(), apiv1.ChangePassword{CurrentPassword: current, NewPassword: next}); err != nil {
-			return err
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, struct {
-				Changed bool `json:"changed"`
-			}{true})
-		}
-		_, err = io.WriteString(stdout, "Password changed. Your other login sessions have ended.\n")
-		return err
-	}
+			return view{
+				json: struct {
+					Changed bool `json:"changed"`
+				}{true},
+				table: message("Password changed. Your other login sessions have ended.\n"),
+			}, c.ChangePassword(ctx, in)
+		},
+	})
 	return cmd
+}
+
+// readPasswords reads the current and the new password (twice on a
+// terminal).
+func readPasswords(p *prompter) (apiv1.ChangePassword, error) {
+	current, err := p.secret("Current password: ")
+	if err != nil {
+		return apiv1.ChangePassword{}, answerError("the current password", "--password-stdin", err)
+	}
+	next, err := p.secret("New password: ")
+	if errors.Is(err, errNoAnswer) {
+		return apiv1.ChangePassword{}, usageError{errors.New("the new password: standard input has one line; --password-stdin reads the current password, then the new one")}
+	}
+	if err != nil {
+		return apiv1.ChangePassword{}, err
+	}
+	if p.tty {
+		again, err := p.secret("New password again: ")
+		if err != nil {
+			return apiv1.ChangePassword{}, err
+		}
+		if again != next {
+			return apiv1.ChangePassword{}, usageError{errors.New("the new passwords differ; nothing changed")}
+		}
+	}
+	return apiv1.ChangePassword{CurrentPassword: current, NewPassword: next}, nil
 }
 
 func newSessionsCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
@@ -344,54 +338,44 @@ func newSessionsCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 }
 
 func newSessionsListCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var output string
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List your open login sessions",
 		Args:  noArgs,
 	}
-	addOutputFlag(cmd, &output)
-	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
 		list, err := c.ListSessions(ctx)
-		if err != nil {
-			return err
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, list)
-		}
-		t := newTable(stdout, "SESSION ID", "CREATED", "EXPIRES", "SOURCE", "USER AGENT", "CURRENT")
-		for _, s := range list.Items {
-			current := ""
-			if s.Current {
-				current = "yes"
-			}
-			t.row(s.ID, formatTime(s.CreatedAt), formatTime(s.ExpiresAt), s.Source, s.UserAgent, current)
-		}
-		return t.flush()
-	})
+		return show(list, printSessionList), err
+	}})
 	return cmd
 }
 
+func printSessionList(w io.Writer, list apiv1.SessionList) error {
+	t := newTable(w, "SESSION ID", "CREATED", "EXPIRES", "SOURCE", "USER AGENT", "CURRENT")
+	for _, s := range list.Items {
+		current := ""
+		if s.Current {
+			current = "yes"
+		}
+		t.row(s.ID, formatTime(s.CreatedAt), formatTime(s.ExpiresAt), s.Source, s.UserAgent, current)
+	}
+	return t.flush()
+}
+
 func newSessionsEndCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var output string
 	cmd := &cobra.Command{
 		Use:   "end SESSION_ID",
 		Short: "End one of your login sessions (keywarden logout ends the stored one)",
 		Args:  exactArgs(1),
 	}
-	addOutputFlag(cmd, &output)
-	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
-		if err := c.EndSession(ctx, args[0]); err != nil {
-			return err
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, struct {
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
+		return view{
+			json: struct {
 				SessionID string `json:"session_id"`
 				Ended     bool   `json:"ended"`
-			}{args[0], true})
-		}
-		_, err := fmt.Fprintf(stdout, "Ended session %s.\n", cell(args[0]))
-		return err
-	})
+			}{args[0], true},
+			table: message("Ended session %s.\n", cell(args[0])),
+		}, c.EndSession(ctx, args[0])
+	}})
 	return cmd
 }

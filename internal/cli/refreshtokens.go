@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"keywarden/pkg/apiv1"
-	apiclient "keywarden/pkg/keywarden"
 )
 
 // refreshTokenPrefix starts every refresh token value; the API shows only
@@ -23,7 +22,6 @@ func newRefreshTokensCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 }
 
 func newRefreshTokensCreateCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var output string
 	cmd := &cobra.Command{
 		Use:   "create CLIENT_ID",
 		Short: "Issue a refresh token for a client and print its value once",
@@ -35,47 +33,38 @@ refresh token. Unused, it expires after the server's --refresh-token-ttl
 (default 1h).`,
 		Args: exactArgs(1),
 	}
-	addOutputFlag(cmd, &output)
-	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
 		rt, err := c.CreateRefreshToken(ctx, args[0])
-		if err != nil {
-			return err
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, rt)
-		}
-		if err := printRefreshToken(stdout, rt.RefreshToken); err != nil {
-			return err
-		}
-		return printOnce(stdout, rt.Value, "refresh token")
-	})
+		return show(rt, func(w io.Writer, rt apiv1.CreatedRefreshToken) error {
+			if err := printRefreshToken(w, rt.RefreshToken); err != nil {
+				return err
+			}
+			return printOnce(w, rt.Value, "refresh token")
+		}), err
+	}})
 	return cmd
 }
 
 func newRefreshTokensListCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var output string
 	cmd := &cobra.Command{
 		Use:   "list CLIENT_ID",
 		Short: "List a client's refresh tokens, newest first (never their values)",
 		Args:  exactArgs(1),
 	}
-	addOutputFlag(cmd, &output)
-	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
 		list, err := c.ListRefreshTokens(ctx, args[0])
-		if err != nil {
-			return err
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, list)
-		}
-		t := newTable(stdout, "REFRESH TOKEN ID", "MASKED", "STATUS", "CREATED", "EXPIRES", "USED", "REVOKED")
-		for _, rt := range list.Items {
-			t.row(rt.ID, maskedRefreshToken(rt), rt.Status, formatTime(rt.CreatedAt), formatTime(rt.ExpiresAt),
-				formatOptTime(rt.UsedAt, "-"), formatOptTime(rt.RevokedAt, "-"))
-		}
-		return t.flush()
-	})
+		return show(list, printRefreshTokenList), err
+	}})
 	return cmd
+}
+
+func printRefreshTokenList(w io.Writer, list apiv1.RefreshTokenList) error {
+	t := newTable(w, "REFRESH TOKEN ID", "MASKED", "STATUS", "CREATED", "EXPIRES", "USED", "REVOKED")
+	for _, rt := range list.Items {
+		t.row(rt.ID, maskedRefreshToken(rt), rt.Status, formatTime(rt.CreatedAt), formatTime(rt.ExpiresAt),
+			formatOptTime(rt.UsedAt, "-"), formatOptTime(rt.RevokedAt, "-"))
+	}
+	return t.flush()
 }
 
 func maskedRefreshToken(rt apiv1.RefreshToken) string {

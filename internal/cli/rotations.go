@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"keywarden/pkg/apiv1"
-	apiclient "keywarden/pkg/keywarden"
 )
 
 // Rotation states, as the API names them.
@@ -30,61 +29,50 @@ func newRotationsCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 }
 
 func newRotationsListCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var output string
 	cmd := &cobra.Command{
 		Use:   "list CLIENT_ID",
 		Short: "List a client's rotations, newest first, with their state",
 		Args:  exactArgs(1),
 	}
-	addOutputFlag(cmd, &output)
-	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
 		list, err := c.ListRotations(ctx, args[0])
-		if err != nil {
-			return err
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, list)
-		}
-		t := newTable(stdout, "ROTATION ID", "STATE", "SAFE TO REVOKE", "NEW SECRET", "OLD SECRETS", "STARTED", "AUTO-COMPLETE", "COMPLETED")
-		for _, r := range list.Items {
-			old := make([]string, 0, len(r.OldSecrets))
-			for _, s := range r.OldSecrets {
-				old = append(old, s.ID)
-			}
-			t.row(r.ID, r.State, yesNo(r.SafeToRevoke), r.NewSecret.ID, strings.Join(old, ","), formatTime(r.StartedAt),
-				yesNo(r.AutoComplete), formatOptTime(r.CompletedAt, "-"))
-		}
-		return t.flush()
-	})
+		return show(list, printRotationList), err
+	}})
 	return cmd
 }
 
+func printRotationList(w io.Writer, list apiv1.RotationList) error {
+	t := newTable(w, "ROTATION ID", "STATE", "SAFE TO REVOKE", "NEW SECRET", "OLD SECRETS", "STARTED", "AUTO-COMPLETE", "COMPLETED")
+	for _, r := range list.Items {
+		old := make([]string, 0, len(r.OldSecrets))
+		for _, s := range r.OldSecrets {
+			old = append(old, s.ID)
+		}
+		t.row(r.ID, r.State, yesNo(r.SafeToRevoke), r.NewSecret.ID, strings.Join(old, ","), formatTime(r.StartedAt),
+			yesNo(r.AutoComplete), formatOptTime(r.CompletedAt, "-"))
+	}
+	return t.flush()
+}
+
 func newRotationsShowCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var output string
 	cmd := &cobra.Command{
 		Use:   "show CLIENT_ID ROTATION_ID",
 		Short: "Show a rotation: its state, whether the old secrets are safe to revoke, and when each secret was last used",
 		Args:  exactArgs(2),
 	}
-	addOutputFlag(cmd, &output)
-	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
 		r, err := c.GetRotation(ctx, args[0], args[1])
-		if err != nil {
-			return err
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, r)
-		}
-		if err := printRotation(stdout, r); err != nil {
-			return err
-		}
-		return printRotationNext(stdout, r)
-	})
+		return show(r, func(w io.Writer, r apiv1.RotationStatus) error {
+			if err := printRotation(w, r); err != nil {
+				return err
+			}
+			return printRotationNext(w, r)
+		}), err
+	}})
 	return cmd
 }
 
 func newRotationsCompleteCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var output string
 	var in apiv1.CompleteRotation
 	cmd := &cobra.Command{
 		Use:   "complete CLIENT_ID ROTATION_ID [--keep-tokens] [--force]",
@@ -102,24 +90,15 @@ By default the old secrets' access tokens stop working now as well. With
 	}
 	cmd.Flags().BoolVar(&in.KeepTokens, "keep-tokens", false, "let the old secrets' access tokens run out on their own instead of stopping them now")
 	cmd.Flags().BoolVar(&in.Force, "force", false, "complete even though an old secret may still be in use")
-	addOutputFlag(cmd, &output)
-	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
 		r, err := c.CompleteRotation(ctx, args[0], args[1], in)
-		if err != nil {
-			return err
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, r)
-		}
 		tokens := "their access tokens stopped working too"
 		if in.KeepTokens {
 			tokens = "their access tokens keep working until they expire"
 		}
-		if _, err := fmt.Fprintf(stdout, "Completed rotation %s: the old secrets are revoked; %s.\n\n", cell(r.ID), tokens); err != nil {
-			return err
-		}
-		return printRotation(stdout, r)
-	})
+		done := message("Completed rotation %s: the old secrets are revoked; %s.\n\n", cell(r.ID), tokens)
+		return view{json: r, table: then(done, func(w io.Writer) error { return printRotation(w, r) })}, err
+	}})
 	return cmd
 }
 

@@ -15,9 +15,7 @@ import (
 
 func scanRun(t *testing.T, args ...string) result {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	code := Main(t.Context(), append([]string{"scan"}, args...), &out, &errOut)
-	return result{code: code, stdout: out.String(), stderr: errOut.String()}
+	return newEnv(t).run(t, append([]string{"scan"}, args...)...)
 }
 
 // scanFixture writes a real client secret (whole), a refresh token split

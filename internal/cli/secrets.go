@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"keywarden/pkg/apiv1"
-	apiclient "keywarden/pkg/keywarden"
+	"keywarden/pkg/keywarden"
 )
 
 // maxStdinValue bounds what --value-stdin reads; the server's own limit is
@@ -52,6 +52,12 @@ func (e *expiryFlags) parse() (*time.Time, error) {
 		return nil, usageError{errors.New("--expires and --never-expires: give at most one")}
 	}
 	return parseExpires(e.expires)
+}
+
+// parseBoth returns the expiry to send and --never-expires.
+func (e *expiryFlags) parseBoth() (*time.Time, bool, error) {
+	t, err := e.parse()
+	return t, e.never, err
 }
 
 // parseExpires reads a date, meaning the last second of that day in UTC,
@@ -170,10 +176,11 @@ func readValue(r io.Reader) (string, error) {
 }
 
 func newSecretsCreateCmd(api *apiFlags, stdin io.Reader, stdout io.Writer) *cobra.Command {
-	var description, output string
+	var description string
 	var exp expiryFlags
 	var nets cidrFlags
 	var valueStdin bool
+	var in apiv1.CreateSecret
 	cmd := &cobra.Command{
 		Use:   "create CLIENT_ID --description D",
 		Short: "Add a secret to a client and print its value once",
@@ -193,104 +200,85 @@ request from anywhere else is refused as if the secret were wrong.`,
 	exp.add(cmd.Flags(), "expiry (default: the longest the organization's policy allows)")
 	nets.add(cmd.Flags(), false)
 	cmd.Flags().BoolVar(&valueStdin, "value-stdin", false, "read the value from standard input instead of generating one")
-	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		if strings.TrimSpace(description) == "" {
-			return usageError{errors.New("--description is required: say what the secret is for")}
-		}
-		expires, err := exp.parse()
-		if err != nil {
-			return err
-		}
-		cidrs, err := nets.parse(cmd.Flags())
-		if err != nil {
-			return err
-		}
-		in := apiv1.CreateSecret{Description: description, ExpiresAt: expires, NeverExpires: exp.never}
-		if cidrs != nil {
-			in.AllowedCIDRs = *cidrs
-		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		if valueStdin {
-			v, err := readValue(stdin)
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{
+		check: func(cmd *cobra.Command, args []string) error {
+			if strings.TrimSpace(description) == "" {
+				return usageError{errors.New("--description is required: say what the secret is for")}
+			}
+			expires, err := exp.parse()
 			if err != nil {
 				return err
 			}
-			in.Value = &v
-		}
-		s, err := c.CreateSecret(cmd.Context(), args[0], in)
-		if err != nil {
-			return err
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, s)
-		}
-		if err := printSecret(stdout, s.Secret); err != nil {
-			return err
-		}
-		if in.Value != nil {
-			// The caller has the value already: echoing it would only put
-			// it in the terminal's scrollback.
-			_, err = io.WriteString(stdout, "\nThe value from standard input is stored; Keywarden never shows it.\n")
-			return err
-		}
-		return printValueOnce(stdout, s.Value)
-	}
+			cidrs, err := nets.parse(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			in = apiv1.CreateSecret{Description: description, ExpiresAt: expires, NeverExpires: exp.never}
+			if cidrs != nil {
+				in.AllowedCIDRs = *cidrs
+			}
+			return nil
+		},
+		call: func(ctx context.Context, c conn, args []string) (view, error) {
+			if valueStdin {
+				v, err := readValue(stdin)
+				if err != nil {
+					return view{}, err
+				}
+				in.Value = &v
+			}
+			s, err := c.CreateSecret(ctx, args[0], in)
+			return view{json: s, table: func(w io.Writer) error { return printCreatedSecret(w, s, in.Value != nil) }}, err
+		},
+	})
 	return cmd
 }
 
+// printCreatedSecret shows a new secret and its value, once; a value from
+// standard input is not echoed: the caller has it already, and printing
+// it would only put it in the terminal's scrollback.
+func printCreatedSecret(w io.Writer, s apiv1.CreatedSecret, supplied bool) error {
+	if err := printSecret(w, s.Secret); err != nil {
+		return err
+	}
+	if supplied {
+		_, err := io.WriteString(w, "\nThe value from standard input is stored; Keywarden never shows it.\n")
+		return err
+	}
+	return printValueOnce(w, s.Value)
+}
+
 func newSecretsListCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var output string
 	cmd := &cobra.Command{
 		Use:   "list CLIENT_ID",
 		Short: "List a client's secrets: masked value, status, expiry, last use and allowed networks",
 		Args:  exactArgs(1),
 	}
-	addOutputFlag(cmd, &output)
-	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
 		list, err := c.ListSecrets(ctx, args[0])
-		if err != nil {
-			return err
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, list)
-		}
-		return printSecretTable(stdout, list.Items)
-	})
+		return view{json: list, table: func(w io.Writer) error { return printSecretTable(w, list.Items) }}, err
+	}})
 	return cmd
 }
 
 func newSecretsShowCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var output string
 	cmd := &cobra.Command{
 		Use:   "show CLIENT_ID SECRET_ID",
 		Short: "Show one secret (never its value)",
 		Args:  exactArgs(2),
 	}
-	addOutputFlag(cmd, &output)
-	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
 		s, err := c.GetSecret(ctx, args[0], args[1])
-		if err != nil {
-			return err
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, s)
-		}
-		return printSecret(stdout, s)
-	})
+		return show(s, printSecret), err
+	}})
 	return cmd
 }
 
 func newSecretsUpdateCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var description, output string
+	var description string
 	var exp expiryFlags
 	var nets cidrFlags
+	var in apiv1.UpdateSecret
 	cmd := &cobra.Command{
 		Use:   "update CLIENT_ID SECRET_ID",
 		Short: "Change a secret's description, expiry (within the organization's policy) or allowed networks",
@@ -299,45 +287,33 @@ func newSecretsUpdateCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 	cmd.Flags().StringVar(&description, "description", "", "new description")
 	exp.add(cmd.Flags(), "new expiry")
 	nets.add(cmd.Flags(), true)
-	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		expires, err := exp.parse()
-		if err != nil {
-			return err
-		}
-		cidrs, err := nets.parse(cmd.Flags())
-		if err != nil {
-			return err
-		}
-		in := apiv1.UpdateSecret{ExpiresAt: expires, NeverExpires: exp.never, AllowedCIDRs: cidrs}
-		if cmd.Flags().Changed("description") {
-			in.Description = &description
-		}
-		if in == (apiv1.UpdateSecret{}) {
-			return usageError{errors.New("nothing to change: give at least one of --description, --expires, --never-expires, --allow-cidr, --clear-cidrs")}
-		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		s, err := c.UpdateSecret(cmd.Context(), args[0], args[1], in)
-		if err != nil {
-			return err
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, s)
-		}
-		return printSecret(stdout, s)
-	}
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{
+		check: func(cmd *cobra.Command, args []string) error {
+			expires, err := exp.parse()
+			if err != nil {
+				return err
+			}
+			cidrs, err := nets.parse(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			in = apiv1.UpdateSecret{ExpiresAt: expires, NeverExpires: exp.never, AllowedCIDRs: cidrs}
+			setIfChanged(cmd.Flags(), "description", &in.Description, description)
+			if in == (apiv1.UpdateSecret{}) {
+				return usageError{errors.New("nothing to change: give at least one of --description, --expires, --never-expires, --allow-cidr, --clear-cidrs")}
+			}
+			return nil
+		},
+		call: func(ctx context.Context, c conn, args []string) (view, error) {
+			s, err := c.UpdateSecret(ctx, args[0], args[1], in)
+			return show(s, printSecret), err
+		},
+	})
 	return cmd
 }
 
 func newSecretsDeleteCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var output string
-	var keepTokens bool
+	var opts keywarden.RevokeOptions
 	cmd := &cobra.Command{
 		Use:     "delete CLIENT_ID SECRET_ID [--keep-tokens]",
 		Aliases: []string{"revoke"},
@@ -353,29 +329,26 @@ off mid-flight. Use it to retire a secret that nothing uses any more, never
 after a leak.`,
 		Args: exactArgs(2),
 	}
-	cmd.Flags().BoolVar(&keepTokens, "keep-tokens", false, "let the secret's access tokens run out on their own instead of stopping them now")
-	addOutputFlag(cmd, &output)
-	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
-		s, err := c.RevokeSecret(ctx, args[0], args[1], keepTokens)
-		if err != nil {
-			return err
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, s)
-		}
-		tokens := "Its access tokens stopped working too."
-		if s.KeepTokens {
-			tokens = "Its access tokens keep working until they expire."
-		}
-		_, err = fmt.Fprintf(stdout, "Revoked secret %s of client %s. %s\n", cell(s.ID), cell(s.ClientID), tokens)
-		return err
-	})
+	cmd.Flags().BoolVar(&opts.KeepTokens, "keep-tokens", false, "let the secret's access tokens run out on their own instead of stopping them now")
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
+		s, err := c.RevokeSecret(ctx, args[0], args[1], opts)
+		return show(s, printRevokedSecret), err
+	}})
 	return cmd
 }
 
+func printRevokedSecret(w io.Writer, s apiv1.Secret) error {
+	tokens := "Its access tokens stopped working too."
+	if s.KeepTokens {
+		tokens = "Its access tokens keep working until they expire."
+	}
+	_, err := fmt.Fprintf(w, "Revoked secret %s of client %s. %s\n", cell(s.ID), cell(s.ClientID), tokens)
+	return err
+}
+
 func newSecretsRotateCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var description, grace, quiet, expires, output string
-	var autoComplete, keepTokens bool
+	var grace, quiet, expires string
+	var in apiv1.Rotate
 	cmd := &cobra.Command{
 		Use:   "rotate CLIENT_ID",
 		Short: "Add a new secret and optionally let the current ones expire after a grace period",
@@ -396,69 +369,67 @@ With --grace, every secret that was active before expires that long from now
 (or earlier, if it already would), whatever the rotation's state.`,
 		Args: exactArgs(1),
 	}
-	cmd.Flags().StringVar(&description, "description", "", `what the new secret is for (default "Rotated <date>")`)
+	cmd.Flags().StringVar(&in.Description, "description", "", `what the new secret is for (default "Rotated <date>")`)
 	cmd.Flags().StringVar(&grace, "grace", "", "let the previous secrets expire after this long: 24h, 3600s or 7d (default: they keep their expiry)")
 	cmd.Flags().StringVar(&expires, "expires", "", "expiry of the new secret: a date, 2026-12-31 (the end of that day, UTC), or an RFC 3339 time (default: the policy's maximum)")
-	cmd.Flags().BoolVar(&autoComplete, "auto-complete", false, "revoke the previous secrets automatically once they are idle")
+	cmd.Flags().BoolVar(&in.AutoComplete, "auto-complete", false, "revoke the previous secrets automatically once they are idle")
 	cmd.Flags().StringVar(&quiet, "quiet", "", "how long the previous secrets must go unused, after the new one has authenticated, to count as idle: 1h, 90m or 3600s (default 1h)")
-	cmd.Flags().BoolVar(&keepTokens, "keep-tokens", false, "with --auto-complete: when the previous secrets are revoked, let their access tokens run out instead of stopping them")
-	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
+	cmd.Flags().BoolVar(&in.KeepTokens, "keep-tokens", false, "with --auto-complete: when the previous secrets are revoked, let their access tokens run out instead of stopping them")
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{
+		check: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if in.GraceSeconds, err = secondsFlag(cmd.Flags(), "grace", grace); err != nil {
+				return err
+			}
+			if in.QuietSeconds, err = secondsFlag(cmd.Flags(), "quiet", quiet); err != nil {
+				return err
+			}
+			if expires != "" {
+				in.ExpiresAt, err = parseExpires(expires)
+			}
 			return err
-		}
-		in := apiv1.Rotate{Description: description, AutoComplete: autoComplete, KeepTokens: keepTokens}
-		if cmd.Flags().Changed("grace") {
-			secs, err := parseSeconds("grace", grace)
-			if err != nil {
-				return err
-			}
-			in.GraceSeconds = &secs
-		}
-		if cmd.Flags().Changed("quiet") {
-			secs, err := parseSeconds("quiet", quiet)
-			if err != nil {
-				return err
-			}
-			in.QuietSeconds = &secs
-		}
-		if expires != "" {
-			t, err := parseExpires(expires)
-			if err != nil {
-				return err
-			}
-			in.ExpiresAt = t
-		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		rot, err := c.Rotate(cmd.Context(), args[0], in)
-		if err != nil {
-			return err
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, rot)
-		}
-		if err := printSecret(stdout, rot.Secret); err != nil {
-			return err
-		}
-		if len(rot.Previous) > 0 {
-			if _, err := io.WriteString(stdout, "\nPrevious secrets (they keep working until the rotation completes or they expire):\n"); err != nil {
-				return err
-			}
-			if err := printSecretTable(stdout, rot.Previous); err != nil {
-				return err
-			}
-		}
-		if rot.Rotation.ID != "" {
-			if err := printRotationStarted(stdout, rot.Rotation); err != nil {
-				return err
-			}
-		}
-		return printValueOnce(stdout, rot.Value)
-	}
+		},
+		call: func(ctx context.Context, c conn, args []string) (view, error) {
+			rot, err := c.RotateSecrets(ctx, args[0], in)
+			return show(rot, printRotated), err
+		},
+	})
 	return cmd
+}
+
+// secondsFlag is a duration flag's value in seconds, nil when the flag was
+// not given.
+func secondsFlag(fs *pflag.FlagSet, flag, value string) (*int, error) {
+	if !fs.Changed(flag) {
+		return nil, nil
+	}
+	secs, err := parseSeconds(flag, value)
+	if err != nil {
+		return nil, err
+	}
+	return &secs, nil
+}
+
+// printRotated is what secrets rotate prints: the new secret, the previous
+// ones, the rotation, and the value once.
+func printRotated(w io.Writer, rot apiv1.RotateResult) error {
+	if err := printSecret(w, rot.Secret); err != nil {
+		return err
+	}
+	if len(rot.Previous) > 0 {
+		if _, err := io.WriteString(w, "\nPrevious secrets (they keep working until the rotation completes or they expire):\n"); err != nil {
+			return err
+		}
+		if err := printSecretTable(w, rot.Previous); err != nil {
+			return err
+		}
+	}
+	if rot.Rotation.ID != "" {
+		if err := printRotationStarted(w, rot.Rotation); err != nil {
+			return err
+		}
+	}
+	return printValueOnce(w, rot.Value)
 }
 
 // secretStatus is the status with seed 003's "New" marker.

@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"keywarden/pkg/apiv1"
-	apiclient "keywarden/pkg/keywarden"
+	"keywarden/pkg/keywarden"
 	"keywarden/pkg/webhooksig"
 )
 
@@ -39,23 +39,15 @@ func newWebhooksCmd(api *apiFlags, stdin io.Reader, stdout io.Writer) *cobra.Com
 }
 
 func newWebhooksShowCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var output string
 	cmd := &cobra.Command{
 		Use:   "show CLIENT_ID",
 		Short: "Show a client's webhook endpoint, the events it receives, and its health",
 		Args:  exactArgs(1),
 	}
-	addOutputFlag(cmd, &output)
-	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
 		ep, err := c.GetWebhook(ctx, args[0])
-		if err != nil {
-			return err
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, ep)
-		}
-		return printWebhookEndpoint(stdout, ep)
-	})
+		return show(ep, printWebhookEndpoint), err
+	}})
 	return cmd
 }
 
@@ -76,9 +68,10 @@ func printWebhookEndpoint(w io.Writer, ep apiv1.WebhookEndpoint) error {
 }
 
 func newWebhooksSetCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var url, output string
+	var url string
 	var events []string
 	var all bool
+	var in apiv1.UpdateClient
 	cmd := &cobra.Command{
 		Use:   "set CLIENT_ID",
 		Short: "Set a client's webhook URL and the events it receives",
@@ -95,47 +88,34 @@ The URL must be https, and its host public, unless the server runs with
 	fs.StringVar(&url, "url", "", `webhook endpoint (--url "" removes it)`)
 	fs.StringSliceVar(&events, "event", nil, "an event type to receive, replacing the current selection (repeat, or separate with commas)")
 	fs.BoolVar(&all, "all-events", false, "receive every event type")
-	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		var in apiv1.UpdateClient
-		if fs.Changed("url") {
-			in.WebhookURL = &url
-		}
-		switch {
-		case all && fs.Changed("event"):
-			return usageError{errors.New("--all-events and --event: give one of them")}
-		case all:
-			in.WebhookEvents = &[]string{}
-		case fs.Changed("event"):
-			in.WebhookEvents = &events
-		}
-		if in.WebhookURL == nil && in.WebhookEvents == nil {
-			return usageError{errors.New("nothing to change: give --url, --event or --all-events")}
-		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		if _, err := c.UpdateClient(cmd.Context(), args[0], in); err != nil {
-			return err
-		}
-		ep, err := c.GetWebhook(cmd.Context(), args[0])
-		if err != nil {
-			return err
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, ep)
-		}
-		return printWebhookEndpoint(stdout, ep)
-	}
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{
+		check: func(*cobra.Command, []string) error {
+			setIfChanged(fs, "url", &in.WebhookURL, url)
+			switch {
+			case all && fs.Changed("event"):
+				return usageError{errors.New("--all-events and --event: give one of them")}
+			case all:
+				in.WebhookEvents = &[]string{}
+			case fs.Changed("event"):
+				in.WebhookEvents = &events
+			}
+			if in.WebhookURL == nil && in.WebhookEvents == nil {
+				return usageError{errors.New("nothing to change: give --url, --event or --all-events")}
+			}
+			return nil
+		},
+		call: func(ctx context.Context, c conn, args []string) (view, error) {
+			if _, err := c.UpdateClient(ctx, args[0], in); err != nil {
+				return view{}, err
+			}
+			ep, err := c.GetWebhook(ctx, args[0])
+			return show(ep, printWebhookEndpoint), err
+		},
+	})
 	return cmd
 }
 
 func newWebhooksEnableCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var output string
 	cmd := &cobra.Command{
 		Use:   "enable CLIENT_ID",
 		Short: "Enable a webhook endpoint that was disabled for failing too long",
@@ -145,23 +125,15 @@ Deliveries that failed meanwhile stay failed; redeliver the ones that matter
 (keywarden webhooks deliveries CLIENT_ID --status failed).`,
 		Args: exactArgs(1),
 	}
-	addOutputFlag(cmd, &output)
-	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
 		ep, err := c.EnableWebhook(ctx, args[0])
-		if err != nil {
-			return err
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, ep)
-		}
-		return printWebhookEndpoint(stdout, ep)
-	})
+		return show(ep, printWebhookEndpoint), err
+	}})
 	return cmd
 }
 
 func newWebhooksDeliveriesCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var q apiclient.DeliveryQuery
-	var output string
+	var q keywarden.DeliveryQuery
 	cmd := &cobra.Command{
 		Use:   "deliveries CLIENT_ID",
 		Short: "List a client's webhook deliveries, newest first",
@@ -171,36 +143,26 @@ func newWebhooksDeliveriesCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 	fs.StringVar(&q.Status, "status", "", "only deliveries in this state: pending, delivered or failed")
 	fs.IntVar(&q.Limit, "limit", 0, "page size (0: the server's default)")
 	fs.StringVar(&q.Cursor, "cursor", "", "continue after a previous page (its next cursor)")
-	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
-		if q.Limit < 0 {
-			return usageError{errors.New("--limit: must not be negative")}
-		}
-		c, err := api.client()
-		if err != nil {
-			return err
-		}
-		list, err := c.ListWebhookDeliveries(cmd.Context(), args[0], q)
-		if err != nil {
-			return err
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, list)
-		}
-		t := newTable(stdout, "DELIVERY ID", "EVENT", "STATUS", "ATTEMPTS", "LAST CODE", "CREATED", "NEXT ATTEMPT", "LAST ERROR")
-		for _, d := range list.Items {
-			t.row(d.ID, d.EventType, d.Status, strconv.Itoa(d.Attempts), statusCode(d.LastStatusCode), formatTime(d.CreatedAt),
-				formatOptTime(d.NextAttemptAt, "-"), d.LastError)
-		}
-		if err := t.flush(); err != nil {
-			return err
-		}
-		return printNextPage(stdout, list.NextCursor)
-	}
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{
+		check: checkLimit(&q.Limit),
+		call: func(ctx context.Context, c conn, args []string) (view, error) {
+			list, err := c.ListWebhookDeliveries(ctx, args[0], q)
+			return show(list, printDeliveryList), err
+		},
+	})
 	return cmd
+}
+
+func printDeliveryList(w io.Writer, list apiv1.WebhookDeliveryList) error {
+	t := newTable(w, "DELIVERY ID", "EVENT", "STATUS", "ATTEMPTS", "LAST CODE", "CREATED", "NEXT ATTEMPT", "LAST ERROR")
+	for _, d := range list.Items {
+		t.row(d.ID, d.EventType, d.Status, strconv.Itoa(d.Attempts), statusCode(d.LastStatusCode), formatTime(d.CreatedAt),
+			formatOptTime(d.NextAttemptAt, "-"), d.LastError)
+	}
+	if err := t.flush(); err != nil {
+		return err
+	}
+	return printNextPage(w, list.NextCursor)
 }
 
 func statusCode(code int) string {
@@ -211,73 +173,59 @@ func statusCode(code int) string {
 }
 
 func newWebhooksDeliveryCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var output string
 	cmd := &cobra.Command{
 		Use:   "delivery CLIENT_ID DELIVERY_ID",
 		Short: "Show one webhook delivery: its payload and every attempt",
 		Args:  exactArgs(2),
 	}
-	addOutputFlag(cmd, &output)
-	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
 		d, err := c.GetWebhookDelivery(ctx, args[0], args[1])
-		if err != nil {
-			return err
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, d)
-		}
-		if err := writeFields(stdout, []field{
-			{"Delivery ID", d.ID},
-			{"Client ID", d.ClientID},
-			{"Event", d.EventType},
-			{"Status", d.Status},
-			{"Created", formatTime(d.CreatedAt)},
-			{"Attempts", strconv.Itoa(d.Attempts)},
-			{"Next attempt", formatOptTime(d.NextAttemptAt, "-")},
-			{"Delivered", formatOptTime(d.DeliveredAt, "-")},
-			{"Last error", d.LastError},
-			{"Payload", string(d.Payload)},
-		}); err != nil {
-			return err
-		}
-		if _, err := io.WriteString(stdout, "\n"); err != nil {
-			return err
-		}
-		t := newTable(stdout, "AT", "CODE", "LATENCY", "ERROR", "RESPONSE")
-		for _, a := range d.AttemptLog {
-			t.row(formatTime(a.At), statusCode(a.StatusCode), strconv.FormatInt(a.LatencyMS, 10)+"ms", a.Error, a.ResponseExcerpt)
-		}
-		return t.flush()
-	})
+		return show(d, printDelivery), err
+	}})
 	return cmd
 }
 
+func printDelivery(w io.Writer, d apiv1.WebhookDeliveryDetail) error {
+	if err := writeFields(w, []field{
+		{"Delivery ID", d.ID},
+		{"Client ID", d.ClientID},
+		{"Event", d.EventType},
+		{"Status", d.Status},
+		{"Created", formatTime(d.CreatedAt)},
+		{"Attempts", strconv.Itoa(d.Attempts)},
+		{"Next attempt", formatOptTime(d.NextAttemptAt, "-")},
+		{"Delivered", formatOptTime(d.DeliveredAt, "-")},
+		{"Last error", d.LastError},
+		{"Payload", string(d.Payload)},
+	}); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, "\n"); err != nil {
+		return err
+	}
+	t := newTable(w, "AT", "CODE", "LATENCY", "ERROR", "RESPONSE")
+	for _, a := range d.AttemptLog {
+		t.row(formatTime(a.At), statusCode(a.StatusCode), strconv.FormatInt(a.LatencyMS, 10)+"ms", a.Error, a.ResponseExcerpt)
+	}
+	return t.flush()
+}
+
 func newWebhooksRedeliverCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var output string
 	cmd := &cobra.Command{
 		Use:   "redeliver CLIENT_ID DELIVERY_ID",
 		Short: "Send a webhook delivery again now (same webhook-id), whatever its state",
 		Args:  exactArgs(2),
 	}
-	addOutputFlag(cmd, &output)
-	cmd.RunE = api.run(&output, func(ctx context.Context, c *apiclient.Client, args []string) error {
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
 		d, err := c.RedeliverWebhook(ctx, args[0], args[1])
-		if err != nil {
-			return err
-		}
-		if output == outputJSON {
-			return writeJSON(stdout, d)
-		}
-		_, err = fmt.Fprintf(stdout, "delivery %s (%s) is due again now\n", d.ID, d.EventType)
-		return err
-	})
+		return view{json: d, table: message("delivery %s (%s) is due again now\n", d.ID, d.EventType)}, err
+	}})
 	return cmd
 }
 
 func newWebhooksVerifyCmd(stdin io.Reader, stdout io.Writer) *cobra.Command {
 	var secrets, secretFiles, headers, headerFiles []string
 	var tolerance time.Duration
-	var output string
 	cmd := &cobra.Command{
 		Use:   "verify --secret-file FILE --header 'NAME: VALUE'... < BODY",
 		Short: "Verify a webhook delivery's signatures against your client secrets (offline)",
@@ -301,70 +249,74 @@ last four characters.`,
 	fs.StringArrayVar(&headers, "header", nil, `a delivery header, "Name: value" (repeat)`)
 	fs.StringArrayVar(&headerFiles, "header-file", nil, `a file of "Name: value" header lines, e.g. a request dump (repeat)`)
 	fs.DurationVar(&tolerance, "tolerance", webhooksig.DefaultTolerance, "how far webhook-timestamp may be from now")
-	addOutputFlag(cmd, &output)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(output); err != nil {
-			return err
-		}
+	cmd.RunE = addOutput(cmd, stdout).run(func(*cobra.Command, []string) (view, error) {
 		if tolerance <= 0 {
-			return usageError{errors.New("--tolerance: must be positive")}
+			return view{}, usageError{errors.New("--tolerance: must be positive")}
 		}
-		list := append([]string(nil), secrets...)
-		for _, f := range secretFiles {
-			more, err := readLines(f, func(line string) bool { return !strings.HasPrefix(line, "#") })
-			if err != nil {
-				return usageError{fmt.Errorf("--secret-file: %w", err)}
-			}
-			list = append(list, more...)
+		list, err := readSecrets(secrets, secretFiles)
+		if err != nil {
+			return view{}, err
 		}
-		if len(list) == 0 {
-			return usageError{errors.New("no secrets: give --secret-file (or --secret)")}
-		}
-		h := http.Header{}
-		lines := append([]string(nil), headers...)
-		for _, f := range headerFiles {
-			more, err := readLines(f, func(line string) bool { return strings.Contains(line, ":") })
-			if err != nil {
-				return usageError{fmt.Errorf("--header-file: %w", err)}
-			}
-			lines = append(lines, more...)
-		}
-		for _, l := range lines {
-			name, value, ok := strings.Cut(l, ":")
-			if !ok || strings.TrimSpace(name) == "" {
-				return usageError{fmt.Errorf(`--header %q: want "Name: value"`, l)}
-			}
-			h.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+		h, err := readHeaders(headers, headerFiles)
+		if err != nil {
+			return view{}, err
 		}
 		body, err := io.ReadAll(io.LimitReader(stdin, 16<<20))
 		if err != nil {
-			return fmt.Errorf("read the body from standard input: %w", err)
+			return view{}, fmt.Errorf("read the body from standard input: %w", err)
 		}
 		res, verr := webhooksig.Verify(list, h, body, time.Now(), tolerance)
-		if output == outputJSON {
-			out := verifyWebhookJSON{OK: verr == nil}
-			if verr != nil {
-				out.Error = verr.Error()
-			} else {
-				out.Style, out.ID, out.SecretIndex, out.SecretHint, out.HMAC = string(res.Style), res.ID, res.Secret, hint(list[res.Secret]), res.HMAC
-				if !res.Timestamp.IsZero() {
-					out.Timestamp = &res.Timestamp
-				}
-			}
-			if err := writeJSON(stdout, out); err != nil {
-				return err
-			}
-		} else if verr == nil {
-			if err := printVerified(stdout, res, list, h); err != nil {
-				return err
-			}
-		}
 		if verr != nil {
-			return exitError{code: exitFailure, err: fmt.Errorf("not verified: %w", verr)}
+			// The JSON report says why; the table view says nothing more
+			// than the error does.
+			return view{json: verifyWebhookJSON{Error: verr.Error()}}, exitError{code: exitFailure, err: fmt.Errorf("not verified: %w", verr)}
 		}
-		return nil
-	}
+		out := verifyWebhookJSON{OK: true, Style: string(res.Style), ID: res.ID, SecretIndex: res.Secret, SecretHint: hint(list[res.Secret]), HMAC: res.HMAC}
+		if !res.Timestamp.IsZero() {
+			out.Timestamp = &res.Timestamp
+		}
+		return view{json: out, table: func(w io.Writer) error { return printVerified(w, res, list, h) }}, nil
+	})
 	return cmd
+}
+
+// readSecrets returns the --secret values and the secrets in the
+// --secret-file files.
+func readSecrets(secrets, files []string) ([]string, error) {
+	list := append([]string(nil), secrets...)
+	for _, f := range files {
+		more, err := readLines(f, func(line string) bool { return !strings.HasPrefix(line, "#") })
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--secret-file: %w", err)}
+		}
+		list = append(list, more...)
+	}
+	if len(list) == 0 {
+		return nil, usageError{errors.New("no secrets: give --secret-file (or --secret)")}
+	}
+	return list, nil
+}
+
+// readHeaders returns the --header values and the header lines of the
+// --header-file files.
+func readHeaders(headers, files []string) (http.Header, error) {
+	lines := append([]string(nil), headers...)
+	for _, f := range files {
+		more, err := readLines(f, func(line string) bool { return strings.Contains(line, ":") })
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--header-file: %w", err)}
+		}
+		lines = append(lines, more...)
+	}
+	h := http.Header{}
+	for _, l := range lines {
+		name, value, ok := strings.Cut(l, ":")
+		if !ok || strings.TrimSpace(name) == "" {
+			return nil, usageError{fmt.Errorf(`--header %q: want "Name: value"`, l)}
+		}
+		h.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+	}
+	return h, nil
 }
 
 // verifyWebhookJSON is webhooks verify's -o json output.

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"keywarden/pkg/keywarden"
 )
 
 var binary string
@@ -219,8 +221,24 @@ func (s *server) stop(t *testing.T) {
 	}
 }
 
+// api returns an SDK client for the server that authenticates with token:
+// the tests reach the API the way Go programs do. It never retries, so
+// that a refusal shows.
+func (s *server) api(token string) *keywarden.Client {
+	return keywarden.New(s.URL, token, nil, keywarden.WithRetry(keywarden.RetryPolicy{MaxAttempts: 1}))
+}
+
+// noErr fails the test at once if err is not nil.
+func noErr(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // call sends a JSON request and decodes the JSON answer into out (when not
-// nil). It returns the status code and the raw body.
+// nil). It returns the status code and the raw body: for the tests of what
+// goes on the wire (statuses, raw bodies, malformed requests).
 func (s *server) call(t *testing.T, token, method, path string, body, out any) (int, []byte) {
 	t.Helper()
 	var rd io.Reader

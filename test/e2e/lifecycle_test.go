@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"keywarden/pkg/apiv1"
+	"keywarden/pkg/keywarden"
 )
 
 func TestLifecycleSQLite(t *testing.T)   { testLifecycle(t, newSQLite(t)) }
@@ -19,22 +20,21 @@ func testLifecycle(t *testing.T, in *instance) {
 	boot := in.init(t, "Acme", "admin@acme.test")
 	srv := in.start(t)
 	tok := boot.APIToken
+	api, ctx := srv.api(tok), t.Context()
 	var revealed []string
 
-	var c apiv1.Client
-	srv.must(t, http.StatusCreated, tok, "POST", "/v1/clients", apiv1.CreateClient{Name: "billing", Scopes: []string{"invoices:read"}}, &c)
-	base := "/v1/clients/" + c.ClientID
-
-	var first apiv1.CreatedSecret
-	srv.must(t, http.StatusCreated, tok, "POST", base+"/secrets", apiv1.CreateSecret{Description: "production"}, &first)
+	c, err := api.CreateClient(ctx, apiv1.CreateClient{Name: "billing", Scopes: []string{"invoices:read"}})
+	noErr(t, err)
+	first, err := api.CreateSecret(ctx, c.ClientID, apiv1.CreateSecret{Description: "production"})
+	noErr(t, err)
 	if !strings.HasPrefix(first.Value, "kws_") || first.Status != "active" || first.ExpiresAt == nil {
 		t.Fatalf("created secret = %s", fmtJSON(first))
 	}
 	revealed = append(revealed, first.Value)
 
 	grace := 3600
-	var rot apiv1.RotateResult
-	srv.must(t, http.StatusCreated, tok, "POST", base+"/secrets/rotate", apiv1.Rotate{GraceSeconds: &grace}, &rot)
+	rot, err := api.RotateSecrets(ctx, c.ClientID, apiv1.Rotate{GraceSeconds: &grace})
+	noErr(t, err)
 	revealed = append(revealed, rot.Value)
 	if !rot.New || len(rot.Previous) != 1 || rot.Previous[0].ID != first.ID {
 		t.Fatalf("rotation = %s", fmtJSON(rot))
@@ -43,42 +43,47 @@ func testLifecycle(t *testing.T, in *instance) {
 		t.Errorf("old secret expires in %v, want within the one-hour grace", until)
 	}
 
-	var list apiv1.SecretList
-	srv.must(t, http.StatusOK, tok, "GET", base+"/secrets", nil, &list)
+	list, err := api.ListSecrets(ctx, c.ClientID)
+	noErr(t, err)
 	if len(list.Items) != 2 || !list.Items[1].New || list.Items[0].New {
 		t.Fatalf("secrets = %s", fmtJSON(list))
 	}
-
-	var revoked apiv1.Secret
-	srv.must(t, http.StatusOK, tok, "DELETE", base+"/secrets/"+first.ID, nil, &revoked)
+	revoked, err := api.RevokeSecret(ctx, c.ClientID, first.ID, keywarden.RevokeOptions{})
+	noErr(t, err)
 	if revoked.Status != "revoked" {
 		t.Fatalf("deleted secret status = %s", revoked.Status)
 	}
 	// A revoked secret never comes back.
-	srv.must(t, http.StatusConflict, tok, "PATCH", base+"/secrets/"+first.ID, map[string]any{"description": "again"}, nil)
+	again := "again"
+	if _, err := api.UpdateSecret(ctx, c.ClientID, first.ID, apiv1.UpdateSecret{Description: &again}); !keywarden.HasStatus(err, http.StatusConflict) {
+		t.Errorf("editing a revoked secret: %v, want 409", err)
+	}
 
 	// Restart: everything is as it was.
 	srv.stop(t)
 	srv = in.start(t)
-	srv.must(t, http.StatusOK, tok, "GET", base+"/secrets", nil, &list)
+	api = srv.api(tok)
+	list, err = api.ListSecrets(ctx, c.ClientID)
+	noErr(t, err)
 	if len(list.Items) != 2 || list.Items[0].Status != "revoked" || list.Items[1].Status != "active" {
 		t.Fatalf("after restart secrets = %s", fmtJSON(list))
 	}
-
-	var all apiv1.RevokeAll
-	srv.must(t, http.StatusOK, tok, "POST", base+"/revoke-all", nil, &all)
+	all, err := api.RevokeAll(ctx, c.ClientID)
+	noErr(t, err)
 	if all.Revoked != 1 {
 		t.Errorf("revoke-all revoked %d, want 1 (the other was already revoked)", all.Revoked)
 	}
-	srv.must(t, http.StatusOK, tok, "GET", base+"/secrets", nil, &list)
+	list, err = api.ListSecrets(ctx, c.ClientID)
+	noErr(t, err)
 	for _, x := range list.Items {
 		if x.Status != "revoked" {
 			t.Errorf("secret %s is %s after revoke-all", x.ID, x.Status)
 		}
 	}
 
-	// No value ever appears again: not in lists, not in the audit log.
-	_, rawList := srv.call(t, tok, "GET", base+"/secrets", nil, nil)
+	// No value ever appears again: not in lists, not in the audit log (the
+	// raw answers, as they go on the wire).
+	_, rawList := srv.call(t, tok, "GET", "/v1/clients/"+c.ClientID+"/secrets", nil, nil)
 	_, rawAudit := srv.call(t, tok, "GET", "/v1/audit?limit=200", nil, nil)
 	for _, v := range revealed {
 		for name, body := range map[string]string{"list": string(rawList), "audit": string(rawAudit)} {
@@ -114,7 +119,8 @@ func TestServeWithMasterKeyFromEnv(t *testing.T) {
 	in := &instance{dataDir: t.TempDir(), noDev: true, env: []string{"KEYWARDEN_MASTER_KEY=" + strings.Repeat("ab", 32)}}
 	boot := in.init(t, "Acme", "a@acme.test")
 	srv := in.start(t)
-	srv.must(t, http.StatusOK, boot.APIToken, "GET", "/v1/policy", nil, nil)
+	_, err := srv.api(boot.APIToken).GetPolicy(t.Context())
+	noErr(t, err)
 	// The same data with another master key cannot open the sealed signing
 	// keys: the server refuses to start and says why.
 	srv.stop(t)

@@ -53,24 +53,24 @@ func oauthStart(t *testing.T, in *instance, extra ...string) *oauthEnv {
 // client creates a client with scopes and one generated secret.
 func (e *oauthEnv) client(t *testing.T, name string, scopes ...string) (apiv1.Client, apiv1.CreatedSecret) {
 	t.Helper()
-	var c apiv1.Client
-	e.srv.must(t, http.StatusCreated, e.admin, "POST", "/v1/clients", apiv1.CreateClient{Name: name, Scopes: scopes}, &c)
+	c, err := e.srv.api(e.admin).CreateClient(t.Context(), apiv1.CreateClient{Name: name, Scopes: scopes})
+	noErr(t, err)
 	return c, e.secret(t, c.ClientID, apiv1.CreateSecret{Description: name + " secret"})
 }
 
 // secret adds a secret to a client.
 func (e *oauthEnv) secret(t *testing.T, clientID string, body apiv1.CreateSecret) apiv1.CreatedSecret {
 	t.Helper()
-	var s apiv1.CreatedSecret
-	e.srv.must(t, http.StatusCreated, e.admin, "POST", "/v1/clients/"+clientID+"/secrets", body, &s)
+	s, err := e.srv.api(e.admin).CreateSecret(t.Context(), clientID, body)
+	noErr(t, err)
 	return s
 }
 
 // secrets lists a client's secrets by ID.
 func (e *oauthEnv) secrets(t *testing.T, clientID string) map[string]apiv1.Secret {
 	t.Helper()
-	var list apiv1.SecretList
-	e.srv.must(t, http.StatusOK, e.admin, "GET", "/v1/clients/"+clientID+"/secrets", nil, &list)
+	list, err := e.srv.api(e.admin).ListSecrets(t.Context(), clientID)
+	noErr(t, err)
 	out := map[string]apiv1.Secret{}
 	for _, s := range list.Items {
 		out[s.ID] = s

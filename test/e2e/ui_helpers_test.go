@@ -286,9 +286,9 @@ type consoleUser struct {
 // setPassword replaces a one-time password through the API.
 func setPassword(t *testing.T, srv *server, email, oneTime, password string) {
 	t.Helper()
-	var sess apiv1.NewSession
-	srv.must(t, http.StatusCreated, "", "POST", "/v1/sessions", apiv1.Login{Email: email, Password: oneTime}, &sess)
-	srv.must(t, http.StatusNoContent, sess.Token, "POST", "/v1/me/password", apiv1.ChangePassword{CurrentPassword: oneTime, NewPassword: password}, nil)
+	sess, err := srv.api("").Login(t.Context(), apiv1.Login{Email: email, Password: oneTime})
+	noErr(t, err)
+	noErr(t, srv.api(sess.Token).ChangePassword(t.Context(), apiv1.ChangePassword{CurrentPassword: oneTime, NewPassword: password}))
 }
 
 // consoleSetup is an initialised server with its super admin ready to sign in.
@@ -311,8 +311,8 @@ func newConsole(t *testing.T) consoleSetup {
 // invite creates a user with a role and a usable password.
 func (c consoleSetup) invite(t *testing.T, email, role string) consoleUser {
 	t.Helper()
-	var inv apiv1.InvitedUser
-	c.srv.must(t, http.StatusCreated, c.token, "POST", "/v1/users", apiv1.InviteUser{Email: email, Role: role}, &inv)
+	inv, err := c.srv.api(c.token).InviteUser(t.Context(), apiv1.InviteUser{Email: email, Role: role})
+	noErr(t, err)
 	u := consoleUser{ID: inv.ID, Email: email, Password: "a long enough password 1"}
 	setPassword(t, c.srv, email, inv.OneTimePassword, u.Password)
 	return u
@@ -321,16 +321,16 @@ func (c consoleSetup) invite(t *testing.T, email, role string) consoleUser {
 // client creates a client through the API.
 func (c consoleSetup) client(t *testing.T, name string) apiv1.Client {
 	t.Helper()
-	var cl apiv1.Client
-	c.srv.must(t, http.StatusCreated, c.token, "POST", "/v1/clients", apiv1.CreateClient{Name: name, Description: "Sends invoices to customers", Scopes: []string{"invoices:read", "invoices:write"}}, &cl)
+	cl, err := c.srv.api(c.token).CreateClient(t.Context(), apiv1.CreateClient{Name: name, Description: "Sends invoices to customers", Scopes: []string{"invoices:read", "invoices:write"}})
+	noErr(t, err)
 	return cl
 }
 
 // secret adds a secret through the API.
 func (c consoleSetup) secret(t *testing.T, clientID, description string) apiv1.CreatedSecret {
 	t.Helper()
-	var s apiv1.CreatedSecret
-	c.srv.must(t, http.StatusCreated, c.token, "POST", "/v1/clients/"+clientID+"/secrets", apiv1.CreateSecret{Description: description}, &s)
+	s, err := c.srv.api(c.token).CreateSecret(t.Context(), clientID, apiv1.CreateSecret{Description: description})
+	noErr(t, err)
 	return s
 }
 

@@ -1,0 +1,51 @@
+package keywarden
+
+import (
+	"context"
+	"iter"
+
+	"keywarden/pkg/apiv1"
+)
+
+// CreateClient registers a client. It has no secret yet: add one with
+// CreateSecret.
+func (c *Client) CreateClient(ctx context.Context, in apiv1.CreateClient) (apiv1.Client, error) {
+	return call[apiv1.Client](ctx, c, post("/v1/clients", in))
+}
+
+// ListClients returns one page of the organisation's clients, in the order
+// they were created. Clients iterates over all of them.
+func (c *Client) ListClients(ctx context.Context, opts ListOptions) (apiv1.ClientList, error) {
+	return call[apiv1.ClientList](ctx, c, get("/v1/clients").withQuery(opts.values()))
+}
+
+// Clients iterates over the organisation's clients from the page that opts
+// selects on (opts.Limit is the page size), fetching the pages as it goes.
+func (c *Client) Clients(ctx context.Context, opts ListOptions) iter.Seq2[apiv1.Client, error] {
+	return pages(ctx, opts, func(ctx context.Context, opts ListOptions) ([]apiv1.Client, string, error) {
+		p, err := c.ListClients(ctx, opts)
+		return p.Items, p.NextCursor, err
+	})
+}
+
+// GetClient returns one client.
+func (c *Client) GetClient(ctx context.Context, clientID string) (apiv1.Client, error) {
+	return call[apiv1.Client](ctx, c, get("/v1/clients/{client_id}", clientID))
+}
+
+// UpdateClient changes the fields of in that are set; the others stay.
+func (c *Client) UpdateClient(ctx context.Context, clientID string, in apiv1.UpdateClient) (apiv1.Client, error) {
+	return call[apiv1.Client](ctx, c, patch("/v1/clients/{client_id}", in, clientID))
+}
+
+// DeleteClient deletes a client with its secrets, rotations and refresh
+// tokens.
+func (c *Client) DeleteClient(ctx context.Context, clientID string) error {
+	return c.send(ctx, del("/v1/clients/{client_id}", clientID), nil)
+}
+
+// RevokeAll revokes every secret and refresh token of a client at once,
+// and the access tokens issued to it (the breach response).
+func (c *Client) RevokeAll(ctx context.Context, clientID string) (apiv1.RevokeAll, error) {
+	return call[apiv1.RevokeAll](ctx, c, post("/v1/clients/{client_id}/revoke-all", nil, clientID))
+}
