@@ -2,7 +2,6 @@ package account_test
 
 import (
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,23 +13,12 @@ import (
 	"keywarden/internal/domain"
 	"keywarden/internal/keyring"
 	"keywarden/internal/store/sqlite"
+	"keywarden/internal/testkit"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 type env struct {
 	svc   *account.Service
-	clock *clock
+	clock *testkit.Clock
 	boot  account.Bootstrap
 	admin domain.Actor
 }
@@ -43,7 +31,7 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { st.Close() })
 	kr, _ := keyring.New(make([]byte, 32))
-	clk := &clock{t: time.Date(2026, 11, 24, 12, 0, 10, 0, time.UTC)}
+	clk := testkit.NewClock(time.Date(2026, 11, 24, 12, 0, 10, 0, time.UTC))
 	svc := account.New(account.Options{Store: st, Audit: audit.New(st, kr.Derive(keyring.PurposeAudit), clk.Now), Keyring: kr, Now: clk.Now})
 	b, err := svc.Init(t.Context(), "Acme", "Admin@Acme.test")
 	if err != nil {

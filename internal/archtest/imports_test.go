@@ -13,6 +13,7 @@ var allowed = map[string][]string{
 	"api":                      {},
 	"cmd/keywarden":            {"internal/cli"},
 	"internal/archtest":        {},
+	"internal/testkit":         {},
 	"internal/domain":          {},
 	"internal/secretvalue":     {},
 	"internal/keyring":         {},

@@ -14,6 +14,7 @@ import (
 	"keywarden/internal/keyring"
 	"keywarden/internal/store"
 	"keywarden/internal/store/sqlite"
+	"keywarden/internal/testkit"
 )
 
 // nodes is two credential services on two stores of one database, as two
@@ -36,7 +37,7 @@ func newNodes(t *testing.T) *nodes {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Now().UTC()}
+	clk := testkit.NewClock(time.Now().UTC())
 	open := func() (store.Store, *audit.Log) {
 		st, err := sqlite.Open(t.Context(), dir)
 		if err != nil {

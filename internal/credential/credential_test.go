@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,26 +15,14 @@ import (
 	"keywarden/internal/secretvalue"
 	"keywarden/internal/store"
 	"keywarden/internal/store/sqlite"
+	"keywarden/internal/testkit"
 )
-
-// clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 type env struct {
 	store store.Store
 	svc   *credential.Service
 	audit *audit.Log
-	clock *clock
+	clock *testkit.Clock
 	admin domain.Actor
 }
 
@@ -50,7 +37,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Now().UTC()}
+	clk := testkit.NewClock(time.Now().UTC())
 	log := audit.New(st, kr.Derive(keyring.PurposeAudit), clk.Now)
 	accts := account.New(account.Options{Store: st, Audit: log, Keyring: kr, Now: clk.Now})
 	b, err := accts.Init(t.Context(), "Acme", "admin@acme.test")

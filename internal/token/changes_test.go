@@ -14,6 +14,7 @@ import (
 	"keywarden/internal/keyring"
 	"keywarden/internal/store"
 	"keywarden/internal/store/sqlite"
+	"keywarden/internal/testkit"
 	"keywarden/internal/token"
 )
 
@@ -22,7 +23,7 @@ import (
 func twoNodes(t *testing.T) (*env, *env) {
 	t.Helper()
 	dir := t.TempDir()
-	clk := &clock{t: time.Now().UTC()}
+	clk := testkit.NewClock(time.Now().UTC())
 	kr, _ := keyring.New(make([]byte, 32))
 	var out [2]*env
 	for i := range out {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,26 +14,15 @@ import (
 	"keywarden/internal/keyring"
 	"keywarden/internal/store"
 	"keywarden/internal/store/sqlite"
+	"keywarden/internal/testkit"
 	"keywarden/internal/token"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 type env struct {
 	store store.Store
 	ring  *keyring.Keyring
 	audit *audit.Log
-	clock *clock
+	clock *testkit.Clock
 }
 
 func newEnv(t *testing.T) *env {
@@ -45,7 +33,7 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { st.Close() })
 	kr, _ := keyring.New(make([]byte, 32))
-	clk := &clock{t: time.Now().UTC()} // deliberately not a whole second
+	clk := testkit.NewClock(time.Now().UTC()) // deliberately not a whole second
 	return &env{store: st, ring: kr, audit: audit.New(st, kr.Derive(keyring.PurposeAudit), clk.Now), clock: clk}
 }
 

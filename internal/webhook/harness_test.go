@@ -16,22 +16,10 @@ import (
 	"keywarden/internal/keyring"
 	"keywarden/internal/store"
 	"keywarden/internal/store/sqlite"
+	"keywarden/internal/testkit"
 	"keywarden/internal/token"
 	"keywarden/internal/webhook"
 )
-
-// clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // env is a store with an organisation, the credential service that makes
 // changes (and enqueues their events) and the webhook service, all on one
@@ -42,7 +30,7 @@ type env struct {
 	creds   *credential.Service
 	refresh *token.Refresh
 	hooks   *webhook.Service
-	clock   *clock
+	clock   *testkit.Clock
 	admin   domain.Actor
 	opts    webhook.Options
 }
@@ -60,7 +48,7 @@ func newEnv(t *testing.T, tune ...func(*webhook.Options)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)}
+	clk := testkit.NewClock(time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC))
 	log := audit.New(st, kr.Derive(keyring.PurposeAudit), clk.Now)
 	o := webhook.Options{Store: st, Keyring: kr, Audit: log, Now: clk.Now, Guard: webhook.Guard{AllowPrivate: true},
 		Timeout: 2 * time.Second, RetryBase: 30 * time.Second, Workers: 4, Rand: func() float64 { return 0.5 }}
