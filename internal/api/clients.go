@@ -6,7 +6,6 @@ import (
 
 	"keywarden/internal/credential"
 	"keywarden/internal/domain"
-	"keywarden/internal/store"
 	"keywarden/pkg/apiv1"
 )
 
@@ -27,13 +26,13 @@ func (h *Handler) createClient(w http.ResponseWriter, r *http.Request, by domain
 }
 
 // pageFrom reads ?limit and ?cursor.
-func pageFrom(r *http.Request) (store.Page, error) {
+func pageFrom(r *http.Request) (domain.Page, error) {
 	q := r.URL.Query()
-	p := store.Page{After: q.Get("cursor")}
+	p := domain.Page{After: q.Get("cursor")}
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > store.MaxLimit {
-			return p, domain.Invalid("limit", "must be an integer from 1 to "+strconv.Itoa(store.MaxLimit))
+		if err != nil || n < 1 || n > domain.MaxLimit {
+			return p, domain.Invalid("limit", "must be an integer from 1 to "+strconv.Itoa(domain.MaxLimit))
 		}
 		p.Limit = n
 	}

@@ -33,7 +33,6 @@ import (
 	"keywarden/internal/keyring"
 	"keywarden/internal/secretvalue"
 	"keywarden/internal/server"
-	"keywarden/internal/store"
 	"keywarden/pkg/apiv1"
 )
 
@@ -459,7 +458,7 @@ func (e *env) snapshot(t *testing.T, orgs ...string) snapshot {
 			t.Fatalf("GetOrg: %v", err)
 		}
 		os := orgSnapshot{ID: org, Policy: o.Policy}
-		page := store.Page{Limit: store.MaxLimit}
+		page := domain.Page{Limit: domain.MaxLimit}
 		for {
 			clients, next, err := e.core.Store.ListClients(ctx, org, page)
 			if err != nil {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"keywarden/internal/domain"
-	"keywarden/internal/store"
 	"keywarden/pkg/apiv1"
 )
 
@@ -63,7 +62,7 @@ func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request, by domain.Ac
 		return err
 	}
 	q := r.URL.Query()
-	f := store.AuditFilter{Action: q.Get("action"), ActorID: q.Get("actor"), Target: q.Get("target"), Page: page}
+	f := domain.AuditFilter{Action: q.Get("action"), ActorID: q.Get("actor"), Target: q.Get("target"), Page: page}
 	var v domain.ValidationError
 	for name, dst := range map[string]*time.Time{"since": &f.Since, "until": &f.Until} {
 		if s := q.Get(name); s != "" {

@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"keywarden/internal/domain"
-	"keywarden/internal/store"
 	"keywarden/internal/webhook"
 	"keywarden/pkg/apiv1"
 )
@@ -16,7 +15,7 @@ func webhookEndpointJSON(v webhook.EndpointView) apiv1.WebhookEndpoint {
 	}
 }
 
-func webhookDeliveryJSON(m store.WebhookMessage) apiv1.WebhookDelivery {
+func webhookDeliveryJSON(m domain.WebhookMessage) apiv1.WebhookDelivery {
 	return apiv1.WebhookDelivery{
 		ID: m.ID, ClientID: m.ClientID, EventType: m.EventType, Status: m.Status, CreatedAt: m.CreatedAt, Attempts: m.Attempts,
 		NextAttemptAt: m.NextAttemptAt, LastAttemptAt: m.LastAttemptAt, LastStatusCode: m.LastStatusCode, LastError: m.LastError,
@@ -54,7 +53,7 @@ func (h *Handler) listWebhookDeliveries(w http.ResponseWriter, r *http.Request, 
 		return err
 	}
 	list, next, err := h.Webhooks.ListDeliveries(r.Context(), by, r.PathValue("client_id"),
-		store.WebhookFilter{Status: r.URL.Query().Get("status"), Page: page})
+		domain.WebhookFilter{Status: r.URL.Query().Get("status"), Page: page})
 	if err != nil {
 		return err
 	}

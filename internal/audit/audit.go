@@ -92,7 +92,7 @@ func (l *Log) hash(e domain.AuditEvent) []byte {
 }
 
 // List returns an organisation's events, newest first.
-func (l *Log) List(ctx context.Context, org string, f store.AuditFilter) ([]domain.AuditEvent, string, error) {
+func (l *Log) List(ctx context.Context, org string, f domain.AuditFilter) ([]domain.AuditEvent, string, error) {
 	return l.store.ListAudit(ctx, org, f)
 }
 

@@ -166,7 +166,7 @@ func getClient(ctx context.Context, tx store.Store, org, id string) (domain.Clie
 }
 
 // ListClients returns a page of the organisation's clients.
-func (s *Service) ListClients(ctx context.Context, by domain.Actor, page store.Page) ([]domain.Client, string, error) {
+func (s *Service) ListClients(ctx context.Context, by domain.Actor, page domain.Page) ([]domain.Client, string, error) {
 	return s.store.ListClients(ctx, by.OrgID, page)
 }
 

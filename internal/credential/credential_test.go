@@ -73,7 +73,7 @@ func (e *env) secret(t *testing.T, clientID string, in credential.SecretInput) c
 // lastFailure returns the reason of the newest failed authentication.
 func (e *env) lastFailure(t *testing.T) string {
 	t.Helper()
-	events, _, err := e.audit.List(t.Context(), e.admin.OrgID, store.AuditFilter{Action: "client.authenticate"})
+	events, _, err := e.audit.List(t.Context(), e.admin.OrgID, domain.AuditFilter{Action: "client.authenticate"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,14 +244,14 @@ func TestUsageIsBatched(t *testing.T) {
 	if x.LastUsedAt == nil || x.LastUsedFrom != "192.0.2.9" {
 		t.Fatalf("after flush: last used %v from %q", x.LastUsedAt, x.LastUsedFrom)
 	}
-	events, _, _ := e.audit.List(t.Context(), e.admin.OrgID, store.AuditFilter{Action: "client.authenticate"})
+	events, _, _ := e.audit.List(t.Context(), e.admin.OrgID, domain.AuditFilter{Action: "client.authenticate"})
 	if len(events) != 1 || events[0].Detail["count"] != "5" || events[0].Result != domain.ResultSuccess {
 		t.Fatalf("aggregated audit events = %+v", events)
 	}
 	if err := e.svc.FlushUsage(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	events, _, _ = e.audit.List(t.Context(), e.admin.OrgID, store.AuditFilter{Action: "client.authenticate"})
+	events, _, _ = e.audit.List(t.Context(), e.admin.OrgID, domain.AuditFilter{Action: "client.authenticate"})
 	if len(events) != 1 {
 		t.Errorf("an empty flush wrote %d more events", len(events)-1)
 	}

@@ -79,9 +79,9 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 	if len(p) == 0 {
 		return nil
 	}
-	uses := make([]store.SecretUse, 0, len(p))
+	uses := make([]domain.SecretUse, 0, len(p))
 	for k, e := range p {
-		uses = append(uses, store.SecretUse{SecretID: k.secret, At: e.last, From: e.from})
+		uses = append(uses, domain.SecretUse{SecretID: k.secret, At: e.last, From: e.from})
 	}
 	err := s.store.InTx(ctx, func(tx store.Store) error {
 		if err := tx.TouchLastUsed(ctx, uses); err != nil {

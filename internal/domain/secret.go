@@ -94,3 +94,10 @@ func NewestActive(secrets []Secret, now time.Time) string {
 	}
 	return newest.ID
 }
+
+// SecretUse is one successful authentication with a secret.
+type SecretUse struct {
+	SecretID string
+	At       time.Time
+	From     string
+}

@@ -1,5 +1,5 @@
 // Package store is Keywarden's persistence boundary: the Store interface,
-// its transaction contract, list options and cursors, and the notifications
+// its transaction contract and the notifications
 // (Notifier) that tell every node sharing the database about a change.
 //
 // Backends live in subpackages (sqlite, postgres, both over sqlstore) and

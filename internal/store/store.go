@@ -86,7 +86,7 @@ type Clients interface {
 	PersonalClient(ctx context.Context, org, userID string) (domain.Client, error)
 	// ListClients returns clients in creation order, a page at a time;
 	// personal credentials are not listed.
-	ListClients(ctx context.Context, org string, page Page) ([]domain.Client, string, error)
+	ListClients(ctx context.Context, org string, page domain.Page) ([]domain.Client, string, error)
 	// UpdateClient stores name, description, scopes, token TTL, webhook
 	// URL, disabled, tokens-revoked-at and updated-at.
 	UpdateClient(ctx context.Context, c domain.Client) error
@@ -115,14 +115,7 @@ type Secrets interface {
 	RevokeClientSecrets(ctx context.Context, org, clientID string, at time.Time) (int, error)
 	// TouchLastUsed stores a batch of uses in one transaction; a later time
 	// never loses to an earlier one.
-	TouchLastUsed(ctx context.Context, uses []SecretUse) error
-}
-
-// SecretUse is one successful authentication with a secret.
-type SecretUse struct {
-	SecretID string
-	At       time.Time
-	From     string
+	TouchLastUsed(ctx context.Context, uses []domain.SecretUse) error
 }
 
 // AuditLog is the hash-chained, append-only event log. One chain covers the
@@ -136,44 +129,10 @@ type AuditLog interface {
 	// moves the head.
 	AppendAudit(ctx context.Context, e domain.AuditEvent) error
 	// ListAudit returns an organisation's events, newest first.
-	ListAudit(ctx context.Context, org string, f AuditFilter) ([]domain.AuditEvent, string, error)
+	ListAudit(ctx context.Context, org string, f domain.AuditFilter) ([]domain.AuditEvent, string, error)
 	// ScanAudit returns up to limit events of every organisation with Seq
 	// greater than after, in chain order.
 	ScanAudit(ctx context.Context, after int64, limit int) ([]domain.AuditEvent, error)
-}
-
-// AuditFilter narrows ListAudit. Empty fields match everything.
-type AuditFilter struct {
-	Action  string // exact, or a prefix ending in "." (e.g. "secret.")
-	ActorID string
-	Target  string
-	Since   time.Time
-	Until   time.Time
-	Page    Page
-}
-
-// Page asks for one page of a list: up to Limit items after the opaque
-// cursor After ("" for the first page).
-type Page struct {
-	After string
-	Limit int
-}
-
-// Page size limits.
-const (
-	DefaultLimit = 50
-	MaxLimit     = 200
-)
-
-// Size returns the page size to use.
-func (p Page) Size() int {
-	switch {
-	case p.Limit <= 0:
-		return DefaultLimit
-	case p.Limit > MaxLimit:
-		return MaxLimit
-	}
-	return p.Limit
 }
 
 // SigningKeys are the keys that sign access tokens.

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"keywarden/internal/domain"
-	"keywarden/internal/store"
 )
 
 // auditPageSize is how many events a page of the audit log shows.
@@ -132,7 +131,7 @@ func (n names) row(e domain.AuditEvent, now time.Time) eventRow {
 // clientEvents lists a client's events, newest first: those naming the
 // client and those naming its secrets, rotations and refresh tokens (the
 // store filters by one target at a time).
-func (h *Handler) clientEvents(r *http.Request, rq *request, clientID string, f store.AuditFilter) ([]domain.AuditEvent, string, error) {
+func (h *Handler) clientEvents(r *http.Request, rq *request, clientID string, f domain.AuditFilter) ([]domain.AuditEvent, string, error) {
 	targets := []string{clientID}
 	if list, err := h.Credentials.ListSecrets(r.Context(), rq.by, clientID); err == nil {
 		for _, x := range list.Secrets {
@@ -169,7 +168,7 @@ func (h *Handler) clientEvents(r *http.Request, rq *request, clientID string, f 
 	next := ""
 	if len(all) > size {
 		all = all[:size]
-		next = store.EncodeSeq(all[size-1].Seq)
+		next = domain.EncodeSeq(all[size-1].Seq)
 	}
 	return all, next, nil
 }
@@ -187,10 +186,10 @@ func (h *Handler) activity(w http.ResponseWriter, r *http.Request, rq *request) 
 		return err
 	}
 	before := r.URL.Query().Get("before")
-	if _, err := store.DecodeSeq(before); before != "" && err != nil {
+	if _, err := domain.DecodeSeq(before); before != "" && err != nil {
 		before = ""
 	}
-	events, next, err := h.clientEvents(r, rq, c.ID, store.AuditFilter{Page: store.Page{After: before, Limit: auditPageSize}})
+	events, next, err := h.clientEvents(r, rq, c.ID, domain.AuditFilter{Page: domain.Page{After: before, Limit: auditPageSize}})
 	if err != nil {
 		return err
 	}
@@ -227,9 +226,9 @@ func (h *Handler) auditLog(w http.ResponseWriter, r *http.Request, rq *request) 
 	q := r.URL.Query()
 	d := auditData{Actor: q.Get("actor"), Action: q.Get("action"), Client: q.Get("client"), From: strings.TrimSpace(q.Get("from")),
 		To: strings.TrimSpace(q.Get("to")), Actions: actionGroups, Errors: map[string]string{}}
-	f := store.AuditFilter{Action: d.Action, ActorID: d.Actor, Page: store.Page{Limit: auditPageSize}}
+	f := domain.AuditFilter{Action: d.Action, ActorID: d.Actor, Page: domain.Page{Limit: auditPageSize}}
 	if before := q.Get("before"); before != "" {
-		if _, err := store.DecodeSeq(before); err == nil {
+		if _, err := domain.DecodeSeq(before); err == nil {
 			f.Page.After = before
 		}
 	}

@@ -10,7 +10,6 @@ import (
 
 	"keywarden/internal/credential"
 	"keywarden/internal/domain"
-	"keywarden/internal/store"
 )
 
 // clientsPerPage is the clients list's page size.
@@ -46,7 +45,7 @@ type option struct{ Value, Label string }
 // allClients reads every client of the organisation, a store page at a time.
 func (h *Handler) allClients(r *http.Request, rq *request) ([]domain.Client, error) {
 	var out []domain.Client
-	p := store.Page{Limit: store.MaxLimit}
+	p := domain.Page{Limit: domain.MaxLimit}
 	for {
 		list, next, err := h.Credentials.ListClients(r.Context(), rq.by, p)
 		if err != nil {

@@ -13,7 +13,6 @@ import (
 
 	"keywarden/internal/credential"
 	"keywarden/internal/domain"
-	"keywarden/internal/store"
 	"keywarden/internal/webhook"
 )
 
@@ -114,14 +113,14 @@ type attemptRow struct {
 	Excerpt string
 }
 
-func deliveryRowOf(m store.WebhookMessage, base string, now time.Time) deliveryRow {
+func deliveryRowOf(m domain.WebhookMessage, base string, now time.Time) deliveryRow {
 	row := deliveryRow{ID: m.ID, Type: m.EventType, Event: eventLabel(m.EventType), Created: newStamp(m.CreatedAt, now),
 		Attempts: m.Attempts, Code: m.LastStatusCode, Link: base + "/deliveries/" + m.ID, LastError: m.LastError,
 		Delivered: stampPtr(m.DeliveredAt, now)}
 	switch m.Status {
-	case store.WebhookDelivered:
+	case domain.WebhookDelivered:
 		row.Status, row.Badge = "Delivered", "ok"
-	case store.WebhookFailed:
+	case domain.WebhookFailed:
 		row.Status, row.Badge = "Failed", "danger"
 	default:
 		row.Next = stampPtr(m.NextAttemptAt, now)
@@ -147,7 +146,7 @@ func latency(d time.Duration) string {
 
 // attemptError is an attempt's error unless it only repeats the status
 // code ("HTTP 500").
-func attemptError(a store.WebhookAttempt) string {
+func attemptError(a domain.WebhookAttempt) string {
 	if a.StatusCode != 0 && a.Error == "HTTP "+strconv.Itoa(a.StatusCode) {
 		return ""
 	}
@@ -155,7 +154,7 @@ func attemptError(a store.WebhookAttempt) string {
 }
 
 // withLast fills the log's columns from a delivery's latest attempt.
-func (row *deliveryRow) withLast(a store.WebhookAttempt) {
+func (row *deliveryRow) withLast(a domain.WebhookAttempt) {
 	row.Answered = a.StatusCode != 0
 	row.Latency = latency(a.Latency)
 	row.Error = attemptError(a)
@@ -226,7 +225,7 @@ func (h *Handler) renderWebhooks(w http.ResponseWriter, r *http.Request, rq *req
 	base := "/ui/clients/" + c.ID + "/webhook"
 	d := webhookData{Client: headerOf(c, "webhooks"), Form: f, Log: h.Webhooks != nil,
 		URLHint:  "An https:// address on the public internet. Keywarden POSTs each event there as JSON.",
-		Statuses: []option{{"", "All statuses"}, {store.WebhookPending, "Pending"}, {store.WebhookDelivered, "Delivered"}, {store.WebhookFailed, "Failed"}}}
+		Statuses: []option{{"", "All statuses"}, {domain.WebhookPending, "Pending"}, {domain.WebhookDelivered, "Delivered"}, {domain.WebhookFailed, "Failed"}}}
 	if h.Webhooks != nil && h.Webhooks.Guard().AllowPrivate {
 		d.URLHint = "Keywarden POSTs each event there as JSON. This server also accepts http:// and addresses on private networks."
 	}
@@ -280,7 +279,7 @@ func logQuery(q url.Values) (status, after string) {
 		status = ""
 	}
 	after = q.Get("after")
-	if _, err := store.DecodeCursor(after); after != "" && err != nil {
+	if _, err := domain.DecodeCursor(after); after != "" && err != nil {
 		after = ""
 	}
 	return status, after
@@ -299,7 +298,7 @@ func (h *Handler) deliveryLog(r *http.Request, rq *request, c domain.Client, bas
 	d.Status = status
 	d.Filtered = d.Status != ""
 	list, next, err := h.Webhooks.ListDeliveries(r.Context(), rq.by, c.ID,
-		store.WebhookFilter{Status: d.Status, Page: store.Page{After: after, Limit: deliveriesPerPage}})
+		domain.WebhookFilter{Status: d.Status, Page: domain.Page{After: after, Limit: deliveriesPerPage}})
 	if err != nil {
 		return err
 	}

@@ -23,7 +23,7 @@ type EndpointView struct {
 	Status string
 	// Health is the endpoint's record; zero while it has none for the
 	// client's current URL.
-	Health store.WebhookEndpoint
+	Health domain.WebhookEndpoint
 }
 
 // getClient reads a client of the actor's organisation; a malformed ID is
@@ -104,14 +104,14 @@ func (s *Service) EnableEndpoint(ctx context.Context, by domain.Actor, clientID 
 // ValidStatus reports whether status filters deliveries ("" for all).
 func ValidStatus(status string) bool {
 	switch status {
-	case "", store.WebhookPending, store.WebhookDelivered, store.WebhookFailed:
+	case "", domain.WebhookPending, domain.WebhookDelivered, domain.WebhookFailed:
 		return true
 	}
 	return false
 }
 
 // ListDeliveries returns a page of a client's deliveries, newest first.
-func (s *Service) ListDeliveries(ctx context.Context, by domain.Actor, clientID string, f store.WebhookFilter) ([]store.WebhookMessage, string, error) {
+func (s *Service) ListDeliveries(ctx context.Context, by domain.Actor, clientID string, f domain.WebhookFilter) ([]domain.WebhookMessage, string, error) {
 	if _, err := getClient(ctx, s.o.Store, by.OrgID, clientID); err != nil {
 		return nil, "", err
 	}
@@ -123,20 +123,20 @@ func (s *Service) ListDeliveries(ctx context.Context, by domain.Actor, clientID 
 
 // Delivery is one message with its attempts.
 type Delivery struct {
-	Message  store.WebhookMessage
-	Attempts []store.WebhookAttempt
+	Message  domain.WebhookMessage
+	Attempts []domain.WebhookAttempt
 }
 
-func getMessage(ctx context.Context, tx store.Store, org, clientID, id string) (store.WebhookMessage, error) {
+func getMessage(ctx context.Context, tx store.Store, org, clientID, id string) (domain.WebhookMessage, error) {
 	if !domain.ValidID(domain.PrefixClient, clientID) || !domain.ValidID(PrefixMessage, id) {
-		return store.WebhookMessage{}, domain.ErrNotFound
+		return domain.WebhookMessage{}, domain.ErrNotFound
 	}
 	m, err := tx.GetWebhookMessage(ctx, org, id)
 	if err != nil {
 		return m, err
 	}
 	if m.ClientID != clientID {
-		return store.WebhookMessage{}, domain.ErrNotFound
+		return domain.WebhookMessage{}, domain.ErrNotFound
 	}
 	return m, nil
 }
@@ -158,8 +158,8 @@ func (s *Service) GetDelivery(ctx context.Context, by domain.Actor, clientID, id
 // retry window; it keeps its webhook-id, so a receiver that handled it
 // already can tell. It is refused while the client has no webhook URL or
 // its endpoint is disabled.
-func (s *Service) Redeliver(ctx context.Context, by domain.Actor, clientID, id string) (store.WebhookMessage, error) {
-	var m store.WebhookMessage
+func (s *Service) Redeliver(ctx context.Context, by domain.Actor, clientID, id string) (domain.WebhookMessage, error) {
+	var m domain.WebhookMessage
 	err := s.o.Store.InTx(ctx, func(tx store.Store) error {
 		var err error
 		if m, err = getMessage(ctx, tx, by.OrgID, clientID, id); err != nil {

@@ -78,14 +78,14 @@ func (s *Service) DispatchOnce(ctx context.Context) (int, error) {
 
 // outcome is the result of one look at a message.
 type outcome struct {
-	attempt *store.WebhookAttempt // nil when nothing was sent
-	ok      bool                  // a 2xx answer
-	final   string                // set: give up now, for this reason
-	hold    string                // set: nothing to sign with yet; look again later
+	attempt *domain.WebhookAttempt // nil when nothing was sent
+	ok      bool                   // a 2xx answer
+	final   string                 // set: give up now, for this reason
+	hold    string                 // set: nothing to sign with yet; look again later
 }
 
 // attempt handles one claimed message: decide, maybe send, record.
-func (s *Service) attempt(ctx context.Context, m store.WebhookMessage, claim string) error {
+func (s *Service) attempt(ctx context.Context, m domain.WebhookMessage, claim string) error {
 	c, err := s.o.Store.GetClient(ctx, m.OrgID, m.ClientID)
 	if errors.Is(err, domain.ErrNotFound) {
 		return nil // the client was deleted, and its messages with it
@@ -141,9 +141,9 @@ func (s *Service) signingSecrets(ctx context.Context, c domain.Client) ([]string
 }
 
 // send makes one HTTP attempt.
-func (s *Service) send(ctx context.Context, target string, m store.WebhookMessage, secrets []string) outcome {
+func (s *Service) send(ctx context.Context, target string, m domain.WebhookMessage, secrets []string) outcome {
 	at := s.clock()
-	a := &store.WebhookAttempt{ID: domain.NewID("att_"), MessageID: m.ID, OrgID: m.OrgID, ClientID: m.ClientID, At: at, URL: target}
+	a := &domain.WebhookAttempt{ID: domain.NewID("att_"), MessageID: m.ID, OrgID: m.OrgID, ClientID: m.ClientID, At: at, URL: target}
 	out := outcome{attempt: a}
 	if err := s.o.Guard.CheckURL(target); err != nil {
 		a.Error = err.Error()
@@ -229,30 +229,30 @@ func cleanExcerpt(b []byte) string {
 
 // record stores an outcome: the attempt, the message's new state and the
 // endpoint's health, in one transaction.
-func (s *Service) record(ctx context.Context, c domain.Client, m store.WebhookMessage, claim string, out outcome) error {
+func (s *Service) record(ctx context.Context, c domain.Client, m domain.WebhookMessage, claim string, out outcome) error {
 	now := s.clock()
 	deadline := m.RetryFrom.Add(s.o.RetryWindow)
 	m.NextAttemptAt = nil
 	switch {
 	case out.final != "":
-		m.Status, m.LastError = store.WebhookFailed, out.final
+		m.Status, m.LastError = domain.WebhookFailed, out.final
 	case out.hold != "":
 		m.LastError = out.hold
 		if !now.Before(deadline) {
-			m.Status, m.LastError = store.WebhookFailed, "gave up: "+out.hold+" for "+s.o.RetryWindow.String()
+			m.Status, m.LastError = domain.WebhookFailed, "gave up: "+out.hold+" for "+s.o.RetryWindow.String()
 			break
 		}
 		next := now.Add(s.o.RetryBase)
 		m.NextAttemptAt = &next
 	case out.ok:
 		m.Attempts++
-		m.Status, m.DeliveredAt, m.LastError = store.WebhookDelivered, &now, ""
+		m.Status, m.DeliveredAt, m.LastError = domain.WebhookDelivered, &now, ""
 	default:
 		m.Attempts++
 		m.RetryCount++
 		m.LastError = out.attempt.Error
 		if !now.Before(deadline) {
-			m.Status = store.WebhookFailed
+			m.Status = domain.WebhookFailed
 			m.LastError = fmt.Sprintf("gave up after %d attempts over %s; last: %s", m.RetryCount, s.o.RetryWindow, out.attempt.Error)
 			break
 		}
@@ -296,12 +296,12 @@ func (s *Service) health(ctx context.Context, tx store.Store, c domain.Client, o
 	ep, err := tx.GetWebhookEndpoint(ctx, c.OrgID, c.ID)
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
-		ep = store.WebhookEndpoint{OrgID: c.OrgID, ClientID: c.ID, URL: c.WebhookURL}
+		ep = domain.WebhookEndpoint{OrgID: c.OrgID, ClientID: c.ID, URL: c.WebhookURL}
 	case err != nil:
 		return err
 	}
 	if ep.URL != c.WebhookURL { // a new URL starts with a clean record
-		ep = store.WebhookEndpoint{OrgID: c.OrgID, ClientID: c.ID, URL: c.WebhookURL, UpdatedAt: now}
+		ep = domain.WebhookEndpoint{OrgID: c.OrgID, ClientID: c.ID, URL: c.WebhookURL, UpdatedAt: now}
 		err = domain.ErrNotFound
 	}
 	if out.ok {

@@ -74,7 +74,7 @@ func (s *Service) RunExpiry(ctx context.Context) (int, error) {
 			return sent, nil
 		}
 		last := list[len(list)-1]
-		after = store.Cursor{At: *last.ExpiresAt, ID: last.ID}.Encode()
+		after = domain.Cursor{At: *last.ExpiresAt, ID: last.ID}.Encode()
 	}
 }
 
@@ -96,7 +96,7 @@ func (s *Service) notify(ctx context.Context, x domain.Secret, now time.Time) (b
 			return nil // revoked, edited or deleted since the list was read
 		}
 		for i, notice := range due {
-			recorded, err := tx.RecordWebhookNotice(ctx, store.WebhookNotice{SecretID: x.ID, OrgID: x.OrgID, Notice: notice,
+			recorded, err := tx.RecordWebhookNotice(ctx, domain.WebhookNotice{SecretID: x.ID, OrgID: x.OrgID, Notice: notice,
 				ExpiresAt: *x.ExpiresAt, RecordedAt: now})
 			if err != nil {
 				return err

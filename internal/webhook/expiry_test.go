@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"keywarden/internal/credential"
-	"keywarden/internal/store"
+	"keywarden/internal/domain"
 	"keywarden/internal/webhook"
 )
 
@@ -92,7 +92,7 @@ func TestExpiryNoticesOnceEach(t *testing.T) {
 			}
 		}
 	}
-	ev, _, err := e.audit.List(t.Context(), e.admin.OrgID, store.AuditFilter{Action: "secret.expire"})
+	ev, _, err := e.audit.List(t.Context(), e.admin.OrgID, domain.AuditFilter{Action: "secret.expire"})
 	if err != nil || len(ev) != 1 || ev[0].Target != x.Secret.ID || ev[0].ActorKind != "system" {
 		t.Errorf("audit secret.expire = %+v, %v; want one by the system", ev, err)
 	}

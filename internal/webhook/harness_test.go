@@ -103,9 +103,9 @@ func (e *env) dispatch(t *testing.T) int {
 }
 
 // messages returns a client's outbox, newest first.
-func (e *env) messages(t *testing.T, clientID string) []store.WebhookMessage {
+func (e *env) messages(t *testing.T, clientID string) []domain.WebhookMessage {
 	t.Helper()
-	list, _, err := e.store.ListWebhookMessages(t.Context(), e.admin.OrgID, clientID, store.WebhookFilter{Page: store.Page{Limit: store.MaxLimit}})
+	list, _, err := e.store.ListWebhookMessages(t.Context(), e.admin.OrgID, clientID, domain.WebhookFilter{Page: domain.Page{Limit: domain.MaxLimit}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,9 +114,9 @@ func (e *env) messages(t *testing.T, clientID string) []store.WebhookMessage {
 
 // message returns the one message of a type, failing unless there is
 // exactly one.
-func (e *env) message(t *testing.T, clientID, typ string) store.WebhookMessage {
+func (e *env) message(t *testing.T, clientID, typ string) domain.WebhookMessage {
 	t.Helper()
-	var found []store.WebhookMessage
+	var found []domain.WebhookMessage
 	for _, m := range e.messages(t, clientID) {
 		if m.EventType == typ {
 			found = append(found, m)

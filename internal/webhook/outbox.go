@@ -54,9 +54,9 @@ func (o *Outbox) Enqueue(ctx context.Context, tx store.Store, events ...Event) e
 			return err
 		}
 		due := now
-		m := store.WebhookMessage{
+		m := domain.WebhookMessage{
 			ID: domain.NewID(PrefixMessage), OrgID: e.OrgID, ClientID: e.ClientID, EventType: e.Type, Payload: body,
-			CreatedAt: now, Status: store.WebhookPending, RetryFrom: now, NextAttemptAt: &due,
+			CreatedAt: now, Status: domain.WebhookPending, RetryFrom: now, NextAttemptAt: &due,
 		}
 		if err := tx.CreateWebhookMessage(ctx, m); err != nil {
 			return fmt.Errorf("webhook %s: enqueue: %w", e.Type, err)

@@ -64,7 +64,7 @@ func (s *Store) AppendAudit(ctx context.Context, e domain.AuditEvent) error {
 	})
 }
 
-func (s *Store) ListAudit(ctx context.Context, org string, f store.AuditFilter) ([]domain.AuditEvent, string, error) {
+func (s *Store) ListAudit(ctx context.Context, org string, f domain.AuditFilter) ([]domain.AuditEvent, string, error) {
 	var where strings.Builder
 	args := []any{org}
 	where.WriteString(`org_id = ?`)
@@ -94,7 +94,7 @@ func (s *Store) ListAudit(ctx context.Context, org string, f store.AuditFilter) 
 		args = append(args, micros(f.Until))
 	}
 	if f.Page.After != "" {
-		before, err := store.DecodeSeq(f.Page.After)
+		before, err := domain.DecodeSeq(f.Page.After)
 		if err != nil {
 			return nil, "", err
 		}
@@ -114,7 +114,7 @@ func (s *Store) ListAudit(ctx context.Context, org string, f store.AuditFilter) 
 	next := ""
 	if len(out) > limit {
 		out = out[:limit]
-		next = store.EncodeSeq(out[limit-1].Seq)
+		next = domain.EncodeSeq(out[limit-1].Seq)
 	}
 	return out, next, nil
 }

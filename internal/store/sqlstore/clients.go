@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"keywarden/internal/domain"
-	"keywarden/internal/store"
 )
 
 const clientColumns = `id, org_id, name, description, scopes, token_ttl, webhook_url, disabled, created_at, updated_at, tokens_revoked_at, owner_user_id, webhook_events`
@@ -58,7 +57,7 @@ func (s *Store) LookupClient(ctx context.Context, id string) (domain.Client, err
 	return scanClient(s.queryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = ?`, id))
 }
 
-func (s *Store) ListClients(ctx context.Context, org string, page store.Page) ([]domain.Client, string, error) {
+func (s *Store) ListClients(ctx context.Context, org string, page domain.Page) ([]domain.Client, string, error) {
 	limit := page.Size()
 	var rows *sql.Rows
 	var err error
@@ -66,7 +65,7 @@ func (s *Store) ListClients(ctx context.Context, org string, page store.Page) ([
 		rows, err = s.query(ctx, `SELECT `+clientColumns+` FROM clients WHERE org_id = ? AND owner_user_id IS NULL
 			ORDER BY created_at, id LIMIT ?`, org, limit+1)
 	} else {
-		cur, cerr := store.DecodeCursor(page.After)
+		cur, cerr := domain.DecodeCursor(page.After)
 		if cerr != nil {
 			return nil, "", cerr
 		}
@@ -94,7 +93,7 @@ func (s *Store) ListClients(ctx context.Context, org string, page store.Page) ([
 	if len(out) > limit {
 		out = out[:limit]
 		last := out[limit-1]
-		next = store.Cursor{At: last.CreatedAt, ID: last.ID}.Encode()
+		next = domain.Cursor{At: last.CreatedAt, ID: last.ID}.Encode()
 	}
 	return out, next, nil
 }

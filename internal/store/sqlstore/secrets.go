@@ -93,7 +93,7 @@ func (s *Store) RevokeClientSecrets(ctx context.Context, org, clientID string, a
 	return int(n), err
 }
 
-func (s *Store) TouchLastUsed(ctx context.Context, uses []store.SecretUse) error {
+func (s *Store) TouchLastUsed(ctx context.Context, uses []domain.SecretUse) error {
 	if len(uses) == 0 {
 		return nil
 	}

@@ -27,8 +27,8 @@ func webhookEventsJSON(events []string) string {
 const webhookMessageColumns = `id, org_id, client_id, event_type, payload, created_at, status, attempts, retry_count, retry_from,
 	next_attempt_at, last_attempt_at, last_status_code, last_error, delivered_at`
 
-func scanWebhookMessage(row interface{ Scan(...any) error }) (store.WebhookMessage, error) {
-	var m store.WebhookMessage
+func scanWebhookMessage(row interface{ Scan(...any) error }) (domain.WebhookMessage, error) {
+	var m domain.WebhookMessage
 	var payload string
 	var created, retryFrom int64
 	var next, last, delivered sql.NullInt64
@@ -42,13 +42,13 @@ func scanWebhookMessage(row interface{ Scan(...any) error }) (store.WebhookMessa
 	return m, nil
 }
 
-func (s *Store) collectWebhookMessages(ctx context.Context, query string, args ...any) ([]store.WebhookMessage, error) {
+func (s *Store) collectWebhookMessages(ctx context.Context, query string, args ...any) ([]domain.WebhookMessage, error) {
 	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []store.WebhookMessage
+	var out []domain.WebhookMessage
 	for rows.Next() {
 		m, err := scanWebhookMessage(rows)
 		if err != nil {
@@ -59,7 +59,7 @@ func (s *Store) collectWebhookMessages(ctx context.Context, query string, args .
 	return out, rows.Err()
 }
 
-func (s *Store) CreateWebhookMessage(ctx context.Context, m store.WebhookMessage) error {
+func (s *Store) CreateWebhookMessage(ctx context.Context, m domain.WebhookMessage) error {
 	_, err := s.exec(ctx, `INSERT INTO webhook_messages (`+webhookMessageColumns+`, claim_id)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')`,
 		m.ID, m.OrgID, m.ClientID, m.EventType, string(m.Payload), micros(m.CreatedAt), m.Status, m.Attempts, m.RetryCount, micros(m.RetryFrom),
@@ -67,11 +67,11 @@ func (s *Store) CreateWebhookMessage(ctx context.Context, m store.WebhookMessage
 	return s.conflict(err, "webhook message exists")
 }
 
-func (s *Store) GetWebhookMessage(ctx context.Context, org, id string) (store.WebhookMessage, error) {
+func (s *Store) GetWebhookMessage(ctx context.Context, org, id string) (domain.WebhookMessage, error) {
 	return scanWebhookMessage(s.queryRow(ctx, `SELECT `+webhookMessageColumns+` FROM webhook_messages WHERE org_id = ? AND id = ?`, org, id))
 }
 
-func (s *Store) ListWebhookMessages(ctx context.Context, org, clientID string, f store.WebhookFilter) ([]store.WebhookMessage, string, error) {
+func (s *Store) ListWebhookMessages(ctx context.Context, org, clientID string, f domain.WebhookFilter) ([]domain.WebhookMessage, string, error) {
 	limit := f.Page.Size()
 	where := `org_id = ? AND client_id = ?`
 	args := []any{org, clientID}
@@ -80,7 +80,7 @@ func (s *Store) ListWebhookMessages(ctx context.Context, org, clientID string, f
 		args = append(args, f.Status)
 	}
 	if f.Page.After != "" {
-		cur, err := store.DecodeCursor(f.Page.After)
+		cur, err := domain.DecodeCursor(f.Page.After)
 		if err != nil {
 			return nil, "", err
 		}
@@ -97,7 +97,7 @@ func (s *Store) ListWebhookMessages(ctx context.Context, org, clientID string, f
 	if len(out) > limit {
 		out = out[:limit]
 		last := out[limit-1]
-		next = store.Cursor{At: last.CreatedAt, ID: last.ID}.Encode()
+		next = domain.Cursor{At: last.CreatedAt, ID: last.ID}.Encode()
 	}
 	return out, next, nil
 }
@@ -113,7 +113,7 @@ func (s *Store) skipLocked() string {
 	return ""
 }
 
-func (s *Store) ClaimWebhookMessages(ctx context.Context, now, until time.Time, claimID string, limit int) ([]store.WebhookMessage, error) {
+func (s *Store) ClaimWebhookMessages(ctx context.Context, now, until time.Time, claimID string, limit int) ([]domain.WebhookMessage, error) {
 	const due = ` FROM webhook_messages WHERE status = 'pending' AND next_attempt_at <= ?`
 	if s.tx == nil {
 		// Most polls find nothing: find that out with a read, without
@@ -127,7 +127,7 @@ func (s *Store) ClaimWebhookMessages(ctx context.Context, now, until time.Time, 
 			return nil, err
 		}
 	}
-	var out []store.WebhookMessage
+	var out []domain.WebhookMessage
 	err := s.InTx(ctx, func(txs store.Store) error {
 		tx := txs.(*Store)
 		var err error
@@ -148,7 +148,7 @@ func (s *Store) ClaimWebhookMessages(ctx context.Context, now, until time.Time, 
 	return out, err
 }
 
-func (s *Store) FinishWebhookMessage(ctx context.Context, m store.WebhookMessage, claimID string) error {
+func (s *Store) FinishWebhookMessage(ctx context.Context, m domain.WebhookMessage, claimID string) error {
 	err := mustAffect(s.exec(ctx, `UPDATE webhook_messages SET status = ?, attempts = ?, retry_count = ?, retry_from = ?,
 		next_attempt_at = ?, last_attempt_at = ?, last_status_code = ?, last_error = ?, delivered_at = ?, claim_id = ''
 		WHERE org_id = ? AND id = ? AND claim_id = ?`,
@@ -171,22 +171,22 @@ func (s *Store) DeleteWebhookMessagesBefore(ctx context.Context, t time.Time) (i
 
 const webhookAttemptColumns = `id, message_id, org_id, client_id, attempted_at, url, status_code, latency_us, error, response_excerpt`
 
-func (s *Store) AddWebhookAttempt(ctx context.Context, a store.WebhookAttempt) error {
+func (s *Store) AddWebhookAttempt(ctx context.Context, a domain.WebhookAttempt) error {
 	_, err := s.exec(ctx, `INSERT INTO webhook_attempts (`+webhookAttemptColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.ID, a.MessageID, a.OrgID, a.ClientID, micros(a.At), a.URL, a.StatusCode, a.Latency.Microseconds(), a.Error, a.ResponseExcerpt)
 	return s.conflict(err, "webhook attempt exists")
 }
 
-func (s *Store) ListWebhookAttempts(ctx context.Context, org, messageID string) ([]store.WebhookAttempt, error) {
+func (s *Store) ListWebhookAttempts(ctx context.Context, org, messageID string) ([]domain.WebhookAttempt, error) {
 	rows, err := s.query(ctx, `SELECT `+webhookAttemptColumns+` FROM webhook_attempts WHERE org_id = ? AND message_id = ?
 		ORDER BY attempted_at, id`, org, messageID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []store.WebhookAttempt
+	var out []domain.WebhookAttempt
 	for rows.Next() {
-		var a store.WebhookAttempt
+		var a domain.WebhookAttempt
 		var at, latency int64
 		if err := rows.Scan(&a.ID, &a.MessageID, &a.OrgID, &a.ClientID, &at, &a.URL, &a.StatusCode, &latency, &a.Error, &a.ResponseExcerpt); err != nil {
 			return nil, err
@@ -197,8 +197,8 @@ func (s *Store) ListWebhookAttempts(ctx context.Context, org, messageID string) 
 	return out, rows.Err()
 }
 
-func (s *Store) GetWebhookEndpoint(ctx context.Context, org, clientID string) (store.WebhookEndpoint, error) {
-	var e store.WebhookEndpoint
+func (s *Store) GetWebhookEndpoint(ctx context.Context, org, clientID string) (domain.WebhookEndpoint, error) {
+	var e domain.WebhookEndpoint
 	var failing, disabled sql.NullInt64
 	var updated int64
 	err := s.queryRow(ctx, `SELECT org_id, client_id, url, failing_since, disabled_at, disabled_reason, updated_at
@@ -211,7 +211,7 @@ func (s *Store) GetWebhookEndpoint(ctx context.Context, org, clientID string) (s
 	return e, nil
 }
 
-func (s *Store) PutWebhookEndpoint(ctx context.Context, e store.WebhookEndpoint) error {
+func (s *Store) PutWebhookEndpoint(ctx context.Context, e domain.WebhookEndpoint) error {
 	_, err := s.exec(ctx, `INSERT INTO webhook_endpoints (client_id, org_id, url, failing_since, disabled_at, disabled_reason, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (client_id) DO UPDATE SET url = excluded.url, failing_since = excluded.failing_since,
@@ -227,7 +227,7 @@ func (s *Store) DisableWebhookEndpoint(ctx context.Context, org, clientID, url s
 	return n == 1, err
 }
 
-func (s *Store) RecordWebhookNotice(ctx context.Context, n store.WebhookNotice) (bool, error) {
+func (s *Store) RecordWebhookNotice(ctx context.Context, n domain.WebhookNotice) (bool, error) {
 	// ON CONFLICT DO NOTHING instead of catching the unique violation: on
 	// PostgreSQL a failed statement would abort the caller's transaction.
 	// A concurrent insert of the same key waits for the first to commit
@@ -245,7 +245,7 @@ func (s *Store) ListExpiringSecrets(ctx context.Context, from, to time.Time, aft
 		AND NOT EXISTS (SELECT 1 FROM webhook_notices n WHERE n.secret_id = s.id AND n.notice = 'expired' AND n.expires_at = s.expires_at)`
 	args := []any{micros(from), micros(to)}
 	if after != "" {
-		cur, err := store.DecodeCursor(after)
+		cur, err := domain.DecodeCursor(after)
 		if err != nil {
 			return nil, err
 		}

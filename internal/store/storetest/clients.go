@@ -87,7 +87,7 @@ func testClientCRUD(t *testing.T, s store.Store) {
 	if got, err := s.GetSecret(ctx, o.ID, keep.ID); err != nil || !sameSecret(got, keep) {
 		t.Errorf("another client's secret after DeleteClient = %+v, %v; want %+v", got, err, keep)
 	}
-	if got, _, err := s.ListClients(ctx, o.ID, store.Page{}); err != nil || !slices.Equal(clientIDs(got), []string{bare.ID}) {
+	if got, _, err := s.ListClients(ctx, o.ID, domain.Page{}); err != nil || !slices.Equal(clientIDs(got), []string{bare.ID}) {
 		t.Errorf("ListClients after DeleteClient = %v, %v; want [%s]", clientIDs(got), err, bare.ID)
 	}
 }
@@ -129,7 +129,7 @@ func testOrgIsolation(t *testing.T, s store.Store) {
 		}
 	})
 	t.Run("ListClients", func(t *testing.T) {
-		if got, next, err := s.ListClients(ctx, globex.ID, store.Page{}); err != nil || len(got) != 0 || next != "" {
+		if got, next, err := s.ListClients(ctx, globex.ID, domain.Page{}); err != nil || len(got) != 0 || next != "" {
 			t.Errorf("ListClients = %v, %q, %v; want none", clientIDs(got), next, err)
 		}
 	})
@@ -185,7 +185,7 @@ func testListClientsPages(t *testing.T, s store.Store) {
 			var sizes []int
 			after := ""
 			for range len(tc.created) + 2 {
-				page, next, err := s.ListClients(ctx, o.ID, store.Page{After: after, Limit: tc.limit})
+				page, next, err := s.ListClients(ctx, o.ID, domain.Page{After: after, Limit: tc.limit})
 				if err != nil {
 					t.Fatalf("ListClients(after %q): %v", after, err)
 				}
@@ -224,7 +224,7 @@ func testListClientsStable(t *testing.T, s store.Store) {
 		}
 		want = append(want, c.ID)
 	}
-	first, next, err := s.ListClients(ctx, o.ID, store.Page{Limit: 3})
+	first, next, err := s.ListClients(ctx, o.ID, domain.Page{Limit: 3})
 	if err != nil || next == "" {
 		t.Fatalf("ListClients first page = %v, %q, %v", clientIDs(first), next, err)
 	}
@@ -232,14 +232,14 @@ func testListClientsStable(t *testing.T, s store.Store) {
 	if err := s.CreateClient(ctx, early); err != nil {
 		t.Fatalf("CreateClient: %v", err)
 	}
-	second, last, err := s.ListClients(ctx, o.ID, store.Page{After: next, Limit: 3})
+	second, last, err := s.ListClients(ctx, o.ID, domain.Page{After: next, Limit: 3})
 	if err != nil {
 		t.Fatalf("ListClients second page: %v", err)
 	}
 	if got := append(clientIDs(first), clientIDs(second)...); !slices.Equal(got, want) || last != "" {
 		t.Errorf("pages with an insert between them = %v (next %q), want %v", got, last, want)
 	}
-	again, _, err := s.ListClients(ctx, o.ID, store.Page{After: next, Limit: 3})
+	again, _, err := s.ListClients(ctx, o.ID, domain.Page{After: next, Limit: 3})
 	if err != nil || !slices.Equal(clientIDs(again), clientIDs(second)) {
 		t.Errorf("the same cursor again = %v, %v; want %v", clientIDs(again), err, clientIDs(second))
 	}
@@ -258,11 +258,11 @@ func testListClientsBadCursor(t *testing.T, s store.Store) {
 		{"no separator", b64([]byte("1700000000000000"))},
 		{"time not a number", b64([]byte("yesterday|kwc_x"))},
 		{"empty ID", b64([]byte("1700000000000000|"))},
-		{"an audit cursor", store.EncodeSeq(5)},
+		{"an audit cursor", domain.EncodeSeq(5)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, _, err := s.ListClients(ctx, o.ID, store.Page{After: tc.cursor, Limit: 3})
+			got, _, err := s.ListClients(ctx, o.ID, domain.Page{After: tc.cursor, Limit: 3})
 			var ve *domain.ValidationError
 			if !errors.As(err, &ve) {
 				t.Fatalf("ListClients(after %q) = %v, %v; want a *domain.ValidationError", tc.cursor, clientIDs(got), err)

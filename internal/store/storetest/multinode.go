@@ -95,10 +95,10 @@ func testNodesTouch(t *testing.T, n1, n2 store.Store) {
 	c := mustClient(t, n1, o.ID)
 	x := mustSecret(t, n1, generatedSecret(c, at(1)))
 	// Node 2 flushes a later use first; node 1's older batch arrives late.
-	if err := n2.TouchLastUsed(ctx, []store.SecretUse{secretUse(x.ID, at(20), "192.0.2.2")}); err != nil {
+	if err := n2.TouchLastUsed(ctx, []domain.SecretUse{secretUse(x.ID, at(20), "192.0.2.2")}); err != nil {
 		t.Fatalf("node 2 TouchLastUsed: %v", err)
 	}
-	if err := n1.TouchLastUsed(ctx, []store.SecretUse{secretUse(x.ID, at(10), "192.0.2.1")}); err != nil {
+	if err := n1.TouchLastUsed(ctx, []domain.SecretUse{secretUse(x.ID, at(10), "192.0.2.1")}); err != nil {
 		t.Fatalf("node 1 TouchLastUsed: %v", err)
 	}
 	for i, node := range []store.Store{n1, n2} {

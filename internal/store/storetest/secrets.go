@@ -212,7 +212,7 @@ func testRevokeIsFinal(t *testing.T, s store.Store) {
 			return s.UpdateSecret(ctx, u)
 		}, domain.ErrNotFound},
 		{"touch after revoke", func() error {
-			return s.TouchLastUsed(ctx, []store.SecretUse{{SecretID: x.ID, At: at(30), From: "192.0.2.7"}})
+			return s.TouchLastUsed(ctx, []domain.SecretUse{{SecretID: x.ID, At: at(30), From: "192.0.2.7"}})
 		}, nil},
 		{"revoke unknown", func() error { return s.RevokeSecret(ctx, o.ID, domain.NewID(domain.PrefixSecret), first, false) }, domain.ErrNotFound},
 	}
@@ -303,17 +303,17 @@ func testTouchLastUsed(t *testing.T, s store.Store) {
 	}
 	steps := []struct {
 		name  string
-		uses  []store.SecretUse
+		uses  []domain.SecretUse
 		wantX *use
 		wantY *use
 	}{
-		{"first use", []store.SecretUse{secretUse(x.ID, at(10), "192.0.2.1")}, &use{at(10), "192.0.2.1"}, nil},
-		{"an earlier use never overwrites", []store.SecretUse{secretUse(x.ID, at(5), "192.0.2.2")}, &use{at(10), "192.0.2.1"}, nil},
-		{"a later use wins", []store.SecretUse{secretUse(x.ID, at(20), "192.0.2.3")}, &use{at(20), "192.0.2.3"}, nil},
-		{"a batch out of order keeps the latest", []store.SecretUse{
+		{"first use", []domain.SecretUse{secretUse(x.ID, at(10), "192.0.2.1")}, &use{at(10), "192.0.2.1"}, nil},
+		{"an earlier use never overwrites", []domain.SecretUse{secretUse(x.ID, at(5), "192.0.2.2")}, &use{at(10), "192.0.2.1"}, nil},
+		{"a later use wins", []domain.SecretUse{secretUse(x.ID, at(20), "192.0.2.3")}, &use{at(20), "192.0.2.3"}, nil},
+		{"a batch out of order keeps the latest", []domain.SecretUse{
 			secretUse(x.ID, at(40), "192.0.2.5"), secretUse(y.ID, at(15), "2001:db8::1"), secretUse(x.ID, at(30), "192.0.2.4"),
 		}, &use{at(40), "192.0.2.5"}, &use{at(15), "2001:db8::1"}},
-		{"one microsecond later wins", []store.SecretUse{secretUse(y.ID, at(15).Add(time.Microsecond), "2001:db8::2")},
+		{"one microsecond later wins", []domain.SecretUse{secretUse(y.ID, at(15).Add(time.Microsecond), "2001:db8::2")},
 			&use{at(40), "192.0.2.5"}, &use{at(15).Add(time.Microsecond), "2001:db8::2"}},
 		{"an empty batch", nil, &use{at(40), "192.0.2.5"}, &use{at(15).Add(time.Microsecond), "2001:db8::2"}},
 	}
@@ -341,6 +341,6 @@ func testTouchLastUsed(t *testing.T, s store.Store) {
 	}
 }
 
-func secretUse(id string, when time.Time, from string) store.SecretUse {
-	return store.SecretUse{SecretID: id, At: when, From: from}
+func secretUse(id string, when time.Time, from string) domain.SecretUse {
+	return domain.SecretUse{SecretID: id, At: when, From: from}
 }
