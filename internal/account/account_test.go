@@ -37,7 +37,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{svc: svc, clock: clk, boot: b, admin: domain.Actor{OrgID: b.Org.ID, Kind: "user", ID: b.User.ID, Role: domain.RoleSuperAdmin}}
+	return &env{svc: svc, clock: clk, boot: b, admin: domain.UserActor(b.Org.ID, b.User.ID, domain.RoleSuperAdmin, "")}
 }
 
 func code(t *testing.T, secret string, at time.Time) string {
@@ -150,20 +150,20 @@ func TestLastSuperAdmin(t *testing.T) {
 	ctx := t.Context()
 	member := domain.RoleMember
 	disabled := true
-	if _, err := e.svc.UpdateUser(ctx, e.admin, e.admin.ID, account.UserPatch{Role: &member}); !errors.Is(err, domain.ErrConflict) {
+	if _, err := e.svc.UpdateUser(ctx, e.admin, e.admin.UserID(), account.UserPatch{Role: &member}); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("demote the last super admin: %v", err)
 	}
-	if _, err := e.svc.UpdateUser(ctx, e.admin, e.admin.ID, account.UserPatch{Disabled: &disabled}); !errors.Is(err, domain.ErrConflict) {
+	if _, err := e.svc.UpdateUser(ctx, e.admin, e.admin.UserID(), account.UserPatch{Disabled: &disabled}); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("disable the last super admin: %v", err)
 	}
-	if err := e.svc.DeleteUser(ctx, e.admin, e.admin.ID); !errors.Is(err, domain.ErrConflict) {
+	if err := e.svc.DeleteUser(ctx, e.admin, e.admin.UserID()); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("delete the last super admin: %v", err)
 	}
 	other, err := e.svc.InviteUser(ctx, e.admin, "second@acme.test", domain.RoleSuperAdmin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.UpdateUser(ctx, e.admin, e.admin.ID, account.UserPatch{Role: &member}); err != nil {
+	if _, err := e.svc.UpdateUser(ctx, e.admin, e.admin.UserID(), account.UserPatch{Role: &member}); err != nil {
 		t.Fatalf("demote with another super admin: %v", err)
 	}
 	if _, err := e.svc.InviteUser(ctx, e.admin, "second@acme.test", domain.RoleMember); !errors.Is(err, domain.ErrConflict) {

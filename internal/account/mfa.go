@@ -38,7 +38,7 @@ type Enrolment struct {
 func (s *Service) BeginMFA(ctx context.Context, by domain.Actor) (Enrolment, error) {
 	var out Enrolment
 	err := s.store.InTx(ctx, func(tx store.Store) error {
-		u, err := tx.GetUser(ctx, by.OrgID, by.ID)
+		u, err := tx.GetUser(ctx, by.OrgID, by.UserID())
 		if err != nil {
 			return err
 		}
@@ -66,7 +66,7 @@ func (s *Service) BeginMFA(ctx context.Context, by domain.Actor) (Enrolment, err
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "mfa.enrol_start", Target: u.ID})
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "mfa.enrol_start", Target: string(u.ID)})
 	})
 	return out, err
 }
@@ -90,7 +90,7 @@ func (s *Service) recoveryVerifier(code string) string {
 func (s *Service) ConfirmMFA(ctx context.Context, by domain.Actor, code string) ([]string, error) {
 	var codes []string
 	err := s.store.InTx(ctx, func(tx store.Store) error {
-		u, err := tx.GetUser(ctx, by.OrgID, by.ID)
+		u, err := tx.GetUser(ctx, by.OrgID, by.UserID())
 		if err != nil {
 			return err
 		}
@@ -120,7 +120,7 @@ func (s *Service) ConfirmMFA(ctx context.Context, by domain.Actor, code string) 
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "mfa.enable", Target: u.ID})
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "mfa.enable", Target: string(u.ID)})
 	})
 	if err == errWrongCode {
 		return nil, s.failedCode(ctx, by, "mfa.enable", "does not match: check the time on your device and enter the current 6-digit code")
@@ -150,7 +150,7 @@ func (s *Service) DisableMFA(ctx context.Context, by domain.Actor, code string) 
 		return &LoginRateLimitedError{RetryAfter: wait}
 	}
 	err := s.store.InTx(ctx, func(tx store.Store) error {
-		u, err := tx.GetUser(ctx, by.OrgID, by.ID)
+		u, err := tx.GetUser(ctx, by.OrgID, by.UserID())
 		if err != nil {
 			return err
 		}
@@ -168,7 +168,7 @@ func (s *Service) DisableMFA(ctx context.Context, by domain.Actor, code string) 
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "mfa.disable", Target: u.ID})
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "mfa.disable", Target: string(u.ID)})
 	})
 	if err == errWrongCode {
 		s.limitLogin.Fail(limitKey, s.clock())
@@ -217,8 +217,8 @@ func (s *Service) checkSecondFactor(ctx context.Context, tx store.Store, u *doma
 				if err := tx.UpdateUser(ctx, *u); err != nil {
 					return err
 				}
-				return s.audit.Append(ctx, tx, audit.Entry{Actor: domain.Actor{OrgID: u.OrgID, Kind: "user", ID: u.ID},
-					Action: "mfa.recovery_code_used", Target: u.ID, Detail: map[string]string{"remaining": fmt.Sprint(len(u.RecoveryCodes))}})
+				return s.audit.Append(ctx, tx, audit.Entry{Actor: domain.UserActor(u.OrgID, u.ID, "", ""),
+					Action: "mfa.recovery_code_used", Target: string(u.ID), Detail: map[string]string{"remaining": fmt.Sprint(len(u.RecoveryCodes))}})
 			})
 			return err == nil, err
 		}

@@ -17,7 +17,7 @@ import (
 type LoginInput struct {
 	Email        string
 	Password     string
-	Organization string // needed only when the email exists in several organisations
+	Organization domain.OrgID // needed only when the email exists in several organisations
 	TOTPCode     string
 	RecoveryCode string
 	Source       string
@@ -62,10 +62,10 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (NewSession, error) 
 	fail := func(u *domain.User, reason string, mfa bool) (NewSession, error) {
 		s.limitLogin.Fail(userKey, now)
 		s.limitAddr.Fail(addrKey, now)
-		a := domain.Actor{Kind: "user", Source: in.Source}
+		a := domain.Actor{Kind: domain.ActorUser, Source: in.Source}
 		target := email
 		if u != nil {
-			a.OrgID, a.ID, target = u.OrgID, u.ID, u.ID
+			a.OrgID, a.ID, target = u.OrgID, string(u.ID), string(u.ID)
 		}
 		action := "user.login"
 		if mfa {
@@ -117,19 +117,19 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (NewSession, error) 
 		}
 	}
 	tok := secretvalue.Generate(secretvalue.PrefixSession)
-	x := domain.Session{ID: domain.NewID(domain.PrefixSession), OrgID: u.OrgID, UserID: u.ID,
+	x := domain.Session{ID: domain.NewSessionID(), OrgID: u.OrgID, UserID: u.ID,
 		Verifier: secretvalue.Verifier(s.verifierKey, tok), CreatedAt: now, ExpiresAt: now.Add(s.sessionTTL),
 		Source: in.Source, UserAgent: truncate(in.UserAgent, 200)}
 	err = s.store.InTx(ctx, func(tx store.Store) error {
 		if err := tx.CreateSession(ctx, x); err != nil {
 			return err
 		}
-		detail := map[string]string{"session_id": x.ID}
+		detail := map[string]string{"session_id": string(x.ID)}
 		if u.MFAEnabled {
 			detail["mfa"] = "passed"
 		}
-		return s.audit.Append(ctx, tx, audit.Entry{Actor: domain.Actor{OrgID: u.OrgID, Kind: "user", ID: u.ID, Source: in.Source},
-			Action: "user.login", Target: u.ID, Detail: detail})
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: domain.UserActor(u.OrgID, u.ID, "", in.Source),
+			Action: "user.login", Target: string(u.ID), Detail: detail})
 	})
 	if err != nil {
 		return NewSession{}, err
@@ -140,7 +140,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (NewSession, error) 
 // FindLoginUser finds the one enabled user with email (in organization,
 // when given), for logins with other credentials. Anything else is
 // ErrBadCredentials, or a validation error when the email is ambiguous.
-func (s *Service) FindLoginUser(ctx context.Context, email, organization string) (domain.User, error) {
+func (s *Service) FindLoginUser(ctx context.Context, email string, organization domain.OrgID) (domain.User, error) {
 	users, err := s.store.UsersByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
 	if err != nil {
 		return domain.User{}, err
@@ -196,7 +196,8 @@ func (s *Service) AuthenticateSession(ctx context.Context, bearer, source string
 	if u.DisabledAt != nil {
 		return domain.Actor{}, ErrBadCredentials
 	}
-	a := domain.Actor{OrgID: u.OrgID, Kind: "user", ID: u.ID, Role: u.Role, Source: source, SessionID: x.ID}
+	a := domain.UserActor(u.OrgID, u.ID, u.Role, source)
+	a.SessionID = x.ID
 	switch {
 	case u.MustChangePassword:
 		a.Restricted = "change your one-time password first (POST /v1/me/password)"
@@ -214,23 +215,23 @@ func (s *Service) AuthenticateSession(ctx context.Context, bearer, source string
 
 // ListSessions returns the actor's open sessions.
 func (s *Service) ListSessions(ctx context.Context, by domain.Actor) ([]domain.Session, error) {
-	return s.store.ListSessions(ctx, by.OrgID, by.ID, s.clock())
+	return s.store.ListSessions(ctx, by.OrgID, by.UserID(), s.clock())
 }
 
 // EndSession ends one of the actor's own sessions ("current" for the one
 // in use: logout).
-func (s *Service) EndSession(ctx context.Context, by domain.Actor, id string) error {
+func (s *Service) EndSession(ctx context.Context, by domain.Actor, id domain.SessionID) error {
 	if id == "current" {
 		if by.SessionID == "" {
 			return domain.Invalid("session", "this request did not come through a session")
 		}
 		id = by.SessionID
 	}
-	if !domain.ValidID(domain.PrefixSession, id) {
+	if !id.Valid() {
 		return domain.ErrNotFound
 	}
 	return s.store.InTx(ctx, func(tx store.Store) error {
-		open, err := tx.ListSessions(ctx, by.OrgID, by.ID, s.clock())
+		open, err := tx.ListSessions(ctx, by.OrgID, by.UserID(), s.clock())
 		if err != nil {
 			return err
 		}
@@ -244,7 +245,7 @@ func (s *Service) EndSession(ctx context.Context, by domain.Actor, id string) er
 		if err := tx.EndSession(ctx, by.OrgID, id, s.clock()); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.logout", Target: id})
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.logout", Target: string(id)})
 	})
 }
 

@@ -32,13 +32,13 @@ func (s *Service) InviteUser(ctx context.Context, by domain.Actor, email string,
 		return NewUser{}, err
 	}
 	pw := secretvalue.GeneratePassword()
-	u := domain.User{ID: domain.NewID(domain.PrefixUser), OrgID: by.OrgID, Email: email, Role: role,
+	u := domain.User{ID: domain.NewUserID(), OrgID: by.OrgID, Email: email, Role: role,
 		PasswordHash: secretvalue.HashSupplied(pw), MustChangePassword: true, CreatedAt: s.clock()}
 	err = s.store.InTx(ctx, func(tx store.Store) error {
 		if err := tx.CreateUser(ctx, u); err != nil {
 			return fmt.Errorf("create user: %w", err)
 		}
-		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.invite", Target: u.ID,
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.invite", Target: string(u.ID),
 			Detail: map[string]string{"email": email, "role": string(role)}})
 	})
 	return NewUser{User: u, Password: pw}, err
@@ -50,8 +50,8 @@ func (s *Service) ListUsers(ctx context.Context, by domain.Actor) ([]domain.User
 }
 
 // GetUser returns one user of the organisation.
-func (s *Service) GetUser(ctx context.Context, by domain.Actor, id string) (domain.User, error) {
-	if !domain.ValidID(domain.PrefixUser, id) {
+func (s *Service) GetUser(ctx context.Context, by domain.Actor, id domain.UserID) (domain.User, error) {
+	if !id.Valid() {
 		return domain.User{}, domain.ErrNotFound
 	}
 	return s.store.GetUser(ctx, by.OrgID, id)
@@ -68,14 +68,14 @@ var errLastSuperAdmin = domain.Conflict("this is the organisation's last active 
 
 // UpdateUser changes a user's role or status. Disabling a user ends their
 // sessions and kills their personal credential and its tokens at once.
-func (s *Service) UpdateUser(ctx context.Context, by domain.Actor, id string, p UserPatch) (domain.User, error) {
+func (s *Service) UpdateUser(ctx context.Context, by domain.Actor, id domain.UserID, p UserPatch) (domain.User, error) {
 	if p.Role != nil && !p.Role.Valid() {
 		return domain.User{}, domain.Invalid("role", "must be super_admin, admin, developer or member")
 	}
 	var u domain.User
 	err := s.store.InTx(ctx, func(tx store.Store) error {
 		var err error
-		if !domain.ValidID(domain.PrefixUser, id) {
+		if !id.Valid() {
 			return domain.ErrNotFound
 		}
 		if u, err = tx.GetUser(ctx, by.OrgID, id); err != nil {
@@ -94,7 +94,7 @@ func (s *Service) UpdateUser(ctx context.Context, by domain.Actor, id string, p 
 			}
 		}
 		if p.Role != nil && *p.Role != u.Role {
-			if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.role_change", Target: u.ID,
+			if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.role_change", Target: string(u.ID),
 				Detail: map[string]string{"from": string(u.Role), "to": string(*p.Role)}}); err != nil {
 				return err
 			}
@@ -109,7 +109,7 @@ func (s *Service) UpdateUser(ctx context.Context, by domain.Actor, id string, p 
 				}
 			case !*p.Disabled && u.DisabledAt != nil:
 				u.DisabledAt = nil
-				if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.enable", Target: u.ID}); err != nil {
+				if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.enable", Target: string(u.ID)}); err != nil {
 					return err
 				}
 			}
@@ -131,14 +131,14 @@ func (s *Service) offboardInTx(ctx context.Context, tx store.Store, by domain.Ac
 			return err
 		}
 	}
-	return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: action, Target: u.ID, Detail: map[string]string{"email": u.Email}})
+	return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: action, Target: string(u.ID), Detail: map[string]string{"email": u.Email}})
 }
 
 // DeleteUser removes a user, their sessions, API tokens and personal
 // credential (whose tokens stop working at once).
-func (s *Service) DeleteUser(ctx context.Context, by domain.Actor, id string) error {
+func (s *Service) DeleteUser(ctx context.Context, by domain.Actor, id domain.UserID) error {
 	err := s.store.InTx(ctx, func(tx store.Store) error {
-		if !domain.ValidID(domain.PrefixUser, id) {
+		if !id.Valid() {
 			return domain.ErrNotFound
 		}
 		u, err := tx.GetUser(ctx, by.OrgID, id)
@@ -167,7 +167,7 @@ func (s *Service) DeleteUser(ctx context.Context, by domain.Actor, id string) er
 
 // Me returns the actor's own user.
 func (s *Service) Me(ctx context.Context, by domain.Actor) (domain.User, error) {
-	return s.store.GetUser(ctx, by.OrgID, by.ID)
+	return s.store.GetUser(ctx, by.OrgID, by.UserID())
 }
 
 // ErrWrongPassword means the current password given to ChangePassword
@@ -195,7 +195,7 @@ func (s *Service) ChangePassword(ctx context.Context, by domain.Actor, current, 
 		return &LoginRateLimitedError{RetryAfter: wait}
 	}
 	err = s.store.InTx(ctx, func(tx store.Store) error {
-		u, err := tx.GetUser(ctx, by.OrgID, by.ID)
+		u, err := tx.GetUser(ctx, by.OrgID, by.UserID())
 		if err != nil {
 			return err
 		}
@@ -218,7 +218,7 @@ func (s *Service) ChangePassword(ctx context.Context, by domain.Actor, current, 
 				}
 			}
 		}
-		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.password_change", Target: u.ID})
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.password_change", Target: string(u.ID)})
 	})
 	if err == ErrWrongPassword {
 		s.limitLogin.Fail(limitKey, s.clock())

@@ -21,7 +21,7 @@ func (h *Handler) createClient(w http.ResponseWriter, r *http.Request, by domain
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Location", "/v1/clients/"+c.ID)
+	w.Header().Set("Location", "/v1/clients/"+string(c.ID))
 	return writeJSON(w, http.StatusCreated, clientJSON(c))
 }
 
@@ -56,7 +56,7 @@ func (h *Handler) listClients(w http.ResponseWriter, r *http.Request, by domain.
 }
 
 func (h *Handler) getClient(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	c, err := h.Credentials.GetClient(r.Context(), by, r.PathValue("client_id"))
+	c, err := h.Credentials.GetClient(r.Context(), by, domain.ClientID(r.PathValue("client_id")))
 	if err != nil {
 		return err
 	}
@@ -64,7 +64,7 @@ func (h *Handler) getClient(w http.ResponseWriter, r *http.Request, by domain.Ac
 }
 
 func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	id := r.PathValue("client_id")
+	id := domain.ClientID(r.PathValue("client_id"))
 	if _, err := h.Credentials.GetClient(r.Context(), by, id); err != nil {
 		return err // 404 before complaining about the body
 	}
@@ -83,7 +83,7 @@ func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request, by domain
 }
 
 func (h *Handler) deleteClient(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	if err := h.Credentials.DeleteClient(r.Context(), by, r.PathValue("client_id")); err != nil {
+	if err := h.Credentials.DeleteClient(r.Context(), by, domain.ClientID(r.PathValue("client_id"))); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -91,7 +91,7 @@ func (h *Handler) deleteClient(w http.ResponseWriter, r *http.Request, by domain
 }
 
 func (h *Handler) revokeAll(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	id := r.PathValue("client_id")
+	id := domain.ClientID(r.PathValue("client_id"))
 	var req struct{}
 	if err := decode(w, r, &req, true); err != nil {
 		return err
@@ -100,5 +100,5 @@ func (h *Handler) revokeAll(w http.ResponseWriter, r *http.Request, by domain.Ac
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, apiv1.RevokeAll{ClientID: id, Revoked: n})
+	return writeJSON(w, http.StatusOK, apiv1.RevokeAll{ClientID: string(id), Revoked: n})
 }

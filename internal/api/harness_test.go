@@ -126,11 +126,11 @@ func (e *env) newOrg(t *testing.T, name, email string) account.Bootstrap {
 // userToken creates a user with role in org and an API token for them,
 // the way account.Init does, and returns the token. expires and revoked
 // make tokens that must be refused.
-func (e *env) userToken(t *testing.T, org string, role domain.Role, expires, revoked *time.Time) (domain.User, string) {
+func (e *env) userToken(t *testing.T, org domain.OrgID, role domain.Role, expires, revoked *time.Time) (domain.User, string) {
 	t.Helper()
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	u := domain.User{
-		ID: domain.NewID(domain.PrefixUser), OrgID: org, Email: strings.ToLower(domain.NewID("u")) + "@acme.test", Role: role,
+		ID: domain.NewUserID(), OrgID: org, Email: strings.ToLower(domain.NewID("u")) + "@acme.test", Role: role,
 		PasswordHash: secretvalue.HashSupplied(secretvalue.GeneratePassword()), CreatedAt: now,
 	}
 	if err := e.core.Store.CreateUser(t.Context(), u); err != nil {
@@ -143,7 +143,7 @@ func (e *env) tokenFor(t *testing.T, u domain.User, expires, revoked *time.Time)
 	t.Helper()
 	value := secretvalue.Generate(secretvalue.PrefixAPIToken)
 	tok := domain.APIToken{
-		ID: domain.NewID(domain.PrefixToken), OrgID: u.OrgID, UserID: u.ID, Description: "test token",
+		ID: domain.NewAPITokenID(), OrgID: u.OrgID, UserID: u.ID, Description: "test token",
 		Verifier: secretvalue.Verifier(e.core.Keyring.Derive(keyring.PurposeSecretVerifier), value),
 		Hint:     value.Hint(), CreatedAt: time.Now().UTC().Truncate(time.Microsecond), ExpiresAt: expires, RevokedAt: revoked,
 	}
@@ -445,11 +445,11 @@ type secretSnapshot struct {
 }
 
 // snapshot reads the state of orgs (the env's own when none is given).
-func (e *env) snapshot(t *testing.T, orgs ...string) snapshot {
+func (e *env) snapshot(t *testing.T, orgs ...domain.OrgID) snapshot {
 	t.Helper()
 	ctx := t.Context()
 	if len(orgs) == 0 {
-		orgs = []string{e.boot.Org.ID}
+		orgs = []domain.OrgID{e.boot.Org.ID}
 	}
 	var s snapshot
 	for _, org := range orgs {
@@ -457,7 +457,7 @@ func (e *env) snapshot(t *testing.T, orgs ...string) snapshot {
 		if err != nil {
 			t.Fatalf("GetOrg: %v", err)
 		}
-		os := orgSnapshot{ID: org, Policy: o.Policy}
+		os := orgSnapshot{ID: string(org), Policy: o.Policy}
 		page := domain.Page{Limit: domain.MaxLimit}
 		for {
 			clients, next, err := e.core.Store.ListClients(ctx, org, page)
@@ -471,7 +471,7 @@ func (e *env) snapshot(t *testing.T, orgs ...string) snapshot {
 				}
 				cs := clientSnapshot{Client: c}
 				for _, x := range secrets {
-					cs.Secrets = append(cs.Secrets, secretSnapshot{ID: x.ID, Description: x.Description, Hint: x.Hint,
+					cs.Secrets = append(cs.Secrets, secretSnapshot{ID: string(x.ID), Description: x.Description, Hint: x.Hint,
 						Origin: x.Origin, ExpiresAt: x.ExpiresAt, RevokedAt: x.RevokedAt, LastUsedAt: x.LastUsedAt,
 						AllowedCIDRs: x.AllowedCIDRs, KeepTokens: x.KeepTokens})
 				}
@@ -577,14 +577,14 @@ func (p *person) code(t *testing.T) string {
 	}
 }
 
-func (a *person) ID() string    { return a.User.ID }
+func (a *person) ID() string    { return string(a.User.ID) }
 func (a *person) Email() string { return a.User.Email }
 
 // invite creates a user with role in org through the account service (as
 // the organisation's system actor would) and an API token for them. The
 // user still has their one-time password, which they must change at first
 // login.
-func (e *env) invite(t *testing.T, org string, role domain.Role) *person {
+func (e *env) invite(t *testing.T, org domain.OrgID, role domain.Role) *person {
 	t.Helper()
 	email := strings.ToLower(domain.NewID("u")) + "@example.test"
 	n, err := e.core.Accounts.InviteUser(t.Context(), domain.System(org, "test"), email, role)
@@ -605,7 +605,7 @@ func (e *env) activate(t *testing.T, a *person) {
 }
 
 // user is invite and activate: a user who has chosen their password.
-func (e *env) user(t *testing.T, org string, role domain.Role) *person {
+func (e *env) user(t *testing.T, org domain.OrgID, role domain.Role) *person {
 	t.Helper()
 	a := e.invite(t, org, role)
 	e.activate(t, a)
@@ -627,13 +627,13 @@ func (e *env) sessionFor(t *testing.T, u domain.User) (id, token string) {
 	t.Helper()
 	value := secretvalue.Generate(secretvalue.PrefixSession)
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	x := domain.Session{ID: domain.NewID(domain.PrefixSession), OrgID: u.OrgID, UserID: u.ID,
+	x := domain.Session{ID: domain.NewSessionID(), OrgID: u.OrgID, UserID: u.ID,
 		Verifier:  secretvalue.Verifier(e.core.Keyring.Derive(keyring.PurposeSecretVerifier), value),
 		CreatedAt: now, ExpiresAt: now.Add(time.Hour), Source: "192.0.2.1", UserAgent: "test"}
 	if err := e.core.Store.CreateSession(t.Context(), x); err != nil {
 		t.Fatalf("CreateSession: %v", err)
 	}
-	return x.ID, value.Reveal()
+	return string(x.ID), value.Reveal()
 }
 
 // enrolMFA turns MFA on for a through the API and returns the recovery

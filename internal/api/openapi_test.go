@@ -393,8 +393,8 @@ func TestOpenAPIResponses(t *testing.T) {
 		want(t, e.do(t, "GET", "/v1/audit?limit=2&cursor="+page.NextCursor, nil), http.StatusOK)
 		since := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
 		until := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
-		want(t, e.do(t, "GET", "/v1/audit?action=secret.&actor="+e.boot.User.ID+"&since="+since+"&until="+until, nil), http.StatusOK)
-		want(t, e.do(t, "GET", "/v1/audit?target="+client.ClientID+"&action=client.update", nil), http.StatusOK)
+		want(t, e.do(t, "GET", "/v1/audit?action=secret.&actor="+string(e.boot.User.ID)+"&since="+since+"&until="+until, nil), http.StatusOK)
+		want(t, e.do(t, "GET", "/v1/audit?target="+string(client.ClientID)+"&action=client.update", nil), http.StatusOK)
 	})
 	step("errors", func(t *testing.T) {
 		wantProblem(t, e.do(t, "POST", "/v1/clients", raw(`{"name":`)), http.StatusBadRequest)

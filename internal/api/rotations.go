@@ -9,7 +9,7 @@ import (
 )
 
 func (h *Handler) listRotations(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	clientID := r.PathValue("client_id")
+	clientID := domain.ClientID(r.PathValue("client_id"))
 	views, err := h.Credentials.ListRotations(r.Context(), by, clientID)
 	if err != nil {
 		return err
@@ -26,8 +26,8 @@ func (h *Handler) listRotations(w http.ResponseWriter, r *http.Request, by domai
 }
 
 func (h *Handler) getRotation(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	clientID := r.PathValue("client_id")
-	v, err := h.Credentials.GetRotation(r.Context(), by, clientID, r.PathValue("id"))
+	clientID := domain.ClientID(r.PathValue("client_id"))
+	v, err := h.Credentials.GetRotation(r.Context(), by, clientID, domain.RotationID(r.PathValue("id")))
 	if err != nil {
 		return err
 	}
@@ -39,7 +39,7 @@ func (h *Handler) getRotation(w http.ResponseWriter, r *http.Request, by domain.
 }
 
 func (h *Handler) completeRotation(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	clientID, id := r.PathValue("client_id"), r.PathValue("id")
+	clientID, id := domain.ClientID(r.PathValue("client_id")), domain.RotationID(r.PathValue("id"))
 	if _, err := h.Credentials.GetRotation(r.Context(), by, clientID, id); err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func (h *Handler) completeRotation(w http.ResponseWriter, r *http.Request, by do
 }
 
 func (h *Handler) createRefreshToken(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	clientID := r.PathValue("client_id")
+	clientID := domain.ClientID(r.PathValue("client_id"))
 	if _, err := h.Credentials.GetClient(r.Context(), by, clientID); err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func (h *Handler) createRefreshToken(w http.ResponseWriter, r *http.Request, by 
 }
 
 func (h *Handler) listRefreshTokens(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	list, err := h.Refresh.List(r.Context(), by, r.PathValue("client_id"))
+	list, err := h.Refresh.List(r.Context(), by, domain.ClientID(r.PathValue("client_id")))
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,7 @@ import (
 )
 
 func (h *Handler) createSecret(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	clientID := r.PathValue("client_id")
+	clientID := domain.ClientID(r.PathValue("client_id"))
 	if _, err := h.Credentials.GetClient(r.Context(), by, clientID); err != nil {
 		return err
 	}
@@ -28,12 +28,12 @@ func (h *Handler) createSecret(w http.ResponseWriter, r *http.Request, by domain
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Location", "/v1/clients/"+clientID+"/secrets/"+n.Secret.ID)
+	w.Header().Set("Location", "/v1/clients/"+string(clientID)+"/secrets/"+string(n.Secret.ID))
 	return writeJSON(w, http.StatusCreated, createdSecretJSON(n, list.NewID, list.Now))
 }
 
 func (h *Handler) listSecrets(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	list, err := h.Credentials.ListSecrets(r.Context(), by, r.PathValue("client_id"))
+	list, err := h.Credentials.ListSecrets(r.Context(), by, domain.ClientID(r.PathValue("client_id")))
 	if err != nil {
 		return err
 	}
@@ -54,7 +54,7 @@ func (h *Handler) secretView(r *http.Request, by domain.Actor, x domain.Secret) 
 }
 
 func (h *Handler) getSecret(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	x, err := h.Credentials.GetSecret(r.Context(), by, r.PathValue("client_id"), r.PathValue("id"))
+	x, err := h.Credentials.GetSecret(r.Context(), by, domain.ClientID(r.PathValue("client_id")), domain.SecretID(r.PathValue("id")))
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func (h *Handler) getSecret(w http.ResponseWriter, r *http.Request, by domain.Ac
 }
 
 func (h *Handler) updateSecret(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	clientID, id := r.PathValue("client_id"), r.PathValue("id")
+	clientID, id := domain.ClientID(r.PathValue("client_id")), domain.SecretID(r.PathValue("id"))
 	if _, err := h.Credentials.GetSecret(r.Context(), by, clientID, id); err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func (h *Handler) revokeSecret(w http.ResponseWriter, r *http.Request, by domain
 	default:
 		return domain.Invalid("tokens", `must be "revoke" (the default: its access tokens stop working now) or "keep" (they run out on their own)`)
 	}
-	x, err := h.Credentials.RevokeSecret(r.Context(), by, r.PathValue("client_id"), r.PathValue("id"), keep)
+	x, err := h.Credentials.RevokeSecret(r.Context(), by, domain.ClientID(r.PathValue("client_id")), domain.SecretID(r.PathValue("id")), keep)
 	if err != nil {
 		return err
 	}
@@ -110,7 +110,7 @@ func (h *Handler) revokeSecret(w http.ResponseWriter, r *http.Request, by domain
 }
 
 func (h *Handler) rotate(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	clientID := r.PathValue("client_id")
+	clientID := domain.ClientID(r.PathValue("client_id"))
 	if _, err := h.Credentials.GetClient(r.Context(), by, clientID); err != nil {
 		return err
 	}
@@ -138,6 +138,6 @@ func (h *Handler) rotate(w http.ResponseWriter, r *http.Request, by domain.Actor
 	for _, x := range rot.Previous {
 		out.Previous = append(out.Previous, secretJSON(x, list.NewID, list.Now))
 	}
-	w.Header().Set("Location", "/v1/clients/"+clientID+"/secrets/"+rot.New.Secret.ID)
+	w.Header().Set("Location", "/v1/clients/"+string(clientID)+"/secrets/"+string(rot.New.Secret.ID))
 	return writeJSON(w, http.StatusCreated, out)
 }

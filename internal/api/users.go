@@ -19,7 +19,7 @@ func userJSON(u domain.User) apiv1.User {
 	if u.DisabledAt != nil {
 		status = "disabled"
 	}
-	return apiv1.User{ID: u.ID, Email: u.Email, Role: string(u.Role), Status: status, MFAEnabled: u.MFAEnabled,
+	return apiv1.User{ID: string(u.ID), Email: u.Email, Role: string(u.Role), Status: status, MFAEnabled: u.MFAEnabled,
 		MustChangePassword: u.MustChangePassword, CreatedAt: u.CreatedAt, DisabledAt: u.DisabledAt}
 }
 
@@ -44,12 +44,12 @@ func (h *Handler) inviteUser(w http.ResponseWriter, r *http.Request, by domain.A
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Location", "/v1/users/"+n.User.ID)
+	w.Header().Set("Location", "/v1/users/"+string(n.User.ID))
 	return writeJSON(w, http.StatusCreated, apiv1.InvitedUser{User: userJSON(n.User), OneTimePassword: n.Password.Reveal()})
 }
 
 func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	u, err := h.Accounts.GetUser(r.Context(), by, r.PathValue("id"))
+	u, err := h.Accounts.GetUser(r.Context(), by, domain.UserID(r.PathValue("id")))
 	if err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, by domain.Acto
 }
 
 func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	id := r.PathValue("id")
+	id := domain.UserID(r.PathValue("id"))
 	if _, err := h.Accounts.GetUser(r.Context(), by, id); err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request, by domain.A
 }
 
 func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	if err := h.Accounts.DeleteUser(r.Context(), by, r.PathValue("id")); err != nil {
+	if err := h.Accounts.DeleteUser(r.Context(), by, domain.UserID(r.PathValue("id"))); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -94,7 +94,7 @@ func (h *Handler) me(w http.ResponseWriter, r *http.Request, by domain.Actor) er
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, apiv1.Me{User: userJSON(u), OrganizationID: org.ID, Organization: org.Name, Restricted: by.Restricted})
+	return writeJSON(w, http.StatusOK, apiv1.Me{User: userJSON(u), OrganizationID: string(org.ID), Organization: org.Name, Restricted: by.Restricted})
 }
 
 func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
@@ -112,8 +112,8 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, by doma
 // SessionCookie is the name of the console's session cookie.
 const SessionCookie = "kw_session"
 
-func sessionJSON(x domain.Session, current string) apiv1.Session {
-	return apiv1.Session{ID: x.ID, CreatedAt: x.CreatedAt, ExpiresAt: x.ExpiresAt, Source: x.Source, UserAgent: x.UserAgent, Current: x.ID == current}
+func sessionJSON(x domain.Session, current domain.SessionID) apiv1.Session {
+	return apiv1.Session{ID: string(x.ID), CreatedAt: x.CreatedAt, ExpiresAt: x.ExpiresAt, Source: x.Source, UserAgent: x.UserAgent, Current: x.ID == current}
 }
 
 // login opens a session: a bearer token in the body and, for the web
@@ -123,7 +123,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req, false); err != nil {
 		return err
 	}
-	n, err := h.Accounts.Login(r.Context(), account.LoginInput{Email: req.Email, Password: req.Password, Organization: req.Organization,
+	n, err := h.Accounts.Login(r.Context(), account.LoginInput{Email: req.Email, Password: req.Password, Organization: domain.OrgID(req.Organization),
 		TOTPCode: req.TOTPCode, RecoveryCode: req.RecoveryCode, Source: httpx.ClientIP(r), UserAgent: r.UserAgent()})
 	switch {
 	case errors.Is(err, account.ErrMFARequired):
@@ -154,7 +154,7 @@ func (h *Handler) listSessions(w http.ResponseWriter, r *http.Request, by domain
 }
 
 func (h *Handler) endSession(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	id := r.PathValue("id")
+	id := domain.SessionID(domain.UserID(r.PathValue("id")))
 	if err := h.Accounts.EndSession(r.Context(), by, id); err != nil {
 		return err
 	}
@@ -203,7 +203,7 @@ func (h *Handler) disableMFA(w http.ResponseWriter, r *http.Request, by domain.A
 
 func (h *Handler) personalJSON(v credential.PersonalView) apiv1.PersonalCredential {
 	now := time.Now()
-	out := apiv1.PersonalCredential{ClientID: v.Client.ID, UserID: v.Client.OwnerUserID, Secrets: make([]apiv1.Secret, 0, len(v.Secrets))}
+	out := apiv1.PersonalCredential{ClientID: string(v.Client.ID), UserID: string(v.Client.OwnerUserID), Secrets: make([]apiv1.Secret, 0, len(v.Secrets))}
 	for _, x := range v.Secrets {
 		out.Secrets = append(out.Secrets, secretJSON(x, "", now))
 	}
@@ -215,18 +215,18 @@ func (h *Handler) personalJSON(v credential.PersonalView) apiv1.PersonalCredenti
 }
 
 func (h *Handler) getMyCredential(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	return h.writePersonal(w, r, by, by.ID)
+	return h.writePersonal(w, r, by, by.UserID())
 }
 
 func (h *Handler) getUserCredential(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	u, err := h.Accounts.GetUser(r.Context(), by, r.PathValue("id"))
+	u, err := h.Accounts.GetUser(r.Context(), by, domain.UserID(r.PathValue("id")))
 	if err != nil {
 		return err
 	}
 	return h.writePersonal(w, r, by, u.ID)
 }
 
-func (h *Handler) writePersonal(w http.ResponseWriter, r *http.Request, by domain.Actor, userID string) error {
+func (h *Handler) writePersonal(w http.ResponseWriter, r *http.Request, by domain.Actor, userID domain.UserID) error {
 	v, err := h.Credentials.Personal(r.Context(), by.OrgID, userID)
 	if err != nil {
 		return err
@@ -235,7 +235,7 @@ func (h *Handler) writePersonal(w http.ResponseWriter, r *http.Request, by domai
 }
 
 func createdPersonalJSON(n credential.NewPersonal) apiv1.CreatedPersonalCredential {
-	return apiv1.CreatedPersonalCredential{ClientID: n.ClientID, Secret: n.Value.Reveal(), SecretID: n.Secret.ID, Hint: n.Secret.Hint, ExpiresAt: n.Secret.ExpiresAt}
+	return apiv1.CreatedPersonalCredential{ClientID: string(n.ClientID), Secret: n.Value.Reveal(), SecretID: string(n.Secret.ID), Hint: n.Secret.Hint, ExpiresAt: n.Secret.ExpiresAt}
 }
 
 func (h *Handler) createMyCredential(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
@@ -267,7 +267,7 @@ func (h *Handler) rotateMyCredential(w http.ResponseWriter, r *http.Request, by 
 }
 
 func (h *Handler) revokeMyCredential(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	if err := h.Credentials.RevokePersonal(r.Context(), by, by.ID); err != nil {
+	if err := h.Credentials.RevokePersonal(r.Context(), by, by.UserID()); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -275,7 +275,7 @@ func (h *Handler) revokeMyCredential(w http.ResponseWriter, r *http.Request, by 
 }
 
 func (h *Handler) revokeUserCredential(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	u, err := h.Accounts.GetUser(r.Context(), by, r.PathValue("id"))
+	u, err := h.Accounts.GetUser(r.Context(), by, domain.UserID(r.PathValue("id")))
 	if err != nil {
 		return err
 	}
@@ -295,7 +295,7 @@ func (h *Handler) passwordLogin(w http.ResponseWriter, r *http.Request) error {
 	}
 	bad := &problemError{status: http.StatusUnauthorized, detail: "wrong email or credential secret",
 		header: map[string]string{"WWW-Authenticate": `Bearer realm="keywarden"`}}
-	u, err := h.Accounts.FindLoginUser(r.Context(), req.Email, req.Organization)
+	u, err := h.Accounts.FindLoginUser(r.Context(), req.Email, domain.OrgID(req.Organization))
 	if errors.Is(err, account.ErrBadCredentials) {
 		return bad
 	}

@@ -10,21 +10,21 @@ import (
 
 func webhookEndpointJSON(v webhook.EndpointView) apiv1.WebhookEndpoint {
 	return apiv1.WebhookEndpoint{
-		ClientID: v.Client.ID, URL: v.Client.WebhookURL, Events: nonNil(v.Client.WebhookEvents), Status: v.Status,
+		ClientID: string(v.Client.ID), URL: v.Client.WebhookURL, Events: nonNil(v.Client.WebhookEvents), Status: v.Status,
 		FailingSince: v.Health.FailingSince, DisabledAt: v.Health.DisabledAt, DisabledReason: v.Health.DisabledReason,
 	}
 }
 
 func webhookDeliveryJSON(m domain.WebhookMessage) apiv1.WebhookDelivery {
 	return apiv1.WebhookDelivery{
-		ID: m.ID, ClientID: m.ClientID, EventType: m.EventType, Status: m.Status, CreatedAt: m.CreatedAt, Attempts: m.Attempts,
+		ID: m.ID, ClientID: string(m.ClientID), EventType: m.EventType, Status: string(m.Status), CreatedAt: m.CreatedAt, Attempts: m.Attempts,
 		NextAttemptAt: m.NextAttemptAt, LastAttemptAt: m.LastAttemptAt, LastStatusCode: m.LastStatusCode, LastError: m.LastError,
 		DeliveredAt: m.DeliveredAt,
 	}
 }
 
 func (h *Handler) getWebhook(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	v, err := h.Webhooks.Endpoint(r.Context(), by, r.PathValue("client_id"))
+	v, err := h.Webhooks.Endpoint(r.Context(), by, domain.ClientID(r.PathValue("client_id")))
 	if err != nil {
 		return err
 	}
@@ -32,7 +32,7 @@ func (h *Handler) getWebhook(w http.ResponseWriter, r *http.Request, by domain.A
 }
 
 func (h *Handler) enableWebhook(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	id := r.PathValue("client_id")
+	id := domain.ClientID(r.PathValue("client_id"))
 	if _, err := h.Webhooks.Endpoint(r.Context(), by, id); err != nil {
 		return err // 404 before complaining about the body
 	}
@@ -52,8 +52,8 @@ func (h *Handler) listWebhookDeliveries(w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return err
 	}
-	list, next, err := h.Webhooks.ListDeliveries(r.Context(), by, r.PathValue("client_id"),
-		domain.WebhookFilter{Status: r.URL.Query().Get("status"), Page: page})
+	list, next, err := h.Webhooks.ListDeliveries(r.Context(), by, domain.ClientID(r.PathValue("client_id")),
+		domain.WebhookFilter{Status: domain.WebhookStatus(r.URL.Query().Get("status")), Page: page})
 	if err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func (h *Handler) listWebhookDeliveries(w http.ResponseWriter, r *http.Request, 
 }
 
 func (h *Handler) getWebhookDelivery(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	d, err := h.Webhooks.GetDelivery(r.Context(), by, r.PathValue("client_id"), r.PathValue("id"))
+	d, err := h.Webhooks.GetDelivery(r.Context(), by, domain.ClientID(r.PathValue("client_id")), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -79,7 +79,7 @@ func (h *Handler) getWebhookDelivery(w http.ResponseWriter, r *http.Request, by 
 }
 
 func (h *Handler) redeliverWebhook(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	clientID, id := r.PathValue("client_id"), r.PathValue("id")
+	clientID, id := domain.ClientID(r.PathValue("client_id")), r.PathValue("id")
 	if _, err := h.Webhooks.GetDelivery(r.Context(), by, clientID, id); err != nil {
 		return err // 404 before complaining about the body
 	}

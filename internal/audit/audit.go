@@ -78,7 +78,7 @@ func (l *Log) hash(e domain.AuditEvent) []byte {
 	binary.BigEndian.PutUint64(buf[:], uint64(e.Seq))
 	m.Write(buf[:])
 	field(e.PrevHash)
-	for _, s := range []string{e.ID, e.OrgID, e.At.UTC().Format(time.RFC3339Nano), e.ActorKind, e.ActorID, e.Action, e.Target, e.Source, e.Result} {
+	for _, s := range []string{e.ID, string(e.OrgID), e.At.UTC().Format(time.RFC3339Nano), string(e.ActorKind), e.ActorID, e.Action, e.Target, e.Source, e.Result} {
 		field([]byte(s))
 	}
 	keys := slices.Sorted(maps.Keys(e.Detail))
@@ -92,7 +92,7 @@ func (l *Log) hash(e domain.AuditEvent) []byte {
 }
 
 // List returns an organisation's events, newest first.
-func (l *Log) List(ctx context.Context, org string, f domain.AuditFilter) ([]domain.AuditEvent, string, error) {
+func (l *Log) List(ctx context.Context, org domain.OrgID, f domain.AuditFilter) ([]domain.AuditEvent, string, error) {
 	return l.store.ListAudit(ctx, org, f)
 }
 

@@ -28,27 +28,24 @@ func (e *RateLimitedError) Error() string {
 // Auth is a successful client authentication.
 type Auth struct {
 	Client   domain.Client
-	SecretID string
+	SecretID domain.SecretID
 	// TokenTTL is the access-token lifetime for this client in seconds.
 	TokenTTL int
 	// Subject is the token's subject: the client ID, or for a personal
 	// credential the user it acts as (also in UserID).
 	Subject string
-	UserID  string
+	UserID  domain.UserID
 }
 
 // validClientID accepts the IDs of clients and personal credentials.
-func validClientID(id string) bool {
-	return domain.ValidID(domain.PrefixClient, id) || domain.ValidID(domain.PrefixPersonal, id)
-}
 
 // Authenticate checks a client ID and secret presented from source (an IP
 // address). It reads from an in-memory cache that every change invalidates
 // and writes nothing to the store on success: the use is batched (see
 // FlushUsage).
-func (s *Service) Authenticate(ctx context.Context, clientID, secret, source string) (Auth, error) {
+func (s *Service) Authenticate(ctx context.Context, clientID domain.ClientID, secret, source string) (Auth, error) {
 	now := s.clock()
-	addrKey, clientKey := "a|"+source, "c|"+clientID+"|"+source
+	addrKey, clientKey := "a|"+source, "c|"+string(clientID)+"|"+source
 	if wait, blocked := s.limitAddr.Blocked(addrKey, now); blocked {
 		return Auth{}, &RateLimitedError{RetryAfter: wait}
 	}
@@ -67,13 +64,13 @@ func (s *Service) Authenticate(ctx context.Context, clientID, secret, source str
 	s.limitClient.Fail(clientKey, now)
 	detail := map[string]string{"reason": reason}
 	if secretID != "" {
-		detail["secret_id"] = secretID
+		detail["secret_id"] = string(secretID)
 	}
 	if _, blocked := s.limitClient.Blocked(clientKey, now); blocked {
 		detail["rate_limited"] = "further attempts from this address are refused for a while"
 	}
-	actor := domain.Actor{OrgID: org, Kind: "client", ID: clientID, Source: source}
-	if err := s.audit.Append(ctx, s.store, audit.Entry{Actor: actor, Action: "client.authenticate", Target: clientID,
+	actor := domain.ClientActor(org, clientID, source)
+	if err := s.audit.Append(ctx, s.store, audit.Entry{Actor: actor, Action: "client.authenticate", Target: string(clientID),
 		Result: domain.ResultFailure, Detail: detail}); err != nil {
 		return Auth{}, err
 	}
@@ -82,8 +79,8 @@ func (s *Service) Authenticate(ctx context.Context, clientID, secret, source str
 
 // authenticate decides the outcome. A non-empty reason is a failure, told
 // only to the audit log.
-func (s *Service) authenticate(ctx context.Context, clientID, secret, source string, now time.Time) (auth Auth, reason, secretID, org string, err error) {
-	if !validClientID(clientID) {
+func (s *Service) authenticate(ctx context.Context, clientID domain.ClientID, secret, source string, now time.Time) (auth Auth, reason string, secretID domain.SecretID, org domain.OrgID, err error) {
+	if !clientID.Authenticates() {
 		return Auth{}, "unknown client", "", "", nil
 	}
 	e, err := s.cache.get(ctx, clientID)
@@ -115,9 +112,9 @@ func (s *Service) authenticate(ctx context.Context, clientID, secret, source str
 	if ttl == 0 {
 		ttl = e.orgTTL
 	}
-	auth = Auth{Client: e.client, SecretID: x.ID, TokenTTL: ttl, Subject: e.client.ID}
+	auth = Auth{Client: e.client, SecretID: x.ID, TokenTTL: ttl, Subject: string(e.client.ID)}
 	if e.owner != nil {
-		auth.Subject, auth.UserID = e.owner.ID, e.owner.ID
+		auth.Subject, auth.UserID = string(e.owner.ID), e.owner.ID
 	}
 	return auth, "", x.ID, org, nil
 }
@@ -184,7 +181,7 @@ type TokenState struct {
 	Active bool
 	Client domain.Client
 	// UserID is set for a personal credential's token: the user it acts as.
-	UserID string
+	UserID domain.UserID
 }
 
 // TokenActive decides whether an access token (already verified by its
@@ -194,8 +191,8 @@ type TokenState struct {
 // secret alone, which revoke-all revoked); its secret
 // still allows its tokens; and for a personal credential, its user and the
 // policy still allow it. It reads only the cache.
-func (s *Service) TokenActive(ctx context.Context, org, clientID, secretID string, issuedAt int64) (TokenState, error) {
-	if !validClientID(clientID) {
+func (s *Service) TokenActive(ctx context.Context, org domain.OrgID, clientID domain.ClientID, secretID domain.SecretID, issuedAt int64) (TokenState, error) {
+	if !clientID.Authenticates() {
 		return TokenState{}, nil
 	}
 	e, err := s.cache.get(ctx, clientID)

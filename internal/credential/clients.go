@@ -137,7 +137,7 @@ func (s *Service) CreateClient(ctx context.Context, by domain.Actor, in ClientIn
 	}
 	now := s.clock()
 	c := domain.Client{
-		ID: domain.NewID(domain.PrefixClient), OrgID: by.OrgID, Name: in.Name, Description: in.Description,
+		ID: domain.NewClientID(), OrgID: by.OrgID, Name: in.Name, Description: in.Description,
 		Scopes: scopes, TokenTTL: in.TokenTTL, WebhookURL: in.WebhookURL, CreatedAt: now, UpdatedAt: now,
 		WebhookEvents: events,
 	}
@@ -145,21 +145,21 @@ func (s *Service) CreateClient(ctx context.Context, by domain.Actor, in ClientIn
 		if err := tx.CreateClient(ctx, c); err != nil {
 			return fmt.Errorf("create client: %w", err)
 		}
-		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "client.create", Target: c.ID,
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "client.create", Target: string(c.ID),
 			Detail: map[string]string{"name": c.Name}})
 	})
 	return c, err
 }
 
 // GetClient returns one client of the actor's organisation.
-func (s *Service) GetClient(ctx context.Context, by domain.Actor, id string) (domain.Client, error) {
+func (s *Service) GetClient(ctx context.Context, by domain.Actor, id domain.ClientID) (domain.Client, error) {
 	return getClient(ctx, s.store, by.OrgID, id)
 }
 
 // getClient reads a client through tx; a malformed ID is not found
 // without a store round trip.
-func getClient(ctx context.Context, tx store.Store, org, id string) (domain.Client, error) {
-	if !domain.ValidID(domain.PrefixClient, id) {
+func getClient(ctx context.Context, tx store.Store, org domain.OrgID, id domain.ClientID) (domain.Client, error) {
+	if !id.Valid() {
 		return domain.Client{}, domain.ErrNotFound
 	}
 	return tx.GetClient(ctx, org, id)
@@ -171,7 +171,7 @@ func (s *Service) ListClients(ctx context.Context, by domain.Actor, page domain.
 }
 
 // UpdateClient applies p.
-func (s *Service) UpdateClient(ctx context.Context, by domain.Actor, id string, p ClientPatch) (domain.Client, error) {
+func (s *Service) UpdateClient(ctx context.Context, by domain.Actor, id domain.ClientID, p ClientPatch) (domain.Client, error) {
 	defer s.cache.Invalidate(id)
 	var v domain.ValidationError
 	if p.Name != nil {
@@ -237,7 +237,7 @@ func (s *Service) UpdateClient(ctx context.Context, by domain.Actor, id string, 
 		if err := tx.UpdateClient(ctx, c); err != nil {
 			return fmt.Errorf("update client %s: %w", id, err)
 		}
-		if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "client.update", Target: c.ID,
+		if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "client.update", Target: string(c.ID),
 			Detail: map[string]string{"fields": strings.Join(changed, ",")}}); err != nil {
 			return err
 		}
@@ -247,7 +247,7 @@ func (s *Service) UpdateClient(ctx context.Context, by domain.Actor, id string, 
 }
 
 // DeleteClient removes a client and every secret it holds.
-func (s *Service) DeleteClient(ctx context.Context, by domain.Actor, id string) error {
+func (s *Service) DeleteClient(ctx context.Context, by domain.Actor, id domain.ClientID) error {
 	defer s.cache.Invalidate(id)
 	return s.inTx(ctx, func(tx store.Store) error {
 		c, err := getClient(ctx, tx, by.OrgID, id)
@@ -260,7 +260,7 @@ func (s *Service) DeleteClient(ctx context.Context, by domain.Actor, id string) 
 		if err := tx.DeleteClient(ctx, by.OrgID, id); err != nil {
 			return fmt.Errorf("delete client %s: %w", id, err)
 		}
-		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "client.delete", Target: id,
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "client.delete", Target: string(id),
 			Detail: map[string]string{"name": c.Name}})
 	})
 }

@@ -46,7 +46,7 @@ func newEnv(t *testing.T) *env {
 	}
 	svc := credential.New(credential.Options{Store: st, Audit: log, Keyring: kr, Now: clk.Now})
 	return &env{store: st, svc: svc, audit: log, clock: clk,
-		admin: domain.Actor{OrgID: b.Org.ID, Kind: "user", ID: b.User.ID, Role: domain.RoleSuperAdmin}}
+		admin: domain.UserActor(b.Org.ID, b.User.ID, domain.RoleSuperAdmin, "")}
 }
 
 func (e *env) client(t *testing.T) domain.Client {
@@ -58,7 +58,7 @@ func (e *env) client(t *testing.T) domain.Client {
 	return c
 }
 
-func (e *env) secret(t *testing.T, clientID string, in credential.SecretInput) credential.NewSecret {
+func (e *env) secret(t *testing.T, clientID domain.ClientID, in credential.SecretInput) credential.NewSecret {
 	t.Helper()
 	if in.Description == "" {
 		in.Description = "test"
@@ -98,8 +98,11 @@ func TestAuthenticate(t *testing.T) {
 	flipped := []byte(good.Value.Reveal())
 	flipped[10] ^= 1
 	tests := []struct {
-		name, client, secret, wantReason string
-		wantSecret                       string
+		name       string
+		client     domain.ClientID
+		secret     string
+		wantReason string
+		wantSecret domain.SecretID
 	}{
 		{"generated secret", c.ID, good.Value.Reveal(), "", good.Secret.ID},
 		{"supplied secret", c.ID, supplied, "", sup.Secret.ID},
@@ -108,7 +111,7 @@ func TestAuthenticate(t *testing.T) {
 		{"well-formed but unknown secret", c.ID, secretvalue.Generate(secretvalue.PrefixClientSecret).Reveal(), "wrong secret", ""},
 		{"checksum mismatch", c.ID, string(flipped), "malformed secret (checksum)", ""},
 		{"revoked secret", c.ID, revoked.Value.Reveal(), "secret revoked", ""},
-		{"unknown client", domain.NewID(domain.PrefixClient), good.Value.Reveal(), "", ""},
+		{"unknown client", domain.NewClientID(), good.Value.Reveal(), "", ""},
 		{"malformed client id", "nope", good.Value.Reveal(), "", ""},
 		{"empty secret", c.ID, "", "no secret presented", ""},
 	}
@@ -266,7 +269,7 @@ func TestRotationLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	state := func() string {
+	state := func() domain.RotationState {
 		t.Helper()
 		v, err := e.svc.GetRotation(t.Context(), e.admin, c.ID, rot.Rotation.ID)
 		if err != nil {

@@ -35,12 +35,12 @@ type PersonalInput struct {
 
 // NewPersonal is a generated personal credential; Value is shown once.
 type NewPersonal struct {
-	ClientID string
+	ClientID domain.ClientID
 	Secret   domain.Secret
 	Value    secretvalue.Plaintext
 }
 
-func (s *Service) personal(ctx context.Context, tx store.Store, org, userID string) (PersonalView, error) {
+func (s *Service) personal(ctx context.Context, tx store.Store, org domain.OrgID, userID domain.UserID) (PersonalView, error) {
 	c, err := tx.PersonalClient(ctx, org, userID)
 	if err != nil {
 		return PersonalView{}, err
@@ -62,7 +62,7 @@ func (s *Service) personal(ctx context.Context, tx store.Store, org, userID stri
 
 // Personal returns a user's personal credential (domain.ErrNotFound if
 // they never generated one).
-func (s *Service) Personal(ctx context.Context, org, userID string) (PersonalView, error) {
+func (s *Service) Personal(ctx context.Context, org domain.OrgID, userID domain.UserID) (PersonalView, error) {
 	return s.personal(ctx, s.store, org, userID)
 }
 
@@ -88,7 +88,7 @@ func (s *Service) CreatePersonal(ctx context.Context, by domain.Actor, in Person
 		switch {
 		case errors.Is(err, domain.ErrNotFound):
 			now := s.clock()
-			cur.Client = domain.Client{ID: domain.NewID(domain.PrefixPersonal), OrgID: by.OrgID, Name: "Personal credential of " + u.Email,
+			cur.Client = domain.Client{ID: domain.NewPersonalClientID(), OrgID: by.OrgID, Name: "Personal credential of " + u.Email,
 				Scopes: []string{}, CreatedAt: now, UpdatedAt: now, OwnerUserID: u.ID}
 			if err := tx.CreateClient(ctx, cur.Client); err != nil {
 				return fmt.Errorf("create personal client: %w", err)
@@ -112,7 +112,7 @@ func (s *Service) CreatePersonal(ctx context.Context, by domain.Actor, in Person
 // personalOwner loads the actor's user and organisation and applies the
 // policy switches.
 func (s *Service) personalOwner(ctx context.Context, tx store.Store, by domain.Actor) (domain.User, domain.Organization, error) {
-	u, err := tx.GetUser(ctx, by.OrgID, by.ID)
+	u, err := tx.GetUser(ctx, by.OrgID, by.UserID())
 	if err != nil {
 		return u, domain.Organization{}, err
 	}
@@ -136,15 +136,15 @@ func (s *Service) newPersonalSecret(ctx context.Context, tx store.Store, by doma
 		return NewPersonal{}, err
 	}
 	value := secretvalue.Generate(secretvalue.PrefixClientSecret)
-	x := domain.Secret{ID: domain.NewID(domain.PrefixSecret), OrgID: by.OrgID, ClientID: c.ID, Description: in.Description,
+	x := domain.Secret{ID: domain.NewSecretID(), OrgID: by.OrgID, ClientID: c.ID, Description: in.Description,
 		CreatedAt: now, CreatedBy: by.ID, ExpiresAt: expires, Origin: domain.OriginGenerated,
 		Verifier: secretvalue.Verifier(s.verifierKey, value), Hint: value.Hint()}
 	x.Sealed = s.keys.Seal([]byte(value.Reveal()), []byte(x.ID))
 	if err := tx.CreateSecret(ctx, x); err != nil {
 		return NewPersonal{}, err
 	}
-	if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: action, Target: c.ID,
-		Detail: map[string]string{"user_id": u.ID, "secret_id": x.ID, "expires_at": formatExpiry(expires)}}); err != nil {
+	if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: action, Target: string(c.ID),
+		Detail: map[string]string{"user_id": string(u.ID), "secret_id": string(x.ID), "expires_at": formatExpiry(expires)}}); err != nil {
 		return NewPersonal{}, err
 	}
 	return NewPersonal{ClientID: c.ID, Secret: x, Value: value}, nil
@@ -187,8 +187,8 @@ func (s *Service) RotatePersonal(ctx context.Context, by domain.Actor, graceSeco
 		if err := s.cache.announce(ctx, tx, out.ClientID); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.schedule_expiry", Target: old.ID,
-			Detail: map[string]string{"client_id": cur.Client.ID, "expires_at": formatExpiry(old.ExpiresAt), "grace_seconds": strconv.Itoa(graceSeconds)}})
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.schedule_expiry", Target: string(old.ID),
+			Detail: map[string]string{"client_id": string(cur.Client.ID), "expires_at": formatExpiry(old.ExpiresAt), "grace_seconds": strconv.Itoa(graceSeconds)}})
 	})
 	if err == nil {
 		s.cache.Invalidate(out.ClientID)
@@ -198,7 +198,7 @@ func (s *Service) RotatePersonal(ctx context.Context, by domain.Actor, graceSeco
 
 // RevokePersonal revokes a user's personal credential and kills every
 // token it minted. Revoking nothing is not an error.
-func (s *Service) RevokePersonal(ctx context.Context, by domain.Actor, userID string) error {
+func (s *Service) RevokePersonal(ctx context.Context, by domain.Actor, userID domain.UserID) error {
 	return s.inTx(ctx, func(tx store.Store) error {
 		return s.RevokePersonalInTx(ctx, tx, by, userID)
 	})
@@ -206,7 +206,7 @@ func (s *Service) RevokePersonal(ctx context.Context, by domain.Actor, userID st
 
 // RevokePersonalInTx is RevokePersonal inside the caller's transaction
 // (user offboarding).
-func (s *Service) RevokePersonalInTx(ctx context.Context, tx store.Store, by domain.Actor, userID string) error {
+func (s *Service) RevokePersonalInTx(ctx context.Context, tx store.Store, by domain.Actor, userID domain.UserID) error {
 	c, err := tx.PersonalClient(ctx, by.OrgID, userID)
 	if errors.Is(err, domain.ErrNotFound) {
 		return nil
@@ -240,8 +240,8 @@ func (s *Service) RevokePersonalInTx(ctx context.Context, tx store.Store, by dom
 	if n == 0 {
 		return nil
 	}
-	if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "credential.revoke", Target: c.ID,
-		Detail: map[string]string{"user_id": userID, "revoked": strconv.Itoa(n)}}); err != nil {
+	if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "credential.revoke", Target: string(c.ID),
+		Detail: map[string]string{"user_id": string(userID), "revoked": strconv.Itoa(n)}}); err != nil {
 		return err
 	}
 	return s.events.Enqueue(ctx, tx, webhook.CredentialRevoked(c, ending, now))

@@ -14,11 +14,11 @@ import (
 // RotationView is a rotation with its derived state and its secrets.
 type RotationView struct {
 	Rotation domain.Rotation
-	State    string
+	State    domain.RotationState
 	// SafeToRevoke says the old secrets are idle: revoking them now breaks
 	// no caller that has moved to the new secret.
 	SafeToRevoke bool
-	Secrets      map[string]domain.Secret
+	Secrets      map[domain.SecretID]domain.Secret
 }
 
 func (s *Service) view(ctx context.Context, tx store.Store, r domain.Rotation) (RotationView, error) {
@@ -26,7 +26,7 @@ func (s *Service) view(ctx context.Context, tx store.Store, r domain.Rotation) (
 	if err != nil {
 		return RotationView{}, err
 	}
-	byID := map[string]domain.Secret{}
+	byID := map[domain.SecretID]domain.Secret{}
 	for _, x := range secrets {
 		byID[x.ID] = x
 	}
@@ -35,7 +35,7 @@ func (s *Service) view(ctx context.Context, tx store.Store, r domain.Rotation) (
 }
 
 // ListRotations returns a client's rotations, newest first.
-func (s *Service) ListRotations(ctx context.Context, by domain.Actor, clientID string) ([]RotationView, error) {
+func (s *Service) ListRotations(ctx context.Context, by domain.Actor, clientID domain.ClientID) ([]RotationView, error) {
 	if _, err := getClient(ctx, s.store, by.OrgID, clientID); err != nil {
 		return nil, err
 	}
@@ -55,7 +55,7 @@ func (s *Service) ListRotations(ctx context.Context, by domain.Actor, clientID s
 }
 
 // GetRotation returns one rotation of a client.
-func (s *Service) GetRotation(ctx context.Context, by domain.Actor, clientID, id string) (RotationView, error) {
+func (s *Service) GetRotation(ctx context.Context, by domain.Actor, clientID domain.ClientID, id domain.RotationID) (RotationView, error) {
 	r, err := getRotation(ctx, s.store, by.OrgID, clientID, id)
 	if err != nil {
 		return RotationView{}, err
@@ -63,8 +63,8 @@ func (s *Service) GetRotation(ctx context.Context, by domain.Actor, clientID, id
 	return s.view(ctx, s.store, r)
 }
 
-func getRotation(ctx context.Context, tx store.Store, org, clientID, id string) (domain.Rotation, error) {
-	if !domain.ValidID(domain.PrefixRotation, id) || !domain.ValidID(domain.PrefixClient, clientID) {
+func getRotation(ctx context.Context, tx store.Store, org domain.OrgID, clientID domain.ClientID, id domain.RotationID) (domain.Rotation, error) {
+	if !id.Valid() || !clientID.Valid() {
 		return domain.Rotation{}, domain.ErrNotFound
 	}
 	r, err := tx.GetRotation(ctx, org, id)
@@ -81,7 +81,7 @@ func getRotation(ctx context.Context, tx store.Store, org, clientID, id string) 
 // With keepTokens, or when the rotation was started with it, the tokens
 // they minted run out on their own. Unless
 // force is set, it refuses while an old secret is still in use.
-func (s *Service) CompleteRotation(ctx context.Context, by domain.Actor, clientID, id string, keepTokens, force bool) (RotationView, error) {
+func (s *Service) CompleteRotation(ctx context.Context, by domain.Actor, clientID domain.ClientID, id domain.RotationID, keepTokens, force bool) (RotationView, error) {
 	defer s.cache.Invalidate(clientID)
 	var out RotationView
 	err := s.inTx(ctx, func(tx store.Store) error {
@@ -112,7 +112,7 @@ func (s *Service) CompleteRotation(ctx context.Context, by domain.Actor, clientI
 	return out, err
 }
 
-func (s *Service) complete(ctx context.Context, tx store.Store, by domain.Actor, r domain.Rotation, keepTokens bool, state string) (RotationView, error) {
+func (s *Service) complete(ctx context.Context, tx store.Store, by domain.Actor, r domain.Rotation, keepTokens bool, state domain.RotationState) (RotationView, error) {
 	now := s.clock()
 	var revoked []string
 	for _, id := range r.OldSecretIDs {
@@ -123,9 +123,9 @@ func (s *Service) complete(ctx context.Context, tx store.Store, by domain.Actor,
 		if err := tx.RevokeSecret(ctx, r.OrgID, id, now, keepTokens); err != nil {
 			return RotationView{}, err
 		}
-		revoked = append(revoked, id)
-		if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.revoke", Target: id,
-			Detail: map[string]string{"client_id": r.ClientID, "rotation_id": r.ID, "tokens": tokenMode(keepTokens)}}); err != nil {
+		revoked = append(revoked, string(id))
+		if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.revoke", Target: string(id),
+			Detail: map[string]string{"client_id": string(r.ClientID), "rotation_id": string(r.ID), "tokens": tokenMode(keepTokens)}}); err != nil {
 			return RotationView{}, err
 		}
 		x.RevokedAt, x.KeepTokens = &now, keepTokens
@@ -136,8 +136,8 @@ func (s *Service) complete(ctx context.Context, tx store.Store, by domain.Actor,
 	if err := tx.CompleteRotation(ctx, r.OrgID, r.ID, now, by.ID); err != nil {
 		return RotationView{}, err
 	}
-	if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "rotation.complete", Target: r.ID,
-		Detail: map[string]string{"client_id": r.ClientID, "revoked": strings.Join(revoked, ","), "state_before": state}}); err != nil {
+	if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "rotation.complete", Target: string(r.ID),
+		Detail: map[string]string{"client_id": string(r.ClientID), "revoked": strings.Join(revoked, ","), "state_before": string(state)}}); err != nil {
 		return RotationView{}, err
 	}
 	r.CompletedAt, r.CompletedBy = &now, by.ID

@@ -50,12 +50,12 @@ type NewSecret struct {
 // SecretList is a client's secrets with the one to show as "New".
 type SecretList struct {
 	Secrets []domain.Secret
-	NewID   string
+	NewID   domain.SecretID
 	Now     time.Time
 }
 
 // ListSecrets returns a client's secrets, oldest first.
-func (s *Service) ListSecrets(ctx context.Context, by domain.Actor, clientID string) (SecretList, error) {
+func (s *Service) ListSecrets(ctx context.Context, by domain.Actor, clientID domain.ClientID) (SecretList, error) {
 	if _, err := getClient(ctx, s.store, by.OrgID, clientID); err != nil {
 		return SecretList{}, err
 	}
@@ -68,12 +68,12 @@ func (s *Service) ListSecrets(ctx context.Context, by domain.Actor, clientID str
 }
 
 // GetSecret returns one secret of a client.
-func (s *Service) GetSecret(ctx context.Context, by domain.Actor, clientID, id string) (domain.Secret, error) {
+func (s *Service) GetSecret(ctx context.Context, by domain.Actor, clientID domain.ClientID, id domain.SecretID) (domain.Secret, error) {
 	return getSecret(ctx, s.store, by.OrgID, clientID, id)
 }
 
-func getSecret(ctx context.Context, tx store.Store, org, clientID, id string) (domain.Secret, error) {
-	if !domain.ValidID(domain.PrefixSecret, id) || !domain.ValidID(domain.PrefixClient, clientID) {
+func getSecret(ctx context.Context, tx store.Store, org domain.OrgID, clientID domain.ClientID, id domain.SecretID) (domain.Secret, error) {
+	if !id.Valid() || !clientID.Valid() {
 		return domain.Secret{}, domain.ErrNotFound
 	}
 	x, err := tx.GetSecret(ctx, org, id)
@@ -132,7 +132,7 @@ func validateSecretInput(in *SecretInput) (secretvalue.Plaintext, error) {
 
 // CreateSecret adds a secret to a client. The expiry must be within the
 // organisation's policy for the actor's role.
-func (s *Service) CreateSecret(ctx context.Context, by domain.Actor, clientID string, in SecretInput) (NewSecret, error) {
+func (s *Service) CreateSecret(ctx context.Context, by domain.Actor, clientID domain.ClientID, in SecretInput) (NewSecret, error) {
 	defer s.cache.Invalidate(clientID)
 	supplied, err := validateSecretInput(&in)
 	if err != nil {
@@ -149,7 +149,7 @@ func (s *Service) CreateSecret(ctx context.Context, by domain.Actor, clientID st
 	return out, err
 }
 
-func (s *Service) createSecret(ctx context.Context, tx store.Store, by domain.Actor, clientID string, in SecretInput, supplied secretvalue.Plaintext, action string) (NewSecret, error) {
+func (s *Service) createSecret(ctx context.Context, tx store.Store, by domain.Actor, clientID domain.ClientID, in SecretInput, supplied secretvalue.Plaintext, action string) (NewSecret, error) {
 	c, err := getClient(ctx, tx, by.OrgID, clientID)
 	if err != nil {
 		return NewSecret{}, err
@@ -177,7 +177,7 @@ func (s *Service) createSecret(ctx context.Context, tx store.Store, by domain.Ac
 		return NewSecret{}, domain.Conflict(fmt.Sprintf("a client can hold at most %d active secrets; revoke one first", MaxActiveSecrets))
 	}
 	x := domain.Secret{
-		ID: domain.NewID(domain.PrefixSecret), OrgID: by.OrgID, ClientID: c.ID,
+		ID: domain.NewSecretID(), OrgID: by.OrgID, ClientID: c.ID,
 		Description: in.Description, CreatedAt: now, CreatedBy: by.ID, ExpiresAt: expires,
 		AllowedCIDRs: in.AllowedCIDRs,
 	}
@@ -193,8 +193,8 @@ func (s *Service) createSecret(ctx context.Context, tx store.Store, by domain.Ac
 	if err := tx.CreateSecret(ctx, x); err != nil {
 		return NewSecret{}, fmt.Errorf("create secret: %w", err)
 	}
-	detail := map[string]string{"client_id": c.ID, "origin": string(x.Origin), "expires_at": formatExpiry(x.ExpiresAt)}
-	if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: action, Target: x.ID, Detail: detail}); err != nil {
+	detail := map[string]string{"client_id": string(c.ID), "origin": string(x.Origin), "expires_at": formatExpiry(x.ExpiresAt)}
+	if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: action, Target: string(x.ID), Detail: detail}); err != nil {
 		return NewSecret{}, err
 	}
 	if err := s.events.Enqueue(ctx, tx, webhook.SecretCreated(x)); err != nil {
@@ -220,7 +220,7 @@ func formatExpiry(t *time.Time) string {
 // UpdateSecret edits a secret's description and expiry. Only an active
 // secret's expiry can change, and only within policy: an expired or revoked
 // secret never comes back.
-func (s *Service) UpdateSecret(ctx context.Context, by domain.Actor, clientID, id string, p SecretPatch) (domain.Secret, error) {
+func (s *Service) UpdateSecret(ctx context.Context, by domain.Actor, clientID domain.ClientID, id domain.SecretID, p SecretPatch) (domain.Secret, error) {
 	defer s.cache.Invalidate(clientID)
 	var v domain.ValidationError
 	if p.Description != nil {
@@ -274,8 +274,8 @@ func (s *Service) UpdateSecret(ctx context.Context, by domain.Actor, clientID, i
 		if err := tx.UpdateSecret(ctx, x); err != nil {
 			return fmt.Errorf("update secret %s: %w", id, err)
 		}
-		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.update", Target: x.ID,
-			Detail: map[string]string{"client_id": clientID, "fields": strings.Join(changed, ","), "expires_at": formatExpiry(x.ExpiresAt)}})
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.update", Target: string(x.ID),
+			Detail: map[string]string{"client_id": string(clientID), "fields": strings.Join(changed, ","), "expires_at": formatExpiry(x.ExpiresAt)}})
 	})
 	return x, err
 }
@@ -284,7 +284,7 @@ func (s *Service) UpdateSecret(ctx context.Context, by domain.Actor, clientID, i
 // tokens it minted run out on their own (graceful); without, they stop
 // working now (breach). Revoking a revoked secret is not an error, so a
 // retried request is harmless.
-func (s *Service) RevokeSecret(ctx context.Context, by domain.Actor, clientID, id string, keepTokens bool) (domain.Secret, error) {
+func (s *Service) RevokeSecret(ctx context.Context, by domain.Actor, clientID domain.ClientID, id domain.SecretID, keepTokens bool) (domain.Secret, error) {
 	defer s.cache.Invalidate(clientID)
 	var x domain.Secret
 	err := s.inTx(ctx, func(tx store.Store) error {
@@ -303,8 +303,8 @@ func (s *Service) RevokeSecret(ctx context.Context, by domain.Actor, clientID, i
 			return fmt.Errorf("revoke secret %s: %w", id, err)
 		}
 		x.RevokedAt, x.KeepTokens = &now, keepTokens
-		if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.revoke", Target: id,
-			Detail: map[string]string{"client_id": clientID, "tokens": tokenMode(keepTokens)}}); err != nil {
+		if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.revoke", Target: string(id),
+			Detail: map[string]string{"client_id": string(clientID), "tokens": tokenMode(keepTokens)}}); err != nil {
 			return err
 		}
 		return s.events.Enqueue(ctx, tx, webhook.SecretRevoked(x, webhook.ReasonRevoked))
@@ -345,7 +345,7 @@ type RotationResult struct {
 // Rotate adds a new secret, optionally schedules the previous active
 // secrets to expire after a grace period, and records the rotation so that
 // its progress can be followed, all in one transaction.
-func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID string, in RotateInput) (RotationResult, error) {
+func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID domain.ClientID, in RotateInput) (RotationResult, error) {
 	defer s.cache.Invalidate(clientID)
 	if in.Description == "" {
 		in.Description = "Rotated " + s.clock().Format("2006-01-02 15:04 UTC")
@@ -380,7 +380,7 @@ func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID string, 
 			return err
 		}
 		out.Previous = nil
-		var oldIDs []string
+		var oldIDs []domain.SecretID
 		for _, x := range before {
 			if x.State(now) != domain.SecretActive {
 				continue
@@ -393,8 +393,8 @@ func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID string, 
 					if err := tx.UpdateSecret(ctx, x); err != nil {
 						return fmt.Errorf("schedule expiry of %s: %w", x.ID, err)
 					}
-					if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.schedule_expiry", Target: x.ID,
-						Detail: map[string]string{"client_id": clientID, "expires_at": formatExpiry(x.ExpiresAt), "grace_seconds": strconv.Itoa(*in.GraceSeconds)}}); err != nil {
+					if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.schedule_expiry", Target: string(x.ID),
+						Detail: map[string]string{"client_id": string(clientID), "expires_at": formatExpiry(x.ExpiresAt), "grace_seconds": strconv.Itoa(*in.GraceSeconds)}}); err != nil {
 						return err
 					}
 				}
@@ -402,12 +402,12 @@ func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID string, 
 			out.Previous = append(out.Previous, x)
 		}
 		out.Rotation = domain.Rotation{
-			ID: domain.NewID(domain.PrefixRotation), OrgID: by.OrgID, ClientID: clientID, NewSecretID: out.New.Secret.ID,
+			ID: domain.NewRotationID(), OrgID: by.OrgID, ClientID: clientID, NewSecretID: out.New.Secret.ID,
 			OldSecretIDs: oldIDs, StartedAt: now, StartedBy: by.ID, AutoComplete: in.AutoComplete, QuietSeconds: quiet,
 			KeepTokens: in.KeepTokens,
 		}
 		if out.Rotation.OldSecretIDs == nil {
-			out.Rotation.OldSecretIDs = []string{}
+			out.Rotation.OldSecretIDs = []domain.SecretID{}
 		}
 		if err := tx.CreateRotation(ctx, out.Rotation); err != nil {
 			return fmt.Errorf("record rotation: %w", err)
@@ -422,7 +422,7 @@ func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID string, 
 //
 // Every access token the client was issued up to now, and every refresh
 // token it holds, stops working too.
-func (s *Service) RevokeAll(ctx context.Context, by domain.Actor, clientID string) (int, error) {
+func (s *Service) RevokeAll(ctx context.Context, by domain.Actor, clientID domain.ClientID) (int, error) {
 	defer s.cache.Invalidate(clientID)
 	var n int
 	err := s.inTx(ctx, func(tx store.Store) error {
@@ -449,7 +449,7 @@ func (s *Service) RevokeAll(ctx context.Context, by domain.Actor, clientID strin
 		if err := tx.UpdateClient(ctx, c); err != nil {
 			return err
 		}
-		if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "client.revoke_all", Target: clientID,
+		if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "client.revoke_all", Target: string(clientID),
 			Detail: map[string]string{"revoked": strconv.Itoa(n), "refresh_tokens_revoked": strconv.Itoa(refresh), "access_tokens": "revoked"}}); err != nil {
 			return err
 		}

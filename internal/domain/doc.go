@@ -1,6 +1,7 @@
 // Package domain holds Keywarden's entity types (webhook messages and
-// deliveries included), their state rules, list paging and
-// cursors, and the errors every layer shares (ErrNotFound, ErrConflict,
+// deliveries included), their typed IDs (OrgID, ClientID, SecretID, …)
+// and kinds (ActorKind, RotationState, WebhookStatus), their state rules,
+// list paging and cursors, and the errors every layer shares (ErrNotFound, ErrConflict,
 // ErrForbidden, *ValidationError).
 //
 // Business rules that need no storage live here as methods (Secret.State,

@@ -2,23 +2,25 @@ package domain
 
 import "time"
 
-// Webhook message states.
+// WebhookStatus is where a webhook message is in its delivery.
+type WebhookStatus string
+
 const (
-	WebhookPending   = "pending"   // waiting for its first or next attempt
-	WebhookDelivered = "delivered" // a 2xx answer arrived
-	WebhookFailed    = "failed"    // given up: retries ran out or the endpoint is gone
+	WebhookPending   WebhookStatus = "pending"   // waiting for its first or next attempt
+	WebhookDelivered WebhookStatus = "delivered" // a 2xx answer arrived
+	WebhookFailed    WebhookStatus = "failed"    // given up: retries ran out or the endpoint is gone
 )
 
 // WebhookMessage is one event for one client's endpoint. Its ID is the
 // webhook-id every attempt carries, so receivers can drop duplicates.
 type WebhookMessage struct {
 	ID        string
-	OrgID     string
-	ClientID  string
+	OrgID     OrgID
+	ClientID  ClientID
 	EventType string
 	Payload   []byte // the exact body sent, JSON
 	CreatedAt time.Time
-	Status    string
+	Status    WebhookStatus
 	// Attempts counts every delivery attempt; RetryCount only those since
 	// RetryFrom (creation, or the last manual redelivery), which set the
 	// backoff and the retry window.
@@ -34,7 +36,7 @@ type WebhookMessage struct {
 
 // WebhookFilter narrows ListWebhookMessages.
 type WebhookFilter struct {
-	Status string // "" for every state
+	Status WebhookStatus // "" for every state
 	Page   Page
 }
 
@@ -42,8 +44,8 @@ type WebhookFilter struct {
 type WebhookAttempt struct {
 	ID         string
 	MessageID  string
-	OrgID      string
-	ClientID   string
+	OrgID      OrgID
+	ClientID   ClientID
 	At         time.Time
 	URL        string
 	StatusCode int // 0 when no HTTP answer arrived
@@ -58,8 +60,8 @@ type WebhookAttempt struct {
 // the URL: a record for another URL than the client's current one does not
 // apply.
 type WebhookEndpoint struct {
-	OrgID    string
-	ClientID string
+	OrgID    OrgID
+	ClientID ClientID
 	URL      string
 	// FailingSince is the first failure after the last success (nil while
 	// healthy).
@@ -71,8 +73,8 @@ type WebhookEndpoint struct {
 
 // WebhookNotice is the gate of one expiry notice of one secret.
 type WebhookNotice struct {
-	SecretID   string
-	OrgID      string
+	SecretID   SecretID
+	OrgID      OrgID
 	Notice     string // e.g. "expiring-14d", "expired"
 	ExpiresAt  time.Time
 	RecordedAt time.Time

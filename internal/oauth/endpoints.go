@@ -106,14 +106,14 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) error {
 	if !active {
 		return writeJSON(w, introspection{Active: false})
 	}
-	return writeJSON(w, introspection{Active: true, Scope: c.Scope, ClientID: c.ClientID, TokenType: "Bearer",
-		Exp: c.Expiry, Iat: c.IssuedAt, Sub: c.Subject, Aud: c.Audience, Iss: c.Issuer, Jti: c.JTI, SecretID: c.SecretID})
+	return writeJSON(w, introspection{Active: true, Scope: c.Scope, ClientID: string(c.ClientID), TokenType: "Bearer",
+		Exp: c.Expiry, Iat: c.IssuedAt, Sub: c.Subject, Aud: c.Audience, Iss: c.Issuer, Jti: c.JTI, SecretID: string(c.SecretID)})
 }
 
 // active decides whether an access token is good now for org: signed by a
 // published key, unexpired, not on the deny list, and still backed by its
 // client, secret and (for a personal credential) user.
-func (h *Handler) active(r *http.Request, org, tok string) (token.Claims, bool, error) {
+func (h *Handler) active(r *http.Request, org domain.OrgID, tok string) (token.Claims, bool, error) {
 	c, err := h.Keys.Parse(tok, h.now())
 	if err != nil || c.OrgID != org || h.DenyList.Contains(c.JTI) {
 		return c, false, nil
@@ -148,7 +148,7 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	} else if c, err := h.Keys.Parse(tok, h.now()); err == nil && c.ClientID == auth.Client.ID {
-		by := domain.Actor{OrgID: auth.Client.OrgID, Kind: "client", ID: auth.Client.ID, Source: httpx.ClientIP(r)}
+		by := domain.ClientActor(auth.Client.OrgID, auth.Client.ID, httpx.ClientIP(r))
 		if err := h.DenyList.Revoke(r.Context(), by, c); err != nil {
 			return err
 		}

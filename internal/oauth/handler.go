@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"keywarden/internal/credential"
+	"keywarden/internal/domain"
 	"keywarden/internal/httpx"
 	"keywarden/internal/metrics"
 	"keywarden/internal/token"
@@ -82,7 +83,7 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, f form) (cr
 	if err != nil {
 		return credential.Auth{}, err
 	}
-	auth, err := h.Credentials.Authenticate(ctx, cc.ID, cc.Secret, httpx.ClientIP(r))
+	auth, err := h.Credentials.Authenticate(ctx, domain.ClientID(cc.ID), cc.Secret, httpx.ClientIP(r))
 	var limited *credential.RateLimitedError
 	switch {
 	case errors.As(err, &limited): // §5.2 has no rate-limit code; the 429 and Retry-After carry it

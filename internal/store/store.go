@@ -35,8 +35,8 @@ type Store interface {
 // Organizations are tenants.
 type Organizations interface {
 	CreateOrg(ctx context.Context, o domain.Organization) error
-	GetOrg(ctx context.Context, id string) (domain.Organization, error)
-	UpdatePolicy(ctx context.Context, id string, p domain.Policy) error
+	GetOrg(ctx context.Context, id domain.OrgID) (domain.Organization, error)
+	UpdatePolicy(ctx context.Context, id domain.OrgID, p domain.Policy) error
 }
 
 // Users are console and API users.
@@ -44,9 +44,9 @@ type Users interface {
 	// CreateUser fails with domain.ErrConflict when the email is taken in
 	// the organisation.
 	CreateUser(ctx context.Context, u domain.User) error
-	GetUser(ctx context.Context, org, id string) (domain.User, error)
+	GetUser(ctx context.Context, org domain.OrgID, id domain.UserID) (domain.User, error)
 	// ListUsers returns an organisation's users, oldest first.
-	ListUsers(ctx context.Context, org string) ([]domain.User, error)
+	ListUsers(ctx context.Context, org domain.OrgID) ([]domain.User, error)
 	// UsersByEmail finds the users with an email in every organisation
 	// (login happens before the organisation is known).
 	UsersByEmail(ctx context.Context, email string) ([]domain.User, error)
@@ -54,17 +54,17 @@ type Users interface {
 	UpdateUser(ctx context.Context, u domain.User) error
 	// DeleteUser removes a user with their sessions, API tokens and
 	// personal credential.
-	DeleteUser(ctx context.Context, org, id string) error
+	DeleteUser(ctx context.Context, org domain.OrgID, id domain.UserID) error
 	// CountActiveSuperAdmins counts enabled super admins.
-	CountActiveSuperAdmins(ctx context.Context, org string) (int, error)
+	CountActiveSuperAdmins(ctx context.Context, org domain.OrgID) (int, error)
 
 	CreateSession(ctx context.Context, x domain.Session) error
 	SessionByVerifier(ctx context.Context, verifier []byte) (domain.Session, error)
 	// ListSessions returns a user's open, unexpired sessions, newest first.
-	ListSessions(ctx context.Context, org, userID string, now time.Time) ([]domain.Session, error)
+	ListSessions(ctx context.Context, org domain.OrgID, userID domain.UserID, now time.Time) ([]domain.Session, error)
 	// EndSession ends an open session (ErrNotFound if none).
-	EndSession(ctx context.Context, org, id string, at time.Time) error
-	EndUserSessions(ctx context.Context, org, userID string, at time.Time) (int, error)
+	EndSession(ctx context.Context, org domain.OrgID, id domain.SessionID, at time.Time) error
+	EndUserSessions(ctx context.Context, org domain.OrgID, userID domain.UserID, at time.Time) (int, error)
 	DeleteSessionsBefore(ctx context.Context, t time.Time) (int, error)
 }
 
@@ -78,28 +78,28 @@ type APITokens interface {
 // Clients are API clients.
 type Clients interface {
 	CreateClient(ctx context.Context, c domain.Client) error
-	GetClient(ctx context.Context, org, id string) (domain.Client, error)
+	GetClient(ctx context.Context, org domain.OrgID, id domain.ClientID) (domain.Client, error)
 	// LookupClient finds a client by its public ID alone, for protocol
 	// endpoints where the organisation is not yet known.
-	LookupClient(ctx context.Context, id string) (domain.Client, error)
+	LookupClient(ctx context.Context, id domain.ClientID) (domain.Client, error)
 	// PersonalClient returns a user's personal credential client.
-	PersonalClient(ctx context.Context, org, userID string) (domain.Client, error)
+	PersonalClient(ctx context.Context, org domain.OrgID, userID domain.UserID) (domain.Client, error)
 	// ListClients returns clients in creation order, a page at a time;
 	// personal credentials are not listed.
-	ListClients(ctx context.Context, org string, page domain.Page) ([]domain.Client, string, error)
+	ListClients(ctx context.Context, org domain.OrgID, page domain.Page) ([]domain.Client, string, error)
 	// UpdateClient stores name, description, scopes, token TTL, webhook
 	// URL, disabled, tokens-revoked-at and updated-at.
 	UpdateClient(ctx context.Context, c domain.Client) error
 	// DeleteClient removes the client and, with it, its secrets.
-	DeleteClient(ctx context.Context, org, id string) error
+	DeleteClient(ctx context.Context, org domain.OrgID, id domain.ClientID) error
 }
 
 // Secrets are client secrets.
 type Secrets interface {
 	CreateSecret(ctx context.Context, s domain.Secret) error
-	GetSecret(ctx context.Context, org, id string) (domain.Secret, error)
+	GetSecret(ctx context.Context, org domain.OrgID, id domain.SecretID) (domain.Secret, error)
 	// ListSecrets returns a client's secrets, oldest first.
-	ListSecrets(ctx context.Context, org, clientID string) ([]domain.Secret, error)
+	ListSecrets(ctx context.Context, org domain.OrgID, clientID domain.ClientID) ([]domain.Secret, error)
 	// SecretByVerifier finds a generated secret by the keyed HMAC of its
 	// value (a unique column): one indexed read, never a scan.
 	SecretByVerifier(ctx context.Context, verifier []byte) (domain.Secret, error)
@@ -109,10 +109,10 @@ type Secrets interface {
 	// RevokeSecret sets revoked-at (and the token mode, see
 	// domain.Secret.KeepTokens) unless the secret is already revoked; a
 	// revoked secret never comes back.
-	RevokeSecret(ctx context.Context, org, id string, at time.Time, keepTokens bool) error
+	RevokeSecret(ctx context.Context, org domain.OrgID, id domain.SecretID, at time.Time, keepTokens bool) error
 	// RevokeClientSecrets revokes every unrevoked secret of a client (their
 	// tokens die) and returns how many it revoked.
-	RevokeClientSecrets(ctx context.Context, org, clientID string, at time.Time) (int, error)
+	RevokeClientSecrets(ctx context.Context, org domain.OrgID, clientID domain.ClientID, at time.Time) (int, error)
 	// TouchLastUsed stores a batch of uses in one transaction; a later time
 	// never loses to an earlier one.
 	TouchLastUsed(ctx context.Context, uses []domain.SecretUse) error
@@ -129,7 +129,7 @@ type AuditLog interface {
 	// moves the head.
 	AppendAudit(ctx context.Context, e domain.AuditEvent) error
 	// ListAudit returns an organisation's events, newest first.
-	ListAudit(ctx context.Context, org string, f domain.AuditFilter) ([]domain.AuditEvent, string, error)
+	ListAudit(ctx context.Context, org domain.OrgID, f domain.AuditFilter) ([]domain.AuditEvent, string, error)
 	// ScanAudit returns up to limit events of every organisation with Seq
 	// greater than after, in chain order.
 	ScanAudit(ctx context.Context, after int64, limit int) ([]domain.AuditEvent, error)
@@ -149,17 +149,17 @@ type RefreshTokens interface {
 	CreateRefreshToken(ctx context.Context, t domain.RefreshToken) error
 	RefreshTokenByVerifier(ctx context.Context, verifier []byte) (domain.RefreshToken, error)
 	// ListRefreshTokens returns a client's refresh tokens, newest first.
-	ListRefreshTokens(ctx context.Context, org, clientID string) ([]domain.RefreshToken, error)
+	ListRefreshTokens(ctx context.Context, org domain.OrgID, clientID domain.ClientID) ([]domain.RefreshToken, error)
 	// UseRefreshToken marks an unused, unrevoked token used and records the
 	// access token it issued; it fails with domain.ErrConflict when the
 	// token was used or revoked in the meantime.
-	UseRefreshToken(ctx context.Context, id string, at time.Time, jti string, exp time.Time) error
+	UseRefreshToken(ctx context.Context, id domain.RefreshTokenID, at time.Time, jti string, exp time.Time) error
 	// ListRefreshFamily returns every token of a family.
-	ListRefreshFamily(ctx context.Context, family string) ([]domain.RefreshToken, error)
+	ListRefreshFamily(ctx context.Context, family domain.RefreshFamilyID) ([]domain.RefreshToken, error)
 	// RevokeRefreshFamily revokes every unrevoked token of a family.
-	RevokeRefreshFamily(ctx context.Context, family string, at time.Time) (int, error)
+	RevokeRefreshFamily(ctx context.Context, family domain.RefreshFamilyID, at time.Time) (int, error)
 	// RevokeClientRefreshTokens revokes every unrevoked token of a client.
-	RevokeClientRefreshTokens(ctx context.Context, org, clientID string, at time.Time) (int, error)
+	RevokeClientRefreshTokens(ctx context.Context, org domain.OrgID, clientID domain.ClientID, at time.Time) (int, error)
 	// DeleteRefreshTokensBefore removes tokens that expired before t.
 	DeleteRefreshTokensBefore(ctx context.Context, t time.Time) (int, error)
 }
@@ -177,13 +177,13 @@ type RevokedTokens interface {
 // Rotations track secret rotations.
 type Rotations interface {
 	CreateRotation(ctx context.Context, r domain.Rotation) error
-	GetRotation(ctx context.Context, org, id string) (domain.Rotation, error)
+	GetRotation(ctx context.Context, org domain.OrgID, id domain.RotationID) (domain.Rotation, error)
 	// ListRotations returns a client's rotations, newest first.
-	ListRotations(ctx context.Context, org, clientID string) ([]domain.Rotation, error)
+	ListRotations(ctx context.Context, org domain.OrgID, clientID domain.ClientID) ([]domain.Rotation, error)
 	// ListOpenAutoRotations returns every uncompleted rotation with
 	// auto-complete on, across organisations, for the completion job.
 	ListOpenAutoRotations(ctx context.Context) ([]domain.Rotation, error)
 	// CompleteRotation marks an open rotation completed; ErrConflict when
 	// it already was.
-	CompleteRotation(ctx context.Context, org, id string, at time.Time, by string) error
+	CompleteRotation(ctx context.Context, org domain.OrgID, id domain.RotationID, at time.Time, by string) error
 }

@@ -13,9 +13,9 @@ type Webhooks interface {
 	// CreateWebhookMessage writes an outbox row; it belongs in the
 	// transaction of the change the event describes.
 	CreateWebhookMessage(ctx context.Context, m domain.WebhookMessage) error
-	GetWebhookMessage(ctx context.Context, org, id string) (domain.WebhookMessage, error)
+	GetWebhookMessage(ctx context.Context, org domain.OrgID, id string) (domain.WebhookMessage, error)
 	// ListWebhookMessages returns a client's messages, newest first.
-	ListWebhookMessages(ctx context.Context, org, clientID string, f domain.WebhookFilter) ([]domain.WebhookMessage, string, error)
+	ListWebhookMessages(ctx context.Context, org domain.OrgID, clientID domain.ClientID, f domain.WebhookFilter) ([]domain.WebhookMessage, string, error)
 	// ClaimWebhookMessages takes up to limit pending messages that are due
 	// at now, across organisations, for one delivery attempt each: their
 	// next attempt moves to until (the lease) and their claim ID becomes
@@ -30,24 +30,24 @@ type Webhooks interface {
 	FinishWebhookMessage(ctx context.Context, m domain.WebhookMessage, claimID string) error
 	// RedeliverWebhookMessage makes a message pending and due at at, with a
 	// fresh retry window from at, whatever its state.
-	RedeliverWebhookMessage(ctx context.Context, org, id string, at time.Time) error
+	RedeliverWebhookMessage(ctx context.Context, org domain.OrgID, id string, at time.Time) error
 	// DeleteWebhookMessagesBefore removes delivered and failed messages
 	// (with their attempts) created before t.
 	DeleteWebhookMessagesBefore(ctx context.Context, t time.Time) (int, error)
 
 	AddWebhookAttempt(ctx context.Context, a domain.WebhookAttempt) error
 	// ListWebhookAttempts returns a message's attempts, oldest first.
-	ListWebhookAttempts(ctx context.Context, org, messageID string) ([]domain.WebhookAttempt, error)
+	ListWebhookAttempts(ctx context.Context, org domain.OrgID, messageID string) ([]domain.WebhookAttempt, error)
 
 	// GetWebhookEndpoint returns the health record of a client's endpoint
 	// (domain.ErrNotFound when it has none yet).
-	GetWebhookEndpoint(ctx context.Context, org, clientID string) (domain.WebhookEndpoint, error)
+	GetWebhookEndpoint(ctx context.Context, org domain.OrgID, clientID domain.ClientID) (domain.WebhookEndpoint, error)
 	// PutWebhookEndpoint creates or replaces a client's health record.
 	PutWebhookEndpoint(ctx context.Context, e domain.WebhookEndpoint) error
 	// DisableWebhookEndpoint disables the client's endpoint with url if it
 	// is not disabled yet, and reports whether this call disabled it: of
 	// two nodes that decide at once, one wins.
-	DisableWebhookEndpoint(ctx context.Context, org, clientID, url string, at time.Time, reason string) (bool, error)
+	DisableWebhookEndpoint(ctx context.Context, org domain.OrgID, clientID domain.ClientID, url string, at time.Time, reason string) (bool, error)
 
 	// RecordWebhookNotice records that a notice about a secret's expiry was
 	// handled and reports whether this call recorded it (false: it was

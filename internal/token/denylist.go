@@ -124,8 +124,8 @@ func (d *DenyList) Revoke(ctx context.Context, by domain.Actor, c Claims) error 
 		if err := d.Add(ctx, tx, r); err != nil {
 			return err
 		}
-		return d.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "access_token.revoke", Target: c.ClientID,
-			Detail: map[string]string{"jti": c.JTI, "secret_id": c.SecretID}})
+		return d.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "access_token.revoke", Target: string(c.ClientID),
+			Detail: map[string]string{"jti": c.JTI, "secret_id": string(c.SecretID)}})
 	})
 }
 

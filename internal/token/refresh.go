@@ -61,22 +61,22 @@ type NewRefreshToken struct {
 }
 
 // Create generates a refresh token for a client of the actor's organisation.
-func (r *Refresh) Create(ctx context.Context, by domain.Actor, clientID string) (NewRefreshToken, error) {
+func (r *Refresh) Create(ctx context.Context, by domain.Actor, clientID domain.ClientID) (NewRefreshToken, error) {
 	var out NewRefreshToken
 	err := r.store.InTx(ctx, func(tx store.Store) error {
-		if !domain.ValidID(domain.PrefixClient, clientID) {
+		if !clientID.Valid() {
 			return domain.ErrNotFound
 		}
 		if _, err := tx.GetClient(ctx, by.OrgID, clientID); err != nil {
 			return err
 		}
 		var err error
-		out, err = r.issue(ctx, tx, by.OrgID, clientID, domain.NewID(domain.PrefixRefresh), by.ID)
+		out, err = r.issue(ctx, tx, by.OrgID, clientID, domain.NewRefreshFamilyID(), by.ID)
 		if err != nil {
 			return err
 		}
-		if err := r.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "refresh_token.create", Target: out.Token.ID,
-			Detail: map[string]string{"client_id": clientID, "expires_at": out.Token.ExpiresAt.Format(time.RFC3339)}}); err != nil {
+		if err := r.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "refresh_token.create", Target: string(out.Token.ID),
+			Detail: map[string]string{"client_id": string(clientID), "expires_at": out.Token.ExpiresAt.Format(time.RFC3339)}}); err != nil {
 			return err
 		}
 		return r.events.Enqueue(ctx, tx, webhook.RefreshTokenIssued(out.Token))
@@ -84,11 +84,11 @@ func (r *Refresh) Create(ctx context.Context, by domain.Actor, clientID string) 
 	return out, err
 }
 
-func (r *Refresh) issue(ctx context.Context, tx store.Store, org, clientID, family, by string) (NewRefreshToken, error) {
+func (r *Refresh) issue(ctx context.Context, tx store.Store, org domain.OrgID, clientID domain.ClientID, family domain.RefreshFamilyID, by string) (NewRefreshToken, error) {
 	now := r.clock()
 	v := secretvalue.Generate(secretvalue.PrefixRefreshToken)
 	t := domain.RefreshToken{
-		ID: domain.NewID(domain.PrefixRefresh), OrgID: org, ClientID: clientID, Family: family,
+		ID: domain.NewRefreshTokenID(), OrgID: org, ClientID: clientID, Family: family,
 		Verifier: secretvalue.Verifier(r.verifierKey, v), Hint: v.Hint(), CreatedAt: now, CreatedBy: by,
 		ExpiresAt: now.Add(r.ttl),
 	}
@@ -99,8 +99,8 @@ func (r *Refresh) issue(ctx context.Context, tx store.Store, org, clientID, fami
 }
 
 // List returns a client's refresh tokens, newest first.
-func (r *Refresh) List(ctx context.Context, by domain.Actor, clientID string) ([]domain.RefreshToken, error) {
-	if !domain.ValidID(domain.PrefixClient, clientID) {
+func (r *Refresh) List(ctx context.Context, by domain.Actor, clientID domain.ClientID) ([]domain.RefreshToken, error) {
+	if !clientID.Valid() {
 		return nil, domain.ErrNotFound
 	}
 	if _, err := r.store.GetClient(ctx, by.OrgID, clientID); err != nil {
@@ -123,7 +123,7 @@ func (r *Refresh) Redeem(ctx context.Context, client domain.Client, value, jti s
 	if err != nil {
 		return NewRefreshToken{}, ErrInvalidGrant
 	}
-	actor := domain.Actor{OrgID: client.OrgID, Kind: "client", ID: client.ID, Source: source}
+	actor := domain.ClientActor(client.OrgID, client.ID, source)
 	var out NewRefreshToken
 	var reason string
 	err = r.store.InTx(ctx, func(tx store.Store) error {
@@ -153,17 +153,17 @@ func (r *Refresh) Redeem(ctx context.Context, client domain.Client, value, jti s
 		if err := tx.UseRefreshToken(ctx, t.ID, now, jti, exp); err != nil {
 			return err
 		}
-		if out, err = r.issue(ctx, tx, t.OrgID, t.ClientID, t.Family, client.ID); err != nil {
+		if out, err = r.issue(ctx, tx, t.OrgID, t.ClientID, t.Family, string(client.ID)); err != nil {
 			return err
 		}
-		return r.audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "refresh_token.use", Target: t.ID,
-			Detail: map[string]string{"client_id": client.ID, "successor": out.Token.ID}})
+		return r.audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "refresh_token.use", Target: string(t.ID),
+			Detail: map[string]string{"client_id": string(client.ID), "successor": string(out.Token.ID)}})
 	})
 	if err != nil {
 		return NewRefreshToken{}, err
 	}
 	if reason != "" {
-		if err := r.audit.Append(ctx, r.store, audit.Entry{Actor: actor, Action: "refresh_token.use", Target: client.ID,
+		if err := r.audit.Append(ctx, r.store, audit.Entry{Actor: actor, Action: "refresh_token.use", Target: string(client.ID),
 			Result: domain.ResultFailure, Detail: map[string]string{"reason": reason}}); err != nil {
 			return NewRefreshToken{}, err
 		}
@@ -190,7 +190,7 @@ func (r *Refresh) revokeFamily(ctx context.Context, tx store.Store, by domain.Ac
 	if err != nil {
 		return err
 	}
-	return r.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "refresh_token.revoke_family", Target: t.Family,
+	return r.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "refresh_token.revoke_family", Target: string(t.Family),
 		Result: domain.ResultSuccess, Detail: map[string]string{"reason": "reuse detected", "revoked": fmt.Sprint(n)}})
 }
 
@@ -202,7 +202,7 @@ func (r *Refresh) Revoke(ctx context.Context, client domain.Client, value, sourc
 	if err != nil {
 		return nil
 	}
-	actor := domain.Actor{OrgID: client.OrgID, Kind: "client", ID: client.ID, Source: source}
+	actor := domain.ClientActor(client.OrgID, client.ID, source)
 	return r.store.InTx(ctx, func(tx store.Store) error {
 		t, err := tx.RefreshTokenByVerifier(ctx, secretvalue.Verifier(r.verifierKey, p))
 		if errors.Is(err, domain.ErrNotFound) || (err == nil && t.ClientID != client.ID) {

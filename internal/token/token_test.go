@@ -148,16 +148,16 @@ func TestRefreshTokens(t *testing.T) {
 	}
 	r := token.NewRefresh(token.RefreshOptions{Store: e.store, Audit: e.audit, DenyList: deny, Keyring: e.ring, Now: e.clock.Now})
 	now := e.clock.Now()
-	org := domain.Organization{ID: domain.NewID(domain.PrefixOrg), Name: "Acme", Policy: domain.DefaultPolicy(), CreatedAt: now}
-	client := domain.Client{ID: domain.NewID(domain.PrefixClient), OrgID: org.ID, Name: "c", CreatedAt: now, UpdatedAt: now}
+	org := domain.Organization{ID: domain.NewOrgID(), Name: "Acme", Policy: domain.DefaultPolicy(), CreatedAt: now}
+	client := domain.Client{ID: domain.NewClientID(), OrgID: org.ID, Name: "c", CreatedAt: now, UpdatedAt: now}
 	other := client
-	other.ID = domain.NewID(domain.PrefixClient)
+	other.ID = domain.NewClientID()
 	for _, err := range []error{e.store.CreateOrg(t.Context(), org), e.store.CreateClient(t.Context(), client), e.store.CreateClient(t.Context(), other)} {
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	admin := domain.Actor{OrgID: org.ID, Kind: "user", ID: "usr_x", Role: domain.RoleAdmin}
+	admin := domain.UserActor(org.ID, "usr_x", domain.RoleAdmin, "")
 	rt, err := r.Create(t.Context(), admin, client.ID)
 	if err != nil {
 		t.Fatal(err)

@@ -47,16 +47,16 @@ func (h *Handler) users(w http.ResponseWriter, r *http.Request, rq *request) err
 	if r.URL.Query().Get("invite") == "1" {
 		inv = newForm()
 	}
-	return h.renderUsers(w, r, rq, http.StatusOK, inv, nil, r.URL.Query().Get("edit"), nil)
+	return h.renderUsers(w, r, rq, http.StatusOK, inv, nil, domain.UserID(r.URL.Query().Get("edit")), nil)
 }
 
-func (h *Handler) renderUsers(w http.ResponseWriter, r *http.Request, rq *request, status int, inv *form, edit *form, editID string, rv *reveal) error {
+func (h *Handler) renderUsers(w http.ResponseWriter, r *http.Request, rq *request, status int, inv *form, edit *form, editID domain.UserID, rv *reveal) error {
 	users, err := h.Accounts.ListUsers(r.Context(), rq.by)
 	if err != nil {
 		return err
 	}
 	now := h.now()
-	d := usersData{Invite: inv, InviteOpen: inv != nil, EditOpen: editID, Roles: roleOptions(), Reveal: rv}
+	d := usersData{Invite: inv, InviteOpen: inv != nil, EditOpen: string(editID), Roles: roleOptions(), Reveal: rv}
 	if r.Method == http.MethodGet {
 		d.DeleteOpen, d.RevokeOpen = r.URL.Query().Get("delete"), r.URL.Query().Get("revoke")
 	}
@@ -65,8 +65,8 @@ func (h *Handler) renderUsers(w http.ResponseWriter, r *http.Request, rq *reques
 		d.Invite.Values["role"] = string(domain.RoleDeveloper)
 	}
 	for _, u := range users {
-		row := userRow{ID: u.ID, Email: u.Email, Role: string(u.Role), RoleName: RoleName(u.Role), Disabled: u.DisabledAt != nil,
-			MFA: u.MFAEnabled, MustChange: u.MustChangePassword, Self: u.ID == rq.by.ID, Created: newStamp(u.CreatedAt, now)}
+		row := userRow{ID: string(u.ID), Email: u.Email, Role: string(u.Role), RoleName: RoleName(u.Role), Disabled: u.DisabledAt != nil,
+			MFA: u.MFAEnabled, MustChange: u.MustChangePassword, Self: u.ID == rq.by.UserID(), Created: newStamp(u.CreatedAt, now)}
 		if v, err := h.Credentials.Personal(r.Context(), rq.by.OrgID, u.ID); err == nil && v.Active != nil {
 			s := secretRowOf(*v.Active, "", now)
 			row.Credential = &s
@@ -121,7 +121,7 @@ func (h *Handler) inviteUser(w http.ResponseWriter, r *http.Request, rq *request
 }
 
 func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request, rq *request) error {
-	id := r.PathValue("uid")
+	id := domain.UserID(r.PathValue("uid"))
 	u, err := h.Accounts.GetUser(r.Context(), rq.by, id)
 	if err != nil {
 		return err
@@ -161,7 +161,7 @@ func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request, rq *request
 }
 
 func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request, rq *request) error {
-	id := r.PathValue("uid")
+	id := domain.UserID(r.PathValue("uid"))
 	u, err := h.Accounts.GetUser(r.Context(), rq.by, id)
 	if err != nil {
 		return err
@@ -181,7 +181,7 @@ func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request, rq *request
 }
 
 func (h *Handler) revokeUserCredential(w http.ResponseWriter, r *http.Request, rq *request) error {
-	u, err := h.Accounts.GetUser(r.Context(), rq.by, r.PathValue("uid"))
+	u, err := h.Accounts.GetUser(r.Context(), rq.by, domain.UserID(r.PathValue("uid")))
 	if err != nil {
 		return err
 	}

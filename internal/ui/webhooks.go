@@ -115,7 +115,7 @@ type attemptRow struct {
 
 func deliveryRowOf(m domain.WebhookMessage, base string, now time.Time) deliveryRow {
 	row := deliveryRow{ID: m.ID, Type: m.EventType, Event: eventLabel(m.EventType), Created: newStamp(m.CreatedAt, now),
-		Attempts: m.Attempts, Code: m.LastStatusCode, Link: base + "/deliveries/" + m.ID, LastError: m.LastError,
+		Attempts: m.Attempts, Code: m.LastStatusCode, Link: base + "/deliveries/" + string(m.ID), LastError: m.LastError,
 		Delivered: stampPtr(m.DeliveredAt, now)}
 	switch m.Status {
 	case domain.WebhookDelivered:
@@ -193,7 +193,7 @@ type webhookData struct {
 }
 
 func (h *Handler) webhooks(w http.ResponseWriter, r *http.Request, rq *request) error {
-	c, err := h.Credentials.GetClient(r.Context(), rq.by, r.PathValue("id"))
+	c, err := h.Credentials.GetClient(r.Context(), rq.by, domain.ClientID(r.PathValue("id")))
 	if err != nil {
 		return err
 	}
@@ -222,10 +222,10 @@ func eventChoices(checked func(typ string) bool) []eventChoice {
 }
 
 func (h *Handler) renderWebhooks(w http.ResponseWriter, r *http.Request, rq *request, status int, c domain.Client, f *form) error {
-	base := "/ui/clients/" + c.ID + "/webhook"
+	base := "/ui/clients/" + string(c.ID) + "/webhook"
 	d := webhookData{Client: headerOf(c, "webhooks"), Form: f, Log: h.Webhooks != nil,
 		URLHint:  "An https:// address on the public internet. Keywarden POSTs each event there as JSON.",
-		Statuses: []option{{"", "All statuses"}, {domain.WebhookPending, "Pending"}, {domain.WebhookDelivered, "Delivered"}, {domain.WebhookFailed, "Failed"}}}
+		Statuses: []option{{"", "All statuses"}, {string(domain.WebhookPending), "Pending"}, {string(domain.WebhookDelivered), "Delivered"}, {string(domain.WebhookFailed), "Failed"}}}
 	if h.Webhooks != nil && h.Webhooks.Guard().AllowPrivate {
 		d.URLHint = "Keywarden POSTs each event there as JSON. This server also accepts http:// and addresses on private networks."
 	}
@@ -275,7 +275,7 @@ func canonicalQuery(q string) string {
 // what is valid.
 func logQuery(q url.Values) (status, after string) {
 	status = q.Get("status")
-	if !webhook.ValidStatus(status) {
+	if !webhook.ValidStatus(domain.WebhookStatus(status)) {
 		status = ""
 	}
 	after = q.Get("after")
@@ -298,7 +298,7 @@ func (h *Handler) deliveryLog(r *http.Request, rq *request, c domain.Client, bas
 	d.Status = status
 	d.Filtered = d.Status != ""
 	list, next, err := h.Webhooks.ListDeliveries(r.Context(), rq.by, c.ID,
-		domain.WebhookFilter{Status: d.Status, Page: domain.Page{After: after, Limit: deliveriesPerPage}})
+		domain.WebhookFilter{Status: domain.WebhookStatus(d.Status), Page: domain.Page{After: after, Limit: deliveriesPerPage}})
 	if err != nil {
 		return err
 	}
@@ -339,7 +339,7 @@ func (h *Handler) deliveryLog(r *http.Request, rq *request, c domain.Client, bas
 var webhookFields = map[string]field{"webhook_url": {"url", "Endpoint URL"}, "webhook_events": {"events", "Events"}}
 
 func (h *Handler) updateWebhook(w http.ResponseWriter, r *http.Request, rq *request) error {
-	c, err := h.Credentials.GetClient(r.Context(), rq.by, r.PathValue("id"))
+	c, err := h.Credentials.GetClient(r.Context(), rq.by, domain.ClientID(r.PathValue("id")))
 	if err != nil {
 		return err
 	}
@@ -372,7 +372,7 @@ func (h *Handler) updateWebhook(w http.ResponseWriter, r *http.Request, rq *requ
 			default:
 				h.setFlash(w, r, "success", "Webhook settings saved.")
 			}
-			redirect(w, r, "/ui/clients/"+c.ID+"/webhook")
+			redirect(w, r, "/ui/clients/"+string(c.ID)+"/webhook")
 			return nil
 		}
 		if !f.take(err, webhookFields) {
@@ -386,7 +386,7 @@ func (h *Handler) enableWebhook(w http.ResponseWriter, r *http.Request, rq *requ
 	if h.Webhooks == nil {
 		return domain.ErrNotFound
 	}
-	id := r.PathValue("id")
+	id := domain.ClientID(r.PathValue("id"))
 	v, err := h.Webhooks.EnableEndpoint(r.Context(), rq.by, id)
 	var conflict *domain.ConflictError
 	switch {
@@ -397,7 +397,7 @@ func (h *Handler) enableWebhook(w http.ResponseWriter, r *http.Request, rq *requ
 	default:
 		h.setFlash(w, r, "success", "The endpoint "+v.Client.WebhookURL+" is enabled again. Deliveries that failed while it was disabled stay failed: redeliver the ones that matter.")
 	}
-	redirect(w, r, "/ui/clients/"+id+"/webhook")
+	redirect(w, r, "/ui/clients/"+string(id)+"/webhook")
 	return nil
 }
 
@@ -405,11 +405,11 @@ func (h *Handler) redeliverWebhook(w http.ResponseWriter, r *http.Request, rq *r
 	if h.Webhooks == nil {
 		return domain.ErrNotFound
 	}
-	clientID, id := r.PathValue("id"), r.PathValue("did")
-	base := "/ui/clients/" + clientID + "/webhook"
+	clientID, id := domain.ClientID(r.PathValue("id")), r.PathValue("did")
+	base := "/ui/clients/" + string(clientID) + "/webhook"
 	back := base
 	if r.PostForm.Get("from") == "delivery" {
-		back = base + "/deliveries/" + id
+		back = base + "/deliveries/" + string(id)
 	} else if q, err := url.ParseQuery(r.PostForm.Get("log")); err == nil {
 		status, after := logQuery(q)
 		v := url.Values{}
@@ -434,7 +434,7 @@ func (h *Handler) redeliverWebhook(w http.ResponseWriter, r *http.Request, rq *r
 	case err != nil:
 		return err
 	default:
-		h.setFlash(w, r, "success", eventLabel(m.EventType)+" ("+m.ID+") is queued for redelivery, with the same webhook-id.")
+		h.setFlash(w, r, "success", eventLabel(m.EventType)+" ("+string(m.ID)+") is queued for redelivery, with the same webhook-id.")
 	}
 	redirect(w, r, back)
 	return nil
@@ -452,7 +452,7 @@ func (h *Handler) webhookDelivery(w http.ResponseWriter, r *http.Request, rq *re
 	if h.Webhooks == nil {
 		return domain.ErrNotFound
 	}
-	c, err := h.Credentials.GetClient(r.Context(), rq.by, r.PathValue("id"))
+	c, err := h.Credentials.GetClient(r.Context(), rq.by, domain.ClientID(r.PathValue("id")))
 	if err != nil {
 		return err
 	}
@@ -465,8 +465,8 @@ func (h *Handler) webhookDelivery(w http.ResponseWriter, r *http.Request, rq *re
 		return err
 	}
 	now := h.now()
-	base := "/ui/clients/" + c.ID + "/webhook"
-	d := deliveryData{Client: headerOf(c, "webhooks"), Row: deliveryRowOf(dl.Message, base, now), Back: base,
+	base := "/ui/clients/" + string(c.ID) + "/webhook"
+	d := deliveryData{Client: headerOf(c, "webhooks"), Row: deliveryRowOf(dl.Message, base, now), Back: string(base),
 		CanRedeliver: v.Status != webhook.EndpointNone && v.Status != webhook.EndpointDisabled}
 	var pretty bytes.Buffer
 	if json.Indent(&pretty, dl.Message.Payload, "", "  ") == nil {
@@ -480,7 +480,7 @@ func (h *Handler) webhookDelivery(w http.ResponseWriter, r *http.Request, rq *re
 		d.Row.AttemptLog = append(d.Row.AttemptLog, attemptRow{N: i + 1, At: newStamp(a.At, now), URL: a.URL, Code: a.StatusCode,
 			OK: a.StatusCode >= 200 && a.StatusCode <= 299 && a.Error == "", Latency: latency(a.Latency), Error: attemptError(a), Excerpt: a.ResponseExcerpt})
 	}
-	h.render(w, r, rq, http.StatusOK, "client_delivery", &page{Title: c.Name + " · Delivery " + dl.Message.ID, Nav: "clients",
+	h.render(w, r, rq, http.StatusOK, "client_delivery", &page{Title: c.Name + " · Delivery " + string(dl.Message.ID), Nav: "clients",
 		Canonical: d.Row.Link, Data: d})
 	return nil
 }

@@ -28,8 +28,8 @@ type EndpointView struct {
 
 // getClient reads a client of the actor's organisation; a malformed ID is
 // not found without a store round trip.
-func getClient(ctx context.Context, tx store.Store, org, id string) (domain.Client, error) {
-	if !domain.ValidID(domain.PrefixClient, id) {
+func getClient(ctx context.Context, tx store.Store, org domain.OrgID, id domain.ClientID) (domain.Client, error) {
+	if !id.Valid() {
 		return domain.Client{}, domain.ErrNotFound
 	}
 	return tx.GetClient(ctx, org, id)
@@ -61,7 +61,7 @@ func (s *Service) view(ctx context.Context, tx store.Store, c domain.Client) (En
 }
 
 // Endpoint returns a client's webhook endpoint and its health.
-func (s *Service) Endpoint(ctx context.Context, by domain.Actor, clientID string) (EndpointView, error) {
+func (s *Service) Endpoint(ctx context.Context, by domain.Actor, clientID domain.ClientID) (EndpointView, error) {
 	c, err := getClient(ctx, s.o.Store, by.OrgID, clientID)
 	if err != nil {
 		return EndpointView{}, err
@@ -72,7 +72,7 @@ func (s *Service) Endpoint(ctx context.Context, by domain.Actor, clientID string
 // EnableEndpoint enables an endpoint that was disabled for failing, with a
 // clean record. Messages that failed meanwhile stay failed: redeliver the
 // ones that matter. Enabling an enabled endpoint is not an error.
-func (s *Service) EnableEndpoint(ctx context.Context, by domain.Actor, clientID string) (EndpointView, error) {
+func (s *Service) EnableEndpoint(ctx context.Context, by domain.Actor, clientID domain.ClientID) (EndpointView, error) {
 	var v EndpointView
 	err := s.o.Store.InTx(ctx, func(tx store.Store) error {
 		c, err := getClient(ctx, tx, by.OrgID, clientID)
@@ -95,14 +95,14 @@ func (s *Service) EnableEndpoint(ctx context.Context, by domain.Actor, clientID 
 			return err
 		}
 		v.Health, v.Status = ep, EndpointActive
-		return s.o.Audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "webhook.endpoint_enable", Target: c.ID,
+		return s.o.Audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "webhook.endpoint_enable", Target: string(c.ID),
 			Detail: map[string]string{"url": c.WebhookURL}})
 	})
 	return v, err
 }
 
 // ValidStatus reports whether status filters deliveries ("" for all).
-func ValidStatus(status string) bool {
+func ValidStatus(status domain.WebhookStatus) bool {
 	switch status {
 	case "", domain.WebhookPending, domain.WebhookDelivered, domain.WebhookFailed:
 		return true
@@ -111,7 +111,7 @@ func ValidStatus(status string) bool {
 }
 
 // ListDeliveries returns a page of a client's deliveries, newest first.
-func (s *Service) ListDeliveries(ctx context.Context, by domain.Actor, clientID string, f domain.WebhookFilter) ([]domain.WebhookMessage, string, error) {
+func (s *Service) ListDeliveries(ctx context.Context, by domain.Actor, clientID domain.ClientID, f domain.WebhookFilter) ([]domain.WebhookMessage, string, error) {
 	if _, err := getClient(ctx, s.o.Store, by.OrgID, clientID); err != nil {
 		return nil, "", err
 	}
@@ -127,8 +127,8 @@ type Delivery struct {
 	Attempts []domain.WebhookAttempt
 }
 
-func getMessage(ctx context.Context, tx store.Store, org, clientID, id string) (domain.WebhookMessage, error) {
-	if !domain.ValidID(domain.PrefixClient, clientID) || !domain.ValidID(PrefixMessage, id) {
+func getMessage(ctx context.Context, tx store.Store, org domain.OrgID, clientID domain.ClientID, id string) (domain.WebhookMessage, error) {
+	if !clientID.Valid() || !domain.ValidID(PrefixMessage, id) {
 		return domain.WebhookMessage{}, domain.ErrNotFound
 	}
 	m, err := tx.GetWebhookMessage(ctx, org, id)
@@ -142,7 +142,7 @@ func getMessage(ctx context.Context, tx store.Store, org, clientID, id string) (
 }
 
 // GetDelivery returns one delivery of a client with its attempt log.
-func (s *Service) GetDelivery(ctx context.Context, by domain.Actor, clientID, id string) (Delivery, error) {
+func (s *Service) GetDelivery(ctx context.Context, by domain.Actor, clientID domain.ClientID, id string) (Delivery, error) {
 	m, err := getMessage(ctx, s.o.Store, by.OrgID, clientID, id)
 	if err != nil {
 		return Delivery{}, err
@@ -158,7 +158,7 @@ func (s *Service) GetDelivery(ctx context.Context, by domain.Actor, clientID, id
 // retry window; it keeps its webhook-id, so a receiver that handled it
 // already can tell. It is refused while the client has no webhook URL or
 // its endpoint is disabled.
-func (s *Service) Redeliver(ctx context.Context, by domain.Actor, clientID, id string) (domain.WebhookMessage, error) {
+func (s *Service) Redeliver(ctx context.Context, by domain.Actor, clientID domain.ClientID, id string) (domain.WebhookMessage, error) {
 	var m domain.WebhookMessage
 	err := s.o.Store.InTx(ctx, func(tx store.Store) error {
 		var err error
@@ -187,7 +187,7 @@ func (s *Service) Redeliver(ctx context.Context, by domain.Actor, clientID, id s
 			return err
 		}
 		return s.o.Audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "webhook.redeliver", Target: id,
-			Detail: map[string]string{"client_id": clientID, "event_type": m.EventType}})
+			Detail: map[string]string{"client_id": string(clientID), "event_type": m.EventType}})
 	})
 	return m, err
 }

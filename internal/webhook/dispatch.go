@@ -324,7 +324,7 @@ func (s *Service) health(ctx context.Context, tx store.Store, c domain.Client, o
 	}
 	s.o.Log.Warn("webhook endpoint disabled", "client_id", c.ID, "failing_since", ep.FailingSince)
 	return s.o.Audit.Append(ctx, tx, audit.Entry{Actor: domain.System(c.OrgID, "webhook-dispatcher"), Action: "webhook.endpoint_disable",
-		Target: c.ID, Result: domain.ResultSuccess, Detail: map[string]string{
+		Target: string(c.ID), Result: domain.ResultSuccess, Detail: map[string]string{
 			"url": c.WebhookURL, "failing_since": ep.FailingSince.Format(time.RFC3339), "last_error": out.attempt.Error,
 		}})
 }

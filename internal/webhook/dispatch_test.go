@@ -218,7 +218,7 @@ func TestBackoffForADayThenGiveUp(t *testing.T) {
 		t.Fatalf("endpoint after a day of failures = %+v, %v; want disabled, failing since %v", v, err, start)
 	}
 	events, _, err := e.audit.List(t.Context(), e.admin.OrgID, domain.AuditFilter{Action: "webhook.endpoint_disable"})
-	if err != nil || len(events) != 1 || events[0].Target != c.ID || events[0].ActorKind != "system" {
+	if err != nil || len(events) != 1 || events[0].Target != string(c.ID) || events[0].ActorKind != "system" {
 		t.Errorf("audit webhook.endpoint_disable = %+v, %v; want one, by the system, on the client", events, err)
 	}
 

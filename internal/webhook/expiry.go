@@ -74,7 +74,7 @@ func (s *Service) RunExpiry(ctx context.Context) (int, error) {
 			return sent, nil
 		}
 		last := list[len(list)-1]
-		after = domain.Cursor{At: *last.ExpiresAt, ID: last.ID}.Encode()
+		after = domain.Cursor{At: *last.ExpiresAt, ID: string(last.ID)}.Encode()
 	}
 }
 
@@ -107,7 +107,7 @@ func (s *Service) notify(ctx context.Context, x domain.Secret, now time.Time) (b
 			sent = true
 			if notice == noticeExpired {
 				if err := s.o.Audit.Append(ctx, tx, audit.Entry{Actor: domain.System(x.OrgID, "expiry-scheduler"), Action: "secret.expire",
-					Target: x.ID, Detail: map[string]string{"client_id": x.ClientID, "expires_at": x.ExpiresAt.UTC().Format(time.RFC3339)}}); err != nil {
+					Target: string(x.ID), Detail: map[string]string{"client_id": string(x.ClientID), "expires_at": x.ExpiresAt.UTC().Format(time.RFC3339)}}); err != nil {
 					return err
 				}
 				return s.outbox.Enqueue(ctx, tx, SecretExpired(cur, *x.ExpiresAt))

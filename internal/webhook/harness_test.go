@@ -69,7 +69,7 @@ func newEnv(t *testing.T, tune ...func(*webhook.Options)) *env {
 	}
 	refresh := token.NewRefresh(token.RefreshOptions{Store: st, Audit: log, DenyList: deny, Keyring: kr, Now: clk.Now, Webhooks: hooks.Outbox()})
 	return &env{store: st, audit: log, creds: creds, refresh: refresh, hooks: hooks, clock: clk, opts: o,
-		admin: domain.Actor{OrgID: b.Org.ID, Kind: "user", ID: b.User.ID, Role: domain.RoleSuperAdmin}}
+		admin: domain.UserActor(b.Org.ID, b.User.ID, domain.RoleSuperAdmin, "")}
 }
 
 // client creates a client whose webhook goes to url.
@@ -83,7 +83,7 @@ func (e *env) client(t *testing.T, url string, events ...string) domain.Client {
 }
 
 // secret adds a secret and returns its value.
-func (e *env) secret(t *testing.T, clientID string) credential.NewSecret {
+func (e *env) secret(t *testing.T, clientID domain.ClientID) credential.NewSecret {
 	t.Helper()
 	n, err := e.creds.CreateSecret(t.Context(), e.admin, clientID, credential.SecretInput{Description: "d"})
 	if err != nil {
@@ -103,7 +103,7 @@ func (e *env) dispatch(t *testing.T) int {
 }
 
 // messages returns a client's outbox, newest first.
-func (e *env) messages(t *testing.T, clientID string) []domain.WebhookMessage {
+func (e *env) messages(t *testing.T, clientID domain.ClientID) []domain.WebhookMessage {
 	t.Helper()
 	list, _, err := e.store.ListWebhookMessages(t.Context(), e.admin.OrgID, clientID, domain.WebhookFilter{Page: domain.Page{Limit: domain.MaxLimit}})
 	if err != nil {
@@ -114,7 +114,7 @@ func (e *env) messages(t *testing.T, clientID string) []domain.WebhookMessage {
 
 // message returns the one message of a type, failing unless there is
 // exactly one.
-func (e *env) message(t *testing.T, clientID, typ string) domain.WebhookMessage {
+func (e *env) message(t *testing.T, clientID domain.ClientID, typ string) domain.WebhookMessage {
 	t.Helper()
 	var found []domain.WebhookMessage
 	for _, m := range e.messages(t, clientID) {

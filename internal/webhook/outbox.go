@@ -32,7 +32,7 @@ func (o *Outbox) Enqueue(ctx context.Context, tx store.Store, events ...Event) e
 		return nil
 	}
 	now := o.now().UTC().Truncate(time.Microsecond)
-	clients := map[string]*domain.Client{}
+	clients := map[domain.ClientID]*domain.Client{}
 	for _, e := range events {
 		c, ok := clients[e.ClientID]
 		if !ok {

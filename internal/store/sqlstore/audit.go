@@ -64,7 +64,7 @@ func (s *Store) AppendAudit(ctx context.Context, e domain.AuditEvent) error {
 	})
 }
 
-func (s *Store) ListAudit(ctx context.Context, org string, f domain.AuditFilter) ([]domain.AuditEvent, string, error) {
+func (s *Store) ListAudit(ctx context.Context, org domain.OrgID, f domain.AuditFilter) ([]domain.AuditEvent, string, error) {
 	var where strings.Builder
 	args := []any{org}
 	where.WriteString(`org_id = ?`)

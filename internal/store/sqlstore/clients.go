@@ -26,7 +26,7 @@ func scanClient(row interface{ Scan(...any) error }) (domain.Client, error) {
 		return c, fmt.Errorf("client %s: scopes: %w", c.ID, err)
 	}
 	c.Disabled, c.CreatedAt, c.UpdatedAt, c.TokensRevokedAt = disabled != 0, fromMicros(created), fromMicros(updated), fromNullMicros(tokensRevoked)
-	c.OwnerUserID = owner.String
+	c.OwnerUserID = domain.UserID(owner.String)
 	if events != "" {
 		if err := json.Unmarshal([]byte(events), &c.WebhookEvents); err != nil {
 			return c, fmt.Errorf("client %s: webhook events: %w", c.ID, err)
@@ -45,19 +45,19 @@ func scopesJSON(scopes []string) string {
 
 func (s *Store) CreateClient(ctx context.Context, c domain.Client) error {
 	_, err := s.exec(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.OrgID, c.Name, c.Description, scopesJSON(c.Scopes), c.TokenTTL, c.WebhookURL, boolInt(c.Disabled), micros(c.CreatedAt), micros(c.UpdatedAt), nullMicros(c.TokensRevokedAt), nullString(c.OwnerUserID), webhookEventsJSON(c.WebhookEvents))
+		c.ID, c.OrgID, c.Name, c.Description, scopesJSON(c.Scopes), c.TokenTTL, c.WebhookURL, boolInt(c.Disabled), micros(c.CreatedAt), micros(c.UpdatedAt), nullMicros(c.TokensRevokedAt), nullString(string(c.OwnerUserID)), webhookEventsJSON(c.WebhookEvents))
 	return s.conflict(err, "client exists")
 }
 
-func (s *Store) GetClient(ctx context.Context, org, id string) (domain.Client, error) {
+func (s *Store) GetClient(ctx context.Context, org domain.OrgID, id domain.ClientID) (domain.Client, error) {
 	return scanClient(s.queryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE org_id = ? AND id = ?`, org, id))
 }
 
-func (s *Store) LookupClient(ctx context.Context, id string) (domain.Client, error) {
+func (s *Store) LookupClient(ctx context.Context, id domain.ClientID) (domain.Client, error) {
 	return scanClient(s.queryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = ?`, id))
 }
 
-func (s *Store) ListClients(ctx context.Context, org string, page domain.Page) ([]domain.Client, string, error) {
+func (s *Store) ListClients(ctx context.Context, org domain.OrgID, page domain.Page) ([]domain.Client, string, error) {
 	limit := page.Size()
 	var rows *sql.Rows
 	var err error
@@ -93,7 +93,7 @@ func (s *Store) ListClients(ctx context.Context, org string, page domain.Page) (
 	if len(out) > limit {
 		out = out[:limit]
 		last := out[limit-1]
-		next = domain.Cursor{At: last.CreatedAt, ID: last.ID}.Encode()
+		next = domain.Cursor{At: last.CreatedAt, ID: string(last.ID)}.Encode()
 	}
 	return out, next, nil
 }
@@ -104,12 +104,12 @@ func (s *Store) UpdateClient(ctx context.Context, c domain.Client) error {
 		c.Name, c.Description, scopesJSON(c.Scopes), c.TokenTTL, c.WebhookURL, boolInt(c.Disabled), micros(c.UpdatedAt), nullMicros(c.TokensRevokedAt), webhookEventsJSON(c.WebhookEvents), c.OrgID, c.ID))
 }
 
-func (s *Store) DeleteClient(ctx context.Context, org, id string) error {
+func (s *Store) DeleteClient(ctx context.Context, org domain.OrgID, id domain.ClientID) error {
 	return mustAffect(s.exec(ctx, `DELETE FROM clients WHERE org_id = ? AND id = ?`, org, id))
 }
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
-func (s *Store) PersonalClient(ctx context.Context, org, userID string) (domain.Client, error) {
+func (s *Store) PersonalClient(ctx context.Context, org domain.OrgID, userID domain.UserID) (domain.Client, error) {
 	return scanClient(s.queryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE org_id = ? AND owner_user_id = ?`, org, userID))
 }

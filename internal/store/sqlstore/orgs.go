@@ -21,7 +21,7 @@ func (s *Store) CreateOrg(ctx context.Context, o domain.Organization) error {
 	return s.conflict(err, "organization exists")
 }
 
-func (s *Store) GetOrg(ctx context.Context, id string) (domain.Organization, error) {
+func (s *Store) GetOrg(ctx context.Context, id domain.OrgID) (domain.Organization, error) {
 	var o domain.Organization
 	var policy string
 	var created int64
@@ -37,7 +37,7 @@ func (s *Store) GetOrg(ctx context.Context, id string) (domain.Organization, err
 	return o, nil
 }
 
-func (s *Store) UpdatePolicy(ctx context.Context, id string, p domain.Policy) error {
+func (s *Store) UpdatePolicy(ctx context.Context, id domain.OrgID, p domain.Policy) error {
 	policy, err := json.Marshal(p)
 	if err != nil {
 		return err
@@ -90,11 +90,11 @@ func (s *Store) CreateUser(ctx context.Context, u domain.User) error {
 	return s.conflict(err, "a user with this email exists in the organization")
 }
 
-func (s *Store) GetUser(ctx context.Context, org, id string) (domain.User, error) {
+func (s *Store) GetUser(ctx context.Context, org domain.OrgID, id domain.UserID) (domain.User, error) {
 	return scanUser(s.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE org_id = ? AND id = ?`, org, id))
 }
 
-func (s *Store) ListUsers(ctx context.Context, org string) ([]domain.User, error) {
+func (s *Store) ListUsers(ctx context.Context, org domain.OrgID) ([]domain.User, error) {
 	return s.collectUsers(ctx, `SELECT `+userColumns+` FROM users WHERE org_id = ? ORDER BY created_at, id`, org)
 }
 
@@ -109,11 +109,11 @@ func (s *Store) UpdateUser(ctx context.Context, u domain.User) error {
 		u.TOTPSealed, boolInt(u.MFAEnabled), strings.Join(u.RecoveryCodes, ","), u.TOTPLastStep, u.OrgID, u.ID))
 }
 
-func (s *Store) DeleteUser(ctx context.Context, org, id string) error {
+func (s *Store) DeleteUser(ctx context.Context, org domain.OrgID, id domain.UserID) error {
 	return mustAffect(s.exec(ctx, `DELETE FROM users WHERE org_id = ? AND id = ?`, org, id))
 }
 
-func (s *Store) CountActiveSuperAdmins(ctx context.Context, org string) (int, error) {
+func (s *Store) CountActiveSuperAdmins(ctx context.Context, org domain.OrgID) (int, error) {
 	var n int
 	err := s.queryRow(ctx, `SELECT COUNT(*) FROM users WHERE org_id = ? AND role = ? AND disabled_at IS NULL`, org, string(domain.RoleSuperAdmin)).Scan(&n)
 	return n, err
@@ -142,7 +142,7 @@ func (s *Store) SessionByVerifier(ctx context.Context, verifier []byte) (domain.
 	return scanSession(s.queryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE verifier = ?`, verifier))
 }
 
-func (s *Store) ListSessions(ctx context.Context, org, userID string, now time.Time) ([]domain.Session, error) {
+func (s *Store) ListSessions(ctx context.Context, org domain.OrgID, userID domain.UserID, now time.Time) ([]domain.Session, error) {
 	rows, err := s.query(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE org_id = ? AND user_id = ? AND ended_at IS NULL AND expires_at > ?
 		ORDER BY created_at DESC, id DESC`, org, userID, micros(now))
 	if err != nil {
@@ -160,11 +160,11 @@ func (s *Store) ListSessions(ctx context.Context, org, userID string, now time.T
 	return out, rows.Err()
 }
 
-func (s *Store) EndSession(ctx context.Context, org, id string, at time.Time) error {
+func (s *Store) EndSession(ctx context.Context, org domain.OrgID, id domain.SessionID, at time.Time) error {
 	return mustAffect(s.exec(ctx, `UPDATE sessions SET ended_at = ? WHERE org_id = ? AND id = ? AND ended_at IS NULL`, micros(at), org, id))
 }
 
-func (s *Store) EndUserSessions(ctx context.Context, org, userID string, at time.Time) (int, error) {
+func (s *Store) EndUserSessions(ctx context.Context, org domain.OrgID, userID domain.UserID, at time.Time) (int, error) {
 	return rowsAffected(s.exec(ctx, `UPDATE sessions SET ended_at = ? WHERE org_id = ? AND user_id = ? AND ended_at IS NULL`, micros(at), org, userID))
 }
 

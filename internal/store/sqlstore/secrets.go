@@ -44,11 +44,11 @@ func (s *Store) CreateSecret(ctx context.Context, x domain.Secret) error {
 	return s.conflict(err, "secret exists")
 }
 
-func (s *Store) GetSecret(ctx context.Context, org, id string) (domain.Secret, error) {
+func (s *Store) GetSecret(ctx context.Context, org domain.OrgID, id domain.SecretID) (domain.Secret, error) {
 	return scanSecret(s.queryRow(ctx, `SELECT `+secretColumns+` FROM secrets WHERE org_id = ? AND id = ?`, org, id))
 }
 
-func (s *Store) ListSecrets(ctx context.Context, org, clientID string) ([]domain.Secret, error) {
+func (s *Store) ListSecrets(ctx context.Context, org domain.OrgID, clientID domain.ClientID) ([]domain.Secret, error) {
 	rows, err := s.query(ctx, `SELECT `+secretColumns+` FROM secrets WHERE org_id = ? AND client_id = ? ORDER BY created_at, id`, org, clientID)
 	if err != nil {
 		return nil, err
@@ -74,7 +74,7 @@ func (s *Store) UpdateSecret(ctx context.Context, x domain.Secret) error {
 		x.Description, nullMicros(x.ExpiresAt), strings.Join(x.AllowedCIDRs, ","), x.OrgID, x.ID))
 }
 
-func (s *Store) RevokeSecret(ctx context.Context, org, id string, at time.Time, keepTokens bool) error {
+func (s *Store) RevokeSecret(ctx context.Context, org domain.OrgID, id domain.SecretID, at time.Time, keepTokens bool) error {
 	res, err := s.exec(ctx, `UPDATE secrets SET revoked_at = ?, keep_tokens = ? WHERE org_id = ? AND id = ? AND revoked_at IS NULL`, micros(at), boolInt(keepTokens), org, id)
 	if err := mustAffect(res, err); err != domain.ErrNotFound {
 		return err
@@ -84,7 +84,7 @@ func (s *Store) RevokeSecret(ctx context.Context, org, id string, at time.Time, 
 	return err
 }
 
-func (s *Store) RevokeClientSecrets(ctx context.Context, org, clientID string, at time.Time) (int, error) {
+func (s *Store) RevokeClientSecrets(ctx context.Context, org domain.OrgID, clientID domain.ClientID, at time.Time) (int, error) {
 	res, err := s.exec(ctx, `UPDATE secrets SET revoked_at = ?, keep_tokens = 0 WHERE org_id = ? AND client_id = ? AND revoked_at IS NULL`, micros(at), org, clientID)
 	if err != nil {
 		return 0, err

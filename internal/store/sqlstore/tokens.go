@@ -89,11 +89,11 @@ func (s *Store) RefreshTokenByVerifier(ctx context.Context, verifier []byte) (do
 	return scanRefresh(s.queryRow(ctx, `SELECT `+refreshColumns+` FROM refresh_tokens WHERE verifier = ?`, verifier))
 }
 
-func (s *Store) ListRefreshTokens(ctx context.Context, org, clientID string) ([]domain.RefreshToken, error) {
+func (s *Store) ListRefreshTokens(ctx context.Context, org domain.OrgID, clientID domain.ClientID) ([]domain.RefreshToken, error) {
 	return s.collectRefresh(ctx, `SELECT `+refreshColumns+` FROM refresh_tokens WHERE org_id = ? AND client_id = ? ORDER BY created_at DESC, id DESC`, org, clientID)
 }
 
-func (s *Store) UseRefreshToken(ctx context.Context, id string, at time.Time, jti string, exp time.Time) error {
+func (s *Store) UseRefreshToken(ctx context.Context, id domain.RefreshTokenID, at time.Time, jti string, exp time.Time) error {
 	err := mustAffect(s.exec(ctx, `UPDATE refresh_tokens SET used_at = ?, issued_jti = ?, issued_exp = ?
 		WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL`, micros(at), jti, micros(exp), id))
 	if err == domain.ErrNotFound {
@@ -102,7 +102,7 @@ func (s *Store) UseRefreshToken(ctx context.Context, id string, at time.Time, jt
 	return err
 }
 
-func (s *Store) ListRefreshFamily(ctx context.Context, family string) ([]domain.RefreshToken, error) {
+func (s *Store) ListRefreshFamily(ctx context.Context, family domain.RefreshFamilyID) ([]domain.RefreshToken, error) {
 	return s.collectRefresh(ctx, `SELECT `+refreshColumns+` FROM refresh_tokens WHERE family = ? ORDER BY created_at, id`, family)
 }
 
@@ -114,11 +114,11 @@ func rowsAffected(res sql.Result, err error) (int, error) {
 	return int(n), err
 }
 
-func (s *Store) RevokeRefreshFamily(ctx context.Context, family string, at time.Time) (int, error) {
+func (s *Store) RevokeRefreshFamily(ctx context.Context, family domain.RefreshFamilyID, at time.Time) (int, error) {
 	return rowsAffected(s.exec(ctx, `UPDATE refresh_tokens SET revoked_at = ? WHERE family = ? AND revoked_at IS NULL`, micros(at), family))
 }
 
-func (s *Store) RevokeClientRefreshTokens(ctx context.Context, org, clientID string, at time.Time) (int, error) {
+func (s *Store) RevokeClientRefreshTokens(ctx context.Context, org domain.OrgID, clientID domain.ClientID, at time.Time) (int, error) {
 	return rowsAffected(s.exec(ctx, `UPDATE refresh_tokens SET revoked_at = ? WHERE org_id = ? AND client_id = ? AND revoked_at IS NULL`, micros(at), org, clientID))
 }
 
@@ -196,18 +196,24 @@ func (s *Store) collectRotations(ctx context.Context, query string, args ...any)
 }
 
 func (s *Store) CreateRotation(ctx context.Context, r domain.Rotation) error {
-	old := scopesJSON(r.OldSecretIDs)
-	_, err := s.exec(ctx, `INSERT INTO rotations (`+rotationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.OrgID, r.ClientID, r.NewSecretID, old, micros(r.StartedAt), r.StartedBy, boolInt(r.AutoComplete), r.QuietSeconds,
+	old, err := json.Marshal(r.OldSecretIDs)
+	if err != nil {
+		return err
+	}
+	if r.OldSecretIDs == nil {
+		old = []byte("[]")
+	}
+	_, err = s.exec(ctx, `INSERT INTO rotations (`+rotationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.OrgID, r.ClientID, r.NewSecretID, string(old), micros(r.StartedAt), r.StartedBy, boolInt(r.AutoComplete), r.QuietSeconds,
 		boolInt(r.KeepTokens), nullMicros(r.CompletedAt), r.CompletedBy)
 	return s.conflict(err, "rotation exists")
 }
 
-func (s *Store) GetRotation(ctx context.Context, org, id string) (domain.Rotation, error) {
+func (s *Store) GetRotation(ctx context.Context, org domain.OrgID, id domain.RotationID) (domain.Rotation, error) {
 	return scanRotation(s.queryRow(ctx, `SELECT `+rotationColumns+` FROM rotations WHERE org_id = ? AND id = ?`, org, id))
 }
 
-func (s *Store) ListRotations(ctx context.Context, org, clientID string) ([]domain.Rotation, error) {
+func (s *Store) ListRotations(ctx context.Context, org domain.OrgID, clientID domain.ClientID) ([]domain.Rotation, error) {
 	return s.collectRotations(ctx, `SELECT `+rotationColumns+` FROM rotations WHERE org_id = ? AND client_id = ? ORDER BY started_at DESC, id DESC`, org, clientID)
 }
 
@@ -215,7 +221,7 @@ func (s *Store) ListOpenAutoRotations(ctx context.Context) ([]domain.Rotation, e
 	return s.collectRotations(ctx, `SELECT `+rotationColumns+` FROM rotations WHERE completed_at IS NULL AND auto_complete = 1 ORDER BY started_at`)
 }
 
-func (s *Store) CompleteRotation(ctx context.Context, org, id string, at time.Time, by string) error {
+func (s *Store) CompleteRotation(ctx context.Context, org domain.OrgID, id domain.RotationID, at time.Time, by string) error {
 	err := mustAffect(s.exec(ctx, `UPDATE rotations SET completed_at = ?, completed_by = ? WHERE org_id = ? AND id = ? AND completed_at IS NULL`,
 		micros(at), by, org, id))
 	if err == domain.ErrNotFound {

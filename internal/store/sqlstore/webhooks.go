@@ -67,11 +67,11 @@ func (s *Store) CreateWebhookMessage(ctx context.Context, m domain.WebhookMessag
 	return s.conflict(err, "webhook message exists")
 }
 
-func (s *Store) GetWebhookMessage(ctx context.Context, org, id string) (domain.WebhookMessage, error) {
+func (s *Store) GetWebhookMessage(ctx context.Context, org domain.OrgID, id string) (domain.WebhookMessage, error) {
 	return scanWebhookMessage(s.queryRow(ctx, `SELECT `+webhookMessageColumns+` FROM webhook_messages WHERE org_id = ? AND id = ?`, org, id))
 }
 
-func (s *Store) ListWebhookMessages(ctx context.Context, org, clientID string, f domain.WebhookFilter) ([]domain.WebhookMessage, string, error) {
+func (s *Store) ListWebhookMessages(ctx context.Context, org domain.OrgID, clientID domain.ClientID, f domain.WebhookFilter) ([]domain.WebhookMessage, string, error) {
 	limit := f.Page.Size()
 	where := `org_id = ? AND client_id = ?`
 	args := []any{org, clientID}
@@ -160,7 +160,7 @@ func (s *Store) FinishWebhookMessage(ctx context.Context, m domain.WebhookMessag
 	return err
 }
 
-func (s *Store) RedeliverWebhookMessage(ctx context.Context, org, id string, at time.Time) error {
+func (s *Store) RedeliverWebhookMessage(ctx context.Context, org domain.OrgID, id string, at time.Time) error {
 	return mustAffect(s.exec(ctx, `UPDATE webhook_messages SET status = 'pending', next_attempt_at = ?, retry_from = ?, retry_count = 0,
 		last_error = '', claim_id = '' WHERE org_id = ? AND id = ?`, micros(at), micros(at), org, id))
 }
@@ -177,7 +177,7 @@ func (s *Store) AddWebhookAttempt(ctx context.Context, a domain.WebhookAttempt) 
 	return s.conflict(err, "webhook attempt exists")
 }
 
-func (s *Store) ListWebhookAttempts(ctx context.Context, org, messageID string) ([]domain.WebhookAttempt, error) {
+func (s *Store) ListWebhookAttempts(ctx context.Context, org domain.OrgID, messageID string) ([]domain.WebhookAttempt, error) {
 	rows, err := s.query(ctx, `SELECT `+webhookAttemptColumns+` FROM webhook_attempts WHERE org_id = ? AND message_id = ?
 		ORDER BY attempted_at, id`, org, messageID)
 	if err != nil {
@@ -197,7 +197,7 @@ func (s *Store) ListWebhookAttempts(ctx context.Context, org, messageID string) 
 	return out, rows.Err()
 }
 
-func (s *Store) GetWebhookEndpoint(ctx context.Context, org, clientID string) (domain.WebhookEndpoint, error) {
+func (s *Store) GetWebhookEndpoint(ctx context.Context, org domain.OrgID, clientID domain.ClientID) (domain.WebhookEndpoint, error) {
 	var e domain.WebhookEndpoint
 	var failing, disabled sql.NullInt64
 	var updated int64
@@ -221,7 +221,7 @@ func (s *Store) PutWebhookEndpoint(ctx context.Context, e domain.WebhookEndpoint
 	return err
 }
 
-func (s *Store) DisableWebhookEndpoint(ctx context.Context, org, clientID, url string, at time.Time, reason string) (bool, error) {
+func (s *Store) DisableWebhookEndpoint(ctx context.Context, org domain.OrgID, clientID domain.ClientID, url string, at time.Time, reason string) (bool, error) {
 	n, err := rowsAffected(s.exec(ctx, `UPDATE webhook_endpoints SET disabled_at = ?, disabled_reason = ?, updated_at = ?
 		WHERE org_id = ? AND client_id = ? AND url = ? AND disabled_at IS NULL`, micros(at), reason, micros(at), org, clientID, url))
 	return n == 1, err

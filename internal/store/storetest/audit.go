@@ -24,7 +24,10 @@ import (
 func auditFixture(t *testing.T, s store.Store) (acme, globex domain.Organization, events []domain.AuditEvent) {
 	t.Helper()
 	acme, globex = mustOrg(t, s, "Acme"), mustOrg(t, s, "Globex")
-	for i, e := range []struct{ org, actor, action, target string }{
+	for i, e := range []struct {
+		org                   domain.OrgID
+		actor, action, target string
+	}{
 		{acme.ID, "usr_ada", "client.create", "kwc_1"},
 		{globex.ID, "usr_ada", "secret.create", "sec_1"},
 		{acme.ID, "usr_bob", "secret.create", "sec_1"},
@@ -44,13 +47,13 @@ func testListAuditFilters(t *testing.T, s store.Store) {
 	acme, globex, events := auditFixture(t, s)
 	tests := []struct {
 		name   string
-		org    string
+		org    domain.OrgID
 		filter domain.AuditFilter
 		want   []int64
 	}{
 		{"everything, newest first", acme.ID, domain.AuditFilter{}, []int64{7, 6, 5, 4, 3, 1}},
 		{"another organisation", globex.ID, domain.AuditFilter{}, []int64{8, 2}},
-		{"unknown organisation", domain.NewID(domain.PrefixOrg), domain.AuditFilter{}, nil},
+		{"unknown organisation", domain.NewOrgID(), domain.AuditFilter{}, nil},
 		{"exact action", acme.ID, domain.AuditFilter{Action: "secret.create"}, []int64{3}},
 		{"exact action without a dot is not a prefix", acme.ID, domain.AuditFilter{Action: "secret"}, []int64{7}},
 		{"exact action matches nothing", acme.ID, domain.AuditFilter{Action: "client"}, nil},
@@ -192,7 +195,7 @@ func testAuditAppend(t *testing.T, s store.Store) {
 	var want []domain.AuditEvent
 	for i, e := range []domain.AuditEvent{
 		newEvent(o.ID, at(1), "client.create", "usr_1", "kwc_1"),
-		{ID: domain.NewID(domain.PrefixAudit), OrgID: "", At: at(2), ActorKind: "system", ActorID: "expiry-sweep",
+		{ID: domain.NewID(domain.PrefixAudit), OrgID: "", At: at(2), ActorKind: domain.ActorSystem, ActorID: "expiry-sweep",
 			Action: "secret.expire", Result: domain.ResultFailure}, // empty strings and no detail
 		newEvent(o.ID, at(3), "secret.create", "usr_1", "sec_1"),
 	} {

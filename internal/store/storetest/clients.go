@@ -87,7 +87,7 @@ func testClientCRUD(t *testing.T, s store.Store) {
 	if got, err := s.GetSecret(ctx, o.ID, keep.ID); err != nil || !sameSecret(got, keep) {
 		t.Errorf("another client's secret after DeleteClient = %+v, %v; want %+v", got, err, keep)
 	}
-	if got, _, err := s.ListClients(ctx, o.ID, domain.Page{}); err != nil || !slices.Equal(clientIDs(got), []string{bare.ID}) {
+	if got, _, err := s.ListClients(ctx, o.ID, domain.Page{}); err != nil || !slices.Equal(clientIDs(got), []domain.ClientID{bare.ID}) {
 		t.Errorf("ListClients after DeleteClient = %v, %v; want [%s]", clientIDs(got), err, bare.ID)
 	}
 }
@@ -216,7 +216,7 @@ func testListClientsPages(t *testing.T, s store.Store) {
 func testListClientsStable(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	o := mustOrg(t, s, "Acme")
-	var want []string
+	var want []domain.ClientID
 	for i := range 6 {
 		c := newClient(o.ID, at(10+i))
 		if err := s.CreateClient(ctx, c); err != nil {

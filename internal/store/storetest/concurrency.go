@@ -15,7 +15,7 @@ import (
 // transactions that read the audit head, append the next event and, when
 // client is not nil, create a secret of client. InTx must serialise or
 // retry on its own: any error fails t.
-func appendConcurrently(t *testing.T, nodes []store.Store, perNode, n int, org string, client *domain.Client) {
+func appendConcurrently(t *testing.T, nodes []store.Store, perNode, n int, org domain.OrgID, client *domain.Client) {
 	t.Helper()
 	ctx := t.Context()
 	var wg sync.WaitGroup

@@ -32,7 +32,7 @@ func randomBytes(n int) []byte {
 }
 
 func newOrg(name string) domain.Organization {
-	return domain.Organization{ID: domain.NewID(domain.PrefixOrg), Name: name, Policy: domain.DefaultPolicy(), CreatedAt: base}
+	return domain.Organization{ID: domain.NewOrgID(), Name: name, Policy: domain.DefaultPolicy(), CreatedAt: base}
 }
 
 func mustOrg(t *testing.T, s store.Store, name string) domain.Organization {
@@ -44,14 +44,14 @@ func mustOrg(t *testing.T, s store.Store, name string) domain.Organization {
 	return o
 }
 
-func newUser(org, email string) domain.User {
+func newUser(org domain.OrgID, email string) domain.User {
 	return domain.User{
-		ID: domain.NewID(domain.PrefixUser), OrgID: org, Email: email, Role: domain.RoleAdmin,
+		ID: domain.NewUserID(), OrgID: org, Email: email, Role: domain.RoleAdmin,
 		PasswordHash: "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA", MustChangePassword: true, CreatedAt: base,
 	}
 }
 
-func mustUser(t *testing.T, s store.Store, org, email string) domain.User {
+func mustUser(t *testing.T, s store.Store, org domain.OrgID, email string) domain.User {
 	t.Helper()
 	u := newUser(org, email)
 	if err := s.CreateUser(t.Context(), u); err != nil {
@@ -60,15 +60,15 @@ func mustUser(t *testing.T, s store.Store, org, email string) domain.User {
 	return u
 }
 
-func newClient(org string, created time.Time) domain.Client {
+func newClient(org domain.OrgID, created time.Time) domain.Client {
 	return domain.Client{
-		ID: domain.NewID(domain.PrefixClient), OrgID: org, Name: "billing", Description: "pays the bills",
+		ID: domain.NewClientID(), OrgID: org, Name: "billing", Description: "pays the bills",
 		Scopes: []string{"invoices:read", "invoices:write"}, TokenTTL: 600, WebhookURL: "https://hooks.example.com/kw",
 		CreatedAt: created, UpdatedAt: created,
 	}
 }
 
-func mustClient(t *testing.T, s store.Store, org string) domain.Client {
+func mustClient(t *testing.T, s store.Store, org domain.OrgID) domain.Client {
 	t.Helper()
 	c := newClient(org, base)
 	if err := s.CreateClient(t.Context(), c); err != nil {
@@ -81,8 +81,8 @@ func mustClient(t *testing.T, s store.Store, org string) domain.Client {
 // its verifier.
 func generatedSecret(c domain.Client, created time.Time) domain.Secret {
 	return domain.Secret{
-		ID: domain.NewID(domain.PrefixSecret), OrgID: c.OrgID, ClientID: c.ID, Description: "ci deploy",
-		CreatedAt: created, CreatedBy: domain.NewID(domain.PrefixUser), ExpiresAt: ptr(created.Add(90 * 24 * time.Hour)),
+		ID: domain.NewSecretID(), OrgID: c.OrgID, ClientID: c.ID, Description: "ci deploy",
+		CreatedAt: created, CreatedBy: string(domain.NewUserID()), ExpiresAt: ptr(created.Add(90 * 24 * time.Hour)),
 		Hint: "x7Qa", Origin: domain.OriginGenerated, Verifier: randomBytes(32), Sealed: randomBytes(60),
 		AllowedCIDRs: []string{"10.0.0.0/8", "2001:db8::/32"},
 	}
@@ -92,8 +92,8 @@ func generatedSecret(c domain.Client, created time.Time) domain.Secret {
 // hash and no verifier.
 func suppliedSecret(c domain.Client, created time.Time) domain.Secret {
 	return domain.Secret{
-		ID: domain.NewID(domain.PrefixSecret), OrgID: c.OrgID, ClientID: c.ID, Description: "imported",
-		CreatedAt: created, CreatedBy: domain.NewID(domain.PrefixUser),
+		ID: domain.NewSecretID(), OrgID: c.OrgID, ClientID: c.ID, Description: "imported",
+		CreatedAt: created, CreatedBy: string(domain.NewUserID()),
 		Hint: "9zzK", Origin: domain.OriginSupplied, Hash: "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$c3VwcGxpZWQ",
 		Sealed: randomBytes(60),
 	}
@@ -117,10 +117,10 @@ func chainHash(e domain.AuditEvent) []byte {
 	return h.Sum(nil)
 }
 
-func newEvent(org string, when time.Time, action, actor, target string) domain.AuditEvent {
+func newEvent[A, T ~string](org domain.OrgID, when time.Time, action string, actor A, target T) domain.AuditEvent {
 	return domain.AuditEvent{
-		ID: domain.NewID(domain.PrefixAudit), OrgID: org, At: when, ActorKind: "user", ActorID: actor,
-		Action: action, Target: target, Source: "192.0.2.10", Result: domain.ResultSuccess,
+		ID: domain.NewID(domain.PrefixAudit), OrgID: org, At: when, ActorKind: domain.ActorUser, ActorID: string(actor),
+		Action: action, Target: string(target), Source: "192.0.2.10", Result: domain.ResultSuccess,
 		Detail: map[string]string{"reason": "test"},
 	}
 }
@@ -238,16 +238,16 @@ func sameEvent(a, b domain.AuditEvent) bool {
 		bytes.Equal(a.Hash, b.Hash)
 }
 
-func clientIDs(cs []domain.Client) []string {
-	ids := make([]string, len(cs))
+func clientIDs(cs []domain.Client) []domain.ClientID {
+	ids := make([]domain.ClientID, len(cs))
 	for i, c := range cs {
 		ids[i] = c.ID
 	}
 	return ids
 }
 
-func secretIDs(xs []domain.Secret) []string {
-	ids := make([]string, len(xs))
+func secretIDs(xs []domain.Secret) []domain.SecretID {
+	ids := make([]domain.SecretID, len(xs))
 	for i, x := range xs {
 		ids[i] = x.ID
 	}

@@ -57,7 +57,7 @@ func testSecretCreateGetList(t *testing.T, s store.Store) {
 		wantErr error
 	}{
 		{"create the same ID twice", func() error { return s.CreateSecret(ctx, first) }, domain.ErrConflict},
-		{"get unknown", func() error { _, err := s.GetSecret(ctx, o.ID, domain.NewID(domain.PrefixSecret)); return err }, domain.ErrNotFound},
+		{"get unknown", func() error { _, err := s.GetSecret(ctx, o.ID, domain.NewSecretID()); return err }, domain.ErrNotFound},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -66,7 +66,7 @@ func testSecretCreateGetList(t *testing.T, s store.Store) {
 			}
 		})
 	}
-	if got, err := s.ListSecrets(ctx, o.ID, domain.NewID(domain.PrefixClient)); err != nil || len(got) != 0 {
+	if got, err := s.ListSecrets(ctx, o.ID, domain.NewClientID()); err != nil || len(got) != 0 {
 		t.Errorf("ListSecrets of an unknown client = %v, %v; want none", secretIDs(got), err)
 	}
 }
@@ -165,7 +165,7 @@ func testUpdateSecret(t *testing.T, s store.Store) {
 
 	t.Run("unknown secret", func(t *testing.T) {
 		u := x
-		u.ID = domain.NewID(domain.PrefixSecret)
+		u.ID = domain.NewSecretID()
 		if err := s.UpdateSecret(ctx, u); !errors.Is(err, domain.ErrNotFound) {
 			t.Errorf("UpdateSecret(unknown) err = %v, want ErrNotFound", err)
 		}
@@ -214,7 +214,7 @@ func testRevokeIsFinal(t *testing.T, s store.Store) {
 		{"touch after revoke", func() error {
 			return s.TouchLastUsed(ctx, []domain.SecretUse{{SecretID: x.ID, At: at(30), From: "192.0.2.7"}})
 		}, nil},
-		{"revoke unknown", func() error { return s.RevokeSecret(ctx, o.ID, domain.NewID(domain.PrefixSecret), first, false) }, domain.ErrNotFound},
+		{"revoke unknown", func() error { return s.RevokeSecret(ctx, o.ID, domain.NewSecretID(), first, false) }, domain.ErrNotFound},
 	}
 	for _, step := range steps {
 		t.Run(step.name, func(t *testing.T) {
@@ -254,13 +254,13 @@ func testRevokeClientSecrets(t *testing.T, s store.Store) {
 
 	tests := []struct {
 		name   string
-		client string
+		client domain.ClientID
 		at     time.Time
 		want   int
 	}{
 		{"revokes only the unrevoked", c.ID, now, 2},
 		{"again revokes nothing", c.ID, now.Add(time.Hour), 0},
-		{"unknown client", domain.NewID(domain.PrefixClient), now, 0},
+		{"unknown client", domain.NewClientID(), now, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -271,7 +271,7 @@ func testRevokeClientSecrets(t *testing.T, s store.Store) {
 		})
 	}
 
-	wantRevoked := map[string]time.Time{old.ID: *old.RevokedAt, a.ID: now, b.ID: now}
+	wantRevoked := map[domain.SecretID]time.Time{old.ID: *old.RevokedAt, a.ID: now, b.ID: now}
 	got, err := s.ListSecrets(ctx, o.ID, c.ID)
 	if err != nil || len(got) != 3 {
 		t.Fatalf("ListSecrets = %v, %v; want 3", secretIDs(got), err)
@@ -323,7 +323,7 @@ func testTouchLastUsed(t *testing.T, s store.Store) {
 				t.Fatalf("TouchLastUsed: %v", err)
 			}
 			for _, check := range []struct {
-				id   string
+				id   domain.SecretID
 				want *use
 			}{{x.ID, step.wantX}, {y.ID, step.wantY}} {
 				got, err := s.GetSecret(ctx, o.ID, check.id)
@@ -341,6 +341,6 @@ func testTouchLastUsed(t *testing.T, s store.Store) {
 	}
 }
 
-func secretUse(id string, when time.Time, from string) domain.SecretUse {
+func secretUse(id domain.SecretID, when time.Time, from string) domain.SecretUse {
 	return domain.SecretUse{SecretID: id, At: when, From: from}
 }

@@ -48,7 +48,7 @@ func testTimes(t *testing.T, s store.Store) {
 			if err := s.CreateUser(ctx, u); err != nil {
 				t.Fatal(err)
 			}
-			tok := domain.APIToken{ID: domain.NewID(domain.PrefixToken), OrgID: o.ID, UserID: u.ID, Verifier: randomBytes(32),
+			tok := domain.APIToken{ID: domain.NewAPITokenID(), OrgID: o.ID, UserID: u.ID, Verifier: randomBytes(32),
 				CreatedAt: tc.in, ExpiresAt: &tc.in, RevokedAt: &tc.in}
 			if err := s.CreateAPIToken(ctx, tok); err != nil {
 				t.Fatal(err)
@@ -85,7 +85,7 @@ func testTimes(t *testing.T, s store.Store) {
 			if err := s.AddRevokedToken(ctx, domain.RevokedToken{JTI: jti, ExpiresAt: tc.in, RevokedAt: tc.in}); err != nil {
 				t.Fatal(err)
 			}
-			rot := domain.Rotation{ID: domain.NewID(domain.PrefixRotation), OrgID: o.ID, ClientID: c.ID, StartedAt: tc.in, CompletedAt: &tc.in}
+			rot := domain.Rotation{ID: domain.NewRotationID(), OrgID: o.ID, ClientID: c.ID, StartedAt: tc.in, CompletedAt: &tc.in}
 			if err := s.CreateRotation(ctx, rot); err != nil {
 				t.Fatal(err)
 			}

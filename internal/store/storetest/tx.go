@@ -47,7 +47,7 @@ func testInTx(t *testing.T, s store.Store) {
 		if err != nil {
 			t.Fatalf("GetOrg: %v", err)
 		}
-		events, _, err := s.ListAudit(ctx, o.ID, domain.AuditFilter{Target: c.ID})
+		events, _, err := s.ListAudit(ctx, o.ID, domain.AuditFilter{Target: string(c.ID)})
 		if err != nil {
 			t.Fatalf("ListAudit: %v", err)
 		}

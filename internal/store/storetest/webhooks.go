@@ -127,7 +127,7 @@ func testWebhookMessages(t *testing.T, s store.Store) {
 	if err := s.FinishWebhookMessage(ctx, m, "claim-1"); err != nil {
 		t.Fatalf("FinishWebhookMessage: %v", err)
 	}
-	for status, n := range map[string]int{domain.WebhookDelivered: 1, domain.WebhookPending: 4} {
+	for status, n := range map[domain.WebhookStatus]int{domain.WebhookDelivered: 1, domain.WebhookPending: 4} {
 		var all []domain.WebhookMessage
 		for _, cl := range []domain.Client{c, c2} {
 			list, _, err := s.ListWebhookMessages(ctx, o.ID, cl.ID, domain.WebhookFilter{Status: status})
@@ -409,8 +409,8 @@ func testListExpiringSecrets(t *testing.T, s store.Store) {
 			t.Fatal(err)
 		}
 	}
-	want := []string{a.ID, stale.ID}
-	pair := []string{b.ID, b2.ID}
+	want := []domain.SecretID{a.ID, stale.ID}
+	pair := []domain.SecretID{b.ID, b2.ID}
 	slices.Sort(pair)
 	want = append(want, pair...)
 
@@ -425,7 +425,7 @@ func testListExpiringSecrets(t *testing.T, s store.Store) {
 		t.Errorf("ListExpiringSecrets returned %+v, want %+v", all[0], a)
 	}
 	// Paged one at a time with the cursor of the last one's expiry and ID.
-	var paged []string
+	var paged []domain.SecretID
 	after := ""
 	for range 10 {
 		page, err := s.ListExpiringSecrets(ctx, at(8), at(50), after, 1)
@@ -436,7 +436,7 @@ func testListExpiringSecrets(t *testing.T, s store.Store) {
 			break
 		}
 		paged = append(paged, page[0].ID)
-		after = domain.Cursor{At: *page[0].ExpiresAt, ID: page[0].ID}.Encode()
+		after = domain.Cursor{At: *page[0].ExpiresAt, ID: string(page[0].ID)}.Encode()
 	}
 	if !slices.Equal(paged, want) {
 		t.Errorf("ListExpiringSecrets one at a time = %v, want %v", paged, want)
