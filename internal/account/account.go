@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/mail"
+	"reflect"
 	"strings"
 	"time"
 
@@ -25,7 +27,7 @@ type Service struct {
 	now            func() time.Time
 	onPolicyChange func(org domain.OrgID)
 	onUserChange   func(org domain.OrgID)
-	offboard       func(ctx context.Context, tx store.Store, by domain.Actor, userID domain.UserID) error
+	offboard       func(ctx context.Context, tx store.Tx, by domain.Actor, userID domain.UserID) error
 	limitLogin     *ratelimit.Limiter // failed logins per email at a source address
 	limitAddr      *ratelimit.Limiter // failed logins per source address
 	sessionTTL     time.Duration
@@ -45,7 +47,7 @@ type Options struct {
 	OnUserChange func(org domain.OrgID)
 	// Offboard, if set, runs inside the transaction that disables or
 	// deletes a user: it revokes the user's personal credential and tokens.
-	Offboard func(ctx context.Context, tx store.Store, by domain.Actor, userID domain.UserID) error
+	Offboard func(ctx context.Context, tx store.Tx, by domain.Actor, userID domain.UserID) error
 	// SessionTTL is how long a login session lasts (DefaultSessionTTL when 0).
 	SessionTTL time.Duration
 }
@@ -118,7 +120,7 @@ func (s *Service) Init(ctx context.Context, orgName, email string) (Bootstrap, e
 		Verifier: secretvalue.Verifier(s.verifierKey, b.APIToken), Hint: b.APIToken.Hint(), CreatedAt: now,
 	}
 	actor := domain.System(b.Org.ID, "init")
-	err = s.store.InTx(ctx, func(tx store.Store) error {
+	err = s.store.InTx(ctx, func(tx store.Tx) error {
 		if err := tx.CreateOrg(ctx, b.Org); err != nil {
 			return fmt.Errorf("create organization: %w", err)
 		}
@@ -162,7 +164,7 @@ func (s *Service) AuthenticateAPIToken(ctx context.Context, bearer, source strin
 	}
 	fail := func(reason string) (domain.Actor, error) {
 		a := domain.UserActor(tok.OrgID, tok.UserID, "", source)
-		if err := s.audit.Append(ctx, s.store, audit.Entry{Actor: a, Action: "api.authenticate", Target: string(tok.ID),
+		if err := s.audit.Record(ctx, audit.Entry{Actor: a, Action: "api.authenticate", Target: string(tok.ID),
 			Result: domain.ResultFailure, Detail: map[string]string{"reason": reason}}); err != nil {
 			return domain.Actor{}, err
 		}
@@ -208,21 +210,72 @@ func (s *Service) Policy(ctx context.Context, by domain.Actor) (domain.Policy, e
 	return o.Policy, err
 }
 
-// UpdatePolicy replaces the organisation's policy after validating it.
-func (s *Service) UpdatePolicy(ctx context.Context, by domain.Actor, p domain.Policy) (domain.Policy, error) {
-	if err := p.Validate(); err != nil {
-		return domain.Policy{}, err
+// PolicyPatch changes a policy; nil fields stay as they are, and
+// MaxSecretLifetimeDays changes only the roles it names.
+type PolicyPatch struct {
+	MaxSecretLifetimeDays    map[domain.Role]int
+	AllowNeverExpire         *bool
+	PersonalCredentials      *string
+	RefuseCredentialsWithMFA *bool
+	AccessTokenTTLSeconds    *int
+	RequireMFA               *bool
+}
+
+func (p PolicyPatch) apply(pol domain.Policy) domain.Policy {
+	pol.MaxSecretLifetimeDays = maps.Clone(pol.MaxSecretLifetimeDays)
+	for role, days := range p.MaxSecretLifetimeDays {
+		pol.MaxSecretLifetimeDays[role] = days
 	}
-	err := s.store.InTx(ctx, func(tx store.Store) error {
-		if err := tx.UpdatePolicy(ctx, by.OrgID, p); err != nil {
-			return fmt.Errorf("update policy: %w", err)
+	set := func(dst *bool, v *bool) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&pol.AllowNeverExpire, p.AllowNeverExpire)
+	set(&pol.RefuseCredentialsWithMFA, p.RefuseCredentialsWithMFA)
+	set(&pol.RequireMFA, p.RequireMFA)
+	if p.PersonalCredentials != nil {
+		pol.PersonalCredentials = *p.PersonalCredentials
+	}
+	if p.AccessTokenTTLSeconds != nil {
+		pol.AccessTokenTTLSeconds = *p.AccessTokenTTLSeconds
+	}
+	return pol
+}
+
+// UpdatePolicy applies p to the organisation's policy, under the
+// organisation's lock so that concurrent changes of different fields both
+// persist, and validates the result. It reports whether anything changed;
+// an unchanged policy is neither stored nor audited.
+func (s *Service) UpdatePolicy(ctx context.Context, by domain.Actor, p PolicyPatch) (domain.Policy, bool, error) {
+	var out domain.Policy
+	var changed bool
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		changed = false
+		var err error
+		out, err = tx.UpdatePolicy(ctx, by.OrgID, func(pol *domain.Policy) error {
+			next := p.apply(*pol)
+			if reflect.DeepEqual(next, *pol) {
+				return store.ErrNoChange
+			}
+			if err := next.Validate(); err != nil {
+				return err
+			}
+			*pol, changed = next, true
+			return nil
+		})
+		if err != nil || !changed {
+			return err
 		}
 		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "policy.update", Target: string(by.OrgID)})
 	})
-	if err == nil && s.onPolicyChange != nil {
+	if err != nil {
+		return domain.Policy{}, false, err
+	}
+	if changed && s.onPolicyChange != nil {
 		s.onPolicyChange(by.OrgID)
 	}
-	return p, err
+	return out, changed, nil
 }
 
 // Org returns the actor's organisation.

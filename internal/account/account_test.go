@@ -12,11 +12,13 @@ import (
 	"keywarden/internal/audit"
 	"keywarden/internal/domain"
 	"keywarden/internal/keyring"
+	"keywarden/internal/store"
 	"keywarden/internal/store/sqlite"
 	"keywarden/internal/testkit"
 )
 
 type env struct {
+	store store.Store
 	svc   *account.Service
 	clock *testkit.Clock
 	boot  account.Bootstrap
@@ -30,6 +32,12 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return newEnvOn(t, st)
+}
+
+// newEnvOn is newEnv on a store of the caller's (another engine's).
+func newEnvOn(t *testing.T, st store.Store) *env {
+	t.Helper()
 	kr, _ := keyring.New(make([]byte, 32))
 	clk := testkit.NewClock(time.Date(2026, 11, 24, 12, 0, 10, 0, time.UTC))
 	svc := account.New(account.Options{Store: st, Audit: audit.New(st, kr.Derive(keyring.PurposeAudit), clk.Now), Keyring: kr, Now: clk.Now})
@@ -37,7 +45,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{svc: svc, clock: clk, boot: b, admin: domain.UserActor(b.Org.ID, b.User.ID, domain.RoleSuperAdmin, "")}
+	return &env{store: st, svc: svc, clock: clk, boot: b, admin: domain.UserActor(b.Org.ID, b.User.ID, domain.RoleSuperAdmin, "")}
 }
 
 func code(t *testing.T, secret string, at time.Time) string {

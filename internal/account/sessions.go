@@ -71,7 +71,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (NewSession, error) 
 		if mfa {
 			action = "user.login_mfa"
 		}
-		if err := s.audit.Append(ctx, s.store, audit.Entry{Actor: a, Action: action, Target: target, Result: domain.ResultFailure,
+		if err := s.audit.Record(ctx, audit.Entry{Actor: a, Action: action, Target: target, Result: domain.ResultFailure,
 			Detail: map[string]string{"reason": reason}}); err != nil {
 			return NewSession{}, err
 		}
@@ -104,23 +104,46 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (NewSession, error) 
 	if u.DisabledAt != nil {
 		return fail(&u, "user disabled", false)
 	}
-	if u.MFAEnabled {
-		if in.TOTPCode == "" && in.RecoveryCode == "" {
-			return NewSession{}, ErrMFARequired // the password was right: ask for the code, no failure yet
-		}
-		ok, err := s.checkSecondFactor(ctx, s.store, &u, in.TOTPCode, in.RecoveryCode, now)
-		if err != nil {
-			return NewSession{}, err
-		}
-		if !ok {
-			return fail(&u, "wrong TOTP or recovery code", true)
-		}
+	if u.MFAEnabled && in.TOTPCode == "" && in.RecoveryCode == "" {
+		return NewSession{}, ErrMFARequired // the password was right: ask for the code, no failure yet
 	}
+	// The password was checked against u as read before the slow hash. The
+	// session is opened only if, under the user's lock, the user is still
+	// enabled with that password, and the second factor is consumed in the
+	// same transaction: a racing disable, demotion or password change
+	// either comes first (and the login fails) or comes after (and ends
+	// this session with the others).
 	tok := secretvalue.Generate(secretvalue.PrefixSession)
 	x := domain.Session{ID: domain.NewSessionID(), OrgID: u.OrgID, UserID: u.ID,
 		Verifier: secretvalue.Verifier(s.verifierKey, tok), CreatedAt: now, ExpiresAt: now.Add(s.sessionTTL),
 		Source: in.Source, UserAgent: truncate(in.UserAgent, 200)}
-	err = s.store.InTx(ctx, func(tx store.Store) error {
+	var refused *loginRefusal
+	err = s.store.InTx(ctx, func(tx store.Tx) error {
+		refused = nil
+		cur, err := tx.LockUser(ctx, u.OrgID, u.ID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case cur.DisabledAt != nil:
+			refused = &loginRefusal{reason: "user disabled"}
+		case cur.PasswordHash != u.PasswordHash:
+			refused = &loginRefusal{reason: "password changed during the login"}
+		case cur.MFAEnabled && in.TOTPCode == "" && in.RecoveryCode == "":
+			refused = &loginRefusal{mfaRequired: true}
+		case cur.MFAEnabled:
+			ok, err := s.consumeSecondFactor(ctx, tx, cur, in.TOTPCode, in.RecoveryCode, now)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				refused = &loginRefusal{reason: "wrong TOTP or recovery code", mfa: true}
+			}
+		}
+		if refused != nil {
+			return refused // roll back: a code consumed for a refused login stays usable
+		}
+		u = cur
 		if err := tx.CreateSession(ctx, x); err != nil {
 			return err
 		}
@@ -131,11 +154,25 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (NewSession, error) 
 		return s.audit.Append(ctx, tx, audit.Entry{Actor: domain.UserActor(u.OrgID, u.ID, "", in.Source),
 			Action: "user.login", Target: string(u.ID), Detail: detail})
 	})
-	if err != nil {
+	switch {
+	case refused != nil && refused.mfaRequired:
+		return NewSession{}, ErrMFARequired
+	case refused != nil:
+		return fail(&u, refused.reason, refused.mfa)
+	case err != nil:
 		return NewSession{}, err
 	}
 	return NewSession{Session: x, User: u, Token: tok}, nil
 }
+
+// loginRefusal rolls back a login's transaction and says why.
+type loginRefusal struct {
+	reason      string
+	mfa         bool // the second factor failed
+	mfaRequired bool // MFA was turned on while the password was checked
+}
+
+func (r *loginRefusal) Error() string { return "login refused: " + r.reason }
 
 // FindLoginUser finds the one enabled user with email (in organization,
 // when given), for logins with other credentials. Anything else is
@@ -230,7 +267,7 @@ func (s *Service) EndSession(ctx context.Context, by domain.Actor, id domain.Ses
 	if !id.Valid() {
 		return domain.ErrNotFound
 	}
-	return s.store.InTx(ctx, func(tx store.Store) error {
+	return s.store.InTx(ctx, func(tx store.Tx) error {
 		open, err := tx.ListSessions(ctx, by.OrgID, by.UserID(), s.clock())
 		if err != nil {
 			return err

@@ -34,7 +34,7 @@ func (s *Service) InviteUser(ctx context.Context, by domain.Actor, email string,
 	pw := secretvalue.GeneratePassword()
 	u := domain.User{ID: domain.NewUserID(), OrgID: by.OrgID, Email: email, Role: role,
 		PasswordHash: secretvalue.HashSupplied(pw), MustChangePassword: true, CreatedAt: s.clock()}
-	err = s.store.InTx(ctx, func(tx store.Store) error {
+	err = s.store.InTx(ctx, func(tx store.Tx) error {
 		if err := tx.CreateUser(ctx, u); err != nil {
 			return fmt.Errorf("create user: %w", err)
 		}
@@ -67,62 +67,79 @@ type UserPatch struct {
 var errLastSuperAdmin = domain.Conflict("this is the organisation's last active super admin; promote another user first")
 
 // UpdateUser changes a user's role or status. Disabling a user ends their
-// sessions and kills their personal credential and its tokens at once.
+// sessions and kills their personal credential and its tokens at once. A
+// change that could leave the organisation without an enabled super admin
+// holds the organisation's super admins (store.Locks) while it decides,
+// so two super admins demoting each other cannot both succeed.
 func (s *Service) UpdateUser(ctx context.Context, by domain.Actor, id domain.UserID, p UserPatch) (domain.User, error) {
 	if p.Role != nil && !p.Role.Valid() {
 		return domain.User{}, domain.Invalid("role", "must be super_admin, admin, developer or member")
 	}
+	if !id.Valid() {
+		return domain.User{}, domain.ErrNotFound
+	}
+	lowers := (p.Role != nil && *p.Role != domain.RoleSuperAdmin) || (p.Disabled != nil && *p.Disabled)
 	var u domain.User
-	err := s.store.InTx(ctx, func(tx store.Store) error {
-		var err error
-		if !id.Valid() {
-			return domain.ErrNotFound
-		}
-		if u, err = tx.GetUser(ctx, by.OrgID, id); err != nil {
-			return err
-		}
-		now := s.clock()
-		demote := p.Role != nil && *p.Role != domain.RoleSuperAdmin && u.Role == domain.RoleSuperAdmin
-		disable := p.Disabled != nil && *p.Disabled && u.DisabledAt == nil
-		if (demote || disable) && u.Role == domain.RoleSuperAdmin && u.DisabledAt == nil {
-			n, err := tx.CountActiveSuperAdmins(ctx, by.OrgID)
-			if err != nil {
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		superAdmins := 0
+		if lowers {
+			var err error
+			if superAdmins, err = tx.LockSuperAdmins(ctx, by.OrgID); err != nil {
 				return err
 			}
-			if n <= 1 {
+		}
+		var before domain.User
+		var err error
+		u, err = tx.UpdateUser(ctx, by.OrgID, id, func(u *domain.User) error {
+			before = *u
+			demote := p.Role != nil && *p.Role != domain.RoleSuperAdmin && u.Role == domain.RoleSuperAdmin
+			disable := p.Disabled != nil && *p.Disabled && u.DisabledAt == nil
+			if (demote || disable) && u.Role == domain.RoleSuperAdmin && u.DisabledAt == nil && superAdmins <= 1 {
 				return errLastSuperAdmin
 			}
+			if p.Role != nil {
+				u.Role = *p.Role
+			}
+			if p.Disabled != nil {
+				switch now := s.clock(); {
+				case *p.Disabled && u.DisabledAt == nil:
+					u.DisabledAt = &now
+				case !*p.Disabled:
+					u.DisabledAt = nil
+				}
+			}
+			if u.Role == before.Role && (u.DisabledAt == nil) == (before.DisabledAt == nil) {
+				return store.ErrNoChange
+			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		if p.Role != nil && *p.Role != u.Role {
+		if u.Role != before.Role {
 			if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.role_change", Target: string(u.ID),
-				Detail: map[string]string{"from": string(u.Role), "to": string(*p.Role)}}); err != nil {
+				Detail: map[string]string{"from": string(before.Role), "to": string(u.Role)}}); err != nil {
 				return err
 			}
-			u.Role = *p.Role
 		}
-		if p.Disabled != nil {
-			switch {
-			case *p.Disabled && u.DisabledAt == nil:
-				u.DisabledAt = &now
-				if err := s.offboardInTx(ctx, tx, by, u, "user.disable"); err != nil {
-					return err
-				}
-			case !*p.Disabled && u.DisabledAt != nil:
-				u.DisabledAt = nil
-				if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.enable", Target: string(u.ID)}); err != nil {
-					return err
-				}
-			}
+		switch {
+		case u.DisabledAt != nil && before.DisabledAt == nil:
+			return s.offboardInTx(ctx, tx, by, u, "user.disable")
+		case u.DisabledAt == nil && before.DisabledAt != nil:
+			return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.enable", Target: string(u.ID)})
 		}
-		return tx.UpdateUser(ctx, u)
+		return nil
 	})
-	if err == nil && s.onUserChange != nil {
+	if err != nil {
+		return domain.User{}, err
+	}
+	if s.onUserChange != nil {
 		s.onUserChange(by.OrgID)
 	}
-	return u, err
+	return u, nil
 }
 
-func (s *Service) offboardInTx(ctx context.Context, tx store.Store, by domain.Actor, u domain.User, action string) error {
+func (s *Service) offboardInTx(ctx context.Context, tx store.Tx, by domain.Actor, u domain.User, action string) error {
 	if _, err := tx.EndUserSessions(ctx, u.OrgID, u.ID, s.clock()); err != nil {
 		return err
 	}
@@ -137,22 +154,20 @@ func (s *Service) offboardInTx(ctx context.Context, tx store.Store, by domain.Ac
 // DeleteUser removes a user, their sessions, API tokens and personal
 // credential (whose tokens stop working at once).
 func (s *Service) DeleteUser(ctx context.Context, by domain.Actor, id domain.UserID) error {
-	err := s.store.InTx(ctx, func(tx store.Store) error {
-		if !id.Valid() {
-			return domain.ErrNotFound
-		}
-		u, err := tx.GetUser(ctx, by.OrgID, id)
+	if !id.Valid() {
+		return domain.ErrNotFound
+	}
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		superAdmins, err := tx.LockSuperAdmins(ctx, by.OrgID)
 		if err != nil {
 			return err
 		}
-		if u.Role == domain.RoleSuperAdmin && u.DisabledAt == nil {
-			n, err := tx.CountActiveSuperAdmins(ctx, by.OrgID)
-			if err != nil {
-				return err
-			}
-			if n <= 1 {
-				return errLastSuperAdmin
-			}
+		u, err := tx.LockUser(ctx, by.OrgID, id)
+		if err != nil {
+			return err
+		}
+		if u.Role == domain.RoleSuperAdmin && u.DisabledAt == nil && superAdmins <= 1 {
+			return errLastSuperAdmin
 		}
 		if err := s.offboardInTx(ctx, tx, by, u, "user.delete"); err != nil {
 			return err
@@ -176,7 +191,10 @@ var ErrWrongPassword = errors.New("the current password is wrong")
 
 // ChangePassword sets a new password after checking the current one. It
 // lifts the one-time-password restriction and ends the user's other
-// sessions.
+// sessions. The slow hashing runs before the transaction; the change
+// applies only if the password is still the one checked, so a password
+// (an invited user's one-time password, say) is replaced once however
+// many requests race with it.
 func (s *Service) ChangePassword(ctx context.Context, by domain.Actor, current, next string) error {
 	var v domain.ValidationError
 	newPw, err := secretvalue.Supplied(next, secretvalue.MinPasswordLength)
@@ -190,21 +208,33 @@ func (s *Service) ChangePassword(ctx context.Context, by domain.Actor, current, 
 		return err
 	}
 	// Whoever holds a session must not be able to guess the password.
-	limitKey := "password|" + by.ID
+	limitKey := "password|" + string(by.ID)
 	if wait, blocked := s.limitLogin.Blocked(limitKey, s.clock()); blocked {
 		return &LoginRateLimitedError{RetryAfter: wait}
 	}
-	err = s.store.InTx(ctx, func(tx store.Store) error {
-		u, err := tx.GetUser(ctx, by.OrgID, by.UserID())
-		if err != nil {
+	u, err := s.store.GetUser(ctx, by.OrgID, by.UserID())
+	if err != nil {
+		return err
+	}
+	if !secretvalue.VerifySupplied(u.PasswordHash, secretvalue.FromRequest(current)) {
+		s.limitLogin.Fail(limitKey, s.clock())
+		if err := s.audit.Record(ctx, audit.Entry{Actor: by, Action: "user.password_change", Target: by.ID,
+			Result: domain.ResultFailure, Detail: map[string]string{"reason": "wrong current password"}}); err != nil {
 			return err
 		}
-		if !secretvalue.VerifySupplied(u.PasswordHash, secretvalue.FromRequest(current)) {
-			return ErrWrongPassword
-		}
+		return domain.Invalid("current_password", "is wrong")
+	}
+	checked, hash := u.PasswordHash, secretvalue.HashSupplied(newPw)
+	return s.store.InTx(ctx, func(tx store.Tx) error {
 		now := s.clock()
-		u.PasswordHash, u.MustChangePassword, u.PasswordChangedAt = secretvalue.HashSupplied(newPw), false, &now
-		if err := tx.UpdateUser(ctx, u); err != nil {
+		u, err := tx.UpdateUser(ctx, by.OrgID, by.UserID(), func(u *domain.User) error {
+			if u.PasswordHash != checked {
+				return domain.Conflict("the password was changed meanwhile; sign in again with the new one")
+			}
+			u.PasswordHash, u.MustChangePassword, u.PasswordChangedAt = hash, false, &now
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 		sessions, err := tx.ListSessions(ctx, u.OrgID, u.ID, now)
@@ -220,13 +250,4 @@ func (s *Service) ChangePassword(ctx context.Context, by domain.Actor, current, 
 		}
 		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.password_change", Target: string(u.ID)})
 	})
-	if err == ErrWrongPassword {
-		s.limitLogin.Fail(limitKey, s.clock())
-		if err := s.audit.Append(ctx, s.store, audit.Entry{Actor: by, Action: "user.password_change", Target: by.ID,
-			Result: domain.ResultFailure, Detail: map[string]string{"reason": "wrong current password"}}); err != nil {
-			return err
-		}
-		return domain.Invalid("current_password", "is wrong")
-	}
-	return err
 }

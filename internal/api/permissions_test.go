@@ -119,12 +119,11 @@ func TestPermissions(t *testing.T) {
 		{name: "restricted session", who: restricted, role: domain.RoleMember, restricted: true, bearer: func(t *testing.T) string {
 			// Each request gets a fresh session of a user who still has
 			// the one-time password (a request may have changed it).
-			u, err := e.core.Store.GetUser(t.Context(), org, restricted.User.ID)
+			u, err := e.core.Store.UpdateUser(t.Context(), org, restricted.User.ID, func(u *domain.User) error {
+				u.PasswordHash, u.MustChangePassword = restrictedUser.PasswordHash, true
+				return nil
+			})
 			if err != nil {
-				t.Fatal(err)
-			}
-			u.PasswordHash, u.MustChangePassword = restrictedUser.PasswordHash, true
-			if err := e.core.Store.UpdateUser(t.Context(), u); err != nil {
 				t.Fatal(err)
 			}
 			_, tok := e.sessionFor(t, u)

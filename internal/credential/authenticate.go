@@ -70,7 +70,7 @@ func (s *Service) Authenticate(ctx context.Context, clientID domain.ClientID, se
 		detail["rate_limited"] = "further attempts from this address are refused for a while"
 	}
 	actor := domain.ClientActor(org, clientID, source)
-	if err := s.audit.Append(ctx, s.store, audit.Entry{Actor: actor, Action: "client.authenticate", Target: string(clientID),
+	if err := s.audit.Record(ctx, audit.Entry{Actor: actor, Action: "client.authenticate", Target: string(clientID),
 		Result: domain.ResultFailure, Detail: detail}); err != nil {
 		return Auth{}, err
 	}

@@ -99,7 +99,7 @@ func (c *cache) invalidateAll() {
 // changed: each drops the client's entry once tx commits, and none hears of
 // it if tx rolls back. The caller still invalidates the entry here after
 // the change, so that this node never waits for the notice.
-func (c *cache) announce(ctx context.Context, tx store.Store, clientID domain.ClientID) error {
+func (c *cache) announce(ctx context.Context, tx store.Notifier, clientID domain.ClientID) error {
 	return tx.Notify(ctx, store.ChangesChannel, changeClient+string(clientID))
 }
 

@@ -40,7 +40,7 @@ type NewPersonal struct {
 	Value    secretvalue.Plaintext
 }
 
-func (s *Service) personal(ctx context.Context, tx store.Store, org domain.OrgID, userID domain.UserID) (PersonalView, error) {
+func (s *Service) personal(ctx context.Context, tx store.Data, org domain.OrgID, userID domain.UserID) (PersonalView, error) {
 	c, err := tx.PersonalClient(ctx, org, userID)
 	if err != nil {
 		return PersonalView{}, err
@@ -79,7 +79,7 @@ func (s *Service) CreatePersonal(ctx context.Context, by domain.Actor, in Person
 		return NewPersonal{}, err
 	}
 	var out NewPersonal
-	err := s.inTx(ctx, func(tx store.Store) error {
+	err := s.inTx(ctx, func(tx store.Tx) error {
 		u, org, err := s.personalOwner(ctx, tx, by)
 		if err != nil {
 			return err
@@ -109,10 +109,11 @@ func (s *Service) CreatePersonal(ctx context.Context, by domain.Actor, in Person
 	return out, err
 }
 
-// personalOwner loads the actor's user and organisation and applies the
-// policy switches.
-func (s *Service) personalOwner(ctx context.Context, tx store.Store, by domain.Actor) (domain.User, domain.Organization, error) {
-	u, err := tx.GetUser(ctx, by.OrgID, by.UserID())
+// personalOwner locks the actor's user (store.Locks: the one personal
+// credential a user may hold is decided under it, so racing creates make
+// one), loads the organisation and applies the policy switches.
+func (s *Service) personalOwner(ctx context.Context, tx store.Tx, by domain.Actor) (domain.User, domain.Organization, error) {
+	u, err := tx.LockUser(ctx, by.OrgID, by.UserID())
 	if err != nil {
 		return u, domain.Organization{}, err
 	}
@@ -129,7 +130,7 @@ func (s *Service) personalOwner(ctx context.Context, tx store.Store, by domain.A
 	return u, org, nil
 }
 
-func (s *Service) newPersonalSecret(ctx context.Context, tx store.Store, by domain.Actor, org domain.Organization, u domain.User, c domain.Client, in PersonalInput, action string) (NewPersonal, error) {
+func (s *Service) newPersonalSecret(ctx context.Context, tx store.Tx, by domain.Actor, org domain.Organization, u domain.User, c domain.Client, in PersonalInput, action string) (NewPersonal, error) {
 	now := s.clock()
 	expires, err := org.Policy.ResolveExpiry("expires_at", u.Role, now, in.ExpiresAt, in.NeverExpires)
 	if err != nil {
@@ -160,7 +161,7 @@ func (s *Service) RotatePersonal(ctx context.Context, by domain.Actor, graceSeco
 		in.Description = "Personal credential"
 	}
 	var out NewPersonal
-	err := s.inTx(ctx, func(tx store.Store) error {
+	err := s.inTx(ctx, func(tx store.Tx) error {
 		u, org, err := s.personalOwner(ctx, tx, by)
 		if err != nil {
 			return err
@@ -173,12 +174,15 @@ func (s *Service) RotatePersonal(ctx context.Context, by domain.Actor, graceSeco
 			return err
 		}
 		end := s.clock().Add(time.Duration(graceSeconds) * time.Second)
-		old := *cur.Active
-		if old.ExpiresAt == nil || old.ExpiresAt.After(end) {
-			old.ExpiresAt = &end
-			if err := tx.UpdateSecret(ctx, old); err != nil {
-				return err
+		old, err := tx.UpdateSecret(ctx, by.OrgID, cur.Active.ID, func(x *domain.Secret) error {
+			if x.ExpiresAt != nil && !x.ExpiresAt.After(end) {
+				return store.ErrNoChange
 			}
+			x.ExpiresAt = &end
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		out, err = s.newPersonalSecret(ctx, tx, by, org, u, cur.Client, in, "credential.rotate")
 		if err != nil {
@@ -199,14 +203,14 @@ func (s *Service) RotatePersonal(ctx context.Context, by domain.Actor, graceSeco
 // RevokePersonal revokes a user's personal credential and kills every
 // token it minted. Revoking nothing is not an error.
 func (s *Service) RevokePersonal(ctx context.Context, by domain.Actor, userID domain.UserID) error {
-	return s.inTx(ctx, func(tx store.Store) error {
+	return s.inTx(ctx, func(tx store.Tx) error {
 		return s.RevokePersonalInTx(ctx, tx, by, userID)
 	})
 }
 
 // RevokePersonalInTx is RevokePersonal inside the caller's transaction
 // (user offboarding).
-func (s *Service) RevokePersonalInTx(ctx context.Context, tx store.Store, by domain.Actor, userID domain.UserID) error {
+func (s *Service) RevokePersonalInTx(ctx context.Context, tx store.Tx, by domain.Actor, userID domain.UserID) error {
 	c, err := tx.PersonalClient(ctx, by.OrgID, userID)
 	if errors.Is(err, domain.ErrNotFound) {
 		return nil
@@ -215,10 +219,16 @@ func (s *Service) RevokePersonalInTx(ctx context.Context, tx store.Store, by dom
 		return err
 	}
 	defer s.cache.Invalidate(c.ID)
+	now := s.clock()
+	if c, err = tx.UpdateClient(ctx, by.OrgID, c.ID, func(c *domain.Client) error {
+		c.TokensRevokedAt, c.UpdatedAt = &now, now
+		return nil
+	}); err != nil {
+		return err
+	}
 	if err := s.cache.announce(ctx, tx, c.ID); err != nil {
 		return err
 	}
-	now := s.clock()
 	before, err := tx.ListSecrets(ctx, by.OrgID, c.ID)
 	if err != nil {
 		return err
@@ -231,10 +241,6 @@ func (s *Service) RevokePersonalInTx(ctx context.Context, tx store.Store, by dom
 	}
 	n, err := tx.RevokeClientSecrets(ctx, by.OrgID, c.ID, now)
 	if err != nil {
-		return err
-	}
-	c.TokensRevokedAt, c.UpdatedAt = &now, now
-	if err := tx.UpdateClient(ctx, c); err != nil {
 		return err
 	}
 	if n == 0 {

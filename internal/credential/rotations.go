@@ -2,6 +2,7 @@ package credential
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -21,7 +22,7 @@ type RotationView struct {
 	Secrets      map[domain.SecretID]domain.Secret
 }
 
-func (s *Service) view(ctx context.Context, tx store.Store, r domain.Rotation) (RotationView, error) {
+func (s *Service) view(ctx context.Context, tx store.Data, r domain.Rotation) (RotationView, error) {
 	secrets, err := tx.ListSecrets(ctx, r.OrgID, r.ClientID)
 	if err != nil {
 		return RotationView{}, err
@@ -63,7 +64,7 @@ func (s *Service) GetRotation(ctx context.Context, by domain.Actor, clientID dom
 	return s.view(ctx, s.store, r)
 }
 
-func getRotation(ctx context.Context, tx store.Store, org domain.OrgID, clientID domain.ClientID, id domain.RotationID) (domain.Rotation, error) {
+func getRotation(ctx context.Context, tx store.Data, org domain.OrgID, clientID domain.ClientID, id domain.RotationID) (domain.Rotation, error) {
 	if !id.Valid() || !clientID.Valid() {
 		return domain.Rotation{}, domain.ErrNotFound
 	}
@@ -84,7 +85,7 @@ func getRotation(ctx context.Context, tx store.Store, org domain.OrgID, clientID
 func (s *Service) CompleteRotation(ctx context.Context, by domain.Actor, clientID domain.ClientID, id domain.RotationID, keepTokens, force bool) (RotationView, error) {
 	defer s.cache.Invalidate(clientID)
 	var out RotationView
-	err := s.inTx(ctx, func(tx store.Store) error {
+	err := s.inTx(ctx, func(tx store.Tx) error {
 		r, err := getRotation(ctx, tx, by.OrgID, clientID, id)
 		if err != nil {
 			return err
@@ -112,32 +113,42 @@ func (s *Service) CompleteRotation(ctx context.Context, by domain.Actor, clientI
 	return out, err
 }
 
-func (s *Service) complete(ctx context.Context, tx store.Store, by domain.Actor, r domain.Rotation, keepTokens bool, state domain.RotationState) (RotationView, error) {
+// complete closes r and revokes its old secrets in tx. Closing comes first
+// and is conditional: of two completions (a user's and the job's, say) one
+// wins and the other changes nothing.
+func (s *Service) complete(ctx context.Context, tx store.Tx, by domain.Actor, r domain.Rotation, keepTokens bool, state domain.RotationState) (RotationView, error) {
 	now := s.clock()
-	var revoked []string
+	if err := tx.CompleteRotation(ctx, r.OrgID, r.ID, now, by.ID); err != nil {
+		return RotationView{}, err
+	}
+	var revoked []domain.Secret
 	for _, id := range r.OldSecretIDs {
-		x, err := tx.GetSecret(ctx, r.OrgID, id)
-		if err != nil || x.RevokedAt != nil {
-			continue // deleted with... or already revoked
+		done, err := tx.RevokeSecret(ctx, r.OrgID, id, now, keepTokens)
+		if errors.Is(err, domain.ErrNotFound) || (err == nil && !done) {
+			continue // deleted with its client, or already revoked
 		}
-		if err := tx.RevokeSecret(ctx, r.OrgID, id, now, keepTokens); err != nil {
+		if err != nil {
 			return RotationView{}, err
 		}
-		revoked = append(revoked, string(id))
-		if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.revoke", Target: string(id),
+		x, err := tx.GetSecret(ctx, r.OrgID, id)
+		if err != nil {
+			return RotationView{}, err
+		}
+		revoked = append(revoked, x)
+	}
+	ids := make([]string, len(revoked))
+	for i, x := range revoked {
+		ids[i] = string(x.ID)
+		if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.revoke", Target: string(x.ID),
 			Detail: map[string]string{"client_id": string(r.ClientID), "rotation_id": string(r.ID), "tokens": tokenMode(keepTokens)}}); err != nil {
 			return RotationView{}, err
 		}
-		x.RevokedAt, x.KeepTokens = &now, keepTokens
 		if err := s.events.Enqueue(ctx, tx, webhook.SecretRevoked(x, webhook.ReasonRotationCompleted)); err != nil {
 			return RotationView{}, err
 		}
 	}
-	if err := tx.CompleteRotation(ctx, r.OrgID, r.ID, now, by.ID); err != nil {
-		return RotationView{}, err
-	}
 	if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "rotation.complete", Target: string(r.ID),
-		Detail: map[string]string{"client_id": string(r.ClientID), "revoked": strings.Join(revoked, ","), "state_before": string(state)}}); err != nil {
+		Detail: map[string]string{"client_id": string(r.ClientID), "revoked": strings.Join(ids, ","), "state_before": string(state)}}); err != nil {
 		return RotationView{}, err
 	}
 	r.CompletedAt, r.CompletedBy = &now, by.ID
@@ -153,7 +164,7 @@ func (s *Service) AutoCompleteRotations(ctx context.Context) (int, error) {
 	}
 	done := 0
 	for _, r := range open {
-		err := s.inTx(ctx, func(tx store.Store) error {
+		err := s.inTx(ctx, func(tx store.Tx) error {
 			cur, err := tx.GetRotation(ctx, r.OrgID, r.ID)
 			if err != nil || cur.CompletedAt != nil {
 				return err

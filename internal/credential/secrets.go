@@ -72,7 +72,7 @@ func (s *Service) GetSecret(ctx context.Context, by domain.Actor, clientID domai
 	return getSecret(ctx, s.store, by.OrgID, clientID, id)
 }
 
-func getSecret(ctx context.Context, tx store.Store, org domain.OrgID, clientID domain.ClientID, id domain.SecretID) (domain.Secret, error) {
+func getSecret(ctx context.Context, tx store.Data, org domain.OrgID, clientID domain.ClientID, id domain.SecretID) (domain.Secret, error) {
 	if !id.Valid() || !clientID.Valid() {
 		return domain.Secret{}, domain.ErrNotFound
 	}
@@ -139,7 +139,7 @@ func (s *Service) CreateSecret(ctx context.Context, by domain.Actor, clientID do
 		return NewSecret{}, err
 	}
 	var out NewSecret
-	err = s.inTx(ctx, func(tx store.Store) error {
+	err = s.inTx(ctx, func(tx store.Tx) error {
 		var err error
 		if out, err = s.createSecret(ctx, tx, by, clientID, in, supplied, "secret.create"); err != nil {
 			return err
@@ -149,8 +149,14 @@ func (s *Service) CreateSecret(ctx context.Context, by domain.Actor, clientID do
 	return out, err
 }
 
-func (s *Service) createSecret(ctx context.Context, tx store.Store, by domain.Actor, clientID domain.ClientID, in SecretInput, supplied secretvalue.Plaintext, action string) (NewSecret, error) {
-	c, err := getClient(ctx, tx, by.OrgID, clientID)
+// createSecret adds a secret to a client in tx, holding the client's lock
+// (store.Locks) while it counts the active secrets, so that racing creates
+// cannot pass MaxActiveSecrets.
+func (s *Service) createSecret(ctx context.Context, tx store.Tx, by domain.Actor, clientID domain.ClientID, in SecretInput, supplied secretvalue.Plaintext, action string) (NewSecret, error) {
+	if !clientID.Valid() {
+		return NewSecret{}, domain.ErrNotFound
+	}
+	c, err := tx.LockClient(ctx, by.OrgID, clientID)
 	if err != nil {
 		return NewSecret{}, err
 	}
@@ -233,46 +239,46 @@ func (s *Service) UpdateSecret(ctx context.Context, by domain.Actor, clientID do
 	if err := v.Err(); err != nil {
 		return domain.Secret{}, err
 	}
+	if _, err := getSecret(ctx, s.store, by.OrgID, clientID, id); err != nil {
+		return domain.Secret{}, err // another client's secret is not found
+	}
+	org, err := s.store.GetOrg(ctx, by.OrgID)
+	if err != nil {
+		return domain.Secret{}, err
+	}
 	var x domain.Secret
-	err := s.inTx(ctx, func(tx store.Store) error {
+	err = s.inTx(ctx, func(tx store.Tx) error {
+		var changed []string
 		var err error
-		if x, err = getSecret(ctx, tx, by.OrgID, clientID, id); err != nil {
+		x, err = tx.UpdateSecret(ctx, by.OrgID, id, func(x *domain.Secret) error {
+			changed = nil
+			now := s.clock()
+			if p.ExpiresAt != nil || p.NeverExpires {
+				if x.State(now) != domain.SecretActive {
+					return domain.Conflict("the secret has expired; an expired secret never comes back — add a new one")
+				}
+				exp, err := org.Policy.ResolveExpiry("expires_at", by.Role, now, p.ExpiresAt, p.NeverExpires)
+				if err != nil {
+					return err
+				}
+				x.ExpiresAt, changed = exp, append(changed, "expires_at")
+			}
+			if p.Description != nil && *p.Description != x.Description {
+				x.Description, changed = *p.Description, append(changed, "description")
+			}
+			if p.AllowedCIDRs != nil && strings.Join(cidrs, ",") != strings.Join(x.AllowedCIDRs, ",") {
+				x.AllowedCIDRs, changed = cidrs, append(changed, "allowed_cidrs")
+			}
+			if len(changed) == 0 {
+				return store.ErrNoChange
+			}
+			return nil
+		})
+		if err != nil || len(changed) == 0 {
 			return err
 		}
 		if err := s.cache.announce(ctx, tx, clientID); err != nil {
 			return err
-		}
-		now := s.clock()
-		state := x.State(now)
-		if state == domain.SecretRevoked {
-			return domain.Conflict("the secret is revoked; a revoked secret cannot be edited")
-		}
-		changed := []string{}
-		if p.ExpiresAt != nil || p.NeverExpires {
-			if state != domain.SecretActive {
-				return domain.Conflict("the secret has expired; an expired secret never comes back — add a new one")
-			}
-			org, err := tx.GetOrg(ctx, by.OrgID)
-			if err != nil {
-				return err
-			}
-			exp, err := org.Policy.ResolveExpiry("expires_at", by.Role, now, p.ExpiresAt, p.NeverExpires)
-			if err != nil {
-				return err
-			}
-			x.ExpiresAt, changed = exp, append(changed, "expires_at")
-		}
-		if p.Description != nil && *p.Description != x.Description {
-			x.Description, changed = *p.Description, append(changed, "description")
-		}
-		if p.AllowedCIDRs != nil && strings.Join(cidrs, ",") != strings.Join(x.AllowedCIDRs, ",") {
-			x.AllowedCIDRs, changed = cidrs, append(changed, "allowed_cidrs")
-		}
-		if len(changed) == 0 {
-			return nil
-		}
-		if err := tx.UpdateSecret(ctx, x); err != nil {
-			return fmt.Errorf("update secret %s: %w", id, err)
 		}
 		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.update", Target: string(x.ID),
 			Detail: map[string]string{"client_id": string(clientID), "fields": strings.Join(changed, ","), "expires_at": formatExpiry(x.ExpiresAt)}})
@@ -287,7 +293,7 @@ func (s *Service) UpdateSecret(ctx context.Context, by domain.Actor, clientID do
 func (s *Service) RevokeSecret(ctx context.Context, by domain.Actor, clientID domain.ClientID, id domain.SecretID, keepTokens bool) (domain.Secret, error) {
 	defer s.cache.Invalidate(clientID)
 	var x domain.Secret
-	err := s.inTx(ctx, func(tx store.Store) error {
+	err := s.inTx(ctx, func(tx store.Tx) error {
 		var err error
 		if x, err = getSecret(ctx, tx, by.OrgID, clientID, id); err != nil {
 			return err
@@ -299,8 +305,13 @@ func (s *Service) RevokeSecret(ctx context.Context, by domain.Actor, clientID do
 			return err
 		}
 		now := s.clock()
-		if err := tx.RevokeSecret(ctx, by.OrgID, id, now, keepTokens); err != nil {
+		revoked, err := tx.RevokeSecret(ctx, by.OrgID, id, now, keepTokens)
+		if err != nil {
 			return fmt.Errorf("revoke secret %s: %w", id, err)
+		}
+		if !revoked { // a concurrent revocation came first: it audited
+			x, err = tx.GetSecret(ctx, by.OrgID, id)
+			return err
 		}
 		x.RevokedAt, x.KeepTokens = &now, keepTokens
 		if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.revoke", Target: string(id),
@@ -365,12 +376,44 @@ func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID domain.C
 	if err := v.Err(); err != nil {
 		return RotationResult{}, err
 	}
+	if !clientID.Valid() {
+		return RotationResult{}, domain.ErrNotFound
+	}
 	var out RotationResult
-	err := s.inTx(ctx, func(tx store.Store) error {
+	err := s.inTx(ctx, func(tx store.Tx) error {
 		now := s.clock()
+		// Locks in order: the client, its old secrets, then (createSecret)
+		// the audit chain.
+		if _, err := tx.LockClient(ctx, by.OrgID, clientID); err != nil {
+			return err
+		}
 		before, err := tx.ListSecrets(ctx, by.OrgID, clientID)
 		if err != nil {
 			return err
+		}
+		out.Previous = nil
+		var oldIDs []domain.SecretID
+		var scheduled []domain.Secret
+		for _, x := range before {
+			if x.State(now) != domain.SecretActive {
+				continue
+			}
+			oldIDs = append(oldIDs, x.ID)
+			if in.GraceSeconds != nil {
+				end := now.Add(time.Duration(*in.GraceSeconds) * time.Second)
+				x, err = tx.UpdateSecret(ctx, by.OrgID, x.ID, func(x *domain.Secret) error {
+					if x.ExpiresAt != nil && !x.ExpiresAt.After(end) {
+						return store.ErrNoChange
+					}
+					x.ExpiresAt = &end
+					scheduled = append(scheduled, *x)
+					return nil
+				})
+				if err != nil {
+					return fmt.Errorf("schedule expiry of %s: %w", x.ID, err)
+				}
+			}
+			out.Previous = append(out.Previous, x)
 		}
 		out.New, err = s.createSecret(ctx, tx, by, clientID, SecretInput{Description: in.Description, ExpiresAt: in.ExpiresAt}, secretvalue.Plaintext{}, "secret.rotate")
 		if err != nil {
@@ -379,27 +422,11 @@ func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID domain.C
 		if err := s.cache.announce(ctx, tx, clientID); err != nil {
 			return err
 		}
-		out.Previous = nil
-		var oldIDs []domain.SecretID
-		for _, x := range before {
-			if x.State(now) != domain.SecretActive {
-				continue
+		for _, x := range scheduled {
+			if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.schedule_expiry", Target: string(x.ID),
+				Detail: map[string]string{"client_id": string(clientID), "expires_at": formatExpiry(x.ExpiresAt), "grace_seconds": strconv.Itoa(*in.GraceSeconds)}}); err != nil {
+				return err
 			}
-			oldIDs = append(oldIDs, x.ID)
-			if in.GraceSeconds != nil {
-				end := now.Add(time.Duration(*in.GraceSeconds) * time.Second)
-				if x.ExpiresAt == nil || x.ExpiresAt.After(end) {
-					x.ExpiresAt = &end
-					if err := tx.UpdateSecret(ctx, x); err != nil {
-						return fmt.Errorf("schedule expiry of %s: %w", x.ID, err)
-					}
-					if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.schedule_expiry", Target: string(x.ID),
-						Detail: map[string]string{"client_id": string(clientID), "expires_at": formatExpiry(x.ExpiresAt), "grace_seconds": strconv.Itoa(*in.GraceSeconds)}}); err != nil {
-						return err
-					}
-				}
-			}
-			out.Previous = append(out.Previous, x)
 		}
 		out.Rotation = domain.Rotation{
 			ID: domain.NewRotationID(), OrgID: by.OrgID, ClientID: clientID, NewSecretID: out.New.Secret.ID,
@@ -425,15 +452,23 @@ func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID domain.C
 func (s *Service) RevokeAll(ctx context.Context, by domain.Actor, clientID domain.ClientID) (int, error) {
 	defer s.cache.Invalidate(clientID)
 	var n int
-	err := s.inTx(ctx, func(tx store.Store) error {
-		c, err := getClient(ctx, tx, by.OrgID, clientID)
-		if err != nil {
+	if !clientID.Valid() {
+		return 0, domain.ErrNotFound
+	}
+	err := s.inTx(ctx, func(tx store.Tx) error {
+		now := s.clock()
+		// The client's lock comes first: a racing create waits, then sees
+		// its secrets revoked-all (or comes after and survives, as a secret
+		// created after the breach response should).
+		if _, err := tx.UpdateClient(ctx, by.OrgID, clientID, func(c *domain.Client) error {
+			c.TokensRevokedAt, c.UpdatedAt = &now, now
+			return nil
+		}); err != nil {
 			return err
 		}
 		if err := s.cache.announce(ctx, tx, clientID); err != nil {
 			return err
 		}
-		now := s.clock()
 		before, err := tx.ListSecrets(ctx, by.OrgID, clientID)
 		if err != nil {
 			return err
@@ -444,10 +479,6 @@ func (s *Service) RevokeAll(ctx context.Context, by domain.Actor, clientID domai
 		refresh, err := tx.RevokeClientRefreshTokens(ctx, by.OrgID, clientID, now)
 		if err != nil {
 			return fmt.Errorf("revoke refresh tokens of %s: %w", clientID, err)
-		}
-		c.TokensRevokedAt, c.UpdatedAt = &now, now
-		if err := tx.UpdateClient(ctx, c); err != nil {
-			return err
 		}
 		if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "client.revoke_all", Target: string(clientID),
 			Detail: map[string]string{"revoked": strconv.Itoa(n), "refresh_tokens_revoked": strconv.Itoa(refresh), "access_tokens": "revoked"}}); err != nil {

@@ -67,6 +67,6 @@ func New(o Options) *Service {
 // clock returns now in UTC at the store's precision.
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
-func (s *Service) inTx(ctx context.Context, fn func(tx store.Store) error) error {
+func (s *Service) inTx(ctx context.Context, fn func(tx store.Tx) error) error {
 	return s.store.InTx(ctx, fn)
 }

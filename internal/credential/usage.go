@@ -87,7 +87,7 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 	for k, e := range p {
 		uses = append(uses, domain.SecretUse{SecretID: k.secret, At: e.last, From: e.from})
 	}
-	err := s.store.InTx(ctx, func(tx store.Store) error {
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
 		if err := tx.TouchLastUsed(ctx, uses); err != nil {
 			return err
 		}

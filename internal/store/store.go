@@ -2,14 +2,18 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"keywarden/internal/domain"
 )
 
-// Store is implemented by every backend. Times are kept in UTC with
-// microsecond precision; callers compare them with time.Time.Equal.
-type Store interface {
+// Data is every read and write of Keywarden's data: what a Store does on
+// its own and a Tx does inside a transaction. Every method is one atomic
+// step: a read–change–write of an entity is an UpdateX method (the row is
+// locked while fn runs) or a conditional update, never a read followed by
+// a write of the whole row.
+type Data interface {
 	Organizations
 	Users
 	APITokens
@@ -22,21 +26,66 @@ type Store interface {
 	Rotations
 	Webhooks
 	Notifier
+}
+
+// Store is implemented by every backend. Times are kept in UTC with
+// microsecond precision; callers compare them with time.Time.Equal.
+type Store interface {
+	Data
+	Listener
 
 	// InTx runs fn in one transaction and commits it when fn returns nil.
-	// It may run fn again after a serialization failure, so fn must not
-	// have effects outside tx. InTx on a transaction's Store just calls fn.
-	InTx(ctx context.Context, fn func(tx Store) error) error
+	// It may run fn again after a serialization failure or a deadlock, so
+	// fn must not have effects outside tx (collect them and apply them
+	// after InTx returns). On PostgreSQL the transaction runs at READ
+	// COMMITTED: what fn reads is not locked unless it reads through a Tx
+	// lock or an UpdateX method.
+	InTx(ctx context.Context, fn func(tx Tx) error) error
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	Close() error
 }
 
+// Tx is what code inside a transaction gets: the data, and locks that hold
+// until the transaction ends. It cannot open another transaction, listen,
+// ping or close the store.
+type Tx interface {
+	Data
+	Locks
+}
+
+// Locks hold rows until the transaction commits or rolls back, so that a
+// rule that spans several rows (a limit on a client's secrets, the last
+// super admin) holds when transactions race: the second waits for the
+// first and then sees what it did. Take locks before other writes of the
+// transaction (the audit append last), in the order organisation, user,
+// client, to keep transactions from waiting on each other in a circle;
+// a deadlock that happens anyway is retried by InTx.
+type Locks interface {
+	// LockSuperAdmins holds the organisation's set of super admins and
+	// returns how many of them are enabled. Every change that can lower
+	// that number (a demotion, a disable, a deletion) takes it first.
+	LockSuperAdmins(ctx context.Context, org domain.OrgID) (int, error)
+	// LockUser reads a user and holds the row: the personal credential a
+	// user may hold once, and a login's last checks, are decided under it.
+	LockUser(ctx context.Context, org domain.OrgID, id domain.UserID) (domain.User, error)
+	// LockClient reads a client and holds the row: a change of the set of
+	// its secrets (a new secret, a rotation, revoke-all) takes it first, so
+	// that the limit of active secrets holds under concurrent creates.
+	LockClient(ctx context.Context, org domain.OrgID, id domain.ClientID) (domain.Client, error)
+}
+
+// ErrNoChange, returned by the fn of an UpdateX method, leaves the row as
+// it is: UpdateX returns the row as read and nil.
+var ErrNoChange = errors.New("store: no change")
+
 // Organizations are tenants.
 type Organizations interface {
 	CreateOrg(ctx context.Context, o domain.Organization) error
 	GetOrg(ctx context.Context, id domain.OrgID) (domain.Organization, error)
-	UpdatePolicy(ctx context.Context, id domain.OrgID, p domain.Policy) error
+	// UpdatePolicy locks the organisation, hands fn its policy and stores
+	// what fn leaves (see ErrNoChange).
+	UpdatePolicy(ctx context.Context, id domain.OrgID, fn func(p *domain.Policy) error) (domain.Policy, error)
 }
 
 // Users are console and API users.
@@ -50,13 +99,22 @@ type Users interface {
 	// UsersByEmail finds the users with an email in every organisation
 	// (login happens before the organisation is known).
 	UsersByEmail(ctx context.Context, email string) ([]domain.User, error)
-	// UpdateUser stores role, password, disabled-at and MFA fields.
-	UpdateUser(ctx context.Context, u domain.User) error
+	// UpdateUser locks the user, hands fn the user as stored and stores
+	// what fn leaves of role, password, disabled-at and MFA fields (see
+	// ErrNoChange). fn may run again when the transaction is retried.
+	UpdateUser(ctx context.Context, org domain.OrgID, id domain.UserID, fn func(u *domain.User) error) (domain.User, error)
+	// ConsumeTOTPStep records step as the last TOTP time step the user's
+	// MFA accepted if it is later than the one recorded, and reports
+	// whether it did: a code is good once (RFC 6238 §5.2), however many
+	// logins present it at once.
+	ConsumeTOTPStep(ctx context.Context, org domain.OrgID, id domain.UserID, step int64) (bool, error)
+	// ConsumeRecoveryCode removes verifier from the user's unused
+	// recovery codes and reports whether it was there, and how many
+	// remain: each code admits one login, however many race.
+	ConsumeRecoveryCode(ctx context.Context, org domain.OrgID, id domain.UserID, verifier string) (remaining int, ok bool, err error)
 	// DeleteUser removes a user with their sessions, API tokens and
 	// personal credential.
 	DeleteUser(ctx context.Context, org domain.OrgID, id domain.UserID) error
-	// CountActiveSuperAdmins counts enabled super admins.
-	CountActiveSuperAdmins(ctx context.Context, org domain.OrgID) (int, error)
 
 	CreateSession(ctx context.Context, x domain.Session) error
 	SessionByVerifier(ctx context.Context, verifier []byte) (domain.Session, error)
@@ -87,9 +145,11 @@ type Clients interface {
 	// ListClients returns clients in creation order, a page at a time;
 	// personal credentials are not listed.
 	ListClients(ctx context.Context, org domain.OrgID, page domain.Page) ([]domain.Client, string, error)
-	// UpdateClient stores name, description, scopes, token TTL, webhook
-	// URL, disabled, tokens-revoked-at and updated-at.
-	UpdateClient(ctx context.Context, c domain.Client) error
+	// UpdateClient locks the client, hands fn the client as stored and
+	// stores what fn leaves of name, description, scopes, token TTL,
+	// webhook URL and events, disabled, tokens-revoked-at and updated-at
+	// (see ErrNoChange).
+	UpdateClient(ctx context.Context, org domain.OrgID, id domain.ClientID, fn func(c *domain.Client) error) (domain.Client, error)
 	// DeleteClient removes the client and, with it, its secrets.
 	DeleteClient(ctx context.Context, org domain.OrgID, id domain.ClientID) error
 }
@@ -103,13 +163,15 @@ type Secrets interface {
 	// SecretByVerifier finds a generated secret by the keyed HMAC of its
 	// value (a unique column): one indexed read, never a scan.
 	SecretByVerifier(ctx context.Context, verifier []byte) (domain.Secret, error)
-	// UpdateSecret stores description, expiry and allowed CIDRs of an
-	// unrevoked secret.
-	UpdateSecret(ctx context.Context, s domain.Secret) error
+	// UpdateSecret locks the secret, hands fn the secret as stored and
+	// stores what fn leaves of description, expiry and allowed CIDRs (see
+	// ErrNoChange). A revoked secret never changes: domain.ErrConflict.
+	UpdateSecret(ctx context.Context, org domain.OrgID, id domain.SecretID, fn func(x *domain.Secret) error) (domain.Secret, error)
 	// RevokeSecret sets revoked-at (and the token mode, see
-	// domain.Secret.KeepTokens) unless the secret is already revoked; a
-	// revoked secret never comes back.
-	RevokeSecret(ctx context.Context, org domain.OrgID, id domain.SecretID, at time.Time, keepTokens bool) error
+	// domain.Secret.KeepTokens) unless the secret is already revoked, and
+	// reports whether this call revoked it; a revoked secret never comes
+	// back.
+	RevokeSecret(ctx context.Context, org domain.OrgID, id domain.SecretID, at time.Time, keepTokens bool) (bool, error)
 	// RevokeClientSecrets revokes every unrevoked secret of a client (their
 	// tokens die) and returns how many it revoked.
 	RevokeClientSecrets(ctx context.Context, org domain.OrgID, clientID domain.ClientID, at time.Time) (int, error)

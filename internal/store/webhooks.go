@@ -42,8 +42,11 @@ type Webhooks interface {
 	// GetWebhookEndpoint returns the health record of a client's endpoint
 	// (domain.ErrNotFound when it has none yet).
 	GetWebhookEndpoint(ctx context.Context, org domain.OrgID, clientID domain.ClientID) (domain.WebhookEndpoint, error)
-	// PutWebhookEndpoint creates or replaces a client's health record.
-	PutWebhookEndpoint(ctx context.Context, e domain.WebhookEndpoint) error
+	// UpdateWebhookEndpoint locks a client's health record, creating it
+	// (for url, healthy) when there is none, hands fn the record and
+	// stores what fn leaves (see ErrNoChange).
+	UpdateWebhookEndpoint(ctx context.Context, org domain.OrgID, clientID domain.ClientID, url string, at time.Time,
+		fn func(e *domain.WebhookEndpoint) error) (domain.WebhookEndpoint, error)
 	// DisableWebhookEndpoint disables the client's endpoint with url if it
 	// is not disabled yet, and reports whether this call disabled it: of
 	// two nodes that decide at once, one wins.

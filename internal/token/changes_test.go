@@ -104,7 +104,7 @@ func TestDenyListChangesReachOtherNodes(t *testing.T) {
 
 	rolledBack := a.claims()
 	errBoom := errors.New("boom")
-	err = a.store.InTx(ctx, func(tx store.Store) error {
+	err = a.store.InTx(ctx, func(tx store.Tx) error {
 		r := domain.RevokedToken{JTI: rolledBack.JTI, OrgID: "org_1", ClientID: "kwc_x", ExpiresAt: time.Unix(rolledBack.Expiry, 0), RevokedAt: a.clock.Now()}
 		if err := denyA.Add(ctx, tx, r); err != nil {
 			return err

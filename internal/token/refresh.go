@@ -63,7 +63,7 @@ type NewRefreshToken struct {
 // Create generates a refresh token for a client of the actor's organisation.
 func (r *Refresh) Create(ctx context.Context, by domain.Actor, clientID domain.ClientID) (NewRefreshToken, error) {
 	var out NewRefreshToken
-	err := r.store.InTx(ctx, func(tx store.Store) error {
+	err := r.store.InTx(ctx, func(tx store.Tx) error {
 		if !clientID.Valid() {
 			return domain.ErrNotFound
 		}
@@ -84,7 +84,7 @@ func (r *Refresh) Create(ctx context.Context, by domain.Actor, clientID domain.C
 	return out, err
 }
 
-func (r *Refresh) issue(ctx context.Context, tx store.Store, org domain.OrgID, clientID domain.ClientID, family domain.RefreshFamilyID, by string) (NewRefreshToken, error) {
+func (r *Refresh) issue(ctx context.Context, tx store.Tx, org domain.OrgID, clientID domain.ClientID, family domain.RefreshFamilyID, by string) (NewRefreshToken, error) {
 	now := r.clock()
 	v := secretvalue.Generate(secretvalue.PrefixRefreshToken)
 	t := domain.RefreshToken{
@@ -126,7 +126,7 @@ func (r *Refresh) Redeem(ctx context.Context, client domain.Client, value, jti s
 	actor := domain.ClientActor(client.OrgID, client.ID, source)
 	var out NewRefreshToken
 	var reason string
-	err = r.store.InTx(ctx, func(tx store.Store) error {
+	err = r.store.InTx(ctx, func(tx store.Tx) error {
 		t, err := tx.RefreshTokenByVerifier(ctx, secretvalue.Verifier(r.verifierKey, p))
 		if errors.Is(err, domain.ErrNotFound) {
 			reason = "unknown refresh token"
@@ -150,7 +150,12 @@ func (r *Refresh) Redeem(ctx context.Context, client domain.Client, value, jti s
 		if reason != "" {
 			return nil
 		}
-		if err := tx.UseRefreshToken(ctx, t.ID, now, jti, exp); err != nil {
+		switch err := tx.UseRefreshToken(ctx, t.ID, now, jti, exp); {
+		case errors.Is(err, domain.ErrConflict):
+			// A concurrent redemption used it first: this is a reuse.
+			reason = "refresh token reused: its family is revoked"
+			return r.revokeFamily(ctx, tx, actor, t, now)
+		case err != nil:
 			return err
 		}
 		if out, err = r.issue(ctx, tx, t.OrgID, t.ClientID, t.Family, string(client.ID)); err != nil {
@@ -163,7 +168,7 @@ func (r *Refresh) Redeem(ctx context.Context, client domain.Client, value, jti s
 		return NewRefreshToken{}, err
 	}
 	if reason != "" {
-		if err := r.audit.Append(ctx, r.store, audit.Entry{Actor: actor, Action: "refresh_token.use", Target: string(client.ID),
+		if err := r.audit.Record(ctx, audit.Entry{Actor: actor, Action: "refresh_token.use", Target: string(client.ID),
 			Result: domain.ResultFailure, Detail: map[string]string{"reason": reason}}); err != nil {
 			return NewRefreshToken{}, err
 		}
@@ -174,7 +179,7 @@ func (r *Refresh) Redeem(ctx context.Context, client domain.Client, value, jti s
 
 // revokeFamily revokes every token of t's family and deny-lists the access
 // tokens they issued.
-func (r *Refresh) revokeFamily(ctx context.Context, tx store.Store, by domain.Actor, t domain.RefreshToken, now time.Time) error {
+func (r *Refresh) revokeFamily(ctx context.Context, tx store.Tx, by domain.Actor, t domain.RefreshToken, now time.Time) error {
 	family, err := tx.ListRefreshFamily(ctx, t.Family)
 	if err != nil {
 		return err
@@ -203,7 +208,7 @@ func (r *Refresh) Revoke(ctx context.Context, client domain.Client, value, sourc
 		return nil
 	}
 	actor := domain.ClientActor(client.OrgID, client.ID, source)
-	return r.store.InTx(ctx, func(tx store.Store) error {
+	return r.store.InTx(ctx, func(tx store.Tx) error {
 		t, err := tx.RefreshTokenByVerifier(ctx, secretvalue.Verifier(r.verifierKey, p))
 		if errors.Is(err, domain.ErrNotFound) || (err == nil && t.ClientID != client.ID) {
 			return nil // RFC 7009 §2.2: an invalid token is not an error

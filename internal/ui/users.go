@@ -2,7 +2,6 @@ package ui
 
 import (
 	"errors"
-	"maps"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -228,13 +227,9 @@ func (h *Handler) renderPolicy(w http.ResponseWriter, r *http.Request, rq *reque
 }
 
 func (h *Handler) updatePolicy(w http.ResponseWriter, r *http.Request, rq *request) error {
-	before, err := h.Accounts.Policy(r.Context(), rq.by)
-	if err != nil {
-		return err
-	}
 	f := newForm()
-	p := before
-	p.MaxSecretLifetimeDays = maps.Clone(before.MaxSecretLifetimeDays)
+	// The form holds every field: the patch sets them all.
+	p := account.PolicyPatch{MaxSecretLifetimeDays: map[domain.Role]int{}}
 	for _, role := range domain.Roles {
 		k := "days_" + string(role)
 		f.Values[k] = strings.TrimSpace(r.PostForm.Get(k))
@@ -249,25 +244,26 @@ func (h *Handler) updatePolicy(w http.ResponseWriter, r *http.Request, rq *reque
 	if n, err := strconv.Atoi(f.Values["ttl"]); err != nil {
 		f.fieldErr("ttl", "Access-token lifetime", "Enter a whole number of seconds.")
 	} else {
-		p.AccessTokenTTLSeconds = n
+		p.AccessTokenTTLSeconds = &n
 	}
-	f.Values["personal"] = r.PostForm.Get("personal")
-	p.PersonalCredentials = f.Values["personal"]
-	for k, dst := range map[string]*bool{"never": &p.AllowNeverExpire, "refuse_mfa": &p.RefuseCredentialsWithMFA, "require_mfa": &p.RequireMFA} {
+	personal := r.PostForm.Get("personal")
+	f.Values["personal"], p.PersonalCredentials = personal, &personal
+	var never, refuse, require bool
+	for k, dst := range map[string]*bool{"never": &never, "refuse_mfa": &refuse, "require_mfa": &require} {
 		*dst = r.PostForm.Get(k) == "1"
 		if *dst {
 			f.Values[k] = "1"
 		}
 	}
+	p.AllowNeverExpire, p.RefuseCredentialsWithMFA, p.RequireMFA = &never, &refuse, &require
 	if !f.Failed() {
-		if reflect.DeepEqual(p, before) {
-			h.setFlash(w, r, "info", "Nothing changed.")
-			redirect(w, r, "/ui/policy")
-			return nil
-		}
-		_, err := h.Accounts.UpdatePolicy(r.Context(), rq.by, p)
+		_, changed, err := h.Accounts.UpdatePolicy(r.Context(), rq.by, p)
 		if err == nil {
-			h.setFlash(w, r, "success", "Policy saved. It applies to every new secret and credential from now on.")
+			if !changed {
+				h.setFlash(w, r, "info", "Nothing changed.")
+			} else {
+				h.setFlash(w, r, "success", "Policy saved. It applies to every new secret and credential from now on.")
+			}
 			redirect(w, r, "/ui/policy")
 			return nil
 		}

@@ -28,14 +28,14 @@ type EndpointView struct {
 
 // getClient reads a client of the actor's organisation; a malformed ID is
 // not found without a store round trip.
-func getClient(ctx context.Context, tx store.Store, org domain.OrgID, id domain.ClientID) (domain.Client, error) {
+func getClient(ctx context.Context, tx store.Data, org domain.OrgID, id domain.ClientID) (domain.Client, error) {
 	if !id.Valid() {
 		return domain.Client{}, domain.ErrNotFound
 	}
 	return tx.GetClient(ctx, org, id)
 }
 
-func (s *Service) view(ctx context.Context, tx store.Store, c domain.Client) (EndpointView, error) {
+func (s *Service) view(ctx context.Context, tx store.Data, c domain.Client) (EndpointView, error) {
 	v := EndpointView{Client: c, Status: EndpointNone}
 	if c.WebhookURL == "" {
 		return v, nil
@@ -74,7 +74,7 @@ func (s *Service) Endpoint(ctx context.Context, by domain.Actor, clientID domain
 // ones that matter. Enabling an enabled endpoint is not an error.
 func (s *Service) EnableEndpoint(ctx context.Context, by domain.Actor, clientID domain.ClientID) (EndpointView, error) {
 	var v EndpointView
-	err := s.o.Store.InTx(ctx, func(tx store.Store) error {
+	err := s.o.Store.InTx(ctx, func(tx store.Tx) error {
 		c, err := getClient(ctx, tx, by.OrgID, clientID)
 		if err != nil {
 			return err
@@ -89,9 +89,11 @@ func (s *Service) EnableEndpoint(ctx context.Context, by domain.Actor, clientID 
 			return nil
 		}
 		now := s.clock()
-		ep := v.Health
-		ep.FailingSince, ep.DisabledAt, ep.DisabledReason, ep.UpdatedAt = nil, nil, "", now
-		if err := tx.PutWebhookEndpoint(ctx, ep); err != nil {
+		ep, err := tx.UpdateWebhookEndpoint(ctx, c.OrgID, c.ID, c.WebhookURL, now, func(ep *domain.WebhookEndpoint) error {
+			ep.URL, ep.FailingSince, ep.DisabledAt, ep.DisabledReason, ep.UpdatedAt = c.WebhookURL, nil, nil, "", now
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 		v.Health, v.Status = ep, EndpointActive
@@ -127,7 +129,7 @@ type Delivery struct {
 	Attempts []domain.WebhookAttempt
 }
 
-func getMessage(ctx context.Context, tx store.Store, org domain.OrgID, clientID domain.ClientID, id string) (domain.WebhookMessage, error) {
+func getMessage(ctx context.Context, tx store.Data, org domain.OrgID, clientID domain.ClientID, id string) (domain.WebhookMessage, error) {
 	if !clientID.Valid() || !domain.ValidID(PrefixMessage, id) {
 		return domain.WebhookMessage{}, domain.ErrNotFound
 	}
@@ -160,7 +162,7 @@ func (s *Service) GetDelivery(ctx context.Context, by domain.Actor, clientID dom
 // its endpoint is disabled.
 func (s *Service) Redeliver(ctx context.Context, by domain.Actor, clientID domain.ClientID, id string) (domain.WebhookMessage, error) {
 	var m domain.WebhookMessage
-	err := s.o.Store.InTx(ctx, func(tx store.Store) error {
+	err := s.o.Store.InTx(ctx, func(tx store.Tx) error {
 		var err error
 		if m, err = getMessage(ctx, tx, by.OrgID, clientID, id); err != nil {
 			return err

@@ -265,7 +265,7 @@ func (s *Service) record(ctx context.Context, c domain.Client, m domain.WebhookM
 	if a := out.attempt; a != nil {
 		m.LastAttemptAt, m.LastStatusCode = &a.At, a.StatusCode
 	}
-	return s.o.Store.InTx(ctx, func(tx store.Store) error {
+	return s.o.Store.InTx(ctx, func(tx store.Tx) error {
 		err := tx.FinishWebhookMessage(ctx, m, claim)
 		switch {
 		case errors.Is(err, domain.ErrConflict):
@@ -292,31 +292,26 @@ func (s *Service) record(ctx context.Context, c domain.Client, m domain.WebhookM
 
 // health tracks an endpoint's failures and disables it once it has failed
 // for DisableAfter without one success.
-func (s *Service) health(ctx context.Context, tx store.Store, c domain.Client, out outcome, now time.Time) error {
-	ep, err := tx.GetWebhookEndpoint(ctx, c.OrgID, c.ID)
-	switch {
-	case errors.Is(err, domain.ErrNotFound):
-		ep = domain.WebhookEndpoint{OrgID: c.OrgID, ClientID: c.ID, URL: c.WebhookURL}
-	case err != nil:
-		return err
-	}
-	if ep.URL != c.WebhookURL { // a new URL starts with a clean record
-		ep = domain.WebhookEndpoint{OrgID: c.OrgID, ClientID: c.ID, URL: c.WebhookURL, UpdatedAt: now}
-		err = domain.ErrNotFound
-	}
-	if out.ok {
-		if ep.FailingSince == nil && err == nil {
-			return nil // healthy, and recorded as such
+func (s *Service) health(ctx context.Context, tx store.Tx, c domain.Client, out outcome, now time.Time) error {
+	ep, err := tx.UpdateWebhookEndpoint(ctx, c.OrgID, c.ID, c.WebhookURL, now, func(ep *domain.WebhookEndpoint) error {
+		fresh := ep.URL != c.WebhookURL
+		if fresh { // a new URL starts with a clean record
+			*ep = domain.WebhookEndpoint{OrgID: c.OrgID, ClientID: c.ID, URL: c.WebhookURL, UpdatedAt: now}
 		}
-		ep.FailingSince, ep.UpdatedAt = nil, now
-		return tx.PutWebhookEndpoint(ctx, ep)
-	}
-	if ep.FailingSince == nil {
-		ep.FailingSince, ep.UpdatedAt = &now, now
-		return tx.PutWebhookEndpoint(ctx, ep)
-	}
-	if ep.DisabledAt != nil || now.Sub(*ep.FailingSince) < s.o.DisableAfter {
+		switch {
+		case out.ok && ep.FailingSince == nil && !fresh:
+			return store.ErrNoChange // healthy, and recorded as such
+		case out.ok:
+			ep.FailingSince, ep.UpdatedAt = nil, now
+		case ep.FailingSince == nil:
+			ep.FailingSince, ep.UpdatedAt = &now, now
+		default:
+			return store.ErrNoChange // failing since before
+		}
 		return nil
+	})
+	if err != nil || out.ok || ep.DisabledAt != nil || now.Sub(*ep.FailingSince) < s.o.DisableAfter {
+		return err
 	}
 	reason := "every delivery failed since " + ep.FailingSince.Format(time.RFC3339) + "; last: " + out.attempt.Error
 	if won, err := tx.DisableWebhookEndpoint(ctx, c.OrgID, c.ID, c.WebhookURL, now, reason); err != nil || !won {

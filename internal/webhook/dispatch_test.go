@@ -377,8 +377,8 @@ func TestPrivateAddressRefusedWithoutTheFlag(t *testing.T) {
 	}
 
 	c := e.client(t, "https://hooks.example.com/kw")
-	c.WebhookURL = r.URL // in the store behind the validation's back
-	if err := e.store.UpdateClient(t.Context(), c); err != nil {
+	// in the store behind the validation's back
+	if _, err := e.store.UpdateClient(t.Context(), c.OrgID, c.ID, func(c *domain.Client) error { c.WebhookURL = r.URL; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	e.secret(t, c.ID)

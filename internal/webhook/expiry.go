@@ -89,7 +89,7 @@ func (s *Service) notify(ctx context.Context, x domain.Secret, now time.Time) (b
 		return false, nil
 	}
 	sent := false
-	err := s.o.Store.InTx(ctx, func(tx store.Store) error {
+	err := s.o.Store.InTx(ctx, func(tx store.Tx) error {
 		sent = false
 		cur, err := tx.GetSecret(ctx, x.OrgID, x.ID)
 		if err != nil || cur.RevokedAt != nil || cur.ExpiresAt == nil || !cur.ExpiresAt.Equal(*x.ExpiresAt) {

@@ -27,7 +27,7 @@ func NewOutbox(now func() time.Time) *Outbox {
 // Enqueue writes one outbox row per event whose client has a webhook
 // endpoint that selects the event's type. tx must be the transaction of the
 // change the events describe: the rows commit, or roll back, with it.
-func (o *Outbox) Enqueue(ctx context.Context, tx store.Store, events ...Event) error {
+func (o *Outbox) Enqueue(ctx context.Context, tx store.Tx, events ...Event) error {
 	if o == nil || len(events) == 0 {
 		return nil
 	}

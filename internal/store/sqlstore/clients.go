@@ -43,21 +43,21 @@ func scopesJSON(scopes []string) string {
 	return string(b)
 }
 
-func (s *Store) CreateClient(ctx context.Context, c domain.Client) error {
+func (s *conn) CreateClient(ctx context.Context, c domain.Client) error {
 	_, err := s.exec(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.OrgID, c.Name, c.Description, scopesJSON(c.Scopes), c.TokenTTL, c.WebhookURL, boolInt(c.Disabled), micros(c.CreatedAt), micros(c.UpdatedAt), nullMicros(c.TokensRevokedAt), nullString(string(c.OwnerUserID)), webhookEventsJSON(c.WebhookEvents))
 	return s.conflict(err, "client exists")
 }
 
-func (s *Store) GetClient(ctx context.Context, org domain.OrgID, id domain.ClientID) (domain.Client, error) {
+func (s *conn) GetClient(ctx context.Context, org domain.OrgID, id domain.ClientID) (domain.Client, error) {
 	return scanClient(s.queryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE org_id = ? AND id = ?`, org, id))
 }
 
-func (s *Store) LookupClient(ctx context.Context, id domain.ClientID) (domain.Client, error) {
+func (s *conn) LookupClient(ctx context.Context, id domain.ClientID) (domain.Client, error) {
 	return scanClient(s.queryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = ?`, id))
 }
 
-func (s *Store) ListClients(ctx context.Context, org domain.OrgID, page domain.Page) ([]domain.Client, string, error) {
+func (s *conn) ListClients(ctx context.Context, org domain.OrgID, page domain.Page) ([]domain.Client, string, error) {
 	limit := page.Size()
 	var rows *sql.Rows
 	var err error
@@ -98,18 +98,31 @@ func (s *Store) ListClients(ctx context.Context, org domain.OrgID, page domain.P
 	return out, next, nil
 }
 
-func (s *Store) UpdateClient(ctx context.Context, c domain.Client) error {
-	return mustAffect(s.exec(ctx, `UPDATE clients SET name = ?, description = ?, scopes = ?, token_ttl = ?, webhook_url = ?, disabled = ?, updated_at = ?, tokens_revoked_at = ?, webhook_events = ?
-		WHERE org_id = ? AND id = ?`,
-		c.Name, c.Description, scopesJSON(c.Scopes), c.TokenTTL, c.WebhookURL, boolInt(c.Disabled), micros(c.UpdatedAt), nullMicros(c.TokensRevokedAt), webhookEventsJSON(c.WebhookEvents), c.OrgID, c.ID))
+func (s *conn) UpdateClient(ctx context.Context, org domain.OrgID, id domain.ClientID, fn func(*domain.Client) error) (domain.Client, error) {
+	return update(ctx, s, func(c *conn) (domain.Client, error) {
+		return c.lockClient(ctx, org, id)
+	}, fn, func(tx *conn, c domain.Client) error {
+		return mustAffect(tx.exec(ctx, `UPDATE clients SET name = ?, description = ?, scopes = ?, token_ttl = ?, webhook_url = ?, disabled = ?, updated_at = ?, tokens_revoked_at = ?, webhook_events = ?
+			WHERE org_id = ? AND id = ?`,
+			c.Name, c.Description, scopesJSON(c.Scopes), c.TokenTTL, c.WebhookURL, boolInt(c.Disabled), micros(c.UpdatedAt), nullMicros(c.TokensRevokedAt), webhookEventsJSON(c.WebhookEvents), org, id))
+	})
 }
 
-func (s *Store) DeleteClient(ctx context.Context, org domain.OrgID, id domain.ClientID) error {
+func (s *conn) lockClient(ctx context.Context, org domain.OrgID, id domain.ClientID) (domain.Client, error) {
+	return scanClient(s.queryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE org_id = ? AND id = ?`+s.lock(), org, id))
+}
+
+// LockClient implements store.Locks.
+func (t *Tx) LockClient(ctx context.Context, org domain.OrgID, id domain.ClientID) (domain.Client, error) {
+	return t.lockClient(ctx, org, id)
+}
+
+func (s *conn) DeleteClient(ctx context.Context, org domain.OrgID, id domain.ClientID) error {
 	return mustAffect(s.exec(ctx, `DELETE FROM clients WHERE org_id = ? AND id = ?`, org, id))
 }
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
-func (s *Store) PersonalClient(ctx context.Context, org domain.OrgID, userID domain.UserID) (domain.Client, error) {
+func (s *conn) PersonalClient(ctx context.Context, org domain.OrgID, userID domain.UserID) (domain.Client, error) {
 	return scanClient(s.queryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE org_id = ? AND owner_user_id = ?`, org, userID))
 }

@@ -259,7 +259,7 @@ func testAuditBadSeq(t *testing.T, s store.Store) {
 			e.Hash = chainHash(e)
 			var err error
 			if tc.inTx {
-				err = s.InTx(ctx, func(tx store.Store) error { return tx.AppendAudit(ctx, e) })
+				err = s.InTx(ctx, func(tx store.Tx) error { return tx.AppendAudit(ctx, e) })
 			} else {
 				err = s.AppendAudit(ctx, e)
 			}

@@ -48,12 +48,12 @@ func testClientCRUD(t *testing.T, s store.Store) {
 	updated.Disabled = true
 	updated.UpdatedAt = at(10)
 	updated.TokensRevokedAt = ptr(at(9))
-	if err := s.UpdateClient(ctx, updated); err != nil {
+	if err := putClient(ctx, s, updated); err != nil {
 		t.Fatalf("UpdateClient: %v", err)
 	}
 	moved := updated
 	moved.CreatedAt = at(99) // UpdateClient must not store the creation time
-	if err := s.UpdateClient(ctx, moved); err != nil {
+	if err := putClient(ctx, s, moved); err != nil {
 		t.Fatalf("UpdateClient(other created-at): %v", err)
 	}
 	if got, err := s.GetClient(ctx, o.ID, c.ID); err != nil || !sameClient(got, updated) {
@@ -69,7 +69,7 @@ func testClientCRUD(t *testing.T, s store.Store) {
 	}{
 		{"GetClient", func() error { _, err := s.GetClient(ctx, o.ID, c.ID); return err }},
 		{"LookupClient", func() error { _, err := s.LookupClient(ctx, c.ID); return err }},
-		{"UpdateClient", func() error { return s.UpdateClient(ctx, updated) }},
+		{"UpdateClient", func() error { return putClient(ctx, s, updated) }},
 		{"DeleteClient again", func() error { return s.DeleteClient(ctx, o.ID, c.ID) }},
 		{"GetSecret of its secret", func() error { _, err := s.GetSecret(ctx, o.ID, sec.ID); return err }},
 		{"SecretByVerifier of its secret", func() error { _, err := s.SecretByVerifier(ctx, sec.Verifier); return err }},
@@ -109,11 +109,11 @@ func testOrgIsolation(t *testing.T, s store.Store) {
 		op   func() error
 	}{
 		{"GetClient", func() error { _, err := s.GetClient(ctx, globex.ID, c.ID); return err }},
-		{"UpdateClient", func() error { return s.UpdateClient(ctx, stolen) }},
+		{"UpdateClient", func() error { return putClient(ctx, s, stolen) }},
 		{"DeleteClient", func() error { return s.DeleteClient(ctx, globex.ID, c.ID) }},
 		{"GetSecret", func() error { _, err := s.GetSecret(ctx, globex.ID, sec.ID); return err }},
-		{"UpdateSecret", func() error { return s.UpdateSecret(ctx, stolenSecret) }},
-		{"RevokeSecret", func() error { return s.RevokeSecret(ctx, globex.ID, sec.ID, at(5), false) }},
+		{"UpdateSecret", func() error { return putSecret(ctx, s, stolenSecret) }},
+		{"RevokeSecret", func() error { return revoke(ctx, s, globex.ID, sec.ID, at(5), false) }},
 		{"GetUser", func() error { _, err := s.GetUser(ctx, globex.ID, u.ID); return err }},
 	}
 	for _, tc := range tests {

@@ -35,7 +35,7 @@ func newOrg(name string) domain.Organization {
 	return domain.Organization{ID: domain.NewOrgID(), Name: name, Policy: domain.DefaultPolicy(), CreatedAt: base}
 }
 
-func mustOrg(t *testing.T, s store.Store, name string) domain.Organization {
+func mustOrg(t *testing.T, s store.Data, name string) domain.Organization {
 	t.Helper()
 	o := newOrg(name)
 	if err := s.CreateOrg(t.Context(), o); err != nil {
@@ -51,7 +51,7 @@ func newUser(org domain.OrgID, email string) domain.User {
 	}
 }
 
-func mustUser(t *testing.T, s store.Store, org domain.OrgID, email string) domain.User {
+func mustUser(t *testing.T, s store.Data, org domain.OrgID, email string) domain.User {
 	t.Helper()
 	u := newUser(org, email)
 	if err := s.CreateUser(t.Context(), u); err != nil {
@@ -68,7 +68,7 @@ func newClient(org domain.OrgID, created time.Time) domain.Client {
 	}
 }
 
-func mustClient(t *testing.T, s store.Store, org domain.OrgID) domain.Client {
+func mustClient(t *testing.T, s store.Data, org domain.OrgID) domain.Client {
 	t.Helper()
 	c := newClient(org, base)
 	if err := s.CreateClient(t.Context(), c); err != nil {
@@ -99,7 +99,7 @@ func suppliedSecret(c domain.Client, created time.Time) domain.Secret {
 	}
 }
 
-func mustSecret(t *testing.T, s store.Store, x domain.Secret) domain.Secret {
+func mustSecret(t *testing.T, s store.Data, x domain.Secret) domain.Secret {
 	t.Helper()
 	if err := s.CreateSecret(t.Context(), x); err != nil {
 		t.Fatalf("CreateSecret: %v", err)
@@ -128,19 +128,26 @@ func newEvent[A, T ~string](org domain.OrgID, when time.Time, action string, act
 // appendNext appends e at the head of the chain in one transaction, the way
 // the audit package does, and returns it as stored.
 func appendNext(ctx context.Context, s store.Store, e domain.AuditEvent) (domain.AuditEvent, error) {
-	err := s.InTx(ctx, func(tx store.Store) error {
-		seq, prev, err := tx.AuditHead(ctx)
-		if err != nil {
-			return fmt.Errorf("AuditHead: %w", err)
-		}
-		e.Seq, e.PrevHash = seq+1, prev
-		e.Hash = chainHash(e)
-		if err := tx.AppendAudit(ctx, e); err != nil {
-			return fmt.Errorf("AppendAudit(seq %d): %w", e.Seq, err)
-		}
-		return nil
+	err := s.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		e, err = appendIn(ctx, tx, e)
+		return err
 	})
 	return e, err
+}
+
+// appendIn appends e at the head of the chain inside tx.
+func appendIn(ctx context.Context, tx store.Tx, e domain.AuditEvent) (domain.AuditEvent, error) {
+	seq, prev, err := tx.AuditHead(ctx)
+	if err != nil {
+		return e, fmt.Errorf("AuditHead: %w", err)
+	}
+	e.Seq, e.PrevHash = seq+1, prev
+	e.Hash = chainHash(e)
+	if err := tx.AppendAudit(ctx, e); err != nil {
+		return e, fmt.Errorf("AppendAudit(seq %d): %w", e.Seq, err)
+	}
+	return e, nil
 }
 
 func mustAppend(t *testing.T, s store.Store, e domain.AuditEvent) domain.AuditEvent {
@@ -260,4 +267,32 @@ func seqs(es []domain.AuditEvent) []int64 {
 		out[i] = e.Seq
 	}
 	return out
+}
+
+// The put helpers store a whole value through the UpdateX methods (the
+// tests set every field; services change fields in fn).
+
+func putClient(ctx context.Context, s store.Data, c domain.Client) error {
+	_, err := s.UpdateClient(ctx, c.OrgID, c.ID, func(p *domain.Client) error { *p = c; return nil })
+	return err
+}
+
+func putSecret(ctx context.Context, s store.Data, x domain.Secret) error {
+	_, err := s.UpdateSecret(ctx, x.OrgID, x.ID, func(p *domain.Secret) error { *p = x; return nil })
+	return err
+}
+
+func putPolicy(ctx context.Context, s store.Data, org domain.OrgID, p domain.Policy) error {
+	_, err := s.UpdatePolicy(ctx, org, func(q *domain.Policy) error { *q = p; return nil })
+	return err
+}
+
+func putEndpoint(ctx context.Context, s store.Data, e domain.WebhookEndpoint) error {
+	_, err := s.UpdateWebhookEndpoint(ctx, e.OrgID, e.ClientID, e.URL, e.UpdatedAt, func(p *domain.WebhookEndpoint) error { *p = e; return nil })
+	return err
+}
+
+func revoke(ctx context.Context, s store.Data, org domain.OrgID, id domain.SecretID, at time.Time, keepTokens bool) error {
+	_, err := s.RevokeSecret(ctx, org, id, at, keepTokens)
+	return err
 }

@@ -26,7 +26,7 @@ func testOrgPolicy(t *testing.T, s store.Store) {
 	p.PersonalCredentials = domain.CredentialsSuperAdmins
 	p.RefuseCredentialsWithMFA = true
 	p.AccessTokenTTLSeconds = 3600
-	if err := s.UpdatePolicy(ctx, o.ID, p); err != nil {
+	if err := putPolicy(ctx, s, o.ID, p); err != nil {
 		t.Fatalf("UpdatePolicy: %v", err)
 	}
 	want := o
@@ -44,7 +44,7 @@ func testOrgPolicy(t *testing.T, s store.Store) {
 		{"create the same ID twice", func() error { return s.CreateOrg(ctx, o) }, domain.ErrConflict},
 		{"get unknown", func() error { _, err := s.GetOrg(ctx, domain.NewOrgID()); return err }, domain.ErrNotFound},
 		{"update policy of unknown", func() error {
-			return s.UpdatePolicy(ctx, domain.NewOrgID(), domain.DefaultPolicy())
+			return putPolicy(ctx, s, domain.NewOrgID(), domain.DefaultPolicy())
 		}, domain.ErrNotFound},
 	}
 	for _, tc := range tests {

@@ -154,7 +154,7 @@ func testUpdateSecret(t *testing.T, s store.Store) {
 			// Fields UpdateSecret does not own must not change.
 			u.Hint, u.CreatedBy, u.CreatedAt, u.Hash, u.LastUsedFrom = "ZZZZ", "someone", at(77), "nope", "198.51.100.1"
 			u.KeepTokens, u.RevokedAt, u.LastUsedAt, u.Verifier = true, ptr(at(78)), ptr(at(79)), randomBytes(32)
-			if err := s.UpdateSecret(ctx, u); err != nil {
+			if err := putSecret(ctx, s, u); err != nil {
 				t.Fatalf("UpdateSecret: %v", err)
 			}
 			if got, err := s.GetSecret(ctx, o.ID, x.ID); err != nil || !sameSecret(got, want) {
@@ -166,12 +166,12 @@ func testUpdateSecret(t *testing.T, s store.Store) {
 	t.Run("unknown secret", func(t *testing.T) {
 		u := x
 		u.ID = domain.NewSecretID()
-		if err := s.UpdateSecret(ctx, u); !errors.Is(err, domain.ErrNotFound) {
+		if err := putSecret(ctx, s, u); !errors.Is(err, domain.ErrNotFound) {
 			t.Errorf("UpdateSecret(unknown) err = %v, want ErrNotFound", err)
 		}
 	})
 	t.Run("revoked secret", func(t *testing.T) {
-		if err := s.RevokeSecret(ctx, o.ID, x.ID, at(600), false); err != nil {
+		if err := revoke(ctx, s, o.ID, x.ID, at(600), false); err != nil {
 			t.Fatalf("RevokeSecret: %v", err)
 		}
 		before, err := s.GetSecret(ctx, o.ID, x.ID)
@@ -180,8 +180,8 @@ func testUpdateSecret(t *testing.T, s store.Store) {
 		}
 		u := before
 		u.Description, u.ExpiresAt, u.AllowedCIDRs = "after revocation", ptr(at(900)), []string{"0.0.0.0/0"}
-		if err := s.UpdateSecret(ctx, u); !errors.Is(err, domain.ErrNotFound) {
-			t.Errorf("UpdateSecret(revoked) err = %v, want ErrNotFound", err)
+		if err := putSecret(ctx, s, u); !errors.Is(err, domain.ErrConflict) {
+			t.Errorf("UpdateSecret(revoked) err = %v, want ErrConflict", err)
 		}
 		if got, err := s.GetSecret(ctx, o.ID, x.ID); err != nil || !sameSecret(got, before) {
 			t.Errorf("revoked secret after UpdateSecret = %+v, %v; want %+v unchanged", got, err, before)
@@ -201,20 +201,20 @@ func testRevokeIsFinal(t *testing.T, s store.Store) {
 		op      func() error
 		wantErr error
 	}{
-		{"revoke keeping tokens", func() error { return s.RevokeSecret(ctx, o.ID, x.ID, first, true) }, nil},
-		{"revoke again is a no-op", func() error { return s.RevokeSecret(ctx, o.ID, x.ID, second, true) }, nil},
-		{"revoke again killing tokens is a no-op", func() error { return s.RevokeSecret(ctx, o.ID, x.ID, second, false) }, nil},
-		{"revoke earlier is a no-op", func() error { return s.RevokeSecret(ctx, o.ID, x.ID, at(5), false) }, nil},
+		{"revoke keeping tokens", func() error { return revoke(ctx, s, o.ID, x.ID, first, true) }, nil},
+		{"revoke again is a no-op", func() error { return revoke(ctx, s, o.ID, x.ID, second, true) }, nil},
+		{"revoke again killing tokens is a no-op", func() error { return revoke(ctx, s, o.ID, x.ID, second, false) }, nil},
+		{"revoke earlier is a no-op", func() error { return revoke(ctx, s, o.ID, x.ID, at(5), false) }, nil},
 		{"update after revoke", func() error {
 			u := x
 			u.Description = "revived?"
 			u.RevokedAt = nil
-			return s.UpdateSecret(ctx, u)
-		}, domain.ErrNotFound},
+			return putSecret(ctx, s, u)
+		}, domain.ErrConflict},
 		{"touch after revoke", func() error {
 			return s.TouchLastUsed(ctx, []domain.SecretUse{{SecretID: x.ID, At: at(30), From: "192.0.2.7"}})
 		}, nil},
-		{"revoke unknown", func() error { return s.RevokeSecret(ctx, o.ID, domain.NewSecretID(), first, false) }, domain.ErrNotFound},
+		{"revoke unknown", func() error { return revoke(ctx, s, o.ID, domain.NewSecretID(), first, false) }, domain.ErrNotFound},
 	}
 	for _, step := range steps {
 		t.Run(step.name, func(t *testing.T) {

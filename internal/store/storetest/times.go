@@ -67,7 +67,7 @@ func testTimes(t *testing.T, s store.Store) {
 			if err := s.TouchLastUsed(ctx, []domain.SecretUse{secretUse(y.ID, tc.in, "192.0.2.1")}); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.UpdateSecret(ctx, domain.Secret{ID: y.ID, OrgID: o.ID, ExpiresAt: &tc.in}); err != nil {
+			if err := putSecret(ctx, s, domain.Secret{ID: y.ID, OrgID: o.ID, ExpiresAt: &tc.in}); err != nil {
 				t.Fatal(err)
 			}
 			e := mustAppend(t, s, newEvent(o.ID, tc.in, "time.test", u.ID, c.ID))

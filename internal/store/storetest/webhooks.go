@@ -61,7 +61,7 @@ func testClientWebhookEvents(t *testing.T, s store.Store) {
 		t.Fatalf("GetClient WebhookEvents = %q, %v; want %q", got.WebhookEvents, err, c.WebhookEvents)
 	}
 	got.WebhookEvents = nil
-	if err := s.UpdateClient(ctx, got); err != nil {
+	if err := putClient(ctx, s, got); err != nil {
 		t.Fatalf("UpdateClient: %v", err)
 	}
 	if got, err := s.GetClient(ctx, o.ID, c.ID); err != nil || len(got.WebhookEvents) != 0 {
@@ -161,7 +161,7 @@ func testWebhookEnqueueIsTransactional(t *testing.T, s store.Store) {
 	c := mustClient(t, s, o.ID)
 	m := newMessage(c, at(1))
 	boom := errors.New("boom")
-	err := s.InTx(ctx, func(tx store.Store) error {
+	err := s.InTx(ctx, func(tx store.Tx) error {
 		if err := tx.CreateWebhookMessage(ctx, m); err != nil {
 			return err
 		}
@@ -307,7 +307,7 @@ func testWebhookEndpoints(t *testing.T, s store.Store) {
 		t.Errorf("GetWebhookEndpoint before any record: err = %v, want ErrNotFound", err)
 	}
 	e := domain.WebhookEndpoint{OrgID: o.ID, ClientID: c.ID, URL: c.WebhookURL, FailingSince: ptr(at(1)), UpdatedAt: at(1)}
-	if err := s.PutWebhookEndpoint(ctx, e); err != nil {
+	if err := putEndpoint(ctx, s, e); err != nil {
 		t.Fatalf("PutWebhookEndpoint: %v", err)
 	}
 	same := func(a, b domain.WebhookEndpoint) bool {
@@ -335,7 +335,7 @@ func testWebhookEndpoints(t *testing.T, s store.Store) {
 	}
 	// Replacing the record (enable).
 	e = domain.WebhookEndpoint{OrgID: o.ID, ClientID: c.ID, URL: c.WebhookURL, UpdatedAt: at(5)}
-	if err := s.PutWebhookEndpoint(ctx, e); err != nil {
+	if err := putEndpoint(ctx, s, e); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := s.GetWebhookEndpoint(ctx, o.ID, c.ID); err != nil || !same(got, e) {
@@ -357,7 +357,7 @@ func testWebhookNotices(t *testing.T, s store.Store) {
 	}
 	// Inside a transaction a repeat is not an error either, and the
 	// transaction goes on (PostgreSQL aborts one on a failed statement).
-	err := s.InTx(ctx, func(tx store.Store) error {
+	err := s.InTx(ctx, func(tx store.Tx) error {
 		if ok, err := tx.RecordWebhookNotice(ctx, n); err != nil || ok {
 			t.Errorf("RecordWebhookNotice twice in a transaction = %v, %v; want false", ok, err)
 		}
@@ -397,7 +397,7 @@ func testListExpiringSecrets(t *testing.T, s store.Store) {
 	mk(c, ptr(at(100)))            // after the window
 	mk(c, nil)                     // never expires
 	_ = before
-	if err := s.RevokeSecret(ctx, o.ID, revoked.ID, at(1), false); err != nil {
+	if err := revoke(ctx, s, o.ID, revoked.ID, at(1), false); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []domain.WebhookNotice{
@@ -506,7 +506,7 @@ func testNodesNoticeOnce(t *testing.T, n1, n2 store.Store) {
 		var wg sync.WaitGroup
 		for _, node := range []store.Store{n1, n2, n1, n2} {
 			wg.Go(func() {
-				err := node.InTx(ctx, func(tx store.Store) error {
+				err := node.InTx(ctx, func(tx store.Tx) error {
 					ok, err := tx.RecordWebhookNotice(ctx, n)
 					if ok {
 						won.Add(1)
