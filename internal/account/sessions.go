@@ -3,7 +3,6 @@ package account
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -28,12 +27,9 @@ type LoginInput struct {
 // is needed (or was wrong).
 var ErrMFARequired = errors.New("a TOTP code or recovery code is required")
 
-// LoginRateLimitedError means too many failed logins; retry after.
-type LoginRateLimitedError struct{ RetryAfter time.Duration }
-
-func (e *LoginRateLimitedError) Error() string {
-	return fmt.Sprintf("too many failed logins; retry after %s", e.RetryAfter)
-}
+// LoginRateLimitedError means too many failed logins, password or MFA
+// guesses; retry after RetryAfter.
+type LoginRateLimitedError = domain.RateLimitedError
 
 // NewSession is a session with its bearer value, shown once.
 type NewSession struct {

@@ -15,6 +15,7 @@ import (
 	"keywarden/internal/credential"
 	"keywarden/internal/domain"
 	"keywarden/internal/httpx"
+	"keywarden/internal/problem"
 	"keywarden/internal/token"
 	"keywarden/internal/webhook"
 )
@@ -155,7 +156,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 		header := strings.Join(allow, ", ")
 		notAllowed := h.adapt(func(w http.ResponseWriter, r *http.Request) error {
 			w.Header().Set("Allow", header)
-			return &problemError{status: http.StatusMethodNotAllowed, detail: r.Method + " is not allowed here; this path accepts " + header}
+			return &problem.Error{Status: http.StatusMethodNotAllowed, Detail: r.Method + " is not allowed here; this path accepts " + header}
 		})
 		for _, m := range []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"} {
 			if !slices.Contains(allow, m) {
@@ -168,7 +169,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 // NotFound answers any path no route matches with a JSON 404.
 func (h *Handler) NotFound() http.Handler {
 	return h.adapt(func(w http.ResponseWriter, r *http.Request) error {
-		return &problemError{status: http.StatusNotFound, detail: "no such endpoint: " + r.URL.Path}
+		return &problem.Error{Status: http.StatusNotFound, Detail: "no such endpoint: " + r.URL.Path}
 	})
 }
 
@@ -182,13 +183,13 @@ func (h *Handler) handler(rt Route) http.Handler {
 			return err
 		}
 		if by.ViaCredential && rt.Permission == authz.Self {
-			return &problemError{status: http.StatusForbidden, detail: "a personal credential's token cannot manage your login (password, MFA, sessions); use a login session"}
+			return &problem.Error{Status: http.StatusForbidden, Detail: "a personal credential's token cannot manage your login (password, MFA, sessions); use a login session"}
 		}
 		if by.Restricted != "" && !rt.Unrestricted {
-			return &problemError{status: http.StatusForbidden, slug: "restricted", detail: by.Restricted}
+			return &problem.Error{Status: http.StatusForbidden, Slug: "restricted", Detail: by.Restricted}
 		}
 		if !authz.Allowed(by.Role, rt.Permission) {
-			return &problemError{status: http.StatusForbidden, detail: "your role (" + string(by.Role) + ") does not have permission " + string(rt.Permission)}
+			return &problem.Error{Status: http.StatusForbidden, Detail: "your role (" + string(by.Role) + ") does not have permission " + string(rt.Permission)}
 		}
 		return rt.private(w, r, by)
 	})

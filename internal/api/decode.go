@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"keywarden/internal/problem"
 	"mime"
 	"net/http"
 	"strconv"
@@ -25,7 +26,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error 
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return &problemError{status: http.StatusRequestEntityTooLarge, detail: fmt.Sprintf("the body must be at most %d bytes", MaxBodyBytes)}
+			return &problem.Error{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("the body must be at most %d bytes", MaxBodyBytes)}
 		}
 		return badRequest("the body could not be read")
 	}
@@ -41,7 +42,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error 
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			return &problemError{status: http.StatusUnsupportedMediaType, detail: "the body must be application/json"}
+			return &problem.Error{Status: http.StatusUnsupportedMediaType, Detail: "the body must be application/json"}
 		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))

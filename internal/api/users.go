@@ -10,6 +10,7 @@ import (
 	"keywarden/internal/credential"
 	"keywarden/internal/domain"
 	"keywarden/internal/httpx"
+	"keywarden/internal/problem"
 	"keywarden/internal/token"
 	"keywarden/pkg/apiv1"
 )
@@ -127,12 +128,12 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 		TOTPCode: req.TOTPCode, RecoveryCode: req.RecoveryCode, Source: httpx.ClientIP(r), UserAgent: r.UserAgent()})
 	switch {
 	case errors.Is(err, account.ErrMFARequired):
-		return &problemError{status: http.StatusUnauthorized, slug: "mfa-required",
-			detail: "enter the 6-digit code from your authenticator app (totp_code) or a recovery code (recovery_code)",
-			header: map[string]string{"WWW-Authenticate": `Bearer realm="keywarden"`}}
+		return &problem.Error{Status: http.StatusUnauthorized, Slug: "mfa-required",
+			Detail: "enter the 6-digit code from your authenticator app (totp_code) or a recovery code (recovery_code)",
+			Header: map[string]string{"WWW-Authenticate": `Bearer realm="keywarden"`}}
 	case errors.Is(err, account.ErrBadCredentials):
-		return &problemError{status: http.StatusUnauthorized, detail: "wrong email or password",
-			header: map[string]string{"WWW-Authenticate": `Bearer realm="keywarden"`}}
+		return &problem.Error{Status: http.StatusUnauthorized, Detail: "wrong email or password",
+			Header: map[string]string{"WWW-Authenticate": `Bearer realm="keywarden"`}}
 	case err != nil:
 		return err
 	}
@@ -293,8 +294,8 @@ func (h *Handler) passwordLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req, false); err != nil {
 		return err
 	}
-	bad := &problemError{status: http.StatusUnauthorized, detail: "wrong email or credential secret",
-		header: map[string]string{"WWW-Authenticate": `Bearer realm="keywarden"`}}
+	bad := &problem.Error{Status: http.StatusUnauthorized, Detail: "wrong email or credential secret",
+		Header: map[string]string{"WWW-Authenticate": `Bearer realm="keywarden"`}}
 	u, err := h.Accounts.FindLoginUser(r.Context(), req.Email, domain.OrgID(req.Organization))
 	if errors.Is(err, account.ErrBadCredentials) {
 		return bad

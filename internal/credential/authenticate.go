@@ -3,7 +3,6 @@ package credential
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/netip"
 	"time"
 
@@ -19,11 +18,7 @@ var ErrBadCredentials = errors.New("client authentication failed")
 
 // RateLimitedError means the client ID at this address, or the address,
 // failed too often; it may try again after RetryAfter.
-type RateLimitedError struct{ RetryAfter time.Duration }
-
-func (e *RateLimitedError) Error() string {
-	return fmt.Sprintf("too many failed attempts; retry after %s", e.RetryAfter)
-}
+type RateLimitedError = domain.RateLimitedError
 
 // Auth is a successful client authentication.
 type Auth struct {

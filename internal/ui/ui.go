@@ -5,12 +5,12 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"errors"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +21,7 @@ import (
 	"keywarden/internal/credential"
 	"keywarden/internal/domain"
 	"keywarden/internal/httpx"
+	"keywarden/internal/problem"
 	"keywarden/internal/token"
 	"keywarden/internal/webhook"
 )
@@ -186,7 +187,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	m.Handle("GET /ui/audit", h.view(authz.ReadAudit, 0, h.auditLog))
 
 	m.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
-		h.fail(w, r, nil, domain.ErrNotFound)
+		h.fail(w, r, nil, errNoPage)
 	})
 
 	cop := http.NewCrossOriginProtection()
@@ -337,33 +338,53 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, rq *reques
 	h.render(w, r, rq, status, "error", p)
 }
 
-// fail renders err as an error page: the service's own words for the
-// caller's mistakes, nothing for a fault (which is logged instead).
+// fail renders err as an error page with the status and message the API
+// would give (package problem): the service's own words for the caller's
+// mistakes, nothing for a fault (which is logged instead).
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, rq *request, err error) {
-	var inval *domain.ValidationError
-	var conflict *domain.ConflictError
-	var forbidden *domain.ForbiddenError
-	switch {
-	case errors.Is(err, domain.ErrNotFound):
-		h.renderError(w, r, rq, http.StatusNotFound, "Page not found", "There is nothing here. It may have been deleted, or the link is mistyped.")
-	case errors.As(err, &forbidden):
-		h.renderError(w, r, rq, http.StatusForbidden, "Not allowed", sentence(forbidden.Reason))
-	case errors.Is(err, domain.ErrForbidden):
-		h.renderError(w, r, rq, http.StatusForbidden, "Not allowed", "Your role does not allow this.")
-	case errors.As(err, &conflict):
-		h.renderError(w, r, rq, http.StatusConflict, "That did not work", sentence(conflict.Reason))
-	case errors.As(err, &inval):
-		var msgs []string
-		for _, f := range inval.Fields() {
-			msgs = append(msgs, fieldMessage(f.Field, f.Message))
-		}
-		h.renderError(w, r, rq, http.StatusUnprocessableEntity, "Please check your input", strings.Join(msgs, " "))
-	default:
+	p := problem.For(err)
+	if p.Fault() {
 		h.Log.ErrorContext(r.Context(), "console request failed", "request_id", httpx.RequestID(r.Context()), "path", r.URL.Path, "err", err)
-		h.renderError(w, r, rq, http.StatusInternalServerError, "Something went wrong",
+		h.renderError(w, r, rq, p.Status, "Something went wrong",
 			"Keywarden could not complete this request. Nothing you did caused it; try again in a moment.")
+		return
 	}
+	if p.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(p.RetryAfter.Seconds())))
+	}
+	msg := sentence(p.Detail)
+	if len(p.Fields) > 0 {
+		msgs := make([]string, len(p.Fields))
+		for i, f := range p.Fields {
+			msgs[i] = fieldMessage(f.Field, f.Message)
+		}
+		msg = strings.Join(msgs, " ")
+	}
+	heading, ok := headings[p.Status]
+	if !ok {
+		heading = p.Title
+	}
+	if msg == "" {
+		msg = defaultMessages[p.Status]
+	}
+	h.renderError(w, r, rq, p.Status, heading, msg)
 }
+
+// headings name an error page by its status; defaultMessages stand in when
+// the problem has no detail.
+var (
+	headings = map[int]string{
+		http.StatusNotFound: "Page not found", http.StatusForbidden: "Not allowed", http.StatusConflict: "That did not work",
+		http.StatusUnprocessableEntity: "Please check your input", http.StatusTooManyRequests: "Too many attempts",
+	}
+	defaultMessages = map[int]string{
+		http.StatusForbidden: "Your role does not allow this.",
+		http.StatusConflict:  "The change conflicts with the object's current state.",
+	}
+)
+
+// errNoPage is the console's unknown address.
+var errNoPage = &problem.Error{Status: http.StatusNotFound, Detail: "there is nothing here; it may have been deleted, or the link is mistyped"}
 
 // sentence capitalises a service message and ends it with a full stop.
 func sentence(s string) string {
