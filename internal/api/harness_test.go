@@ -84,12 +84,18 @@ type env struct {
 	validated map[string]map[int]int
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvWith(t, nil) }
+
+// newEnvWith is newEnv with tune applied to the server's configuration.
+func newEnvWith(t *testing.T, tune func(*config.Config)) *env {
 	t.Helper()
 	ctx := t.Context()
 	cfg := config.Defaults()
 	cfg.DataDir = t.TempDir()
 	cfg.Dev = true
+	if tune != nil {
+		tune(&cfg)
+	}
 	core, err := server.OpenCore(ctx, cfg)
 	if err != nil {
 		t.Fatalf("server.OpenCore: %v", err)
@@ -100,12 +106,11 @@ func newEnv(t *testing.T) *env {
 		t.Fatalf("Accounts.Init: %v", err)
 	}
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError}))
-	// server.Server has no Close: its store handle lives until the test
-	// binary exits. That is harmless for SQLite in a temporary directory.
 	srv, err := server.New(ctx, cfg, log)
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}
+	t.Cleanup(func() { srv.Close() })
 	return &env{
 		core: core, handler: srv.Handler(), boot: boot, token: boot.APIToken.Reveal(),
 		spec: mustSpec(t), validated: map[string]map[int]int{},

@@ -72,16 +72,7 @@ func rotationJSON(v credential.RotationView, newID domain.SecretID, now time.Tim
 }
 
 func refreshJSON(t domain.RefreshToken, now time.Time) apiv1.RefreshToken {
-	status := "active"
-	switch {
-	case t.RevokedAt != nil:
-		status = "revoked"
-	case t.UsedAt != nil:
-		status = "used"
-	case !now.Before(t.ExpiresAt):
-		status = "expired"
-	}
-	return apiv1.RefreshToken{ID: string(t.ID), ClientID: string(t.ClientID), Hint: t.Hint, Status: status, CreatedAt: t.CreatedAt,
+	return apiv1.RefreshToken{ID: string(t.ID), ClientID: string(t.ClientID), Hint: t.Hint, Status: string(t.State(now)), CreatedAt: t.CreatedAt,
 		CreatedBy: t.CreatedBy, ExpiresAt: t.ExpiresAt, UsedAt: t.UsedAt, RevokedAt: t.RevokedAt}
 }
 

@@ -110,9 +110,6 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, by doma
 	return nil
 }
 
-// SessionCookie is the name of the console's session cookie.
-const SessionCookie = "kw_session"
-
 func sessionJSON(x domain.Session, current domain.SessionID) apiv1.Session {
 	return apiv1.Session{ID: string(x.ID), CreatedAt: x.CreatedAt, ExpiresAt: x.ExpiresAt, Source: x.Source, UserAgent: x.UserAgent, Current: x.ID == current}
 }
@@ -137,8 +134,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: n.Token.Reveal(), Path: "/", Expires: n.Session.ExpiresAt,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+	h.Cookies.SetSession(w, r, n.Token.Reveal(), n.Session.ExpiresAt)
 	return writeJSON(w, http.StatusCreated, apiv1.NewSession{Token: n.Token.Reveal(), Session: sessionJSON(n.Session, n.Session.ID), User: userJSON(n.User)})
 }
 
@@ -160,7 +156,7 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request, by domain.A
 		return err
 	}
 	if id == "current" || id == by.SessionID {
-		http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+		h.Cookies.Clear(w, r, httpx.SessionCookie, "/")
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

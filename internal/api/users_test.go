@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"keywarden/internal/account"
+	"keywarden/internal/config"
 	"keywarden/internal/domain"
+	"keywarden/internal/httpx"
 	"keywarden/internal/keyring"
 	"keywarden/internal/secretvalue"
 	"keywarden/pkg/apiv1"
@@ -1051,4 +1053,36 @@ func otherLastChar(s string) string {
 		c = "y"
 	}
 	return s[:len(s)-1] + c
+}
+
+// TestSessionCookieSecureBehindTLSProxy: with an https public URL the
+// server sits behind a TLS-terminating proxy, so the requests it sees are
+// plain HTTP; the session cookie is Secure all the same, as the console's
+// always was (the API's was not).
+func TestSessionCookieSecureBehindTLSProxy(t *testing.T) {
+	e := newEnvWith(t, func(c *config.Config) { c.PublicURL = "https://keywarden.example.com" })
+	u := e.user(t, e.boot.Org.ID, domain.RoleDeveloper)
+	res := e.do(t, "POST", "/v1/sessions", apiv1.Login{Email: u.Email(), Password: u.Password}, noAuth())
+	want(t, res, http.StatusCreated)
+	var found bool
+	for _, c := range cookies(res) {
+		if c.Name == httpx.SessionCookie {
+			found = true
+			if !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode {
+				t.Errorf("session cookie behind a TLS proxy = %+v, want Secure, HttpOnly, SameSite=Strict", c)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no session cookie in %v", res.Header["Set-Cookie"])
+	}
+	// Logging out clears it with the same attributes.
+	session := decode[apiv1.NewSession](t, res)
+	res = e.do(t, "DELETE", "/v1/sessions/current", nil, as(session.Token))
+	want(t, res, http.StatusNoContent)
+	for _, c := range cookies(res) {
+		if c.Name == httpx.SessionCookie && (!c.Secure || c.MaxAge >= 0) {
+			t.Errorf("cleared session cookie = %+v, want Secure and expired", c)
+		}
+	}
 }

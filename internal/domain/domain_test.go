@@ -207,3 +207,23 @@ func TestTokensValid(t *testing.T) {
 		})
 	}
 }
+
+func TestRefreshTokenState(t *testing.T) {
+	tok := domain.RefreshToken{ExpiresAt: now.Add(time.Hour)}
+	used, revoked, expired := tok, tok, tok
+	used.UsedAt, revoked.RevokedAt, expired.ExpiresAt = at(-time.Minute), at(-time.Minute), now
+	usedAndRevoked := used
+	usedAndRevoked.RevokedAt = at(0)
+	for _, tc := range []struct {
+		name string
+		tok  domain.RefreshToken
+		want domain.RefreshTokenState
+	}{
+		{"unused", tok, domain.RefreshActive}, {"used", used, domain.RefreshUsed}, {"revoked", revoked, domain.RefreshRevoked},
+		{"expires exactly now", expired, domain.RefreshExpired}, {"revocation beats use", usedAndRevoked, domain.RefreshRevoked},
+	} {
+		if got := tc.tok.State(now); got != tc.want {
+			t.Errorf("%s: State = %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}

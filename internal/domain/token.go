@@ -35,6 +35,31 @@ type RefreshToken struct {
 	IssuedExp *time.Time
 }
 
+// RefreshTokenState is where a refresh token is: it is used once, and
+// then, like a revoked or expired one, never again.
+type RefreshTokenState string
+
+const (
+	RefreshActive  RefreshTokenState = "active"
+	RefreshUsed    RefreshTokenState = "used"
+	RefreshRevoked RefreshTokenState = "revoked"
+	RefreshExpired RefreshTokenState = "expired"
+)
+
+// State returns the token's state at now; revocation beats use, use beats
+// expiry.
+func (t RefreshToken) State(now time.Time) RefreshTokenState {
+	switch {
+	case t.RevokedAt != nil:
+		return RefreshRevoked
+	case t.UsedAt != nil:
+		return RefreshUsed
+	case !now.Before(t.ExpiresAt):
+		return RefreshExpired
+	}
+	return RefreshActive
+}
+
 // RevokedToken is an access token on the deny list until it expires.
 type RevokedToken struct {
 	JTI       string

@@ -30,21 +30,37 @@ type Handler struct {
 
 type endpointFunc func(http.ResponseWriter, *http.Request) error
 
-// Register mounts the endpoints on mux.
-func (h *Handler) Register(mux *http.ServeMux) {
-	h.route(mux, "POST", "/oauth2/token", h.token)
-	h.route(mux, "POST", "/oauth2/introspect", h.introspect)
-	h.route(mux, "POST", "/oauth2/revoke", h.revoke)
-	h.route(mux, "GET", "/.well-known/oauth-authorization-server", h.metadata)
-	h.route(mux, "GET", "/.well-known/jwks.json", h.jwks)
+// endpoints are the routes Register mounts.
+func (h *Handler) endpoints() []struct {
+	method, path string
+	fn           endpointFunc
+} {
+	return []struct {
+		method, path string
+		fn           endpointFunc
+	}{
+		{"POST", "/oauth2/token", h.token},
+		{"POST", "/oauth2/introspect", h.introspect},
+		{"POST", "/oauth2/revoke", h.revoke},
+		{"GET", "/.well-known/oauth-authorization-server", h.metadata},
+		{"GET", "/.well-known/jwks.json", h.jwks},
+	}
 }
 
-// Paths lists the endpoints' methods and paths, for the OpenAPI test.
-func Paths() [][2]string {
-	return [][2]string{
-		{"POST", "/oauth2/token"}, {"POST", "/oauth2/introspect"}, {"POST", "/oauth2/revoke"},
-		{"GET", "/.well-known/oauth-authorization-server"}, {"GET", "/.well-known/jwks.json"},
+// Register mounts the endpoints on mux.
+func (h *Handler) Register(mux *http.ServeMux) {
+	for _, e := range h.endpoints() {
+		h.route(mux, e.method, e.path, e.fn)
 	}
+}
+
+// Paths lists the methods and paths Register mounts, for the OpenAPI test.
+func Paths() [][2]string {
+	var out [][2]string
+	for _, e := range (&Handler{}).endpoints() {
+		out = append(out, [2]string{e.method, e.path})
+	}
+	return out
 }
 
 // route registers fn for "METHOD path" and answers other methods with

@@ -71,7 +71,7 @@ func (s *Server) routes() http.Handler {
 	a := &api.Handler{
 		Accounts: s.core.Accounts, Credentials: s.core.Credentials, Audit: s.core.Audit, Log: s.log,
 		Refresh: s.tokens.Refresh, Keys: s.tokens.Keys, DenyList: s.tokens.DenyList, Issuer: s.Issuer,
-		Ready: s.core.Store.Ping, OpenAPI: kwapi.OpenAPI, Webhooks: s.core.Webhooks,
+		Ready: s.core.Store.Ping, OpenAPI: kwapi.OpenAPI, Webhooks: s.core.Webhooks, Cookies: s.cookies(),
 	}
 	a.Register(mux)
 	o := &oauth.Handler{
@@ -81,7 +81,7 @@ func (s *Server) routes() http.Handler {
 	o.Register(mux)
 	(&ui.Handler{
 		Accounts: s.core.Accounts, Credentials: s.core.Credentials, Audit: s.core.Audit, Refresh: s.tokens.Refresh, Webhooks: s.core.Webhooks, Log: s.log,
-		Key: s.core.Keyring.Derive(keyring.PurposeUI), SecureCookies: strings.HasPrefix(s.cfg.PublicURL, "https://"),
+		Key: s.core.Keyring.Derive(keyring.PurposeUI), Cookies: s.cookies(),
 	}).Register(mux)
 	mux.Handle("GET /metrics", s.metrics.Handler())
 	mux.Handle("/", a.NotFound())
@@ -97,8 +97,18 @@ func (s *Server) routes() http.Handler {
 	})
 }
 
+// cookies is the transports' one cookie policy: Secure always when the
+// public URL is https (a TLS-terminating proxy in front).
+func (s *Server) cookies() httpx.Cookies {
+	return httpx.Cookies{SecureAlways: strings.HasPrefix(s.cfg.PublicURL, "https://")}
+}
+
 // Handler returns the server's root handler, for in-process tests.
 func (s *Server) Handler() http.Handler { return s.http.Handler }
+
+// Close releases what New opened (the store) for a server that is not
+// Run, or after Run returned; closing twice does nothing.
+func (s *Server) Close() error { return s.core.Close() }
 
 // Run listens on cfg.Listen and serves until ctx ends, then drains
 // requests in flight for up to the shutdown timeout and flushes batched

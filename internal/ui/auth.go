@@ -218,7 +218,7 @@ func (h *Handler) finishLogin(w http.ResponseWriter, r *http.Request, cookie str
 	case err != nil:
 		return err
 	}
-	h.setCookie(w, r, &http.Cookie{Name: SessionCookie, Value: n.Token.Reveal(), Path: "/", Expires: n.Session.ExpiresAt})
+	h.Cookies.SetSession(w, r, n.Token.Reveal(), n.Session.ExpiresAt)
 	h.clearCookie(w, r, loginCookie, "/ui/login")
 	if n.User.MustChangePassword {
 		redirect(w, r, "/ui/welcome")

@@ -12,6 +12,12 @@ type refreshRow struct {
 	Used                      *stamp
 }
 
+// refreshLabels word each refresh-token state for people, with its badge.
+var refreshLabels = map[domain.RefreshTokenState][2]string{
+	domain.RefreshRevoked: {"Revoked", "muted"}, domain.RefreshUsed: {"Used", "muted"},
+	domain.RefreshExpired: {"Expired", "danger"}, domain.RefreshActive: {"Unused", "ok"},
+}
+
 type refreshData struct {
 	Client clientHeader
 	Rows   []refreshRow
@@ -38,16 +44,7 @@ func (h *Handler) renderRefresh(w http.ResponseWriter, r *http.Request, rq *requ
 	for _, t := range list {
 		row := refreshRow{ID: string(t.ID), Masked: "kwr_••••••••" + t.Hint, Created: newStamp(t.CreatedAt, now), Expires: newStamp(t.ExpiresAt, now),
 			Used: stampPtr(t.UsedAt, now)}
-		switch {
-		case t.RevokedAt != nil:
-			row.Status, row.Badge = "Revoked", "muted"
-		case t.UsedAt != nil:
-			row.Status, row.Badge = "Used", "muted"
-		case !now.Before(t.ExpiresAt):
-			row.Status, row.Badge = "Expired", "danger"
-		default:
-			row.Status, row.Badge = "Unused", "ok"
-		}
+		row.Status, row.Badge = refreshLabels[t.State(now)][0], refreshLabels[t.State(now)][1]
 		d.Rows = append(d.Rows, row)
 	}
 	h.render(w, r, rq, status, "client_refresh", &page{Title: c.Name + " · Refresh tokens", Nav: "clients",
