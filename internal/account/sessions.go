@@ -170,29 +170,6 @@ type loginRefusal struct {
 
 func (r *loginRefusal) Error() string { return "login refused: " + r.reason }
 
-// FindLoginUser finds the one enabled user with email (in organization,
-// when given), for logins with other credentials. Anything else is
-// ErrBadCredentials, or a validation error when the email is ambiguous.
-func (s *Service) FindLoginUser(ctx context.Context, email string, organization domain.OrgID) (domain.User, error) {
-	users, err := s.store.UsersByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
-	if err != nil {
-		return domain.User{}, err
-	}
-	var found []domain.User
-	for _, u := range users {
-		if organization == "" || u.OrgID == organization {
-			found = append(found, u)
-		}
-	}
-	switch {
-	case len(found) > 1:
-		return domain.User{}, domain.Invalid("organization", "this email belongs to several organizations; give the organization ID")
-	case len(found) == 0 || found[0].DisabledAt != nil:
-		return domain.User{}, ErrBadCredentials
-	}
-	return found[0], nil
-}
-
 func truncate(s string, n int) string {
 	if len(s) > n {
 		return s[:n]

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"keywarden/internal/account"
 	"keywarden/internal/audit"
@@ -27,11 +26,10 @@ type Handler struct {
 	Audit       *audit.Log
 	Refresh     *token.Refresh
 	Keys        *token.Keys
-	DenyList    *token.DenyList
-	Log         *slog.Logger
-	// Issuer returns the OAuth issuer URL, for tokens minted at
-	// /v1/auth/login.
-	Issuer func() string
+	// Tokens issues the access tokens of /v1/auth/login and tells which
+	// user a personal credential's access token acts as.
+	Tokens *token.Issuer
+	Log    *slog.Logger
 	// Ready reports whether the server can serve (the store answers).
 	Ready func(ctx context.Context) error
 	// OpenAPI is the document served at /openapi.yaml.
@@ -250,18 +248,14 @@ func (h *Handler) authenticate(r *http.Request) (domain.Actor, error) {
 // accessTokenActor accepts an access token of a personal credential. A
 // client's own tokens do not act as anyone on the admin API.
 func (h *Handler) accessTokenActor(r *http.Request, tok, source string) (domain.Actor, error) {
-	c, err := h.Keys.Parse(tok, time.Now())
-	if err != nil || h.DenyList.Contains(c.JTI) {
+	org, user, err := h.Tokens.ActingUser(r.Context(), tok)
+	if errors.Is(err, token.ErrNotActing) {
 		return domain.Actor{}, account.ErrBadCredentials
 	}
-	st, err := h.Credentials.TokenActive(r.Context(), c.OrgID, c.ClientID, c.SecretID, c.IssuedAt)
 	if err != nil {
 		return domain.Actor{}, err
 	}
-	if !st.Active || st.UserID == "" {
-		return domain.Actor{}, account.ErrBadCredentials
-	}
-	by, err := h.Accounts.ActorForUser(r.Context(), c.OrgID, st.UserID, source)
+	by, err := h.Accounts.ActorForUser(r.Context(), org, user, source)
 	by.ViaCredential = true
 	return by, err
 }

@@ -290,33 +290,18 @@ func (h *Handler) passwordLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req, false); err != nil {
 		return err
 	}
-	bad := &problem.Error{Status: http.StatusUnauthorized, Detail: "wrong email or credential secret",
-		Header: map[string]string{"WWW-Authenticate": `Bearer realm="keywarden"`}}
-	u, err := h.Accounts.FindLoginUser(r.Context(), req.Email, domain.OrgID(req.Organization))
-	if errors.Is(err, account.ErrBadCredentials) {
-		return bad
-	}
-	if err != nil {
-		return err
-	}
-	personal, err := h.Credentials.Personal(r.Context(), u.OrgID, u.ID)
-	if errors.Is(err, domain.ErrNotFound) {
-		return bad
-	}
-	if err != nil {
-		return err
-	}
-	auth, err := h.Credentials.Authenticate(r.Context(), personal.Client.ID, req.Password, httpx.ClientIP(r))
+	source := httpx.ClientIP(r)
+	auth, err := h.Credentials.AuthenticatePersonal(r.Context(), req.Email, domain.OrgID(req.Organization), req.Password, source)
 	if errors.Is(err, credential.ErrBadCredentials) {
-		return bad
+		return &problem.Error{Status: http.StatusUnauthorized, Detail: "wrong email or credential secret",
+			Header: map[string]string{"WWW-Authenticate": `Bearer realm="keywarden"`}}
 	}
 	if err != nil {
-		return err // a rate limit is rendered by problemFor
+		return err // a rate limit or an ambiguous email is rendered by package problem
 	}
-	claims := token.NewClaims(h.Issuer(), auth.Client.OrgID, auth.Client.ID, auth.Subject, auth.SecretID, "", auth.TokenTTL, time.Now())
-	tok, err := h.Keys.Mint(claims)
+	issued, err := h.Tokens.Issue(r.Context(), auth, token.Request{Grant: token.GrantClientCredentials, Source: source})
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, apiv1.AccessToken{AccessToken: tok, TokenType: "Bearer", ExpiresIn: auth.TokenTTL})
+	return writeJSON(w, http.StatusOK, apiv1.AccessToken{AccessToken: issued.AccessToken, TokenType: "Bearer", ExpiresIn: issued.ExpiresIn})
 }

@@ -125,7 +125,7 @@ func TestAuthenticate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			auth, err := e.svc.Authenticate(t.Context(), tc.client, tc.secret, "192.0.2.1")
 			if tc.wantSecret != "" {
-				if err != nil || auth.SecretID != tc.wantSecret || auth.TokenTTL != 86400 {
+				if err != nil || auth.SecretID != tc.wantSecret || auth.TokenTTL() != 86400 {
 					t.Fatalf("Authenticate = %+v, %v; want secret %s", auth, err, tc.wantSecret)
 				}
 				return

@@ -136,3 +136,33 @@ func (a Actor) UserID() UserID {
 	}
 	return UserID(a.ID)
 }
+
+// ClientAuth is a client that proved who it is: what the token issuer
+// needs to know of it.
+type ClientAuth struct {
+	Client   Client
+	SecretID SecretID // the secret that authenticated (never its value)
+	// Owner is the user a personal credential acts as ("" for a client).
+	Owner UserID
+	// OrgTokenTTL is the organisation's default access-token lifetime in
+	// seconds (Policy.AccessTokenTTLSeconds).
+	OrgTokenTTL int
+}
+
+// TokenTTL is the lifetime of the access tokens the client gets: its own,
+// or its organisation's default.
+func (a ClientAuth) TokenTTL() int {
+	if a.Client.TokenTTL != 0 {
+		return a.Client.TokenTTL
+	}
+	return a.OrgTokenTTL
+}
+
+// Subject is whom the client's tokens speak for: the user a personal
+// credential acts as, else the client itself.
+func (a ClientAuth) Subject() string {
+	if a.Owner != "" {
+		return string(a.Owner)
+	}
+	return string(a.Client.ID)
+}

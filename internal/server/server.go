@@ -23,6 +23,7 @@ import (
 	"keywarden/internal/metrics"
 	"keywarden/internal/oauth"
 	"keywarden/internal/store"
+	"keywarden/internal/token"
 	"keywarden/internal/ui"
 )
 
@@ -35,6 +36,9 @@ type Server struct {
 	http    *http.Server
 	issuer  atomic.Value // string
 	metrics *metrics.Metrics
+	// issuance is the token issuer both the OAuth endpoints and the API's
+	// password login use.
+	issuance *token.Issuer
 }
 
 // New builds the server for cfg.
@@ -51,6 +55,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	s := &Server{cfg: cfg, core: core, tokens: tokens, log: log, metrics: metrics.New()}
 	core.Webhooks = core.Webhooks.WithLog(log)
 	s.issuer.Store(cfg.PublicURL)
+	s.issuance = token.NewIssuer(token.IssuerOptions{Keys: tokens.Keys, DenyList: tokens.DenyList, Refresh: tokens.Refresh,
+		Backing: core.Credentials, Issuer: s.Issuer})
 	s.http = &http.Server{
 		Handler:           httpx.Middleware(log, s.metrics.Observe, s.routes()),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -70,12 +76,12 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	a := &api.Handler{
 		Accounts: s.core.Accounts, Credentials: s.core.Credentials, Audit: s.core.Audit, Log: s.log,
-		Refresh: s.tokens.Refresh, Keys: s.tokens.Keys, DenyList: s.tokens.DenyList, Issuer: s.Issuer,
+		Refresh: s.tokens.Refresh, Keys: s.tokens.Keys, Tokens: s.issuance,
 		Ready: s.core.Store.Ping, OpenAPI: kwapi.OpenAPI, Webhooks: s.core.Webhooks, Cookies: s.cookies(),
 	}
 	a.Register(mux)
 	o := &oauth.Handler{
-		Credentials: s.core.Credentials, Keys: s.tokens.Keys, DenyList: s.tokens.DenyList, Refresh: s.tokens.Refresh,
+		Credentials: s.core.Credentials, Tokens: s.issuance, Keys: s.tokens.Keys,
 		Log: s.log, Issuer: s.Issuer, Metrics: s.metrics,
 	}
 	o.Register(mux)

@@ -28,15 +28,6 @@ type Claims struct {
 	OrgID    domain.OrgID    `json:"org_id"`
 }
 
-// NewClaims builds the claims of an access token issued at now to a client
-// (subject is the client ID, or the user a personal credential acts as).
-func NewClaims(issuer string, orgID domain.OrgID, clientID domain.ClientID, subject string, secretID domain.SecretID, scope string, ttlSeconds int, now time.Time) Claims {
-	return Claims{
-		Issuer: issuer, Subject: subject, Audience: issuer, IssuedAt: now.Unix(), Expiry: now.Unix() + int64(ttlSeconds),
-		JTI: NewJTI(), ClientID: clientID, Scope: scope, SecretID: secretID, OrgID: orgID,
-	}
-}
-
 // TokenType is the JWS "typ" of access tokens (RFC 9068 §2.1).
 const TokenType = "at+jwt"
 

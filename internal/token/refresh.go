@@ -113,20 +113,25 @@ func (r *Refresh) List(ctx context.Context, by domain.Actor, clientID domain.Cli
 // used: unknown, another client's, expired, revoked, or used before.
 var ErrInvalidGrant = errors.New("invalid refresh token")
 
-// Redeem uses a refresh token presented by an authenticated client. The
-// access token it is exchanged for is named up front (jti, exp) so that
-// a replay can revoke it. On success it returns the successor token. A
-// token used a second time revokes its whole family and every access token
-// the family issued.
-func (r *Refresh) Redeem(ctx context.Context, client domain.Client, value, jti string, exp time.Time, source string) (NewRefreshToken, error) {
+// redeem uses a refresh token presented by an authenticated client and
+// returns the access token sign makes of c, with the successor refresh
+// token, all in one transaction: the use records c's jti and expiry (so
+// that a replay can revoke the access token), and signing comes before the
+// commit, so a failure to sign leaves the refresh token unused and
+// nothing half done. A token used a second time (or by two redemptions at
+// once) revokes its whole family and every access token the family
+// issued. The Issuer calls it.
+func (r *Refresh) redeem(ctx context.Context, client domain.Client, value, source string, c Claims, sign func(Claims) (string, error)) (string, NewRefreshToken, error) {
 	p, err := secretvalue.Parse(secretvalue.PrefixRefreshToken, value)
 	if err != nil {
-		return NewRefreshToken{}, ErrInvalidGrant
+		return "", NewRefreshToken{}, ErrInvalidGrant
 	}
 	actor := domain.ClientActor(client.OrgID, client.ID, source)
+	var access string
 	var out NewRefreshToken
 	var reason string
 	err = r.store.InTx(ctx, func(tx store.Tx) error {
+		reason = ""
 		t, err := tx.RefreshTokenByVerifier(ctx, secretvalue.Verifier(r.verifierKey, p))
 		if errors.Is(err, domain.ErrNotFound) {
 			reason = "unknown refresh token"
@@ -150,7 +155,10 @@ func (r *Refresh) Redeem(ctx context.Context, client domain.Client, value, jti s
 		if reason != "" {
 			return nil
 		}
-		switch err := tx.UseRefreshToken(ctx, t.ID, now, jti, exp); {
+		if access, err = sign(c); err != nil {
+			return err // rolls back: the refresh token stays unused
+		}
+		switch err := tx.UseRefreshToken(ctx, t.ID, now, c.JTI, time.Unix(c.Expiry, 0)); {
 		case errors.Is(err, domain.ErrConflict):
 			// A concurrent redemption used it first: this is a reuse.
 			reason = "refresh token reused: its family is revoked"
@@ -165,16 +173,16 @@ func (r *Refresh) Redeem(ctx context.Context, client domain.Client, value, jti s
 			Detail: map[string]string{"client_id": string(client.ID), "successor": string(out.Token.ID)}})
 	})
 	if err != nil {
-		return NewRefreshToken{}, err
+		return "", NewRefreshToken{}, err
 	}
 	if reason != "" {
 		if err := r.audit.Record(ctx, audit.Entry{Actor: actor, Action: "refresh_token.use", Target: string(client.ID),
 			Result: domain.ResultFailure, Detail: map[string]string{"reason": reason}}); err != nil {
-			return NewRefreshToken{}, err
+			return "", NewRefreshToken{}, err
 		}
-		return NewRefreshToken{}, ErrInvalidGrant
+		return "", NewRefreshToken{}, ErrInvalidGrant
 	}
-	return out, nil
+	return access, out, nil
 }
 
 // revokeFamily revokes every token of t's family and deny-lists the access
