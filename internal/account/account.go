@@ -277,8 +277,3 @@ func (s *Service) UpdatePolicy(ctx context.Context, by domain.Actor, p PolicyPat
 	}
 	return out, changed, nil
 }
-
-// Org returns the actor's organisation.
-func (s *Service) Org(ctx context.Context, by domain.Actor) (domain.Organization, error) {
-	return s.store.GetOrg(ctx, by.OrgID)
-}

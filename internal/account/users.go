@@ -72,11 +72,14 @@ var errLastSuperAdmin = domain.Conflict("this is the organisation's last active 
 // holds the organisation's super admins (store.Locks) while it decides,
 // so two super admins demoting each other cannot both succeed.
 func (s *Service) UpdateUser(ctx context.Context, by domain.Actor, id domain.UserID, p UserPatch) (domain.User, error) {
-	if p.Role != nil && !p.Role.Valid() {
-		return domain.User{}, domain.Invalid("role", "must be super_admin, admin, developer or member")
-	}
 	if !id.Valid() {
 		return domain.User{}, domain.ErrNotFound
+	}
+	if p.Role != nil && !p.Role.Valid() {
+		if _, err := s.store.GetUser(ctx, by.OrgID, id); err != nil {
+			return domain.User{}, err // the user's 404 first
+		}
+		return domain.User{}, domain.Invalid("role", "must be super_admin, admin, developer or member")
 	}
 	lowers := (p.Role != nil && *p.Role != domain.RoleSuperAdmin) || (p.Disabled != nil && *p.Disabled)
 	var u domain.User
@@ -183,6 +186,22 @@ func (s *Service) DeleteUser(ctx context.Context, by domain.Actor, id domain.Use
 // Me returns the actor's own user.
 func (s *Service) Me(ctx context.Context, by domain.Actor) (domain.User, error) {
 	return s.store.GetUser(ctx, by.OrgID, by.UserID())
+}
+
+// Profile is who the actor is: their user and organisation.
+type Profile struct {
+	User domain.User
+	Org  domain.Organization
+}
+
+// Profile returns the actor's user and organisation.
+func (s *Service) Profile(ctx context.Context, by domain.Actor) (Profile, error) {
+	u, err := s.store.GetUser(ctx, by.OrgID, by.UserID())
+	if err != nil {
+		return Profile{}, err
+	}
+	org, err := s.store.GetOrg(ctx, by.OrgID)
+	return Profile{User: u, Org: org}, err
 }
 
 // ErrWrongPassword means the current password given to ChangePassword

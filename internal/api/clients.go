@@ -65,11 +65,8 @@ func (h *Handler) getClient(w http.ResponseWriter, r *http.Request, by domain.Ac
 
 func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
 	id := domain.ClientID(r.PathValue("client_id"))
-	if _, err := h.Credentials.GetClient(r.Context(), by, id); err != nil {
-		return err // 404 before complaining about the body
-	}
 	var req apiv1.UpdateClient
-	if err := decode(w, r, &req, false); err != nil {
+	if err := h.decodeFor(w, r, &req, false, func() error { _, err := h.Credentials.GetClient(r.Context(), by, id); return err }); err != nil {
 		return err
 	}
 	c, err := h.Credentials.UpdateClient(r.Context(), by, id, credential.ClientPatch{

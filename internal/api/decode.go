@@ -57,6 +57,22 @@ func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error 
 	return nil
 }
 
+// decodeFor is decode for a request to an object that may not exist:
+// when the body is bad, exists (a read of the object) decides whether the
+// answer is the object's 404 or the body's problem, so that a caller
+// learns first that the object is not there. A good body costs no read:
+// the service call that follows finds a missing object itself.
+func (h *Handler) decodeFor(w http.ResponseWriter, r *http.Request, v any, optional bool, exists func() error) error {
+	err := decode(w, r, v, optional)
+	if err == nil {
+		return nil
+	}
+	if gone := exists(); gone != nil {
+		return gone
+	}
+	return err
+}
+
 // jsonProblem explains a decode error without echoing input values.
 func jsonProblem(err error) string {
 	var syntax *json.SyntaxError

@@ -51,8 +51,10 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func rotationJSON(v credential.RotationView, newID domain.SecretID, now time.Time) apiv1.RotationStatus {
-	r := v.Rotation
+func secretViewJSON(v credential.SecretView) apiv1.Secret { return secretJSON(v.Secret, v.NewID, v.Now) }
+
+func rotationJSON(v credential.RotationView) apiv1.RotationStatus {
+	r, newID, now := v.Rotation, v.NewID, v.Now
 	out := apiv1.RotationStatus{
 		ID: string(r.ID), ClientID: string(r.ClientID), State: string(v.State), SafeToRevoke: v.SafeToRevoke, OldSecrets: []apiv1.Secret{},
 		StartedAt: r.StartedAt, StartedBy: r.StartedBy, AutoComplete: r.AutoComplete, QuietSeconds: r.QuietSeconds,
@@ -76,8 +78,8 @@ func refreshJSON(t domain.RefreshToken, now time.Time) apiv1.RefreshToken {
 		CreatedBy: t.CreatedBy, ExpiresAt: t.ExpiresAt, UsedAt: t.UsedAt, RevokedAt: t.RevokedAt}
 }
 
-func createdSecretJSON(n credential.NewSecret, newID domain.SecretID, now time.Time) apiv1.CreatedSecret {
-	return apiv1.CreatedSecret{Secret: secretJSON(n.Secret, newID, now), Value: n.Value.Reveal()}
+func createdSecretJSON(n credential.NewSecret) apiv1.CreatedSecret {
+	return apiv1.CreatedSecret{Secret: secretJSON(n.Secret, n.NewID, n.Now), Value: n.Value.Reveal()}
 }
 
 func policyJSON(p domain.Policy) apiv1.Policy {

@@ -59,11 +59,8 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, by domain.Acto
 
 func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
 	id := domain.UserID(r.PathValue("id"))
-	if _, err := h.Accounts.GetUser(r.Context(), by, id); err != nil {
-		return err
-	}
 	var req apiv1.UpdateUser
-	if err := decode(w, r, &req, false); err != nil {
+	if err := h.decodeFor(w, r, &req, false, func() error { _, err := h.Accounts.GetUser(r.Context(), by, id); return err }); err != nil {
 		return err
 	}
 	p := account.UserPatch{Disabled: req.Disabled}
@@ -87,15 +84,11 @@ func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request, by domain.A
 }
 
 func (h *Handler) me(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	u, err := h.Accounts.Me(r.Context(), by)
+	p, err := h.Accounts.Profile(r.Context(), by)
 	if err != nil {
 		return err
 	}
-	org, err := h.Accounts.Org(r.Context(), by)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, apiv1.Me{User: userJSON(u), OrganizationID: string(org.ID), Organization: org.Name, Restricted: by.Restricted})
+	return writeJSON(w, http.StatusOK, apiv1.Me{User: userJSON(p.User), OrganizationID: string(p.Org.ID), Organization: p.Org.Name, Restricted: by.Restricted})
 }
 
 func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
@@ -216,11 +209,7 @@ func (h *Handler) getMyCredential(w http.ResponseWriter, r *http.Request, by dom
 }
 
 func (h *Handler) getUserCredential(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	u, err := h.Accounts.GetUser(r.Context(), by, domain.UserID(r.PathValue("id")))
-	if err != nil {
-		return err
-	}
-	return h.writePersonal(w, r, by, u.ID)
+	return h.writePersonal(w, r, by, domain.UserID(r.PathValue("id")))
 }
 
 func (h *Handler) writePersonal(w http.ResponseWriter, r *http.Request, by domain.Actor, userID domain.UserID) error {
@@ -272,11 +261,7 @@ func (h *Handler) revokeMyCredential(w http.ResponseWriter, r *http.Request, by 
 }
 
 func (h *Handler) revokeUserCredential(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	u, err := h.Accounts.GetUser(r.Context(), by, domain.UserID(r.PathValue("id")))
-	if err != nil {
-		return err
-	}
-	if err := h.Credentials.RevokePersonal(r.Context(), by, u.ID); err != nil {
+	if err := h.Credentials.RevokePersonal(r.Context(), by, domain.UserID(r.PathValue("id"))); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -33,11 +33,8 @@ func (h *Handler) getWebhook(w http.ResponseWriter, r *http.Request, by domain.A
 
 func (h *Handler) enableWebhook(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
 	id := domain.ClientID(r.PathValue("client_id"))
-	if _, err := h.Webhooks.Endpoint(r.Context(), by, id); err != nil {
-		return err // 404 before complaining about the body
-	}
 	var req struct{}
-	if err := decode(w, r, &req, true); err != nil {
+	if err := h.decodeFor(w, r, &req, true, func() error { _, err := h.Webhooks.Endpoint(r.Context(), by, id); return err }); err != nil {
 		return err
 	}
 	v, err := h.Webhooks.EnableEndpoint(r.Context(), by, id)
@@ -80,11 +77,8 @@ func (h *Handler) getWebhookDelivery(w http.ResponseWriter, r *http.Request, by 
 
 func (h *Handler) redeliverWebhook(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
 	clientID, id := domain.ClientID(r.PathValue("client_id")), r.PathValue("id")
-	if _, err := h.Webhooks.GetDelivery(r.Context(), by, clientID, id); err != nil {
-		return err // 404 before complaining about the body
-	}
 	var req struct{}
-	if err := decode(w, r, &req, true); err != nil {
+	if err := h.decodeFor(w, r, &req, true, func() error { _, err := h.Webhooks.GetDelivery(r.Context(), by, clientID, id); return err }); err != nil {
 		return err
 	}
 	m, err := h.Webhooks.Redeliver(r.Context(), by, clientID, id)

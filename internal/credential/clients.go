@@ -196,7 +196,7 @@ func (s *Service) UpdateClient(ctx context.Context, by domain.Actor, id domain.C
 	if p.WebhookEvents != nil {
 		events = webhook.NormalizeEvents(&v, "webhook_events", *p.WebhookEvents)
 	}
-	if err := v.Err(); err != nil {
+	if err := s.missingFirst(ctx, by, id, v.Err()); err != nil {
 		return domain.Client{}, err
 	}
 	if !id.Valid() {

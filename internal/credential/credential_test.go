@@ -277,7 +277,7 @@ func TestRotationLifecycle(t *testing.T) {
 	}
 	state := func() domain.RotationState {
 		t.Helper()
-		v, err := e.svc.GetRotation(t.Context(), e.admin, c.ID, rot.Rotation.ID)
+		v, err := e.svc.GetRotation(t.Context(), e.admin, c.ID, rot.Rotation.Rotation.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -301,7 +301,7 @@ func TestRotationLifecycle(t *testing.T) {
 	if s := state(); s != domain.RotationNewInUse {
 		t.Fatalf("both in use: state = %s", s)
 	}
-	if _, err := e.svc.CompleteRotation(t.Context(), e.admin, c.ID, rot.Rotation.ID, false, false); !errors.Is(err, domain.ErrConflict) {
+	if _, err := e.svc.CompleteRotation(t.Context(), e.admin, c.ID, rot.Rotation.Rotation.ID, false, false); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("complete while old in use: %v, want conflict", err)
 	}
 	if n, err := e.svc.AutoCompleteRotations(t.Context()); err != nil || n != 0 {

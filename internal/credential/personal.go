@@ -200,10 +200,17 @@ func (s *Service) RotatePersonal(ctx context.Context, by domain.Actor, graceSeco
 	return out, err
 }
 
-// RevokePersonal revokes a user's personal credential and kills every
-// token it minted. Revoking nothing is not an error.
+// RevokePersonal revokes the personal credential of a user of the actor's
+// organisation and kills every token it minted. Revoking nothing is not an
+// error; an unknown user is domain.ErrNotFound.
 func (s *Service) RevokePersonal(ctx context.Context, by domain.Actor, userID domain.UserID) error {
+	if !userID.Valid() {
+		return domain.ErrNotFound
+	}
 	return s.inTx(ctx, func(tx store.Tx) error {
+		if _, err := tx.LockUser(ctx, by.OrgID, userID); err != nil {
+			return err
+		}
 		return s.RevokePersonalInTx(ctx, tx, by, userID)
 	})
 }

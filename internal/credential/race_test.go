@@ -57,7 +57,8 @@ func TestConcurrentPatchesPersist(t *testing.T) {
 			if err != nil || !got.Disabled || got.Name != name {
 				t.Errorf("round %d: client disabled=%v name=%q, %v; want both patches", round, got.Disabled, got.Name, err)
 			}
-			sec, err := e.svc.GetSecret(ctx, e.admin, c.ID, x.Secret.ID)
+			v, err := e.svc.GetSecret(ctx, e.admin, c.ID, x.Secret.ID)
+			sec := v.Secret
 			if err != nil || sec.Description != desc || len(sec.AllowedCIDRs) != 1 {
 				t.Errorf("round %d: secret description %q, CIDRs %v, %v; want both patches", round, sec.Description, sec.AllowedCIDRs, err)
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"keywarden/internal/audit"
 	"keywarden/internal/domain"
@@ -12,7 +13,8 @@ import (
 	"keywarden/internal/webhook"
 )
 
-// RotationView is a rotation with its derived state and its secrets.
+// RotationView is a rotation with its derived state and its client's
+// secrets (by ID), with the client's "New" marker at Now.
 type RotationView struct {
 	Rotation domain.Rotation
 	State    domain.RotationState
@@ -20,22 +22,45 @@ type RotationView struct {
 	// no caller that has moved to the new secret.
 	SafeToRevoke bool
 	Secrets      map[domain.SecretID]domain.Secret
+	NewID        domain.SecretID
+	Now          time.Time
+}
+
+// secretsByID is a client's secrets indexed for rotation views.
+type secretsByID struct {
+	byID  map[domain.SecretID]domain.Secret
+	newID domain.SecretID
+	now   time.Time
+}
+
+func (s *Service) clientSecrets(ctx context.Context, tx store.Data, org domain.OrgID, clientID domain.ClientID) (secretsByID, error) {
+	list, err := tx.ListSecrets(ctx, org, clientID)
+	if err != nil {
+		return secretsByID{}, err
+	}
+	now := s.clock()
+	out := secretsByID{byID: make(map[domain.SecretID]domain.Secret, len(list)), newID: domain.NewestActive(list, now), now: now}
+	for _, x := range list {
+		out.byID[x.ID] = x
+	}
+	return out, nil
+}
+
+func (cs secretsByID) view(r domain.Rotation) RotationView {
+	state := r.State(cs.now, cs.byID)
+	return RotationView{Rotation: r, State: state, SafeToRevoke: state == domain.RotationOldIdle, Secrets: cs.byID, NewID: cs.newID, Now: cs.now}
 }
 
 func (s *Service) view(ctx context.Context, tx store.Data, r domain.Rotation) (RotationView, error) {
-	secrets, err := tx.ListSecrets(ctx, r.OrgID, r.ClientID)
+	cs, err := s.clientSecrets(ctx, tx, r.OrgID, r.ClientID)
 	if err != nil {
 		return RotationView{}, err
 	}
-	byID := map[domain.SecretID]domain.Secret{}
-	for _, x := range secrets {
-		byID[x.ID] = x
-	}
-	state := r.State(s.clock(), byID)
-	return RotationView{Rotation: r, State: state, SafeToRevoke: state == domain.RotationOldIdle, Secrets: byID}, nil
+	return cs.view(r), nil
 }
 
-// ListRotations returns a client's rotations, newest first.
+// ListRotations returns a client's rotations, newest first: two reads
+// (the rotations, the client's secrets), however many rotations there are.
 func (s *Service) ListRotations(ctx context.Context, by domain.Actor, clientID domain.ClientID) ([]RotationView, error) {
 	if _, err := getClient(ctx, s.store, by.OrgID, clientID); err != nil {
 		return nil, err
@@ -44,13 +69,13 @@ func (s *Service) ListRotations(ctx context.Context, by domain.Actor, clientID d
 	if err != nil {
 		return nil, err
 	}
+	cs, err := s.clientSecrets(ctx, s.store, by.OrgID, clientID)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]RotationView, 0, len(list))
 	for _, r := range list {
-		v, err := s.view(ctx, s.store, r)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
+		out = append(out, cs.view(r))
 	}
 	return out, nil
 }

@@ -41,10 +41,31 @@ type SecretPatch struct {
 }
 
 // NewSecret is a freshly created secret with its value, which exists only
-// here and is shown once.
+// here and is shown once, and the client's "New" marker after it (NewID,
+// see domain.NewestActive) at Now.
 type NewSecret struct {
 	Secret domain.Secret
 	Value  secretvalue.Plaintext
+	NewID  domain.SecretID
+	Now    time.Time
+}
+
+// SecretView is one secret with its client's "New" marker at Now, as of
+// the transaction that read or changed it.
+type SecretView struct {
+	Secret domain.Secret
+	NewID  domain.SecretID
+	Now    time.Time
+}
+
+// viewSecret completes x with its client's marker, read through tx.
+func (s *Service) viewSecret(ctx context.Context, tx store.Data, x domain.Secret) (SecretView, error) {
+	list, err := tx.ListSecrets(ctx, x.OrgID, x.ClientID)
+	if err != nil {
+		return SecretView{}, err
+	}
+	now := s.clock()
+	return SecretView{Secret: x, NewID: domain.NewestActive(list, now), Now: now}, nil
 }
 
 // SecretList is a client's secrets with the one to show as "New".
@@ -68,8 +89,12 @@ func (s *Service) ListSecrets(ctx context.Context, by domain.Actor, clientID dom
 }
 
 // GetSecret returns one secret of a client.
-func (s *Service) GetSecret(ctx context.Context, by domain.Actor, clientID domain.ClientID, id domain.SecretID) (domain.Secret, error) {
-	return getSecret(ctx, s.store, by.OrgID, clientID, id)
+func (s *Service) GetSecret(ctx context.Context, by domain.Actor, clientID domain.ClientID, id domain.SecretID) (SecretView, error) {
+	x, err := getSecret(ctx, s.store, by.OrgID, clientID, id)
+	if err != nil {
+		return SecretView{}, err
+	}
+	return s.viewSecret(ctx, s.store, x)
 }
 
 func getSecret(ctx context.Context, tx store.Data, org domain.OrgID, clientID domain.ClientID, id domain.SecretID) (domain.Secret, error) {
@@ -135,7 +160,7 @@ func validateSecretInput(in *SecretInput) (secretvalue.Plaintext, error) {
 func (s *Service) CreateSecret(ctx context.Context, by domain.Actor, clientID domain.ClientID, in SecretInput) (NewSecret, error) {
 	defer s.cache.Invalidate(clientID)
 	supplied, err := validateSecretInput(&in)
-	if err != nil {
+	if err := s.missingFirst(ctx, by, clientID, err); err != nil {
 		return NewSecret{}, err
 	}
 	var out NewSecret
@@ -206,7 +231,7 @@ func (s *Service) createSecret(ctx context.Context, tx store.Tx, by domain.Actor
 	if err := s.events.Enqueue(ctx, tx, webhook.SecretCreated(x)); err != nil {
 		return NewSecret{}, err
 	}
-	return NewSecret{Secret: x, Value: value}, nil
+	return NewSecret{Secret: x, Value: value, NewID: domain.NewestActive(append(existing, x), now), Now: now}, nil
 }
 
 func tokenMode(keep bool) string {
@@ -226,7 +251,7 @@ func formatExpiry(t *time.Time) string {
 // UpdateSecret edits a secret's description and expiry. Only an active
 // secret's expiry can change, and only within policy: an expired or revoked
 // secret never comes back.
-func (s *Service) UpdateSecret(ctx context.Context, by domain.Actor, clientID domain.ClientID, id domain.SecretID, p SecretPatch) (domain.Secret, error) {
+func (s *Service) UpdateSecret(ctx context.Context, by domain.Actor, clientID domain.ClientID, id domain.SecretID, p SecretPatch) (SecretView, error) {
 	defer s.cache.Invalidate(clientID)
 	var v domain.ValidationError
 	if p.Description != nil {
@@ -236,21 +261,20 @@ func (s *Service) UpdateSecret(ctx context.Context, by domain.Actor, clientID do
 	if p.AllowedCIDRs != nil {
 		cidrs = normalizeCIDRs(&v, *p.AllowedCIDRs)
 	}
-	if err := v.Err(); err != nil {
-		return domain.Secret{}, err
-	}
 	if _, err := getSecret(ctx, s.store, by.OrgID, clientID, id); err != nil {
-		return domain.Secret{}, err // another client's secret is not found
+		return SecretView{}, err // another client's secret is not found
+	}
+	if err := v.Err(); err != nil {
+		return SecretView{}, err
 	}
 	org, err := s.store.GetOrg(ctx, by.OrgID)
 	if err != nil {
-		return domain.Secret{}, err
+		return SecretView{}, err
 	}
-	var x domain.Secret
+	var out SecretView
 	err = s.inTx(ctx, func(tx store.Tx) error {
 		var changed []string
-		var err error
-		x, err = tx.UpdateSecret(ctx, by.OrgID, id, func(x *domain.Secret) error {
+		x, err := tx.UpdateSecret(ctx, by.OrgID, id, func(x *domain.Secret) error {
 			changed = nil
 			now := s.clock()
 			if p.ExpiresAt != nil || p.NeverExpires {
@@ -274,7 +298,10 @@ func (s *Service) UpdateSecret(ctx context.Context, by domain.Actor, clientID do
 			}
 			return nil
 		})
-		if err != nil || len(changed) == 0 {
+		if err != nil {
+			return err
+		}
+		if out, err = s.viewSecret(ctx, tx, x); err != nil || len(changed) == 0 {
 			return err
 		}
 		if err := s.cache.announce(ctx, tx, clientID); err != nil {
@@ -283,23 +310,24 @@ func (s *Service) UpdateSecret(ctx context.Context, by domain.Actor, clientID do
 		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.update", Target: string(x.ID),
 			Detail: map[string]string{"client_id": string(clientID), "fields": strings.Join(changed, ","), "expires_at": formatExpiry(x.ExpiresAt)}})
 	})
-	return x, err
+	return out, err
 }
 
 // RevokeSecret revokes one secret at once. With keepTokens the access
 // tokens it minted run out on their own (graceful); without, they stop
 // working now (breach). Revoking a revoked secret is not an error, so a
 // retried request is harmless.
-func (s *Service) RevokeSecret(ctx context.Context, by domain.Actor, clientID domain.ClientID, id domain.SecretID, keepTokens bool) (domain.Secret, error) {
+func (s *Service) RevokeSecret(ctx context.Context, by domain.Actor, clientID domain.ClientID, id domain.SecretID, keepTokens bool) (SecretView, error) {
 	defer s.cache.Invalidate(clientID)
-	var x domain.Secret
+	var out SecretView
 	err := s.inTx(ctx, func(tx store.Tx) error {
-		var err error
-		if x, err = getSecret(ctx, tx, by.OrgID, clientID, id); err != nil {
+		x, err := getSecret(ctx, tx, by.OrgID, clientID, id)
+		if err != nil {
 			return err
 		}
 		if x.RevokedAt != nil {
-			return nil
+			out, err = s.viewSecret(ctx, tx, x)
+			return err
 		}
 		if err := s.cache.announce(ctx, tx, clientID); err != nil {
 			return err
@@ -310,17 +338,23 @@ func (s *Service) RevokeSecret(ctx context.Context, by domain.Actor, clientID do
 			return fmt.Errorf("revoke secret %s: %w", id, err)
 		}
 		if !revoked { // a concurrent revocation came first: it audited
-			x, err = tx.GetSecret(ctx, by.OrgID, id)
+			if x, err = tx.GetSecret(ctx, by.OrgID, id); err != nil {
+				return err
+			}
+			out, err = s.viewSecret(ctx, tx, x)
 			return err
 		}
 		x.RevokedAt, x.KeepTokens = &now, keepTokens
+		if out, err = s.viewSecret(ctx, tx, x); err != nil {
+			return err
+		}
 		if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.revoke", Target: string(id),
 			Detail: map[string]string{"client_id": string(clientID), "tokens": tokenMode(keepTokens)}}); err != nil {
 			return err
 		}
 		return s.events.Enqueue(ctx, tx, webhook.SecretRevoked(x, webhook.ReasonRevoked))
 	})
-	return x, err
+	return out, err
 }
 
 // RotateInput starts a rotation.
@@ -347,7 +381,7 @@ const (
 
 // RotationResult is the result of Rotate.
 type RotationResult struct {
-	Rotation domain.Rotation
+	Rotation RotationView
 	New      NewSecret
 	// Previous are the secrets that were active before, as they are now.
 	Previous []domain.Secret
@@ -373,7 +407,7 @@ func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID domain.C
 			v.Add("quiet_seconds", fmt.Sprintf("must be between 0 and %d", MaxQuietSeconds))
 		}
 	}
-	if err := v.Err(); err != nil {
+	if err := s.missingFirst(ctx, by, clientID, v.Err()); err != nil {
 		return RotationResult{}, err
 	}
 	if !clientID.Valid() {
@@ -428,18 +462,19 @@ func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID domain.C
 				return err
 			}
 		}
-		out.Rotation = domain.Rotation{
+		r := domain.Rotation{
 			ID: domain.NewRotationID(), OrgID: by.OrgID, ClientID: clientID, NewSecretID: out.New.Secret.ID,
 			OldSecretIDs: oldIDs, StartedAt: now, StartedBy: by.ID, AutoComplete: in.AutoComplete, QuietSeconds: quiet,
 			KeepTokens: in.KeepTokens,
 		}
-		if out.Rotation.OldSecretIDs == nil {
-			out.Rotation.OldSecretIDs = []domain.SecretID{}
+		if r.OldSecretIDs == nil {
+			r.OldSecretIDs = []domain.SecretID{}
 		}
-		if err := tx.CreateRotation(ctx, out.Rotation); err != nil {
+		if err := tx.CreateRotation(ctx, r); err != nil {
 			return fmt.Errorf("record rotation: %w", err)
 		}
-		return nil
+		out.Rotation, err = s.view(ctx, tx, r)
+		return err
 	})
 	return out, err
 }

@@ -72,7 +72,7 @@ func (h *Handler) rotate(w http.ResponseWriter, r *http.Request, rq *request) er
 		if err == nil {
 			rv := secretReveal(c, res.New, now, "New secret generated")
 			rv.Lead = "Deploy this secret to your application. The old secret keeps working until you retire it below."
-			return h.renderRotation(w, r, rq, http.StatusOK, c, res.Rotation.ID, rv, nil)
+			return h.renderRotation(w, r, rq, http.StatusOK, c, res.Rotation.Rotation.ID, rv, nil)
 		}
 		if !f.take(err, secretFields) {
 			return err

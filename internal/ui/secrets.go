@@ -234,10 +234,11 @@ func (h *Handler) editSecret(w http.ResponseWriter, r *http.Request, rq *request
 	if err != nil {
 		return err
 	}
-	x, err := h.Credentials.GetSecret(r.Context(), rq.by, clientID, id)
+	v, err := h.Credentials.GetSecret(r.Context(), rq.by, clientID, id)
 	if err != nil {
 		return err
 	}
+	x := v.Secret
 	now := h.now()
 	f := newForm()
 	desc, exp := strings.TrimSpace(r.PostForm.Get("description")), strings.TrimSpace(r.PostForm.Get("expires"))
@@ -279,10 +280,11 @@ func (h *Handler) editSecret(w http.ResponseWriter, r *http.Request, rq *request
 func (h *Handler) deleteSecret(w http.ResponseWriter, r *http.Request, rq *request) error {
 	clientID, id := domain.ClientID(r.PathValue("id")), domain.SecretID(r.PathValue("sid"))
 	keep := r.PostForm.Get("keep_tokens") == "1"
-	x, err := h.Credentials.RevokeSecret(r.Context(), rq.by, clientID, id, keep)
+	v, err := h.Credentials.RevokeSecret(r.Context(), rq.by, clientID, id, keep)
 	if err != nil {
 		return err
 	}
+	x := v.Secret
 	msg := "Secret “" + x.Description + "” is deleted: it no longer authenticates, and the access tokens it issued stopped working."
 	if keep {
 		msg = "Secret “" + x.Description + "” is deleted: it no longer authenticates; the access tokens it issued run out on their own."

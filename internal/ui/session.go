@@ -87,12 +87,11 @@ func (h *Handler) authenticate(r *http.Request) (*request, error) {
 		return nil, err
 	}
 	rq := &request{by: by, csrf: h.mac("csrf", c.Value)}
-	if rq.me, err = h.Accounts.Me(r.Context(), by); err != nil {
+	p, err := h.Accounts.Profile(r.Context(), by)
+	if err != nil {
 		return nil, err
 	}
-	if rq.org, err = h.Accounts.Org(r.Context(), by); err != nil {
-		return nil, err
-	}
+	rq.me, rq.org = p.User, p.Org
 	return rq, nil
 }
 
