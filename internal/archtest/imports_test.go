@@ -1,7 +1,10 @@
 package archtest
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -81,6 +84,65 @@ func TestTransportsDoNotImportTheStore(t *testing.T) {
 		for _, dep := range allowed[pkg] {
 			if dep == "internal/store" || strings.HasPrefix(dep, "internal/store/") {
 				t.Errorf("%s may not import %s: transports call services, which own the store", pkg, dep)
+			}
+		}
+	}
+}
+
+// TestDocImportLines checks that each package's doc.go says what it
+// imports: its "Imports:" paragraph names exactly the internal packages
+// the package imports (names without "internal/", anything in parentheses
+// is a remark), or says there are none.
+func TestDocImportLines(t *testing.T) {
+	out, err := exec.Command("go", "list", "-e", "-f", `{{.ImportPath}} {{.Dir}}{{range .Imports}} {{.}}{{end}}`, "keywarden/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	paren := regexp.MustCompile(`\([^)]*\)`)
+	for line := range strings.Lines(string(out)) {
+		fields := strings.Fields(line)
+		name, dir := strings.TrimPrefix(fields[0], "keywarden/"), fields[1]
+		if strings.HasPrefix(name, "test/") || strings.HasPrefix(name, "cmd/") {
+			continue
+		}
+		doc, err := os.ReadFile(filepath.Join(dir, "doc.go"))
+		if err != nil {
+			t.Errorf("%s has no doc.go", name)
+			continue
+		}
+		_, text, ok := strings.Cut(string(doc), "// Imports:")
+		if !ok {
+			t.Errorf("%s/doc.go has no Imports: line", name)
+			continue
+		}
+		text, _, _ = strings.Cut(text, "\npackage ")
+		text, _, _ = strings.Cut(text, "// Imported by")
+		text = paren.ReplaceAllString(strings.ReplaceAll(text, "//", " "), " ")
+		if strings.Contains(text, "everything") {
+			continue // the composition root
+		}
+		said := map[string]bool{}
+		for _, w := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\n' || r == '.' }) {
+			if _, ok := allowed["internal/"+w]; ok {
+				said["internal/"+w] = true
+			} else if _, ok := allowed[w]; ok && strings.Contains(w, "/") {
+				said[w] = true
+			}
+		}
+		does := map[string]bool{}
+		for _, imp := range fields[2:] {
+			if dep, ok := strings.CutPrefix(imp, "keywarden/"); ok {
+				does[dep] = true
+			}
+		}
+		for dep := range does {
+			if !said[dep] {
+				t.Errorf("%s imports %s, which its doc.go's Imports: line does not name", name, dep)
+			}
+		}
+		for dep := range said {
+			if !does[dep] {
+				t.Errorf("%s/doc.go's Imports: line names %s, which %s does not import", name, dep, name)
 			}
 		}
 	}

@@ -13,5 +13,6 @@
 // Flag values live in closures, never in package variables, and Main is
 // testable: it takes its arguments and output streams.
 //
-// Imports: config, server, pkg/keywarden (the SDK), pkg/apiv1.
+// Imports: config, server, audit, pkg/keywarden (the SDK), pkg/apiv1,
+// pkg/webhooksig.
 package cli
