@@ -3,7 +3,6 @@ package account_test
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,20 +11,11 @@ import (
 	"keywarden/internal/domain"
 	"keywarden/internal/store"
 	"keywarden/internal/store/enginetest"
+	"keywarden/internal/testkit"
 )
 
 // Issue 9's rules under racing requests, on every engine: N goroutines
 // released at once, several rounds.
-
-func race(n int, fn func(i int)) {
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() { <-start; fn(i) })
-	}
-	close(start)
-	wg.Wait()
-}
 
 const racers = 6
 
@@ -74,7 +64,7 @@ func TestOneCodeOneSession(t *testing.T) {
 				{"recovery code", "", recovery[round]},
 			} {
 				var sessions atomic.Int32
-				race(racers, func(i int) {
+				testkit.Race(racers, func(i int) {
 					_, err := e.svc.Login(t.Context(), account.LoginInput{Email: "ada@acme.test", Password: pw,
 						TOTPCode: second.totp, RecoveryCode: second.recovery, Source: fmt.Sprintf("10.%d.%d.1", round, i)})
 					switch {
@@ -109,7 +99,7 @@ func TestDisableBeatsRacingLogin(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := code(t, secret, e.clock.Now())
-			race(2, func(i int) {
+			testkit.Race(2, func(i int) {
 				if i == 0 {
 					_, err := e.svc.Login(ctx, account.LoginInput{Email: "ada@acme.test", Password: pw, TOTPCode: c, Source: fmt.Sprintf("10.0.%d.1", round)})
 					if err != nil && !errors.Is(err, account.ErrBadCredentials) {
@@ -153,7 +143,7 @@ func TestSuperAdminsDemoteEachOther(t *testing.T) {
 				}
 			}
 			var won atomic.Int32
-			race(2, func(i int) {
+			testkit.Race(2, func(i int) {
 				by, target := e.admin, other.UserID()
 				if i == 1 {
 					by, target = other, e.admin.UserID()
@@ -199,7 +189,7 @@ func TestOneTimePasswordChangedOnce(t *testing.T) {
 		}
 		by := domain.UserActor(n.User.OrgID, n.User.ID, n.User.Role, "")
 		var won atomic.Int32
-		race(racers, func(i int) {
+		testkit.Race(racers, func(i int) {
 			err := e.svc.ChangePassword(ctx, by, n.Password.Reveal(), fmt.Sprintf("new password number %d", i))
 			var limited *account.LoginRateLimitedError
 			var inval *domain.ValidationError

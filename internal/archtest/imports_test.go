@@ -27,7 +27,7 @@ var allowed = map[string][]string{
 	"internal/store/sqlstore":   {"internal/store", "internal/domain"},
 	"internal/store/sqlite":     {"internal/store", "internal/store/sqlstore"},
 	"internal/store/postgres":   {"internal/store", "internal/store/sqlstore"},
-	"internal/store/storetest":  {"internal/store", "internal/domain"},
+	"internal/store/storetest":  {"internal/store", "internal/domain", "internal/testkit"},
 	"internal/store/enginetest": {"internal/store", "internal/store/sqlite", "internal/store/postgres"},
 	"internal/authz":            {"internal/domain"},
 	"internal/problem":          {"internal/domain"},

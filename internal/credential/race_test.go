@@ -3,7 +3,6 @@ package credential_test
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -11,19 +10,10 @@ import (
 	"keywarden/internal/domain"
 	"keywarden/internal/store"
 	"keywarden/internal/store/enginetest"
+	"keywarden/internal/testkit"
 )
 
 // Issue 9's rules under racing requests, on every engine.
-
-func race(n int, fn func(i int)) {
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() { <-start; fn(i) })
-	}
-	close(start)
-	wg.Wait()
-}
 
 // TestConcurrentPatchesPersist races a disable with a rename of one client,
 // and edits of two fields of one secret: every change persists (issue 9,
@@ -37,7 +27,7 @@ func TestConcurrentPatchesPersist(t *testing.T) {
 			c := e.client(t)
 			x := e.secret(t, c.ID, credential.SecretInput{Description: "ci"})
 			yes, name, desc, cidrs := true, fmt.Sprintf("renamed %d", round), "edited", []string{"10.0.0.0/8"}
-			race(4, func(i int) {
+			testkit.Race(4, func(i int) {
 				var err error
 				switch i {
 				case 0:
@@ -75,7 +65,7 @@ func TestActiveSecretLimitUnderRace(t *testing.T) {
 		ctx := t.Context()
 		c := e.client(t)
 		var made atomic.Int32
-		race(2*credential.MaxActiveSecrets, func(i int) {
+		testkit.Race(2*credential.MaxActiveSecrets, func(i int) {
 			var err error
 			if i%2 == 0 {
 				_, err = e.svc.CreateSecret(ctx, e.admin, c.ID, credential.SecretInput{Description: fmt.Sprint("s", i)})
@@ -99,7 +89,7 @@ func TestActiveSecretLimitUnderRace(t *testing.T) {
 		}
 
 		var personal atomic.Int32
-		race(6, func(int) {
+		testkit.Race(6, func(int) {
 			_, err := e.svc.CreatePersonal(ctx, e.admin, credential.PersonalInput{})
 			switch {
 			case err == nil:

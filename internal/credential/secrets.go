@@ -60,12 +60,8 @@ type SecretView struct {
 
 // viewSecret completes x with its client's marker, read through tx.
 func (s *Service) viewSecret(ctx context.Context, tx store.Data, x domain.Secret) (SecretView, error) {
-	list, err := tx.ListSecrets(ctx, x.OrgID, x.ClientID)
-	if err != nil {
-		return SecretView{}, err
-	}
-	now := s.clock()
-	return SecretView{Secret: x, NewID: domain.NewestActive(list, now), Now: now}, nil
+	cs, err := s.clientSecrets(ctx, tx, x.OrgID, x.ClientID)
+	return SecretView{Secret: x, NewID: cs.newID, Now: cs.now}, err
 }
 
 // SecretList is a client's secrets with the one to show as "New".

@@ -61,6 +61,23 @@ var openMu sync.Mutex
 
 func openPostgres(t *testing.T, dsn string) store.Store {
 	t.Helper()
+	schema := FreshSchema(t, dsn)
+	openMu.Lock()
+	s, err := postgres.Open(t.Context(), schema)
+	openMu.Unlock()
+	if err != nil {
+		t.Fatalf("postgres.Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// FreshSchema creates an empty schema for t on the database dsn names,
+// drops it (CASCADE) when t and the stores it opened are done, and returns
+// dsn with search_path set to it: a schema per test lets tests run in
+// parallel on one database.
+func FreshSchema(t *testing.T, dsn string) string {
+	t.Helper()
 	admin, err := sql.Open("pgx", dsn)
 	if err != nil {
 		t.Fatalf("sql.Open: %v", err)
@@ -85,12 +102,5 @@ func openPostgres(t *testing.T, dsn string) store.Store {
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
-	openMu.Lock()
-	s, err := postgres.Open(t.Context(), dsn+sep+"search_path="+schema)
-	openMu.Unlock()
-	if err != nil {
-		t.Fatalf("postgres.Open: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return dsn + sep + "search_path=" + schema
 }

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"testing"
 
 	"keywarden/internal/domain"
 	"keywarden/internal/store"
+	"keywarden/internal/testkit"
 )
 
 // The write contract: every read–change–write is one UpdateX call (the
@@ -18,17 +18,6 @@ import (
 // holds a Tx lock. These tests race many goroutines, started together, on
 // one row; each must fail on a store that reads, changes and writes back
 // without the lock.
-
-// race runs fn(0) … fn(n-1) on their own goroutines, released at once.
-func race(n int, fn func(i int)) {
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() { <-start; fn(i) })
-	}
-	close(start)
-	wg.Wait()
-}
 
 const (
 	racers = 8 // goroutines per round
@@ -57,7 +46,7 @@ func testUpdateLosesNothing(t *testing.T, nodes ...store.Store) {
 
 	node := func(i int) store.Store { return nodes[i%len(nodes)] }
 	items := func(i int) string { return fmt.Sprintf("item%03d", i) }
-	race(racers*rounds, func(i int) {
+	testkit.Race(racers*rounds, func(i int) {
 		n := node(i)
 		if _, err := n.UpdateClient(ctx, o.ID, c.ID, func(c *domain.Client) error {
 			c.Scopes = append(slices.Clone(c.Scopes), items(i))
@@ -194,7 +183,7 @@ func testConsumeOnce(t *testing.T, s store.Store) {
 	for round := range rounds {
 		step := int64(101 + round)
 		var won atomic.Int32
-		race(racers, func(int) {
+		testkit.Race(racers, func(int) {
 			ok, err := s.ConsumeTOTPStep(ctx, o.ID, u.ID, step)
 			if err != nil {
 				t.Errorf("ConsumeTOTPStep: %v", err)
@@ -222,7 +211,7 @@ func testConsumeOnce(t *testing.T, s store.Store) {
 
 	for _, code := range []string{"code-b", "code-a"} {
 		var won atomic.Int32
-		race(racers, func(int) {
+		testkit.Race(racers, func(int) {
 			_, ok, err := s.ConsumeRecoveryCode(ctx, o.ID, u.ID, code)
 			if err != nil {
 				t.Errorf("ConsumeRecoveryCode: %v", err)
@@ -255,7 +244,7 @@ func testRevokeSecretOnce(t *testing.T, s store.Store) {
 	for round := range rounds {
 		x := mustSecret(t, s, generatedSecret(c, at(round)))
 		var won atomic.Int32
-		race(racers, func(i int) {
+		testkit.Race(racers, func(i int) {
 			ok, err := s.RevokeSecret(ctx, o.ID, x.ID, at(100+i), i%2 == 0)
 			if err != nil {
 				t.Errorf("RevokeSecret: %v", err)
@@ -290,7 +279,7 @@ func testLockSuperAdmins(t *testing.T, s store.Store) {
 				t.Fatal(err)
 			}
 		}
-		race(racers, func(i int) {
+		testkit.Race(racers, func(i int) {
 			target := admins[i%len(admins)]
 			err := s.InTx(ctx, func(tx store.Tx) error {
 				n, err := tx.LockSuperAdmins(ctx, o.ID)
@@ -365,7 +354,7 @@ func testLockLimits(t *testing.T, s store.Store) {
 		}
 		return n, err
 	}
-	race(racers*2, func(i int) {
+	testkit.Race(racers*2, func(i int) {
 		err := s.InTx(ctx, func(tx store.Tx) error {
 			if _, err := tx.LockClient(ctx, o.ID, c.ID); err != nil {
 				return err
@@ -393,7 +382,7 @@ func testLockLimits(t *testing.T, s store.Store) {
 	if err := s.CreateClient(ctx, personal); err != nil {
 		t.Fatal(err)
 	}
-	race(racers, func(i int) {
+	testkit.Race(racers, func(i int) {
 		err := s.InTx(ctx, func(tx store.Tx) error {
 			if _, err := tx.LockUser(ctx, o.ID, u.ID); err != nil {
 				return err

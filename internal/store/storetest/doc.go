@@ -11,5 +11,5 @@
 // store, so `go test -run 'TestConformance/ClientCRUD'` runs one of them
 // and a failure in one never hides another.
 //
-// Imports: store, domain.
+// Imports: store, domain, testkit.
 package storetest
