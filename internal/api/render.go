@@ -51,7 +51,9 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func secretViewJSON(v credential.SecretView) apiv1.Secret { return secretJSON(v.Secret, v.NewID, v.Now) }
+func secretViewJSON(v credential.SecretView) apiv1.Secret {
+	return secretJSON(v.Secret, v.NewID, v.Now)
+}
 
 func rotationJSON(v credential.RotationView) apiv1.RotationStatus {
 	r, newID, now := v.Rotation, v.NewID, v.Now
