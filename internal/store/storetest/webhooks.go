@@ -308,7 +308,7 @@ func testWebhookEndpoints(t *testing.T, s store.Store) {
 	}
 	e := domain.WebhookEndpoint{OrgID: o.ID, ClientID: c.ID, URL: c.WebhookURL, FailingSince: ptr(at(1)), UpdatedAt: at(1)}
 	if err := putEndpoint(ctx, s, e); err != nil {
-		t.Fatalf("PutWebhookEndpoint: %v", err)
+		t.Fatalf("UpdateWebhookEndpoint: %v", err)
 	}
 	same := func(a, b domain.WebhookEndpoint) bool {
 		return a.OrgID == b.OrgID && a.ClientID == b.ClientID && a.URL == b.URL && sameTime(a.FailingSince, b.FailingSince) &&
@@ -339,7 +339,7 @@ func testWebhookEndpoints(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	if got, err := s.GetWebhookEndpoint(ctx, o.ID, c.ID); err != nil || !same(got, e) {
-		t.Errorf("after PutWebhookEndpoint = %+v, %v; want %+v", got, err, e)
+		t.Errorf("after UpdateWebhookEndpoint = %+v, %v; want %+v", got, err, e)
 	}
 }
 
