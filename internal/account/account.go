@@ -191,17 +191,26 @@ func (s *Service) AuthenticateAPIToken(ctx context.Context, bearer, source strin
 // credential proved (a personal credential's access token): their current
 // role, so that a role change takes effect on the next request.
 func (s *Service) ActorForUser(ctx context.Context, org domain.OrgID, userID domain.UserID, source string) (domain.Actor, error) {
-	u, err := s.store.GetUser(ctx, org, userID)
-	if errors.Is(err, domain.ErrNotFound) {
-		return domain.Actor{}, ErrBadCredentials
-	}
+	u, err := s.enabledUser(ctx, org, userID)
 	if err != nil {
 		return domain.Actor{}, err
 	}
-	if u.DisabledAt != nil {
-		return domain.Actor{}, ErrBadCredentials
-	}
 	return domain.UserActor(u.OrgID, u.ID, u.Role, source), nil
+}
+
+// enabledUser returns a user a credential stands for, or ErrBadCredentials
+// when the user is gone or disabled.
+func (s *Service) enabledUser(ctx context.Context, org domain.OrgID, id domain.UserID) (domain.User, error) {
+	u, err := s.store.GetUser(ctx, org, id)
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		return domain.User{}, ErrBadCredentials
+	case err != nil:
+		return domain.User{}, err
+	case u.DisabledAt != nil:
+		return domain.User{}, ErrBadCredentials
+	}
+	return u, nil
 }
 
 // Policy returns the organisation's policy.

@@ -199,15 +199,9 @@ func (s *Service) AuthenticateSession(ctx context.Context, bearer, source string
 	if x.EndedAt != nil || !now.Before(x.ExpiresAt) {
 		return domain.Actor{}, ErrBadCredentials
 	}
-	u, err := s.store.GetUser(ctx, x.OrgID, x.UserID)
-	if errors.Is(err, domain.ErrNotFound) {
-		return domain.Actor{}, ErrBadCredentials
-	}
+	u, err := s.enabledUser(ctx, x.OrgID, x.UserID)
 	if err != nil {
 		return domain.Actor{}, err
-	}
-	if u.DisabledAt != nil {
-		return domain.Actor{}, ErrBadCredentials
 	}
 	a := domain.UserActor(u.OrgID, u.ID, u.Role, source)
 	a.SessionID = x.ID
