@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/mail"
+	"reflect"
 	"strings"
 	"time"
 
@@ -23,9 +25,9 @@ type Service struct {
 	keys           *keyring.Keyring
 	verifierKey    []byte
 	now            func() time.Time
-	onPolicyChange func(org string)
-	onUserChange   func(org string)
-	offboard       func(ctx context.Context, tx store.Store, by domain.Actor, userID string) error
+	onPolicyChange func(org domain.OrgID)
+	onUserChange   func(org domain.OrgID)
+	offboard       func(ctx context.Context, tx store.Tx, by domain.Actor, userID domain.UserID) error
 	limitLogin     *ratelimit.Limiter // failed logins per email at a source address
 	limitAddr      *ratelimit.Limiter // failed logins per source address
 	sessionTTL     time.Duration
@@ -39,13 +41,13 @@ type Options struct {
 	Now     func() time.Time
 	// OnPolicyChange, if set, is called after an organisation's policy
 	// changed (the token path caches it).
-	OnPolicyChange func(org string)
+	OnPolicyChange func(org domain.OrgID)
 	// OnUserChange, if set, is called after a user's role, status or MFA
 	// changed (personal credentials are checked against them).
-	OnUserChange func(org string)
+	OnUserChange func(org domain.OrgID)
 	// Offboard, if set, runs inside the transaction that disables or
 	// deletes a user: it revokes the user's personal credential and tokens.
-	Offboard func(ctx context.Context, tx store.Store, by domain.Actor, userID string) error
+	Offboard func(ctx context.Context, tx store.Tx, by domain.Actor, userID domain.UserID) error
 	// SessionTTL is how long a login session lasts (DefaultSessionTTL when 0).
 	SessionTTL time.Duration
 }
@@ -105,20 +107,20 @@ func (s *Service) Init(ctx context.Context, orgName, email string) (Bootstrap, e
 	}
 	now := s.clock()
 	b := Bootstrap{
-		Org:      domain.Organization{ID: domain.NewID(domain.PrefixOrg), Name: orgName, Policy: domain.DefaultPolicy(), CreatedAt: now},
+		Org:      domain.Organization{ID: domain.NewOrgID(), Name: orgName, Policy: domain.DefaultPolicy(), CreatedAt: now},
 		Password: secretvalue.GeneratePassword(),
 		APIToken: secretvalue.Generate(secretvalue.PrefixAPIToken),
 	}
 	b.User = domain.User{
-		ID: domain.NewID(domain.PrefixUser), OrgID: b.Org.ID, Email: email, Role: domain.RoleSuperAdmin,
+		ID: domain.NewUserID(), OrgID: b.Org.ID, Email: email, Role: domain.RoleSuperAdmin,
 		PasswordHash: secretvalue.HashSupplied(b.Password), MustChangePassword: true, CreatedAt: now,
 	}
 	tok := domain.APIToken{
-		ID: domain.NewID(domain.PrefixToken), OrgID: b.Org.ID, UserID: b.User.ID, Description: "created by keywarden init",
+		ID: domain.NewAPITokenID(), OrgID: b.Org.ID, UserID: b.User.ID, Description: "created by keywarden init",
 		Verifier: secretvalue.Verifier(s.verifierKey, b.APIToken), Hint: b.APIToken.Hint(), CreatedAt: now,
 	}
-	actor := domain.Actor{OrgID: b.Org.ID, Kind: "system", ID: "init"}
-	err = s.store.InTx(ctx, func(tx store.Store) error {
+	actor := domain.System(b.Org.ID, "init")
+	err = s.store.InTx(ctx, func(tx store.Tx) error {
 		if err := tx.CreateOrg(ctx, b.Org); err != nil {
 			return fmt.Errorf("create organization: %w", err)
 		}
@@ -128,8 +130,8 @@ func (s *Service) Init(ctx context.Context, orgName, email string) (Bootstrap, e
 		if err := tx.CreateAPIToken(ctx, tok); err != nil {
 			return fmt.Errorf("create api token: %w", err)
 		}
-		return s.audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "org.init", Target: b.Org.ID,
-			Detail: map[string]string{"name": orgName, "super_admin": b.User.ID, "api_token": tok.ID}})
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "org.init", Target: string(b.Org.ID),
+			Detail: map[string]string{"name": orgName, "super_admin": string(b.User.ID), "api_token": string(tok.ID)}})
 	})
 	return b, err
 }
@@ -161,8 +163,8 @@ func (s *Service) AuthenticateAPIToken(ctx context.Context, bearer, source strin
 		return domain.Actor{}, err
 	}
 	fail := func(reason string) (domain.Actor, error) {
-		a := domain.Actor{OrgID: tok.OrgID, Kind: "user", ID: tok.UserID, Source: source}
-		if err := s.audit.Append(ctx, s.store, audit.Entry{Actor: a, Action: "api.authenticate", Target: tok.ID,
+		a := domain.UserActor(tok.OrgID, tok.UserID, "", source)
+		if err := s.audit.Record(ctx, audit.Entry{Actor: a, Action: "api.authenticate", Target: string(tok.ID),
 			Result: domain.ResultFailure, Detail: map[string]string{"reason": reason}}); err != nil {
 			return domain.Actor{}, err
 		}
@@ -182,24 +184,33 @@ func (s *Service) AuthenticateAPIToken(ctx context.Context, bearer, source strin
 	if u.DisabledAt != nil {
 		return fail("user disabled")
 	}
-	return domain.Actor{OrgID: u.OrgID, Kind: "user", ID: u.ID, Role: u.Role, Source: source}, nil
+	return domain.UserActor(u.OrgID, u.ID, u.Role, source), nil
 }
 
 // ActorForUser returns the actor for a user whose identity another
 // credential proved (a personal credential's access token): their current
 // role, so that a role change takes effect on the next request.
-func (s *Service) ActorForUser(ctx context.Context, org, userID, source string) (domain.Actor, error) {
-	u, err := s.store.GetUser(ctx, org, userID)
-	if errors.Is(err, domain.ErrNotFound) {
-		return domain.Actor{}, ErrBadCredentials
-	}
+func (s *Service) ActorForUser(ctx context.Context, org domain.OrgID, userID domain.UserID, source string) (domain.Actor, error) {
+	u, err := s.enabledUser(ctx, org, userID)
 	if err != nil {
 		return domain.Actor{}, err
 	}
-	if u.DisabledAt != nil {
-		return domain.Actor{}, ErrBadCredentials
+	return domain.UserActor(u.OrgID, u.ID, u.Role, source), nil
+}
+
+// enabledUser returns a user a credential stands for, or ErrBadCredentials
+// when the user is gone or disabled.
+func (s *Service) enabledUser(ctx context.Context, org domain.OrgID, id domain.UserID) (domain.User, error) {
+	u, err := s.store.GetUser(ctx, org, id)
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		return domain.User{}, ErrBadCredentials
+	case err != nil:
+		return domain.User{}, err
+	case u.DisabledAt != nil:
+		return domain.User{}, ErrBadCredentials
 	}
-	return domain.Actor{OrgID: u.OrgID, Kind: "user", ID: u.ID, Role: u.Role, Source: source}, nil
+	return u, nil
 }
 
 // Policy returns the organisation's policy.
@@ -208,24 +219,70 @@ func (s *Service) Policy(ctx context.Context, by domain.Actor) (domain.Policy, e
 	return o.Policy, err
 }
 
-// UpdatePolicy replaces the organisation's policy after validating it.
-func (s *Service) UpdatePolicy(ctx context.Context, by domain.Actor, p domain.Policy) (domain.Policy, error) {
-	if err := p.Validate(); err != nil {
-		return domain.Policy{}, err
-	}
-	err := s.store.InTx(ctx, func(tx store.Store) error {
-		if err := tx.UpdatePolicy(ctx, by.OrgID, p); err != nil {
-			return fmt.Errorf("update policy: %w", err)
-		}
-		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "policy.update", Target: by.OrgID})
-	})
-	if err == nil && s.onPolicyChange != nil {
-		s.onPolicyChange(by.OrgID)
-	}
-	return p, err
+// PolicyPatch changes a policy; nil fields stay as they are, and
+// MaxSecretLifetimeDays changes only the roles it names.
+type PolicyPatch struct {
+	MaxSecretLifetimeDays    map[domain.Role]int
+	AllowNeverExpire         *bool
+	PersonalCredentials      *string
+	RefuseCredentialsWithMFA *bool
+	AccessTokenTTLSeconds    *int
+	RequireMFA               *bool
 }
 
-// Org returns the actor's organisation.
-func (s *Service) Org(ctx context.Context, by domain.Actor) (domain.Organization, error) {
-	return s.store.GetOrg(ctx, by.OrgID)
+func (p PolicyPatch) apply(pol domain.Policy) domain.Policy {
+	pol.MaxSecretLifetimeDays = maps.Clone(pol.MaxSecretLifetimeDays)
+	for role, days := range p.MaxSecretLifetimeDays {
+		pol.MaxSecretLifetimeDays[role] = days
+	}
+	set := func(dst *bool, v *bool) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&pol.AllowNeverExpire, p.AllowNeverExpire)
+	set(&pol.RefuseCredentialsWithMFA, p.RefuseCredentialsWithMFA)
+	set(&pol.RequireMFA, p.RequireMFA)
+	if p.PersonalCredentials != nil {
+		pol.PersonalCredentials = *p.PersonalCredentials
+	}
+	if p.AccessTokenTTLSeconds != nil {
+		pol.AccessTokenTTLSeconds = *p.AccessTokenTTLSeconds
+	}
+	return pol
+}
+
+// UpdatePolicy applies p to the organisation's policy, under the
+// organisation's lock so that concurrent changes of different fields both
+// persist, and validates the result. It reports whether anything changed;
+// an unchanged policy is neither stored nor audited.
+func (s *Service) UpdatePolicy(ctx context.Context, by domain.Actor, p PolicyPatch) (domain.Policy, bool, error) {
+	var out domain.Policy
+	var changed bool
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		changed = false
+		var err error
+		out, err = tx.UpdatePolicy(ctx, by.OrgID, func(pol *domain.Policy) error {
+			next := p.apply(*pol)
+			if reflect.DeepEqual(next, *pol) {
+				return store.ErrNoChange
+			}
+			if err := next.Validate(); err != nil {
+				return err
+			}
+			*pol, changed = next, true
+			return nil
+		})
+		if err != nil || !changed {
+			return err
+		}
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "policy.update", Target: string(by.OrgID)})
+	})
+	if err != nil {
+		return domain.Policy{}, false, err
+	}
+	if changed && s.onPolicyChange != nil {
+		s.onPolicyChange(by.OrgID)
+	}
+	return out, changed, nil
 }

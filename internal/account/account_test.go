@@ -2,7 +2,6 @@ package account_test
 
 import (
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,24 +12,15 @@ import (
 	"keywarden/internal/audit"
 	"keywarden/internal/domain"
 	"keywarden/internal/keyring"
+	"keywarden/internal/store"
 	"keywarden/internal/store/sqlite"
+	"keywarden/internal/testkit"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 type env struct {
+	store store.Store
 	svc   *account.Service
-	clock *clock
+	clock *testkit.Clock
 	boot  account.Bootstrap
 	admin domain.Actor
 }
@@ -42,14 +32,20 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return newEnvOn(t, st)
+}
+
+// newEnvOn is newEnv on a store of the caller's (another engine's).
+func newEnvOn(t *testing.T, st store.Store) *env {
+	t.Helper()
 	kr, _ := keyring.New(make([]byte, 32))
-	clk := &clock{t: time.Date(2026, 11, 24, 12, 0, 10, 0, time.UTC)}
+	clk := testkit.NewClock(time.Date(2026, 11, 24, 12, 0, 10, 0, time.UTC))
 	svc := account.New(account.Options{Store: st, Audit: audit.New(st, kr.Derive(keyring.PurposeAudit), clk.Now), Keyring: kr, Now: clk.Now})
 	b, err := svc.Init(t.Context(), "Acme", "Admin@Acme.test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{svc: svc, clock: clk, boot: b, admin: domain.Actor{OrgID: b.Org.ID, Kind: "user", ID: b.User.ID, Role: domain.RoleSuperAdmin}}
+	return &env{store: st, svc: svc, clock: clk, boot: b, admin: domain.UserActor(b.Org.ID, b.User.ID, domain.RoleSuperAdmin, "")}
 }
 
 func code(t *testing.T, secret string, at time.Time) string {
@@ -162,20 +158,20 @@ func TestLastSuperAdmin(t *testing.T) {
 	ctx := t.Context()
 	member := domain.RoleMember
 	disabled := true
-	if _, err := e.svc.UpdateUser(ctx, e.admin, e.admin.ID, account.UserPatch{Role: &member}); !errors.Is(err, domain.ErrConflict) {
+	if _, err := e.svc.UpdateUser(ctx, e.admin, e.admin.UserID(), account.UserPatch{Role: &member}); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("demote the last super admin: %v", err)
 	}
-	if _, err := e.svc.UpdateUser(ctx, e.admin, e.admin.ID, account.UserPatch{Disabled: &disabled}); !errors.Is(err, domain.ErrConflict) {
+	if _, err := e.svc.UpdateUser(ctx, e.admin, e.admin.UserID(), account.UserPatch{Disabled: &disabled}); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("disable the last super admin: %v", err)
 	}
-	if err := e.svc.DeleteUser(ctx, e.admin, e.admin.ID); !errors.Is(err, domain.ErrConflict) {
+	if err := e.svc.DeleteUser(ctx, e.admin, e.admin.UserID()); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("delete the last super admin: %v", err)
 	}
 	other, err := e.svc.InviteUser(ctx, e.admin, "second@acme.test", domain.RoleSuperAdmin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.UpdateUser(ctx, e.admin, e.admin.ID, account.UserPatch{Role: &member}); err != nil {
+	if _, err := e.svc.UpdateUser(ctx, e.admin, e.admin.UserID(), account.UserPatch{Role: &member}); err != nil {
 		t.Fatalf("demote with another super admin: %v", err)
 	}
 	if _, err := e.svc.InviteUser(ctx, e.admin, "second@acme.test", domain.RoleMember); !errors.Is(err, domain.ErrConflict) {

@@ -5,5 +5,12 @@
 // verifiers. A failed authentication gets one uniform error whatever the
 // reason, and the reason goes to the audit log.
 //
-// Imports: domain, store, secretvalue, keyring, audit.
+// A login checks the password (slowly) against the user as read, then opens
+// the session in a transaction that holds the user's row: it fails if the
+// user was disabled or the password changed meanwhile, and consumes the
+// TOTP step or recovery code there, once. A change that could leave the
+// organisation without an enabled super admin holds the organisation's
+// super admins while it decides (store.Locks).
+//
+// Imports: domain, store, secretvalue, keyring, audit, ratelimit.
 package account

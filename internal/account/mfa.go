@@ -36,37 +36,36 @@ type Enrolment struct {
 // BeginMFA starts (or restarts) TOTP enrolment. MFA is on only after
 // ConfirmMFA with a code from the app.
 func (s *Service) BeginMFA(ctx context.Context, by domain.Actor) (Enrolment, error) {
+	org, err := s.store.GetOrg(ctx, by.OrgID)
+	if err != nil {
+		return Enrolment{}, err
+	}
 	var out Enrolment
-	err := s.store.InTx(ctx, func(tx store.Store) error {
-		u, err := tx.GetUser(ctx, by.OrgID, by.ID)
+	err = s.store.InTx(ctx, func(tx store.Tx) error {
+		u, err := tx.UpdateUser(ctx, by.OrgID, by.UserID(), func(u *domain.User) error {
+			if u.MFAEnabled {
+				return domain.Conflict("MFA is already on; disable it first to enrol a new device")
+			}
+			key, err := totp.Generate(totp.GenerateOpts{Issuer: "Keywarden (" + org.Name + ")", AccountName: u.Email})
+			if err != nil {
+				return err
+			}
+			img, err := key.Image(240, 240)
+			if err != nil {
+				return err
+			}
+			var buf bytes.Buffer
+			if err := png.Encode(&buf, img); err != nil {
+				return err
+			}
+			out = Enrolment{Secret: key.Secret(), URI: key.URL(), QRPNG: buf.Bytes()}
+			u.TOTPSealed = s.keys.Seal([]byte(key.Secret()), []byte(u.ID))
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		if u.MFAEnabled {
-			return domain.Conflict("MFA is already on; disable it first to enrol a new device")
-		}
-		org, err := tx.GetOrg(ctx, u.OrgID)
-		if err != nil {
-			return err
-		}
-		key, err := totp.Generate(totp.GenerateOpts{Issuer: "Keywarden (" + org.Name + ")", AccountName: u.Email})
-		if err != nil {
-			return err
-		}
-		img, err := key.Image(240, 240)
-		if err != nil {
-			return err
-		}
-		var buf bytes.Buffer
-		if err := png.Encode(&buf, img); err != nil {
-			return err
-		}
-		out = Enrolment{Secret: key.Secret(), URI: key.URL(), QRPNG: buf.Bytes()}
-		u.TOTPSealed = s.keys.Seal([]byte(key.Secret()), []byte(u.ID))
-		if err := tx.UpdateUser(ctx, u); err != nil {
-			return err
-		}
-		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "mfa.enrol_start", Target: u.ID})
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "mfa.enrol_start", Target: string(u.ID)})
 	})
 	return out, err
 }
@@ -89,38 +88,37 @@ func (s *Service) recoveryVerifier(code string) string {
 // recovery codes, shown once.
 func (s *Service) ConfirmMFA(ctx context.Context, by domain.Actor, code string) ([]string, error) {
 	var codes []string
-	err := s.store.InTx(ctx, func(tx store.Store) error {
-		u, err := tx.GetUser(ctx, by.OrgID, by.ID)
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		u, err := tx.UpdateUser(ctx, by.OrgID, by.UserID(), func(u *domain.User) error {
+			if u.MFAEnabled {
+				return domain.Conflict("MFA is already on")
+			}
+			if len(u.TOTPSealed) == 0 {
+				return domain.Conflict("start the enrolment first (POST /v1/me/mfa)")
+			}
+			secret, err := s.totpSecret(*u)
+			if err != nil {
+				return err
+			}
+			step := totpStep(secret, strings.TrimSpace(code), s.clock())
+			if step < 0 {
+				return errWrongCode
+			}
+			u.TOTPLastStep = step
+			codes = make([]string, RecoveryCodeCount)
+			u.RecoveryCodes = make([]string, RecoveryCodeCount)
+			for i := range codes {
+				raw := strings.ToLower(secretvalue.GeneratePassword().Reveal()[:10])
+				codes[i] = raw[:5] + "-" + raw[5:]
+				u.RecoveryCodes[i] = s.recoveryVerifier(codes[i])
+			}
+			u.MFAEnabled = true
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		if u.MFAEnabled {
-			return domain.Conflict("MFA is already on")
-		}
-		if len(u.TOTPSealed) == 0 {
-			return domain.Conflict("start the enrolment first (POST /v1/me/mfa)")
-		}
-		secret, err := s.totpSecret(u)
-		if err != nil {
-			return err
-		}
-		step := totpStep(secret, strings.TrimSpace(code), s.clock())
-		if step < 0 {
-			return errWrongCode
-		}
-		u.TOTPLastStep = step
-		codes = make([]string, RecoveryCodeCount)
-		u.RecoveryCodes = make([]string, RecoveryCodeCount)
-		for i := range codes {
-			raw := strings.ToLower(secretvalue.GeneratePassword().Reveal()[:10])
-			codes[i] = raw[:5] + "-" + raw[5:]
-			u.RecoveryCodes[i] = s.recoveryVerifier(codes[i])
-		}
-		u.MFAEnabled = true
-		if err := tx.UpdateUser(ctx, u); err != nil {
-			return err
-		}
-		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "mfa.enable", Target: u.ID})
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "mfa.enable", Target: string(u.ID)})
 	})
 	if err == errWrongCode {
 		return nil, s.failedCode(ctx, by, "mfa.enable", "does not match: check the time on your device and enter the current 6-digit code")
@@ -136,39 +134,42 @@ func (s *Service) ConfirmMFA(ctx context.Context, by domain.Actor, code string) 
 var errWrongCode = errors.New("wrong code")
 
 func (s *Service) failedCode(ctx context.Context, by domain.Actor, action, msg string) error {
-	if err := s.audit.Append(ctx, s.store, audit.Entry{Actor: by, Action: action, Target: by.ID, Result: domain.ResultFailure,
+	if err := s.audit.Record(ctx, audit.Entry{Actor: by, Action: action, Target: by.ID, Result: domain.ResultFailure,
 		Detail: map[string]string{"reason": "wrong code"}}); err != nil {
 		return err
 	}
 	return domain.Invalid("code", msg)
 }
 
-// DisableMFA turns MFA off; it needs a current TOTP or recovery code.
+// DisableMFA turns MFA off; it needs a current TOTP or recovery code,
+// consumed like a login's.
 func (s *Service) DisableMFA(ctx context.Context, by domain.Actor, code string) error {
-	limitKey := "mfa|" + by.ID // whoever holds a session must not guess codes
+	limitKey := "mfa|" + string(by.ID) // whoever holds a session must not guess codes
 	if wait, blocked := s.limitLogin.Blocked(limitKey, s.clock()); blocked {
 		return &LoginRateLimitedError{RetryAfter: wait}
 	}
-	err := s.store.InTx(ctx, func(tx store.Store) error {
-		u, err := tx.GetUser(ctx, by.OrgID, by.ID)
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		u, err := tx.LockUser(ctx, by.OrgID, by.UserID())
 		if err != nil {
 			return err
 		}
 		if !u.MFAEnabled {
 			return domain.Conflict("MFA is not on")
 		}
-		ok, err := s.checkSecondFactor(ctx, tx, &u, code, code, s.clock())
+		ok, err := s.consumeSecondFactor(ctx, tx, u, code, code, s.clock())
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return errWrongCode
 		}
-		u.MFAEnabled, u.TOTPSealed, u.RecoveryCodes = false, nil, nil
-		if err := tx.UpdateUser(ctx, u); err != nil {
+		if _, err := tx.UpdateUser(ctx, by.OrgID, u.ID, func(u *domain.User) error {
+			u.MFAEnabled, u.TOTPSealed, u.RecoveryCodes = false, nil, nil
+			return nil
+		}); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "mfa.disable", Target: u.ID})
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "mfa.disable", Target: string(u.ID)})
 	})
 	if err == errWrongCode {
 		s.limitLogin.Fail(limitKey, s.clock())
@@ -193,35 +194,30 @@ func totpStep(secret, code string, now time.Time) int64 {
 	return -1
 }
 
-// checkSecondFactor accepts a TOTP code once (a code whose time step was
-// already used is refused, RFC 6238 §5.2) or consumes a recovery code.
-func (s *Service) checkSecondFactor(ctx context.Context, tx store.Store, u *domain.User, totpCode, recovery string, now time.Time) (bool, error) {
+// consumeSecondFactor accepts a TOTP code once (a code whose time step
+// was already used is refused, RFC 6238 §5.2) or consumes a recovery code,
+// in tx, with conditional updates: of logins that race with one code, one
+// wins. u is the user as locked in tx.
+func (s *Service) consumeSecondFactor(ctx context.Context, tx store.Tx, u domain.User, totpCode, recovery string, now time.Time) (bool, error) {
 	if c := strings.TrimSpace(totpCode); len(c) == 6 {
-		secret, err := s.totpSecret(*u)
+		secret, err := s.totpSecret(u)
 		if err != nil {
 			return false, err
 		}
 		if step := totpStep(secret, c, now); step > u.TOTPLastStep {
-			u.TOTPLastStep = step
-			return true, tx.UpdateUser(ctx, *u)
+			ok, err := tx.ConsumeTOTPStep(ctx, u.OrgID, u.ID, step)
+			if err != nil || ok {
+				return ok, err
+			}
 		}
 	}
 	if recovery == "" {
 		return false, nil
 	}
-	v := s.recoveryVerifier(recovery)
-	for i, h := range u.RecoveryCodes {
-		if hmac.Equal([]byte(h), []byte(v)) {
-			u.RecoveryCodes = append(u.RecoveryCodes[:i:i], u.RecoveryCodes[i+1:]...)
-			err := tx.InTx(ctx, func(tx store.Store) error {
-				if err := tx.UpdateUser(ctx, *u); err != nil {
-					return err
-				}
-				return s.audit.Append(ctx, tx, audit.Entry{Actor: domain.Actor{OrgID: u.OrgID, Kind: "user", ID: u.ID},
-					Action: "mfa.recovery_code_used", Target: u.ID, Detail: map[string]string{"remaining": fmt.Sprint(len(u.RecoveryCodes))}})
-			})
-			return err == nil, err
-		}
+	remaining, ok, err := tx.ConsumeRecoveryCode(ctx, u.OrgID, u.ID, s.recoveryVerifier(recovery))
+	if err != nil || !ok {
+		return false, err
 	}
-	return false, nil
+	return true, s.audit.Append(ctx, tx, audit.Entry{Actor: domain.UserActor(u.OrgID, u.ID, "", ""),
+		Action: "mfa.recovery_code_used", Target: string(u.ID), Detail: map[string]string{"remaining": fmt.Sprint(remaining)}})
 }

@@ -3,8 +3,8 @@ package account
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"keywarden/internal/audit"
@@ -17,7 +17,7 @@ import (
 type LoginInput struct {
 	Email        string
 	Password     string
-	Organization string // needed only when the email exists in several organisations
+	Organization domain.OrgID // needed only when the email exists in several organisations
 	TOTPCode     string
 	RecoveryCode string
 	Source       string
@@ -28,12 +28,9 @@ type LoginInput struct {
 // is needed (or was wrong).
 var ErrMFARequired = errors.New("a TOTP code or recovery code is required")
 
-// LoginRateLimitedError means too many failed logins; retry after.
-type LoginRateLimitedError struct{ RetryAfter time.Duration }
-
-func (e *LoginRateLimitedError) Error() string {
-	return fmt.Sprintf("too many failed logins; retry after %s", e.RetryAfter)
-}
+// LoginRateLimitedError means too many failed logins, password or MFA
+// guesses; retry after RetryAfter.
+type LoginRateLimitedError = domain.RateLimitedError
 
 // NewSession is a session with its bearer value, shown once.
 type NewSession struct {
@@ -44,7 +41,9 @@ type NewSession struct {
 
 // dummyHash makes a login for an unknown email cost what a real one costs,
 // so response times do not reveal which emails exist.
-var dummyHash = secretvalue.HashSupplied(secretvalue.GeneratePassword())
+// It is made at the first such login, not at start-up: every process that
+// links this package (each CLI command) would pay ~90 ms and 19 MiB.
+var dummyHash = sync.OnceValue(func() string { return secretvalue.HashSupplied(secretvalue.GeneratePassword()) })
 
 // Login checks email, password and (when MFA is on) a TOTP or recovery
 // code, and opens a session. Failures are rate limited per email at the
@@ -62,16 +61,16 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (NewSession, error) 
 	fail := func(u *domain.User, reason string, mfa bool) (NewSession, error) {
 		s.limitLogin.Fail(userKey, now)
 		s.limitAddr.Fail(addrKey, now)
-		a := domain.Actor{Kind: "user", Source: in.Source}
+		a := domain.Actor{Kind: domain.ActorUser, Source: in.Source}
 		target := email
 		if u != nil {
-			a.OrgID, a.ID, target = u.OrgID, u.ID, u.ID
+			a.OrgID, a.ID, target = u.OrgID, string(u.ID), string(u.ID)
 		}
 		action := "user.login"
 		if mfa {
 			action = "user.login_mfa"
 		}
-		if err := s.audit.Append(ctx, s.store, audit.Entry{Actor: a, Action: action, Target: target, Result: domain.ResultFailure,
+		if err := s.audit.Record(ctx, audit.Entry{Actor: a, Action: action, Target: target, Result: domain.ResultFailure,
 			Detail: map[string]string{"reason": reason}}); err != nil {
 			return NewSession{}, err
 		}
@@ -91,7 +90,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (NewSession, error) 
 		}
 	}
 	if len(candidates) != 1 {
-		secretvalue.VerifySupplied(dummyHash, secretvalue.FromRequest(in.Password))
+		secretvalue.VerifySupplied(dummyHash(), secretvalue.FromRequest(in.Password))
 		if len(candidates) > 1 {
 			return NewSession{}, domain.Invalid("organization", "this email belongs to several organizations; give the organization ID")
 		}
@@ -104,61 +103,75 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (NewSession, error) 
 	if u.DisabledAt != nil {
 		return fail(&u, "user disabled", false)
 	}
-	if u.MFAEnabled {
-		if in.TOTPCode == "" && in.RecoveryCode == "" {
-			return NewSession{}, ErrMFARequired // the password was right: ask for the code, no failure yet
-		}
-		ok, err := s.checkSecondFactor(ctx, s.store, &u, in.TOTPCode, in.RecoveryCode, now)
-		if err != nil {
-			return NewSession{}, err
-		}
-		if !ok {
-			return fail(&u, "wrong TOTP or recovery code", true)
-		}
+	if u.MFAEnabled && in.TOTPCode == "" && in.RecoveryCode == "" {
+		return NewSession{}, ErrMFARequired // the password was right: ask for the code, no failure yet
 	}
+	// The password was checked against u as read before the slow hash. The
+	// session is opened only if, under the user's lock, the user is still
+	// enabled with that password, and the second factor is consumed in the
+	// same transaction: a racing disable, demotion or password change
+	// either comes first (and the login fails) or comes after (and ends
+	// this session with the others).
 	tok := secretvalue.Generate(secretvalue.PrefixSession)
-	x := domain.Session{ID: domain.NewID(domain.PrefixSession), OrgID: u.OrgID, UserID: u.ID,
+	x := domain.Session{ID: domain.NewSessionID(), OrgID: u.OrgID, UserID: u.ID,
 		Verifier: secretvalue.Verifier(s.verifierKey, tok), CreatedAt: now, ExpiresAt: now.Add(s.sessionTTL),
 		Source: in.Source, UserAgent: truncate(in.UserAgent, 200)}
-	err = s.store.InTx(ctx, func(tx store.Store) error {
+	var refused *loginRefusal
+	err = s.store.InTx(ctx, func(tx store.Tx) error {
+		refused = nil
+		cur, err := tx.LockUser(ctx, u.OrgID, u.ID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case cur.DisabledAt != nil:
+			refused = &loginRefusal{reason: "user disabled"}
+		case cur.PasswordHash != u.PasswordHash:
+			refused = &loginRefusal{reason: "password changed during the login"}
+		case cur.MFAEnabled && in.TOTPCode == "" && in.RecoveryCode == "":
+			refused = &loginRefusal{mfaRequired: true}
+		case cur.MFAEnabled:
+			ok, err := s.consumeSecondFactor(ctx, tx, cur, in.TOTPCode, in.RecoveryCode, now)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				refused = &loginRefusal{reason: "wrong TOTP or recovery code", mfa: true}
+			}
+		}
+		if refused != nil {
+			return refused // roll back: a code consumed for a refused login stays usable
+		}
+		u = cur
 		if err := tx.CreateSession(ctx, x); err != nil {
 			return err
 		}
-		detail := map[string]string{"session_id": x.ID}
+		detail := map[string]string{"session_id": string(x.ID)}
 		if u.MFAEnabled {
 			detail["mfa"] = "passed"
 		}
-		return s.audit.Append(ctx, tx, audit.Entry{Actor: domain.Actor{OrgID: u.OrgID, Kind: "user", ID: u.ID, Source: in.Source},
-			Action: "user.login", Target: u.ID, Detail: detail})
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: domain.UserActor(u.OrgID, u.ID, "", in.Source),
+			Action: "user.login", Target: string(u.ID), Detail: detail})
 	})
-	if err != nil {
+	switch {
+	case refused != nil && refused.mfaRequired:
+		return NewSession{}, ErrMFARequired
+	case refused != nil:
+		return fail(&u, refused.reason, refused.mfa)
+	case err != nil:
 		return NewSession{}, err
 	}
 	return NewSession{Session: x, User: u, Token: tok}, nil
 }
 
-// FindLoginUser finds the one enabled user with email (in organization,
-// when given), for logins with other credentials. Anything else is
-// ErrBadCredentials, or a validation error when the email is ambiguous.
-func (s *Service) FindLoginUser(ctx context.Context, email, organization string) (domain.User, error) {
-	users, err := s.store.UsersByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
-	if err != nil {
-		return domain.User{}, err
-	}
-	var found []domain.User
-	for _, u := range users {
-		if organization == "" || u.OrgID == organization {
-			found = append(found, u)
-		}
-	}
-	switch {
-	case len(found) > 1:
-		return domain.User{}, domain.Invalid("organization", "this email belongs to several organizations; give the organization ID")
-	case len(found) == 0 || found[0].DisabledAt != nil:
-		return domain.User{}, ErrBadCredentials
-	}
-	return found[0], nil
+// loginRefusal rolls back a login's transaction and says why.
+type loginRefusal struct {
+	reason      string
+	mfa         bool // the second factor failed
+	mfaRequired bool // MFA was turned on while the password was checked
 }
+
+func (r *loginRefusal) Error() string { return "login refused: " + r.reason }
 
 func truncate(s string, n int) string {
 	if len(s) > n {
@@ -186,17 +199,12 @@ func (s *Service) AuthenticateSession(ctx context.Context, bearer, source string
 	if x.EndedAt != nil || !now.Before(x.ExpiresAt) {
 		return domain.Actor{}, ErrBadCredentials
 	}
-	u, err := s.store.GetUser(ctx, x.OrgID, x.UserID)
-	if errors.Is(err, domain.ErrNotFound) {
-		return domain.Actor{}, ErrBadCredentials
-	}
+	u, err := s.enabledUser(ctx, x.OrgID, x.UserID)
 	if err != nil {
 		return domain.Actor{}, err
 	}
-	if u.DisabledAt != nil {
-		return domain.Actor{}, ErrBadCredentials
-	}
-	a := domain.Actor{OrgID: u.OrgID, Kind: "user", ID: u.ID, Role: u.Role, Source: source, SessionID: x.ID}
+	a := domain.UserActor(u.OrgID, u.ID, u.Role, source)
+	a.SessionID = x.ID
 	switch {
 	case u.MustChangePassword:
 		a.Restricted = "change your one-time password first (POST /v1/me/password)"
@@ -214,23 +222,23 @@ func (s *Service) AuthenticateSession(ctx context.Context, bearer, source string
 
 // ListSessions returns the actor's open sessions.
 func (s *Service) ListSessions(ctx context.Context, by domain.Actor) ([]domain.Session, error) {
-	return s.store.ListSessions(ctx, by.OrgID, by.ID, s.clock())
+	return s.store.ListSessions(ctx, by.OrgID, by.UserID(), s.clock())
 }
 
 // EndSession ends one of the actor's own sessions ("current" for the one
 // in use: logout).
-func (s *Service) EndSession(ctx context.Context, by domain.Actor, id string) error {
+func (s *Service) EndSession(ctx context.Context, by domain.Actor, id domain.SessionID) error {
 	if id == "current" {
 		if by.SessionID == "" {
 			return domain.Invalid("session", "this request did not come through a session")
 		}
 		id = by.SessionID
 	}
-	if !domain.ValidID(domain.PrefixSession, id) {
+	if !id.Valid() {
 		return domain.ErrNotFound
 	}
-	return s.store.InTx(ctx, func(tx store.Store) error {
-		open, err := tx.ListSessions(ctx, by.OrgID, by.ID, s.clock())
+	return s.store.InTx(ctx, func(tx store.Tx) error {
+		open, err := tx.ListSessions(ctx, by.OrgID, by.UserID(), s.clock())
 		if err != nil {
 			return err
 		}
@@ -244,7 +252,7 @@ func (s *Service) EndSession(ctx context.Context, by domain.Actor, id string) er
 		if err := tx.EndSession(ctx, by.OrgID, id, s.clock()); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.logout", Target: id})
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.logout", Target: string(id)})
 	})
 }
 

@@ -32,13 +32,13 @@ func (s *Service) InviteUser(ctx context.Context, by domain.Actor, email string,
 		return NewUser{}, err
 	}
 	pw := secretvalue.GeneratePassword()
-	u := domain.User{ID: domain.NewID(domain.PrefixUser), OrgID: by.OrgID, Email: email, Role: role,
+	u := domain.User{ID: domain.NewUserID(), OrgID: by.OrgID, Email: email, Role: role,
 		PasswordHash: secretvalue.HashSupplied(pw), MustChangePassword: true, CreatedAt: s.clock()}
-	err = s.store.InTx(ctx, func(tx store.Store) error {
+	err = s.store.InTx(ctx, func(tx store.Tx) error {
 		if err := tx.CreateUser(ctx, u); err != nil {
 			return fmt.Errorf("create user: %w", err)
 		}
-		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.invite", Target: u.ID,
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.invite", Target: string(u.ID),
 			Detail: map[string]string{"email": email, "role": string(role)}})
 	})
 	return NewUser{User: u, Password: pw}, err
@@ -50,8 +50,8 @@ func (s *Service) ListUsers(ctx context.Context, by domain.Actor) ([]domain.User
 }
 
 // GetUser returns one user of the organisation.
-func (s *Service) GetUser(ctx context.Context, by domain.Actor, id string) (domain.User, error) {
-	if !domain.ValidID(domain.PrefixUser, id) {
+func (s *Service) GetUser(ctx context.Context, by domain.Actor, id domain.UserID) (domain.User, error) {
+	if !id.Valid() {
 		return domain.User{}, domain.ErrNotFound
 	}
 	return s.store.GetUser(ctx, by.OrgID, id)
@@ -67,62 +67,82 @@ type UserPatch struct {
 var errLastSuperAdmin = domain.Conflict("this is the organisation's last active super admin; promote another user first")
 
 // UpdateUser changes a user's role or status. Disabling a user ends their
-// sessions and kills their personal credential and its tokens at once.
-func (s *Service) UpdateUser(ctx context.Context, by domain.Actor, id string, p UserPatch) (domain.User, error) {
+// sessions and kills their personal credential and its tokens at once. A
+// change that could leave the organisation without an enabled super admin
+// holds the organisation's super admins (store.Locks) while it decides,
+// so two super admins demoting each other cannot both succeed.
+func (s *Service) UpdateUser(ctx context.Context, by domain.Actor, id domain.UserID, p UserPatch) (domain.User, error) {
+	if !id.Valid() {
+		return domain.User{}, domain.ErrNotFound
+	}
 	if p.Role != nil && !p.Role.Valid() {
+		if _, err := s.store.GetUser(ctx, by.OrgID, id); err != nil {
+			return domain.User{}, err // the user's 404 first
+		}
 		return domain.User{}, domain.Invalid("role", "must be super_admin, admin, developer or member")
 	}
+	lowers := (p.Role != nil && *p.Role != domain.RoleSuperAdmin) || (p.Disabled != nil && *p.Disabled)
 	var u domain.User
-	err := s.store.InTx(ctx, func(tx store.Store) error {
-		var err error
-		if !domain.ValidID(domain.PrefixUser, id) {
-			return domain.ErrNotFound
-		}
-		if u, err = tx.GetUser(ctx, by.OrgID, id); err != nil {
-			return err
-		}
-		now := s.clock()
-		demote := p.Role != nil && *p.Role != domain.RoleSuperAdmin && u.Role == domain.RoleSuperAdmin
-		disable := p.Disabled != nil && *p.Disabled && u.DisabledAt == nil
-		if (demote || disable) && u.Role == domain.RoleSuperAdmin && u.DisabledAt == nil {
-			n, err := tx.CountActiveSuperAdmins(ctx, by.OrgID)
-			if err != nil {
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		superAdmins := 0
+		if lowers {
+			var err error
+			if superAdmins, err = tx.LockSuperAdmins(ctx, by.OrgID); err != nil {
 				return err
 			}
-			if n <= 1 {
+		}
+		var before domain.User
+		var err error
+		u, err = tx.UpdateUser(ctx, by.OrgID, id, func(u *domain.User) error {
+			before = *u
+			demote := p.Role != nil && *p.Role != domain.RoleSuperAdmin && u.Role == domain.RoleSuperAdmin
+			disable := p.Disabled != nil && *p.Disabled && u.DisabledAt == nil
+			if (demote || disable) && u.Role == domain.RoleSuperAdmin && u.DisabledAt == nil && superAdmins <= 1 {
 				return errLastSuperAdmin
 			}
+			if p.Role != nil {
+				u.Role = *p.Role
+			}
+			if p.Disabled != nil {
+				switch now := s.clock(); {
+				case *p.Disabled && u.DisabledAt == nil:
+					u.DisabledAt = &now
+				case !*p.Disabled:
+					u.DisabledAt = nil
+				}
+			}
+			if u.Role == before.Role && (u.DisabledAt == nil) == (before.DisabledAt == nil) {
+				return store.ErrNoChange
+			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		if p.Role != nil && *p.Role != u.Role {
-			if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.role_change", Target: u.ID,
-				Detail: map[string]string{"from": string(u.Role), "to": string(*p.Role)}}); err != nil {
+		if u.Role != before.Role {
+			if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.role_change", Target: string(u.ID),
+				Detail: map[string]string{"from": string(before.Role), "to": string(u.Role)}}); err != nil {
 				return err
 			}
-			u.Role = *p.Role
 		}
-		if p.Disabled != nil {
-			switch {
-			case *p.Disabled && u.DisabledAt == nil:
-				u.DisabledAt = &now
-				if err := s.offboardInTx(ctx, tx, by, u, "user.disable"); err != nil {
-					return err
-				}
-			case !*p.Disabled && u.DisabledAt != nil:
-				u.DisabledAt = nil
-				if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.enable", Target: u.ID}); err != nil {
-					return err
-				}
-			}
+		switch {
+		case u.DisabledAt != nil && before.DisabledAt == nil:
+			return s.offboardInTx(ctx, tx, by, u, "user.disable")
+		case u.DisabledAt == nil && before.DisabledAt != nil:
+			return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.enable", Target: string(u.ID)})
 		}
-		return tx.UpdateUser(ctx, u)
+		return nil
 	})
-	if err == nil && s.onUserChange != nil {
+	if err != nil {
+		return domain.User{}, err
+	}
+	if s.onUserChange != nil {
 		s.onUserChange(by.OrgID)
 	}
-	return u, err
+	return u, nil
 }
 
-func (s *Service) offboardInTx(ctx context.Context, tx store.Store, by domain.Actor, u domain.User, action string) error {
+func (s *Service) offboardInTx(ctx context.Context, tx store.Tx, by domain.Actor, u domain.User, action string) error {
 	if _, err := tx.EndUserSessions(ctx, u.OrgID, u.ID, s.clock()); err != nil {
 		return err
 	}
@@ -131,28 +151,26 @@ func (s *Service) offboardInTx(ctx context.Context, tx store.Store, by domain.Ac
 			return err
 		}
 	}
-	return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: action, Target: u.ID, Detail: map[string]string{"email": u.Email}})
+	return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: action, Target: string(u.ID), Detail: map[string]string{"email": u.Email}})
 }
 
 // DeleteUser removes a user, their sessions, API tokens and personal
 // credential (whose tokens stop working at once).
-func (s *Service) DeleteUser(ctx context.Context, by domain.Actor, id string) error {
-	err := s.store.InTx(ctx, func(tx store.Store) error {
-		if !domain.ValidID(domain.PrefixUser, id) {
-			return domain.ErrNotFound
-		}
-		u, err := tx.GetUser(ctx, by.OrgID, id)
+func (s *Service) DeleteUser(ctx context.Context, by domain.Actor, id domain.UserID) error {
+	if !id.Valid() {
+		return domain.ErrNotFound
+	}
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		superAdmins, err := tx.LockSuperAdmins(ctx, by.OrgID)
 		if err != nil {
 			return err
 		}
-		if u.Role == domain.RoleSuperAdmin && u.DisabledAt == nil {
-			n, err := tx.CountActiveSuperAdmins(ctx, by.OrgID)
-			if err != nil {
-				return err
-			}
-			if n <= 1 {
-				return errLastSuperAdmin
-			}
+		u, err := tx.LockUser(ctx, by.OrgID, id)
+		if err != nil {
+			return err
+		}
+		if u.Role == domain.RoleSuperAdmin && u.DisabledAt == nil && superAdmins <= 1 {
+			return errLastSuperAdmin
 		}
 		if err := s.offboardInTx(ctx, tx, by, u, "user.delete"); err != nil {
 			return err
@@ -167,7 +185,23 @@ func (s *Service) DeleteUser(ctx context.Context, by domain.Actor, id string) er
 
 // Me returns the actor's own user.
 func (s *Service) Me(ctx context.Context, by domain.Actor) (domain.User, error) {
-	return s.store.GetUser(ctx, by.OrgID, by.ID)
+	return s.store.GetUser(ctx, by.OrgID, by.UserID())
+}
+
+// Profile is who the actor is: their user and organisation.
+type Profile struct {
+	User domain.User
+	Org  domain.Organization
+}
+
+// Profile returns the actor's user and organisation.
+func (s *Service) Profile(ctx context.Context, by domain.Actor) (Profile, error) {
+	u, err := s.store.GetUser(ctx, by.OrgID, by.UserID())
+	if err != nil {
+		return Profile{}, err
+	}
+	org, err := s.store.GetOrg(ctx, by.OrgID)
+	return Profile{User: u, Org: org}, err
 }
 
 // ErrWrongPassword means the current password given to ChangePassword
@@ -176,7 +210,10 @@ var ErrWrongPassword = errors.New("the current password is wrong")
 
 // ChangePassword sets a new password after checking the current one. It
 // lifts the one-time-password restriction and ends the user's other
-// sessions.
+// sessions. The slow hashing runs before the transaction; the change
+// applies only if the password is still the one checked, so a password
+// (an invited user's one-time password, say) is replaced once however
+// many requests race with it.
 func (s *Service) ChangePassword(ctx context.Context, by domain.Actor, current, next string) error {
 	var v domain.ValidationError
 	newPw, err := secretvalue.Supplied(next, secretvalue.MinPasswordLength)
@@ -190,21 +227,33 @@ func (s *Service) ChangePassword(ctx context.Context, by domain.Actor, current, 
 		return err
 	}
 	// Whoever holds a session must not be able to guess the password.
-	limitKey := "password|" + by.ID
+	limitKey := "password|" + string(by.ID)
 	if wait, blocked := s.limitLogin.Blocked(limitKey, s.clock()); blocked {
 		return &LoginRateLimitedError{RetryAfter: wait}
 	}
-	err = s.store.InTx(ctx, func(tx store.Store) error {
-		u, err := tx.GetUser(ctx, by.OrgID, by.ID)
-		if err != nil {
+	u, err := s.store.GetUser(ctx, by.OrgID, by.UserID())
+	if err != nil {
+		return err
+	}
+	if !secretvalue.VerifySupplied(u.PasswordHash, secretvalue.FromRequest(current)) {
+		s.limitLogin.Fail(limitKey, s.clock())
+		if err := s.audit.Record(ctx, audit.Entry{Actor: by, Action: "user.password_change", Target: by.ID,
+			Result: domain.ResultFailure, Detail: map[string]string{"reason": "wrong current password"}}); err != nil {
 			return err
 		}
-		if !secretvalue.VerifySupplied(u.PasswordHash, secretvalue.FromRequest(current)) {
-			return ErrWrongPassword
-		}
+		return domain.Invalid("current_password", "is wrong")
+	}
+	checked, hash := u.PasswordHash, secretvalue.HashSupplied(newPw)
+	return s.store.InTx(ctx, func(tx store.Tx) error {
 		now := s.clock()
-		u.PasswordHash, u.MustChangePassword, u.PasswordChangedAt = secretvalue.HashSupplied(newPw), false, &now
-		if err := tx.UpdateUser(ctx, u); err != nil {
+		u, err := tx.UpdateUser(ctx, by.OrgID, by.UserID(), func(u *domain.User) error {
+			if u.PasswordHash != checked {
+				return domain.Conflict("the password was changed meanwhile; sign in again with the new one")
+			}
+			u.PasswordHash, u.MustChangePassword, u.PasswordChangedAt = hash, false, &now
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 		sessions, err := tx.ListSessions(ctx, u.OrgID, u.ID, now)
@@ -218,15 +267,6 @@ func (s *Service) ChangePassword(ctx context.Context, by domain.Actor, current, 
 				}
 			}
 		}
-		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.password_change", Target: u.ID})
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.password_change", Target: string(u.ID)})
 	})
-	if err == ErrWrongPassword {
-		s.limitLogin.Fail(limitKey, s.clock())
-		if err := s.audit.Append(ctx, s.store, audit.Entry{Actor: by, Action: "user.password_change", Target: by.ID,
-			Result: domain.ResultFailure, Detail: map[string]string{"reason": "wrong current password"}}); err != nil {
-			return err
-		}
-		return domain.Invalid("current_password", "is wrong")
-	}
-	return err
 }

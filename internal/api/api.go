@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"keywarden/internal/account"
 	"keywarden/internal/audit"
@@ -15,6 +14,7 @@ import (
 	"keywarden/internal/credential"
 	"keywarden/internal/domain"
 	"keywarden/internal/httpx"
+	"keywarden/internal/problem"
 	"keywarden/internal/token"
 	"keywarden/internal/webhook"
 )
@@ -26,17 +26,18 @@ type Handler struct {
 	Audit       *audit.Log
 	Refresh     *token.Refresh
 	Keys        *token.Keys
-	DenyList    *token.DenyList
-	Log         *slog.Logger
-	// Issuer returns the OAuth issuer URL, for tokens minted at
-	// /v1/auth/login.
-	Issuer func() string
+	// Tokens issues the access tokens of /v1/auth/login and tells which
+	// user a personal credential's access token acts as.
+	Tokens *token.Issuer
+	Log    *slog.Logger
 	// Ready reports whether the server can serve (the store answers).
 	Ready func(ctx context.Context) error
 	// OpenAPI is the document served at /openapi.yaml.
 	OpenAPI []byte
 	// Webhooks serves webhook endpoints' health and delivery logs.
 	Webhooks *webhook.Service
+	// Cookies is the session cookie's policy, the console's too.
+	Cookies httpx.Cookies
 }
 
 // endpoint is a handler that returns its error; the adapter renders it.
@@ -45,11 +46,13 @@ type endpoint func(w http.ResponseWriter, r *http.Request) error
 // authed is an endpoint that runs for an authenticated, authorised actor.
 type authed func(w http.ResponseWriter, r *http.Request, by domain.Actor) error
 
-// Route is one method and path the API serves, with the permission it needs
-// ("" for public routes). Routes is the list the OpenAPI test checks.
+// Route is one method and path the API serves, with the operation it does
+// and the permission that needs (both "" for public routes). Routes is the
+// list the OpenAPI and permission tests check.
 type Route struct {
 	Method     string
 	Path       string
+	Operation  authz.Operation
 	Permission authz.Permission
 	// Unrestricted routes stay open to a restricted actor (one who must
 	// first change a one-time password or enrol MFA).
@@ -62,71 +65,75 @@ func (h *Handler) routes() []Route {
 	pub := func(method, path string, fn endpoint) Route {
 		return Route{Method: method, Path: path, public: fn}
 	}
-	priv := func(method, path string, p authz.Permission, fn authed) Route {
-		return Route{Method: method, Path: path, Permission: p, private: fn}
+	priv := func(method, path string, op authz.Operation, fn authed) Route {
+		return Route{Method: method, Path: path, Operation: op, Permission: authz.Required(op), private: fn}
 	}
-	self := func(method, path string, fn authed) Route {
-		return Route{Method: method, Path: path, Permission: authz.Self, Unrestricted: true, private: fn}
+	// self routes manage the caller's own login: open to a restricted
+	// session, which must first fix what restricts it.
+	self := func(method, path string, op authz.Operation, fn authed) Route {
+		rt := priv(method, path, op, fn)
+		rt.Unrestricted = true
+		return rt
 	}
 	return []Route{
 		pub("GET", "/healthz", h.healthz),
 		pub("GET", "/readyz", h.readyz),
 		pub("GET", "/openapi.yaml", h.openapi),
 
-		priv("POST", "/v1/clients", authz.WriteClients, h.createClient),
-		priv("GET", "/v1/clients", authz.ReadClients, h.listClients),
-		priv("GET", "/v1/clients/{client_id}", authz.ReadClients, h.getClient),
-		priv("PATCH", "/v1/clients/{client_id}", authz.WriteClients, h.updateClient),
-		priv("DELETE", "/v1/clients/{client_id}", authz.WriteClients, h.deleteClient),
-		priv("POST", "/v1/clients/{client_id}/revoke-all", authz.WriteSecrets, h.revokeAll),
+		priv("POST", "/v1/clients", authz.CreateClient, h.createClient),
+		priv("GET", "/v1/clients", authz.ListClients, h.listClients),
+		priv("GET", "/v1/clients/{client_id}", authz.ReadClient, h.getClient),
+		priv("PATCH", "/v1/clients/{client_id}", authz.UpdateClient, h.updateClient),
+		priv("DELETE", "/v1/clients/{client_id}", authz.DeleteClient, h.deleteClient),
+		priv("POST", "/v1/clients/{client_id}/revoke-all", authz.RevokeAll, h.revokeAll),
 
-		priv("POST", "/v1/clients/{client_id}/secrets", authz.WriteSecrets, h.createSecret),
-		priv("GET", "/v1/clients/{client_id}/secrets", authz.ReadSecrets, h.listSecrets),
-		priv("POST", "/v1/clients/{client_id}/secrets/rotate", authz.WriteSecrets, h.rotate),
-		priv("GET", "/v1/clients/{client_id}/secrets/{id}", authz.ReadSecrets, h.getSecret),
-		priv("PATCH", "/v1/clients/{client_id}/secrets/{id}", authz.WriteSecrets, h.updateSecret),
-		priv("DELETE", "/v1/clients/{client_id}/secrets/{id}", authz.WriteSecrets, h.revokeSecret),
+		priv("POST", "/v1/clients/{client_id}/secrets", authz.CreateSecret, h.createSecret),
+		priv("GET", "/v1/clients/{client_id}/secrets", authz.ListSecrets, h.listSecrets),
+		priv("POST", "/v1/clients/{client_id}/secrets/rotate", authz.RotateSecrets, h.rotate),
+		priv("GET", "/v1/clients/{client_id}/secrets/{id}", authz.ReadSecret, h.getSecret),
+		priv("PATCH", "/v1/clients/{client_id}/secrets/{id}", authz.UpdateSecret, h.updateSecret),
+		priv("DELETE", "/v1/clients/{client_id}/secrets/{id}", authz.RevokeSecret, h.revokeSecret),
 
-		priv("GET", "/v1/clients/{client_id}/rotations", authz.ReadSecrets, h.listRotations),
-		priv("GET", "/v1/clients/{client_id}/rotations/{id}", authz.ReadSecrets, h.getRotation),
-		priv("POST", "/v1/clients/{client_id}/rotations/{id}/complete", authz.WriteSecrets, h.completeRotation),
-		priv("POST", "/v1/clients/{client_id}/refresh-tokens", authz.WriteSecrets, h.createRefreshToken),
-		priv("GET", "/v1/clients/{client_id}/refresh-tokens", authz.ReadSecrets, h.listRefreshTokens),
+		priv("GET", "/v1/clients/{client_id}/rotations", authz.ReadRotation, h.listRotations),
+		priv("GET", "/v1/clients/{client_id}/rotations/{id}", authz.ReadRotation, h.getRotation),
+		priv("POST", "/v1/clients/{client_id}/rotations/{id}/complete", authz.CompleteRotate, h.completeRotation),
+		priv("POST", "/v1/clients/{client_id}/refresh-tokens", authz.CreateRefresh, h.createRefreshToken),
+		priv("GET", "/v1/clients/{client_id}/refresh-tokens", authz.ListRefresh, h.listRefreshTokens),
 
-		priv("GET", "/v1/keys", authz.ReadKeys, h.listKeys),
-		priv("POST", "/v1/keys/rotate", authz.WriteKeys, h.rotateKeys),
+		priv("GET", "/v1/keys", authz.ListKeys, h.listKeys),
+		priv("POST", "/v1/keys/rotate", authz.RotateKeys, h.rotateKeys),
 
 		pub("POST", "/v1/sessions", h.login),
 		pub("POST", "/v1/auth/login", h.passwordLogin),
-		self("GET", "/v1/sessions", h.listSessions),
-		self("DELETE", "/v1/sessions/{id}", h.endSession),
-		{Method: "GET", Path: "/v1/me", Permission: authz.ReadSelf, Unrestricted: true, private: h.me},
-		self("POST", "/v1/me/password", h.changePassword),
-		self("POST", "/v1/me/mfa", h.beginMFA),
-		self("POST", "/v1/me/mfa/confirm", h.confirmMFA),
-		self("POST", "/v1/me/mfa/disable", h.disableMFA),
-		priv("GET", "/v1/me/credential", authz.OwnCredential, h.getMyCredential),
-		priv("POST", "/v1/me/credential", authz.OwnCredential, h.createMyCredential),
-		priv("POST", "/v1/me/credential/rotate", authz.OwnCredential, h.rotateMyCredential),
-		priv("DELETE", "/v1/me/credential", authz.OwnCredential, h.revokeMyCredential),
+		self("GET", "/v1/sessions", authz.ListSessions, h.listSessions),
+		self("DELETE", "/v1/sessions/{id}", authz.EndSession, h.endSession),
+		self("GET", "/v1/me", authz.ReadMe, h.me),
+		self("POST", "/v1/me/password", authz.ChangePassword, h.changePassword),
+		self("POST", "/v1/me/mfa", authz.ManageMFA, h.beginMFA),
+		self("POST", "/v1/me/mfa/confirm", authz.ManageMFA, h.confirmMFA),
+		self("POST", "/v1/me/mfa/disable", authz.ManageMFA, h.disableMFA),
+		priv("GET", "/v1/me/credential", authz.ReadOwnCred, h.getMyCredential),
+		priv("POST", "/v1/me/credential", authz.CreateOwnCred, h.createMyCredential),
+		priv("POST", "/v1/me/credential/rotate", authz.RotateOwnCred, h.rotateMyCredential),
+		priv("DELETE", "/v1/me/credential", authz.RevokeOwnCred, h.revokeMyCredential),
 
-		priv("GET", "/v1/users", authz.ReadUsers, h.listUsers),
-		priv("POST", "/v1/users", authz.WriteUsers, h.inviteUser),
-		priv("GET", "/v1/users/{id}", authz.ReadUsers, h.getUser),
-		priv("PATCH", "/v1/users/{id}", authz.WriteUsers, h.updateUser),
-		priv("DELETE", "/v1/users/{id}", authz.WriteUsers, h.deleteUser),
-		priv("GET", "/v1/users/{id}/credential", authz.ReadUsers, h.getUserCredential),
-		priv("DELETE", "/v1/users/{id}/credential", authz.ManageCredentials, h.revokeUserCredential),
+		priv("GET", "/v1/users", authz.ListUsers, h.listUsers),
+		priv("POST", "/v1/users", authz.InviteUser, h.inviteUser),
+		priv("GET", "/v1/users/{id}", authz.ReadUser, h.getUser),
+		priv("PATCH", "/v1/users/{id}", authz.UpdateUser, h.updateUser),
+		priv("DELETE", "/v1/users/{id}", authz.DeleteUser, h.deleteUser),
+		priv("GET", "/v1/users/{id}/credential", authz.ReadUserCred, h.getUserCredential),
+		priv("DELETE", "/v1/users/{id}/credential", authz.RevokeUserCred, h.revokeUserCredential),
 
-		priv("GET", "/v1/policy", authz.ReadPolicy, h.getPolicy),
-		priv("PATCH", "/v1/policy", authz.WritePolicy, h.updatePolicy),
-		priv("GET", "/v1/audit", authz.ReadAudit, h.listAudit),
+		priv("GET", "/v1/policy", authz.ReadPolicyOp, h.getPolicy),
+		priv("PATCH", "/v1/policy", authz.UpdatePolicy, h.updatePolicy),
+		priv("GET", "/v1/audit", authz.ReadAuditLog, h.listAudit),
 
-		priv("GET", "/v1/clients/{client_id}/webhook", authz.ReadClients, h.getWebhook),
-		priv("POST", "/v1/clients/{client_id}/webhook/enable", authz.WriteClients, h.enableWebhook),
-		priv("GET", "/v1/clients/{client_id}/webhook/deliveries", authz.ReadClients, h.listWebhookDeliveries),
-		priv("GET", "/v1/clients/{client_id}/webhook/deliveries/{id}", authz.ReadClients, h.getWebhookDelivery),
-		priv("POST", "/v1/clients/{client_id}/webhook/deliveries/{id}/redeliver", authz.WriteClients, h.redeliverWebhook),
+		priv("GET", "/v1/clients/{client_id}/webhook", authz.ReadWebhook, h.getWebhook),
+		priv("POST", "/v1/clients/{client_id}/webhook/enable", authz.EnableWebhook, h.enableWebhook),
+		priv("GET", "/v1/clients/{client_id}/webhook/deliveries", authz.ReadWebhook, h.listWebhookDeliveries),
+		priv("GET", "/v1/clients/{client_id}/webhook/deliveries/{id}", authz.ReadWebhook, h.getWebhookDelivery),
+		priv("POST", "/v1/clients/{client_id}/webhook/deliveries/{id}/redeliver", authz.Redeliver, h.redeliverWebhook),
 	}
 }
 
@@ -155,7 +162,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 		header := strings.Join(allow, ", ")
 		notAllowed := h.adapt(func(w http.ResponseWriter, r *http.Request) error {
 			w.Header().Set("Allow", header)
-			return &problemError{status: http.StatusMethodNotAllowed, detail: r.Method + " is not allowed here; this path accepts " + header}
+			return &problem.Error{Status: http.StatusMethodNotAllowed, Detail: r.Method + " is not allowed here; this path accepts " + header}
 		})
 		for _, m := range []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"} {
 			if !slices.Contains(allow, m) {
@@ -168,7 +175,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 // NotFound answers any path no route matches with a JSON 404.
 func (h *Handler) NotFound() http.Handler {
 	return h.adapt(func(w http.ResponseWriter, r *http.Request) error {
-		return &problemError{status: http.StatusNotFound, detail: "no such endpoint: " + r.URL.Path}
+		return &problem.Error{Status: http.StatusNotFound, Detail: "no such endpoint: " + r.URL.Path}
 	})
 }
 
@@ -182,13 +189,13 @@ func (h *Handler) handler(rt Route) http.Handler {
 			return err
 		}
 		if by.ViaCredential && rt.Permission == authz.Self {
-			return &problemError{status: http.StatusForbidden, detail: "a personal credential's token cannot manage your login (password, MFA, sessions); use a login session"}
+			return &problem.Error{Status: http.StatusForbidden, Detail: "a personal credential's token cannot manage your login (password, MFA, sessions); use a login session"}
 		}
 		if by.Restricted != "" && !rt.Unrestricted {
-			return &problemError{status: http.StatusForbidden, slug: "restricted", detail: by.Restricted}
+			return &problem.Error{Status: http.StatusForbidden, Slug: "restricted", Detail: by.Restricted}
 		}
 		if !authz.Allowed(by.Role, rt.Permission) {
-			return &problemError{status: http.StatusForbidden, detail: "your role (" + string(by.Role) + ") does not have permission " + string(rt.Permission)}
+			return &problem.Error{Status: http.StatusForbidden, Detail: "your role (" + string(by.Role) + ") does not have permission " + string(rt.Permission)}
 		}
 		return rt.private(w, r, by)
 	})
@@ -241,18 +248,14 @@ func (h *Handler) authenticate(r *http.Request) (domain.Actor, error) {
 // accessTokenActor accepts an access token of a personal credential. A
 // client's own tokens do not act as anyone on the admin API.
 func (h *Handler) accessTokenActor(r *http.Request, tok, source string) (domain.Actor, error) {
-	c, err := h.Keys.Parse(tok, time.Now())
-	if err != nil || h.DenyList.Contains(c.JTI) {
+	org, user, err := h.Tokens.ActingUser(r.Context(), tok)
+	if errors.Is(err, token.ErrNotActing) {
 		return domain.Actor{}, account.ErrBadCredentials
 	}
-	st, err := h.Credentials.TokenActive(r.Context(), c.OrgID, c.ClientID, c.SecretID, c.IssuedAt)
 	if err != nil {
 		return domain.Actor{}, err
 	}
-	if !st.Active || st.UserID == "" {
-		return domain.Actor{}, account.ErrBadCredentials
-	}
-	by, err := h.Accounts.ActorForUser(r.Context(), c.OrgID, st.UserID, source)
+	by, err := h.Accounts.ActorForUser(r.Context(), org, user, source)
 	by.ViaCredential = true
 	return by, err
 }

@@ -64,11 +64,11 @@ func TestOrgIsolation(t *testing.T) {
 		res = e.do(t, "GET", "/v1/audit?limit=200", nil, intruder)
 		want(t, res, http.StatusOK)
 		for _, ev := range decode[apiv1.AuditList](t, res).Items {
-			if ev.Target == client.ClientID || ev.Target == secret.ID || ev.Target == e.boot.Org.ID || ev.ActorID == e.boot.User.ID {
+			if ev.Target == client.ClientID || ev.Target == secret.ID || ev.Target == string(e.boot.Org.ID) || ev.ActorID == string(e.boot.User.ID) {
 				t.Errorf("Globex sees Acme's audit event %+v", ev)
 			}
 		}
-		res = e.do(t, "GET", "/v1/audit?target="+client.ClientID, nil, intruder)
+		res = e.do(t, "GET", "/v1/audit?target="+string(client.ClientID), nil, intruder)
 		want(t, res, http.StatusOK)
 		if items := decode[apiv1.AuditList](t, res).Items; len(items) != 0 {
 			t.Errorf("Globex finds Acme's events by target: %+v", items)
@@ -174,7 +174,7 @@ func TestFailedAuthenticationIsAudited(t *testing.T) {
 			res := e.do(t, "GET", "/v1/audit?action=api.authenticate&limit=1", nil)
 			want(t, res, http.StatusOK)
 			items := decode[apiv1.AuditList](t, res).Items
-			if len(items) != 1 || items[0].Result != domain.ResultFailure || items[0].Detail["reason"] != c.reason || items[0].ActorID != e.boot.User.ID {
+			if len(items) != 1 || items[0].Result != domain.ResultFailure || items[0].Detail["reason"] != c.reason || items[0].ActorID != string(e.boot.User.ID) {
 				t.Errorf("audit = %+v, want one failure with reason %q by %s", items, c.reason, e.boot.User.ID)
 			}
 		})
@@ -331,7 +331,7 @@ func TestSecretValueShownOnce(t *testing.T) {
 		e.do(t, "POST", clientPath(client.ClientID)+"/revoke-all", nil),
 		e.do(t, "GET", secretsPath(client.ClientID), nil),
 		e.do(t, "GET", clientPath(client.ClientID)+"/rotations", nil),
-		e.do(t, "GET", clientPath(client.ClientID)+"/rotations/"+rot.Rotation.ID, nil),
+		e.do(t, "GET", clientPath(client.ClientID)+"/rotations/"+string(rot.Rotation.ID), nil),
 		e.do(t, "GET", clientPath(client.ClientID)+"/refresh-tokens", nil),
 	)
 	cursor := ""
@@ -695,9 +695,9 @@ func TestAuditListing(t *testing.T) {
 		{"action=secret.", []string{"secret.revoke", "secret.create"}},
 		{"action=client.update", []string{"client.update"}},
 		{"action=client", nil},
-		{"target=" + client.ClientID, []string{"client.update", "client.create"}},
-		{"actor=" + e.boot.User.ID, []string{"secret.revoke", "client.update", "secret.create", "client.create"}},
-		{"actor=" + e.boot.User.ID + "&action=client.", []string{"client.update", "client.create"}},
+		{"target=" + string(client.ClientID), []string{"client.update", "client.create"}},
+		{string("actor=" + string(e.boot.User.ID)), []string{"secret.revoke", "client.update", "secret.create", "client.create"}},
+		{string("actor=" + string(e.boot.User.ID) + "&action=client."), []string{"client.update", "client.create"}},
 		{"since=" + future, nil},
 		{"until=" + past, nil},
 		{"since=" + past + "&until=" + future + "&action=secret.revoke", []string{"secret.revoke"}},
@@ -808,7 +808,7 @@ func TestRotationTracking(t *testing.T) {
 	rr := decode[apiv1.RotateResult](t, res)
 	r := rr.Rotation
 	if r.State != "started" || r.SafeToRevoke || r.NewSecret.ID != rr.ID || len(r.OldSecrets) != 1 || r.OldSecrets[0].ID != old.ID ||
-		r.QuietSeconds != 120 || !r.KeepTokens || r.CompletedAt != nil || r.StartedBy != e.boot.User.ID {
+		r.QuietSeconds != 120 || !r.KeepTokens || r.CompletedAt != nil || r.StartedBy != string(e.boot.User.ID) {
 		t.Fatalf("rotation = %+v", r)
 	}
 	path := clientPath(client.ClientID) + "/rotations/" + r.ID
@@ -832,7 +832,7 @@ func TestRotationTracking(t *testing.T) {
 		res := e.do(t, "POST", path+"/complete", apiv1.CompleteRotation{Force: true})
 		want(t, res, http.StatusOK)
 		done := decode[apiv1.RotationStatus](t, res)
-		if done.State != "completed" || done.CompletedAt == nil || done.CompletedBy != e.boot.User.ID {
+		if done.State != "completed" || done.CompletedAt == nil || done.CompletedBy != string(e.boot.User.ID) {
 			t.Errorf("after complete: %+v", done)
 		}
 		// The rotation was started with keep_tokens: completing it, even
@@ -854,12 +854,12 @@ func TestRotationTracking(t *testing.T) {
 		want(t, res, http.StatusCreated)
 		rr := decode[apiv1.RotateResult](t, res)
 		want(t, e.do(t, "DELETE", secretPath(client.ClientID, rr.ID), nil), http.StatusOK)
-		res = e.do(t, "GET", clientPath(client.ClientID)+"/rotations/"+rr.Rotation.ID, nil)
+		res = e.do(t, "GET", clientPath(client.ClientID)+"/rotations/"+string(rr.Rotation.ID), nil)
 		want(t, res, http.StatusOK)
 		if got := decode[apiv1.RotationStatus](t, res); got.State != "abandoned" {
 			t.Errorf("state = %q, want abandoned", got.State)
 		}
-		wantProblem(t, e.do(t, "POST", clientPath(client.ClientID)+"/rotations/"+rr.Rotation.ID+"/complete", apiv1.CompleteRotation{Force: true}), http.StatusConflict)
+		wantProblem(t, e.do(t, "POST", clientPath(client.ClientID)+"/rotations/"+string(rr.Rotation.ID)+"/complete", apiv1.CompleteRotation{Force: true}), http.StatusConflict)
 	})
 	t.Run("invalid quiet period", func(t *testing.T) {
 		before := e.snapshot(t)

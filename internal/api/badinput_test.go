@@ -53,7 +53,7 @@ type badFixture struct {
 	foreignRotation               string
 	active, revoked               string       // secrets of client
 	otherSecret                   string       // a secret of other
-	foreignOrg                    string       // another organisation
+	foreignOrg                    domain.OrgID // another organisation
 	foreignClient                 apiv1.Client // a client of another organisation
 	foreignSecret                 string
 	revokedTok, expiredTok        string // the super admin's, refused and audited
@@ -102,7 +102,7 @@ func newBadFixture(t *testing.T, e *env) badFixture {
 	member := e.invite(t, e.boot.Org.ID, domain.RoleMember)
 	f.user = member.ID()
 	f.otherSession, _ = e.sessionFor(t, member.User)
-	f.foreignUser = foreign.User.ID
+	f.foreignUser = string(foreign.User.ID)
 	f.foreignSession, _ = e.sessionFor(t, foreign.User)
 	return f
 }
@@ -459,10 +459,10 @@ func (f badFixture) cases(e *env) []badCase {
 	for _, r := range f.inputRoutes() {
 		goodBody[r.method+" "+r.route] = raw(r.good)
 	}
-	unknownClient := domain.NewID(domain.PrefixClient)
-	unknownSecret := domain.NewID(domain.PrefixSecret)
+	unknownClient := domain.NewClientID()
+	unknownSecret := domain.NewSecretID()
 	clientIDs := map[string]string{
-		"unknown client":             unknownClient,
+		"unknown client":             string(unknownClient),
 		"malformed client":           "nope",
 		"client ID with bad char":    "kwc_" + strings.Repeat("-", 22),
 		"client ID too long":         f.client.ClientID + "x",
@@ -476,7 +476,7 @@ func (f badFixture) cases(e *env) []badCase {
 		"client of another resource": f.foreignSecret,
 	}
 	secretIDs := map[string]string{
-		"unknown secret":          unknownSecret,
+		"unknown secret":          string(unknownSecret),
 		"malformed secret":        "nope",
 		"client ID as secret":     f.client.ClientID,
 		"another client's secret": f.otherSecret,
@@ -485,7 +485,7 @@ func (f badFixture) cases(e *env) []badCase {
 		"rotation ID as secret":   f.rotation,
 	}
 	rotationIDs := map[string]string{
-		"unknown rotation":          domain.NewID(domain.PrefixRotation),
+		"unknown rotation":          string(domain.NewRotationID()),
 		"malformed rotation":        "nope",
 		"secret ID as rotation":     f.active,
 		"another client's rotation": f.otherRotation,
@@ -514,7 +514,7 @@ func (f badFixture) cases(e *env) []badCase {
 
 	// User and session IDs.
 	userIDs := map[string]string{
-		"unknown user":         domain.NewID(domain.PrefixUser),
+		"unknown user":         string(domain.NewUserID()),
 		"malformed user":       "nope",
 		"another org's user":   f.foreignUser,
 		"client ID as user":    f.client.ClientID,
@@ -532,7 +532,7 @@ func (f badFixture) cases(e *env) []badCase {
 		}
 	}
 	for name, bad := range map[string]string{
-		"unknown session":         domain.NewID(domain.PrefixSession),
+		"unknown session":         string(domain.NewSessionID()),
 		"malformed session":       "nope",
 		"another user's session":  f.otherSession,
 		"another org's session":   f.foreignSession,
@@ -600,7 +600,7 @@ func (f badFixture) cases(e *env) []badCase {
 	}
 
 	// Query parameters.
-	clientsCursor := base64.RawURLEncoding.EncodeToString([]byte("1700000000000000|" + f.client.ClientID))
+	clientsCursor := base64.RawURLEncoding.EncodeToString([]byte("1700000000000000|" + string(f.client.ClientID)))
 	for name, q := range map[string]string{
 		"limit=0":                    "limit=0",
 		"limit=-1":                   "limit=-1",
@@ -647,7 +647,7 @@ func (f badFixture) cases(e *env) []badCase {
 		"/v1/nope", "/v1", "/v1/", "/", "/v2/clients", "/v1/clients/", "/v1/CLIENTS",
 		clientPath(f.client.ClientID) + "/", clientPath(f.client.ClientID) + "/bogus",
 		secretsPath(f.client.ClientID) + "/", secretPath(f.client.ClientID, f.active) + "/extra",
-		"/v1/policy/x", "/v1/audit/1", "/healthz/x", "/openapi.json", "/v1/clients/" + f.client.ClientID + "/revoke-all/x",
+		"/v1/policy/x", "/v1/audit/1", "/healthz/x", "/openapi.json", "/v1/clients/" + string(f.client.ClientID) + "/revoke-all/x",
 		clientPath(f.rotateClient.ClientID) + "/rotations/" + f.rotation + "/undo", "/v1/keys/" + "key_x", "/v1/keys/rotate/now",
 	} {
 		for _, m := range []string{"GET", "POST", "DELETE"} {

@@ -6,7 +6,6 @@ import (
 
 	"keywarden/internal/credential"
 	"keywarden/internal/domain"
-	"keywarden/internal/store"
 	"keywarden/pkg/apiv1"
 )
 
@@ -22,18 +21,18 @@ func (h *Handler) createClient(w http.ResponseWriter, r *http.Request, by domain
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Location", "/v1/clients/"+c.ID)
+	w.Header().Set("Location", "/v1/clients/"+string(c.ID))
 	return writeJSON(w, http.StatusCreated, clientJSON(c))
 }
 
 // pageFrom reads ?limit and ?cursor.
-func pageFrom(r *http.Request) (store.Page, error) {
+func pageFrom(r *http.Request) (domain.Page, error) {
 	q := r.URL.Query()
-	p := store.Page{After: q.Get("cursor")}
+	p := domain.Page{After: q.Get("cursor")}
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > store.MaxLimit {
-			return p, domain.Invalid("limit", "must be an integer from 1 to "+strconv.Itoa(store.MaxLimit))
+		if err != nil || n < 1 || n > domain.MaxLimit {
+			return p, domain.Invalid("limit", "must be an integer from 1 to "+strconv.Itoa(domain.MaxLimit))
 		}
 		p.Limit = n
 	}
@@ -57,7 +56,7 @@ func (h *Handler) listClients(w http.ResponseWriter, r *http.Request, by domain.
 }
 
 func (h *Handler) getClient(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	c, err := h.Credentials.GetClient(r.Context(), by, r.PathValue("client_id"))
+	c, err := h.Credentials.GetClient(r.Context(), by, domain.ClientID(r.PathValue("client_id")))
 	if err != nil {
 		return err
 	}
@@ -65,12 +64,9 @@ func (h *Handler) getClient(w http.ResponseWriter, r *http.Request, by domain.Ac
 }
 
 func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	id := r.PathValue("client_id")
-	if _, err := h.Credentials.GetClient(r.Context(), by, id); err != nil {
-		return err // 404 before complaining about the body
-	}
+	id := domain.ClientID(r.PathValue("client_id"))
 	var req apiv1.UpdateClient
-	if err := decode(w, r, &req, false); err != nil {
+	if err := h.decodeFor(w, r, &req, false, func() error { _, err := h.Credentials.GetClient(r.Context(), by, id); return err }); err != nil {
 		return err
 	}
 	c, err := h.Credentials.UpdateClient(r.Context(), by, id, credential.ClientPatch{
@@ -84,7 +80,7 @@ func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request, by domain
 }
 
 func (h *Handler) deleteClient(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	if err := h.Credentials.DeleteClient(r.Context(), by, r.PathValue("client_id")); err != nil {
+	if err := h.Credentials.DeleteClient(r.Context(), by, domain.ClientID(r.PathValue("client_id"))); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -92,7 +88,7 @@ func (h *Handler) deleteClient(w http.ResponseWriter, r *http.Request, by domain
 }
 
 func (h *Handler) revokeAll(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	id := r.PathValue("client_id")
+	id := domain.ClientID(r.PathValue("client_id"))
 	var req struct{}
 	if err := decode(w, r, &req, true); err != nil {
 		return err
@@ -101,5 +97,5 @@ func (h *Handler) revokeAll(w http.ResponseWriter, r *http.Request, by domain.Ac
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, apiv1.RevokeAll{ClientID: id, Revoked: n})
+	return writeJSON(w, http.StatusOK, apiv1.RevokeAll{ClientID: string(id), Revoked: n})
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"keywarden/internal/problem"
 	"mime"
 	"net/http"
 	"strconv"
@@ -25,7 +26,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error 
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return &problemError{status: http.StatusRequestEntityTooLarge, detail: fmt.Sprintf("the body must be at most %d bytes", MaxBodyBytes)}
+			return &problem.Error{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("the body must be at most %d bytes", MaxBodyBytes)}
 		}
 		return badRequest("the body could not be read")
 	}
@@ -41,7 +42,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error 
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			return &problemError{status: http.StatusUnsupportedMediaType, detail: "the body must be application/json"}
+			return &problem.Error{Status: http.StatusUnsupportedMediaType, Detail: "the body must be application/json"}
 		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
@@ -54,6 +55,22 @@ func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error 
 		return badRequest("the body must hold exactly one JSON object")
 	}
 	return nil
+}
+
+// decodeFor is decode for a request to an object that may not exist:
+// when the body is bad, exists (a read of the object) decides whether the
+// answer is the object's 404 or the body's problem, so that a caller
+// learns first that the object is not there. A good body costs no read:
+// the service call that follows finds a missing object itself.
+func (h *Handler) decodeFor(w http.ResponseWriter, r *http.Request, v any, optional bool, exists func() error) error {
+	err := decode(w, r, v, optional)
+	if err == nil {
+		return nil
+	}
+	if gone := exists(); gone != nil {
+		return gone
+	}
+	return err
 }
 
 // jsonProblem explains a decode error without echoing input values.

@@ -2,9 +2,10 @@
 // OpenAPI document. Handlers are small: authenticate the caller, check the
 // route's permission (authz), decode strictly, call a service, render.
 //
-// Every error becomes an RFC 9457 problem in exactly one place
-// (problemFor); a client's mistake is always a 4xx with a JSON body.
+// Every error becomes an RFC 9457 problem through package problem, the
+// mapping the console uses too; a client's mistake is always a 4xx with a
+// JSON body. Each route names its operation (authz.Operation).
 //
-// Imports: pkg/apiv1, account, credential, audit, authz, httpx, domain,
-// token, webhook, store (for page options and filters only).
+// Imports: pkg/apiv1, problem, account, credential, audit, authz, httpx,
+// domain, secretvalue, token, webhook.
 package api

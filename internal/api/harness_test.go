@@ -33,7 +33,6 @@ import (
 	"keywarden/internal/keyring"
 	"keywarden/internal/secretvalue"
 	"keywarden/internal/server"
-	"keywarden/internal/store"
 	"keywarden/pkg/apiv1"
 )
 
@@ -85,12 +84,18 @@ type env struct {
 	validated map[string]map[int]int
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvWith(t, nil) }
+
+// newEnvWith is newEnv with tune applied to the server's configuration.
+func newEnvWith(t *testing.T, tune func(*config.Config)) *env {
 	t.Helper()
 	ctx := t.Context()
 	cfg := config.Defaults()
 	cfg.DataDir = t.TempDir()
 	cfg.Dev = true
+	if tune != nil {
+		tune(&cfg)
+	}
 	core, err := server.OpenCore(ctx, cfg)
 	if err != nil {
 		t.Fatalf("server.OpenCore: %v", err)
@@ -101,12 +106,11 @@ func newEnv(t *testing.T) *env {
 		t.Fatalf("Accounts.Init: %v", err)
 	}
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError}))
-	// server.Server has no Close: its store handle lives until the test
-	// binary exits. That is harmless for SQLite in a temporary directory.
 	srv, err := server.New(ctx, cfg, log)
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}
+	t.Cleanup(func() { srv.Close() })
 	return &env{
 		core: core, handler: srv.Handler(), boot: boot, token: boot.APIToken.Reveal(),
 		spec: mustSpec(t), validated: map[string]map[int]int{},
@@ -127,11 +131,11 @@ func (e *env) newOrg(t *testing.T, name, email string) account.Bootstrap {
 // userToken creates a user with role in org and an API token for them,
 // the way account.Init does, and returns the token. expires and revoked
 // make tokens that must be refused.
-func (e *env) userToken(t *testing.T, org string, role domain.Role, expires, revoked *time.Time) (domain.User, string) {
+func (e *env) userToken(t *testing.T, org domain.OrgID, role domain.Role, expires, revoked *time.Time) (domain.User, string) {
 	t.Helper()
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	u := domain.User{
-		ID: domain.NewID(domain.PrefixUser), OrgID: org, Email: strings.ToLower(domain.NewID("u")) + "@acme.test", Role: role,
+		ID: domain.NewUserID(), OrgID: org, Email: strings.ToLower(domain.NewID("u")) + "@acme.test", Role: role,
 		PasswordHash: secretvalue.HashSupplied(secretvalue.GeneratePassword()), CreatedAt: now,
 	}
 	if err := e.core.Store.CreateUser(t.Context(), u); err != nil {
@@ -144,7 +148,7 @@ func (e *env) tokenFor(t *testing.T, u domain.User, expires, revoked *time.Time)
 	t.Helper()
 	value := secretvalue.Generate(secretvalue.PrefixAPIToken)
 	tok := domain.APIToken{
-		ID: domain.NewID(domain.PrefixToken), OrgID: u.OrgID, UserID: u.ID, Description: "test token",
+		ID: domain.NewAPITokenID(), OrgID: u.OrgID, UserID: u.ID, Description: "test token",
 		Verifier: secretvalue.Verifier(e.core.Keyring.Derive(keyring.PurposeSecretVerifier), value),
 		Hint:     value.Hint(), CreatedAt: time.Now().UTC().Truncate(time.Microsecond), ExpiresAt: expires, RevokedAt: revoked,
 	}
@@ -446,11 +450,11 @@ type secretSnapshot struct {
 }
 
 // snapshot reads the state of orgs (the env's own when none is given).
-func (e *env) snapshot(t *testing.T, orgs ...string) snapshot {
+func (e *env) snapshot(t *testing.T, orgs ...domain.OrgID) snapshot {
 	t.Helper()
 	ctx := t.Context()
 	if len(orgs) == 0 {
-		orgs = []string{e.boot.Org.ID}
+		orgs = []domain.OrgID{e.boot.Org.ID}
 	}
 	var s snapshot
 	for _, org := range orgs {
@@ -458,8 +462,8 @@ func (e *env) snapshot(t *testing.T, orgs ...string) snapshot {
 		if err != nil {
 			t.Fatalf("GetOrg: %v", err)
 		}
-		os := orgSnapshot{ID: org, Policy: o.Policy}
-		page := store.Page{Limit: store.MaxLimit}
+		os := orgSnapshot{ID: string(org), Policy: o.Policy}
+		page := domain.Page{Limit: domain.MaxLimit}
 		for {
 			clients, next, err := e.core.Store.ListClients(ctx, org, page)
 			if err != nil {
@@ -472,7 +476,7 @@ func (e *env) snapshot(t *testing.T, orgs ...string) snapshot {
 				}
 				cs := clientSnapshot{Client: c}
 				for _, x := range secrets {
-					cs.Secrets = append(cs.Secrets, secretSnapshot{ID: x.ID, Description: x.Description, Hint: x.Hint,
+					cs.Secrets = append(cs.Secrets, secretSnapshot{ID: string(x.ID), Description: x.Description, Hint: x.Hint,
 						Origin: x.Origin, ExpiresAt: x.ExpiresAt, RevokedAt: x.RevokedAt, LastUsedAt: x.LastUsedAt,
 						AllowedCIDRs: x.AllowedCIDRs, KeepTokens: x.KeepTokens})
 				}
@@ -578,14 +582,14 @@ func (p *person) code(t *testing.T) string {
 	}
 }
 
-func (a *person) ID() string    { return a.User.ID }
+func (a *person) ID() string    { return string(a.User.ID) }
 func (a *person) Email() string { return a.User.Email }
 
 // invite creates a user with role in org through the account service (as
 // the organisation's system actor would) and an API token for them. The
 // user still has their one-time password, which they must change at first
 // login.
-func (e *env) invite(t *testing.T, org string, role domain.Role) *person {
+func (e *env) invite(t *testing.T, org domain.OrgID, role domain.Role) *person {
 	t.Helper()
 	email := strings.ToLower(domain.NewID("u")) + "@example.test"
 	n, err := e.core.Accounts.InviteUser(t.Context(), domain.System(org, "test"), email, role)
@@ -606,7 +610,7 @@ func (e *env) activate(t *testing.T, a *person) {
 }
 
 // user is invite and activate: a user who has chosen their password.
-func (e *env) user(t *testing.T, org string, role domain.Role) *person {
+func (e *env) user(t *testing.T, org domain.OrgID, role domain.Role) *person {
 	t.Helper()
 	a := e.invite(t, org, role)
 	e.activate(t, a)
@@ -628,13 +632,13 @@ func (e *env) sessionFor(t *testing.T, u domain.User) (id, token string) {
 	t.Helper()
 	value := secretvalue.Generate(secretvalue.PrefixSession)
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	x := domain.Session{ID: domain.NewID(domain.PrefixSession), OrgID: u.OrgID, UserID: u.ID,
+	x := domain.Session{ID: domain.NewSessionID(), OrgID: u.OrgID, UserID: u.ID,
 		Verifier:  secretvalue.Verifier(e.core.Keyring.Derive(keyring.PurposeSecretVerifier), value),
 		CreatedAt: now, ExpiresAt: now.Add(time.Hour), Source: "192.0.2.1", UserAgent: "test"}
 	if err := e.core.Store.CreateSession(t.Context(), x); err != nil {
 		t.Fatalf("CreateSession: %v", err)
 	}
-	return x.ID, value.Reveal()
+	return string(x.ID), value.Reveal()
 }
 
 // enrolMFA turns MFA on for a through the API and returns the recovery

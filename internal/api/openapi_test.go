@@ -2,11 +2,8 @@ package api_test
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -19,32 +16,9 @@ import (
 	"keywarden/internal/authz"
 	"keywarden/internal/domain"
 	"keywarden/internal/oauth"
+	"keywarden/internal/testkit"
 	"keywarden/pkg/apiv1"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
-
-// assertGolden compares got with testdata/name.golden (STYLE §4.14).
-func assertGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s; run go test -update and review the diff\ngot:\n%s", path, got)
-	}
-}
 
 // operations returns the document's operations as "METHOD /path".
 func operations(doc *openapi3.T) map[string]*openapi3.Operation {
@@ -102,7 +76,7 @@ func TestOpenAPIRoutesMatchDocument(t *testing.T) {
 		served[key] = true
 		lines = append(lines, key+" oauth")
 	}
-	assertGolden(t, "routes", []byte(strings.Join(lines, "\n")+"\n"))
+	testkit.Golden(t, "routes", []byte(strings.Join(lines, "\n")+"\n"))
 
 	t.Run("every OAuth endpoint is documented", func(t *testing.T) {
 		for key := range oauthOps() {
@@ -419,8 +393,8 @@ func TestOpenAPIResponses(t *testing.T) {
 		want(t, e.do(t, "GET", "/v1/audit?limit=2&cursor="+page.NextCursor, nil), http.StatusOK)
 		since := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
 		until := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
-		want(t, e.do(t, "GET", "/v1/audit?action=secret.&actor="+e.boot.User.ID+"&since="+since+"&until="+until, nil), http.StatusOK)
-		want(t, e.do(t, "GET", "/v1/audit?target="+client.ClientID+"&action=client.update", nil), http.StatusOK)
+		want(t, e.do(t, "GET", "/v1/audit?action=secret.&actor="+string(e.boot.User.ID)+"&since="+since+"&until="+until, nil), http.StatusOK)
+		want(t, e.do(t, "GET", "/v1/audit?target="+string(client.ClientID)+"&action=client.update", nil), http.StatusOK)
 	})
 	step("errors", func(t *testing.T) {
 		wantProblem(t, e.do(t, "POST", "/v1/clients", raw(`{"name":`)), http.StatusBadRequest)

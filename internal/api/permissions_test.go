@@ -101,7 +101,7 @@ func TestPermissions(t *testing.T) {
 		users[role] = e.user(t, org, role)
 	}
 	restricted := e.invite(t, org, domain.RoleMember) // keeps the one-time password
-	restrictedUser, err := e.core.Store.GetUser(ctx, org, restricted.ID())
+	restrictedUser, err := e.core.Store.GetUser(ctx, org, restricted.User.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,12 +119,11 @@ func TestPermissions(t *testing.T) {
 		{name: "restricted session", who: restricted, role: domain.RoleMember, restricted: true, bearer: func(t *testing.T) string {
 			// Each request gets a fresh session of a user who still has
 			// the one-time password (a request may have changed it).
-			u, err := e.core.Store.GetUser(t.Context(), org, restricted.ID())
+			u, err := e.core.Store.UpdateUser(t.Context(), org, restricted.User.ID, func(u *domain.User) error {
+				u.PasswordHash, u.MustChangePassword = restrictedUser.PasswordHash, true
+				return nil
+			})
 			if err != nil {
-				t.Fatal(err)
-			}
-			u.PasswordHash, u.MustChangePassword = restrictedUser.PasswordHash, true
-			if err := e.core.Store.UpdateUser(t.Context(), u); err != nil {
 				t.Fatal(err)
 			}
 			_, tok := e.sessionFor(t, u)
@@ -179,12 +178,12 @@ func TestPermissions(t *testing.T) {
 		return c.ClientID, e.createSecret(t, c.ClientID, apiv1.CreateSecret{Description: "fresh"}, sa).ID
 	}
 	freshUser := func(t *testing.T) string {
-		u := domain.User{ID: domain.NewID(domain.PrefixUser), OrgID: org, Email: strings.ToLower(domain.NewID("d")) + "@example.test",
+		u := domain.User{ID: domain.NewUserID(), OrgID: org, Email: strings.ToLower(domain.NewID("d")) + "@example.test",
 			Role: domain.RoleMember, PasswordHash: restrictedUser.PasswordHash, CreatedAt: restrictedUser.CreatedAt}
 		if err := e.core.Store.CreateUser(t.Context(), u); err != nil {
 			t.Fatal(err)
 		}
-		return u.ID
+		return string(u.ID)
 	}
 	// actor is whose account a self route works on: the caller's, or the
 	// login user's when the caller has none.

@@ -1,13 +1,11 @@
 package api
 
 import (
-	"maps"
 	"net/http"
-	"reflect"
 	"time"
 
+	"keywarden/internal/account"
 	"keywarden/internal/domain"
-	"keywarden/internal/store"
 	"keywarden/pkg/apiv1"
 )
 
@@ -24,37 +22,19 @@ func (h *Handler) updatePolicy(w http.ResponseWriter, r *http.Request, by domain
 	if err := decode(w, r, &req, false); err != nil {
 		return err
 	}
-	before, err := h.Accounts.Policy(r.Context(), by)
+	p := account.PolicyPatch{AllowNeverExpire: req.AllowNeverExpire, PersonalCredentials: req.PersonalCredentials,
+		RefuseCredentialsWithMFA: req.RefuseCredentialsWithMFA, AccessTokenTTLSeconds: req.AccessTokenTTLSeconds, RequireMFA: req.RequireMFA}
+	if len(req.MaxSecretLifetimeDays) > 0 {
+		p.MaxSecretLifetimeDays = map[domain.Role]int{}
+		for role, days := range req.MaxSecretLifetimeDays {
+			p.MaxSecretLifetimeDays[domain.Role(role)] = days
+		}
+	}
+	pol, _, err := h.Accounts.UpdatePolicy(r.Context(), by, p)
 	if err != nil {
 		return err
 	}
-	p := before
-	p.MaxSecretLifetimeDays = maps.Clone(p.MaxSecretLifetimeDays)
-	for role, days := range req.MaxSecretLifetimeDays {
-		p.MaxSecretLifetimeDays[domain.Role(role)] = days
-	}
-	if req.AllowNeverExpire != nil {
-		p.AllowNeverExpire = *req.AllowNeverExpire
-	}
-	if req.PersonalCredentials != nil {
-		p.PersonalCredentials = *req.PersonalCredentials
-	}
-	if req.RefuseCredentialsWithMFA != nil {
-		p.RefuseCredentialsWithMFA = *req.RefuseCredentialsWithMFA
-	}
-	if req.AccessTokenTTLSeconds != nil {
-		p.AccessTokenTTLSeconds = *req.AccessTokenTTLSeconds
-	}
-	if req.RequireMFA != nil {
-		p.RequireMFA = *req.RequireMFA
-	}
-	if reflect.DeepEqual(p, before) {
-		return writeJSON(w, http.StatusOK, policyJSON(p)) // nothing changed: nothing to store or audit
-	}
-	if p, err = h.Accounts.UpdatePolicy(r.Context(), by, p); err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, policyJSON(p))
+	return writeJSON(w, http.StatusOK, policyJSON(pol))
 }
 
 func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
@@ -63,7 +43,7 @@ func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request, by domain.Ac
 		return err
 	}
 	q := r.URL.Query()
-	f := store.AuditFilter{Action: q.Get("action"), ActorID: q.Get("actor"), Target: q.Get("target"), Page: page}
+	f := domain.AuditFilter{Action: q.Get("action"), ActorID: q.Get("actor"), Target: q.Get("target"), Page: page}
 	var v domain.ValidationError
 	for name, dst := range map[string]*time.Time{"since": &f.Since, "until": &f.Until} {
 		if s := q.Get(name); s != "" {

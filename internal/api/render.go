@@ -25,19 +25,19 @@ func clientJSON(c domain.Client) apiv1.Client {
 		scopes = []string{}
 	}
 	return apiv1.Client{
-		ClientID: c.ID, Name: c.Name, Description: c.Description, Scopes: scopes,
+		ClientID: string(c.ID), Name: c.Name, Description: c.Description, Scopes: scopes,
 		TokenTTLSeconds: c.TokenTTL, WebhookURL: c.WebhookURL, Status: status,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, WebhookEvents: nonNil(c.WebhookEvents),
 	}
 }
 
-func secretJSON(x domain.Secret, newID string, now time.Time) apiv1.Secret {
+func secretJSON(x domain.Secret, newID domain.SecretID, now time.Time) apiv1.Secret {
 	masked := "…" + x.Hint
 	if x.Origin == domain.OriginGenerated {
 		masked = secretvalue.PrefixClientSecret + masked
 	}
 	return apiv1.Secret{
-		ID: x.ID, ClientID: x.ClientID, Description: x.Description, Hint: x.Hint, Masked: masked,
+		ID: string(x.ID), ClientID: string(x.ClientID), Description: x.Description, Hint: x.Hint, Masked: masked,
 		Origin: string(x.Origin), Status: string(x.State(now)), New: x.ID == newID,
 		CreatedAt: x.CreatedAt, CreatedBy: x.CreatedBy, ExpiresAt: x.ExpiresAt, RevokedAt: x.RevokedAt,
 		LastUsedAt: x.LastUsedAt, LastUsedFrom: x.LastUsedFrom, AllowedCIDRs: nonNil(x.AllowedCIDRs), KeepTokens: x.KeepTokens,
@@ -51,17 +51,21 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func rotationJSON(v credential.RotationView, newID string, now time.Time) apiv1.RotationStatus {
-	r := v.Rotation
+func secretViewJSON(v credential.SecretView) apiv1.Secret {
+	return secretJSON(v.Secret, v.NewID, v.Now)
+}
+
+func rotationJSON(v credential.RotationView) apiv1.RotationStatus {
+	r, newID, now := v.Rotation, v.NewID, v.Now
 	out := apiv1.RotationStatus{
-		ID: r.ID, ClientID: r.ClientID, State: v.State, SafeToRevoke: v.SafeToRevoke, OldSecrets: []apiv1.Secret{},
+		ID: string(r.ID), ClientID: string(r.ClientID), State: string(v.State), SafeToRevoke: v.SafeToRevoke, OldSecrets: []apiv1.Secret{},
 		StartedAt: r.StartedAt, StartedBy: r.StartedBy, AutoComplete: r.AutoComplete, QuietSeconds: r.QuietSeconds,
 		KeepTokens: r.KeepTokens, CompletedAt: r.CompletedAt, CompletedBy: r.CompletedBy,
 	}
 	if x, ok := v.Secrets[r.NewSecretID]; ok {
 		out.NewSecret = secretJSON(x, newID, now)
 	} else {
-		out.NewSecret = apiv1.Secret{ID: r.NewSecretID, ClientID: r.ClientID, Status: "deleted", AllowedCIDRs: []string{}}
+		out.NewSecret = apiv1.Secret{ID: string(r.NewSecretID), ClientID: string(r.ClientID), Status: "deleted", AllowedCIDRs: []string{}}
 	}
 	for _, id := range r.OldSecretIDs {
 		if x, ok := v.Secrets[id]; ok {
@@ -72,21 +76,12 @@ func rotationJSON(v credential.RotationView, newID string, now time.Time) apiv1.
 }
 
 func refreshJSON(t domain.RefreshToken, now time.Time) apiv1.RefreshToken {
-	status := "active"
-	switch {
-	case t.RevokedAt != nil:
-		status = "revoked"
-	case t.UsedAt != nil:
-		status = "used"
-	case !now.Before(t.ExpiresAt):
-		status = "expired"
-	}
-	return apiv1.RefreshToken{ID: t.ID, ClientID: t.ClientID, Hint: t.Hint, Status: status, CreatedAt: t.CreatedAt,
+	return apiv1.RefreshToken{ID: string(t.ID), ClientID: string(t.ClientID), Hint: t.Hint, Status: string(t.State(now)), CreatedAt: t.CreatedAt,
 		CreatedBy: t.CreatedBy, ExpiresAt: t.ExpiresAt, UsedAt: t.UsedAt, RevokedAt: t.RevokedAt}
 }
 
-func createdSecretJSON(n credential.NewSecret, newID string, now time.Time) apiv1.CreatedSecret {
-	return apiv1.CreatedSecret{Secret: secretJSON(n.Secret, newID, now), Value: n.Value.Reveal()}
+func createdSecretJSON(n credential.NewSecret) apiv1.CreatedSecret {
+	return apiv1.CreatedSecret{Secret: secretJSON(n.Secret, n.NewID, n.Now), Value: n.Value.Reveal()}
 }
 
 func policyJSON(p domain.Policy) apiv1.Policy {
@@ -103,7 +98,7 @@ func policyJSON(p domain.Policy) apiv1.Policy {
 
 func auditJSON(e domain.AuditEvent) apiv1.AuditEvent {
 	return apiv1.AuditEvent{
-		Seq: e.Seq, ID: e.ID, At: e.At, ActorKind: e.ActorKind, ActorID: e.ActorID, Action: e.Action,
+		Seq: e.Seq, ID: e.ID, At: e.At, ActorKind: string(e.ActorKind), ActorID: e.ActorID, Action: e.Action,
 		Target: e.Target, Source: e.Source, Result: e.Result, Detail: e.Detail,
 	}
 }

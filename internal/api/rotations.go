@@ -9,62 +9,42 @@ import (
 )
 
 func (h *Handler) listRotations(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	clientID := r.PathValue("client_id")
-	views, err := h.Credentials.ListRotations(r.Context(), by, clientID)
-	if err != nil {
-		return err
-	}
-	list, err := h.Credentials.ListSecrets(r.Context(), by, clientID)
+	views, err := h.Credentials.ListRotations(r.Context(), by, domain.ClientID(r.PathValue("client_id")))
 	if err != nil {
 		return err
 	}
 	out := apiv1.RotationList{Items: make([]apiv1.RotationStatus, 0, len(views))}
 	for _, v := range views {
-		out.Items = append(out.Items, rotationJSON(v, list.NewID, list.Now))
+		out.Items = append(out.Items, rotationJSON(v))
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
 
 func (h *Handler) getRotation(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	clientID := r.PathValue("client_id")
-	v, err := h.Credentials.GetRotation(r.Context(), by, clientID, r.PathValue("id"))
+	v, err := h.Credentials.GetRotation(r.Context(), by, domain.ClientID(r.PathValue("client_id")), domain.RotationID(r.PathValue("id")))
 	if err != nil {
 		return err
 	}
-	list, err := h.Credentials.ListSecrets(r.Context(), by, clientID)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, rotationJSON(v, list.NewID, list.Now))
+	return writeJSON(w, http.StatusOK, rotationJSON(v))
 }
 
 func (h *Handler) completeRotation(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	clientID, id := r.PathValue("client_id"), r.PathValue("id")
-	if _, err := h.Credentials.GetRotation(r.Context(), by, clientID, id); err != nil {
-		return err
-	}
+	clientID, id := domain.ClientID(r.PathValue("client_id")), domain.RotationID(r.PathValue("id"))
 	var req apiv1.CompleteRotation
-	if err := decode(w, r, &req, true); err != nil {
+	if err := h.decodeFor(w, r, &req, true, func() error { _, err := h.Credentials.GetRotation(r.Context(), by, clientID, id); return err }); err != nil {
 		return err
 	}
 	v, err := h.Credentials.CompleteRotation(r.Context(), by, clientID, id, req.KeepTokens, req.Force)
 	if err != nil {
 		return err
 	}
-	list, err := h.Credentials.ListSecrets(r.Context(), by, clientID)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, rotationJSON(v, list.NewID, list.Now))
+	return writeJSON(w, http.StatusOK, rotationJSON(v))
 }
 
 func (h *Handler) createRefreshToken(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	clientID := r.PathValue("client_id")
-	if _, err := h.Credentials.GetClient(r.Context(), by, clientID); err != nil {
-		return err
-	}
+	clientID := domain.ClientID(r.PathValue("client_id"))
 	var req struct{}
-	if err := decode(w, r, &req, true); err != nil {
+	if err := h.decodeFor(w, r, &req, true, func() error { _, err := h.Credentials.GetClient(r.Context(), by, clientID); return err }); err != nil {
 		return err
 	}
 	t, err := h.Refresh.Create(r.Context(), by, clientID)
@@ -75,7 +55,7 @@ func (h *Handler) createRefreshToken(w http.ResponseWriter, r *http.Request, by 
 }
 
 func (h *Handler) listRefreshTokens(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	list, err := h.Refresh.List(r.Context(), by, r.PathValue("client_id"))
+	list, err := h.Refresh.List(r.Context(), by, domain.ClientID(r.PathValue("client_id")))
 	if err != nil {
 		return err
 	}

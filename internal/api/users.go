@@ -10,6 +10,7 @@ import (
 	"keywarden/internal/credential"
 	"keywarden/internal/domain"
 	"keywarden/internal/httpx"
+	"keywarden/internal/problem"
 	"keywarden/internal/token"
 	"keywarden/pkg/apiv1"
 )
@@ -19,7 +20,7 @@ func userJSON(u domain.User) apiv1.User {
 	if u.DisabledAt != nil {
 		status = "disabled"
 	}
-	return apiv1.User{ID: u.ID, Email: u.Email, Role: string(u.Role), Status: status, MFAEnabled: u.MFAEnabled,
+	return apiv1.User{ID: string(u.ID), Email: u.Email, Role: string(u.Role), Status: status, MFAEnabled: u.MFAEnabled,
 		MustChangePassword: u.MustChangePassword, CreatedAt: u.CreatedAt, DisabledAt: u.DisabledAt}
 }
 
@@ -44,12 +45,12 @@ func (h *Handler) inviteUser(w http.ResponseWriter, r *http.Request, by domain.A
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Location", "/v1/users/"+n.User.ID)
+	w.Header().Set("Location", "/v1/users/"+string(n.User.ID))
 	return writeJSON(w, http.StatusCreated, apiv1.InvitedUser{User: userJSON(n.User), OneTimePassword: n.Password.Reveal()})
 }
 
 func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	u, err := h.Accounts.GetUser(r.Context(), by, r.PathValue("id"))
+	u, err := h.Accounts.GetUser(r.Context(), by, domain.UserID(r.PathValue("id")))
 	if err != nil {
 		return err
 	}
@@ -57,12 +58,9 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, by domain.Acto
 }
 
 func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	id := r.PathValue("id")
-	if _, err := h.Accounts.GetUser(r.Context(), by, id); err != nil {
-		return err
-	}
+	id := domain.UserID(r.PathValue("id"))
 	var req apiv1.UpdateUser
-	if err := decode(w, r, &req, false); err != nil {
+	if err := h.decodeFor(w, r, &req, false, func() error { _, err := h.Accounts.GetUser(r.Context(), by, id); return err }); err != nil {
 		return err
 	}
 	p := account.UserPatch{Disabled: req.Disabled}
@@ -78,7 +76,7 @@ func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request, by domain.A
 }
 
 func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	if err := h.Accounts.DeleteUser(r.Context(), by, r.PathValue("id")); err != nil {
+	if err := h.Accounts.DeleteUser(r.Context(), by, domain.UserID(r.PathValue("id"))); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -86,15 +84,11 @@ func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request, by domain.A
 }
 
 func (h *Handler) me(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	u, err := h.Accounts.Me(r.Context(), by)
+	p, err := h.Accounts.Profile(r.Context(), by)
 	if err != nil {
 		return err
 	}
-	org, err := h.Accounts.Org(r.Context(), by)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, apiv1.Me{User: userJSON(u), OrganizationID: org.ID, Organization: org.Name, Restricted: by.Restricted})
+	return writeJSON(w, http.StatusOK, apiv1.Me{User: userJSON(p.User), OrganizationID: string(p.Org.ID), Organization: p.Org.Name, Restricted: by.Restricted})
 }
 
 func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
@@ -109,11 +103,8 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, by doma
 	return nil
 }
 
-// SessionCookie is the name of the console's session cookie.
-const SessionCookie = "kw_session"
-
-func sessionJSON(x domain.Session, current string) apiv1.Session {
-	return apiv1.Session{ID: x.ID, CreatedAt: x.CreatedAt, ExpiresAt: x.ExpiresAt, Source: x.Source, UserAgent: x.UserAgent, Current: x.ID == current}
+func sessionJSON(x domain.Session, current domain.SessionID) apiv1.Session {
+	return apiv1.Session{ID: string(x.ID), CreatedAt: x.CreatedAt, ExpiresAt: x.ExpiresAt, Source: x.Source, UserAgent: x.UserAgent, Current: x.ID == current}
 }
 
 // login opens a session: a bearer token in the body and, for the web
@@ -123,21 +114,20 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req, false); err != nil {
 		return err
 	}
-	n, err := h.Accounts.Login(r.Context(), account.LoginInput{Email: req.Email, Password: req.Password, Organization: req.Organization,
+	n, err := h.Accounts.Login(r.Context(), account.LoginInput{Email: req.Email, Password: req.Password, Organization: domain.OrgID(req.Organization),
 		TOTPCode: req.TOTPCode, RecoveryCode: req.RecoveryCode, Source: httpx.ClientIP(r), UserAgent: r.UserAgent()})
 	switch {
 	case errors.Is(err, account.ErrMFARequired):
-		return &problemError{status: http.StatusUnauthorized, slug: "mfa-required",
-			detail: "enter the 6-digit code from your authenticator app (totp_code) or a recovery code (recovery_code)",
-			header: map[string]string{"WWW-Authenticate": `Bearer realm="keywarden"`}}
+		return &problem.Error{Status: http.StatusUnauthorized, Slug: "mfa-required",
+			Detail: "enter the 6-digit code from your authenticator app (totp_code) or a recovery code (recovery_code)",
+			Header: map[string]string{"WWW-Authenticate": `Bearer realm="keywarden"`}}
 	case errors.Is(err, account.ErrBadCredentials):
-		return &problemError{status: http.StatusUnauthorized, detail: "wrong email or password",
-			header: map[string]string{"WWW-Authenticate": `Bearer realm="keywarden"`}}
+		return &problem.Error{Status: http.StatusUnauthorized, Detail: "wrong email or password",
+			Header: map[string]string{"WWW-Authenticate": `Bearer realm="keywarden"`}}
 	case err != nil:
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: n.Token.Reveal(), Path: "/", Expires: n.Session.ExpiresAt,
-		HttpOnly: true, Secure: httpx.Secure(r), SameSite: http.SameSiteStrictMode})
+	h.Cookies.SetSession(w, r, n.Token.Reveal(), n.Session.ExpiresAt)
 	return writeJSON(w, http.StatusCreated, apiv1.NewSession{Token: n.Token.Reveal(), Session: sessionJSON(n.Session, n.Session.ID), User: userJSON(n.User)})
 }
 
@@ -154,12 +144,12 @@ func (h *Handler) listSessions(w http.ResponseWriter, r *http.Request, by domain
 }
 
 func (h *Handler) endSession(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	id := r.PathValue("id")
+	id := domain.SessionID(domain.UserID(r.PathValue("id")))
 	if err := h.Accounts.EndSession(r.Context(), by, id); err != nil {
 		return err
 	}
 	if id == "current" || id == by.SessionID {
-		http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: httpx.Secure(r), SameSite: http.SameSiteStrictMode})
+		h.Cookies.Clear(w, r, httpx.SessionCookie, "/")
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -203,7 +193,7 @@ func (h *Handler) disableMFA(w http.ResponseWriter, r *http.Request, by domain.A
 
 func (h *Handler) personalJSON(v credential.PersonalView) apiv1.PersonalCredential {
 	now := time.Now()
-	out := apiv1.PersonalCredential{ClientID: v.Client.ID, UserID: v.Client.OwnerUserID, Secrets: make([]apiv1.Secret, 0, len(v.Secrets))}
+	out := apiv1.PersonalCredential{ClientID: string(v.Client.ID), UserID: string(v.Client.OwnerUserID), Secrets: make([]apiv1.Secret, 0, len(v.Secrets))}
 	for _, x := range v.Secrets {
 		out.Secrets = append(out.Secrets, secretJSON(x, "", now))
 	}
@@ -215,18 +205,14 @@ func (h *Handler) personalJSON(v credential.PersonalView) apiv1.PersonalCredenti
 }
 
 func (h *Handler) getMyCredential(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	return h.writePersonal(w, r, by, by.ID)
+	return h.writePersonal(w, r, by, by.UserID())
 }
 
 func (h *Handler) getUserCredential(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	u, err := h.Accounts.GetUser(r.Context(), by, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	return h.writePersonal(w, r, by, u.ID)
+	return h.writePersonal(w, r, by, domain.UserID(r.PathValue("id")))
 }
 
-func (h *Handler) writePersonal(w http.ResponseWriter, r *http.Request, by domain.Actor, userID string) error {
+func (h *Handler) writePersonal(w http.ResponseWriter, r *http.Request, by domain.Actor, userID domain.UserID) error {
 	v, err := h.Credentials.Personal(r.Context(), by.OrgID, userID)
 	if err != nil {
 		return err
@@ -235,7 +221,7 @@ func (h *Handler) writePersonal(w http.ResponseWriter, r *http.Request, by domai
 }
 
 func createdPersonalJSON(n credential.NewPersonal) apiv1.CreatedPersonalCredential {
-	return apiv1.CreatedPersonalCredential{ClientID: n.ClientID, Secret: n.Value.Reveal(), SecretID: n.Secret.ID, Hint: n.Secret.Hint, ExpiresAt: n.Secret.ExpiresAt}
+	return apiv1.CreatedPersonalCredential{ClientID: string(n.ClientID), Secret: n.Value.Reveal(), SecretID: string(n.Secret.ID), Hint: n.Secret.Hint, ExpiresAt: n.Secret.ExpiresAt}
 }
 
 func (h *Handler) createMyCredential(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
@@ -267,7 +253,7 @@ func (h *Handler) rotateMyCredential(w http.ResponseWriter, r *http.Request, by 
 }
 
 func (h *Handler) revokeMyCredential(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	if err := h.Credentials.RevokePersonal(r.Context(), by, by.ID); err != nil {
+	if err := h.Credentials.RevokePersonal(r.Context(), by, by.UserID()); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -275,11 +261,7 @@ func (h *Handler) revokeMyCredential(w http.ResponseWriter, r *http.Request, by 
 }
 
 func (h *Handler) revokeUserCredential(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	u, err := h.Accounts.GetUser(r.Context(), by, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	if err := h.Credentials.RevokePersonal(r.Context(), by, u.ID); err != nil {
+	if err := h.Credentials.RevokePersonal(r.Context(), by, domain.UserID(r.PathValue("id"))); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -293,33 +275,18 @@ func (h *Handler) passwordLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req, false); err != nil {
 		return err
 	}
-	bad := &problemError{status: http.StatusUnauthorized, detail: "wrong email or credential secret",
-		header: map[string]string{"WWW-Authenticate": `Bearer realm="keywarden"`}}
-	u, err := h.Accounts.FindLoginUser(r.Context(), req.Email, req.Organization)
-	if errors.Is(err, account.ErrBadCredentials) {
-		return bad
-	}
-	if err != nil {
-		return err
-	}
-	personal, err := h.Credentials.Personal(r.Context(), u.OrgID, u.ID)
-	if errors.Is(err, domain.ErrNotFound) {
-		return bad
-	}
-	if err != nil {
-		return err
-	}
-	auth, err := h.Credentials.Authenticate(r.Context(), personal.Client.ID, req.Password, httpx.ClientIP(r))
+	source := httpx.ClientIP(r)
+	auth, err := h.Credentials.AuthenticatePersonal(r.Context(), req.Email, domain.OrgID(req.Organization), req.Password, source)
 	if errors.Is(err, credential.ErrBadCredentials) {
-		return bad
+		return &problem.Error{Status: http.StatusUnauthorized, Detail: "wrong email or credential secret",
+			Header: map[string]string{"WWW-Authenticate": `Bearer realm="keywarden"`}}
 	}
 	if err != nil {
-		return err // a rate limit is rendered by problemFor
+		return err // a rate limit or an ambiguous email is rendered by package problem
 	}
-	claims := token.NewClaims(h.Issuer(), auth.Client.OrgID, auth.Client.ID, auth.Subject, auth.SecretID, "", auth.TokenTTL, time.Now())
-	tok, err := h.Keys.Mint(claims)
+	issued, err := h.Tokens.Issue(r.Context(), auth, token.Request{Grant: token.GrantClientCredentials, Source: source})
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, apiv1.AccessToken{AccessToken: tok, TokenType: "Bearer", ExpiresIn: auth.TokenTTL})
+	return writeJSON(w, http.StatusOK, apiv1.AccessToken{AccessToken: issued.AccessToken, TokenType: "Bearer", ExpiresIn: issued.ExpiresIn})
 }

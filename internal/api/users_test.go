@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"keywarden/internal/account"
+	"keywarden/internal/config"
 	"keywarden/internal/domain"
+	"keywarden/internal/httpx"
 	"keywarden/internal/keyring"
 	"keywarden/internal/secretvalue"
 	"keywarden/pkg/apiv1"
@@ -143,7 +145,7 @@ func TestFirstLogin(t *testing.T) {
 			}
 		}
 		m := e.me(t, session.Token)
-		if m.ID != inv.ID || !m.MustChangePassword || !strings.Contains(m.Restricted, "/v1/me/password") || m.OrganizationID != e.boot.Org.ID || m.Organization != "Acme" {
+		if m.ID != inv.ID || !m.MustChangePassword || !strings.Contains(m.Restricted, "/v1/me/password") || m.OrganizationID != string(e.boot.Org.ID) || m.Organization != "Acme" {
 			t.Errorf("GET /v1/me = %+v", m)
 		}
 		want(t, e.do(t, "GET", "/v1/sessions", nil, tok), http.StatusOK)
@@ -284,19 +286,19 @@ func TestSessions(t *testing.T) {
 		}
 	})
 	t.Run("another user's session is not found", func(t *testing.T) {
-		wantProblem(t, e.do(t, "DELETE", "/v1/sessions/"+bobs.Session.ID, nil, as(first.Token)), http.StatusNotFound)
+		wantProblem(t, e.do(t, "DELETE", "/v1/sessions/"+string(bobs.Session.ID), nil, as(first.Token)), http.StatusNotFound)
 		want(t, e.do(t, "GET", "/v1/me", nil, as(bobs.Token)), http.StatusOK)
-		wantProblem(t, e.do(t, "DELETE", "/v1/sessions/"+domain.NewID(domain.PrefixSession), nil, as(first.Token)), http.StatusNotFound)
+		wantProblem(t, e.do(t, "DELETE", "/v1/sessions/"+string(domain.NewSessionID()), nil, as(first.Token)), http.StatusNotFound)
 		wantProblem(t, e.do(t, "DELETE", "/v1/sessions/nope", nil, as(first.Token)), http.StatusNotFound)
 	})
 	t.Run("end another session", func(t *testing.T) {
-		res := e.do(t, "DELETE", "/v1/sessions/"+second.Session.ID, nil, as(first.Token))
+		res := e.do(t, "DELETE", "/v1/sessions/"+string(second.Session.ID), nil, as(first.Token))
 		want(t, res, http.StatusNoContent)
 		if len(cookies(res)) != 0 {
 			t.Errorf("ending another session clears the cookie: %v", res.Header["Set-Cookie"])
 		}
 		wantProblem(t, e.do(t, "GET", "/v1/me", nil, as(second.Token)), http.StatusUnauthorized)
-		wantProblem(t, e.do(t, "DELETE", "/v1/sessions/"+second.Session.ID, nil, as(first.Token)), http.StatusNotFound)
+		wantProblem(t, e.do(t, "DELETE", "/v1/sessions/"+string(second.Session.ID), nil, as(first.Token)), http.StatusNotFound)
 	})
 	t.Run("logout needs a session", func(t *testing.T) {
 		p := wantProblem(t, e.do(t, "DELETE", "/v1/sessions/current", nil, as(ada.Token)), http.StatusUnprocessableEntity)
@@ -323,7 +325,7 @@ func TestSessions(t *testing.T) {
 	t.Run("an expired session", func(t *testing.T) {
 		value := secretvalue.Generate(secretvalue.PrefixSession)
 		past := time.Now().Add(-time.Minute).UTC().Truncate(time.Microsecond)
-		x := domain.Session{ID: domain.NewID(domain.PrefixSession), OrgID: ada.User.OrgID, UserID: ada.ID(),
+		x := domain.Session{ID: domain.NewSessionID(), OrgID: ada.User.OrgID, UserID: ada.User.ID,
 			Verifier:  secretvalue.Verifier(e.core.Keyring.Derive(keyring.PurposeSecretVerifier), value),
 			CreatedAt: past.Add(-account.DefaultSessionTTL), ExpiresAt: past}
 		if err := e.core.Store.CreateSession(t.Context(), x); err != nil {
@@ -333,11 +335,11 @@ func TestSessions(t *testing.T) {
 		res := e.do(t, "GET", "/v1/sessions", nil, as(ada.Token))
 		want(t, res, http.StatusOK)
 		for _, s := range decode[apiv1.SessionList](t, res).Items {
-			if s.ID == x.ID {
+			if s.ID == string(x.ID) {
 				t.Errorf("the expired session is listed")
 			}
 		}
-		wantProblem(t, e.do(t, "DELETE", "/v1/sessions/"+x.ID, nil, as(ada.Token)), http.StatusNotFound)
+		wantProblem(t, e.do(t, "DELETE", "/v1/sessions/"+string(x.ID), nil, as(ada.Token)), http.StatusNotFound)
 	})
 	t.Run("changing the password ends the other sessions", func(t *testing.T) {
 		a := e.login(t, apiv1.Login{Email: bob.Email(), Password: bob.Password})
@@ -362,7 +364,7 @@ func TestLastSuperAdmin(t *testing.T) {
 		"delete":  {"DELETE", nil},
 	} {
 		t.Run(name, func(t *testing.T) {
-			p := wantProblem(t, e.do(t, c.method, root, c.body), http.StatusConflict)
+			p := wantProblem(t, e.do(t, c.method, string(root), c.body), http.StatusConflict)
 			if !strings.Contains(p.Detail, "last") || !strings.Contains(p.Detail, "super admin") {
 				t.Errorf("detail %q does not explain", p.Detail)
 			}
@@ -371,7 +373,7 @@ func TestLastSuperAdmin(t *testing.T) {
 	if got := auditHead(t, e); got != before {
 		t.Errorf("refused changes added %d audit events", got-before)
 	}
-	res := e.do(t, "GET", root, nil)
+	res := e.do(t, "GET", string(root), nil)
 	want(t, res, http.StatusOK)
 	if u := decode[apiv1.User](t, res); u.Role != "super_admin" || u.Status != "active" {
 		t.Errorf("the super admin is now %+v", u)
@@ -379,7 +381,7 @@ func TestLastSuperAdmin(t *testing.T) {
 
 	t.Run("with a second super admin", func(t *testing.T) {
 		second := e.user(t, e.boot.Org.ID, domain.RoleSuperAdmin)
-		want(t, e.do(t, "PATCH", root, apiv1.UpdateUser{Role: ptr("admin")}, as(second.Token)), http.StatusOK)
+		want(t, e.do(t, "PATCH", string(root), apiv1.UpdateUser{Role: ptr("admin")}, as(second.Token)), http.StatusOK)
 		wantProblem(t, e.do(t, "PATCH", "/v1/users/"+second.ID(), apiv1.UpdateUser{Role: ptr("developer")}, as(second.Token)), http.StatusConflict)
 		wantProblem(t, e.do(t, "DELETE", "/v1/users/"+second.ID(), nil, as(second.Token)), http.StatusConflict)
 		// A disabled super admin does not count.
@@ -467,7 +469,7 @@ func TestUserLifecycle(t *testing.T) {
 		if !slices.Equal(emails, []string{"a@acme.test", "mia@example.test"}) {
 			t.Errorf("users = %v", emails)
 		}
-		wantProblem(t, e.do(t, "GET", "/v1/users/"+domain.NewID(domain.PrefixUser), nil), http.StatusNotFound)
+		wantProblem(t, e.do(t, "GET", "/v1/users/"+string(domain.NewUserID()), nil), http.StatusNotFound)
 		wantProblem(t, e.do(t, "GET", "/v1/users/nope", nil), http.StatusNotFound)
 		wantProblem(t, e.do(t, "PATCH", "/v1/users/"+inv.ID, apiv1.UpdateUser{Role: ptr("wizard")}), http.StatusUnprocessableEntity)
 	})
@@ -788,7 +790,7 @@ func TestOffboarding(t *testing.T) {
 		dead(t, v)
 		want(t, e.do(t, "GET", "/v1/me", nil, as(v.p.Token)), http.StatusOK) // the user is still there
 		ev := findEvent(t, e.auditEvents(t, "action=credential.revoke"), "credential.revoke", v.cred.ClientID, domain.ResultSuccess)
-		if ev.ActorID != e.boot.User.ID || ev.Detail["user_id"] != v.p.ID() {
+		if ev.ActorID != string(e.boot.User.ID) || ev.Detail["user_id"] != v.p.ID() {
 			t.Errorf("audit event = %+v", ev)
 		}
 		res = e.do(t, "GET", "/v1/users/"+v.p.ID()+"/credential", nil)
@@ -859,9 +861,9 @@ func TestUsersIsolation(t *testing.T) {
 		{"DELETE", "/v1/users/" + ada.ID(), nil},
 		{"GET", "/v1/users/" + ada.ID() + "/credential", nil},
 		{"DELETE", "/v1/users/" + ada.ID() + "/credential", nil},
-		{"DELETE", "/v1/sessions/" + session.Session.ID, nil},
-		{"GET", "/v1/users/" + e.boot.User.ID, nil},
-		{"PATCH", "/v1/users/" + e.boot.User.ID, apiv1.UpdateUser{Role: ptr("member")}},
+		{"DELETE", "/v1/sessions/" + string(session.Session.ID), nil},
+		{"GET", string("/v1/users/" + string(e.boot.User.ID)), nil},
+		{"PATCH", string("/v1/users/" + string(e.boot.User.ID)), apiv1.UpdateUser{Role: ptr("member")}},
 	} {
 		t.Run(c.method+" "+c.path, func(t *testing.T) {
 			wantProblem(t, e.do(t, c.method, c.path, c.body, intruder), http.StatusNotFound)
@@ -880,7 +882,7 @@ func TestUsersIsolation(t *testing.T) {
 		res := e.do(t, "GET", "/v1/users", nil, intruder)
 		want(t, res, http.StatusOK)
 		items := decode[apiv1.UserList](t, res).Items
-		if len(items) != 1 || items[0].ID != globex.User.ID {
+		if len(items) != 1 || items[0].ID != string(globex.User.ID) {
 			t.Errorf("Globex sees users %+v", items)
 		}
 		res = e.do(t, "GET", "/v1/audit?limit=200", nil, intruder)
@@ -901,19 +903,19 @@ func TestUsersIsolation(t *testing.T) {
 		if len(p.Errors) != 1 || p.Errors[0].Field != "organization" {
 			t.Errorf("errors = %+v, want one for organization", p.Errors)
 		}
-		s := e.login(t, apiv1.Login{Email: ada.Email(), Password: ada.Password, Organization: e.boot.Org.ID})
+		s := e.login(t, apiv1.Login{Email: ada.Email(), Password: ada.Password, Organization: string(e.boot.Org.ID)})
 		if s.User.ID != ada.ID() {
 			t.Errorf("logged in as %s", s.User.ID)
 		}
-		wantProblem(t, e.do(t, "POST", "/v1/sessions", apiv1.Login{Email: ada.Email(), Password: ada.Password, Organization: globex.Org.ID}, noAuth()), http.StatusUnauthorized)
-		g := e.login(t, apiv1.Login{Email: ada.Email(), Password: twin.Password.Reveal(), Organization: globex.Org.ID})
-		if g.User.ID != twin.User.ID {
+		wantProblem(t, e.do(t, "POST", "/v1/sessions", apiv1.Login{Email: ada.Email(), Password: ada.Password, Organization: string(globex.Org.ID)}, noAuth()), http.StatusUnauthorized)
+		g := e.login(t, apiv1.Login{Email: ada.Email(), Password: twin.Password.Reveal(), Organization: string(globex.Org.ID)})
+		if g.User.ID != string(twin.User.ID) {
 			t.Errorf("logged in as %s", g.User.ID)
 		}
 		wantProblem(t, e.do(t, "POST", "/v1/auth/login", apiv1.PasswordLogin{Email: ada.Email(), Password: cred.Secret}, noAuth()), http.StatusUnprocessableEntity)
-		res := e.do(t, "POST", "/v1/auth/login", apiv1.PasswordLogin{Email: ada.Email(), Password: cred.Secret, Organization: e.boot.Org.ID}, noAuth())
+		res := e.do(t, "POST", "/v1/auth/login", apiv1.PasswordLogin{Email: ada.Email(), Password: cred.Secret, Organization: string(e.boot.Org.ID)}, noAuth())
 		want(t, res, http.StatusOK)
-		wantProblem(t, e.do(t, "POST", "/v1/auth/login", apiv1.PasswordLogin{Email: ada.Email(), Password: cred.Secret, Organization: globex.Org.ID}, noAuth()), http.StatusUnauthorized)
+		wantProblem(t, e.do(t, "POST", "/v1/auth/login", apiv1.PasswordLogin{Email: ada.Email(), Password: cred.Secret, Organization: string(globex.Org.ID)}, noAuth()), http.StatusUnauthorized)
 	})
 	t.Run("a personal token does not cross organisations", func(t *testing.T) {
 		tok := e.personalToken(t, cred.ClientID, cred.Secret)
@@ -941,7 +943,7 @@ func accountSession(t *testing.T, e *env) {
 	want(t, e.do(t, "GET", "/v1/users/"+inv.ID, nil), http.StatusOK)
 	want(t, e.do(t, "PATCH", "/v1/users/"+inv.ID, apiv1.UpdateUser{Role: ptr("member")}), http.StatusOK)
 	want(t, e.do(t, "PATCH", "/v1/users/"+inv.ID, map[string]any{"role": "developer", "disabled": false}), http.StatusOK)
-	dev := &person{User: domain.User{ID: inv.ID, Email: inv.Email}, Password: inv.OneTimePassword}
+	dev := &person{User: domain.User{ID: domain.UserID(inv.ID), Email: inv.Email}, Password: inv.OneTimePassword}
 
 	first := e.login(t, apiv1.Login{Email: dev.Email(), Password: dev.Password})
 	wantProblemType(t, e.do(t, "GET", "/v1/clients", nil, as(first.Token)), http.StatusForbidden, "restricted")
@@ -953,7 +955,7 @@ func accountSession(t *testing.T, e *env) {
 	wantProblemType(t, e.do(t, "POST", "/v1/sessions", apiv1.Login{Email: dev.Email(), Password: dev.Password}, noAuth()), http.StatusUnauthorized, "mfa-required")
 	second := e.login(t, apiv1.Login{Email: dev.Email(), Password: dev.Password, TOTPCode: dev.code(t)})
 	want(t, e.do(t, "POST", "/v1/me/mfa/disable", apiv1.MFACode{Code: dev.code(t)}, as(second.Token)), http.StatusNoContent)
-	want(t, e.do(t, "DELETE", "/v1/sessions/"+first.Session.ID, nil, as(second.Token)), http.StatusNoContent)
+	want(t, e.do(t, "DELETE", "/v1/sessions/"+string(first.Session.ID), nil, as(second.Token)), http.StatusNoContent)
 
 	wantProblem(t, e.do(t, "GET", "/v1/me/credential", nil, as(second.Token)), http.StatusNotFound)
 	cred := e.generate(t, second.Token, apiv1.CreatePersonalCredential{Description: "scripts", ExpiresAt: ptr(time.Now().Add(24 * time.Hour).UTC().Truncate(time.Second))})
@@ -968,7 +970,7 @@ func accountSession(t *testing.T, e *env) {
 	want(t, e.do(t, "POST", "/v1/me/credential", nil, as(second.Token)), http.StatusCreated)
 	want(t, e.do(t, "DELETE", "/v1/me/credential", nil, as(second.Token)), http.StatusNoContent)
 
-	wantProblem(t, e.do(t, "PATCH", "/v1/users/"+e.boot.User.ID, apiv1.UpdateUser{Role: ptr("admin")}), http.StatusConflict)
+	wantProblem(t, e.do(t, "PATCH", "/v1/users/"+string(e.boot.User.ID), apiv1.UpdateUser{Role: ptr("admin")}), http.StatusConflict)
 	for i := range account.LoginFailureBurst {
 		wantProblem(t, e.do(t, "POST", "/v1/sessions", apiv1.Login{Email: "nobody@acme.test", Password: fmt.Sprint(i)}, noAuth()), http.StatusUnauthorized)
 	}
@@ -1052,4 +1054,36 @@ func otherLastChar(s string) string {
 		c = "y"
 	}
 	return s[:len(s)-1] + c
+}
+
+// TestSessionCookieSecureBehindTLSProxy: with an https public URL the
+// server sits behind a TLS-terminating proxy, so the requests it sees are
+// plain HTTP; the session cookie is Secure all the same, as the console's
+// always was (the API's was not).
+func TestSessionCookieSecureBehindTLSProxy(t *testing.T) {
+	e := newEnvWith(t, func(c *config.Config) { c.PublicURL = "https://keywarden.example.com" })
+	u := e.user(t, e.boot.Org.ID, domain.RoleDeveloper)
+	res := e.do(t, "POST", "/v1/sessions", apiv1.Login{Email: u.Email(), Password: u.Password}, noAuth())
+	want(t, res, http.StatusCreated)
+	var found bool
+	for _, c := range cookies(res) {
+		if c.Name == httpx.SessionCookie {
+			found = true
+			if !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode {
+				t.Errorf("session cookie behind a TLS proxy = %+v, want Secure, HttpOnly, SameSite=Strict", c)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no session cookie in %v", res.Header["Set-Cookie"])
+	}
+	// Logging out clears it with the same attributes.
+	session := decode[apiv1.NewSession](t, res)
+	res = e.do(t, "DELETE", "/v1/sessions/current", nil, as(session.Token))
+	want(t, res, http.StatusNoContent)
+	for _, c := range cookies(res) {
+		if c.Name == httpx.SessionCookie && (!c.Secure || c.MaxAge >= 0) {
+			t.Errorf("cleared session cookie = %+v, want Secure and expired", c)
+		}
+	}
 }

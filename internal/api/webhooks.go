@@ -4,28 +4,27 @@ import (
 	"net/http"
 
 	"keywarden/internal/domain"
-	"keywarden/internal/store"
 	"keywarden/internal/webhook"
 	"keywarden/pkg/apiv1"
 )
 
 func webhookEndpointJSON(v webhook.EndpointView) apiv1.WebhookEndpoint {
 	return apiv1.WebhookEndpoint{
-		ClientID: v.Client.ID, URL: v.Client.WebhookURL, Events: nonNil(v.Client.WebhookEvents), Status: v.Status,
+		ClientID: string(v.Client.ID), URL: v.Client.WebhookURL, Events: nonNil(v.Client.WebhookEvents), Status: v.Status,
 		FailingSince: v.Health.FailingSince, DisabledAt: v.Health.DisabledAt, DisabledReason: v.Health.DisabledReason,
 	}
 }
 
-func webhookDeliveryJSON(m store.WebhookMessage) apiv1.WebhookDelivery {
+func webhookDeliveryJSON(m domain.WebhookMessage) apiv1.WebhookDelivery {
 	return apiv1.WebhookDelivery{
-		ID: m.ID, ClientID: m.ClientID, EventType: m.EventType, Status: m.Status, CreatedAt: m.CreatedAt, Attempts: m.Attempts,
+		ID: m.ID, ClientID: string(m.ClientID), EventType: m.EventType, Status: string(m.Status), CreatedAt: m.CreatedAt, Attempts: m.Attempts,
 		NextAttemptAt: m.NextAttemptAt, LastAttemptAt: m.LastAttemptAt, LastStatusCode: m.LastStatusCode, LastError: m.LastError,
 		DeliveredAt: m.DeliveredAt,
 	}
 }
 
 func (h *Handler) getWebhook(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	v, err := h.Webhooks.Endpoint(r.Context(), by, r.PathValue("client_id"))
+	v, err := h.Webhooks.Endpoint(r.Context(), by, domain.ClientID(r.PathValue("client_id")))
 	if err != nil {
 		return err
 	}
@@ -33,12 +32,9 @@ func (h *Handler) getWebhook(w http.ResponseWriter, r *http.Request, by domain.A
 }
 
 func (h *Handler) enableWebhook(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	id := r.PathValue("client_id")
-	if _, err := h.Webhooks.Endpoint(r.Context(), by, id); err != nil {
-		return err // 404 before complaining about the body
-	}
+	id := domain.ClientID(r.PathValue("client_id"))
 	var req struct{}
-	if err := decode(w, r, &req, true); err != nil {
+	if err := h.decodeFor(w, r, &req, true, func() error { _, err := h.Webhooks.Endpoint(r.Context(), by, id); return err }); err != nil {
 		return err
 	}
 	v, err := h.Webhooks.EnableEndpoint(r.Context(), by, id)
@@ -53,8 +49,8 @@ func (h *Handler) listWebhookDeliveries(w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return err
 	}
-	list, next, err := h.Webhooks.ListDeliveries(r.Context(), by, r.PathValue("client_id"),
-		store.WebhookFilter{Status: r.URL.Query().Get("status"), Page: page})
+	list, next, err := h.Webhooks.ListDeliveries(r.Context(), by, domain.ClientID(r.PathValue("client_id")),
+		domain.WebhookFilter{Status: domain.WebhookStatus(r.URL.Query().Get("status")), Page: page})
 	if err != nil {
 		return err
 	}
@@ -66,7 +62,7 @@ func (h *Handler) listWebhookDeliveries(w http.ResponseWriter, r *http.Request, 
 }
 
 func (h *Handler) getWebhookDelivery(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	d, err := h.Webhooks.GetDelivery(r.Context(), by, r.PathValue("client_id"), r.PathValue("id"))
+	d, err := h.Webhooks.GetDelivery(r.Context(), by, domain.ClientID(r.PathValue("client_id")), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -80,12 +76,9 @@ func (h *Handler) getWebhookDelivery(w http.ResponseWriter, r *http.Request, by 
 }
 
 func (h *Handler) redeliverWebhook(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	clientID, id := r.PathValue("client_id"), r.PathValue("id")
-	if _, err := h.Webhooks.GetDelivery(r.Context(), by, clientID, id); err != nil {
-		return err // 404 before complaining about the body
-	}
+	clientID, id := domain.ClientID(r.PathValue("client_id")), r.PathValue("id")
 	var req struct{}
-	if err := decode(w, r, &req, true); err != nil {
+	if err := h.decodeFor(w, r, &req, true, func() error { _, err := h.Webhooks.GetDelivery(r.Context(), by, clientID, id); return err }); err != nil {
 		return err
 	}
 	m, err := h.Webhooks.Redeliver(r.Context(), by, clientID, id)

@@ -39,30 +39,35 @@ type Entry struct {
 	Detail map[string]string
 }
 
-// Append records e in tx, which must be a transaction's store (or any store,
-// in which case Append opens its own transaction).
-func (l *Log) Append(ctx context.Context, tx store.Store, e Entry) error {
-	return tx.InTx(ctx, func(tx store.Store) error {
-		seq, prev, err := tx.AuditHead(ctx)
-		if err != nil {
-			return fmt.Errorf("audit head: %w", err)
-		}
-		result := e.Result
-		if result == "" {
-			result = domain.ResultSuccess
-		}
-		ev := domain.AuditEvent{
-			Seq: seq + 1, ID: domain.NewID(domain.PrefixAudit), OrgID: e.Actor.OrgID,
-			At:        l.now().UTC().Truncate(time.Microsecond),
-			ActorKind: e.Actor.Kind, ActorID: e.Actor.ID, Action: e.Action, Target: e.Target,
-			Source: e.Actor.Source, Result: result, Detail: e.Detail, PrevHash: prev,
-		}
-		ev.Hash = l.hash(ev)
-		if err := tx.AppendAudit(ctx, ev); err != nil {
-			return fmt.Errorf("audit append %s: %w", e.Action, err)
-		}
-		return nil
-	})
+// Append records e in tx, the transaction of the change it describes: the
+// event commits with the change or not at all. It holds the chain's head
+// until tx ends, so take it last in a transaction.
+func (l *Log) Append(ctx context.Context, tx store.Tx, e Entry) error {
+	seq, prev, err := tx.AuditHead(ctx)
+	if err != nil {
+		return fmt.Errorf("audit head: %w", err)
+	}
+	result := e.Result
+	if result == "" {
+		result = domain.ResultSuccess
+	}
+	ev := domain.AuditEvent{
+		Seq: seq + 1, ID: domain.NewID(domain.PrefixAudit), OrgID: e.Actor.OrgID,
+		At:        l.now().UTC().Truncate(time.Microsecond),
+		ActorKind: e.Actor.Kind, ActorID: e.Actor.ID, Action: e.Action, Target: e.Target,
+		Source: e.Actor.Source, Result: result, Detail: e.Detail, PrevHash: prev,
+	}
+	ev.Hash = l.hash(ev)
+	if err := tx.AppendAudit(ctx, ev); err != nil {
+		return fmt.Errorf("audit append %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// Record records e in a transaction of its own: for what changed nothing
+// else (a failed authentication, a refused request).
+func (l *Log) Record(ctx context.Context, e Entry) error {
+	return l.store.InTx(ctx, func(tx store.Tx) error { return l.Append(ctx, tx, e) })
 }
 
 // hash covers PrevHash and every field but Hash, each length-prefixed so
@@ -78,7 +83,7 @@ func (l *Log) hash(e domain.AuditEvent) []byte {
 	binary.BigEndian.PutUint64(buf[:], uint64(e.Seq))
 	m.Write(buf[:])
 	field(e.PrevHash)
-	for _, s := range []string{e.ID, e.OrgID, e.At.UTC().Format(time.RFC3339Nano), e.ActorKind, e.ActorID, e.Action, e.Target, e.Source, e.Result} {
+	for _, s := range []string{e.ID, string(e.OrgID), e.At.UTC().Format(time.RFC3339Nano), string(e.ActorKind), e.ActorID, e.Action, e.Target, e.Source, e.Result} {
 		field([]byte(s))
 	}
 	keys := slices.Sorted(maps.Keys(e.Detail))
@@ -92,7 +97,7 @@ func (l *Log) hash(e domain.AuditEvent) []byte {
 }
 
 // List returns an organisation's events, newest first.
-func (l *Log) List(ctx context.Context, org string, f store.AuditFilter) ([]domain.AuditEvent, string, error) {
+func (l *Log) List(ctx context.Context, org domain.OrgID, f domain.AuditFilter) ([]domain.AuditEvent, string, error) {
 	return l.store.ListAudit(ctx, org, f)
 }
 

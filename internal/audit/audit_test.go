@@ -21,8 +21,8 @@ func chain(t *testing.T, n int) (*sqlstore.Store, *audit.Log) {
 	t.Cleanup(func() { s.Close() })
 	log := audit.New(s, []byte("audit key for tests, 32 bytes.."), nil)
 	for i := range n {
-		actor := domain.Actor{OrgID: "org_a", Kind: "user", ID: "usr_1", Source: "127.0.0.1"}
-		if err := log.Append(t.Context(), s, audit.Entry{Actor: actor, Action: "secret.create", Target: fmt.Sprintf("sec_%d", i),
+		actor := domain.UserActor("org_a", "usr_1", "", "127.0.0.1")
+		if err := log.Record(t.Context(), audit.Entry{Actor: actor, Action: "secret.create", Target: fmt.Sprintf("sec_%d", i),
 			Detail: map[string]string{"i": fmt.Sprint(i)}}); err != nil {
 			t.Fatal(err)
 		}

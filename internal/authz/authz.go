@@ -1,6 +1,10 @@
 package authz
 
-import "keywarden/internal/domain"
+import (
+	"slices"
+
+	"keywarden/internal/domain"
+)
 
 // Permission is an action on a kind of object.
 type Permission string
@@ -26,39 +30,44 @@ const (
 	WriteUsers        Permission = "users:write"
 )
 
-// table is the whole permission model: which roles hold each permission.
-// docs/permissions.md renders the same table.
-var table = map[Permission][]domain.Role{
-	ReadClients:  {domain.RoleSuperAdmin, domain.RoleAdmin, domain.RoleDeveloper, domain.RoleMember},
-	WriteClients: {domain.RoleSuperAdmin, domain.RoleAdmin, domain.RoleDeveloper},
-	ReadSecrets:  {domain.RoleSuperAdmin, domain.RoleAdmin, domain.RoleDeveloper, domain.RoleMember},
-	WriteSecrets: {domain.RoleSuperAdmin, domain.RoleAdmin, domain.RoleDeveloper},
-	ReadPolicy:   {domain.RoleSuperAdmin, domain.RoleAdmin, domain.RoleDeveloper, domain.RoleMember},
-	WritePolicy:  {domain.RoleSuperAdmin},
-	ReadAudit:    {domain.RoleSuperAdmin, domain.RoleAdmin},
-	ReadKeys:     {domain.RoleSuperAdmin, domain.RoleAdmin, domain.RoleDeveloper, domain.RoleMember},
-	WriteKeys:    {domain.RoleSuperAdmin},
+var (
+	everyone   = []domain.Role{domain.RoleSuperAdmin, domain.RoleAdmin, domain.RoleDeveloper, domain.RoleMember}
+	builders   = []domain.Role{domain.RoleSuperAdmin, domain.RoleAdmin, domain.RoleDeveloper}
+	admins     = []domain.Role{domain.RoleSuperAdmin, domain.RoleAdmin}
+	superAdmin = []domain.Role{domain.RoleSuperAdmin}
+)
 
-	ReadSelf:          {domain.RoleSuperAdmin, domain.RoleAdmin, domain.RoleDeveloper, domain.RoleMember},
-	Self:              {domain.RoleSuperAdmin, domain.RoleAdmin, domain.RoleDeveloper, domain.RoleMember},
-	OwnCredential:     {domain.RoleSuperAdmin, domain.RoleAdmin, domain.RoleDeveloper, domain.RoleMember},
-	ManageCredentials: {domain.RoleSuperAdmin},
-	ReadUsers:         {domain.RoleSuperAdmin, domain.RoleAdmin},
-	WriteUsers:        {domain.RoleSuperAdmin},
+// table is the whole permission model: which roles hold each permission,
+// in the order docs/permissions.md shows them.
+var table = []struct {
+	perm  Permission
+	roles []domain.Role
+}{
+	{ReadClients, everyone}, {WriteClients, builders},
+	{ReadSecrets, everyone}, {WriteSecrets, builders},
+	{ReadPolicy, everyone}, {WritePolicy, superAdmin},
+	{ReadAudit, admins},
+	{ReadKeys, everyone}, {WriteKeys, superAdmin},
+	{ReadSelf, everyone}, {Self, everyone},
+	{OwnCredential, everyone}, {ManageCredentials, superAdmin},
+	{ReadUsers, admins}, {WriteUsers, superAdmin},
 }
 
 // Allowed reports whether role holds p.
 func Allowed(role domain.Role, p Permission) bool {
-	for _, r := range table[p] {
-		if r == role {
-			return true
+	for _, row := range table {
+		if row.perm == p {
+			return slices.Contains(row.roles, role)
 		}
 	}
 	return false
 }
 
-// Permissions lists every permission, for documentation and tests.
+// Permissions lists every permission of the table, in its order.
 func Permissions() []Permission {
-	return []Permission{ReadClients, WriteClients, ReadSecrets, WriteSecrets, ReadPolicy, WritePolicy, ReadAudit, ReadKeys, WriteKeys,
-		ReadSelf, Self, OwnCredential, ManageCredentials, ReadUsers, WriteUsers}
+	out := make([]Permission, len(table))
+	for i, row := range table {
+		out[i] = row.perm
+	}
+	return out
 }

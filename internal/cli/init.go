@@ -40,7 +40,7 @@ func newInitCmd(stdout io.Writer, getenv func(string) string) *cobra.Command {
 		}
 		return view{
 			json: map[string]string{
-				"organization_id": b.Org.ID, "organization": b.Org.Name, "user_id": b.User.ID, "email": b.User.Email,
+				"organization_id": string(b.Org.ID), "organization": b.Org.Name, "user_id": string(b.User.ID), "email": b.User.Email,
 				"password": b.Password.Reveal(), "api_token": b.APIToken.Reveal(),
 			},
 			table: message(`Organization  %s (%s)

@@ -3,8 +3,8 @@ package credential
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 
 	"keywarden/internal/audit"
@@ -19,45 +19,24 @@ var ErrBadCredentials = errors.New("client authentication failed")
 
 // RateLimitedError means the client ID at this address, or the address,
 // failed too often; it may try again after RetryAfter.
-type RateLimitedError struct{ RetryAfter time.Duration }
-
-func (e *RateLimitedError) Error() string {
-	return fmt.Sprintf("too many failed attempts; retry after %s", e.RetryAfter)
-}
-
-// Auth is a successful client authentication.
-type Auth struct {
-	Client   domain.Client
-	SecretID string
-	// TokenTTL is the access-token lifetime for this client in seconds.
-	TokenTTL int
-	// Subject is the token's subject: the client ID, or for a personal
-	// credential the user it acts as (also in UserID).
-	Subject string
-	UserID  string
-}
-
-// validClientID accepts the IDs of clients and personal credentials.
-func validClientID(id string) bool {
-	return domain.ValidID(domain.PrefixClient, id) || domain.ValidID(domain.PrefixPersonal, id)
-}
+type RateLimitedError = domain.RateLimitedError
 
 // Authenticate checks a client ID and secret presented from source (an IP
 // address). It reads from an in-memory cache that every change invalidates
 // and writes nothing to the store on success: the use is batched (see
 // FlushUsage).
-func (s *Service) Authenticate(ctx context.Context, clientID, secret, source string) (Auth, error) {
+func (s *Service) Authenticate(ctx context.Context, clientID domain.ClientID, secret, source string) (domain.ClientAuth, error) {
 	now := s.clock()
-	addrKey, clientKey := "a|"+source, "c|"+clientID+"|"+source
+	addrKey, clientKey := "a|"+source, "c|"+string(clientID)+"|"+source
 	if wait, blocked := s.limitAddr.Blocked(addrKey, now); blocked {
-		return Auth{}, &RateLimitedError{RetryAfter: wait}
+		return domain.ClientAuth{}, &RateLimitedError{RetryAfter: wait}
 	}
 	if wait, blocked := s.limitClient.Blocked(clientKey, now); blocked {
-		return Auth{}, &RateLimitedError{RetryAfter: wait}
+		return domain.ClientAuth{}, &RateLimitedError{RetryAfter: wait}
 	}
 	auth, reason, secretID, org, err := s.authenticate(ctx, clientID, secret, source, now)
 	if err != nil {
-		return Auth{}, err
+		return domain.ClientAuth{}, err
 	}
 	if reason == "" {
 		s.usage.record(org, clientID, secretID, now, source)
@@ -67,57 +46,53 @@ func (s *Service) Authenticate(ctx context.Context, clientID, secret, source str
 	s.limitClient.Fail(clientKey, now)
 	detail := map[string]string{"reason": reason}
 	if secretID != "" {
-		detail["secret_id"] = secretID
+		detail["secret_id"] = string(secretID)
 	}
 	if _, blocked := s.limitClient.Blocked(clientKey, now); blocked {
 		detail["rate_limited"] = "further attempts from this address are refused for a while"
 	}
-	actor := domain.Actor{OrgID: org, Kind: "client", ID: clientID, Source: source}
-	if err := s.audit.Append(ctx, s.store, audit.Entry{Actor: actor, Action: "client.authenticate", Target: clientID,
+	actor := domain.ClientActor(org, clientID, source)
+	if err := s.audit.Record(ctx, audit.Entry{Actor: actor, Action: "client.authenticate", Target: string(clientID),
 		Result: domain.ResultFailure, Detail: detail}); err != nil {
-		return Auth{}, err
+		return domain.ClientAuth{}, err
 	}
-	return Auth{}, ErrBadCredentials
+	return domain.ClientAuth{}, ErrBadCredentials
 }
 
 // authenticate decides the outcome. A non-empty reason is a failure, told
 // only to the audit log.
-func (s *Service) authenticate(ctx context.Context, clientID, secret, source string, now time.Time) (auth Auth, reason, secretID, org string, err error) {
-	if !validClientID(clientID) {
-		return Auth{}, "unknown client", "", "", nil
+func (s *Service) authenticate(ctx context.Context, clientID domain.ClientID, secret, source string, now time.Time) (auth domain.ClientAuth, reason string, secretID domain.SecretID, org domain.OrgID, err error) {
+	if !clientID.Authenticates() {
+		return domain.ClientAuth{}, "unknown client", "", "", nil
 	}
 	e, err := s.cache.get(ctx, clientID)
 	if errors.Is(err, domain.ErrNotFound) {
-		return Auth{}, "unknown client", "", "", nil
+		return domain.ClientAuth{}, "unknown client", "", "", nil
 	}
 	if err != nil {
-		return Auth{}, "", "", "", err
+		return domain.ClientAuth{}, "", "", "", err
 	}
 	org = e.client.OrgID
 	x, reason := s.match(e, secret, now)
 	if reason != "" {
-		return Auth{}, reason, x.ID, org, nil
+		return domain.ClientAuth{}, reason, x.ID, org, nil
 	}
 	switch {
 	case x.State(now) == domain.SecretRevoked:
-		return Auth{}, "secret revoked", x.ID, org, nil
+		return domain.ClientAuth{}, "secret revoked", x.ID, org, nil
 	case x.State(now) == domain.SecretExpired:
-		return Auth{}, "secret expired", x.ID, org, nil
+		return domain.ClientAuth{}, "secret expired", x.ID, org, nil
 	case e.client.Disabled:
-		return Auth{}, "client disabled", x.ID, org, nil
+		return domain.ClientAuth{}, "client disabled", x.ID, org, nil
 	case !allowedSource(x.AllowedCIDRs, source):
-		return Auth{}, "source address " + source + " not allowed for this secret", x.ID, org, nil
+		return domain.ClientAuth{}, "source address " + source + " not allowed for this secret", x.ID, org, nil
 	}
 	if refusal := e.ownerRefusal(); refusal != "" {
-		return Auth{}, refusal, x.ID, org, nil
+		return domain.ClientAuth{}, refusal, x.ID, org, nil
 	}
-	ttl := e.client.TokenTTL
-	if ttl == 0 {
-		ttl = e.orgTTL
-	}
-	auth = Auth{Client: e.client, SecretID: x.ID, TokenTTL: ttl, Subject: e.client.ID}
+	auth = domain.ClientAuth{Client: e.client, SecretID: x.ID, OrgTokenTTL: e.orgTTL}
 	if e.owner != nil {
-		auth.Subject, auth.UserID = e.owner.ID, e.owner.ID
+		auth.Owner = e.owner.ID
 	}
 	return auth, "", x.ID, org, nil
 }
@@ -179,43 +154,65 @@ func allowedSource(cidrs []string, source string) bool {
 	return false
 }
 
-// TokenState is what a valid access token stands for now.
-type TokenState struct {
-	Active bool
-	Client domain.Client
-	// UserID is set for a personal credential's token: the user it acts as.
-	UserID string
-}
-
 // TokenActive decides whether an access token (already verified by its
 // signature and expiry) is still good: its client exists in org, is
 // enabled and was not revoked-all since the token was issued (iat has
 // whole seconds, so a token of the revoke-all's own second is judged by its
-// secret alone, which revoke-all revoked); its secret
-// still allows its tokens; and for a personal credential, its user and the
-// policy still allow it. It reads only the cache.
-func (s *Service) TokenActive(ctx context.Context, org, clientID, secretID string, issuedAt int64) (TokenState, error) {
-	if !validClientID(clientID) {
-		return TokenState{}, nil
+// secret alone, which revoke-all revoked); its secret still allows its
+// tokens; and for a personal credential, its user and the policy still
+// allow it (user is then the user it acts as). It reads only the cache.
+func (s *Service) TokenActive(ctx context.Context, org domain.OrgID, clientID domain.ClientID, secretID domain.SecretID, issuedAt int64) (active bool, user domain.UserID, err error) {
+	if !clientID.Authenticates() {
+		return false, "", nil
 	}
 	e, err := s.cache.get(ctx, clientID)
 	if errors.Is(err, domain.ErrNotFound) {
-		return TokenState{}, nil
+		return false, "", nil
 	}
 	if err != nil {
-		return TokenState{}, err
+		return false, "", err
 	}
 	cl := e.client
 	if cl.OrgID != org || cl.Disabled || (cl.TokensRevokedAt != nil && issuedAt < cl.TokensRevokedAt.Unix()) || e.ownerRefusal() != "" {
-		return TokenState{}, nil
+		return false, "", nil
 	}
 	x, ok := e.secret(secretID)
 	if !ok || !x.TokensValid(s.clock()) {
-		return TokenState{}, nil
+		return false, "", nil
 	}
-	st := TokenState{Active: true, Client: cl}
 	if e.owner != nil {
-		st.UserID = e.owner.ID
+		user = e.owner.ID
 	}
-	return st, nil
+	return true, user, nil
+}
+
+// AuthenticatePersonal is seed 000's login: the email of the one enabled
+// user with it (in organization, when given) and the secret of that user's
+// personal credential. Anything wrong is ErrBadCredentials (or a
+// validation error when the email is ambiguous, or a rate limit).
+func (s *Service) AuthenticatePersonal(ctx context.Context, email string, organization domain.OrgID, secret, source string) (domain.ClientAuth, error) {
+	users, err := s.store.UsersByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
+	if err != nil {
+		return domain.ClientAuth{}, err
+	}
+	var found []domain.User
+	for _, u := range users {
+		if organization == "" || u.OrgID == organization {
+			found = append(found, u)
+		}
+	}
+	switch {
+	case len(found) > 1:
+		return domain.ClientAuth{}, domain.Invalid("organization", "this email belongs to several organizations; give the organization ID")
+	case len(found) == 0 || found[0].DisabledAt != nil:
+		return domain.ClientAuth{}, ErrBadCredentials
+	}
+	c, err := s.store.PersonalClient(ctx, found[0].OrgID, found[0].ID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return domain.ClientAuth{}, ErrBadCredentials
+	}
+	if err != nil {
+		return domain.ClientAuth{}, err
+	}
+	return s.Authenticate(ctx, c.ID, secret, source)
 }

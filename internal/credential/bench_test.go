@@ -18,7 +18,7 @@ import (
 // store, as server.OpenCore builds the services, with the cache warm.
 type benchClient struct {
 	svc      *credential.Service
-	clientID string
+	clientID domain.ClientID
 	secret   string
 }
 
@@ -41,7 +41,7 @@ func newBenchClient(b *testing.B) benchClient {
 	if err != nil {
 		b.Fatal(err)
 	}
-	admin := domain.Actor{OrgID: boot.Org.ID, Kind: "user", ID: boot.User.ID, Role: boot.User.Role}
+	admin := domain.UserActor(boot.Org.ID, boot.User.ID, boot.User.Role, "")
 	c, err := svc.CreateClient(ctx, admin, credential.ClientInput{Name: "bench", Scopes: []string{"bench:read"}})
 	if err != nil {
 		b.Fatal(err)

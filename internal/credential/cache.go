@@ -39,7 +39,7 @@ type clientEntry struct {
 	mu sync.Mutex
 	// suppliedOK maps the keyed hash of a supplied value that passed
 	// argon2id to its secret, so that only the first use pays for it.
-	suppliedOK map[string]string
+	suppliedOK map[string]domain.SecretID
 }
 
 // cache holds clients and their secrets for Authenticate and token
@@ -49,8 +49,8 @@ type clientEntry struct {
 type cache struct {
 	store   store.Store
 	mu      sync.RWMutex
-	entries map[string]*clientEntry
-	gen     map[string]uint64
+	entries map[domain.ClientID]*clientEntry
+	gen     map[domain.ClientID]uint64
 	epoch   uint64 // moves on invalidations wider than one client
 	group   singleflight.Group
 	now     func() time.Time
@@ -60,11 +60,11 @@ type cache struct {
 func newCache(s store.Store, now func() time.Time) *cache {
 	key := make([]byte, 32)
 	rand.Read(key)
-	return &cache{store: s, entries: map[string]*clientEntry{}, gen: map[string]uint64{}, now: now, memoKey: key}
+	return &cache{store: s, entries: map[domain.ClientID]*clientEntry{}, gen: map[domain.ClientID]uint64{}, now: now, memoKey: key}
 }
 
 // Invalidate drops a client's entry; the next use reloads it.
-func (c *cache) Invalidate(clientID string) {
+func (c *cache) Invalidate(clientID domain.ClientID) {
 	c.mu.Lock()
 	delete(c.entries, clientID)
 	c.gen[clientID]++
@@ -74,7 +74,7 @@ func (c *cache) Invalidate(clientID string) {
 // InvalidateOrg drops every entry of an organisation (its policy changed).
 // Loads under way may be of the organisation's clients, so none of them
 // stores its result.
-func (c *cache) InvalidateOrg(org string) {
+func (c *cache) InvalidateOrg(org domain.OrgID) {
 	c.mu.Lock()
 	for id, e := range c.entries {
 		if e.client.OrgID == org {
@@ -89,8 +89,8 @@ func (c *cache) InvalidateOrg(org string) {
 // invalidateAll drops every entry; no load under way stores its result.
 func (c *cache) invalidateAll() {
 	c.mu.Lock()
-	c.entries = map[string]*clientEntry{}
-	c.gen = map[string]uint64{}
+	c.entries = map[domain.ClientID]*clientEntry{}
+	c.gen = map[domain.ClientID]uint64{}
 	c.epoch++
 	c.mu.Unlock()
 }
@@ -99,19 +99,19 @@ func (c *cache) invalidateAll() {
 // changed: each drops the client's entry once tx commits, and none hears of
 // it if tx rolls back. The caller still invalidates the entry here after
 // the change, so that this node never waits for the notice.
-func (c *cache) announce(ctx context.Context, tx store.Store, clientID string) error {
-	return tx.Notify(ctx, store.ChangesChannel, changeClient+clientID)
+func (c *cache) announce(ctx context.Context, tx store.Notifier, clientID domain.ClientID) error {
+	return tx.Notify(ctx, store.ChangesChannel, changeClient+string(clientID))
 }
 
 // OrgChanged drops an organisation's clients from the cache on every node,
 // this one at once: for a change already committed (a policy or a user
 // changed), which account.Service reports after its transaction. A notice
 // that cannot be sent leaves the other nodes to the cache lifetime.
-func (s *Service) OrgChanged(org string) {
+func (s *Service) OrgChanged(org domain.OrgID) {
 	s.cache.InvalidateOrg(org)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = s.store.Notify(ctx, store.ChangesChannel, changeOrg+org)
+	_ = s.store.Notify(ctx, store.ChangesChannel, changeOrg+string(org))
 }
 
 // ApplyChange applies a notice from store.ChangesChannel: it drops the
@@ -123,14 +123,14 @@ func (s *Service) ApplyChange(payload string) {
 	case payload == "":
 		s.cache.invalidateAll()
 	case strings.HasPrefix(payload, changeClient):
-		s.cache.Invalidate(strings.TrimPrefix(payload, changeClient))
+		s.cache.Invalidate(domain.ClientID(strings.TrimPrefix(payload, changeClient)))
 	case strings.HasPrefix(payload, changeOrg):
-		s.cache.InvalidateOrg(strings.TrimPrefix(payload, changeOrg))
+		s.cache.InvalidateOrg(domain.OrgID(strings.TrimPrefix(payload, changeOrg)))
 	}
 }
 
 // get returns the entry for clientID, loading it when missing or stale.
-func (c *cache) get(ctx context.Context, clientID string) (*clientEntry, error) {
+func (c *cache) get(ctx context.Context, clientID domain.ClientID) (*clientEntry, error) {
 	c.mu.RLock()
 	e := c.entries[clientID]
 	gen, epoch := c.gen[clientID], c.epoch
@@ -138,7 +138,7 @@ func (c *cache) get(ctx context.Context, clientID string) (*clientEntry, error) 
 	if e != nil && c.now().Sub(e.loaded) < cacheTTL {
 		return e, nil
 	}
-	v, err, _ := c.group.Do(clientID, func() (any, error) {
+	v, err, _ := c.group.Do(string(clientID), func() (any, error) {
 		e, err := c.load(ctx, clientID)
 		if err != nil {
 			return nil, err
@@ -156,7 +156,7 @@ func (c *cache) get(ctx context.Context, clientID string) (*clientEntry, error) 
 	return v.(*clientEntry), nil
 }
 
-func (c *cache) load(ctx context.Context, clientID string) (*clientEntry, error) {
+func (c *cache) load(ctx context.Context, clientID domain.ClientID) (*clientEntry, error) {
 	cl, err := c.store.LookupClient(ctx, clientID)
 	if err != nil {
 		return nil, err
@@ -170,7 +170,7 @@ func (c *cache) load(ctx context.Context, clientID string) (*clientEntry, error)
 		return nil, err
 	}
 	e := &clientEntry{client: cl, secrets: secrets, byVerifier: map[string]int{}, orgTTL: org.Policy.AccessTokenTTLSeconds,
-		policy: org.Policy, loaded: c.now(), suppliedOK: map[string]string{}}
+		policy: org.Policy, loaded: c.now(), suppliedOK: map[string]domain.SecretID{}}
 	if cl.OwnerUserID != "" {
 		u, err := c.store.GetUser(ctx, cl.OrgID, cl.OwnerUserID)
 		if err != nil {
@@ -211,7 +211,7 @@ func (e *clientEntry) ownerRefusal() string {
 }
 
 // secret returns the secret with id from the entry.
-func (e *clientEntry) secret(id string) (domain.Secret, bool) {
+func (e *clientEntry) secret(id domain.SecretID) (domain.Secret, bool) {
 	for _, s := range e.secrets {
 		if s.ID == id {
 			return s, true

@@ -14,6 +14,7 @@ import (
 	"keywarden/internal/keyring"
 	"keywarden/internal/store"
 	"keywarden/internal/store/sqlite"
+	"keywarden/internal/testkit"
 )
 
 // nodes is two credential services on two stores of one database, as two
@@ -36,7 +37,7 @@ func newNodes(t *testing.T) *nodes {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Now().UTC()}
+	clk := testkit.NewClock(time.Now().UTC())
 	open := func() (store.Store, *audit.Log) {
 		st, err := sqlite.Open(t.Context(), dir)
 		if err != nil {
@@ -55,7 +56,7 @@ func newNodes(t *testing.T) *nodes {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n.admin = domain.Actor{OrgID: boot.Org.ID, Kind: "user", ID: boot.User.ID, Role: domain.RoleSuperAdmin}
+	n.admin = domain.UserActor(boot.Org.ID, boot.User.ID, domain.RoleSuperAdmin, "")
 
 	ctx, cancel := context.WithCancel(context.Background())
 	started, done := make(chan struct{}), make(chan struct{})
@@ -135,8 +136,8 @@ func TestChangesReachOtherNodes(t *testing.T) {
 		return errors.Is(authB(first.Value.Reveal()), credential.ErrBadCredentials)
 	})
 	eventually(t, "node B finds the revoked secret's tokens inactive", func() bool {
-		st, err := n.b.TokenActive(ctx, n.admin.OrgID, c.ID, first.Secret.ID, time.Now().Unix())
-		return err == nil && !st.Active
+		active, _, err := n.b.TokenActive(ctx, n.admin.OrgID, c.ID, first.Secret.ID, time.Now().Unix())
+		return err == nil && !active
 	})
 
 	disabled := true
@@ -149,7 +150,7 @@ func TestChangesReachOtherNodes(t *testing.T) {
 
 	// A change that fails after announcing itself is not heard: editing a
 	// revoked secret is refused once the client's notice is sent.
-	before := n.count("client:" + c.ID)
+	before := n.count("client:" + string(c.ID))
 	description := "edited"
 	if _, err := n.a.UpdateSecret(ctx, n.admin, c.ID, first.Secret.ID, credential.SecretPatch{Description: &description}); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("UpdateSecret of a revoked secret: %v, want a conflict", err)
@@ -158,7 +159,7 @@ func TestChangesReachOtherNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "node B hears the end marker", func() bool { return n.count("end") == 1 })
-	if after := n.count("client:" + c.ID); after != before {
+	if after := n.count("client:" + string(c.ID)); after != before {
 		t.Errorf("node B heard %d notices of a change that rolled back", after-before)
 	}
 }
@@ -168,12 +169,9 @@ func TestChangesReachOtherNodes(t *testing.T) {
 func TestPolicyChangeReachesOtherNodes(t *testing.T) {
 	ctx := t.Context()
 	n := newNodes(t)
-	p, err := n.accts.Policy(ctx, n.admin)
-	if err != nil {
+	never := true
+	if _, _, err := n.accts.UpdatePolicy(ctx, n.admin, account.PolicyPatch{AllowNeverExpire: &never}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := n.accts.UpdatePolicy(ctx, n.admin, p); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "node B hears of the policy change", func() bool { return n.count("org:"+n.admin.OrgID) == 1 })
+	eventually(t, "node B hears of the policy change", func() bool { return n.count("org:"+string(n.admin.OrgID)) == 1 })
 }

@@ -137,41 +137,41 @@ func (s *Service) CreateClient(ctx context.Context, by domain.Actor, in ClientIn
 	}
 	now := s.clock()
 	c := domain.Client{
-		ID: domain.NewID(domain.PrefixClient), OrgID: by.OrgID, Name: in.Name, Description: in.Description,
+		ID: domain.NewClientID(), OrgID: by.OrgID, Name: in.Name, Description: in.Description,
 		Scopes: scopes, TokenTTL: in.TokenTTL, WebhookURL: in.WebhookURL, CreatedAt: now, UpdatedAt: now,
 		WebhookEvents: events,
 	}
-	err := s.inTx(ctx, func(tx store.Store) error {
+	err := s.inTx(ctx, func(tx store.Tx) error {
 		if err := tx.CreateClient(ctx, c); err != nil {
 			return fmt.Errorf("create client: %w", err)
 		}
-		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "client.create", Target: c.ID,
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "client.create", Target: string(c.ID),
 			Detail: map[string]string{"name": c.Name}})
 	})
 	return c, err
 }
 
 // GetClient returns one client of the actor's organisation.
-func (s *Service) GetClient(ctx context.Context, by domain.Actor, id string) (domain.Client, error) {
+func (s *Service) GetClient(ctx context.Context, by domain.Actor, id domain.ClientID) (domain.Client, error) {
 	return getClient(ctx, s.store, by.OrgID, id)
 }
 
 // getClient reads a client through tx; a malformed ID is not found
 // without a store round trip.
-func getClient(ctx context.Context, tx store.Store, org, id string) (domain.Client, error) {
-	if !domain.ValidID(domain.PrefixClient, id) {
+func getClient(ctx context.Context, tx store.Data, org domain.OrgID, id domain.ClientID) (domain.Client, error) {
+	if !id.Valid() {
 		return domain.Client{}, domain.ErrNotFound
 	}
 	return tx.GetClient(ctx, org, id)
 }
 
 // ListClients returns a page of the organisation's clients.
-func (s *Service) ListClients(ctx context.Context, by domain.Actor, page store.Page) ([]domain.Client, string, error) {
+func (s *Service) ListClients(ctx context.Context, by domain.Actor, page domain.Page) ([]domain.Client, string, error) {
 	return s.store.ListClients(ctx, by.OrgID, page)
 }
 
 // UpdateClient applies p.
-func (s *Service) UpdateClient(ctx context.Context, by domain.Actor, id string, p ClientPatch) (domain.Client, error) {
+func (s *Service) UpdateClient(ctx context.Context, by domain.Actor, id domain.ClientID, p ClientPatch) (domain.Client, error) {
 	defer s.cache.Invalidate(id)
 	var v domain.ValidationError
 	if p.Name != nil {
@@ -196,48 +196,31 @@ func (s *Service) UpdateClient(ctx context.Context, by domain.Actor, id string, 
 	if p.WebhookEvents != nil {
 		events = webhook.NormalizeEvents(&v, "webhook_events", *p.WebhookEvents)
 	}
-	if err := v.Err(); err != nil {
+	if err := s.missingFirst(ctx, by, id, v.Err()); err != nil {
 		return domain.Client{}, err
 	}
+	if !id.Valid() {
+		return domain.Client{}, domain.ErrNotFound
+	}
 	var c domain.Client
-	err := s.inTx(ctx, func(tx store.Store) error {
+	err := s.inTx(ctx, func(tx store.Tx) error {
+		var changed []string
 		var err error
-		if c, err = getClient(ctx, tx, by.OrgID, id); err != nil {
+		c, err = tx.UpdateClient(ctx, by.OrgID, id, func(c *domain.Client) error {
+			changed = clientChanges(c, p, scopes, events)
+			if len(changed) == 0 {
+				return store.ErrNoChange
+			}
+			c.UpdatedAt = s.clock()
+			return nil
+		})
+		if err != nil || len(changed) == 0 {
 			return err
 		}
 		if err := s.cache.announce(ctx, tx, id); err != nil {
 			return err
 		}
-		changed := []string{}
-		if p.Name != nil && *p.Name != c.Name {
-			c.Name, changed = *p.Name, append(changed, "name")
-		}
-		if p.Description != nil && *p.Description != c.Description {
-			c.Description, changed = *p.Description, append(changed, "description")
-		}
-		if p.Scopes != nil {
-			c.Scopes, changed = scopes, append(changed, "scopes")
-		}
-		if p.TokenTTL != nil && *p.TokenTTL != c.TokenTTL {
-			c.TokenTTL, changed = *p.TokenTTL, append(changed, "token_ttl_seconds")
-		}
-		if p.WebhookURL != nil && *p.WebhookURL != c.WebhookURL {
-			c.WebhookURL, changed = *p.WebhookURL, append(changed, "webhook_url")
-		}
-		if p.Disabled != nil && *p.Disabled != c.Disabled {
-			c.Disabled, changed = *p.Disabled, append(changed, "disabled")
-		}
-		if p.WebhookEvents != nil && !slices.Equal(events, c.WebhookEvents) {
-			c.WebhookEvents, changed = events, append(changed, "webhook_events")
-		}
-		if len(changed) == 0 {
-			return nil
-		}
-		c.UpdatedAt = s.clock()
-		if err := tx.UpdateClient(ctx, c); err != nil {
-			return fmt.Errorf("update client %s: %w", id, err)
-		}
-		if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "client.update", Target: c.ID,
+		if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "client.update", Target: string(c.ID),
 			Detail: map[string]string{"fields": strings.Join(changed, ",")}}); err != nil {
 			return err
 		}
@@ -246,10 +229,38 @@ func (s *Service) UpdateClient(ctx context.Context, by domain.Actor, id string, 
 	return c, err
 }
 
+// clientChanges applies p (with scopes and events already normalised) to
+// c and names the fields that changed.
+func clientChanges(c *domain.Client, p ClientPatch, scopes, events []string) []string {
+	changed := []string{}
+	if p.Name != nil && *p.Name != c.Name {
+		c.Name, changed = *p.Name, append(changed, "name")
+	}
+	if p.Description != nil && *p.Description != c.Description {
+		c.Description, changed = *p.Description, append(changed, "description")
+	}
+	if p.Scopes != nil {
+		c.Scopes, changed = scopes, append(changed, "scopes")
+	}
+	if p.TokenTTL != nil && *p.TokenTTL != c.TokenTTL {
+		c.TokenTTL, changed = *p.TokenTTL, append(changed, "token_ttl_seconds")
+	}
+	if p.WebhookURL != nil && *p.WebhookURL != c.WebhookURL {
+		c.WebhookURL, changed = *p.WebhookURL, append(changed, "webhook_url")
+	}
+	if p.Disabled != nil && *p.Disabled != c.Disabled {
+		c.Disabled, changed = *p.Disabled, append(changed, "disabled")
+	}
+	if p.WebhookEvents != nil && !slices.Equal(events, c.WebhookEvents) {
+		c.WebhookEvents, changed = events, append(changed, "webhook_events")
+	}
+	return changed
+}
+
 // DeleteClient removes a client and every secret it holds.
-func (s *Service) DeleteClient(ctx context.Context, by domain.Actor, id string) error {
+func (s *Service) DeleteClient(ctx context.Context, by domain.Actor, id domain.ClientID) error {
 	defer s.cache.Invalidate(id)
-	return s.inTx(ctx, func(tx store.Store) error {
+	return s.inTx(ctx, func(tx store.Tx) error {
 		c, err := getClient(ctx, tx, by.OrgID, id)
 		if err != nil {
 			return err
@@ -260,7 +271,7 @@ func (s *Service) DeleteClient(ctx context.Context, by domain.Actor, id string) 
 		if err := tx.DeleteClient(ctx, by.OrgID, id); err != nil {
 			return fmt.Errorf("delete client %s: %w", id, err)
 		}
-		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "client.delete", Target: id,
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "client.delete", Target: string(id),
 			Detail: map[string]string{"name": c.Name}})
 	})
 }

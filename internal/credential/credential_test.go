@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,26 +15,14 @@ import (
 	"keywarden/internal/secretvalue"
 	"keywarden/internal/store"
 	"keywarden/internal/store/sqlite"
+	"keywarden/internal/testkit"
 )
-
-// clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 type env struct {
 	store store.Store
 	svc   *credential.Service
 	audit *audit.Log
-	clock *clock
+	clock *testkit.Clock
 	admin domain.Actor
 }
 
@@ -46,11 +33,17 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return newEnvOn(t, st)
+}
+
+// newEnvOn is newEnv on a store of the caller's (another engine's).
+func newEnvOn(t *testing.T, st store.Store) *env {
+	t.Helper()
 	kr, err := keyring.New(make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Now().UTC()}
+	clk := testkit.NewClock(time.Now().UTC())
 	log := audit.New(st, kr.Derive(keyring.PurposeAudit), clk.Now)
 	accts := account.New(account.Options{Store: st, Audit: log, Keyring: kr, Now: clk.Now})
 	b, err := accts.Init(t.Context(), "Acme", "admin@acme.test")
@@ -59,7 +52,7 @@ func newEnv(t *testing.T) *env {
 	}
 	svc := credential.New(credential.Options{Store: st, Audit: log, Keyring: kr, Now: clk.Now})
 	return &env{store: st, svc: svc, audit: log, clock: clk,
-		admin: domain.Actor{OrgID: b.Org.ID, Kind: "user", ID: b.User.ID, Role: domain.RoleSuperAdmin}}
+		admin: domain.UserActor(b.Org.ID, b.User.ID, domain.RoleSuperAdmin, "")}
 }
 
 func (e *env) client(t *testing.T) domain.Client {
@@ -71,7 +64,7 @@ func (e *env) client(t *testing.T) domain.Client {
 	return c
 }
 
-func (e *env) secret(t *testing.T, clientID string, in credential.SecretInput) credential.NewSecret {
+func (e *env) secret(t *testing.T, clientID domain.ClientID, in credential.SecretInput) credential.NewSecret {
 	t.Helper()
 	if in.Description == "" {
 		in.Description = "test"
@@ -86,7 +79,7 @@ func (e *env) secret(t *testing.T, clientID string, in credential.SecretInput) c
 // lastFailure returns the reason of the newest failed authentication.
 func (e *env) lastFailure(t *testing.T) string {
 	t.Helper()
-	events, _, err := e.audit.List(t.Context(), e.admin.OrgID, store.AuditFilter{Action: "client.authenticate"})
+	events, _, err := e.audit.List(t.Context(), e.admin.OrgID, domain.AuditFilter{Action: "client.authenticate"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,8 +104,11 @@ func TestAuthenticate(t *testing.T) {
 	flipped := []byte(good.Value.Reveal())
 	flipped[10] ^= 1
 	tests := []struct {
-		name, client, secret, wantReason string
-		wantSecret                       string
+		name       string
+		client     domain.ClientID
+		secret     string
+		wantReason string
+		wantSecret domain.SecretID
 	}{
 		{"generated secret", c.ID, good.Value.Reveal(), "", good.Secret.ID},
 		{"supplied secret", c.ID, supplied, "", sup.Secret.ID},
@@ -121,7 +117,7 @@ func TestAuthenticate(t *testing.T) {
 		{"well-formed but unknown secret", c.ID, secretvalue.Generate(secretvalue.PrefixClientSecret).Reveal(), "wrong secret", ""},
 		{"checksum mismatch", c.ID, string(flipped), "malformed secret (checksum)", ""},
 		{"revoked secret", c.ID, revoked.Value.Reveal(), "secret revoked", ""},
-		{"unknown client", domain.NewID(domain.PrefixClient), good.Value.Reveal(), "", ""},
+		{"unknown client", domain.NewClientID(), good.Value.Reveal(), "", ""},
 		{"malformed client id", "nope", good.Value.Reveal(), "", ""},
 		{"empty secret", c.ID, "", "no secret presented", ""},
 	}
@@ -129,7 +125,7 @@ func TestAuthenticate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			auth, err := e.svc.Authenticate(t.Context(), tc.client, tc.secret, "192.0.2.1")
 			if tc.wantSecret != "" {
-				if err != nil || auth.SecretID != tc.wantSecret || auth.TokenTTL != 86400 {
+				if err != nil || auth.SecretID != tc.wantSecret || auth.TokenTTL() != 86400 {
 					t.Fatalf("Authenticate = %+v, %v; want secret %s", auth, err, tc.wantSecret)
 				}
 				return
@@ -257,14 +253,14 @@ func TestUsageIsBatched(t *testing.T) {
 	if x.LastUsedAt == nil || x.LastUsedFrom != "192.0.2.9" {
 		t.Fatalf("after flush: last used %v from %q", x.LastUsedAt, x.LastUsedFrom)
 	}
-	events, _, _ := e.audit.List(t.Context(), e.admin.OrgID, store.AuditFilter{Action: "client.authenticate"})
+	events, _, _ := e.audit.List(t.Context(), e.admin.OrgID, domain.AuditFilter{Action: "client.authenticate"})
 	if len(events) != 1 || events[0].Detail["count"] != "5" || events[0].Result != domain.ResultSuccess {
 		t.Fatalf("aggregated audit events = %+v", events)
 	}
 	if err := e.svc.FlushUsage(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	events, _, _ = e.audit.List(t.Context(), e.admin.OrgID, store.AuditFilter{Action: "client.authenticate"})
+	events, _, _ = e.audit.List(t.Context(), e.admin.OrgID, domain.AuditFilter{Action: "client.authenticate"})
 	if len(events) != 1 {
 		t.Errorf("an empty flush wrote %d more events", len(events)-1)
 	}
@@ -279,9 +275,9 @@ func TestRotationLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	state := func() string {
+	state := func() domain.RotationState {
 		t.Helper()
-		v, err := e.svc.GetRotation(t.Context(), e.admin, c.ID, rot.Rotation.ID)
+		v, err := e.svc.GetRotation(t.Context(), e.admin, c.ID, rot.Rotation.Rotation.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -305,7 +301,7 @@ func TestRotationLifecycle(t *testing.T) {
 	if s := state(); s != domain.RotationNewInUse {
 		t.Fatalf("both in use: state = %s", s)
 	}
-	if _, err := e.svc.CompleteRotation(t.Context(), e.admin, c.ID, rot.Rotation.ID, false, false); !errors.Is(err, domain.ErrConflict) {
+	if _, err := e.svc.CompleteRotation(t.Context(), e.admin, c.ID, rot.Rotation.Rotation.ID, false, false); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("complete while old in use: %v, want conflict", err)
 	}
 	if n, err := e.svc.AutoCompleteRotations(t.Context()); err != nil || n != 0 {

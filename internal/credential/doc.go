@@ -5,7 +5,10 @@
 // Every change runs in one store transaction together with its audit event
 // and its webhook event (webhook.Outbox), so a crash can never leave a
 // revoked secret unaudited or a receiver unnotified. A secret value exists
-// in plain text only in the result of the call that created it.
+// in plain text only in the result of the call that created it. Edits go
+// through the store's UpdateX methods (the row locked while they apply);
+// creating or rotating secrets holds the client's lock, so at most
+// MaxActiveSecrets are active, and a personal credential holds its user's.
 //
 // Authenticate and TokenActive read an in-memory cache; every change
 // invalidates it here and, through a store notification sent in the

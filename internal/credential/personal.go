@@ -35,12 +35,12 @@ type PersonalInput struct {
 
 // NewPersonal is a generated personal credential; Value is shown once.
 type NewPersonal struct {
-	ClientID string
+	ClientID domain.ClientID
 	Secret   domain.Secret
 	Value    secretvalue.Plaintext
 }
 
-func (s *Service) personal(ctx context.Context, tx store.Store, org, userID string) (PersonalView, error) {
+func (s *Service) personal(ctx context.Context, tx store.Data, org domain.OrgID, userID domain.UserID) (PersonalView, error) {
 	c, err := tx.PersonalClient(ctx, org, userID)
 	if err != nil {
 		return PersonalView{}, err
@@ -62,7 +62,7 @@ func (s *Service) personal(ctx context.Context, tx store.Store, org, userID stri
 
 // Personal returns a user's personal credential (domain.ErrNotFound if
 // they never generated one).
-func (s *Service) Personal(ctx context.Context, org, userID string) (PersonalView, error) {
+func (s *Service) Personal(ctx context.Context, org domain.OrgID, userID domain.UserID) (PersonalView, error) {
 	return s.personal(ctx, s.store, org, userID)
 }
 
@@ -79,7 +79,7 @@ func (s *Service) CreatePersonal(ctx context.Context, by domain.Actor, in Person
 		return NewPersonal{}, err
 	}
 	var out NewPersonal
-	err := s.inTx(ctx, func(tx store.Store) error {
+	err := s.inTx(ctx, func(tx store.Tx) error {
 		u, org, err := s.personalOwner(ctx, tx, by)
 		if err != nil {
 			return err
@@ -88,7 +88,7 @@ func (s *Service) CreatePersonal(ctx context.Context, by domain.Actor, in Person
 		switch {
 		case errors.Is(err, domain.ErrNotFound):
 			now := s.clock()
-			cur.Client = domain.Client{ID: domain.NewID(domain.PrefixPersonal), OrgID: by.OrgID, Name: "Personal credential of " + u.Email,
+			cur.Client = domain.Client{ID: domain.NewPersonalClientID(), OrgID: by.OrgID, Name: "Personal credential of " + u.Email,
 				Scopes: []string{}, CreatedAt: now, UpdatedAt: now, OwnerUserID: u.ID}
 			if err := tx.CreateClient(ctx, cur.Client); err != nil {
 				return fmt.Errorf("create personal client: %w", err)
@@ -109,10 +109,11 @@ func (s *Service) CreatePersonal(ctx context.Context, by domain.Actor, in Person
 	return out, err
 }
 
-// personalOwner loads the actor's user and organisation and applies the
-// policy switches.
-func (s *Service) personalOwner(ctx context.Context, tx store.Store, by domain.Actor) (domain.User, domain.Organization, error) {
-	u, err := tx.GetUser(ctx, by.OrgID, by.ID)
+// personalOwner locks the actor's user (store.Locks: the one personal
+// credential a user may hold is decided under it, so racing creates make
+// one), loads the organisation and applies the policy switches.
+func (s *Service) personalOwner(ctx context.Context, tx store.Tx, by domain.Actor) (domain.User, domain.Organization, error) {
+	u, err := tx.LockUser(ctx, by.OrgID, by.UserID())
 	if err != nil {
 		return u, domain.Organization{}, err
 	}
@@ -129,22 +130,22 @@ func (s *Service) personalOwner(ctx context.Context, tx store.Store, by domain.A
 	return u, org, nil
 }
 
-func (s *Service) newPersonalSecret(ctx context.Context, tx store.Store, by domain.Actor, org domain.Organization, u domain.User, c domain.Client, in PersonalInput, action string) (NewPersonal, error) {
+func (s *Service) newPersonalSecret(ctx context.Context, tx store.Tx, by domain.Actor, org domain.Organization, u domain.User, c domain.Client, in PersonalInput, action string) (NewPersonal, error) {
 	now := s.clock()
 	expires, err := org.Policy.ResolveExpiry("expires_at", u.Role, now, in.ExpiresAt, in.NeverExpires)
 	if err != nil {
 		return NewPersonal{}, err
 	}
 	value := secretvalue.Generate(secretvalue.PrefixClientSecret)
-	x := domain.Secret{ID: domain.NewID(domain.PrefixSecret), OrgID: by.OrgID, ClientID: c.ID, Description: in.Description,
+	x := domain.Secret{ID: domain.NewSecretID(), OrgID: by.OrgID, ClientID: c.ID, Description: in.Description,
 		CreatedAt: now, CreatedBy: by.ID, ExpiresAt: expires, Origin: domain.OriginGenerated,
 		Verifier: secretvalue.Verifier(s.verifierKey, value), Hint: value.Hint()}
 	x.Sealed = s.keys.Seal([]byte(value.Reveal()), []byte(x.ID))
 	if err := tx.CreateSecret(ctx, x); err != nil {
 		return NewPersonal{}, err
 	}
-	if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: action, Target: c.ID,
-		Detail: map[string]string{"user_id": u.ID, "secret_id": x.ID, "expires_at": formatExpiry(expires)}}); err != nil {
+	if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: action, Target: string(c.ID),
+		Detail: map[string]string{"user_id": string(u.ID), "secret_id": string(x.ID), "expires_at": formatExpiry(expires)}}); err != nil {
 		return NewPersonal{}, err
 	}
 	return NewPersonal{ClientID: c.ID, Secret: x, Value: value}, nil
@@ -160,7 +161,7 @@ func (s *Service) RotatePersonal(ctx context.Context, by domain.Actor, graceSeco
 		in.Description = "Personal credential"
 	}
 	var out NewPersonal
-	err := s.inTx(ctx, func(tx store.Store) error {
+	err := s.inTx(ctx, func(tx store.Tx) error {
 		u, org, err := s.personalOwner(ctx, tx, by)
 		if err != nil {
 			return err
@@ -173,12 +174,15 @@ func (s *Service) RotatePersonal(ctx context.Context, by domain.Actor, graceSeco
 			return err
 		}
 		end := s.clock().Add(time.Duration(graceSeconds) * time.Second)
-		old := *cur.Active
-		if old.ExpiresAt == nil || old.ExpiresAt.After(end) {
-			old.ExpiresAt = &end
-			if err := tx.UpdateSecret(ctx, old); err != nil {
-				return err
+		old, err := tx.UpdateSecret(ctx, by.OrgID, cur.Active.ID, func(x *domain.Secret) error {
+			if x.ExpiresAt != nil && !x.ExpiresAt.After(end) {
+				return store.ErrNoChange
 			}
+			x.ExpiresAt = &end
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		out, err = s.newPersonalSecret(ctx, tx, by, org, u, cur.Client, in, "credential.rotate")
 		if err != nil {
@@ -187,8 +191,8 @@ func (s *Service) RotatePersonal(ctx context.Context, by domain.Actor, graceSeco
 		if err := s.cache.announce(ctx, tx, out.ClientID); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.schedule_expiry", Target: old.ID,
-			Detail: map[string]string{"client_id": cur.Client.ID, "expires_at": formatExpiry(old.ExpiresAt), "grace_seconds": strconv.Itoa(graceSeconds)}})
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.schedule_expiry", Target: string(old.ID),
+			Detail: map[string]string{"client_id": string(cur.Client.ID), "expires_at": formatExpiry(old.ExpiresAt), "grace_seconds": strconv.Itoa(graceSeconds)}})
 	})
 	if err == nil {
 		s.cache.Invalidate(out.ClientID)
@@ -196,17 +200,24 @@ func (s *Service) RotatePersonal(ctx context.Context, by domain.Actor, graceSeco
 	return out, err
 }
 
-// RevokePersonal revokes a user's personal credential and kills every
-// token it minted. Revoking nothing is not an error.
-func (s *Service) RevokePersonal(ctx context.Context, by domain.Actor, userID string) error {
-	return s.inTx(ctx, func(tx store.Store) error {
+// RevokePersonal revokes the personal credential of a user of the actor's
+// organisation and kills every token it minted. Revoking nothing is not an
+// error; an unknown user is domain.ErrNotFound.
+func (s *Service) RevokePersonal(ctx context.Context, by domain.Actor, userID domain.UserID) error {
+	if !userID.Valid() {
+		return domain.ErrNotFound
+	}
+	return s.inTx(ctx, func(tx store.Tx) error {
+		if _, err := tx.LockUser(ctx, by.OrgID, userID); err != nil {
+			return err
+		}
 		return s.RevokePersonalInTx(ctx, tx, by, userID)
 	})
 }
 
 // RevokePersonalInTx is RevokePersonal inside the caller's transaction
 // (user offboarding).
-func (s *Service) RevokePersonalInTx(ctx context.Context, tx store.Store, by domain.Actor, userID string) error {
+func (s *Service) RevokePersonalInTx(ctx context.Context, tx store.Tx, by domain.Actor, userID domain.UserID) error {
 	c, err := tx.PersonalClient(ctx, by.OrgID, userID)
 	if errors.Is(err, domain.ErrNotFound) {
 		return nil
@@ -215,10 +226,16 @@ func (s *Service) RevokePersonalInTx(ctx context.Context, tx store.Store, by dom
 		return err
 	}
 	defer s.cache.Invalidate(c.ID)
+	now := s.clock()
+	if c, err = tx.UpdateClient(ctx, by.OrgID, c.ID, func(c *domain.Client) error {
+		c.TokensRevokedAt, c.UpdatedAt = &now, now
+		return nil
+	}); err != nil {
+		return err
+	}
 	if err := s.cache.announce(ctx, tx, c.ID); err != nil {
 		return err
 	}
-	now := s.clock()
 	before, err := tx.ListSecrets(ctx, by.OrgID, c.ID)
 	if err != nil {
 		return err
@@ -233,15 +250,11 @@ func (s *Service) RevokePersonalInTx(ctx context.Context, tx store.Store, by dom
 	if err != nil {
 		return err
 	}
-	c.TokensRevokedAt, c.UpdatedAt = &now, now
-	if err := tx.UpdateClient(ctx, c); err != nil {
-		return err
-	}
 	if n == 0 {
 		return nil
 	}
-	if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "credential.revoke", Target: c.ID,
-		Detail: map[string]string{"user_id": userID, "revoked": strconv.Itoa(n)}}); err != nil {
+	if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "credential.revoke", Target: string(c.ID),
+		Detail: map[string]string{"user_id": string(userID), "revoked": strconv.Itoa(n)}}); err != nil {
 		return err
 	}
 	return s.events.Enqueue(ctx, tx, webhook.CredentialRevoked(c, ending, now))

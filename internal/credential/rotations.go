@@ -2,8 +2,10 @@ package credential
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"keywarden/internal/audit"
 	"keywarden/internal/domain"
@@ -11,31 +13,55 @@ import (
 	"keywarden/internal/webhook"
 )
 
-// RotationView is a rotation with its derived state and its secrets.
+// RotationView is a rotation with its derived state and its client's
+// secrets (by ID), with the client's "New" marker at Now.
 type RotationView struct {
 	Rotation domain.Rotation
-	State    string
+	State    domain.RotationState
 	// SafeToRevoke says the old secrets are idle: revoking them now breaks
 	// no caller that has moved to the new secret.
 	SafeToRevoke bool
-	Secrets      map[string]domain.Secret
+	Secrets      map[domain.SecretID]domain.Secret
+	NewID        domain.SecretID
+	Now          time.Time
 }
 
-func (s *Service) view(ctx context.Context, tx store.Store, r domain.Rotation) (RotationView, error) {
-	secrets, err := tx.ListSecrets(ctx, r.OrgID, r.ClientID)
+// secretsByID is a client's secrets indexed for rotation views.
+type secretsByID struct {
+	byID  map[domain.SecretID]domain.Secret
+	newID domain.SecretID
+	now   time.Time
+}
+
+func (s *Service) clientSecrets(ctx context.Context, tx store.Data, org domain.OrgID, clientID domain.ClientID) (secretsByID, error) {
+	list, err := tx.ListSecrets(ctx, org, clientID)
+	if err != nil {
+		return secretsByID{}, err
+	}
+	now := s.clock()
+	out := secretsByID{byID: make(map[domain.SecretID]domain.Secret, len(list)), newID: domain.NewestActive(list, now), now: now}
+	for _, x := range list {
+		out.byID[x.ID] = x
+	}
+	return out, nil
+}
+
+func (cs secretsByID) view(r domain.Rotation) RotationView {
+	state := r.State(cs.now, cs.byID)
+	return RotationView{Rotation: r, State: state, SafeToRevoke: state == domain.RotationOldIdle, Secrets: cs.byID, NewID: cs.newID, Now: cs.now}
+}
+
+func (s *Service) view(ctx context.Context, tx store.Data, r domain.Rotation) (RotationView, error) {
+	cs, err := s.clientSecrets(ctx, tx, r.OrgID, r.ClientID)
 	if err != nil {
 		return RotationView{}, err
 	}
-	byID := map[string]domain.Secret{}
-	for _, x := range secrets {
-		byID[x.ID] = x
-	}
-	state := r.State(s.clock(), byID)
-	return RotationView{Rotation: r, State: state, SafeToRevoke: state == domain.RotationOldIdle, Secrets: byID}, nil
+	return cs.view(r), nil
 }
 
-// ListRotations returns a client's rotations, newest first.
-func (s *Service) ListRotations(ctx context.Context, by domain.Actor, clientID string) ([]RotationView, error) {
+// ListRotations returns a client's rotations, newest first: two reads
+// (the rotations, the client's secrets), however many rotations there are.
+func (s *Service) ListRotations(ctx context.Context, by domain.Actor, clientID domain.ClientID) ([]RotationView, error) {
 	if _, err := getClient(ctx, s.store, by.OrgID, clientID); err != nil {
 		return nil, err
 	}
@@ -43,19 +69,19 @@ func (s *Service) ListRotations(ctx context.Context, by domain.Actor, clientID s
 	if err != nil {
 		return nil, err
 	}
+	cs, err := s.clientSecrets(ctx, s.store, by.OrgID, clientID)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]RotationView, 0, len(list))
 	for _, r := range list {
-		v, err := s.view(ctx, s.store, r)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
+		out = append(out, cs.view(r))
 	}
 	return out, nil
 }
 
 // GetRotation returns one rotation of a client.
-func (s *Service) GetRotation(ctx context.Context, by domain.Actor, clientID, id string) (RotationView, error) {
+func (s *Service) GetRotation(ctx context.Context, by domain.Actor, clientID domain.ClientID, id domain.RotationID) (RotationView, error) {
 	r, err := getRotation(ctx, s.store, by.OrgID, clientID, id)
 	if err != nil {
 		return RotationView{}, err
@@ -63,8 +89,8 @@ func (s *Service) GetRotation(ctx context.Context, by domain.Actor, clientID, id
 	return s.view(ctx, s.store, r)
 }
 
-func getRotation(ctx context.Context, tx store.Store, org, clientID, id string) (domain.Rotation, error) {
-	if !domain.ValidID(domain.PrefixRotation, id) || !domain.ValidID(domain.PrefixClient, clientID) {
+func getRotation(ctx context.Context, tx store.Data, org domain.OrgID, clientID domain.ClientID, id domain.RotationID) (domain.Rotation, error) {
+	if !id.Valid() || !clientID.Valid() {
 		return domain.Rotation{}, domain.ErrNotFound
 	}
 	r, err := tx.GetRotation(ctx, org, id)
@@ -81,10 +107,10 @@ func getRotation(ctx context.Context, tx store.Store, org, clientID, id string) 
 // With keepTokens, or when the rotation was started with it, the tokens
 // they minted run out on their own. Unless
 // force is set, it refuses while an old secret is still in use.
-func (s *Service) CompleteRotation(ctx context.Context, by domain.Actor, clientID, id string, keepTokens, force bool) (RotationView, error) {
+func (s *Service) CompleteRotation(ctx context.Context, by domain.Actor, clientID domain.ClientID, id domain.RotationID, keepTokens, force bool) (RotationView, error) {
 	defer s.cache.Invalidate(clientID)
 	var out RotationView
-	err := s.inTx(ctx, func(tx store.Store) error {
+	err := s.inTx(ctx, func(tx store.Tx) error {
 		r, err := getRotation(ctx, tx, by.OrgID, clientID, id)
 		if err != nil {
 			return err
@@ -112,32 +138,42 @@ func (s *Service) CompleteRotation(ctx context.Context, by domain.Actor, clientI
 	return out, err
 }
 
-func (s *Service) complete(ctx context.Context, tx store.Store, by domain.Actor, r domain.Rotation, keepTokens bool, state string) (RotationView, error) {
+// complete closes r and revokes its old secrets in tx. Closing comes first
+// and is conditional: of two completions (a user's and the job's, say) one
+// wins and the other changes nothing.
+func (s *Service) complete(ctx context.Context, tx store.Tx, by domain.Actor, r domain.Rotation, keepTokens bool, state domain.RotationState) (RotationView, error) {
 	now := s.clock()
-	var revoked []string
+	if err := tx.CompleteRotation(ctx, r.OrgID, r.ID, now, by.ID); err != nil {
+		return RotationView{}, err
+	}
+	var revoked []domain.Secret
 	for _, id := range r.OldSecretIDs {
+		done, err := tx.RevokeSecret(ctx, r.OrgID, id, now, keepTokens)
+		if errors.Is(err, domain.ErrNotFound) || (err == nil && !done) {
+			continue // deleted with its client, or already revoked
+		}
+		if err != nil {
+			return RotationView{}, err
+		}
 		x, err := tx.GetSecret(ctx, r.OrgID, id)
-		if err != nil || x.RevokedAt != nil {
-			continue // deleted with... or already revoked
-		}
-		if err := tx.RevokeSecret(ctx, r.OrgID, id, now, keepTokens); err != nil {
+		if err != nil {
 			return RotationView{}, err
 		}
-		revoked = append(revoked, id)
-		if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.revoke", Target: id,
-			Detail: map[string]string{"client_id": r.ClientID, "rotation_id": r.ID, "tokens": tokenMode(keepTokens)}}); err != nil {
+		revoked = append(revoked, x)
+	}
+	ids := make([]string, len(revoked))
+	for i, x := range revoked {
+		ids[i] = string(x.ID)
+		if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.revoke", Target: string(x.ID),
+			Detail: map[string]string{"client_id": string(r.ClientID), "rotation_id": string(r.ID), "tokens": tokenMode(keepTokens)}}); err != nil {
 			return RotationView{}, err
 		}
-		x.RevokedAt, x.KeepTokens = &now, keepTokens
 		if err := s.events.Enqueue(ctx, tx, webhook.SecretRevoked(x, webhook.ReasonRotationCompleted)); err != nil {
 			return RotationView{}, err
 		}
 	}
-	if err := tx.CompleteRotation(ctx, r.OrgID, r.ID, now, by.ID); err != nil {
-		return RotationView{}, err
-	}
-	if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "rotation.complete", Target: r.ID,
-		Detail: map[string]string{"client_id": r.ClientID, "revoked": strings.Join(revoked, ","), "state_before": state}}); err != nil {
+	if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "rotation.complete", Target: string(r.ID),
+		Detail: map[string]string{"client_id": string(r.ClientID), "revoked": strings.Join(ids, ","), "state_before": string(state)}}); err != nil {
 		return RotationView{}, err
 	}
 	r.CompletedAt, r.CompletedBy = &now, by.ID
@@ -153,7 +189,7 @@ func (s *Service) AutoCompleteRotations(ctx context.Context) (int, error) {
 	}
 	done := 0
 	for _, r := range open {
-		err := s.inTx(ctx, func(tx store.Store) error {
+		err := s.inTx(ctx, func(tx store.Tx) error {
 			cur, err := tx.GetRotation(ctx, r.OrgID, r.ID)
 			if err != nil || cur.CompletedAt != nil {
 				return err

@@ -41,21 +41,38 @@ type SecretPatch struct {
 }
 
 // NewSecret is a freshly created secret with its value, which exists only
-// here and is shown once.
+// here and is shown once, and the client's "New" marker after it (NewID,
+// see domain.NewestActive) at Now.
 type NewSecret struct {
 	Secret domain.Secret
 	Value  secretvalue.Plaintext
+	NewID  domain.SecretID
+	Now    time.Time
+}
+
+// SecretView is one secret with its client's "New" marker at Now, as of
+// the transaction that read or changed it.
+type SecretView struct {
+	Secret domain.Secret
+	NewID  domain.SecretID
+	Now    time.Time
+}
+
+// viewSecret completes x with its client's marker, read through tx.
+func (s *Service) viewSecret(ctx context.Context, tx store.Data, x domain.Secret) (SecretView, error) {
+	cs, err := s.clientSecrets(ctx, tx, x.OrgID, x.ClientID)
+	return SecretView{Secret: x, NewID: cs.newID, Now: cs.now}, err
 }
 
 // SecretList is a client's secrets with the one to show as "New".
 type SecretList struct {
 	Secrets []domain.Secret
-	NewID   string
+	NewID   domain.SecretID
 	Now     time.Time
 }
 
 // ListSecrets returns a client's secrets, oldest first.
-func (s *Service) ListSecrets(ctx context.Context, by domain.Actor, clientID string) (SecretList, error) {
+func (s *Service) ListSecrets(ctx context.Context, by domain.Actor, clientID domain.ClientID) (SecretList, error) {
 	if _, err := getClient(ctx, s.store, by.OrgID, clientID); err != nil {
 		return SecretList{}, err
 	}
@@ -68,12 +85,16 @@ func (s *Service) ListSecrets(ctx context.Context, by domain.Actor, clientID str
 }
 
 // GetSecret returns one secret of a client.
-func (s *Service) GetSecret(ctx context.Context, by domain.Actor, clientID, id string) (domain.Secret, error) {
-	return getSecret(ctx, s.store, by.OrgID, clientID, id)
+func (s *Service) GetSecret(ctx context.Context, by domain.Actor, clientID domain.ClientID, id domain.SecretID) (SecretView, error) {
+	x, err := getSecret(ctx, s.store, by.OrgID, clientID, id)
+	if err != nil {
+		return SecretView{}, err
+	}
+	return s.viewSecret(ctx, s.store, x)
 }
 
-func getSecret(ctx context.Context, tx store.Store, org, clientID, id string) (domain.Secret, error) {
-	if !domain.ValidID(domain.PrefixSecret, id) || !domain.ValidID(domain.PrefixClient, clientID) {
+func getSecret(ctx context.Context, tx store.Data, org domain.OrgID, clientID domain.ClientID, id domain.SecretID) (domain.Secret, error) {
+	if !id.Valid() || !clientID.Valid() {
 		return domain.Secret{}, domain.ErrNotFound
 	}
 	x, err := tx.GetSecret(ctx, org, id)
@@ -132,14 +153,14 @@ func validateSecretInput(in *SecretInput) (secretvalue.Plaintext, error) {
 
 // CreateSecret adds a secret to a client. The expiry must be within the
 // organisation's policy for the actor's role.
-func (s *Service) CreateSecret(ctx context.Context, by domain.Actor, clientID string, in SecretInput) (NewSecret, error) {
+func (s *Service) CreateSecret(ctx context.Context, by domain.Actor, clientID domain.ClientID, in SecretInput) (NewSecret, error) {
 	defer s.cache.Invalidate(clientID)
 	supplied, err := validateSecretInput(&in)
-	if err != nil {
+	if err := s.missingFirst(ctx, by, clientID, err); err != nil {
 		return NewSecret{}, err
 	}
 	var out NewSecret
-	err = s.inTx(ctx, func(tx store.Store) error {
+	err = s.inTx(ctx, func(tx store.Tx) error {
 		var err error
 		if out, err = s.createSecret(ctx, tx, by, clientID, in, supplied, "secret.create"); err != nil {
 			return err
@@ -149,8 +170,14 @@ func (s *Service) CreateSecret(ctx context.Context, by domain.Actor, clientID st
 	return out, err
 }
 
-func (s *Service) createSecret(ctx context.Context, tx store.Store, by domain.Actor, clientID string, in SecretInput, supplied secretvalue.Plaintext, action string) (NewSecret, error) {
-	c, err := getClient(ctx, tx, by.OrgID, clientID)
+// createSecret adds a secret to a client in tx, holding the client's lock
+// (store.Locks) while it counts the active secrets, so that racing creates
+// cannot pass MaxActiveSecrets.
+func (s *Service) createSecret(ctx context.Context, tx store.Tx, by domain.Actor, clientID domain.ClientID, in SecretInput, supplied secretvalue.Plaintext, action string) (NewSecret, error) {
+	if !clientID.Valid() {
+		return NewSecret{}, domain.ErrNotFound
+	}
+	c, err := tx.LockClient(ctx, by.OrgID, clientID)
 	if err != nil {
 		return NewSecret{}, err
 	}
@@ -177,7 +204,7 @@ func (s *Service) createSecret(ctx context.Context, tx store.Store, by domain.Ac
 		return NewSecret{}, domain.Conflict(fmt.Sprintf("a client can hold at most %d active secrets; revoke one first", MaxActiveSecrets))
 	}
 	x := domain.Secret{
-		ID: domain.NewID(domain.PrefixSecret), OrgID: by.OrgID, ClientID: c.ID,
+		ID: domain.NewSecretID(), OrgID: by.OrgID, ClientID: c.ID,
 		Description: in.Description, CreatedAt: now, CreatedBy: by.ID, ExpiresAt: expires,
 		AllowedCIDRs: in.AllowedCIDRs,
 	}
@@ -193,14 +220,14 @@ func (s *Service) createSecret(ctx context.Context, tx store.Store, by domain.Ac
 	if err := tx.CreateSecret(ctx, x); err != nil {
 		return NewSecret{}, fmt.Errorf("create secret: %w", err)
 	}
-	detail := map[string]string{"client_id": c.ID, "origin": string(x.Origin), "expires_at": formatExpiry(x.ExpiresAt)}
-	if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: action, Target: x.ID, Detail: detail}); err != nil {
+	detail := map[string]string{"client_id": string(c.ID), "origin": string(x.Origin), "expires_at": formatExpiry(x.ExpiresAt)}
+	if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: action, Target: string(x.ID), Detail: detail}); err != nil {
 		return NewSecret{}, err
 	}
 	if err := s.events.Enqueue(ctx, tx, webhook.SecretCreated(x)); err != nil {
 		return NewSecret{}, err
 	}
-	return NewSecret{Secret: x, Value: value}, nil
+	return NewSecret{Secret: x, Value: value, NewID: domain.NewestActive(append(existing, x), now), Now: now}, nil
 }
 
 func tokenMode(keep bool) string {
@@ -220,7 +247,7 @@ func formatExpiry(t *time.Time) string {
 // UpdateSecret edits a secret's description and expiry. Only an active
 // secret's expiry can change, and only within policy: an expired or revoked
 // secret never comes back.
-func (s *Service) UpdateSecret(ctx context.Context, by domain.Actor, clientID, id string, p SecretPatch) (domain.Secret, error) {
+func (s *Service) UpdateSecret(ctx context.Context, by domain.Actor, clientID domain.ClientID, id domain.SecretID, p SecretPatch) (SecretView, error) {
 	defer s.cache.Invalidate(clientID)
 	var v domain.ValidationError
 	if p.Description != nil {
@@ -230,86 +257,100 @@ func (s *Service) UpdateSecret(ctx context.Context, by domain.Actor, clientID, i
 	if p.AllowedCIDRs != nil {
 		cidrs = normalizeCIDRs(&v, *p.AllowedCIDRs)
 	}
-	if err := v.Err(); err != nil {
-		return domain.Secret{}, err
+	if _, err := getSecret(ctx, s.store, by.OrgID, clientID, id); err != nil {
+		return SecretView{}, err // another client's secret is not found
 	}
-	var x domain.Secret
-	err := s.inTx(ctx, func(tx store.Store) error {
-		var err error
-		if x, err = getSecret(ctx, tx, by.OrgID, clientID, id); err != nil {
+	if err := v.Err(); err != nil {
+		return SecretView{}, err
+	}
+	org, err := s.store.GetOrg(ctx, by.OrgID)
+	if err != nil {
+		return SecretView{}, err
+	}
+	var out SecretView
+	err = s.inTx(ctx, func(tx store.Tx) error {
+		var changed []string
+		x, err := tx.UpdateSecret(ctx, by.OrgID, id, func(x *domain.Secret) error {
+			changed = nil
+			now := s.clock()
+			if p.ExpiresAt != nil || p.NeverExpires {
+				if x.State(now) != domain.SecretActive {
+					return domain.Conflict("the secret has expired; an expired secret never comes back — add a new one")
+				}
+				exp, err := org.Policy.ResolveExpiry("expires_at", by.Role, now, p.ExpiresAt, p.NeverExpires)
+				if err != nil {
+					return err
+				}
+				x.ExpiresAt, changed = exp, append(changed, "expires_at")
+			}
+			if p.Description != nil && *p.Description != x.Description {
+				x.Description, changed = *p.Description, append(changed, "description")
+			}
+			if p.AllowedCIDRs != nil && strings.Join(cidrs, ",") != strings.Join(x.AllowedCIDRs, ",") {
+				x.AllowedCIDRs, changed = cidrs, append(changed, "allowed_cidrs")
+			}
+			if len(changed) == 0 {
+				return store.ErrNoChange
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if out, err = s.viewSecret(ctx, tx, x); err != nil || len(changed) == 0 {
 			return err
 		}
 		if err := s.cache.announce(ctx, tx, clientID); err != nil {
 			return err
 		}
-		now := s.clock()
-		state := x.State(now)
-		if state == domain.SecretRevoked {
-			return domain.Conflict("the secret is revoked; a revoked secret cannot be edited")
-		}
-		changed := []string{}
-		if p.ExpiresAt != nil || p.NeverExpires {
-			if state != domain.SecretActive {
-				return domain.Conflict("the secret has expired; an expired secret never comes back — add a new one")
-			}
-			org, err := tx.GetOrg(ctx, by.OrgID)
-			if err != nil {
-				return err
-			}
-			exp, err := org.Policy.ResolveExpiry("expires_at", by.Role, now, p.ExpiresAt, p.NeverExpires)
-			if err != nil {
-				return err
-			}
-			x.ExpiresAt, changed = exp, append(changed, "expires_at")
-		}
-		if p.Description != nil && *p.Description != x.Description {
-			x.Description, changed = *p.Description, append(changed, "description")
-		}
-		if p.AllowedCIDRs != nil && strings.Join(cidrs, ",") != strings.Join(x.AllowedCIDRs, ",") {
-			x.AllowedCIDRs, changed = cidrs, append(changed, "allowed_cidrs")
-		}
-		if len(changed) == 0 {
-			return nil
-		}
-		if err := tx.UpdateSecret(ctx, x); err != nil {
-			return fmt.Errorf("update secret %s: %w", id, err)
-		}
-		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.update", Target: x.ID,
-			Detail: map[string]string{"client_id": clientID, "fields": strings.Join(changed, ","), "expires_at": formatExpiry(x.ExpiresAt)}})
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.update", Target: string(x.ID),
+			Detail: map[string]string{"client_id": string(clientID), "fields": strings.Join(changed, ","), "expires_at": formatExpiry(x.ExpiresAt)}})
 	})
-	return x, err
+	return out, err
 }
 
 // RevokeSecret revokes one secret at once. With keepTokens the access
 // tokens it minted run out on their own (graceful); without, they stop
 // working now (breach). Revoking a revoked secret is not an error, so a
 // retried request is harmless.
-func (s *Service) RevokeSecret(ctx context.Context, by domain.Actor, clientID, id string, keepTokens bool) (domain.Secret, error) {
+func (s *Service) RevokeSecret(ctx context.Context, by domain.Actor, clientID domain.ClientID, id domain.SecretID, keepTokens bool) (SecretView, error) {
 	defer s.cache.Invalidate(clientID)
-	var x domain.Secret
-	err := s.inTx(ctx, func(tx store.Store) error {
-		var err error
-		if x, err = getSecret(ctx, tx, by.OrgID, clientID, id); err != nil {
+	var out SecretView
+	err := s.inTx(ctx, func(tx store.Tx) error {
+		x, err := getSecret(ctx, tx, by.OrgID, clientID, id)
+		if err != nil {
 			return err
 		}
 		if x.RevokedAt != nil {
-			return nil
+			out, err = s.viewSecret(ctx, tx, x)
+			return err
 		}
 		if err := s.cache.announce(ctx, tx, clientID); err != nil {
 			return err
 		}
 		now := s.clock()
-		if err := tx.RevokeSecret(ctx, by.OrgID, id, now, keepTokens); err != nil {
+		revoked, err := tx.RevokeSecret(ctx, by.OrgID, id, now, keepTokens)
+		if err != nil {
 			return fmt.Errorf("revoke secret %s: %w", id, err)
 		}
+		if !revoked { // a concurrent revocation came first: it audited
+			if x, err = tx.GetSecret(ctx, by.OrgID, id); err != nil {
+				return err
+			}
+			out, err = s.viewSecret(ctx, tx, x)
+			return err
+		}
 		x.RevokedAt, x.KeepTokens = &now, keepTokens
-		if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.revoke", Target: id,
-			Detail: map[string]string{"client_id": clientID, "tokens": tokenMode(keepTokens)}}); err != nil {
+		if out, err = s.viewSecret(ctx, tx, x); err != nil {
+			return err
+		}
+		if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.revoke", Target: string(id),
+			Detail: map[string]string{"client_id": string(clientID), "tokens": tokenMode(keepTokens)}}); err != nil {
 			return err
 		}
 		return s.events.Enqueue(ctx, tx, webhook.SecretRevoked(x, webhook.ReasonRevoked))
 	})
-	return x, err
+	return out, err
 }
 
 // RotateInput starts a rotation.
@@ -336,7 +377,7 @@ const (
 
 // RotationResult is the result of Rotate.
 type RotationResult struct {
-	Rotation domain.Rotation
+	Rotation RotationView
 	New      NewSecret
 	// Previous are the secrets that were active before, as they are now.
 	Previous []domain.Secret
@@ -345,7 +386,7 @@ type RotationResult struct {
 // Rotate adds a new secret, optionally schedules the previous active
 // secrets to expire after a grace period, and records the rotation so that
 // its progress can be followed, all in one transaction.
-func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID string, in RotateInput) (RotationResult, error) {
+func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID domain.ClientID, in RotateInput) (RotationResult, error) {
 	defer s.cache.Invalidate(clientID)
 	if in.Description == "" {
 		in.Description = "Rotated " + s.clock().Format("2006-01-02 15:04 UTC")
@@ -362,15 +403,47 @@ func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID string, 
 			v.Add("quiet_seconds", fmt.Sprintf("must be between 0 and %d", MaxQuietSeconds))
 		}
 	}
-	if err := v.Err(); err != nil {
+	if err := s.missingFirst(ctx, by, clientID, v.Err()); err != nil {
 		return RotationResult{}, err
 	}
+	if !clientID.Valid() {
+		return RotationResult{}, domain.ErrNotFound
+	}
 	var out RotationResult
-	err := s.inTx(ctx, func(tx store.Store) error {
+	err := s.inTx(ctx, func(tx store.Tx) error {
 		now := s.clock()
+		// Locks in order: the client, its old secrets, then (createSecret)
+		// the audit chain.
+		if _, err := tx.LockClient(ctx, by.OrgID, clientID); err != nil {
+			return err
+		}
 		before, err := tx.ListSecrets(ctx, by.OrgID, clientID)
 		if err != nil {
 			return err
+		}
+		out.Previous = nil
+		var oldIDs []domain.SecretID
+		var scheduled []domain.Secret
+		for _, x := range before {
+			if x.State(now) != domain.SecretActive {
+				continue
+			}
+			oldIDs = append(oldIDs, x.ID)
+			if in.GraceSeconds != nil {
+				end := now.Add(time.Duration(*in.GraceSeconds) * time.Second)
+				x, err = tx.UpdateSecret(ctx, by.OrgID, x.ID, func(x *domain.Secret) error {
+					if x.ExpiresAt != nil && !x.ExpiresAt.After(end) {
+						return store.ErrNoChange
+					}
+					x.ExpiresAt = &end
+					scheduled = append(scheduled, *x)
+					return nil
+				})
+				if err != nil {
+					return fmt.Errorf("schedule expiry of %s: %w", x.ID, err)
+				}
+			}
+			out.Previous = append(out.Previous, x)
 		}
 		out.New, err = s.createSecret(ctx, tx, by, clientID, SecretInput{Description: in.Description, ExpiresAt: in.ExpiresAt}, secretvalue.Plaintext{}, "secret.rotate")
 		if err != nil {
@@ -379,40 +452,25 @@ func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID string, 
 		if err := s.cache.announce(ctx, tx, clientID); err != nil {
 			return err
 		}
-		out.Previous = nil
-		var oldIDs []string
-		for _, x := range before {
-			if x.State(now) != domain.SecretActive {
-				continue
+		for _, x := range scheduled {
+			if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.schedule_expiry", Target: string(x.ID),
+				Detail: map[string]string{"client_id": string(clientID), "expires_at": formatExpiry(x.ExpiresAt), "grace_seconds": strconv.Itoa(*in.GraceSeconds)}}); err != nil {
+				return err
 			}
-			oldIDs = append(oldIDs, x.ID)
-			if in.GraceSeconds != nil {
-				end := now.Add(time.Duration(*in.GraceSeconds) * time.Second)
-				if x.ExpiresAt == nil || x.ExpiresAt.After(end) {
-					x.ExpiresAt = &end
-					if err := tx.UpdateSecret(ctx, x); err != nil {
-						return fmt.Errorf("schedule expiry of %s: %w", x.ID, err)
-					}
-					if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.schedule_expiry", Target: x.ID,
-						Detail: map[string]string{"client_id": clientID, "expires_at": formatExpiry(x.ExpiresAt), "grace_seconds": strconv.Itoa(*in.GraceSeconds)}}); err != nil {
-						return err
-					}
-				}
-			}
-			out.Previous = append(out.Previous, x)
 		}
-		out.Rotation = domain.Rotation{
-			ID: domain.NewID(domain.PrefixRotation), OrgID: by.OrgID, ClientID: clientID, NewSecretID: out.New.Secret.ID,
+		r := domain.Rotation{
+			ID: domain.NewRotationID(), OrgID: by.OrgID, ClientID: clientID, NewSecretID: out.New.Secret.ID,
 			OldSecretIDs: oldIDs, StartedAt: now, StartedBy: by.ID, AutoComplete: in.AutoComplete, QuietSeconds: quiet,
 			KeepTokens: in.KeepTokens,
 		}
-		if out.Rotation.OldSecretIDs == nil {
-			out.Rotation.OldSecretIDs = []string{}
+		if r.OldSecretIDs == nil {
+			r.OldSecretIDs = []domain.SecretID{}
 		}
-		if err := tx.CreateRotation(ctx, out.Rotation); err != nil {
+		if err := tx.CreateRotation(ctx, r); err != nil {
 			return fmt.Errorf("record rotation: %w", err)
 		}
-		return nil
+		out.Rotation, err = s.view(ctx, tx, r)
+		return err
 	})
 	return out, err
 }
@@ -422,18 +480,26 @@ func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID string, 
 //
 // Every access token the client was issued up to now, and every refresh
 // token it holds, stops working too.
-func (s *Service) RevokeAll(ctx context.Context, by domain.Actor, clientID string) (int, error) {
+func (s *Service) RevokeAll(ctx context.Context, by domain.Actor, clientID domain.ClientID) (int, error) {
 	defer s.cache.Invalidate(clientID)
 	var n int
-	err := s.inTx(ctx, func(tx store.Store) error {
-		c, err := getClient(ctx, tx, by.OrgID, clientID)
-		if err != nil {
+	if !clientID.Valid() {
+		return 0, domain.ErrNotFound
+	}
+	err := s.inTx(ctx, func(tx store.Tx) error {
+		now := s.clock()
+		// The client's lock comes first: a racing create waits, then sees
+		// its secrets revoked-all (or comes after and survives, as a secret
+		// created after the breach response should).
+		if _, err := tx.UpdateClient(ctx, by.OrgID, clientID, func(c *domain.Client) error {
+			c.TokensRevokedAt, c.UpdatedAt = &now, now
+			return nil
+		}); err != nil {
 			return err
 		}
 		if err := s.cache.announce(ctx, tx, clientID); err != nil {
 			return err
 		}
-		now := s.clock()
 		before, err := tx.ListSecrets(ctx, by.OrgID, clientID)
 		if err != nil {
 			return err
@@ -445,11 +511,7 @@ func (s *Service) RevokeAll(ctx context.Context, by domain.Actor, clientID strin
 		if err != nil {
 			return fmt.Errorf("revoke refresh tokens of %s: %w", clientID, err)
 		}
-		c.TokensRevokedAt, c.UpdatedAt = &now, now
-		if err := tx.UpdateClient(ctx, c); err != nil {
-			return err
-		}
-		if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "client.revoke_all", Target: clientID,
+		if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "client.revoke_all", Target: string(clientID),
 			Detail: map[string]string{"revoked": strconv.Itoa(n), "refresh_tokens_revoked": strconv.Itoa(refresh), "access_tokens": "revoked"}}); err != nil {
 			return err
 		}

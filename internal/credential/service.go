@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"keywarden/internal/audit"
+	"keywarden/internal/domain"
 	"keywarden/internal/keyring"
 	"keywarden/internal/ratelimit"
 	"keywarden/internal/store"
@@ -67,6 +68,19 @@ func New(o Options) *Service {
 // clock returns now in UTC at the store's precision.
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
-func (s *Service) inTx(ctx context.Context, fn func(tx store.Store) error) error {
+func (s *Service) inTx(ctx context.Context, fn func(tx store.Tx) error) error {
 	return s.store.InTx(ctx, fn)
+}
+
+// missingFirst returns the 404 of a client that does not exist before err,
+// a validation error of a request about it: the caller learns first that
+// the client is not there. It reads only when err is not nil.
+func (s *Service) missingFirst(ctx context.Context, by domain.Actor, clientID domain.ClientID, err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, gerr := getClient(ctx, s.store, by.OrgID, clientID); gerr != nil {
+		return gerr
+	}
+	return err
 }

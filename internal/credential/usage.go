@@ -12,7 +12,11 @@ import (
 )
 
 // usageKey is one secret used from one organisation's client.
-type usageKey struct{ org, client, secret string }
+type usageKey struct {
+	org    domain.OrgID
+	client domain.ClientID
+	secret domain.SecretID
+}
 
 type usageEntry struct {
 	first, last time.Time
@@ -28,7 +32,7 @@ type usage struct {
 	pending map[usageKey]*usageEntry
 }
 
-func (u *usage) record(org, client, secret string, at time.Time, from string) {
+func (u *usage) record(org domain.OrgID, client domain.ClientID, secret domain.SecretID, at time.Time, from string) {
 	k := usageKey{org, client, secret}
 	u.mu.Lock()
 	e := u.pending[k]
@@ -79,18 +83,18 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 	if len(p) == 0 {
 		return nil
 	}
-	uses := make([]store.SecretUse, 0, len(p))
+	uses := make([]domain.SecretUse, 0, len(p))
 	for k, e := range p {
-		uses = append(uses, store.SecretUse{SecretID: k.secret, At: e.last, From: e.from})
+		uses = append(uses, domain.SecretUse{SecretID: k.secret, At: e.last, From: e.from})
 	}
-	err := s.store.InTx(ctx, func(tx store.Store) error {
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
 		if err := tx.TouchLastUsed(ctx, uses); err != nil {
 			return err
 		}
 		for k, e := range p {
-			actor := domain.Actor{OrgID: k.org, Kind: "client", ID: k.client, Source: e.from}
-			if err := s.audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "client.authenticate", Target: k.client,
-				Detail: map[string]string{"secret_id": k.secret, "count": strconv.Itoa(e.count),
+			actor := domain.ClientActor(k.org, k.client, e.from)
+			if err := s.audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "client.authenticate", Target: string(k.client),
+				Detail: map[string]string{"secret_id": string(k.secret), "count": strconv.Itoa(e.count),
 					"first_at": e.first.Format(time.RFC3339Nano), "last_at": e.last.Format(time.RFC3339Nano)}}); err != nil {
 				return err
 			}

@@ -14,9 +14,9 @@ const (
 type AuditEvent struct {
 	Seq       int64
 	ID        string
-	OrgID     string
+	OrgID     OrgID
 	At        time.Time
-	ActorKind string
+	ActorKind ActorKind
 	ActorID   string
 	Action    string // e.g. "secret.create", "client.authenticate"
 	Target    string // e.g. the client ID or secret ID; never a secret value

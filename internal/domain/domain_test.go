@@ -42,7 +42,7 @@ func TestNewestActive(t *testing.T) {
 	tests := []struct {
 		name    string
 		secrets []domain.Secret
-		want    string
+		want    domain.SecretID
 	}{
 		{"none", nil, ""},
 		{"one active is not new", []domain.Secret{old}, ""},
@@ -128,7 +128,7 @@ func TestPolicyValidate(t *testing.T) {
 }
 
 func TestValidID(t *testing.T) {
-	id := domain.NewID(domain.PrefixClient)
+	id := string(domain.NewClientID())
 	tests := []struct {
 		name string
 		in   string
@@ -152,21 +152,21 @@ func TestValidID(t *testing.T) {
 func TestRotationState(t *testing.T) {
 	start := now.Add(-2 * time.Hour)
 	quiet := 3600
-	mk := func(newUsed, oldUsed *time.Time, oldRevoked bool) map[string]domain.Secret {
+	mk := func(newUsed, oldUsed *time.Time, oldRevoked bool) map[domain.SecretID]domain.Secret {
 		old := domain.Secret{ID: "sec_old", CreatedAt: start.Add(-time.Hour), LastUsedAt: oldUsed}
 		if oldRevoked {
 			old.RevokedAt = at(-time.Minute)
 		}
-		return map[string]domain.Secret{"sec_new": {ID: "sec_new", CreatedAt: start, LastUsedAt: newUsed}, "sec_old": old}
+		return map[domain.SecretID]domain.Secret{"sec_new": {ID: "sec_new", CreatedAt: start, LastUsedAt: newUsed}, "sec_old": old}
 	}
-	r := domain.Rotation{NewSecretID: "sec_new", OldSecretIDs: []string{"sec_old"}, StartedAt: start, QuietSeconds: quiet}
+	r := domain.Rotation{NewSecretID: "sec_new", OldSecretIDs: []domain.SecretID{"sec_old"}, StartedAt: start, QuietSeconds: quiet}
 	done := r
 	done.CompletedAt = at(0)
 	tests := []struct {
 		name    string
 		r       domain.Rotation
-		secrets map[string]domain.Secret
-		want    string
+		secrets map[domain.SecretID]domain.Secret
+		want    domain.RotationState
 	}{
 		{"new never used", r, mk(nil, at(-time.Minute), false), domain.RotationStarted},
 		{"new used before the rotation began", r, mk(at(-3*time.Hour), nil, false), domain.RotationStarted},
@@ -176,7 +176,7 @@ func TestRotationState(t *testing.T) {
 		{"old never used", r, mk(at(-time.Minute), nil, false), domain.RotationOldIdle},
 		{"old already revoked", r, mk(at(-time.Minute), at(-time.Minute), true), domain.RotationOldIdle},
 		{"completed", done, mk(nil, nil, true), domain.RotationCompleted},
-		{"new secret gone", r, map[string]domain.Secret{}, domain.RotationAbandoned},
+		{"new secret gone", r, map[domain.SecretID]domain.Secret{}, domain.RotationAbandoned},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -205,5 +205,25 @@ func TestTokensValid(t *testing.T) {
 				t.Errorf("TokensValid = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestRefreshTokenState(t *testing.T) {
+	tok := domain.RefreshToken{ExpiresAt: now.Add(time.Hour)}
+	used, revoked, expired := tok, tok, tok
+	used.UsedAt, revoked.RevokedAt, expired.ExpiresAt = at(-time.Minute), at(-time.Minute), now
+	usedAndRevoked := used
+	usedAndRevoked.RevokedAt = at(0)
+	for _, tc := range []struct {
+		name string
+		tok  domain.RefreshToken
+		want domain.RefreshTokenState
+	}{
+		{"unused", tok, domain.RefreshActive}, {"used", used, domain.RefreshUsed}, {"revoked", revoked, domain.RefreshRevoked},
+		{"expires exactly now", expired, domain.RefreshExpired}, {"revocation beats use", usedAndRevoked, domain.RefreshRevoked},
+	} {
+		if got := tc.tok.State(now); got != tc.want {
+			t.Errorf("%s: State = %s, want %s", tc.name, got, tc.want)
+		}
 	}
 }

@@ -4,7 +4,7 @@ import "time"
 
 // Organization is a tenant. Nothing crosses organisations.
 type Organization struct {
-	ID        string
+	ID        OrgID
 	Name      string
 	Policy    Policy
 	CreatedAt time.Time
@@ -12,8 +12,8 @@ type Organization struct {
 
 // User is a person with a console login in one organisation.
 type User struct {
-	ID           string
-	OrgID        string
+	ID           UserID
+	OrgID        OrgID
 	Email        string
 	Role         Role
 	PasswordHash string // argon2id, PHC string
@@ -34,9 +34,9 @@ type User struct {
 
 // Session is a console or API login of a user.
 type Session struct {
-	ID        string
-	OrgID     string
-	UserID    string
+	ID        SessionID
+	OrgID     OrgID
+	UserID    UserID
 	Verifier  []byte
 	CreatedAt time.Time
 	ExpiresAt time.Time
@@ -48,9 +48,9 @@ type Session struct {
 // APIToken is a long-lived bearer token for the admin API that acts as its
 // user. Only its keyed verifier is stored.
 type APIToken struct {
-	ID          string
-	OrgID       string
-	UserID      string
+	ID          APITokenID
+	OrgID       OrgID
+	UserID      UserID
 	Description string
 	Verifier    []byte
 	Hint        string
@@ -61,8 +61,8 @@ type APIToken struct {
 
 // Client is an application that calls APIs.
 type Client struct {
-	ID          string // the public client_id
-	OrgID       string
+	ID          ClientID // the public client_id
+	OrgID       OrgID
 	Name        string
 	Description string
 	Scopes      []string
@@ -78,7 +78,7 @@ type Client struct {
 	TokensRevokedAt *time.Time
 	// OwnerUserID is set on a personal credential: the client acts as
 	// that user. Personal clients never appear in client lists.
-	OwnerUserID string
+	OwnerUserID UserID
 	// WebhookEvents are the event types (or "group.*") the webhook
 	// endpoint receives; empty means every event.
 	WebhookEvents []string
@@ -87,13 +87,13 @@ type Client struct {
 // Actor is who performs an action: a user (through a session, API token or
 // personal credential), a client, or the system itself.
 type Actor struct {
-	OrgID  string
-	Kind   string // "user", "client", "system"
-	ID     string // user ID, client ID or job name
+	OrgID  OrgID
+	Kind   ActorKind
+	ID     string // user ID, client ID or job name (see UserID)
 	Role   Role   // for users
 	Source string // remote address, "" for local commands
 	// SessionID is set when the actor came through a login session.
-	SessionID string
+	SessionID SessionID
 	// ViaCredential is set when the actor is a user acting through a
 	// personal credential's access token: it may use the API with the
 	// user's role, but not manage the user's own login (password, MFA,
@@ -104,7 +104,65 @@ type Actor struct {
 	Restricted string
 }
 
+// ActorKind says what kind of thing an Actor is.
+type ActorKind string
+
+const (
+	ActorUser   ActorKind = "user"
+	ActorClient ActorKind = "client"
+	ActorSystem ActorKind = "system"
+)
+
 // System returns the actor for background jobs and local commands.
-func System(orgID, name string) Actor {
-	return Actor{OrgID: orgID, Kind: "system", ID: name}
+func System(org OrgID, name string) Actor {
+	return Actor{OrgID: org, Kind: ActorSystem, ID: name}
+}
+
+// UserActor returns the actor for a user of org.
+func UserActor(org OrgID, id UserID, role Role, source string) Actor {
+	return Actor{OrgID: org, Kind: ActorUser, ID: string(id), Role: role, Source: source}
+}
+
+// ClientActor returns the actor for a client of org (an empty org: a
+// client that is not known).
+func ClientActor(org OrgID, id ClientID, source string) Actor {
+	return Actor{OrgID: org, Kind: ActorClient, ID: string(id), Source: source}
+}
+
+// UserID returns the user the actor is, or "" when it is not a user.
+func (a Actor) UserID() UserID {
+	if a.Kind != ActorUser {
+		return ""
+	}
+	return UserID(a.ID)
+}
+
+// ClientAuth is a client that proved who it is: what the token issuer
+// needs to know of it.
+type ClientAuth struct {
+	Client   Client
+	SecretID SecretID // the secret that authenticated (never its value)
+	// Owner is the user a personal credential acts as ("" for a client).
+	Owner UserID
+	// OrgTokenTTL is the organisation's default access-token lifetime in
+	// seconds (Policy.AccessTokenTTLSeconds).
+	OrgTokenTTL int
+}
+
+// TokenTTL is the lifetime of the access tokens the client gets: its own,
+// or its organisation's default.
+func (a ClientAuth) TokenTTL() int {
+	if a.Client.TokenTTL != 0 {
+		return a.Client.TokenTTL
+	}
+	return a.OrgTokenTTL
+}
+
+// Subject is whom the client's tokens speak for: the user a personal
+// credential acts as, else the client itself.
+func (a ClientAuth) Subject() string {
+	if a.Owner != "" {
+		return string(a.Owner)
+	}
+	return string(a.Client.ID)
 }

@@ -2,7 +2,9 @@ package domain
 
 import (
 	"errors"
+	"fmt"
 	"strings"
+	"time"
 )
 
 var (
@@ -81,3 +83,14 @@ func (e *ForbiddenError) Is(target error) bool { return target == ErrForbidden }
 
 // Forbidden returns an error that matches ErrForbidden and carries reason.
 func Forbidden(reason string) error { return &ForbiddenError{Reason: reason} }
+
+// RateLimitedError means the caller failed too often (logins, password or
+// MFA guesses, client authentications) and may try again after RetryAfter.
+type RateLimitedError struct{ RetryAfter time.Duration }
+
+func (e *RateLimitedError) Error() string {
+	return fmt.Sprintf("too many failed attempts; retry after %s", e.RetryAfter)
+}
+
+// RateLimited returns a RateLimitedError.
+func RateLimited(retryAfter time.Duration) error { return &RateLimitedError{RetryAfter: retryAfter} }

@@ -52,3 +52,47 @@ func ValidID(prefix, s string) bool {
 	}
 	return true
 }
+
+// Typed IDs: each kind of object has its own, so that the compiler refuses
+// a client ID where a secret ID belongs. They convert from strings only at
+// the edges (path parameters, token claims, database columns).
+type (
+	OrgID           string
+	UserID          string
+	ClientID        string // a registered client (kwc_) or a personal credential (kwp_)
+	SecretID        string
+	RotationID      string
+	SessionID       string
+	APITokenID      string
+	RefreshTokenID  string
+	RefreshFamilyID string // the refresh tokens that descend from one another
+)
+
+func NewOrgID() OrgID                     { return OrgID(NewID(PrefixOrg)) }
+func NewUserID() UserID                   { return UserID(NewID(PrefixUser)) }
+func NewClientID() ClientID               { return ClientID(NewID(PrefixClient)) }
+func NewPersonalClientID() ClientID       { return ClientID(NewID(PrefixPersonal)) }
+func NewSecretID() SecretID               { return SecretID(NewID(PrefixSecret)) }
+func NewRotationID() RotationID           { return RotationID(NewID(PrefixRotation)) }
+func NewSessionID() SessionID             { return SessionID(NewID(PrefixSession)) }
+func NewAPITokenID() APITokenID           { return APITokenID(NewID(PrefixToken)) }
+func NewRefreshTokenID() RefreshTokenID   { return RefreshTokenID(NewID(PrefixRefresh)) }
+func NewRefreshFamilyID() RefreshFamilyID { return RefreshFamilyID(NewID(PrefixRefresh)) }
+
+// Valid reports whether the ID is well formed, so that a malformed path
+// parameter is "not found" without a store round trip.
+func (id UserID) Valid() bool     { return ValidID(PrefixUser, string(id)) }
+func (id SecretID) Valid() bool   { return ValidID(PrefixSecret, string(id)) }
+func (id RotationID) Valid() bool { return ValidID(PrefixRotation, string(id)) }
+func (id SessionID) Valid() bool  { return ValidID(PrefixSession, string(id)) }
+
+// Valid reports whether id is a registered client's (kwc_), the only kind
+// the client routes manage.
+func (id ClientID) Valid() bool { return ValidID(PrefixClient, string(id)) }
+
+// Personal reports whether id is a personal credential's (kwp_).
+func (id ClientID) Personal() bool { return ValidID(PrefixPersonal, string(id)) }
+
+// Authenticates reports whether id may authenticate at the token endpoint:
+// a registered client's or a personal credential's.
+func (id ClientID) Authenticates() bool { return id.Valid() || id.Personal() }

@@ -25,9 +25,9 @@ const (
 // checked against an argon2id hash, and an AES-GCM sealed copy exists only for
 // webhook signing.
 type Secret struct {
-	ID           string
-	OrgID        string
-	ClientID     string
+	ID           SecretID
+	OrgID        OrgID
+	ClientID     ClientID
 	Description  string
 	CreatedAt    time.Time
 	CreatedBy    string
@@ -76,7 +76,7 @@ func (s Secret) State(now time.Time) SecretState {
 // NewestActive returns the ID of the most recently created active secret
 // when two or more are active (the one a rotation just created, shown as
 // "New"), and "" otherwise.
-func NewestActive(secrets []Secret, now time.Time) string {
+func NewestActive(secrets []Secret, now time.Time) SecretID {
 	var newest *Secret
 	active := 0
 	for i := range secrets {
@@ -93,4 +93,11 @@ func NewestActive(secrets []Secret, now time.Time) string {
 		return ""
 	}
 	return newest.ID
+}
+
+// SecretUse is one successful authentication with a secret.
+type SecretUse struct {
+	SecretID SecretID
+	At       time.Time
+	From     string
 }

@@ -18,10 +18,10 @@ type SigningKey struct {
 // Using it issues an access token and a successor in the same family;
 // using one twice revokes the whole family.
 type RefreshToken struct {
-	ID        string
-	OrgID     string
-	ClientID  string
-	Family    string
+	ID        RefreshTokenID
+	OrgID     OrgID
+	ClientID  ClientID
+	Family    RefreshFamilyID
 	Verifier  []byte
 	Hint      string
 	CreatedAt time.Time
@@ -35,32 +35,59 @@ type RefreshToken struct {
 	IssuedExp *time.Time
 }
 
+// RefreshTokenState is where a refresh token is: it is used once, and
+// then, like a revoked or expired one, never again.
+type RefreshTokenState string
+
+const (
+	RefreshActive  RefreshTokenState = "active"
+	RefreshUsed    RefreshTokenState = "used"
+	RefreshRevoked RefreshTokenState = "revoked"
+	RefreshExpired RefreshTokenState = "expired"
+)
+
+// State returns the token's state at now; revocation beats use, use beats
+// expiry.
+func (t RefreshToken) State(now time.Time) RefreshTokenState {
+	switch {
+	case t.RevokedAt != nil:
+		return RefreshRevoked
+	case t.UsedAt != nil:
+		return RefreshUsed
+	case !now.Before(t.ExpiresAt):
+		return RefreshExpired
+	}
+	return RefreshActive
+}
+
 // RevokedToken is an access token on the deny list until it expires.
 type RevokedToken struct {
 	JTI       string
-	OrgID     string
-	ClientID  string
+	OrgID     OrgID
+	ClientID  ClientID
 	ExpiresAt time.Time
 	RevokedAt time.Time
 }
 
-// Rotation states.
+// RotationState is where a rotation is; Rotation.State derives it.
+type RotationState string
+
 const (
-	RotationStarted   = "started"
-	RotationNewInUse  = "new_secret_in_use"
-	RotationOldIdle   = "old_secret_idle"
-	RotationCompleted = "completed"
-	RotationAbandoned = "abandoned"
+	RotationStarted   RotationState = "started"
+	RotationNewInUse  RotationState = "new_secret_in_use"
+	RotationOldIdle   RotationState = "old_secret_idle"
+	RotationCompleted RotationState = "completed"
+	RotationAbandoned RotationState = "abandoned"
 )
 
 // Rotation tracks one secret rotation of a client from the new secret's
 // creation until the old secrets are revoked.
 type Rotation struct {
-	ID           string
-	OrgID        string
-	ClientID     string
-	NewSecretID  string
-	OldSecretIDs []string
+	ID           RotationID
+	OrgID        OrgID
+	ClientID     ClientID
+	NewSecretID  SecretID
+	OldSecretIDs []SecretID
 	StartedAt    time.Time
 	StartedBy    string
 	AutoComplete bool
@@ -77,7 +104,7 @@ type Rotation struct {
 // started until the new secret authenticates; new secret in use while an
 // old secret is still active and was used within the quiet period; old
 // secret idle once none was; completed when the old ones were revoked.
-func (r Rotation) State(now time.Time, secrets map[string]Secret) string {
+func (r Rotation) State(now time.Time, secrets map[SecretID]Secret) RotationState {
 	if r.CompletedAt != nil {
 		return RotationCompleted
 	}

@@ -3,9 +3,11 @@
 // introspection (RFC 7662), token revocation (RFC 7009), authorization
 // server metadata (RFC 8414) and the JWKS.
 //
-// Endpoint code returns *Error values; one writer renders them as RFC 6749
-// §5.2 JSON with Cache-Control: no-store, and a 401 always carries
-// WWW-Authenticate. The token path reads only memory.
+// Each endpoint parses the form, authenticates the client (credential),
+// makes one call to the token issuer (token.Issuer: issue, introspect or
+// revoke) and renders. Endpoint code returns *Error values; one writer
+// renders them as RFC 6749 §5.2 JSON with Cache-Control: no-store, and a
+// 401 always carries WWW-Authenticate. The token path reads only memory.
 //
-// Imports: credential, token, httpx, domain.
+// Imports: credential, token, httpx, domain, metrics.
 package oauth

@@ -2,13 +2,9 @@ package oauth
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
-	"strings"
-	"time"
 
-	"keywarden/internal/domain"
 	"keywarden/internal/httpx"
 	"keywarden/internal/token"
 )
@@ -22,6 +18,8 @@ type tokenResponse struct {
 	RefreshToken string `json:"refresh_token,omitempty"`
 }
 
+// token is RFC 6749 §4.4 and §6: parse, authenticate the client, let the
+// issuer issue, render.
 func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 	f, err := readForm(w, r)
 	if err != nil {
@@ -31,41 +29,28 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 	switch {
 	case !ok || grant == "":
 		return invalidRequest("grant_type is required")
-	case grant != "client_credentials" && grant != "refresh_token":
-		return &Error{Code: "unsupported_grant_type", Status: http.StatusBadRequest,
-			Description: "grant_type must be client_credentials or refresh_token"}
+	case grant != token.GrantClientCredentials && grant != token.GrantRefreshToken:
+		return errUnsupportedGrant
 	}
 	auth, err := h.authenticate(r.Context(), r, f)
 	if err != nil {
 		return err
 	}
-	requested, hasScope := f["scope"]
-	scope, err := grantScopes(auth.Client.Scopes, requested, hasScope)
-	if err != nil {
-		return err
-	}
-	claims := token.NewClaims(h.Issuer(), auth.Client.OrgID, auth.Client.ID, auth.Subject, auth.SecretID, scope, auth.TokenTTL, h.now())
-	resp := tokenResponse{TokenType: "Bearer", ExpiresIn: auth.TokenTTL, Scope: scope}
-	if grant == "refresh_token" {
-		value, ok := f["refresh_token"]
-		if !ok || value == "" {
+	req := token.Request{Grant: grant, Source: httpx.ClientIP(r)}
+	req.Scope, req.HasScope = f["scope"]
+	if grant == token.GrantRefreshToken {
+		if req.RefreshToken = f["refresh_token"]; req.RefreshToken == "" {
 			return invalidRequest("refresh_token is required")
 		}
-		next, err := h.Refresh.Redeem(r.Context(), auth.Client, value, claims.JTI, time.Unix(claims.Expiry, 0), httpx.ClientIP(r))
-		if errors.Is(err, token.ErrInvalidGrant) {
-			return &Error{Code: "invalid_grant", Description: "the refresh token is invalid, expired, revoked or was already used", Status: http.StatusBadRequest, cause: err}
-		}
-		if err != nil {
-			return err
-		}
-		resp.RefreshToken = next.Value.Reveal()
 	}
-	if resp.AccessToken, err = h.Keys.Mint(claims); err != nil {
-		return err
+	issued, err := h.Tokens.Issue(r.Context(), auth, req)
+	if err != nil {
+		return issueError(err)
 	}
 	h.Metrics.Tokens.WithLabelValues(grant).Inc()
 	w.Header().Set("Pragma", "no-cache")
-	return writeJSON(w, resp) // sets Cache-Control: no-store
+	return writeJSON(w, tokenResponse{AccessToken: issued.AccessToken, TokenType: "Bearer", ExpiresIn: issued.ExpiresIn,
+		Scope: issued.Scope, RefreshToken: issued.RefreshToken}) // sets Cache-Control: no-store
 }
 
 // introspection is RFC 7662 §2.2.
@@ -99,27 +84,15 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) error {
 	if !ok || tok == "" {
 		return invalidRequest("token is required")
 	}
-	c, active, err := h.active(r, auth.Client.OrgID, tok)
+	c, active, err := h.Tokens.Introspect(r.Context(), auth.Client.OrgID, tok)
 	if err != nil {
 		return err
 	}
 	if !active {
 		return writeJSON(w, introspection{Active: false})
 	}
-	return writeJSON(w, introspection{Active: true, Scope: c.Scope, ClientID: c.ClientID, TokenType: "Bearer",
-		Exp: c.Expiry, Iat: c.IssuedAt, Sub: c.Subject, Aud: c.Audience, Iss: c.Issuer, Jti: c.JTI, SecretID: c.SecretID})
-}
-
-// active decides whether an access token is good now for org: signed by a
-// published key, unexpired, not on the deny list, and still backed by its
-// client, secret and (for a personal credential) user.
-func (h *Handler) active(r *http.Request, org, tok string) (token.Claims, bool, error) {
-	c, err := h.Keys.Parse(tok, h.now())
-	if err != nil || c.OrgID != org || h.DenyList.Contains(c.JTI) {
-		return c, false, nil
-	}
-	st, err := h.Credentials.TokenActive(r.Context(), org, c.ClientID, c.SecretID, c.IssuedAt)
-	return c, st.Active, err
+	return writeJSON(w, introspection{Active: true, Scope: c.Scope, ClientID: string(c.ClientID), TokenType: "Bearer",
+		Exp: c.Expiry, Iat: c.IssuedAt, Sub: c.Subject, Aud: c.Audience, Iss: c.Issuer, Jti: c.JTI, SecretID: string(c.SecretID)})
 }
 
 // revoke is RFC 7009. A client may revoke its own access and refresh
@@ -143,15 +116,8 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return &Error{Code: "unsupported_token_type", Status: http.StatusBadRequest, Description: "token_type_hint must be access_token or refresh_token"}
 	}
-	if strings.HasPrefix(tok, "kwr_") {
-		if err := h.Refresh.Revoke(r.Context(), auth.Client, tok, httpx.ClientIP(r)); err != nil {
-			return err
-		}
-	} else if c, err := h.Keys.Parse(tok, h.now()); err == nil && c.ClientID == auth.Client.ID {
-		by := domain.Actor{OrgID: auth.Client.OrgID, Kind: "client", ID: auth.Client.ID, Source: httpx.ClientIP(r)}
-		if err := h.DenyList.Revoke(r.Context(), by, c); err != nil {
-			return err
-		}
+	if err := h.Tokens.Revoke(r.Context(), auth.Client, tok, httpx.ClientIP(r)); err != nil {
+		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"keywarden/internal/httpx"
+	"keywarden/internal/token"
 )
 
 // Error is an OAuth 2.0 error response (RFC 6749 §5.2). Description is
@@ -18,9 +19,7 @@ type Error struct {
 	Description string
 	Status      int
 	RetryAfter  time.Duration
-	// Basic is set when the client tried HTTP Basic authentication.
-	Basic bool
-	cause error
+	cause       error
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Description }
@@ -28,6 +27,23 @@ func (e *Error) Unwrap() error { return e.cause }
 
 func invalidRequest(desc string) *Error {
 	return &Error{Code: "invalid_request", Description: desc, Status: http.StatusBadRequest}
+}
+
+var errUnsupportedGrant = &Error{Code: "unsupported_grant_type", Status: http.StatusBadRequest,
+	Description: "grant_type must be client_credentials or refresh_token"}
+
+// issueError maps the issuer's refusals to their RFC 6749 §5.2 codes.
+func issueError(err error) error {
+	var scope *token.ScopeError
+	switch {
+	case errors.As(err, &scope):
+		return &Error{Code: "invalid_scope", Description: scope.Description, Status: http.StatusBadRequest, cause: err}
+	case errors.Is(err, token.ErrInvalidGrant):
+		return &Error{Code: "invalid_grant", Description: "the refresh token is invalid, expired, revoked or was already used", Status: http.StatusBadRequest, cause: err}
+	case errors.Is(err, token.ErrUnsupportedGrant):
+		return errUnsupportedGrant
+	}
+	return err
 }
 
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {

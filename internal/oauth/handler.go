@@ -5,10 +5,9 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
-	"time"
 
 	"keywarden/internal/credential"
+	"keywarden/internal/domain"
 	"keywarden/internal/httpx"
 	"keywarden/internal/metrics"
 	"keywarden/internal/token"
@@ -16,35 +15,52 @@ import (
 
 // Handler serves the OAuth endpoints. server.New fills in its fields.
 type Handler struct {
+	// Credentials authenticates clients, the first step of every endpoint.
 	Credentials *credential.Service
-	Keys        *token.Keys
-	DenyList    *token.DenyList
-	Refresh     *token.Refresh
-	Log         *slog.Logger
-	Metrics     *metrics.Metrics
+	// Tokens issues, introspects and revokes tokens.
+	Tokens *token.Issuer
+	// Keys publishes the JWKS and the signing algorithms.
+	Keys    *token.Keys
+	Log     *slog.Logger
+	Metrics *metrics.Metrics
 	// Issuer returns the issuer URL (--public-url, or the listening address).
 	Issuer func() string
-	Now    func() time.Time
 }
 
 type endpointFunc func(http.ResponseWriter, *http.Request) error
 
-// Register mounts the endpoints on mux.
-func (h *Handler) Register(mux *http.ServeMux) {
-	h.route(mux, "POST", "/oauth2/token", h.token)
-	h.route(mux, "POST", "/oauth2/introspect", h.introspect)
-	h.route(mux, "POST", "/oauth2/revoke", h.revoke)
-	h.route(mux, "GET", "/.well-known/oauth-authorization-server", h.metadata)
-	h.route(mux, "GET", "/.well-known/openid-configuration", h.metadata)
-	h.route(mux, "GET", "/.well-known/jwks.json", h.jwks)
+// endpoints are the routes Register mounts.
+func (h *Handler) endpoints() []struct {
+	method, path string
+	fn           endpointFunc
+} {
+	return []struct {
+		method, path string
+		fn           endpointFunc
+	}{
+		{"POST", "/oauth2/token", h.token},
+		{"POST", "/oauth2/introspect", h.introspect},
+		{"POST", "/oauth2/revoke", h.revoke},
+		{"GET", "/.well-known/oauth-authorization-server", h.metadata},
+		{"GET", "/.well-known/openid-configuration", h.metadata},
+		{"GET", "/.well-known/jwks.json", h.jwks},
+	}
 }
 
-// Paths lists the endpoints' methods and paths, for the OpenAPI test.
-func Paths() [][2]string {
-	return [][2]string{
-		{"POST", "/oauth2/token"}, {"POST", "/oauth2/introspect"}, {"POST", "/oauth2/revoke"},
-		{"GET", "/.well-known/oauth-authorization-server"}, {"GET", "/.well-known/openid-configuration"}, {"GET", "/.well-known/jwks.json"},
+// Register mounts the endpoints on mux.
+func (h *Handler) Register(mux *http.ServeMux) {
+	for _, e := range h.endpoints() {
+		h.route(mux, e.method, e.path, e.fn)
 	}
+}
+
+// Paths lists the methods and paths Register mounts, for the OpenAPI test.
+func Paths() [][2]string {
+	var out [][2]string
+	for _, e := range (&Handler{}).endpoints() {
+		out = append(out, [2]string{e.method, e.path})
+	}
+	return out
 }
 
 // route registers fn for "METHOD path" and answers other methods with
@@ -69,65 +85,27 @@ func (h *Handler) endpoint(fn endpointFunc) http.Handler {
 	})
 }
 
-func (h *Handler) now() time.Time {
-	if h.Now != nil {
-		return h.Now()
-	}
-	return time.Now()
-}
-
 // authenticate checks the client's credentials and maps failures to
 // invalid_client (401) or, when rate limited, 429 with Retry-After.
-func (h *Handler) authenticate(ctx context.Context, r *http.Request, f form) (credential.Auth, error) {
+func (h *Handler) authenticate(ctx context.Context, r *http.Request, f form) (domain.ClientAuth, error) {
 	cc, err := clientAuth(r, f)
 	if err != nil {
-		return credential.Auth{}, err
+		return domain.ClientAuth{}, err
 	}
-	auth, err := h.Credentials.Authenticate(ctx, cc.ID, cc.Secret, httpx.ClientIP(r))
+	auth, err := h.Credentials.Authenticate(ctx, domain.ClientID(cc.ID), cc.Secret, httpx.ClientIP(r))
 	var limited *credential.RateLimitedError
 	switch {
 	case errors.As(err, &limited): // §5.2 has no rate-limit code; the 429 and Retry-After carry it
 		h.Metrics.ClientAuth.WithLabelValues("rate_limited").Inc()
-		return credential.Auth{}, &Error{Code: "invalid_client", Description: "too many failed attempts; try again later",
-			Status: http.StatusTooManyRequests, RetryAfter: limited.RetryAfter, Basic: cc.Basic, cause: err}
+		return domain.ClientAuth{}, &Error{Code: "invalid_client", Description: "too many failed attempts; try again later",
+			Status: http.StatusTooManyRequests, RetryAfter: limited.RetryAfter, cause: err}
 	case errors.Is(err, credential.ErrBadCredentials): // unknown, wrong, expired, revoked, disabled: one answer
 		h.Metrics.ClientAuth.WithLabelValues("failure").Inc()
-		return credential.Auth{}, &Error{Code: "invalid_client", Description: "client authentication failed",
-			Status: http.StatusUnauthorized, Basic: cc.Basic, cause: err}
+		return domain.ClientAuth{}, &Error{Code: "invalid_client", Description: "client authentication failed",
+			Status: http.StatusUnauthorized, cause: err}
 	case err != nil:
-		return credential.Auth{}, err
+		return domain.ClientAuth{}, err
 	}
 	h.Metrics.ClientAuth.WithLabelValues("success").Inc()
 	return auth, nil
-}
-
-// grantScopes resolves the scope parameter against the client's allowed
-// scopes (RFC 6749 §3.3): absent means all of them.
-func grantScopes(allowed []string, requested string, present bool) (string, error) {
-	if !present {
-		return strings.Join(allowed, " "), nil
-	}
-	fields := strings.Split(requested, " ")
-	var out []string
-	seen := map[string]bool{}
-	for _, s := range fields {
-		if s == "" {
-			return "", &Error{Code: "invalid_scope", Description: "scope must be scope tokens separated by single spaces", Status: http.StatusBadRequest}
-		}
-		ok := false
-		for _, a := range allowed {
-			if a == s {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return "", &Error{Code: "invalid_scope", Description: "scope " + quoteName(s) + " is not allowed for this client", Status: http.StatusBadRequest}
-		}
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return strings.Join(out, " "), nil
 }

@@ -71,7 +71,6 @@ func quoteName(k string) string {
 // clientCredentials are what the client presented to authenticate.
 type clientCredentials struct {
 	ID, Secret string
-	Basic      bool // client_secret_basic (else client_secret_post)
 }
 
 // clientAuth extracts exactly one client authentication method from the
@@ -89,26 +88,26 @@ func clientAuth(r *http.Request, f form) (clientCredentials, error) {
 		}
 		scheme, payload, ok := strings.Cut(headers[0], " ")
 		if !ok || !strings.EqualFold(scheme, "Basic") {
-			return clientCredentials{}, &Error{Code: "invalid_client", Description: "client authentication must use HTTP Basic", Status: http.StatusUnauthorized, Basic: true}
+			return clientCredentials{}, &Error{Code: "invalid_client", Description: "client authentication must use HTTP Basic", Status: http.StatusUnauthorized}
 		}
 		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(payload))
 		if err != nil {
-			return clientCredentials{}, &Error{Code: "invalid_client", Description: "the Basic credentials are not valid base64", Status: http.StatusUnauthorized, Basic: true}
+			return clientCredentials{}, &Error{Code: "invalid_client", Description: "the Basic credentials are not valid base64", Status: http.StatusUnauthorized}
 		}
 		id, secret, ok := strings.Cut(string(raw), ":")
 		if !ok {
-			return clientCredentials{}, &Error{Code: "invalid_client", Description: "the Basic credentials must be client_id:client_secret", Status: http.StatusUnauthorized, Basic: true}
+			return clientCredentials{}, &Error{Code: "invalid_client", Description: "the Basic credentials must be client_id:client_secret", Status: http.StatusUnauthorized}
 		}
 		// §2.3.1: both parts are application/x-www-form-urlencoded.
 		id, err1 := url.QueryUnescape(id)
 		secret, err2 := url.QueryUnescape(secret)
 		if err1 != nil || err2 != nil || !cleanText(id) || !cleanText(secret) {
-			return clientCredentials{}, &Error{Code: "invalid_client", Description: "the Basic credentials are not form-urlencoded text", Status: http.StatusUnauthorized, Basic: true}
+			return clientCredentials{}, &Error{Code: "invalid_client", Description: "the Basic credentials are not form-urlencoded text", Status: http.StatusUnauthorized}
 		}
 		if bodyID, ok := f["client_id"]; ok && bodyID != id {
 			return clientCredentials{}, invalidRequest("client_id in the body differs from the Basic credentials")
 		}
-		return clientCredentials{ID: id, Secret: secret, Basic: true}, nil
+		return clientCredentials{ID: id, Secret: secret}, nil
 	case postSecret:
 		id := f["client_id"]
 		if id == "" {

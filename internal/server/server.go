@@ -23,6 +23,7 @@ import (
 	"keywarden/internal/metrics"
 	"keywarden/internal/oauth"
 	"keywarden/internal/store"
+	"keywarden/internal/token"
 	"keywarden/internal/ui"
 )
 
@@ -36,6 +37,9 @@ type Server struct {
 	issuer  atomic.Value // string
 	metrics *metrics.Metrics
 	net     network // trusted proxies, TLS, admin listener (listen.go)
+	// issuance is the token issuer both the OAuth endpoints and the API's
+	// password login use.
+	issuance *token.Issuer
 }
 
 // New builds the server for cfg.
@@ -52,6 +56,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	s := &Server{cfg: cfg, core: core, tokens: tokens, log: log, metrics: metrics.New()}
 	core.Webhooks = core.Webhooks.WithLog(log)
 	s.issuer.Store(cfg.PublicURL)
+	s.issuance = token.NewIssuer(token.IssuerOptions{Keys: tokens.Keys, DenyList: tokens.DenyList, Refresh: tokens.Refresh,
+		Backing: core.Credentials, Issuer: s.Issuer})
 	if err := s.setupNetwork(); err != nil {
 		core.Close()
 		return nil, err
@@ -77,18 +83,18 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	a := &api.Handler{
 		Accounts: s.core.Accounts, Credentials: s.core.Credentials, Audit: s.core.Audit, Log: s.log,
-		Refresh: s.tokens.Refresh, Keys: s.tokens.Keys, DenyList: s.tokens.DenyList, Issuer: s.Issuer,
-		Ready: s.core.Store.Ping, OpenAPI: kwapi.OpenAPI, Webhooks: s.core.Webhooks,
+		Refresh: s.tokens.Refresh, Keys: s.tokens.Keys, Tokens: s.issuance,
+		Ready: s.core.Store.Ping, OpenAPI: kwapi.OpenAPI, Webhooks: s.core.Webhooks, Cookies: s.cookies(),
 	}
 	a.Register(mux)
 	o := &oauth.Handler{
-		Credentials: s.core.Credentials, Keys: s.tokens.Keys, DenyList: s.tokens.DenyList, Refresh: s.tokens.Refresh,
+		Credentials: s.core.Credentials, Tokens: s.issuance, Keys: s.tokens.Keys,
 		Log: s.log, Issuer: s.Issuer, Metrics: s.metrics,
 	}
 	o.Register(mux)
 	(&ui.Handler{
 		Accounts: s.core.Accounts, Credentials: s.core.Credentials, Audit: s.core.Audit, Refresh: s.tokens.Refresh, Webhooks: s.core.Webhooks, Log: s.log,
-		Key: s.core.Keyring.Derive(keyring.PurposeUI), SecureCookies: strings.HasPrefix(s.cfg.PublicURL, "https://"),
+		Key: s.core.Keyring.Derive(keyring.PurposeUI), Cookies: s.cookies(),
 	}).Register(mux)
 	if s.cfg.AdminListen == "" {
 		mux.Handle("GET /metrics", s.metricsHandler())
@@ -106,8 +112,18 @@ func (s *Server) routes() http.Handler {
 	})
 }
 
+// cookies is the transports' one cookie policy: Secure always when the
+// public URL is https (a TLS-terminating proxy in front).
+func (s *Server) cookies() httpx.Cookies {
+	return httpx.Cookies{SecureAlways: strings.HasPrefix(s.cfg.PublicURL, "https://")}
+}
+
 // Handler returns the server's root handler, for in-process tests.
 func (s *Server) Handler() http.Handler { return s.http.Handler }
+
+// Close releases what New opened (the store) for a server that is not
+// Run, or after Run returned; closing twice does nothing.
+func (s *Server) Close() error { return s.core.Close() }
 
 // Run listens on cfg.Listen and serves until ctx ends, then drains
 // requests in flight for up to the shutdown timeout and flushes batched

@@ -133,7 +133,7 @@ func OpenCore(ctx context.Context, cfg config.Config) (*Core, error) {
 		Audit:   log,
 		Accounts: account.New(account.Options{Store: st, Audit: log, Keyring: kr,
 			OnPolicyChange: creds.OrgChanged, OnUserChange: creds.OrgChanged,
-			Offboard: func(ctx context.Context, tx store.Store, by domain.Actor, userID string) error {
+			Offboard: func(ctx context.Context, tx store.Tx, by domain.Actor, userID domain.UserID) error {
 				return creds.RevokePersonalInTx(ctx, tx, by, userID)
 			}}),
 		Credentials: creds,

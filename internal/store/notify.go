@@ -32,11 +32,15 @@ const (
 // own lifetime ends.
 type Notifier interface {
 	// Notify sends payload to every listener on channel, this node's own
-	// listeners too. On a transaction's Store the listeners hear it when
-	// the transaction commits, and never if it rolls back, so a change and
-	// its announcement belong in one transaction. Identical notifications
-	// of one transaction may be delivered once.
+	// listeners too. On a Tx the listeners hear it when the transaction
+	// commits, and never if it rolls back, so a change and its
+	// announcement belong in one transaction. Identical notifications of
+	// one transaction may be delivered once.
 	Notify(ctx context.Context, channel, payload string) error
+}
+
+// Listener is the receiving end of Notifier; only a Store listens.
+type Listener interface {
 	// Listen calls fn with the payload of each notification on channel,
 	// one at a time (notifications committed one after the other arrive in
 	// that order), until ctx ends or the store closes; then it returns nil. It calls fn("") whenever it

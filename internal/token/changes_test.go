@@ -14,6 +14,7 @@ import (
 	"keywarden/internal/keyring"
 	"keywarden/internal/store"
 	"keywarden/internal/store/sqlite"
+	"keywarden/internal/testkit"
 	"keywarden/internal/token"
 )
 
@@ -22,7 +23,7 @@ import (
 func twoNodes(t *testing.T) (*env, *env) {
 	t.Helper()
 	dir := t.TempDir()
-	clk := &clock{t: time.Now().UTC()}
+	clk := testkit.NewClock(time.Now().UTC())
 	kr, _ := keyring.New(make([]byte, 32))
 	var out [2]*env
 	for i := range out {
@@ -103,7 +104,7 @@ func TestDenyListChangesReachOtherNodes(t *testing.T) {
 
 	rolledBack := a.claims()
 	errBoom := errors.New("boom")
-	err = a.store.InTx(ctx, func(tx store.Store) error {
+	err = a.store.InTx(ctx, func(tx store.Tx) error {
 		r := domain.RevokedToken{JTI: rolledBack.JTI, OrgID: "org_1", ClientID: "kwc_x", ExpiresAt: time.Unix(rolledBack.Expiry, 0), RevokedAt: a.clock.Now()}
 		if err := denyA.Add(ctx, tx, r); err != nil {
 			return err

@@ -70,7 +70,7 @@ const changeDeny = "deny:"
 
 // Add puts a token on the list (in tx, when inside one) and in memory, and
 // tells every node through tx.
-func (d *DenyList) Add(ctx context.Context, tx store.Store, r domain.RevokedToken) error {
+func (d *DenyList) Add(ctx context.Context, tx store.Tx, r domain.RevokedToken) error {
 	if err := tx.AddRevokedToken(ctx, r); err != nil {
 		return err
 	}
@@ -120,12 +120,12 @@ func (d *DenyList) ApplyChange(ctx context.Context, payload string) error {
 // audited.
 func (d *DenyList) Revoke(ctx context.Context, by domain.Actor, c Claims) error {
 	r := domain.RevokedToken{JTI: c.JTI, OrgID: c.OrgID, ClientID: c.ClientID, ExpiresAt: time.Unix(c.Expiry, 0).UTC(), RevokedAt: d.now().UTC()}
-	return d.store.InTx(ctx, func(tx store.Store) error {
+	return d.store.InTx(ctx, func(tx store.Tx) error {
 		if err := d.Add(ctx, tx, r); err != nil {
 			return err
 		}
-		return d.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "access_token.revoke", Target: c.ClientID,
-			Detail: map[string]string{"jti": c.JTI, "secret_id": c.SecretID}})
+		return d.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "access_token.revoke", Target: string(c.ClientID),
+			Detail: map[string]string{"jti": c.JTI, "secret_id": string(c.SecretID)}})
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"keywarden/internal/domain"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -13,27 +14,18 @@ import (
 
 // Claims are the claims of an access token (RFC 9068 §2.2).
 type Claims struct {
-	Issuer   string `json:"iss"`
-	Subject  string `json:"sub"`
-	Audience string `json:"aud"`
-	Expiry   int64  `json:"exp"`
-	IssuedAt int64  `json:"iat"`
-	JTI      string `json:"jti"`
-	ClientID string `json:"client_id"`
-	Scope    string `json:"scope,omitempty"`
+	Issuer   string          `json:"iss"`
+	Subject  string          `json:"sub"`
+	Audience string          `json:"aud"`
+	Expiry   int64           `json:"exp"`
+	IssuedAt int64           `json:"iat"`
+	JTI      string          `json:"jti"`
+	ClientID domain.ClientID `json:"client_id"`
+	Scope    string          `json:"scope,omitempty"`
 	// SecretID names the client secret that authenticated (never its value),
 	// so that revoking the secret can revoke its tokens.
-	SecretID string `json:"secret_id"`
-	OrgID    string `json:"org_id"`
-}
-
-// NewClaims builds the claims of an access token issued at now to a client
-// (subject is the client ID, or the user a personal credential acts as).
-func NewClaims(issuer, orgID, clientID, subject, secretID, scope string, ttlSeconds int, now time.Time) Claims {
-	return Claims{
-		Issuer: issuer, Subject: subject, Audience: issuer, IssuedAt: now.Unix(), Expiry: now.Unix() + int64(ttlSeconds),
-		JTI: NewJTI(), ClientID: clientID, Scope: scope, SecretID: secretID, OrgID: orgID,
-	}
+	SecretID domain.SecretID `json:"secret_id"`
+	OrgID    domain.OrgID    `json:"org_id"`
 }
 
 // TokenType is the JWS "typ" of access tokens (RFC 9068 §2.1).

@@ -105,7 +105,7 @@ func NewKeys(ctx context.Context, o KeysOptions) (*Keys, error) {
 const changeKeys = "keys"
 
 // announceKeys tells every node through tx that the keys changed.
-func announceKeys(ctx context.Context, tx store.Store) error {
+func announceKeys(ctx context.Context, tx store.Notifier) error {
 	return tx.Notify(ctx, store.ChangesChannel, changeKeys)
 }
 
@@ -199,7 +199,7 @@ func (k *Keys) create(ctx context.Context, delay time.Duration, by domain.Actor,
 		// Whole seconds: tokens carry iat in seconds, and Mint picks the key
 		// active at iat, so a key must not start within a second.
 		CreatedAt: now, ActiveFrom: now.Add(delay).Truncate(time.Second)}
-	err = k.store.InTx(ctx, func(tx store.Store) error {
+	err = k.store.InTx(ctx, func(tx store.Tx) error {
 		if err := tx.CreateSigningKey(ctx, m); err != nil {
 			return err
 		}
@@ -240,7 +240,7 @@ func (k *Keys) RetireExpired(ctx context.Context) (int, error) {
 	}
 	k.mu.RUnlock()
 	for _, id := range retire {
-		err := k.store.InTx(ctx, func(tx store.Store) error {
+		err := k.store.InTx(ctx, func(tx store.Tx) error {
 			if err := tx.RetireSigningKey(ctx, id, now); err != nil {
 				return err
 			}

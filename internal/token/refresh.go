@@ -61,22 +61,22 @@ type NewRefreshToken struct {
 }
 
 // Create generates a refresh token for a client of the actor's organisation.
-func (r *Refresh) Create(ctx context.Context, by domain.Actor, clientID string) (NewRefreshToken, error) {
+func (r *Refresh) Create(ctx context.Context, by domain.Actor, clientID domain.ClientID) (NewRefreshToken, error) {
 	var out NewRefreshToken
-	err := r.store.InTx(ctx, func(tx store.Store) error {
-		if !domain.ValidID(domain.PrefixClient, clientID) {
+	err := r.store.InTx(ctx, func(tx store.Tx) error {
+		if !clientID.Valid() {
 			return domain.ErrNotFound
 		}
 		if _, err := tx.GetClient(ctx, by.OrgID, clientID); err != nil {
 			return err
 		}
 		var err error
-		out, err = r.issue(ctx, tx, by.OrgID, clientID, domain.NewID(domain.PrefixRefresh), by.ID)
+		out, err = r.issue(ctx, tx, by.OrgID, clientID, domain.NewRefreshFamilyID(), by.ID)
 		if err != nil {
 			return err
 		}
-		if err := r.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "refresh_token.create", Target: out.Token.ID,
-			Detail: map[string]string{"client_id": clientID, "expires_at": out.Token.ExpiresAt.Format(time.RFC3339)}}); err != nil {
+		if err := r.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "refresh_token.create", Target: string(out.Token.ID),
+			Detail: map[string]string{"client_id": string(clientID), "expires_at": out.Token.ExpiresAt.Format(time.RFC3339)}}); err != nil {
 			return err
 		}
 		return r.events.Enqueue(ctx, tx, webhook.RefreshTokenIssued(out.Token))
@@ -84,11 +84,11 @@ func (r *Refresh) Create(ctx context.Context, by domain.Actor, clientID string) 
 	return out, err
 }
 
-func (r *Refresh) issue(ctx context.Context, tx store.Store, org, clientID, family, by string) (NewRefreshToken, error) {
+func (r *Refresh) issue(ctx context.Context, tx store.Tx, org domain.OrgID, clientID domain.ClientID, family domain.RefreshFamilyID, by string) (NewRefreshToken, error) {
 	now := r.clock()
 	v := secretvalue.Generate(secretvalue.PrefixRefreshToken)
 	t := domain.RefreshToken{
-		ID: domain.NewID(domain.PrefixRefresh), OrgID: org, ClientID: clientID, Family: family,
+		ID: domain.NewRefreshTokenID(), OrgID: org, ClientID: clientID, Family: family,
 		Verifier: secretvalue.Verifier(r.verifierKey, v), Hint: v.Hint(), CreatedAt: now, CreatedBy: by,
 		ExpiresAt: now.Add(r.ttl),
 	}
@@ -99,8 +99,8 @@ func (r *Refresh) issue(ctx context.Context, tx store.Store, org, clientID, fami
 }
 
 // List returns a client's refresh tokens, newest first.
-func (r *Refresh) List(ctx context.Context, by domain.Actor, clientID string) ([]domain.RefreshToken, error) {
-	if !domain.ValidID(domain.PrefixClient, clientID) {
+func (r *Refresh) List(ctx context.Context, by domain.Actor, clientID domain.ClientID) ([]domain.RefreshToken, error) {
+	if !clientID.Valid() {
 		return nil, domain.ErrNotFound
 	}
 	if _, err := r.store.GetClient(ctx, by.OrgID, clientID); err != nil {
@@ -113,20 +113,25 @@ func (r *Refresh) List(ctx context.Context, by domain.Actor, clientID string) ([
 // used: unknown, another client's, expired, revoked, or used before.
 var ErrInvalidGrant = errors.New("invalid refresh token")
 
-// Redeem uses a refresh token presented by an authenticated client. The
-// access token it is exchanged for is named up front (jti, exp) so that
-// a replay can revoke it. On success it returns the successor token. A
-// token used a second time revokes its whole family and every access token
-// the family issued.
-func (r *Refresh) Redeem(ctx context.Context, client domain.Client, value, jti string, exp time.Time, source string) (NewRefreshToken, error) {
+// redeem uses a refresh token presented by an authenticated client and
+// returns the access token sign makes of c, with the successor refresh
+// token, all in one transaction: the use records c's jti and expiry (so
+// that a replay can revoke the access token), and signing comes before the
+// commit, so a failure to sign leaves the refresh token unused and
+// nothing half done. A token used a second time (or by two redemptions at
+// once) revokes its whole family and every access token the family
+// issued. The Issuer calls it.
+func (r *Refresh) redeem(ctx context.Context, client domain.Client, value, source string, c Claims, sign func(Claims) (string, error)) (string, NewRefreshToken, error) {
 	p, err := secretvalue.Parse(secretvalue.PrefixRefreshToken, value)
 	if err != nil {
-		return NewRefreshToken{}, ErrInvalidGrant
+		return "", NewRefreshToken{}, ErrInvalidGrant
 	}
-	actor := domain.Actor{OrgID: client.OrgID, Kind: "client", ID: client.ID, Source: source}
+	actor := domain.ClientActor(client.OrgID, client.ID, source)
+	var access string
 	var out NewRefreshToken
 	var reason string
-	err = r.store.InTx(ctx, func(tx store.Store) error {
+	err = r.store.InTx(ctx, func(tx store.Tx) error {
+		reason = ""
 		t, err := tx.RefreshTokenByVerifier(ctx, secretvalue.Verifier(r.verifierKey, p))
 		if errors.Is(err, domain.ErrNotFound) {
 			reason = "unknown refresh token"
@@ -150,31 +155,39 @@ func (r *Refresh) Redeem(ctx context.Context, client domain.Client, value, jti s
 		if reason != "" {
 			return nil
 		}
-		if err := tx.UseRefreshToken(ctx, t.ID, now, jti, exp); err != nil {
+		if access, err = sign(c); err != nil {
+			return err // rolls back: the refresh token stays unused
+		}
+		switch err := tx.UseRefreshToken(ctx, t.ID, now, c.JTI, time.Unix(c.Expiry, 0)); {
+		case errors.Is(err, domain.ErrConflict):
+			// A concurrent redemption used it first: this is a reuse.
+			reason = "refresh token reused: its family is revoked"
+			return r.revokeFamily(ctx, tx, actor, t, now)
+		case err != nil:
 			return err
 		}
-		if out, err = r.issue(ctx, tx, t.OrgID, t.ClientID, t.Family, client.ID); err != nil {
+		if out, err = r.issue(ctx, tx, t.OrgID, t.ClientID, t.Family, string(client.ID)); err != nil {
 			return err
 		}
-		return r.audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "refresh_token.use", Target: t.ID,
-			Detail: map[string]string{"client_id": client.ID, "successor": out.Token.ID}})
+		return r.audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "refresh_token.use", Target: string(t.ID),
+			Detail: map[string]string{"client_id": string(client.ID), "successor": string(out.Token.ID)}})
 	})
 	if err != nil {
-		return NewRefreshToken{}, err
+		return "", NewRefreshToken{}, err
 	}
 	if reason != "" {
-		if err := r.audit.Append(ctx, r.store, audit.Entry{Actor: actor, Action: "refresh_token.use", Target: client.ID,
+		if err := r.audit.Record(ctx, audit.Entry{Actor: actor, Action: "refresh_token.use", Target: string(client.ID),
 			Result: domain.ResultFailure, Detail: map[string]string{"reason": reason}}); err != nil {
-			return NewRefreshToken{}, err
+			return "", NewRefreshToken{}, err
 		}
-		return NewRefreshToken{}, ErrInvalidGrant
+		return "", NewRefreshToken{}, ErrInvalidGrant
 	}
-	return out, nil
+	return access, out, nil
 }
 
 // revokeFamily revokes every token of t's family and deny-lists the access
 // tokens they issued.
-func (r *Refresh) revokeFamily(ctx context.Context, tx store.Store, by domain.Actor, t domain.RefreshToken, now time.Time) error {
+func (r *Refresh) revokeFamily(ctx context.Context, tx store.Tx, by domain.Actor, t domain.RefreshToken, now time.Time) error {
 	family, err := tx.ListRefreshFamily(ctx, t.Family)
 	if err != nil {
 		return err
@@ -190,7 +203,7 @@ func (r *Refresh) revokeFamily(ctx context.Context, tx store.Store, by domain.Ac
 	if err != nil {
 		return err
 	}
-	return r.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "refresh_token.revoke_family", Target: t.Family,
+	return r.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "refresh_token.revoke_family", Target: string(t.Family),
 		Result: domain.ResultSuccess, Detail: map[string]string{"reason": "reuse detected", "revoked": fmt.Sprint(n)}})
 }
 
@@ -202,8 +215,8 @@ func (r *Refresh) Revoke(ctx context.Context, client domain.Client, value, sourc
 	if err != nil {
 		return nil
 	}
-	actor := domain.Actor{OrgID: client.OrgID, Kind: "client", ID: client.ID, Source: source}
-	return r.store.InTx(ctx, func(tx store.Store) error {
+	actor := domain.ClientActor(client.OrgID, client.ID, source)
+	return r.store.InTx(ctx, func(tx store.Tx) error {
 		t, err := tx.RefreshTokenByVerifier(ctx, secretvalue.Verifier(r.verifierKey, p))
 		if errors.Is(err, domain.ErrNotFound) || (err == nil && t.ClientID != client.ID) {
 			return nil // RFC 7009 §2.2: an invalid token is not an error

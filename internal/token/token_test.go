@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,26 +14,15 @@ import (
 	"keywarden/internal/keyring"
 	"keywarden/internal/store"
 	"keywarden/internal/store/sqlite"
+	"keywarden/internal/testkit"
 	"keywarden/internal/token"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 type env struct {
 	store store.Store
 	ring  *keyring.Keyring
 	audit *audit.Log
-	clock *clock
+	clock *testkit.Clock
 }
 
 func newEnv(t *testing.T) *env {
@@ -45,7 +33,7 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { st.Close() })
 	kr, _ := keyring.New(make([]byte, 32))
-	clk := &clock{t: time.Now().UTC()} // deliberately not a whole second
+	clk := testkit.NewClock(time.Now().UTC()) // deliberately not a whole second
 	return &env{store: st, ring: kr, audit: audit.New(st, kr.Derive(keyring.PurposeAudit), clk.Now), clock: clk}
 }
 
@@ -149,54 +137,5 @@ func TestKeyRotation(t *testing.T) {
 	// Another node (a second Keys on the same store) sees the same keys.
 	if kids := jwksKIDs(t, e.keys(t, "ES256")); len(kids) != 1 || kids[0] != next.ID {
 		t.Fatalf("second node JWKS = %v", kids)
-	}
-}
-
-func TestRefreshTokens(t *testing.T) {
-	e := newEnv(t)
-	deny, err := token.NewDenyList(t.Context(), e.store, e.audit, e.clock.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := token.NewRefresh(token.RefreshOptions{Store: e.store, Audit: e.audit, DenyList: deny, Keyring: e.ring, Now: e.clock.Now})
-	now := e.clock.Now()
-	org := domain.Organization{ID: domain.NewID(domain.PrefixOrg), Name: "Acme", Policy: domain.DefaultPolicy(), CreatedAt: now}
-	client := domain.Client{ID: domain.NewID(domain.PrefixClient), OrgID: org.ID, Name: "c", CreatedAt: now, UpdatedAt: now}
-	other := client
-	other.ID = domain.NewID(domain.PrefixClient)
-	for _, err := range []error{e.store.CreateOrg(t.Context(), org), e.store.CreateClient(t.Context(), client), e.store.CreateClient(t.Context(), other)} {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	admin := domain.Actor{OrgID: org.ID, Kind: "user", ID: "usr_x", Role: domain.RoleAdmin}
-	rt, err := r.Create(t.Context(), admin, client.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exp := now.Add(time.Hour)
-	if _, err := r.Redeem(t.Context(), other, rt.Value.Reveal(), "jti-x", exp, "127.0.0.1"); !errors.Is(err, token.ErrInvalidGrant) {
-		t.Fatalf("another client redeemed it: %v", err)
-	}
-	next, err := r.Redeem(t.Context(), client, rt.Value.Reveal(), "jti-1", exp, "127.0.0.1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.Redeem(t.Context(), client, rt.Value.Reveal(), "jti-2", exp, "127.0.0.1"); !errors.Is(err, token.ErrInvalidGrant) {
-		t.Fatalf("second use: %v, want invalid grant", err)
-	}
-	if !deny.Contains("jti-1") {
-		t.Error("reuse did not revoke the access token the first use issued")
-	}
-	if _, err := r.Redeem(t.Context(), client, next.Value.Reveal(), "jti-3", exp, "127.0.0.1"); !errors.Is(err, token.ErrInvalidGrant) {
-		t.Errorf("successor still works after reuse: %v", err)
-	}
-	fresh, _ := r.Create(t.Context(), admin, client.ID)
-	e.clock.Add(token.DefaultRefreshTTL)
-	if _, err := r.Redeem(t.Context(), client, fresh.Value.Reveal(), "jti-4", exp, "127.0.0.1"); !errors.Is(err, token.ErrInvalidGrant) {
-		t.Errorf("expired refresh token redeemed: %v", err)
-	}
-	if _, err := r.Redeem(t.Context(), client, "kwr_garbage", "jti-5", exp, "127.0.0.1"); !errors.Is(err, token.ErrInvalidGrant) {
-		t.Errorf("garbage redeemed: %v", err)
 	}
 }

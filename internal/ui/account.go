@@ -92,7 +92,7 @@ func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, rq *requ
 	mfa.Enabled, mfa.Remaining, mfa.Return = u.MFAEnabled, len(u.RecoveryCodes), "/ui/account"
 	d := accountData{Tab: "profile", User: u, Created: newStamp(u.CreatedAt, now), PwdSince: stampPtr(u.PasswordChangedAt, now), Password: pw, MFA: mfa}
 	for _, x := range sessions {
-		d.Sessions = append(d.Sessions, sessionRow{ID: x.ID, Source: x.Source, Agent: browserName(x.UserAgent),
+		d.Sessions = append(d.Sessions, sessionRow{ID: string(x.ID), Source: x.Source, Agent: browserName(x.UserAgent),
 			Created: newStamp(x.CreatedAt, now), Expires: newStamp(x.ExpiresAt, now), Current: x.ID == rq.by.SessionID})
 	}
 	h.render(w, r, rq, status, "account", &page{Title: "My account", Nav: "account", Canonical: "/ui/account", Data: d})
@@ -290,7 +290,7 @@ func (h *Handler) disableMFA(w http.ResponseWriter, r *http.Request, rq *request
 }
 
 func (h *Handler) endSession(w http.ResponseWriter, r *http.Request, rq *request) error {
-	id := r.PathValue("sid")
+	id := domain.SessionID(r.PathValue("sid"))
 	if err := h.Accounts.EndSession(r.Context(), rq.by, id); err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"keywarden/internal/domain"
-	"keywarden/internal/store"
 )
 
 // auditPageSize is how many events a page of the audit log shows.
@@ -75,12 +74,12 @@ func (h *Handler) names(r *http.Request, rq *request) names {
 	n := names{users: map[string]string{}, clients: map[string]string{}}
 	if users, err := h.Accounts.ListUsers(r.Context(), rq.by); err == nil {
 		for _, u := range users {
-			n.users[u.ID] = u.Email
+			n.users[string(u.ID)] = u.Email
 		}
 	}
 	if cs, err := h.allClients(r, rq); err == nil {
 		for _, c := range cs {
-			n.clients[c.ID] = c.Name
+			n.clients[string(c.ID)] = c.Name
 		}
 	}
 	return n
@@ -100,7 +99,7 @@ func (n names) row(e domain.AuditEvent, now time.Time) eventRow {
 	row := eventRow{At: newStamp(e.At, now), Action: actionLabel(e.Action), Code: e.Action, Target: n.of(e.Target),
 		Failed: e.Result == domain.ResultFailure, Source: e.Source}
 	switch {
-	case e.ActorKind == "system":
+	case e.ActorKind == domain.ActorSystem:
 		row.Actor = "Keywarden (" + e.ActorID + ")"
 	case e.ActorID == "":
 		row.Actor = "Unknown"
@@ -132,18 +131,18 @@ func (n names) row(e domain.AuditEvent, now time.Time) eventRow {
 // clientEvents lists a client's events, newest first: those naming the
 // client and those naming its secrets, rotations and refresh tokens (the
 // store filters by one target at a time).
-func (h *Handler) clientEvents(r *http.Request, rq *request, clientID string, f store.AuditFilter) ([]domain.AuditEvent, string, error) {
-	targets := []string{clientID}
+func (h *Handler) clientEvents(r *http.Request, rq *request, clientID domain.ClientID, f domain.AuditFilter) ([]domain.AuditEvent, string, error) {
+	targets := []string{string(clientID)}
 	if list, err := h.Credentials.ListSecrets(r.Context(), rq.by, clientID); err == nil {
 		for _, x := range list.Secrets {
-			targets = append(targets, x.ID)
+			targets = append(targets, string(x.ID))
 		}
 	} else {
 		return nil, "", err
 	}
 	if rots, err := h.Credentials.ListRotations(r.Context(), rq.by, clientID); err == nil {
 		for _, v := range rots {
-			targets = append(targets, v.Rotation.ID)
+			targets = append(targets, string(v.Rotation.ID))
 		}
 	}
 	if toks, err := h.Refresh.List(r.Context(), rq.by, clientID); err == nil {
@@ -151,7 +150,7 @@ func (h *Handler) clientEvents(r *http.Request, rq *request, clientID string, f 
 			if i >= 50 {
 				break
 			}
-			targets = append(targets, t.ID)
+			targets = append(targets, string(t.ID))
 		}
 	}
 	size := f.Page.Size()
@@ -169,7 +168,7 @@ func (h *Handler) clientEvents(r *http.Request, rq *request, clientID string, f 
 	next := ""
 	if len(all) > size {
 		all = all[:size]
-		next = store.EncodeSeq(all[size-1].Seq)
+		next = domain.EncodeSeq(all[size-1].Seq)
 	}
 	return all, next, nil
 }
@@ -182,19 +181,19 @@ type activityData struct {
 }
 
 func (h *Handler) activity(w http.ResponseWriter, r *http.Request, rq *request) error {
-	c, err := h.Credentials.GetClient(r.Context(), rq.by, r.PathValue("id"))
+	c, err := h.Credentials.GetClient(r.Context(), rq.by, domain.ClientID(r.PathValue("id")))
 	if err != nil {
 		return err
 	}
 	before := r.URL.Query().Get("before")
-	if _, err := store.DecodeSeq(before); before != "" && err != nil {
+	if _, err := domain.DecodeSeq(before); before != "" && err != nil {
 		before = ""
 	}
-	events, next, err := h.clientEvents(r, rq, c.ID, store.AuditFilter{Page: store.Page{After: before, Limit: auditPageSize}})
+	events, next, err := h.clientEvents(r, rq, c.ID, domain.AuditFilter{Page: domain.Page{After: before, Limit: auditPageSize}})
 	if err != nil {
 		return err
 	}
-	base := "/ui/clients/" + c.ID + "/activity"
+	base := "/ui/clients/" + string(c.ID) + "/activity"
 	d := activityData{Client: headerOf(c, "activity")}
 	if next != "" {
 		d.Older = base + "?before=" + url.QueryEscape(next)
@@ -227,9 +226,9 @@ func (h *Handler) auditLog(w http.ResponseWriter, r *http.Request, rq *request) 
 	q := r.URL.Query()
 	d := auditData{Actor: q.Get("actor"), Action: q.Get("action"), Client: q.Get("client"), From: strings.TrimSpace(q.Get("from")),
 		To: strings.TrimSpace(q.Get("to")), Actions: actionGroups, Errors: map[string]string{}}
-	f := store.AuditFilter{Action: d.Action, ActorID: d.Actor, Page: store.Page{Limit: auditPageSize}}
+	f := domain.AuditFilter{Action: d.Action, ActorID: d.Actor, Page: domain.Page{Limit: auditPageSize}}
 	if before := q.Get("before"); before != "" {
-		if _, err := store.DecodeSeq(before); err == nil {
+		if _, err := domain.DecodeSeq(before); err == nil {
 			f.Page.After = before
 		}
 	}
@@ -259,7 +258,7 @@ func (h *Handler) auditLog(w http.ResponseWriter, r *http.Request, rq *request) 
 		return err
 	}
 	for _, u := range users {
-		d.Actors = append(d.Actors, option{u.ID, u.Email})
+		d.Actors = append(d.Actors, option{string(u.ID), u.Email})
 	}
 	d.Clients = []option{{"", "All clients"}}
 	cs, err := h.allClients(r, rq)
@@ -267,7 +266,7 @@ func (h *Handler) auditLog(w http.ResponseWriter, r *http.Request, rq *request) 
 		return err
 	}
 	for i := len(cs) - 1; i >= 0; i-- {
-		d.Clients = append(d.Clients, option{cs[i].ID, cs[i].Name})
+		d.Clients = append(d.Clients, option{string(cs[i].ID), cs[i].Name})
 	}
 	d.Filtered = d.Actor != "" || d.Action != "" || d.Client != "" || d.From != "" || d.To != ""
 	var events []domain.AuditEvent
@@ -277,13 +276,13 @@ func (h *Handler) auditLog(w http.ResponseWriter, r *http.Request, rq *request) 
 	case fe.Failed():
 		status = http.StatusUnprocessableEntity
 	case d.Client != "":
-		if _, err := h.Credentials.GetClient(r.Context(), rq.by, d.Client); err != nil {
+		if _, err := h.Credentials.GetClient(r.Context(), rq.by, domain.ClientID(d.Client)); err != nil {
 			d.Errors["client"] = "That client does not exist (any more)."
 			d.ErrorSummary = append(d.ErrorSummary, "Client: that client does not exist (any more).")
 			status = http.StatusUnprocessableEntity
 			break
 		}
-		events, next, err = h.clientEvents(r, rq, d.Client, f)
+		events, next, err = h.clientEvents(r, rq, domain.ClientID(d.Client), f)
 	default:
 		events, next, err = h.Audit.List(r.Context(), rq.by.OrgID, f)
 	}

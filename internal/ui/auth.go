@@ -187,7 +187,7 @@ func (h *Handler) loginMFA(w http.ResponseWriter, r *http.Request) error {
 // finishLogin calls the account service and opens the console session, or
 // shows the next step or the problem.
 func (h *Handler) finishLogin(w http.ResponseWriter, r *http.Request, cookie string, p pending, code, recovery string, d loginData) error {
-	n, err := h.Accounts.Login(r.Context(), account.LoginInput{Email: p.Email, Password: p.Password, Organization: p.Org,
+	n, err := h.Accounts.Login(r.Context(), account.LoginInput{Email: p.Email, Password: p.Password, Organization: domain.OrgID(p.Org),
 		TOTPCode: code, RecoveryCode: recovery, Source: httpx.ClientIP(r), UserAgent: r.UserAgent()})
 	var limited *account.LoginRateLimitedError
 	var inval *domain.ValidationError
@@ -218,7 +218,7 @@ func (h *Handler) finishLogin(w http.ResponseWriter, r *http.Request, cookie str
 	case err != nil:
 		return err
 	}
-	h.setCookie(w, r, &http.Cookie{Name: SessionCookie, Value: n.Token.Reveal(), Path: "/", Expires: n.Session.ExpiresAt})
+	h.Cookies.SetSession(w, r, n.Token.Reveal(), n.Session.ExpiresAt)
 	h.clearCookie(w, r, loginCookie, "/ui/login")
 	if n.User.MustChangePassword {
 		redirect(w, r, "/ui/welcome")

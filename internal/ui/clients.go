@@ -10,7 +10,6 @@ import (
 
 	"keywarden/internal/credential"
 	"keywarden/internal/domain"
-	"keywarden/internal/store"
 )
 
 // clientsPerPage is the clients list's page size.
@@ -46,7 +45,7 @@ type option struct{ Value, Label string }
 // allClients reads every client of the organisation, a store page at a time.
 func (h *Handler) allClients(r *http.Request, rq *request) ([]domain.Client, error) {
 	var out []domain.Client
-	p := store.Page{Limit: store.MaxLimit}
+	p := domain.Page{Limit: domain.MaxLimit}
 	for {
 		list, next, err := h.Credentials.ListClients(r.Context(), rq.by, p)
 		if err != nil {
@@ -84,7 +83,7 @@ func (h *Handler) renderClients(w http.ResponseWriter, r *http.Request, rq *requ
 		if d.Status == "active" && c.Disabled || d.Status == "disabled" && !c.Disabled {
 			continue
 		}
-		if needle != "" && !strings.Contains(strings.ToLower(c.Name), needle) && !strings.Contains(strings.ToLower(c.ID), needle) &&
+		if needle != "" && !strings.Contains(strings.ToLower(c.Name), needle) && !strings.Contains(strings.ToLower(string(c.ID)), needle) &&
 			!strings.Contains(strings.ToLower(c.Description), needle) {
 			continue
 		}
@@ -123,7 +122,7 @@ func (h *Handler) renderClients(w http.ResponseWriter, r *http.Request, rq *requ
 	}
 	now := h.now()
 	for _, c := range match[start:end] {
-		row := clientRow{ID: c.ID, Name: c.Name, Description: c.Description, Disabled: c.Disabled, Created: newStamp(c.CreatedAt, now)}
+		row := clientRow{ID: string(c.ID), Name: c.Name, Description: c.Description, Disabled: c.Disabled, Created: newStamp(c.CreatedAt, now)}
 		list, err := h.Credentials.ListSecrets(r.Context(), rq.by, c.ID)
 		if err != nil {
 			return err
@@ -181,7 +180,7 @@ func (h *Handler) createClient(w http.ResponseWriter, r *http.Request, rq *reque
 			Scopes: scopesOf(f.Values["scopes"]), TokenTTL: ttl})
 		if err == nil {
 			h.setFlash(w, r, "success", "Client “"+c.Name+"” is created. Add its first secret.")
-			redirect(w, r, "/ui/clients/"+c.ID+"/secrets?add=1")
+			redirect(w, r, "/ui/clients/"+string(c.ID)+"/secrets?add=1")
 			return nil
 		}
 		if !f.take(err, clientFields) {
@@ -199,7 +198,7 @@ type clientHeader struct {
 }
 
 func headerOf(c domain.Client, tab string) clientHeader {
-	return clientHeader{ID: c.ID, Name: c.Name, Description: c.Description, Disabled: c.Disabled, Tab: tab}
+	return clientHeader{ID: string(c.ID), Name: c.Name, Description: c.Description, Disabled: c.Disabled, Tab: tab}
 }
 
 type settingsData struct {
@@ -213,7 +212,7 @@ type settingsData struct {
 }
 
 func (h *Handler) clientSettings(w http.ResponseWriter, r *http.Request, rq *request) error {
-	c, err := h.Credentials.GetClient(r.Context(), rq.by, r.PathValue("id"))
+	c, err := h.Credentials.GetClient(r.Context(), rq.by, domain.ClientID(r.PathValue("id")))
 	if err != nil {
 		return err
 	}
@@ -239,12 +238,12 @@ func (h *Handler) renderSettings(w http.ResponseWriter, r *http.Request, rq *req
 	now := h.now()
 	d := settingsData{Client: headerOf(c, "settings"), Form: f, Created: newStamp(c.CreatedAt, now), Updated: newStamp(c.UpdatedAt, now),
 		DefaultTTL: rq.org.Policy.AccessTokenTTLSeconds, Delete: del, DeleteOpen: open}
-	h.render(w, r, rq, status, "client_settings", &page{Title: c.Name + " · Settings", Nav: "clients", Canonical: "/ui/clients/" + c.ID, Data: d})
+	h.render(w, r, rq, status, "client_settings", &page{Title: c.Name + " · Settings", Nav: "clients", Canonical: "/ui/clients/" + string(c.ID), Data: d})
 	return nil
 }
 
 func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request, rq *request) error {
-	c, err := h.Credentials.GetClient(r.Context(), rq.by, r.PathValue("id"))
+	c, err := h.Credentials.GetClient(r.Context(), rq.by, domain.ClientID(r.PathValue("id")))
 	if err != nil {
 		return err
 	}
@@ -263,7 +262,7 @@ func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request, rq *reque
 			Scopes: &scopes, TokenTTL: &ttl})
 		if err == nil {
 			h.setFlash(w, r, "success", "Settings saved.")
-			redirect(w, r, "/ui/clients/"+c.ID)
+			redirect(w, r, "/ui/clients/"+string(c.ID))
 			return nil
 		}
 		if !f.take(err, clientFields) {
@@ -275,7 +274,7 @@ func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request, rq *reque
 
 func (h *Handler) setClientStatus(w http.ResponseWriter, r *http.Request, rq *request) error {
 	disabled := r.PostForm.Get("disabled") == "1"
-	c, err := h.Credentials.UpdateClient(r.Context(), rq.by, r.PathValue("id"), credential.ClientPatch{Disabled: &disabled})
+	c, err := h.Credentials.UpdateClient(r.Context(), rq.by, domain.ClientID(r.PathValue("id")), credential.ClientPatch{Disabled: &disabled})
 	if err != nil {
 		return err
 	}
@@ -284,12 +283,12 @@ func (h *Handler) setClientStatus(w http.ResponseWriter, r *http.Request, rq *re
 	} else {
 		h.setFlash(w, r, "success", "“"+c.Name+"” is enabled again.")
 	}
-	redirect(w, r, "/ui/clients/"+c.ID)
+	redirect(w, r, "/ui/clients/"+string(c.ID))
 	return nil
 }
 
 func (h *Handler) deleteClient(w http.ResponseWriter, r *http.Request, rq *request) error {
-	c, err := h.Credentials.GetClient(r.Context(), rq.by, r.PathValue("id"))
+	c, err := h.Credentials.GetClient(r.Context(), rq.by, domain.ClientID(r.PathValue("id")))
 	if err != nil {
 		return err
 	}

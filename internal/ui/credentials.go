@@ -56,13 +56,13 @@ func (h *Handler) renderCredentials(w http.ResponseWriter, r *http.Request, rq *
 	if r.Method == http.MethodGet {
 		d.RevokeOpen, d.RotateOpen = r.URL.Query().Get("revoke") == "1", r.URL.Query().Get("rotate") == "1"
 	}
-	v, err := h.Credentials.Personal(r.Context(), rq.by.OrgID, rq.by.ID)
+	v, err := h.Credentials.Personal(r.Context(), rq.by.OrgID, rq.by.UserID())
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
 	case err != nil:
 		return err
 	default:
-		d.ClientID = v.Client.ID
+		d.ClientID = string(v.Client.ID)
 		for i := len(v.Secrets) - 1; i >= 0; i-- {
 			row := secretRowOf(v.Secrets[i], "", now)
 			if v.Active != nil && v.Secrets[i].ID == v.Active.ID {
@@ -84,10 +84,10 @@ func personalReveal(n credential.NewPersonal, email string, now time.Time) *reve
 	return &reveal{
 		Title: "Your credentials are ready",
 		Lead:  "Use them to get tokens that act as you (" + email + "). Copy or download them now.",
-		Items: []revealItem{{ID: "reveal-client-id", Label: "Client ID", Value: n.ClientID}, {ID: "reveal-secret", Label: "Client secret", Value: n.Value.Reveal(), Secret: true}},
+		Items: []revealItem{{ID: "reveal-client-id", Label: "Client ID", Value: string(n.ClientID)}, {ID: "reveal-secret", Label: "Client secret", Value: n.Value.Reveal(), Secret: true}},
 		File:  "keywarden-credentials.txt",
 		Text: "# Keywarden personal credentials of " + email + "\n# Expires: " + exp + "\n" +
-			"KEYWARDEN_CLIENT_ID=" + n.ClientID + "\nKEYWARDEN_CLIENT_SECRET=" + n.Value.Reveal() + "\n",
+			"KEYWARDEN_CLIENT_ID=" + string(n.ClientID) + "\nKEYWARDEN_CLIENT_SECRET=" + n.Value.Reveal() + "\n",
 		Warning: "The client secret will not be displayed again. If you lose it, revoke these credentials and generate new ones.",
 	}
 }
@@ -138,7 +138,7 @@ func (h *Handler) rotateCredential(w http.ResponseWriter, r *http.Request, rq *r
 }
 
 func (h *Handler) revokeCredential(w http.ResponseWriter, r *http.Request, rq *request) error {
-	if err := h.Credentials.RevokePersonal(r.Context(), rq.by, rq.by.ID); err != nil {
+	if err := h.Credentials.RevokePersonal(r.Context(), rq.by, rq.by.UserID()); err != nil {
 		return err
 	}
 	h.setFlash(w, r, "success", "Your credentials are revoked. Tokens they issued stopped working.")

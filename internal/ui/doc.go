@@ -10,9 +10,11 @@
 // appears only in the body of the POST response that created it, never in a
 // URL, a redirect, a log line or any later page.
 //
-// Handlers call services and hide the actions authz does not allow the
-// viewer's role, and enforce the same permission on every POST.
+// Each route names the operation it does (authz.Operation): the console
+// needs the permission the API's route for the same operation needs.
+// Templates hide the actions the viewer's role may not do. An error page
+// shows the status and message the API would give (package problem).
 //
-// Imports: account, credential, audit, authz, token, webhook, store (list
-// options and the delivery log), httpx, domain.
+// Imports: problem, account, credential, audit, authz, token, webhook,
+// httpx, domain.
 package ui

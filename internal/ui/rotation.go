@@ -9,7 +9,7 @@ import (
 	"keywarden/internal/domain"
 )
 
-func rotationStateLabel(s string) string {
+func rotationStateLabel(s domain.RotationState) string {
 	switch s {
 	case domain.RotationStarted:
 		return "Waiting for the new secret's first use"
@@ -22,7 +22,7 @@ func rotationStateLabel(s string) string {
 	case domain.RotationAbandoned:
 		return "Abandoned: the new secret is gone"
 	}
-	return s
+	return string(s)
 }
 
 type rotateStartData struct {
@@ -33,7 +33,7 @@ type rotateStartData struct {
 }
 
 func (h *Handler) rotateStart(w http.ResponseWriter, r *http.Request, rq *request) error {
-	c, err := h.Credentials.GetClient(r.Context(), rq.by, r.PathValue("id"))
+	c, err := h.Credentials.GetClient(r.Context(), rq.by, domain.ClientID(r.PathValue("id")))
 	if err != nil {
 		return err
 	}
@@ -53,12 +53,12 @@ func (h *Handler) renderRotateStart(w http.ResponseWriter, r *http.Request, rq *
 		}
 	}
 	h.render(w, r, rq, status, "rotate_start", &page{Title: "Rotate the secret of " + c.Name, Nav: "clients",
-		Canonical: "/ui/clients/" + c.ID + "/rotate", Data: d})
+		Canonical: string("/ui/clients/" + string(c.ID) + "/rotate"), Data: d})
 	return nil
 }
 
 func (h *Handler) rotate(w http.ResponseWriter, r *http.Request, rq *request) error {
-	c, err := h.Credentials.GetClient(r.Context(), rq.by, r.PathValue("id"))
+	c, err := h.Credentials.GetClient(r.Context(), rq.by, domain.ClientID(r.PathValue("id")))
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func (h *Handler) rotate(w http.ResponseWriter, r *http.Request, rq *request) er
 		if err == nil {
 			rv := secretReveal(c, res.New, now, "New secret generated")
 			rv.Lead = "Deploy this secret to your application. The old secret keeps working until you retire it below."
-			return h.renderRotation(w, r, rq, http.StatusOK, c, res.Rotation.ID, rv, nil)
+			return h.renderRotation(w, r, rq, http.StatusOK, c, res.Rotation.Rotation.ID, rv, nil)
 		}
 		if !f.take(err, secretFields) {
 			return err
@@ -102,16 +102,16 @@ type rotationData struct {
 }
 
 func (h *Handler) rotation(w http.ResponseWriter, r *http.Request, rq *request) error {
-	c, err := h.Credentials.GetClient(r.Context(), rq.by, r.PathValue("id"))
+	c, err := h.Credentials.GetClient(r.Context(), rq.by, domain.ClientID(r.PathValue("id")))
 	if err != nil {
 		return err
 	}
-	return h.renderRotation(w, r, rq, http.StatusOK, c, r.PathValue("rid"), nil, nil)
+	return h.renderRotation(w, r, rq, http.StatusOK, c, domain.RotationID(r.PathValue("rid")), nil, nil)
 }
 
 // renderRotation shows a rotation; f, when set, is the retire form with
 // its problems.
-func (h *Handler) renderRotation(w http.ResponseWriter, r *http.Request, rq *request, status int, c domain.Client, id string, rv *reveal, f *form) error {
+func (h *Handler) renderRotation(w http.ResponseWriter, r *http.Request, rq *request, status int, c domain.Client, id domain.RotationID, rv *reveal, f *form) error {
 	v, err := h.Credentials.GetRotation(r.Context(), rq.by, c.ID, id)
 	if err != nil {
 		return err
@@ -125,7 +125,7 @@ func (h *Handler) renderRotation(w http.ResponseWriter, r *http.Request, rq *req
 		f = newForm()
 		f.Values["when"] = "86400"
 	}
-	d := rotationData{Client: headerOf(c, "secrets"), ID: v.Rotation.ID, State: rotationStateLabel(v.State), Safe: v.SafeToRevoke,
+	d := rotationData{Client: headerOf(c, "secrets"), ID: string(v.Rotation.ID), State: rotationStateLabel(v.State), Safe: v.SafeToRevoke,
 		Done: v.State == domain.RotationCompleted || v.State == domain.RotationAbandoned, Started: newStamp(v.Rotation.StartedAt, now),
 		Quiet: duration(v.Rotation.QuietSeconds), Reveal: rv, Retire: f, Complete: newForm(),
 		Hint: newExpiryHint(rq.org.Policy, rq.by.Role, now, false), CompleteOpen: r.Method == http.MethodGet && r.URL.Query().Get("complete") == "1"}
@@ -153,7 +153,7 @@ func (h *Handler) renderRotation(w http.ResponseWriter, r *http.Request, rq *req
 		}
 	}
 	h.render(w, r, rq, status, "rotation", &page{Title: "Rotation of " + c.Name, Nav: "clients",
-		Canonical: "/ui/clients/" + c.ID + "/rotations/" + v.Rotation.ID, Data: d})
+		Canonical: "/ui/clients/" + string(c.ID) + "/rotations/" + string(v.Rotation.ID), Data: d})
 	return nil
 }
 
@@ -161,7 +161,7 @@ func (h *Handler) renderRotation(w http.ResponseWriter, r *http.Request, rq *req
 var graceChoices = map[string]time.Duration{"3600": time.Hour, "86400": 24 * time.Hour, "604800": 7 * 24 * time.Hour}
 
 func (h *Handler) scheduleOld(w http.ResponseWriter, r *http.Request, rq *request) error {
-	clientID, id := r.PathValue("id"), r.PathValue("rid")
+	clientID, id := domain.ClientID(r.PathValue("id")), domain.RotationID(r.PathValue("rid"))
 	c, err := h.Credentials.GetClient(r.Context(), rq.by, clientID)
 	if err != nil {
 		return err
@@ -209,12 +209,12 @@ func (h *Handler) scheduleOld(w http.ResponseWriter, r *http.Request, rq *reques
 	} else {
 		h.setFlash(w, r, "success", "The old secret now expires "+st.Rel+" ("+st.Abs+"). Both secrets work until then.")
 	}
-	redirect(w, r, "/ui/clients/"+clientID+"/rotations/"+id)
+	redirect(w, r, "/ui/clients/"+string(clientID)+"/rotations/"+string(id))
 	return nil
 }
 
 func (h *Handler) completeRotation(w http.ResponseWriter, r *http.Request, rq *request) error {
-	clientID, id := r.PathValue("id"), r.PathValue("rid")
+	clientID, id := domain.ClientID(r.PathValue("id")), domain.RotationID(r.PathValue("rid"))
 	c, err := h.Credentials.GetClient(r.Context(), rq.by, clientID)
 	if err != nil {
 		return err
@@ -228,6 +228,6 @@ func (h *Handler) completeRotation(w http.ResponseWriter, r *http.Request, rq *r
 		return h.renderRotation(w, r, rq, http.StatusConflict, c, id, nil, f)
 	}
 	h.setFlash(w, r, "success", "The old secret is revoked and the rotation is complete. Only the new secret works now.")
-	redirect(w, r, "/ui/clients/"+clientID+"/rotations/"+id)
+	redirect(w, r, "/ui/clients/"+string(clientID)+"/rotations/"+string(id))
 	return nil
 }

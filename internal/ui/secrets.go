@@ -34,8 +34,8 @@ func maskOf(x domain.Secret) string {
 	return "••••••••" + x.Hint
 }
 
-func secretRowOf(x domain.Secret, newID string, now time.Time) secretRow {
-	row := secretRow{ID: x.ID, Description: x.Description, Masked: maskOf(x), Created: newStamp(x.CreatedAt, now),
+func secretRowOf(x domain.Secret, newID domain.SecretID, now time.Time) secretRow {
+	row := secretRow{ID: string(x.ID), Description: x.Description, Masked: maskOf(x), Created: newStamp(x.CreatedAt, now),
 		Expires: stampPtr(x.ExpiresAt, now), LastUsed: stampPtr(x.LastUsedAt, now), LastUsedFrom: x.LastUsedFrom,
 		Revoked: stampPtr(x.RevokedAt, now), Generated: x.Origin == domain.OriginGenerated}
 	if x.ExpiresAt != nil {
@@ -91,7 +91,7 @@ type secretsState struct {
 }
 
 func (h *Handler) secrets(w http.ResponseWriter, r *http.Request, rq *request) error {
-	c, err := h.Credentials.GetClient(r.Context(), rq.by, r.PathValue("id"))
+	c, err := h.Credentials.GetClient(r.Context(), rq.by, domain.ClientID(r.PathValue("id")))
 	if err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func (h *Handler) renderSecrets(w http.ResponseWriter, r *http.Request, rq *requ
 		if row.Active {
 			d.ActiveCount++
 		}
-		if f := st.edit[x.ID]; f != nil {
+		if f := st.edit[string(x.ID)]; f != nil {
 			row.Edit = f
 		} else {
 			row.Edit = newForm()
@@ -139,7 +139,7 @@ func (h *Handler) renderSecrets(w http.ResponseWriter, r *http.Request, rq *requ
 	if rots, err := h.Credentials.ListRotations(r.Context(), rq.by, c.ID); err == nil {
 		for _, v := range rots {
 			if v.State != domain.RotationCompleted && v.State != domain.RotationAbandoned {
-				d.Rotation = &rotationBanner{ID: v.Rotation.ID, State: rotationStateLabel(v.State), Started: newStamp(v.Rotation.StartedAt, now)}
+				d.Rotation = &rotationBanner{ID: string(v.Rotation.ID), State: rotationStateLabel(v.State), Started: newStamp(v.Rotation.StartedAt, now)}
 				break
 			}
 		}
@@ -147,7 +147,7 @@ func (h *Handler) renderSecrets(w http.ResponseWriter, r *http.Request, rq *requ
 		return err
 	}
 	h.render(w, r, rq, status, "client_secrets", &page{Title: c.Name + " · Secrets", Nav: "clients",
-		Canonical: "/ui/clients/" + c.ID + "/secrets", Data: d})
+		Canonical: string("/ui/clients/" + string(c.ID) + "/secrets"), Data: d})
 	return nil
 }
 
@@ -185,16 +185,16 @@ func secretReveal(c domain.Client, n credential.NewSecret, now time.Time, title 
 	return &reveal{
 		Title: title,
 		Lead:  "Copy the secret now and store it where your application reads its configuration.",
-		Items: []revealItem{{ID: "reveal-client-id", Label: "Client ID", Value: c.ID}, {ID: "reveal-secret", Label: "Client secret", Value: n.Value.Reveal(), Secret: true}},
+		Items: []revealItem{{ID: "reveal-client-id", Label: "Client ID", Value: string(c.ID)}, {ID: "reveal-secret", Label: "Client secret", Value: n.Value.Reveal(), Secret: true}},
 		File:  fileName(c.Name, "-secret.txt"),
 		Text: "# Keywarden client secret: " + n.Secret.Description + "\n# Client: " + c.Name + "\n# Expires: " + exp + "\n" +
-			"KEYWARDEN_CLIENT_ID=" + c.ID + "\nKEYWARDEN_CLIENT_SECRET=" + n.Value.Reveal() + "\n",
+			"KEYWARDEN_CLIENT_ID=" + string(c.ID) + "\nKEYWARDEN_CLIENT_SECRET=" + n.Value.Reveal() + "\n",
 		Warning: "This is the only time the secret is shown. After you leave or reload this page, only its last four characters are visible.",
 	}
 }
 
 func (h *Handler) addSecret(w http.ResponseWriter, r *http.Request, rq *request) error {
-	c, err := h.Credentials.GetClient(r.Context(), rq.by, r.PathValue("id"))
+	c, err := h.Credentials.GetClient(r.Context(), rq.by, domain.ClientID(r.PathValue("id")))
 	if err != nil {
 		return err
 	}
@@ -229,15 +229,16 @@ func (h *Handler) addSecret(w http.ResponseWriter, r *http.Request, rq *request)
 }
 
 func (h *Handler) editSecret(w http.ResponseWriter, r *http.Request, rq *request) error {
-	clientID, id := r.PathValue("id"), r.PathValue("sid")
+	clientID, id := domain.ClientID(r.PathValue("id")), domain.SecretID(r.PathValue("sid"))
 	c, err := h.Credentials.GetClient(r.Context(), rq.by, clientID)
 	if err != nil {
 		return err
 	}
-	x, err := h.Credentials.GetSecret(r.Context(), rq.by, clientID, id)
+	v, err := h.Credentials.GetSecret(r.Context(), rq.by, clientID, id)
 	if err != nil {
 		return err
 	}
+	x := v.Secret
 	now := h.now()
 	f := newForm()
 	desc, exp := strings.TrimSpace(r.PostForm.Get("description")), strings.TrimSpace(r.PostForm.Get("expires"))
@@ -266,34 +267,35 @@ func (h *Handler) editSecret(w http.ResponseWriter, r *http.Request, rq *request
 		_, err := h.Credentials.UpdateSecret(r.Context(), rq.by, clientID, id, p)
 		if err == nil {
 			h.setFlash(w, r, "success", "Secret “"+desc+"” is saved.")
-			redirect(w, r, "/ui/clients/"+clientID+"/secrets")
+			redirect(w, r, "/ui/clients/"+string(clientID)+"/secrets")
 			return nil
 		}
 		if !f.take(err, secretFields) {
 			return err
 		}
 	}
-	return h.renderSecrets(w, r, rq, http.StatusUnprocessableEntity, c, secretsState{edit: map[string]*form{id: f}, editOpen: id})
+	return h.renderSecrets(w, r, rq, http.StatusUnprocessableEntity, c, secretsState{edit: map[string]*form{string(id): f}, editOpen: string(id)})
 }
 
 func (h *Handler) deleteSecret(w http.ResponseWriter, r *http.Request, rq *request) error {
-	clientID, id := r.PathValue("id"), r.PathValue("sid")
+	clientID, id := domain.ClientID(r.PathValue("id")), domain.SecretID(r.PathValue("sid"))
 	keep := r.PostForm.Get("keep_tokens") == "1"
-	x, err := h.Credentials.RevokeSecret(r.Context(), rq.by, clientID, id, keep)
+	v, err := h.Credentials.RevokeSecret(r.Context(), rq.by, clientID, id, keep)
 	if err != nil {
 		return err
 	}
+	x := v.Secret
 	msg := "Secret “" + x.Description + "” is deleted: it no longer authenticates, and the access tokens it issued stopped working."
 	if keep {
 		msg = "Secret “" + x.Description + "” is deleted: it no longer authenticates; the access tokens it issued run out on their own."
 	}
 	h.setFlash(w, r, "success", msg)
-	redirect(w, r, "/ui/clients/"+clientID+"/secrets")
+	redirect(w, r, "/ui/clients/"+string(clientID)+"/secrets")
 	return nil
 }
 
 func (h *Handler) revokeAll(w http.ResponseWriter, r *http.Request, rq *request) error {
-	c, err := h.Credentials.GetClient(r.Context(), rq.by, r.PathValue("id"))
+	c, err := h.Credentials.GetClient(r.Context(), rq.by, domain.ClientID(r.PathValue("id")))
 	if err != nil {
 		return err
 	}
@@ -308,6 +310,6 @@ func (h *Handler) revokeAll(w http.ResponseWriter, r *http.Request, rq *request)
 	}
 	h.setFlash(w, r, "success", "Revoked "+plural(n, "secret")+" of “"+c.Name+"”, with its refresh tokens and every access token issued so far. "+
 		"Add a new secret when you are ready.")
-	redirect(w, r, "/ui/clients/"+c.ID+"/secrets")
+	redirect(w, r, "/ui/clients/"+string(c.ID)+"/secrets")
 	return nil
 }

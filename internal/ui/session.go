@@ -20,7 +20,7 @@ import (
 
 // SessionCookie holds the console session's bearer value: the same
 // cookie the API's POST /v1/sessions sets.
-const SessionCookie = "kw_session"
+const SessionCookie = httpx.SessionCookie
 
 const (
 	loginCookie = "kw_login" // pre-session CSRF secret of the login form
@@ -66,15 +66,12 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func (h *Handler) secure(r *http.Request) bool { return httpx.Secure(r) || h.SecureCookies }
-
 func (h *Handler) setCookie(w http.ResponseWriter, r *http.Request, c *http.Cookie) {
-	c.HttpOnly, c.Secure, c.SameSite = true, h.secure(r), http.SameSiteStrictMode
-	http.SetCookie(w, c)
+	h.Cookies.Set(w, r, c)
 }
 
 func (h *Handler) clearCookie(w http.ResponseWriter, r *http.Request, name, p string) {
-	h.setCookie(w, r, &http.Cookie{Name: name, Value: "", Path: p, MaxAge: -1})
+	h.Cookies.Clear(w, r, name, p)
 }
 
 var errNoSession = errors.New("no session")
@@ -90,12 +87,11 @@ func (h *Handler) authenticate(r *http.Request) (*request, error) {
 		return nil, err
 	}
 	rq := &request{by: by, csrf: h.mac("csrf", c.Value)}
-	if rq.me, err = h.Accounts.Me(r.Context(), by); err != nil {
+	p, err := h.Accounts.Profile(r.Context(), by)
+	if err != nil {
 		return nil, err
 	}
-	if rq.org, err = h.Accounts.Org(r.Context(), by); err != nil {
-		return nil, err
-	}
+	rq.me, rq.org = p.User, p.Org
 	return rq, nil
 }
 
@@ -113,7 +109,7 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 }
 
 // authorise runs the shared checks of view and action routes.
-func (h *Handler) authorise(w http.ResponseWriter, r *http.Request, perm authz.Permission, opts int) (*request, bool) {
+func (h *Handler) authorise(w http.ResponseWriter, r *http.Request, op authz.Operation, opts int) (*request, bool) {
 	rq, err := h.authenticate(r)
 	switch {
 	case errors.Is(err, errNoSession), errors.Is(err, account.ErrBadCredentials):
@@ -130,7 +126,7 @@ func (h *Handler) authorise(w http.ResponseWriter, r *http.Request, perm authz.P
 		redirect(w, r, "/ui/welcome")
 		return nil, false
 	}
-	if !authz.Allowed(rq.by.Role, perm) {
+	if !authz.Allowed(rq.by.Role, authz.Required(op)) {
 		h.renderError(w, r, rq, http.StatusForbidden, "Not allowed",
 			"Your role ("+RoleName(rq.by.Role)+") cannot see or change this. Ask a super admin if you need access.")
 		return nil, false
@@ -138,10 +134,10 @@ func (h *Handler) authorise(w http.ResponseWriter, r *http.Request, perm authz.P
 	return rq, true
 }
 
-// view adapts a GET page that needs perm.
-func (h *Handler) view(perm authz.Permission, opts int, fn pageFunc) http.Handler {
+// view adapts a GET page that does op.
+func (h *Handler) view(op authz.Operation, opts int, fn pageFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rq, ok := h.authorise(w, r, perm, opts)
+		rq, ok := h.authorise(w, r, op, opts)
 		if !ok {
 			return
 		}
@@ -154,9 +150,9 @@ func (h *Handler) view(perm authz.Permission, opts int, fn pageFunc) http.Handle
 // maxFormBytes bounds every form body.
 const maxFormBytes = 64 << 10
 
-// action adapts a POST that needs perm: the form must carry the session's
+// action adapts a POST that does op: the form must carry the session's
 // CSRF token (http.CrossOriginProtection has already checked the origin).
-func (h *Handler) action(perm authz.Permission, opts int, fn pageFunc) http.Handler {
+func (h *Handler) action(op authz.Operation, opts int, fn pageFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		if err := r.ParseForm(); err != nil {
@@ -173,7 +169,7 @@ func (h *Handler) action(perm authz.Permission, opts int, fn pageFunc) http.Hand
 				"The form was missing its security token, so nothing was changed. Go back, reload the page and try again.")
 			return
 		}
-		rq, ok := h.authorise(w, r, perm, opts)
+		rq, ok := h.authorise(w, r, op, opts)
 		if !ok {
 			return
 		}

@@ -12,6 +12,12 @@ type refreshRow struct {
 	Used                      *stamp
 }
 
+// refreshLabels word each refresh-token state for people, with its badge.
+var refreshLabels = map[domain.RefreshTokenState][2]string{
+	domain.RefreshRevoked: {"Revoked", "muted"}, domain.RefreshUsed: {"Used", "muted"},
+	domain.RefreshExpired: {"Expired", "danger"}, domain.RefreshActive: {"Unused", "ok"},
+}
+
 type refreshData struct {
 	Client clientHeader
 	Rows   []refreshRow
@@ -21,7 +27,7 @@ type refreshData struct {
 }
 
 func (h *Handler) refreshTokens(w http.ResponseWriter, r *http.Request, rq *request) error {
-	c, err := h.Credentials.GetClient(r.Context(), rq.by, r.PathValue("id"))
+	c, err := h.Credentials.GetClient(r.Context(), rq.by, domain.ClientID(r.PathValue("id")))
 	if err != nil {
 		return err
 	}
@@ -36,27 +42,18 @@ func (h *Handler) renderRefresh(w http.ResponseWriter, r *http.Request, rq *requ
 	now := h.now()
 	d := refreshData{Client: headerOf(c, "refresh"), Form: newForm(), Reveal: rv}
 	for _, t := range list {
-		row := refreshRow{ID: t.ID, Masked: "kwr_••••••••" + t.Hint, Created: newStamp(t.CreatedAt, now), Expires: newStamp(t.ExpiresAt, now),
+		row := refreshRow{ID: string(t.ID), Masked: "kwr_••••••••" + t.Hint, Created: newStamp(t.CreatedAt, now), Expires: newStamp(t.ExpiresAt, now),
 			Used: stampPtr(t.UsedAt, now)}
-		switch {
-		case t.RevokedAt != nil:
-			row.Status, row.Badge = "Revoked", "muted"
-		case t.UsedAt != nil:
-			row.Status, row.Badge = "Used", "muted"
-		case !now.Before(t.ExpiresAt):
-			row.Status, row.Badge = "Expired", "danger"
-		default:
-			row.Status, row.Badge = "Unused", "ok"
-		}
+		row.Status, row.Badge = refreshLabels[t.State(now)][0], refreshLabels[t.State(now)][1]
 		d.Rows = append(d.Rows, row)
 	}
 	h.render(w, r, rq, status, "client_refresh", &page{Title: c.Name + " · Refresh tokens", Nav: "clients",
-		Canonical: "/ui/clients/" + c.ID + "/refresh-tokens", Data: d})
+		Canonical: string("/ui/clients/" + string(c.ID) + "/refresh-tokens"), Data: d})
 	return nil
 }
 
 func (h *Handler) createRefreshToken(w http.ResponseWriter, r *http.Request, rq *request) error {
-	c, err := h.Credentials.GetClient(r.Context(), rq.by, r.PathValue("id"))
+	c, err := h.Credentials.GetClient(r.Context(), rq.by, domain.ClientID(r.PathValue("id")))
 	if err != nil {
 		return err
 	}
@@ -70,7 +67,7 @@ func (h *Handler) createRefreshToken(w http.ResponseWriter, r *http.Request, rq 
 		Lead:  "Your application exchanges it once at the token endpoint, authenticated with the client's secret, for a fresh access token. It expires " + exp.Rel + ".",
 		Items: []revealItem{{ID: "reveal-refresh", Label: "Refresh token", Value: t.Value.Reveal(), Secret: true}},
 		File:  fileName(c.Name, "-refresh-token.txt"),
-		Text: "# Keywarden refresh token for " + c.Name + " (" + c.ID + "), expires " + exp.Abs + "\n" +
+		Text: "# Keywarden refresh token for " + c.Name + " (" + string(c.ID) + "), expires " + exp.Abs + "\n" +
 			"KEYWARDEN_REFRESH_TOKEN=" + t.Value.Reveal() + "\n",
 		Warning: "This is the only time the token is shown. It works once, within the hour.",
 	}

@@ -5,12 +5,12 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"errors"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +21,7 @@ import (
 	"keywarden/internal/credential"
 	"keywarden/internal/domain"
 	"keywarden/internal/httpx"
+	"keywarden/internal/problem"
 	"keywarden/internal/token"
 	"keywarden/internal/webhook"
 )
@@ -52,10 +53,8 @@ type Handler struct {
 	// it signs CSRF tokens and flash messages and seals a login between its
 	// password and TOTP steps.
 	Key []byte
-	// SecureCookies marks cookies Secure even on plain-HTTP requests (the
-	// server sits behind a TLS-terminating proxy). Requests over TLS always
-	// get Secure cookies.
-	SecureCookies bool
+	// Cookies is the cookie policy, the API's too.
+	Cookies httpx.Cookies
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 
@@ -121,6 +120,91 @@ var funcs = template.FuncMap{
 	},
 }
 
+// Route is one page or form the console serves, with the operation it does
+// and the permission that needs (both "" for the sign-in pages): the same
+// operations, from the same table (authz), as the API's routes.
+type Route struct {
+	Method, Path string
+	Operation    authz.Operation
+	Permission   authz.Permission
+	handler      http.Handler
+}
+
+// Routes lists the console's pages and forms.
+func (h *Handler) Routes() []Route { return h.routes() }
+
+func (h *Handler) routes() []Route {
+	route := func(pattern string, op authz.Operation, handler http.Handler) Route {
+		method, path, _ := strings.Cut(pattern, " ")
+		return Route{Method: method, Path: path, Operation: op, Permission: authz.Required(op), handler: handler}
+	}
+	view := func(pattern string, op authz.Operation, opts int, fn pageFunc) Route {
+		return route(pattern, op, h.view(op, opts, fn))
+	}
+	action := func(pattern string, op authz.Operation, opts int, fn pageFunc) Route {
+		return route(pattern, op, h.action(op, opts, fn))
+	}
+	public := func(pattern string, fn func(w http.ResponseWriter, r *http.Request) error) Route {
+		return route(pattern, "", h.public(fn))
+	}
+	return []Route{
+		// Signing in and out.
+		public("GET /ui/login", h.loginPage),
+		public("POST /ui/login", h.login),
+		public("POST /ui/login/mfa", h.loginMFA),
+		action("POST /ui/logout", authz.EndSession, open, h.logout),
+		view("GET /ui/welcome", authz.ReadMe, open, h.welcome),
+
+		// Clients and their secrets.
+		view("GET /ui/clients", authz.ListClients, 0, h.clients),
+		action("POST /ui/clients", authz.CreateClient, once, h.createClient),
+		view("GET /ui/clients/{id}", authz.ReadClient, 0, h.clientSettings),
+		action("POST /ui/clients/{id}", authz.UpdateClient, 0, h.updateClient),
+		action("POST /ui/clients/{id}/status", authz.UpdateClient, 0, h.setClientStatus),
+		action("POST /ui/clients/{id}/delete", authz.DeleteClient, 0, h.deleteClient),
+		view("GET /ui/clients/{id}/secrets", authz.ListSecrets, 0, h.secrets),
+		action("POST /ui/clients/{id}/secrets", authz.CreateSecret, once, h.addSecret),
+		action("POST /ui/clients/{id}/secrets/{sid}", authz.UpdateSecret, 0, h.editSecret),
+		action("POST /ui/clients/{id}/secrets/{sid}/delete", authz.RevokeSecret, 0, h.deleteSecret),
+		view("GET /ui/clients/{id}/rotate", authz.RotateSecrets, 0, h.rotateStart),
+		action("POST /ui/clients/{id}/rotate", authz.RotateSecrets, once, h.rotate),
+		view("GET /ui/clients/{id}/rotations/{rid}", authz.ReadRotation, 0, h.rotation),
+		action("POST /ui/clients/{id}/rotations/{rid}/schedule", authz.UpdateSecret, 0, h.scheduleOld),
+		action("POST /ui/clients/{id}/rotations/{rid}/complete", authz.CompleteRotate, 0, h.completeRotation),
+		action("POST /ui/clients/{id}/revoke-all", authz.RevokeAll, 0, h.revokeAll),
+		view("GET /ui/clients/{id}/refresh-tokens", authz.ListRefresh, 0, h.refreshTokens),
+		action("POST /ui/clients/{id}/refresh-tokens", authz.CreateRefresh, once, h.createRefreshToken),
+		view("GET /ui/clients/{id}/webhook", authz.ReadWebhook, 0, h.webhooks),
+		action("POST /ui/clients/{id}/webhook", authz.UpdateClient, 0, h.updateWebhook),
+		action("POST /ui/clients/{id}/webhook/enable", authz.EnableWebhook, 0, h.enableWebhook),
+		view("GET /ui/clients/{id}/webhook/deliveries/{did}", authz.ReadWebhook, 0, h.webhookDelivery),
+		action("POST /ui/clients/{id}/webhook/deliveries/{did}/redeliver", authz.Redeliver, 0, h.redeliverWebhook),
+		view("GET /ui/clients/{id}/activity", authz.ReadClientAudit, 0, h.activity),
+
+		// The viewer's own account.
+		view("GET /ui/account", authz.ReadMe, 0, h.account),
+		action("POST /ui/account/password", authz.ChangePassword, open, h.changePassword),
+		action("POST /ui/account/mfa", authz.ManageMFA, open, h.beginMFA),
+		action("POST /ui/account/mfa/confirm", authz.ManageMFA, open, h.confirmMFA),
+		action("POST /ui/account/mfa/disable", authz.ManageMFA, 0, h.disableMFA),
+		action("POST /ui/account/sessions/{sid}/end", authz.EndSession, 0, h.endSession),
+		view("GET /ui/account/credentials", authz.ReadOwnCred, 0, h.credentials),
+		action("POST /ui/account/credentials", authz.CreateOwnCred, once, h.createCredential),
+		action("POST /ui/account/credentials/rotate", authz.RotateOwnCred, once, h.rotateCredential),
+		action("POST /ui/account/credentials/revoke", authz.RevokeOwnCred, 0, h.revokeCredential),
+
+		// Organisation administration.
+		view("GET /ui/users", authz.ListUsers, 0, h.users),
+		action("POST /ui/users", authz.InviteUser, once, h.inviteUser),
+		action("POST /ui/users/{uid}", authz.UpdateUser, 0, h.updateUser),
+		action("POST /ui/users/{uid}/delete", authz.DeleteUser, 0, h.deleteUser),
+		action("POST /ui/users/{uid}/credential/revoke", authz.RevokeUserCred, 0, h.revokeUserCredential),
+		view("GET /ui/policy", authz.ReadPolicyOp, 0, h.policy),
+		action("POST /ui/policy", authz.UpdatePolicy, 0, h.updatePolicy),
+		view("GET /ui/audit", authz.ReadAuditLog, 0, h.auditLog),
+	}
+}
+
 // Register mounts the console under /ui/ on mux.
 func (h *Handler) Register(mux *http.ServeMux) {
 	h.init()
@@ -129,64 +213,12 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	m.HandleFunc("GET /ui/{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/ui/clients", http.StatusSeeOther)
 	})
-
-	// Signing in and out.
-	m.Handle("GET /ui/login", h.public(h.loginPage))
-	m.Handle("POST /ui/login", h.public(h.login))
-	m.Handle("POST /ui/login/mfa", h.public(h.loginMFA))
-	m.Handle("POST /ui/logout", h.action(authz.Self, open, h.logout))
-	m.Handle("GET /ui/welcome", h.view(authz.Self, open, h.welcome))
-
-	// Clients and their secrets.
-	m.Handle("GET /ui/clients", h.view(authz.ReadClients, 0, h.clients))
-	m.Handle("POST /ui/clients", h.action(authz.WriteClients, once, h.createClient))
-	m.Handle("GET /ui/clients/{id}", h.view(authz.ReadClients, 0, h.clientSettings))
-	m.Handle("POST /ui/clients/{id}", h.action(authz.WriteClients, 0, h.updateClient))
-	m.Handle("POST /ui/clients/{id}/status", h.action(authz.WriteClients, 0, h.setClientStatus))
-	m.Handle("POST /ui/clients/{id}/delete", h.action(authz.WriteClients, 0, h.deleteClient))
-	m.Handle("GET /ui/clients/{id}/secrets", h.view(authz.ReadSecrets, 0, h.secrets))
-	m.Handle("POST /ui/clients/{id}/secrets", h.action(authz.WriteSecrets, once, h.addSecret))
-	m.Handle("POST /ui/clients/{id}/secrets/{sid}", h.action(authz.WriteSecrets, 0, h.editSecret))
-	m.Handle("POST /ui/clients/{id}/secrets/{sid}/delete", h.action(authz.WriteSecrets, 0, h.deleteSecret))
-	m.Handle("GET /ui/clients/{id}/rotate", h.view(authz.WriteSecrets, 0, h.rotateStart))
-	m.Handle("POST /ui/clients/{id}/rotate", h.action(authz.WriteSecrets, once, h.rotate))
-	m.Handle("GET /ui/clients/{id}/rotations/{rid}", h.view(authz.ReadSecrets, 0, h.rotation))
-	m.Handle("POST /ui/clients/{id}/rotations/{rid}/schedule", h.action(authz.WriteSecrets, 0, h.scheduleOld))
-	m.Handle("POST /ui/clients/{id}/rotations/{rid}/complete", h.action(authz.WriteSecrets, 0, h.completeRotation))
-	m.Handle("POST /ui/clients/{id}/revoke-all", h.action(authz.WriteSecrets, 0, h.revokeAll))
-	m.Handle("GET /ui/clients/{id}/refresh-tokens", h.view(authz.ReadSecrets, 0, h.refreshTokens))
-	m.Handle("POST /ui/clients/{id}/refresh-tokens", h.action(authz.WriteSecrets, once, h.createRefreshToken))
-	m.Handle("GET /ui/clients/{id}/webhook", h.view(authz.ReadClients, 0, h.webhooks))
-	m.Handle("POST /ui/clients/{id}/webhook", h.action(authz.WriteClients, 0, h.updateWebhook))
-	m.Handle("POST /ui/clients/{id}/webhook/enable", h.action(authz.WriteClients, 0, h.enableWebhook))
-	m.Handle("GET /ui/clients/{id}/webhook/deliveries/{did}", h.view(authz.ReadClients, 0, h.webhookDelivery))
-	m.Handle("POST /ui/clients/{id}/webhook/deliveries/{did}/redeliver", h.action(authz.WriteClients, 0, h.redeliverWebhook))
-	m.Handle("GET /ui/clients/{id}/activity", h.view(authz.ReadClients, 0, h.activity))
-
-	// The viewer's own account.
-	m.Handle("GET /ui/account", h.view(authz.Self, 0, h.account))
-	m.Handle("POST /ui/account/password", h.action(authz.Self, open, h.changePassword))
-	m.Handle("POST /ui/account/mfa", h.action(authz.Self, open, h.beginMFA))
-	m.Handle("POST /ui/account/mfa/confirm", h.action(authz.Self, open, h.confirmMFA))
-	m.Handle("POST /ui/account/mfa/disable", h.action(authz.Self, 0, h.disableMFA))
-	m.Handle("POST /ui/account/sessions/{sid}/end", h.action(authz.Self, 0, h.endSession))
-	m.Handle("GET /ui/account/credentials", h.view(authz.OwnCredential, 0, h.credentials))
-	m.Handle("POST /ui/account/credentials", h.action(authz.OwnCredential, once, h.createCredential))
-	m.Handle("POST /ui/account/credentials/rotate", h.action(authz.OwnCredential, once, h.rotateCredential))
-	m.Handle("POST /ui/account/credentials/revoke", h.action(authz.OwnCredential, 0, h.revokeCredential))
-
-	// Organisation administration.
-	m.Handle("GET /ui/users", h.view(authz.ReadUsers, 0, h.users))
-	m.Handle("POST /ui/users", h.action(authz.WriteUsers, once, h.inviteUser))
-	m.Handle("POST /ui/users/{uid}", h.action(authz.WriteUsers, 0, h.updateUser))
-	m.Handle("POST /ui/users/{uid}/delete", h.action(authz.WriteUsers, 0, h.deleteUser))
-	m.Handle("POST /ui/users/{uid}/credential/revoke", h.action(authz.ManageCredentials, 0, h.revokeUserCredential))
-	m.Handle("GET /ui/policy", h.view(authz.ReadPolicy, 0, h.policy))
-	m.Handle("POST /ui/policy", h.action(authz.WritePolicy, 0, h.updatePolicy))
-	m.Handle("GET /ui/audit", h.view(authz.ReadAudit, 0, h.auditLog))
+	for _, rt := range h.routes() {
+		m.Handle(rt.Method+" "+rt.Path, rt.handler)
+	}
 
 	m.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
-		h.fail(w, r, nil, domain.ErrNotFound)
+		h.fail(w, r, nil, errNoPage)
 	})
 
 	cop := http.NewCrossOriginProtection()
@@ -337,33 +369,53 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, rq *reques
 	h.render(w, r, rq, status, "error", p)
 }
 
-// fail renders err as an error page: the service's own words for the
-// caller's mistakes, nothing for a fault (which is logged instead).
+// fail renders err as an error page with the status and message the API
+// would give (package problem): the service's own words for the caller's
+// mistakes, nothing for a fault (which is logged instead).
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, rq *request, err error) {
-	var inval *domain.ValidationError
-	var conflict *domain.ConflictError
-	var forbidden *domain.ForbiddenError
-	switch {
-	case errors.Is(err, domain.ErrNotFound):
-		h.renderError(w, r, rq, http.StatusNotFound, "Page not found", "There is nothing here. It may have been deleted, or the link is mistyped.")
-	case errors.As(err, &forbidden):
-		h.renderError(w, r, rq, http.StatusForbidden, "Not allowed", sentence(forbidden.Reason))
-	case errors.Is(err, domain.ErrForbidden):
-		h.renderError(w, r, rq, http.StatusForbidden, "Not allowed", "Your role does not allow this.")
-	case errors.As(err, &conflict):
-		h.renderError(w, r, rq, http.StatusConflict, "That did not work", sentence(conflict.Reason))
-	case errors.As(err, &inval):
-		var msgs []string
-		for _, f := range inval.Fields() {
-			msgs = append(msgs, fieldMessage(f.Field, f.Message))
-		}
-		h.renderError(w, r, rq, http.StatusUnprocessableEntity, "Please check your input", strings.Join(msgs, " "))
-	default:
+	p := problem.For(err)
+	if p.Fault() {
 		h.Log.ErrorContext(r.Context(), "console request failed", "request_id", httpx.RequestID(r.Context()), "path", r.URL.Path, "err", err)
-		h.renderError(w, r, rq, http.StatusInternalServerError, "Something went wrong",
+		h.renderError(w, r, rq, p.Status, "Something went wrong",
 			"Keywarden could not complete this request. Nothing you did caused it; try again in a moment.")
+		return
 	}
+	if p.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(p.RetryAfter.Seconds())))
+	}
+	msg := sentence(p.Detail)
+	if len(p.Fields) > 0 {
+		msgs := make([]string, len(p.Fields))
+		for i, f := range p.Fields {
+			msgs[i] = fieldMessage(f.Field, f.Message)
+		}
+		msg = strings.Join(msgs, " ")
+	}
+	heading, ok := headings[p.Status]
+	if !ok {
+		heading = p.Title
+	}
+	if msg == "" {
+		msg = defaultMessages[p.Status]
+	}
+	h.renderError(w, r, rq, p.Status, heading, msg)
 }
+
+// headings name an error page by its status; defaultMessages stand in when
+// the problem has no detail.
+var (
+	headings = map[int]string{
+		http.StatusNotFound: "Page not found", http.StatusForbidden: "Not allowed", http.StatusConflict: "That did not work",
+		http.StatusUnprocessableEntity: "Please check your input", http.StatusTooManyRequests: "Too many attempts",
+	}
+	defaultMessages = map[int]string{
+		http.StatusForbidden: "Your role does not allow this.",
+		http.StatusConflict:  "The change conflicts with the object's current state.",
+	}
+)
+
+// errNoPage is the console's unknown address.
+var errNoPage = &problem.Error{Status: http.StatusNotFound, Detail: "there is nothing here; it may have been deleted, or the link is mistyped"}
 
 // sentence capitalises a service message and ends it with a full stop.
 func sentence(s string) string {

@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,9 +13,11 @@ import (
 	"strings"
 	"testing"
 
+	"keywarden/internal/account"
 	"keywarden/internal/config"
 	"keywarden/internal/server"
 	"keywarden/internal/ui"
+	"keywarden/pkg/apiv1"
 )
 
 // console is a server with the console mounted, and a browser-like client
@@ -46,6 +49,7 @@ func newConsole(t *testing.T) *console {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { s.Close() })
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)
@@ -257,4 +261,61 @@ func otherFirst(token string) string {
 		return "y" + token[1:]
 	}
 	return "x" + token[1:]
+}
+
+// sessionToken returns the console's session cookie, which the API takes
+// as a bearer token.
+func (c *console) sessionToken() string {
+	c.t.Helper()
+	u, _ := url.Parse(c.srv.URL + "/ui/")
+	for _, ck := range c.client.Jar.Cookies(u) {
+		if ck.Name == ui.SessionCookie {
+			return ck.Value
+		}
+	}
+	c.t.Fatal("no session cookie")
+	return ""
+}
+
+// TestRateLimitedPasswordChange guesses the current password until the
+// limit: the console answers 429 with Retry-After and the message the API
+// gives for the same refusal (it rendered a 500 before the two shared
+// package problem).
+func TestRateLimitedPasswordChange(t *testing.T) {
+	c := newConsole(t)
+	change := func() (*http.Response, string) {
+		page := c.get("/ui/account", http.StatusOK)
+		resp := c.post("/ui/account/password", url.Values{"csrf": {csrf(t, page)}, "current_password": {"a wrong guess!!"},
+			"new_password": {"another long passphrase"}, "confirm_password": {"another long passphrase"}})
+		return resp, read(t, resp)
+	}
+	for i := range account.LoginFailureBurst {
+		if resp, _ := change(); resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("guess %d = %d, want 422", i+1, resp.StatusCode)
+		}
+	}
+	resp, page := change()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("guess past the limit = %d, Retry-After %q; want 429 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+
+	req, _ := http.NewRequest("POST", c.srv.URL+"/v1/me/password", strings.NewReader(`{"current_password":"a wrong guess!!","new_password":"another long passphrase"}`))
+	req.Header.Set("Authorization", "Bearer "+c.sessionToken())
+	req.Header.Set("Content-Type", "application/json")
+	apiResp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p apiv1.Problem
+	if err := json.NewDecoder(apiResp.Body).Decode(&p); err != nil {
+		t.Fatal(err)
+	}
+	apiResp.Body.Close()
+	if apiResp.StatusCode != http.StatusTooManyRequests || p.Detail == "" {
+		t.Fatalf("the API for the same guess = %d %+v, want 429", apiResp.StatusCode, p)
+	}
+	want := strings.ToUpper(p.Detail[:1]) + p.Detail[1:]
+	if !strings.Contains(page, want) {
+		t.Errorf("the console's page does not say what the API says (%q):\n%s", want, page)
+	}
 }

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"errors"
-	"maps"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -47,16 +46,16 @@ func (h *Handler) users(w http.ResponseWriter, r *http.Request, rq *request) err
 	if r.URL.Query().Get("invite") == "1" {
 		inv = newForm()
 	}
-	return h.renderUsers(w, r, rq, http.StatusOK, inv, nil, r.URL.Query().Get("edit"), nil)
+	return h.renderUsers(w, r, rq, http.StatusOK, inv, nil, domain.UserID(r.URL.Query().Get("edit")), nil)
 }
 
-func (h *Handler) renderUsers(w http.ResponseWriter, r *http.Request, rq *request, status int, inv *form, edit *form, editID string, rv *reveal) error {
+func (h *Handler) renderUsers(w http.ResponseWriter, r *http.Request, rq *request, status int, inv *form, edit *form, editID domain.UserID, rv *reveal) error {
 	users, err := h.Accounts.ListUsers(r.Context(), rq.by)
 	if err != nil {
 		return err
 	}
 	now := h.now()
-	d := usersData{Invite: inv, InviteOpen: inv != nil, EditOpen: editID, Roles: roleOptions(), Reveal: rv}
+	d := usersData{Invite: inv, InviteOpen: inv != nil, EditOpen: string(editID), Roles: roleOptions(), Reveal: rv}
 	if r.Method == http.MethodGet {
 		d.DeleteOpen, d.RevokeOpen = r.URL.Query().Get("delete"), r.URL.Query().Get("revoke")
 	}
@@ -65,8 +64,8 @@ func (h *Handler) renderUsers(w http.ResponseWriter, r *http.Request, rq *reques
 		d.Invite.Values["role"] = string(domain.RoleDeveloper)
 	}
 	for _, u := range users {
-		row := userRow{ID: u.ID, Email: u.Email, Role: string(u.Role), RoleName: RoleName(u.Role), Disabled: u.DisabledAt != nil,
-			MFA: u.MFAEnabled, MustChange: u.MustChangePassword, Self: u.ID == rq.by.ID, Created: newStamp(u.CreatedAt, now)}
+		row := userRow{ID: string(u.ID), Email: u.Email, Role: string(u.Role), RoleName: RoleName(u.Role), Disabled: u.DisabledAt != nil,
+			MFA: u.MFAEnabled, MustChange: u.MustChangePassword, Self: u.ID == rq.by.UserID(), Created: newStamp(u.CreatedAt, now)}
 		if v, err := h.Credentials.Personal(r.Context(), rq.by.OrgID, u.ID); err == nil && v.Active != nil {
 			s := secretRowOf(*v.Active, "", now)
 			row.Credential = &s
@@ -121,7 +120,7 @@ func (h *Handler) inviteUser(w http.ResponseWriter, r *http.Request, rq *request
 }
 
 func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request, rq *request) error {
-	id := r.PathValue("uid")
+	id := domain.UserID(r.PathValue("uid"))
 	u, err := h.Accounts.GetUser(r.Context(), rq.by, id)
 	if err != nil {
 		return err
@@ -161,7 +160,7 @@ func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request, rq *request
 }
 
 func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request, rq *request) error {
-	id := r.PathValue("uid")
+	id := domain.UserID(r.PathValue("uid"))
 	u, err := h.Accounts.GetUser(r.Context(), rq.by, id)
 	if err != nil {
 		return err
@@ -181,7 +180,7 @@ func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request, rq *request
 }
 
 func (h *Handler) revokeUserCredential(w http.ResponseWriter, r *http.Request, rq *request) error {
-	u, err := h.Accounts.GetUser(r.Context(), rq.by, r.PathValue("uid"))
+	u, err := h.Accounts.GetUser(r.Context(), rq.by, domain.UserID(r.PathValue("uid")))
 	if err != nil {
 		return err
 	}
@@ -228,13 +227,9 @@ func (h *Handler) renderPolicy(w http.ResponseWriter, r *http.Request, rq *reque
 }
 
 func (h *Handler) updatePolicy(w http.ResponseWriter, r *http.Request, rq *request) error {
-	before, err := h.Accounts.Policy(r.Context(), rq.by)
-	if err != nil {
-		return err
-	}
 	f := newForm()
-	p := before
-	p.MaxSecretLifetimeDays = maps.Clone(before.MaxSecretLifetimeDays)
+	// The form holds every field: the patch sets them all.
+	p := account.PolicyPatch{MaxSecretLifetimeDays: map[domain.Role]int{}}
 	for _, role := range domain.Roles {
 		k := "days_" + string(role)
 		f.Values[k] = strings.TrimSpace(r.PostForm.Get(k))
@@ -249,25 +244,26 @@ func (h *Handler) updatePolicy(w http.ResponseWriter, r *http.Request, rq *reque
 	if n, err := strconv.Atoi(f.Values["ttl"]); err != nil {
 		f.fieldErr("ttl", "Access-token lifetime", "Enter a whole number of seconds.")
 	} else {
-		p.AccessTokenTTLSeconds = n
+		p.AccessTokenTTLSeconds = &n
 	}
-	f.Values["personal"] = r.PostForm.Get("personal")
-	p.PersonalCredentials = f.Values["personal"]
-	for k, dst := range map[string]*bool{"never": &p.AllowNeverExpire, "refuse_mfa": &p.RefuseCredentialsWithMFA, "require_mfa": &p.RequireMFA} {
+	personal := r.PostForm.Get("personal")
+	f.Values["personal"], p.PersonalCredentials = personal, &personal
+	var never, refuse, require bool
+	for k, dst := range map[string]*bool{"never": &never, "refuse_mfa": &refuse, "require_mfa": &require} {
 		*dst = r.PostForm.Get(k) == "1"
 		if *dst {
 			f.Values[k] = "1"
 		}
 	}
+	p.AllowNeverExpire, p.RefuseCredentialsWithMFA, p.RequireMFA = &never, &refuse, &require
 	if !f.Failed() {
-		if reflect.DeepEqual(p, before) {
-			h.setFlash(w, r, "info", "Nothing changed.")
-			redirect(w, r, "/ui/policy")
-			return nil
-		}
-		_, err := h.Accounts.UpdatePolicy(r.Context(), rq.by, p)
+		_, changed, err := h.Accounts.UpdatePolicy(r.Context(), rq.by, p)
 		if err == nil {
-			h.setFlash(w, r, "success", "Policy saved. It applies to every new secret and credential from now on.")
+			if !changed {
+				h.setFlash(w, r, "info", "Nothing changed.")
+			} else {
+				h.setFlash(w, r, "success", "Policy saved. It applies to every new secret and credential from now on.")
+			}
 			redirect(w, r, "/ui/policy")
 			return nil
 		}

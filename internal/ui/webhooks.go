@@ -13,7 +13,6 @@ import (
 
 	"keywarden/internal/credential"
 	"keywarden/internal/domain"
-	"keywarden/internal/store"
 	"keywarden/internal/webhook"
 )
 
@@ -114,14 +113,14 @@ type attemptRow struct {
 	Excerpt string
 }
 
-func deliveryRowOf(m store.WebhookMessage, base string, now time.Time) deliveryRow {
+func deliveryRowOf(m domain.WebhookMessage, base string, now time.Time) deliveryRow {
 	row := deliveryRow{ID: m.ID, Type: m.EventType, Event: eventLabel(m.EventType), Created: newStamp(m.CreatedAt, now),
-		Attempts: m.Attempts, Code: m.LastStatusCode, Link: base + "/deliveries/" + m.ID, LastError: m.LastError,
+		Attempts: m.Attempts, Code: m.LastStatusCode, Link: base + "/deliveries/" + string(m.ID), LastError: m.LastError,
 		Delivered: stampPtr(m.DeliveredAt, now)}
 	switch m.Status {
-	case store.WebhookDelivered:
+	case domain.WebhookDelivered:
 		row.Status, row.Badge = "Delivered", "ok"
-	case store.WebhookFailed:
+	case domain.WebhookFailed:
 		row.Status, row.Badge = "Failed", "danger"
 	default:
 		row.Next = stampPtr(m.NextAttemptAt, now)
@@ -147,7 +146,7 @@ func latency(d time.Duration) string {
 
 // attemptError is an attempt's error unless it only repeats the status
 // code ("HTTP 500").
-func attemptError(a store.WebhookAttempt) string {
+func attemptError(a domain.WebhookAttempt) string {
 	if a.StatusCode != 0 && a.Error == "HTTP "+strconv.Itoa(a.StatusCode) {
 		return ""
 	}
@@ -155,7 +154,7 @@ func attemptError(a store.WebhookAttempt) string {
 }
 
 // withLast fills the log's columns from a delivery's latest attempt.
-func (row *deliveryRow) withLast(a store.WebhookAttempt) {
+func (row *deliveryRow) withLast(a domain.WebhookAttempt) {
 	row.Answered = a.StatusCode != 0
 	row.Latency = latency(a.Latency)
 	row.Error = attemptError(a)
@@ -194,7 +193,7 @@ type webhookData struct {
 }
 
 func (h *Handler) webhooks(w http.ResponseWriter, r *http.Request, rq *request) error {
-	c, err := h.Credentials.GetClient(r.Context(), rq.by, r.PathValue("id"))
+	c, err := h.Credentials.GetClient(r.Context(), rq.by, domain.ClientID(r.PathValue("id")))
 	if err != nil {
 		return err
 	}
@@ -223,10 +222,10 @@ func eventChoices(checked func(typ string) bool) []eventChoice {
 }
 
 func (h *Handler) renderWebhooks(w http.ResponseWriter, r *http.Request, rq *request, status int, c domain.Client, f *form) error {
-	base := "/ui/clients/" + c.ID + "/webhook"
+	base := "/ui/clients/" + string(c.ID) + "/webhook"
 	d := webhookData{Client: headerOf(c, "webhooks"), Form: f, Log: h.Webhooks != nil,
 		URLHint:  "An https:// address on the public internet. Keywarden POSTs each event there as JSON.",
-		Statuses: []option{{"", "All statuses"}, {store.WebhookPending, "Pending"}, {store.WebhookDelivered, "Delivered"}, {store.WebhookFailed, "Failed"}}}
+		Statuses: []option{{"", "All statuses"}, {string(domain.WebhookPending), "Pending"}, {string(domain.WebhookDelivered), "Delivered"}, {string(domain.WebhookFailed), "Failed"}}}
 	if h.Webhooks != nil && h.Webhooks.Guard().AllowsNonPublic() {
 		d.URLHint = "Keywarden POSTs each event there as JSON. This server also accepts http:// and addresses on private networks."
 	}
@@ -276,11 +275,11 @@ func canonicalQuery(q string) string {
 // what is valid.
 func logQuery(q url.Values) (status, after string) {
 	status = q.Get("status")
-	if !webhook.ValidStatus(status) {
+	if !webhook.ValidStatus(domain.WebhookStatus(status)) {
 		status = ""
 	}
 	after = q.Get("after")
-	if _, err := store.DecodeCursor(after); after != "" && err != nil {
+	if _, err := domain.DecodeCursor(after); after != "" && err != nil {
 		after = ""
 	}
 	return status, after
@@ -299,7 +298,7 @@ func (h *Handler) deliveryLog(r *http.Request, rq *request, c domain.Client, bas
 	d.Status = status
 	d.Filtered = d.Status != ""
 	list, next, err := h.Webhooks.ListDeliveries(r.Context(), rq.by, c.ID,
-		store.WebhookFilter{Status: d.Status, Page: store.Page{After: after, Limit: deliveriesPerPage}})
+		domain.WebhookFilter{Status: domain.WebhookStatus(d.Status), Page: domain.Page{After: after, Limit: deliveriesPerPage}})
 	if err != nil {
 		return err
 	}
@@ -340,7 +339,7 @@ func (h *Handler) deliveryLog(r *http.Request, rq *request, c domain.Client, bas
 var webhookFields = map[string]field{"webhook_url": {"url", "Endpoint URL"}, "webhook_events": {"events", "Events"}}
 
 func (h *Handler) updateWebhook(w http.ResponseWriter, r *http.Request, rq *request) error {
-	c, err := h.Credentials.GetClient(r.Context(), rq.by, r.PathValue("id"))
+	c, err := h.Credentials.GetClient(r.Context(), rq.by, domain.ClientID(r.PathValue("id")))
 	if err != nil {
 		return err
 	}
@@ -373,7 +372,7 @@ func (h *Handler) updateWebhook(w http.ResponseWriter, r *http.Request, rq *requ
 			default:
 				h.setFlash(w, r, "success", "Webhook settings saved.")
 			}
-			redirect(w, r, "/ui/clients/"+c.ID+"/webhook")
+			redirect(w, r, "/ui/clients/"+string(c.ID)+"/webhook")
 			return nil
 		}
 		if !f.take(err, webhookFields) {
@@ -387,7 +386,7 @@ func (h *Handler) enableWebhook(w http.ResponseWriter, r *http.Request, rq *requ
 	if h.Webhooks == nil {
 		return domain.ErrNotFound
 	}
-	id := r.PathValue("id")
+	id := domain.ClientID(r.PathValue("id"))
 	v, err := h.Webhooks.EnableEndpoint(r.Context(), rq.by, id)
 	var conflict *domain.ConflictError
 	switch {
@@ -398,7 +397,7 @@ func (h *Handler) enableWebhook(w http.ResponseWriter, r *http.Request, rq *requ
 	default:
 		h.setFlash(w, r, "success", "The endpoint "+v.Client.WebhookURL+" is enabled again. Deliveries that failed while it was disabled stay failed: redeliver the ones that matter.")
 	}
-	redirect(w, r, "/ui/clients/"+id+"/webhook")
+	redirect(w, r, "/ui/clients/"+string(id)+"/webhook")
 	return nil
 }
 
@@ -406,11 +405,11 @@ func (h *Handler) redeliverWebhook(w http.ResponseWriter, r *http.Request, rq *r
 	if h.Webhooks == nil {
 		return domain.ErrNotFound
 	}
-	clientID, id := r.PathValue("id"), r.PathValue("did")
-	base := "/ui/clients/" + clientID + "/webhook"
+	clientID, id := domain.ClientID(r.PathValue("id")), r.PathValue("did")
+	base := "/ui/clients/" + string(clientID) + "/webhook"
 	back := base
 	if r.PostForm.Get("from") == "delivery" {
-		back = base + "/deliveries/" + id
+		back = base + "/deliveries/" + string(id)
 	} else if q, err := url.ParseQuery(r.PostForm.Get("log")); err == nil {
 		status, after := logQuery(q)
 		v := url.Values{}
@@ -435,7 +434,7 @@ func (h *Handler) redeliverWebhook(w http.ResponseWriter, r *http.Request, rq *r
 	case err != nil:
 		return err
 	default:
-		h.setFlash(w, r, "success", eventLabel(m.EventType)+" ("+m.ID+") is queued for redelivery, with the same webhook-id.")
+		h.setFlash(w, r, "success", eventLabel(m.EventType)+" ("+string(m.ID)+") is queued for redelivery, with the same webhook-id.")
 	}
 	redirect(w, r, back)
 	return nil
@@ -453,7 +452,7 @@ func (h *Handler) webhookDelivery(w http.ResponseWriter, r *http.Request, rq *re
 	if h.Webhooks == nil {
 		return domain.ErrNotFound
 	}
-	c, err := h.Credentials.GetClient(r.Context(), rq.by, r.PathValue("id"))
+	c, err := h.Credentials.GetClient(r.Context(), rq.by, domain.ClientID(r.PathValue("id")))
 	if err != nil {
 		return err
 	}
@@ -466,8 +465,8 @@ func (h *Handler) webhookDelivery(w http.ResponseWriter, r *http.Request, rq *re
 		return err
 	}
 	now := h.now()
-	base := "/ui/clients/" + c.ID + "/webhook"
-	d := deliveryData{Client: headerOf(c, "webhooks"), Row: deliveryRowOf(dl.Message, base, now), Back: base,
+	base := "/ui/clients/" + string(c.ID) + "/webhook"
+	d := deliveryData{Client: headerOf(c, "webhooks"), Row: deliveryRowOf(dl.Message, base, now), Back: string(base),
 		CanRedeliver: v.Status != webhook.EndpointNone && v.Status != webhook.EndpointDisabled}
 	var pretty bytes.Buffer
 	if json.Indent(&pretty, dl.Message.Payload, "", "  ") == nil {
@@ -481,7 +480,7 @@ func (h *Handler) webhookDelivery(w http.ResponseWriter, r *http.Request, rq *re
 		d.Row.AttemptLog = append(d.Row.AttemptLog, attemptRow{N: i + 1, At: newStamp(a.At, now), URL: a.URL, Code: a.StatusCode,
 			OK: a.StatusCode >= 200 && a.StatusCode <= 299 && a.Error == "", Latency: latency(a.Latency), Error: attemptError(a), Excerpt: a.ResponseExcerpt})
 	}
-	h.render(w, r, rq, http.StatusOK, "client_delivery", &page{Title: c.Name + " · Delivery " + dl.Message.ID, Nav: "clients",
+	h.render(w, r, rq, http.StatusOK, "client_delivery", &page{Title: c.Name + " · Delivery " + string(dl.Message.ID), Nav: "clients",
 		Canonical: d.Row.Link, Data: d})
 	return nil
 }

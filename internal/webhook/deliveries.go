@@ -23,19 +23,19 @@ type EndpointView struct {
 	Status string
 	// Health is the endpoint's record; zero while it has none for the
 	// client's current URL.
-	Health store.WebhookEndpoint
+	Health domain.WebhookEndpoint
 }
 
 // getClient reads a client of the actor's organisation; a malformed ID is
 // not found without a store round trip.
-func getClient(ctx context.Context, tx store.Store, org, id string) (domain.Client, error) {
-	if !domain.ValidID(domain.PrefixClient, id) {
+func getClient(ctx context.Context, tx store.Data, org domain.OrgID, id domain.ClientID) (domain.Client, error) {
+	if !id.Valid() {
 		return domain.Client{}, domain.ErrNotFound
 	}
 	return tx.GetClient(ctx, org, id)
 }
 
-func (s *Service) view(ctx context.Context, tx store.Store, c domain.Client) (EndpointView, error) {
+func (s *Service) view(ctx context.Context, tx store.Data, c domain.Client) (EndpointView, error) {
 	v := EndpointView{Client: c, Status: EndpointNone}
 	if c.WebhookURL == "" {
 		return v, nil
@@ -61,7 +61,7 @@ func (s *Service) view(ctx context.Context, tx store.Store, c domain.Client) (En
 }
 
 // Endpoint returns a client's webhook endpoint and its health.
-func (s *Service) Endpoint(ctx context.Context, by domain.Actor, clientID string) (EndpointView, error) {
+func (s *Service) Endpoint(ctx context.Context, by domain.Actor, clientID domain.ClientID) (EndpointView, error) {
 	c, err := getClient(ctx, s.o.Store, by.OrgID, clientID)
 	if err != nil {
 		return EndpointView{}, err
@@ -72,9 +72,9 @@ func (s *Service) Endpoint(ctx context.Context, by domain.Actor, clientID string
 // EnableEndpoint enables an endpoint that was disabled for failing, with a
 // clean record. Messages that failed meanwhile stay failed: redeliver the
 // ones that matter. Enabling an enabled endpoint is not an error.
-func (s *Service) EnableEndpoint(ctx context.Context, by domain.Actor, clientID string) (EndpointView, error) {
+func (s *Service) EnableEndpoint(ctx context.Context, by domain.Actor, clientID domain.ClientID) (EndpointView, error) {
 	var v EndpointView
-	err := s.o.Store.InTx(ctx, func(tx store.Store) error {
+	err := s.o.Store.InTx(ctx, func(tx store.Tx) error {
 		c, err := getClient(ctx, tx, by.OrgID, clientID)
 		if err != nil {
 			return err
@@ -89,29 +89,31 @@ func (s *Service) EnableEndpoint(ctx context.Context, by domain.Actor, clientID 
 			return nil
 		}
 		now := s.clock()
-		ep := v.Health
-		ep.FailingSince, ep.DisabledAt, ep.DisabledReason, ep.UpdatedAt = nil, nil, "", now
-		if err := tx.PutWebhookEndpoint(ctx, ep); err != nil {
+		ep, err := tx.UpdateWebhookEndpoint(ctx, c.OrgID, c.ID, c.WebhookURL, now, func(ep *domain.WebhookEndpoint) error {
+			ep.URL, ep.FailingSince, ep.DisabledAt, ep.DisabledReason, ep.UpdatedAt = c.WebhookURL, nil, nil, "", now
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 		v.Health, v.Status = ep, EndpointActive
-		return s.o.Audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "webhook.endpoint_enable", Target: c.ID,
+		return s.o.Audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "webhook.endpoint_enable", Target: string(c.ID),
 			Detail: map[string]string{"url": c.WebhookURL}})
 	})
 	return v, err
 }
 
 // ValidStatus reports whether status filters deliveries ("" for all).
-func ValidStatus(status string) bool {
+func ValidStatus(status domain.WebhookStatus) bool {
 	switch status {
-	case "", store.WebhookPending, store.WebhookDelivered, store.WebhookFailed:
+	case "", domain.WebhookPending, domain.WebhookDelivered, domain.WebhookFailed:
 		return true
 	}
 	return false
 }
 
 // ListDeliveries returns a page of a client's deliveries, newest first.
-func (s *Service) ListDeliveries(ctx context.Context, by domain.Actor, clientID string, f store.WebhookFilter) ([]store.WebhookMessage, string, error) {
+func (s *Service) ListDeliveries(ctx context.Context, by domain.Actor, clientID domain.ClientID, f domain.WebhookFilter) ([]domain.WebhookMessage, string, error) {
 	if _, err := getClient(ctx, s.o.Store, by.OrgID, clientID); err != nil {
 		return nil, "", err
 	}
@@ -123,26 +125,26 @@ func (s *Service) ListDeliveries(ctx context.Context, by domain.Actor, clientID 
 
 // Delivery is one message with its attempts.
 type Delivery struct {
-	Message  store.WebhookMessage
-	Attempts []store.WebhookAttempt
+	Message  domain.WebhookMessage
+	Attempts []domain.WebhookAttempt
 }
 
-func getMessage(ctx context.Context, tx store.Store, org, clientID, id string) (store.WebhookMessage, error) {
-	if !domain.ValidID(domain.PrefixClient, clientID) || !domain.ValidID(PrefixMessage, id) {
-		return store.WebhookMessage{}, domain.ErrNotFound
+func getMessage(ctx context.Context, tx store.Data, org domain.OrgID, clientID domain.ClientID, id string) (domain.WebhookMessage, error) {
+	if !clientID.Valid() || !domain.ValidID(PrefixMessage, id) {
+		return domain.WebhookMessage{}, domain.ErrNotFound
 	}
 	m, err := tx.GetWebhookMessage(ctx, org, id)
 	if err != nil {
 		return m, err
 	}
 	if m.ClientID != clientID {
-		return store.WebhookMessage{}, domain.ErrNotFound
+		return domain.WebhookMessage{}, domain.ErrNotFound
 	}
 	return m, nil
 }
 
 // GetDelivery returns one delivery of a client with its attempt log.
-func (s *Service) GetDelivery(ctx context.Context, by domain.Actor, clientID, id string) (Delivery, error) {
+func (s *Service) GetDelivery(ctx context.Context, by domain.Actor, clientID domain.ClientID, id string) (Delivery, error) {
 	m, err := getMessage(ctx, s.o.Store, by.OrgID, clientID, id)
 	if err != nil {
 		return Delivery{}, err
@@ -158,9 +160,9 @@ func (s *Service) GetDelivery(ctx context.Context, by domain.Actor, clientID, id
 // retry window; it keeps its webhook-id, so a receiver that handled it
 // already can tell. It is refused while the client has no webhook URL or
 // its endpoint is disabled.
-func (s *Service) Redeliver(ctx context.Context, by domain.Actor, clientID, id string) (store.WebhookMessage, error) {
-	var m store.WebhookMessage
-	err := s.o.Store.InTx(ctx, func(tx store.Store) error {
+func (s *Service) Redeliver(ctx context.Context, by domain.Actor, clientID domain.ClientID, id string) (domain.WebhookMessage, error) {
+	var m domain.WebhookMessage
+	err := s.o.Store.InTx(ctx, func(tx store.Tx) error {
 		var err error
 		if m, err = getMessage(ctx, tx, by.OrgID, clientID, id); err != nil {
 			return err
@@ -187,7 +189,7 @@ func (s *Service) Redeliver(ctx context.Context, by domain.Actor, clientID, id s
 			return err
 		}
 		return s.o.Audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "webhook.redeliver", Target: id,
-			Detail: map[string]string{"client_id": clientID, "event_type": m.EventType}})
+			Detail: map[string]string{"client_id": string(clientID), "event_type": m.EventType}})
 	})
 	return m, err
 }

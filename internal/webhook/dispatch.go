@@ -78,14 +78,14 @@ func (s *Service) DispatchOnce(ctx context.Context) (int, error) {
 
 // outcome is the result of one look at a message.
 type outcome struct {
-	attempt *store.WebhookAttempt // nil when nothing was sent
-	ok      bool                  // a 2xx answer
-	final   string                // set: give up now, for this reason
-	hold    string                // set: nothing to sign with yet; look again later
+	attempt *domain.WebhookAttempt // nil when nothing was sent
+	ok      bool                   // a 2xx answer
+	final   string                 // set: give up now, for this reason
+	hold    string                 // set: nothing to sign with yet; look again later
 }
 
 // attempt handles one claimed message: decide, maybe send, record.
-func (s *Service) attempt(ctx context.Context, m store.WebhookMessage, claim string) error {
+func (s *Service) attempt(ctx context.Context, m domain.WebhookMessage, claim string) error {
 	c, err := s.o.Store.GetClient(ctx, m.OrgID, m.ClientID)
 	if errors.Is(err, domain.ErrNotFound) {
 		return nil // the client was deleted, and its messages with it
@@ -141,9 +141,9 @@ func (s *Service) signingSecrets(ctx context.Context, c domain.Client) ([]string
 }
 
 // send makes one HTTP attempt.
-func (s *Service) send(ctx context.Context, target string, m store.WebhookMessage, secrets []string) outcome {
+func (s *Service) send(ctx context.Context, target string, m domain.WebhookMessage, secrets []string) outcome {
 	at := s.clock()
-	a := &store.WebhookAttempt{ID: domain.NewID("att_"), MessageID: m.ID, OrgID: m.OrgID, ClientID: m.ClientID, At: at, URL: target}
+	a := &domain.WebhookAttempt{ID: domain.NewID("att_"), MessageID: m.ID, OrgID: m.OrgID, ClientID: m.ClientID, At: at, URL: target}
 	out := outcome{attempt: a}
 	if err := s.o.Guard.CheckURL(target); err != nil {
 		a.Error = err.Error()
@@ -229,30 +229,30 @@ func cleanExcerpt(b []byte) string {
 
 // record stores an outcome: the attempt, the message's new state and the
 // endpoint's health, in one transaction.
-func (s *Service) record(ctx context.Context, c domain.Client, m store.WebhookMessage, claim string, out outcome) error {
+func (s *Service) record(ctx context.Context, c domain.Client, m domain.WebhookMessage, claim string, out outcome) error {
 	now := s.clock()
 	deadline := m.RetryFrom.Add(s.o.RetryWindow)
 	m.NextAttemptAt = nil
 	switch {
 	case out.final != "":
-		m.Status, m.LastError = store.WebhookFailed, out.final
+		m.Status, m.LastError = domain.WebhookFailed, out.final
 	case out.hold != "":
 		m.LastError = out.hold
 		if !now.Before(deadline) {
-			m.Status, m.LastError = store.WebhookFailed, "gave up: "+out.hold+" for "+s.o.RetryWindow.String()
+			m.Status, m.LastError = domain.WebhookFailed, "gave up: "+out.hold+" for "+s.o.RetryWindow.String()
 			break
 		}
 		next := now.Add(s.o.RetryBase)
 		m.NextAttemptAt = &next
 	case out.ok:
 		m.Attempts++
-		m.Status, m.DeliveredAt, m.LastError = store.WebhookDelivered, &now, ""
+		m.Status, m.DeliveredAt, m.LastError = domain.WebhookDelivered, &now, ""
 	default:
 		m.Attempts++
 		m.RetryCount++
 		m.LastError = out.attempt.Error
 		if !now.Before(deadline) {
-			m.Status = store.WebhookFailed
+			m.Status = domain.WebhookFailed
 			m.LastError = fmt.Sprintf("gave up after %d attempts over %s; last: %s", m.RetryCount, s.o.RetryWindow, out.attempt.Error)
 			break
 		}
@@ -265,7 +265,7 @@ func (s *Service) record(ctx context.Context, c domain.Client, m store.WebhookMe
 	if a := out.attempt; a != nil {
 		m.LastAttemptAt, m.LastStatusCode = &a.At, a.StatusCode
 	}
-	return s.o.Store.InTx(ctx, func(tx store.Store) error {
+	return s.o.Store.InTx(ctx, func(tx store.Tx) error {
 		err := tx.FinishWebhookMessage(ctx, m, claim)
 		switch {
 		case errors.Is(err, domain.ErrConflict):
@@ -292,31 +292,26 @@ func (s *Service) record(ctx context.Context, c domain.Client, m store.WebhookMe
 
 // health tracks an endpoint's failures and disables it once it has failed
 // for DisableAfter without one success.
-func (s *Service) health(ctx context.Context, tx store.Store, c domain.Client, out outcome, now time.Time) error {
-	ep, err := tx.GetWebhookEndpoint(ctx, c.OrgID, c.ID)
-	switch {
-	case errors.Is(err, domain.ErrNotFound):
-		ep = store.WebhookEndpoint{OrgID: c.OrgID, ClientID: c.ID, URL: c.WebhookURL}
-	case err != nil:
-		return err
-	}
-	if ep.URL != c.WebhookURL { // a new URL starts with a clean record
-		ep = store.WebhookEndpoint{OrgID: c.OrgID, ClientID: c.ID, URL: c.WebhookURL, UpdatedAt: now}
-		err = domain.ErrNotFound
-	}
-	if out.ok {
-		if ep.FailingSince == nil && err == nil {
-			return nil // healthy, and recorded as such
+func (s *Service) health(ctx context.Context, tx store.Tx, c domain.Client, out outcome, now time.Time) error {
+	ep, err := tx.UpdateWebhookEndpoint(ctx, c.OrgID, c.ID, c.WebhookURL, now, func(ep *domain.WebhookEndpoint) error {
+		fresh := ep.URL != c.WebhookURL
+		if fresh { // a new URL starts with a clean record
+			*ep = domain.WebhookEndpoint{OrgID: c.OrgID, ClientID: c.ID, URL: c.WebhookURL, UpdatedAt: now}
 		}
-		ep.FailingSince, ep.UpdatedAt = nil, now
-		return tx.PutWebhookEndpoint(ctx, ep)
-	}
-	if ep.FailingSince == nil {
-		ep.FailingSince, ep.UpdatedAt = &now, now
-		return tx.PutWebhookEndpoint(ctx, ep)
-	}
-	if ep.DisabledAt != nil || now.Sub(*ep.FailingSince) < s.o.DisableAfter {
+		switch {
+		case out.ok && ep.FailingSince == nil && !fresh:
+			return store.ErrNoChange // healthy, and recorded as such
+		case out.ok:
+			ep.FailingSince, ep.UpdatedAt = nil, now
+		case ep.FailingSince == nil:
+			ep.FailingSince, ep.UpdatedAt = &now, now
+		default:
+			return store.ErrNoChange // failing since before
+		}
 		return nil
+	})
+	if err != nil || out.ok || ep.DisabledAt != nil || now.Sub(*ep.FailingSince) < s.o.DisableAfter {
+		return err
 	}
 	reason := "every delivery failed since " + ep.FailingSince.Format(time.RFC3339) + "; last: " + out.attempt.Error
 	if won, err := tx.DisableWebhookEndpoint(ctx, c.OrgID, c.ID, c.WebhookURL, now, reason); err != nil || !won {
@@ -324,7 +319,7 @@ func (s *Service) health(ctx context.Context, tx store.Store, c domain.Client, o
 	}
 	s.o.Log.Warn("webhook endpoint disabled", "client_id", c.ID, "failing_since", ep.FailingSince)
 	return s.o.Audit.Append(ctx, tx, audit.Entry{Actor: domain.System(c.OrgID, "webhook-dispatcher"), Action: "webhook.endpoint_disable",
-		Target: c.ID, Result: domain.ResultSuccess, Detail: map[string]string{
+		Target: string(c.ID), Result: domain.ResultSuccess, Detail: map[string]string{
 			"url": c.WebhookURL, "failing_since": ep.FailingSince.Format(time.RFC3339), "last_error": out.attempt.Error,
 		}})
 }

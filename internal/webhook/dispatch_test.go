@@ -13,7 +13,6 @@ import (
 
 	"keywarden/internal/credential"
 	"keywarden/internal/domain"
-	"keywarden/internal/store"
 	"keywarden/internal/webhook"
 	"keywarden/pkg/webhooksig"
 )
@@ -124,7 +123,7 @@ func TestRetryAfterServerError(t *testing.T) {
 
 	e.dispatch(t)
 	m := e.message(t, c.ID, webhook.TypeSecretCreated)
-	if m.Status != store.WebhookPending || m.Attempts != 1 || m.LastStatusCode != 500 || m.LastError != "HTTP 500" {
+	if m.Status != domain.WebhookPending || m.Attempts != 1 || m.LastStatusCode != 500 || m.LastError != "HTTP 500" {
 		t.Fatalf("after a 500: %+v", m)
 	}
 	// First retry: RetryBase with the jitter at its middle (0.75 × 30 s).
@@ -151,7 +150,7 @@ func TestRetryAfterServerError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Message.Status != store.WebhookDelivered || d.Message.Attempts != 2 || d.Message.DeliveredAt == nil || d.Message.NextAttemptAt != nil {
+	if d.Message.Status != domain.WebhookDelivered || d.Message.Attempts != 2 || d.Message.DeliveredAt == nil || d.Message.NextAttemptAt != nil {
 		t.Errorf("delivered message = %+v", d.Message)
 	}
 	codes := []int{}
@@ -185,7 +184,7 @@ func TestBackoffForADayThenGiveUp(t *testing.T) {
 	for range 40 {
 		e.dispatch(t)
 		m := e.message(t, c.ID, webhook.TypeSecretCreated)
-		if m.Status != store.WebhookPending {
+		if m.Status != domain.WebhookPending {
 			break
 		}
 		delays = append(delays, m.NextAttemptAt.Sub(e.clock.Now()))
@@ -204,7 +203,7 @@ func TestBackoffForADayThenGiveUp(t *testing.T) {
 		}
 	}
 	m := e.message(t, c.ID, webhook.TypeSecretCreated)
-	if m.Status != store.WebhookFailed || !strings.HasPrefix(m.LastError, "gave up after") || m.NextAttemptAt != nil {
+	if m.Status != domain.WebhookFailed || !strings.HasPrefix(m.LastError, "gave up after") || m.NextAttemptAt != nil {
 		t.Errorf("after the window: %+v; want failed", m)
 	}
 	if elapsed := e.clock.Now().Sub(start); elapsed != webhook.DefaultRetryWindow {
@@ -218,8 +217,8 @@ func TestBackoffForADayThenGiveUp(t *testing.T) {
 	if err != nil || v.Status != webhook.EndpointDisabled || !v.Health.FailingSince.Equal(start) {
 		t.Fatalf("endpoint after a day of failures = %+v, %v; want disabled, failing since %v", v, err, start)
 	}
-	events, _, err := e.audit.List(t.Context(), e.admin.OrgID, store.AuditFilter{Action: "webhook.endpoint_disable"})
-	if err != nil || len(events) != 1 || events[0].Target != c.ID || events[0].ActorKind != "system" {
+	events, _, err := e.audit.List(t.Context(), e.admin.OrgID, domain.AuditFilter{Action: "webhook.endpoint_disable"})
+	if err != nil || len(events) != 1 || events[0].Target != string(c.ID) || events[0].ActorKind != "system" {
 		t.Errorf("audit webhook.endpoint_disable = %+v, %v; want one, by the system, on the client", events, err)
 	}
 
@@ -227,9 +226,9 @@ func TestBackoffForADayThenGiveUp(t *testing.T) {
 	// endpoint is enabled again.
 	e.secret(t, c.ID)
 	e.dispatch(t)
-	var latest store.WebhookMessage
+	var latest domain.WebhookMessage
 	for _, m := range e.messages(t, c.ID) {
-		if m.Status == store.WebhookFailed && strings.Contains(m.LastError, "disabled") {
+		if m.Status == domain.WebhookFailed && strings.Contains(m.LastError, "disabled") {
 			latest = m
 		}
 	}
@@ -249,7 +248,7 @@ func TestBackoffForADayThenGiveUp(t *testing.T) {
 		t.Fatalf("Redeliver: %v", err)
 	}
 	e.dispatch(t)
-	if got, _ := e.store.GetWebhookMessage(t.Context(), e.admin.OrgID, latest.ID); got.Status != store.WebhookDelivered {
+	if got, _ := e.store.GetWebhookMessage(t.Context(), e.admin.OrgID, latest.ID); got.Status != domain.WebhookDelivered {
 		t.Errorf("redelivered message = %+v, want delivered", got)
 	}
 }
@@ -291,7 +290,7 @@ func TestBreachRevokeAllWaitsForANewSecret(t *testing.T) {
 	}
 	e.dispatch(t)
 	m := e.message(t, c.ID, webhook.TypeSecretRevoked)
-	if m.Status != store.WebhookPending || m.Attempts != 0 || !strings.Contains(m.LastError, "active secret") {
+	if m.Status != domain.WebhookPending || m.Attempts != 0 || !strings.Contains(m.LastError, "active secret") {
 		t.Fatalf("secret.revoked with no secret left = %+v; want it waiting", m)
 	}
 	if len(r.ofType(webhook.TypeSecretRevoked)) != 0 {
@@ -351,7 +350,7 @@ func TestRedirectIsNotFollowed(t *testing.T) {
 	e.secret(t, c.ID)
 	e.dispatch(t)
 	m := e.message(t, c.ID, webhook.TypeSecretCreated)
-	if m.Status != store.WebhookPending || m.LastStatusCode != 307 || !strings.Contains(m.LastError, "redirects are not followed") {
+	if m.Status != domain.WebhookPending || m.LastStatusCode != 307 || !strings.Contains(m.LastError, "redirects are not followed") {
 		t.Errorf("after a redirect: %+v; want a failed attempt", m)
 	}
 	if n := len(target.deliveries()); n != 0 {
@@ -378,14 +377,14 @@ func TestPrivateAddressRefusedWithoutTheFlag(t *testing.T) {
 	}
 
 	c := e.client(t, "https://hooks.example.com/kw")
-	c.WebhookURL = r.URL // in the store behind the validation's back
-	if err := e.store.UpdateClient(t.Context(), c); err != nil {
+	// in the store behind the validation's back
+	if _, err := e.store.UpdateClient(t.Context(), c.OrgID, c.ID, func(c *domain.Client) error { c.WebhookURL = r.URL; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	e.secret(t, c.ID)
 	e.dispatch(t)
 	m := e.message(t, c.ID, webhook.TypeSecretCreated)
-	if m.Status != store.WebhookPending || !strings.Contains(m.LastError, "refused") || len(r.deliveries()) != 0 {
+	if m.Status != domain.WebhookPending || !strings.Contains(m.LastError, "refused") || len(r.deliveries()) != 0 {
 		t.Errorf("delivery to %s without the flag: %+v, %d requests; want refused, none", r.URL, m, len(r.deliveries()))
 	}
 }
@@ -467,11 +466,11 @@ func TestDeliveryLogReads(t *testing.T) {
 		e.secret(t, c.ID)
 	}
 	e.dispatch(t)
-	list, next, err := e.hooks.ListDeliveries(ctx, e.admin, c.ID, store.WebhookFilter{Page: store.Page{Limit: 2}})
+	list, next, err := e.hooks.ListDeliveries(ctx, e.admin, c.ID, domain.WebhookFilter{Page: domain.Page{Limit: 2}})
 	if err != nil || len(list) != 2 || next == "" {
 		t.Fatalf("ListDeliveries = %d, %q, %v", len(list), next, err)
 	}
-	if _, _, err := e.hooks.ListDeliveries(ctx, e.admin, c.ID, store.WebhookFilter{Status: "lost"}); !errors.As(err, new(*domain.ValidationError)) {
+	if _, _, err := e.hooks.ListDeliveries(ctx, e.admin, c.ID, domain.WebhookFilter{Status: "lost"}); !errors.As(err, new(*domain.ValidationError)) {
 		t.Errorf("ListDeliveries with an unknown status: err = %v, want a validation error", err)
 	}
 	for name, id := range map[string]string{"malformed": "msg_nope", "a secret ID": list[0].ID[:4] + "x", "unknown": domain.NewID(webhook.PrefixMessage)} {
@@ -497,7 +496,7 @@ func TestDeliveryLogReads(t *testing.T) {
 	if ids[list[0].ID] != 2 {
 		t.Errorf("redelivered message reached the receiver %d times, want 2", ids[list[0].ID])
 	}
-	if ev, _, _ := e.audit.List(ctx, e.admin.OrgID, store.AuditFilter{Action: "webhook.redeliver"}); len(ev) != 1 || ev[0].ActorID != e.admin.ID {
+	if ev, _, _ := e.audit.List(ctx, e.admin.OrgID, domain.AuditFilter{Action: "webhook.redeliver"}); len(ev) != 1 || ev[0].ActorID != e.admin.ID {
 		t.Errorf("audit of the redelivery = %+v", ev)
 	}
 }

@@ -42,8 +42,8 @@ const PrefixMessage = "msg_"
 // endpoint receives it as the JSON payload {"type", "timestamp", "data"}.
 type Event struct {
 	Type     string
-	OrgID    string
-	ClientID string
+	OrgID    domain.OrgID
+	ClientID domain.ClientID
 	At       time.Time
 	Data     any // marshalled as "data"; never holds a secret value
 }
@@ -66,14 +66,14 @@ func Payload(e Event) ([]byte, error) {
 
 // secretData describes a secret by everything but its value.
 type secretData struct {
-	ClientID    string     `json:"client_id"`
-	SecretID    string     `json:"secret_id"`
-	Description string     `json:"description"`
-	Hint        string     `json:"hint"` // the value's last four characters
-	Origin      string     `json:"origin"`
-	CreatedAt   time.Time  `json:"created_at"`
-	ExpiresAt   *time.Time `json:"expires_at"` // null: never expires
-	RevokedAt   *time.Time `json:"revoked_at,omitempty"`
+	ClientID    domain.ClientID `json:"client_id"`
+	SecretID    domain.SecretID `json:"secret_id"`
+	Description string          `json:"description"`
+	Hint        string          `json:"hint"` // the value's last four characters
+	Origin      string          `json:"origin"`
+	CreatedAt   time.Time       `json:"created_at"`
+	ExpiresAt   *time.Time      `json:"expires_at"` // null: never expires
+	RevokedAt   *time.Time      `json:"revoked_at,omitempty"`
 	// DaysBefore is the notice of a secret.expiring event: 14, 7 or 1.
 	DaysBefore int `json:"days_before,omitempty"`
 	// Reason and AccessTokens describe a secret.revoked event.
@@ -145,12 +145,12 @@ func SecretsRevoked(secrets []domain.Secret, at time.Time, reason string) []Even
 }
 
 type refreshData struct {
-	ClientID       string    `json:"client_id"`
-	RefreshTokenID string    `json:"refresh_token_id"`
-	Hint           string    `json:"hint"`
-	CreatedBy      string    `json:"created_by"`
-	CreatedAt      time.Time `json:"created_at"`
-	ExpiresAt      time.Time `json:"expires_at"`
+	ClientID       domain.ClientID       `json:"client_id"`
+	RefreshTokenID domain.RefreshTokenID `json:"refresh_token_id"`
+	Hint           string                `json:"hint"`
+	CreatedBy      string                `json:"created_by"`
+	CreatedAt      time.Time             `json:"created_at"`
+	ExpiresAt      time.Time             `json:"expires_at"`
 }
 
 // RefreshTokenIssued is refresh_token.issued: someone generated a refresh
@@ -162,10 +162,10 @@ func RefreshTokenIssued(t domain.RefreshToken) Event {
 }
 
 type clientData struct {
-	ClientID string   `json:"client_id"`
-	Name     string   `json:"name"`
-	Status   string   `json:"status"` // "active" or "disabled"
-	Fields   []string `json:"fields"` // what changed
+	ClientID domain.ClientID `json:"client_id"`
+	Name     string          `json:"name"`
+	Status   string          `json:"status"` // "active" or "disabled"
+	Fields   []string        `json:"fields"` // what changed
 }
 
 // ClientUpdated is client.disabled when fields include "disabled" and the
@@ -188,10 +188,10 @@ func ClientUpdated(c domain.Client, fields []string) Event {
 }
 
 type credentialData struct {
-	ClientID  string       `json:"client_id"`
-	UserID    string       `json:"user_id"`
-	RevokedAt time.Time    `json:"revoked_at"`
-	Secrets   []secretData `json:"secrets"`
+	ClientID  domain.ClientID `json:"client_id"`
+	UserID    domain.UserID   `json:"user_id"`
+	RevokedAt time.Time       `json:"revoked_at"`
+	Secrets   []secretData    `json:"secrets"`
 }
 
 // CredentialRevoked is credential.revoked: a user's personal credential (c,

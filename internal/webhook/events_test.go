@@ -3,7 +3,6 @@ package webhook_test
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,10 +10,9 @@ import (
 	"time"
 
 	"keywarden/internal/domain"
+	"keywarden/internal/testkit"
 	"keywarden/internal/webhook"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
 func decodeBody(t *testing.T, body []byte, v any) {
 	t.Helper()
@@ -64,7 +62,7 @@ func TestPayloadShapes(t *testing.T) {
 				t.Fatal(err)
 			}
 			pretty.WriteByte('\n')
-			assertGolden(t, "payload-"+strings.TrimSuffix(name, "."), pretty.Bytes())
+			testkit.Golden(t, "payload-"+strings.TrimSuffix(name, "."), pretty.Bytes())
 		})
 	}
 	// Every type has a golden file.
@@ -72,27 +70,6 @@ func TestPayloadShapes(t *testing.T) {
 		if _, err := os.Stat(filepath.Join("testdata", "payload-"+typ+".golden")); err != nil {
 			t.Errorf("no payload golden file for %s", typ)
 		}
-	}
-}
-
-func assertGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s; run go test -update and review the diff\ngot:\n%s", path, got)
 	}
 }
 

@@ -74,7 +74,7 @@ func (s *Service) RunExpiry(ctx context.Context) (int, error) {
 			return sent, nil
 		}
 		last := list[len(list)-1]
-		after = store.Cursor{At: *last.ExpiresAt, ID: last.ID}.Encode()
+		after = domain.Cursor{At: *last.ExpiresAt, ID: string(last.ID)}.Encode()
 	}
 }
 
@@ -89,14 +89,14 @@ func (s *Service) notify(ctx context.Context, x domain.Secret, now time.Time) (b
 		return false, nil
 	}
 	sent := false
-	err := s.o.Store.InTx(ctx, func(tx store.Store) error {
+	err := s.o.Store.InTx(ctx, func(tx store.Tx) error {
 		sent = false
 		cur, err := tx.GetSecret(ctx, x.OrgID, x.ID)
 		if err != nil || cur.RevokedAt != nil || cur.ExpiresAt == nil || !cur.ExpiresAt.Equal(*x.ExpiresAt) {
 			return nil // revoked, edited or deleted since the list was read
 		}
 		for i, notice := range due {
-			recorded, err := tx.RecordWebhookNotice(ctx, store.WebhookNotice{SecretID: x.ID, OrgID: x.OrgID, Notice: notice,
+			recorded, err := tx.RecordWebhookNotice(ctx, domain.WebhookNotice{SecretID: x.ID, OrgID: x.OrgID, Notice: notice,
 				ExpiresAt: *x.ExpiresAt, RecordedAt: now})
 			if err != nil {
 				return err
@@ -107,7 +107,7 @@ func (s *Service) notify(ctx context.Context, x domain.Secret, now time.Time) (b
 			sent = true
 			if notice == noticeExpired {
 				if err := s.o.Audit.Append(ctx, tx, audit.Entry{Actor: domain.System(x.OrgID, "expiry-scheduler"), Action: "secret.expire",
-					Target: x.ID, Detail: map[string]string{"client_id": x.ClientID, "expires_at": x.ExpiresAt.UTC().Format(time.RFC3339)}}); err != nil {
+					Target: string(x.ID), Detail: map[string]string{"client_id": string(x.ClientID), "expires_at": x.ExpiresAt.UTC().Format(time.RFC3339)}}); err != nil {
 					return err
 				}
 				return s.outbox.Enqueue(ctx, tx, SecretExpired(cur, *x.ExpiresAt))

@@ -9,13 +9,13 @@ import (
 	"time"
 
 	"keywarden/internal/credential"
-	"keywarden/internal/store"
+	"keywarden/internal/domain"
 	"keywarden/internal/webhook"
 )
 
 // expiryMessages returns the days_before of each secret.expiring message
 // (0 for secret.expired) of a client, oldest first.
-func expiryMessages(t *testing.T, e *env, clientID string) []int {
+func expiryMessages(t *testing.T, e *env, clientID domain.ClientID) []int {
 	t.Helper()
 	var out []int
 	list := e.messages(t, clientID)
@@ -92,8 +92,8 @@ func TestExpiryNoticesOnceEach(t *testing.T) {
 			}
 		}
 	}
-	ev, _, err := e.audit.List(t.Context(), e.admin.OrgID, store.AuditFilter{Action: "secret.expire"})
-	if err != nil || len(ev) != 1 || ev[0].Target != x.Secret.ID || ev[0].ActorKind != "system" {
+	ev, _, err := e.audit.List(t.Context(), e.admin.OrgID, domain.AuditFilter{Action: "secret.expire"})
+	if err != nil || len(ev) != 1 || ev[0].Target != string(x.Secret.ID) || ev[0].ActorKind != "system" {
 		t.Errorf("audit secret.expire = %+v, %v; want one by the system", ev, err)
 	}
 }

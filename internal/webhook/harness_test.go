@@ -16,22 +16,10 @@ import (
 	"keywarden/internal/keyring"
 	"keywarden/internal/store"
 	"keywarden/internal/store/sqlite"
+	"keywarden/internal/testkit"
 	"keywarden/internal/token"
 	"keywarden/internal/webhook"
 )
-
-// clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // env is a store with an organisation, the credential service that makes
 // changes (and enqueues their events) and the webhook service, all on one
@@ -42,7 +30,7 @@ type env struct {
 	creds   *credential.Service
 	refresh *token.Refresh
 	hooks   *webhook.Service
-	clock   *clock
+	clock   *testkit.Clock
 	admin   domain.Actor
 	opts    webhook.Options
 }
@@ -60,7 +48,7 @@ func newEnv(t *testing.T, tune ...func(*webhook.Options)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)}
+	clk := testkit.NewClock(time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC))
 	log := audit.New(st, kr.Derive(keyring.PurposeAudit), clk.Now)
 	o := webhook.Options{Store: st, Keyring: kr, Audit: log, Now: clk.Now, Guard: webhook.Guard{AllowPrivate: true},
 		Timeout: 2 * time.Second, RetryBase: 30 * time.Second, Workers: 4, Rand: func() float64 { return 0.5 }}
@@ -81,7 +69,7 @@ func newEnv(t *testing.T, tune ...func(*webhook.Options)) *env {
 	}
 	refresh := token.NewRefresh(token.RefreshOptions{Store: st, Audit: log, DenyList: deny, Keyring: kr, Now: clk.Now, Webhooks: hooks.Outbox()})
 	return &env{store: st, audit: log, creds: creds, refresh: refresh, hooks: hooks, clock: clk, opts: o,
-		admin: domain.Actor{OrgID: b.Org.ID, Kind: "user", ID: b.User.ID, Role: domain.RoleSuperAdmin}}
+		admin: domain.UserActor(b.Org.ID, b.User.ID, domain.RoleSuperAdmin, "")}
 }
 
 // client creates a client whose webhook goes to url.
@@ -95,7 +83,7 @@ func (e *env) client(t *testing.T, url string, events ...string) domain.Client {
 }
 
 // secret adds a secret and returns its value.
-func (e *env) secret(t *testing.T, clientID string) credential.NewSecret {
+func (e *env) secret(t *testing.T, clientID domain.ClientID) credential.NewSecret {
 	t.Helper()
 	n, err := e.creds.CreateSecret(t.Context(), e.admin, clientID, credential.SecretInput{Description: "d"})
 	if err != nil {
@@ -115,9 +103,9 @@ func (e *env) dispatch(t *testing.T) int {
 }
 
 // messages returns a client's outbox, newest first.
-func (e *env) messages(t *testing.T, clientID string) []store.WebhookMessage {
+func (e *env) messages(t *testing.T, clientID domain.ClientID) []domain.WebhookMessage {
 	t.Helper()
-	list, _, err := e.store.ListWebhookMessages(t.Context(), e.admin.OrgID, clientID, store.WebhookFilter{Page: store.Page{Limit: store.MaxLimit}})
+	list, _, err := e.store.ListWebhookMessages(t.Context(), e.admin.OrgID, clientID, domain.WebhookFilter{Page: domain.Page{Limit: domain.MaxLimit}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,9 +114,9 @@ func (e *env) messages(t *testing.T, clientID string) []store.WebhookMessage {
 
 // message returns the one message of a type, failing unless there is
 // exactly one.
-func (e *env) message(t *testing.T, clientID, typ string) store.WebhookMessage {
+func (e *env) message(t *testing.T, clientID domain.ClientID, typ string) domain.WebhookMessage {
 	t.Helper()
-	var found []store.WebhookMessage
+	var found []domain.WebhookMessage
 	for _, m := range e.messages(t, clientID) {
 		if m.EventType == typ {
 			found = append(found, m)

@@ -27,12 +27,12 @@ func NewOutbox(now func() time.Time) *Outbox {
 // Enqueue writes one outbox row per event whose client has a webhook
 // endpoint that selects the event's type. tx must be the transaction of the
 // change the events describe: the rows commit, or roll back, with it.
-func (o *Outbox) Enqueue(ctx context.Context, tx store.Store, events ...Event) error {
+func (o *Outbox) Enqueue(ctx context.Context, tx store.Tx, events ...Event) error {
 	if o == nil || len(events) == 0 {
 		return nil
 	}
 	now := o.now().UTC().Truncate(time.Microsecond)
-	clients := map[string]*domain.Client{}
+	clients := map[domain.ClientID]*domain.Client{}
 	for _, e := range events {
 		c, ok := clients[e.ClientID]
 		if !ok {
@@ -54,9 +54,9 @@ func (o *Outbox) Enqueue(ctx context.Context, tx store.Store, events ...Event) e
 			return err
 		}
 		due := now
-		m := store.WebhookMessage{
+		m := domain.WebhookMessage{
 			ID: domain.NewID(PrefixMessage), OrgID: e.OrgID, ClientID: e.ClientID, EventType: e.Type, Payload: body,
-			CreatedAt: now, Status: store.WebhookPending, RetryFrom: now, NextAttemptAt: &due,
+			CreatedAt: now, Status: domain.WebhookPending, RetryFrom: now, NextAttemptAt: &due,
 		}
 		if err := tx.CreateWebhookMessage(ctx, m); err != nil {
 			return fmt.Errorf("webhook %s: enqueue: %w", e.Type, err)

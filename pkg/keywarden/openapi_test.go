@@ -23,9 +23,10 @@ import (
 
 // notInSDK are the documented operations the SDK leaves out, and why.
 var notInSDK = map[string]string{
-	"oauthToken":      "clients get tokens with a standard OAuth 2.0 library (golang.org/x/oauth2/clientcredentials)",
-	"oauthIntrospect": "resource servers introspect with their OAuth 2.0 library, authenticated as a client",
-	"oauthRevoke":     "clients revoke their own tokens with their OAuth 2.0 library",
+	"oauthToken":              "clients get tokens with a standard OAuth 2.0 library (golang.org/x/oauth2/clientcredentials)",
+	"oauthIntrospect":         "resource servers introspect with their OAuth 2.0 library, authenticated as a client",
+	"oauthRevoke":             "clients revoke their own tokens with their OAuth 2.0 library",
+	"oauthMetadataOpenIDPath": "the same document as OAuthMetadata, served at the OpenID Connect path for clients that only try that one",
 }
 
 // methodNames are the SDK methods whose names are not the operationId with

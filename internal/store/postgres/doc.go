@@ -5,5 +5,5 @@
 // starting together migrate once. Notifications are NOTIFY (pg_notify in the
 // sender's transaction) and LISTEN (a connection of its own per Listen).
 //
-// Imports: store, store/sqlstore.
+// Imports: store/sqlstore.
 package postgres

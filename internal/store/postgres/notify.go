@@ -43,7 +43,7 @@ func newBus(dsn string) (*bus, error) {
 	return &bus{config: cfg}, nil
 }
 
-func (b *bus) Notify(ctx context.Context, s *sqlstore.Store, channel, payload string) error {
+func (b *bus) Notify(ctx context.Context, s sqlstore.Conn, channel, payload string) error {
 	_, err := s.Exec(ctx, "SELECT pg_notify(?, ?)", channel, payload)
 	return err
 }

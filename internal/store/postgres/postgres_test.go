@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 
 	"keywarden/internal/store"
+	"keywarden/internal/store/enginetest"
 	"keywarden/internal/store/postgres"
 	"keywarden/internal/store/storetest"
 )
@@ -29,35 +29,8 @@ func testDSN(t *testing.T) string {
 	return dsn
 }
 
-// freshSchema creates an empty schema for t, drops it (CASCADE) when t and
-// the stores it opened are done, and returns dsn with search_path set to it.
-// A schema per test lets the tests run in parallel on one database.
-func freshSchema(t *testing.T, dsn string) string {
-	t.Helper()
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatalf("sql.Open: %v", err)
-	}
-	schema := "t_" + hex.EncodeToString(randomBytes(8))
-	if _, err := admin.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		admin.Close()
-		t.Fatalf("CREATE SCHEMA: %v", err)
-	}
-	// Registered before any store opens, so it runs after they close.
-	t.Cleanup(func() {
-		defer admin.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("DROP SCHEMA %s: %v", schema, err)
-		}
-	})
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	return dsn + sep + "search_path=" + schema
-}
+// freshSchema is enginetest's: a schema of the test's own.
+func freshSchema(t *testing.T, dsn string) string { return enginetest.FreshSchema(t, dsn) }
 
 func randomBytes(n int) []byte {
 	b := make([]byte, n)

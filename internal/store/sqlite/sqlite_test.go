@@ -41,9 +41,9 @@ func TestReopenKeepsData(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
 	created := time.Date(2031, 1, 2, 3, 4, 5, 6000, time.UTC)
-	o := domain.Organization{ID: domain.NewID(domain.PrefixOrg), Name: "Acme", Policy: domain.DefaultPolicy(), CreatedAt: created}
-	c := domain.Client{ID: domain.NewID(domain.PrefixClient), OrgID: o.ID, Name: "billing", Scopes: []string{"a"}, CreatedAt: created, UpdatedAt: created}
-	x := domain.Secret{ID: domain.NewID(domain.PrefixSecret), OrgID: o.ID, ClientID: c.ID, CreatedAt: created,
+	o := domain.Organization{ID: domain.NewOrgID(), Name: "Acme", Policy: domain.DefaultPolicy(), CreatedAt: created}
+	c := domain.Client{ID: domain.NewClientID(), OrgID: o.ID, Name: "billing", Scopes: []string{"a"}, CreatedAt: created, UpdatedAt: created}
+	x := domain.Secret{ID: domain.NewSecretID(), OrgID: o.ID, ClientID: c.ID, CreatedAt: created,
 		Origin: domain.OriginGenerated, Verifier: []byte("verifier"), Sealed: []byte("sealed")}
 	e := domain.AuditEvent{Seq: 1, ID: domain.NewID(domain.PrefixAudit), OrgID: o.ID, At: created, Action: "client.create", Hash: []byte("h1")}
 

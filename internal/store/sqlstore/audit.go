@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"keywarden/internal/domain"
-	"keywarden/internal/store"
 )
 
 const auditColumns = `seq, id, org_id, at, actor_kind, actor_id, action, target, source, result, detail, prev_hash, hash`
@@ -30,14 +29,14 @@ func scanAudit(row interface{ Scan(...any) error }) (domain.AuditEvent, error) {
 	return e, nil
 }
 
-func (s *Store) AuditHead(ctx context.Context) (int64, []byte, error) {
+func (s *conn) AuditHead(ctx context.Context) (int64, []byte, error) {
 	var seq int64
 	var hash []byte
 	err := s.queryRow(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`+s.dialect.LockSuffix()).Scan(&seq, &hash)
 	return seq, hash, err
 }
 
-func (s *Store) AppendAudit(ctx context.Context, e domain.AuditEvent) error {
+func (s *conn) AppendAudit(ctx context.Context, e domain.AuditEvent) error {
 	detail := ""
 	if len(e.Detail) > 0 {
 		b, err := json.Marshal(e.Detail)
@@ -48,8 +47,7 @@ func (s *Store) AppendAudit(ctx context.Context, e domain.AuditEvent) error {
 	}
 	// Both statements run in one transaction, so a refused append leaves
 	// nothing behind.
-	return s.InTx(ctx, func(txs store.Store) error {
-		tx := txs.(*Store)
+	return s.atomic(ctx, func(tx *conn) error {
 		// Moving the head first, conditionally, makes a stale or skipping
 		// sequence number fail before anything is written.
 		if err := mustAffect(tx.exec(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1 AND seq = ?`, e.Seq, e.Hash, e.Seq-1)); err != nil {
@@ -64,7 +62,7 @@ func (s *Store) AppendAudit(ctx context.Context, e domain.AuditEvent) error {
 	})
 }
 
-func (s *Store) ListAudit(ctx context.Context, org string, f store.AuditFilter) ([]domain.AuditEvent, string, error) {
+func (s *conn) ListAudit(ctx context.Context, org domain.OrgID, f domain.AuditFilter) ([]domain.AuditEvent, string, error) {
 	var where strings.Builder
 	args := []any{org}
 	where.WriteString(`org_id = ?`)
@@ -94,7 +92,7 @@ func (s *Store) ListAudit(ctx context.Context, org string, f store.AuditFilter) 
 		args = append(args, micros(f.Until))
 	}
 	if f.Page.After != "" {
-		before, err := store.DecodeSeq(f.Page.After)
+		before, err := domain.DecodeSeq(f.Page.After)
 		if err != nil {
 			return nil, "", err
 		}
@@ -114,12 +112,12 @@ func (s *Store) ListAudit(ctx context.Context, org string, f store.AuditFilter) 
 	next := ""
 	if len(out) > limit {
 		out = out[:limit]
-		next = store.EncodeSeq(out[limit-1].Seq)
+		next = domain.EncodeSeq(out[limit-1].Seq)
 	}
 	return out, next, nil
 }
 
-func (s *Store) ScanAudit(ctx context.Context, after int64, limit int) ([]domain.AuditEvent, error) {
+func (s *conn) ScanAudit(ctx context.Context, after int64, limit int) ([]domain.AuditEvent, error) {
 	rows, err := s.query(ctx, `SELECT `+auditColumns+` FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, err

@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"keywarden/internal/domain"
-	"keywarden/internal/store"
 )
 
 const clientColumns = `id, org_id, name, description, scopes, token_ttl, webhook_url, disabled, created_at, updated_at, tokens_revoked_at, owner_user_id, webhook_events`
@@ -27,7 +26,7 @@ func scanClient(row interface{ Scan(...any) error }) (domain.Client, error) {
 		return c, fmt.Errorf("client %s: scopes: %w", c.ID, err)
 	}
 	c.Disabled, c.CreatedAt, c.UpdatedAt, c.TokensRevokedAt = disabled != 0, fromMicros(created), fromMicros(updated), fromNullMicros(tokensRevoked)
-	c.OwnerUserID = owner.String
+	c.OwnerUserID = domain.UserID(owner.String)
 	if events != "" {
 		if err := json.Unmarshal([]byte(events), &c.WebhookEvents); err != nil {
 			return c, fmt.Errorf("client %s: webhook events: %w", c.ID, err)
@@ -44,21 +43,21 @@ func scopesJSON(scopes []string) string {
 	return string(b)
 }
 
-func (s *Store) CreateClient(ctx context.Context, c domain.Client) error {
+func (s *conn) CreateClient(ctx context.Context, c domain.Client) error {
 	_, err := s.exec(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.OrgID, c.Name, c.Description, scopesJSON(c.Scopes), c.TokenTTL, c.WebhookURL, boolInt(c.Disabled), micros(c.CreatedAt), micros(c.UpdatedAt), nullMicros(c.TokensRevokedAt), nullString(c.OwnerUserID), webhookEventsJSON(c.WebhookEvents))
+		c.ID, c.OrgID, c.Name, c.Description, scopesJSON(c.Scopes), c.TokenTTL, c.WebhookURL, boolInt(c.Disabled), micros(c.CreatedAt), micros(c.UpdatedAt), nullMicros(c.TokensRevokedAt), nullString(string(c.OwnerUserID)), webhookEventsJSON(c.WebhookEvents))
 	return s.conflict(err, "client exists")
 }
 
-func (s *Store) GetClient(ctx context.Context, org, id string) (domain.Client, error) {
+func (s *conn) GetClient(ctx context.Context, org domain.OrgID, id domain.ClientID) (domain.Client, error) {
 	return scanClient(s.queryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE org_id = ? AND id = ?`, org, id))
 }
 
-func (s *Store) LookupClient(ctx context.Context, id string) (domain.Client, error) {
+func (s *conn) LookupClient(ctx context.Context, id domain.ClientID) (domain.Client, error) {
 	return scanClient(s.queryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = ?`, id))
 }
 
-func (s *Store) ListClients(ctx context.Context, org string, page store.Page) ([]domain.Client, string, error) {
+func (s *conn) ListClients(ctx context.Context, org domain.OrgID, page domain.Page) ([]domain.Client, string, error) {
 	limit := page.Size()
 	var rows *sql.Rows
 	var err error
@@ -66,7 +65,7 @@ func (s *Store) ListClients(ctx context.Context, org string, page store.Page) ([
 		rows, err = s.query(ctx, `SELECT `+clientColumns+` FROM clients WHERE org_id = ? AND owner_user_id IS NULL
 			ORDER BY created_at, id LIMIT ?`, org, limit+1)
 	} else {
-		cur, cerr := store.DecodeCursor(page.After)
+		cur, cerr := domain.DecodeCursor(page.After)
 		if cerr != nil {
 			return nil, "", cerr
 		}
@@ -94,23 +93,36 @@ func (s *Store) ListClients(ctx context.Context, org string, page store.Page) ([
 	if len(out) > limit {
 		out = out[:limit]
 		last := out[limit-1]
-		next = store.Cursor{At: last.CreatedAt, ID: last.ID}.Encode()
+		next = domain.Cursor{At: last.CreatedAt, ID: string(last.ID)}.Encode()
 	}
 	return out, next, nil
 }
 
-func (s *Store) UpdateClient(ctx context.Context, c domain.Client) error {
-	return mustAffect(s.exec(ctx, `UPDATE clients SET name = ?, description = ?, scopes = ?, token_ttl = ?, webhook_url = ?, disabled = ?, updated_at = ?, tokens_revoked_at = ?, webhook_events = ?
-		WHERE org_id = ? AND id = ?`,
-		c.Name, c.Description, scopesJSON(c.Scopes), c.TokenTTL, c.WebhookURL, boolInt(c.Disabled), micros(c.UpdatedAt), nullMicros(c.TokensRevokedAt), webhookEventsJSON(c.WebhookEvents), c.OrgID, c.ID))
+func (s *conn) UpdateClient(ctx context.Context, org domain.OrgID, id domain.ClientID, fn func(*domain.Client) error) (domain.Client, error) {
+	return update(ctx, s, func(c *conn) (domain.Client, error) {
+		return c.lockClient(ctx, org, id)
+	}, fn, func(tx *conn, c domain.Client) error {
+		return mustAffect(tx.exec(ctx, `UPDATE clients SET name = ?, description = ?, scopes = ?, token_ttl = ?, webhook_url = ?, disabled = ?, updated_at = ?, tokens_revoked_at = ?, webhook_events = ?
+			WHERE org_id = ? AND id = ?`,
+			c.Name, c.Description, scopesJSON(c.Scopes), c.TokenTTL, c.WebhookURL, boolInt(c.Disabled), micros(c.UpdatedAt), nullMicros(c.TokensRevokedAt), webhookEventsJSON(c.WebhookEvents), org, id))
+	})
 }
 
-func (s *Store) DeleteClient(ctx context.Context, org, id string) error {
+func (s *conn) lockClient(ctx context.Context, org domain.OrgID, id domain.ClientID) (domain.Client, error) {
+	return scanClient(s.queryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE org_id = ? AND id = ?`+s.lock(), org, id))
+}
+
+// LockClient implements store.Locks.
+func (t *Tx) LockClient(ctx context.Context, org domain.OrgID, id domain.ClientID) (domain.Client, error) {
+	return t.lockClient(ctx, org, id)
+}
+
+func (s *conn) DeleteClient(ctx context.Context, org domain.OrgID, id domain.ClientID) error {
 	return mustAffect(s.exec(ctx, `DELETE FROM clients WHERE org_id = ? AND id = ?`, org, id))
 }
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
-func (s *Store) PersonalClient(ctx context.Context, org, userID string) (domain.Client, error) {
+func (s *conn) PersonalClient(ctx context.Context, org domain.OrgID, userID domain.UserID) (domain.Client, error) {
 	return scanClient(s.queryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE org_id = ? AND owner_user_id = ?`, org, userID))
 }

@@ -5,6 +5,9 @@
 // carries each engine's notifications (store.Notifier). DDL lives in each
 // engine's migrations.
 //
+// Store and Tx share the data methods (on conn); only Store opens
+// transactions, listens and closes, only Tx holds locks.
+//
 // Times are stored as BIGINT microseconds since the Unix epoch (UTC), so
 // both engines compare and order them the same way.
 //

@@ -8,19 +8,28 @@ import (
 	"keywarden/internal/store"
 )
 
+// Conn is what a Bus's Notify gets of the Store or Tx that sends.
+type Conn interface {
+	// Exec runs a statement with "?" placeholders in the sender's
+	// transaction, or on the database outside one.
+	Exec(ctx context.Context, query string, args ...any) (sql.Result, error)
+	// AfterCommit runs f once the sender's transaction has committed, and
+	// never if it rolls back; outside a transaction it runs f at once.
+	AfterCommit(f func())
+}
+
 // Bus is how an engine carries store.Notifier's notifications.
 type Bus interface {
 	// Notify sends a checked notification from s, in s's transaction when
-	// it has one: listeners hear it once that commits (see s.Exec and
-	// s.AfterCommit).
-	Notify(ctx context.Context, s *Store, channel, payload string) error
+	// it has one: listeners hear it once that commits.
+	Notify(ctx context.Context, s Conn, channel, payload string) error
 	// Listen is store.Notifier.Listen on a checked channel, returning when
 	// ctx ends (the Store ends ctx when it closes).
 	Listen(ctx context.Context, channel string, fn func(payload string), onError func(error))
 }
 
 // Notify implements store.Notifier.
-func (s *Store) Notify(ctx context.Context, channel, payload string) error {
+func (s *conn) Notify(ctx context.Context, channel, payload string) error {
 	if err := store.CheckNotification(channel, payload); err != nil {
 		return err
 	}
@@ -47,13 +56,13 @@ func (s *Store) Listen(ctx context.Context, channel string, fn func(payload stri
 
 // Exec runs a statement with "?" placeholders in s's transaction, or on
 // the database outside one, for backends' own statements.
-func (s *Store) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+func (s *conn) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	return s.exec(ctx, query, args...)
 }
 
 // AfterCommit runs f once s's transaction has committed, and never if it
 // rolls back; outside a transaction it runs f at once.
-func (s *Store) AfterCommit(f func()) {
+func (s *conn) AfterCommit(f func()) {
 	if s.tx == nil {
 		f()
 		return
@@ -120,7 +129,7 @@ type subscriber struct {
 }
 
 // Notify implements Bus.
-func (b *LocalBus) Notify(_ context.Context, s *Store, channel, payload string) error {
+func (b *LocalBus) Notify(_ context.Context, s Conn, channel, payload string) error {
 	s.AfterCommit(func() { b.publish(channel, payload) })
 	return nil
 }

@@ -5,13 +5,15 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"keywarden/internal/domain"
+	"keywarden/internal/store"
 )
 
-func (s *Store) CreateOrg(ctx context.Context, o domain.Organization) error {
+func (s *conn) CreateOrg(ctx context.Context, o domain.Organization) error {
 	policy, err := json.Marshal(o.Policy)
 	if err != nil {
 		return err
@@ -21,11 +23,15 @@ func (s *Store) CreateOrg(ctx context.Context, o domain.Organization) error {
 	return s.conflict(err, "organization exists")
 }
 
-func (s *Store) GetOrg(ctx context.Context, id string) (domain.Organization, error) {
+func (s *conn) GetOrg(ctx context.Context, id domain.OrgID) (domain.Organization, error) {
+	return s.getOrg(ctx, id, "")
+}
+
+func (s *conn) getOrg(ctx context.Context, id domain.OrgID, lock string) (domain.Organization, error) {
 	var o domain.Organization
 	var policy string
 	var created int64
-	err := s.queryRow(ctx, `SELECT id, name, policy, created_at FROM organizations WHERE id = ?`, id).
+	err := s.queryRow(ctx, `SELECT id, name, policy, created_at FROM organizations WHERE id = ?`+lock, id).
 		Scan(&o.ID, &o.Name, &policy, &created)
 	if err != nil {
 		return o, notFound(err)
@@ -37,12 +43,17 @@ func (s *Store) GetOrg(ctx context.Context, id string) (domain.Organization, err
 	return o, nil
 }
 
-func (s *Store) UpdatePolicy(ctx context.Context, id string, p domain.Policy) error {
-	policy, err := json.Marshal(p)
-	if err != nil {
-		return err
-	}
-	return mustAffect(s.exec(ctx, `UPDATE organizations SET policy = ? WHERE id = ?`, string(policy), id))
+func (s *conn) UpdatePolicy(ctx context.Context, id domain.OrgID, fn func(*domain.Policy) error) (domain.Policy, error) {
+	return update(ctx, s, func(c *conn) (domain.Policy, error) {
+		o, err := c.getOrg(ctx, id, c.lock())
+		return o.Policy, err
+	}, fn, func(c *conn, p domain.Policy) error {
+		policy, err := json.Marshal(p)
+		if err != nil {
+			return err
+		}
+		return mustAffect(c.exec(ctx, `UPDATE organizations SET policy = ? WHERE id = ?`, string(policy), id))
+	})
 }
 
 const userColumns = `id, org_id, email, role, password_hash, must_change_password, created_at, disabled_at,
@@ -66,7 +77,7 @@ func scanUser(row interface{ Scan(...any) error }) (domain.User, error) {
 	return u, nil
 }
 
-func (s *Store) collectUsers(ctx context.Context, query string, args ...any) ([]domain.User, error) {
+func (s *conn) collectUsers(ctx context.Context, query string, args ...any) ([]domain.User, error) {
 	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -83,40 +94,85 @@ func (s *Store) collectUsers(ctx context.Context, query string, args ...any) ([]
 	return out, rows.Err()
 }
 
-func (s *Store) CreateUser(ctx context.Context, u domain.User) error {
+func (s *conn) CreateUser(ctx context.Context, u domain.User) error {
 	_, err := s.exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.OrgID, u.Email, string(u.Role), u.PasswordHash, boolInt(u.MustChangePassword), micros(u.CreatedAt), nullMicros(u.DisabledAt),
 		nullMicros(u.PasswordChangedAt), u.TOTPSealed, boolInt(u.MFAEnabled), strings.Join(u.RecoveryCodes, ","), u.TOTPLastStep)
 	return s.conflict(err, "a user with this email exists in the organization")
 }
 
-func (s *Store) GetUser(ctx context.Context, org, id string) (domain.User, error) {
+func (s *conn) GetUser(ctx context.Context, org domain.OrgID, id domain.UserID) (domain.User, error) {
 	return scanUser(s.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE org_id = ? AND id = ?`, org, id))
 }
 
-func (s *Store) ListUsers(ctx context.Context, org string) ([]domain.User, error) {
+func (s *conn) ListUsers(ctx context.Context, org domain.OrgID) ([]domain.User, error) {
 	return s.collectUsers(ctx, `SELECT `+userColumns+` FROM users WHERE org_id = ? ORDER BY created_at, id`, org)
 }
 
-func (s *Store) UsersByEmail(ctx context.Context, email string) ([]domain.User, error) {
+func (s *conn) UsersByEmail(ctx context.Context, email string) ([]domain.User, error) {
 	return s.collectUsers(ctx, `SELECT `+userColumns+` FROM users WHERE email = ? ORDER BY created_at, id`, email)
 }
 
-func (s *Store) UpdateUser(ctx context.Context, u domain.User) error {
-	return mustAffect(s.exec(ctx, `UPDATE users SET role = ?, password_hash = ?, must_change_password = ?, disabled_at = ?,
-		password_changed_at = ?, totp_sealed = ?, mfa_enabled = ?, recovery_codes = ?, totp_last_step = ? WHERE org_id = ? AND id = ?`,
-		string(u.Role), u.PasswordHash, boolInt(u.MustChangePassword), nullMicros(u.DisabledAt), nullMicros(u.PasswordChangedAt),
-		u.TOTPSealed, boolInt(u.MFAEnabled), strings.Join(u.RecoveryCodes, ","), u.TOTPLastStep, u.OrgID, u.ID))
+func (s *conn) UpdateUser(ctx context.Context, org domain.OrgID, id domain.UserID, fn func(*domain.User) error) (domain.User, error) {
+	return update(ctx, s, func(c *conn) (domain.User, error) {
+		return c.lockUser(ctx, org, id)
+	}, fn, func(c *conn, u domain.User) error {
+		return mustAffect(c.exec(ctx, `UPDATE users SET role = ?, password_hash = ?, must_change_password = ?, disabled_at = ?,
+			password_changed_at = ?, totp_sealed = ?, mfa_enabled = ?, recovery_codes = ?, totp_last_step = ? WHERE org_id = ? AND id = ?`,
+			string(u.Role), u.PasswordHash, boolInt(u.MustChangePassword), nullMicros(u.DisabledAt), nullMicros(u.PasswordChangedAt),
+			u.TOTPSealed, boolInt(u.MFAEnabled), strings.Join(u.RecoveryCodes, ","), u.TOTPLastStep, org, id))
+	})
 }
 
-func (s *Store) DeleteUser(ctx context.Context, org, id string) error {
-	return mustAffect(s.exec(ctx, `DELETE FROM users WHERE org_id = ? AND id = ?`, org, id))
+func (s *conn) lockUser(ctx context.Context, org domain.OrgID, id domain.UserID) (domain.User, error) {
+	return scanUser(s.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE org_id = ? AND id = ?`+s.lock(), org, id))
 }
 
-func (s *Store) CountActiveSuperAdmins(ctx context.Context, org string) (int, error) {
+func (s *conn) ConsumeTOTPStep(ctx context.Context, org domain.OrgID, id domain.UserID, step int64) (bool, error) {
+	n, err := rowsAffected(s.exec(ctx, `UPDATE users SET totp_last_step = ? WHERE org_id = ? AND id = ? AND mfa_enabled = 1 AND totp_last_step < ?`,
+		step, org, id, step))
+	return n == 1, err
+}
+
+func (s *conn) ConsumeRecoveryCode(ctx context.Context, org domain.OrgID, id domain.UserID, verifier string) (int, bool, error) {
+	remaining, found := 0, false
+	_, err := update(ctx, s, func(c *conn) (domain.User, error) {
+		return c.lockUser(ctx, org, id)
+	}, func(u *domain.User) error {
+		i := slices.Index(u.RecoveryCodes, verifier)
+		if i < 0 || verifier == "" {
+			remaining, found = len(u.RecoveryCodes), false
+			return store.ErrNoChange
+		}
+		u.RecoveryCodes = slices.Delete(slices.Clone(u.RecoveryCodes), i, i+1)
+		remaining, found = len(u.RecoveryCodes), true
+		return nil
+	}, func(c *conn, u domain.User) error {
+		return mustAffect(c.exec(ctx, `UPDATE users SET recovery_codes = ? WHERE org_id = ? AND id = ?`, strings.Join(u.RecoveryCodes, ","), org, id))
+	})
+	return remaining, found, err
+}
+
+// LockUser implements store.Locks.
+func (t *Tx) LockUser(ctx context.Context, org domain.OrgID, id domain.UserID) (domain.User, error) {
+	return t.lockUser(ctx, org, id)
+}
+
+// LockSuperAdmins implements store.Locks: the organisation's row stands
+// for the set of its super admins (a row lock on PostgreSQL; SQLite's
+// transaction already holds the write lock). The count is read after the
+// lock is held, so it sees every change committed by an earlier holder.
+func (t *Tx) LockSuperAdmins(ctx context.Context, org domain.OrgID) (int, error) {
+	if _, err := t.getOrg(ctx, org, t.lock()); err != nil {
+		return 0, err
+	}
 	var n int
-	err := s.queryRow(ctx, `SELECT COUNT(*) FROM users WHERE org_id = ? AND role = ? AND disabled_at IS NULL`, org, string(domain.RoleSuperAdmin)).Scan(&n)
+	err := t.queryRow(ctx, `SELECT COUNT(*) FROM users WHERE org_id = ? AND role = ? AND disabled_at IS NULL`, org, string(domain.RoleSuperAdmin)).Scan(&n)
 	return n, err
+}
+
+func (s *conn) DeleteUser(ctx context.Context, org domain.OrgID, id domain.UserID) error {
+	return mustAffect(s.exec(ctx, `DELETE FROM users WHERE org_id = ? AND id = ?`, org, id))
 }
 
 const sessionColumns = `id, org_id, user_id, verifier, created_at, expires_at, ended_at, source, user_agent`
@@ -132,17 +188,17 @@ func scanSession(row interface{ Scan(...any) error }) (domain.Session, error) {
 	return x, nil
 }
 
-func (s *Store) CreateSession(ctx context.Context, x domain.Session) error {
+func (s *conn) CreateSession(ctx context.Context, x domain.Session) error {
 	_, err := s.exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		x.ID, x.OrgID, x.UserID, x.Verifier, micros(x.CreatedAt), micros(x.ExpiresAt), nullMicros(x.EndedAt), x.Source, x.UserAgent)
 	return s.conflict(err, "session exists")
 }
 
-func (s *Store) SessionByVerifier(ctx context.Context, verifier []byte) (domain.Session, error) {
+func (s *conn) SessionByVerifier(ctx context.Context, verifier []byte) (domain.Session, error) {
 	return scanSession(s.queryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE verifier = ?`, verifier))
 }
 
-func (s *Store) ListSessions(ctx context.Context, org, userID string, now time.Time) ([]domain.Session, error) {
+func (s *conn) ListSessions(ctx context.Context, org domain.OrgID, userID domain.UserID, now time.Time) ([]domain.Session, error) {
 	rows, err := s.query(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE org_id = ? AND user_id = ? AND ended_at IS NULL AND expires_at > ?
 		ORDER BY created_at DESC, id DESC`, org, userID, micros(now))
 	if err != nil {
@@ -160,26 +216,26 @@ func (s *Store) ListSessions(ctx context.Context, org, userID string, now time.T
 	return out, rows.Err()
 }
 
-func (s *Store) EndSession(ctx context.Context, org, id string, at time.Time) error {
+func (s *conn) EndSession(ctx context.Context, org domain.OrgID, id domain.SessionID, at time.Time) error {
 	return mustAffect(s.exec(ctx, `UPDATE sessions SET ended_at = ? WHERE org_id = ? AND id = ? AND ended_at IS NULL`, micros(at), org, id))
 }
 
-func (s *Store) EndUserSessions(ctx context.Context, org, userID string, at time.Time) (int, error) {
+func (s *conn) EndUserSessions(ctx context.Context, org domain.OrgID, userID domain.UserID, at time.Time) (int, error) {
 	return rowsAffected(s.exec(ctx, `UPDATE sessions SET ended_at = ? WHERE org_id = ? AND user_id = ? AND ended_at IS NULL`, micros(at), org, userID))
 }
 
-func (s *Store) DeleteSessionsBefore(ctx context.Context, t time.Time) (int, error) {
+func (s *conn) DeleteSessionsBefore(ctx context.Context, t time.Time) (int, error) {
 	return rowsAffected(s.exec(ctx, `DELETE FROM sessions WHERE expires_at < ?`, micros(t)))
 }
 
-func (s *Store) CreateAPIToken(ctx context.Context, t domain.APIToken) error {
+func (s *conn) CreateAPIToken(ctx context.Context, t domain.APIToken) error {
 	_, err := s.exec(ctx, `INSERT INTO api_tokens (id, org_id, user_id, description, verifier, hint, created_at, expires_at, revoked_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.ID, t.OrgID, t.UserID, t.Description, t.Verifier, t.Hint, micros(t.CreatedAt), nullMicros(t.ExpiresAt), nullMicros(t.RevokedAt))
 	return s.conflict(err, "token exists")
 }
 
-func (s *Store) APITokenByVerifier(ctx context.Context, verifier []byte) (domain.APIToken, error) {
+func (s *conn) APITokenByVerifier(ctx context.Context, verifier []byte) (domain.APIToken, error) {
 	var t domain.APIToken
 	var created int64
 	var expires, revoked sql.NullInt64

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"keywarden/internal/domain"
-	"keywarden/internal/store"
 )
 
 const secretColumns = `id, org_id, client_id, description, created_at, created_by, expires_at, revoked_at,
@@ -32,7 +31,7 @@ func scanSecret(row interface{ Scan(...any) error }) (domain.Secret, error) {
 	return x, nil
 }
 
-func (s *Store) CreateSecret(ctx context.Context, x domain.Secret) error {
+func (s *conn) CreateSecret(ctx context.Context, x domain.Secret) error {
 	var verifier any // NULL for supplied values: the unique index ignores NULLs
 	if x.Verifier != nil {
 		verifier = x.Verifier
@@ -44,11 +43,11 @@ func (s *Store) CreateSecret(ctx context.Context, x domain.Secret) error {
 	return s.conflict(err, "secret exists")
 }
 
-func (s *Store) GetSecret(ctx context.Context, org, id string) (domain.Secret, error) {
+func (s *conn) GetSecret(ctx context.Context, org domain.OrgID, id domain.SecretID) (domain.Secret, error) {
 	return scanSecret(s.queryRow(ctx, `SELECT `+secretColumns+` FROM secrets WHERE org_id = ? AND id = ?`, org, id))
 }
 
-func (s *Store) ListSecrets(ctx context.Context, org, clientID string) ([]domain.Secret, error) {
+func (s *conn) ListSecrets(ctx context.Context, org domain.OrgID, clientID domain.ClientID) ([]domain.Secret, error) {
 	rows, err := s.query(ctx, `SELECT `+secretColumns+` FROM secrets WHERE org_id = ? AND client_id = ? ORDER BY created_at, id`, org, clientID)
 	if err != nil {
 		return nil, err
@@ -65,26 +64,34 @@ func (s *Store) ListSecrets(ctx context.Context, org, clientID string) ([]domain
 	return out, rows.Err()
 }
 
-func (s *Store) SecretByVerifier(ctx context.Context, verifier []byte) (domain.Secret, error) {
+func (s *conn) SecretByVerifier(ctx context.Context, verifier []byte) (domain.Secret, error) {
 	return scanSecret(s.queryRow(ctx, `SELECT `+secretColumns+` FROM secrets WHERE verifier = ?`, verifier))
 }
 
-func (s *Store) UpdateSecret(ctx context.Context, x domain.Secret) error {
-	return mustAffect(s.exec(ctx, `UPDATE secrets SET description = ?, expires_at = ?, allowed_cidrs = ? WHERE org_id = ? AND id = ? AND revoked_at IS NULL`,
-		x.Description, nullMicros(x.ExpiresAt), strings.Join(x.AllowedCIDRs, ","), x.OrgID, x.ID))
+func (s *conn) UpdateSecret(ctx context.Context, org domain.OrgID, id domain.SecretID, fn func(*domain.Secret) error) (domain.Secret, error) {
+	return update(ctx, s, func(c *conn) (domain.Secret, error) {
+		x, err := scanSecret(c.queryRow(ctx, `SELECT `+secretColumns+` FROM secrets WHERE org_id = ? AND id = ?`+c.lock(), org, id))
+		if err == nil && x.RevokedAt != nil {
+			return x, domain.Conflict("the secret is revoked; a revoked secret cannot be edited")
+		}
+		return x, err
+	}, fn, func(c *conn, x domain.Secret) error {
+		return mustAffect(c.exec(ctx, `UPDATE secrets SET description = ?, expires_at = ?, allowed_cidrs = ? WHERE org_id = ? AND id = ?`,
+			x.Description, nullMicros(x.ExpiresAt), strings.Join(x.AllowedCIDRs, ","), org, id))
+	})
 }
 
-func (s *Store) RevokeSecret(ctx context.Context, org, id string, at time.Time, keepTokens bool) error {
-	res, err := s.exec(ctx, `UPDATE secrets SET revoked_at = ?, keep_tokens = ? WHERE org_id = ? AND id = ? AND revoked_at IS NULL`, micros(at), boolInt(keepTokens), org, id)
-	if err := mustAffect(res, err); err != domain.ErrNotFound {
-		return err
+func (s *conn) RevokeSecret(ctx context.Context, org domain.OrgID, id domain.SecretID, at time.Time, keepTokens bool) (bool, error) {
+	n, err := rowsAffected(s.exec(ctx, `UPDATE secrets SET revoked_at = ?, keep_tokens = ? WHERE org_id = ? AND id = ? AND revoked_at IS NULL`, micros(at), boolInt(keepTokens), org, id))
+	if err != nil || n == 1 {
+		return n == 1, err
 	}
 	// Nothing changed: either it does not exist or it is already revoked.
 	_, err = s.GetSecret(ctx, org, id)
-	return err
+	return false, err
 }
 
-func (s *Store) RevokeClientSecrets(ctx context.Context, org, clientID string, at time.Time) (int, error) {
+func (s *conn) RevokeClientSecrets(ctx context.Context, org domain.OrgID, clientID domain.ClientID, at time.Time) (int, error) {
 	res, err := s.exec(ctx, `UPDATE secrets SET revoked_at = ?, keep_tokens = 0 WHERE org_id = ? AND client_id = ? AND revoked_at IS NULL`, micros(at), org, clientID)
 	if err != nil {
 		return 0, err
@@ -93,12 +100,11 @@ func (s *Store) RevokeClientSecrets(ctx context.Context, org, clientID string, a
 	return int(n), err
 }
 
-func (s *Store) TouchLastUsed(ctx context.Context, uses []store.SecretUse) error {
+func (s *conn) TouchLastUsed(ctx context.Context, uses []domain.SecretUse) error {
 	if len(uses) == 0 {
 		return nil
 	}
-	return s.InTx(ctx, func(tx store.Store) error {
-		t := tx.(*Store)
+	return s.atomic(ctx, func(t *conn) error {
 		for _, u := range uses {
 			if _, err := t.exec(ctx, `UPDATE secrets SET last_used_at = ?, last_used_from = ?
 				WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,

@@ -28,20 +28,33 @@ type Dialect interface {
 	IsRetryable(err error) bool
 }
 
-// Store implements store.Store over a *sql.DB.
-type Store struct {
+// conn runs statements on the database, or inside a transaction when tx
+// is set. It carries every data method; Store and Tx add what only each of
+// them may do.
+type conn struct {
 	db      *sql.DB
-	tx      *sql.Tx // set on the Store handed to InTx's fn
+	tx      *sql.Tx // set inside a transaction
 	dialect Dialect
-	queries *sync.Map // query text → rebound text, shared with tx stores
+	queries *sync.Map // query text → rebound text, shared with transactions
 	bus     Bus
-	life    *life // shared with tx stores
-	closeFn func() error
+	life    *life // shared with transactions
 	// afterCommit collects what runs once tx commits (AfterCommit).
 	afterCommit *[]func()
 }
 
-var _ store.Store = (*Store)(nil)
+// Store implements store.Store over a *sql.DB.
+type Store struct {
+	*conn
+	closeFn func() error
+}
+
+// Tx implements store.Tx: the handle InTx gives fn.
+type Tx struct{ *conn }
+
+var (
+	_ store.Store = (*Store)(nil)
+	_ store.Tx    = (*Tx)(nil)
+)
 
 // New returns a Store whose notifications travel on bus (a LocalBus of its
 // own when bus is nil). closeFn, if not nil, runs after the database
@@ -50,7 +63,7 @@ func New(db *sql.DB, d Dialect, bus Bus, closeFn func() error) *Store {
 	if bus == nil {
 		bus = NewLocalBus()
 	}
-	return &Store{db: db, dialect: d, queries: &sync.Map{}, bus: bus, life: newLife(), closeFn: closeFn}
+	return &Store{conn: &conn{db: db, dialect: d, queries: &sync.Map{}, bus: bus, life: newLife()}, closeFn: closeFn}
 }
 
 // DB returns the underlying database, for backends' own statements.
@@ -71,11 +84,21 @@ func (s *Store) Close() error {
 	return err
 }
 
+// InTx implements store.Store.
+func (s *Store) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
+	return s.atomic(ctx, func(c *conn) error { return fn(&Tx{c}) })
+}
+
 const maxTxAttempts = 5
 
-func (s *Store) InTx(ctx context.Context, fn func(tx store.Store) error) error {
-	if s.tx != nil {
-		return fn(s)
+// atomic runs fn in c's transaction, or in one of its own (retried after a
+// serialization failure or deadlock) when c has none: the methods that
+// take several statements use it, so that each is one step inside or
+// outside a caller's transaction. Callers outside this package cannot join
+// a transaction: a Tx has no InTx.
+func (c *conn) atomic(ctx context.Context, fn func(c *conn) error) error {
+	if c.tx != nil {
+		return fn(c)
 	}
 	var err error
 	for attempt := range maxTxAttempts {
@@ -86,16 +109,16 @@ func (s *Store) InTx(ctx context.Context, fn func(tx store.Store) error) error {
 			case <-time.After(time.Duration(attempt*attempt) * 5 * time.Millisecond):
 			}
 		}
-		err = s.runTx(ctx, fn)
-		if err == nil || !s.dialect.IsRetryable(err) {
+		err = c.runTx(ctx, fn)
+		if err == nil || !c.dialect.IsRetryable(err) {
 			return err
 		}
 	}
 	return err
 }
 
-func (s *Store) runTx(ctx context.Context, fn func(tx store.Store) error) (err error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+func (c *conn) runTx(ctx context.Context, fn func(c *conn) error) (err error) {
+	tx, err := c.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
@@ -103,7 +126,7 @@ func (s *Store) runTx(ctx context.Context, fn func(tx store.Store) error) (err e
 	// releases the transaction (and SQLite's write lock) if fn panics.
 	defer tx.Rollback()
 	var after []func()
-	if err = fn(&Store{db: s.db, tx: tx, dialect: s.dialect, queries: s.queries, bus: s.bus, life: s.life, afterCommit: &after}); err != nil {
+	if err = fn(&conn{db: c.db, tx: tx, dialect: c.dialect, queries: c.queries, bus: c.bus, life: c.life, afterCommit: &after}); err != nil {
 		return err
 	}
 	if err = tx.Commit(); err != nil {
@@ -115,7 +138,12 @@ func (s *Store) runTx(ctx context.Context, fn func(tx store.Store) error) (err e
 	return nil
 }
 
-func (s *Store) q(query string) string {
+// lock is appended to a SELECT whose rows stay locked until the
+// transaction ends (" FOR UPDATE" on PostgreSQL; SQLite's IMMEDIATE
+// transactions already hold the database's write lock).
+func (c *conn) lock() string { return c.dialect.LockSuffix() }
+
+func (s *conn) q(query string) string {
 	if v, ok := s.queries.Load(query); ok {
 		return v.(string)
 	}
@@ -124,21 +152,21 @@ func (s *Store) q(query string) string {
 	return r
 }
 
-func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+func (s *conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if s.tx != nil {
 		return s.tx.ExecContext(ctx, s.q(query), args...)
 	}
 	return s.db.ExecContext(ctx, s.q(query), args...)
 }
 
-func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+func (s *conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if s.tx != nil {
 		return s.tx.QueryContext(ctx, s.q(query), args...)
 	}
 	return s.db.QueryContext(ctx, s.q(query), args...)
 }
 
-func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+func (s *conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	if s.tx != nil {
 		return s.tx.QueryRowContext(ctx, s.q(query), args...)
 	}
@@ -168,7 +196,7 @@ func notFound(err error) error {
 	return err
 }
 
-func (s *Store) conflict(err error, reason string) error {
+func (s *conn) conflict(err error, reason string) error {
 	if err != nil && s.dialect.IsUniqueViolation(err) {
 		return domain.Conflict(reason)
 	}
@@ -219,4 +247,35 @@ func RebindDollar(query string) string {
 		b.WriteByte(query[i])
 	}
 	return b.String()
+}
+
+// update is the read–change–write of one row in one transaction: read
+// (which locks the row) hands fn the stored value, and write stores what
+// fn leaves. When fn returns store.ErrNoChange nothing is written and the
+// value is returned as read.
+func update[T any](ctx context.Context, c *conn, read func(c *conn) (T, error), fn func(*T) error, write func(c *conn, v T) error) (T, error) {
+	var out T
+	err := c.atomic(ctx, func(c *conn) error {
+		v, err := read(c)
+		if err != nil {
+			return err
+		}
+		switch err := fn(&v); {
+		case errors.Is(err, store.ErrNoChange):
+			out = v
+			return nil
+		case err != nil:
+			return err
+		}
+		if err := write(c, v); err != nil {
+			return err
+		}
+		out = v
+		return nil
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return out, nil
 }

@@ -12,14 +12,14 @@ import (
 
 // Signing keys.
 
-func (s *Store) CreateSigningKey(ctx context.Context, k domain.SigningKey) error {
+func (s *conn) CreateSigningKey(ctx context.Context, k domain.SigningKey) error {
 	_, err := s.exec(ctx, `INSERT INTO signing_keys (id, algorithm, sealed, public_jwk, created_at, active_from, retired_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		k.ID, k.Algorithm, k.Sealed, k.PublicJWK, micros(k.CreatedAt), micros(k.ActiveFrom), nullMicros(k.RetiredAt))
 	return s.conflict(err, "signing key exists")
 }
 
-func (s *Store) ListSigningKeys(ctx context.Context) ([]domain.SigningKey, error) {
+func (s *conn) ListSigningKeys(ctx context.Context) ([]domain.SigningKey, error) {
 	rows, err := s.query(ctx, `SELECT id, algorithm, sealed, public_jwk, created_at, active_from, retired_at
 		FROM signing_keys ORDER BY active_from, created_at, id`)
 	if err != nil {
@@ -40,7 +40,7 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]domain.SigningKey, error
 	return out, rows.Err()
 }
 
-func (s *Store) RetireSigningKey(ctx context.Context, id string, at time.Time) error {
+func (s *conn) RetireSigningKey(ctx context.Context, id string, at time.Time) error {
 	return mustAffect(s.exec(ctx, `UPDATE signing_keys SET retired_at = ? WHERE id = ? AND retired_at IS NULL`, micros(at), id))
 }
 
@@ -61,7 +61,7 @@ func scanRefresh(row interface{ Scan(...any) error }) (domain.RefreshToken, erro
 	return t, nil
 }
 
-func (s *Store) collectRefresh(ctx context.Context, query string, args ...any) ([]domain.RefreshToken, error) {
+func (s *conn) collectRefresh(ctx context.Context, query string, args ...any) ([]domain.RefreshToken, error) {
 	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -78,22 +78,22 @@ func (s *Store) collectRefresh(ctx context.Context, query string, args ...any) (
 	return out, rows.Err()
 }
 
-func (s *Store) CreateRefreshToken(ctx context.Context, t domain.RefreshToken) error {
+func (s *conn) CreateRefreshToken(ctx context.Context, t domain.RefreshToken) error {
 	_, err := s.exec(ctx, `INSERT INTO refresh_tokens (`+refreshColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.ID, t.OrgID, t.ClientID, t.Family, t.Verifier, t.Hint, micros(t.CreatedAt), t.CreatedBy, micros(t.ExpiresAt),
 		nullMicros(t.UsedAt), nullMicros(t.RevokedAt), t.IssuedJTI, nullMicros(t.IssuedExp))
 	return s.conflict(err, "refresh token exists")
 }
 
-func (s *Store) RefreshTokenByVerifier(ctx context.Context, verifier []byte) (domain.RefreshToken, error) {
+func (s *conn) RefreshTokenByVerifier(ctx context.Context, verifier []byte) (domain.RefreshToken, error) {
 	return scanRefresh(s.queryRow(ctx, `SELECT `+refreshColumns+` FROM refresh_tokens WHERE verifier = ?`, verifier))
 }
 
-func (s *Store) ListRefreshTokens(ctx context.Context, org, clientID string) ([]domain.RefreshToken, error) {
+func (s *conn) ListRefreshTokens(ctx context.Context, org domain.OrgID, clientID domain.ClientID) ([]domain.RefreshToken, error) {
 	return s.collectRefresh(ctx, `SELECT `+refreshColumns+` FROM refresh_tokens WHERE org_id = ? AND client_id = ? ORDER BY created_at DESC, id DESC`, org, clientID)
 }
 
-func (s *Store) UseRefreshToken(ctx context.Context, id string, at time.Time, jti string, exp time.Time) error {
+func (s *conn) UseRefreshToken(ctx context.Context, id domain.RefreshTokenID, at time.Time, jti string, exp time.Time) error {
 	err := mustAffect(s.exec(ctx, `UPDATE refresh_tokens SET used_at = ?, issued_jti = ?, issued_exp = ?
 		WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL`, micros(at), jti, micros(exp), id))
 	if err == domain.ErrNotFound {
@@ -102,7 +102,7 @@ func (s *Store) UseRefreshToken(ctx context.Context, id string, at time.Time, jt
 	return err
 }
 
-func (s *Store) ListRefreshFamily(ctx context.Context, family string) ([]domain.RefreshToken, error) {
+func (s *conn) ListRefreshFamily(ctx context.Context, family domain.RefreshFamilyID) ([]domain.RefreshToken, error) {
 	return s.collectRefresh(ctx, `SELECT `+refreshColumns+` FROM refresh_tokens WHERE family = ? ORDER BY created_at, id`, family)
 }
 
@@ -114,27 +114,27 @@ func rowsAffected(res sql.Result, err error) (int, error) {
 	return int(n), err
 }
 
-func (s *Store) RevokeRefreshFamily(ctx context.Context, family string, at time.Time) (int, error) {
+func (s *conn) RevokeRefreshFamily(ctx context.Context, family domain.RefreshFamilyID, at time.Time) (int, error) {
 	return rowsAffected(s.exec(ctx, `UPDATE refresh_tokens SET revoked_at = ? WHERE family = ? AND revoked_at IS NULL`, micros(at), family))
 }
 
-func (s *Store) RevokeClientRefreshTokens(ctx context.Context, org, clientID string, at time.Time) (int, error) {
+func (s *conn) RevokeClientRefreshTokens(ctx context.Context, org domain.OrgID, clientID domain.ClientID, at time.Time) (int, error) {
 	return rowsAffected(s.exec(ctx, `UPDATE refresh_tokens SET revoked_at = ? WHERE org_id = ? AND client_id = ? AND revoked_at IS NULL`, micros(at), org, clientID))
 }
 
-func (s *Store) DeleteRefreshTokensBefore(ctx context.Context, t time.Time) (int, error) {
+func (s *conn) DeleteRefreshTokensBefore(ctx context.Context, t time.Time) (int, error) {
 	return rowsAffected(s.exec(ctx, `DELETE FROM refresh_tokens WHERE expires_at < ?`, micros(t)))
 }
 
 // Revoked access tokens.
 
-func (s *Store) AddRevokedToken(ctx context.Context, t domain.RevokedToken) error {
+func (s *conn) AddRevokedToken(ctx context.Context, t domain.RevokedToken) error {
 	_, err := s.exec(ctx, `INSERT INTO revoked_tokens (jti, org_id, client_id, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (jti) DO NOTHING`, t.JTI, t.OrgID, t.ClientID, micros(t.ExpiresAt), micros(t.RevokedAt))
 	return err
 }
 
-func (s *Store) ListRevokedTokens(ctx context.Context, t time.Time) ([]domain.RevokedToken, error) {
+func (s *conn) ListRevokedTokens(ctx context.Context, t time.Time) ([]domain.RevokedToken, error) {
 	rows, err := s.query(ctx, `SELECT jti, org_id, client_id, expires_at, revoked_at FROM revoked_tokens WHERE expires_at > ?`, micros(t))
 	if err != nil {
 		return nil, err
@@ -153,7 +153,7 @@ func (s *Store) ListRevokedTokens(ctx context.Context, t time.Time) ([]domain.Re
 	return out, rows.Err()
 }
 
-func (s *Store) DeleteRevokedTokensBefore(ctx context.Context, t time.Time) (int, error) {
+func (s *conn) DeleteRevokedTokensBefore(ctx context.Context, t time.Time) (int, error) {
 	return rowsAffected(s.exec(ctx, `DELETE FROM revoked_tokens WHERE expires_at < ?`, micros(t)))
 }
 
@@ -178,7 +178,7 @@ func scanRotation(row interface{ Scan(...any) error }) (domain.Rotation, error) 
 	return r, nil
 }
 
-func (s *Store) collectRotations(ctx context.Context, query string, args ...any) ([]domain.Rotation, error) {
+func (s *conn) collectRotations(ctx context.Context, query string, args ...any) ([]domain.Rotation, error) {
 	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -195,27 +195,33 @@ func (s *Store) collectRotations(ctx context.Context, query string, args ...any)
 	return out, rows.Err()
 }
 
-func (s *Store) CreateRotation(ctx context.Context, r domain.Rotation) error {
-	old := scopesJSON(r.OldSecretIDs)
-	_, err := s.exec(ctx, `INSERT INTO rotations (`+rotationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.OrgID, r.ClientID, r.NewSecretID, old, micros(r.StartedAt), r.StartedBy, boolInt(r.AutoComplete), r.QuietSeconds,
+func (s *conn) CreateRotation(ctx context.Context, r domain.Rotation) error {
+	old, err := json.Marshal(r.OldSecretIDs)
+	if err != nil {
+		return err
+	}
+	if r.OldSecretIDs == nil {
+		old = []byte("[]")
+	}
+	_, err = s.exec(ctx, `INSERT INTO rotations (`+rotationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.OrgID, r.ClientID, r.NewSecretID, string(old), micros(r.StartedAt), r.StartedBy, boolInt(r.AutoComplete), r.QuietSeconds,
 		boolInt(r.KeepTokens), nullMicros(r.CompletedAt), r.CompletedBy)
 	return s.conflict(err, "rotation exists")
 }
 
-func (s *Store) GetRotation(ctx context.Context, org, id string) (domain.Rotation, error) {
+func (s *conn) GetRotation(ctx context.Context, org domain.OrgID, id domain.RotationID) (domain.Rotation, error) {
 	return scanRotation(s.queryRow(ctx, `SELECT `+rotationColumns+` FROM rotations WHERE org_id = ? AND id = ?`, org, id))
 }
 
-func (s *Store) ListRotations(ctx context.Context, org, clientID string) ([]domain.Rotation, error) {
+func (s *conn) ListRotations(ctx context.Context, org domain.OrgID, clientID domain.ClientID) ([]domain.Rotation, error) {
 	return s.collectRotations(ctx, `SELECT `+rotationColumns+` FROM rotations WHERE org_id = ? AND client_id = ? ORDER BY started_at DESC, id DESC`, org, clientID)
 }
 
-func (s *Store) ListOpenAutoRotations(ctx context.Context) ([]domain.Rotation, error) {
+func (s *conn) ListOpenAutoRotations(ctx context.Context) ([]domain.Rotation, error) {
 	return s.collectRotations(ctx, `SELECT `+rotationColumns+` FROM rotations WHERE completed_at IS NULL AND auto_complete = 1 ORDER BY started_at`)
 }
 
-func (s *Store) CompleteRotation(ctx context.Context, org, id string, at time.Time, by string) error {
+func (s *conn) CompleteRotation(ctx context.Context, org domain.OrgID, id domain.RotationID, at time.Time, by string) error {
 	err := mustAffect(s.exec(ctx, `UPDATE rotations SET completed_at = ?, completed_by = ? WHERE org_id = ? AND id = ? AND completed_at IS NULL`,
 		micros(at), by, org, id))
 	if err == domain.ErrNotFound {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"keywarden/internal/domain"
-	"keywarden/internal/store"
 )
 
 // Webhook outbox, delivery log, endpoint health and expiry notices.
@@ -27,8 +26,8 @@ func webhookEventsJSON(events []string) string {
 const webhookMessageColumns = `id, org_id, client_id, event_type, payload, created_at, status, attempts, retry_count, retry_from,
 	next_attempt_at, last_attempt_at, last_status_code, last_error, delivered_at`
 
-func scanWebhookMessage(row interface{ Scan(...any) error }) (store.WebhookMessage, error) {
-	var m store.WebhookMessage
+func scanWebhookMessage(row interface{ Scan(...any) error }) (domain.WebhookMessage, error) {
+	var m domain.WebhookMessage
 	var payload string
 	var created, retryFrom int64
 	var next, last, delivered sql.NullInt64
@@ -42,13 +41,13 @@ func scanWebhookMessage(row interface{ Scan(...any) error }) (store.WebhookMessa
 	return m, nil
 }
 
-func (s *Store) collectWebhookMessages(ctx context.Context, query string, args ...any) ([]store.WebhookMessage, error) {
+func (s *conn) collectWebhookMessages(ctx context.Context, query string, args ...any) ([]domain.WebhookMessage, error) {
 	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []store.WebhookMessage
+	var out []domain.WebhookMessage
 	for rows.Next() {
 		m, err := scanWebhookMessage(rows)
 		if err != nil {
@@ -59,7 +58,7 @@ func (s *Store) collectWebhookMessages(ctx context.Context, query string, args .
 	return out, rows.Err()
 }
 
-func (s *Store) CreateWebhookMessage(ctx context.Context, m store.WebhookMessage) error {
+func (s *conn) CreateWebhookMessage(ctx context.Context, m domain.WebhookMessage) error {
 	_, err := s.exec(ctx, `INSERT INTO webhook_messages (`+webhookMessageColumns+`, claim_id)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')`,
 		m.ID, m.OrgID, m.ClientID, m.EventType, string(m.Payload), micros(m.CreatedAt), m.Status, m.Attempts, m.RetryCount, micros(m.RetryFrom),
@@ -67,11 +66,11 @@ func (s *Store) CreateWebhookMessage(ctx context.Context, m store.WebhookMessage
 	return s.conflict(err, "webhook message exists")
 }
 
-func (s *Store) GetWebhookMessage(ctx context.Context, org, id string) (store.WebhookMessage, error) {
+func (s *conn) GetWebhookMessage(ctx context.Context, org domain.OrgID, id string) (domain.WebhookMessage, error) {
 	return scanWebhookMessage(s.queryRow(ctx, `SELECT `+webhookMessageColumns+` FROM webhook_messages WHERE org_id = ? AND id = ?`, org, id))
 }
 
-func (s *Store) ListWebhookMessages(ctx context.Context, org, clientID string, f store.WebhookFilter) ([]store.WebhookMessage, string, error) {
+func (s *conn) ListWebhookMessages(ctx context.Context, org domain.OrgID, clientID domain.ClientID, f domain.WebhookFilter) ([]domain.WebhookMessage, string, error) {
 	limit := f.Page.Size()
 	where := `org_id = ? AND client_id = ?`
 	args := []any{org, clientID}
@@ -80,7 +79,7 @@ func (s *Store) ListWebhookMessages(ctx context.Context, org, clientID string, f
 		args = append(args, f.Status)
 	}
 	if f.Page.After != "" {
-		cur, err := store.DecodeCursor(f.Page.After)
+		cur, err := domain.DecodeCursor(f.Page.After)
 		if err != nil {
 			return nil, "", err
 		}
@@ -97,7 +96,7 @@ func (s *Store) ListWebhookMessages(ctx context.Context, org, clientID string, f
 	if len(out) > limit {
 		out = out[:limit]
 		last := out[limit-1]
-		next = store.Cursor{At: last.CreatedAt, ID: last.ID}.Encode()
+		next = domain.Cursor{At: last.CreatedAt, ID: last.ID}.Encode()
 	}
 	return out, next, nil
 }
@@ -106,14 +105,14 @@ func (s *Store) ListWebhookMessages(ctx context.Context, org, clientID string, f
 // (LockSuffix " FOR UPDATE") a claim skips the rows another node's claim
 // holds instead of waiting for them; SQLite's write lock already makes
 // claims take turns.
-func (s *Store) skipLocked() string {
+func (s *conn) skipLocked() string {
 	if l := s.dialect.LockSuffix(); l != "" {
 		return l + " SKIP LOCKED"
 	}
 	return ""
 }
 
-func (s *Store) ClaimWebhookMessages(ctx context.Context, now, until time.Time, claimID string, limit int) ([]store.WebhookMessage, error) {
+func (s *conn) ClaimWebhookMessages(ctx context.Context, now, until time.Time, claimID string, limit int) ([]domain.WebhookMessage, error) {
 	const due = ` FROM webhook_messages WHERE status = 'pending' AND next_attempt_at <= ?`
 	if s.tx == nil {
 		// Most polls find nothing: find that out with a read, without
@@ -127,9 +126,8 @@ func (s *Store) ClaimWebhookMessages(ctx context.Context, now, until time.Time, 
 			return nil, err
 		}
 	}
-	var out []store.WebhookMessage
-	err := s.InTx(ctx, func(txs store.Store) error {
-		tx := txs.(*Store)
+	var out []domain.WebhookMessage
+	err := s.atomic(ctx, func(tx *conn) error {
 		var err error
 		out, err = tx.collectWebhookMessages(ctx, `SELECT `+webhookMessageColumns+due+`
 			ORDER BY next_attempt_at, id LIMIT ?`+tx.skipLocked(), micros(now), limit)
@@ -148,7 +146,7 @@ func (s *Store) ClaimWebhookMessages(ctx context.Context, now, until time.Time, 
 	return out, err
 }
 
-func (s *Store) FinishWebhookMessage(ctx context.Context, m store.WebhookMessage, claimID string) error {
+func (s *conn) FinishWebhookMessage(ctx context.Context, m domain.WebhookMessage, claimID string) error {
 	err := mustAffect(s.exec(ctx, `UPDATE webhook_messages SET status = ?, attempts = ?, retry_count = ?, retry_from = ?,
 		next_attempt_at = ?, last_attempt_at = ?, last_status_code = ?, last_error = ?, delivered_at = ?, claim_id = ''
 		WHERE org_id = ? AND id = ? AND claim_id = ?`,
@@ -160,33 +158,33 @@ func (s *Store) FinishWebhookMessage(ctx context.Context, m store.WebhookMessage
 	return err
 }
 
-func (s *Store) RedeliverWebhookMessage(ctx context.Context, org, id string, at time.Time) error {
+func (s *conn) RedeliverWebhookMessage(ctx context.Context, org domain.OrgID, id string, at time.Time) error {
 	return mustAffect(s.exec(ctx, `UPDATE webhook_messages SET status = 'pending', next_attempt_at = ?, retry_from = ?, retry_count = 0,
 		last_error = '', claim_id = '' WHERE org_id = ? AND id = ?`, micros(at), micros(at), org, id))
 }
 
-func (s *Store) DeleteWebhookMessagesBefore(ctx context.Context, t time.Time) (int, error) {
+func (s *conn) DeleteWebhookMessagesBefore(ctx context.Context, t time.Time) (int, error) {
 	return rowsAffected(s.exec(ctx, `DELETE FROM webhook_messages WHERE status <> 'pending' AND created_at < ?`, micros(t)))
 }
 
 const webhookAttemptColumns = `id, message_id, org_id, client_id, attempted_at, url, status_code, latency_us, error, response_excerpt`
 
-func (s *Store) AddWebhookAttempt(ctx context.Context, a store.WebhookAttempt) error {
+func (s *conn) AddWebhookAttempt(ctx context.Context, a domain.WebhookAttempt) error {
 	_, err := s.exec(ctx, `INSERT INTO webhook_attempts (`+webhookAttemptColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.ID, a.MessageID, a.OrgID, a.ClientID, micros(a.At), a.URL, a.StatusCode, a.Latency.Microseconds(), a.Error, a.ResponseExcerpt)
 	return s.conflict(err, "webhook attempt exists")
 }
 
-func (s *Store) ListWebhookAttempts(ctx context.Context, org, messageID string) ([]store.WebhookAttempt, error) {
+func (s *conn) ListWebhookAttempts(ctx context.Context, org domain.OrgID, messageID string) ([]domain.WebhookAttempt, error) {
 	rows, err := s.query(ctx, `SELECT `+webhookAttemptColumns+` FROM webhook_attempts WHERE org_id = ? AND message_id = ?
 		ORDER BY attempted_at, id`, org, messageID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []store.WebhookAttempt
+	var out []domain.WebhookAttempt
 	for rows.Next() {
-		var a store.WebhookAttempt
+		var a domain.WebhookAttempt
 		var at, latency int64
 		if err := rows.Scan(&a.ID, &a.MessageID, &a.OrgID, &a.ClientID, &at, &a.URL, &a.StatusCode, &latency, &a.Error, &a.ResponseExcerpt); err != nil {
 			return nil, err
@@ -197,12 +195,16 @@ func (s *Store) ListWebhookAttempts(ctx context.Context, org, messageID string) 
 	return out, rows.Err()
 }
 
-func (s *Store) GetWebhookEndpoint(ctx context.Context, org, clientID string) (store.WebhookEndpoint, error) {
-	var e store.WebhookEndpoint
+func (s *conn) GetWebhookEndpoint(ctx context.Context, org domain.OrgID, clientID domain.ClientID) (domain.WebhookEndpoint, error) {
+	return s.getWebhookEndpoint(ctx, org, clientID, "")
+}
+
+func (s *conn) getWebhookEndpoint(ctx context.Context, org domain.OrgID, clientID domain.ClientID, lock string) (domain.WebhookEndpoint, error) {
+	var e domain.WebhookEndpoint
 	var failing, disabled sql.NullInt64
 	var updated int64
 	err := s.queryRow(ctx, `SELECT org_id, client_id, url, failing_since, disabled_at, disabled_reason, updated_at
-		FROM webhook_endpoints WHERE org_id = ? AND client_id = ?`, org, clientID).
+		FROM webhook_endpoints WHERE org_id = ? AND client_id = ?`+lock, org, clientID).
 		Scan(&e.OrgID, &e.ClientID, &e.URL, &failing, &disabled, &e.DisabledReason, &updated)
 	if err != nil {
 		return e, notFound(err)
@@ -211,23 +213,30 @@ func (s *Store) GetWebhookEndpoint(ctx context.Context, org, clientID string) (s
 	return e, nil
 }
 
-func (s *Store) PutWebhookEndpoint(ctx context.Context, e store.WebhookEndpoint) error {
-	_, err := s.exec(ctx, `INSERT INTO webhook_endpoints (client_id, org_id, url, failing_since, disabled_at, disabled_reason, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (client_id) DO UPDATE SET url = excluded.url, failing_since = excluded.failing_since,
-			disabled_at = excluded.disabled_at, disabled_reason = excluded.disabled_reason, updated_at = excluded.updated_at
-		WHERE webhook_endpoints.org_id = excluded.org_id`,
-		e.ClientID, e.OrgID, e.URL, nullMicros(e.FailingSince), nullMicros(e.DisabledAt), e.DisabledReason, micros(e.UpdatedAt))
-	return err
+func (s *conn) UpdateWebhookEndpoint(ctx context.Context, org domain.OrgID, clientID domain.ClientID, url string, at time.Time,
+	fn func(*domain.WebhookEndpoint) error) (domain.WebhookEndpoint, error) {
+	return update(ctx, s, func(c *conn) (domain.WebhookEndpoint, error) {
+		// ON CONFLICT DO NOTHING: a concurrent creator waits for the first
+		// to commit, then both lock the one row.
+		if _, err := c.exec(ctx, `INSERT INTO webhook_endpoints (client_id, org_id, url, disabled_reason, updated_at)
+			VALUES (?, ?, ?, '', ?) ON CONFLICT (client_id) DO NOTHING`, clientID, org, url, micros(at)); err != nil {
+			return domain.WebhookEndpoint{}, err
+		}
+		return c.getWebhookEndpoint(ctx, org, clientID, c.lock())
+	}, fn, func(c *conn, e domain.WebhookEndpoint) error {
+		return mustAffect(c.exec(ctx, `UPDATE webhook_endpoints SET url = ?, failing_since = ?, disabled_at = ?, disabled_reason = ?, updated_at = ?
+			WHERE org_id = ? AND client_id = ?`,
+			e.URL, nullMicros(e.FailingSince), nullMicros(e.DisabledAt), e.DisabledReason, micros(e.UpdatedAt), org, clientID))
+	})
 }
 
-func (s *Store) DisableWebhookEndpoint(ctx context.Context, org, clientID, url string, at time.Time, reason string) (bool, error) {
+func (s *conn) DisableWebhookEndpoint(ctx context.Context, org domain.OrgID, clientID domain.ClientID, url string, at time.Time, reason string) (bool, error) {
 	n, err := rowsAffected(s.exec(ctx, `UPDATE webhook_endpoints SET disabled_at = ?, disabled_reason = ?, updated_at = ?
 		WHERE org_id = ? AND client_id = ? AND url = ? AND disabled_at IS NULL`, micros(at), reason, micros(at), org, clientID, url))
 	return n == 1, err
 }
 
-func (s *Store) RecordWebhookNotice(ctx context.Context, n store.WebhookNotice) (bool, error) {
+func (s *conn) RecordWebhookNotice(ctx context.Context, n domain.WebhookNotice) (bool, error) {
 	// ON CONFLICT DO NOTHING instead of catching the unique violation: on
 	// PostgreSQL a failed statement would abort the caller's transaction.
 	// A concurrent insert of the same key waits for the first to commit
@@ -238,14 +247,14 @@ func (s *Store) RecordWebhookNotice(ctx context.Context, n store.WebhookNotice) 
 	return c == 1, err
 }
 
-func (s *Store) ListExpiringSecrets(ctx context.Context, from, to time.Time, after string, limit int) ([]domain.Secret, error) {
+func (s *conn) ListExpiringSecrets(ctx context.Context, from, to time.Time, after string, limit int) ([]domain.Secret, error) {
 	cols := "s." + strings.ReplaceAll(strings.Join(strings.Fields(secretColumns), " "), ", ", ", s.")
 	query := `SELECT ` + cols + ` FROM secrets s
 		WHERE s.revoked_at IS NULL AND s.expires_at >= ? AND s.expires_at <= ?
 		AND NOT EXISTS (SELECT 1 FROM webhook_notices n WHERE n.secret_id = s.id AND n.notice = 'expired' AND n.expires_at = s.expires_at)`
 	args := []any{micros(from), micros(to)}
 	if after != "" {
-		cur, err := store.DecodeCursor(after)
+		cur, err := domain.DecodeCursor(after)
 		if err != nil {
 			return nil, err
 		}

@@ -24,7 +24,10 @@ import (
 func auditFixture(t *testing.T, s store.Store) (acme, globex domain.Organization, events []domain.AuditEvent) {
 	t.Helper()
 	acme, globex = mustOrg(t, s, "Acme"), mustOrg(t, s, "Globex")
-	for i, e := range []struct{ org, actor, action, target string }{
+	for i, e := range []struct {
+		org                   domain.OrgID
+		actor, action, target string
+	}{
 		{acme.ID, "usr_ada", "client.create", "kwc_1"},
 		{globex.ID, "usr_ada", "secret.create", "sec_1"},
 		{acme.ID, "usr_bob", "secret.create", "sec_1"},
@@ -44,27 +47,27 @@ func testListAuditFilters(t *testing.T, s store.Store) {
 	acme, globex, events := auditFixture(t, s)
 	tests := []struct {
 		name   string
-		org    string
-		filter store.AuditFilter
+		org    domain.OrgID
+		filter domain.AuditFilter
 		want   []int64
 	}{
-		{"everything, newest first", acme.ID, store.AuditFilter{}, []int64{7, 6, 5, 4, 3, 1}},
-		{"another organisation", globex.ID, store.AuditFilter{}, []int64{8, 2}},
-		{"unknown organisation", domain.NewID(domain.PrefixOrg), store.AuditFilter{}, nil},
-		{"exact action", acme.ID, store.AuditFilter{Action: "secret.create"}, []int64{3}},
-		{"exact action without a dot is not a prefix", acme.ID, store.AuditFilter{Action: "secret"}, []int64{7}},
-		{"exact action matches nothing", acme.ID, store.AuditFilter{Action: "client"}, nil},
-		{"action prefix", acme.ID, store.AuditFilter{Action: "secret."}, []int64{4, 3}},
-		{"another action prefix", acme.ID, store.AuditFilter{Action: "client."}, []int64{6, 1}},
-		{"actor", acme.ID, store.AuditFilter{ActorID: "usr_bob"}, []int64{7, 5, 3}},
-		{"target", acme.ID, store.AuditFilter{Target: "sec_1"}, []int64{4, 3}},
-		{"since", acme.ID, store.AuditFilter{Since: at(3).Add(-30 * time.Second)}, []int64{7, 6, 5, 4}},
-		{"until", acme.ID, store.AuditFilter{Until: at(3).Add(-30 * time.Second)}, []int64{3, 1}},
-		{"since and until", acme.ID, store.AuditFilter{Since: at(1).Add(30 * time.Second), Until: at(5).Add(30 * time.Second)}, []int64{6, 5, 4, 3}},
-		{"everything at once", acme.ID, store.AuditFilter{
+		{"everything, newest first", acme.ID, domain.AuditFilter{}, []int64{7, 6, 5, 4, 3, 1}},
+		{"another organisation", globex.ID, domain.AuditFilter{}, []int64{8, 2}},
+		{"unknown organisation", domain.NewOrgID(), domain.AuditFilter{}, nil},
+		{"exact action", acme.ID, domain.AuditFilter{Action: "secret.create"}, []int64{3}},
+		{"exact action without a dot is not a prefix", acme.ID, domain.AuditFilter{Action: "secret"}, []int64{7}},
+		{"exact action matches nothing", acme.ID, domain.AuditFilter{Action: "client"}, nil},
+		{"action prefix", acme.ID, domain.AuditFilter{Action: "secret."}, []int64{4, 3}},
+		{"another action prefix", acme.ID, domain.AuditFilter{Action: "client."}, []int64{6, 1}},
+		{"actor", acme.ID, domain.AuditFilter{ActorID: "usr_bob"}, []int64{7, 5, 3}},
+		{"target", acme.ID, domain.AuditFilter{Target: "sec_1"}, []int64{4, 3}},
+		{"since", acme.ID, domain.AuditFilter{Since: at(3).Add(-30 * time.Second)}, []int64{7, 6, 5, 4}},
+		{"until", acme.ID, domain.AuditFilter{Until: at(3).Add(-30 * time.Second)}, []int64{3, 1}},
+		{"since and until", acme.ID, domain.AuditFilter{Since: at(1).Add(30 * time.Second), Until: at(5).Add(30 * time.Second)}, []int64{6, 5, 4, 3}},
+		{"everything at once", acme.ID, domain.AuditFilter{
 			Action: "secret.", ActorID: "usr_ada", Target: "sec_1", Since: at(1), Until: at(7),
 		}, []int64{4}},
-		{"filters do not cross organisations", globex.ID, store.AuditFilter{Action: "secret.", ActorID: "usr_ada"}, []int64{2}},
+		{"filters do not cross organisations", globex.ID, domain.AuditFilter{Action: "secret.", ActorID: "usr_ada"}, []int64{2}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -89,14 +92,14 @@ func testListAuditPages(t *testing.T, s store.Store) {
 	acme, _, _ := auditFixture(t, s)
 	tests := []struct {
 		name   string
-		filter store.AuditFilter
+		filter domain.AuditFilter
 		want   [][]int64
 	}{
-		{"pages of two", store.AuditFilter{Page: store.Page{Limit: 2}}, [][]int64{{7, 6}, {5, 4}, {3, 1}}},
-		{"pages of four", store.AuditFilter{Page: store.Page{Limit: 4}}, [][]int64{{7, 6, 5, 4}, {3, 1}}},
-		{"one page holds all", store.AuditFilter{Page: store.Page{Limit: 6}}, [][]int64{{7, 6, 5, 4, 3, 1}}},
-		{"pages of one with a filter", store.AuditFilter{Action: "secret.", Page: store.Page{Limit: 1}}, [][]int64{{4}, {3}}},
-		{"filter and since", store.AuditFilter{ActorID: "usr_bob", Since: at(3), Page: store.Page{Limit: 1}}, [][]int64{{7}, {5}}},
+		{"pages of two", domain.AuditFilter{Page: domain.Page{Limit: 2}}, [][]int64{{7, 6}, {5, 4}, {3, 1}}},
+		{"pages of four", domain.AuditFilter{Page: domain.Page{Limit: 4}}, [][]int64{{7, 6, 5, 4}, {3, 1}}},
+		{"one page holds all", domain.AuditFilter{Page: domain.Page{Limit: 6}}, [][]int64{{7, 6, 5, 4, 3, 1}}},
+		{"pages of one with a filter", domain.AuditFilter{Action: "secret.", Page: domain.Page{Limit: 1}}, [][]int64{{4}, {3}}},
+		{"filter and since", domain.AuditFilter{ActorID: "usr_bob", Since: at(3), Page: domain.Page{Limit: 1}}, [][]int64{{7}, {5}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -120,12 +123,12 @@ func testListAuditPages(t *testing.T, s store.Store) {
 	}
 
 	// A later append does not shift the pages of a caller who is paging.
-	_, next, err := s.ListAudit(ctx, acme.ID, store.AuditFilter{Page: store.Page{Limit: 2}})
+	_, next, err := s.ListAudit(ctx, acme.ID, domain.AuditFilter{Page: domain.Page{Limit: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mustAppend(t, s, newEvent(acme.ID, at(9), "client.update", "usr_ada", "kwc_1"))
-	if got, _, err := s.ListAudit(ctx, acme.ID, store.AuditFilter{Page: store.Page{After: next, Limit: 2}}); err != nil ||
+	if got, _, err := s.ListAudit(ctx, acme.ID, domain.AuditFilter{Page: domain.Page{After: next, Limit: 2}}); err != nil ||
 		!slices.Equal(seqs(got), []int64{5, 4}) {
 		t.Errorf("second page after a new append = %v, %v; want [5 4]", seqs(got), err)
 	}
@@ -135,12 +138,12 @@ func testListAuditPages(t *testing.T, s store.Store) {
 		cursor string
 	}{
 		{"not base64", "%%%"},
-		{"a client cursor", store.Cursor{At: base, ID: "kwc_1"}.Encode()},
+		{"a client cursor", domain.Cursor{At: base, ID: "kwc_1"}.Encode()},
 		{"seq zero", "czA"}, // base64url("s0")
 	}
 	for _, tc := range bad {
 		t.Run("malformed cursor/"+tc.name, func(t *testing.T) {
-			got, _, err := s.ListAudit(ctx, acme.ID, store.AuditFilter{Page: store.Page{After: tc.cursor}})
+			got, _, err := s.ListAudit(ctx, acme.ID, domain.AuditFilter{Page: domain.Page{After: tc.cursor}})
 			var ve *domain.ValidationError
 			if !errors.As(err, &ve) {
 				t.Errorf("ListAudit(after %q) = %v, %v; want a *domain.ValidationError", tc.cursor, seqs(got), err)
@@ -192,7 +195,7 @@ func testAuditAppend(t *testing.T, s store.Store) {
 	var want []domain.AuditEvent
 	for i, e := range []domain.AuditEvent{
 		newEvent(o.ID, at(1), "client.create", "usr_1", "kwc_1"),
-		{ID: domain.NewID(domain.PrefixAudit), OrgID: "", At: at(2), ActorKind: "system", ActorID: "expiry-sweep",
+		{ID: domain.NewID(domain.PrefixAudit), OrgID: "", At: at(2), ActorKind: domain.ActorSystem, ActorID: "expiry-sweep",
 			Action: "secret.expire", Result: domain.ResultFailure}, // empty strings and no detail
 		newEvent(o.ID, at(3), "secret.create", "usr_1", "sec_1"),
 	} {
@@ -256,7 +259,7 @@ func testAuditBadSeq(t *testing.T, s store.Store) {
 			e.Hash = chainHash(e)
 			var err error
 			if tc.inTx {
-				err = s.InTx(ctx, func(tx store.Store) error { return tx.AppendAudit(ctx, e) })
+				err = s.InTx(ctx, func(tx store.Tx) error { return tx.AppendAudit(ctx, e) })
 			} else {
 				err = s.AppendAudit(ctx, e)
 			}

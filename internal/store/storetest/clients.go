@@ -48,12 +48,12 @@ func testClientCRUD(t *testing.T, s store.Store) {
 	updated.Disabled = true
 	updated.UpdatedAt = at(10)
 	updated.TokensRevokedAt = ptr(at(9))
-	if err := s.UpdateClient(ctx, updated); err != nil {
+	if err := putClient(ctx, s, updated); err != nil {
 		t.Fatalf("UpdateClient: %v", err)
 	}
 	moved := updated
 	moved.CreatedAt = at(99) // UpdateClient must not store the creation time
-	if err := s.UpdateClient(ctx, moved); err != nil {
+	if err := putClient(ctx, s, moved); err != nil {
 		t.Fatalf("UpdateClient(other created-at): %v", err)
 	}
 	if got, err := s.GetClient(ctx, o.ID, c.ID); err != nil || !sameClient(got, updated) {
@@ -69,7 +69,7 @@ func testClientCRUD(t *testing.T, s store.Store) {
 	}{
 		{"GetClient", func() error { _, err := s.GetClient(ctx, o.ID, c.ID); return err }},
 		{"LookupClient", func() error { _, err := s.LookupClient(ctx, c.ID); return err }},
-		{"UpdateClient", func() error { return s.UpdateClient(ctx, updated) }},
+		{"UpdateClient", func() error { return putClient(ctx, s, updated) }},
 		{"DeleteClient again", func() error { return s.DeleteClient(ctx, o.ID, c.ID) }},
 		{"GetSecret of its secret", func() error { _, err := s.GetSecret(ctx, o.ID, sec.ID); return err }},
 		{"SecretByVerifier of its secret", func() error { _, err := s.SecretByVerifier(ctx, sec.Verifier); return err }},
@@ -87,7 +87,7 @@ func testClientCRUD(t *testing.T, s store.Store) {
 	if got, err := s.GetSecret(ctx, o.ID, keep.ID); err != nil || !sameSecret(got, keep) {
 		t.Errorf("another client's secret after DeleteClient = %+v, %v; want %+v", got, err, keep)
 	}
-	if got, _, err := s.ListClients(ctx, o.ID, store.Page{}); err != nil || !slices.Equal(clientIDs(got), []string{bare.ID}) {
+	if got, _, err := s.ListClients(ctx, o.ID, domain.Page{}); err != nil || !slices.Equal(clientIDs(got), []domain.ClientID{bare.ID}) {
 		t.Errorf("ListClients after DeleteClient = %v, %v; want [%s]", clientIDs(got), err, bare.ID)
 	}
 }
@@ -109,11 +109,11 @@ func testOrgIsolation(t *testing.T, s store.Store) {
 		op   func() error
 	}{
 		{"GetClient", func() error { _, err := s.GetClient(ctx, globex.ID, c.ID); return err }},
-		{"UpdateClient", func() error { return s.UpdateClient(ctx, stolen) }},
+		{"UpdateClient", func() error { return putClient(ctx, s, stolen) }},
 		{"DeleteClient", func() error { return s.DeleteClient(ctx, globex.ID, c.ID) }},
 		{"GetSecret", func() error { _, err := s.GetSecret(ctx, globex.ID, sec.ID); return err }},
-		{"UpdateSecret", func() error { return s.UpdateSecret(ctx, stolenSecret) }},
-		{"RevokeSecret", func() error { return s.RevokeSecret(ctx, globex.ID, sec.ID, at(5), false) }},
+		{"UpdateSecret", func() error { return putSecret(ctx, s, stolenSecret) }},
+		{"RevokeSecret", func() error { return revoke(ctx, s, globex.ID, sec.ID, at(5), false) }},
 		{"GetUser", func() error { _, err := s.GetUser(ctx, globex.ID, u.ID); return err }},
 	}
 	for _, tc := range tests {
@@ -129,7 +129,7 @@ func testOrgIsolation(t *testing.T, s store.Store) {
 		}
 	})
 	t.Run("ListClients", func(t *testing.T) {
-		if got, next, err := s.ListClients(ctx, globex.ID, store.Page{}); err != nil || len(got) != 0 || next != "" {
+		if got, next, err := s.ListClients(ctx, globex.ID, domain.Page{}); err != nil || len(got) != 0 || next != "" {
 			t.Errorf("ListClients = %v, %q, %v; want none", clientIDs(got), next, err)
 		}
 	})
@@ -185,7 +185,7 @@ func testListClientsPages(t *testing.T, s store.Store) {
 			var sizes []int
 			after := ""
 			for range len(tc.created) + 2 {
-				page, next, err := s.ListClients(ctx, o.ID, store.Page{After: after, Limit: tc.limit})
+				page, next, err := s.ListClients(ctx, o.ID, domain.Page{After: after, Limit: tc.limit})
 				if err != nil {
 					t.Fatalf("ListClients(after %q): %v", after, err)
 				}
@@ -216,7 +216,7 @@ func testListClientsPages(t *testing.T, s store.Store) {
 func testListClientsStable(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	o := mustOrg(t, s, "Acme")
-	var want []string
+	var want []domain.ClientID
 	for i := range 6 {
 		c := newClient(o.ID, at(10+i))
 		if err := s.CreateClient(ctx, c); err != nil {
@@ -224,7 +224,7 @@ func testListClientsStable(t *testing.T, s store.Store) {
 		}
 		want = append(want, c.ID)
 	}
-	first, next, err := s.ListClients(ctx, o.ID, store.Page{Limit: 3})
+	first, next, err := s.ListClients(ctx, o.ID, domain.Page{Limit: 3})
 	if err != nil || next == "" {
 		t.Fatalf("ListClients first page = %v, %q, %v", clientIDs(first), next, err)
 	}
@@ -232,14 +232,14 @@ func testListClientsStable(t *testing.T, s store.Store) {
 	if err := s.CreateClient(ctx, early); err != nil {
 		t.Fatalf("CreateClient: %v", err)
 	}
-	second, last, err := s.ListClients(ctx, o.ID, store.Page{After: next, Limit: 3})
+	second, last, err := s.ListClients(ctx, o.ID, domain.Page{After: next, Limit: 3})
 	if err != nil {
 		t.Fatalf("ListClients second page: %v", err)
 	}
 	if got := append(clientIDs(first), clientIDs(second)...); !slices.Equal(got, want) || last != "" {
 		t.Errorf("pages with an insert between them = %v (next %q), want %v", got, last, want)
 	}
-	again, _, err := s.ListClients(ctx, o.ID, store.Page{After: next, Limit: 3})
+	again, _, err := s.ListClients(ctx, o.ID, domain.Page{After: next, Limit: 3})
 	if err != nil || !slices.Equal(clientIDs(again), clientIDs(second)) {
 		t.Errorf("the same cursor again = %v, %v; want %v", clientIDs(again), err, clientIDs(second))
 	}
@@ -258,11 +258,11 @@ func testListClientsBadCursor(t *testing.T, s store.Store) {
 		{"no separator", b64([]byte("1700000000000000"))},
 		{"time not a number", b64([]byte("yesterday|kwc_x"))},
 		{"empty ID", b64([]byte("1700000000000000|"))},
-		{"an audit cursor", store.EncodeSeq(5)},
+		{"an audit cursor", domain.EncodeSeq(5)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, _, err := s.ListClients(ctx, o.ID, store.Page{After: tc.cursor, Limit: 3})
+			got, _, err := s.ListClients(ctx, o.ID, domain.Page{After: tc.cursor, Limit: 3})
 			var ve *domain.ValidationError
 			if !errors.As(err, &ve) {
 				t.Fatalf("ListClients(after %q) = %v, %v; want a *domain.ValidationError", tc.cursor, clientIDs(got), err)

@@ -15,7 +15,7 @@ import (
 // transactions that read the audit head, append the next event and, when
 // client is not nil, create a secret of client. InTx must serialise or
 // retry on its own: any error fails t.
-func appendConcurrently(t *testing.T, nodes []store.Store, perNode, n int, org string, client *domain.Client) {
+func appendConcurrently(t *testing.T, nodes []store.Store, perNode, n int, org domain.OrgID, client *domain.Client) {
 	t.Helper()
 	ctx := t.Context()
 	var wg sync.WaitGroup
@@ -25,7 +25,7 @@ func appendConcurrently(t *testing.T, nodes []store.Store, perNode, n int, org s
 			wg.Go(func() {
 				<-start
 				for i := range n {
-					err := node.InTx(ctx, func(tx store.Store) error {
+					err := node.InTx(ctx, func(tx store.Tx) error {
 						seq, prev, err := tx.AuditHead(ctx)
 						if err != nil {
 							return fmt.Errorf("AuditHead: %w", err)
@@ -93,9 +93,9 @@ func testConcurrentRevokeUpdate(t *testing.T, s store.Store) {
 		// The first revocation keeps tokens, the second kills them.
 		keep := func(when time.Time) bool { return when.Equal(first) }
 		for j, when := range []time.Time{first, second} {
-			wg.Go(func() { <-start; revokeErrs[j] = s.RevokeSecret(ctx, o.ID, x.ID, when, keep(when)) })
+			wg.Go(func() { <-start; revokeErrs[j] = revoke(ctx, s, o.ID, x.ID, when, keep(when)) })
 		}
-		wg.Go(func() { <-start; updateErr = s.UpdateSecret(ctx, edit) })
+		wg.Go(func() { <-start; updateErr = putSecret(ctx, s, edit) })
 		close(start)
 		wg.Wait()
 
@@ -104,8 +104,8 @@ func testConcurrentRevokeUpdate(t *testing.T, s store.Store) {
 				t.Errorf("secret %d: RevokeSecret %d: %v", i, j, err)
 			}
 		}
-		if updateErr != nil && !errors.Is(updateErr, domain.ErrNotFound) {
-			t.Errorf("secret %d: UpdateSecret: %v, want nil or ErrNotFound", i, updateErr)
+		if updateErr != nil && !errors.Is(updateErr, domain.ErrConflict) {
+			t.Errorf("secret %d: UpdateSecret: %v, want nil or ErrConflict (revoked first)", i, updateErr)
 		}
 		got, err := s.GetSecret(ctx, o.ID, x.ID)
 		if err != nil {

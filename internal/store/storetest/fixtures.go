@@ -32,10 +32,10 @@ func randomBytes(n int) []byte {
 }
 
 func newOrg(name string) domain.Organization {
-	return domain.Organization{ID: domain.NewID(domain.PrefixOrg), Name: name, Policy: domain.DefaultPolicy(), CreatedAt: base}
+	return domain.Organization{ID: domain.NewOrgID(), Name: name, Policy: domain.DefaultPolicy(), CreatedAt: base}
 }
 
-func mustOrg(t *testing.T, s store.Store, name string) domain.Organization {
+func mustOrg(t *testing.T, s store.Data, name string) domain.Organization {
 	t.Helper()
 	o := newOrg(name)
 	if err := s.CreateOrg(t.Context(), o); err != nil {
@@ -44,14 +44,14 @@ func mustOrg(t *testing.T, s store.Store, name string) domain.Organization {
 	return o
 }
 
-func newUser(org, email string) domain.User {
+func newUser(org domain.OrgID, email string) domain.User {
 	return domain.User{
-		ID: domain.NewID(domain.PrefixUser), OrgID: org, Email: email, Role: domain.RoleAdmin,
+		ID: domain.NewUserID(), OrgID: org, Email: email, Role: domain.RoleAdmin,
 		PasswordHash: "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA", MustChangePassword: true, CreatedAt: base,
 	}
 }
 
-func mustUser(t *testing.T, s store.Store, org, email string) domain.User {
+func mustUser(t *testing.T, s store.Data, org domain.OrgID, email string) domain.User {
 	t.Helper()
 	u := newUser(org, email)
 	if err := s.CreateUser(t.Context(), u); err != nil {
@@ -60,15 +60,15 @@ func mustUser(t *testing.T, s store.Store, org, email string) domain.User {
 	return u
 }
 
-func newClient(org string, created time.Time) domain.Client {
+func newClient(org domain.OrgID, created time.Time) domain.Client {
 	return domain.Client{
-		ID: domain.NewID(domain.PrefixClient), OrgID: org, Name: "billing", Description: "pays the bills",
+		ID: domain.NewClientID(), OrgID: org, Name: "billing", Description: "pays the bills",
 		Scopes: []string{"invoices:read", "invoices:write"}, TokenTTL: 600, WebhookURL: "https://hooks.example.com/kw",
 		CreatedAt: created, UpdatedAt: created,
 	}
 }
 
-func mustClient(t *testing.T, s store.Store, org string) domain.Client {
+func mustClient(t *testing.T, s store.Data, org domain.OrgID) domain.Client {
 	t.Helper()
 	c := newClient(org, base)
 	if err := s.CreateClient(t.Context(), c); err != nil {
@@ -81,8 +81,8 @@ func mustClient(t *testing.T, s store.Store, org string) domain.Client {
 // its verifier.
 func generatedSecret(c domain.Client, created time.Time) domain.Secret {
 	return domain.Secret{
-		ID: domain.NewID(domain.PrefixSecret), OrgID: c.OrgID, ClientID: c.ID, Description: "ci deploy",
-		CreatedAt: created, CreatedBy: domain.NewID(domain.PrefixUser), ExpiresAt: ptr(created.Add(90 * 24 * time.Hour)),
+		ID: domain.NewSecretID(), OrgID: c.OrgID, ClientID: c.ID, Description: "ci deploy",
+		CreatedAt: created, CreatedBy: string(domain.NewUserID()), ExpiresAt: ptr(created.Add(90 * 24 * time.Hour)),
 		Hint: "x7Qa", Origin: domain.OriginGenerated, Verifier: randomBytes(32), Sealed: randomBytes(60),
 		AllowedCIDRs: []string{"10.0.0.0/8", "2001:db8::/32"},
 	}
@@ -92,14 +92,14 @@ func generatedSecret(c domain.Client, created time.Time) domain.Secret {
 // hash and no verifier.
 func suppliedSecret(c domain.Client, created time.Time) domain.Secret {
 	return domain.Secret{
-		ID: domain.NewID(domain.PrefixSecret), OrgID: c.OrgID, ClientID: c.ID, Description: "imported",
-		CreatedAt: created, CreatedBy: domain.NewID(domain.PrefixUser),
+		ID: domain.NewSecretID(), OrgID: c.OrgID, ClientID: c.ID, Description: "imported",
+		CreatedAt: created, CreatedBy: string(domain.NewUserID()),
 		Hint: "9zzK", Origin: domain.OriginSupplied, Hash: "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$c3VwcGxpZWQ",
 		Sealed: randomBytes(60),
 	}
 }
 
-func mustSecret(t *testing.T, s store.Store, x domain.Secret) domain.Secret {
+func mustSecret(t *testing.T, s store.Data, x domain.Secret) domain.Secret {
 	t.Helper()
 	if err := s.CreateSecret(t.Context(), x); err != nil {
 		t.Fatalf("CreateSecret: %v", err)
@@ -117,10 +117,10 @@ func chainHash(e domain.AuditEvent) []byte {
 	return h.Sum(nil)
 }
 
-func newEvent(org string, when time.Time, action, actor, target string) domain.AuditEvent {
+func newEvent[A, T ~string](org domain.OrgID, when time.Time, action string, actor A, target T) domain.AuditEvent {
 	return domain.AuditEvent{
-		ID: domain.NewID(domain.PrefixAudit), OrgID: org, At: when, ActorKind: "user", ActorID: actor,
-		Action: action, Target: target, Source: "192.0.2.10", Result: domain.ResultSuccess,
+		ID: domain.NewID(domain.PrefixAudit), OrgID: org, At: when, ActorKind: domain.ActorUser, ActorID: string(actor),
+		Action: action, Target: string(target), Source: "192.0.2.10", Result: domain.ResultSuccess,
 		Detail: map[string]string{"reason": "test"},
 	}
 }
@@ -128,19 +128,26 @@ func newEvent(org string, when time.Time, action, actor, target string) domain.A
 // appendNext appends e at the head of the chain in one transaction, the way
 // the audit package does, and returns it as stored.
 func appendNext(ctx context.Context, s store.Store, e domain.AuditEvent) (domain.AuditEvent, error) {
-	err := s.InTx(ctx, func(tx store.Store) error {
-		seq, prev, err := tx.AuditHead(ctx)
-		if err != nil {
-			return fmt.Errorf("AuditHead: %w", err)
-		}
-		e.Seq, e.PrevHash = seq+1, prev
-		e.Hash = chainHash(e)
-		if err := tx.AppendAudit(ctx, e); err != nil {
-			return fmt.Errorf("AppendAudit(seq %d): %w", e.Seq, err)
-		}
-		return nil
+	err := s.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		e, err = appendIn(ctx, tx, e)
+		return err
 	})
 	return e, err
+}
+
+// appendIn appends e at the head of the chain inside tx.
+func appendIn(ctx context.Context, tx store.Tx, e domain.AuditEvent) (domain.AuditEvent, error) {
+	seq, prev, err := tx.AuditHead(ctx)
+	if err != nil {
+		return e, fmt.Errorf("AuditHead: %w", err)
+	}
+	e.Seq, e.PrevHash = seq+1, prev
+	e.Hash = chainHash(e)
+	if err := tx.AppendAudit(ctx, e); err != nil {
+		return e, fmt.Errorf("AppendAudit(seq %d): %w", e.Seq, err)
+	}
+	return e, nil
 }
 
 func mustAppend(t *testing.T, s store.Store, e domain.AuditEvent) domain.AuditEvent {
@@ -238,16 +245,16 @@ func sameEvent(a, b domain.AuditEvent) bool {
 		bytes.Equal(a.Hash, b.Hash)
 }
 
-func clientIDs(cs []domain.Client) []string {
-	ids := make([]string, len(cs))
+func clientIDs(cs []domain.Client) []domain.ClientID {
+	ids := make([]domain.ClientID, len(cs))
 	for i, c := range cs {
 		ids[i] = c.ID
 	}
 	return ids
 }
 
-func secretIDs(xs []domain.Secret) []string {
-	ids := make([]string, len(xs))
+func secretIDs(xs []domain.Secret) []domain.SecretID {
+	ids := make([]domain.SecretID, len(xs))
 	for i, x := range xs {
 		ids[i] = x.ID
 	}
@@ -260,4 +267,32 @@ func seqs(es []domain.AuditEvent) []int64 {
 		out[i] = e.Seq
 	}
 	return out
+}
+
+// The put helpers store a whole value through the UpdateX methods (the
+// tests set every field; services change fields in fn).
+
+func putClient(ctx context.Context, s store.Data, c domain.Client) error {
+	_, err := s.UpdateClient(ctx, c.OrgID, c.ID, func(p *domain.Client) error { *p = c; return nil })
+	return err
+}
+
+func putSecret(ctx context.Context, s store.Data, x domain.Secret) error {
+	_, err := s.UpdateSecret(ctx, x.OrgID, x.ID, func(p *domain.Secret) error { *p = x; return nil })
+	return err
+}
+
+func putPolicy(ctx context.Context, s store.Data, org domain.OrgID, p domain.Policy) error {
+	_, err := s.UpdatePolicy(ctx, org, func(q *domain.Policy) error { *q = p; return nil })
+	return err
+}
+
+func putEndpoint(ctx context.Context, s store.Data, e domain.WebhookEndpoint) error {
+	_, err := s.UpdateWebhookEndpoint(ctx, e.OrgID, e.ClientID, e.URL, e.UpdatedAt, func(p *domain.WebhookEndpoint) error { *p = e; return nil })
+	return err
+}
+
+func revoke(ctx context.Context, s store.Data, org domain.OrgID, id domain.SecretID, at time.Time, keepTokens bool) error {
+	_, err := s.RevokeSecret(ctx, org, id, at, keepTokens)
+	return err
 }

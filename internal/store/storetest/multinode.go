@@ -23,6 +23,7 @@ var multiNode = []struct {
 	{"ExpiryNoticeRecordedOnce", testNodesNoticeOnce},
 	{"NotificationCommittedOnOneNodeReachesTheOther", testNotifyDelivers},
 	{"NotificationWaitsForCommitAcrossNodes", testNotifyWaitsForCommit},
+	{"UpdatesFromBothNodesLoseNothing", func(t *testing.T, n1, n2 store.Store) { testUpdateLosesNothing(t, n1, n2) }},
 }
 
 // RunMultiNode checks what only matters when several Keywarden nodes share a
@@ -68,7 +69,7 @@ func testNodesSeeRevoke(t *testing.T, n1, n2 store.Store) {
 	o := mustOrg(t, n1, "Acme")
 	c := mustClient(t, n1, o.ID)
 	x := mustSecret(t, n1, generatedSecret(c, at(1)))
-	if err := n2.RevokeSecret(ctx, o.ID, x.ID, at(5), true); err != nil {
+	if err := revoke(ctx, n2, o.ID, x.ID, at(5), true); err != nil {
 		t.Fatalf("node 2 RevokeSecret: %v", err)
 	}
 	got, err := n1.SecretByVerifier(ctx, x.Verifier)
@@ -78,11 +79,11 @@ func testNodesSeeRevoke(t *testing.T, n1, n2 store.Store) {
 	if got.RevokedAt == nil || !got.RevokedAt.Equal(at(5)) || !got.KeepTokens {
 		t.Errorf("node 1 sees RevokedAt = %v, KeepTokens = %v; want %v, true", got.RevokedAt, got.KeepTokens, at(5))
 	}
-	if err := n1.RevokeSecret(ctx, o.ID, x.ID, at(9), false); err != nil {
+	if err := revoke(ctx, n1, o.ID, x.ID, at(9), false); err != nil {
 		t.Errorf("node 1 RevokeSecret again: %v", err)
 	}
-	if err := n1.UpdateSecret(ctx, x); !errors.Is(err, domain.ErrNotFound) {
-		t.Errorf("node 1 UpdateSecret of a secret node 2 revoked: err = %v, want ErrNotFound", err)
+	if err := putSecret(ctx, n1, x); !errors.Is(err, domain.ErrConflict) {
+		t.Errorf("node 1 UpdateSecret of a secret node 2 revoked: err = %v, want ErrConflict", err)
 	}
 	if got, err := n2.GetSecret(ctx, o.ID, x.ID); err != nil || got.RevokedAt == nil || !got.RevokedAt.Equal(at(5)) || !got.KeepTokens {
 		t.Errorf("node 2 GetSecret = %+v, %v; want revoked at %v keeping tokens", got, err, at(5))
@@ -95,10 +96,10 @@ func testNodesTouch(t *testing.T, n1, n2 store.Store) {
 	c := mustClient(t, n1, o.ID)
 	x := mustSecret(t, n1, generatedSecret(c, at(1)))
 	// Node 2 flushes a later use first; node 1's older batch arrives late.
-	if err := n2.TouchLastUsed(ctx, []store.SecretUse{secretUse(x.ID, at(20), "192.0.2.2")}); err != nil {
+	if err := n2.TouchLastUsed(ctx, []domain.SecretUse{secretUse(x.ID, at(20), "192.0.2.2")}); err != nil {
 		t.Fatalf("node 2 TouchLastUsed: %v", err)
 	}
-	if err := n1.TouchLastUsed(ctx, []store.SecretUse{secretUse(x.ID, at(10), "192.0.2.1")}); err != nil {
+	if err := n1.TouchLastUsed(ctx, []domain.SecretUse{secretUse(x.ID, at(10), "192.0.2.1")}); err != nil {
 		t.Fatalf("node 1 TouchLastUsed: %v", err)
 	}
 	for i, node := range []store.Store{n1, n2} {

@@ -112,16 +112,16 @@ func testNotifyDelivers(t *testing.T, sender, receiver store.Store) {
 	lSender := listen(t, sender, ch)
 
 	mustNotify(t, sender, ch, "outside")
-	err := sender.InTx(ctx, func(tx store.Store) error {
+	err := sender.InTx(ctx, func(tx store.Tx) error {
 		if err := tx.Notify(ctx, ch, "committed 1"); err != nil {
 			return err
 		}
-		return tx.InTx(ctx, func(tx store.Store) error { return tx.Notify(ctx, ch, "committed 2") })
+		return tx.Notify(ctx, ch, "committed 2")
 	})
 	if err != nil {
 		t.Fatalf("InTx with Notify: %v", err)
 	}
-	err = sender.InTx(ctx, func(tx store.Store) error {
+	err = sender.InTx(ctx, func(tx store.Tx) error {
 		if err := tx.Notify(ctx, ch, "rolled back"); err != nil {
 			return err
 		}
@@ -147,7 +147,7 @@ func testNotifyWaitsForCommit(t *testing.T, sender, receiver store.Store) {
 	ctx := t.Context()
 	ch := newChannel()
 	l := listen(t, receiver, ch)
-	err := sender.InTx(ctx, func(tx store.Store) error {
+	err := sender.InTx(ctx, func(tx store.Tx) error {
 		if err := tx.Notify(ctx, ch, "from the transaction"); err != nil {
 			return err
 		}
@@ -182,7 +182,7 @@ func testNotifyRefusesBadInput(t *testing.T, s store.Store) {
 			if err := s.Notify(ctx, tc.channel, tc.payload); !errors.Is(err, store.ErrBadNotification) {
 				t.Errorf("Notify(%q, %d bytes) = %v, want ErrBadNotification", tc.channel, len(tc.payload), err)
 			}
-			err := s.InTx(ctx, func(tx store.Store) error { return tx.Notify(ctx, tc.channel, tc.payload) })
+			err := s.InTx(ctx, func(tx store.Tx) error { return tx.Notify(ctx, tc.channel, tc.payload) })
 			if !errors.Is(err, store.ErrBadNotification) {
 				t.Errorf("Notify in a transaction = %v, want ErrBadNotification", err)
 			}

@@ -26,7 +26,7 @@ func testOrgPolicy(t *testing.T, s store.Store) {
 	p.PersonalCredentials = domain.CredentialsSuperAdmins
 	p.RefuseCredentialsWithMFA = true
 	p.AccessTokenTTLSeconds = 3600
-	if err := s.UpdatePolicy(ctx, o.ID, p); err != nil {
+	if err := putPolicy(ctx, s, o.ID, p); err != nil {
 		t.Fatalf("UpdatePolicy: %v", err)
 	}
 	want := o
@@ -42,9 +42,9 @@ func testOrgPolicy(t *testing.T, s store.Store) {
 	}{
 		{"create another organisation", func() error { return s.CreateOrg(ctx, newOrg("Globex")) }, nil},
 		{"create the same ID twice", func() error { return s.CreateOrg(ctx, o) }, domain.ErrConflict},
-		{"get unknown", func() error { _, err := s.GetOrg(ctx, domain.NewID(domain.PrefixOrg)); return err }, domain.ErrNotFound},
+		{"get unknown", func() error { _, err := s.GetOrg(ctx, domain.NewOrgID()); return err }, domain.ErrNotFound},
 		{"update policy of unknown", func() error {
-			return s.UpdatePolicy(ctx, domain.NewID(domain.PrefixOrg), domain.DefaultPolicy())
+			return putPolicy(ctx, s, domain.NewOrgID(), domain.DefaultPolicy())
 		}, domain.ErrNotFound},
 	}
 	for _, tc := range tests {
@@ -69,7 +69,7 @@ func testUserEmail(t *testing.T, s store.Store) {
 	}
 	tests := []struct {
 		name    string
-		org     string
+		org     domain.OrgID
 		email   string
 		wantErr error
 	}{
@@ -106,14 +106,14 @@ func testAPIToken(t *testing.T, s store.Store) {
 	o := mustOrg(t, s, "Acme")
 	u := mustUser(t, s, o.ID, "ada@example.com")
 	tok := domain.APIToken{
-		ID: domain.NewID(domain.PrefixToken), OrgID: o.ID, UserID: u.ID, Description: "terraform",
+		ID: domain.NewAPITokenID(), OrgID: o.ID, UserID: u.ID, Description: "terraform",
 		Verifier: randomBytes(32), Hint: "Qx9a", CreatedAt: at(1), ExpiresAt: ptr(at(60)),
 	}
 	if err := s.CreateAPIToken(ctx, tok); err != nil {
 		t.Fatalf("CreateAPIToken: %v", err)
 	}
 	dup := tok
-	dup.ID = domain.NewID(domain.PrefixToken)
+	dup.ID = domain.NewAPITokenID()
 	tests := []struct {
 		name     string
 		verifier []byte

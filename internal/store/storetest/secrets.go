@@ -57,7 +57,7 @@ func testSecretCreateGetList(t *testing.T, s store.Store) {
 		wantErr error
 	}{
 		{"create the same ID twice", func() error { return s.CreateSecret(ctx, first) }, domain.ErrConflict},
-		{"get unknown", func() error { _, err := s.GetSecret(ctx, o.ID, domain.NewID(domain.PrefixSecret)); return err }, domain.ErrNotFound},
+		{"get unknown", func() error { _, err := s.GetSecret(ctx, o.ID, domain.NewSecretID()); return err }, domain.ErrNotFound},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -66,7 +66,7 @@ func testSecretCreateGetList(t *testing.T, s store.Store) {
 			}
 		})
 	}
-	if got, err := s.ListSecrets(ctx, o.ID, domain.NewID(domain.PrefixClient)); err != nil || len(got) != 0 {
+	if got, err := s.ListSecrets(ctx, o.ID, domain.NewClientID()); err != nil || len(got) != 0 {
 		t.Errorf("ListSecrets of an unknown client = %v, %v; want none", secretIDs(got), err)
 	}
 }
@@ -154,7 +154,7 @@ func testUpdateSecret(t *testing.T, s store.Store) {
 			// Fields UpdateSecret does not own must not change.
 			u.Hint, u.CreatedBy, u.CreatedAt, u.Hash, u.LastUsedFrom = "ZZZZ", "someone", at(77), "nope", "198.51.100.1"
 			u.KeepTokens, u.RevokedAt, u.LastUsedAt, u.Verifier = true, ptr(at(78)), ptr(at(79)), randomBytes(32)
-			if err := s.UpdateSecret(ctx, u); err != nil {
+			if err := putSecret(ctx, s, u); err != nil {
 				t.Fatalf("UpdateSecret: %v", err)
 			}
 			if got, err := s.GetSecret(ctx, o.ID, x.ID); err != nil || !sameSecret(got, want) {
@@ -165,13 +165,13 @@ func testUpdateSecret(t *testing.T, s store.Store) {
 
 	t.Run("unknown secret", func(t *testing.T) {
 		u := x
-		u.ID = domain.NewID(domain.PrefixSecret)
-		if err := s.UpdateSecret(ctx, u); !errors.Is(err, domain.ErrNotFound) {
+		u.ID = domain.NewSecretID()
+		if err := putSecret(ctx, s, u); !errors.Is(err, domain.ErrNotFound) {
 			t.Errorf("UpdateSecret(unknown) err = %v, want ErrNotFound", err)
 		}
 	})
 	t.Run("revoked secret", func(t *testing.T) {
-		if err := s.RevokeSecret(ctx, o.ID, x.ID, at(600), false); err != nil {
+		if err := revoke(ctx, s, o.ID, x.ID, at(600), false); err != nil {
 			t.Fatalf("RevokeSecret: %v", err)
 		}
 		before, err := s.GetSecret(ctx, o.ID, x.ID)
@@ -180,8 +180,8 @@ func testUpdateSecret(t *testing.T, s store.Store) {
 		}
 		u := before
 		u.Description, u.ExpiresAt, u.AllowedCIDRs = "after revocation", ptr(at(900)), []string{"0.0.0.0/0"}
-		if err := s.UpdateSecret(ctx, u); !errors.Is(err, domain.ErrNotFound) {
-			t.Errorf("UpdateSecret(revoked) err = %v, want ErrNotFound", err)
+		if err := putSecret(ctx, s, u); !errors.Is(err, domain.ErrConflict) {
+			t.Errorf("UpdateSecret(revoked) err = %v, want ErrConflict", err)
 		}
 		if got, err := s.GetSecret(ctx, o.ID, x.ID); err != nil || !sameSecret(got, before) {
 			t.Errorf("revoked secret after UpdateSecret = %+v, %v; want %+v unchanged", got, err, before)
@@ -201,20 +201,20 @@ func testRevokeIsFinal(t *testing.T, s store.Store) {
 		op      func() error
 		wantErr error
 	}{
-		{"revoke keeping tokens", func() error { return s.RevokeSecret(ctx, o.ID, x.ID, first, true) }, nil},
-		{"revoke again is a no-op", func() error { return s.RevokeSecret(ctx, o.ID, x.ID, second, true) }, nil},
-		{"revoke again killing tokens is a no-op", func() error { return s.RevokeSecret(ctx, o.ID, x.ID, second, false) }, nil},
-		{"revoke earlier is a no-op", func() error { return s.RevokeSecret(ctx, o.ID, x.ID, at(5), false) }, nil},
+		{"revoke keeping tokens", func() error { return revoke(ctx, s, o.ID, x.ID, first, true) }, nil},
+		{"revoke again is a no-op", func() error { return revoke(ctx, s, o.ID, x.ID, second, true) }, nil},
+		{"revoke again killing tokens is a no-op", func() error { return revoke(ctx, s, o.ID, x.ID, second, false) }, nil},
+		{"revoke earlier is a no-op", func() error { return revoke(ctx, s, o.ID, x.ID, at(5), false) }, nil},
 		{"update after revoke", func() error {
 			u := x
 			u.Description = "revived?"
 			u.RevokedAt = nil
-			return s.UpdateSecret(ctx, u)
-		}, domain.ErrNotFound},
+			return putSecret(ctx, s, u)
+		}, domain.ErrConflict},
 		{"touch after revoke", func() error {
-			return s.TouchLastUsed(ctx, []store.SecretUse{{SecretID: x.ID, At: at(30), From: "192.0.2.7"}})
+			return s.TouchLastUsed(ctx, []domain.SecretUse{{SecretID: x.ID, At: at(30), From: "192.0.2.7"}})
 		}, nil},
-		{"revoke unknown", func() error { return s.RevokeSecret(ctx, o.ID, domain.NewID(domain.PrefixSecret), first, false) }, domain.ErrNotFound},
+		{"revoke unknown", func() error { return revoke(ctx, s, o.ID, domain.NewSecretID(), first, false) }, domain.ErrNotFound},
 	}
 	for _, step := range steps {
 		t.Run(step.name, func(t *testing.T) {
@@ -254,13 +254,13 @@ func testRevokeClientSecrets(t *testing.T, s store.Store) {
 
 	tests := []struct {
 		name   string
-		client string
+		client domain.ClientID
 		at     time.Time
 		want   int
 	}{
 		{"revokes only the unrevoked", c.ID, now, 2},
 		{"again revokes nothing", c.ID, now.Add(time.Hour), 0},
-		{"unknown client", domain.NewID(domain.PrefixClient), now, 0},
+		{"unknown client", domain.NewClientID(), now, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -271,7 +271,7 @@ func testRevokeClientSecrets(t *testing.T, s store.Store) {
 		})
 	}
 
-	wantRevoked := map[string]time.Time{old.ID: *old.RevokedAt, a.ID: now, b.ID: now}
+	wantRevoked := map[domain.SecretID]time.Time{old.ID: *old.RevokedAt, a.ID: now, b.ID: now}
 	got, err := s.ListSecrets(ctx, o.ID, c.ID)
 	if err != nil || len(got) != 3 {
 		t.Fatalf("ListSecrets = %v, %v; want 3", secretIDs(got), err)
@@ -303,17 +303,17 @@ func testTouchLastUsed(t *testing.T, s store.Store) {
 	}
 	steps := []struct {
 		name  string
-		uses  []store.SecretUse
+		uses  []domain.SecretUse
 		wantX *use
 		wantY *use
 	}{
-		{"first use", []store.SecretUse{secretUse(x.ID, at(10), "192.0.2.1")}, &use{at(10), "192.0.2.1"}, nil},
-		{"an earlier use never overwrites", []store.SecretUse{secretUse(x.ID, at(5), "192.0.2.2")}, &use{at(10), "192.0.2.1"}, nil},
-		{"a later use wins", []store.SecretUse{secretUse(x.ID, at(20), "192.0.2.3")}, &use{at(20), "192.0.2.3"}, nil},
-		{"a batch out of order keeps the latest", []store.SecretUse{
+		{"first use", []domain.SecretUse{secretUse(x.ID, at(10), "192.0.2.1")}, &use{at(10), "192.0.2.1"}, nil},
+		{"an earlier use never overwrites", []domain.SecretUse{secretUse(x.ID, at(5), "192.0.2.2")}, &use{at(10), "192.0.2.1"}, nil},
+		{"a later use wins", []domain.SecretUse{secretUse(x.ID, at(20), "192.0.2.3")}, &use{at(20), "192.0.2.3"}, nil},
+		{"a batch out of order keeps the latest", []domain.SecretUse{
 			secretUse(x.ID, at(40), "192.0.2.5"), secretUse(y.ID, at(15), "2001:db8::1"), secretUse(x.ID, at(30), "192.0.2.4"),
 		}, &use{at(40), "192.0.2.5"}, &use{at(15), "2001:db8::1"}},
-		{"one microsecond later wins", []store.SecretUse{secretUse(y.ID, at(15).Add(time.Microsecond), "2001:db8::2")},
+		{"one microsecond later wins", []domain.SecretUse{secretUse(y.ID, at(15).Add(time.Microsecond), "2001:db8::2")},
 			&use{at(40), "192.0.2.5"}, &use{at(15).Add(time.Microsecond), "2001:db8::2"}},
 		{"an empty batch", nil, &use{at(40), "192.0.2.5"}, &use{at(15).Add(time.Microsecond), "2001:db8::2"}},
 	}
@@ -323,7 +323,7 @@ func testTouchLastUsed(t *testing.T, s store.Store) {
 				t.Fatalf("TouchLastUsed: %v", err)
 			}
 			for _, check := range []struct {
-				id   string
+				id   domain.SecretID
 				want *use
 			}{{x.ID, step.wantX}, {y.ID, step.wantY}} {
 				got, err := s.GetSecret(ctx, o.ID, check.id)
@@ -341,6 +341,6 @@ func testTouchLastUsed(t *testing.T, s store.Store) {
 	}
 }
 
-func secretUse(id string, when time.Time, from string) store.SecretUse {
-	return store.SecretUse{SecretID: id, At: when, From: from}
+func secretUse(id domain.SecretID, when time.Time, from string) domain.SecretUse {
+	return domain.SecretUse{SecretID: id, At: when, From: from}
 }

@@ -48,7 +48,7 @@ func testTimes(t *testing.T, s store.Store) {
 			if err := s.CreateUser(ctx, u); err != nil {
 				t.Fatal(err)
 			}
-			tok := domain.APIToken{ID: domain.NewID(domain.PrefixToken), OrgID: o.ID, UserID: u.ID, Verifier: randomBytes(32),
+			tok := domain.APIToken{ID: domain.NewAPITokenID(), OrgID: o.ID, UserID: u.ID, Verifier: randomBytes(32),
 				CreatedAt: tc.in, ExpiresAt: &tc.in, RevokedAt: &tc.in}
 			if err := s.CreateAPIToken(ctx, tok); err != nil {
 				t.Fatal(err)
@@ -64,10 +64,10 @@ func testTimes(t *testing.T, s store.Store) {
 				t.Fatal(err)
 			}
 			y := mustSecret(t, s, generatedSecret(c, base))
-			if err := s.TouchLastUsed(ctx, []store.SecretUse{secretUse(y.ID, tc.in, "192.0.2.1")}); err != nil {
+			if err := s.TouchLastUsed(ctx, []domain.SecretUse{secretUse(y.ID, tc.in, "192.0.2.1")}); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.UpdateSecret(ctx, domain.Secret{ID: y.ID, OrgID: o.ID, ExpiresAt: &tc.in}); err != nil {
+			if err := putSecret(ctx, s, domain.Secret{ID: y.ID, OrgID: o.ID, ExpiresAt: &tc.in}); err != nil {
 				t.Fatal(err)
 			}
 			e := mustAppend(t, s, newEvent(o.ID, tc.in, "time.test", u.ID, c.ID))
@@ -85,7 +85,7 @@ func testTimes(t *testing.T, s store.Store) {
 			if err := s.AddRevokedToken(ctx, domain.RevokedToken{JTI: jti, ExpiresAt: tc.in, RevokedAt: tc.in}); err != nil {
 				t.Fatal(err)
 			}
-			rot := domain.Rotation{ID: domain.NewID(domain.PrefixRotation), OrgID: o.ID, ClientID: c.ID, StartedAt: tc.in, CompletedAt: &tc.in}
+			rot := domain.Rotation{ID: domain.NewRotationID(), OrgID: o.ID, ClientID: c.ID, StartedAt: tc.in, CompletedAt: &tc.in}
 			if err := s.CreateRotation(ctx, rot); err != nil {
 				t.Fatal(err)
 			}
@@ -115,7 +115,7 @@ func testTimes(t *testing.T, s store.Store) {
 				check("Client.UpdatedAt", &got.UpdatedAt)
 				check("Client.TokensRevokedAt", got.TokensRevokedAt)
 			}
-			if got, _, err := s.ListClients(ctx, o.ID, store.Page{}); err != nil || len(got) != 1 {
+			if got, _, err := s.ListClients(ctx, o.ID, domain.Page{}); err != nil || len(got) != 1 {
 				t.Errorf("ListClients = %v, %v", clientIDs(got), err)
 			} else {
 				check("listed Client.CreatedAt", &got[0].CreatedAt)
@@ -139,7 +139,7 @@ func testTimes(t *testing.T, s store.Store) {
 			} else {
 				check("AuditEvent.At", &got[0].At)
 			}
-			if got, _, err := s.ListAudit(ctx, o.ID, store.AuditFilter{}); err != nil || len(got) != 1 {
+			if got, _, err := s.ListAudit(ctx, o.ID, domain.AuditFilter{}); err != nil || len(got) != 1 {
 				t.Errorf("ListAudit = %v, %v", seqs(got), err)
 			} else {
 				check("listed AuditEvent.At", &got[0].At)

@@ -38,12 +38,12 @@ func newSigningKey(activeFrom time.Time) domain.SigningKey {
 	}
 }
 
-func newRefresh(c domain.Client, family string, created time.Time) domain.RefreshToken {
+func newRefresh(c domain.Client, family domain.RefreshFamilyID, created time.Time) domain.RefreshToken {
 	if family == "" {
-		family = domain.NewID(domain.PrefixRefresh)
+		family = domain.NewRefreshFamilyID()
 	}
 	return domain.RefreshToken{
-		ID: domain.NewID(domain.PrefixRefresh), OrgID: c.OrgID, ClientID: c.ID, Family: family, Verifier: randomBytes(32),
+		ID: domain.NewRefreshTokenID(), OrgID: c.OrgID, ClientID: c.ID, Family: family, Verifier: randomBytes(32),
 		Hint: "r3Fx", CreatedAt: created, CreatedBy: "usr_ada", ExpiresAt: created.Add(30 * 24 * time.Hour),
 	}
 }
@@ -56,8 +56,8 @@ func mustRefresh(t *testing.T, s store.Store, r domain.RefreshToken) domain.Refr
 	return r
 }
 
-func refreshIDs(ts []domain.RefreshToken) []string {
-	ids := make([]string, len(ts))
+func refreshIDs(ts []domain.RefreshToken) []domain.RefreshTokenID {
+	ids := make([]domain.RefreshTokenID, len(ts))
 	for i, x := range ts {
 		ids[i] = x.ID
 	}
@@ -125,7 +125,7 @@ func testRefreshTokens(t *testing.T, s store.Store) {
 	})
 	t.Run("list newest first", func(t *testing.T) {
 		got, err := s.ListRefreshTokens(ctx, acme.ID, c.ID)
-		if want := []string{r3.ID, r2.ID, r1.ID}; err != nil || !slices.Equal(refreshIDs(got), want) {
+		if want := []domain.RefreshTokenID{r3.ID, r2.ID, r1.ID}; err != nil || !slices.Equal(refreshIDs(got), want) {
 			t.Errorf("ListRefreshTokens = %v, %v; want %v", refreshIDs(got), err, want)
 		}
 		if got, err := s.ListRefreshTokens(ctx, globex.ID, c.ID); err != nil || len(got) != 0 {
@@ -171,7 +171,7 @@ func testRefreshFamilies(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	acme, globex := mustOrg(t, s, "Acme"), mustOrg(t, s, "Globex")
 	c, other := mustClient(t, s, acme.ID), mustClient(t, s, acme.ID)
-	family := domain.NewID(domain.PrefixRefresh)
+	family := domain.NewRefreshFamilyID()
 	a := mustRefresh(t, s, newRefresh(c, family, at(1)))
 	b := newRefresh(c, family, at(2))
 	b.RevokedAt = ptr(at(3))
@@ -183,7 +183,7 @@ func testRefreshFamilies(t *testing.T, s store.Store) {
 	got, err := s.ListRefreshFamily(ctx, family)
 	ids := refreshIDs(got)
 	slices.Sort(ids)
-	want := []string{a.ID, b.ID, cc.ID}
+	want := []domain.RefreshTokenID{a.ID, b.ID, cc.ID}
 	slices.Sort(want)
 	if err != nil || !slices.Equal(ids, want) {
 		t.Errorf("ListRefreshFamily = %v, %v; want %v", ids, err, want)
@@ -207,7 +207,7 @@ func testRefreshFamilies(t *testing.T, s store.Store) {
 			}
 		})
 	}
-	wantRevoked := map[string]*time.Time{a.ID: ptr(at(10)), b.ID: b.RevokedAt, cc.ID: ptr(at(10)), loner.ID: ptr(at(13)), bystander.ID: nil}
+	wantRevoked := map[domain.RefreshTokenID]*time.Time{a.ID: ptr(at(10)), b.ID: b.RevokedAt, cc.ID: ptr(at(10)), loner.ID: ptr(at(13)), bystander.ID: nil}
 	for _, r := range []domain.RefreshToken{a, b, cc, loner, bystander} {
 		got, err := s.RefreshTokenByVerifier(ctx, r.Verifier)
 		if err != nil || !sameTime(got.RevokedAt, wantRevoked[r.ID]) {
@@ -223,7 +223,7 @@ func testRefreshFamilies(t *testing.T, s store.Store) {
 			t.Errorf("DeleteRefreshTokensBefore = %d, %v; want 2", n, err)
 		}
 		got, err := s.ListRefreshFamily(ctx, family)
-		if err != nil || !slices.Equal(refreshIDs(got), []string{cc.ID}) {
+		if err != nil || !slices.Equal(refreshIDs(got), []domain.RefreshTokenID{cc.ID}) {
 			t.Errorf("family after the purge = %v, %v; want [%s]", refreshIDs(got), err, cc.ID)
 		}
 	})
@@ -289,8 +289,8 @@ func testRotations(t *testing.T, s store.Store) {
 	g := mustClient(t, s, globex.ID)
 	rot := func(c domain.Client, started time.Time, auto bool) domain.Rotation {
 		return domain.Rotation{
-			ID: domain.NewID(domain.PrefixRotation), OrgID: c.OrgID, ClientID: c.ID, NewSecretID: domain.NewID(domain.PrefixSecret),
-			OldSecretIDs: []string{domain.NewID(domain.PrefixSecret), domain.NewID(domain.PrefixSecret)},
+			ID: domain.NewRotationID(), OrgID: c.OrgID, ClientID: c.ID, NewSecretID: domain.NewSecretID(),
+			OldSecretIDs: []domain.SecretID{domain.NewSecretID(), domain.NewSecretID()},
 			StartedAt:    started, StartedBy: "usr_ada", AutoComplete: auto, QuietSeconds: 3600, KeepTokens: true,
 		}
 	}
@@ -315,20 +315,20 @@ func testRotations(t *testing.T, s store.Store) {
 	if got, err := s.ListRotations(ctx, acme.ID, c.ID); err != nil || len(got) != 2 || got[0].ID != r2.ID || got[1].ID != r1.ID {
 		t.Errorf("ListRotations = %+v, %v; want [%s %s] (newest first)", got, err, r2.ID, r1.ID)
 	}
-	openAuto := func() []string {
+	openAuto := func() []domain.RotationID {
 		t.Helper()
 		got, err := s.ListOpenAutoRotations(ctx)
 		if err != nil {
 			t.Fatalf("ListOpenAutoRotations: %v", err)
 		}
-		var ids []string
+		var ids []domain.RotationID
 		for _, r := range got {
 			ids = append(ids, r.ID)
 		}
 		slices.Sort(ids)
 		return ids
 	}
-	want := []string{r1.ID, r3.ID}
+	want := []domain.RotationID{r1.ID, r3.ID}
 	slices.Sort(want)
 	if got := openAuto(); !slices.Equal(got, want) {
 		t.Errorf("ListOpenAutoRotations = %v, want %v (every organisation, auto-complete only)", got, want)
@@ -354,7 +354,7 @@ func testRotations(t *testing.T, s store.Store) {
 	if got, err := s.GetRotation(ctx, acme.ID, r1.ID); err != nil || !sameRotation(got, r1) {
 		t.Errorf("GetRotation after completion = %+v, %v; want %+v", got, err, r1)
 	}
-	if got := openAuto(); !slices.Equal(got, []string{r3.ID}) {
+	if got := openAuto(); !slices.Equal(got, []domain.RotationID{r3.ID}) {
 		t.Errorf("ListOpenAutoRotations after completion = %v, want [%s]", got, r3.ID)
 	}
 }

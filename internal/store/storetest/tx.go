@@ -20,17 +20,17 @@ func testInTx(t *testing.T, s store.Store) {
 
 	// write makes one change of each kind in tx and returns the client it
 	// created.
-	write := func(t *testing.T, tx store.Store) domain.Client {
+	write := func(t *testing.T, tx store.Tx) domain.Client {
 		t.Helper()
 		c := newClient(o.ID, at(1))
 		if err := tx.CreateClient(ctx, c); err != nil {
 			t.Fatalf("CreateClient in tx: %v", err)
 		}
 		mustSecret(t, tx, generatedSecret(c, at(2)))
-		if err := tx.UpdatePolicy(ctx, o.ID, policy); err != nil {
+		if err := putPolicy(ctx, tx, o.ID, policy); err != nil {
 			t.Fatalf("UpdatePolicy in tx: %v", err)
 		}
-		if _, err := appendNext(ctx, tx, newEvent(o.ID, at(3), "client.create", "usr_x", c.ID)); err != nil {
+		if _, err := appendIn(ctx, tx, newEvent(o.ID, at(3), "client.create", "usr_x", c.ID)); err != nil {
 			t.Fatalf("append in tx: %v", err)
 		}
 		return c
@@ -47,7 +47,7 @@ func testInTx(t *testing.T, s store.Store) {
 		if err != nil {
 			t.Fatalf("GetOrg: %v", err)
 		}
-		events, _, err := s.ListAudit(ctx, o.ID, store.AuditFilter{Target: c.ID})
+		events, _, err := s.ListAudit(ctx, o.ID, domain.AuditFilter{Target: string(c.ID)})
 		if err != nil {
 			t.Fatalf("ListAudit: %v", err)
 		}
@@ -63,30 +63,30 @@ func testInTx(t *testing.T, s store.Store) {
 	}
 	reset := func(t *testing.T) {
 		t.Helper()
-		if err := s.UpdatePolicy(ctx, o.ID, domain.DefaultPolicy()); err != nil {
+		if err := putPolicy(ctx, s, o.ID, domain.DefaultPolicy()); err != nil {
 			t.Fatal(err)
 		}
 	}
 
 	tests := []struct {
 		name        string
-		fn          func(t *testing.T, tx store.Store, c *domain.Client) error
+		fn          func(t *testing.T, tx store.Tx, c *domain.Client) error
 		wantErr     error
 		wantVisible bool
 	}{
-		{"commits on nil", func(t *testing.T, tx store.Store, c *domain.Client) error {
+		{"commits on nil", func(t *testing.T, tx store.Tx, c *domain.Client) error {
 			*c = write(t, tx)
 			return nil
 		}, nil, true},
-		{"rolls back on error", func(t *testing.T, tx store.Store, c *domain.Client) error {
+		{"rolls back on error", func(t *testing.T, tx store.Tx, c *domain.Client) error {
 			*c = write(t, tx)
 			return errRollback
 		}, errRollback, false},
-		{"rolls back after a failed statement", func(t *testing.T, tx store.Store, c *domain.Client) error {
+		{"rolls back after a failed statement", func(t *testing.T, tx store.Tx, c *domain.Client) error {
 			*c = write(t, tx)
 			return tx.CreateClient(ctx, *c) // duplicate
 		}, domain.ErrConflict, false},
-		{"own writes are visible inside, not outside", func(t *testing.T, tx store.Store, c *domain.Client) error {
+		{"own writes are visible inside, not outside", func(t *testing.T, tx store.Tx, c *domain.Client) error {
 			*c = write(t, tx)
 			if _, err := tx.GetClient(ctx, o.ID, c.ID); err != nil {
 				t.Errorf("GetClient inside the transaction: %v", err)
@@ -96,26 +96,26 @@ func testInTx(t *testing.T, s store.Store) {
 			}
 			return nil
 		}, nil, true},
-		{"nested InTx joins the outer transaction", func(t *testing.T, tx store.Store, c *domain.Client) error {
-			if err := tx.InTx(ctx, func(inner store.Store) error {
-				*c = write(t, inner)
-				return nil
-			}); err != nil {
-				t.Errorf("nested InTx: %v", err)
+		{"the handle does only transactional work", func(t *testing.T, tx store.Tx, c *domain.Client) error {
+			*c = write(t, tx)
+			// Not even by a type assertion may code inside a transaction
+			// open another one (joining this one silently, or not), listen,
+			// ping or close the store.
+			if _, ok := tx.(interface {
+				InTx(context.Context, func(store.Tx) error) error
+			}); ok {
+				t.Error("the Tx has InTx")
 			}
-			return errRollback // the nested writes must roll back with the outer
-		}, errRollback, false},
-		{"nested InTx commits with the outer", func(t *testing.T, tx store.Store, c *domain.Client) error {
-			return tx.InTx(ctx, func(inner store.Store) error {
-				*c = write(t, inner)
-				return nil
-			})
-		}, nil, true},
-		{"nested error reaches the caller", func(t *testing.T, tx store.Store, c *domain.Client) error {
-			return tx.InTx(ctx, func(inner store.Store) error {
-				*c = write(t, inner)
-				return errRollback
-			})
+			if _, ok := tx.(interface{ Close() error }); ok {
+				t.Error("the Tx has Close")
+			}
+			if _, ok := tx.(interface{ Ping(context.Context) error }); ok {
+				t.Error("the Tx has Ping")
+			}
+			if _, ok := tx.(store.Listener); ok {
+				t.Error("the Tx has Listen")
+			}
+			return errRollback
 		}, errRollback, false},
 	}
 	for _, tc := range tests {
@@ -126,7 +126,7 @@ func testInTx(t *testing.T, s store.Store) {
 				t.Fatal(err)
 			}
 			var c domain.Client
-			err = s.InTx(ctx, func(tx store.Store) error { return tc.fn(t, tx, &c) })
+			err = s.InTx(ctx, func(tx store.Tx) error { return tc.fn(t, tx, &c) })
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("InTx err = %v, want %v", err, tc.wantErr)
 			}
@@ -157,11 +157,11 @@ func testInTxPanic(t *testing.T, s store.Store) {
 
 	recovered := func() (r any) {
 		defer func() { r = recover() }()
-		s.InTx(ctx, func(tx store.Store) error {
+		s.InTx(ctx, func(tx store.Tx) error {
 			if err := tx.CreateClient(ctx, c); err != nil {
 				t.Errorf("CreateClient in tx: %v", err)
 			}
-			if err := tx.UpdatePolicy(ctx, o.ID, policy); err != nil {
+			if err := putPolicy(ctx, tx, o.ID, policy); err != nil {
 				t.Errorf("UpdatePolicy in tx: %v", err)
 			}
 			panic(boom)
@@ -177,7 +177,7 @@ func testInTxPanic(t *testing.T, s store.Store) {
 	// A write to the same row must not wait for the abandoned transaction.
 	wctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	if err := s.UpdatePolicy(wctx, o.ID, domain.DefaultPolicy()); err != nil {
+	if err := putPolicy(wctx, s, o.ID, domain.DefaultPolicy()); err != nil {
 		t.Errorf("UpdatePolicy after the panic: %v (the panicking transaction still holds its locks)", err)
 	}
 	if err := s.CreateClient(wctx, c); err != nil {

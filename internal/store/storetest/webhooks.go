@@ -15,16 +15,16 @@ import (
 
 // Webhook outbox, delivery log, endpoint health and expiry notices.
 
-func newMessage(c domain.Client, created time.Time) store.WebhookMessage {
+func newMessage(c domain.Client, created time.Time) domain.WebhookMessage {
 	due := created
-	return store.WebhookMessage{
+	return domain.WebhookMessage{
 		ID: domain.NewID("msg_"), OrgID: c.OrgID, ClientID: c.ID, EventType: "secret.created",
 		Payload:   []byte(`{"type":"secret.created","timestamp":"2031-03-04T05:06:07Z","data":{"hint":"x7Qa","ü":"✓"}}`),
-		CreatedAt: created, Status: store.WebhookPending, RetryFrom: created, NextAttemptAt: &due,
+		CreatedAt: created, Status: domain.WebhookPending, RetryFrom: created, NextAttemptAt: &due,
 	}
 }
 
-func mustMessage(t *testing.T, s store.Store, m store.WebhookMessage) store.WebhookMessage {
+func mustMessage(t *testing.T, s store.Store, m domain.WebhookMessage) domain.WebhookMessage {
 	t.Helper()
 	if err := s.CreateWebhookMessage(t.Context(), m); err != nil {
 		t.Fatalf("CreateWebhookMessage: %v", err)
@@ -32,7 +32,7 @@ func mustMessage(t *testing.T, s store.Store, m store.WebhookMessage) store.Webh
 	return m
 }
 
-func sameMessage(a, b store.WebhookMessage) bool {
+func sameMessage(a, b domain.WebhookMessage) bool {
 	return a.ID == b.ID && a.OrgID == b.OrgID && a.ClientID == b.ClientID && a.EventType == b.EventType &&
 		bytes.Equal(a.Payload, b.Payload) && a.CreatedAt.Equal(b.CreatedAt) && a.Status == b.Status &&
 		a.Attempts == b.Attempts && a.RetryCount == b.RetryCount && a.RetryFrom.Equal(b.RetryFrom) &&
@@ -40,7 +40,7 @@ func sameMessage(a, b store.WebhookMessage) bool {
 		a.LastStatusCode == b.LastStatusCode && a.LastError == b.LastError && sameTime(a.DeliveredAt, b.DeliveredAt)
 }
 
-func messageIDs(ms []store.WebhookMessage) []string {
+func messageIDs(ms []domain.WebhookMessage) []string {
 	ids := make([]string, len(ms))
 	for i, m := range ms {
 		ids[i] = m.ID
@@ -61,7 +61,7 @@ func testClientWebhookEvents(t *testing.T, s store.Store) {
 		t.Fatalf("GetClient WebhookEvents = %q, %v; want %q", got.WebhookEvents, err, c.WebhookEvents)
 	}
 	got.WebhookEvents = nil
-	if err := s.UpdateClient(ctx, got); err != nil {
+	if err := putClient(ctx, s, got); err != nil {
 		t.Fatalf("UpdateClient: %v", err)
 	}
 	if got, err := s.GetClient(ctx, o.ID, c.ID); err != nil || len(got.WebhookEvents) != 0 {
@@ -74,7 +74,7 @@ func testWebhookMessages(t *testing.T, s store.Store) {
 	o, other := mustOrg(t, s, "Acme"), mustOrg(t, s, "Globex")
 	c := mustClient(t, s, o.ID)
 	c2 := mustClient(t, s, o.ID)
-	var made []store.WebhookMessage
+	var made []domain.WebhookMessage
 	for i := range 5 {
 		made = append(made, mustMessage(t, s, newMessage(c, at(i))))
 	}
@@ -93,9 +93,9 @@ func testWebhookMessages(t *testing.T, s store.Store) {
 
 	// Newest first, two at a time, the other client's left out.
 	var seen []string
-	page := store.Page{Limit: 2}
+	page := domain.Page{Limit: 2}
 	for range 5 {
-		list, next, err := s.ListWebhookMessages(ctx, o.ID, c.ID, store.WebhookFilter{Page: page})
+		list, next, err := s.ListWebhookMessages(ctx, o.ID, c.ID, domain.WebhookFilter{Page: page})
 		if err != nil {
 			t.Fatalf("ListWebhookMessages: %v", err)
 		}
@@ -110,10 +110,10 @@ func testWebhookMessages(t *testing.T, s store.Store) {
 	if !slices.Equal(seen, want) {
 		t.Errorf("ListWebhookMessages pages = %v, want %v (newest first)", seen, want)
 	}
-	if list, _, err := s.ListWebhookMessages(ctx, other.ID, c.ID, store.WebhookFilter{}); err != nil || len(list) != 0 {
+	if list, _, err := s.ListWebhookMessages(ctx, other.ID, c.ID, domain.WebhookFilter{}); err != nil || len(list) != 0 {
 		t.Errorf("ListWebhookMessages from another organisation = %v, %v; want none", messageIDs(list), err)
 	}
-	if _, _, err := s.ListWebhookMessages(ctx, o.ID, c.ID, store.WebhookFilter{Page: store.Page{After: "!!"}}); !errors.As(err, new(*domain.ValidationError)) {
+	if _, _, err := s.ListWebhookMessages(ctx, o.ID, c.ID, domain.WebhookFilter{Page: domain.Page{After: "!!"}}); !errors.As(err, new(*domain.ValidationError)) {
 		t.Errorf("ListWebhookMessages with a malformed cursor: err = %v, want a validation error", err)
 	}
 
@@ -123,20 +123,20 @@ func testWebhookMessages(t *testing.T, s store.Store) {
 		t.Fatalf("ClaimWebhookMessages = %v, %v", messageIDs(claimed), err)
 	}
 	m := claimed[0]
-	m.Status, m.DeliveredAt, m.NextAttemptAt = store.WebhookDelivered, ptr(at(100)), nil
+	m.Status, m.DeliveredAt, m.NextAttemptAt = domain.WebhookDelivered, ptr(at(100)), nil
 	if err := s.FinishWebhookMessage(ctx, m, "claim-1"); err != nil {
 		t.Fatalf("FinishWebhookMessage: %v", err)
 	}
-	for status, n := range map[string]int{store.WebhookDelivered: 1, store.WebhookPending: 4} {
-		var all []store.WebhookMessage
+	for status, n := range map[domain.WebhookStatus]int{domain.WebhookDelivered: 1, domain.WebhookPending: 4} {
+		var all []domain.WebhookMessage
 		for _, cl := range []domain.Client{c, c2} {
-			list, _, err := s.ListWebhookMessages(ctx, o.ID, cl.ID, store.WebhookFilter{Status: status})
+			list, _, err := s.ListWebhookMessages(ctx, o.ID, cl.ID, domain.WebhookFilter{Status: status})
 			if err != nil {
 				t.Fatal(err)
 			}
 			all = append(all, list...)
 		}
-		if status == store.WebhookPending {
+		if status == domain.WebhookPending {
 			n = 5 // c's four and c2's one
 		}
 		if len(all) != n {
@@ -161,7 +161,7 @@ func testWebhookEnqueueIsTransactional(t *testing.T, s store.Store) {
 	c := mustClient(t, s, o.ID)
 	m := newMessage(c, at(1))
 	boom := errors.New("boom")
-	err := s.InTx(ctx, func(tx store.Store) error {
+	err := s.InTx(ctx, func(tx store.Tx) error {
 		if err := tx.CreateWebhookMessage(ctx, m); err != nil {
 			return err
 		}
@@ -227,7 +227,7 @@ func testWebhookClaim(t *testing.T, s store.Store) {
 	}
 	// A delivered message is never claimed; a redelivery makes it due.
 	d := got[0]
-	d.Status, d.Attempts, d.DeliveredAt, d.NextAttemptAt = store.WebhookDelivered, 1, ptr(at(30)), nil
+	d.Status, d.Attempts, d.DeliveredAt, d.NextAttemptAt = domain.WebhookDelivered, 1, ptr(at(30)), nil
 	if err := s.FinishWebhookMessage(ctx, d, "fourth"); err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +238,7 @@ func testWebhookClaim(t *testing.T, s store.Store) {
 		t.Fatalf("RedeliverWebhookMessage: %v", err)
 	}
 	r, err := s.GetWebhookMessage(ctx, o.ID, late.ID)
-	if err != nil || r.Status != store.WebhookPending || !sameTime(r.NextAttemptAt, ptr(at(2000))) || !r.RetryFrom.Equal(at(2000)) ||
+	if err != nil || r.Status != domain.WebhookPending || !sameTime(r.NextAttemptAt, ptr(at(2000))) || !r.RetryFrom.Equal(at(2000)) ||
 		r.RetryCount != 0 || r.Attempts != 1 || r.DeliveredAt == nil {
 		t.Errorf("after RedeliverWebhookMessage = %+v, %v; want pending, due and retried from minute 2000, attempts kept", r, err)
 	}
@@ -252,13 +252,13 @@ func testWebhookAttempts(t *testing.T, s store.Store) {
 	o := mustOrg(t, s, "Acme")
 	c := mustClient(t, s, o.ID)
 	m := mustMessage(t, s, newMessage(c, at(1)))
-	want := []store.WebhookAttempt{
+	want := []domain.WebhookAttempt{
 		{ID: domain.NewID("att_"), MessageID: m.ID, OrgID: o.ID, ClientID: c.ID, At: at(2), URL: c.WebhookURL, StatusCode: 0,
 			Latency: 10 * time.Second, Error: "no answer within 10s"},
 		{ID: domain.NewID("att_"), MessageID: m.ID, OrgID: o.ID, ClientID: c.ID, At: at(3), URL: c.WebhookURL, StatusCode: 500,
 			Latency: 1500 * time.Microsecond, Error: "HTTP 500", ResponseExcerpt: "upstream ✗ down"},
 	}
-	for _, a := range []store.WebhookAttempt{want[1], want[0]} {
+	for _, a := range []domain.WebhookAttempt{want[1], want[0]} {
 		if err := s.AddWebhookAttempt(ctx, a); err != nil {
 			t.Fatalf("AddWebhookAttempt: %v", err)
 		}
@@ -280,7 +280,7 @@ func testWebhookAttempts(t *testing.T, s store.Store) {
 	}
 	for _, x := range claimed {
 		if x.ID == done.ID {
-			x.Status, x.NextAttemptAt = store.WebhookFailed, nil
+			x.Status, x.NextAttemptAt = domain.WebhookFailed, nil
 		} else {
 			x.NextAttemptAt = ptr(at(7))
 		}
@@ -306,11 +306,11 @@ func testWebhookEndpoints(t *testing.T, s store.Store) {
 	if _, err := s.GetWebhookEndpoint(ctx, o.ID, c.ID); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("GetWebhookEndpoint before any record: err = %v, want ErrNotFound", err)
 	}
-	e := store.WebhookEndpoint{OrgID: o.ID, ClientID: c.ID, URL: c.WebhookURL, FailingSince: ptr(at(1)), UpdatedAt: at(1)}
-	if err := s.PutWebhookEndpoint(ctx, e); err != nil {
-		t.Fatalf("PutWebhookEndpoint: %v", err)
+	e := domain.WebhookEndpoint{OrgID: o.ID, ClientID: c.ID, URL: c.WebhookURL, FailingSince: ptr(at(1)), UpdatedAt: at(1)}
+	if err := putEndpoint(ctx, s, e); err != nil {
+		t.Fatalf("UpdateWebhookEndpoint: %v", err)
 	}
-	same := func(a, b store.WebhookEndpoint) bool {
+	same := func(a, b domain.WebhookEndpoint) bool {
 		return a.OrgID == b.OrgID && a.ClientID == b.ClientID && a.URL == b.URL && sameTime(a.FailingSince, b.FailingSince) &&
 			sameTime(a.DisabledAt, b.DisabledAt) && a.DisabledReason == b.DisabledReason && a.UpdatedAt.Equal(b.UpdatedAt)
 	}
@@ -334,12 +334,12 @@ func testWebhookEndpoints(t *testing.T, s store.Store) {
 		t.Errorf("after DisableWebhookEndpoint = %+v, %v; want %+v", got, err, e)
 	}
 	// Replacing the record (enable).
-	e = store.WebhookEndpoint{OrgID: o.ID, ClientID: c.ID, URL: c.WebhookURL, UpdatedAt: at(5)}
-	if err := s.PutWebhookEndpoint(ctx, e); err != nil {
+	e = domain.WebhookEndpoint{OrgID: o.ID, ClientID: c.ID, URL: c.WebhookURL, UpdatedAt: at(5)}
+	if err := putEndpoint(ctx, s, e); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := s.GetWebhookEndpoint(ctx, o.ID, c.ID); err != nil || !same(got, e) {
-		t.Errorf("after PutWebhookEndpoint = %+v, %v; want %+v", got, err, e)
+		t.Errorf("after UpdateWebhookEndpoint = %+v, %v; want %+v", got, err, e)
 	}
 }
 
@@ -348,7 +348,7 @@ func testWebhookNotices(t *testing.T, s store.Store) {
 	o := mustOrg(t, s, "Acme")
 	c := mustClient(t, s, o.ID)
 	x := mustSecret(t, s, generatedSecret(c, at(0)))
-	n := store.WebhookNotice{SecretID: x.ID, OrgID: o.ID, Notice: "expiring-7d", ExpiresAt: *x.ExpiresAt, RecordedAt: at(1)}
+	n := domain.WebhookNotice{SecretID: x.ID, OrgID: o.ID, Notice: "expiring-7d", ExpiresAt: *x.ExpiresAt, RecordedAt: at(1)}
 	if ok, err := s.RecordWebhookNotice(ctx, n); err != nil || !ok {
 		t.Fatalf("RecordWebhookNotice = %v, %v; want true", ok, err)
 	}
@@ -357,7 +357,7 @@ func testWebhookNotices(t *testing.T, s store.Store) {
 	}
 	// Inside a transaction a repeat is not an error either, and the
 	// transaction goes on (PostgreSQL aborts one on a failed statement).
-	err := s.InTx(ctx, func(tx store.Store) error {
+	err := s.InTx(ctx, func(tx store.Tx) error {
 		if ok, err := tx.RecordWebhookNotice(ctx, n); err != nil || ok {
 			t.Errorf("RecordWebhookNotice twice in a transaction = %v, %v; want false", ok, err)
 		}
@@ -397,10 +397,10 @@ func testListExpiringSecrets(t *testing.T, s store.Store) {
 	mk(c, ptr(at(100)))            // after the window
 	mk(c, nil)                     // never expires
 	_ = before
-	if err := s.RevokeSecret(ctx, o.ID, revoked.ID, at(1), false); err != nil {
+	if err := revoke(ctx, s, o.ID, revoked.ID, at(1), false); err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range []store.WebhookNotice{
+	for _, n := range []domain.WebhookNotice{
 		{SecretID: notified.ID, OrgID: o.ID, Notice: "expired", ExpiresAt: at(12), RecordedAt: at(13)},
 		{SecretID: stale.ID, OrgID: o.ID, Notice: "expired", ExpiresAt: at(11), RecordedAt: at(13)},
 		{SecretID: a.ID, OrgID: o.ID, Notice: "expiring-1d", ExpiresAt: at(10), RecordedAt: at(13)},
@@ -409,8 +409,8 @@ func testListExpiringSecrets(t *testing.T, s store.Store) {
 			t.Fatal(err)
 		}
 	}
-	want := []string{a.ID, stale.ID}
-	pair := []string{b.ID, b2.ID}
+	want := []domain.SecretID{a.ID, stale.ID}
+	pair := []domain.SecretID{b.ID, b2.ID}
 	slices.Sort(pair)
 	want = append(want, pair...)
 
@@ -425,7 +425,7 @@ func testListExpiringSecrets(t *testing.T, s store.Store) {
 		t.Errorf("ListExpiringSecrets returned %+v, want %+v", all[0], a)
 	}
 	// Paged one at a time with the cursor of the last one's expiry and ID.
-	var paged []string
+	var paged []domain.SecretID
 	after := ""
 	for range 10 {
 		page, err := s.ListExpiringSecrets(ctx, at(8), at(50), after, 1)
@@ -436,7 +436,7 @@ func testListExpiringSecrets(t *testing.T, s store.Store) {
 			break
 		}
 		paged = append(paged, page[0].ID)
-		after = store.Cursor{At: *page[0].ExpiresAt, ID: page[0].ID}.Encode()
+		after = domain.Cursor{At: *page[0].ExpiresAt, ID: string(page[0].ID)}.Encode()
 	}
 	if !slices.Equal(paged, want) {
 		t.Errorf("ListExpiringSecrets one at a time = %v, want %v", paged, want)
@@ -501,12 +501,12 @@ func testNodesNoticeOnce(t *testing.T, n1, n2 store.Store) {
 	c := mustClient(t, n1, o.ID)
 	for i := range 10 {
 		x := mustSecret(t, n1, generatedSecret(c, at(i)))
-		n := store.WebhookNotice{SecretID: x.ID, OrgID: o.ID, Notice: "expired", ExpiresAt: *x.ExpiresAt, RecordedAt: at(i)}
+		n := domain.WebhookNotice{SecretID: x.ID, OrgID: o.ID, Notice: "expired", ExpiresAt: *x.ExpiresAt, RecordedAt: at(i)}
 		var won atomic.Int64
 		var wg sync.WaitGroup
 		for _, node := range []store.Store{n1, n2, n1, n2} {
 			wg.Go(func() {
-				err := node.InTx(ctx, func(tx store.Store) error {
+				err := node.InTx(ctx, func(tx store.Tx) error {
 					ok, err := tx.RecordWebhookNotice(ctx, n)
 					if ok {
 						won.Add(1)

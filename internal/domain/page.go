@@ -1,12 +1,10 @@
-package store
+package domain
 
 import (
 	"encoding/base64"
 	"strconv"
 	"strings"
 	"time"
-
-	"keywarden/internal/domain"
 )
 
 // Cursor is a position in a list ordered by (time, ID).
@@ -25,12 +23,12 @@ func (c Cursor) Encode() string {
 func DecodeCursor(s string) (Cursor, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
-		return Cursor{}, domain.Invalid("cursor", "is not a cursor this server issued")
+		return Cursor{}, Invalid("cursor", "is not a cursor this server issued")
 	}
 	at, id, ok := strings.Cut(string(raw), "|")
 	micros, err := strconv.ParseInt(at, 10, 64)
 	if !ok || err != nil || id == "" {
-		return Cursor{}, domain.Invalid("cursor", "is not a cursor this server issued")
+		return Cursor{}, Invalid("cursor", "is not a cursor this server issued")
 	}
 	return Cursor{At: time.UnixMicro(micros).UTC(), ID: id}, nil
 }
@@ -47,5 +45,39 @@ func DecodeSeq(s string) (int64, error) {
 			return n, nil
 		}
 	}
-	return 0, domain.Invalid("cursor", "is not a cursor this server issued")
+	return 0, Invalid("cursor", "is not a cursor this server issued")
+}
+
+// Page asks for one page of a list: up to Limit items after the opaque
+// cursor After ("" for the first page).
+type Page struct {
+	After string
+	Limit int
+}
+
+// Page size limits.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 200
+)
+
+// Size returns the page size to use.
+func (p Page) Size() int {
+	switch {
+	case p.Limit <= 0:
+		return DefaultLimit
+	case p.Limit > MaxLimit:
+		return MaxLimit
+	}
+	return p.Limit
+}
+
+// AuditFilter narrows ListAudit. Empty fields match everything.
+type AuditFilter struct {
+	Action  string // exact, or a prefix ending in "." (e.g. "secret.")
+	ActorID string
+	Target  string
+	Since   time.Time
+	Until   time.Time
+	Page    Page
 }

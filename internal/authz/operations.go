@@ -1,0 +1,85 @@
+package authz
+
+// Operation is one thing a caller does, whichever transport it comes
+// through: the API route and the console page that do the same thing name
+// the same operation, and so need the same permission.
+type Operation string
+
+const (
+	ListClients     Operation = "client.list"
+	ReadClient      Operation = "client.read"
+	CreateClient    Operation = "client.create"
+	UpdateClient    Operation = "client.update"
+	DeleteClient    Operation = "client.delete"
+	RevokeAll       Operation = "client.revoke_all"
+	ListSecrets     Operation = "secret.list"
+	ReadSecret      Operation = "secret.read"
+	CreateSecret    Operation = "secret.create"
+	UpdateSecret    Operation = "secret.update"
+	RevokeSecret    Operation = "secret.revoke"
+	RotateSecrets   Operation = "secret.rotate"
+	ReadRotation    Operation = "rotation.read"
+	CompleteRotate  Operation = "rotation.complete"
+	ListRefresh     Operation = "refresh_token.list"
+	CreateRefresh   Operation = "refresh_token.create"
+	ReadWebhook     Operation = "webhook.read"
+	EnableWebhook   Operation = "webhook.enable"
+	Redeliver       Operation = "webhook.redeliver"
+	ReadClientAudit Operation = "client.activity"
+	ListKeys        Operation = "key.list"
+	RotateKeys      Operation = "key.rotate"
+	ReadMe          Operation = "me.read"
+	ChangePassword  Operation = "me.password"
+	ManageMFA       Operation = "me.mfa"
+	ListSessions    Operation = "session.list"
+	EndSession      Operation = "session.end"
+	ReadOwnCred     Operation = "credential.read"
+	CreateOwnCred   Operation = "credential.create"
+	RotateOwnCred   Operation = "credential.rotate"
+	RevokeOwnCred   Operation = "credential.revoke"
+	ListUsers       Operation = "user.list"
+	ReadUser        Operation = "user.read"
+	InviteUser      Operation = "user.invite"
+	UpdateUser      Operation = "user.update"
+	DeleteUser      Operation = "user.delete"
+	ReadUserCred    Operation = "user.credential_read"
+	RevokeUserCred  Operation = "user.credential_revoke"
+	ReadPolicyOp    Operation = "policy.read"
+	UpdatePolicy    Operation = "policy.update"
+	ReadAuditLog    Operation = "audit.read"
+)
+
+// operations is the one table of what each operation needs. Both
+// transports look their routes' permissions up here.
+var operations = map[Operation]Permission{
+	ListClients: ReadClients, ReadClient: ReadClients, CreateClient: WriteClients, UpdateClient: WriteClients,
+	DeleteClient: WriteClients, RevokeAll: WriteSecrets,
+	ListSecrets: ReadSecrets, ReadSecret: ReadSecrets, CreateSecret: WriteSecrets, UpdateSecret: WriteSecrets,
+	RevokeSecret: WriteSecrets, RotateSecrets: WriteSecrets,
+	ReadRotation: ReadSecrets, CompleteRotate: WriteSecrets,
+	ListRefresh: ReadSecrets, CreateRefresh: WriteSecrets,
+	ReadWebhook: ReadClients, EnableWebhook: WriteClients, Redeliver: WriteClients,
+	// A client's activity is its part of the audit log; clients:read
+	// sees it (only admins read the whole log).
+	ReadClientAudit: ReadClients,
+	ListKeys:        ReadKeys, RotateKeys: WriteKeys,
+	ReadMe: ReadSelf, ChangePassword: Self, ManageMFA: Self, ListSessions: Self, EndSession: Self,
+	ReadOwnCred: OwnCredential, CreateOwnCred: OwnCredential, RotateOwnCred: OwnCredential, RevokeOwnCred: OwnCredential,
+	ListUsers: ReadUsers, ReadUser: ReadUsers, InviteUser: WriteUsers, UpdateUser: WriteUsers, DeleteUser: WriteUsers,
+	ReadUserCred: ReadUsers, RevokeUserCred: ManageCredentials,
+	ReadPolicyOp: ReadPolicy, UpdatePolicy: WritePolicy,
+	ReadAuditLog: ReadAudit,
+}
+
+// Required returns the permission op needs ("" for an unknown operation,
+// which no role holds).
+func Required(op Operation) Permission { return operations[op] }
+
+// Operations lists every operation of the table.
+func Operations() []Operation {
+	out := make([]Operation, 0, len(operations))
+	for op := range operations {
+		out = append(out, op)
+	}
+	return out
+}

@@ -1,0 +1,81 @@
+package domain
+
+import "time"
+
+// WebhookStatus is where a webhook message is in its delivery.
+type WebhookStatus string
+
+const (
+	WebhookPending   WebhookStatus = "pending"   // waiting for its first or next attempt
+	WebhookDelivered WebhookStatus = "delivered" // a 2xx answer arrived
+	WebhookFailed    WebhookStatus = "failed"    // given up: retries ran out or the endpoint is gone
+)
+
+// WebhookMessage is one event for one client's endpoint. Its ID is the
+// webhook-id every attempt carries, so receivers can drop duplicates.
+type WebhookMessage struct {
+	ID        string
+	OrgID     OrgID
+	ClientID  ClientID
+	EventType string
+	Payload   []byte // the exact body sent, JSON
+	CreatedAt time.Time
+	Status    WebhookStatus
+	// Attempts counts every delivery attempt; RetryCount only those since
+	// RetryFrom (creation, or the last manual redelivery), which set the
+	// backoff and the retry window.
+	Attempts       int
+	RetryCount     int
+	RetryFrom      time.Time
+	NextAttemptAt  *time.Time // nil once delivered or failed
+	LastAttemptAt  *time.Time
+	LastStatusCode int    // 0: none yet, or no HTTP answer
+	LastError      string // why the last attempt failed, or why the message waits
+	DeliveredAt    *time.Time
+}
+
+// WebhookFilter narrows ListWebhookMessages.
+type WebhookFilter struct {
+	Status WebhookStatus // "" for every state
+	Page   Page
+}
+
+// WebhookAttempt is one delivery attempt: the delivery log.
+type WebhookAttempt struct {
+	ID         string
+	MessageID  string
+	OrgID      OrgID
+	ClientID   ClientID
+	At         time.Time
+	URL        string
+	StatusCode int // 0 when no HTTP answer arrived
+	Latency    time.Duration
+	Error      string // network error, refusal or non-2xx summary; never a secret
+	// ResponseExcerpt is the start of the answer's body, cleaned of
+	// control characters.
+	ResponseExcerpt string
+}
+
+// WebhookEndpoint is the health of a client's webhook endpoint. It follows
+// the URL: a record for another URL than the client's current one does not
+// apply.
+type WebhookEndpoint struct {
+	OrgID    OrgID
+	ClientID ClientID
+	URL      string
+	// FailingSince is the first failure after the last success (nil while
+	// healthy).
+	FailingSince   *time.Time
+	DisabledAt     *time.Time
+	DisabledReason string
+	UpdatedAt      time.Time
+}
+
+// WebhookNotice is the gate of one expiry notice of one secret.
+type WebhookNotice struct {
+	SecretID   SecretID
+	OrgID      OrgID
+	Notice     string // e.g. "expiring-14d", "expired"
+	ExpiresAt  time.Time
+	RecordedAt time.Time
+}
