@@ -341,6 +341,9 @@ last four characters.`,
 			return fmt.Errorf("read the body from standard input: %w", err)
 		}
 		res, verr := webhooksig.Verify(list, h, body, time.Now(), tolerance)
+		if errors.Is(verr, webhooksig.ErrMissingHeaders) { // as the help says: then the HMAC header alone
+			res, verr = webhooksig.VerifyHMACOnly(list, h, body)
+		}
 		if output == outputJSON {
 			out := verifyWebhookJSON{OK: verr == nil}
 			if verr != nil {
