@@ -28,9 +28,13 @@ func (h *Handler) createClient(w http.ResponseWriter, r *http.Request, by domain
 
 // pageFrom reads ?limit and ?cursor.
 func pageFrom(r *http.Request) (store.Page, error) {
-	q := r.URL.Query()
-	p := store.Page{After: q.Get("cursor")}
-	if s := q.Get("limit"); s != "" {
+	p := store.Page{}
+	q, err := queryOf(r)
+	if err != nil {
+		return p, err
+	}
+	p.After = q["cursor"]
+	if s := q["limit"]; s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > store.MaxLimit {
 			return p, domain.Invalid("limit", "must be an integer from 1 to "+strconv.Itoa(store.MaxLimit))

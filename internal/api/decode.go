@@ -53,6 +53,9 @@ func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error 
 	if _, err := dec.Token(); err != io.EOF {
 		return badRequest("the body must hold exactly one JSON object")
 	}
+	if where, bad := badText(trimmed); bad {
+		return badRequest(where + " is not valid Unicode text (invalid UTF-8 or an unpaired surrogate escape such as \\ud800)")
+	}
 	return nil
 }
 

@@ -53,8 +53,12 @@ func (h *Handler) listWebhookDeliveries(w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return err
 	}
+	q, err := queryOf(r)
+	if err != nil {
+		return err
+	}
 	list, next, err := h.Webhooks.ListDeliveries(r.Context(), by, r.PathValue("client_id"),
-		store.WebhookFilter{Status: r.URL.Query().Get("status"), Page: page})
+		store.WebhookFilter{Status: q["status"], Page: page})
 	if err != nil {
 		return err
 	}
