@@ -105,6 +105,9 @@ func problemFor(err error) (apiv1.Problem, map[string]string) {
 }
 
 func (h *Handler) writeProblem(w http.ResponseWriter, r *http.Request, err error) {
+	if httpx.ClientGone(w, r, h.Log, err) {
+		return
+	}
 	p, header := problemFor(err)
 	p.Instance = httpx.RequestID(r.Context())
 	if p.Status >= 500 {

@@ -31,6 +31,9 @@ func invalidRequest(desc string) *Error {
 }
 
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if httpx.ClientGone(w, r, h.Log, err) {
+		return
+	}
 	var oe *Error
 	if !errors.As(err, &oe) {
 		h.Log.ErrorContext(r.Context(), "oauth endpoint failed", "request_id", httpx.RequestID(r.Context()), "err", err)

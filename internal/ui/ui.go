@@ -340,6 +340,9 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, rq *reques
 // fail renders err as an error page: the service's own words for the
 // caller's mistakes, nothing for a fault (which is logged instead).
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, rq *request, err error) {
+	if httpx.ClientGone(w, r, h.Log, err) {
+		return
+	}
 	var inval *domain.ValidationError
 	var conflict *domain.ConflictError
 	var forbidden *domain.ForbiddenError
