@@ -1,0 +1,68 @@
+package token_test
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+	"time"
+
+	"keywarden/internal/audit"
+	"keywarden/internal/keyring"
+	"keywarden/internal/store/sqlite"
+	"keywarden/internal/token"
+)
+
+// fuzzKeys opens a fresh key set signing with alg.
+func fuzzKeys(f *testing.F, alg string, now func() time.Time) *token.Keys {
+	st, err := sqlite.Open(f.Context(), f.TempDir())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { st.Close() })
+	kr, _ := keyring.New(make([]byte, 32))
+	k, err := token.NewKeys(f.Context(), token.KeysOptions{Store: st, Keyring: kr, Audit: audit.New(st, kr.Derive(keyring.PurposeAudit), now), Algorithm: alg, Now: now})
+	if err != nil {
+		f.Fatal(err)
+	}
+	return k
+}
+
+// FuzzParse feeds arbitrary strings to the access-token parser, with keys
+// of every algorithm published: it never panics, and it accepts nothing
+// but tokens it minted, with their claims (the fuzzer cannot forge a
+// signature, so any other success is a bug: alg confusion, "none", a key
+// chosen by the token, claims outside the signed payload).
+func FuzzParse(f *testing.F) {
+	now := time.Now()
+	clock := func() time.Time { return now }
+	var keys []*token.Keys
+	minted := map[token.Claims]bool{}
+	for _, alg := range token.Algorithms {
+		k := fuzzKeys(f, alg, clock)
+		keys = append(keys, k)
+		c := token.NewClaims("https://kw.test", "org_1", "kwc_x", "kwc_x", "sec_1", "read", 3600, now)
+		tok, err := k.Mint(c)
+		if err != nil {
+			f.Fatal(err)
+		}
+		minted[c] = true
+		f.Add(tok)
+		parts := strings.Split(tok, ".")
+		enc := base64.RawURLEncoding
+		f.Add(enc.EncodeToString([]byte(`{"alg":"none","typ":"at+jwt"}`)) + "." + parts[1] + ".")
+		f.Add(enc.EncodeToString([]byte(`{"alg":"HS256","typ":"at+jwt","kid":"x"}`)) + "." + parts[1] + "." + parts[2])
+		f.Add(parts[0] + "." + parts[1] + "." + parts[2] + "." + parts[2])
+		f.Add(parts[0] + ".." + parts[2])
+	}
+	f.Add("")
+	f.Add("..")
+	f.Add("a.b.c")
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, k := range keys {
+			c, err := k.Parse(s, now)
+			if err == nil && !minted[c] {
+				t.Fatalf("Parse accepted a token it did not mint: %+v", c)
+			}
+		}
+	})
+}
