@@ -32,11 +32,18 @@ func fuzzKeys(f *testing.F, alg string, now func() time.Time) *token.Keys {
 // but tokens it minted, with their claims (the fuzzer cannot forge a
 // signature, so any other success is a bug: alg confusion, "none", a key
 // chosen by the token, claims outside the signed payload).
+//
+// Keys are random, so each fuzz worker mints its own tokens; when the high
+// bit of edit is set, the input replaces a stretch of one of them (chosen
+// by edit and at) rather than standing alone, so mutations near valid
+// tokens are explored in every worker.
 func FuzzParse(f *testing.F) {
 	now := time.Now()
 	clock := func() time.Time { return now }
 	var keys []*token.Keys
+	var tokens []string
 	minted := map[token.Claims]bool{}
+	enc := base64.RawURLEncoding
 	for _, alg := range token.Algorithms {
 		k := fuzzKeys(f, alg, clock)
 		keys = append(keys, k)
@@ -46,18 +53,25 @@ func FuzzParse(f *testing.F) {
 			f.Fatal(err)
 		}
 		minted[c] = true
-		f.Add(tok)
+		tokens = append(tokens, tok)
 		parts := strings.Split(tok, ".")
-		enc := base64.RawURLEncoding
-		f.Add(enc.EncodeToString([]byte(`{"alg":"none","typ":"at+jwt"}`)) + "." + parts[1] + ".")
-		f.Add(enc.EncodeToString([]byte(`{"alg":"HS256","typ":"at+jwt","kid":"x"}`)) + "." + parts[1] + "." + parts[2])
-		f.Add(parts[0] + "." + parts[1] + "." + parts[2] + "." + parts[2])
-		f.Add(parts[0] + ".." + parts[2])
+		f.Add(tok, uint8(0), uint16(0))
+		f.Add(enc.EncodeToString([]byte(`{"alg":"none","typ":"at+jwt"}`))+"."+parts[1]+".", uint8(0), uint16(0))
+		f.Add(enc.EncodeToString([]byte(`{"alg":"HS256","typ":"at+jwt","kid":"x"}`))+"."+parts[1]+"."+parts[2], uint8(0), uint16(0))
+		f.Add(parts[0]+"."+parts[1]+"."+parts[2]+"."+parts[2], uint8(0), uint16(0))
 	}
-	f.Add("")
-	f.Add("..")
-	f.Add("a.b.c")
-	f.Fuzz(func(t *testing.T, s string) {
+	f.Add("", uint8(0), uint16(0))
+	f.Add("..", uint8(0), uint16(0))
+	f.Add(enc.EncodeToString([]byte(`{"alg":"none"}`))+".", uint8(0x80), uint16(0)) // a new header
+	f.Add("."+enc.EncodeToString([]byte(`{"exp":1}`))+".", uint8(0x81), uint16(60)) // a new payload
+	f.Add("x", uint8(0x82), uint16(200))
+	f.Fuzz(func(t *testing.T, s string, edit uint8, at uint16) {
+		if edit&0x80 != 0 {
+			base := tokens[int(edit&0x7f)%len(tokens)]
+			i := int(at) % (len(base) + 1)
+			j := min(len(base), i+int(edit&0x0f))
+			s = base[:i] + s + base[j:]
+		}
 		for _, k := range keys {
 			c, err := k.Parse(s, now)
 			if err == nil && !minted[c] {
