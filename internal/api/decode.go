@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +19,8 @@ const MaxBodyBytes = 64 << 10
 
 // decode reads one JSON object into v, rejecting a wrong content type,
 // unknown fields, trailing data and bodies over MaxBodyBytes. With optional
-// set, an empty body leaves v as it is. Every failure is a 4xx.
+// set, an empty body (no bytes at all) leaves v as it is. Every failure is
+// a 4xx.
 func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
 	body := http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	raw, err := io.ReadAll(body)
@@ -29,11 +31,11 @@ func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error 
 		}
 		return badRequest("the body could not be read")
 	}
+	if len(raw) == 0 && optional {
+		return nil
+	}
 	trimmed := bytes.TrimSpace(raw)
-	if len(trimmed) == 0 {
-		if optional {
-			return nil
-		}
+	if len(trimmed) == 0 { // white space alone is not a JSON text (RFC 8259 §2)
 		return badRequest("the body must be a JSON object")
 	}
 	if trimmed[0] != '{' { // also refuses null, which would decode as "no change"
@@ -53,8 +55,8 @@ func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error 
 	if _, err := dec.Token(); err != io.EOF {
 		return badRequest("the body must hold exactly one JSON object")
 	}
-	if where, bad := badText(trimmed); bad {
-		return badRequest(where + " is not valid Unicode text (invalid UTF-8 or an unpaired surrogate escape such as \\ud800)")
+	if problem := strictProblem(trimmed, reflect.TypeOf(v)); problem != "" {
+		return badRequest("the body is not valid: " + problem)
 	}
 	return nil
 }
