@@ -89,6 +89,8 @@ func TestStrictProblem(t *testing.T) {
 		`{"e":null}`:                        `field "e" must not be null`,
 		`{"items":[null]}`:                  `field "items[0]" must not be null`,
 		`{"m":{"k":null}}`:                  `field "m.k" must not be null`,
+		`{"when":"2031-01-01T0:00:00Z"}`:    `field "when" must be an RFC 3339 time`,
+		`{"when":"2031-01-01t00:00:00z"}`:   `field "when" must be an RFC 3339 time`,
 	} {
 		if got := strictProblem([]byte(raw), typ); !strings.HasPrefix(got, want) {
 			t.Errorf("strictProblem(%s) = %q, want %q…", raw, got, want)

@@ -70,7 +70,7 @@ func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request, by domain.Ac
 	var v domain.ValidationError
 	for name, dst := range map[string]*time.Time{"since": &f.Since, "until": &f.Until} {
 		if s := q[name]; s != "" {
-			t, err := time.Parse(time.RFC3339, s)
+			t, err := parseTime(s)
 			if err != nil {
 				v.Add(name, "must be an RFC 3339 time, e.g. 2026-11-01T00:00:00Z")
 			}

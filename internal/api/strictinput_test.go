@@ -60,6 +60,23 @@ func TestMalformedQuery(t *testing.T) {
 	}
 }
 
+// TestAuditTimesAreRFC3339: since and until are RFC 3339 as in bodies;
+// time.Parse(time.RFC3339) also took a one-digit hour (found by fuzzing).
+func TestAuditTimesAreRFC3339(t *testing.T) {
+	e := newEnv(t)
+	for q, status := range map[string]int{
+		"since=2026-01-01T00:00:00Z":        http.StatusOK,
+		"until=2026-01-01T00:00:00.5+02:00": http.StatusOK,
+		"since=0000-01-01T0:00:00Z":         http.StatusUnprocessableEntity,
+		"until=2026-01-01T00:00:00":         http.StatusUnprocessableEntity,
+		"since=2026-1-01T00:00:00Z":         http.StatusUnprocessableEntity,
+	} {
+		if res := e.do(t, "GET", "/v1/audit?"+strings.ReplaceAll(q, "+", "%2B"), nil); res.Status != status {
+			t.Errorf("GET /v1/audit?%s = %s, want %d", q, res, status)
+		}
+	}
+}
+
 // TestBodyTextMustBeUnicode: invalid UTF-8 and unpaired surrogate escapes
 // inside JSON strings are refused with a 400 that names the field, and
 // nothing is stored. Before, encoding/json stored them as U+FFFD.
