@@ -143,6 +143,7 @@ func (f badFixture) inputRoutes() []inputRoute {
 			name: "create client", route: "/v1/clients", method: "POST", path: "/v1/clients", good: `{"name":"ok"}`,
 			wrongTypes: map[string]string{
 				"name is a number":         `{"name":5}`,
+				"name is null":             `{"name":null}`, // not "no name": no request field is nullable
 				"scopes is a string":       `{"name":"x","scopes":"x"}`,
 				"scopes holds numbers":     `{"name":"x","scopes":[1]}`,
 				"ttl is a string":          `{"name":"x","token_ttl_seconds":"60"}`,
@@ -155,7 +156,6 @@ func (f badFixture) inputRoutes() []inputRoute {
 				"no name":               `{}`,
 				"empty name":            `{"name":""}`,
 				"blank name":            `{"name":"   "}`,
-				"null name":             `{"name":null}`,
 				"name too long":         `{"name":"` + strings.Repeat("n", 201) + `"}`,
 				"control character":     `{"name":"a\u0007b"}`,
 				"scope with a space":    `{"name":"x","scopes":["a b"]}`,

@@ -27,9 +27,13 @@ func (h *Handler) createClient(w http.ResponseWriter, r *http.Request, by domain
 
 // pageFrom reads ?limit and ?cursor.
 func pageFrom(r *http.Request) (domain.Page, error) {
-	q := r.URL.Query()
-	p := domain.Page{After: q.Get("cursor")}
-	if s := q.Get("limit"); s != "" {
+	p := domain.Page{}
+	q, err := queryOf(r)
+	if err != nil {
+		return p, err
+	}
+	p.After = q["cursor"]
+	if s := q["limit"]; s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > domain.MaxLimit {
 			return p, domain.Invalid("limit", "must be an integer from 1 to "+strconv.Itoa(domain.MaxLimit))

@@ -9,6 +9,7 @@ import (
 	"keywarden/internal/problem"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -19,7 +20,8 @@ const MaxBodyBytes = 64 << 10
 
 // decode reads one JSON object into v, rejecting a wrong content type,
 // unknown fields, trailing data and bodies over MaxBodyBytes. With optional
-// set, an empty body leaves v as it is. Every failure is a 4xx.
+// set, an empty body (no bytes at all) leaves v as it is. Every failure is
+// a 4xx.
 func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
 	body := http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	raw, err := io.ReadAll(body)
@@ -30,11 +32,11 @@ func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error 
 		}
 		return badRequest("the body could not be read")
 	}
+	if len(raw) == 0 && optional {
+		return nil
+	}
 	trimmed := bytes.TrimSpace(raw)
-	if len(trimmed) == 0 {
-		if optional {
-			return nil
-		}
+	if len(trimmed) == 0 { // white space alone is not a JSON text (RFC 8259 §2)
 		return badRequest("the body must be a JSON object")
 	}
 	if trimmed[0] != '{' { // also refuses null, which would decode as "no change"
@@ -53,6 +55,9 @@ func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error 
 	// Token, not More: More reports false before a stray ']' or '}'.
 	if _, err := dec.Token(); err != io.EOF {
 		return badRequest("the body must hold exactly one JSON object")
+	}
+	if problem := strictProblem(trimmed, reflect.TypeOf(v)); problem != "" {
+		return badRequest("the body is not valid: " + problem)
 	}
 	return nil
 }

@@ -42,12 +42,15 @@ func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request, by domain.Ac
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
-	f := domain.AuditFilter{Action: q.Get("action"), ActorID: q.Get("actor"), Target: q.Get("target"), Page: page}
+	q, err := queryOf(r)
+	if err != nil {
+		return err
+	}
+	f := domain.AuditFilter{Action: q["action"], ActorID: q["actor"], Target: q["target"], Page: page}
 	var v domain.ValidationError
 	for name, dst := range map[string]*time.Time{"since": &f.Since, "until": &f.Until} {
-		if s := q.Get(name); s != "" {
-			t, err := time.Parse(time.RFC3339, s)
+		if s := q[name]; s != "" {
+			t, err := parseTime(s)
 			if err != nil {
 				v.Add(name, "must be an RFC 3339 time, e.g. 2026-11-01T00:00:00Z")
 			}

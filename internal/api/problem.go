@@ -41,6 +41,9 @@ func problemJSON(p problem.Problem) apiv1.Problem {
 }
 
 func (h *Handler) writeProblem(w http.ResponseWriter, r *http.Request, err error) {
+	if httpx.ClientGone(w, r, h.Log, err) {
+		return
+	}
 	p := problem.For(err)
 	body := problemJSON(p)
 	body.Instance = httpx.RequestID(r.Context())

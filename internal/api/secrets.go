@@ -63,8 +63,12 @@ func (h *Handler) updateSecret(w http.ResponseWriter, r *http.Request, by domain
 // revokeSecret revokes a secret. ?tokens=keep lets the access tokens it
 // minted run out (graceful); the default, ?tokens=revoke, kills them now.
 func (h *Handler) revokeSecret(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	q, err := queryOf(r)
+	if err != nil {
+		return err
+	}
 	keep := false
-	switch r.URL.Query().Get("tokens") {
+	switch q["tokens"] {
 	case "", "revoke":
 	case "keep":
 		keep = true

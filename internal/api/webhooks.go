@@ -49,8 +49,12 @@ func (h *Handler) listWebhookDeliveries(w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return err
 	}
+	q, err := queryOf(r)
+	if err != nil {
+		return err
+	}
 	list, next, err := h.Webhooks.ListDeliveries(r.Context(), by, domain.ClientID(r.PathValue("client_id")),
-		domain.WebhookFilter{Status: domain.WebhookStatus(r.URL.Query().Get("status")), Page: page})
+		domain.WebhookFilter{Status: domain.WebhookStatus(q["status"]), Page: page})
 	if err != nil {
 		return err
 	}

@@ -266,6 +266,9 @@ last four characters.`,
 			return view{}, fmt.Errorf("read the body from standard input: %w", err)
 		}
 		res, verr := webhooksig.Verify(list, h, body, time.Now(), tolerance)
+		if errors.Is(verr, webhooksig.ErrMissingHeaders) { // as the help says: then the HMAC header alone
+			res, verr = webhooksig.VerifyHMACOnly(list, h, body)
+		}
 		if verr != nil {
 			// The JSON report says why; the table view says nothing more
 			// than the error does.

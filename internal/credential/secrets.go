@@ -128,6 +128,11 @@ func normalizeCIDRs(v *domain.ValidationError, cidrs []string) []string {
 			}
 			p = netip.PrefixFrom(a, a.BitLen())
 		}
+		// allowedSource unmaps the client's address, so an IPv4-mapped
+		// network (::ffff:10.0.0.0/104) is stored as the IPv4 one it means.
+		if p.Addr().Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
 		out = append(out, p.Masked().String())
 	}
 	return out

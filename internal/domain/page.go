@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Cursor is a position in a list ordered by (time, ID).
@@ -27,7 +29,9 @@ func DecodeCursor(s string) (Cursor, error) {
 	}
 	at, id, ok := strings.Cut(string(raw), "|")
 	micros, err := strconv.ParseInt(at, 10, 64)
-	if !ok || err != nil || id == "" {
+	// The ID goes into a query: PostgreSQL answers text that is not UTF-8,
+	// or holds NUL, with an error, not with "no rows".
+	if !ok || err != nil || id == "" || !utf8.ValidString(id) || strings.ContainsFunc(id, unicode.IsControl) {
 		return Cursor{}, Invalid("cursor", "is not a cursor this server issued")
 	}
 	return Cursor{At: time.UnixMicro(micros).UTC(), ID: id}, nil

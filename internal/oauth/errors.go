@@ -47,6 +47,9 @@ func issueError(err error) error {
 }
 
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if httpx.ClientGone(w, r, h.Log, err) {
+		return
+	}
 	var oe *Error
 	if !errors.As(err, &oe) {
 		h.Log.ErrorContext(r.Context(), "oauth endpoint failed", "request_id", httpx.RequestID(r.Context()), "err", err)

@@ -3,7 +3,8 @@
 // a prefix and a CRC32 checksum so that malformed or mistyped values are
 // rejected before any store lookup, and the verifiers the store keeps instead
 // of values (keyed HMAC-SHA256 for generated values, argon2id for values a
-// user supplied).
+// user supplied). A stored argon2id hash that is malformed or asks for
+// out-of-bounds work is ErrMalformedHash (CheckSupplied), never a panic.
 //
 // A Plaintext prints and logs as its hint only.
 //

@@ -60,30 +60,80 @@ func HashSupplied(p Plaintext) string {
 		argon2.Version, argonMemory, argonTime, argonThreads, enc.EncodeToString(salt), enc.EncodeToString(key))
 }
 
+// ErrMalformedHash means a stored hash is not one HashSupplied could have
+// made: a damaged or tampered row, an operator's problem rather than a
+// wrong value.
+var ErrMalformedHash = errors.New("malformed argon2id hash")
+
+// Bounds on the parameters of a stored hash. argon2 panics on zero rounds
+// or threads, and its cost is what the hash says: without bounds one bad
+// row could make every check allocate gigabytes or spin for hours. The
+// upper bounds leave room to raise the parameters above today's.
+const (
+	maxArgonTime    = 10
+	maxArgonMemory  = 256 * 1024 // KiB
+	maxArgonThreads = 16
+	minArgonSaltLen = 8
+	maxArgonSaltLen = 64
+	minArgonKeyLen  = 16
+	maxArgonKeyLen  = 64
+)
+
 // VerifySupplied reports whether p matches a hash made by HashSupplied, in
-// constant time. A malformed hash never matches.
+// constant time. A malformed hash never matches; CheckSupplied tells it
+// apart from a wrong value.
 func VerifySupplied(hash string, p Plaintext) bool {
+	ok, _ := CheckSupplied(hash, p)
+	return ok
+}
+
+// CheckSupplied reports whether p matches a hash made by HashSupplied, in
+// constant time, and returns ErrMalformedHash (never a panic) for a hash
+// that is not a well-formed argon2id PHC string within the bounds above.
+func CheckSupplied(hash string, p Plaintext) (bool, error) {
+	h, err := parseHash(hash)
+	if err != nil {
+		return false, err
+	}
+	got := argon2.IDKey([]byte(p.s), h.salt, h.time, h.memory, h.threads, uint32(len(h.key)))
+	return subtle.ConstantTimeCompare(got, h.key) == 1, nil
+}
+
+type argonHash struct {
+	time, memory uint32
+	threads      uint8
+	salt, key    []byte
+}
+
+// parseHash reads "$argon2id$v=19$m=M,t=T,p=P$salt$key" (the PHC string
+// format, unpadded standard base64). Only the canonical spelling is
+// accepted, so a hash has one meaning.
+func parseHash(hash string) (argonHash, error) {
+	bad := func(why string) (argonHash, error) { return argonHash{}, fmt.Errorf("%w: %s", ErrMalformedHash, why) }
 	parts := strings.Split(hash, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
+		return bad("not an argon2id PHC string")
 	}
-	var version int
-	var mem, iters uint32
-	var threads uint8
-	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
-		return false
+	if parts[2] != fmt.Sprintf("v=%d", argon2.Version) {
+		return bad("unsupported version")
 	}
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &mem, &iters, &threads); err != nil {
-		return false
+	var m, t, p uint64
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || parts[3] != fmt.Sprintf("m=%d,t=%d,p=%d", m, t, p) {
+		return bad("malformed parameters")
 	}
-	enc := base64.RawStdEncoding
+	if t < 1 || t > maxArgonTime || p < 1 || p > maxArgonThreads || m < 8*p || m > maxArgonMemory {
+		return bad("parameters out of bounds")
+	}
+	enc := base64.RawStdEncoding.Strict()
 	salt, err1 := enc.DecodeString(parts[4])
-	want, err2 := enc.DecodeString(parts[5])
-	if err1 != nil || err2 != nil || len(want) == 0 {
-		return false
+	key, err2 := enc.DecodeString(parts[5])
+	if err1 != nil || err2 != nil {
+		return bad("salt or key is not base64")
 	}
-	got := argon2.IDKey([]byte(p.s), salt, iters, mem, threads, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1
+	if len(salt) < minArgonSaltLen || len(salt) > maxArgonSaltLen || len(key) < minArgonKeyLen || len(key) > maxArgonKeyLen {
+		return bad("salt or key length out of bounds")
+	}
+	return argonHash{time: uint32(t), memory: uint32(m), threads: uint8(p), salt: salt, key: key}, nil
 }
 
 // GeneratePassword returns a random 24-character base62 password (about

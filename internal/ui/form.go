@@ -3,6 +3,8 @@ package ui
 import (
 	"errors"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"keywarden/internal/domain"
 )
@@ -77,7 +79,17 @@ func fieldMessage(name, msg string) string {
 		return sentence(msg)
 	}
 	label := strings.ReplaceAll(name, "_", " ")
-	return sentence(strings.ToUpper(label[:1]) + label[1:] + " " + msg)
+	return sentence(upperFirst(label) + " " + msg)
+}
+
+// upperFirst capitalises the first letter, a rune rather than a byte (the
+// first byte of "élan" alone is not text).
+func upperFirst(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if r == utf8.RuneError && n <= 1 {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
 }
 
 // lowerFirst lowercases a message's first letter unless it starts an

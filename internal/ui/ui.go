@@ -373,6 +373,9 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, rq *reques
 // would give (package problem): the service's own words for the caller's
 // mistakes, nothing for a fault (which is logged instead).
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, rq *request, err error) {
+	if httpx.ClientGone(w, r, h.Log, err) {
+		return
+	}
 	p := problem.For(err)
 	if p.Fault() {
 		h.Log.ErrorContext(r.Context(), "console request failed", "request_id", httpx.RequestID(r.Context()), "path", r.URL.Path, "err", err)
@@ -423,7 +426,7 @@ func sentence(s string) string {
 	if s == "" {
 		return s
 	}
-	s = strings.ToUpper(s[:1]) + s[1:]
+	s = upperFirst(s)
 	if !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "?") && !strings.HasSuffix(s, "!") {
 		s += "."
 	}

@@ -119,6 +119,11 @@ var nonPublicPrefixes = []struct {
 	{netip.MustParsePrefix("198.51.100.0/24"), "documentation"},
 	{netip.MustParsePrefix("203.0.113.0/24"), "documentation"},
 	{netip.MustParsePrefix("240.0.0.0/4"), "reserved"},
+	// ::a.b.c.d, the deprecated IPv4-compatible form (RFC 4291 §2.5.5.1):
+	// ::127.0.0.1 and ::10.0.0.1 are not mapped addresses, so Unmap
+	// leaves them as they are. :: and ::1 inside it are caught above.
+	{netip.MustParsePrefix("::/96"), "IPv4-compatible"},
+	{netip.MustParsePrefix("::ffff:0:0:0/96"), "IPv4-translated"}, // RFC 2765 §2.1
 	{netip.MustParsePrefix("100::/64"), "discard"},
 	{netip.MustParsePrefix("2001:db8::/32"), "documentation"},
 	{netip.MustParsePrefix("fec0::/10"), "site-local"},
@@ -129,6 +134,8 @@ var nonPublicPrefixes = []struct {
 var (
 	nat64   = []netip.Prefix{netip.MustParsePrefix("64:ff9b::/96"), netip.MustParsePrefix("64:ff9b:1::/48")}
 	sixToV4 = netip.MustParsePrefix("2002::/16")
+
+	globalUnicast = netip.MustParsePrefix("2000::/3")
 )
 
 // nonPublic names the kind of a non-public address, or returns "".
@@ -166,6 +173,11 @@ func nonPublic(ip netip.Addr) string {
 			if why := nonPublic(netip.AddrFrom4([4]byte(b[2:6]))); why != "" {
 				return "6to4 " + why
 			}
+		}
+		// Global unicast is 2000::/3 (RFC 4291 §2.4); the rest of the
+		// space, but NAT64, is local, special or unassigned.
+		if !globalUnicast.Contains(ip) && !nat64[0].Contains(ip) && !nat64[1].Contains(ip) {
+			return "reserved IPv6"
 		}
 	}
 	return ""

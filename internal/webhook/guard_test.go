@@ -40,6 +40,8 @@ func TestCheckURL(t *testing.T) {
 		{"https://[fe80::1]/hooks", false, true},
 		{"https://[fd00::1]/hooks", false, true},
 		{"https://[::ffff:127.0.0.1]/hooks", false, true},
+		{"https://[::127.0.0.1]/hooks", false, true},
+		{"https://[::a9fe:a9fe]/latest/meta-data", false, true},
 		{"https://[64:ff9b::a00:1]/hooks", false, true},
 		{"https://[2002:a00:1::1]/hooks", false, true},
 		{"https://224.0.0.1/hooks", false, true},
@@ -70,7 +72,8 @@ func TestCheckAddr(t *testing.T) {
 	}{
 		{"8.8.8.8", true}, {"1.1.1.1", true}, {"2606:4700::1111", true}, {"64:ff9b::808:808", true},
 		{"127.0.0.1", false}, {"10.9.8.7", false}, {"192.0.2.1", false}, {"198.18.0.1", false}, {"255.255.255.255", false},
-		{"::", false}, {"::ffff:10.0.0.1", false}, {"fec0::1", false}, {"ff02::1", false}, {"2001:db8::1", false},
+		{"::", false}, {"::ffff:10.0.0.1", false}, {"::127.0.0.1", false}, {"::10.0.0.1", false}, {"::8.8.8.8", false},
+		{"::ffff:0:7f00:1", false}, {"::1:0:0:1", false}, {"5f00::1", false}, {"4000::1", false}, {"fec0::1", false}, {"ff02::1", false}, {"2001:db8::1", false},
 	} {
 		err := webhook.Guard{}.CheckAddr(netip.MustParseAddr(tc.addr))
 		if (err == nil) != tc.public {

@@ -16,6 +16,11 @@
 //     secret that is neither revoked nor expired). It covers the body only,
 //     so it carries no replay protection of its own.
 //
+// Verify checks the Standard Webhooks headers and nothing else: a delivery
+// with only the HMAC header does not verify there. VerifyHMACOnly is the
+// explicit check of the HMAC header alone, for receivers that must use it
+// and drop repeated bodies themselves.
+//
 // The HMAC key of a client secret is the secret's UTF-8 bytes (Key). The
 // Standard Webhooks libraries take keys as "whsec_" + base64(key); use
 // StandardWebhooksSecret to turn a Keywarden client secret into that form.

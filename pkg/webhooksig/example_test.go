@@ -87,3 +87,36 @@ func ExampleVerify() {
 	fmt.Println(res.Style, res.ID, res.HMAC, err)
 	// Output: standard-webhooks msg_2bW3ZkPq8s1Xv0aLmN4cRt true <nil>
 }
+
+// A receiver that can only check X-Keywarden-Hmac-Sha256 (one written for
+// Shopify-style webhooks) calls VerifyHMACOnly explicitly. The header says
+// nothing about when the body was sent, so the receiver itself must refuse
+// a body it has already seen: a captured delivery would verify forever.
+func ExampleVerifyHMACOnly() {
+	secrets := []string{"kws_0ldSecretValueFromBeforeTheRotation9xQ2"}
+	body := []byte(`{"type":"secret.revoked","timestamp":"2031-03-04T05:06:07Z","data":{"secret_id":"sec_y"}}`)
+	h := webhooksig.Sign("msg_2bW3ZkPq8s1Xv0aLmN4cRt", time.Now(), body, secrets)
+	shopifyStyle := http.Header{webhooksig.HeaderHMAC: h.Values(webhooksig.HeaderHMAC)}
+
+	seen := map[string]bool{} // in real code: a store of body hashes
+	receive := func(h http.Header, body []byte) string {
+		if _, err := webhooksig.Verify(secrets, h, body, time.Now(), 0); err == nil {
+			return "verified with replay protection"
+		}
+		if _, err := webhooksig.VerifyHMACOnly(secrets, h, body); err != nil {
+			return "refused: " + err.Error()
+		}
+		if seen[string(body)] {
+			return "refused: a replay"
+		}
+		seen[string(body)] = true
+		return "verified by the body HMAC alone"
+	}
+	fmt.Println(receive(h, body))
+	fmt.Println(receive(shopifyStyle, body))
+	fmt.Println(receive(shopifyStyle, body))
+	// Output:
+	// verified with replay protection
+	// verified by the body HMAC alone
+	// refused: a replay
+}

@@ -29,7 +29,8 @@ const DefaultTolerance = 5 * time.Minute
 // StandardWebhooksPrefix starts a secret in the Standard Webhooks form.
 const StandardWebhooksPrefix = "whsec_"
 
-// Errors returned by Verify and VerifyHMAC; test them with errors.Is.
+// Errors returned by Verify, VerifyHMACOnly and VerifyHMAC; test them with
+// errors.Is.
 var (
 	ErrNoSecrets      = errors.New("webhooksig: no secrets to verify with")
 	ErrMissingHeaders = errors.New("webhooksig: the delivery carries no signature headers")
@@ -126,16 +127,17 @@ type Result struct {
 	HMAC bool
 }
 
-// Verify checks a delivery against the receiver's secrets (any order; one
-// is enough) and returns what verified.
+// Verify checks a delivery's Standard Webhooks headers against the
+// receiver's secrets (any order; one is enough) and returns what verified.
 //
-// When the Standard Webhooks headers are present they decide: all three
-// must be well formed, the timestamp must be within tolerance of now (a
-// zero or negative tolerance means DefaultTolerance), and one of the v1
-// signatures must match one of the secrets. Only when none of them is
-// present does Verify fall back to X-Keywarden-Hmac-Sha256, which proves
-// the body's origin but not its freshness: such a receiver must drop
-// duplicates itself.
+// All three headers must be present and well formed (ErrMissingHeaders when
+// none is, ErrMalformed when some are), the timestamp must be within
+// tolerance of now (a zero or negative tolerance means DefaultTolerance),
+// and one of the v1 signatures must match one of the secrets. A delivery
+// that carries only X-Keywarden-Hmac-Sha256 does not verify here: that
+// header proves the body's origin but not its age, so accepting it would
+// accept a replay of any delivery ever sent. A receiver that chooses it
+// anyway calls VerifyHMACOnly.
 //
 // body must be the raw request body, byte for byte: verify before parsing
 // the JSON.
@@ -147,16 +149,9 @@ func Verify(secrets []string, h http.Header, body []byte, now time.Time, toleran
 		tolerance = DefaultTolerance
 	}
 	id, ts, sig := header(h, HeaderID), header(h, HeaderTimestamp), header(h, HeaderSignature)
-	mac := header(h, HeaderHMAC)
 	if id == "" && ts == "" && sig == "" {
-		if mac == "" {
-			return Result{}, ErrMissingHeaders
-		}
-		i, err := VerifyHMAC(secrets, mac, body)
-		if err != nil {
-			return Result{}, err
-		}
-		return Result{Style: StyleHMAC, Secret: i, HMAC: true}, nil
+		return Result{}, fmt.Errorf("%w: %s, %s and %s are absent (a delivery checked by %s alone needs VerifyHMACOnly)",
+			ErrMissingHeaders, HeaderID, HeaderTimestamp, HeaderSignature, HeaderHMAC)
 	}
 	if id == "" || ts == "" || sig == "" {
 		return Result{}, fmt.Errorf("%w: %s, %s and %s must all be present", ErrMalformed, HeaderID, HeaderTimestamp, HeaderSignature)
@@ -179,7 +174,7 @@ func Verify(secrets []string, h http.Header, body []byte, now time.Time, toleran
 		if !ok || version != "v1" {
 			continue // other versions (e.g. v1a, asymmetric) are not ours
 		}
-		if b, err := base64.StdEncoding.DecodeString(value); err == nil {
+		if b, err := base64.StdEncoding.Strict().DecodeString(value); err == nil {
 			sent = append(sent, b)
 		}
 	}
@@ -198,11 +193,32 @@ func Verify(secrets []string, h http.Header, body []byte, now time.Time, toleran
 	if res.Secret < 0 {
 		return Result{}, ErrNoMatch
 	}
-	if mac != "" {
+	if mac := header(h, HeaderHMAC); mac != "" {
 		_, err := VerifyHMAC(secrets, mac, body)
 		res.HMAC = err == nil
 	}
 	return res, nil
+}
+
+// VerifyHMACOnly checks only a delivery's X-Keywarden-Hmac-Sha256 header,
+// for receivers built for Shopify-style webhooks. The header covers the
+// body alone: it proves that Keywarden sent the body, not when, so a
+// receiver that relies on it must refuse bodies it has already seen (every
+// event body carries its own "timestamp" and data to compare). Prefer
+// Verify. The Result has Style StyleHMAC, no ID and no Timestamp.
+func VerifyHMACOnly(secrets []string, h http.Header, body []byte) (Result, error) {
+	mac := header(h, HeaderHMAC)
+	if mac == "" {
+		if len(secrets) == 0 {
+			return Result{}, ErrNoSecrets
+		}
+		return Result{}, fmt.Errorf("%w: %s is absent", ErrMissingHeaders, HeaderHMAC)
+	}
+	i, err := VerifyHMAC(secrets, mac, body)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Style: StyleHMAC, Secret: i, HMAC: true}, nil
 }
 
 // VerifyHMAC checks an X-Keywarden-Hmac-Sha256 value against the secrets
@@ -211,7 +227,7 @@ func VerifyHMAC(secrets []string, value string, body []byte) (int, error) {
 	if len(secrets) == 0 {
 		return -1, ErrNoSecrets
 	}
-	got, err := base64.StdEncoding.DecodeString(strings.TrimSpace(value))
+	got, err := base64.StdEncoding.Strict().DecodeString(strings.TrimSpace(value))
 	if err != nil {
 		return -1, fmt.Errorf("%w: %s is not base64", ErrMalformed, HeaderHMAC)
 	}
@@ -226,14 +242,16 @@ func VerifyHMAC(secrets []string, value string, body []byte) (int, error) {
 }
 
 // header returns the first value of name in h, also when h was built by
-// hand with keys that are not in canonical form.
+// hand with keys that are not in canonical form. The value is used as it
+// is: the webhook-id is part of the signed content, and net/http already
+// strips the whitespace around header values.
 func header(h http.Header, name string) string {
 	if v := h.Get(name); v != "" {
-		return strings.TrimSpace(v)
+		return v
 	}
 	for k, vs := range h {
 		if strings.EqualFold(k, name) && len(vs) > 0 {
-			return strings.TrimSpace(vs[0])
+			return vs[0]
 		}
 	}
 	return ""

@@ -171,9 +171,12 @@ func TestVerify(t *testing.T) {
 		{"only other signature versions", []string{newSecret}, with(signed(newSecret), webhooksig.HeaderSignature, "v1a,abc v2,def"), body, now, 0, webhooksig.ErrNoMatch, 0, "", false},
 		{"garbage signature", []string{newSecret}, with(signed(newSecret), webhooksig.HeaderSignature, "v1,!!!"), body, now, 0, webhooksig.ErrNoMatch, 0, "", false},
 		{"lower-case header keys", []string{newSecret}, lower, body, now, 0, nil, 0, webhooksig.StyleStandard, true},
-		{"only the HMAC header", []string{newSecret, oldSecret}, without(signed(oldSecret, newSecret), webhooksig.HeaderID, webhooksig.HeaderTimestamp, webhooksig.HeaderSignature), body, now, 0, nil, 1, webhooksig.StyleHMAC, true},
-		{"only the HMAC header, tampered body", []string{oldSecret}, without(signed(oldSecret), webhooksig.HeaderID, webhooksig.HeaderTimestamp, webhooksig.HeaderSignature), tampered, now, 0, webhooksig.ErrNoMatch, 0, "", false},
-		{"only the HMAC header, not base64", []string{oldSecret}, http.Header{webhooksig.HeaderHMAC: {"%%%"}}, body, now, 0, webhooksig.ErrMalformed, 0, "", false},
+		// The HMAC header carries no time: Verify must not fall back to it,
+		// or a delivery captured once verifies forever.
+		{"only the HMAC header", []string{newSecret, oldSecret}, without(signed(oldSecret, newSecret), webhooksig.HeaderID, webhooksig.HeaderTimestamp, webhooksig.HeaderSignature), body, now, 0, webhooksig.ErrMissingHeaders, 0, "", false},
+		{"only the HMAC header, a year later", []string{oldSecret}, without(signed(oldSecret), webhooksig.HeaderID, webhooksig.HeaderTimestamp, webhooksig.HeaderSignature), body, now.AddDate(1, 0, 0), 0, webhooksig.ErrMissingHeaders, 0, "", false},
+		{"padded signature variant", []string{newSecret}, with(signed(newSecret), webhooksig.HeaderSignature, strings.TrimSuffix(signed(newSecret).Get(webhooksig.HeaderSignature), "=")), body, now, 0, webhooksig.ErrNoMatch, 0, "", false},
+		{"id with surrounding space", []string{newSecret}, with(signed(newSecret), webhooksig.HeaderID, " "+msgID), body, now, 0, webhooksig.ErrNoMatch, 0, "", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -217,5 +220,41 @@ func TestSignWithoutSecrets(t *testing.T) {
 	h := webhooksig.Sign(msgID, time.Now(), body, nil)
 	if h.Get(webhooksig.HeaderSignature) != "" || h.Get(webhooksig.HeaderHMAC) != "" {
 		t.Errorf("Sign without secrets set signatures: %v", h)
+	}
+}
+
+// TestVerifyHMACOnly: the explicit check of X-Keywarden-Hmac-Sha256 alone.
+func TestVerifyHMACOnly(t *testing.T) {
+	signed := webhooksig.Sign(msgID, time.Now(), body, []string{oldSecret, newSecret})
+	only := http.Header{webhooksig.HeaderHMAC: {signed.Get(webhooksig.HeaderHMAC)}}
+	tampered := append([]byte(nil), body...)
+	tampered[len(tampered)-3] = 'X'
+	sig := signed.Get(webhooksig.HeaderHMAC)
+	for _, tc := range []struct {
+		name    string
+		secrets []string
+		header  http.Header
+		body    []byte
+		wantErr error
+		wantIdx int
+	}{
+		{"under the oldest secret", []string{newSecret, oldSecret}, only, body, nil, 1},
+		{"with the Standard Webhooks headers too", []string{oldSecret}, signed, body, nil, 0},
+		{"only the new secret", []string{newSecret}, only, body, webhooksig.ErrNoMatch, 0},
+		{"tampered body", []string{oldSecret}, only, tampered, webhooksig.ErrNoMatch, 0},
+		{"not base64", []string{oldSecret}, http.Header{webhooksig.HeaderHMAC: {"%%%"}}, body, webhooksig.ErrMalformed, 0},
+		{"non-canonical base64", []string{oldSecret}, http.Header{webhooksig.HeaderHMAC: {sig[:len(sig)-2] + string(sig[len(sig)-2]+1) + "="}}, body, webhooksig.ErrMalformed, 0},
+		{"absent", []string{oldSecret}, http.Header{}, body, webhooksig.ErrMissingHeaders, 0},
+		{"no secrets", nil, only, body, webhooksig.ErrNoSecrets, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := webhooksig.VerifyHMACOnly(tc.secrets, tc.header, tc.body)
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("VerifyHMACOnly error = %v, want %v", err, tc.wantErr)
+			}
+			if err == nil && (res.Style != webhooksig.StyleHMAC || res.Secret != tc.wantIdx || !res.HMAC || res.ID != "" || !res.Timestamp.IsZero()) {
+				t.Errorf("VerifyHMACOnly = %+v, want HMAC style, secret %d", res, tc.wantIdx)
+			}
+		})
 	}
 }
