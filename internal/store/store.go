@@ -22,6 +22,7 @@ type Store interface {
 	Rotations
 	Webhooks
 	Notifier
+	DataKeys
 
 	// InTx runs fn in one transaction and commits it when fn returns nil.
 	// It may run fn again after a serialization failure, so fn must not
