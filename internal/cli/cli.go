@@ -93,6 +93,9 @@ func newRootCmd(stdout, stderr io.Writer, getenv func(string) string) *cobra.Com
 		newAuthCmd(api, os.Stdin, stdout, stderr),
 		newMFACmd(api, os.Stdin, stdout, stderr),
 		newScanCmd(os.Stdin, stdout, stderr),
+		newBackupCmd(stdout, getenv),
+		newRestoreCmd(stdout, getenv),
+		newRekeyCmd(stdout, getenv),
 	)
 	return root
 }

@@ -1,5 +1,5 @@
-// Package cli is Keywarden's command line: serve, migrate, init and audit
-// verify work on the store directly; the admin commands (clients, secrets,
+// Package cli is Keywarden's command line: serve, migrate, init, audit
+// verify, backup, restore and rekey work on the store directly; the admin commands (clients, secrets,
 // audit list, …) talk to a running server through the same HTTP API users
 // call, so the CLI can never bypass API authorization.
 //
@@ -13,5 +13,6 @@
 // Flag values live in closures, never in package variables, and Main is
 // testable: it takes its arguments and output streams.
 //
-// Imports: config, server, pkg/keywarden (the SDK), pkg/apiv1, leakscan.
+// Imports: config, server, pkg/keywarden (the SDK), pkg/apiv1, leakscan;
+// datakey, keyring, store and store/sqlite for backup, restore and rekey.
 package cli

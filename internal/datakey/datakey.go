@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"keywarden/internal/audit"
@@ -238,7 +239,7 @@ func (s *Service) Rekey(ctx context.Context, current, next []byte) (RekeyResult,
 		err = s.store.AddDataKeyWrapping(ctx, store.DataKeyWrapping{KeyCheck: nm.Check(), Wrapped: wrapped, CreatedAt: now, OpenedAt: now})
 		if err == nil {
 			res.Wrappings = len(k.Wrappings) + 1
-			return res, nil
+			return res, s.record(ctx, dk, "master_key.add", res.KeyID, map[string]string{"previous_key": KeyID(cur.Check())})
 		}
 		if !errors.Is(err, domain.ErrConflict) { // a concurrent Rekey to the same key: check what it wrote
 			return RekeyResult{}, fmt.Errorf("data key: %w", err)
@@ -267,7 +268,8 @@ func (s *Service) Finish(ctx context.Context, current []byte, force bool) (int, 
 	if k.Origin == store.DataKeyPending {
 		return 0, errors.New("data key: the store has not been opened since the upgrade to envelope encryption (start the server once)")
 	}
-	if _, err := unwrap(k, m); err != nil {
+	dk, err := unwrap(k, m)
+	if err != nil {
 		return 0, err
 	}
 	mine, _ := find(k, m.Check())
@@ -293,7 +295,30 @@ func (s *Service) Finish(ctx context.Context, current []byte, force bool) (int, 
 		}
 		return 0, fmt.Errorf("data key: %w", err)
 	}
-	return n, nil
+	if n == 0 {
+		return 0, nil
+	}
+	removed := make([]string, 0, len(k.Wrappings)-1)
+	for _, w := range k.Wrappings {
+		if !bytes.Equal(w.KeyCheck, m.Check()) {
+			removed = append(removed, KeyID(w.KeyCheck))
+		}
+	}
+	return n, s.record(ctx, dk, "master_key.remove_others", KeyID(m.Check()), map[string]string{"removed": strings.Join(removed, ",")})
+}
+
+// record appends an installation-wide audit event (the change it
+// describes has committed: a failure here is reported, the change stays).
+func (s *Service) record(ctx context.Context, dk []byte, action, target string, detail map[string]string) error {
+	kr, err := keyring.New(dk)
+	if err != nil {
+		return err
+	}
+	log := audit.New(s.store, kr.Derive(keyring.PurposeAudit), s.now)
+	if err := log.Append(ctx, s.store, audit.Entry{Actor: domain.System("", "rekey"), Action: action, Target: target, Detail: detail}); err != nil {
+		return fmt.Errorf("the change is made, but its audit event was not recorded: %w", err)
+	}
+	return nil
 }
 
 // Status describes the data key and the master keys that open it.

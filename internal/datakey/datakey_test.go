@@ -290,6 +290,34 @@ func TestRekeyAndFinish(t *testing.T) {
 	if err != nil || st.Origin != store.DataKeyGenerated || len(st.Keys) != 1 || !st.Keys[0].Current || st.Keys[0].ID != res.KeyID {
 		t.Errorf("Status = %+v, %v", st, err)
 	}
+
+	// Each change is in the audit chain, which verifies under the (same)
+	// audit key.
+	if res, err := audit.New(s, before.Derive(keyring.PurposeAudit), nil).Verify(t.Context()); err != nil || res.Events == 0 {
+		t.Errorf("audit Verify = %+v, %v", res, err)
+	}
+	events, err := s.ScanAudit(t.Context(), 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range events {
+		actions = append(actions, e.Action+" "+e.Target)
+	}
+	want := []string{"master_key.add " + res.KeyID, "master_key.remove_others " + datakey.KeyID(mustCheck(t, key1)),
+		"master_key.add " + res.KeyID, "master_key.remove_others " + res.KeyID}
+	if strings.Join(actions, "; ") != strings.Join(want, "; ") {
+		t.Errorf("audit events %q, want %q", actions, want)
+	}
+}
+
+func mustCheck(t *testing.T, key []byte) []byte {
+	t.Helper()
+	m, err := keyring.NewMaster(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.Check()
 }
 
 // TestAlteredWrapping: a wrapping that matches the key check but does not
