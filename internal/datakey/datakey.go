@@ -131,7 +131,7 @@ func (s *Service) checkLegacy(ctx context.Context, master []byte) error {
 func unwrap(k store.DataKey, m *keyring.Master) ([]byte, error) {
 	w, ok := find(k, m.Check())
 	if !ok {
-		return nil, wrongKey(k)
+		return nil, wrongKey(k, m)
 	}
 	dk, err := m.Unwrap(w.Wrapped)
 	if err != nil {
@@ -140,12 +140,13 @@ func unwrap(k store.DataKey, m *keyring.Master) ([]byte, error) {
 	return dk, nil
 }
 
-func wrongKey(k store.DataKey) error {
+func wrongKey(k store.DataKey, m *keyring.Master) error {
 	ids := make([]string, len(k.Wrappings))
 	for i, w := range k.Wrappings {
 		ids[i] = KeyID(w.KeyCheck)
 	}
-	return fmt.Errorf("%w: this store's data key is wrapped under %d other master key(s) (key IDs %v; this one is not among them)", ErrWrongMasterKey, len(ids), ids)
+	return fmt.Errorf("%w: this is key %s, and the store opens only with key %s (use the master key this store was set up or last rekeyed with)",
+		ErrWrongMasterKey, KeyID(m.Check()), strings.Join(ids, " or "))
 }
 
 func find(k store.DataKey, check []byte) (store.DataKeyWrapping, bool) {
