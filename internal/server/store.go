@@ -11,6 +11,7 @@ import (
 	"keywarden/internal/audit"
 	"keywarden/internal/config"
 	"keywarden/internal/credential"
+	"keywarden/internal/datakey"
 	"keywarden/internal/domain"
 	"keywarden/internal/keyring"
 	"keywarden/internal/store"
@@ -50,10 +51,10 @@ func Migrate(ctx context.Context, cfg config.Config) (int, error) {
 	return sqlite.Migrate(ctx, cfg.DataDir)
 }
 
-// LoadKeyring returns the keyring for cfg's master key: KEYWARDEN_MASTER_KEY,
-// else --master-key-file, else (with --dev only) a key generated into the
-// data directory.
-func LoadKeyring(cfg config.Config) (*keyring.Keyring, error) {
+// LoadMasterKey returns cfg's master key: KEYWARDEN_MASTER_KEY, else
+// --master-key-file, else (with --dev only) a key generated into the data
+// directory.
+func LoadMasterKey(cfg config.Config) ([]byte, error) {
 	var key []byte
 	var err error
 	switch {
@@ -69,10 +70,7 @@ func LoadKeyring(cfg config.Config) (*keyring.Keyring, error) {
 	default:
 		err = errors.New("no master key: set KEYWARDEN_MASTER_KEY or --master-key-file (generate one with: openssl rand -hex 32), or run with --dev to generate one into the data directory")
 	}
-	if err != nil {
-		return nil, err
-	}
-	return keyring.New(key)
+	return key, err
 }
 
 // Core is the store and services, without any transport: what local
@@ -112,12 +110,19 @@ func (c *Core) OpenTokens(ctx context.Context, cfg config.Config) (*Tokens, erro
 
 // OpenCore opens the store and builds the services.
 func OpenCore(ctx context.Context, cfg config.Config) (*Core, error) {
-	kr, err := LoadKeyring(cfg)
+	master, err := LoadMasterKey(cfg)
 	if err != nil {
 		return nil, err
 	}
 	st, err := OpenStore(ctx, cfg)
 	if err != nil {
+		return nil, err
+	}
+	// Every key comes from the store's data key, wrapped under the master
+	// key (envelope encryption: package datakey).
+	kr, err := datakey.New(st, nil).Open(ctx, master)
+	if err != nil {
+		st.Close()
 		return nil, err
 	}
 	log := audit.New(st, kr.Derive(keyring.PurposeAudit), nil)

@@ -33,6 +33,7 @@ type Data interface {
 type Store interface {
 	Data
 	Listener
+	DataKeys
 
 	// InTx runs fn in one transaction and commits it when fn returns nil.
 	// It may run fn again after a serialization failure or a deadlock, so

@@ -65,6 +65,7 @@ var conformance = []struct {
 	{"NotifyRefusesBadInput", testNotifyRefusesBadInput},
 	{"ListenEndsWithContext", testListenEndsWithContext},
 	{"ListenEndsWithStore", testListenEndsWithStore},
+	{"DataKeys", testDataKeys},
 }
 
 // Run runs the conformance suite against the stores open returns. The
