@@ -112,10 +112,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (NewSession, error) 
 	// same transaction: a racing disable, demotion or password change
 	// either comes first (and the login fails) or comes after (and ends
 	// this session with the others).
-	tok := secretvalue.Generate(secretvalue.PrefixSession)
-	x := domain.Session{ID: domain.NewSessionID(), OrgID: u.OrgID, UserID: u.ID,
-		Verifier: secretvalue.Verifier(s.verifierKey, tok), CreatedAt: now, ExpiresAt: now.Add(s.sessionTTL),
-		Source: in.Source, UserAgent: truncate(in.UserAgent, 200)}
+	x, tok := s.newSession(u, in.Source, in.UserAgent, now)
 	var refused *loginRefusal
 	err = s.store.InTx(ctx, func(tx store.Tx) error {
 		refused = nil
@@ -162,6 +159,14 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (NewSession, error) 
 		return NewSession{}, err
 	}
 	return NewSession{Session: x, User: u, Token: tok}, nil
+}
+
+// newSession is a session of u opened at now, with its bearer value.
+func (s *Service) newSession(u domain.User, source, userAgent string, now time.Time) (domain.Session, secretvalue.Plaintext) {
+	tok := secretvalue.Generate(secretvalue.PrefixSession)
+	return domain.Session{ID: domain.NewSessionID(), OrgID: u.OrgID, UserID: u.ID,
+		Verifier: secretvalue.Verifier(s.verifierKey, tok), CreatedAt: now, ExpiresAt: now.Add(s.sessionTTL),
+		Source: source, UserAgent: truncate(userAgent, 200)}, tok
 }
 
 // loginRefusal rolls back a login's transaction and says why.

@@ -140,6 +140,10 @@ func (s *Server) Run(ctx context.Context, readyFile string) error {
 		s.issuer.Store(s.net.scheme() + "://" + addr)
 	}
 	s.log.Info("keywarden listening", "addr", addr, "issuer", s.Issuer(), "store", storeName(s.cfg), "dev", s.cfg.Dev)
+	if err := s.announceSetup(ctx, s.Issuer()); err != nil {
+		ln.Close()
+		return fmt.Errorf("first-run setup link: %w", err)
+	}
 
 	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	var jobs sync.WaitGroup
@@ -279,6 +283,8 @@ func (s *Server) runJobs(ctx context.Context) {
 	report("delete expired refresh tokens", err)
 	_, err = s.core.Accounts.DeleteExpiredSessions(ctx)
 	report("delete expired sessions", err)
+	_, err = s.core.Accounts.DeleteExpiredSetupLinks(ctx)
+	report("delete expired setup links", err)
 	_, err = s.core.Webhooks.RunExpiry(ctx)
 	report("webhook expiry notices", err)
 	_, err = s.core.Webhooks.Prune(ctx)
