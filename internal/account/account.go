@@ -14,6 +14,7 @@ import (
 	"keywarden/internal/audit"
 	"keywarden/internal/domain"
 	"keywarden/internal/keyring"
+	"keywarden/internal/metrics"
 	"keywarden/internal/ratelimit"
 	"keywarden/internal/secretvalue"
 	"keywarden/internal/store"
@@ -33,6 +34,7 @@ type Service struct {
 	limitAddr      *ratelimit.Limiter // failed logins per source address
 	sessionTTL     time.Duration
 	installed      atomic.Bool // set up: NeedsSetup asks the store no more
+	metrics        *metrics.Metrics
 }
 
 // Options are the Service's dependencies.
@@ -52,6 +54,9 @@ type Options struct {
 	Offboard func(ctx context.Context, tx store.Tx, by domain.Actor, userID domain.UserID) error
 	// SessionTTL is how long a login session lasts (DefaultSessionTTL when 0).
 	SessionTTL time.Duration
+	// Metrics counts logins, second factors and rate-limit refusals (none
+	// when nil).
+	Metrics *metrics.Metrics
 }
 
 // DefaultSessionTTL is how long a login session lasts.
@@ -76,7 +81,7 @@ func New(o Options) *Service {
 		ttl = DefaultSessionTTL
 	}
 	return &Service{store: o.Store, audit: o.Audit, keys: o.Keyring, verifierKey: o.Keyring.Derive(keyring.PurposeSecretVerifier), now: now,
-		onPolicyChange: o.OnPolicyChange, onUserChange: o.OnUserChange, offboard: o.Offboard, sessionTTL: ttl,
+		onPolicyChange: o.OnPolicyChange, onUserChange: o.OnUserChange, offboard: o.Offboard, sessionTTL: ttl, metrics: o.Metrics,
 		limitLogin: ratelimit.New(LoginFailureBurst, LoginFailuresPerMinute, 100_000),
 		limitAddr:  ratelimit.New(LoginAddrFailureBurst, LoginAddrFailuresPerMinute, 100_000)}
 }

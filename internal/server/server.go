@@ -53,7 +53,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		core.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, core: core, tokens: tokens, log: log, metrics: metrics.New()}
+	s := &Server{cfg: cfg, core: core, tokens: tokens, log: log, metrics: core.Metrics}
+	s.watchMetrics()
 	core.Webhooks = core.Webhooks.WithLog(log)
 	s.issuer.Store(cfg.PublicURL)
 	s.issuance = token.NewIssuer(token.IssuerOptions{Keys: tokens.Keys, DenyList: tokens.DenyList, Refresh: tokens.Refresh,
@@ -237,6 +238,9 @@ func (s *Server) startJobs(ctx context.Context, wg *sync.WaitGroup) {
 func (s *Server) listenForChanges(ctx context.Context) {
 	interrupted := false
 	apply := func(payload string) {
+		if payload == "" { // (re)connected: Listen hands "" each time it listens
+			s.metrics.ListenerUp(interrupted)
+		}
 		if payload == "" && interrupted {
 			s.log.Info("listening for changes again")
 			interrupted = false
@@ -251,6 +255,7 @@ func (s *Server) listenForChanges(ctx context.Context) {
 	}
 	onError := func(err error) {
 		interrupted = true
+		s.metrics.ListenerDown()
 		s.log.Warn("change notices interrupted; other nodes' changes arrive within the cache lifetime and job interval until reconnected", "err", err)
 	}
 	if err := s.core.Store.Listen(ctx, store.ChangesChannel, apply, onError); err != nil {

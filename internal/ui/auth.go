@@ -211,7 +211,7 @@ func (h *Handler) loginMFA(w http.ResponseWriter, r *http.Request) error {
 // shows the next step or the problem.
 func (h *Handler) finishLogin(w http.ResponseWriter, r *http.Request, cookie string, p pending, code, recovery string, d loginData) error {
 	n, err := h.Accounts.Login(r.Context(), account.LoginInput{Email: p.Email, Password: p.Password, Organization: domain.OrgID(p.Org),
-		TOTPCode: code, RecoveryCode: recovery, Source: httpx.ClientIP(r), UserAgent: r.UserAgent()})
+		TOTPCode: code, RecoveryCode: recovery, Source: httpx.ClientIP(r), UserAgent: r.UserAgent(), Channel: account.ChannelConsole})
 	var limited *account.LoginRateLimitedError
 	var inval *domain.ValidationError
 	switch {
