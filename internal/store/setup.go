@@ -36,7 +36,6 @@ type Setup interface {
 // Stats are the aggregate figures of the operator's metrics.
 type Stats interface {
 	// OpsStats computes domain.OpsStats at now with one aggregate query
-	// per figure, each read from a partial index that holds only the rows
-	// it counts (never a scan of a table).
+	// per figure, each read from an index (never a scan of a table).
 	OpsStats(ctx context.Context, now time.Time, expiringWithin []time.Duration) (domain.OpsStats, error)
 }

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -90,21 +91,23 @@ func (s *conn) DeleteSetupTokensBefore(ctx context.Context, t time.Time) (int, e
 	return int(n), err
 }
 
-// OpsStats implements store.Stats. The predicates repeat the partial
-// indexes' own (migration 00031) as literals, not parameters, so that
-// both engines' planners match them to the index.
+// OpsStats implements store.Stats, on the indexes of migration 00031. The
+// predicates repeat the partial indexes' own as literals, not parameters,
+// so that both engines' planners match them to the index.
 func (s *conn) OpsStats(ctx context.Context, now time.Time, expiringWithin []time.Duration) (domain.OpsStats, error) {
 	var out domain.OpsStats
 	if err := s.queryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM webhook_messages WHERE status = 'pending' LIMIT ?) p`,
 		domain.OutboxCountCap).Scan(&out.OutboxPending); err != nil {
 		return out, fmt.Errorf("outbox depth: %w", err)
 	}
-	var oldest sql.NullInt64
-	if err := s.queryRow(ctx, `SELECT MIN(retry_from) FROM webhook_messages WHERE status = 'pending'`).Scan(&oldest); err != nil {
+	// ORDER BY … LIMIT 1 rather than MIN: both planners then read the
+	// first pending entry of (status, retry_from).
+	var oldest int64
+	switch err := s.queryRow(ctx, `SELECT retry_from FROM webhook_messages WHERE status = 'pending' ORDER BY retry_from LIMIT 1`).Scan(&oldest); {
+	case err == nil:
+		out.OutboxOldest = fromMicros(oldest)
+	case !errors.Is(err, sql.ErrNoRows):
 		return out, fmt.Errorf("outbox age: %w", err)
-	}
-	if oldest.Valid {
-		out.OutboxOldest = fromMicros(oldest.Int64)
 	}
 	if err := s.queryRow(ctx, `SELECT COUNT(*) FROM webhook_endpoints e JOIN clients c ON c.id = e.client_id AND c.webhook_url = e.url
 		WHERE e.disabled_at IS NOT NULL`).Scan(&out.EndpointsDisabled); err != nil {
