@@ -14,6 +14,7 @@ import (
 	"keywarden/internal/datakey"
 	"keywarden/internal/domain"
 	"keywarden/internal/keyring"
+	"keywarden/internal/metrics"
 	"keywarden/internal/store"
 	"keywarden/internal/store/postgres"
 	"keywarden/internal/store/sqlite"
@@ -82,6 +83,9 @@ type Core struct {
 	Accounts    *account.Service
 	Credentials *credential.Service
 	Webhooks    *webhook.Service
+	// Metrics is the registry the services count in (the server serves
+	// it; local commands leave it unread).
+	Metrics *metrics.Metrics
 }
 
 // Tokens are the token-side services, which need signing keys.
@@ -104,7 +108,7 @@ func (c *Core) OpenTokens(ctx context.Context, cfg config.Config) (*Tokens, erro
 		return nil, err
 	}
 	refresh := token.NewRefresh(token.RefreshOptions{Store: c.Store, Audit: c.Audit, DenyList: deny, Keyring: c.Keyring, TTL: cfg.RefreshTokenTTL,
-		Webhooks: c.Webhooks.Outbox()})
+		Webhooks: c.Webhooks.Outbox(), Metrics: c.Metrics})
 	return &Tokens{Keys: keys, DenyList: deny, Refresh: refresh}, nil
 }
 
@@ -126,23 +130,25 @@ func OpenCore(ctx context.Context, cfg config.Config) (*Core, error) {
 		return nil, err
 	}
 	log := audit.New(st, kr.Derive(keyring.PurposeAudit), nil)
+	m := metrics.New()
 	allow, allowHosts := cfg.WebhookAllow()
 	hooks := webhook.New(webhook.Options{Store: st, Keyring: kr, Audit: log,
 		Guard: webhook.Guard{Allow: allow, AllowHosts: allowHosts}, Timeout: cfg.WebhookTimeout, PollInterval: cfg.WebhookPollInterval,
-		RetryBase: cfg.WebhookRetryBase, RetryWindow: cfg.WebhookRetryWindow, DisableAfter: cfg.WebhookDisableAfter})
+		RetryBase: cfg.WebhookRetryBase, RetryWindow: cfg.WebhookRetryWindow, DisableAfter: cfg.WebhookDisableAfter, Metrics: m})
 	creds := credential.New(credential.Options{Store: st, Audit: log, Keyring: kr,
-		Webhooks: hooks.Outbox(), CheckWebhookURL: hooks.Guard().CheckURL})
+		Webhooks: hooks.Outbox(), CheckWebhookURL: hooks.Guard().CheckURL, Metrics: m})
 	return &Core{
 		Store:   st,
 		Keyring: kr,
 		Audit:   log,
 		Accounts: account.New(account.Options{Store: st, Audit: log, Keyring: kr,
-			OnPolicyChange: creds.OrgChanged, OnUserChange: creds.OrgChanged,
+			OnPolicyChange: creds.OrgChanged, OnUserChange: creds.OrgChanged, Metrics: m,
 			Offboard: func(ctx context.Context, tx store.Tx, by domain.Actor, userID domain.UserID) error {
 				return creds.RevokePersonalInTx(ctx, tx, by, userID)
 			}}),
 		Credentials: creds,
 		Webhooks:    hooks,
+		Metrics:     m,
 	}, nil
 }
 
