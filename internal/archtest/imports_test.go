@@ -44,7 +44,7 @@ var allowed = map[string][]string{
 	"internal/api":              {"pkg/apiv1", "internal/problem", "internal/account", "internal/credential", "internal/audit", "internal/authz", "internal/httpx", "internal/domain", "internal/secretvalue", "internal/token", "internal/webhook"},
 	"internal/server": {"api", "internal/api", "internal/oauth", "internal/config", "internal/httpx", "internal/account", "internal/audit",
 		"internal/credential", "internal/datakey", "internal/keyring", "internal/store", "internal/store/sqlite", "internal/store/postgres", "internal/token", "internal/domain", "internal/metrics", "internal/webhook", "internal/ui", "internal/servertls"},
-	"internal/cli":       {"internal/config", "internal/server", "internal/buildinfo", "pkg/keywarden", "pkg/apiv1", "internal/audit", "pkg/webhooksig", "internal/leakscan", "internal/datakey", "internal/keyring", "internal/store", "internal/store/sqlite"},
+	"internal/cli":       {"internal/config", "internal/server", "internal/buildinfo", "pkg/keywarden", "pkg/apiv1", "internal/audit", "pkg/webhooksig", "internal/leakscan", "internal/datakey"},
 	"internal/ratelimit": {},
 	"internal/token":     {"internal/domain", "internal/store", "internal/keyring", "internal/secretvalue", "internal/audit", "internal/webhook", "internal/metrics"},
 	"internal/oauth":     {"internal/credential", "internal/token", "internal/httpx", "internal/domain", "internal/metrics"},

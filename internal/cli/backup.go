@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"keywarden/internal/config"
-	"keywarden/internal/store/sqlite"
+	"keywarden/internal/server"
 )
 
 func newBackupCmd(stdout io.Writer, getenv func(string) string) *cobra.Command {
@@ -33,10 +33,10 @@ pg_dump; docs/operations.md ("Backup and restore") has the commands.`,
 		if err != nil {
 			return err
 		}
-		if cfg.IsPostgres() {
-			return usageError{errors.New("the store is PostgreSQL: back it up with pg_dump (docs/operations.md, \"Backup and restore\")")}
+		info, err := server.Backup(cmd.Context(), cfg, out)
+		if errors.Is(err, server.ErrPostgresBackup) {
+			return usageError{err}
 		}
-		info, err := sqlite.Backup(cmd.Context(), cfg.DataDir, out)
 		if err != nil {
 			return err
 		}

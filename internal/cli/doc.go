@@ -21,7 +21,8 @@
 // and writes only what it is given (arguments, standard streams, getenv),
 // so that tests run it in parallel.
 //
-// Imports: config, server, audit, buildinfo, leakscan, pkg/keywarden (the
-// SDK), pkg/apiv1, pkg/webhooksig; datakey, keyring, store and
-// store/sqlite for backup, restore and rekey.
+// Imports: config, server, audit, buildinfo, leakscan, datakey (the
+// rotation's status type), pkg/keywarden (the SDK), pkg/apiv1,
+// pkg/webhooksig. The local maintenance commands (backup, restore, rekey)
+// go through server, the only package that names a backend.
 package cli

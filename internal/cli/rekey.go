@@ -4,17 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"keywarden/internal/config"
 	"keywarden/internal/datakey"
-	"keywarden/internal/keyring"
 	"keywarden/internal/server"
-	"keywarden/internal/store"
 )
 
 // newMasterKeyEnv holds the new master key for rekey, as
@@ -73,28 +69,20 @@ See docs/operations.md, "Master-key rotation", for what this protects.`,
 		if newKeyFile != "" && newKeyEnv != "" {
 			return usageError{errors.New("rekey: both --new-master-key-file and " + newMasterKeyEnv + " are set; use one")}
 		}
-		if err := server.CheckExisting(cfg); err != nil {
-			return err
-		}
-		current, err := existingMasterKey(cfg)
+		keys, err := server.OpenMasterKeys(cmd.Context(), cfg)
 		if err != nil {
 			return err
 		}
-		st, err := server.OpenStore(cmd.Context(), cfg)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		svc := datakey.New(st, nil)
+		defer keys.Close()
 		switch {
 		case status:
-			s, err := svc.Status(cmd.Context(), current)
+			s, err := keys.Status(cmd.Context())
 			if err != nil {
 				return err
 			}
 			return writeKeyStatus(stdout, s)
 		case finish:
-			n, err := svc.Finish(cmd.Context(), current, force)
+			n, err := keys.Finish(cmd.Context(), force)
 			if err != nil {
 				return err
 			}
@@ -109,11 +97,11 @@ key exactly as long as them.
 `, n)
 			return err
 		}
-		next, err := loadNewMasterKey(newKeyFile, newKeyEnv)
+		next, err := server.ParseMasterKey(newKeyFile, newKeyEnv, "new master key")
 		if err != nil {
 			return err
 		}
-		res, err := svc.Rekey(cmd.Context(), current, next)
+		res, err := keys.Add(cmd.Context(), next)
 		if err != nil {
 			return err
 		}
@@ -131,41 +119,8 @@ Nothing else changed, and running servers keep working. Next:
 	return cmd
 }
 
-func loadNewMasterKey(file, env string) ([]byte, error) {
-	if file != "" {
-		key, err := keyring.LoadFile(file)
-		if err != nil {
-			return nil, fmt.Errorf("new master key: %w", err)
-		}
-		return key, nil
-	}
-	key, err := keyring.ParseKey(env)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", newMasterKeyEnv, err)
-	}
-	return key, nil
-}
-
-// existingMasterKey is the configured master key for commands that work on
-// an existing store (rekey, restore): unlike serve, they never generate a
-// development key, which could not open anything.
-func existingMasterKey(cfg config.Config) ([]byte, error) {
-	if cfg.MasterKey == "" && cfg.MasterKeyFile == "" {
-		dev := filepath.Join(cfg.DataDir, keyring.DevKeyFile)
-		if _, err := os.Stat(dev); !cfg.Dev || err != nil {
-			return nil, errors.New("no master key: set KEYWARDEN_MASTER_KEY or --master-key-file to the key this store was made with (with --dev, the data directory's " + keyring.DevKeyFile + " is used if it is there)")
-		}
-	}
-	return server.LoadMasterKey(cfg)
-}
-
 func writeKeyStatus(w io.Writer, s datakey.Status) error {
-	origin := map[store.DataKeyOrigin]string{
-		store.DataKeyGenerated:     "random, made on the first start",
-		store.DataKeyFromMasterKey: "this installation's first master key (adopted when it moved to envelope encryption)",
-		store.DataKeyPending:       "the master key, not yet wrapped (the server has not started since the upgrade)",
-	}[s.Origin]
-	if _, err := fmt.Fprintf(w, "data key: %s", origin); err != nil {
+	if _, err := fmt.Fprintf(w, "data key: %s", s.OriginText()); err != nil {
 		return err
 	}
 	if !s.CreatedAt.IsZero() {

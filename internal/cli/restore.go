@@ -1,18 +1,14 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"keywarden/internal/config"
-	"keywarden/internal/datakey"
-	"keywarden/internal/store"
-	"keywarden/internal/store/sqlite"
+	"keywarden/internal/server"
 )
 
 func newRestoreCmd(stdout io.Writer, getenv func(string) string) *cobra.Command {
@@ -44,21 +40,16 @@ PostgreSQL is restored with pg_restore (docs/operations.md).`,
 		if err != nil {
 			return err
 		}
-		if cfg.IsPostgres() {
-			return usageError{errors.New("the store is PostgreSQL: restore it with pg_restore (docs/operations.md, \"Backup and restore\")")}
+		info, path, err := server.Restore(cmd.Context(), cfg, from, force)
+		if errors.Is(err, server.ErrPostgresBackup) {
+			return usageError{err}
 		}
-		master, err := existingMasterKey(cfg)
-		if err != nil {
-			return err
-		}
-		check := func(ctx context.Context, st store.Store) error { return datakey.New(st, nil).Check(ctx, master) }
-		info, err := sqlite.Restore(cmd.Context(), from, cfg.DataDir, force, check)
 		if err != nil {
 			return fmt.Errorf("restore %s: %w", from, err)
 		}
 		_, err = fmt.Fprintf(stdout, `restored %s into %s (migration %d); the master key opens it
 Start the server on it, and check the audit chain with: keywarden audit verify
-`, from, filepath.Join(cfg.DataDir, sqlite.FileName), info.Version)
+`, from, path, info.Version)
 		return err
 	}
 	return cmd

@@ -329,6 +329,19 @@ type Status struct {
 	Keys      []KeyStatus
 }
 
+// OriginText says where the data key came from, for people.
+func (s Status) OriginText() string {
+	switch s.Origin {
+	case store.DataKeyGenerated:
+		return "random, made on the first start"
+	case store.DataKeyFromMasterKey:
+		return "this installation's first master key (adopted when it moved to envelope encryption)"
+	case store.DataKeyPending:
+		return "the master key, not yet wrapped (the server has not started since the upgrade)"
+	}
+	return string(s.Origin)
+}
+
 // KeyStatus is one master key's wrapping.
 type KeyStatus struct {
 	ID        string
