@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"regexp"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -280,6 +283,87 @@ resource "keywarden_user" "ada" {
 			Config:           config("ada.lovelace@acme.example", "developer", true),
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)}},
 			Check:            invited("ada.lovelace@acme.example"),
+		},
+	)
+}
+
+// TestClientWebhookReenabled: an endpoint the server disabled after its
+// deliveries failed shows up on the next plan, and the apply enables it.
+func TestClientWebhookReenabled(t *testing.T) {
+	a := newAcc(t, "--webhook-allow-private", "127.0.0.1", "--webhook-disable-after", "1s",
+		"--webhook-retry-base", "10ms", "--webhook-poll-interval", "10ms")
+	var failing atomic.Bool
+	failing.Store(true)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if failing.Load() {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(receiver.Close)
+	config := hcl(`
+resource "keywarden_client" "crm" {
+  name = "CRM"
+}
+
+resource "keywarden_client_webhook" "crm" {
+  client_id = keywarden_client.crm.id
+  url       = %q
+}
+`, receiver.URL+"/hooks")
+	addr := "keywarden_client_webhook.crm"
+	var clientID string
+	a.run(nil,
+		resource.TestStep{
+			Config: config,
+			Check: func(s *terraform.State) error {
+				clientID = attr(s, "keywarden_client.crm", "id")
+				return nil
+			},
+		},
+		resource.TestStep{
+			PreConfig: func() {
+				// An event for the endpoint, whose deliveries fail until
+				// the server disables it.
+				created, err := a.kw.CreateSecret(t.Context(), clientID, apiv1.CreateSecret{Description: "Triggers a delivery"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				a.leaks.add("a secret made through the API", created.Value)
+				deadline := time.Now().Add(time.Minute)
+				for {
+					e, err := a.kw.GetWebhook(t.Context(), clientID)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if e.Status == "disabled" {
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("the endpoint is still %s", e.Status)
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+				failing.Store(false)
+			},
+			Config:             config,
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				plancheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact("active")),
+			}},
+		},
+		resource.TestStep{
+			Config: config,
+			Check: func(*terraform.State) error {
+				e, err := a.kw.GetWebhook(t.Context(), clientID)
+				if err != nil || e.Status == "disabled" {
+					return fmt.Errorf("the endpoint is %s after the apply (%v)", e.Status, err)
+				}
+				return nil
+			},
 		},
 	)
 }
