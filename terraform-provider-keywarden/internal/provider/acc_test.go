@@ -205,6 +205,10 @@ func (a *acc) run(checkDestroy func() error, steps ...resource.TestStep) {
 		s := &steps[i]
 		name := fmt.Sprintf("step %d", i+1)
 		rec := planRecorder{a: a, name: name}
+		// On each step rather than the test case: a step whose
+		// configuration has its own provider block (examples/) may not
+		// have them on the test case too.
+		s.ProtoV6ProviderFactories = factories()
 		switch {
 		case s.ImportState:
 			// A classic import writes a state only; sweepFiles and the
@@ -221,10 +225,7 @@ func (a *acc) run(checkDestroy func() error, steps ...resource.TestStep) {
 			}
 		}
 	}
-	tc := resource.TestCase{
-		ProtoV6ProviderFactories: factories(),
-		Steps:                    steps,
-	}
+	tc := resource.TestCase{Steps: steps}
 	if checkDestroy != nil {
 		tc.CheckDestroy = func(*terraform.State) error { return checkDestroy() }
 	}
