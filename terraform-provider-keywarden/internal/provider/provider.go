@@ -64,7 +64,7 @@ func (p *keywardenProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 			"token": schema.StringAttribute{
 				Optional:  true,
 				Sensitive: true,
-				MarkdownDescription: "An admin API token (`kwt_…`, from `keywarden init` or `keywarden tokens`). Default: the `" + EnvToken + "` environment variable, " +
+				MarkdownDescription: "An admin API token (`kwt_…`, as `keywarden init` prints it). Default: the `" + EnvToken + "` environment variable, " +
 					"which keeps it out of the configuration. Its user's role decides what the provider may change (`super_admin` for the policy and users).",
 			},
 		},
