@@ -150,13 +150,12 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 // acc is one acceptance test: its server, its SDK client and its record of
 // secrets seen and documents written.
 type acc struct {
-	t      *testing.T
-	srv    *server
-	kw     *keywarden.Client
-	tmp    string // TF_ACC_TEMP_DIR: every working directory of the run
-	leaks  *leakCheck
-	tofu   string
-	prefix string
+	t     *testing.T
+	srv   *server
+	kw    *keywarden.Client
+	tmp   string // TF_ACC_TEMP_DIR: every working directory of the run
+	leaks *leakCheck
+	tofu  string
 }
 
 // newAcc starts a server and points the provider and
