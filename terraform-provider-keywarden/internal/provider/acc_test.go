@@ -73,12 +73,14 @@ func tofu(t *testing.T) string {
 
 // server is a running keywarden serve process.
 type server struct {
-	URL     string
-	Token   string
-	OrgID   string
-	dataDir string
-	logs    *bytes.Buffer
-	mu      sync.Mutex
+	URL   string
+	Token string
+	OrgID string
+	// Password is the super admin's one-time password (ops@acme.example).
+	Password string
+	dataDir  string
+	logs     *bytes.Buffer
+	mu       sync.Mutex
 }
 
 // startServer runs keywarden init and serve on a fresh data directory.
@@ -101,7 +103,7 @@ func startServer(t *testing.T, extra ...string) *server {
 	ready := filepath.Join(t.TempDir(), "ready")
 	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--ready-file", ready, "--data-dir", dataDir, "--dev"}, extra...)
 	cmd := exec.Command(keywardenBinary, args...)
-	s := &server{Token: boot.APIToken, OrgID: boot.OrganizationID, dataDir: dataDir, logs: &bytes.Buffer{}}
+	s := &server{Token: boot.APIToken, OrgID: boot.OrganizationID, Password: boot.Password, dataDir: dataDir, logs: &bytes.Buffer{}}
 	cmd.Stdout, cmd.Stderr = lockedWriter{s}, lockedWriter{s}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

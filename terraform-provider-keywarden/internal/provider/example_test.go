@@ -9,8 +9,10 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"keywarden/pkg/apiv1"
 	"keywarden/pkg/keywarden"
@@ -18,7 +20,8 @@ import (
 
 // TestExamplePlatform applies examples/platform as a platform team would:
 // against a fresh server it creates the policy, the clients, their
-// secrets and a user; a change made through the API shows up as drift; a
+// secrets and a user; a change made through the API and one made in the
+// web console show up as drift; a
 // rotation applied while the billing service keeps requesting tokens
 // loses none; destroy removes what it created.
 func TestExamplePlatform(t *testing.T) {
@@ -89,6 +92,22 @@ func TestExamplePlatform(t *testing.T) {
 			ExpectNonEmptyPlan: true,
 			ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{
 				plancheck.ExpectResourceAction("keywarden_client.billing", plancheck.ResourceActionUpdate),
+			}},
+		},
+		resource.TestStep{ // an edit in the web console is drift too
+			PreConfig: func() {
+				if _, err := a.kw.UpdateClient(t.Context(), billing, apiv1.UpdateClient{Scopes: &[]string{"invoices:read", "invoices:write"}}); err != nil {
+					t.Fatal(err)
+				}
+				a.consoleDisableClient(t, billing)
+			},
+			ConfigDirectory:    dir,
+			ConfigVariables:    vars("2031-q1"),
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction("keywarden_client.billing", plancheck.ResourceActionUpdate),
+				plancheck.ExpectKnownValue("keywarden_client.billing", tfjsonpath.New("enabled"), knownvalue.Bool(true)),
 			}},
 		},
 		resource.TestStep{ // put back; the billing service starts calling
