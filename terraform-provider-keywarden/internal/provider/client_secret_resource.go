@@ -11,7 +11,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
@@ -116,15 +115,15 @@ func (r *clientSecretResource) Schema(_ context.Context, _ resource.SchemaReques
 			},
 			"value_file": schema.StringAttribute{
 				Optional:      true,
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				PlanModifiers: []planmodifier.String{replaceOnChangeString()},
 				MarkdownDescription: "Where the provider writes the secret's value when it creates the secret: a file, mode 0600, replaced atomically so that a reader sees the old value or the new one. " +
-					"Required unless `value_wo` is set (a generated value is shown only once). The file is left in place when the secret is destroyed.",
+					"Required unless `value_wo` is set (a generated value is shown only once). Changing it replaces the secret; setting it after an import only records it. The file is left in place when the secret is destroyed.",
 			},
 			"keepers": schema.MapAttribute{
 				ElementType:         types.StringType,
 				Optional:            true,
-				PlanModifiers:       []planmodifier.Map{mapplanmodifier.RequiresReplace()},
-				MarkdownDescription: "Arbitrary values; changing any of them rotates the secret (for example `{ rotation = \"2031-q2\" }`).",
+				PlanModifiers:       []planmodifier.Map{replaceOnChangeMap()},
+				MarkdownDescription: "Arbitrary values; changing any of them rotates the secret (for example `{ rotation = \"2031-q2\" }`). Setting them where there were none (after an import) only records them.",
 			},
 			"renew_before": schema.StringAttribute{
 				Optional: true,

@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"keywarden/pkg/apiv1"
 	"keywarden/pkg/keywarden"
 )
 
@@ -246,4 +247,49 @@ resource "keywarden_client_secret" "app" {
 			Check:            check,
 		},
 	)
+}
+
+// TestClientSecretAdopted: a secret made outside Terraform is imported
+// with an import block; the configuration's value_file and keepers are
+// recorded in place, not by replacing (rotating) the secret.
+func TestClientSecretAdopted(t *testing.T) {
+	a := newAcc(t)
+	c, err := a.kw.CreateClient(t.Context(), apiv1.CreateClient{Name: "Legacy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec, err := a.kw.CreateSecret(t.Context(), c.ClientID, apiv1.CreateSecret{Description: "Made by hand"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.leaks.add("a secret made through the API", sec.Value)
+	file := filepath.Join(t.TempDir(), "legacy.secret")
+	addr := "keywarden_client_secret.legacy"
+	a.run(nil, resource.TestStep{
+		Config: hcl(`
+import {
+  to = keywarden_client_secret.legacy
+  id = "%s/%s"
+}
+
+resource "keywarden_client_secret" "legacy" {
+  client_id   = %q
+  description = "Made by hand"
+  value_file  = %q
+  keepers     = { rotation = "1" }
+}
+`, c.ClientID, sec.ID, c.ClientID, file),
+		ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+			plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+		}},
+		Check: func(s *terraform.State) error {
+			if attr(s, addr, "id") != sec.ID {
+				return fmt.Errorf("the state holds secret %s, want the adopted %s", attr(s, addr, "id"), sec.ID)
+			}
+			if got, err := a.kw.GetSecret(t.Context(), c.ClientID, sec.ID); err != nil || got.Status != "active" {
+				return fmt.Errorf("the adopted secret is %q (%v)", got.Status, err)
+			}
+			return a.token(t.Context(), c.ClientID, sec.Value)
+		},
+	})
 }

@@ -13,6 +13,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"keywarden/pkg/keywarden"
@@ -129,3 +132,22 @@ func sameInstant(configured types.String, server types.String) types.String {
 
 // pathID is the id attribute every resource has.
 var pathID = path.Root("id")
+
+// replaceOnChange replaces the resource when the attribute changes from
+// one value to another, but not when it is set where the state has none:
+// after an import the state lacks what only the configuration knows
+// (value_file, keepers, one_time_password_file), and adopting an object
+// must not replace it.
+const replaceOnChangeDescription = "Changing the value replaces the resource; setting it where it was unset (after an import) does not."
+
+func replaceOnChangeString() planmodifier.String {
+	return stringplanmodifier.RequiresReplaceIf(func(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
+		resp.RequiresReplace = !req.StateValue.IsNull()
+	}, replaceOnChangeDescription, replaceOnChangeDescription)
+}
+
+func replaceOnChangeMap() planmodifier.Map {
+	return mapplanmodifier.RequiresReplaceIf(func(_ context.Context, req planmodifier.MapRequest, resp *mapplanmodifier.RequiresReplaceIfFuncResponse) {
+		resp.RequiresReplace = !req.StateValue.IsNull()
+	}, replaceOnChangeDescription, replaceOnChangeDescription)
+}

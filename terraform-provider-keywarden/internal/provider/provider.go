@@ -79,8 +79,10 @@ func (p *keywardenProvider) Configure(ctx context.Context, req provider.Configur
 	}
 	url, token := os.Getenv(EnvURL), os.Getenv(EnvToken)
 	if m.URL.IsUnknown() || m.Token.IsUnknown() {
-		// Known only after another resource is applied: nothing can be
-		// read or planned against the server until then.
+		// Known only after another resource is applied: nothing could be
+		// read or planned against the server.
+		resp.Diagnostics.AddError("Provider configuration unknown at plan time",
+			"url and token must be known when the plan is made (not the result of a resource in the same configuration); an ephemeral value or a variable works.")
 		return
 	}
 	if !m.URL.IsNull() {

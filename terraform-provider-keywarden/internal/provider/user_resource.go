@@ -68,9 +68,9 @@ func (r *userResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 			},
 			"one_time_password_file": schema.StringAttribute{
 				Optional:      true,
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				PlanModifiers: []planmodifier.String{replaceOnChangeString()},
 				MarkdownDescription: "Where the provider writes the invited user's one-time password (mode 0600). Without it the password is thrown away and the user cannot log in. " +
-					"Only written when the user is created; changing it replaces the user.",
+					"Only written when the user is created; changing it replaces the user, setting it after an import only records it.",
 			},
 			"status":      schema.StringAttribute{Computed: true, MarkdownDescription: "`active` or `disabled`."},
 			"mfa_enabled": schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the user has enrolled TOTP MFA."},
