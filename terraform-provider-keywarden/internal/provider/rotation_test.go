@@ -83,7 +83,23 @@ func (c *consumer) stop() {
 // a consumer requests tokens with the secret its file holds: not one
 // request fails during the apply, the consumer moves to the new value by
 // itself, and the old secret keeps working until its grace period ends.
+// Both orders of a replacement keep a working secret: with
+// create_before_destroy the new one exists first; without it the old one
+// is only scheduled to expire before the new one is made.
 func TestRotationZeroFailures(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		lifecycle string
+		action    plancheck.ResourceActionType
+	}{
+		{"create before destroy", "\n  lifecycle {\n    create_before_destroy = true\n  }\n", plancheck.ResourceActionCreateBeforeDestroy},
+		{"destroy before create", "", plancheck.ResourceActionDestroyBeforeCreate},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testRotation(t, tc.lifecycle, tc.action) })
+	}
+}
+
+func testRotation(t *testing.T, lifecycle string, action plancheck.ResourceActionType) {
 	a := newAcc(t)
 	file := filepath.Join(t.TempDir(), "payments.secret")
 	config := func(rotation string) string {
@@ -98,12 +114,8 @@ resource "keywarden_client_secret" "payments" {
   value_file           = %q
   keepers              = { rotation = %q }
   grace_period_seconds = 300
-
-  lifecycle {
-    create_before_destroy = true
-  }
-}
-`, file, rotation)
+%s}
+`, file, rotation, lifecycle)
 	}
 	addr := "keywarden_client_secret.payments"
 	var c *consumer
@@ -138,7 +150,7 @@ resource "keywarden_client_secret" "payments" {
 		resource.TestStep{
 			Config: config("2031-q2"),
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreateBeforeDestroy),
+				plancheck.ExpectResourceAction(addr, action),
 			}},
 			Check: func(s *terraform.State) error {
 				newValue := a.readSecretFile("the rotated secret", file)
