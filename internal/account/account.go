@@ -8,11 +8,13 @@ import (
 	"net/mail"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"keywarden/internal/audit"
 	"keywarden/internal/domain"
 	"keywarden/internal/keyring"
+	"keywarden/internal/metrics"
 	"keywarden/internal/ratelimit"
 	"keywarden/internal/secretvalue"
 	"keywarden/internal/store"
@@ -31,6 +33,8 @@ type Service struct {
 	limitLogin     *ratelimit.Limiter // failed logins per email at a source address
 	limitAddr      *ratelimit.Limiter // failed logins per source address
 	sessionTTL     time.Duration
+	installed      atomic.Bool // set up: NeedsSetup asks the store no more
+	metrics        *metrics.Metrics
 }
 
 // Options are the Service's dependencies.
@@ -50,6 +54,9 @@ type Options struct {
 	Offboard func(ctx context.Context, tx store.Tx, by domain.Actor, userID domain.UserID) error
 	// SessionTTL is how long a login session lasts (DefaultSessionTTL when 0).
 	SessionTTL time.Duration
+	// Metrics counts logins, second factors and rate-limit refusals (none
+	// when nil).
+	Metrics *metrics.Metrics
 }
 
 // DefaultSessionTTL is how long a login session lasts.
@@ -74,7 +81,7 @@ func New(o Options) *Service {
 		ttl = DefaultSessionTTL
 	}
 	return &Service{store: o.Store, audit: o.Audit, keys: o.Keyring, verifierKey: o.Keyring.Derive(keyring.PurposeSecretVerifier), now: now,
-		onPolicyChange: o.OnPolicyChange, onUserChange: o.OnUserChange, offboard: o.Offboard, sessionTTL: ttl,
+		onPolicyChange: o.OnPolicyChange, onUserChange: o.OnUserChange, offboard: o.Offboard, sessionTTL: ttl, metrics: o.Metrics,
 		limitLogin: ratelimit.New(LoginFailureBurst, LoginFailuresPerMinute, 100_000),
 		limitAddr:  ratelimit.New(LoginAddrFailureBurst, LoginAddrFailuresPerMinute, 100_000)}
 }
@@ -91,41 +98,25 @@ type Bootstrap struct {
 }
 
 // Init creates an organisation with its first super admin, a one-time
-// password (to be changed at first login) and an admin API token.
+// password (to be changed at first login) and an admin API token: the
+// scripted install, and further organisations. The first organisation of
+// an installation claims it, as Setup's does (a setup link then refuses).
 func (s *Service) Init(ctx context.Context, orgName, email string) (Bootstrap, error) {
-	var v domain.ValidationError
-	orgName = strings.TrimSpace(orgName)
-	if orgName == "" || len(orgName) > 200 {
-		v.Add("org", "is required, at most 200 characters")
-	}
-	email, err := normalizeEmail(email)
-	if err != nil {
-		v.Add("email", err.Error())
-	}
+	orgName, email, v := validateOrgAndEmail(orgName, email)
 	if err := v.Err(); err != nil {
 		return Bootstrap{}, err
 	}
 	now := s.clock()
-	b := Bootstrap{
-		Org:      domain.Organization{ID: domain.NewOrgID(), Name: orgName, Policy: domain.DefaultPolicy(), CreatedAt: now},
-		Password: secretvalue.GeneratePassword(),
-		APIToken: secretvalue.Generate(secretvalue.PrefixAPIToken),
-	}
-	b.User = domain.User{
-		ID: domain.NewUserID(), OrgID: b.Org.ID, Email: email, Role: domain.RoleSuperAdmin,
-		PasswordHash: secretvalue.HashSupplied(b.Password), MustChangePassword: true, CreatedAt: now,
-	}
+	b := Bootstrap{Password: secretvalue.GeneratePassword(), APIToken: secretvalue.Generate(secretvalue.PrefixAPIToken)}
+	b.Org, b.User = newOrgWithSuperAdmin(orgName, email, secretvalue.HashSupplied(b.Password), true, now)
 	tok := domain.APIToken{
 		ID: domain.NewAPITokenID(), OrgID: b.Org.ID, UserID: b.User.ID, Description: "created by keywarden init",
 		Verifier: secretvalue.Verifier(s.verifierKey, b.APIToken), Hint: b.APIToken.Hint(), CreatedAt: now,
 	}
 	actor := domain.System(b.Org.ID, "init")
-	err = s.store.InTx(ctx, func(tx store.Tx) error {
-		if err := tx.CreateOrg(ctx, b.Org); err != nil {
-			return fmt.Errorf("create organization: %w", err)
-		}
-		if err := tx.CreateUser(ctx, b.User); err != nil {
-			return fmt.Errorf("create user: %w", err)
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		if _, err := createOrg(ctx, tx, b.Org, b.User); err != nil {
+			return err
 		}
 		if err := tx.CreateAPIToken(ctx, tok); err != nil {
 			return fmt.Errorf("create api token: %w", err)
@@ -133,6 +124,9 @@ func (s *Service) Init(ctx context.Context, orgName, email string) (Bootstrap, e
 		return s.audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "org.init", Target: string(b.Org.ID),
 			Detail: map[string]string{"name": orgName, "super_admin": string(b.User.ID), "api_token": string(tok.ID)}})
 	})
+	if err == nil {
+		s.installed.Store(true)
+	}
 	return b, err
 }
 

@@ -35,12 +35,17 @@ func newEnv(t *testing.T) *env {
 	return newEnvOn(t, st)
 }
 
-// newEnvOn is newEnv on a store of the caller's (another engine's).
-func newEnvOn(t *testing.T, st store.Store) *env {
+// newEnvOn is newEnv on a store of the caller's (another engine's); tune
+// changes the service's options.
+func newEnvOn(t *testing.T, st store.Store, tune ...func(*account.Options)) *env {
 	t.Helper()
 	kr, _ := keyring.New(make([]byte, 32))
 	clk := testkit.NewClock(time.Date(2026, 11, 24, 12, 0, 10, 0, time.UTC))
-	svc := account.New(account.Options{Store: st, Audit: audit.New(st, kr.Derive(keyring.PurposeAudit), clk.Now), Keyring: kr, Now: clk.Now})
+	o := account.Options{Store: st, Audit: audit.New(st, kr.Derive(keyring.PurposeAudit), clk.Now), Keyring: kr, Now: clk.Now}
+	for _, f := range tune {
+		f(&o)
+	}
+	svc := account.New(o)
 	b, err := svc.Init(t.Context(), "Acme", "Admin@Acme.test")
 	if err != nil {
 		t.Fatal(err)

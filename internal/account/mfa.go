@@ -18,6 +18,7 @@ import (
 
 	"keywarden/internal/audit"
 	"keywarden/internal/domain"
+	"keywarden/internal/metrics"
 	"keywarden/internal/secretvalue"
 	"keywarden/internal/store"
 )
@@ -146,6 +147,7 @@ func (s *Service) failedCode(ctx context.Context, by domain.Actor, action, msg s
 func (s *Service) DisableMFA(ctx context.Context, by domain.Actor, code string) error {
 	limitKey := "mfa|" + string(by.ID) // whoever holds a session must not guess codes
 	if wait, blocked := s.limitLogin.Blocked(limitKey, s.clock()); blocked {
+		s.metrics.RateLimited(metrics.LimitMFA)
 		return &LoginRateLimitedError{RetryAfter: wait}
 	}
 	err := s.store.InTx(ctx, func(tx store.Tx) error {

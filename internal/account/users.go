@@ -7,6 +7,7 @@ import (
 
 	"keywarden/internal/audit"
 	"keywarden/internal/domain"
+	"keywarden/internal/metrics"
 	"keywarden/internal/secretvalue"
 	"keywarden/internal/store"
 )
@@ -229,6 +230,7 @@ func (s *Service) ChangePassword(ctx context.Context, by domain.Actor, current, 
 	// Whoever holds a session must not be able to guess the password.
 	limitKey := "password|" + string(by.ID)
 	if wait, blocked := s.limitLogin.Blocked(limitKey, s.clock()); blocked {
+		s.metrics.RateLimited(metrics.LimitPasswordChange)
 		return &LoginRateLimitedError{RetryAfter: wait}
 	}
 	u, err := s.store.GetUser(ctx, by.OrgID, by.UserID())

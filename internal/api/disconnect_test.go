@@ -103,7 +103,7 @@ func TestClientDisconnectIsNotAServerError(t *testing.T) {
 	}
 	metrics := send(ctx, "GET", "/metrics", "", "", nil).Body.String()
 	for _, route := range []string{"GET /v1/clients", "POST /oauth2/token", "GET /ui/clients"} {
-		if !strings.Contains(metrics, `code="499",method="`+strings.Fields(route)[0]+`",route="`+route+`"} 1`) {
+		if !strings.Contains(metrics, `code="499",method="`+strings.Fields(route)[0]+`",route="`+strings.Fields(route)[1]+`"} 1`) {
 			t.Errorf("metrics count no 499 for %s", route)
 		}
 	}

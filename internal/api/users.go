@@ -115,7 +115,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	n, err := h.Accounts.Login(r.Context(), account.LoginInput{Email: req.Email, Password: req.Password, Organization: domain.OrgID(req.Organization),
-		TOTPCode: req.TOTPCode, RecoveryCode: req.RecoveryCode, Source: httpx.ClientIP(r), UserAgent: r.UserAgent()})
+		TOTPCode: req.TOTPCode, RecoveryCode: req.RecoveryCode, Source: httpx.ClientIP(r), UserAgent: r.UserAgent(), Channel: account.ChannelAPI})
 	switch {
 	case errors.Is(err, account.ErrMFARequired):
 		return &problem.Error{Status: http.StatusUnauthorized, Slug: "mfa-required",

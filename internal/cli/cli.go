@@ -98,6 +98,9 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) s
 		newMFACmd(api, stdin, stdout, stderr),
 		newScanCmd(stdin, stdout, stderr),
 		newVersionCmd(stdout),
+		newBackupCmd(stdout, getenv),
+		newRestoreCmd(stdout, getenv),
+		newRekeyCmd(stdout, getenv),
 	)
 	return root
 }

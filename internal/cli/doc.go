@@ -1,5 +1,5 @@
-// Package cli is Keywarden's command line: serve, migrate, init and audit
-// verify work on the store directly; the admin commands (clients, secrets,
+// Package cli is Keywarden's command line: serve, migrate, init, audit
+// verify, backup, restore and rekey work on the store directly; the admin commands (clients, secrets,
 // audit list, …) talk to a running server through the Go SDK
 // (pkg/keywarden), the same HTTP API users call, so the CLI can never
 // bypass API authorization.
@@ -22,5 +22,6 @@
 // so that tests run it in parallel.
 //
 // Imports: config, server, audit, buildinfo, leakscan, pkg/keywarden (the
-// SDK), pkg/apiv1, pkg/webhooksig.
+// SDK), pkg/apiv1, pkg/webhooksig; datakey, keyring, store and
+// store/sqlite for backup, restore and rekey.
 package cli

@@ -9,6 +9,7 @@ import (
 
 	"keywarden/internal/audit"
 	"keywarden/internal/domain"
+	"keywarden/internal/metrics"
 	"keywarden/internal/secretvalue"
 )
 
@@ -29,9 +30,11 @@ func (s *Service) Authenticate(ctx context.Context, clientID domain.ClientID, se
 	now := s.clock()
 	addrKey, clientKey := "a|"+source, "c|"+string(clientID)+"|"+source
 	if wait, blocked := s.limitAddr.Blocked(addrKey, now); blocked {
+		s.metrics.RateLimited(metrics.LimitClientAddress)
 		return domain.ClientAuth{}, &RateLimitedError{RetryAfter: wait}
 	}
 	if wait, blocked := s.limitClient.Blocked(clientKey, now); blocked {
+		s.metrics.RateLimited(metrics.LimitClient)
 		return domain.ClientAuth{}, &RateLimitedError{RetryAfter: wait}
 	}
 	auth, reason, secretID, org, err := s.authenticate(ctx, clientID, secret, source, now)

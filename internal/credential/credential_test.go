@@ -12,6 +12,7 @@ import (
 	"keywarden/internal/credential"
 	"keywarden/internal/domain"
 	"keywarden/internal/keyring"
+	"keywarden/internal/metrics"
 	"keywarden/internal/secretvalue"
 	"keywarden/internal/store"
 	"keywarden/internal/store/sqlite"
@@ -24,6 +25,7 @@ type env struct {
 	audit *audit.Log
 	clock *testkit.Clock
 	admin domain.Actor
+	reg   *metrics.Metrics
 }
 
 func newEnv(t *testing.T) *env {
@@ -50,8 +52,9 @@ func newEnvOn(t *testing.T, st store.Store) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := credential.New(credential.Options{Store: st, Audit: log, Keyring: kr, Now: clk.Now})
-	return &env{store: st, svc: svc, audit: log, clock: clk,
+	reg := metrics.New()
+	svc := credential.New(credential.Options{Store: st, Audit: log, Keyring: kr, Now: clk.Now, Metrics: reg})
+	return &env{store: st, svc: svc, audit: log, clock: clk, reg: reg,
 		admin: domain.UserActor(b.Org.ID, b.User.ID, domain.RoleSuperAdmin, "")}
 }
 
@@ -222,6 +225,9 @@ func TestRateLimit(t *testing.T) {
 	var limited *credential.RateLimitedError
 	if _, err := e.svc.Authenticate(t.Context(), c.ID, n.Value.Reveal(), "192.0.2.1"); !errors.As(err, &limited) || limited.RetryAfter <= 0 {
 		t.Fatalf("after %d failures: err = %v, want RateLimitedError", credential.ClientFailureBurst, err)
+	}
+	if got := testkit.Metric(t, e.reg.Handler(), `keywarden_rate_limited_total{limit="client"}`); got != 1 {
+		t.Errorf(`keywarden_rate_limited_total{limit="client"} = %v, want 1`, got)
 	}
 	// Someone else's failures do not block a correct secret from another address.
 	if _, err := e.svc.Authenticate(t.Context(), c.ID, n.Value.Reveal(), "198.51.100.7"); err != nil {

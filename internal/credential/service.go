@@ -7,6 +7,7 @@ import (
 	"keywarden/internal/audit"
 	"keywarden/internal/domain"
 	"keywarden/internal/keyring"
+	"keywarden/internal/metrics"
 	"keywarden/internal/ratelimit"
 	"keywarden/internal/store"
 	"keywarden/internal/webhook"
@@ -33,6 +34,7 @@ type Service struct {
 	limitClient *ratelimit.Limiter // failures per client ID at a source address
 	events      *webhook.Outbox
 	checkHook   func(url string) error
+	metrics     *metrics.Metrics
 }
 
 // Options are the Service's dependencies.
@@ -47,6 +49,8 @@ type Options struct {
 	// CheckWebhookURL refuses webhook URLs the server will not deliver to
 	// (SSRF); nil accepts any http(s) URL.
 	CheckWebhookURL func(url string) error
+	// Metrics counts rate-limit refusals (none when nil).
+	Metrics *metrics.Metrics
 }
 
 // New returns a Service.
@@ -61,7 +65,7 @@ func New(o Options) *Service {
 		cache:       newCache(o.Store, now),
 		limitAddr:   ratelimit.New(AddressFailureBurst, AddressFailuresPerMinute, 100_000),
 		limitClient: ratelimit.New(ClientFailureBurst, ClientFailuresPerMinute, 100_000),
-		events:      o.Webhooks, checkHook: o.CheckWebhookURL,
+		events:      o.Webhooks, checkHook: o.CheckWebhookURL, metrics: o.Metrics,
 	}
 }
 

@@ -16,7 +16,7 @@ import (
 	"strings"
 )
 
-// KeySize is the master key's length in bytes.
+// KeySize is the length in bytes of a master key and of a data key.
 const KeySize = 32
 
 // Purposes of derived keys. Changing one makes every value derived under it
@@ -28,18 +28,21 @@ const (
 	PurposeUI             = "keywarden/v1/ui" // console CSRF tokens and login state
 )
 
-// Keyring holds the master key and the keys derived from it.
+// Keyring holds the root data key and the keys derived from it.
 type Keyring struct {
-	master []byte
-	aead   cipher.AEAD
+	root []byte
+	aead cipher.AEAD
 }
 
-// New returns a keyring for a 32-byte master key.
-func New(master []byte) (*Keyring, error) {
-	if len(master) != KeySize {
-		return nil, fmt.Errorf("master key must be %d bytes, got %d", KeySize, len(master))
+// New returns the keyring of a 32-byte root data key. The store keeps that
+// key wrapped under the master key (Master); on installations from before
+// envelope encryption the root is the master key itself, so that every key
+// derived from it stays what it was.
+func New(root []byte) (*Keyring, error) {
+	if len(root) != KeySize {
+		return nil, fmt.Errorf("data key must be %d bytes, got %d", KeySize, len(root))
 	}
-	k := &Keyring{master: append([]byte(nil), master...)}
+	k := &Keyring{root: append([]byte(nil), root...)}
 	block, err := aes.NewCipher(k.Derive(PurposeSeal))
 	if err != nil {
 		return nil, err
@@ -52,7 +55,7 @@ func New(master []byte) (*Keyring, error) {
 
 // Derive returns the 32-byte key for purpose (HKDF-SHA256).
 func (k *Keyring) Derive(purpose string) []byte {
-	key, err := hkdf.Key(sha256.New, k.master, nil, purpose, 32)
+	key, err := hkdf.Key(sha256.New, k.root, nil, purpose, 32)
 	if err != nil {
 		panic("keyring: hkdf: " + err.Error()) // only fails for lengths we never ask for
 	}
@@ -72,7 +75,7 @@ func (k *Keyring) Seal(plaintext, aad []byte) []byte {
 }
 
 // ErrUnseal means a sealed value was corrupted, moved to another row, or
-// sealed under another master key.
+// sealed under another data key.
 var ErrUnseal = errors.New("keyring: cannot open sealed value")
 
 // Open decrypts a value made by Seal with the same aad.

@@ -28,6 +28,8 @@ var kinds = []Kind{
 		"an admin API token: it calls the /v1 admin API with its user's role"},
 	{secretvalue.PrefixSession, "session_token", "console session token",
 		"a console or CLI session token: it acts as its user until the session ends"},
+	{secretvalue.PrefixSetup, "setup_token", "first-run setup token",
+		"the token of a first-run setup link: until it is used or an hour has passed, it creates the installation's first organisation and super admin"},
 }
 
 // Kinds returns every value kind.

@@ -2,46 +2,37 @@ package metrics
 
 import (
 	"net/http"
-	"strconv"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"keywarden/internal/buildinfo"
 )
 
-// Metrics are the collectors one server registers.
+// Metrics are the collectors one server registers. Every method is safe
+// on a nil *Metrics (it does nothing), so services built without metrics
+// (commands, tests) need no stand-in. The label values of each series are
+// resolved once, in New: counting on a request path is a map read and an
+// atomic add.
 type Metrics struct {
 	registry *prometheus.Registry
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
-	// Tokens counts access tokens issued, by grant type.
-	Tokens *prometheus.CounterVec
-	// ClientAuth counts client authentications, by outcome
-	// (success, failure, rate_limited).
-	ClientAuth *prometheus.CounterVec
+	http     httpMetrics
+	auth     authMetrics
+	webhooks webhookMetrics
+	listener listenerMetrics
 }
 
-// New returns a registry with Go runtime, process and Keywarden collectors.
+// New returns a registry with Go runtime, process, build and Keywarden
+// collectors.
 func New() *Metrics {
-	m := &Metrics{
-		registry: prometheus.NewRegistry(),
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "keywarden_http_requests_total", Help: "HTTP requests by route pattern, method and status code.",
-		}, []string{"route", "method", "code"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "keywarden_http_request_duration_seconds", Help: "HTTP request latency by route pattern.",
-			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
-		}, []string{"route"}),
-		Tokens: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "keywarden_tokens_issued_total", Help: "Access tokens issued, by grant type.",
-		}, []string{"grant"}),
-		ClientAuth: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "keywarden_client_authentications_total", Help: "Client authentications at the OAuth endpoints, by outcome.",
-		}, []string{"outcome"}),
-	}
-	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.requests, m.duration, m.Tokens, m.ClientAuth)
+	m := &Metrics{registry: prometheus.NewRegistry()}
+	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.registry.MustRegister(buildInfo(buildinfo.Read()))
+	m.http = newHTTPMetrics(m.registry)
+	m.auth = newAuthMetrics(m.registry)
+	m.webhooks = newWebhookMetrics(m.registry)
+	m.listener = newListenerMetrics(m.registry)
 	return m
 }
 
@@ -50,17 +41,31 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
 }
 
-// Observe records one finished request. route is the mux pattern that
-// matched ("" for none).
-func (m *Metrics) Observe(route, method string, code int, d time.Duration) {
-	if route == "" {
-		route = "unmatched"
+// buildInfo is the constant series that names the running build, joined
+// onto others in queries (… * on(instance) group_left(version) …).
+func buildInfo(i buildinfo.Info) prometheus.Collector {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "keywarden_build_info", Help: "The running build: version, VCS commit and Go version (always 1).",
+	}, []string{"version", "commit", "go_version"})
+	g.WithLabelValues(i.Version, i.Commit, i.GoVersion).Set(1)
+	return g
+}
+
+// children resolves a counter for each label value once; a value outside
+// the set counts as "other" (which is resolved too), so a caller's typo
+// cannot create series.
+func children(v *prometheus.CounterVec, values ...string) map[string]prometheus.Counter {
+	out := make(map[string]prometheus.Counter, len(values)+1)
+	for _, s := range append(values, "other") {
+		out[s] = v.WithLabelValues(s)
 	}
-	switch method {
-	case "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS":
-	default:
-		method = "other"
+	return out
+}
+
+func inc(cs map[string]prometheus.Counter, value string) {
+	c, ok := cs[value]
+	if !ok {
+		c = cs["other"]
 	}
-	m.requests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
-	m.duration.WithLabelValues(route).Observe(d.Seconds())
+	c.Inc()
 }

@@ -47,7 +47,7 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return issueError(err)
 	}
-	h.Metrics.Tokens.WithLabelValues(grant).Inc()
+	h.Metrics.TokenIssued(grant)
 	w.Header().Set("Pragma", "no-cache")
 	return writeJSON(w, tokenResponse{AccessToken: issued.AccessToken, TokenType: "Bearer", ExpiresIn: issued.ExpiresIn,
 		Scope: issued.Scope, RefreshToken: issued.RefreshToken}) // sets Cache-Control: no-store

@@ -96,16 +96,16 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, f form) (do
 	var limited *credential.RateLimitedError
 	switch {
 	case errors.As(err, &limited): // §5.2 has no rate-limit code; the 429 and Retry-After carry it
-		h.Metrics.ClientAuth.WithLabelValues("rate_limited").Inc()
+		h.Metrics.ClientAuthenticated(metrics.OutcomeRateLimited)
 		return domain.ClientAuth{}, &Error{Code: "invalid_client", Description: "too many failed attempts; try again later",
 			Status: http.StatusTooManyRequests, RetryAfter: limited.RetryAfter, cause: err}
 	case errors.Is(err, credential.ErrBadCredentials): // unknown, wrong, expired, revoked, disabled: one answer
-		h.Metrics.ClientAuth.WithLabelValues("failure").Inc()
+		h.Metrics.ClientAuthenticated(metrics.OutcomeFailure)
 		return domain.ClientAuth{}, &Error{Code: "invalid_client", Description: "client authentication failed",
 			Status: http.StatusUnauthorized, cause: err}
 	case err != nil:
 		return domain.ClientAuth{}, err
 	}
-	h.Metrics.ClientAuth.WithLabelValues("success").Inc()
+	h.Metrics.ClientAuthenticated(metrics.OutcomeSuccess)
 	return auth, nil
 }

@@ -4,5 +4,5 @@ package secretvalue
 // scanner looking for leaked values knows them all. A new Prefix constant
 // belongs here too (prefixes_test.go checks it).
 func Prefixes() []string {
-	return []string{PrefixClientSecret, PrefixAPIToken, PrefixRefreshToken, PrefixSession}
+	return []string{PrefixClientSecret, PrefixAPIToken, PrefixRefreshToken, PrefixSession, PrefixSetup}
 }

@@ -16,6 +16,7 @@ const (
 	PrefixAPIToken     = "kwt_"
 	PrefixRefreshToken = "kwr_"
 	PrefixSession      = "kwu_"
+	PrefixSetup        = "kwi_" // a first-run setup link's token
 )
 
 const (

@@ -53,7 +53,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		core.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, core: core, tokens: tokens, log: log, metrics: metrics.New()}
+	s := &Server{cfg: cfg, core: core, tokens: tokens, log: log, metrics: core.Metrics}
+	s.watchMetrics()
 	core.Webhooks = core.Webhooks.WithLog(log)
 	s.issuer.Store(cfg.PublicURL)
 	s.issuance = token.NewIssuer(token.IssuerOptions{Keys: tokens.Keys, DenyList: tokens.DenyList, Refresh: tokens.Refresh,
@@ -140,6 +141,10 @@ func (s *Server) Run(ctx context.Context, readyFile string) error {
 		s.issuer.Store(s.net.scheme() + "://" + addr)
 	}
 	s.log.Info("keywarden listening", "addr", addr, "issuer", s.Issuer(), "store", storeName(s.cfg), "dev", s.cfg.Dev)
+	if err := s.announceSetup(ctx, s.Issuer()); err != nil {
+		ln.Close()
+		return fmt.Errorf("first-run setup link: %w", err)
+	}
 
 	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	var jobs sync.WaitGroup
@@ -233,6 +238,9 @@ func (s *Server) startJobs(ctx context.Context, wg *sync.WaitGroup) {
 func (s *Server) listenForChanges(ctx context.Context) {
 	interrupted := false
 	apply := func(payload string) {
+		if payload == "" { // (re)connected: Listen hands "" each time it listens
+			s.metrics.ListenerUp(interrupted)
+		}
 		if payload == "" && interrupted {
 			s.log.Info("listening for changes again")
 			interrupted = false
@@ -247,6 +255,7 @@ func (s *Server) listenForChanges(ctx context.Context) {
 	}
 	onError := func(err error) {
 		interrupted = true
+		s.metrics.ListenerDown()
 		s.log.Warn("change notices interrupted; other nodes' changes arrive within the cache lifetime and job interval until reconnected", "err", err)
 	}
 	if err := s.core.Store.Listen(ctx, store.ChangesChannel, apply, onError); err != nil {
@@ -279,6 +288,8 @@ func (s *Server) runJobs(ctx context.Context) {
 	report("delete expired refresh tokens", err)
 	_, err = s.core.Accounts.DeleteExpiredSessions(ctx)
 	report("delete expired sessions", err)
+	_, err = s.core.Accounts.DeleteExpiredSetupLinks(ctx)
+	report("delete expired setup links", err)
 	_, err = s.core.Webhooks.RunExpiry(ctx)
 	report("webhook expiry notices", err)
 	_, err = s.core.Webhooks.Prune(ctx)

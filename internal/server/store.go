@@ -11,8 +11,10 @@ import (
 	"keywarden/internal/audit"
 	"keywarden/internal/config"
 	"keywarden/internal/credential"
+	"keywarden/internal/datakey"
 	"keywarden/internal/domain"
 	"keywarden/internal/keyring"
+	"keywarden/internal/metrics"
 	"keywarden/internal/store"
 	"keywarden/internal/store/postgres"
 	"keywarden/internal/store/sqlite"
@@ -50,10 +52,10 @@ func Migrate(ctx context.Context, cfg config.Config) (int, error) {
 	return sqlite.Migrate(ctx, cfg.DataDir)
 }
 
-// LoadKeyring returns the keyring for cfg's master key: KEYWARDEN_MASTER_KEY,
-// else --master-key-file, else (with --dev only) a key generated into the
-// data directory.
-func LoadKeyring(cfg config.Config) (*keyring.Keyring, error) {
+// LoadMasterKey returns cfg's master key: KEYWARDEN_MASTER_KEY, else
+// --master-key-file, else (with --dev only) a key generated into the data
+// directory.
+func LoadMasterKey(cfg config.Config) ([]byte, error) {
 	var key []byte
 	var err error
 	switch {
@@ -69,10 +71,7 @@ func LoadKeyring(cfg config.Config) (*keyring.Keyring, error) {
 	default:
 		err = errors.New("no master key: set KEYWARDEN_MASTER_KEY or --master-key-file (generate one with: openssl rand -hex 32), or run with --dev to generate one into the data directory")
 	}
-	if err != nil {
-		return nil, err
-	}
-	return keyring.New(key)
+	return key, err
 }
 
 // Core is the store and services, without any transport: what local
@@ -84,6 +83,9 @@ type Core struct {
 	Accounts    *account.Service
 	Credentials *credential.Service
 	Webhooks    *webhook.Service
+	// Metrics is the registry the services count in (the server serves
+	// it; local commands leave it unread).
+	Metrics *metrics.Metrics
 }
 
 // Tokens are the token-side services, which need signing keys.
@@ -106,13 +108,13 @@ func (c *Core) OpenTokens(ctx context.Context, cfg config.Config) (*Tokens, erro
 		return nil, err
 	}
 	refresh := token.NewRefresh(token.RefreshOptions{Store: c.Store, Audit: c.Audit, DenyList: deny, Keyring: c.Keyring, TTL: cfg.RefreshTokenTTL,
-		Webhooks: c.Webhooks.Outbox()})
+		Webhooks: c.Webhooks.Outbox(), Metrics: c.Metrics})
 	return &Tokens{Keys: keys, DenyList: deny, Refresh: refresh}, nil
 }
 
 // OpenCore opens the store and builds the services.
 func OpenCore(ctx context.Context, cfg config.Config) (*Core, error) {
-	kr, err := LoadKeyring(cfg)
+	master, err := LoadMasterKey(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -120,24 +122,33 @@ func OpenCore(ctx context.Context, cfg config.Config) (*Core, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Every key comes from the store's data key, wrapped under the master
+	// key (envelope encryption: package datakey).
+	kr, err := datakey.New(st, nil).Open(ctx, master)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	log := audit.New(st, kr.Derive(keyring.PurposeAudit), nil)
+	m := metrics.New()
 	allow, allowHosts := cfg.WebhookAllow()
 	hooks := webhook.New(webhook.Options{Store: st, Keyring: kr, Audit: log,
 		Guard: webhook.Guard{Allow: allow, AllowHosts: allowHosts}, Timeout: cfg.WebhookTimeout, PollInterval: cfg.WebhookPollInterval,
-		RetryBase: cfg.WebhookRetryBase, RetryWindow: cfg.WebhookRetryWindow, DisableAfter: cfg.WebhookDisableAfter})
+		RetryBase: cfg.WebhookRetryBase, RetryWindow: cfg.WebhookRetryWindow, DisableAfter: cfg.WebhookDisableAfter, Metrics: m})
 	creds := credential.New(credential.Options{Store: st, Audit: log, Keyring: kr,
-		Webhooks: hooks.Outbox(), CheckWebhookURL: hooks.Guard().CheckURL})
+		Webhooks: hooks.Outbox(), CheckWebhookURL: hooks.Guard().CheckURL, Metrics: m})
 	return &Core{
 		Store:   st,
 		Keyring: kr,
 		Audit:   log,
 		Accounts: account.New(account.Options{Store: st, Audit: log, Keyring: kr,
-			OnPolicyChange: creds.OrgChanged, OnUserChange: creds.OrgChanged,
+			OnPolicyChange: creds.OrgChanged, OnUserChange: creds.OrgChanged, Metrics: m,
 			Offboard: func(ctx context.Context, tx store.Tx, by domain.Actor, userID domain.UserID) error {
 				return creds.RevokePersonalInTx(ctx, tx, by, userID)
 			}}),
 		Credentials: creds,
 		Webhooks:    hooks,
+		Metrics:     m,
 	}, nil
 }
 

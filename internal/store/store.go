@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"time"
 
@@ -25,6 +26,8 @@ type Data interface {
 	RevokedTokens
 	Rotations
 	Webhooks
+	Setup
+	Stats
 	Notifier
 }
 
@@ -33,6 +36,7 @@ type Data interface {
 type Store interface {
 	Data
 	Listener
+	DataKeys
 
 	// InTx runs fn in one transaction and commits it when fn returns nil.
 	// It may run fn again after a serialization failure or a deadlock, so
@@ -43,6 +47,9 @@ type Store interface {
 	InTx(ctx context.Context, fn func(tx Tx) error) error
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
+	// PoolStats reports the connection pool (connections in use and
+	// idle, waits for one), for the metrics.
+	PoolStats() sql.DBStats
 	Close() error
 }
 

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"keywarden/internal/domain"
+	"keywarden/internal/metrics"
+	"keywarden/internal/testkit"
 	"keywarden/internal/token"
 )
 
@@ -22,6 +24,7 @@ type issuerEnv struct {
 	auth   domain.ClientAuth // the client, authenticated
 	other  domain.ClientAuth // another client of the organisation
 	r      *token.Refresh
+	reg    *metrics.Metrics
 }
 
 // flakySigner signs with Keys, or fails while failing is set.
@@ -56,7 +59,8 @@ func newIssuerEnv(t *testing.T) *issuerEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := token.NewRefresh(token.RefreshOptions{Store: e.store, Audit: e.audit, DenyList: deny, Keyring: e.ring, Now: e.clock.Now})
+	reg := metrics.New()
+	r := token.NewRefresh(token.RefreshOptions{Store: e.store, Audit: e.audit, DenyList: deny, Keyring: e.ring, Now: e.clock.Now, Metrics: reg})
 	sign := &flakySigner{keys: keys}
 	now := e.clock.Now()
 	org := domain.Organization{ID: domain.NewOrgID(), Name: "Acme", Policy: domain.DefaultPolicy(), CreatedAt: now}
@@ -68,7 +72,7 @@ func newIssuerEnv(t *testing.T) *issuerEnv {
 			t.Fatal(err)
 		}
 	}
-	return &issuerEnv{env: e, deny: deny, sign: sign, r: r,
+	return &issuerEnv{env: e, deny: deny, sign: sign, r: r, reg: reg,
 		issuer: token.NewIssuer(token.IssuerOptions{Keys: keys, DenyList: deny, Refresh: r, Backing: active{},
 			Issuer: func() string { return "https://kw.test" }, Signer: sign, Now: e.clock.Now}),
 		admin: domain.UserActor(org.ID, "usr_x", domain.RoleAdmin, ""),
@@ -159,6 +163,11 @@ func TestIssueRefreshToken(t *testing.T) {
 	}
 	if _, err := redeem(e.auth, "kwr_garbage"); !errors.Is(err, token.ErrInvalidGrant) {
 		t.Errorf("garbage redeemed: %v", err)
+	}
+	// The one reuse counted; the other refusals (another client's, a
+	// revoked successor, an expired or malformed token) are not reuses.
+	if n := testkit.Metric(t, e.reg.Handler(), "keywarden_refresh_token_reuse_total"); n != 1 {
+		t.Errorf("keywarden_refresh_token_reuse_total = %v, want 1", n)
 	}
 }
 

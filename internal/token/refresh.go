@@ -9,6 +9,7 @@ import (
 	"keywarden/internal/audit"
 	"keywarden/internal/domain"
 	"keywarden/internal/keyring"
+	"keywarden/internal/metrics"
 	"keywarden/internal/secretvalue"
 	"keywarden/internal/store"
 	"keywarden/internal/webhook"
@@ -26,6 +27,7 @@ type Refresh struct {
 	ttl         time.Duration
 	now         func() time.Time
 	events      *webhook.Outbox
+	metrics     *metrics.Metrics
 }
 
 // RefreshOptions configure Refresh.
@@ -38,11 +40,13 @@ type RefreshOptions struct {
 	Now      func() time.Time
 	// Webhooks receives refresh_token.issued events (nil: none are sent).
 	Webhooks *webhook.Outbox
+	// Metrics counts reuse detections (none when nil).
+	Metrics *metrics.Metrics
 }
 
 // NewRefresh returns a Refresh.
 func NewRefresh(o RefreshOptions) *Refresh {
-	r := &Refresh{store: o.Store, audit: o.Audit, deny: o.DenyList, verifierKey: o.Keyring.Derive(keyring.PurposeSecretVerifier), ttl: o.TTL, now: o.Now, events: o.Webhooks}
+	r := &Refresh{store: o.Store, audit: o.Audit, deny: o.DenyList, verifierKey: o.Keyring.Derive(keyring.PurposeSecretVerifier), ttl: o.TTL, now: o.Now, events: o.Webhooks, metrics: o.Metrics}
 	if r.ttl == 0 {
 		r.ttl = DefaultRefreshTTL
 	}
@@ -147,7 +151,7 @@ func (r *Refresh) redeem(ctx context.Context, client domain.Client, value, sourc
 		case t.RevokedAt != nil:
 			reason = "refresh token revoked"
 		case t.UsedAt != nil:
-			reason = "refresh token reused: its family is revoked"
+			reason = reasonReused
 			return r.revokeFamily(ctx, tx, actor, t, now)
 		case !now.Before(t.ExpiresAt):
 			reason = "refresh token expired"
@@ -161,7 +165,7 @@ func (r *Refresh) redeem(ctx context.Context, client domain.Client, value, sourc
 		switch err := tx.UseRefreshToken(ctx, t.ID, now, c.JTI, time.Unix(c.Expiry, 0)); {
 		case errors.Is(err, domain.ErrConflict):
 			// A concurrent redemption used it first: this is a reuse.
-			reason = "refresh token reused: its family is revoked"
+			reason = reasonReused
 			return r.revokeFamily(ctx, tx, actor, t, now)
 		case err != nil:
 			return err
@@ -175,6 +179,9 @@ func (r *Refresh) redeem(ctx context.Context, client domain.Client, value, sourc
 	if err != nil {
 		return "", NewRefreshToken{}, err
 	}
+	if reason == reasonReused {
+		r.metrics.RefreshTokenReused() // committed: the family is revoked
+	}
 	if reason != "" {
 		if err := r.audit.Record(ctx, audit.Entry{Actor: actor, Action: "refresh_token.use", Target: string(client.ID),
 			Result: domain.ResultFailure, Detail: map[string]string{"reason": reason}}); err != nil {
@@ -184,6 +191,9 @@ func (r *Refresh) redeem(ctx context.Context, client domain.Client, value, sourc
 	}
 	return access, out, nil
 }
+
+// reasonReused is the audited reason of a reuse.
+const reasonReused = "refresh token reused: its family is revoked"
 
 // revokeFamily revokes every token of t's family and deny-lists the access
 // tokens they issued.

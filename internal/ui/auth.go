@@ -89,15 +89,32 @@ func safeNext(next string) string {
 // loginToken returns the login form's CSRF token, setting the browser's
 // login cookie when it has none.
 func (h *Handler) loginToken(w http.ResponseWriter, r *http.Request) string {
-	c, err := r.Cookie(loginCookie)
+	return h.formToken(w, r, loginCookie, "/ui/login", "login")
+}
+
+// formToken returns the CSRF token of a form shown before any session
+// (sign-in, first-run setup): a MAC of a secret in a cookie of its own
+// (set when the browser has none), for purpose.
+func (h *Handler) formToken(w http.ResponseWriter, r *http.Request, cookie, path, purpose string) string {
+	c, err := r.Cookie(cookie)
 	v := ""
 	if err == nil && len(c.Value) >= 32 {
 		v = c.Value
 	} else {
 		v = randomToken()
-		h.setCookie(w, r, &http.Cookie{Name: loginCookie, Value: v, Path: "/ui/login", MaxAge: 3600})
+		h.setCookie(w, r, &http.Cookie{Name: cookie, Value: v, Path: path, MaxAge: 3600})
 	}
-	return h.mac("login", v)
+	return h.mac(purpose, v)
+}
+
+// formTokenOK checks a pre-session form's CSRF token (see formToken) and
+// returns the cookie's secret.
+func (h *Handler) formTokenOK(r *http.Request, cookie, purpose string) (string, bool) {
+	c, err := r.Cookie(cookie)
+	if err != nil || !hmac.Equal([]byte(r.PostForm.Get("csrf")), []byte(h.mac(purpose, c.Value))) {
+		return "", false
+	}
+	return c.Value, true
 }
 
 func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int, d loginData) {
@@ -109,6 +126,12 @@ func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int
 }
 
 func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) error {
+	if need, err := h.Accounts.NeedsSetup(r.Context()); err != nil || need {
+		if err == nil {
+			redirect(w, r, "/ui/setup") // first run: there is no account to sign in to yet
+		}
+		return err
+	}
 	if rq, err := h.authenticate(r); err == nil && rq != nil {
 		redirect(w, r, safeNext(r.URL.Query().Get("next")))
 		return nil
@@ -126,14 +149,14 @@ func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request) (string, boo
 		h.renderError(w, r, nil, http.StatusBadRequest, "Bad request", "The form could not be read.")
 		return "", false
 	}
-	c, err := r.Cookie(loginCookie)
-	if err != nil || !hmac.Equal([]byte(r.PostForm.Get("csrf")), []byte(h.mac("login", c.Value))) {
+	v, ok := h.formTokenOK(r, loginCookie, "login")
+	if !ok {
 		f := newForm()
 		f.formErr("The sign-in form expired. Please sign in again.")
 		h.renderLogin(w, r, http.StatusForbidden, loginData{Form: f, Next: safeNext(r.PostForm.Get("next"))})
 		return "", false
 	}
-	return c.Value, true
+	return v, true
 }
 
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
@@ -188,7 +211,7 @@ func (h *Handler) loginMFA(w http.ResponseWriter, r *http.Request) error {
 // shows the next step or the problem.
 func (h *Handler) finishLogin(w http.ResponseWriter, r *http.Request, cookie string, p pending, code, recovery string, d loginData) error {
 	n, err := h.Accounts.Login(r.Context(), account.LoginInput{Email: p.Email, Password: p.Password, Organization: domain.OrgID(p.Org),
-		TOTPCode: code, RecoveryCode: recovery, Source: httpx.ClientIP(r), UserAgent: r.UserAgent()})
+		TOTPCode: code, RecoveryCode: recovery, Source: httpx.ClientIP(r), UserAgent: r.UserAgent(), Channel: account.ChannelConsole})
 	var limited *account.LoginRateLimitedError
 	var inval *domain.ValidationError
 	switch {

@@ -152,6 +152,8 @@ func (h *Handler) routes() []Route {
 		public("GET /ui/login", h.loginPage),
 		public("POST /ui/login", h.login),
 		public("POST /ui/login/mfa", h.loginMFA),
+		public("GET /ui/setup", h.setupPage),
+		public("POST /ui/setup", h.setup),
 		action("POST /ui/logout", authz.EndSession, open, h.logout),
 		view("GET /ui/welcome", authz.ReadMe, open, h.welcome),
 

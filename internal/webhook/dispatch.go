@@ -18,6 +18,7 @@ import (
 
 	"keywarden/internal/audit"
 	"keywarden/internal/domain"
+	"keywarden/internal/metrics"
 	"keywarden/internal/store"
 	"keywarden/pkg/webhooksig"
 )
@@ -233,26 +234,27 @@ func (s *Service) record(ctx context.Context, c domain.Client, m domain.WebhookM
 	now := s.clock()
 	deadline := m.RetryFrom.Add(s.o.RetryWindow)
 	m.NextAttemptAt = nil
+	var counted string // the metrics' outcome
 	switch {
 	case out.final != "":
-		m.Status, m.LastError = domain.WebhookFailed, out.final
+		m.Status, m.LastError, counted = domain.WebhookFailed, out.final, metrics.DeliveryDropped
 	case out.hold != "":
-		m.LastError = out.hold
+		m.LastError, counted = out.hold, metrics.DeliveryHeld
 		if !now.Before(deadline) {
-			m.Status, m.LastError = domain.WebhookFailed, "gave up: "+out.hold+" for "+s.o.RetryWindow.String()
+			m.Status, m.LastError, counted = domain.WebhookFailed, "gave up: "+out.hold+" for "+s.o.RetryWindow.String(), metrics.DeliveryGaveUp
 			break
 		}
 		next := now.Add(s.o.RetryBase)
 		m.NextAttemptAt = &next
 	case out.ok:
 		m.Attempts++
-		m.Status, m.DeliveredAt, m.LastError = domain.WebhookDelivered, &now, ""
+		m.Status, m.DeliveredAt, m.LastError, counted = domain.WebhookDelivered, &now, "", metrics.DeliveryDelivered
 	default:
 		m.Attempts++
 		m.RetryCount++
-		m.LastError = out.attempt.Error
+		m.LastError, counted = out.attempt.Error, metrics.DeliveryRetry
 		if !now.Before(deadline) {
-			m.Status = domain.WebhookFailed
+			m.Status, counted = domain.WebhookFailed, metrics.DeliveryGaveUp
 			m.LastError = fmt.Sprintf("gave up after %d attempts over %s; last: %s", m.RetryCount, s.o.RetryWindow, out.attempt.Error)
 			break
 		}
@@ -265,14 +267,18 @@ func (s *Service) record(ctx context.Context, c domain.Client, m domain.WebhookM
 	if a := out.attempt; a != nil {
 		m.LastAttemptAt, m.LastStatusCode = &a.At, a.StatusCode
 	}
-	return s.o.Store.InTx(ctx, func(tx store.Tx) error {
+	var disabled, mine bool
+	err := s.o.Store.InTx(ctx, func(tx store.Tx) error {
+		disabled, mine = false, true
 		err := tx.FinishWebhookMessage(ctx, m, claim)
 		switch {
 		case errors.Is(err, domain.ErrConflict):
 			// Redelivered, or our lease ran out and another node has it:
 			// the log still gets the attempt; the message is theirs.
 			s.o.Log.Warn("webhook message changed hands during delivery", "message_id", m.ID)
+			mine = false
 		case errors.Is(err, domain.ErrNotFound):
+			mine = false
 			return nil
 		case err != nil:
 			return err
@@ -286,13 +292,21 @@ func (s *Service) record(ctx context.Context, c domain.Client, m domain.WebhookM
 			}
 			return err
 		}
-		return s.health(ctx, tx, c, out, now)
+		disabled, err = s.health(ctx, tx, c, out, now)
+		return err
 	})
+	if err == nil && mine {
+		s.o.Metrics.WebhookHandled(counted)
+	}
+	if err == nil && disabled {
+		s.o.Metrics.WebhookEndpointDisabled()
+	}
+	return err
 }
 
 // health tracks an endpoint's failures and disables it once it has failed
-// for DisableAfter without one success.
-func (s *Service) health(ctx context.Context, tx store.Tx, c domain.Client, out outcome, now time.Time) error {
+// for DisableAfter without one success; it reports whether it disabled it.
+func (s *Service) health(ctx context.Context, tx store.Tx, c domain.Client, out outcome, now time.Time) (bool, error) {
 	ep, err := tx.UpdateWebhookEndpoint(ctx, c.OrgID, c.ID, c.WebhookURL, now, func(ep *domain.WebhookEndpoint) error {
 		fresh := ep.URL != c.WebhookURL
 		if fresh { // a new URL starts with a clean record
@@ -311,14 +325,14 @@ func (s *Service) health(ctx context.Context, tx store.Tx, c domain.Client, out 
 		return nil
 	})
 	if err != nil || out.ok || ep.DisabledAt != nil || now.Sub(*ep.FailingSince) < s.o.DisableAfter {
-		return err
+		return false, err
 	}
 	reason := "every delivery failed since " + ep.FailingSince.Format(time.RFC3339) + "; last: " + out.attempt.Error
 	if won, err := tx.DisableWebhookEndpoint(ctx, c.OrgID, c.ID, c.WebhookURL, now, reason); err != nil || !won {
-		return err // !won: another delivery disabled it first, and audited it
+		return false, err // !won: another delivery disabled it first, and audited it
 	}
 	s.o.Log.Warn("webhook endpoint disabled", "client_id", c.ID, "failing_since", ep.FailingSince)
-	return s.o.Audit.Append(ctx, tx, audit.Entry{Actor: domain.System(c.OrgID, "webhook-dispatcher"), Action: "webhook.endpoint_disable",
+	return true, s.o.Audit.Append(ctx, tx, audit.Entry{Actor: domain.System(c.OrgID, "webhook-dispatcher"), Action: "webhook.endpoint_disable",
 		Target: string(c.ID), Result: domain.ResultSuccess, Detail: map[string]string{
 			"url": c.WebhookURL, "failing_since": ep.FailingSince.Format(time.RFC3339), "last_error": out.attempt.Error,
 		}})

@@ -13,6 +13,8 @@ import (
 
 	"keywarden/internal/credential"
 	"keywarden/internal/domain"
+	"keywarden/internal/metrics"
+	"keywarden/internal/testkit"
 	"keywarden/internal/webhook"
 	"keywarden/pkg/webhooksig"
 )
@@ -174,7 +176,8 @@ func TestRetryAfterServerError(t *testing.T) {
 // end of the window, then the message fails, and the endpoint, failing all
 // day, is disabled with an audit event.
 func TestBackoffForADayThenGiveUp(t *testing.T) {
-	e := newEnv(t)
+	reg := metrics.New()
+	e := newEnv(t, func(o *webhook.Options) { o.Metrics = reg })
 	r := newReceiver(t, slices.Repeat([]int{http.StatusServiceUnavailable}, 100)...)
 	c := e.client(t, r.URL)
 	e.secret(t, c.ID)
@@ -250,6 +253,19 @@ func TestBackoffForADayThenGiveUp(t *testing.T) {
 	e.dispatch(t)
 	if got, _ := e.store.GetWebhookMessage(t.Context(), e.admin.OrgID, latest.ID); got.Status != domain.WebhookDelivered {
 		t.Errorf("redelivered message = %+v, want delivered", got)
+	}
+	// Every look at a message counted once, by what came of it.
+	for series, want := range map[string]int{
+		`keywarden_webhook_deliveries_total{outcome="retry"}`:     len(delays),
+		`keywarden_webhook_deliveries_total{outcome="gave_up"}`:   1,
+		`keywarden_webhook_deliveries_total{outcome="dropped"}`:   1,
+		`keywarden_webhook_deliveries_total{outcome="delivered"}`: 1,
+		`keywarden_webhook_deliveries_total{outcome="held"}`:      0,
+		`keywarden_webhook_endpoint_disables_total`:               1,
+	} {
+		if got := testkit.Metric(t, reg.Handler(), series); got != float64(want) {
+			t.Errorf("%s = %v, want %d", series, got, want)
+		}
 	}
 }
 

@@ -18,6 +18,6 @@
 //   - Each expiry notice is sent once, whatever the number of nodes: a
 //     unique row per (secret, notice, expiry) is the gate.
 //
-// Imports: domain, store, keyring, audit, pkg/webhooksig.
+// Imports: domain, store, keyring, audit, pkg/webhooksig, metrics.
 // Imported by: credential, token, api, server.
 package webhook

@@ -9,6 +9,7 @@ import (
 
 	"keywarden/internal/audit"
 	"keywarden/internal/keyring"
+	"keywarden/internal/metrics"
 	"keywarden/internal/store"
 )
 
@@ -58,6 +59,9 @@ type Options struct {
 	// Rand returns a number in [0, 1) for the backoff's jitter; nil means
 	// math/rand/v2.
 	Rand func() float64
+	// Metrics counts delivery outcomes and disabled endpoints (none when
+	// nil).
+	Metrics *metrics.Metrics
 }
 
 // Service dispatches webhooks, sends expiry notices and serves the

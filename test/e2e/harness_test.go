@@ -69,7 +69,15 @@ type instance struct {
 	dataDir  string
 	database string
 	env      []string
-	noDev    bool // the master key comes from env; no --dev
+	noDev    bool   // the master key comes from env; no --dev
+	bin      string // the keywarden binary to run; the one under test when empty
+}
+
+func (in *instance) binary() string {
+	if in.bin != "" {
+		return in.bin
+	}
+	return binary
 }
 
 func newSQLite(t *testing.T) *instance {
@@ -119,7 +127,7 @@ func (in *instance) storeArgs() []string {
 // the exit code.
 func (in *instance) run(t *testing.T, stdin string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.CommandContext(t.Context(), binary, args...)
+	cmd := exec.CommandContext(t.Context(), in.binary(), args...)
 	cmd.Env = append(os.Environ(), in.env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
@@ -169,7 +177,7 @@ func (in *instance) start(t *testing.T, extra ...string) *server {
 	t.Helper()
 	ready := filepath.Join(t.TempDir(), "ready")
 	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--ready-file", ready}, in.storeArgs()...)
-	cmd := exec.Command(binary, append(args, extra...)...)
+	cmd := exec.Command(in.binary(), append(args, extra...)...)
 	cmd.Env = append(os.Environ(), in.env...)
 	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs

@@ -10,5 +10,5 @@
 // the same database file. Several Keywarden processes on one SQLite file
 // are not supported.
 //
-// Imports: store/sqlstore.
+// Imports: store, store/sqlstore.
 package sqlite

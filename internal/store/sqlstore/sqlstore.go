@@ -279,3 +279,6 @@ func update[T any](ctx context.Context, c *conn, read func(c *conn) (T, error), 
 	}
 	return out, nil
 }
+
+// PoolStats implements store.Store.
+func (s *Store) PoolStats() sql.DBStats { return s.db.Stats() }

@@ -21,6 +21,8 @@ var multiNode = []struct {
 	{"RefreshTokenUsedOnceAcrossNodes", testNodesRefreshUse},
 	{"WebhookMessageClaimedOnce", testNodesClaimOnce},
 	{"ExpiryNoticeRecordedOnce", testNodesNoticeOnce},
+	{"SetupCreatesOneOrganisationAcrossNodes", testNodesSetupOnce},
+	{"InstallationClaimedOnceAcrossNodes", testNodesInstallClaimOnce},
 	{"NotificationCommittedOnOneNodeReachesTheOther", testNotifyDelivers},
 	{"NotificationWaitsForCommitAcrossNodes", testNotifyWaitsForCommit},
 	{"UpdatesFromBothNodesLoseNothing", func(t *testing.T, n1, n2 store.Store) { testUpdateLosesNothing(t, n1, n2) }},

@@ -60,11 +60,18 @@ var conformance = []struct {
 	{"WebhookEndpoints", testWebhookEndpoints},
 	{"WebhookNoticesOnce", testWebhookNotices},
 	{"ListExpiringSecrets", testListExpiringSecrets},
+	{"SetupTokens", testSetupTokens},
+	{"ClaimInstallation", testClaimInstallation},
+	{"InstalledByOrganisation", testInstalledByOrganisation},
+	{"ConcurrentSetupCreatesOneOrganisation", testConcurrentSetupOnce},
+	{"ConcurrentClaimsWithALinkEachWinOnce", testConcurrentClaimOnce},
+	{"OpsStats", testOpsStats},
 	{"NotifyDeliversCommittedOnly", func(t *testing.T, s store.Store) { testNotifyDelivers(t, s, s) }},
 	{"NotifyWaitsForCommit", func(t *testing.T, s store.Store) { testNotifyWaitsForCommit(t, s, s) }},
 	{"NotifyRefusesBadInput", testNotifyRefusesBadInput},
 	{"ListenEndsWithContext", testListenEndsWithContext},
 	{"ListenEndsWithStore", testListenEndsWithStore},
+	{"DataKeys", testDataKeys},
 }
 
 // Run runs the conformance suite against the stores open returns. The
