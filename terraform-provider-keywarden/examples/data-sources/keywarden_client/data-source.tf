@@ -1,0 +1,7 @@
+data "keywarden_client" "billing" {
+  name = "Billing service"
+}
+
+output "billing_scopes" {
+  value = data.keywarden_client.billing.scopes
+}

@@ -1,0 +1,3 @@
+ephemeral "keywarden_random_secret" "reports" {
+  length = 48
+}
