@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -62,10 +63,12 @@ func cleanText(s string) bool {
 // quoteName quotes a parameter name for an error message, bounded so a
 // huge name is not echoed.
 func quoteName(k string) string {
+	// The name is the caller's bytes: strconv.Quote keeps the message valid
+	// UTF-8, showing invalid bytes and control characters as escapes.
 	if len(k) > 40 {
-		k = k[:40] + "…"
+		return strconv.Quote(k[:40]) + "…"
 	}
-	return `"` + k + `"`
+	return strconv.Quote(k)
 }
 
 // clientCredentials are what the client presented to authenticate.
