@@ -40,7 +40,9 @@ func podmanRunFlags() []string {
 func TestContainerImage(t *testing.T) {
 	podman := tool(t, "podman", "")
 	ctx := t.TempDir()
-	run(t, 5*time.Minute, "sh", "deploy/container/build-context.sh", ctx)
+	// A bound against a hang, not a timing: a cold static build takes minutes
+	// on a busy machine.
+	run(t, 20*time.Minute, "sh", "deploy/container/build-context.sh", ctx)
 	b := make([]byte, 6)
 	rand.Read(b)
 	image := "localhost/keywarden-test:" + hex.EncodeToString(b)
