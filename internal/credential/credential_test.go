@@ -3,6 +3,7 @@ package credential_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -82,6 +83,9 @@ func (e *env) secret(t *testing.T, clientID domain.ClientID, in credential.Secre
 // lastFailure returns the reason of the newest failed authentication.
 func (e *env) lastFailure(t *testing.T) string {
 	t.Helper()
+	if err := e.svc.FlushFailures(t.Context(), slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
 	events, _, err := e.audit.List(t.Context(), e.admin.OrgID, domain.AuditFilter{Action: "client.authenticate"})
 	if err != nil {
 		t.Fatal(err)
