@@ -23,7 +23,8 @@ const (
 	// for a flush; failures past it are counted in one overflow group.
 	maxFailureKeys = 10_000
 	// maxFailureSamples is how many addresses (or, without an
-	// organisation, client IDs) a group lists; the rest are only counted.
+	// organisation, client IDs) a group lists; the failures of the others
+	// are only counted (failures_from_others).
 	maxFailureSamples = 16
 	// failuresPerTx is how many groups one flush transaction writes.
 	failuresPerTx = 100
@@ -44,7 +45,7 @@ type failureGroup struct {
 	count       int
 	reasons     map[string]int
 	samples     map[string]struct{} // addresses, or client IDs without an organisation
-	dropped     int                 // samples not kept
+	dropped     int                 // failures whose sample was not kept
 	from        string              // the latest failure's address
 	reason      string              // the latest failure's reason
 	secret      domain.SecretID     // the secret every failure named, if one did
@@ -167,7 +168,7 @@ func (g *failureGroup) detail(samplesName string) map[string]string {
 		samplesName: strings.Join(slices.Sorted(maps.Keys(g.samples)), ", "),
 	}
 	if g.dropped > 0 {
-		d[samplesName+"_not_listed"] = strconv.Itoa(g.dropped)
+		d["failures_from_others"] = strconv.Itoa(g.dropped)
 	}
 	if g.secrets == 1 {
 		d["secret_id"] = string(g.secret)

@@ -35,17 +35,20 @@ func New(burst int, perMinute float64, maxKeys int) *Limiter {
 	return &Limiter{keys: map[string]*bucket{}, perSec: perMinute / 60, burst: float64(burst), maxKeys: maxKeys}
 }
 
+// epsilon absorbs rounding: an hour at 10 an hour refills 10, not 9.999….
+const epsilon = 1e-9
+
 // level returns b's tokens at now.
 func (l *Limiter) level(b *bucket, now time.Time) float64 {
 	if !now.After(b.at) {
 		return b.tokens
 	}
-	return math.Min(l.burst, b.tokens+now.Sub(b.at).Seconds()*l.perSec)
+	return math.Min(l.burst, b.tokens+now.Sub(b.at).Seconds()*l.perSec+epsilon)
 }
 
 // wait is how long a bucket with tokens left waits for a whole one.
 func (l *Limiter) wait(tokens float64) time.Duration {
-	secs := math.Ceil((1 - tokens) / l.perSec)
+	secs := math.Ceil((1-tokens)/l.perSec - 1e-6)
 	return time.Duration(max(secs, 1)) * time.Second
 }
 

@@ -6,6 +6,7 @@ import (
 	"math"
 	"runtime"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 )
 
@@ -54,6 +55,8 @@ type Gate struct {
 	admitted   chan struct{} // one per check running or queued
 	maxWait    time.Duration
 	retryAfter time.Duration
+	checks     atomic.Int64
+	refused    atomic.Int64
 }
 
 // New returns a Gate sized by o.
@@ -101,6 +104,7 @@ func (g *Gate) Do(ctx context.Context, check func()) error {
 	select {
 	case g.admitted <- struct{}{}:
 	default:
+		g.refused.Add(1)
 		return &BusyError{RetryAfter: g.retryAfter}
 	}
 	defer func() { <-g.admitted }()
@@ -112,12 +116,20 @@ func (g *Gate) Do(ctx context.Context, check func()) error {
 		select {
 		case g.slots <- struct{}{}:
 		case <-t.C:
+			g.refused.Add(1)
 			return &BusyError{RetryAfter: g.retryAfter}
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
 	defer func() { <-g.slots }()
+	g.checks.Add(1)
 	check()
 	return nil
 }
+
+// Checks is how many checks the gate has run.
+func (g *Gate) Checks() int64 { return g.checks.Load() }
+
+// Refused is how many checks the gate has refused.
+func (g *Gate) Refused() int64 { return g.refused.Load() }

@@ -45,6 +45,9 @@ func TestGateBoundsChecksInFlight(t *testing.T) {
 			t.Errorf("Do: %v", err)
 		}
 	})
+	if g.Checks() != 5 || g.Refused() != callers-5 {
+		t.Errorf("Checks %d, Refused %d; want 5, %d", g.Checks(), g.Refused(), callers-5)
+	}
 	if ran.Load() != 5 || busy.Load() != callers-5 || peak.Load() != 2 {
 		t.Errorf("ran %d, refused %d, at most %d at once; want 5, %d, 2", ran.Load(), busy.Load(), peak.Load(), callers-5)
 	}
