@@ -48,8 +48,7 @@ type failureGroup struct {
 	dropped     int                 // failures whose sample was not kept
 	from        string              // the latest failure's address
 	reason      string              // the latest failure's reason
-	secret      domain.SecretID     // the secret every failure named, if one did
-	secrets     int                 // how many distinct secrets were named (0, 1, or 2 for more)
+	secrets     map[domain.SecretID]struct{} // the secrets the failures named (at most maxFailureSamples)
 }
 
 // failures aggregates failed authentications in memory, like usage does
@@ -86,14 +85,13 @@ func (f *failures) record(org domain.OrgID, client domain.ClientID, secret domai
 			f.overflow++
 			return
 		}
-		g = &failureGroup{first: at, reasons: map[string]int{}, samples: map[string]struct{}{}}
+		g = &failureGroup{first: at, reasons: map[string]int{}, samples: map[string]struct{}{}, secrets: map[domain.SecretID]struct{}{}}
 		f.pending[k] = g
 	}
 	g.count++
 	g.last, g.from, g.reason = at, source, reason
-	if secret != "" && secret != g.secret && g.secrets < 2 {
-		g.secret = secret
-		g.secrets++
+	if _, ok := g.secrets[secret]; secret != "" && !ok && len(g.secrets) < maxFailureSamples {
+		g.secrets[secret] = struct{}{}
 	}
 	g.reasons[reason]++
 	if _, ok := g.samples[sample]; !ok {
@@ -130,8 +128,10 @@ func (f *failures) putBack(p map[failureKey]*failureGroup) {
 		default:
 			cur.count += g.count
 			cur.first = minTime(cur.first, g.first)
-			if g.secrets > 0 && (cur.secrets == 0 || cur.secret != g.secret) {
-				cur.secret, cur.secrets = g.secret, min(2, cur.secrets+g.secrets)
+			for x := range g.secrets {
+				if len(cur.secrets) < maxFailureSamples {
+					cur.secrets[x] = struct{}{}
+				}
 			}
 			for r, n := range g.reasons {
 				cur.reasons[r] += n
@@ -170,8 +170,16 @@ func (g *failureGroup) detail(samplesName string) map[string]string {
 	if g.dropped > 0 {
 		d["failures_from_others"] = strconv.Itoa(g.dropped)
 	}
-	if g.secrets == 1 {
-		d["secret_id"] = string(g.secret)
+	if len(g.secrets) > 0 {
+		ids := make([]string, 0, len(g.secrets))
+		for x := range g.secrets {
+			ids = append(ids, string(x))
+		}
+		slices.Sort(ids)
+		d["secret_ids"] = strings.Join(ids, ", ")
+		if len(ids) == 1 {
+			d["secret_id"] = ids[0]
+		}
 	}
 	return d
 }
