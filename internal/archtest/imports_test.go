@@ -38,7 +38,7 @@ var allowed = map[string][]string{
 	"internal/account":          {"internal/domain", "internal/store", "internal/secretvalue", "internal/keyring", "internal/audit", "internal/ratelimit", "internal/slowhash", "internal/metrics"},
 	"internal/loadbench":        {"internal/secretvalue"},
 	"internal/leakscan":         {"internal/secretvalue"},
-	"cmd/keywarden-bench":       {"internal/loadbench", "pkg/apiv1", "pkg/keywarden", "internal/config", "internal/server"},
+	"cmd/keywarden-bench":       {"internal/loadbench", "pkg/apiv1", "pkg/keywarden", "internal/config", "internal/server", "internal/secretvalue"},
 	"internal/credential":       {"internal/domain", "internal/store", "internal/secretvalue", "internal/keyring", "internal/audit", "internal/ratelimit", "internal/slowhash", "internal/webhook", "internal/metrics"},
 	"pkg/keywarden":             {"pkg/apiv1"},
 	"internal/api":              {"pkg/apiv1", "internal/problem", "internal/account", "internal/credential", "internal/audit", "internal/authz", "internal/httpx", "internal/domain", "internal/secretvalue", "internal/token", "internal/webhook"},

@@ -44,10 +44,10 @@ type failureGroup struct {
 	first, last time.Time
 	count       int
 	reasons     map[string]int
-	samples     map[string]struct{} // addresses, or client IDs without an organisation
-	dropped     int                 // failures whose sample was not kept
-	from        string              // the latest failure's address
-	reason      string              // the latest failure's reason
+	samples     map[string]struct{}          // addresses, or client IDs without an organisation
+	dropped     int                          // failures whose sample was not kept
+	from        string                       // the latest failure's address
+	reason      string                       // the latest failure's reason
 	secrets     map[domain.SecretID]struct{} // the secrets the failures named (at most maxFailureSamples)
 }
 
