@@ -147,7 +147,7 @@ var settings = []setting{
 	{"usage-flush-interval", "how often batched last-used times and failed authentications are written (at most 10s)", func(fs *pflag.FlagSet, c *Config, d Config) {
 		fs.DurationVar(&c.UsageFlushInterval, "usage-flush-interval", d.UsageFlushInterval, "")
 	}},
-	{"hash-concurrency", "argon2id checks (passwords, supplied secrets) run at once, ~20 MiB each; 0: one per CPU within a quarter of GOMEMLIMIT (or 128 MiB)", func(fs *pflag.FlagSet, c *Config, d Config) {
+	{"hash-concurrency", "argon2id checks (passwords, supplied secrets) run at once, ~20 MiB each; 0: one per two CPUs within a quarter of GOMEMLIMIT (or 128 MiB)", func(fs *pflag.FlagSet, c *Config, d Config) {
 		fs.IntVar(&c.HashConcurrency, "hash-concurrency", d.HashConcurrency, "")
 	}},
 	{"job-interval", "how often background jobs run (key and deny-list reload, rotation auto-completion, clean-up)", func(fs *pflag.FlagSet, c *Config, d Config) {

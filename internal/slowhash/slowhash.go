@@ -38,15 +38,16 @@ type Options struct {
 	RetryAfter time.Duration
 }
 
-// DefaultConcurrency is one check per CPU (GOMAXPROCS), at most as many as
-// fit in a quarter of the memory limit (GOMEMLIMIT), or in
+// DefaultConcurrency is one check per two CPUs (GOMAXPROCS), so that a
+// flood of checks leaves at least half of the CPUs to the token path; at
+// most as many as fit in a quarter of the memory limit (GOMEMLIMIT), or in
 // DefaultHashMemory without one; at least one.
 func DefaultConcurrency() int {
 	budget := int64(DefaultHashMemory)
 	if lim := debug.SetMemoryLimit(-1); lim != math.MaxInt64 {
 		budget = lim / 4
 	}
-	return max(1, min(runtime.GOMAXPROCS(0), int(budget/CheckMemory)))
+	return max(1, min(runtime.GOMAXPROCS(0)/2, int(budget/CheckMemory)))
 }
 
 // Gate admits slow checks. The zero value is not usable; call New.
