@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -65,18 +66,32 @@ func TestHashFloodKeepsMemoryBoundedAndTokensServed(t *testing.T) {
 		for i := range perWave {
 			wg.Go(func() {
 				<-start
+				// Half bad logins, half unknown clients with secrets that are
+				// not generated ones: both cost an argon2id check.
 				body := fmt.Sprintf(`{"email":"nobody-%d-%d@acme.test","password":"not the password at all"}`, wave, i)
 				req, _ := http.NewRequest("POST", e.srv.URL+"/v1/sessions", strings.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
+				if i%2 == 1 {
+					req, _ = http.NewRequest("POST", e.srv.URL+"/oauth2/token", strings.NewReader("grant_type=client_credentials"))
+					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+					req.Header.Set("Authorization", oauthBasic(fmt.Sprintf("kwc_flood%d%d", wave, i), "a supplied secret guess, long enough"))
+				}
 				req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.%d.%d.%d", wave, i/250, i%250+1))
 				resp, err := hc.Do(req)
 				if err != nil {
 					t.Errorf("bad login: %v", err)
 					return
 				}
+				b, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
-				if resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") == "" {
-					t.Errorf("503 without Retry-After")
+				if resp.StatusCode == http.StatusServiceUnavailable {
+					want := `problems/busy"`
+					if i%2 == 1 {
+						want = `"temporarily_unavailable"`
+					}
+					if resp.Header.Get("Retry-After") == "" || !strings.Contains(string(b), want) {
+						t.Errorf("503 with Retry-After %q and body %s; want Retry-After and %s", resp.Header.Get("Retry-After"), b, want)
+					}
 				}
 				mu.Lock()
 				statuses[resp.StatusCode]++
@@ -90,11 +105,11 @@ func TestHashFloodKeepsMemoryBoundedAndTokensServed(t *testing.T) {
 	tokenWG.Wait()
 
 	peak := procStatus(t, e.srv.cmd.Process.Pid, "VmHWM")
-	t.Logf("%d×%d concurrent bad logins: statuses %v; RSS before %d MiB, peak %d MiB; %d tokens served during the flood, %d refused",
+	t.Logf("%d×%d concurrent bad logins and unknown clients: statuses %v; RSS before %d MiB, peak %d MiB; %d tokens served during the flood, %d refused",
 		waves, perWave, statuses, before>>20, peak>>20, tokens.Load(), tokenFailures.Load())
 	for status := range statuses {
 		if status != http.StatusUnauthorized && status != http.StatusServiceUnavailable && status != http.StatusTooManyRequests {
-			t.Errorf("bad logins answered %d (%d times); want 401, 429 or 503", status, statuses[status])
+			t.Errorf("the flood was answered %d (%d times); want 401, 429 or 503", status, statuses[status])
 		}
 	}
 	if peak >= 300<<20 {
