@@ -38,6 +38,7 @@ func startKeywarden(ctx context.Context, dir string, logTo io.Writer) (*instance
 	cfg.Listen = "127.0.0.1:0"
 	cfg.Dev = true // generates the master key into the data directory
 	cfg.ShutdownTimeout = 5 * time.Second
+	cfg.TrustedProxies = []string{"127.0.0.1/32"} // -mode bruteforce names its attackers' addresses in X-Forwarded-For
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -40,12 +40,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	maxRequests := fs.Int64("max-requests", loadbench.DefaultMaxRequests, "upper bound on the requests of one phase")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the load phases to `file`; samples carry the label loadbench=keywarden|reference|client")
 	serverLog := fs.Bool("server-log", false, "copy Keywarden's log to stderr (it goes to io.Discard otherwise)")
+	mode := fs.String("mode", "reference", "reference: against the reference handler; bruteforce: token load alone and during brute forces (bruteforce.go)")
+	attackRate := fs.Float64("attack-rate", 2000, "-mode bruteforce: attack requests per second")
+	attackAddrs := fs.Int("attack-addresses", 60, "-mode bruteforce: source addresses the attack comes from")
+	attackSecrets := fs.String("attack-secrets", "generated", "-mode bruteforce: generated (kws_-shaped wrong secrets) or supplied (anything else: argon2id)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	conc, err := parseLevels(*levels)
 	if err == nil && *format != "text" && *format != "json" {
 		err = fmt.Errorf("-o %q: must be text or json", *format)
+	}
+	if err == nil && (*mode != "reference" && *mode != "bruteforce" || *attackRate <= 0 || *attackAddrs < 1 || *attackAddrs > 250 ||
+		*attackSecrets != "generated" && *attackSecrets != "supplied") {
+		err = errors.New("-mode reference|bruteforce, -attack-rate > 0, -attack-addresses 1…250, -attack-secrets generated|supplied")
 	}
 	if err == nil && fs.NArg() > 0 {
 		err = fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
@@ -59,6 +67,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	logTo := io.Discard
 	if *serverLog {
 		logTo = stderr
+	}
+	if *mode == "bruteforce" {
+		err = bruteForce(ctx, bruteForceOptions{load: loadbench.Options{Concurrency: conc[0], Duration: *duration, Warmup: *warmup, MaxRequests: *maxRequests},
+			addresses: *attackAddrs, attackRate: *attackRate, secrets: *attackSecrets}, logTo, stdout, stderr)
+		if err != nil {
+			fmt.Fprintln(stderr, "keywarden-bench:", err)
+			return 1
+		}
+		return 0
 	}
 	if err := bench(ctx, conc, loadbench.Options{Duration: *duration, Warmup: *warmup, MaxRequests: *maxRequests},
 		*format, *cpuprofile, logTo, stdout, stderr); err != nil {

@@ -14,6 +14,9 @@ func TestUsageErrors(t *testing.T) {
 		{"-o", "yaml"},
 		{"-nosuchflag"},
 		{"extra"},
+		{"-mode", "nosuchmode"},
+		{"-mode", "bruteforce", "-attack-addresses", "0"},
+		{"-mode", "bruteforce", "-attack-secrets", "weak"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run(t.Context(), args, &stdout, &stderr); code != 2 {

@@ -17,6 +17,7 @@ import (
 	"keywarden/internal/metrics"
 	"keywarden/internal/ratelimit"
 	"keywarden/internal/secretvalue"
+	"keywarden/internal/slowhash"
 	"keywarden/internal/store"
 )
 
@@ -32,6 +33,9 @@ type Service struct {
 	offboard       func(ctx context.Context, tx store.Tx, by domain.Actor, userID domain.UserID) error
 	limitLogin     *ratelimit.Limiter // failed logins per email at a source address
 	limitAddr      *ratelimit.Limiter // failed logins per source address
+	limitGuess     *ratelimit.Limiter // failed logins per email from any address
+	known          *ratelimit.Known   // email|address pairs that logged in
+	hashes         *slowhash.Gate     // bounds the argon2id checks in flight
 	sessionTTL     time.Duration
 	installed      atomic.Bool // set up: NeedsSetup asks the store no more
 	metrics        *metrics.Metrics
@@ -57,17 +61,25 @@ type Options struct {
 	// Metrics counts logins, second factors and rate-limit refusals (none
 	// when nil).
 	Metrics *metrics.Metrics
+	// Hashes bounds the argon2id checks of passwords; share one Gate with
+	// the credential service (a default Gate of its own when nil).
+	Hashes *slowhash.Gate
 }
 
 // DefaultSessionTTL is how long a login session lasts.
 const DefaultSessionTTL = 12 * time.Hour
 
-// Failed-login limits per email at an address, and per address.
+// Failed-login limits (docs/security.md, "Guessing limits"): per email at
+// an address, per address, and per email from any address except one the
+// user logged in from within KnownAddressTTL.
 const (
 	LoginFailureBurst          = 5
 	LoginFailuresPerMinute     = 5
 	LoginAddrFailureBurst      = 50
 	LoginAddrFailuresPerMinute = 30
+	LoginGuessBurst            = 10
+	LoginGuessesPerHour        = 10
+	KnownAddressTTL            = 7 * 24 * time.Hour
 )
 
 // New returns a Service.
@@ -80,10 +92,16 @@ func New(o Options) *Service {
 	if ttl == 0 {
 		ttl = DefaultSessionTTL
 	}
+	hashes := o.Hashes
+	if hashes == nil {
+		hashes = slowhash.New(slowhash.Options{})
+	}
 	return &Service{store: o.Store, audit: o.Audit, keys: o.Keyring, verifierKey: o.Keyring.Derive(keyring.PurposeSecretVerifier), now: now,
 		onPolicyChange: o.OnPolicyChange, onUserChange: o.OnUserChange, offboard: o.Offboard, sessionTTL: ttl, metrics: o.Metrics,
 		limitLogin: ratelimit.New(LoginFailureBurst, LoginFailuresPerMinute, 100_000),
-		limitAddr:  ratelimit.New(LoginAddrFailureBurst, LoginAddrFailuresPerMinute, 100_000)}
+		limitAddr:  ratelimit.New(LoginAddrFailureBurst, LoginAddrFailuresPerMinute, 100_000),
+		limitGuess: ratelimit.New(LoginGuessBurst, LoginGuessesPerHour/60.0, 100_000),
+		known:      ratelimit.NewKnown(KnownAddressTTL, 100_000), hashes: hashes}
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }

@@ -12,6 +12,7 @@ import (
 	"keywarden/internal/audit"
 	"keywarden/internal/domain"
 	"keywarden/internal/keyring"
+	"keywarden/internal/slowhash"
 	"keywarden/internal/store"
 	"keywarden/internal/store/sqlite"
 	"keywarden/internal/testkit"
@@ -41,7 +42,9 @@ func newEnvOn(t *testing.T, st store.Store, tune ...func(*account.Options)) *env
 	t.Helper()
 	kr, _ := keyring.New(make([]byte, 32))
 	clk := testkit.NewClock(time.Date(2026, 11, 24, 12, 0, 10, 0, time.UTC))
-	o := account.Options{Store: st, Audit: audit.New(st, kr.Derive(keyring.PurposeAudit), clk.Now), Keyring: kr, Now: clk.Now}
+	o := account.Options{Store: st, Audit: audit.New(st, kr.Derive(keyring.PurposeAudit), clk.Now), Keyring: kr, Now: clk.Now,
+		// A patient gate: these tests are about other rules than load shedding.
+		Hashes: slowhash.New(slowhash.Options{Concurrency: 2, Queue: 1000, MaxWait: time.Minute})}
 	for _, f := range tune {
 		f(&o)
 	}

@@ -12,5 +12,5 @@
 // organisation without an enabled super admin holds the organisation's
 // super admins while it decides (store.Locks).
 //
-// Imports: domain, store, secretvalue, keyring, audit, ratelimit, metrics.
+// Imports: domain, store, secretvalue, keyring, audit, ratelimit, slowhash, metrics.
 package account

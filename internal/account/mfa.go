@@ -145,8 +145,8 @@ func (s *Service) failedCode(ctx context.Context, by domain.Actor, action, msg s
 // DisableMFA turns MFA off; it needs a current TOTP or recovery code,
 // consumed like a login's.
 func (s *Service) DisableMFA(ctx context.Context, by domain.Actor, code string) error {
-	limitKey := "mfa|" + string(by.ID) // whoever holds a session must not guess codes
-	if wait, blocked := s.limitLogin.Blocked(limitKey, s.clock()); blocked {
+	limitKey, now := "mfa|"+string(by.ID), s.clock() // whoever holds a session must not guess codes
+	if wait, ok := s.limitLogin.Take(limitKey, now); !ok {
 		s.metrics.RateLimited(metrics.LimitMFA)
 		return &LoginRateLimitedError{RetryAfter: wait}
 	}
@@ -173,8 +173,10 @@ func (s *Service) DisableMFA(ctx context.Context, by domain.Actor, code string) 
 		}
 		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "mfa.disable", Target: string(u.ID)})
 	})
+	if err != errWrongCode {
+		s.limitLogin.Refund(limitKey, now) // only a wrong code is a failure
+	}
 	if err == errWrongCode {
-		s.limitLogin.Fail(limitKey, s.clock())
 		return s.failedCode(ctx, by, "mfa.disable", "does not match a current TOTP code or an unused recovery code")
 	}
 	if err == nil && s.onUserChange != nil {

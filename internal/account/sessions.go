@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"time"
 
 	"keywarden/internal/audit"
 	"keywarden/internal/domain"
 	"keywarden/internal/metrics"
+	"keywarden/internal/ratelimit"
 	"keywarden/internal/secretvalue"
+	"keywarden/internal/slowhash"
 	"keywarden/internal/store"
 )
 
@@ -49,28 +50,39 @@ type NewSession struct {
 	Token   secretvalue.Plaintext
 }
 
-// dummyHash makes a login for an unknown email cost what a real one costs,
-// so response times do not reveal which emails exist.
-// It is made at the first such login, not at start-up: every process that
-// links this package (each CLI command) would pay ~90 ms and 19 MiB.
-var dummyHash = sync.OnceValue(func() string { return secretvalue.HashSupplied(secretvalue.GeneratePassword()) })
-
-// login is Login without its metrics.
+// login is Login without its metrics. Its rate limits are taken before the
+// password check and refunded when the attempt was not a failure, so
+// concurrent wrong passwords are counted as they start (issue 9, rule 6):
+// per email at the address, per address, and per email from any address
+// the account has not logged in from recently (rule 8; docs/security.md,
+// "Guessing limits").
 func (s *Service) login(ctx context.Context, in LoginInput) (NewSession, error) {
 	now := s.clock()
 	email := strings.ToLower(strings.TrimSpace(in.Email))
-	userKey, addrKey := email+"|"+in.Source, in.Source
-	if wait, blocked := s.limitLogin.Blocked(userKey, now); blocked {
-		s.metrics.RateLimited(metrics.LimitLoginAccount)
+	known := email + "|" + in.Source
+	keys := []ratelimit.Key{{Limiter: s.limitLogin, Key: known}, {Limiter: s.limitAddr, Key: in.Source}}
+	if !s.known.Has(known, now) {
+		keys = append(keys, ratelimit.Key{Limiter: s.limitGuess, Key: email})
+	}
+	taken, blocked, wait := ratelimit.TakeAll(now, keys...)
+	if blocked >= 0 {
+		s.metrics.RateLimited([]metrics.Limit{metrics.LimitLoginAccount, metrics.LimitLoginAddress, metrics.LimitLoginGuesses}[blocked])
 		return NewSession{}, &LoginRateLimitedError{RetryAfter: wait}
 	}
-	if wait, blocked := s.limitAddr.Blocked(addrKey, now); blocked {
-		s.metrics.RateLimited(metrics.LimitLoginAddress)
-		return NewSession{}, &LoginRateLimitedError{RetryAfter: wait}
+	n, failed, err := s.checkLogin(ctx, in, email, now)
+	if !failed {
+		taken.Refund() // a success, a request for the second factor, or not evaluated
 	}
-	fail := func(u *domain.User, reason string, mfa bool) (NewSession, error) {
-		s.limitLogin.Fail(userKey, now)
-		s.limitAddr.Fail(addrKey, now)
+	if err == nil {
+		s.known.Add(known, now)
+	}
+	return n, err
+}
+
+// checkLogin checks a login whose limits are taken; failed says it was a
+// failure (a wrong password or code, an unknown or disabled user).
+func (s *Service) checkLogin(ctx context.Context, in LoginInput, email string, now time.Time) (NewSession, bool, error) {
+	fail := func(u *domain.User, reason string, mfa bool) (NewSession, bool, error) {
 		a := domain.Actor{Kind: domain.ActorUser, Source: in.Source}
 		target := email
 		if u != nil {
@@ -82,16 +94,16 @@ func (s *Service) login(ctx context.Context, in LoginInput) (NewSession, error) 
 		}
 		if err := s.audit.Record(ctx, audit.Entry{Actor: a, Action: action, Target: target, Result: domain.ResultFailure,
 			Detail: map[string]string{"reason": reason}}); err != nil {
-			return NewSession{}, err
+			return NewSession{}, true, err
 		}
 		if mfa {
-			return NewSession{}, ErrMFARequired
+			return NewSession{}, true, ErrMFARequired
 		}
-		return NewSession{}, ErrBadCredentials
+		return NewSession{}, true, ErrBadCredentials
 	}
 	users, err := s.store.UsersByEmail(ctx, email)
 	if err != nil {
-		return NewSession{}, err
+		return NewSession{}, false, err
 	}
 	var candidates []domain.User
 	for _, u := range users {
@@ -100,21 +112,28 @@ func (s *Service) login(ctx context.Context, in LoginInput) (NewSession, error) 
 		}
 	}
 	if len(candidates) != 1 {
-		secretvalue.VerifySupplied(dummyHash(), secretvalue.FromRequest(in.Password))
+		// An unknown email costs what a known one does.
+		if _, err := s.verify(ctx, secretvalue.DummyHash(), in.Password); err != nil {
+			return NewSession{}, false, err
+		}
 		if len(candidates) > 1 {
-			return NewSession{}, domain.Invalid("organization", "this email belongs to several organizations; give the organization ID")
+			return NewSession{}, true, domain.Invalid("organization", "this email belongs to several organizations; give the organization ID")
 		}
 		return fail(nil, "unknown email", false)
 	}
 	u := candidates[0]
-	if !secretvalue.VerifySupplied(u.PasswordHash, secretvalue.FromRequest(in.Password)) {
+	match, err := s.verify(ctx, u.PasswordHash, in.Password)
+	if err != nil {
+		return NewSession{}, false, err
+	}
+	if !match {
 		return fail(&u, "wrong password", false)
 	}
 	if u.DisabledAt != nil {
 		return fail(&u, "user disabled", false)
 	}
 	if u.MFAEnabled && in.TOTPCode == "" && in.RecoveryCode == "" {
-		return NewSession{}, ErrMFARequired // the password was right: ask for the code, no failure yet
+		return NewSession{}, false, ErrMFARequired // the password was right: ask for the code, no failure yet
 	}
 	// The password was checked against u as read before the slow hash. The
 	// session is opened only if, under the user's lock, the user is still
@@ -162,13 +181,26 @@ func (s *Service) login(ctx context.Context, in LoginInput) (NewSession, error) 
 	})
 	switch {
 	case refused != nil && refused.mfaRequired:
-		return NewSession{}, ErrMFARequired
+		return NewSession{}, false, ErrMFARequired
 	case refused != nil:
 		return fail(&u, refused.reason, refused.mfa)
 	case err != nil:
-		return NewSession{}, err
+		return NewSession{}, false, err
 	}
-	return NewSession{Session: x, User: u, Token: tok}, nil
+	return NewSession{Session: x, User: u, Token: tok}, false, nil
+}
+
+// verify checks a password against its argon2id hash through the slow-hash
+// gate; a full gate is a *domain.BusyError.
+func (s *Service) verify(ctx context.Context, hash, password string) (bool, error) {
+	var ok bool
+	err := s.hashes.Do(ctx, func() { ok = secretvalue.VerifySupplied(hash, secretvalue.FromRequest(password)) })
+	var busy *slowhash.BusyError
+	if errors.As(err, &busy) {
+		s.metrics.RateLimited(metrics.LimitHashing)
+		return false, domain.Busy(busy.RetryAfter)
+	}
+	return ok, err
 }
 
 // newSession is a session of u opened at now, with its bearer value.

@@ -228,23 +228,29 @@ func (s *Service) ChangePassword(ctx context.Context, by domain.Actor, current, 
 		return err
 	}
 	// Whoever holds a session must not be able to guess the password.
-	limitKey := "password|" + string(by.ID)
-	if wait, blocked := s.limitLogin.Blocked(limitKey, s.clock()); blocked {
+	limitKey, now := "password|"+string(by.ID), s.clock()
+	if wait, ok := s.limitLogin.Take(limitKey, now); !ok {
 		s.metrics.RateLimited(metrics.LimitPasswordChange)
 		return &LoginRateLimitedError{RetryAfter: wait}
 	}
 	u, err := s.store.GetUser(ctx, by.OrgID, by.UserID())
 	if err != nil {
+		s.limitLogin.Refund(limitKey, now)
 		return err
 	}
-	if !secretvalue.VerifySupplied(u.PasswordHash, secretvalue.FromRequest(current)) {
-		s.limitLogin.Fail(limitKey, s.clock())
+	match, err := s.verify(ctx, u.PasswordHash, current)
+	if err != nil {
+		s.limitLogin.Refund(limitKey, now)
+		return err
+	}
+	if !match {
 		if err := s.audit.Record(ctx, audit.Entry{Actor: by, Action: "user.password_change", Target: by.ID,
 			Result: domain.ResultFailure, Detail: map[string]string{"reason": "wrong current password"}}); err != nil {
 			return err
 		}
 		return domain.Invalid("current_password", "is wrong")
 	}
+	s.limitLogin.Refund(limitKey, now)
 	checked, hash := u.PasswordHash, secretvalue.HashSupplied(newPw)
 	return s.store.InTx(ctx, func(tx store.Tx) error {
 		now := s.clock()

@@ -37,8 +37,12 @@ type Config struct {
 	// KeyActivationDelay is how long a rotated signing key is published
 	// before it signs.
 	KeyActivationDelay time.Duration `yaml:"key_activation_delay"`
-	// UsageFlushInterval is how often batched last-used times are written.
+	// UsageFlushInterval is how often batched last-used times and
+	// aggregated failed authentications are written.
 	UsageFlushInterval time.Duration `yaml:"usage_flush_interval"`
+	// HashConcurrency is how many argon2id checks (passwords, supplied
+	// secrets) run at once; 0 sizes it from the CPUs and the memory limit.
+	HashConcurrency int `yaml:"hash_concurrency"`
 	// JobInterval is how often background jobs run (key and deny-list
 	// reload, rotation auto-completion, clean-up).
 	JobInterval time.Duration `yaml:"job_interval"`
@@ -140,8 +144,11 @@ var settings = []setting{
 	{"key-activation-delay", "how long a rotated signing key is published in the JWKS before it signs", func(fs *pflag.FlagSet, c *Config, d Config) {
 		fs.DurationVar(&c.KeyActivationDelay, "key-activation-delay", d.KeyActivationDelay, "")
 	}},
-	{"usage-flush-interval", "how often batched last-used times are written (at most 10s)", func(fs *pflag.FlagSet, c *Config, d Config) {
+	{"usage-flush-interval", "how often batched last-used times and failed authentications are written (at most 10s)", func(fs *pflag.FlagSet, c *Config, d Config) {
 		fs.DurationVar(&c.UsageFlushInterval, "usage-flush-interval", d.UsageFlushInterval, "")
+	}},
+	{"hash-concurrency", "argon2id checks (passwords, supplied secrets) run at once, ~20 MiB each; 0: one per two CPUs within a quarter of GOMEMLIMIT (or 128 MiB)", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.IntVar(&c.HashConcurrency, "hash-concurrency", d.HashConcurrency, "")
 	}},
 	{"job-interval", "how often background jobs run (key and deny-list reload, rotation auto-completion, clean-up)", func(fs *pflag.FlagSet, c *Config, d Config) {
 		fs.DurationVar(&c.JobInterval, "job-interval", d.JobInterval, "")
@@ -338,6 +345,9 @@ func (c Config) Validate() error {
 	}
 	if c.UsageFlushInterval <= 0 || c.UsageFlushInterval > 10*time.Second {
 		errs = append(errs, errors.New("usage-flush-interval: must be positive and at most 10s"))
+	}
+	if c.HashConcurrency < 0 || c.HashConcurrency > 256 {
+		errs = append(errs, errors.New("hash-concurrency: must be between 0 (automatic) and 256"))
 	}
 	if c.JobInterval < 100*time.Millisecond || c.JobInterval > time.Hour {
 		errs = append(errs, errors.New("job-interval: must be between 100ms and 1h"))

@@ -7,10 +7,11 @@ import (
 	"strings"
 	"time"
 
-	"keywarden/internal/audit"
 	"keywarden/internal/domain"
 	"keywarden/internal/metrics"
+	"keywarden/internal/ratelimit"
 	"keywarden/internal/secretvalue"
+	"keywarden/internal/slowhash"
 )
 
 // ErrBadCredentials is the one answer for every failed client
@@ -24,41 +25,81 @@ type RateLimitedError = domain.RateLimitedError
 
 // Authenticate checks a client ID and secret presented from source (an IP
 // address). It reads from an in-memory cache that every change invalidates
-// and writes nothing to the store on success: the use is batched (see
-// FlushUsage).
+// and writes nothing to the store: a success is batched (see FlushUsage), a
+// failure aggregated (see FlushFailures).
+//
+// The rate limits are taken before the check and refunded when it
+// succeeds, so concurrent failures are counted as they start (issue 9,
+// rule 6): per address, per client at the address, and, for a value that
+// would be checked with argon2id, per client from any address unless the
+// client succeeded from this address before (docs/security.md, "Guessing
+// limits"). A check the slow-hash gate refuses is a *domain.BusyError and
+// costs no limit.
 func (s *Service) Authenticate(ctx context.Context, clientID domain.ClientID, secret, source string) (domain.ClientAuth, error) {
 	now := s.clock()
-	addrKey, clientKey := "a|"+source, "c|"+string(clientID)+"|"+source
-	if wait, blocked := s.limitAddr.Blocked(addrKey, now); blocked {
-		s.metrics.RateLimited(metrics.LimitClientAddress)
+	known := string(clientID) + "|" + source
+	a := attempt{known: known,
+		keys:   []ratelimit.Key{{Limiter: s.limitAddr, Key: "a|" + source}, {Limiter: s.limitClient, Key: "c|" + known}},
+		limits: []metrics.Limit{metrics.LimitClientAddress, metrics.LimitClient, metrics.LimitClientGuesses}}
+	if s.guessing(secret, known, now) {
+		a.keys = append(a.keys, ratelimit.Key{Limiter: s.limitGuess, Key: "g|" + string(clientID)})
+	}
+	return s.attempt(ctx, a, source, now, func() (outcome, error) {
+		auth, reason, secretID, org, err := s.authenticate(ctx, clientID, secret, source, now)
+		return outcome{auth: auth, reason: reason, secret: secretID, org: org, client: clientID}, err
+	})
+}
+
+// guessing reports whether secret would be checked with argon2id from an
+// address the account (known, "account|address") has not succeeded from:
+// such attempts also count against the account's guessing limit. A
+// generated value has 240 bits: guessing it is hopeless, and its check is
+// one keyed hash.
+func (s *Service) guessing(secret, known string, now time.Time) bool {
+	return !secretvalue.LooksGenerated(secretvalue.PrefixClientSecret, secret) && !s.known.Has(known, now)
+}
+
+// attempt is one authentication's rate limits: the keys it takes a slot
+// of, the metric of each, and the "account|address" it remembers on
+// success.
+type attempt struct {
+	keys   []ratelimit.Key
+	limits []metrics.Limit
+	known  string
+}
+
+// outcome is what a check decided; a non-empty reason is a failure, told
+// only to the audit log.
+type outcome struct {
+	auth   domain.ClientAuth
+	reason string
+	secret domain.SecretID
+	org    domain.OrgID
+	client domain.ClientID
+}
+
+// attempt takes a's slots, runs check, and settles: a success refunds the
+// slots and is batched as a use, a failure keeps them and is aggregated
+// for the audit log, and a check that did not decide (the gate was full,
+// the store failed) refunds them.
+func (s *Service) attempt(ctx context.Context, a attempt, source string, now time.Time, check func() (outcome, error)) (domain.ClientAuth, error) {
+	taken, blocked, wait := ratelimit.TakeAll(now, a.keys...)
+	if blocked >= 0 {
+		s.metrics.RateLimited(a.limits[blocked])
 		return domain.ClientAuth{}, &RateLimitedError{RetryAfter: wait}
 	}
-	if wait, blocked := s.limitClient.Blocked(clientKey, now); blocked {
-		s.metrics.RateLimited(metrics.LimitClient)
-		return domain.ClientAuth{}, &RateLimitedError{RetryAfter: wait}
-	}
-	auth, reason, secretID, org, err := s.authenticate(ctx, clientID, secret, source, now)
-	if err != nil {
+	o, err := check()
+	switch {
+	case err != nil:
+		taken.Refund()
 		return domain.ClientAuth{}, err
+	case o.reason == "":
+		taken.Refund()
+		s.known.Add(a.known, now)
+		s.usage.record(o.org, o.client, o.secret, now, source)
+		return o.auth, nil
 	}
-	if reason == "" {
-		s.usage.record(org, clientID, secretID, now, source)
-		return auth, nil
-	}
-	s.limitAddr.Fail(addrKey, now)
-	s.limitClient.Fail(clientKey, now)
-	detail := map[string]string{"reason": reason}
-	if secretID != "" {
-		detail["secret_id"] = string(secretID)
-	}
-	if _, blocked := s.limitClient.Blocked(clientKey, now); blocked {
-		detail["rate_limited"] = "further attempts from this address are refused for a while"
-	}
-	actor := domain.ClientActor(org, clientID, source)
-	if err := s.audit.Record(ctx, audit.Entry{Actor: actor, Action: "client.authenticate", Target: string(clientID),
-		Result: domain.ResultFailure, Detail: detail}); err != nil {
-		return domain.ClientAuth{}, err
-	}
+	s.failures.record(o.org, o.client, o.secret, source, o.reason, now)
 	return domain.ClientAuth{}, ErrBadCredentials
 }
 
@@ -66,17 +107,20 @@ func (s *Service) Authenticate(ctx context.Context, clientID domain.ClientID, se
 // only to the audit log.
 func (s *Service) authenticate(ctx context.Context, clientID domain.ClientID, secret, source string, now time.Time) (auth domain.ClientAuth, reason string, secretID domain.SecretID, org domain.OrgID, err error) {
 	if !clientID.Authenticates() {
-		return domain.ClientAuth{}, "unknown client", "", "", nil
+		return domain.ClientAuth{}, "unknown client", "", "", s.dummyCheck(ctx, secret)
 	}
 	e, err := s.cache.get(ctx, clientID)
 	if errors.Is(err, domain.ErrNotFound) {
-		return domain.ClientAuth{}, "unknown client", "", "", nil
+		return domain.ClientAuth{}, "unknown client", "", "", s.dummyCheck(ctx, secret)
 	}
 	if err != nil {
 		return domain.ClientAuth{}, "", "", "", err
 	}
 	org = e.client.OrgID
-	x, reason := s.match(e, secret, now)
+	x, reason, err := s.match(ctx, e, secret, now)
+	if err != nil {
+		return domain.ClientAuth{}, "", "", "", err
+	}
 	if reason != "" {
 		return domain.ClientAuth{}, reason, x.ID, org, nil
 	}
@@ -88,7 +132,7 @@ func (s *Service) authenticate(ctx context.Context, clientID domain.ClientID, se
 	case e.client.Disabled:
 		return domain.ClientAuth{}, "client disabled", x.ID, org, nil
 	case !allowedSource(x.AllowedCIDRs, source):
-		return domain.ClientAuth{}, "source address " + source + " not allowed for this secret", x.ID, org, nil
+		return domain.ClientAuth{}, "source address not allowed for this secret", x.ID, org, nil
 	}
 	if refusal := e.ownerRefusal(); refusal != "" {
 		return domain.ClientAuth{}, refusal, x.ID, org, nil
@@ -100,21 +144,26 @@ func (s *Service) authenticate(ctx context.Context, clientID domain.ClientID, se
 	return auth, "", x.ID, org, nil
 }
 
-// match finds the secret whose value was presented.
-func (s *Service) match(e *clientEntry, value string, now time.Time) (domain.Secret, string) {
+// match finds the secret whose value was presented. A generated value
+// costs one keyed hash; any other value one argon2id check through the
+// gate: against the active supplied secrets whose hint (last four
+// characters) it shares, or, when none does, against a dummy hash of the
+// same parameters, so the cost tells nothing about which supplied secrets
+// exist (a hint collision costs one check more).
+func (s *Service) match(ctx context.Context, e *clientEntry, value string, now time.Time) (domain.Secret, string, error) {
 	if value == "" {
-		return domain.Secret{}, "no secret presented"
+		return domain.Secret{}, "no secret presented", nil
 	}
 	if secretvalue.LooksGenerated(secretvalue.PrefixClientSecret, value) {
 		p, err := secretvalue.Parse(secretvalue.PrefixClientSecret, value)
 		if err != nil {
-			return domain.Secret{}, "malformed secret (checksum)"
+			return domain.Secret{}, "malformed secret (checksum)", nil
 		}
 		i, ok := e.byVerifier[string(secretvalue.Verifier(s.verifierKey, p))]
 		if !ok {
-			return domain.Secret{}, "wrong secret"
+			return domain.Secret{}, "wrong secret", nil
 		}
-		return e.secrets[i], ""
+		return e.secrets[i], "", nil
 	}
 	memo := s.cache.memo(value)
 	e.mu.Lock()
@@ -122,22 +171,62 @@ func (s *Service) match(e *clientEntry, value string, now time.Time) (domain.Sec
 	e.mu.Unlock()
 	if ok {
 		if x, found := e.secret(id); found {
-			return x, ""
+			return x, "", nil
 		}
 	}
 	p := secretvalue.FromRequest(value)
+	checked := false
 	for _, x := range e.secrets {
-		if x.Origin != domain.OriginSupplied || x.State(now) != domain.SecretActive {
+		if x.Origin != domain.OriginSupplied || x.State(now) != domain.SecretActive || (x.Hint != "" && x.Hint != p.Hint()) {
 			continue
 		}
-		if secretvalue.VerifySupplied(x.Hash, p) {
+		checked = true
+		var match bool
+		if err := s.slow(ctx, func() { match = secretvalue.VerifySupplied(x.Hash, p) }); err != nil {
+			return domain.Secret{}, "", err
+		}
+		if match {
 			e.mu.Lock()
 			e.suppliedOK[memo] = x.ID
 			e.mu.Unlock()
-			return x, ""
+			return x, "", nil
 		}
 	}
-	return domain.Secret{}, "wrong secret"
+	if !checked {
+		if err := s.dummyCheck(ctx, value); err != nil {
+			return domain.Secret{}, "", err
+		}
+	}
+	return domain.Secret{}, "wrong secret", nil
+}
+
+// dummyCheck costs what checking value against a secret that does not
+// exist would cost: a keyed hash for a generated value, an argon2id check
+// of the same parameters for any other (issue 9, rule 7: unknown clients
+// cost what known ones do).
+func (s *Service) dummyCheck(ctx context.Context, value string) error {
+	if value == "" {
+		return nil
+	}
+	if secretvalue.LooksGenerated(secretvalue.PrefixClientSecret, value) {
+		if p, err := secretvalue.Parse(secretvalue.PrefixClientSecret, value); err == nil {
+			secretvalue.Verifier(s.verifierKey, p)
+		}
+		return nil
+	}
+	return s.slow(ctx, func() { secretvalue.VerifySupplied(secretvalue.DummyHash(), secretvalue.FromRequest(value)) })
+}
+
+// slow runs an argon2id check through the gate; a full gate is a
+// *domain.BusyError.
+func (s *Service) slow(ctx context.Context, check func()) error {
+	err := s.hashes.Do(ctx, check)
+	var busy *slowhash.BusyError
+	if errors.As(err, &busy) {
+		s.metrics.RateLimited(metrics.LimitHashing)
+		return domain.Busy(busy.RetryAfter)
+	}
+	return err
 }
 
 func allowedSource(cidrs []string, source string) bool {
@@ -192,30 +281,50 @@ func (s *Service) TokenActive(ctx context.Context, org domain.OrgID, clientID do
 // AuthenticatePersonal is seed 000's login: the email of the one enabled
 // user with it (in organization, when given) and the secret of that user's
 // personal credential. Anything wrong is ErrBadCredentials (or a
-// validation error when the email is ambiguous, or a rate limit).
+// validation error when the email is ambiguous, a rate limit, or a full
+// slow-hash gate).
+//
+// Its limits are keyed by what the caller sent, the email, never by the
+// credential behind it, and an email without a usable credential costs the
+// check a credential would: so the answers and their timing are the same
+// for emails with and without a personal credential.
 func (s *Service) AuthenticatePersonal(ctx context.Context, email string, organization domain.OrgID, secret, source string) (domain.ClientAuth, error) {
-	users, err := s.store.UsersByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
-	if err != nil {
-		return domain.ClientAuth{}, err
+	now := s.clock()
+	email = strings.ToLower(strings.TrimSpace(email))
+	known := "email:" + email + "|" + source
+	a := attempt{known: known,
+		keys:   []ratelimit.Key{{Limiter: s.limitAddr, Key: "a|" + source}, {Limiter: s.limitClient, Key: "e|" + known}},
+		limits: []metrics.Limit{metrics.LimitClientAddress, metrics.LimitClient, metrics.LimitClientGuesses}}
+	if s.guessing(secret, known, now) {
+		a.keys = append(a.keys, ratelimit.Key{Limiter: s.limitGuess, Key: "ge|" + email})
 	}
-	var found []domain.User
-	for _, u := range users {
-		if organization == "" || u.OrgID == organization {
-			found = append(found, u)
+	return s.attempt(ctx, a, source, now, func() (outcome, error) {
+		users, err := s.store.UsersByEmail(ctx, email)
+		if err != nil {
+			return outcome{}, err
 		}
-	}
-	switch {
-	case len(found) > 1:
-		return domain.ClientAuth{}, domain.Invalid("organization", "this email belongs to several organizations; give the organization ID")
-	case len(found) == 0 || found[0].DisabledAt != nil:
-		return domain.ClientAuth{}, ErrBadCredentials
-	}
-	c, err := s.store.PersonalClient(ctx, found[0].OrgID, found[0].ID)
-	if errors.Is(err, domain.ErrNotFound) {
-		return domain.ClientAuth{}, ErrBadCredentials
-	}
-	if err != nil {
-		return domain.ClientAuth{}, err
-	}
-	return s.Authenticate(ctx, c.ID, secret, source)
+		var found []domain.User
+		for _, u := range users {
+			if organization == "" || u.OrgID == organization {
+				found = append(found, u)
+			}
+		}
+		switch {
+		case len(found) > 1:
+			return outcome{}, domain.Invalid("organization", "this email belongs to several organizations; give the organization ID")
+		case len(found) == 0:
+			return outcome{reason: "personal login: unknown email"}, s.dummyCheck(ctx, secret)
+		case found[0].DisabledAt != nil:
+			return outcome{reason: "personal login: user disabled", org: found[0].OrgID}, s.dummyCheck(ctx, secret)
+		}
+		c, err := s.store.PersonalClient(ctx, found[0].OrgID, found[0].ID)
+		if errors.Is(err, domain.ErrNotFound) {
+			return outcome{reason: "personal login: no personal credential", org: found[0].OrgID}, s.dummyCheck(ctx, secret)
+		}
+		if err != nil {
+			return outcome{}, err
+		}
+		auth, reason, secretID, org, err := s.authenticate(ctx, c.ID, secret, source, now)
+		return outcome{auth: auth, reason: reason, secret: secretID, org: org, client: c.ID}, err
+	})
 }

@@ -3,6 +3,7 @@ package credential_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"keywarden/internal/keyring"
 	"keywarden/internal/metrics"
 	"keywarden/internal/secretvalue"
+	"keywarden/internal/slowhash"
 	"keywarden/internal/store"
 	"keywarden/internal/store/sqlite"
 	"keywarden/internal/testkit"
@@ -26,6 +28,9 @@ type env struct {
 	clock *testkit.Clock
 	admin domain.Actor
 	reg   *metrics.Metrics
+	accts *account.Service
+	// hashes is the services' slow-hash gate: Checks counts argon2id checks.
+	hashes *slowhash.Gate
 }
 
 func newEnv(t *testing.T) *env {
@@ -47,14 +52,15 @@ func newEnvOn(t *testing.T, st store.Store) *env {
 	}
 	clk := testkit.NewClock(time.Now().UTC())
 	log := audit.New(st, kr.Derive(keyring.PurposeAudit), clk.Now)
-	accts := account.New(account.Options{Store: st, Audit: log, Keyring: kr, Now: clk.Now})
+	hashes := slowhash.New(slowhash.Options{Concurrency: 2, Queue: 1000, MaxWait: time.Minute})
+	accts := account.New(account.Options{Store: st, Audit: log, Keyring: kr, Now: clk.Now, Hashes: hashes})
 	b, err := accts.Init(t.Context(), "Acme", "admin@acme.test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	reg := metrics.New()
-	svc := credential.New(credential.Options{Store: st, Audit: log, Keyring: kr, Now: clk.Now, Metrics: reg})
-	return &env{store: st, svc: svc, audit: log, clock: clk, reg: reg,
+	svc := credential.New(credential.Options{Store: st, Audit: log, Keyring: kr, Now: clk.Now, Metrics: reg, Hashes: hashes})
+	return &env{store: st, svc: svc, audit: log, clock: clk, reg: reg, accts: accts, hashes: hashes,
 		admin: domain.UserActor(b.Org.ID, b.User.ID, domain.RoleSuperAdmin, "")}
 }
 
@@ -82,6 +88,9 @@ func (e *env) secret(t *testing.T, clientID domain.ClientID, in credential.Secre
 // lastFailure returns the reason of the newest failed authentication.
 func (e *env) lastFailure(t *testing.T) string {
 	t.Helper()
+	if err := e.svc.FlushFailures(t.Context(), slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
 	events, _, err := e.audit.List(t.Context(), e.admin.OrgID, domain.AuditFilter{Action: "client.authenticate"})
 	if err != nil {
 		t.Fatal(err)

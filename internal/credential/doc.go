@@ -14,5 +14,5 @@
 // invalidates it here and, through a store notification sent in the
 // change's transaction, on every other node.
 //
-// Imports: domain, store, secretvalue, keyring, audit, ratelimit, webhook, metrics.
+// Imports: domain, store, secretvalue, keyring, audit, ratelimit, slowhash, webhook, metrics.
 package credential

@@ -9,16 +9,26 @@ import (
 	"keywarden/internal/keyring"
 	"keywarden/internal/metrics"
 	"keywarden/internal/ratelimit"
+	"keywarden/internal/slowhash"
 	"keywarden/internal/store"
 	"keywarden/internal/webhook"
 )
 
-// Failed-authentication limits: a burst, then a steady rate per minute.
+// Failed-authentication limits: a burst, then a steady rate
+// (docs/security.md, "Guessing limits").
 const (
-	ClientFailureBurst       = 10
-	ClientFailuresPerMinute  = 10
+	// Per client ID at one source address.
+	ClientFailureBurst      = 10
+	ClientFailuresPerMinute = 10
+	// Per source address.
 	AddressFailureBurst      = 100
 	AddressFailuresPerMinute = 60
+	// Per client ID from any address, for values checked with argon2id
+	// (guesses of a supplied secret), except from an address the client
+	// succeeded from within KnownAddressTTL.
+	ClientGuessBurst     = 10
+	ClientGuessesPerHour = 10
+	KnownAddressTTL      = 7 * 24 * time.Hour
 )
 
 // Service manages clients and secrets.
@@ -32,6 +42,10 @@ type Service struct {
 	usage       usage
 	limitAddr   *ratelimit.Limiter // failures per source address
 	limitClient *ratelimit.Limiter // failures per client ID at a source address
+	limitGuess  *ratelimit.Limiter // argon2id guesses per client ID from any address
+	known       *ratelimit.Known   // client ID|address pairs that succeeded
+	hashes      *slowhash.Gate     // bounds the argon2id checks in flight
+	failures    failures
 	events      *webhook.Outbox
 	checkHook   func(url string) error
 	metrics     *metrics.Metrics
@@ -51,6 +65,9 @@ type Options struct {
 	CheckWebhookURL func(url string) error
 	// Metrics counts rate-limit refusals (none when nil).
 	Metrics *metrics.Metrics
+	// Hashes bounds the argon2id checks of supplied secrets; share one
+	// Gate with the account service (a default Gate of its own when nil).
+	Hashes *slowhash.Gate
 }
 
 // New returns a Service.
@@ -59,12 +76,19 @@ func New(o Options) *Service {
 	if now == nil {
 		now = time.Now
 	}
+	hashes := o.Hashes
+	if hashes == nil {
+		hashes = slowhash.New(slowhash.Options{})
+	}
 	return &Service{
 		store: o.Store, audit: o.Audit, keys: o.Keyring,
 		verifierKey: o.Keyring.Derive(keyring.PurposeSecretVerifier), now: now,
 		cache:       newCache(o.Store, now),
 		limitAddr:   ratelimit.New(AddressFailureBurst, AddressFailuresPerMinute, 100_000),
 		limitClient: ratelimit.New(ClientFailureBurst, ClientFailuresPerMinute, 100_000),
+		limitGuess:  ratelimit.New(ClientGuessBurst, ClientGuessesPerHour/60.0, 100_000),
+		known:       ratelimit.NewKnown(KnownAddressTTL, 100_000),
+		hashes:      hashes,
 		events:      o.Webhooks, checkHook: o.CheckWebhookURL, metrics: o.Metrics,
 	}
 }

@@ -94,3 +94,15 @@ func (e *RateLimitedError) Error() string {
 
 // RateLimited returns a RateLimitedError.
 func RateLimited(retryAfter time.Duration) error { return &RateLimitedError{RetryAfter: retryAfter} }
+
+// BusyError means the server is checking as many passwords and supplied
+// secrets as it runs at once and its queue is full: the attempt was not
+// evaluated, and may be retried after RetryAfter.
+type BusyError struct{ RetryAfter time.Duration }
+
+func (e *BusyError) Error() string {
+	return fmt.Sprintf("too many password checks at once; retry after %s", e.RetryAfter)
+}
+
+// Busy returns a BusyError.
+func Busy(retryAfter time.Duration) error { return &BusyError{RetryAfter: retryAfter} }

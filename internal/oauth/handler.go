@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"keywarden/internal/credential"
 	"keywarden/internal/domain"
@@ -86,7 +87,8 @@ func (h *Handler) endpoint(fn endpointFunc) http.Handler {
 }
 
 // authenticate checks the client's credentials and maps failures to
-// invalid_client (401) or, when rate limited, 429 with Retry-After.
+// invalid_client (401) or, when rate limited, 429 with Retry-After; when
+// the slow-hash gate is full, 503 temporarily_unavailable with Retry-After.
 func (h *Handler) authenticate(ctx context.Context, r *http.Request, f form) (domain.ClientAuth, error) {
 	cc, err := clientAuth(r, f)
 	if err != nil {
@@ -94,7 +96,12 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, f form) (do
 	}
 	auth, err := h.Credentials.Authenticate(ctx, domain.ClientID(cc.ID), cc.Secret, httpx.ClientIP(r))
 	var limited *credential.RateLimitedError
+	var busy *domain.BusyError
 	switch {
+	case errors.As(err, &busy): // the slow-hash gate is full: nothing was checked
+		h.Metrics.ClientAuthenticated(metrics.OutcomeRateLimited)
+		return domain.ClientAuth{}, &Error{Code: "temporarily_unavailable", Description: "the server is busy; try again shortly",
+			Status: http.StatusServiceUnavailable, RetryAfter: max(busy.RetryAfter, time.Second), cause: err}
 	case errors.As(err, &limited): // §5.2 has no rate-limit code; the 429 and Retry-After carry it
 		h.Metrics.ClientAuthenticated(metrics.OutcomeRateLimited)
 		return domain.ClientAuth{}, &Error{Code: "invalid_client", Description: "too many failed attempts; try again later",

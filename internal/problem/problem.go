@@ -26,8 +26,9 @@ type Problem struct {
 	Header map[string]string
 }
 
-// Fault reports whether the problem is the server's, not the caller's.
-func (p Problem) Fault() bool { return p.Status >= 500 }
+// Fault reports whether the problem is the server's, not the caller's. A
+// 503 "busy" is the server shedding load on purpose: not a fault to log.
+func (p Problem) Fault() bool { return p.Status >= 500 && p.Slug != "busy" }
 
 // Error is an error that already knows its problem: one a transport raises
 // itself (a malformed body, 401, 405) or a service's refusal with a status
@@ -46,7 +47,7 @@ func (e *Error) Unwrap() error { return e.Cause }
 var slugs = map[int]string{
 	400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
 	409: "conflict", 413: "too-large", 415: "unsupported-media-type", 422: "invalid", 429: "rate-limited",
-	500: "internal",
+	500: "internal", 503: "busy",
 }
 
 // Messages of the statuses For gives without a detail of the error's own.
@@ -54,6 +55,7 @@ const (
 	NotFound    = "no such object in your organization"
 	Invalid     = "the request has invalid fields"
 	RateLimited = "too many failed attempts; try again later"
+	Busy        = "the server is checking too many passwords at once; try again shortly"
 )
 
 // For maps err to its problem.
@@ -63,12 +65,15 @@ func For(err error) Problem {
 	var conflict *domain.ConflictError
 	var forbidden *domain.ForbiddenError
 	var limited *domain.RateLimitedError
+	var busy *domain.BusyError
 	var p Problem
 	switch {
 	case errors.As(err, &pe):
 		p = Problem{Status: pe.Status, Slug: pe.Slug, Detail: pe.Detail, Header: pe.Header}
 	case errors.As(err, &limited):
 		p = Problem{Status: http.StatusTooManyRequests, Detail: RateLimited, RetryAfter: max(limited.RetryAfter, time.Second)}
+	case errors.As(err, &busy):
+		p = Problem{Status: http.StatusServiceUnavailable, Detail: Busy, RetryAfter: max(busy.RetryAfter, time.Second)}
 	case errors.As(err, &inval):
 		p = Problem{Status: http.StatusUnprocessableEntity, Detail: Invalid, Fields: inval.Fields()}
 	case errors.Is(err, domain.ErrNotFound):

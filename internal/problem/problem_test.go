@@ -27,6 +27,7 @@ func TestFor(t *testing.T) {
 		{"forbidden with a reason", domain.Forbidden("super admins only"), 403, "forbidden", "super admins only", 0},
 		{"rate limited", fmt.Errorf("login: %w", domain.RateLimited(30*time.Second)), 429, "rate-limited", problem.RateLimited, 30 * time.Second},
 		{"rate limited under a second waits a second", domain.RateLimited(time.Millisecond), 429, "rate-limited", problem.RateLimited, time.Second},
+		{"busy", fmt.Errorf("login: %w", domain.Busy(2*time.Second)), 503, "busy", problem.Busy, 2 * time.Second},
 		{"transport error", &problem.Error{Status: 405, Detail: "GET only"}, 405, "method-not-allowed", "GET only", 0},
 		{"transport error with its own slug", &problem.Error{Status: 401, Slug: "mfa-required", Detail: "enter the code"}, 401, "mfa-required", "enter the code", 0},
 		{"anything else is a fault", errors.New("disk full"), 500, "internal", "", 0},
@@ -37,7 +38,7 @@ func TestFor(t *testing.T) {
 			if p.Status != tc.status || p.Slug != tc.slug || p.Detail != tc.detail || p.RetryAfter != tc.retryAfter || p.Title != http.StatusText(tc.status) {
 				t.Errorf("For = %+v; want status %d, slug %s, detail %q, retry after %v", p, tc.status, tc.slug, tc.detail, tc.retryAfter)
 			}
-			if p.Fault() != (tc.status >= 500) {
+			if p.Fault() != (tc.status >= 500 && tc.slug != "busy") {
 				t.Errorf("Fault = %v", p.Fault())
 			}
 		})

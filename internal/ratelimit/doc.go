@@ -1,9 +1,13 @@
 // Package ratelimit counts failed authentications per key (a source
-// address, or a client ID at a source address) and says when a key has
-// failed too often and for how long it must wait.
+// address, an account, an account at a source address) and says when a
+// key has failed too often and for how long it must wait.
 //
-// Only failures are counted, so a correct credential is never slowed down
-// by its own successes. State is per process.
+// A slot is taken before the slow check (Take, TakeAll) and refunded when
+// the attempt was not a failure, so concurrent attempts are counted as they
+// start: a burst of N failures is evaluated no more than the limit, however
+// many run at once. Successes are refunded, so a correct credential is never
+// slowed down by its own successes. Known remembers where an account last
+// succeeded. State is per process (docs/security.md, "Guessing limits").
 //
-// Imports: no internal packages (stdlib and golang.org/x/time/rate).
+// Imports: no internal packages (stdlib only).
 package ratelimit

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -49,6 +50,13 @@ func Supplied(s string, minLen int) (Plaintext, error) {
 // FromRequest wraps a value that arrived from a client (a password field, a
 // client_secret parameter) so that it is handled as a secret from then on.
 func FromRequest(s string) Plaintext { return Plaintext{s: s} }
+
+// DummyHash is an argon2id hash of a random value with the parameters of
+// HashSupplied: checking a value against it costs what checking against a
+// real one does, so a login for an unknown email or client takes as long
+// as a real one. It is made at its first use, not at start-up (every CLI
+// process links this package).
+var DummyHash = sync.OnceValue(func() string { return HashSupplied(GeneratePassword()) })
 
 // HashSupplied returns the argon2id hash of p in PHC string format.
 func HashSupplied(p Plaintext) string {

@@ -196,10 +196,14 @@ func (s *Server) Run(ctx context.Context, readyFile string) error {
 
 // startJobs runs the background work until ctx ends.
 func (s *Server) startJobs(ctx context.Context, wg *sync.WaitGroup) {
-	wg.Add(3)
+	wg.Add(4)
 	go func() {
 		defer wg.Done()
 		s.listenForChanges(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		s.core.Credentials.RunFailureFlusher(ctx, s.cfg.UsageFlushInterval, s.log)
 	}()
 	go func() {
 		defer wg.Done()

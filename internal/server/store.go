@@ -15,6 +15,7 @@ import (
 	"keywarden/internal/domain"
 	"keywarden/internal/keyring"
 	"keywarden/internal/metrics"
+	"keywarden/internal/slowhash"
 	"keywarden/internal/store"
 	"keywarden/internal/store/postgres"
 	"keywarden/internal/store/sqlite"
@@ -135,14 +136,15 @@ func OpenCore(ctx context.Context, cfg config.Config) (*Core, error) {
 	hooks := webhook.New(webhook.Options{Store: st, Keyring: kr, Audit: log,
 		Guard: webhook.Guard{Allow: allow, AllowHosts: allowHosts}, Timeout: cfg.WebhookTimeout, PollInterval: cfg.WebhookPollInterval,
 		RetryBase: cfg.WebhookRetryBase, RetryWindow: cfg.WebhookRetryWindow, DisableAfter: cfg.WebhookDisableAfter, Metrics: m})
+	hashes := slowhash.New(slowhash.Options{Concurrency: cfg.HashConcurrency}) // one gate for passwords and supplied secrets
 	creds := credential.New(credential.Options{Store: st, Audit: log, Keyring: kr,
-		Webhooks: hooks.Outbox(), CheckWebhookURL: hooks.Guard().CheckURL, Metrics: m})
+		Webhooks: hooks.Outbox(), CheckWebhookURL: hooks.Guard().CheckURL, Metrics: m, Hashes: hashes})
 	return &Core{
 		Store:   st,
 		Keyring: kr,
 		Audit:   log,
 		Accounts: account.New(account.Options{Store: st, Audit: log, Keyring: kr,
-			OnPolicyChange: creds.OrgChanged, OnUserChange: creds.OrgChanged, Metrics: m,
+			OnPolicyChange: creds.OrgChanged, OnUserChange: creds.OrgChanged, Metrics: m, Hashes: hashes,
 			Offboard: func(ctx context.Context, tx store.Tx, by domain.Actor, userID domain.UserID) error {
 				return creds.RevokePersonalInTx(ctx, tx, by, userID)
 			}}),

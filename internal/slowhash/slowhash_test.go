@@ -1,0 +1,78 @@
+package slowhash_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"keywarden/internal/slowhash"
+	"keywarden/internal/testkit"
+)
+
+// TestGateBoundsChecksInFlight holds every admitted check until all
+// callers have either run or been refused: at most Concurrency checks run
+// at once, at most Concurrency+Queue are admitted, and the rest are
+// refused at once with a BusyError.
+func TestGateBoundsChecksInFlight(t *testing.T) {
+	g := slowhash.New(slowhash.Options{Concurrency: 2, Queue: 3, MaxWait: time.Minute})
+	const callers = 50
+	release := make(chan struct{})
+	var running, peak, ran, busy atomic.Int32
+	var refusedAll sync.WaitGroup
+	refusedAll.Add(callers - 5) // 2 running + 3 queued are admitted
+	go func() { refusedAll.Wait(); close(release) }()
+	testkit.Race(callers, func(int) {
+		err := g.Do(t.Context(), func() {
+			n := running.Add(1)
+			for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+			}
+			<-release
+			running.Add(-1)
+			ran.Add(1)
+		})
+		var be *slowhash.BusyError
+		switch {
+		case errors.As(err, &be):
+			if be.RetryAfter <= 0 {
+				t.Errorf("BusyError.RetryAfter = %v", be.RetryAfter)
+			}
+			busy.Add(1)
+			refusedAll.Done()
+		case err != nil:
+			t.Errorf("Do: %v", err)
+		}
+	})
+	if g.Checks() != 5 || g.Refused() != callers-5 {
+		t.Errorf("Checks %d, Refused %d; want 5, %d", g.Checks(), g.Refused(), callers-5)
+	}
+	if ran.Load() != 5 || busy.Load() != callers-5 || peak.Load() != 2 {
+		t.Errorf("ran %d, refused %d, at most %d at once; want 5, %d, 2", ran.Load(), busy.Load(), peak.Load(), callers-5)
+	}
+}
+
+func TestGateCancelledWhileQueued(t *testing.T) {
+	g := slowhash.New(slowhash.Options{Concurrency: 1, Queue: 1})
+	hold, held := make(chan struct{}), make(chan struct{})
+	go g.Do(context.Background(), func() { close(held); <-hold })
+	<-held
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	ran := false
+	if err := g.Do(ctx, func() { ran = true }); !errors.Is(err, context.Canceled) || ran {
+		t.Errorf("Do with a cancelled context while queued = %v (ran %v), want context.Canceled", err, ran)
+	}
+	close(hold)
+}
+
+func TestDefaultConcurrency(t *testing.T) {
+	if n := slowhash.DefaultConcurrency(); n < 1 {
+		t.Errorf("DefaultConcurrency = %d", n)
+	}
+	g := slowhash.New(slowhash.Options{})
+	if g.Concurrency() != slowhash.DefaultConcurrency() || g.Queue() != slowhash.DefaultQueuePerSlot*g.Concurrency() {
+		t.Errorf("defaults: concurrency %d, queue %d", g.Concurrency(), g.Queue())
+	}
+}
