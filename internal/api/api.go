@@ -188,14 +188,11 @@ func (h *Handler) handler(rt Route) http.Handler {
 		if err != nil {
 			return err
 		}
-		if by.ViaCredential && rt.Permission == authz.Self {
-			return &problem.Error{Status: http.StatusForbidden, Detail: "a personal credential's token cannot manage your login (password, MFA, sessions); use a login session"}
-		}
 		if by.Restricted != "" && !rt.Unrestricted {
 			return &problem.Error{Status: http.StatusForbidden, Slug: "restricted", Detail: by.Restricted}
 		}
-		if !authz.Allowed(by.Role, rt.Permission) {
-			return &problem.Error{Status: http.StatusForbidden, Detail: "your role (" + string(by.Role) + ") does not have permission " + string(rt.Permission)}
+		if why := authz.Refusal(by, rt.Permission); why != "" {
+			return &problem.Error{Status: http.StatusForbidden, Detail: why}
 		}
 		return rt.private(w, r, by)
 	})

@@ -62,6 +62,10 @@ type permRoute struct {
 	prepare func(t *testing.T, c *permCaller) (path string, body any, after func(response))
 }
 
+// loginOnly are the permissions a personal credential's token does not
+// hold, whatever its user's role (written out, like the roles).
+var loginOnly = map[string]bool{"account:self": true, "credentials:own": true}
+
 // want is the exact status for c.
 func (r permRoute) want(c *permCaller) int {
 	switch {
@@ -77,8 +81,8 @@ func (r permRoute) want(c *permCaller) int {
 		return http.StatusForbidden
 	case !slices.Contains(r.roles, c.role):
 		return http.StatusForbidden
-	case c.viaCredential && r.perm == "account:self":
-		return http.StatusForbidden // a leaked credential cannot take the account over
+	case c.viaCredential && loginOnly[r.perm]:
+		return http.StatusForbidden // a leaked credential cannot take the account or itself over
 	case c.viaCredential && r.viaCredential != 0:
 		return r.viaCredential
 	}
@@ -415,7 +419,7 @@ func TestPermissions(t *testing.T) {
 					if !strings.Contains(p.Detail, "/v1/me/password") {
 						t.Errorf("detail %q does not say what to do first", p.Detail)
 					}
-				case status == http.StatusForbidden && c.viaCredential && r.perm == "account:self":
+				case status == http.StatusForbidden && c.viaCredential && loginOnly[r.perm]:
 					p := wantProblem(t, res, status)
 					if !strings.Contains(p.Detail, "personal credential") {
 						t.Errorf("detail %q does not say why", p.Detail)
@@ -480,7 +484,7 @@ func TestPermissionsDocument(t *testing.T) {
 			rows[strings.TrimSuffix(perm, "`")] = cells
 		}
 	}
-	if !slices.Equal(header[1:5], []string{"super_admin", "admin", "developer", "member"}) {
+	if !slices.Equal(header[1:6], []string{"super_admin", "admin", "developer", "member", "credential token"}) {
 		t.Fatalf("table header = %q", header)
 	}
 	routes := (&api.Handler{}).Routes()
@@ -495,6 +499,9 @@ func TestPermissionsDocument(t *testing.T) {
 			if got, want := row[i+1] == "✓", authz.Allowed(role, perm); got != want {
 				t.Errorf("docs/permissions.md: %s for %s is %q; the table says %v", perm, role, row[i+1], want)
 			}
+		}
+		if got, want := row[5] == "✓", authz.CredentialHolds(perm); got != want {
+			t.Errorf("docs/permissions.md: %s for a personal credential's token is %q; the table says %v", perm, row[5], want)
 		}
 		used := false
 		for _, rt := range routes {
