@@ -117,6 +117,12 @@ func (h *Handler) routes() []Route {
 		priv("POST", "/v1/me/credential/rotate", authz.RotateOwnCred, h.rotateMyCredential),
 		priv("DELETE", "/v1/me/credential", authz.RevokeOwnCred, h.revokeMyCredential),
 
+		priv("GET", "/v1/api-tokens", authz.ListAPITokens, h.listAPITokens),
+		priv("POST", "/v1/api-tokens", authz.CreateAPIToken, h.createAPIToken),
+		priv("GET", "/v1/api-tokens/{id}", authz.ReadAPIToken, h.getAPIToken),
+		priv("DELETE", "/v1/api-tokens/{id}", authz.RevokeAPIToken, h.revokeAPIToken),
+		priv("POST", "/v1/api-tokens/{id}/rotate", authz.RotateAPIToken, h.rotateAPIToken),
+
 		priv("GET", "/v1/users", authz.ListUsers, h.listUsers),
 		priv("POST", "/v1/users", authz.InviteUser, h.inviteUser),
 		priv("GET", "/v1/users/{id}", authz.ReadUser, h.getUser),

@@ -10,8 +10,8 @@ import (
 
 // TestCredentialTokenCannotManageItsCredential: a personal credential's
 // access token acts as its user on the API, but cannot rotate, revoke or
-// replace the credential it came from: a leaked credential must not lock
-// its owner out (issue 9). The
+// replace the credential it came from, nor mint API tokens: a leaked
+// credential must not lock its owner out (issue 9). The
 // credential keeps working afterwards.
 func TestCredentialTokenCannotManageItsCredential(t *testing.T) {
 	e := newEnv(t)
@@ -27,6 +27,8 @@ func TestCredentialTokenCannotManageItsCredential(t *testing.T) {
 		{"revoke", "DELETE", "/v1/me/credential", nil},
 		{"generate another", "POST", "/v1/me/credential", nil},
 		{"read", "GET", "/v1/me/credential", nil},
+		{"create an API token", "POST", "/v1/api-tokens", map[string]any{"name": "escape hatch"}},
+		{"list API tokens", "GET", "/v1/api-tokens", nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			head := auditHead(t, e)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"keywarden/internal/account"
 	"keywarden/internal/api"
 	"keywarden/internal/authz"
 	"keywarden/internal/domain"
@@ -64,7 +65,7 @@ type permRoute struct {
 
 // loginOnly are the permissions a personal credential's token does not
 // hold, whatever its user's role (written out, like the roles).
-var loginOnly = map[string]bool{"account:self": true, "credentials:own": true}
+var loginOnly = map[string]bool{"account:self": true, "credentials:own": true, "api_tokens:own": true}
 
 // want is the exact status for c.
 func (r permRoute) want(c *permCaller) int {
@@ -222,6 +223,23 @@ func TestPermissions(t *testing.T) {
 	static := func(path string, body any) func(*testing.T, *permCaller) (string, any, func(response)) {
 		return func(*testing.T, *permCaller) (string, any, func(response)) { return path, body, nil }
 	}
+	// apiToken makes a fresh API token of the caller (of the first
+	// organisation's loginUser for a foreign caller, whose request must
+	// not find it) and returns its path with suffix.
+	apiToken := func(suffix string, body any) func(*testing.T, *permCaller) (string, any, func(response)) {
+		return func(t *testing.T, c *permCaller) (string, any, func(response)) {
+			p := actor(c)
+			if c.foreign {
+				p = loginUser
+			}
+			n, err := e.core.Accounts.CreateAPIToken(t.Context(), domain.UserActor(p.User.OrgID, p.User.ID, p.User.Role, ""),
+				account.APITokenInput{Name: "permissions"})
+			if err != nil {
+				t.Fatalf("CreateAPIToken: %v", err)
+			}
+			return "/v1/api-tokens/" + string(n.Token.ID) + suffix, body, nil
+		}
+	}
 
 	table := map[string]permRoute{
 		"GET /healthz":      {success: 200, prepare: static("/healthz", nil)},
@@ -355,6 +373,12 @@ func TestPermissions(t *testing.T) {
 			return "/v1/me/credential/rotate", map[string]any{"grace_seconds": 60}, nil
 		}},
 		"DELETE /v1/me/credential": {perm: "credentials:own", roles: everyone, success: 204, prepare: static("/v1/me/credential", nil)},
+
+		"GET /v1/api-tokens":              {perm: "api_tokens:own", roles: everyone, success: 200, prepare: static("/v1/api-tokens", nil)},
+		"POST /v1/api-tokens":             {perm: "api_tokens:own", roles: everyone, success: 201, prepare: static("/v1/api-tokens", apiv1.CreateAPIToken{Name: "permissions"})},
+		"GET /v1/api-tokens/{id}":         {perm: "api_tokens:own", roles: everyone, objects: true, success: 200, prepare: apiToken("", nil)},
+		"DELETE /v1/api-tokens/{id}":      {perm: "api_tokens:own", roles: everyone, objects: true, success: 204, prepare: apiToken("", nil)},
+		"POST /v1/api-tokens/{id}/rotate": {perm: "api_tokens:own", roles: everyone, objects: true, success: 201, prepare: apiToken("/rotate", map[string]any{"overlap_seconds": 60})},
 
 		"GET /v1/users": {perm: "users:read", roles: admins, success: 200, prepare: static("/v1/users", nil)},
 		"POST /v1/users": {perm: "users:write", roles: superAdmin, success: 201, prepare: func(*testing.T, *permCaller) (string, any, func(response)) {

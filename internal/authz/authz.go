@@ -26,8 +26,11 @@ const (
 	Self              Permission = "account:self"
 	OwnCredential     Permission = "credentials:own"
 	ManageCredentials Permission = "credentials:manage"
-	ReadUsers         Permission = "users:read"
-	WriteUsers        Permission = "users:write"
+	// OwnAPITokens covers listing, creating, revoking and rotating one's
+	// own admin API tokens.
+	OwnAPITokens Permission = "api_tokens:own"
+	ReadUsers    Permission = "users:read"
+	WriteUsers   Permission = "users:write"
 )
 
 var (
@@ -62,6 +65,7 @@ var table = []struct {
 	{ReadKeys, everyone, viaCredential}, {WriteKeys, superAdmin, viaCredential},
 	{ReadSelf, everyone, viaCredential}, {Self, everyone, loginOnly},
 	{OwnCredential, everyone, loginOnly}, {ManageCredentials, superAdmin, viaCredential},
+	{OwnAPITokens, everyone, loginOnly},
 	{ReadUsers, admins, viaCredential}, {WriteUsers, superAdmin, viaCredential},
 }
 
