@@ -233,3 +233,20 @@ func TestAPITokenLimitAndRotationRace(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestOrganisationNameIsText: an organisation's name goes through the one
+// free-text validator, as every name does: no control characters, valid
+// UTF-8, at most 200 characters.
+func TestOrganisationNameIsText(t *testing.T) {
+	e := newEnv(t)
+	for _, name := range []string{" ", "Acme\x1b[2J", "Ac\x00me", "Acme\xff", strings.Repeat("a", 201)} {
+		_, err := e.svc.Init(t.Context(), name, "root@example.test")
+		var v *domain.ValidationError
+		if !errors.As(err, &v) || len(v.Fields()) != 1 || v.Fields()[0].Field != "org" {
+			t.Errorf("Init(%q) = %v, want a problem with org", name, err)
+		}
+	}
+	if _, err := e.svc.Init(t.Context(), "Globex — Zürich", "root@example.test"); err != nil {
+		t.Errorf("Init with a name in Unicode: %v", err)
+	}
+}
