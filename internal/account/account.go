@@ -38,6 +38,7 @@ type Service struct {
 	hashes         *slowhash.Gate     // bounds the argon2id checks in flight
 	sessionTTL     time.Duration
 	installed      atomic.Bool // set up: NeedsSetup asks the store no more
+	tokenUses      tokenUses   // API tokens' last uses, until flushed
 	metrics        *metrics.Metrics
 }
 
@@ -113,26 +114,33 @@ type Bootstrap struct {
 	User     domain.User
 	Password secretvalue.Plaintext
 	APIToken secretvalue.Plaintext
+	// Token is the API token's record: named domain.BootstrapTokenName,
+	// expiring after the policy's longest lifetime for super admins.
+	Token domain.APIToken
 }
 
 // Init creates an organisation with its first super admin, a one-time
-// password (to be changed at first login) and an admin API token: the
-// scripted install, and further organisations. The first organisation of
-// an installation claims it, as Setup's does (a setup link then refuses).
+// password (to be changed at first login) and an admin API token, the
+// bootstrap token, which expires like any other (after the default
+// policy's 90 days for super admins): the scripted install, and further
+// organisations. The first organisation of an installation claims it, as
+// Setup's does (a setup link then refuses).
 func (s *Service) Init(ctx context.Context, orgName, email string) (Bootstrap, error) {
 	orgName, email, v := validateOrgAndEmail(orgName, email)
 	if err := v.Err(); err != nil {
 		return Bootstrap{}, err
 	}
 	now := s.clock()
-	b := Bootstrap{Password: secretvalue.GeneratePassword(), APIToken: secretvalue.Generate(secretvalue.PrefixAPIToken)}
+	b := Bootstrap{Password: secretvalue.GeneratePassword()}
 	b.Org, b.User = newOrgWithSuperAdmin(orgName, email, secretvalue.HashSupplied(b.Password), true, now)
-	tok := domain.APIToken{
-		ID: domain.NewAPITokenID(), OrgID: b.Org.ID, UserID: b.User.ID, Description: "created by keywarden init",
-		Verifier: secretvalue.Verifier(s.verifierKey, b.APIToken), Hint: b.APIToken.Hint(), CreatedAt: now,
+	n, err := s.newAPIToken(b.Org.Policy, b.User, domain.BootstrapTokenName, nil, now)
+	if err != nil {
+		return Bootstrap{}, err
 	}
+	b.APIToken, b.Token = n.Value, n.Token
+	tok := n.Token
 	actor := domain.System(b.Org.ID, "init")
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
+	err = s.store.InTx(ctx, func(tx store.Tx) error {
 		if _, err := createOrg(ctx, tx, b.Org, b.User); err != nil {
 			return err
 		}
@@ -196,7 +204,10 @@ func (s *Service) AuthenticateAPIToken(ctx context.Context, bearer, source strin
 	if u.DisabledAt != nil {
 		return fail("user disabled")
 	}
-	return domain.UserActor(u.OrgID, u.ID, u.Role, source), nil
+	s.tokenUses.record(tok.ID, now, source)
+	a := domain.UserActor(u.OrgID, u.ID, u.Role, source)
+	a.APITokenID = tok.ID
+	return a, nil
 }
 
 // ActorForUser returns the actor for a user whose identity another

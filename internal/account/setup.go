@@ -147,14 +147,15 @@ func setupRefusal(t domain.SetupToken, err error, now time.Time) error {
 	return errSetupLinkUsed // usable when read, used by the time it was consumed
 }
 
+// MaxOrgNameLen is the longest organisation name, in characters.
+const MaxOrgNameLen = 200
+
 // validateOrgAndEmail checks an organisation's name and its first super
 // admin's email, for Init and Setup.
 func validateOrgAndEmail(orgName, email string) (string, string, *domain.ValidationError) {
 	v := &domain.ValidationError{}
 	orgName = strings.TrimSpace(orgName)
-	if orgName == "" || len(orgName) > 200 {
-		v.Add("org", "is required, at most 200 characters")
-	}
+	v.Text("org", orgName, true, MaxOrgNameLen)
 	email, err := normalizeEmail(email)
 	if err != nil {
 		v.Add("email", err.Error())

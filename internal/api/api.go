@@ -117,6 +117,12 @@ func (h *Handler) routes() []Route {
 		priv("POST", "/v1/me/credential/rotate", authz.RotateOwnCred, h.rotateMyCredential),
 		priv("DELETE", "/v1/me/credential", authz.RevokeOwnCred, h.revokeMyCredential),
 
+		priv("GET", "/v1/api-tokens", authz.ListAPITokens, h.listAPITokens),
+		priv("POST", "/v1/api-tokens", authz.CreateAPIToken, h.createAPIToken),
+		priv("GET", "/v1/api-tokens/{id}", authz.ReadAPIToken, h.getAPIToken),
+		priv("DELETE", "/v1/api-tokens/{id}", authz.RevokeAPIToken, h.revokeAPIToken),
+		priv("POST", "/v1/api-tokens/{id}/rotate", authz.RotateAPIToken, h.rotateAPIToken),
+
 		priv("GET", "/v1/users", authz.ListUsers, h.listUsers),
 		priv("POST", "/v1/users", authz.InviteUser, h.inviteUser),
 		priv("GET", "/v1/users/{id}", authz.ReadUser, h.getUser),
@@ -188,14 +194,11 @@ func (h *Handler) handler(rt Route) http.Handler {
 		if err != nil {
 			return err
 		}
-		if by.ViaCredential && rt.Permission == authz.Self {
-			return &problem.Error{Status: http.StatusForbidden, Detail: "a personal credential's token cannot manage your login (password, MFA, sessions); use a login session"}
-		}
 		if by.Restricted != "" && !rt.Unrestricted {
 			return &problem.Error{Status: http.StatusForbidden, Slug: "restricted", Detail: by.Restricted}
 		}
-		if !authz.Allowed(by.Role, rt.Permission) {
-			return &problem.Error{Status: http.StatusForbidden, Detail: "your role (" + string(by.Role) + ") does not have permission " + string(rt.Permission)}
+		if why := authz.Refusal(by, rt.Permission); why != "" {
+			return &problem.Error{Status: http.StatusForbidden, Detail: why}
 		}
 		return rt.private(w, r, by)
 	})

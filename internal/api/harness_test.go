@@ -148,7 +148,7 @@ func (e *env) tokenFor(t *testing.T, u domain.User, expires, revoked *time.Time)
 	t.Helper()
 	value := secretvalue.Generate(secretvalue.PrefixAPIToken)
 	tok := domain.APIToken{
-		ID: domain.NewAPITokenID(), OrgID: u.OrgID, UserID: u.ID, Description: "test token",
+		ID: domain.NewAPITokenID(), OrgID: u.OrgID, UserID: u.ID, Name: "test token",
 		Verifier: secretvalue.Verifier(e.core.Keyring.Derive(keyring.PurposeSecretVerifier), value),
 		Hint:     value.Hint(), CreatedAt: time.Now().UTC().Truncate(time.Microsecond), ExpiresAt: expires, RevokedAt: revoked,
 	}

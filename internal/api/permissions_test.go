@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"keywarden/internal/account"
 	"keywarden/internal/api"
 	"keywarden/internal/authz"
 	"keywarden/internal/domain"
@@ -62,6 +63,10 @@ type permRoute struct {
 	prepare func(t *testing.T, c *permCaller) (path string, body any, after func(response))
 }
 
+// loginOnly are the permissions a personal credential's token does not
+// hold, whatever its user's role (written out, like the roles).
+var loginOnly = map[string]bool{"account:self": true, "credentials:own": true, "api_tokens:own": true}
+
 // want is the exact status for c.
 func (r permRoute) want(c *permCaller) int {
 	switch {
@@ -77,8 +82,8 @@ func (r permRoute) want(c *permCaller) int {
 		return http.StatusForbidden
 	case !slices.Contains(r.roles, c.role):
 		return http.StatusForbidden
-	case c.viaCredential && r.perm == "account:self":
-		return http.StatusForbidden // a leaked credential cannot take the account over
+	case c.viaCredential && loginOnly[r.perm]:
+		return http.StatusForbidden // a leaked credential cannot take the account or itself over
 	case c.viaCredential && r.viaCredential != 0:
 		return r.viaCredential
 	}
@@ -218,6 +223,23 @@ func TestPermissions(t *testing.T) {
 	static := func(path string, body any) func(*testing.T, *permCaller) (string, any, func(response)) {
 		return func(*testing.T, *permCaller) (string, any, func(response)) { return path, body, nil }
 	}
+	// apiToken makes a fresh API token of the caller (of the first
+	// organisation's loginUser for a foreign caller, whose request must
+	// not find it) and returns its path with suffix.
+	apiToken := func(suffix string, body any) func(*testing.T, *permCaller) (string, any, func(response)) {
+		return func(t *testing.T, c *permCaller) (string, any, func(response)) {
+			p := actor(c)
+			if c.foreign {
+				p = loginUser
+			}
+			n, err := e.core.Accounts.CreateAPIToken(t.Context(), domain.UserActor(p.User.OrgID, p.User.ID, p.User.Role, ""),
+				account.APITokenInput{Name: "permissions"})
+			if err != nil {
+				t.Fatalf("CreateAPIToken: %v", err)
+			}
+			return "/v1/api-tokens/" + string(n.Token.ID) + suffix, body, nil
+		}
+	}
 
 	table := map[string]permRoute{
 		"GET /healthz":      {success: 200, prepare: static("/healthz", nil)},
@@ -352,6 +374,12 @@ func TestPermissions(t *testing.T) {
 		}},
 		"DELETE /v1/me/credential": {perm: "credentials:own", roles: everyone, success: 204, prepare: static("/v1/me/credential", nil)},
 
+		"GET /v1/api-tokens":              {perm: "api_tokens:own", roles: everyone, success: 200, prepare: static("/v1/api-tokens", nil)},
+		"POST /v1/api-tokens":             {perm: "api_tokens:own", roles: everyone, success: 201, prepare: static("/v1/api-tokens", apiv1.CreateAPIToken{Name: "permissions"})},
+		"GET /v1/api-tokens/{id}":         {perm: "api_tokens:own", roles: everyone, objects: true, success: 200, prepare: apiToken("", nil)},
+		"DELETE /v1/api-tokens/{id}":      {perm: "api_tokens:own", roles: everyone, objects: true, success: 204, prepare: apiToken("", nil)},
+		"POST /v1/api-tokens/{id}/rotate": {perm: "api_tokens:own", roles: everyone, objects: true, success: 201, prepare: apiToken("/rotate", map[string]any{"overlap_seconds": 60})},
+
 		"GET /v1/users": {perm: "users:read", roles: admins, success: 200, prepare: static("/v1/users", nil)},
 		"POST /v1/users": {perm: "users:write", roles: superAdmin, success: 201, prepare: func(*testing.T, *permCaller) (string, any, func(response)) {
 			return "/v1/users", apiv1.InviteUser{Email: strings.ToLower(domain.NewID("i")) + "@example.test", Role: "member"}, nil
@@ -415,7 +443,7 @@ func TestPermissions(t *testing.T) {
 					if !strings.Contains(p.Detail, "/v1/me/password") {
 						t.Errorf("detail %q does not say what to do first", p.Detail)
 					}
-				case status == http.StatusForbidden && c.viaCredential && r.perm == "account:self":
+				case status == http.StatusForbidden && c.viaCredential && loginOnly[r.perm]:
 					p := wantProblem(t, res, status)
 					if !strings.Contains(p.Detail, "personal credential") {
 						t.Errorf("detail %q does not say why", p.Detail)
@@ -480,7 +508,7 @@ func TestPermissionsDocument(t *testing.T) {
 			rows[strings.TrimSuffix(perm, "`")] = cells
 		}
 	}
-	if !slices.Equal(header[1:5], []string{"super_admin", "admin", "developer", "member"}) {
+	if !slices.Equal(header[1:6], []string{"super_admin", "admin", "developer", "member", "credential token"}) {
 		t.Fatalf("table header = %q", header)
 	}
 	routes := (&api.Handler{}).Routes()
@@ -495,6 +523,9 @@ func TestPermissionsDocument(t *testing.T) {
 			if got, want := row[i+1] == "✓", authz.Allowed(role, perm); got != want {
 				t.Errorf("docs/permissions.md: %s for %s is %q; the table says %v", perm, role, row[i+1], want)
 			}
+		}
+		if got, want := row[5] == "✓", authz.CredentialHolds(perm); got != want {
+			t.Errorf("docs/permissions.md: %s for a personal credential's token is %q; the table says %v", perm, row[5], want)
 		}
 		used := false
 		for _, rt := range routes {

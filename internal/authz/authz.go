@@ -26,8 +26,11 @@ const (
 	Self              Permission = "account:self"
 	OwnCredential     Permission = "credentials:own"
 	ManageCredentials Permission = "credentials:manage"
-	ReadUsers         Permission = "users:read"
-	WriteUsers        Permission = "users:write"
+	// OwnAPITokens covers listing, creating, revoking and rotating one's
+	// own admin API tokens.
+	OwnAPITokens Permission = "api_tokens:own"
+	ReadUsers    Permission = "users:read"
+	WriteUsers   Permission = "users:write"
 )
 
 var (
@@ -37,20 +40,33 @@ var (
 	superAdmin = []domain.Role{domain.RoleSuperAdmin}
 )
 
+// viaCredential marks the permissions that a personal credential's access
+// token holds (with its user's role); the others manage the user's login
+// and credentials, which a credential's own token must never do: a leaked
+// credential could otherwise change the password, mint API tokens, or
+// rotate the credential away from its owner.
+const (
+	viaCredential = true
+	loginOnly     = false
+)
+
 // table is the whole permission model: which roles hold each permission,
-// in the order docs/permissions.md shows them.
+// and whether a personal credential's token holds it, in the order
+// docs/permissions.md shows them.
 var table = []struct {
-	perm  Permission
-	roles []domain.Role
+	perm       Permission
+	roles      []domain.Role
+	credential bool
 }{
-	{ReadClients, everyone}, {WriteClients, builders},
-	{ReadSecrets, everyone}, {WriteSecrets, builders},
-	{ReadPolicy, everyone}, {WritePolicy, superAdmin},
-	{ReadAudit, admins},
-	{ReadKeys, everyone}, {WriteKeys, superAdmin},
-	{ReadSelf, everyone}, {Self, everyone},
-	{OwnCredential, everyone}, {ManageCredentials, superAdmin},
-	{ReadUsers, admins}, {WriteUsers, superAdmin},
+	{ReadClients, everyone, viaCredential}, {WriteClients, builders, viaCredential},
+	{ReadSecrets, everyone, viaCredential}, {WriteSecrets, builders, viaCredential},
+	{ReadPolicy, everyone, viaCredential}, {WritePolicy, superAdmin, viaCredential},
+	{ReadAudit, admins, viaCredential},
+	{ReadKeys, everyone, viaCredential}, {WriteKeys, superAdmin, viaCredential},
+	{ReadSelf, everyone, viaCredential}, {Self, everyone, loginOnly},
+	{OwnCredential, everyone, loginOnly}, {ManageCredentials, superAdmin, viaCredential},
+	{OwnAPITokens, everyone, loginOnly},
+	{ReadUsers, admins, viaCredential}, {WriteUsers, superAdmin, viaCredential},
 }
 
 // Allowed reports whether role holds p.
@@ -61,6 +77,30 @@ func Allowed(role domain.Role, p Permission) bool {
 		}
 	}
 	return false
+}
+
+// CredentialHolds reports whether a personal credential's access token
+// holds p (when its user's role does).
+func CredentialHolds(p Permission) bool {
+	for _, row := range table {
+		if row.perm == p {
+			return row.credential
+		}
+	}
+	return false
+}
+
+// Refusal is the one decision every transport makes before an operation
+// that needs p: why by may not do it, or "" when by may.
+func Refusal(by domain.Actor, p Permission) string {
+	switch {
+	case by.ViaCredential && !CredentialHolds(p):
+		return "a personal credential's token cannot manage your login or your credentials (password, MFA, sessions, " +
+			"the personal credential itself, API tokens); use a login session or an API token"
+	case !Allowed(by.Role, p):
+		return "your role (" + string(by.Role) + ") does not have permission " + string(p)
+	}
+	return ""
 }
 
 // Permissions lists every permission of the table, in its order.

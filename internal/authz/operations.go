@@ -37,6 +37,11 @@ const (
 	CreateOwnCred   Operation = "credential.create"
 	RotateOwnCred   Operation = "credential.rotate"
 	RevokeOwnCred   Operation = "credential.revoke"
+	ListAPITokens   Operation = "api_token.list"
+	ReadAPIToken    Operation = "api_token.read"
+	CreateAPIToken  Operation = "api_token.create"
+	RevokeAPIToken  Operation = "api_token.revoke"
+	RotateAPIToken  Operation = "api_token.rotate"
 	ListUsers       Operation = "user.list"
 	ReadUser        Operation = "user.read"
 	InviteUser      Operation = "user.invite"
@@ -65,6 +70,7 @@ var operations = map[Operation]Permission{
 	ListKeys:        ReadKeys, RotateKeys: WriteKeys,
 	ReadMe: ReadSelf, ChangePassword: Self, ManageMFA: Self, ListSessions: Self, EndSession: Self,
 	ReadOwnCred: OwnCredential, CreateOwnCred: OwnCredential, RotateOwnCred: OwnCredential, RevokeOwnCred: OwnCredential,
+	ListAPITokens: OwnAPITokens, ReadAPIToken: OwnAPITokens, CreateAPIToken: OwnAPITokens, RevokeAPIToken: OwnAPITokens, RotateAPIToken: OwnAPITokens,
 	ListUsers: ReadUsers, ReadUser: ReadUsers, InviteUser: WriteUsers, UpdateUser: WriteUsers, DeleteUser: WriteUsers,
 	ReadUserCred: ReadUsers, RevokeUserCred: ManageCredentials,
 	ReadPolicyOp: ReadPolicy, UpdatePolicy: WritePolicy,

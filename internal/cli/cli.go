@@ -94,6 +94,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) s
 		newSessionsCmd(api, stdout),
 		newUsersCmd(api, stdout),
 		newCredentialsCmd(api, stdout),
+		newAPITokensCmd(api, stdout),
 		newAuthCmd(api, stdin, stdout, stderr),
 		newMFACmd(api, stdin, stdout, stderr),
 		newScanCmd(stdin, stdout, stderr),

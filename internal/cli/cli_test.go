@@ -242,6 +242,8 @@ func TestHelpGolden(t *testing.T) {
 		{"help-refresh-tokens", []string{"refresh-tokens", "--help"}},
 		{"help-keys", []string{"keys", "--help"}},
 		{"help-keys-rotate", []string{"keys", "rotate", "--help"}},
+		{"help-api-tokens", []string{"api-tokens", "--help"}},
+		{"help-api-tokens-rotate", []string{"api-tokens", "rotate", "--help"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

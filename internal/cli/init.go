@@ -3,6 +3,7 @@ package cli
 import (
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,7 +17,7 @@ func newInitCmd(stdout io.Writer, getenv func(string) string) *cobra.Command {
 	var org, email string
 	cmd := &cobra.Command{
 		Use:   "init --org NAME --email EMAIL",
-		Short: "Create an organisation and its first super admin; print the one-time password and an admin API token once",
+		Short: "Create an organisation and its first super admin; print the one-time password and the bootstrap API token (expires after 90 days) once",
 		Args:  noArgs,
 	}
 	l := config.Register(cmd.Flags(), "data-dir", "database", "master-key-file", "dev")
@@ -42,15 +43,19 @@ func newInitCmd(stdout io.Writer, getenv func(string) string) *cobra.Command {
 			json: map[string]string{
 				"organization_id": string(b.Org.ID), "organization": b.Org.Name, "user_id": string(b.User.ID), "email": b.User.Email,
 				"password": b.Password.Reveal(), "api_token": b.APIToken.Reveal(),
+				"api_token_id": string(b.Token.ID), "api_token_expires_at": b.Token.ExpiresAt.Format(time.RFC3339),
 			},
 			table: message(`Organization  %s (%s)
 Super admin   %s (%s)
 Password      %s   (one-time: change it at first login)
 API token     %s
+              (the bootstrap token %s, expires %s)
 
 These values are shown once and cannot be shown again. Store them now.
 Use the token with:  export KEYWARDEN_TOKEN=%s
-`, b.Org.Name, b.Org.ID, b.User.Email, b.User.ID, b.Password.Reveal(), b.APIToken.Reveal(), b.APIToken.Reveal()),
+Replace it before it expires: keywarden api-tokens rotate current
+(or create your own tokens with keywarden api-tokens create, then revoke it).
+`, b.Org.Name, b.Org.ID, b.User.Email, b.User.ID, b.Password.Reveal(), b.APIToken.Reveal(), b.Token.ID, formatTime(*b.Token.ExpiresAt), b.APIToken.Reveal()),
 		}, nil
 	})
 	return cmd

@@ -6,8 +6,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"keywarden/internal/audit"
 	"keywarden/internal/domain"
@@ -48,16 +46,7 @@ type ClientPatch struct {
 }
 
 func validText(v *domain.ValidationError, field, s string, required bool, max int) {
-	switch {
-	case required && strings.TrimSpace(s) == "":
-		v.Add(field, "is required")
-	case !utf8.ValidString(s):
-		v.Add(field, "must be valid UTF-8")
-	case utf8.RuneCountInString(s) > max:
-		v.Add(field, fmt.Sprintf("must be at most %d characters", max))
-	case strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }):
-		v.Add(field, "must not contain control characters")
-	}
+	v.Text(field, s, required, max)
 }
 
 // validScope implements RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).

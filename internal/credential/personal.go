@@ -66,16 +66,23 @@ func (s *Service) Personal(ctx context.Context, org domain.OrgID, userID domain.
 	return s.personal(ctx, s.store, org, userID)
 }
 
-// CreatePersonal generates the actor's personal credential. It is refused
-// while another is active (revoke or rotate it), when the organisation's
-// policy does not allow the user one, or beyond the role's longest expiry.
-func (s *Service) CreatePersonal(ctx context.Context, by domain.Actor, in PersonalInput) (NewPersonal, error) {
+// validatePersonalInput is the one check of what creating and rotating a
+// personal credential take: the description's default, then the field's
+// validator.
+func validatePersonalInput(in *PersonalInput) error {
 	if in.Description == "" {
 		in.Description = "Personal credential"
 	}
 	var v domain.ValidationError
 	validText(&v, "description", in.Description, true, MaxSecretDescriptionLen)
-	if err := v.Err(); err != nil {
+	return v.Err()
+}
+
+// CreatePersonal generates the actor's personal credential. It is refused
+// while another is active (revoke or rotate it), when the organisation's
+// policy does not allow the user one, or beyond the role's longest expiry.
+func (s *Service) CreatePersonal(ctx context.Context, by domain.Actor, in PersonalInput) (NewPersonal, error) {
+	if err := validatePersonalInput(&in); err != nil {
 		return NewPersonal{}, err
 	}
 	var out NewPersonal
@@ -157,8 +164,8 @@ func (s *Service) RotatePersonal(ctx context.Context, by domain.Actor, graceSeco
 	if graceSeconds < 0 || graceSeconds > 30*86400 {
 		return NewPersonal{}, domain.Invalid("grace_seconds", "must be between 0 and 2592000 (30 days)")
 	}
-	if in.Description == "" {
-		in.Description = "Personal credential"
+	if err := validatePersonalInput(&in); err != nil {
+		return NewPersonal{}, err
 	}
 	var out NewPersonal
 	err := s.inTx(ctx, func(tx store.Tx) error {

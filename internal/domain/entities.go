@@ -45,18 +45,58 @@ type Session struct {
 	UserAgent string
 }
 
-// APIToken is a long-lived bearer token for the admin API that acts as its
-// user. Only its keyed verifier is stored.
+// APIToken is a bearer token for the admin API that acts as its user.
+// Only its keyed verifier is stored.
 type APIToken struct {
-	ID          APITokenID
-	OrgID       OrgID
-	UserID      UserID
-	Description string
-	Verifier    []byte
-	Hint        string
-	CreatedAt   time.Time
-	ExpiresAt   *time.Time
-	RevokedAt   *time.Time
+	ID     APITokenID
+	OrgID  OrgID
+	UserID UserID
+	// Name says what the token is for; the one keyword init creates is
+	// named BootstrapTokenName.
+	Name      string
+	Verifier  []byte
+	Hint      string
+	CreatedAt time.Time
+	// ExpiresAt is nil only for tokens from before tokens expired.
+	ExpiresAt *time.Time
+	RevokedAt *time.Time
+	// LastUsedAt and LastUsedFrom are written in batches, so they lag the
+	// last request by up to the flush interval.
+	LastUsedAt   *time.Time
+	LastUsedFrom string
+	// ReplacedBy is set on a token that was rotated: the token that took
+	// its place. A token is rotated once.
+	ReplacedBy APITokenID
+}
+
+// BootstrapTokenName names the API token that init creates.
+const BootstrapTokenName = "bootstrap (keywarden init)"
+
+// APITokenState is where an API token stands.
+type APITokenState string
+
+const (
+	APITokenActive  APITokenState = "active"
+	APITokenExpired APITokenState = "expired"
+	APITokenRevoked APITokenState = "revoked"
+)
+
+// State returns the token's state at now.
+func (t APIToken) State(now time.Time) APITokenState {
+	switch {
+	case t.RevokedAt != nil && !now.Before(*t.RevokedAt):
+		return APITokenRevoked
+	case t.ExpiresAt != nil && !now.Before(*t.ExpiresAt):
+		return APITokenExpired
+	}
+	return APITokenActive
+}
+
+// APITokenUse is one successful request with an API token.
+type APITokenUse struct {
+	TokenID APITokenID
+	At      time.Time
+	From    string
 }
 
 // Client is an application that calls APIs.
@@ -94,6 +134,8 @@ type Actor struct {
 	Source string // remote address, "" for local commands
 	// SessionID is set when the actor came through a login session.
 	SessionID SessionID
+	// APITokenID is set when the actor came through an API token.
+	APITokenID APITokenID
 	// ViaCredential is set when the actor is a user acting through a
 	// personal credential's access token: it may use the API with the
 	// user's role, but not manage the user's own login (password, MFA,

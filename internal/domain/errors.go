@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 var (
@@ -57,6 +59,23 @@ func (v *ValidationError) Error() string {
 		}
 	}
 	return "invalid input: " + strings.Join(parts, "; ")
+}
+
+// Text checks a free-text field (a name, a description): present when
+// required, valid UTF-8, at most max characters, no control characters
+// but newline and tab. It is the one check of every such field, on every
+// route.
+func (v *ValidationError) Text(field, s string, required bool, max int) {
+	switch {
+	case required && strings.TrimSpace(s) == "":
+		v.Add(field, "is required")
+	case !utf8.ValidString(s):
+		v.Add(field, "must be valid UTF-8")
+	case utf8.RuneCountInString(s) > max:
+		v.Add(field, fmt.Sprintf("must be at most %d characters", max))
+	case strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }):
+		v.Add(field, "must not contain control characters")
+	}
 }
 
 // Invalid returns a ValidationError with one problem.

@@ -85,6 +85,7 @@ func (id UserID) Valid() bool     { return ValidID(PrefixUser, string(id)) }
 func (id SecretID) Valid() bool   { return ValidID(PrefixSecret, string(id)) }
 func (id RotationID) Valid() bool { return ValidID(PrefixRotation, string(id)) }
 func (id SessionID) Valid() bool  { return ValidID(PrefixSession, string(id)) }
+func (id APITokenID) Valid() bool { return ValidID(PrefixToken, string(id)) }
 
 // Valid reports whether id is a registered client's (kwc_), the only kind
 // the client routes manage.

@@ -211,6 +211,11 @@ func (s *Server) startJobs(ctx context.Context, wg *sync.WaitGroup) {
 			s.log.Error("flush last-used times", "err", err)
 		})
 	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.core.Accounts.RunAPITokenUseFlusher(ctx, s.cfg.UsageFlushInterval, func(err error) { s.log.Error("flush API token last use", "err", err) })
+	}()
 	if s.cfg.WebhookDispatch {
 		wg.Add(1)
 		go func() {

@@ -133,11 +133,21 @@ type Users interface {
 	DeleteSessionsBefore(ctx context.Context, t time.Time) (int, error)
 }
 
-// APITokens are long-lived admin API bearer tokens.
+// APITokens are admin API bearer tokens of users.
 type APITokens interface {
 	CreateAPIToken(ctx context.Context, t domain.APIToken) error
 	// APITokenByVerifier finds a token by the keyed HMAC of its value.
 	APITokenByVerifier(ctx context.Context, verifier []byte) (domain.APIToken, error)
+	GetAPIToken(ctx context.Context, org domain.OrgID, id domain.APITokenID) (domain.APIToken, error)
+	// ListAPITokens returns a user's tokens, newest first.
+	ListAPITokens(ctx context.Context, org domain.OrgID, userID domain.UserID) ([]domain.APIToken, error)
+	// UpdateAPIToken locks the token, hands fn the token as stored and
+	// stores what fn leaves of name, expiry, revoked-at and replaced-by
+	// (see ErrNoChange). A revoked token never changes: domain.ErrConflict.
+	UpdateAPIToken(ctx context.Context, org domain.OrgID, id domain.APITokenID, fn func(t *domain.APIToken) error) (domain.APIToken, error)
+	// TouchAPITokens stores a batch of uses in one transaction; a later
+	// time never loses to an earlier one.
+	TouchAPITokens(ctx context.Context, uses []domain.APITokenUse) error
 }
 
 // Clients are API clients.

@@ -126,7 +126,7 @@ func (h *Handler) authorise(w http.ResponseWriter, r *http.Request, op authz.Ope
 		redirect(w, r, "/ui/welcome")
 		return nil, false
 	}
-	if !authz.Allowed(rq.by.Role, authz.Required(op)) {
+	if authz.Refusal(rq.by, authz.Required(op)) != "" {
 		h.renderError(w, r, rq, http.StatusForbidden, "Not allowed",
 			"Your role ("+RoleName(rq.by.Role)+") cannot see or change this. Ask a super admin if you need access.")
 		return nil, false

@@ -194,6 +194,10 @@ func (h *Handler) routes() []Route {
 		action("POST /ui/account/credentials", authz.CreateOwnCred, once, h.createCredential),
 		action("POST /ui/account/credentials/rotate", authz.RotateOwnCred, once, h.rotateCredential),
 		action("POST /ui/account/credentials/revoke", authz.RevokeOwnCred, 0, h.revokeCredential),
+		view("GET /ui/account/api-tokens", authz.ListAPITokens, 0, h.apiTokens),
+		action("POST /ui/account/api-tokens", authz.CreateAPIToken, once, h.createAPIToken),
+		action("POST /ui/account/api-tokens/{tid}/rotate", authz.RotateAPIToken, once, h.rotateAPIToken),
+		action("POST /ui/account/api-tokens/{tid}/revoke", authz.RevokeAPIToken, 0, h.revokeAPIToken),
 
 		// Organisation administration.
 		view("GET /ui/users", authz.ListUsers, 0, h.users),

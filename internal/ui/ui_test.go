@@ -159,7 +159,7 @@ func TestPagesCarryCSP(t *testing.T) {
 		"/ui/clients/" + id + "/rotate": 200, "/ui/clients/" + id + "/refresh-tokens": 200, "/ui/clients/" + id + "/activity": 200,
 		"/ui/clients/" + id + "/activity?before=garbage": 200, "/ui/clients/" + id + "/webhook": 200,
 		"/ui/clients/" + id + "/webhook?status=failed&after=garbage": 200, "/ui/clients/" + id + "/webhook/deliveries/msg_missing": 404,
-		"/ui/account": 200, "/ui/account/credentials": 200, "/ui/users": 200, "/ui/users?invite=1": 200, "/ui/policy": 200,
+		"/ui/account": 200, "/ui/account/credentials": 200, "/ui/account/api-tokens": 200, "/ui/users": 200, "/ui/users?invite=1": 200, "/ui/policy": 200,
 		"/ui/audit": 200, "/ui/audit?action=secret.&from=01/01/2026": 200, "/ui/audit?from=99/99/2026": 422,
 		"/ui/clients/kwc_missing": 404, "/ui/clients/" + id + "/rotations/rot_missing": 404, "/ui/nothing-here": 404,
 		"/ui/static/app.css": 200, "/ui/static/app.js": 200, "/ui/static/missing.js": 404,

@@ -413,6 +413,51 @@ type CreatedPersonalCredential struct {
 	ExpiresAt *time.Time `json:"expires_at"`
 }
 
+// APIToken is an admin API token of the caller (never its value).
+type APIToken struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Hint string `json:"hint"`
+	// Status is "active", "expired" or "revoked".
+	Status       string     `json:"status"`
+	CreatedAt    time.Time  `json:"created_at"`
+	ExpiresAt    *time.Time `json:"expires_at"`
+	RevokedAt    *time.Time `json:"revoked_at"`
+	LastUsedAt   *time.Time `json:"last_used_at"`
+	LastUsedFrom string     `json:"last_used_from"`
+	// ReplacedBy is the ID of the token a rotation replaced this one with.
+	ReplacedBy string `json:"replaced_by"`
+	// Bootstrap marks the token that keywarden init created.
+	Bootstrap bool `json:"bootstrap"`
+	// Current is whether this request came through this token.
+	Current bool `json:"current"`
+}
+
+// APITokenList is the caller's API tokens, newest first.
+type APITokenList struct {
+	Items []APIToken `json:"items"`
+}
+
+// CreateAPIToken is the body of POST /v1/api-tokens.
+type CreateAPIToken struct {
+	Name      string     `json:"name"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+// RotateAPIToken is the optional body of POST /v1/api-tokens/{id}/rotate.
+type RotateAPIToken struct {
+	// OverlapSeconds is how long the old token keeps working (default 0:
+	// revoked at once; at most 86400).
+	OverlapSeconds *int       `json:"overlap_seconds,omitempty"`
+	ExpiresAt      *time.Time `json:"expires_at,omitempty"`
+}
+
+// CreatedAPIToken carries a new token's value, shown once.
+type CreatedAPIToken struct {
+	Token    string   `json:"token"`
+	APIToken APIToken `json:"api_token"`
+}
+
 // PasswordLogin is the body of POST /v1/auth/login: seed 000's shape, the
 // personal credential's secret in the password field.
 type PasswordLogin struct {

@@ -227,24 +227,3 @@ func (s *conn) EndUserSessions(ctx context.Context, org domain.OrgID, userID dom
 func (s *conn) DeleteSessionsBefore(ctx context.Context, t time.Time) (int, error) {
 	return rowsAffected(s.exec(ctx, `DELETE FROM sessions WHERE expires_at < ?`, micros(t)))
 }
-
-func (s *conn) CreateAPIToken(ctx context.Context, t domain.APIToken) error {
-	_, err := s.exec(ctx, `INSERT INTO api_tokens (id, org_id, user_id, description, verifier, hint, created_at, expires_at, revoked_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.ID, t.OrgID, t.UserID, t.Description, t.Verifier, t.Hint, micros(t.CreatedAt), nullMicros(t.ExpiresAt), nullMicros(t.RevokedAt))
-	return s.conflict(err, "token exists")
-}
-
-func (s *conn) APITokenByVerifier(ctx context.Context, verifier []byte) (domain.APIToken, error) {
-	var t domain.APIToken
-	var created int64
-	var expires, revoked sql.NullInt64
-	err := s.queryRow(ctx, `SELECT id, org_id, user_id, description, verifier, hint, created_at, expires_at, revoked_at
-		FROM api_tokens WHERE verifier = ?`, verifier).
-		Scan(&t.ID, &t.OrgID, &t.UserID, &t.Description, &t.Verifier, &t.Hint, &created, &expires, &revoked)
-	if err != nil {
-		return t, notFound(err)
-	}
-	t.CreatedAt, t.ExpiresAt, t.RevokedAt = fromMicros(created), fromNullMicros(expires), fromNullMicros(revoked)
-	return t, nil
-}

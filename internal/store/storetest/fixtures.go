@@ -218,9 +218,10 @@ func sameUser(a, b domain.User) bool {
 }
 
 func sameToken(a, b domain.APIToken) bool {
-	return a.ID == b.ID && a.OrgID == b.OrgID && a.UserID == b.UserID && a.Description == b.Description &&
+	return a.ID == b.ID && a.OrgID == b.OrgID && a.UserID == b.UserID && a.Name == b.Name &&
 		bytes.Equal(a.Verifier, b.Verifier) && a.Hint == b.Hint && a.CreatedAt.Equal(b.CreatedAt) &&
-		sameTime(a.ExpiresAt, b.ExpiresAt) && sameTime(a.RevokedAt, b.RevokedAt)
+		sameTime(a.ExpiresAt, b.ExpiresAt) && sameTime(a.RevokedAt, b.RevokedAt) &&
+		sameTime(a.LastUsedAt, b.LastUsedAt) && a.LastUsedFrom == b.LastUsedFrom && a.ReplacedBy == b.ReplacedBy
 }
 
 func sameClient(a, b domain.Client) bool {

@@ -106,7 +106,7 @@ func testAPIToken(t *testing.T, s store.Store) {
 	o := mustOrg(t, s, "Acme")
 	u := mustUser(t, s, o.ID, "ada@example.com")
 	tok := domain.APIToken{
-		ID: domain.NewAPITokenID(), OrgID: o.ID, UserID: u.ID, Description: "terraform",
+		ID: domain.NewAPITokenID(), OrgID: o.ID, UserID: u.ID, Name: "terraform",
 		Verifier: randomBytes(32), Hint: "Qx9a", CreatedAt: at(1), ExpiresAt: ptr(at(60)),
 	}
 	if err := s.CreateAPIToken(ctx, tok); err != nil {
