@@ -39,6 +39,9 @@ type Config struct {
 	KeyActivationDelay time.Duration `yaml:"key_activation_delay"`
 	// UsageFlushInterval is how often batched last-used times are written.
 	UsageFlushInterval time.Duration `yaml:"usage_flush_interval"`
+	// ClientCacheMB is the memory budget of each node's client cache, in
+	// MiB (docs/operations.md, "Performance").
+	ClientCacheMB int `yaml:"client_cache_mb"`
 	// JobInterval is how often background jobs run (key and deny-list
 	// reload, rotation auto-completion, clean-up).
 	JobInterval time.Duration `yaml:"job_interval"`
@@ -89,6 +92,7 @@ func Defaults() Config {
 		SigningAlgorithm:   "ES256",
 		KeyActivationDelay: 10 * time.Minute,
 		UsageFlushInterval: 10 * time.Second,
+		ClientCacheMB:      256,
 		JobInterval:        30 * time.Second,
 		RefreshTokenTTL:    time.Hour,
 
@@ -142,6 +146,9 @@ var settings = []setting{
 	}},
 	{"usage-flush-interval", "how often batched last-used times are written (at most 10s)", func(fs *pflag.FlagSet, c *Config, d Config) {
 		fs.DurationVar(&c.UsageFlushInterval, "usage-flush-interval", d.UsageFlushInterval, "")
+	}},
+	{"client-cache-mb", "memory budget of the client cache in MiB (about 1.3 KiB a client with one secret)", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.IntVar(&c.ClientCacheMB, "client-cache-mb", d.ClientCacheMB, "")
 	}},
 	{"job-interval", "how often background jobs run (key and deny-list reload, rotation auto-completion, clean-up)", func(fs *pflag.FlagSet, c *Config, d Config) {
 		fs.DurationVar(&c.JobInterval, "job-interval", d.JobInterval, "")
@@ -338,6 +345,9 @@ func (c Config) Validate() error {
 	}
 	if c.UsageFlushInterval <= 0 || c.UsageFlushInterval > 10*time.Second {
 		errs = append(errs, errors.New("usage-flush-interval: must be positive and at most 10s"))
+	}
+	if c.ClientCacheMB < 1 || c.ClientCacheMB > 1<<20 {
+		errs = append(errs, errors.New("client-cache-mb: must be between 1 and 1048576"))
 	}
 	if c.JobInterval < 100*time.Millisecond || c.JobInterval > time.Hour {
 		errs = append(errs, errors.New("job-interval: must be between 100ms and 1h"))

@@ -110,7 +110,7 @@ func (s *Service) match(e *clientEntry, value string, now time.Time) (domain.Sec
 		if err != nil {
 			return domain.Secret{}, "malformed secret (checksum)"
 		}
-		i, ok := e.byVerifier[string(secretvalue.Verifier(s.verifierKey, p))]
+		i, ok := e.byVerifier(secretvalue.Verifier(s.verifierKey, p))
 		if !ok {
 			return domain.Secret{}, "wrong secret"
 		}
@@ -131,9 +131,7 @@ func (s *Service) match(e *clientEntry, value string, now time.Time) (domain.Sec
 			continue
 		}
 		if secretvalue.VerifySupplied(x.Hash, p) {
-			e.mu.Lock()
-			e.suppliedOK[memo] = x.ID
-			e.mu.Unlock()
+			e.rememberSupplied(memo, x.ID)
 			return x, ""
 		}
 	}

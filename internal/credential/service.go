@@ -51,6 +51,9 @@ type Options struct {
 	CheckWebhookURL func(url string) error
 	// Metrics counts rate-limit refusals (none when nil).
 	Metrics *metrics.Metrics
+	// CacheBytes is the client cache's memory budget (DefaultCacheBytes
+	// when 0).
+	CacheBytes int64
 }
 
 // New returns a Service.
@@ -62,7 +65,7 @@ func New(o Options) *Service {
 	return &Service{
 		store: o.Store, audit: o.Audit, keys: o.Keyring,
 		verifierKey: o.Keyring.Derive(keyring.PurposeSecretVerifier), now: now,
-		cache:       newCache(o.Store, now),
+		cache:       newCache(o.Store, o.CacheBytes),
 		limitAddr:   ratelimit.New(AddressFailureBurst, AddressFailuresPerMinute, 100_000),
 		limitClient: ratelimit.New(ClientFailureBurst, ClientFailuresPerMinute, 100_000),
 		events:      o.Webhooks, checkHook: o.CheckWebhookURL, metrics: o.Metrics,

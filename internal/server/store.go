@@ -136,7 +136,8 @@ func OpenCore(ctx context.Context, cfg config.Config) (*Core, error) {
 		Guard: webhook.Guard{Allow: allow, AllowHosts: allowHosts}, Timeout: cfg.WebhookTimeout, PollInterval: cfg.WebhookPollInterval,
 		RetryBase: cfg.WebhookRetryBase, RetryWindow: cfg.WebhookRetryWindow, DisableAfter: cfg.WebhookDisableAfter, Metrics: m})
 	creds := credential.New(credential.Options{Store: st, Audit: log, Keyring: kr,
-		Webhooks: hooks.Outbox(), CheckWebhookURL: hooks.Guard().CheckURL, Metrics: m})
+		Webhooks: hooks.Outbox(), CheckWebhookURL: hooks.Guard().CheckURL, Metrics: m,
+		CacheBytes: int64(cfg.ClientCacheMB) << 20})
 	return &Core{
 		Store:   st,
 		Keyring: kr,
