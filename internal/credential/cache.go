@@ -30,7 +30,7 @@ const loadTimeout = 10 * time.Second
 // Change notices on store.ChangesChannel that concern the cache.
 const (
 	changeClient = "client:" // + client ID: the client or its secrets changed
-	changeOrg    = "org:"    // + organisation ID: its policy or a user changed, or clients were imported
+	changeOrg    = "org:"    // + organisation ID: its policy or a user changed
 )
 
 // Sizes the cache charges against its budget besides the entries'
@@ -132,8 +132,8 @@ func (c *cache) Invalidate(clientID domain.ClientID) {
 	c.mu.Unlock()
 }
 
-// InvalidateOrg drops every entry of an organisation (its policy changed)
-// and every negative entry (clients may have been imported). Loads under
+// InvalidateOrg drops every entry of an organisation (its policy changed).
+// Loads under
 // way may be of the organisation's clients, so none of them stores its
 // result.
 func (c *cache) InvalidateOrg(org domain.OrgID) {
@@ -143,11 +143,17 @@ func (c *cache) InvalidateOrg(org domain.OrgID) {
 			c.removeLocked(e)
 		}
 	}
-	c.negative = map[domain.ClientID]*list.Element{}
-	c.negOrder = list.New()
 	for id := range c.loads {
 		c.staleLocked(id)
 	}
+	c.mu.Unlock()
+}
+
+// forgetUnknown drops every negative entry (clients were imported).
+func (c *cache) forgetUnknown() {
+	c.mu.Lock()
+	c.negative = map[domain.ClientID]*list.Element{}
+	c.negOrder = list.New()
 	c.mu.Unlock()
 }
 
@@ -209,6 +215,8 @@ func (s *Service) ApplyChange(payload string) {
 		s.cache.Invalidate(domain.ClientID(strings.TrimPrefix(payload, changeClient)))
 	case strings.HasPrefix(payload, changeOrg):
 		s.cache.InvalidateOrg(domain.OrgID(strings.TrimPrefix(payload, changeOrg)))
+	case payload == changeImported:
+		s.cache.forgetUnknown()
 	}
 }
 

@@ -143,8 +143,8 @@ func TestCacheStaysWithinItsBudget(t *testing.T) {
 }
 
 // TestUnknownClientsAreRemembered: an unknown client ID costs one store
-// read, not one per attempt, the remembered IDs are bounded, and an
-// organisation notice (clients imported) forgets them.
+// read, not one per attempt, the remembered IDs are bounded, and the
+// notice of an import forgets them.
 func TestUnknownClientsAreRemembered(t *testing.T) {
 	enginetest.Run(t, func(t *testing.T, open func(*testing.T) store.Store) {
 		cs := &countingStore{Store: open(t)}
@@ -169,11 +169,11 @@ func TestUnknownClientsAreRemembered(t *testing.T) {
 		if st := e.svc.CacheStats(); st.Negative > 64 || st.Negative == 0 {
 			t.Errorf("%d unknown IDs remembered, want between 1 and 64 (the bound of this budget)", st.Negative)
 		}
-		e.svc.ApplyChange("org:" + string(e.admin.OrgID))
+		e.svc.ApplyChange("clients-imported")
 		before := cs.loads.Load()
 		try(unknown, 0)
 		if cs.loads.Load() != before+1 {
-			t.Errorf("an organisation notice did not forget the unknown IDs")
+			t.Errorf("the notice of an import did not forget the unknown IDs")
 		}
 	})
 }
