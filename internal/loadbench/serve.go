@@ -23,7 +23,9 @@ type ReferenceServer struct {
 // StartReference listens on 127.0.0.1:0 and serves a new Reference with
 // the same server timeouts as Keywarden. Its goroutines carry the pprof
 // label loadbench=reference.
-func StartReference(ctx context.Context) (*ReferenceServer, error) { return StartReferenceAlg(ctx, "ES256") }
+func StartReference(ctx context.Context) (*ReferenceServer, error) {
+	return StartReferenceAlg(ctx, "ES256")
+}
 
 // StartReferenceAlg is StartReference signing with alg (ES256 or EdDSA).
 func StartReferenceAlg(ctx context.Context, alg string) (*ReferenceServer, error) {
