@@ -46,7 +46,7 @@ type kwOptions struct {
 // startKeywarden runs a development-mode server on SQLite in dir,
 // listening on 127.0.0.1:0 and logging to logTo (io.Discard normally). Its goroutines
 // carry the pprof label loadbench=keywarden.
-func startKeywarden(ctx context.Context, dir string, logTo io.Writer, o kwOptions) (*instance, error) {
+func startKeywarden(ctx context.Context, dir string, logTo, progress io.Writer, o kwOptions) (*instance, error) {
 	cfg := config.Defaults()
 	if o.Alg != "" {
 		cfg.SigningAlgorithm = o.Alg
@@ -77,7 +77,7 @@ func startKeywarden(ctx context.Context, dir string, logTo io.Writer, o kwOption
 	}
 	var seeded []string
 	if o.Seed > 0 {
-		if seeded, err = seed(ctx, cfg, string(boot.Org.ID), o.Seed, logTo); err != nil {
+		if seeded, err = seed(ctx, cfg, string(boot.Org.ID), o.Seed, progress); err != nil {
 			return nil, fmt.Errorf("seed: %w", err)
 		}
 	}

@@ -81,7 +81,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		logTo = stderr
 	}
 	if *driver == "wrk" {
-		wo.Conc, wo.Slice, wo.Warmup = conc, *duration, *warmup
+		wo.Conc, wo.Slice, wo.Warmup, wo.CPUProfile = conc, *duration, *warmup, *cpuprofile
 		if err := benchWrk(ctx, wo, logTo, stdout, stderr); err != nil {
 			fmt.Fprintln(stderr, "keywarden-bench:", err)
 			return 1
@@ -118,7 +118,7 @@ func bench(ctx context.Context, conc []int, o loadbench.Options, format, cpuprof
 	}
 	defer os.RemoveAll(dir)
 
-	kw, err := startKeywarden(ctx, dir, serverLog, kwOptions{})
+	kw, err := startKeywarden(ctx, dir, serverLog, stderr, kwOptions{})
 	if err != nil {
 		return fmt.Errorf("start keywarden: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,6 +34,7 @@ type wrkOptions struct {
 	Database   string
 	CacheMB    int
 	AdminEvery time.Duration // scale mode: an audited admin write this often during the load (0: none)
+	CPUProfile string        // a CPU profile of the measured rounds goes to this file
 }
 
 // aggregate sums the rounds of one target: throughput over all of them,
@@ -91,6 +93,17 @@ func interleave(ctx context.Context, w *loadbench.Wrk, a, b loadbench.WrkTarget,
 				return nil, nil, err
 			}
 		}
+	}
+	if o.CPUProfile != "" {
+		f, err := os.Create(o.CPUProfile)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, nil, err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	var ra, rb aggregate
 	for range o.Rounds {
@@ -161,7 +174,7 @@ func benchWrk(ctx context.Context, o wrkOptions, serverLog, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	kw, err := startKeywarden(ctx, dir, serverLog, kwOptions{Alg: o.Alg, Database: o.Database, CacheMB: o.CacheMB, Seed: o.Clients})
+	kw, err := startKeywarden(ctx, dir, serverLog, stderr, kwOptions{Alg: o.Alg, Database: o.Database, CacheMB: o.CacheMB, Seed: o.Clients})
 	if err != nil {
 		return fmt.Errorf("start keywarden: %w", err)
 	}
@@ -264,16 +277,22 @@ func benchScale(ctx context.Context, w *loadbench.Wrk, kw *instance, o wrkOption
 	if err != nil {
 		return err
 	}
-	warm := time.Duration(1.3*float64(len(kw.Seeded))/max(probe.RPS, 1)*float64(time.Second)) + time.Second
-	fmt.Fprintf(stderr, "keywarden-bench: warming the cache: every one of %d clients once (%s at %.0f req/s)\n", len(kw.Seeded), warm.Round(time.Second), probe.RPS)
+	// The warm-up walks the clients in order, one wrk run after another,
+	// until every one was used once.
+	fmt.Fprintf(stderr, "keywarden-bench: warming the cache: every one of %d clients once (about %s at %.0f req/s)\n",
+		len(kw.Seeded), (time.Duration(float64(len(kw.Seeded))/max(probe.RPS, 1))*time.Second).Round(time.Second), probe.RPS)
 	walk := all
 	walk.Sequential = true
-	if r, err := w.Run(ctx, walk, conc, warm); err != nil {
-		return err
-	} else if r.Errors() > 0 {
-		return fmt.Errorf("warm-up: %d failed requests", r.Errors())
+	for walk.Start < len(kw.Seeded) {
+		r, err := w.Run(ctx, walk, conc, 5*time.Second)
+		if err != nil {
+			return err
+		}
+		if r.Errors() > 0 || r.Requests == 0 {
+			return fmt.Errorf("warm-up: %d failed requests of %d", r.Errors(), r.Requests)
+		}
+		walk.Start += int(r.Requests)
 	}
-
 	var mu sync.Mutex
 	var lat []time.Duration
 	var adminErrs int

@@ -26,6 +26,12 @@ const (
 	finalFlushTimeout = 10 * time.Second
 )
 
+// UsageAuditPerOrg bounds the per-secret audit events of one flush for
+// one organisation: its busiest secrets get one each (client.authenticate
+// with the count of uses), the others share one summary event
+// (client.authenticate.summary).
+const UsageAuditPerOrg = 100
+
 // usageKey is one secret used from one organisation's client.
 type usageKey struct {
 	org    domain.OrgID
@@ -127,8 +133,7 @@ func (s *Service) Pending() int {
 
 // FlushUsage writes the batched last-used times, in batches of bounded
 // size ordered by secret ID, each its own short transaction; then the
-// aggregated audit events (one per secret: how many uses, first and last),
-// in transactions of their own, so that the last-used writes never hold
+// aggregated audit events (usageEvents), in transactions of their own, so that the last-used writes never hold
 // the audit chain's head. What ctx's end leaves unwritten is queued again
 // for the next flush.
 func (s *Service) FlushUsage(ctx context.Context) error {
@@ -153,15 +158,13 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 			e.stored = true
 		}
 	}
+	events := usageEvents(p)
 	done := 0
-	for done < len(p) && len(errs) == 0 {
-		part := p[done:min(done+auditBatch, len(p))]
+	for done < len(events) && len(errs) == 0 {
+		part := events[done:min(done+auditBatch, len(events))]
 		err := s.store.InTx(ctx, func(tx store.Tx) error {
-			for _, e := range part {
-				actor := domain.ClientActor(e.key.org, e.key.client, e.from)
-				if err := s.audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "client.authenticate", Target: string(e.key.client),
-					Detail: map[string]string{"secret_id": string(e.key.secret), "count": strconv.Itoa(e.count),
-						"first_at": e.first.Format(time.RFC3339Nano), "last_at": e.last.Format(time.RFC3339Nano)}}); err != nil {
+			for _, ev := range part {
+				if err := s.audit.Append(ctx, tx, ev.entry); err != nil {
 					return err
 				}
 			}
@@ -175,8 +178,70 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 	}
 	// The audit events not written keep their entries (a last-used time
 	// already stored is not written again).
-	s.usage.putBack(p[done:])
+	var left []pendingUse
+	for _, ev := range events[done:] {
+		left = append(left, ev.uses...)
+	}
+	s.usage.putBack(left)
 	return errors.Join(errs...)
+}
+
+// usageEvent is one audit event of a flush and the uses it covers.
+type usageEvent struct {
+	entry audit.Entry
+	uses  []pendingUse
+}
+
+// usageEvents turns a flush into audit events: for each organisation, one
+// event for each of its UsageAuditPerOrg busiest secrets (how many uses,
+// first and last), and one summary event for the rest (how many clients,
+// secrets and uses, first and last), so that a flush writes a bounded
+// number of events however many clients are in use. The last-used time of
+// every secret is stored whatever its event.
+func usageEvents(p []pendingUse) []usageEvent {
+	byOrg := map[domain.OrgID][]pendingUse{}
+	var orgs []domain.OrgID
+	for _, e := range p {
+		if _, ok := byOrg[e.key.org]; !ok {
+			orgs = append(orgs, e.key.org)
+		}
+		byOrg[e.key.org] = append(byOrg[e.key.org], e)
+	}
+	slices.Sort(orgs)
+	var out []usageEvent
+	for _, org := range orgs {
+		uses := byOrg[org]
+		slices.SortStableFunc(uses, func(a, b pendingUse) int { return cmp.Compare(b.count, a.count) })
+		n := min(len(uses), UsageAuditPerOrg)
+		for _, e := range uses[:n] {
+			out = append(out, usageEvent{entry: audit.Entry{Actor: domain.ClientActor(org, e.key.client, e.from), Action: "client.authenticate",
+				Target: string(e.key.client), Detail: map[string]string{"secret_id": string(e.key.secret), "count": strconv.Itoa(e.count),
+					"first_at": e.first.Format(time.RFC3339Nano), "last_at": e.last.Format(time.RFC3339Nano)}},
+				uses: []pendingUse{e}})
+		}
+		rest := uses[n:]
+		if len(rest) == 0 {
+			continue
+		}
+		clients := map[domain.ClientID]bool{}
+		total := 0
+		first, last := rest[0].first, rest[0].last
+		for _, e := range rest {
+			clients[e.key.client] = true
+			total += e.count
+			if e.first.Before(first) {
+				first = e.first
+			}
+			if e.last.After(last) {
+				last = e.last
+			}
+		}
+		out = append(out, usageEvent{entry: audit.Entry{Actor: domain.System(org, "usage"), Action: "client.authenticate.summary",
+			Detail: map[string]string{"clients": strconv.Itoa(len(clients)), "secrets": strconv.Itoa(len(rest)), "count": strconv.Itoa(total),
+				"first_at": first.Format(time.RFC3339Nano), "last_at": last.Format(time.RFC3339Nano)}},
+			uses: rest})
+	}
+	return out
 }
 
 // RunUsageFlusher flushes every interval until ctx ends, then once more

@@ -86,3 +86,36 @@ func TestFlushCutShortLosesNothing(t *testing.T) {
 		checkFlushed(t, e, ids)
 	})
 }
+
+// TestUsageAuditIsBounded: a flush with more secrets in use than
+// UsageAuditPerOrg writes an event for each of the busiest and one summary
+// for the rest, and still stores every secret's last use.
+func TestUsageAuditIsBounded(t *testing.T) {
+	enginetest.Run(t, func(t *testing.T, open func(*testing.T) store.Store) {
+		e := newEnvOn(t, open(t))
+		ids := usedSecrets(t, e, credential.UsageAuditPerOrg+3)
+		if err := e.svc.FlushUsage(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range ids {
+			x, err := e.store.GetSecret(t.Context(), e.admin.OrgID, id)
+			if err != nil || x.LastUsedAt == nil {
+				t.Fatalf("secret %s: last used %v (%v), want stored", id, x.LastUsedAt, err)
+			}
+		}
+		events, _, err := e.audit.List(t.Context(), e.admin.OrgID, domain.AuditFilter{Action: "client.authenticate", Page: domain.Page{Limit: 200}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) != credential.UsageAuditPerOrg {
+			t.Errorf("%d per-secret events, want %d", len(events), credential.UsageAuditPerOrg)
+		}
+		sum, _, err := e.audit.List(t.Context(), e.admin.OrgID, domain.AuditFilter{Action: "client.authenticate.summary"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sum) != 1 || sum[0].Detail["secrets"] != "3" || sum[0].Detail["count"] != "3" || sum[0].Detail["clients"] != "3" {
+			t.Errorf("summary events = %+v, want one for the 3 other secrets", sum)
+		}
+	})
+}

@@ -37,8 +37,10 @@ type WrkTarget struct {
 	// PID is the process serving URL, whose CPU time the run reports
 	// (0: this process).
 	PID int
-	// Sequential walks Auths in order instead of at random.
+	// Sequential walks Auths in order from Start (0-based) instead of at
+	// random; use one thread.
 	Sequential bool
+	Start      int
 }
 
 // WrkResult is one wrk run.
@@ -138,7 +140,7 @@ func (w *Wrk) Run(ctx context.Context, t WrkTarget, concurrency int, d time.Dura
 	}
 	secs := max(int(d.Round(time.Second)/time.Second), 1)
 	cmd := exec.CommandContext(ctx, w.Path, "-t"+strconv.Itoa(threads), "-c"+strconv.Itoa(concurrency), "-d"+strconv.Itoa(secs)+"s",
-		"--timeout", "10s", "--latency", "-s", filepath.Join(w.dir, "wrk.lua"), t.URL, "--", auths.Name(), t.Body, t.Expect, order)
+		"--timeout", "10s", "--latency", "-s", filepath.Join(w.dir, "wrk.lua"), t.URL, "--", auths.Name(), t.Body, t.Expect, order, strconv.Itoa(t.Start+1))
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	pid := t.PID

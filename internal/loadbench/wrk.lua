@@ -3,10 +3,10 @@
 -- only one), a fixed form body, and every answer checked (status 200 and a
 -- body containing the expected text).
 --
---   wrk ... -s wrk.lua URL -- AUTH_FILE BODY EXPECT [random|seq]
+--   wrk ... -s wrk.lua URL -- AUTH_FILE BODY EXPECT [random|seq] [START]
 --
--- "seq" walks the headers in order (each thread from its own offset)
--- instead of picking at random: a warm-up that uses every credential.
+-- "seq" walks the headers in order from the START-th (one thread) instead
+-- of picking at random: a warm-up that uses every credential.
 --
 -- At the end it prints one line:
 --   RESULT requests=... good=... bad=... sockerr=... rps=... p50_us=... p99_us=... max_us=...
@@ -29,6 +29,7 @@ function init(args)
   good, bad = 0, 0
   math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
   nextAuth = math.random(#auths)
+  if sequential then nextAuth = tonumber(args[5] or "1") end
   if #auths == 1 then
     fixed = wrk.format("POST", nil, {
       ["Authorization"] = auths[1],
