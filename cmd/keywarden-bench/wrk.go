@@ -280,7 +280,7 @@ func benchScale(ctx context.Context, w *loadbench.Wrk, kw *instance, o wrkOption
 	// The warm-up walks the clients in order, one wrk run after another,
 	// until every one was used once.
 	fmt.Fprintf(stderr, "keywarden-bench: warming the cache: every one of %d clients once (about %s at %.0f req/s)\n",
-		len(kw.Seeded), (time.Duration(float64(len(kw.Seeded))/max(probe.RPS, 1))*time.Second).Round(time.Second), probe.RPS)
+		len(kw.Seeded), (time.Duration(float64(len(kw.Seeded))/max(probe.RPS, 1)) * time.Second).Round(time.Second), probe.RPS)
 	walk := all
 	walk.Sequential = true
 	for walk.Start < len(kw.Seeded) {
