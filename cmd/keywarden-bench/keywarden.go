@@ -159,7 +159,11 @@ func seed(ctx context.Context, cfg config.Config, org string, n int, progress io
 		pw.CloseWithError(w.Flush())
 	}()
 	start := time.Now()
-	clients, _, err := server.ImportClients(ctx, cfg, org, pr, nil)
+	clients, _, err := server.ImportClients(ctx, cfg, org, pr, func(clients, _ int) {
+		if clients%100_000 == 0 {
+			fmt.Fprintf(progress, "keywarden-bench: seeded %d clients (%s)\n", clients, time.Since(start).Round(time.Second))
+		}
+	})
 	pr.CloseWithError(err)
 	if err != nil {
 		return nil, err
