@@ -24,6 +24,10 @@ const (
 	auditBatch = 100
 	// finalFlushTimeout bounds the flush at shutdown.
 	finalFlushTimeout = 10 * time.Second
+	// minFlushTime is the least time a flush gets, however short the
+	// interval: on a busy machine a very short one would otherwise cut
+	// every flush before its first write.
+	minFlushTime = time.Second
 )
 
 // UsageAuditPerOrg bounds the per-secret audit events of one flush for
@@ -246,8 +250,9 @@ func usageEvents(p []pendingUse) []usageEvent {
 
 // RunUsageFlusher flushes every interval until ctx ends, then once more
 // (bounded by finalFlushTimeout) so that shutdown writes the last batch.
-// Each flush is bounded by the interval: what it cannot write in time
-// waits for the next one, so flushes never pile up.
+// Each flush is bounded by the interval (at least minFlushTime): what it
+// cannot write in time waits for the next one, and ticks that come while
+// it runs are dropped, so flushes never pile up.
 func (s *Service) RunUsageFlusher(ctx context.Context, interval time.Duration, onError func(error)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -262,7 +267,7 @@ func (s *Service) RunUsageFlusher(ctx context.Context, interval time.Duration, o
 			}
 			return
 		case <-t.C:
-			fctx, cancel := context.WithTimeout(ctx, interval)
+			fctx, cancel := context.WithTimeout(ctx, max(interval, minFlushTime))
 			err := s.FlushUsage(fctx)
 			cancel()
 			if err != nil && ctx.Err() == nil {
