@@ -48,7 +48,7 @@ func bruteForce(ctx context.Context, o bruteForceOptions, serverLog, stdout, std
 		return err
 	}
 	defer os.RemoveAll(dir)
-	kw, err := startKeywarden(ctx, dir, serverLog)
+	kw, err := startKeywarden(ctx, dir, serverLog, io.Discard, kwOptions{})
 	if err != nil {
 		return fmt.Errorf("start keywarden: %w", err)
 	}

@@ -33,17 +33,28 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("keywarden-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	duration := fs.Duration("duration", 10*time.Second, "measured time of each phase")
+	duration := fs.Duration("duration", 10*time.Second, "measured time of each phase (-driver wrk: of each round of each target)")
 	warmup := fs.Duration("warmup", 2*time.Second, "unmeasured load before each phase, on the same connections")
 	levels := fs.String("concurrency", "16,64", "comma-separated numbers of concurrent connections")
 	format := fs.String("o", "text", "output: text or json")
 	maxRequests := fs.Int64("max-requests", loadbench.DefaultMaxRequests, "upper bound on the requests of one phase")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the load phases to `file`; samples carry the label loadbench=keywarden|reference|client")
 	serverLog := fs.Bool("server-log", false, "copy Keywarden's log to stderr (it goes to io.Discard otherwise)")
-	mode := fs.String("mode", "reference", "reference: against the reference handler; bruteforce: token load alone and during brute forces (bruteforce.go)")
+	mode := fs.String("mode", "reference", "reference: against the reference (-driver); bruteforce: token load alone and during brute forces (bruteforce.go)")
 	attackRate := fs.Float64("attack-rate", 2000, "-mode bruteforce: attack requests per second")
 	attackAddrs := fs.Int("attack-addresses", 60, "-mode bruteforce: source addresses the attack comes from")
 	attackSecrets := fs.String("attack-secrets", "generated", "-mode bruteforce: generated (kws_-shaped wrong secrets) or supplied (anything else: argon2id)")
+	driver := fs.String("driver", "wrk", "load generator: wrk (an external, efficient one; the judged figures) or go (in-process)")
+	var wo wrkOptions
+	fs.StringVar(&wo.Wrk, "wrk", loadbench.DefaultWrk, "wrk binary (-driver wrk)")
+	fs.IntVar(&wo.Threads, "wrk-threads", 1, "wrk threads (-driver wrk)")
+	fs.StringVar(&wo.Alg, "alg", "ES256", "signing algorithm of Keywarden and of the reference: ES256 or EdDSA (-driver wrk)")
+	fs.StringVar(&wo.Ceiling, "ceiling", "", "reference `binary` built from the shared ceiling (go build in its directory); default: the in-process go-jose reference (-driver wrk)")
+	fs.IntVar(&wo.Rounds, "rounds", 4, "interleaved rounds per target, keywarden then the reference (-driver wrk)")
+	fs.IntVar(&wo.Clients, "clients", 0, "scale mode: seed this many clients through the import path and compare all in use with 10 (-driver wrk)")
+	fs.StringVar(&wo.Database, "database", "", "postgres:// URL of an empty database or schema (default: SQLite in a temporary directory)")
+	fs.IntVar(&wo.CacheMB, "client-cache-mb", 0, "Keywarden's client cache budget in MiB (default: Keywarden's default)")
+	fs.DurationVar(&wo.AdminEvery, "admin-every", 0, "scale mode: an audited admin write (PATCH a client) this often during the all-clients load, latency printed")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -54,6 +65,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil && (*mode != "reference" && *mode != "bruteforce" || *attackRate <= 0 || *attackAddrs < 1 || *attackAddrs > 250 ||
 		*attackSecrets != "generated" && *attackSecrets != "supplied") {
 		err = errors.New("-mode reference|bruteforce, -attack-rate > 0, -attack-addresses 1…250, -attack-secrets generated|supplied")
+	}
+	if err == nil && *driver != "wrk" && *driver != "go" {
+		err = fmt.Errorf("-driver %q: must be wrk or go", *driver)
+	}
+	if err == nil && wo.Alg != "ES256" && wo.Alg != "EdDSA" {
+		err = fmt.Errorf("-alg %q: must be ES256 or EdDSA", wo.Alg)
+	}
+	if err == nil && (wo.Rounds < 1 || wo.Rounds > loadbench.MaxRounds || wo.Clients < 0 || wo.Clients > 10_000_000) {
+		err = fmt.Errorf("-rounds must be between 1 and %d, -clients between 0 and 10000000", loadbench.MaxRounds)
 	}
 	if err == nil && fs.NArg() > 0 {
 		err = fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
@@ -72,6 +92,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = bruteForce(ctx, bruteForceOptions{load: loadbench.Options{Concurrency: conc[0], Duration: *duration, Warmup: *warmup, MaxRequests: *maxRequests},
 			addresses: *attackAddrs, attackRate: *attackRate, secrets: *attackSecrets}, logTo, stdout, stderr)
 		if err != nil {
+			fmt.Fprintln(stderr, "keywarden-bench:", err)
+			return 1
+		}
+		return 0
+	}
+	if *driver == "wrk" {
+		wo.Conc, wo.Slice, wo.Warmup, wo.CPUProfile = conc, *duration, *warmup, *cpuprofile
+		if err := benchWrk(ctx, wo, logTo, stdout, stderr); err != nil {
 			fmt.Fprintln(stderr, "keywarden-bench:", err)
 			return 1
 		}
@@ -107,7 +135,7 @@ func bench(ctx context.Context, conc []int, o loadbench.Options, format, cpuprof
 	}
 	defer os.RemoveAll(dir)
 
-	kw, err := startKeywarden(ctx, dir, serverLog)
+	kw, err := startKeywarden(ctx, dir, serverLog, stderr, kwOptions{})
 	if err != nil {
 		return fmt.Errorf("start keywarden: %w", err)
 	}

@@ -80,6 +80,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) s
 		newMigrateCmd(stdout, getenv),
 		newHealthcheckCmd(stdout, getenv),
 		newInitCmd(stdout, getenv),
+		newImportCmd(stdin, stdout, stderr, getenv),
 		newClientsCmd(api, stdout),
 		newSecretsCmd(api, stdin, stdout),
 		newRotationsCmd(api, stdout),

@@ -43,6 +43,9 @@ type Config struct {
 	// HashConcurrency is how many argon2id checks (passwords, supplied
 	// secrets) run at once; 0 sizes it from the CPUs and the memory limit.
 	HashConcurrency int `yaml:"hash_concurrency"`
+	// ClientCacheMB is the memory budget of each node's client cache, in
+	// MiB (docs/operations.md, "Performance").
+	ClientCacheMB int `yaml:"client_cache_mb"`
 	// JobInterval is how often background jobs run (key and deny-list
 	// reload, rotation auto-completion, clean-up).
 	JobInterval time.Duration `yaml:"job_interval"`
@@ -93,6 +96,7 @@ func Defaults() Config {
 		SigningAlgorithm:   "ES256",
 		KeyActivationDelay: 10 * time.Minute,
 		UsageFlushInterval: 10 * time.Second,
+		ClientCacheMB:      256,
 		JobInterval:        30 * time.Second,
 		RefreshTokenTTL:    time.Hour,
 
@@ -149,6 +153,9 @@ var settings = []setting{
 	}},
 	{"hash-concurrency", "argon2id checks (passwords, supplied secrets) run at once, ~20 MiB each; 0: one per two CPUs within a quarter of GOMEMLIMIT (or 128 MiB)", func(fs *pflag.FlagSet, c *Config, d Config) {
 		fs.IntVar(&c.HashConcurrency, "hash-concurrency", d.HashConcurrency, "")
+	}},
+	{"client-cache-mb", "memory budget of the client cache in MiB (about 1.3 KiB a client with one secret)", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.IntVar(&c.ClientCacheMB, "client-cache-mb", d.ClientCacheMB, "")
 	}},
 	{"job-interval", "how often background jobs run (key and deny-list reload, rotation auto-completion, clean-up)", func(fs *pflag.FlagSet, c *Config, d Config) {
 		fs.DurationVar(&c.JobInterval, "job-interval", d.JobInterval, "")
@@ -348,6 +355,9 @@ func (c Config) Validate() error {
 	}
 	if c.HashConcurrency < 0 || c.HashConcurrency > 256 {
 		errs = append(errs, errors.New("hash-concurrency: must be between 0 (automatic) and 256"))
+	}
+	if c.ClientCacheMB < 1 || c.ClientCacheMB > 1<<20 {
+		errs = append(errs, errors.New("client-cache-mb: must be between 1 and 1048576"))
 	}
 	if c.JobInterval < 100*time.Millisecond || c.JobInterval > time.Hour {
 		errs = append(errs, errors.New("job-interval: must be between 100ms and 1h"))

@@ -159,7 +159,7 @@ func (s *Service) match(ctx context.Context, e *clientEntry, value string, now t
 		if err != nil {
 			return domain.Secret{}, "malformed secret (checksum)", nil
 		}
-		i, ok := e.byVerifier[string(secretvalue.Verifier(s.verifierKey, p))]
+		i, ok := e.byVerifier(secretvalue.Verifier(s.verifierKey, p))
 		if !ok {
 			return domain.Secret{}, "wrong secret", nil
 		}
@@ -186,9 +186,7 @@ func (s *Service) match(ctx context.Context, e *clientEntry, value string, now t
 			return domain.Secret{}, "", err
 		}
 		if match {
-			e.mu.Lock()
-			e.suppliedOK[memo] = x.ID
-			e.mu.Unlock()
+			e.rememberSupplied(memo, x.ID)
 			return x, "", nil
 		}
 	}

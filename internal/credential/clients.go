@@ -130,9 +130,14 @@ func (s *Service) CreateClient(ctx context.Context, by domain.Actor, in ClientIn
 		Scopes: scopes, TokenTTL: in.TokenTTL, WebhookURL: in.WebhookURL, CreatedAt: now, UpdatedAt: now,
 		WebhookEvents: events,
 	}
+	// The notice drops a negative entry another node may hold for the ID.
+	defer s.cache.Invalidate(c.ID)
 	err := s.inTx(ctx, func(tx store.Tx) error {
 		if err := tx.CreateClient(ctx, c); err != nil {
 			return fmt.Errorf("create client: %w", err)
+		}
+		if err := s.cache.announce(ctx, tx, c.ID); err != nil {
+			return err
 		}
 		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "client.create", Target: string(c.ID),
 			Detail: map[string]string{"name": c.Name}})

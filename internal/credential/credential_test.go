@@ -44,7 +44,7 @@ func newEnv(t *testing.T) *env {
 }
 
 // newEnvOn is newEnv on a store of the caller's (another engine's).
-func newEnvOn(t *testing.T, st store.Store) *env {
+func newEnvOn(t *testing.T, st store.Store, opts ...func(*credential.Options)) *env {
 	t.Helper()
 	kr, err := keyring.New(make([]byte, 32))
 	if err != nil {
@@ -59,7 +59,11 @@ func newEnvOn(t *testing.T, st store.Store) *env {
 		t.Fatal(err)
 	}
 	reg := metrics.New()
-	svc := credential.New(credential.Options{Store: st, Audit: log, Keyring: kr, Now: clk.Now, Metrics: reg, Hashes: hashes})
+	o := credential.Options{Store: st, Audit: log, Keyring: kr, Now: clk.Now, Metrics: reg, Hashes: hashes}
+	for _, f := range opts {
+		f(&o)
+	}
+	svc := credential.New(o)
 	return &env{store: st, svc: svc, audit: log, clock: clk, reg: reg, accts: accts, hashes: hashes,
 		admin: domain.UserActor(b.Org.ID, b.User.ID, domain.RoleSuperAdmin, "")}
 }

@@ -10,9 +10,13 @@
 // creating or rotating secrets holds the client's lock, so at most
 // MaxActiveSecrets are active, and a personal credential holds its user's.
 //
-// Authenticate and TokenActive read an in-memory cache; every change
-// invalidates it here and, through a store notification sent in the
-// change's transaction, on every other node.
+// Authenticate and TokenActive read an in-memory cache (cache.go) bounded
+// by a memory budget, with no lifetime: every change invalidates it here
+// and, through a store notification sent in the change's transaction, on
+// every other node; unknown client IDs are remembered too. A success is
+// only counted in memory; usage.go writes last-used times and the
+// aggregated audit later, in short transactions. ImportClients bulk-loads
+// NDJSON (keywarden import).
 //
 // Imports: domain, store, secretvalue, keyring, audit, ratelimit, slowhash, webhook, metrics.
 package credential

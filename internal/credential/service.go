@@ -68,6 +68,9 @@ type Options struct {
 	// Hashes bounds the argon2id checks of supplied secrets; share one
 	// Gate with the account service (a default Gate of its own when nil).
 	Hashes *slowhash.Gate
+	// CacheBytes is the client cache's memory budget (DefaultCacheBytes
+	// when 0).
+	CacheBytes int64
 }
 
 // New returns a Service.
@@ -83,7 +86,7 @@ func New(o Options) *Service {
 	return &Service{
 		store: o.Store, audit: o.Audit, keys: o.Keyring,
 		verifierKey: o.Keyring.Derive(keyring.PurposeSecretVerifier), now: now,
-		cache:       newCache(o.Store, now),
+		cache:       newCache(o.Store, o.CacheBytes),
 		limitAddr:   ratelimit.New(AddressFailureBurst, AddressFailuresPerMinute, 100_000),
 		limitClient: ratelimit.New(ClientFailureBurst, ClientFailuresPerMinute, 100_000),
 		limitGuess:  ratelimit.New(ClientGuessBurst, ClientGuessesPerHour/60.0, 100_000),

@@ -98,6 +98,9 @@ func Middleware(log *slog.Logger, observe Observer, next http.Handler) http.Hand
 			if sw.status >= 500 {
 				level = slog.LevelError
 			}
+			if !log.Enabled(ctx, level) {
+				return // no attributes built for a line nobody writes
+			}
 			// Path only: query strings can carry tokens (and we never
 			// accept secrets there, but a client may still send one).
 			attrs := []slog.Attr{

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"keywarden/internal/secretvalue"
 )
 
 // Bounds of one load phase.
@@ -368,4 +370,10 @@ func wantSubstring(s string) func([]byte) error {
 		}
 		return nil
 	}
+}
+
+// NewClientSecret returns a fresh generated Keywarden client secret
+// value (kws_…), for seeding.
+func NewClientSecret() string {
+	return secretvalue.Generate(secretvalue.PrefixClientSecret).Reveal()
 }

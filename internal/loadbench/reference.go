@@ -1,7 +1,9 @@
 package loadbench
 
 import (
+	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/hmac"
 	"crypto/rand"
@@ -34,8 +36,9 @@ type Reference struct {
 	issuer      string
 	verifierKey []byte
 	kid         string
+	alg         jose.SignatureAlgorithm
 	signer      jose.Signer
-	public      *ecdsa.PublicKey
+	public      crypto.PublicKey
 	ttl         int
 
 	mu      sync.RWMutex
@@ -65,20 +68,32 @@ type refClaims struct {
 
 // NewReference returns a reference for issuer (its own base URL) with a
 // fresh ES256 signing key and a random 32-byte verifier key.
-func NewReference(issuer string) (*Reference, error) {
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+func NewReference(issuer string) (*Reference, error) { return NewReferenceAlg(issuer, "ES256") }
+
+// NewReferenceAlg is NewReference signing with alg: ES256 or EdDSA.
+func NewReferenceAlg(issuer, alg string) (*Reference, error) {
+	var priv crypto.Signer
+	var err error
+	switch alg {
+	case "ES256":
+		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case "EdDSA":
+		_, priv, err = ed25519.GenerateKey(rand.Reader)
+	default:
+		return nil, fmt.Errorf("loadbench: reference algorithm %q: want ES256 or EdDSA", alg)
+	}
 	if err != nil {
 		return nil, err
 	}
 	kid := newID("key_")
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: priv, KeyID: kid}},
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(alg), Key: jose.JSONWebKey{Key: priv, KeyID: kid}},
 		(&jose.SignerOptions{}).WithType("at+jwt"))
 	if err != nil {
 		return nil, err
 	}
 	key := make([]byte, 32)
 	rand.Read(key)
-	return &Reference{issuer: issuer, verifierKey: key, kid: kid, signer: signer, public: &priv.PublicKey,
+	return &Reference{issuer: issuer, verifierKey: key, kid: kid, alg: jose.SignatureAlgorithm(alg), signer: signer, public: priv.Public(),
 		ttl: 86400, clients: map[string]refClient{}}, nil
 }
 
@@ -260,7 +275,7 @@ func (r *Reference) verify(tok string) (refClaims, bool) {
 	if tok == "" || len(tok) > 8<<10 {
 		return refClaims{}, false
 	}
-	obj, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.ES256})
+	obj, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{r.alg})
 	if err != nil || len(obj.Signatures) != 1 {
 		return refClaims{}, false
 	}

@@ -24,12 +24,17 @@ type ReferenceServer struct {
 // the same server timeouts as Keywarden. Its goroutines carry the pprof
 // label loadbench=reference.
 func StartReference(ctx context.Context) (*ReferenceServer, error) {
+	return StartReferenceAlg(ctx, "ES256")
+}
+
+// StartReferenceAlg is StartReference signing with alg (ES256 or EdDSA).
+func StartReferenceAlg(ctx context.Context, alg string) (*ReferenceServer, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	url := "http://" + ln.Addr().String()
-	ref, err := NewReference(url)
+	ref, err := NewReferenceAlg(url, alg)
 	if err != nil {
 		ln.Close()
 		return nil, err

@@ -138,7 +138,8 @@ func OpenCore(ctx context.Context, cfg config.Config) (*Core, error) {
 		RetryBase: cfg.WebhookRetryBase, RetryWindow: cfg.WebhookRetryWindow, DisableAfter: cfg.WebhookDisableAfter, Metrics: m})
 	hashes := slowhash.New(slowhash.Options{Concurrency: cfg.HashConcurrency}) // one gate for passwords and supplied secrets
 	creds := credential.New(credential.Options{Store: st, Audit: log, Keyring: kr,
-		Webhooks: hooks.Outbox(), CheckWebhookURL: hooks.Guard().CheckURL, Metrics: m, Hashes: hashes})
+		Webhooks: hooks.Outbox(), CheckWebhookURL: hooks.Guard().CheckURL, Metrics: m,
+		Hashes: hashes, CacheBytes: int64(cfg.ClientCacheMB) << 20})
 	return &Core{
 		Store:   st,
 		Keyring: kr,

@@ -157,6 +157,17 @@ type Clients interface {
 	// LookupClient finds a client by its public ID alone, for protocol
 	// endpoints where the organisation is not yet known.
 	LookupClient(ctx context.Context, id domain.ClientID) (domain.Client, error)
+	// LoadClientAuth returns what the token path keeps of a client found
+	// by its public ID alone: the client, its organisation's policy and its
+	// secrets, oldest first, in one query (one round trip on a cache
+	// miss). An unknown ID is domain.ErrNotFound.
+	LoadClientAuth(ctx context.Context, id domain.ClientID) (ClientAuthData, error)
+	// ImportClients inserts clients and their secrets in one transaction
+	// of multi-row statements (for migrations and seeding: callers send
+	// batches of a few thousand); an ID that exists already is
+	// domain.ErrConflict and leaves the whole batch out. It sends no change
+	// notice: the caller announces the import.
+	ImportClients(ctx context.Context, clients []ImportedClient) error
 	// PersonalClient returns a user's personal credential client.
 	PersonalClient(ctx context.Context, org domain.OrgID, userID domain.UserID) (domain.Client, error)
 	// ListClients returns clients in creation order, a page at a time;
@@ -169,6 +180,19 @@ type Clients interface {
 	UpdateClient(ctx context.Context, org domain.OrgID, id domain.ClientID, fn func(c *domain.Client) error) (domain.Client, error)
 	// DeleteClient removes the client and, with it, its secrets.
 	DeleteClient(ctx context.Context, org domain.OrgID, id domain.ClientID) error
+}
+
+// ClientAuthData is a client with what authenticating it needs.
+type ClientAuthData struct {
+	Client  domain.Client
+	Policy  domain.Policy
+	Secrets []domain.Secret
+}
+
+// ImportedClient is one client of ImportClients with its secrets.
+type ImportedClient struct {
+	Client  domain.Client
+	Secrets []domain.Secret
 }
 
 // Secrets are client secrets.
@@ -192,8 +216,9 @@ type Secrets interface {
 	// RevokeClientSecrets revokes every unrevoked secret of a client (their
 	// tokens die) and returns how many it revoked.
 	RevokeClientSecrets(ctx context.Context, org domain.OrgID, clientID domain.ClientID, at time.Time) (int, error)
-	// TouchLastUsed stores a batch of uses in one transaction; a later time
-	// never loses to an earlier one.
+	// TouchLastUsed stores a batch of uses in one transaction, locking the
+	// rows in ID order (callers send batches of a few hundred); a later
+	// time never loses to an earlier one.
 	TouchLastUsed(ctx context.Context, uses []domain.SecretUse) error
 }
 

@@ -13,9 +13,9 @@ import (
 
 // TestMultiNodeChangesReachEveryNodePostgres runs two servers on one
 // PostgreSQL database and changes things through one of them: the other
-// sees each change at once (LISTEN/NOTIFY), not after its client cache
-// lifetime (5 s) or job interval (an hour here, so that no periodic reload
-// explains what the test sees).
+// sees each change at once (LISTEN/NOTIFY; client cache entries have no
+// lifetime), not after its job interval (an hour here, so that no periodic
+// reload explains what the test sees).
 func TestMultiNodeChangesReachEveryNodePostgres(t *testing.T) {
 	t.Parallel()
 	in := newPostgres(t)

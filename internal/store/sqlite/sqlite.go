@@ -125,6 +125,10 @@ func openDB(dataDir string) (*sql.DB, error) {
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	// 32 MiB of page cache a connection (SQLite's default is 2 MiB): with
+	// a million clients, index pages stay in memory instead of being read
+	// again for every insert and every cache miss.
+	q.Add("_pragma", "cache_size(-32768)")
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + path + "?" + q.Encode()
 	db, err := sql.Open("sqlite", dsn)

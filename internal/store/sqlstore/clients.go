@@ -5,8 +5,11 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 
 	"keywarden/internal/domain"
+	"keywarden/internal/store"
 )
 
 const clientColumns = `id, org_id, name, description, scopes, token_ttl, webhook_url, disabled, created_at, updated_at, tokens_revoked_at, owner_user_id, webhook_events`
@@ -125,4 +128,162 @@ func nullString(s string) sql.NullString { return sql.NullString{String: s, Vali
 
 func (s *conn) PersonalClient(ctx context.Context, org domain.OrgID, userID domain.UserID) (domain.Client, error) {
 	return scanClient(s.queryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE org_id = ? AND owner_user_id = ?`, org, userID))
+}
+
+// authColumns are clientColumns, the policy and secretColumns of a join
+// in which a client without secrets has one row of NULL secret columns.
+const authColumns = `c.id, c.org_id, c.name, c.description, c.scopes, c.token_ttl, c.webhook_url, c.disabled, c.created_at,
+	c.updated_at, c.tokens_revoked_at, c.owner_user_id, c.webhook_events, o.policy,
+	s.id, s.org_id, s.client_id, s.description, s.created_at, s.created_by, s.expires_at, s.revoked_at,
+	s.last_used_at, s.last_used_from, s.hint, s.origin, s.verifier, s.hash, s.allowed_cidrs, s.keep_tokens`
+
+// LoadClientAuth implements store.Clients: one query joins the client,
+// its organisation and its secrets. The sealed secret values stay in the
+// database: authentication never needs them.
+func (s *conn) LoadClientAuth(ctx context.Context, id domain.ClientID) (store.ClientAuthData, error) {
+	rows, err := s.query(ctx, `SELECT `+authColumns+` FROM clients c JOIN organizations o ON o.id = c.org_id
+		LEFT JOIN secrets s ON s.client_id = c.id AND s.org_id = c.org_id
+		WHERE c.id = ? ORDER BY s.created_at, s.id`, id)
+	if err != nil {
+		return store.ClientAuthData{}, err
+	}
+	defer rows.Close()
+	var out store.ClientAuthData
+	n := 0
+	for rows.Next() {
+		var c clientScan
+		var policy string
+		var x secretScan
+		if err := rows.Scan(append(c.dest(), &policy, &x.id, &x.orgID, &x.clientID, &x.description, &x.created, &x.createdBy,
+			&x.expires, &x.revoked, &x.used, &x.usedFrom, &x.hint, &x.origin, &x.verifier, &x.hash, &x.cidrs, &x.keep)...); err != nil {
+			return store.ClientAuthData{}, err
+		}
+		if n == 0 {
+			if out.Client, err = c.client(); err != nil {
+				return store.ClientAuthData{}, err
+			}
+			if err := json.Unmarshal([]byte(policy), &out.Policy); err != nil {
+				return store.ClientAuthData{}, fmt.Errorf("organization %s: policy: %w", out.Client.OrgID, err)
+			}
+		}
+		n++
+		if x.id.Valid {
+			out.Secrets = append(out.Secrets, x.secret())
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return store.ClientAuthData{}, err
+	}
+	if n == 0 {
+		return store.ClientAuthData{}, domain.ErrNotFound
+	}
+	return out, nil
+}
+
+// clientScan holds the scanned columns of clientColumns.
+type clientScan struct {
+	c             domain.Client
+	scopes        string
+	disabled      int
+	created       int64
+	updated       int64
+	tokensRevoked sql.NullInt64
+	owner         sql.NullString
+	events        string
+}
+
+func (s *clientScan) dest() []any {
+	return []any{&s.c.ID, &s.c.OrgID, &s.c.Name, &s.c.Description, &s.scopes, &s.c.TokenTTL, &s.c.WebhookURL, &s.disabled,
+		&s.created, &s.updated, &s.tokensRevoked, &s.owner, &s.events}
+}
+
+func (s *clientScan) client() (domain.Client, error) {
+	c := s.c
+	if err := json.Unmarshal([]byte(s.scopes), &c.Scopes); err != nil {
+		return c, fmt.Errorf("client %s: scopes: %w", c.ID, err)
+	}
+	c.Disabled, c.CreatedAt, c.UpdatedAt, c.TokensRevokedAt = s.disabled != 0, fromMicros(s.created), fromMicros(s.updated), fromNullMicros(s.tokensRevoked)
+	c.OwnerUserID = domain.UserID(s.owner.String)
+	if s.events != "" {
+		if err := json.Unmarshal([]byte(s.events), &c.WebhookEvents); err != nil {
+			return c, fmt.Errorf("client %s: webhook events: %w", c.ID, err)
+		}
+	}
+	return c, nil
+}
+
+// secretScan holds the columns of one secret that may all be NULL (the
+// outer join's row of a client without secrets).
+type secretScan struct {
+	id, orgID, clientID, description, createdBy, usedFrom, hint, origin, hash, cidrs sql.NullString
+	created, expires, revoked, used, keep                                            sql.NullInt64
+	verifier                                                                         []byte
+}
+
+func (x *secretScan) secret() domain.Secret {
+	out := domain.Secret{ID: domain.SecretID(x.id.String), OrgID: domain.OrgID(x.orgID.String), ClientID: domain.ClientID(x.clientID.String),
+		Description: x.description.String, CreatedBy: x.createdBy.String, LastUsedFrom: x.usedFrom.String, Hint: x.hint.String,
+		Origin: domain.SecretOrigin(x.origin.String), Verifier: x.verifier, Hash: x.hash.String, KeepTokens: x.keep.Int64 != 0,
+		CreatedAt: fromMicros(x.created.Int64), ExpiresAt: fromNullMicros(x.expires), RevokedAt: fromNullMicros(x.revoked),
+		LastUsedAt: fromNullMicros(x.used)}
+	if x.cidrs.String != "" {
+		out.AllowedCIDRs = strings.Split(x.cidrs.String, ",")
+	}
+	return out
+}
+
+// importBatch bounds the rows of one multi-row INSERT (SQLite allows
+// 32,766 parameters a statement, PostgreSQL 65,535).
+const importBatch = 500
+
+// ImportClients implements store.Clients.
+func (s *conn) ImportClients(ctx context.Context, clients []store.ImportedClient) error {
+	if len(clients) == 0 {
+		return nil
+	}
+	return s.atomic(ctx, func(t *conn) error {
+		for part := range slices.Chunk(clients, importBatch) {
+			var q strings.Builder
+			args := make([]any, 0, len(part)*13)
+			q.WriteString(`INSERT INTO clients (` + clientColumns + `) VALUES `)
+			for i, c := range part {
+				if i > 0 {
+					q.WriteString(", ")
+				}
+				q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+				args = append(args, c.Client.ID, c.Client.OrgID, c.Client.Name, c.Client.Description, scopesJSON(c.Client.Scopes),
+					c.Client.TokenTTL, c.Client.WebhookURL, boolInt(c.Client.Disabled), micros(c.Client.CreatedAt), micros(c.Client.UpdatedAt),
+					nullMicros(c.Client.TokensRevokedAt), nullString(string(c.Client.OwnerUserID)), webhookEventsJSON(c.Client.WebhookEvents))
+			}
+			if _, err := t.exec(ctx, q.String(), args...); err != nil {
+				return t.conflict(err, "client exists")
+			}
+		}
+		var secrets []domain.Secret
+		for _, c := range clients {
+			secrets = append(secrets, c.Secrets...)
+		}
+		for part := range slices.Chunk(secrets, importBatch) {
+			var q strings.Builder
+			args := make([]any, 0, len(part)*17)
+			q.WriteString(`INSERT INTO secrets (` + secretColumns + `) VALUES `)
+			for i, x := range part {
+				if i > 0 {
+					q.WriteString(", ")
+				}
+				q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+				var verifier any
+				if x.Verifier != nil {
+					verifier = x.Verifier
+				}
+				args = append(args, x.ID, x.OrgID, x.ClientID, x.Description, micros(x.CreatedAt), x.CreatedBy, nullMicros(x.ExpiresAt),
+					nullMicros(x.RevokedAt), nullMicros(x.LastUsedAt), x.LastUsedFrom, x.Hint, string(x.Origin), verifier, x.Hash, x.Sealed,
+					strings.Join(x.AllowedCIDRs, ","), boolInt(x.KeepTokens))
+			}
+			if _, err := t.exec(ctx, q.String(), args...); err != nil {
+				return t.conflict(err, "secret exists")
+			}
+		}
+		return nil
+	})
 }

@@ -1,8 +1,11 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -100,15 +103,46 @@ func (s *conn) RevokeClientSecrets(ctx context.Context, org domain.OrgID, client
 	return int(n), err
 }
 
+// TouchLastUsed implements store.Secrets: the latest use of each secret,
+// its rows locked in ID order (two nodes flushing overlapping batches
+// never deadlock), then one UPDATE for the whole batch.
 func (s *conn) TouchLastUsed(ctx context.Context, uses []domain.SecretUse) error {
-	if len(uses) == 0 {
+	latest := map[domain.SecretID]domain.SecretUse{}
+	for _, u := range uses {
+		if cur, ok := latest[u.SecretID]; !ok || u.At.After(cur.At) {
+			latest[u.SecretID] = u
+		}
+	}
+	if len(latest) == 0 {
 		return nil
 	}
+	batch := slices.SortedFunc(maps.Values(latest), func(a, b domain.SecretUse) int { return cmp.Compare(a.SecretID, b.SecretID) })
 	return s.atomic(ctx, func(t *conn) error {
-		for _, u := range uses {
-			if _, err := t.exec(ctx, `UPDATE secrets SET last_used_at = ?, last_used_from = ?
-				WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
-				micros(u.At), u.From, u.SecretID, micros(u.At)); err != nil {
+		for part := range slices.Chunk(batch, importBatch) {
+			ids := make([]any, len(part))
+			values := make([]string, len(part))
+			args := make([]any, 0, 3*len(part))
+			for i, u := range part {
+				ids[i] = u.SecretID
+				values[i] = "(?, CAST(? AS BIGINT), ?)"
+				args = append(args, u.SecretID, micros(u.At), u.From)
+			}
+			in := "?" + strings.Repeat(", ?", len(part)-1)
+			if lock := t.lock(); lock != "" {
+				rows, err := t.query(ctx, `SELECT id FROM secrets WHERE id IN (`+in+`) ORDER BY id`+lock, ids...)
+				if err != nil {
+					return err
+				}
+				for rows.Next() {
+				}
+				rows.Close()
+				if err := rows.Err(); err != nil {
+					return err
+				}
+			}
+			if _, err := t.exec(ctx, `UPDATE secrets SET last_used_at = v.column2, last_used_from = v.column3
+				FROM (VALUES `+strings.Join(values, ", ")+`) AS v
+				WHERE secrets.id = v.column1 AND (secrets.last_used_at IS NULL OR secrets.last_used_at < v.column2)`, args...); err != nil {
 				return err
 			}
 		}

@@ -17,6 +17,7 @@ var multiNode = []struct {
 	{"ClientCreatedOnOneNodeIsSeenOnTheOther", testNodesSeeClients},
 	{"RevokeOnOneNodeIsSeenOnTheOther", testNodesSeeRevoke},
 	{"LastUseFromEitherNodeKeepsTheLatest", testNodesTouch},
+	{"LastUseBatchesInOppositeOrdersNeverDeadlock", testNodesTouchOrdered},
 	{"ConcurrentAuditAppendsFormOneChain", testNodesAppend},
 	{"RefreshTokenUsedOnceAcrossNodes", testNodesRefreshUse},
 	{"WebhookMessageClaimedOnce", testNodesClaimOnce},

@@ -33,6 +33,8 @@ var conformance = []struct {
 	{"RevokedSecretStaysRevoked", testRevokeIsFinal},
 	{"RevokeClientSecrets", testRevokeClientSecrets},
 	{"TouchLastUsedKeepsLatest", testTouchLastUsed},
+	{"LoadClientAuthInOneQuery", testLoadClientAuth},
+	{"ImportClientsInBatches", testImportClients},
 	{"TimesRoundTripInUTC", testTimes},
 	{"InTx", testInTx},
 	{"InTxRollsBackOnPanic", testInTxPanic},
