@@ -239,6 +239,10 @@ type RevokedTokens interface {
 	AddRevokedToken(ctx context.Context, t domain.RevokedToken) error
 	// ListRevokedTokens returns the entries that expire after t.
 	ListRevokedTokens(ctx context.Context, t time.Time) ([]domain.RevokedToken, error)
+	// ListRevokedTokensSince returns the entries revoked at or after since
+	// that expire after t: what a node that synced at since has to add
+	// (an index range on the revocation time, not a scan of the list).
+	ListRevokedTokensSince(ctx context.Context, since, t time.Time) ([]domain.RevokedToken, error)
 	// DeleteRevokedTokensBefore removes entries that expired before t.
 	DeleteRevokedTokensBefore(ctx context.Context, t time.Time) (int, error)
 }

@@ -135,7 +135,16 @@ func (s *conn) AddRevokedToken(ctx context.Context, t domain.RevokedToken) error
 }
 
 func (s *conn) ListRevokedTokens(ctx context.Context, t time.Time) ([]domain.RevokedToken, error) {
-	rows, err := s.query(ctx, `SELECT jti, org_id, client_id, expires_at, revoked_at FROM revoked_tokens WHERE expires_at > ?`, micros(t))
+	return s.revokedTokens(ctx, `SELECT jti, org_id, client_id, expires_at, revoked_at FROM revoked_tokens WHERE expires_at > ?`, micros(t))
+}
+
+func (s *conn) ListRevokedTokensSince(ctx context.Context, since, t time.Time) ([]domain.RevokedToken, error) {
+	return s.revokedTokens(ctx, `SELECT jti, org_id, client_id, expires_at, revoked_at FROM revoked_tokens WHERE revoked_at >= ? AND expires_at > ?`,
+		micros(since), micros(t))
+}
+
+func (s *conn) revokedTokens(ctx context.Context, query string, args ...any) ([]domain.RevokedToken, error) {
+	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

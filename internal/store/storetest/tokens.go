@@ -272,6 +272,32 @@ func testRevokedTokens(t *testing.T, s store.Store) {
 			}
 		})
 	}
+	since := []struct {
+		name     string
+		since, t time.Time
+		want     []string
+	}{
+		{"revoked since the first", at(1), at(5), []string{"jti-1", "jti-2", "jti-3"}},
+		{"revoked since the second", at(2), at(5), []string{"jti-2", "jti-3"}},
+		{"revoked since, one of them expired", at(2), at(25), []string{"jti-3"}},
+		{"nothing revoked since", at(4), at(5), nil},
+	}
+	for _, tc := range since {
+		t.Run("since/"+tc.name, func(t *testing.T) {
+			got, err := s.ListRevokedTokensSince(ctx, tc.since, tc.t)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, r := range got {
+				ids = append(ids, r.JTI)
+			}
+			slices.Sort(ids)
+			if !slices.Equal(ids, tc.want) {
+				t.Errorf("ListRevokedTokensSince(%v, %v) = %v, want %v", tc.since, tc.t, ids, tc.want)
+			}
+		})
+	}
 	t.Run("delete expired", func(t *testing.T) {
 		if n, err := s.DeleteRevokedTokensBefore(ctx, at(25)); err != nil || n != 2 {
 			t.Errorf("DeleteRevokedTokensBefore = %d, %v; want 2", n, err)
