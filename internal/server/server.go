@@ -81,7 +81,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	root := s.routes()
 	s.newAdminServer(root)
 	s.http = &http.Server{
-		Handler:           httpx.ResolvePeer(s.net.trust, httpx.Middleware(log, s.metrics.Observe, root)),
+		Handler:           s.closeWhileDraining(httpx.ResolvePeer(s.net.trust, httpx.Middleware(log, s.metrics.Observe, root))),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -213,16 +213,28 @@ func (s *Server) Run(ctx context.Context, readyFile string) error {
 
 // drain turns /readyz unready and keeps serving for --drain-delay, so that
 // load balancers stop sending new requests before the listener closes.
-// Keep-alives end meanwhile: each response closes its connection, so no
-// idle connection is left for a proxy to reuse as the server stops.
+// Meanwhile each response closes its connection (closeWhileDraining), so
+// that clients with persistent connections move to other nodes too.
 func (s *Server) drain() {
 	s.draining.Store(true)
 	if s.cfg.DrainDelay <= 0 {
 		return
 	}
 	s.log.Info("draining: /readyz is unready", "drain_delay", s.cfg.DrainDelay.String())
-	s.http.SetKeepAlivesEnabled(false)
 	time.Sleep(s.cfg.DrainDelay)
+}
+
+// closeWhileDraining ends each connection after its response once the
+// server drains. (http.Server.SetKeepAlivesEnabled would also close idle
+// connections at once, which a proxy that has not yet seen /readyz turn
+// unready may be about to reuse.)
+func (s *Server) closeWhileDraining(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // startJobs runs the background work until ctx ends.
