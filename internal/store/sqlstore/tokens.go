@@ -89,10 +89,6 @@ func (s *conn) RefreshTokenByVerifier(ctx context.Context, verifier []byte) (dom
 	return scanRefresh(s.queryRow(ctx, `SELECT `+refreshColumns+` FROM refresh_tokens WHERE verifier = ?`, verifier))
 }
 
-func (s *conn) ListRefreshTokens(ctx context.Context, org domain.OrgID, clientID domain.ClientID) ([]domain.RefreshToken, error) {
-	return s.collectRefresh(ctx, `SELECT `+refreshColumns+` FROM refresh_tokens WHERE org_id = ? AND client_id = ? ORDER BY created_at DESC, id DESC`, org, clientID)
-}
-
 func (s *conn) UseRefreshToken(ctx context.Context, id domain.RefreshTokenID, at time.Time, jti string, exp time.Time) error {
 	err := mustAffect(s.exec(ctx, `UPDATE refresh_tokens SET used_at = ?, issued_jti = ?, issued_exp = ?
 		WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL`, micros(at), jti, micros(exp), id))
@@ -220,10 +216,6 @@ func (s *conn) CreateRotation(ctx context.Context, r domain.Rotation) error {
 
 func (s *conn) GetRotation(ctx context.Context, org domain.OrgID, id domain.RotationID) (domain.Rotation, error) {
 	return scanRotation(s.queryRow(ctx, `SELECT `+rotationColumns+` FROM rotations WHERE org_id = ? AND id = ?`, org, id))
-}
-
-func (s *conn) ListRotations(ctx context.Context, org domain.OrgID, clientID domain.ClientID) ([]domain.Rotation, error) {
-	return s.collectRotations(ctx, `SELECT `+rotationColumns+` FROM rotations WHERE org_id = ? AND client_id = ? ORDER BY started_at DESC, id DESC`, org, clientID)
 }
 
 func (s *conn) ListOpenAutoRotations(ctx context.Context) ([]domain.Rotation, error) {

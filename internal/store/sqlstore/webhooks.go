@@ -247,6 +247,44 @@ func (s *conn) RecordWebhookNotice(ctx context.Context, n domain.WebhookNotice) 
 	return c == 1, err
 }
 
+func (s *conn) ListUnnoticedSecrets(ctx context.Context, notice string, from, to time.Time, after string, limit int) ([]domain.Secret, error) {
+	cols := "s." + strings.ReplaceAll(strings.Join(strings.Fields(secretColumns), " "), ", ", ", s.")
+	// The partial index secrets_unrevoked_expiry (expires_at, id) WHERE
+	// revoked_at IS NULL AND expires_at IS NOT NULL serves the range and
+	// the order; the notice is one primary-key probe per secret.
+	query := `SELECT ` + cols + ` FROM secrets s
+		WHERE s.revoked_at IS NULL AND s.expires_at IS NOT NULL AND s.expires_at > ? AND s.expires_at <= ?
+		AND NOT EXISTS (SELECT 1 FROM webhook_notices n WHERE n.secret_id = s.id AND n.notice = ? AND n.expires_at = s.expires_at)`
+	args := []any{micros(from), micros(to), notice}
+	if after != "" {
+		cur, err := domain.DecodeCursor(after)
+		if err != nil {
+			return nil, err
+		}
+		at := micros(cur.At)
+		query += ` AND s.expires_at >= ? AND (s.expires_at > ? OR s.id > ?)`
+		args = append(args, at, at, cur.ID)
+	}
+	return s.collectSecrets(ctx, query+` ORDER BY s.expires_at, s.id LIMIT ?`, append(args, limit)...)
+}
+
+func (s *conn) collectSecrets(ctx context.Context, query string, args ...any) ([]domain.Secret, error) {
+	rows, err := s.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []domain.Secret
+	for rows.Next() {
+		x, err := scanSecret(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
 func (s *conn) ListExpiringSecrets(ctx context.Context, from, to time.Time, after string, limit int) ([]domain.Secret, error) {
 	cols := "s." + strings.ReplaceAll(strings.Join(strings.Fields(secretColumns), " "), ", ", ", s.")
 	query := `SELECT ` + cols + ` FROM secrets s

@@ -124,11 +124,11 @@ func testRefreshTokens(t *testing.T, s store.Store) {
 		}
 	})
 	t.Run("list newest first", func(t *testing.T) {
-		got, err := s.ListRefreshTokens(ctx, acme.ID, c.ID)
+		got, _, err := s.ListRefreshTokens(ctx, acme.ID, c.ID, domain.Page{})
 		if want := []domain.RefreshTokenID{r3.ID, r2.ID, r1.ID}; err != nil || !slices.Equal(refreshIDs(got), want) {
 			t.Errorf("ListRefreshTokens = %v, %v; want %v", refreshIDs(got), err, want)
 		}
-		if got, err := s.ListRefreshTokens(ctx, globex.ID, c.ID); err != nil || len(got) != 0 {
+		if got, _, err := s.ListRefreshTokens(ctx, globex.ID, c.ID, domain.Page{}); err != nil || len(got) != 0 {
 			t.Errorf("ListRefreshTokens from another organisation = %v, %v; want none", refreshIDs(got), err)
 		}
 	})
@@ -338,7 +338,7 @@ func testRotations(t *testing.T, s store.Store) {
 	if _, err := s.GetRotation(ctx, globex.ID, r1.ID); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("GetRotation from another organisation: err = %v, want ErrNotFound", err)
 	}
-	if got, err := s.ListRotations(ctx, acme.ID, c.ID); err != nil || len(got) != 2 || got[0].ID != r2.ID || got[1].ID != r1.ID {
+	if got, _, err := s.ListRotations(ctx, acme.ID, c.ID, domain.Page{}); err != nil || len(got) != 2 || got[0].ID != r2.ID || got[1].ID != r1.ID {
 		t.Errorf("ListRotations = %+v, %v; want [%s %s] (newest first)", got, err, r2.ID, r1.ID)
 	}
 	openAuto := func() []domain.RotationID {
