@@ -176,8 +176,8 @@ type Secrets interface {
 	// the cursor of the next page ("" after the last).
 	PageSecrets(ctx context.Context, org domain.OrgID, clientID domain.ClientID, page domain.Page) ([]domain.Secret, string, error)
 	// ListActiveSecrets returns a client's unrevoked secrets that have
-	// not expired at now, oldest first (at most a few: the service caps
-	// the active secrets of a client).
+	// not expired at now, in no particular order (at most a few: the
+	// service caps the active secrets of a client).
 	ListActiveSecrets(ctx context.Context, org domain.OrgID, clientID domain.ClientID, now time.Time) ([]domain.Secret, error)
 	// SecretsByID returns the organisation's secrets among ids (those
 	// that exist), oldest first.

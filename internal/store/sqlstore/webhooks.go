@@ -78,17 +78,12 @@ func (s *conn) ListWebhookMessages(ctx context.Context, org domain.OrgID, client
 		where += ` AND status = ?`
 		args = append(args, f.Status)
 	}
-	if f.Page.After != "" {
-		cur, err := domain.DecodeCursor(f.Page.After)
-		if err != nil {
-			return nil, "", err
-		}
-		at := micros(cur.At)
-		where += ` AND (created_at < ? OR (created_at = ? AND id < ?))`
-		args = append(args, at, at, cur.ID)
+	page, pargs, err := keyset("created_at", true, f.Page.After)
+	if err != nil {
+		return nil, "", err
 	}
-	out, err := s.collectWebhookMessages(ctx, `SELECT `+webhookMessageColumns+` FROM webhook_messages WHERE `+where+`
-		ORDER BY created_at DESC, id DESC LIMIT ?`, append(args, limit+1)...)
+	out, err := s.collectWebhookMessages(ctx, `SELECT `+webhookMessageColumns+` FROM webhook_messages WHERE `+where+page+order("created_at", true),
+		append(append(args, pargs...), limit+1)...)
 	if err != nil {
 		return nil, "", err
 	}
