@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -202,7 +203,8 @@ func (s *Service) createSecret(ctx context.Context, tx store.Tx, by domain.Actor
 	if err != nil {
 		return NewSecret{}, err
 	}
-	existing, err := tx.ListSecrets(ctx, by.OrgID, c.ID)
+	// The active ones only (a few), not the client's whole history.
+	existing, err := tx.ListActiveSecrets(ctx, by.OrgID, c.ID, now)
 	if err != nil {
 		return NewSecret{}, err
 	}
@@ -429,10 +431,16 @@ func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID domain.C
 		if _, err := tx.LockClient(ctx, by.OrgID, clientID); err != nil {
 			return err
 		}
-		before, err := tx.ListSecrets(ctx, by.OrgID, clientID)
+		before, err := tx.ListActiveSecrets(ctx, by.OrgID, clientID, now)
 		if err != nil {
 			return err
 		}
+		slices.SortFunc(before, func(a, b domain.Secret) int {
+			if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+				return c
+			}
+			return strings.Compare(string(a.ID), string(b.ID))
+		})
 		out.Previous = nil
 		var oldIDs []domain.SecretID
 		var scheduled []domain.Secret

@@ -65,10 +65,13 @@ func (s *conn) PageSecrets(ctx context.Context, org domain.OrgID, clientID domai
 }
 
 func (s *conn) ListActiveSecrets(ctx context.Context, org domain.OrgID, clientID domain.ClientID, now time.Time) ([]domain.Secret, error) {
-	// No ORDER BY: callers look for the newest (domain.NewestActive), and
-	// the partial index secrets_client_unrevoked holds only these rows.
-	return s.collectSecrets(ctx, `SELECT `+secretColumns+` FROM secrets WHERE org_id = ? AND client_id = ? AND revoked_at IS NULL
-		AND (expires_at IS NULL OR expires_at > ?)`, org, clientID, micros(now))
+	// Two index ranges of secrets_client_live (client, expiry) among the
+	// unrevoked: never expiring, and expiring after now; expired ones are
+	// not read. No ORDER BY: callers look for the newest
+	// (domain.NewestActive).
+	return s.collectSecrets(ctx, `SELECT `+secretColumns+` FROM secrets WHERE org_id = ? AND client_id = ? AND revoked_at IS NULL AND expires_at IS NULL
+		UNION ALL SELECT `+secretColumns+` FROM secrets WHERE org_id = ? AND client_id = ? AND revoked_at IS NULL AND expires_at > ?`,
+		org, clientID, org, clientID, micros(now))
 }
 
 func (s *conn) SecretsByID(ctx context.Context, org domain.OrgID, ids []domain.SecretID) ([]domain.Secret, error) {
