@@ -41,6 +41,9 @@ type Config struct {
 	// a reconnection may take (docs/architecture.md, "Multi-node notes").
 	ListenerCheck   time.Duration `yaml:"listener_check"`
 	ListenerTimeout time.Duration `yaml:"listener_timeout"`
+	// ExpiryNoticeInterval is how often the expiry notices run; 0 means
+	// JobInterval.
+	ExpiryNoticeInterval time.Duration `yaml:"expiry_notice_interval"`
 	// WALCheckpointInterval is how often SQLite's write-ahead log is
 	// checkpointed and truncated, so that it stays bounded under load.
 	WALCheckpointInterval time.Duration `yaml:"wal_checkpoint_interval"`
@@ -158,6 +161,9 @@ var settings = []setting{
 	}},
 	{"listener-timeout", "how long the change listener's connection check and reconnection may take", func(fs *pflag.FlagSet, c *Config, d Config) {
 		fs.DurationVar(&c.ListenerTimeout, "listener-timeout", d.ListenerTimeout, "")
+	}},
+	{"expiry-notice-interval", "how often secrets' expiry notices are sent (0: --job-interval)", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.DurationVar(&c.ExpiryNoticeInterval, "expiry-notice-interval", d.ExpiryNoticeInterval, "")
 	}},
 	{"wal-checkpoint-interval", "how often SQLite's write-ahead log is checkpointed and truncated", func(fs *pflag.FlagSet, c *Config, d Config) {
 		fs.DurationVar(&c.WALCheckpointInterval, "wal-checkpoint-interval", d.WALCheckpointInterval, "")
@@ -369,6 +375,9 @@ func (c Config) Validate() error {
 	}
 	if c.JobInterval < 100*time.Millisecond || c.JobInterval > time.Hour {
 		errs = append(errs, errors.New("job-interval: must be between 100ms and 1h"))
+	}
+	if c.ExpiryNoticeInterval != 0 && (c.ExpiryNoticeInterval < 100*time.Millisecond || c.ExpiryNoticeInterval > 24*time.Hour) {
+		errs = append(errs, errors.New("expiry-notice-interval: must be 0 (--job-interval) or between 100ms and 24h"))
 	}
 	if c.RefreshTokenTTL < time.Minute || c.RefreshTokenTTL > 30*24*time.Hour {
 		errs = append(errs, errors.New("refresh-token-ttl: must be between 1m and 720h"))

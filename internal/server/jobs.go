@@ -23,6 +23,10 @@ type job struct {
 // jobs is the server's schedule: each job with its own interval.
 func (s *Server) jobs() []job {
 	every := s.cfg.JobInterval
+	expiry := s.cfg.ExpiryNoticeInterval
+	if expiry <= 0 {
+		expiry = every
+	}
 	list := []job{
 		{"signing keys", every, func(ctx context.Context) error {
 			if _, err := s.tokens.Keys.RetireExpired(ctx); err != nil {
@@ -56,7 +60,7 @@ func (s *Server) jobs() []job {
 			_, err := s.core.Accounts.DeleteExpiredSetupLinks(ctx)
 			return err
 		}},
-		{"webhook expiry notices", every, func(ctx context.Context) error {
+		{"webhook expiry notices", expiry, func(ctx context.Context) error {
 			_, err := s.core.Webhooks.RunExpiry(ctx)
 			return err
 		}},
