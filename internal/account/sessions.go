@@ -267,9 +267,10 @@ func (s *Service) AuthenticateSession(ctx context.Context, bearer, source string
 	return a, nil
 }
 
-// ListSessions returns the actor's open sessions.
-func (s *Service) ListSessions(ctx context.Context, by domain.Actor) ([]domain.Session, error) {
-	return s.store.ListSessions(ctx, by.OrgID, by.UserID(), s.clock())
+// ListSessions returns a page of the actor's open sessions, newest first,
+// and the cursor of the next page ("" after the last).
+func (s *Service) ListSessions(ctx context.Context, by domain.Actor, page domain.Page) ([]domain.Session, string, error) {
+	return s.store.PageSessions(ctx, by.OrgID, by.UserID(), s.clock(), page)
 }
 
 // EndSession ends one of the actor's own sessions ("current" for the one

@@ -480,10 +480,10 @@ func (e *env) snapshot(t *testing.T, orgs ...domain.OrgID) snapshot {
 						Origin: x.Origin, ExpiresAt: x.ExpiresAt, RevokedAt: x.RevokedAt, LastUsedAt: x.LastUsedAt,
 						AllowedCIDRs: x.AllowedCIDRs, KeepTokens: x.KeepTokens})
 				}
-				if cs.Rotations, err = e.core.Store.ListRotations(ctx, org, c.ID); err != nil {
+				if cs.Rotations, _, err = e.core.Store.ListRotations(ctx, org, c.ID, domain.Page{Limit: domain.MaxLimit}); err != nil {
 					t.Fatalf("ListRotations: %v", err)
 				}
-				if cs.RefreshTokens, err = e.core.Store.ListRefreshTokens(ctx, org, c.ID); err != nil {
+				if cs.RefreshTokens, _, err = e.core.Store.ListRefreshTokens(ctx, org, c.ID, domain.Page{Limit: domain.MaxLimit}); err != nil {
 					t.Fatalf("ListRefreshTokens: %v", err)
 				}
 				os.Clients = append(os.Clients, cs)

@@ -9,11 +9,15 @@ import (
 )
 
 func (h *Handler) listRotations(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	views, err := h.Credentials.ListRotations(r.Context(), by, domain.ClientID(r.PathValue("client_id")))
+	page, err := pageFrom(r)
 	if err != nil {
 		return err
 	}
-	out := apiv1.RotationList{Items: make([]apiv1.RotationStatus, 0, len(views))}
+	views, next, err := h.Credentials.ListRotations(r.Context(), by, domain.ClientID(r.PathValue("client_id")), page)
+	if err != nil {
+		return err
+	}
+	out := apiv1.RotationList{Items: make([]apiv1.RotationStatus, 0, len(views)), NextCursor: next}
 	for _, v := range views {
 		out.Items = append(out.Items, rotationJSON(v))
 	}
@@ -55,12 +59,16 @@ func (h *Handler) createRefreshToken(w http.ResponseWriter, r *http.Request, by 
 }
 
 func (h *Handler) listRefreshTokens(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	list, err := h.Refresh.List(r.Context(), by, domain.ClientID(r.PathValue("client_id")))
+	page, err := pageFrom(r)
+	if err != nil {
+		return err
+	}
+	list, next, err := h.Refresh.List(r.Context(), by, domain.ClientID(r.PathValue("client_id")), page)
 	if err != nil {
 		return err
 	}
 	now := time.Now()
-	out := apiv1.RefreshTokenList{Items: make([]apiv1.RefreshToken, 0, len(list))}
+	out := apiv1.RefreshTokenList{Items: make([]apiv1.RefreshToken, 0, len(list)), NextCursor: next}
 	for _, t := range list {
 		out.Items = append(out.Items, refreshJSON(t, now))
 	}

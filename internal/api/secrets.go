@@ -26,11 +26,15 @@ func (h *Handler) createSecret(w http.ResponseWriter, r *http.Request, by domain
 }
 
 func (h *Handler) listSecrets(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	list, err := h.Credentials.ListSecrets(r.Context(), by, domain.ClientID(r.PathValue("client_id")))
+	page, err := pageFrom(r)
 	if err != nil {
 		return err
 	}
-	out := apiv1.SecretList{Items: make([]apiv1.Secret, 0, len(list.Secrets))}
+	list, err := h.Credentials.ListSecrets(r.Context(), by, domain.ClientID(r.PathValue("client_id")), page)
+	if err != nil {
+		return err
+	}
+	out := apiv1.SecretList{Items: make([]apiv1.Secret, 0, len(list.Secrets)), NextCursor: list.Next}
 	for _, x := range list.Secrets {
 		out.Items = append(out.Items, secretJSON(x, list.NewID, list.Now))
 	}

@@ -132,11 +132,15 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) listSessions(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	list, err := h.Accounts.ListSessions(r.Context(), by)
+	page, err := pageFrom(r)
 	if err != nil {
 		return err
 	}
-	out := apiv1.SessionList{Items: make([]apiv1.Session, 0, len(list))}
+	list, next, err := h.Accounts.ListSessions(r.Context(), by, page)
+	if err != nil {
+		return err
+	}
+	out := apiv1.SessionList{Items: make([]apiv1.Session, 0, len(list)), NextCursor: next}
 	for _, x := range list {
 		out.Items = append(out.Items, sessionJSON(x, by.SessionID))
 	}

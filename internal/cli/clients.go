@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"strconv"
 	"strings"
 
@@ -107,6 +108,19 @@ func allClients(ctx context.Context, c conn, page keywarden.ListOptions) (apiv1.
 		list.Items = append(list.Items, cl)
 	}
 	return list, nil
+}
+
+// every collects what seq yields: the list commands of a client's
+// secrets, rotations and refresh tokens, and of sessions, follow every page.
+func every[T any](seq iter.Seq2[T, error]) ([]T, error) {
+	out := []T{}
+	for x, err := range seq {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, nil
 }
 
 // checkLimit refuses a negative --limit before any request.

@@ -344,7 +344,8 @@ func newSessionsListCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 		Args:  noArgs,
 	}
 	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
-		list, err := c.ListSessions(ctx)
+		items, err := every(c.Sessions(ctx, keywarden.ListOptions{Limit: 200}))
+		list := apiv1.SessionList{Items: items}
 		return show(list, printSessionList), err
 	}})
 	return cmd

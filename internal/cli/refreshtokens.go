@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"keywarden/pkg/apiv1"
+	"keywarden/pkg/keywarden"
 )
 
 // refreshTokenPrefix starts every refresh token value; the API shows only
@@ -52,7 +53,8 @@ func newRefreshTokensListCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 		Args:  exactArgs(1),
 	}
 	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
-		list, err := c.ListRefreshTokens(ctx, args[0])
+		items, err := every(c.RefreshTokens(ctx, args[0], keywarden.ListOptions{Limit: 200}))
+		list := apiv1.RefreshTokenList{Items: items}
 		return show(list, printRefreshTokenList), err
 	}})
 	return cmd

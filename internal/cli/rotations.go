@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"keywarden/pkg/apiv1"
+	"keywarden/pkg/keywarden"
 )
 
 // Rotation states, as the API names them.
@@ -35,7 +36,8 @@ func newRotationsListCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 		Args:  exactArgs(1),
 	}
 	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
-		list, err := c.ListRotations(ctx, args[0])
+		items, err := every(c.Rotations(ctx, args[0], keywarden.ListOptions{Limit: 200}))
+		list := apiv1.RotationList{Items: items}
 		return show(list, printRotationList), err
 	}})
 	return cmd

@@ -255,7 +255,8 @@ func newSecretsListCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 		Args:  exactArgs(1),
 	}
 	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
-		list, err := c.ListSecrets(ctx, args[0])
+		items, err := every(c.Secrets(ctx, args[0], keywarden.ListOptions{Limit: 200}))
+		list := apiv1.SecretList{Items: items}
 		return view{json: list, table: func(w io.Writer) error { return printSecretTable(w, list.Items) }}, err
 	}})
 	return cmd

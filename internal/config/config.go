@@ -32,6 +32,21 @@ type Config struct {
 	Dev             bool          `yaml:"dev"`
 	LogLevel        string        `yaml:"log_level"`
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// DrainDelay is how long a stopping server keeps serving with /readyz
+	// unready, so that load balancers take it out of rotation before it
+	// stops accepting connections (docs/operations.md, "Graceful stop").
+	DrainDelay time.Duration `yaml:"drain_delay"`
+	// ListenerCheck is how often a silent change listener proves that its
+	// connection still works, and ListenerTimeout how long that check and
+	// a reconnection may take (docs/architecture.md, "Multi-node notes").
+	ListenerCheck   time.Duration `yaml:"listener_check"`
+	ListenerTimeout time.Duration `yaml:"listener_timeout"`
+	// ExpiryNoticeInterval is how often the expiry notices run; 0 means
+	// JobInterval.
+	ExpiryNoticeInterval time.Duration `yaml:"expiry_notice_interval"`
+	// WALCheckpointInterval is how often SQLite's write-ahead log is
+	// checkpointed and truncated, so that it stays bounded under load.
+	WALCheckpointInterval time.Duration `yaml:"wal_checkpoint_interval"`
 	// SigningAlgorithm signs access tokens: ES256, EdDSA or RS256.
 	SigningAlgorithm string `yaml:"signing_algorithm"`
 	// KeyActivationDelay is how long a rotated signing key is published
@@ -89,6 +104,10 @@ func Defaults() Config {
 		DataDir:         "keywarden-data",
 		LogLevel:        "info",
 		ShutdownTimeout: 15 * time.Second,
+		ListenerCheck:   2 * time.Second,
+		ListenerTimeout: 2 * time.Second,
+
+		WALCheckpointInterval: 10 * time.Second,
 
 		TLSClientAuth: "none",
 		ProxyHeader:   "x-forwarded-for",
@@ -141,6 +160,21 @@ var settings = []setting{
 	}},
 	{"shutdown-timeout", "how long to wait for requests in flight at shutdown", func(fs *pflag.FlagSet, c *Config, d Config) {
 		fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", d.ShutdownTimeout, "")
+	}},
+	{"drain-delay", "on SIGTERM, how long to keep serving with /readyz unready before stopping (longer than the load balancer's health-check interval times its fall count)", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.DurationVar(&c.DrainDelay, "drain-delay", d.DrainDelay, "")
+	}},
+	{"listener-check", "how often a silent PostgreSQL change listener checks its connection", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.DurationVar(&c.ListenerCheck, "listener-check", d.ListenerCheck, "")
+	}},
+	{"listener-timeout", "how long the change listener's connection check and reconnection may take", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.DurationVar(&c.ListenerTimeout, "listener-timeout", d.ListenerTimeout, "")
+	}},
+	{"expiry-notice-interval", "how often secrets' expiry notices are sent (0: --job-interval)", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.DurationVar(&c.ExpiryNoticeInterval, "expiry-notice-interval", d.ExpiryNoticeInterval, "")
+	}},
+	{"wal-checkpoint-interval", "how often SQLite's write-ahead log is checkpointed and truncated", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.DurationVar(&c.WALCheckpointInterval, "wal-checkpoint-interval", d.WALCheckpointInterval, "")
 	}},
 	{"signing-algorithm", "algorithm of new token-signing keys: ES256, EdDSA or RS256", func(fs *pflag.FlagSet, c *Config, d Config) {
 		fs.StringVar(&c.SigningAlgorithm, "signing-algorithm", d.SigningAlgorithm, "")
@@ -362,6 +396,9 @@ func (c Config) Validate() error {
 	if c.JobInterval < 100*time.Millisecond || c.JobInterval > time.Hour {
 		errs = append(errs, errors.New("job-interval: must be between 100ms and 1h"))
 	}
+	if c.ExpiryNoticeInterval != 0 && (c.ExpiryNoticeInterval < 100*time.Millisecond || c.ExpiryNoticeInterval > 24*time.Hour) {
+		errs = append(errs, errors.New("expiry-notice-interval: must be 0 (--job-interval) or between 100ms and 24h"))
+	}
 	if c.RefreshTokenTTL < time.Minute || c.RefreshTokenTTL > 30*24*time.Hour {
 		errs = append(errs, errors.New("refresh-token-ttl: must be between 1m and 720h"))
 	}
@@ -371,6 +408,10 @@ func (c Config) Validate() error {
 		v        time.Duration
 		min, max time.Duration
 	}{
+		{"drain-delay", c.DrainDelay, 0, 10 * time.Minute},
+		{"listener-check", c.ListenerCheck, 50 * time.Millisecond, time.Minute},
+		{"listener-timeout", c.ListenerTimeout, 50 * time.Millisecond, time.Minute},
+		{"wal-checkpoint-interval", c.WALCheckpointInterval, 100 * time.Millisecond, time.Hour},
 		{"webhook-timeout", c.WebhookTimeout, 100 * time.Millisecond, time.Minute},
 		{"webhook-poll-interval", c.WebhookPollInterval, 10 * time.Millisecond, time.Minute},
 		{"webhook-retry-base", c.WebhookRetryBase, 10 * time.Millisecond, time.Hour},

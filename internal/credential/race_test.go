@@ -79,7 +79,7 @@ func TestActiveSecretLimitUnderRace(t *testing.T) {
 				t.Errorf("create: %v", err)
 			}
 		})
-		list, err := e.svc.ListSecrets(ctx, e.admin, c.ID)
+		list, err := e.svc.ListSecrets(ctx, e.admin, c.ID, domain.Page{Limit: domain.MaxLimit})
 		if err != nil {
 			t.Fatal(err)
 		}

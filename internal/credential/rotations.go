@@ -33,15 +33,29 @@ type secretsByID struct {
 	now   time.Time
 }
 
-func (s *Service) clientSecrets(ctx context.Context, tx store.Data, org domain.OrgID, clientID domain.ClientID) (secretsByID, error) {
-	list, err := tx.ListSecrets(ctx, org, clientID)
+// rotationSecrets reads the secrets that rots name and the client's active
+// secrets (for its "New" marker): two indexed reads bounded by the page,
+// however many secrets and rotations the client has had.
+func (s *Service) rotationSecrets(ctx context.Context, tx store.Data, org domain.OrgID, clientID domain.ClientID, rots ...domain.Rotation) (secretsByID, error) {
+	var ids []domain.SecretID
+	for _, r := range rots {
+		ids = append(ids, r.NewSecretID)
+		ids = append(ids, r.OldSecretIDs...)
+	}
+	list, err := tx.SecretsByID(ctx, org, ids)
 	if err != nil {
 		return secretsByID{}, err
 	}
 	now := s.clock()
-	out := secretsByID{byID: make(map[domain.SecretID]domain.Secret, len(list)), newID: domain.NewestActive(list, now), now: now}
+	active, err := tx.ListActiveSecrets(ctx, org, clientID, now)
+	if err != nil {
+		return secretsByID{}, err
+	}
+	out := secretsByID{byID: make(map[domain.SecretID]domain.Secret, len(list)), newID: domain.NewestActive(active, now), now: now}
 	for _, x := range list {
-		out.byID[x.ID] = x
+		if x.ClientID == clientID {
+			out.byID[x.ID] = x
+		}
 	}
 	return out, nil
 }
@@ -52,32 +66,34 @@ func (cs secretsByID) view(r domain.Rotation) RotationView {
 }
 
 func (s *Service) view(ctx context.Context, tx store.Data, r domain.Rotation) (RotationView, error) {
-	cs, err := s.clientSecrets(ctx, tx, r.OrgID, r.ClientID)
+	cs, err := s.rotationSecrets(ctx, tx, r.OrgID, r.ClientID, r)
 	if err != nil {
 		return RotationView{}, err
 	}
 	return cs.view(r), nil
 }
 
-// ListRotations returns a client's rotations, newest first: two reads
-// (the rotations, the client's secrets), however many rotations there are.
-func (s *Service) ListRotations(ctx context.Context, by domain.Actor, clientID domain.ClientID) ([]RotationView, error) {
+// ListRotations returns a page of a client's rotations, newest first, and
+// the cursor of the next page: three indexed reads (the rotations, the
+// secrets they name, the client's active secrets), each bounded by the
+// page size, however many rotations and secrets the client has had.
+func (s *Service) ListRotations(ctx context.Context, by domain.Actor, clientID domain.ClientID, page domain.Page) ([]RotationView, string, error) {
 	if _, err := getClient(ctx, s.store, by.OrgID, clientID); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	list, err := s.store.ListRotations(ctx, by.OrgID, clientID)
+	list, next, err := s.store.ListRotations(ctx, by.OrgID, clientID, page)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	cs, err := s.clientSecrets(ctx, s.store, by.OrgID, clientID)
+	cs, err := s.rotationSecrets(ctx, s.store, by.OrgID, clientID, list...)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	out := make([]RotationView, 0, len(list))
 	for _, r := range list {
 		out = append(out, cs.view(r))
 	}
-	return out, nil
+	return out, next, nil
 }
 
 // GetRotation returns one rotation of a client.

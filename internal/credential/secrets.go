@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -60,8 +61,9 @@ type SecretView struct {
 
 // viewSecret completes x with its client's marker, read through tx.
 func (s *Service) viewSecret(ctx context.Context, tx store.Data, x domain.Secret) (SecretView, error) {
-	cs, err := s.clientSecrets(ctx, tx, x.OrgID, x.ClientID)
-	return SecretView{Secret: x, NewID: cs.newID, Now: cs.now}, err
+	now := s.clock()
+	active, err := tx.ListActiveSecrets(ctx, x.OrgID, x.ClientID, now)
+	return SecretView{Secret: x, NewID: domain.NewestActive(active, now), Now: now}, err
 }
 
 // SecretList is a client's secrets with the one to show as "New".
@@ -69,19 +71,25 @@ type SecretList struct {
 	Secrets []domain.Secret
 	NewID   domain.SecretID
 	Now     time.Time
+	Next    string // the cursor of the next page; "" after the last
 }
 
-// ListSecrets returns a client's secrets, oldest first.
-func (s *Service) ListSecrets(ctx context.Context, by domain.Actor, clientID domain.ClientID) (SecretList, error) {
+// ListSecrets returns a page of a client's secrets, oldest first, with
+// the client's "New" marker (from its active secrets, a few at most).
+func (s *Service) ListSecrets(ctx context.Context, by domain.Actor, clientID domain.ClientID, page domain.Page) (SecretList, error) {
 	if _, err := getClient(ctx, s.store, by.OrgID, clientID); err != nil {
 		return SecretList{}, err
 	}
-	secrets, err := s.store.ListSecrets(ctx, by.OrgID, clientID)
+	secrets, next, err := s.store.PageSecrets(ctx, by.OrgID, clientID, page)
 	if err != nil {
 		return SecretList{}, err
 	}
 	now := s.clock()
-	return SecretList{Secrets: secrets, NewID: domain.NewestActive(secrets, now), Now: now}, nil
+	active, err := s.store.ListActiveSecrets(ctx, by.OrgID, clientID, now)
+	if err != nil {
+		return SecretList{}, err
+	}
+	return SecretList{Secrets: secrets, NewID: domain.NewestActive(active, now), Now: now, Next: next}, nil
 }
 
 // GetSecret returns one secret of a client.
@@ -195,7 +203,8 @@ func (s *Service) createSecret(ctx context.Context, tx store.Tx, by domain.Actor
 	if err != nil {
 		return NewSecret{}, err
 	}
-	existing, err := tx.ListSecrets(ctx, by.OrgID, c.ID)
+	// The active ones only (a few), not the client's whole history.
+	existing, err := tx.ListActiveSecrets(ctx, by.OrgID, c.ID, now)
 	if err != nil {
 		return NewSecret{}, err
 	}
@@ -422,10 +431,16 @@ func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID domain.C
 		if _, err := tx.LockClient(ctx, by.OrgID, clientID); err != nil {
 			return err
 		}
-		before, err := tx.ListSecrets(ctx, by.OrgID, clientID)
+		before, err := tx.ListActiveSecrets(ctx, by.OrgID, clientID, now)
 		if err != nil {
 			return err
 		}
+		slices.SortFunc(before, func(a, b domain.Secret) int {
+			if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+				return c
+			}
+			return strings.Compare(string(a.ID), string(b.ID))
+		})
 		out.Previous = nil
 		var oldIDs []domain.SecretID
 		var scheduled []domain.Secret

@@ -40,6 +40,21 @@ type Server struct {
 	// issuance is the token issuer both the OAuth endpoints and the API's
 	// password login use.
 	issuance *token.Issuer
+	// deaf is set while the change listener is disconnected; draining
+	// once the server is stopping (/readyz answers 503).
+	deaf     atomic.Bool
+	draining atomic.Bool
+}
+
+// errDraining is /readyz's reason while the server drains.
+var errDraining = errors.New("draining: the server is stopping")
+
+// ready is /readyz: unready while draining, else the store must answer.
+func (s *Server) ready(ctx context.Context) error {
+	if s.draining.Load() {
+		return errDraining
+	}
+	return s.core.Store.Ping(ctx)
 }
 
 // New builds the server for cfg.
@@ -66,7 +81,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	root := s.routes()
 	s.newAdminServer(root)
 	s.http = &http.Server{
-		Handler:           httpx.ResolvePeer(s.net.trust, httpx.Middleware(log, s.metrics.Observe, root)),
+		Handler:           s.closeWhileDraining(httpx.ResolvePeer(s.net.trust, httpx.Middleware(log, s.metrics.Observe, root))),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -85,7 +100,7 @@ func (s *Server) routes() http.Handler {
 	a := &api.Handler{
 		Accounts: s.core.Accounts, Credentials: s.core.Credentials, Audit: s.core.Audit, Log: s.log,
 		Refresh: s.tokens.Refresh, Keys: s.tokens.Keys, Tokens: s.issuance,
-		Ready: s.core.Store.Ping, OpenAPI: kwapi.OpenAPI, Webhooks: s.core.Webhooks, Cookies: s.cookies(),
+		Ready: s.ready, OpenAPI: kwapi.OpenAPI, Webhooks: s.core.Webhooks, Cookies: s.cookies(),
 	}
 	a.Register(mux)
 	o := &oauth.Handler{
@@ -126,9 +141,10 @@ func (s *Server) Handler() http.Handler { return s.http.Handler }
 // Run, or after Run returned; closing twice does nothing.
 func (s *Server) Close() error { return s.core.Close() }
 
-// Run listens on cfg.Listen and serves until ctx ends, then drains
-// requests in flight for up to the shutdown timeout and flushes batched
-// usage. When readyFile is set, the bound address is written there once the
+// Run listens on cfg.Listen and serves until ctx ends, then turns /readyz
+// unready and keeps serving for the drain delay, then stops accepting and
+// finishes requests in flight for up to the shutdown timeout and flushes
+// batched usage. When readyFile is set, the bound address is written there once the
 // server accepts connections (tests listen on port 0 and read it).
 func (s *Server) Run(ctx context.Context, readyFile string) error {
 	defer s.core.Close()
@@ -175,6 +191,7 @@ func (s *Server) Run(ctx context.Context, readyFile string) error {
 		return err
 	case <-ctx.Done():
 	}
+	s.drain()
 	s.log.Info("shutting down", "timeout", s.cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
@@ -194,9 +211,35 @@ func (s *Server) Run(ctx context.Context, readyFile string) error {
 	return nil
 }
 
+// drain turns /readyz unready and keeps serving for --drain-delay, so that
+// load balancers stop sending new requests before the listener closes.
+// Meanwhile each response closes its connection (closeWhileDraining), so
+// that clients with persistent connections move to other nodes too.
+func (s *Server) drain() {
+	s.draining.Store(true)
+	if s.cfg.DrainDelay <= 0 {
+		return
+	}
+	s.log.Info("draining: /readyz is unready", "drain_delay", s.cfg.DrainDelay.String())
+	time.Sleep(s.cfg.DrainDelay)
+}
+
+// closeWhileDraining ends each connection after its response once the
+// server drains. (http.Server.SetKeepAlivesEnabled would also close idle
+// connections at once, which a proxy that has not yet seen /readyz turn
+// unready may be about to reuse.)
+func (s *Server) closeWhileDraining(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 // startJobs runs the background work until ctx ends.
 func (s *Server) startJobs(ctx context.Context, wg *sync.WaitGroup) {
-	wg.Add(4)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		s.listenForChanges(ctx)
@@ -223,19 +266,7 @@ func (s *Server) startJobs(ctx context.Context, wg *sync.WaitGroup) {
 			s.core.Webhooks.RunDispatcher(ctx)
 		}()
 	}
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(s.cfg.JobInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				s.runJobs(ctx)
-			}
-		}
-	}()
+	schedule(ctx, wg, s.log, s.jobs())
 }
 
 // listenForChanges applies, until ctx ends, what every node (this one too)
@@ -249,6 +280,7 @@ func (s *Server) listenForChanges(ctx context.Context) {
 	apply := func(payload string) {
 		if payload == "" { // (re)connected: Listen hands "" each time it listens
 			s.metrics.ListenerUp(interrupted)
+			s.deaf.Store(false)
 		}
 		if payload == "" && interrupted {
 			s.log.Info("listening for changes again")
@@ -265,44 +297,38 @@ func (s *Server) listenForChanges(ctx context.Context) {
 	onError := func(err error) {
 		interrupted = true
 		s.metrics.ListenerDown()
-		s.log.Warn("change notices interrupted; other nodes' changes arrive within the cache lifetime and job interval until reconnected", "err", err)
+		s.log.Warn("change notices interrupted; catching up every --listener-check until reconnected", "err", err)
+		// Notices may have been lost since the connection last proved
+		// alive: treat them as missed at once, then keep catching up
+		// while deaf (catchUpWhileDeaf).
+		s.deaf.Store(true)
+		s.catchUp(ctx)
 	}
 	if err := s.core.Store.Listen(ctx, store.ChangesChannel, apply, onError); err != nil {
 		s.log.Error("listen for changes", "err", err)
 	}
 }
 
-// runJobs is one round of periodic work. Each job is safe to run on every
-// node at once: they only reload shared state or make idempotent,
-// conditional changes.
-func (s *Server) runJobs(ctx context.Context) {
-	report := func(job string, err error) {
-		if err != nil && ctx.Err() == nil {
-			s.log.Error("background job failed", "job", job, "err", err)
-		}
+// catchUp does what a missed notice would have: it drops the cached
+// clients and adds the revocations and keys other nodes made meanwhile.
+func (s *Server) catchUp(ctx context.Context) {
+	s.core.Credentials.ApplyChange("")
+	if err := s.tokens.DenyList.Sync(ctx); err != nil && ctx.Err() == nil {
+		s.log.Error("catch up on the deny list", "err", err)
 	}
-	_, err := s.tokens.Keys.RetireExpired(ctx)
-	report("retire signing keys", err)
-	report("reload signing keys", s.tokens.Keys.Reload(ctx))
-	report("reload deny list", s.tokens.DenyList.Reload(ctx))
-	if n, err := s.core.Credentials.AutoCompleteRotations(ctx); n > 0 || err != nil {
-		report("auto-complete rotations", err)
-		if n > 0 {
-			s.log.Info("auto-completed rotations", "count", n)
-		}
+	if err := s.tokens.Keys.Reload(ctx); err != nil && ctx.Err() == nil {
+		s.log.Error("catch up on the signing keys", "err", err)
 	}
-	_, err = s.tokens.DenyList.Prune(ctx)
-	report("prune deny list", err)
-	_, err = s.tokens.Refresh.DeleteExpired(ctx)
-	report("delete expired refresh tokens", err)
-	_, err = s.core.Accounts.DeleteExpiredSessions(ctx)
-	report("delete expired sessions", err)
-	_, err = s.core.Accounts.DeleteExpiredSetupLinks(ctx)
-	report("delete expired setup links", err)
-	_, err = s.core.Webhooks.RunExpiry(ctx)
-	report("webhook expiry notices", err)
-	_, err = s.core.Webhooks.Prune(ctx)
-	report("prune webhook deliveries", err)
+}
+
+// catchUpWhileDeaf is the job that, while the change listener is down,
+// catches up every --listener-check, so that a revocation on another node
+// takes effect here within that long even without notices.
+func (s *Server) catchUpWhileDeaf(ctx context.Context) error {
+	if s.deaf.Load() {
+		s.catchUp(ctx)
+	}
+	return nil
 }
 
 func storeName(cfg config.Config) string {

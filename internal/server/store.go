@@ -26,7 +26,7 @@ import (
 // OpenStore opens (and migrates) the store that cfg selects.
 func OpenStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 	if cfg.IsPostgres() {
-		return postgres.Open(ctx, cfg.Database)
+		return postgres.Open(ctx, cfg.Database, postgres.Options{ListenerCheck: cfg.ListenerCheck, ListenerTimeout: cfg.ListenerTimeout})
 	}
 	return sqlite.Open(ctx, cfg.DataDir)
 }

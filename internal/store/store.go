@@ -125,8 +125,13 @@ type Users interface {
 
 	CreateSession(ctx context.Context, x domain.Session) error
 	SessionByVerifier(ctx context.Context, verifier []byte) (domain.Session, error)
-	// ListSessions returns a user's open, unexpired sessions, newest first.
+	// ListSessions returns a user's open, unexpired sessions, newest first
+	// (for changes to all of them inside a transaction; lists are paged:
+	// PageSessions).
 	ListSessions(ctx context.Context, org domain.OrgID, userID domain.UserID, now time.Time) ([]domain.Session, error)
+	// PageSessions returns a page of a user's open, unexpired sessions,
+	// newest first, and the cursor of the next page ("" after the last).
+	PageSessions(ctx context.Context, org domain.OrgID, userID domain.UserID, now time.Time, page domain.Page) ([]domain.Session, string, error)
 	// EndSession ends an open session (ErrNotFound if none).
 	EndSession(ctx context.Context, org domain.OrgID, id domain.SessionID, at time.Time) error
 	EndUserSessions(ctx context.Context, org domain.OrgID, userID domain.UserID, at time.Time) (int, error)
@@ -201,6 +206,16 @@ type Secrets interface {
 	GetSecret(ctx context.Context, org domain.OrgID, id domain.SecretID) (domain.Secret, error)
 	// ListSecrets returns a client's secrets, oldest first.
 	ListSecrets(ctx context.Context, org domain.OrgID, clientID domain.ClientID) ([]domain.Secret, error)
+	// PageSecrets returns a page of a client's secrets, oldest first, and
+	// the cursor of the next page ("" after the last).
+	PageSecrets(ctx context.Context, org domain.OrgID, clientID domain.ClientID, page domain.Page) ([]domain.Secret, string, error)
+	// ListActiveSecrets returns a client's unrevoked secrets that have
+	// not expired at now, in no particular order (at most a few: the
+	// service caps the active secrets of a client).
+	ListActiveSecrets(ctx context.Context, org domain.OrgID, clientID domain.ClientID, now time.Time) ([]domain.Secret, error)
+	// SecretsByID returns the organisation's secrets among ids (those
+	// that exist), oldest first.
+	SecretsByID(ctx context.Context, org domain.OrgID, ids []domain.SecretID) ([]domain.Secret, error)
 	// SecretByVerifier finds a generated secret by the keyed HMAC of its
 	// value (a unique column): one indexed read, never a scan.
 	SecretByVerifier(ctx context.Context, verifier []byte) (domain.Secret, error)
@@ -252,8 +267,9 @@ type SigningKeys interface {
 type RefreshTokens interface {
 	CreateRefreshToken(ctx context.Context, t domain.RefreshToken) error
 	RefreshTokenByVerifier(ctx context.Context, verifier []byte) (domain.RefreshToken, error)
-	// ListRefreshTokens returns a client's refresh tokens, newest first.
-	ListRefreshTokens(ctx context.Context, org domain.OrgID, clientID domain.ClientID) ([]domain.RefreshToken, error)
+	// ListRefreshTokens returns a page of a client's refresh tokens,
+	// newest first, and the cursor of the next page ("" after the last).
+	ListRefreshTokens(ctx context.Context, org domain.OrgID, clientID domain.ClientID, page domain.Page) ([]domain.RefreshToken, string, error)
 	// UseRefreshToken marks an unused, unrevoked token used and records the
 	// access token it issued; it fails with domain.ErrConflict when the
 	// token was used or revoked in the meantime.
@@ -274,6 +290,10 @@ type RevokedTokens interface {
 	AddRevokedToken(ctx context.Context, t domain.RevokedToken) error
 	// ListRevokedTokens returns the entries that expire after t.
 	ListRevokedTokens(ctx context.Context, t time.Time) ([]domain.RevokedToken, error)
+	// ListRevokedTokensSince returns the entries revoked at or after since
+	// that expire after t: what a node that synced at since has to add
+	// (an index range on the revocation time, not a scan of the list).
+	ListRevokedTokensSince(ctx context.Context, since, t time.Time) ([]domain.RevokedToken, error)
 	// DeleteRevokedTokensBefore removes entries that expired before t.
 	DeleteRevokedTokensBefore(ctx context.Context, t time.Time) (int, error)
 }
@@ -282,8 +302,9 @@ type RevokedTokens interface {
 type Rotations interface {
 	CreateRotation(ctx context.Context, r domain.Rotation) error
 	GetRotation(ctx context.Context, org domain.OrgID, id domain.RotationID) (domain.Rotation, error)
-	// ListRotations returns a client's rotations, newest first.
-	ListRotations(ctx context.Context, org domain.OrgID, clientID domain.ClientID) ([]domain.Rotation, error)
+	// ListRotations returns a page of a client's rotations, newest first,
+	// and the cursor of the next page ("" after the last).
+	ListRotations(ctx context.Context, org domain.OrgID, clientID domain.ClientID, page domain.Page) ([]domain.Rotation, string, error)
 	// ListOpenAutoRotations returns every uncompleted rotation with
 	// auto-complete on, across organisations, for the completion job.
 	ListOpenAutoRotations(ctx context.Context) ([]domain.Rotation, error)

@@ -62,4 +62,11 @@ type Webhooks interface {
 	// cursor ("" for the first page; for the next, the Cursor of the last
 	// secret's expiry and ID, encoded).
 	ListExpiringSecrets(ctx context.Context, from, to time.Time, after string, limit int) ([]domain.Secret, error)
+	// ListUnnoticedSecrets returns unrevoked secrets, across
+	// organisations, whose expiry lies in (from, to] and that have no
+	// notice named notice for that expiry yet, ordered by expiry and ID:
+	// up to limit after the cursor (as ListExpiringSecrets). It reads an
+	// index range of the expiry and one key per secret, and writes
+	// nothing: a pass over secrets already noticed is read-only.
+	ListUnnoticedSecrets(ctx context.Context, notice string, from, to time.Time, after string, limit int) ([]domain.Secret, error)
 }

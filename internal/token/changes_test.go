@@ -197,3 +197,42 @@ func TestKeyChangesReachOtherNodes(t *testing.T) {
 		return len(kids) == 1 && kids[0] == next.ID
 	})
 }
+
+// TestDenyListSyncCatchesUpWithoutNotices checks the catch-up of a node
+// that heard no notice (its listener was down): Sync adds what other nodes
+// revoked since it last synced, including an entry stamped a little before
+// that sync (its transaction committed later), and nothing already expired.
+func TestDenyListSyncCatchesUpWithoutNotices(t *testing.T) {
+	ctx := t.Context()
+	a, b := twoNodes(t)
+	denyA, err := token.NewDenyList(ctx, a.store, a.audit, a.clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	denyB, err := token.NewDenyList(ctx, b.store, b.audit, b.clock.Now) // no listener: hears nothing
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.clock.Add(10 * time.Second)
+	later := a.claims()
+	if err := denyA.Revoke(ctx, domain.System("org_1", "test"), later); err != nil {
+		t.Fatal(err)
+	}
+	// Stamped 30 s before B's last sync (the load), committed after it.
+	late := a.claims()
+	r := domain.RevokedToken{JTI: late.JTI, OrgID: "org_1", ClientID: "kwc_x", ExpiresAt: time.Unix(late.Expiry, 0), RevokedAt: a.clock.Now().Add(-40 * time.Second)}
+	if err := a.store.InTx(ctx, func(tx store.Tx) error { return denyA.Add(ctx, tx, r) }); err != nil {
+		t.Fatal(err)
+	}
+	if denyB.Contains(later.JTI) || denyB.Contains(late.JTI) {
+		t.Fatal("node B denies tokens before it synced: the test proves nothing")
+	}
+	if err := denyB.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for name, jti := range map[string]string{"revoked after the last sync": later.JTI, "stamped just before it": late.JTI} {
+		if !denyB.Contains(jti) {
+			t.Errorf("after Sync node B does not deny the token %s", name)
+		}
+	}
+}

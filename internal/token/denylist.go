@@ -25,8 +25,18 @@ type DenyList struct {
 	// since collects what add puts in while a Reload reads the store,
 	// so that replacing jtis with what it read loses none of it.
 	since    map[string]time.Time
-	reloadMu sync.Mutex // one Reload at a time
+	reloadMu sync.Mutex // one Reload or Sync at a time
+	// synced is when the last Reload or Sync started reading: Sync reads
+	// what was revoked from a little before then (syncOverlap).
+	synced time.Time
 }
+
+// syncOverlap is how far before the last sync Sync reads again: an entry
+// is stamped with its revocation time before its transaction commits, and
+// nodes' clocks differ a little, so an entry committed just after a sync
+// may carry a time just before it. Re-reading a minute costs a few rows;
+// adding one twice is harmless.
+const syncOverlap = time.Minute
 
 // NewDenyList loads the unexpired entries.
 func NewDenyList(ctx context.Context, s store.Store, log *audit.Log, now func() time.Time) (*DenyList, error) {
@@ -45,7 +55,8 @@ func (d *DenyList) Reload(ctx context.Context) error {
 	d.mu.Lock()
 	d.since = map[string]time.Time{}
 	d.mu.Unlock()
-	list, err := d.store.ListRevokedTokens(ctx, d.now())
+	start := d.now()
+	list, err := d.store.ListRevokedTokens(ctx, start)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	since := d.since
@@ -53,6 +64,7 @@ func (d *DenyList) Reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	d.synced = start
 	m := make(map[string]time.Time, len(list)+len(since))
 	for _, r := range list {
 		m[r.JTI] = r.ExpiresAt
@@ -61,6 +73,26 @@ func (d *DenyList) Reload(ctx context.Context) error {
 		m[jti] = exp
 	}
 	d.jtis = m
+	return nil
+}
+
+// Sync adds what was revoked since the last Reload or Sync (minus
+// syncOverlap): the periodic catch-up on notices this node missed, one
+// indexed range read however long the list is.
+func (d *DenyList) Sync(ctx context.Context) error {
+	d.reloadMu.Lock()
+	defer d.reloadMu.Unlock()
+	start := d.now()
+	list, err := d.store.ListRevokedTokensSince(ctx, d.synced.Add(-syncOverlap), start)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	for _, r := range list {
+		d.jtis[r.JTI] = r.ExpiresAt
+	}
+	d.mu.Unlock()
+	d.synced = start
 	return nil
 }
 

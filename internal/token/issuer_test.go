@@ -188,7 +188,7 @@ func TestRedeemWhenSigningFails(t *testing.T) {
 	if _, err := e.issuer.Issue(ctx, e.auth, req); !errors.Is(err, errSign) {
 		t.Fatalf("Issue while signing fails = %v, want the signing error", err)
 	}
-	list, err := e.r.List(ctx, e.admin, e.auth.Client.ID)
+	list, _, err := e.r.List(ctx, e.admin, e.auth.Client.ID, domain.Page{})
 	if err != nil || len(list) != 1 || list[0].State(e.clock.Now()) != domain.RefreshActive {
 		t.Fatalf("after the failure the client's refresh tokens are %+v, %v; want the one, unused", list, err)
 	}

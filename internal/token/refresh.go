@@ -102,15 +102,16 @@ func (r *Refresh) issue(ctx context.Context, tx store.Tx, org domain.OrgID, clie
 	return NewRefreshToken{Token: t, Value: v}, nil
 }
 
-// List returns a client's refresh tokens, newest first.
-func (r *Refresh) List(ctx context.Context, by domain.Actor, clientID domain.ClientID) ([]domain.RefreshToken, error) {
+// List returns a page of a client's refresh tokens, newest first, and the
+// cursor of the next page ("" after the last).
+func (r *Refresh) List(ctx context.Context, by domain.Actor, clientID domain.ClientID, page domain.Page) ([]domain.RefreshToken, string, error) {
 	if !clientID.Valid() {
-		return nil, domain.ErrNotFound
+		return nil, "", domain.ErrNotFound
 	}
 	if _, err := r.store.GetClient(ctx, by.OrgID, clientID); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return r.store.ListRefreshTokens(ctx, by.OrgID, clientID)
+	return r.store.ListRefreshTokens(ctx, by.OrgID, clientID, page)
 }
 
 // ErrInvalidGrant is the one answer for a refresh token that cannot be

@@ -79,7 +79,7 @@ func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, rq *requ
 	if err != nil {
 		return err
 	}
-	sessions, err := h.Accounts.ListSessions(r.Context(), rq.by)
+	sessions, _, err := h.Accounts.ListSessions(r.Context(), rq.by, consolePage)
 	if err != nil {
 		return err
 	}

@@ -133,19 +133,19 @@ func (n names) row(e domain.AuditEvent, now time.Time) eventRow {
 // store filters by one target at a time).
 func (h *Handler) clientEvents(r *http.Request, rq *request, clientID domain.ClientID, f domain.AuditFilter) ([]domain.AuditEvent, string, error) {
 	targets := []string{string(clientID)}
-	if list, err := h.Credentials.ListSecrets(r.Context(), rq.by, clientID); err == nil {
+	if list, err := h.Credentials.ListSecrets(r.Context(), rq.by, clientID, consolePage); err == nil {
 		for _, x := range list.Secrets {
 			targets = append(targets, string(x.ID))
 		}
 	} else {
 		return nil, "", err
 	}
-	if rots, err := h.Credentials.ListRotations(r.Context(), rq.by, clientID); err == nil {
+	if rots, _, err := h.Credentials.ListRotations(r.Context(), rq.by, clientID, consolePage); err == nil {
 		for _, v := range rots {
 			targets = append(targets, string(v.Rotation.ID))
 		}
 	}
-	if toks, err := h.Refresh.List(r.Context(), rq.by, clientID); err == nil {
+	if toks, _, err := h.Refresh.List(r.Context(), rq.by, clientID, consolePage); err == nil {
 		for i, t := range toks {
 			if i >= 50 {
 				break

@@ -123,7 +123,7 @@ func (h *Handler) renderClients(w http.ResponseWriter, r *http.Request, rq *requ
 	now := h.now()
 	for _, c := range match[start:end] {
 		row := clientRow{ID: string(c.ID), Name: c.Name, Description: c.Description, Disabled: c.Disabled, Created: newStamp(c.CreatedAt, now)}
-		list, err := h.Credentials.ListSecrets(r.Context(), rq.by, c.ID)
+		list, err := h.Credentials.ListSecrets(r.Context(), rq.by, c.ID, consolePage)
 		if err != nil {
 			return err
 		}

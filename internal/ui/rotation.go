@@ -41,7 +41,7 @@ func (h *Handler) rotateStart(w http.ResponseWriter, r *http.Request, rq *reques
 }
 
 func (h *Handler) renderRotateStart(w http.ResponseWriter, r *http.Request, rq *request, status int, c domain.Client, f *form) error {
-	list, err := h.Credentials.ListSecrets(r.Context(), rq.by, c.ID)
+	list, err := h.Credentials.ListSecrets(r.Context(), rq.by, c.ID, consolePage)
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func (h *Handler) renderRotation(w http.ResponseWriter, r *http.Request, rq *req
 	if err != nil {
 		return err
 	}
-	list, err := h.Credentials.ListSecrets(r.Context(), rq.by, c.ID)
+	list, err := h.Credentials.ListSecrets(r.Context(), rq.by, c.ID, consolePage)
 	if err != nil {
 		return err
 	}

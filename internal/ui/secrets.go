@@ -107,7 +107,7 @@ func (h *Handler) secrets(w http.ResponseWriter, r *http.Request, rq *request) e
 }
 
 func (h *Handler) renderSecrets(w http.ResponseWriter, r *http.Request, rq *request, status int, c domain.Client, st secretsState) error {
-	list, err := h.Credentials.ListSecrets(r.Context(), rq.by, c.ID)
+	list, err := h.Credentials.ListSecrets(r.Context(), rq.by, c.ID, consolePage)
 	if err != nil {
 		return err
 	}
@@ -136,7 +136,7 @@ func (h *Handler) renderSecrets(w http.ResponseWriter, r *http.Request, rq *requ
 		}
 		d.Rows = append(d.Rows, row)
 	}
-	if rots, err := h.Credentials.ListRotations(r.Context(), rq.by, c.ID); err == nil {
+	if rots, _, err := h.Credentials.ListRotations(r.Context(), rq.by, c.ID, consolePage); err == nil {
 		for _, v := range rots {
 			if v.State != domain.RotationCompleted && v.State != domain.RotationAbandoned {
 				d.Rotation = &rotationBanner{ID: string(v.Rotation.ID), State: rotationStateLabel(v.State), Started: newStamp(v.Rotation.StartedAt, now)}

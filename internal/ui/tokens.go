@@ -35,7 +35,7 @@ func (h *Handler) refreshTokens(w http.ResponseWriter, r *http.Request, rq *requ
 }
 
 func (h *Handler) renderRefresh(w http.ResponseWriter, r *http.Request, rq *request, status int, c domain.Client, rv *reveal) error {
-	list, err := h.Refresh.List(r.Context(), rq.by, c.ID)
+	list, _, err := h.Refresh.List(r.Context(), rq.by, c.ID, consolePage)
 	if err != nil {
 		return err
 	}

@@ -443,3 +443,8 @@ func sentence(s string) string {
 func redirect(w http.ResponseWriter, r *http.Request, to string) {
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
+
+// consolePage is the page the console's client tabs read of a client's
+// secrets, rotations, refresh tokens and the user's sessions: the first
+// domain.MaxLimit, through the same paged service calls as the API.
+var consolePage = domain.Page{Limit: domain.MaxLimit}

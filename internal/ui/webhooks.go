@@ -245,7 +245,7 @@ func (h *Handler) renderWebhooks(w http.ResponseWriter, r *http.Request, rq *req
 		d.AllEvents = f.Values["events"] != "some"
 		d.Events = eventChoices(func(t string) bool { return slices.Contains(types, t) })
 	}
-	if list, err := h.Credentials.ListSecrets(r.Context(), rq.by, c.ID); err == nil {
+	if list, err := h.Credentials.ListSecrets(r.Context(), rq.by, c.ID, consolePage); err == nil {
 		now := h.now()
 		for _, x := range list.Secrets {
 			if x.State(now) == domain.SecretActive {

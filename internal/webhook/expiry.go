@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -28,8 +29,6 @@ const noticeExpired = "expired"
 // history.
 const ExpiryLookback = 7 * 24 * time.Hour
 
-const expiryPage = 200
-
 // dueNotices returns the notices that are due for a secret expiring at
 // expires, at now, least urgent first: the last one is the one to send, the
 // earlier ones are moot (recorded without an event).
@@ -52,35 +51,86 @@ func dueNotices(expires, now time.Time) []string {
 // event, "secret.expire") once it has. It is safe to run on every node at
 // once, as often as one likes: each notice is gated by a unique row, so it
 // is sent once. It returns how many notices it sent.
+//
+// The work is bounded by what is due, not by how many secrets expire
+// soon: for each notice it reads, by index range, only the secrets whose
+// most urgent due notice is that one and is not recorded yet, and records
+// them a batch (expiryBatch) per transaction. A pass over secrets already
+// noticed writes nothing.
 func (s *Service) RunExpiry(ctx context.Context) (int, error) {
 	now := s.clock()
 	sent := 0
-	after := ""
-	for {
-		list, err := s.o.Store.ListExpiringSecrets(ctx, now.Add(-ExpiryLookback), now.Add(14*24*time.Hour), after, expiryPage)
-		if err != nil {
-			return sent, fmt.Errorf("list expiring secrets: %w", err)
-		}
-		for _, x := range list {
-			ok, err := s.notify(ctx, x, now)
+	for _, b := range expiryBuckets(now) {
+		after := ""
+		for {
+			list, err := s.o.Store.ListUnnoticedSecrets(ctx, b.notice, b.from, b.to, after, expiryBatch)
 			if err != nil {
-				return sent, fmt.Errorf("expiry notice for %s: %w", x.ID, err)
+				return sent, fmt.Errorf("list secrets due for %s: %w", b.notice, err)
+			}
+			if len(list) == 0 {
+				break
+			}
+			n, err := s.notifyBatch(ctx, list, now)
+			sent += n
+			if err != nil {
+				return sent, err
+			}
+			if len(list) < expiryBatch {
+				break
+			}
+			last := list[len(list)-1]
+			after = domain.Cursor{At: *last.ExpiresAt, ID: string(last.ID)}.Encode()
+		}
+	}
+	return sent, nil
+}
+
+// expiryBatch is how many secrets' notices one transaction records.
+const expiryBatch = 100
+
+// expiryBucket is the expiry range, at some moment, of the secrets whose
+// most urgent due notice is notice.
+type expiryBucket struct {
+	notice   string
+	from, to time.Time // (from, to]
+}
+
+// expiryBuckets are the ranges of dueNotices at now: expired within the
+// lookback, then each notice's window up to the next one's.
+func expiryBuckets(now time.Time) []expiryBucket {
+	out := []expiryBucket{{noticeExpired, now.Add(-ExpiryLookback - time.Microsecond), now}}
+	lower := now
+	for i := len(expiryNotices) - 1; i >= 0; i-- {
+		upper := now.Add(time.Duration(expiryNotices[i].days) * 24 * time.Hour)
+		out = append(out, expiryBucket{expiryNotices[i].name, lower, upper})
+		lower = upper
+	}
+	return out
+}
+
+// notifyBatch records the notices due for list in one transaction and
+// returns how many it sent.
+func (s *Service) notifyBatch(ctx context.Context, list []domain.Secret, now time.Time) (int, error) {
+	sent := 0
+	err := s.o.Store.InTx(ctx, func(tx store.Tx) error {
+		sent = 0
+		for _, x := range list {
+			ok, err := s.notify(ctx, tx, x, now)
+			if err != nil {
+				return fmt.Errorf("expiry notice for %s: %w", x.ID, err)
 			}
 			if ok {
 				sent++
 			}
 		}
-		if len(list) < expiryPage {
-			return sent, nil
-		}
-		last := list[len(list)-1]
-		after = domain.Cursor{At: *last.ExpiresAt, ID: string(last.ID)}.Encode()
-	}
+		return nil
+	})
+	return sent, err
 }
 
-// notify records the notices due for x and sends the most urgent one, if
-// this call was the one to record it.
-func (s *Service) notify(ctx context.Context, x domain.Secret, now time.Time) (bool, error) {
+// notify records, in tx, the notices due for x and sends the most urgent
+// one, if this call was the one to record it.
+func (s *Service) notify(ctx context.Context, tx store.Tx, x domain.Secret, now time.Time) (bool, error) {
 	if x.ExpiresAt == nil {
 		return false, nil
 	}
@@ -88,35 +138,32 @@ func (s *Service) notify(ctx context.Context, x domain.Secret, now time.Time) (b
 	if len(due) == 0 {
 		return false, nil
 	}
-	sent := false
-	err := s.o.Store.InTx(ctx, func(tx store.Tx) error {
-		sent = false
-		cur, err := tx.GetSecret(ctx, x.OrgID, x.ID)
-		if err != nil || cur.RevokedAt != nil || cur.ExpiresAt == nil || !cur.ExpiresAt.Equal(*x.ExpiresAt) {
-			return nil // revoked, edited or deleted since the list was read
+	cur, err := tx.GetSecret(ctx, x.OrgID, x.ID)
+	if errors.Is(err, domain.ErrNotFound) || (err == nil && (cur.RevokedAt != nil || cur.ExpiresAt == nil || !cur.ExpiresAt.Equal(*x.ExpiresAt))) {
+		return false, nil // revoked, edited or deleted since the list was read
+	}
+	if err != nil {
+		return false, err
+	}
+	for i, notice := range due {
+		recorded, err := tx.RecordWebhookNotice(ctx, domain.WebhookNotice{SecretID: x.ID, OrgID: x.OrgID, Notice: notice,
+			ExpiresAt: *x.ExpiresAt, RecordedAt: now})
+		if err != nil {
+			return false, err
 		}
-		for i, notice := range due {
-			recorded, err := tx.RecordWebhookNotice(ctx, domain.WebhookNotice{SecretID: x.ID, OrgID: x.OrgID, Notice: notice,
-				ExpiresAt: *x.ExpiresAt, RecordedAt: now})
-			if err != nil {
-				return err
-			}
-			if !recorded || i < len(due)-1 {
-				continue
-			}
-			sent = true
-			if notice == noticeExpired {
-				if err := s.o.Audit.Append(ctx, tx, audit.Entry{Actor: domain.System(x.OrgID, "expiry-scheduler"), Action: "secret.expire",
-					Target: string(x.ID), Detail: map[string]string{"client_id": string(x.ClientID), "expires_at": x.ExpiresAt.UTC().Format(time.RFC3339)}}); err != nil {
-					return err
-				}
-				return s.outbox.Enqueue(ctx, tx, SecretExpired(cur, *x.ExpiresAt))
-			}
-			return s.outbox.Enqueue(ctx, tx, SecretExpiring(cur, noticeDays(notice), now))
+		if !recorded || i < len(due)-1 {
+			continue
 		}
-		return nil
-	})
-	return sent, err
+		if notice == noticeExpired {
+			if err := s.o.Audit.Append(ctx, tx, audit.Entry{Actor: domain.System(x.OrgID, "expiry-scheduler"), Action: "secret.expire",
+				Target: string(x.ID), Detail: map[string]string{"client_id": string(x.ClientID), "expires_at": x.ExpiresAt.UTC().Format(time.RFC3339)}}); err != nil {
+				return false, err
+			}
+			return true, s.outbox.Enqueue(ctx, tx, SecretExpired(cur, *x.ExpiresAt))
+		}
+		return true, s.outbox.Enqueue(ctx, tx, SecretExpiring(cur, noticeDays(notice), now))
+	}
+	return false, nil
 }
 
 func noticeDays(notice string) int {

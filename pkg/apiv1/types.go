@@ -98,7 +98,8 @@ type UpdateSecret struct {
 
 // SecretList is a client's secrets, oldest first.
 type SecretList struct {
-	Items []Secret `json:"items"`
+	Items      []Secret `json:"items"`
+	NextCursor string   `json:"next_cursor,omitempty"`
 }
 
 // Rotate is the body of POST /v1/clients/{client_id}/secrets/rotate.
@@ -143,7 +144,8 @@ type RotationStatus struct {
 
 // RotationList is a client's rotations, newest first.
 type RotationList struct {
-	Items []RotationStatus `json:"items"`
+	Items      []RotationStatus `json:"items"`
+	NextCursor string           `json:"next_cursor,omitempty"`
 }
 
 // CompleteRotation is the body of POST …/rotations/{id}/complete.
@@ -176,7 +178,8 @@ type CreatedRefreshToken struct {
 
 // RefreshTokenList is a client's refresh tokens, newest first.
 type RefreshTokenList struct {
-	Items []RefreshToken `json:"items"`
+	Items      []RefreshToken `json:"items"`
+	NextCursor string         `json:"next_cursor,omitempty"`
 }
 
 // SigningKey is a published token-signing key.
@@ -354,7 +357,8 @@ type Session struct {
 
 // SessionList is the caller's open sessions.
 type SessionList struct {
-	Items []Session `json:"items"`
+	Items      []Session `json:"items"`
+	NextCursor string    `json:"next_cursor,omitempty"`
 }
 
 // NewSession is the answer to a login: the bearer token, shown once.

@@ -2,6 +2,7 @@ package keywarden
 
 import (
 	"context"
+	"iter"
 
 	"keywarden/pkg/apiv1"
 )
@@ -22,9 +23,19 @@ func (c *Client) PasswordLogin(ctx context.Context, in apiv1.PasswordLogin) (api
 	return call[apiv1.AccessToken](ctx, c, post("/v1/auth/login", in).anonymous())
 }
 
-// ListSessions returns the caller's open login sessions.
-func (c *Client) ListSessions(ctx context.Context) (apiv1.SessionList, error) {
-	return call[apiv1.SessionList](ctx, c, get("/v1/sessions"))
+// ListSessions returns a page of the caller's open login sessions, newest
+// first (NextCursor continues).
+func (c *Client) ListSessions(ctx context.Context, opts ListOptions) (apiv1.SessionList, error) {
+	return call[apiv1.SessionList](ctx, c, get("/v1/sessions").withQuery(opts.values()))
+}
+
+// Sessions iterates over the caller's open sessions, newest first, from
+// the page that opts selects on, fetching the pages as it goes.
+func (c *Client) Sessions(ctx context.Context, opts ListOptions) iter.Seq2[apiv1.Session, error] {
+	return pages(ctx, opts, func(ctx context.Context, opts ListOptions) ([]apiv1.Session, string, error) {
+		p, err := c.ListSessions(ctx, opts)
+		return p.Items, p.NextCursor, err
+	})
 }
 
 // EndSession ends one of the caller's sessions; "current" names the one

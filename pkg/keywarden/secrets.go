@@ -2,6 +2,7 @@ package keywarden
 
 import (
 	"context"
+	"iter"
 	"net/url"
 
 	"keywarden/pkg/apiv1"
@@ -13,10 +14,20 @@ func (c *Client) CreateSecret(ctx context.Context, clientID string, in apiv1.Cre
 	return call[apiv1.CreatedSecret](ctx, c, post("/v1/clients/{client_id}/secrets", in, clientID))
 }
 
-// ListSecrets returns all of a client's secrets, oldest first, without
-// their values.
-func (c *Client) ListSecrets(ctx context.Context, clientID string) (apiv1.SecretList, error) {
-	return call[apiv1.SecretList](ctx, c, get("/v1/clients/{client_id}/secrets", clientID))
+// ListSecrets returns a page of a client's secrets, oldest first, without
+// their values (NextCursor continues).
+func (c *Client) ListSecrets(ctx context.Context, clientID string, opts ListOptions) (apiv1.SecretList, error) {
+	return call[apiv1.SecretList](ctx, c, get("/v1/clients/{client_id}/secrets", clientID).withQuery(opts.values()))
+}
+
+// Secrets iterates over a client's secrets, oldest first, from the page
+// that opts selects on (opts.Limit is the page size), fetching the pages
+// as it goes.
+func (c *Client) Secrets(ctx context.Context, clientID string, opts ListOptions) iter.Seq2[apiv1.Secret, error] {
+	return pages(ctx, opts, func(ctx context.Context, opts ListOptions) ([]apiv1.Secret, string, error) {
+		p, err := c.ListSecrets(ctx, clientID, opts)
+		return p.Items, p.NextCursor, err
+	})
 }
 
 // GetSecret returns one secret of a client, without its value.

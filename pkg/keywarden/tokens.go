@@ -2,6 +2,7 @@ package keywarden
 
 import (
 	"context"
+	"iter"
 
 	"keywarden/pkg/apiv1"
 )
@@ -12,10 +13,19 @@ func (c *Client) CreateRefreshToken(ctx context.Context, clientID string) (apiv1
 	return call[apiv1.CreatedRefreshToken](ctx, c, post("/v1/clients/{client_id}/refresh-tokens", nil, clientID))
 }
 
-// ListRefreshTokens returns a client's refresh tokens, newest first,
-// without their values.
-func (c *Client) ListRefreshTokens(ctx context.Context, clientID string) (apiv1.RefreshTokenList, error) {
-	return call[apiv1.RefreshTokenList](ctx, c, get("/v1/clients/{client_id}/refresh-tokens", clientID))
+// ListRefreshTokens returns a page of a client's refresh tokens, newest
+// first, without their values (NextCursor continues).
+func (c *Client) ListRefreshTokens(ctx context.Context, clientID string, opts ListOptions) (apiv1.RefreshTokenList, error) {
+	return call[apiv1.RefreshTokenList](ctx, c, get("/v1/clients/{client_id}/refresh-tokens", clientID).withQuery(opts.values()))
+}
+
+// RefreshTokens iterates over a client's refresh tokens, newest first,
+// from the page that opts selects on, fetching the pages as it goes.
+func (c *Client) RefreshTokens(ctx context.Context, clientID string, opts ListOptions) iter.Seq2[apiv1.RefreshToken, error] {
+	return pages(ctx, opts, func(ctx context.Context, opts ListOptions) ([]apiv1.RefreshToken, string, error) {
+		p, err := c.ListRefreshTokens(ctx, clientID, opts)
+		return p.Items, p.NextCursor, err
+	})
 }
 
 // ListKeys returns the published token-signing keys, oldest first.

@@ -43,7 +43,7 @@ func testLifecycle(t *testing.T, in *instance) {
 		t.Errorf("old secret expires in %v, want within the one-hour grace", until)
 	}
 
-	list, err := api.ListSecrets(ctx, c.ClientID)
+	list, err := api.ListSecrets(ctx, c.ClientID, keywarden.ListOptions{})
 	noErr(t, err)
 	if len(list.Items) != 2 || !list.Items[1].New || list.Items[0].New {
 		t.Fatalf("secrets = %s", fmtJSON(list))
@@ -63,7 +63,7 @@ func testLifecycle(t *testing.T, in *instance) {
 	srv.stop(t)
 	srv = in.start(t)
 	api = srv.api(tok)
-	list, err = api.ListSecrets(ctx, c.ClientID)
+	list, err = api.ListSecrets(ctx, c.ClientID, keywarden.ListOptions{})
 	noErr(t, err)
 	if len(list.Items) != 2 || list.Items[0].Status != "revoked" || list.Items[1].Status != "active" {
 		t.Fatalf("after restart secrets = %s", fmtJSON(list))
@@ -73,7 +73,7 @@ func testLifecycle(t *testing.T, in *instance) {
 	if all.Revoked != 1 {
 		t.Errorf("revoke-all revoked %d, want 1 (the other was already revoked)", all.Revoked)
 	}
-	list, err = api.ListSecrets(ctx, c.ClientID)
+	list, err = api.ListSecrets(ctx, c.ClientID, keywarden.ListOptions{})
 	noErr(t, err)
 	for _, x := range list.Items {
 		if x.Status != "revoked" {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,4 +90,61 @@ func publishedKids(t *testing.T, uri string) []string {
 		kids = append(kids, k.Kid)
 	}
 	return kids
+}
+
+// TestMultiNodeDeadListenerPostgres black-holes node B's change listener
+// (a TCP proxy in front of PostgreSQL drops that connection's traffic
+// without closing it, and hangs its reconnections): B notices within its
+// liveness check, treats the gap as missed notices, catches up while deaf,
+// so that a token revoked and a secret revoked on node A are refused on B
+// within 5 s; once the network is back B listens again and notices work.
+// Jobs run hourly, so no periodic reload explains what B does.
+func TestMultiNodeDeadListenerPostgres(t *testing.T) {
+	t.Parallel()
+	in := newPostgres(t)
+	u, err := url.Parse(in.database)
+	noErr(t, err)
+	proxy := newPGProxy(t, u.Host)
+	timing := []string{"--job-interval", "1h", "--listener-check", "300ms", "--listener-timeout", "300ms"}
+	a := oauthStart(t, in, timing...)
+	inB := *in
+	inB.database = proxy.dsn(t, in.database)
+	b := &oauthEnv{in: &inB, srv: inB.start(t, timing...), admin: a.admin, org: a.org}
+	c, first := a.client(t, "billing", "invoices:read")
+	second := a.secret(t, c.ClientID, apiv1.CreateSecret{Description: "second"})
+	tok := a.token(t, c.ClientID, second.Value).AccessToken
+	b.wantActive(t, c.ClientID, first.Value, tok, true) // node B caches the client now
+
+	proxy.blackhole()
+	oauthEventually(t, 5*time.Second, "node B notices that its listener is dead", func() bool {
+		return strings.Contains(b.srv.logs.String(), "change notices interrupted")
+	})
+
+	revoked := time.Now()
+	if r := a.post(t, "/oauth2/revoke", c.ClientID, second.Value, url.Values{"token": {tok}}); r.Status != http.StatusOK {
+		t.Fatalf("revoke on node A = %d: %s", r.Status, r.Body)
+	}
+	oauthEventually(t, 5*time.Second, "node B refuses the access token node A revoked", func() bool {
+		return !b.introspect(t, c.ClientID, first.Value, tok).Active
+	})
+	t.Logf("revoked token refused on node B %v after the revocation, its listener dead", time.Since(revoked).Round(time.Millisecond))
+
+	a.srv.must(t, http.StatusOK, a.admin, "DELETE", "/v1/clients/"+c.ClientID+"/secrets/"+first.ID, nil, nil)
+	oauthEventually(t, 5*time.Second, "node B refuses the secret node A revoked", func() bool {
+		r := b.post(t, "/oauth2/token", c.ClientID, first.Value, url.Values{"grant_type": {"client_credentials"}})
+		return r.Status == http.StatusUnauthorized
+	})
+
+	proxy.restore()
+	oauthEventually(t, 10*time.Second, "node B listens again", func() bool {
+		return strings.Contains(b.srv.logs.String(), "listening for changes again")
+	})
+	tok2 := a.token(t, c.ClientID, second.Value).AccessToken
+	b.wantActive(t, c.ClientID, second.Value, tok2, true)
+	if r := a.post(t, "/oauth2/revoke", c.ClientID, second.Value, url.Values{"token": {tok2}}); r.Status != http.StatusOK {
+		t.Fatalf("revoke on node A = %d: %s", r.Status, r.Body)
+	}
+	oauthEventually(t, 2*time.Second, "node B hears of the next revocation by notice", func() bool {
+		return !b.introspect(t, c.ClientID, second.Value, tok2).Active
+	})
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwt"
 
 	"keywarden/pkg/apiv1"
+	"keywarden/pkg/keywarden"
 )
 
 // oauthHTTP is the HTTP client of the OAuth tests: every request completes
@@ -69,7 +70,7 @@ func (e *oauthEnv) secret(t *testing.T, clientID string, body apiv1.CreateSecret
 // secrets lists a client's secrets by ID.
 func (e *oauthEnv) secrets(t *testing.T, clientID string) map[string]apiv1.Secret {
 	t.Helper()
-	list, err := e.srv.api(e.admin).ListSecrets(t.Context(), clientID)
+	list, err := e.srv.api(e.admin).ListSecrets(t.Context(), clientID, keywarden.ListOptions{})
 	noErr(t, err)
 	out := map[string]apiv1.Secret{}
 	for _, s := range list.Items {

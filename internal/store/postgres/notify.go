@@ -13,15 +13,25 @@ import (
 
 // Listening connection timing.
 const (
-	// idleCheck is how long a listening connection may stay silent before
-	// it is pinged, so that a dead one is noticed (and replaced) soon.
-	idleCheck = 30 * time.Second
-	// pingTimeout bounds that ping.
-	pingTimeout = 10 * time.Second
+	// DefaultListenerCheck is how long a listening connection may stay
+	// silent before it proves it still works, so that a dead one (a
+	// peer or network that drops packets without a reset) is noticed and
+	// replaced within a few seconds.
+	DefaultListenerCheck = 2 * time.Second
+	// DefaultListenerTimeout bounds that check, and each reconnection.
+	DefaultListenerTimeout = 2 * time.Second
 	// Reconnection waits start at retryMin and double up to retryMax.
 	retryMin = 100 * time.Millisecond
 	retryMax = 5 * time.Second
 )
+
+// Options tune a store; the zero value takes the defaults.
+type Options struct {
+	// ListenerCheck and ListenerTimeout: see DefaultListenerCheck and
+	// DefaultListenerTimeout.
+	ListenerCheck   time.Duration
+	ListenerTimeout time.Duration
+}
 
 // bus is NOTIFY and LISTEN. Notify runs pg_notify in the sender's
 // transaction, which PostgreSQL delivers when it commits and drops when it
@@ -29,10 +39,11 @@ const (
 // a pooled connection would have to leave the pool for good anyway, and
 // return it listening if it ever went back.
 type bus struct {
-	config *pgx.ConnConfig
+	config         *pgx.ConnConfig
+	check, timeout time.Duration
 }
 
-func newBus(dsn string) (*bus, error) {
+func newBus(dsn string, o Options) (*bus, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
@@ -40,7 +51,19 @@ func newBus(dsn string) (*bus, error) {
 	if cfg.RuntimeParams["application_name"] == "" {
 		cfg.RuntimeParams["application_name"] = "keywarden listener"
 	}
-	return &bus{config: cfg}, nil
+	b := &bus{config: cfg, check: o.ListenerCheck, timeout: o.ListenerTimeout}
+	if b.check <= 0 {
+		b.check = DefaultListenerCheck
+	}
+	if b.timeout <= 0 {
+		b.timeout = DefaultListenerTimeout
+	}
+	// A connection attempt that hangs (a black-holed network) fails after
+	// the timeout, and Listen tries again.
+	if cfg.ConnectTimeout <= 0 || cfg.ConnectTimeout > b.timeout {
+		cfg.ConnectTimeout = b.timeout
+	}
+	return b, nil
 }
 
 func (b *bus) Notify(ctx context.Context, s sqlstore.Conn, channel, payload string) error {
@@ -74,7 +97,9 @@ func (b *bus) Listen(ctx context.Context, channel string, fn func(payload string
 // connection fails or ctx ends. It reports whether it got as far as
 // listening.
 func (b *bus) listen(ctx context.Context, channel string, fn func(payload string)) (bool, error) {
-	conn, err := pgx.ConnectConfig(ctx, b.config)
+	cctx, cancel := context.WithTimeout(ctx, b.timeout)
+	conn, err := pgx.ConnectConfig(cctx, b.config)
+	cancel()
 	if err != nil {
 		return false, err
 	}
@@ -83,12 +108,15 @@ func (b *bus) listen(ctx context.Context, channel string, fn func(payload string
 		defer cancel()
 		conn.Close(cctx)
 	}()
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
+	lctx, cancel := context.WithTimeout(ctx, b.timeout)
+	_, err = conn.Exec(lctx, "LISTEN "+pgx.Identifier{channel}.Sanitize())
+	cancel()
+	if err != nil {
 		return false, err
 	}
 	fn("")
 	for {
-		wctx, cancel := context.WithTimeout(ctx, idleCheck)
+		wctx, cancel := context.WithTimeout(ctx, b.check)
 		n, err := conn.WaitForNotification(wctx)
 		idle := errors.Is(wctx.Err(), context.DeadlineExceeded)
 		cancel()
@@ -98,13 +126,15 @@ func (b *bus) listen(ctx context.Context, channel string, fn func(payload string
 		case ctx.Err() != nil:
 			return true, ctx.Err()
 		case idle:
-			// Silent for idleCheck. A timed-out wait leaves the
-			// connection usable; a dead one fails the ping.
-			pctx, cancel := context.WithTimeout(ctx, pingTimeout)
+			// Silent for the check interval. A timed-out wait leaves
+			// the connection usable; a dead one fails the round trip
+			// within the timeout (TCP alone may take many minutes to
+			// give up on a peer that stopped answering).
+			pctx, cancel := context.WithTimeout(ctx, b.timeout)
 			err := conn.Ping(pctx)
 			cancel()
 			if err != nil {
-				return true, fmt.Errorf("ping: %w", err)
+				return true, fmt.Errorf("liveness check: no answer within %v: %w", b.timeout, err)
 			}
 		default:
 			return true, err

@@ -22,7 +22,13 @@ var migrations embed.FS
 // Open connects to dsn (a postgres:// URL) and applies pending migrations.
 // Notifications (store.Notifier) are NOTIFY and LISTEN, so they reach every
 // node on the database; each Listen holds one more connection.
-func Open(ctx context.Context, dsn string) (*sqlstore.Store, error) {
+//
+// opts (at most one is used) tune the change listener.
+func Open(ctx context.Context, dsn string, opts ...Options) (*sqlstore.Store, error) {
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
 	db, err := openDB(ctx, dsn)
 	if err != nil {
 		return nil, err
@@ -31,7 +37,7 @@ func Open(ctx context.Context, dsn string) (*sqlstore.Store, error) {
 		db.Close()
 		return nil, err
 	}
-	b, err := newBus(dsn)
+	b, err := newBus(dsn, o)
 	if err != nil {
 		db.Close()
 		return nil, err

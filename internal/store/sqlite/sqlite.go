@@ -129,6 +129,10 @@ func openDB(dataDir string) (*sql.DB, error) {
 	// a million clients, index pages stay in memory instead of being read
 	// again for every insert and every cache miss.
 	q.Add("_pragma", "cache_size(-32768)")
+	// After a checkpoint resets the write-ahead log, SQLite cuts the file
+	// back to this size (it never shrinks on its own). Checkpoint, run
+	// periodically by the server, resets it.
+	q.Add("_pragma", "journal_size_limit(67108864)")
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + path + "?" + q.Encode()
 	db, err := sql.Open("sqlite", dsn)
@@ -143,6 +147,21 @@ func openDB(dataDir string) (*sql.DB, error) {
 		return nil, fmt.Errorf("open %s: %w", dsn, err)
 	}
 	return db, nil
+}
+
+// Checkpoint copies the write-ahead log into the database and truncates it
+// (PRAGMA wal_checkpoint(TRUNCATE)). SQLite's own automatic checkpoints
+// are passive: under steady load some reader always holds an old snapshot,
+// the log can never start over and grows without bound. A truncating
+// checkpoint waits (up to the busy timeout) for those readers to finish,
+// then starts the log over. It reports whether the log was reset: false
+// when a reader or writer kept it busy (the next run tries again).
+func Checkpoint(ctx context.Context, db *sql.DB) (bool, error) {
+	var busy, frames, done int
+	if err := db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &done); err != nil {
+		return false, fmt.Errorf("sqlite: checkpoint: %w", err)
+	}
+	return busy == 0, nil
 }
 
 func provider(db *sql.DB) (*goose.Provider, error) {

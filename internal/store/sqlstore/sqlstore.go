@@ -40,6 +40,7 @@ type conn struct {
 	life    *life // shared with transactions
 	// afterCommit collects what runs once tx commits (AfterCommit).
 	afterCommit *[]func()
+	capture     *capture // Store.Capture: nil but in query-plan tests
 }
 
 // Store implements store.Store over a *sql.DB.
@@ -126,7 +127,7 @@ func (c *conn) runTx(ctx context.Context, fn func(c *conn) error) (err error) {
 	// releases the transaction (and SQLite's write lock) if fn panics.
 	defer tx.Rollback()
 	var after []func()
-	if err = fn(&conn{db: c.db, tx: tx, dialect: c.dialect, queries: c.queries, bus: c.bus, life: c.life, afterCommit: &after}); err != nil {
+	if err = fn(&conn{db: c.db, tx: tx, dialect: c.dialect, queries: c.queries, bus: c.bus, life: c.life, afterCommit: &after, capture: c.capture}); err != nil {
 		return err
 	}
 	if err = tx.Commit(); err != nil {
@@ -160,6 +161,7 @@ func (s *conn) exec(ctx context.Context, query string, args ...any) (sql.Result,
 }
 
 func (s *conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	s.record(s.q(query), args)
 	if s.tx != nil {
 		return s.tx.QueryContext(ctx, s.q(query), args...)
 	}
@@ -167,6 +169,7 @@ func (s *conn) query(ctx context.Context, query string, args ...any) (*sql.Rows,
 }
 
 func (s *conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	s.record(s.q(query), args)
 	if s.tx != nil {
 		return s.tx.QueryRowContext(ctx, s.q(query), args...)
 	}

@@ -89,10 +89,6 @@ func (s *conn) RefreshTokenByVerifier(ctx context.Context, verifier []byte) (dom
 	return scanRefresh(s.queryRow(ctx, `SELECT `+refreshColumns+` FROM refresh_tokens WHERE verifier = ?`, verifier))
 }
 
-func (s *conn) ListRefreshTokens(ctx context.Context, org domain.OrgID, clientID domain.ClientID) ([]domain.RefreshToken, error) {
-	return s.collectRefresh(ctx, `SELECT `+refreshColumns+` FROM refresh_tokens WHERE org_id = ? AND client_id = ? ORDER BY created_at DESC, id DESC`, org, clientID)
-}
-
 func (s *conn) UseRefreshToken(ctx context.Context, id domain.RefreshTokenID, at time.Time, jti string, exp time.Time) error {
 	err := mustAffect(s.exec(ctx, `UPDATE refresh_tokens SET used_at = ?, issued_jti = ?, issued_exp = ?
 		WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL`, micros(at), jti, micros(exp), id))
@@ -135,7 +131,16 @@ func (s *conn) AddRevokedToken(ctx context.Context, t domain.RevokedToken) error
 }
 
 func (s *conn) ListRevokedTokens(ctx context.Context, t time.Time) ([]domain.RevokedToken, error) {
-	rows, err := s.query(ctx, `SELECT jti, org_id, client_id, expires_at, revoked_at FROM revoked_tokens WHERE expires_at > ?`, micros(t))
+	return s.revokedTokens(ctx, `SELECT jti, org_id, client_id, expires_at, revoked_at FROM revoked_tokens WHERE expires_at > ?`, micros(t))
+}
+
+func (s *conn) ListRevokedTokensSince(ctx context.Context, since, t time.Time) ([]domain.RevokedToken, error) {
+	return s.revokedTokens(ctx, `SELECT jti, org_id, client_id, expires_at, revoked_at FROM revoked_tokens WHERE revoked_at >= ? AND expires_at > ?`,
+		micros(since), micros(t))
+}
+
+func (s *conn) revokedTokens(ctx context.Context, query string, args ...any) ([]domain.RevokedToken, error) {
+	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -211,10 +216,6 @@ func (s *conn) CreateRotation(ctx context.Context, r domain.Rotation) error {
 
 func (s *conn) GetRotation(ctx context.Context, org domain.OrgID, id domain.RotationID) (domain.Rotation, error) {
 	return scanRotation(s.queryRow(ctx, `SELECT `+rotationColumns+` FROM rotations WHERE org_id = ? AND id = ?`, org, id))
-}
-
-func (s *conn) ListRotations(ctx context.Context, org domain.OrgID, clientID domain.ClientID) ([]domain.Rotation, error) {
-	return s.collectRotations(ctx, `SELECT `+rotationColumns+` FROM rotations WHERE org_id = ? AND client_id = ? ORDER BY started_at DESC, id DESC`, org, clientID)
 }
 
 func (s *conn) ListOpenAutoRotations(ctx context.Context) ([]domain.Rotation, error) {

@@ -78,17 +78,12 @@ func (s *conn) ListWebhookMessages(ctx context.Context, org domain.OrgID, client
 		where += ` AND status = ?`
 		args = append(args, f.Status)
 	}
-	if f.Page.After != "" {
-		cur, err := domain.DecodeCursor(f.Page.After)
-		if err != nil {
-			return nil, "", err
-		}
-		at := micros(cur.At)
-		where += ` AND (created_at < ? OR (created_at = ? AND id < ?))`
-		args = append(args, at, at, cur.ID)
+	page, pargs, err := keyset("created_at", true, f.Page.After)
+	if err != nil {
+		return nil, "", err
 	}
-	out, err := s.collectWebhookMessages(ctx, `SELECT `+webhookMessageColumns+` FROM webhook_messages WHERE `+where+`
-		ORDER BY created_at DESC, id DESC LIMIT ?`, append(args, limit+1)...)
+	out, err := s.collectWebhookMessages(ctx, `SELECT `+webhookMessageColumns+` FROM webhook_messages WHERE `+where+page+order("created_at", true),
+		append(append(args, pargs...), limit+1)...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -245,6 +240,44 @@ func (s *conn) RecordWebhookNotice(ctx context.Context, n domain.WebhookNotice) 
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		n.SecretID, n.Notice, micros(n.ExpiresAt), n.OrgID, micros(n.RecordedAt)))
 	return c == 1, err
+}
+
+func (s *conn) ListUnnoticedSecrets(ctx context.Context, notice string, from, to time.Time, after string, limit int) ([]domain.Secret, error) {
+	cols := "s." + strings.ReplaceAll(strings.Join(strings.Fields(secretColumns), " "), ", ", ", s.")
+	// The partial index secrets_unrevoked_expiry (expires_at, id) WHERE
+	// revoked_at IS NULL AND expires_at IS NOT NULL serves the range and
+	// the order; the notice is one primary-key probe per secret.
+	query := `SELECT ` + cols + ` FROM secrets s
+		WHERE s.revoked_at IS NULL AND s.expires_at IS NOT NULL AND s.expires_at > ? AND s.expires_at <= ?
+		AND NOT EXISTS (SELECT 1 FROM webhook_notices n WHERE n.secret_id = s.id AND n.notice = ? AND n.expires_at = s.expires_at)`
+	args := []any{micros(from), micros(to), notice}
+	if after != "" {
+		cur, err := domain.DecodeCursor(after)
+		if err != nil {
+			return nil, err
+		}
+		at := micros(cur.At)
+		query += ` AND s.expires_at >= ? AND (s.expires_at > ? OR s.id > ?)`
+		args = append(args, at, at, cur.ID)
+	}
+	return s.collectSecrets(ctx, query+` ORDER BY s.expires_at, s.id LIMIT ?`, append(args, limit)...)
+}
+
+func (s *conn) collectSecrets(ctx context.Context, query string, args ...any) ([]domain.Secret, error) {
+	rows, err := s.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []domain.Secret
+	for rows.Next() {
+		x, err := scanSecret(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
 }
 
 func (s *conn) ListExpiringSecrets(ctx context.Context, from, to time.Time, after string, limit int) ([]domain.Secret, error) {

@@ -65,6 +65,8 @@ var conformance = []struct {
 	{"WebhookEndpoints", testWebhookEndpoints},
 	{"WebhookNoticesOnce", testWebhookNotices},
 	{"ListExpiringSecrets", testListExpiringSecrets},
+	{"ListUnnoticedSecrets", testListUnnoticedSecrets},
+	{"Paging", testPaging},
 	{"SetupTokens", testSetupTokens},
 	{"ClaimInstallation", testClaimInstallation},
 	{"InstalledByOrganisation", testInstalledByOrganisation},

@@ -124,11 +124,11 @@ func testRefreshTokens(t *testing.T, s store.Store) {
 		}
 	})
 	t.Run("list newest first", func(t *testing.T) {
-		got, err := s.ListRefreshTokens(ctx, acme.ID, c.ID)
+		got, _, err := s.ListRefreshTokens(ctx, acme.ID, c.ID, domain.Page{})
 		if want := []domain.RefreshTokenID{r3.ID, r2.ID, r1.ID}; err != nil || !slices.Equal(refreshIDs(got), want) {
 			t.Errorf("ListRefreshTokens = %v, %v; want %v", refreshIDs(got), err, want)
 		}
-		if got, err := s.ListRefreshTokens(ctx, globex.ID, c.ID); err != nil || len(got) != 0 {
+		if got, _, err := s.ListRefreshTokens(ctx, globex.ID, c.ID, domain.Page{}); err != nil || len(got) != 0 {
 			t.Errorf("ListRefreshTokens from another organisation = %v, %v; want none", refreshIDs(got), err)
 		}
 	})
@@ -272,6 +272,32 @@ func testRevokedTokens(t *testing.T, s store.Store) {
 			}
 		})
 	}
+	since := []struct {
+		name     string
+		since, t time.Time
+		want     []string
+	}{
+		{"revoked since the first", at(1), at(5), []string{"jti-1", "jti-2", "jti-3"}},
+		{"revoked since the second", at(2), at(5), []string{"jti-2", "jti-3"}},
+		{"revoked since, one of them expired", at(2), at(25), []string{"jti-3"}},
+		{"nothing revoked since", at(4), at(5), nil},
+	}
+	for _, tc := range since {
+		t.Run("since/"+tc.name, func(t *testing.T) {
+			got, err := s.ListRevokedTokensSince(ctx, tc.since, tc.t)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, r := range got {
+				ids = append(ids, r.JTI)
+			}
+			slices.Sort(ids)
+			if !slices.Equal(ids, tc.want) {
+				t.Errorf("ListRevokedTokensSince(%v, %v) = %v, want %v", tc.since, tc.t, ids, tc.want)
+			}
+		})
+	}
 	t.Run("delete expired", func(t *testing.T) {
 		if n, err := s.DeleteRevokedTokensBefore(ctx, at(25)); err != nil || n != 2 {
 			t.Errorf("DeleteRevokedTokensBefore = %d, %v; want 2", n, err)
@@ -312,7 +338,7 @@ func testRotations(t *testing.T, s store.Store) {
 	if _, err := s.GetRotation(ctx, globex.ID, r1.ID); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("GetRotation from another organisation: err = %v, want ErrNotFound", err)
 	}
-	if got, err := s.ListRotations(ctx, acme.ID, c.ID); err != nil || len(got) != 2 || got[0].ID != r2.ID || got[1].ID != r1.ID {
+	if got, _, err := s.ListRotations(ctx, acme.ID, c.ID, domain.Page{}); err != nil || len(got) != 2 || got[0].ID != r2.ID || got[1].ID != r1.ID {
 		t.Errorf("ListRotations = %+v, %v; want [%s %s] (newest first)", got, err, r2.ID, r1.ID)
 	}
 	openAuto := func() []domain.RotationID {
