@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -19,7 +18,9 @@ import (
 type Log struct {
 	store store.Store
 	key   []byte
-	now   func() time.Time
+	// markKey authenticates checkpoints and archive marks (checkpoint.go).
+	markKey []byte
+	now     func() time.Time
 }
 
 // New returns a Log. key is the chain's HMAC key (keyring.PurposeAudit).
@@ -27,7 +28,7 @@ func New(s store.Store, key []byte, now func() time.Time) *Log {
 	if now == nil {
 		now = time.Now
 	}
-	return &Log{store: s, key: key, now: now}
+	return &Log{store: s, key: key, markKey: markKey(key), now: now}
 }
 
 // Entry is what a caller records; Append fills in the rest.
@@ -99,57 +100,4 @@ func (l *Log) hash(e domain.AuditEvent) []byte {
 // List returns an organisation's events, newest first.
 func (l *Log) List(ctx context.Context, org domain.OrgID, f domain.AuditFilter) ([]domain.AuditEvent, string, error) {
 	return l.store.ListAudit(ctx, org, f)
-}
-
-// Break describes where the chain is broken.
-type Break struct {
-	Seq    int64 // the first event that does not verify (or the head)
-	Reason string
-}
-
-func (b *Break) Error() string {
-	return fmt.Sprintf("audit chain broken at event %d: %s", b.Seq, b.Reason)
-}
-
-// VerifyResult is the outcome of a successful verification.
-type VerifyResult struct {
-	Events int64
-	Head   []byte
-}
-
-// Verify walks the whole chain. It returns a *Break for the first event
-// that was edited, deleted, inserted or moved, and nil when the chain holds.
-func (l *Log) Verify(ctx context.Context) (VerifyResult, error) {
-	var prev []byte
-	var want int64 = 1
-	const batch = 1000
-	for {
-		events, err := l.store.ScanAudit(ctx, want-1, batch)
-		if err != nil {
-			return VerifyResult{}, err
-		}
-		for _, e := range events {
-			switch {
-			case e.Seq != want:
-				return VerifyResult{}, &Break{Seq: want, Reason: fmt.Sprintf("event %d is missing (next is %d)", want, e.Seq)}
-			case !bytes.Equal(e.PrevHash, prev):
-				return VerifyResult{}, &Break{Seq: e.Seq, Reason: "previous-hash link does not match: an event before it was removed, inserted or reordered"}
-			case !hmac.Equal(l.hash(e), e.Hash):
-				return VerifyResult{}, &Break{Seq: e.Seq, Reason: "hash does not match its contents: the event was edited"}
-			}
-			prev = e.Hash
-			want++
-		}
-		if len(events) < batch {
-			break
-		}
-	}
-	seq, head, err := l.store.AuditHead(ctx)
-	if err != nil {
-		return VerifyResult{}, err
-	}
-	if seq != want-1 || !bytes.Equal(head, prev) {
-		return VerifyResult{}, &Break{Seq: seq, Reason: fmt.Sprintf("the chain head says %d events but %d were found: events were removed from the end", seq, want-1)}
-	}
-	return VerifyResult{Events: want - 1, Head: prev}, nil
 }

@@ -207,6 +207,9 @@ func (s *Server) startJobs(ctx context.Context, wg *sync.WaitGroup) {
 			s.log.Error("flush last-used times", "err", err)
 		})
 	}()
+	wg.Add(2)
+	go func() { defer wg.Done(); s.core.Audit.RunCheckpoints(ctx, s.cfg.AuditCheckpointInterval, s.log) }()
+	go func() { defer wg.Done(); s.runAuditRetention(ctx) }()
 	if s.cfg.WebhookDispatch {
 		wg.Add(1)
 		go func() {

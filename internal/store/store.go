@@ -202,6 +202,18 @@ type AuditLog interface {
 	// ScanAudit returns up to limit events of every organisation with Seq
 	// greater than after, in chain order.
 	ScanAudit(ctx context.Context, after int64, limit int) ([]domain.AuditEvent, error)
+	// ReadAuditSnapshot hands fn the chain's state and a reader of its
+	// events, both from one consistent snapshot (a read-only REPEATABLE
+	// READ transaction on PostgreSQL, a read transaction on SQLite):
+	// appends that commit meanwhile are not seen, so the head and the
+	// events always agree. events streams every event with Seq greater
+	// than after, up to the snapshot's head, in chain order, one at a time.
+	ReadAuditSnapshot(ctx context.Context, fn func(st domain.AuditChainState, events func(after int64, each func(domain.AuditEvent) error) error) error) error
+	// ArchiveAudit removes every event with Seq up to a.Seq and stores a
+	// as the archive mark, in one transaction. It fails with
+	// domain.ErrConflict when a does not move the mark forward or a.Seq is
+	// past the head.
+	ArchiveAudit(ctx context.Context, a domain.AuditArchive) (int64, error)
 }
 
 // SigningKeys are the keys that sign access tokens.

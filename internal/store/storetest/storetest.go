@@ -38,6 +38,8 @@ var conformance = []struct {
 	{"ListAuditFilters", testListAuditFilters},
 	{"ListAuditPages", testListAuditPages},
 	{"ScanAuditAllOrgsInChainOrder", testScanAudit},
+	{"AuditSnapshot", testAuditSnapshot},
+	{"ArchiveAudit", testArchiveAudit},
 	{"SigningKeys", testSigningKeys},
 	{"RefreshTokens", testRefreshTokens},
 	{"RefreshFamilies", testRefreshFamilies},
