@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"hash"
+	"io"
 	"maps"
 	"slices"
 	"time"
@@ -74,25 +76,43 @@ func (l *Log) Record(ctx context.Context, e Entry) error {
 // hash covers PrevHash and every field but Hash, each length-prefixed so
 // that no two different events encode the same way.
 func (l *Log) hash(e domain.AuditEvent) []byte {
-	m := hmac.New(sha256.New, l.key)
-	var buf [8]byte
+	return l.newHasher().sum(e)
+}
+
+// hasher computes chain hashes with one HMAC state, reset per event: what
+// a walk over many events uses.
+type hasher struct {
+	m   hash.Hash
+	buf [8]byte
+}
+
+func (l *Log) newHasher() *hasher { return &hasher{m: hmac.New(sha256.New, l.key)} }
+
+func (h *hasher) sum(e domain.AuditEvent) []byte {
+	m := h.m
+	m.Reset()
 	field := func(b []byte) {
-		binary.BigEndian.PutUint64(buf[:], uint64(len(b)))
-		m.Write(buf[:])
+		binary.BigEndian.PutUint64(h.buf[:], uint64(len(b)))
+		m.Write(h.buf[:])
 		m.Write(b)
 	}
-	binary.BigEndian.PutUint64(buf[:], uint64(e.Seq))
-	m.Write(buf[:])
+	fieldString := func(s string) {
+		binary.BigEndian.PutUint64(h.buf[:], uint64(len(s)))
+		m.Write(h.buf[:])
+		io.WriteString(m, s)
+	}
+	binary.BigEndian.PutUint64(h.buf[:], uint64(e.Seq))
+	m.Write(h.buf[:])
 	field(e.PrevHash)
 	for _, s := range []string{e.ID, string(e.OrgID), e.At.UTC().Format(time.RFC3339Nano), string(e.ActorKind), e.ActorID, e.Action, e.Target, e.Source, e.Result} {
-		field([]byte(s))
+		fieldString(s)
 	}
 	keys := slices.Sorted(maps.Keys(e.Detail))
-	binary.BigEndian.PutUint64(buf[:], uint64(len(keys)))
-	m.Write(buf[:])
+	binary.BigEndian.PutUint64(h.buf[:], uint64(len(keys)))
+	m.Write(h.buf[:])
 	for _, k := range keys {
-		field([]byte(k))
-		field([]byte(e.Detail[k]))
+		fieldString(k)
+		fieldString(e.Detail[k])
 	}
 	return m.Sum(nil)
 }

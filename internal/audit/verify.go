@@ -90,7 +90,8 @@ func (l *Log) walk(ctx context.Context, anchor *Checkpoint, checkpoints []Checkp
 				cps = cps[1:]
 			}
 		}
-		err := events(want-1, func(e domain.AuditEvent) error {
+		h := l.newHasher()
+		err := pipeline(ctx, events, want-1, func(e domain.AuditEvent) error {
 			if !linked {
 				if e.Seq != want || !bytes.Equal(e.Hash, anchor.Hash) {
 					return &Break{Seq: anchor.Seq, Reason: fmt.Sprintf("event %d, verified before, is gone or changed", anchor.Seq)}
@@ -104,7 +105,7 @@ func (l *Log) walk(ctx context.Context, anchor *Checkpoint, checkpoints []Checkp
 				return &Break{Seq: want, Reason: fmt.Sprintf("event %d is missing (next is %d)", want, e.Seq)}
 			case !bytes.Equal(e.PrevHash, prev):
 				return &Break{Seq: e.Seq, Reason: "previous-hash link does not match: an event before it was removed, inserted or reordered"}
-			case !hmac.Equal(l.hash(e), e.Hash):
+			case !hmac.Equal(h.sum(e), e.Hash):
 				return &Break{Seq: e.Seq, Reason: "hash does not match its contents: the event was edited"}
 			}
 			if len(cps) > 0 && cps[0].Seq == e.Seq {
@@ -142,4 +143,57 @@ func (l *Log) walk(ctx context.Context, anchor *Checkpoint, checkpoints []Checkp
 		return VerifyResult{}, err
 	}
 	return res, nil
+}
+
+// pipeline reads events after after in a goroutine of its own, in batches
+// through a short channel (memory stays bounded), while check runs on the
+// caller's: reading and hashing overlap. It returns check's first error
+// (and stops reading), else the reader's.
+func pipeline(ctx context.Context, events func(int64, func(domain.AuditEvent) error) error, after int64, check func(domain.AuditEvent) error) error {
+	const batchSize = 512
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []domain.AuditEvent, 4)
+	read := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		send := func(b []domain.AuditEvent) error {
+			select {
+			case batches <- b:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		batch := make([]domain.AuditEvent, 0, batchSize)
+		err := events(after, func(e domain.AuditEvent) error {
+			batch = append(batch, e)
+			if len(batch) < batchSize {
+				return nil
+			}
+			full := batch
+			batch = make([]domain.AuditEvent, 0, batchSize)
+			return send(full)
+		})
+		if err == nil && len(batch) > 0 {
+			err = send(batch)
+		}
+		read <- err
+	}()
+	var checkErr error
+	for b := range batches {
+		for _, e := range b {
+			if checkErr != nil {
+				break
+			}
+			if checkErr = check(e); checkErr != nil {
+				cancel()
+			}
+		}
+	}
+	readErr := <-read
+	if checkErr != nil {
+		return checkErr
+	}
+	return readErr
 }

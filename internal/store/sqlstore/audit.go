@@ -64,15 +64,50 @@ func (s *conn) AppendAudit(ctx context.Context, e domain.AuditEvent) error {
 }
 
 func (s *conn) ListAudit(ctx context.Context, org domain.OrgID, f domain.AuditFilter) ([]domain.AuditEvent, string, error) {
+	query, args, err := listAuditQuery(s.dialect, org, f)
+	if err != nil {
+		return nil, "", err
+	}
+	rows, err := s.query(ctx, query, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	out, err := collectAudit(rows)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if limit := f.Page.Size(); len(out) > limit {
+		out = out[:limit]
+		next = domain.EncodeSeq(out[limit-1].Seq)
+	}
+	return out, next, nil
+}
+
+// ListAuditQuery returns ListAudit's statement, in the engine's
+// placeholders, and its arguments: for the plan tests, which EXPLAIN it.
+func (s *Store) ListAuditQuery(org domain.OrgID, f domain.AuditFilter) (string, []any, error) {
+	q, args, err := listAuditQuery(s.dialect, org, f)
+	return s.q(q), args, err
+}
+
+// listAuditQuery is ListAudit's statement: one page plus one row, newest
+// first. Every filter is a search of an index that starts with org_id
+// (migration 00051; the plan tests check each); an action prefix is a
+// range of that index, compared byte by byte (d.Binary) so that a
+// language's collation cannot put other actions inside the range.
+func listAuditQuery(d Dialect, org domain.OrgID, f domain.AuditFilter) (string, []any, error) {
 	var where strings.Builder
 	args := []any{org}
 	where.WriteString(`org_id = ?`)
 	if f.Action != "" {
 		if strings.HasSuffix(f.Action, ".") {
-			where.WriteString(` AND substr(action, 1, ?) = ?`)
-			args = append(args, len(f.Action), f.Action)
+			// Every action that starts with "x." sorts from "x." to
+			// before "x/" ("/" follows ".").
+			where.WriteString(` AND action` + d.Binary() + ` >= ? AND action` + d.Binary() + ` < ?`)
+			args = append(args, f.Action, strings.TrimSuffix(f.Action, ".")+"/")
 		} else {
-			where.WriteString(` AND action = ?`)
+			where.WriteString(` AND action` + d.Binary() + ` = ?`)
 			args = append(args, f.Action)
 		}
 	}
@@ -95,27 +130,13 @@ func (s *conn) ListAudit(ctx context.Context, org domain.OrgID, f domain.AuditFi
 	if f.Page.After != "" {
 		before, err := domain.DecodeSeq(f.Page.After)
 		if err != nil {
-			return nil, "", err
+			return "", nil, err
 		}
 		where.WriteString(` AND seq < ?`)
 		args = append(args, before)
 	}
-	limit := f.Page.Size()
-	args = append(args, limit+1)
-	rows, err := s.query(ctx, `SELECT `+auditColumns+` FROM audit_events WHERE `+where.String()+` ORDER BY seq DESC LIMIT ?`, args...)
-	if err != nil {
-		return nil, "", err
-	}
-	out, err := collectAudit(rows)
-	if err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = domain.EncodeSeq(out[limit-1].Seq)
-	}
-	return out, next, nil
+	args = append(args, f.Page.Size()+1)
+	return `SELECT ` + auditColumns + ` FROM audit_events WHERE ` + where.String() + ` ORDER BY seq DESC LIMIT ?`, args, nil
 }
 
 func (s *conn) ScanAudit(ctx context.Context, after int64, limit int) ([]domain.AuditEvent, error) {
