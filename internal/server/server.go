@@ -17,6 +17,7 @@ import (
 
 	kwapi "keywarden/api"
 	"keywarden/internal/api"
+	"keywarden/internal/auditstream"
 	"keywarden/internal/config"
 	"keywarden/internal/httpx"
 	"keywarden/internal/keyring"
@@ -40,6 +41,7 @@ type Server struct {
 	// issuance is the token issuer both the OAuth endpoints and the API's
 	// password login use.
 	issuance *token.Issuer
+	streams  *auditstream.Streamer // nil without --audit-stream
 }
 
 // New builds the server for cfg.
@@ -60,6 +62,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	s.issuance = token.NewIssuer(token.IssuerOptions{Keys: tokens.Keys, DenyList: tokens.DenyList, Refresh: tokens.Refresh,
 		Backing: core.Credentials, Issuer: s.Issuer})
 	if err := s.setupNetwork(); err != nil {
+		core.Close()
+		return nil, err
+	}
+	if s.streams, err = s.auditStreams(cfg); err != nil {
 		core.Close()
 		return nil, err
 	}
@@ -207,9 +213,10 @@ func (s *Server) startJobs(ctx context.Context, wg *sync.WaitGroup) {
 			s.log.Error("flush last-used times", "err", err)
 		})
 	}()
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); s.core.Audit.RunCheckpoints(ctx, s.cfg.AuditCheckpointInterval, s.log) }()
 	go func() { defer wg.Done(); s.runAuditRetention(ctx) }()
+	go func() { defer wg.Done(); s.runAuditStreams(ctx) }()
 	if s.cfg.WebhookDispatch {
 		wg.Add(1)
 		go func() {

@@ -29,6 +29,7 @@ type Data interface {
 	Setup
 	Stats
 	Notifier
+	AuditStreams
 }
 
 // Store is implemented by every backend. Times are kept in UTC with
@@ -214,6 +215,30 @@ type AuditLog interface {
 	// domain.ErrConflict when a does not move the mark forward or a.Seq is
 	// past the head.
 	ArchiveAudit(ctx context.Context, a domain.AuditArchive) (int64, error)
+}
+
+// AuditStreams are the positions of the audit streams in the chain (the
+// audit log is their outbox) and the leases that let one node at a time
+// send each.
+type AuditStreams interface {
+	// EnsureAuditStream creates stream id of org ("" for the whole
+	// installation) at position after unless it exists; an existing
+	// stream keeps its position.
+	EnsureAuditStream(ctx context.Context, id string, org domain.OrgID, after int64, now time.Time) error
+	// ClaimAuditStream gives owner the stream's lease until until, if no
+	// other owner holds one that is still valid at now, and returns its
+	// position; ok is false when another owner holds it.
+	ClaimAuditStream(ctx context.Context, id, owner string, now, until time.Time) (delivered int64, ok bool, err error)
+	// AdvanceAuditStream moves the stream from position from to to, if
+	// owner still holds its lease and nobody moved it meanwhile
+	// (domain.ErrConflict otherwise).
+	AdvanceAuditStream(ctx context.Context, id, owner string, from, to int64, now time.Time) error
+	// ReleaseAuditStream ends owner's lease, if it holds one.
+	ReleaseAuditStream(ctx context.Context, id, owner string) error
+	// SlowestAuditStream returns the smallest position of the streams
+	// whose ids are given (ok false when there are none): retention
+	// removes nothing past it.
+	SlowestAuditStream(ctx context.Context, ids []string) (delivered int64, ok bool, err error)
 }
 
 // SigningKeys are the keys that sign access tokens.

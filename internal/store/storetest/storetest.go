@@ -40,6 +40,7 @@ var conformance = []struct {
 	{"ScanAuditAllOrgsInChainOrder", testScanAudit},
 	{"AuditSnapshot", testAuditSnapshot},
 	{"ArchiveAudit", testArchiveAudit},
+	{"AuditStreams", testAuditStreams},
 	{"SigningKeys", testSigningKeys},
 	{"RefreshTokens", testRefreshTokens},
 	{"RefreshFamilies", testRefreshFamilies},
