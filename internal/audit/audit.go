@@ -1,12 +1,13 @@
 package audit
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"hash"
+	"io"
 	"maps"
 	"slices"
 	"time"
@@ -19,7 +20,9 @@ import (
 type Log struct {
 	store store.Store
 	key   []byte
-	now   func() time.Time
+	// markKey authenticates checkpoints and archive marks (checkpoint.go).
+	markKey []byte
+	now     func() time.Time
 }
 
 // New returns a Log. key is the chain's HMAC key (keyring.PurposeAudit).
@@ -27,7 +30,7 @@ func New(s store.Store, key []byte, now func() time.Time) *Log {
 	if now == nil {
 		now = time.Now
 	}
-	return &Log{store: s, key: key, now: now}
+	return &Log{store: s, key: key, markKey: markKey(key), now: now}
 }
 
 // Entry is what a caller records; Append fills in the rest.
@@ -73,25 +76,43 @@ func (l *Log) Record(ctx context.Context, e Entry) error {
 // hash covers PrevHash and every field but Hash, each length-prefixed so
 // that no two different events encode the same way.
 func (l *Log) hash(e domain.AuditEvent) []byte {
-	m := hmac.New(sha256.New, l.key)
-	var buf [8]byte
+	return l.newHasher().sum(e)
+}
+
+// hasher computes chain hashes with one HMAC state, reset per event: what
+// a walk over many events uses.
+type hasher struct {
+	m   hash.Hash
+	buf [8]byte
+}
+
+func (l *Log) newHasher() *hasher { return &hasher{m: hmac.New(sha256.New, l.key)} }
+
+func (h *hasher) sum(e domain.AuditEvent) []byte {
+	m := h.m
+	m.Reset()
 	field := func(b []byte) {
-		binary.BigEndian.PutUint64(buf[:], uint64(len(b)))
-		m.Write(buf[:])
+		binary.BigEndian.PutUint64(h.buf[:], uint64(len(b)))
+		m.Write(h.buf[:])
 		m.Write(b)
 	}
-	binary.BigEndian.PutUint64(buf[:], uint64(e.Seq))
-	m.Write(buf[:])
+	fieldString := func(s string) {
+		binary.BigEndian.PutUint64(h.buf[:], uint64(len(s)))
+		m.Write(h.buf[:])
+		io.WriteString(m, s)
+	}
+	binary.BigEndian.PutUint64(h.buf[:], uint64(e.Seq))
+	m.Write(h.buf[:])
 	field(e.PrevHash)
 	for _, s := range []string{e.ID, string(e.OrgID), e.At.UTC().Format(time.RFC3339Nano), string(e.ActorKind), e.ActorID, e.Action, e.Target, e.Source, e.Result} {
-		field([]byte(s))
+		fieldString(s)
 	}
 	keys := slices.Sorted(maps.Keys(e.Detail))
-	binary.BigEndian.PutUint64(buf[:], uint64(len(keys)))
-	m.Write(buf[:])
+	binary.BigEndian.PutUint64(h.buf[:], uint64(len(keys)))
+	m.Write(h.buf[:])
 	for _, k := range keys {
-		field([]byte(k))
-		field([]byte(e.Detail[k]))
+		fieldString(k)
+		fieldString(e.Detail[k])
 	}
 	return m.Sum(nil)
 }
@@ -99,57 +120,4 @@ func (l *Log) hash(e domain.AuditEvent) []byte {
 // List returns an organisation's events, newest first.
 func (l *Log) List(ctx context.Context, org domain.OrgID, f domain.AuditFilter) ([]domain.AuditEvent, string, error) {
 	return l.store.ListAudit(ctx, org, f)
-}
-
-// Break describes where the chain is broken.
-type Break struct {
-	Seq    int64 // the first event that does not verify (or the head)
-	Reason string
-}
-
-func (b *Break) Error() string {
-	return fmt.Sprintf("audit chain broken at event %d: %s", b.Seq, b.Reason)
-}
-
-// VerifyResult is the outcome of a successful verification.
-type VerifyResult struct {
-	Events int64
-	Head   []byte
-}
-
-// Verify walks the whole chain. It returns a *Break for the first event
-// that was edited, deleted, inserted or moved, and nil when the chain holds.
-func (l *Log) Verify(ctx context.Context) (VerifyResult, error) {
-	var prev []byte
-	var want int64 = 1
-	const batch = 1000
-	for {
-		events, err := l.store.ScanAudit(ctx, want-1, batch)
-		if err != nil {
-			return VerifyResult{}, err
-		}
-		for _, e := range events {
-			switch {
-			case e.Seq != want:
-				return VerifyResult{}, &Break{Seq: want, Reason: fmt.Sprintf("event %d is missing (next is %d)", want, e.Seq)}
-			case !bytes.Equal(e.PrevHash, prev):
-				return VerifyResult{}, &Break{Seq: e.Seq, Reason: "previous-hash link does not match: an event before it was removed, inserted or reordered"}
-			case !hmac.Equal(l.hash(e), e.Hash):
-				return VerifyResult{}, &Break{Seq: e.Seq, Reason: "hash does not match its contents: the event was edited"}
-			}
-			prev = e.Hash
-			want++
-		}
-		if len(events) < batch {
-			break
-		}
-	}
-	seq, head, err := l.store.AuditHead(ctx)
-	if err != nil {
-		return VerifyResult{}, err
-	}
-	if seq != want-1 || !bytes.Equal(head, prev) {
-		return VerifyResult{}, &Break{Seq: seq, Reason: fmt.Sprintf("the chain head says %d events but %d were found: events were removed from the end", seq, want-1)}
-	}
-	return VerifyResult{Events: want - 1, Head: prev}, nil
 }

@@ -4,14 +4,20 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"keywarden/internal/audit"
 	"keywarden/internal/domain"
+	"keywarden/internal/store"
+	"keywarden/internal/store/enginetest"
 	"keywarden/internal/store/sqlite"
 	"keywarden/internal/store/sqlstore"
+	"keywarden/internal/testkit"
 )
 
-// chain opens a store in a temp dir with n audit events appended.
+var testKey = []byte("audit key for tests, 32 bytes..")
+
+// chain opens a SQLite store in a temp dir with n audit events appended.
 func chain(t *testing.T, n int) (*sqlstore.Store, *audit.Log) {
 	t.Helper()
 	s, err := sqlite.Open(t.Context(), t.TempDir())
@@ -19,7 +25,22 @@ func chain(t *testing.T, n int) (*sqlstore.Store, *audit.Log) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	log := audit.New(s, []byte("audit key for tests, 32 bytes.."), nil)
+	log := audit.New(s, testKey, nil)
+	appendN(t, log, n)
+	return s, log
+}
+
+// chainOn is chain on the store open returns, with the log's clock.
+func chainOn(t *testing.T, open func(t *testing.T) store.Store, clock *testkit.Clock, n int) (*sqlstore.Store, *audit.Log) {
+	t.Helper()
+	s := open(t).(*sqlstore.Store)
+	log := audit.New(s, testKey, clock.Now)
+	appendN(t, log, n)
+	return s, log
+}
+
+func appendN(t *testing.T, log *audit.Log, n int) {
+	t.Helper()
 	for i := range n {
 		actor := domain.UserActor("org_a", "usr_1", "", "127.0.0.1")
 		if err := log.Record(t.Context(), audit.Entry{Actor: actor, Action: "secret.create", Target: fmt.Sprintf("sec_%d", i),
@@ -27,13 +48,32 @@ func chain(t *testing.T, n int) (*sqlstore.Store, *audit.Log) {
 			t.Fatal(err)
 		}
 	}
-	return s, log
+}
+
+func exec(t *testing.T, s *sqlstore.Store, queries ...string) {
+	t.Helper()
+	for _, q := range queries {
+		if _, err := s.DB().ExecContext(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+func wantBreak(t *testing.T, err error, seq int64) {
+	t.Helper()
+	var br *audit.Break
+	if !errors.As(err, &br) {
+		t.Fatalf("Verify error = %v, want *audit.Break", err)
+	}
+	if br.Seq != seq {
+		t.Errorf("break at %d (%s), want %d", br.Seq, br.Reason, seq)
+	}
 }
 
 func TestVerifyIntactChain(t *testing.T) {
 	_, log := chain(t, 25)
 	res, err := log.Verify(t.Context())
-	if err != nil || res.Events != 25 {
+	if err != nil || res.Events != 25 || res.Head != 25 || len(res.HeadHash) != 32 {
 		t.Fatalf("Verify = %+v, %v; want 25 events and no error", res, err)
 	}
 }
@@ -64,24 +104,16 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		}, 3},
 		{"rehashed without the key", []string{`UPDATE audit_events SET hash = prev_hash WHERE seq = 6`}, 6},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			s, log := chain(t, 10)
-			for _, q := range tc.sql {
-				if _, err := s.DB().ExecContext(t.Context(), q); err != nil {
-					t.Fatal(err)
-				}
-			}
-			_, err := log.Verify(t.Context())
-			var br *audit.Break
-			if !errors.As(err, &br) {
-				t.Fatalf("Verify error = %v, want *audit.Break", err)
-			}
-			if br.Seq != tc.wantSeq {
-				t.Errorf("break at %d (%s), want %d", br.Seq, br.Reason, tc.wantSeq)
-			}
-		})
-	}
+	enginetest.Run(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				s, log := chainOn(t, open, testkit.NewClock(time.Now()), 10)
+				exec(t, s, tc.sql...)
+				_, err := log.Verify(t.Context())
+				wantBreak(t, err, tc.wantSeq)
+			})
+		}
+	})
 }
 
 func TestVerifyWithOtherKeyFails(t *testing.T) {
@@ -92,3 +124,7 @@ func TestVerifyWithOtherKeyFails(t *testing.T) {
 		t.Fatalf("Verify with another key = %v, want a break at 1", err)
 	}
 }
+
+func domainFilter(action string) domain.AuditFilter { return domain.AuditFilter{Action: action} }
+
+func actor() domain.Actor { return domain.UserActor("org_a", "usr_1", "", "127.0.0.1") }

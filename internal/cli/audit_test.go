@@ -2,6 +2,7 @@ package cli
 
 import (
 	"database/sql"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -58,12 +59,13 @@ func TestAudit(t *testing.T) {
 			t.Errorf("verify output %q", out)
 		}
 		var res struct {
-			OK     bool   `json:"ok"`
-			Events int64  `json:"events"`
-			Head   string `json:"head"`
+			OK      bool   `json:"ok"`
+			Events  int64  `json:"events"`
+			Head    string `json:"head"`
+			HeadSeq int64  `json:"head_seq"`
 		}
 		decodeJSON(t, mustRun(t, "audit", "verify", "--data-dir", srv.dataDir, "--dev", "-o", "json"), &res)
-		if !res.OK || res.Events < 3 || len(res.Head) != 64 {
+		if !res.OK || res.Events < 3 || len(res.Head) != 64 || res.HeadSeq != res.Events {
 			t.Errorf("verify -o json = %+v", res)
 		}
 	})
@@ -103,4 +105,52 @@ func TestAuditVerifyBrokenChain(t *testing.T) {
 	if r.code != exitFailure || res.OK || res.Break == nil || res.Break.Seq != 1 || res.Break.Reason == "" {
 		t.Errorf("exit %d, verify -o json = %+v", r.code, res)
 	}
+}
+
+func TestAuditCheckpointFindsTruncation(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	mustRun(t, "init", "--org", "Acme", "--email", "admin@example.com", "--data-dir", dir, "--dev")
+	cp := strings.TrimSpace(mustRun(t, "audit", "checkpoint", "--data-dir", dir, "--dev"))
+	if !strings.HasPrefix(cp, "kwcp1.") {
+		t.Fatalf("audit checkpoint printed %q", cp)
+	}
+	out := mustRun(t, "audit", "verify", "--data-dir", dir, "--dev", "--checkpoint", cp)
+	wantIn(t, "verify --checkpoint", out, "audit chain OK", "1 of 1 checkpoints found")
+	// A log excerpt, as the server writes it, works as a checkpoint file.
+	logFile := filepath.Join(t.TempDir(), "server.log")
+	if err := os.WriteFile(logFile, []byte(`time=2026-12-03T10:00:00Z level=INFO msg="audit checkpoint" checkpoint=`+cp+" seq=1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "audit", "verify", "--data-dir", dir, "--dev", "--checkpoint-file", logFile)
+
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, sqlite.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// The log wiped (internal/audit tests the newest rows removed and the
+	// head rewound the same way): an empty chain holds, the checkpoint
+	// finds the hole.
+	for _, q := range []string{
+		"DELETE FROM audit_events",
+		"UPDATE audit_head SET seq = 0, hash = NULL",
+	} {
+		if _, err := db.ExecContext(t.Context(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustRun(t, "audit", "verify", "--data-dir", dir, "--dev")
+	r := run(t, "audit", "verify", "--data-dir", dir, "--dev", "--checkpoint", cp)
+	if r.code != exitFailure {
+		t.Errorf("verify --checkpoint after truncation: exit %d, want %d", r.code, exitFailure)
+	}
+	wantIn(t, "stdout", r.stdout, "audit chain BROKEN", "removed from the end")
+
+	run(t, "audit", "verify", "--data-dir", dir, "--dev", "--checkpoint", "kwcp1.1.00.00").fails(t, exitUsage, "not a checkpoint")
+	forged := cp[:len(cp)-2] + "AA"
+	if forged == cp {
+		forged = cp[:len(cp)-2] + "BB"
+	}
+	run(t, "audit", "verify", "--data-dir", dir, "--dev", "--checkpoint", forged).fails(t, exitUsage, "not made with this installation's key")
 }

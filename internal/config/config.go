@@ -95,6 +95,8 @@ type Config struct {
 	WebhookRetryBase    time.Duration `yaml:"webhook_retry_base"`
 	WebhookRetryWindow  time.Duration `yaml:"webhook_retry_window"`
 	WebhookDisableAfter time.Duration `yaml:"webhook_disable_after"`
+	// Audit (audit.go, docs/operations.md "Audit log").
+	Audit `yaml:",inline"`
 }
 
 // Defaults returns the configuration with nothing set.
@@ -125,6 +127,8 @@ func Defaults() Config {
 		WebhookRetryBase:    30 * time.Second,
 		WebhookRetryWindow:  24 * time.Hour,
 		WebhookDisableAfter: 24 * time.Hour,
+
+		Audit: auditDefaults(),
 	}
 }
 
@@ -403,6 +407,7 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("refresh-token-ttl: must be between 1m and 720h"))
 	}
 	errs = append(errs, c.validateNetwork()...)
+	errs = append(errs, c.validateAudit()...)
 	for _, d := range []struct {
 		name     string
 		v        time.Duration

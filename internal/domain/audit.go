@@ -27,3 +27,22 @@ type AuditEvent struct {
 	PrevHash []byte
 	Hash     []byte
 }
+
+// AuditArchive marks where the kept chain starts after retention removed
+// older events: the last removed event's sequence number and hash, under a
+// MAC only Keywarden can make (package audit). The first kept event links
+// to Hash.
+type AuditArchive struct {
+	Seq        int64
+	Hash       []byte
+	ArchivedAt time.Time
+	MAC        []byte
+}
+
+// AuditChainState is the chain as one snapshot sees it.
+type AuditChainState struct {
+	HeadSeq  int64
+	HeadHash []byte
+	// Archive is nil while nothing was archived.
+	Archive *AuditArchive
+}

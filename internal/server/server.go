@@ -17,6 +17,7 @@ import (
 
 	kwapi "keywarden/api"
 	"keywarden/internal/api"
+	"keywarden/internal/auditstream"
 	"keywarden/internal/config"
 	"keywarden/internal/httpx"
 	"keywarden/internal/keyring"
@@ -44,6 +45,7 @@ type Server struct {
 	// once the server is stopping (/readyz answers 503).
 	deaf     atomic.Bool
 	draining atomic.Bool
+	streams  *auditstream.Streamer // nil without --audit-stream
 }
 
 // errDraining is /readyz's reason while the server drains.
@@ -75,6 +77,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	s.issuance = token.NewIssuer(token.IssuerOptions{Keys: tokens.Keys, DenyList: tokens.DenyList, Refresh: tokens.Refresh,
 		Backing: core.Credentials, Issuer: s.Issuer})
 	if err := s.setupNetwork(); err != nil {
+		core.Close()
+		return nil, err
+	}
+	if s.streams, err = s.auditStreams(cfg); err != nil {
 		core.Close()
 		return nil, err
 	}
@@ -259,6 +265,10 @@ func (s *Server) startJobs(ctx context.Context, wg *sync.WaitGroup) {
 		defer wg.Done()
 		s.core.Accounts.RunAPITokenUseFlusher(ctx, s.cfg.UsageFlushInterval, func(err error) { s.log.Error("flush API token last use", "err", err) })
 	}()
+	wg.Add(3)
+	go func() { defer wg.Done(); s.core.Audit.RunCheckpoints(ctx, s.cfg.AuditCheckpointInterval, s.log) }()
+	go func() { defer wg.Done(); s.runAuditRetention(ctx) }()
+	go func() { defer wg.Done(); s.runAuditStreams(ctx) }()
 	if s.cfg.WebhookDispatch {
 		wg.Add(1)
 		go func() {

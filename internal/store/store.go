@@ -29,6 +29,7 @@ type Data interface {
 	Setup
 	Stats
 	Notifier
+	AuditStreams
 }
 
 // Store is implemented by every backend. Times are kept in UTC with
@@ -252,6 +253,42 @@ type AuditLog interface {
 	// ScanAudit returns up to limit events of every organisation with Seq
 	// greater than after, in chain order.
 	ScanAudit(ctx context.Context, after int64, limit int) ([]domain.AuditEvent, error)
+	// ReadAuditSnapshot hands fn the chain's state and a reader of its
+	// events, both from one consistent snapshot (a read-only REPEATABLE
+	// READ transaction on PostgreSQL, a read transaction on SQLite):
+	// appends that commit meanwhile are not seen, so the head and the
+	// events always agree. events streams every event with Seq greater
+	// than after, up to the snapshot's head, in chain order, one at a time.
+	ReadAuditSnapshot(ctx context.Context, fn func(st domain.AuditChainState, events func(after int64, each func(domain.AuditEvent) error) error) error) error
+	// ArchiveAudit removes every event with Seq up to a.Seq and stores a
+	// as the archive mark, in one transaction. It fails with
+	// domain.ErrConflict when a does not move the mark forward or a.Seq is
+	// past the head.
+	ArchiveAudit(ctx context.Context, a domain.AuditArchive) (int64, error)
+}
+
+// AuditStreams are the positions of the audit streams in the chain (the
+// audit log is their outbox) and the leases that let one node at a time
+// send each.
+type AuditStreams interface {
+	// EnsureAuditStream creates stream id of org ("" for the whole
+	// installation) at position after unless it exists; an existing
+	// stream keeps its position.
+	EnsureAuditStream(ctx context.Context, id string, org domain.OrgID, after int64, now time.Time) error
+	// ClaimAuditStream gives owner the stream's lease until until, if no
+	// other owner holds one that is still valid at now, and returns its
+	// position; ok is false when another owner holds it.
+	ClaimAuditStream(ctx context.Context, id, owner string, now, until time.Time) (delivered int64, ok bool, err error)
+	// AdvanceAuditStream moves the stream from position from to to, if
+	// owner still holds its lease and nobody moved it meanwhile
+	// (domain.ErrConflict otherwise).
+	AdvanceAuditStream(ctx context.Context, id, owner string, from, to int64, now time.Time) error
+	// ReleaseAuditStream ends owner's lease, if it holds one.
+	ReleaseAuditStream(ctx context.Context, id, owner string) error
+	// SlowestAuditStream returns the smallest position of the streams
+	// whose ids are given (ok false when there are none): retention
+	// removes nothing past it.
+	SlowestAuditStream(ctx context.Context, ids []string) (delivered int64, ok bool, err error)
 }
 
 // SigningKeys are the keys that sign access tokens.

@@ -5,5 +5,5 @@
 //
 // Only tests import it.
 //
-// Imports: store, store/sqlite, store/postgres.
+// Imports: store, store/sqlite, store/postgres, store/sqlstore, domain.
 package enginetest

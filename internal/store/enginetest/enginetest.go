@@ -23,13 +23,16 @@ const EnvPostgres = "KEYWARDEN_TEST_POSTGRES"
 type Engine struct {
 	Name string
 	Open func(t *testing.T) store.Store
+	// OpenTB is Open for benchmarks too.
+	OpenTB func(tb testing.TB) store.Store
 }
 
 // All returns SQLite and, when EnvPostgres is set, PostgreSQL.
 func All() []Engine {
-	engines := []Engine{{Name: "sqlite", Open: openSQLite}}
+	engines := []Engine{{Name: "sqlite", Open: func(t *testing.T) store.Store { return openSQLite(t) }, OpenTB: openSQLite}}
 	if dsn := os.Getenv(EnvPostgres); dsn != "" {
-		engines = append(engines, Engine{Name: "postgres", Open: func(t *testing.T) store.Store { return openPostgres(t, dsn) }})
+		engines = append(engines, Engine{Name: "postgres", Open: func(t *testing.T) store.Store { return openPostgres(t, dsn) },
+			OpenTB: func(tb testing.TB) store.Store { return openPostgres(tb, dsn) }})
 	}
 	return engines
 }
@@ -45,7 +48,7 @@ func Run(t *testing.T, test func(t *testing.T, open func(t *testing.T) store.Sto
 	}
 }
 
-func openSQLite(t *testing.T) store.Store {
+func openSQLite(t testing.TB) store.Store {
 	t.Helper()
 	s, err := sqlite.Open(t.Context(), t.TempDir())
 	if err != nil {
@@ -59,7 +62,7 @@ func openSQLite(t *testing.T) store.Store {
 // database, and goose retries a taken lock only every few seconds.
 var openMu sync.Mutex
 
-func openPostgres(t *testing.T, dsn string) store.Store {
+func openPostgres(t testing.TB, dsn string) store.Store {
 	t.Helper()
 	schema := FreshSchema(t, dsn)
 	openMu.Lock()
@@ -76,7 +79,7 @@ func openPostgres(t *testing.T, dsn string) store.Store {
 // drops it (CASCADE) when t and the stores it opened are done, and returns
 // dsn with search_path set to it: a schema per test lets tests run in
 // parallel on one database.
-func FreshSchema(t *testing.T, dsn string) string {
+func FreshSchema(t testing.TB, dsn string) string {
 	t.Helper()
 	admin, err := sql.Open("pgx", dsn)
 	if err != nil {

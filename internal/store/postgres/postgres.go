@@ -96,6 +96,7 @@ type dialect struct{}
 
 func (dialect) Rebind(q string) string { return sqlstore.RebindDollar(q) }
 func (dialect) LockSuffix() string     { return " FOR UPDATE" }
+func (dialect) Binary() string         { return ` COLLATE "C"` }
 
 func pgCode(err error) string {
 	var pe *pgconn.PgError

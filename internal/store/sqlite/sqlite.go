@@ -190,6 +190,7 @@ type dialect struct{}
 
 func (dialect) Rebind(q string) string { return q }
 func (dialect) LockSuffix() string     { return "" }
+func (dialect) Binary() string         { return "" }
 
 func (dialect) IsUniqueViolation(err error) bool {
 	var se *sqlite.Error

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -63,15 +64,50 @@ func (s *conn) AppendAudit(ctx context.Context, e domain.AuditEvent) error {
 }
 
 func (s *conn) ListAudit(ctx context.Context, org domain.OrgID, f domain.AuditFilter) ([]domain.AuditEvent, string, error) {
+	query, args, err := listAuditQuery(s.dialect, org, f)
+	if err != nil {
+		return nil, "", err
+	}
+	rows, err := s.query(ctx, query, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	out, err := collectAudit(rows)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if limit := f.Page.Size(); len(out) > limit {
+		out = out[:limit]
+		next = domain.EncodeSeq(out[limit-1].Seq)
+	}
+	return out, next, nil
+}
+
+// ListAuditQuery returns ListAudit's statement, in the engine's
+// placeholders, and its arguments: for the plan tests, which EXPLAIN it.
+func (s *Store) ListAuditQuery(org domain.OrgID, f domain.AuditFilter) (string, []any, error) {
+	q, args, err := listAuditQuery(s.dialect, org, f)
+	return s.q(q), args, err
+}
+
+// listAuditQuery is ListAudit's statement: one page plus one row, newest
+// first. Every filter is a search of an index that starts with org_id
+// (migration 00051; the plan tests check each); an action prefix is a
+// range of that index, compared byte by byte (d.Binary) so that a
+// language's collation cannot put other actions inside the range.
+func listAuditQuery(d Dialect, org domain.OrgID, f domain.AuditFilter) (string, []any, error) {
 	var where strings.Builder
 	args := []any{org}
 	where.WriteString(`org_id = ?`)
 	if f.Action != "" {
 		if strings.HasSuffix(f.Action, ".") {
-			where.WriteString(` AND substr(action, 1, ?) = ?`)
-			args = append(args, len(f.Action), f.Action)
+			// Every action that starts with "x." sorts from "x." to
+			// before "x/" ("/" follows ".").
+			where.WriteString(` AND action` + d.Binary() + ` >= ? AND action` + d.Binary() + ` < ?`)
+			args = append(args, f.Action, strings.TrimSuffix(f.Action, ".")+"/")
 		} else {
-			where.WriteString(` AND action = ?`)
+			where.WriteString(` AND action` + d.Binary() + ` = ?`)
 			args = append(args, f.Action)
 		}
 	}
@@ -94,27 +130,13 @@ func (s *conn) ListAudit(ctx context.Context, org domain.OrgID, f domain.AuditFi
 	if f.Page.After != "" {
 		before, err := domain.DecodeSeq(f.Page.After)
 		if err != nil {
-			return nil, "", err
+			return "", nil, err
 		}
 		where.WriteString(` AND seq < ?`)
 		args = append(args, before)
 	}
-	limit := f.Page.Size()
-	args = append(args, limit+1)
-	rows, err := s.query(ctx, `SELECT `+auditColumns+` FROM audit_events WHERE `+where.String()+` ORDER BY seq DESC LIMIT ?`, args...)
-	if err != nil {
-		return nil, "", err
-	}
-	out, err := collectAudit(rows)
-	if err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = domain.EncodeSeq(out[limit-1].Seq)
-	}
-	return out, next, nil
+	args = append(args, f.Page.Size()+1)
+	return `SELECT ` + auditColumns + ` FROM audit_events WHERE ` + where.String() + ` ORDER BY seq DESC LIMIT ?`, args, nil
 }
 
 func (s *conn) ScanAudit(ctx context.Context, after int64, limit int) ([]domain.AuditEvent, error) {
@@ -136,4 +158,94 @@ func collectAudit(rows *sql.Rows) ([]domain.AuditEvent, error) {
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+func (s *conn) auditArchive(ctx context.Context) (*domain.AuditArchive, error) {
+	var a domain.AuditArchive
+	var at int64
+	err := s.queryRow(ctx, `SELECT seq, hash, archived_at, mac FROM audit_archive WHERE id = 1`).Scan(&a.Seq, &a.Hash, &at, &a.MAC)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.ArchivedAt = fromMicros(at)
+	return &a, nil
+}
+
+func (s *conn) ReadAuditSnapshot(ctx context.Context, fn func(st domain.AuditChainState, events func(after int64, each func(domain.AuditEvent) error) error) error) error {
+	if s.tx != nil {
+		return errors.New("ReadAuditSnapshot runs in a snapshot of its own, not inside a transaction")
+	}
+	// Read only: SQLite begins a deferred (read) transaction for it rather
+	// than taking the write lock; PostgreSQL's REPEATABLE READ keeps one
+	// snapshot for every statement.
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("begin snapshot: %w", err)
+	}
+	defer tx.Rollback()
+	snap := &conn{db: s.db, tx: tx, dialect: s.dialect, queries: s.queries, bus: s.bus, life: s.life}
+	var st domain.AuditChainState
+	if err := snap.queryRow(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&st.HeadSeq, &st.HeadHash); err != nil {
+		return fmt.Errorf("audit head: %w", err)
+	}
+	if st.Archive, err = snap.auditArchive(ctx); err != nil {
+		return fmt.Errorf("audit archive mark: %w", err)
+	}
+	events := func(after int64, each func(domain.AuditEvent) error) error {
+		rows, err := snap.query(ctx, `SELECT `+auditColumns+` FROM audit_events WHERE seq > ? AND seq <= ? ORDER BY seq`, after, st.HeadSeq)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			e, err := scanAudit(rows)
+			if err != nil {
+				return err
+			}
+			if err := each(e); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
+	return fn(st, events)
+}
+
+func (s *conn) ArchiveAudit(ctx context.Context, a domain.AuditArchive) (int64, error) {
+	var n int64
+	err := s.atomic(ctx, func(tx *conn) error {
+		// The head's lock orders archiving with appends.
+		head, _, err := tx.AuditHead(ctx)
+		if err != nil {
+			return err
+		}
+		cur, err := tx.auditArchive(ctx)
+		if err != nil {
+			return err
+		}
+		switch {
+		case a.Seq > head:
+			return domain.Conflict(fmt.Sprintf("audit archive up to %d is past the head (%d)", a.Seq, head))
+		case cur != nil && a.Seq <= cur.Seq:
+			return domain.Conflict(fmt.Sprintf("audit archive up to %d does not move the mark (%d) forward", a.Seq, cur.Seq))
+		}
+		if cur == nil {
+			_, err = tx.exec(ctx, `INSERT INTO audit_archive (id, seq, hash, archived_at, mac) VALUES (1, ?, ?, ?, ?)`, a.Seq, a.Hash, micros(a.ArchivedAt), a.MAC)
+		} else {
+			_, err = tx.exec(ctx, `UPDATE audit_archive SET seq = ?, hash = ?, archived_at = ?, mac = ? WHERE id = 1`, a.Seq, a.Hash, micros(a.ArchivedAt), a.MAC)
+		}
+		if err != nil {
+			return err
+		}
+		res, err := tx.exec(ctx, `DELETE FROM audit_events WHERE seq <= ?`, a.Seq)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
 }

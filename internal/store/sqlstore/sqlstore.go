@@ -22,6 +22,10 @@ type Dialect interface {
 	// commit (" FOR UPDATE" on PostgreSQL; SQLite transactions already hold
 	// the write lock).
 	LockSuffix() string
+	// Binary follows a text column that must compare byte by byte (""
+	// on SQLite, whose default is BINARY; ` COLLATE "C"` on PostgreSQL),
+	// as the index on it does.
+	Binary() string
 	IsUniqueViolation(err error) bool
 	// IsRetryable reports whether a transaction failed only because of a
 	// concurrent one and can be run again.
