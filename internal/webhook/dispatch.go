@@ -83,6 +83,10 @@ type outcome struct {
 	ok      bool                   // a 2xx answer
 	final   string                 // set: give up now, for this reason
 	hold    string                 // set: nothing to sign with yet; look again later
+	// retryAfter is the receiver's Retry-After (0: none or unusable);
+	// throttled says the receiver answered 429 or not in time.
+	retryAfter time.Duration
+	throttled  bool
 }
 
 // attempt handles one claimed message: decide, maybe send, record.
@@ -166,6 +170,8 @@ func (s *Service) send(ctx context.Context, target string, m domain.WebhookMessa
 	if err != nil {
 		a.Latency = time.Since(started)
 		a.Error = describeError(err, s.o.Timeout)
+		var ue *url.Error
+		out.throttled = errors.As(err, &ue) && ue.Timeout()
 		return out
 	}
 	excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, maxExcerptRead))
@@ -181,8 +187,27 @@ func (s *Service) send(ctx context.Context, target string, m domain.WebhookMessa
 		a.Error = "HTTP " + strconv.Itoa(resp.StatusCode) + ": redirects are not followed"
 	default:
 		a.Error = "HTTP " + strconv.Itoa(resp.StatusCode)
+		out.throttled = resp.StatusCode == http.StatusTooManyRequests
+		out.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), at)
 	}
 	return out
+}
+
+// parseRetryAfter reads a Retry-After header (RFC 9110 §10.2.3): whole
+// seconds, or an HTTP date, from now. Anything else, or a time in the
+// past, is 0.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseUint(v, 10, 32); err == nil {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
 }
 
 // describeError turns a client error into a log line without the URL (it
@@ -232,7 +257,6 @@ func cleanExcerpt(b []byte) string {
 // endpoint's health, in one transaction.
 func (s *Service) record(ctx context.Context, c domain.Client, m domain.WebhookMessage, claim string, out outcome) error {
 	now := s.clock()
-	deadline := m.RetryFrom.Add(s.o.RetryWindow)
 	m.NextAttemptAt = nil
 	var counted string // the metrics' outcome
 	switch {
@@ -240,11 +264,11 @@ func (s *Service) record(ctx context.Context, c domain.Client, m domain.WebhookM
 		m.Status, m.LastError, counted = domain.WebhookFailed, out.final, metrics.DeliveryDropped
 	case out.hold != "":
 		m.LastError, counted = out.hold, metrics.DeliveryHeld
-		if !now.Before(deadline) {
-			m.Status, m.LastError, counted = domain.WebhookFailed, "gave up: "+out.hold+" for "+s.o.RetryWindow.String(), metrics.DeliveryGaveUp
+		if window := s.retryWindow(); !now.Before(m.RetryFrom.Add(window)) {
+			m.Status, m.LastError, counted = domain.WebhookFailed, "gave up: "+out.hold+" for "+window.String(), metrics.DeliveryGaveUp
 			break
 		}
-		next := now.Add(s.o.RetryBase)
+		next := now.Add(HoldInterval)
 		m.NextAttemptAt = &next
 	case out.ok:
 		m.Attempts++
@@ -253,15 +277,14 @@ func (s *Service) record(ctx context.Context, c domain.Client, m domain.WebhookM
 		m.Attempts++
 		m.RetryCount++
 		m.LastError, counted = out.attempt.Error, metrics.DeliveryRetry
-		if !now.Before(deadline) {
+		d, ok := s.delay(m.RetryCount, out)
+		if !ok {
 			m.Status, counted = domain.WebhookFailed, metrics.DeliveryGaveUp
-			m.LastError = fmt.Sprintf("gave up after %d attempts over %s; last: %s", m.RetryCount, s.o.RetryWindow, out.attempt.Error)
+			m.LastError = fmt.Sprintf("gave up after %d attempts over %s (the retry schedule ran out); last: %s",
+				m.RetryCount, now.Sub(m.RetryFrom).Round(time.Second), out.attempt.Error)
 			break
 		}
-		next := now.Add(s.backoff(m.RetryCount))
-		if next.After(deadline) {
-			next = deadline // one last attempt at the end of the window
-		}
+		next := now.Add(d)
 		m.NextAttemptAt = &next
 	}
 	if a := out.attempt; a != nil {

@@ -17,16 +17,32 @@ import (
 const (
 	DefaultTimeout      = 10 * time.Second
 	DefaultPollInterval = time.Second
-	DefaultRetryBase    = 30 * time.Second
-	DefaultRetryWindow  = 24 * time.Hour
-	DefaultDisableAfter = 24 * time.Hour
+	DefaultDisableAfter = 5 * 24 * time.Hour
 	DefaultWorkers      = 16
-	// MaxRetryDelay caps the exponential backoff between two attempts.
-	MaxRetryDelay = 6 * time.Hour
+	// DefaultRetryAfterMax bounds how long a receiver's Retry-After can
+	// hold back the next attempt.
+	DefaultRetryAfterMax = 6 * time.Hour
+	// ThrottledMinDelay is the least delay after a 429 or a timeout: a
+	// receiver that is overloaded gets at least a minute, whatever the
+	// schedule says.
+	ThrottledMinDelay = time.Minute
+	// HoldInterval is how often a message that waits for an active secret
+	// to sign with is looked at again.
+	HoldInterval = 30 * time.Second
+	// Jitter spreads every delay of the schedule over ±Jitter of itself,
+	// so that endpoints that failed together are not retried together.
+	Jitter = 0.2
 	// Retention is how long delivered and failed messages stay in the
 	// delivery log.
 	Retention = 30 * 24 * time.Hour
 )
+
+// DefaultRetrySchedule is the delay before each retry, the first retry
+// first: with the first attempt, eight attempts over 27 h 35 min (before
+// jitter), like the delivery platforms (Svix, Hookdeck, Convoy).
+func DefaultRetrySchedule() []time.Duration {
+	return []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
+}
 
 // Options are the Service's dependencies and settings. Zero settings take
 // the defaults above.
@@ -42,15 +58,16 @@ type Options struct {
 	Timeout time.Duration
 	// PollInterval is how often the dispatcher looks for due messages.
 	PollInterval time.Duration
-	// RetryBase is the first retry's delay; each failure doubles it (with
-	// jitter) up to MaxRetryDelay. A message that waits for an active
-	// secret to sign with is looked at again after RetryBase too.
-	RetryBase time.Duration
-	// RetryWindow is how long a message is retried before the dispatcher
-	// gives up on it.
-	RetryWindow time.Duration
-	// DisableAfter is how long an endpoint may fail without a single
-	// success before it is disabled.
+	// RetrySchedule is the delay before each retry (each with ±Jitter);
+	// after its last retry fails the message has failed. Empty means
+	// DefaultRetrySchedule.
+	RetrySchedule []time.Duration
+	// RetryAfterMax bounds a receiver's Retry-After: a longer one waits
+	// RetryAfterMax.
+	RetryAfterMax time.Duration
+	// DisableAfter is how long an endpoint must have failed without a
+	// single success, and a message's retries run out, before it is
+	// disabled.
 	DisableAfter time.Duration
 	// Workers is how many deliveries run at once on this node.
 	Workers int
@@ -84,13 +101,16 @@ func New(o Options) *Service {
 		v *time.Duration
 		d time.Duration
 	}{
-		{&o.Timeout, DefaultTimeout}, {&o.PollInterval, DefaultPollInterval}, {&o.RetryBase, DefaultRetryBase},
-		{&o.RetryWindow, DefaultRetryWindow}, {&o.DisableAfter, DefaultDisableAfter},
+		{&o.Timeout, DefaultTimeout}, {&o.PollInterval, DefaultPollInterval}, {&o.RetryAfterMax, DefaultRetryAfterMax},
+		{&o.DisableAfter, DefaultDisableAfter},
 	}
 	for _, d := range defaults {
 		if *d.v <= 0 {
 			*d.v = d.d
 		}
+	}
+	if len(o.RetrySchedule) == 0 {
+		o.RetrySchedule = DefaultRetrySchedule()
 	}
 	if o.Workers <= 0 {
 		o.Workers = DefaultWorkers
@@ -119,17 +139,34 @@ func (s *Service) clock() time.Time { return s.o.Now().UTC().Truncate(time.Micro
 // messages are due again once their lease runs out.
 func (s *Service) lease() time.Duration { return 2*s.o.Timeout + time.Second }
 
-// backoff returns the delay before retry n (1 for the first retry):
-// RetryBase doubled n-1 times, capped at MaxRetryDelay, with "equal
-// jitter" (between half and all of it) so that endpoints that failed
-// together do not get their retries together.
-func (s *Service) backoff(n int) time.Duration {
-	d := s.o.RetryBase
-	for i := 1; i < n && d < MaxRetryDelay; i++ {
-		d *= 2
+// retryWindow is how long the schedule retries a message (before jitter):
+// the sum of its delays. A message waiting for a secret to sign with waits
+// as long.
+func (s *Service) retryWindow() time.Duration {
+	var w time.Duration
+	for _, d := range s.o.RetrySchedule {
+		w += d
 	}
-	d = min(d, MaxRetryDelay)
-	return d/2 + time.Duration(s.o.Rand()*float64(d/2))
+	return w
+}
+
+// delay returns the wait before retry n (1 for the first retry): the
+// schedule's n-th delay spread over ±Jitter, lengthened to the receiver's
+// Retry-After (bounded by RetryAfterMax) and, after a 429 or a timeout, to
+// at least ThrottledMinDelay. ok is false when the schedule has no retry n.
+func (s *Service) delay(n int, out outcome) (d time.Duration, ok bool) {
+	if n < 1 || n > len(s.o.RetrySchedule) {
+		return 0, false
+	}
+	base := s.o.RetrySchedule[n-1]
+	d = time.Duration(float64(base) * (1 - Jitter + 2*Jitter*s.o.Rand()))
+	if out.retryAfter > 0 {
+		d = max(d, min(out.retryAfter, s.o.RetryAfterMax))
+	}
+	if out.throttled {
+		d = max(d, ThrottledMinDelay)
+	}
+	return d, true
 }
 
 // Prune removes delivered and failed messages older than Retention.
