@@ -11,7 +11,7 @@ import (
 func webhookEndpointJSON(v webhook.EndpointView) apiv1.WebhookEndpoint {
 	return apiv1.WebhookEndpoint{
 		ClientID: string(v.Client.ID), URL: v.Client.WebhookURL, Events: nonNil(v.Client.WebhookEvents), Status: v.Status,
-		FailingSince: v.Health.FailingSince, DisabledAt: v.Health.DisabledAt, DisabledReason: v.Health.DisabledReason,
+		FailingSince: v.Health.FailingSince, RetriesExhaustedAt: v.Health.ExhaustedAt, DisabledAt: v.Health.DisabledAt, DisabledReason: v.Health.DisabledReason,
 	}
 }
 

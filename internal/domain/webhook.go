@@ -65,7 +65,10 @@ type WebhookEndpoint struct {
 	URL      string
 	// FailingSince is the first failure after the last success (nil while
 	// healthy).
-	FailingSince   *time.Time
+	FailingSince *time.Time
+	// ExhaustedAt is when a delivery first ran out of retries since
+	// FailingSince (nil while none has).
+	ExhaustedAt    *time.Time
 	DisabledAt     *time.Time
 	DisabledReason string
 	UpdatedAt      time.Time

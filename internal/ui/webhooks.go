@@ -56,6 +56,7 @@ type eventChoice struct {
 type endpointHealth struct {
 	Status, Label, Badge string
 	FailingSince         *stamp
+	ExhaustedAt          *stamp // a delivery ran out of retries
 	DisabledAt           *stamp
 	// Reason is why it was disabled; LastError the last attempt's error
 	// in it, when the reason has the dispatcher's form.
@@ -64,7 +65,7 @@ type endpointHealth struct {
 
 func healthOf(v webhook.EndpointView, now time.Time) endpointHealth {
 	h := endpointHealth{Status: v.Status, FailingSince: stampPtr(v.Health.FailingSince, now), DisabledAt: stampPtr(v.Health.DisabledAt, now),
-		Reason: v.Health.DisabledReason}
+		ExhaustedAt: stampPtr(v.Health.ExhaustedAt, now), Reason: v.Health.DisabledReason}
 	if _, last, ok := strings.Cut(h.Reason, "; last: "); ok && h.FailingSince != nil {
 		h.LastError = last
 	}

@@ -290,9 +290,11 @@ func (s *Service) record(ctx context.Context, c domain.Client, m domain.WebhookM
 	if a := out.attempt; a != nil {
 		m.LastAttemptAt, m.LastStatusCode = &a.At, a.StatusCode
 	}
-	var disabled, mine bool
+	var stages []string
+	var mine bool
+	gaveUp := counted == metrics.DeliveryGaveUp && out.attempt != nil
 	err := s.o.Store.InTx(ctx, func(tx store.Tx) error {
-		disabled, mine = false, true
+		stages, mine = nil, true
 		err := tx.FinishWebhookMessage(ctx, m, claim)
 		switch {
 		case errors.Is(err, domain.ErrConflict):
@@ -315,48 +317,100 @@ func (s *Service) record(ctx context.Context, c domain.Client, m domain.WebhookM
 			}
 			return err
 		}
-		disabled, err = s.health(ctx, tx, c, out, now)
+		stages, err = s.health(ctx, tx, c, out, gaveUp, now)
 		return err
 	})
 	if err == nil && mine {
 		s.o.Metrics.WebhookHandled(counted)
 	}
-	if err == nil && disabled {
-		s.o.Metrics.WebhookEndpointDisabled()
+	if err == nil {
+		for _, stage := range stages {
+			s.o.Metrics.WebhookEndpointHealth(stage)
+		}
 	}
 	return err
 }
 
-// health tracks an endpoint's failures and disables it once it has failed
-// for DisableAfter without one success; it reports whether it disabled it.
-func (s *Service) health(ctx context.Context, tx store.Tx, c domain.Client, out outcome, now time.Time) (bool, error) {
+// Stages of an endpoint's health that operators are told about, each
+// once per failing streak: an audit event (webhook.endpoint_<stage>, by
+// the system), a metric (keywarden_webhook_endpoint_health_total) and a
+// log line.
+const (
+	StageFailing   = "failing"           // the first failure after a success
+	StageExhausted = "retries_exhausted" // the first delivery of the streak that ran out of retries
+	StageDisabled  = "disabled"          // failing for DisableAfter, and a delivery's retries ran out
+	StageRecovered = "recovered"         // a success after failures
+)
+
+// health tracks an endpoint's failures and tells each stage of a failing
+// streak once. It disables the endpoint only as a last resort: when a
+// delivery has just run out of retries (gaveUp) and the endpoint has
+// failed without a single success for DisableAfter. It returns the
+// stages it told.
+func (s *Service) health(ctx context.Context, tx store.Tx, c domain.Client, out outcome, gaveUp bool, now time.Time) ([]string, error) {
+	var stages []string
+	var before domain.WebhookEndpoint
 	ep, err := tx.UpdateWebhookEndpoint(ctx, c.OrgID, c.ID, c.WebhookURL, now, func(ep *domain.WebhookEndpoint) error {
+		stages = nil
 		fresh := ep.URL != c.WebhookURL
 		if fresh { // a new URL starts with a clean record
 			*ep = domain.WebhookEndpoint{OrgID: c.OrgID, ClientID: c.ID, URL: c.WebhookURL, UpdatedAt: now}
 		}
+		before = *ep
 		switch {
 		case out.ok && ep.FailingSince == nil && !fresh:
 			return store.ErrNoChange // healthy, and recorded as such
 		case out.ok:
-			ep.FailingSince, ep.UpdatedAt = nil, now
+			if ep.FailingSince != nil {
+				stages = append(stages, StageRecovered)
+			}
+			ep.FailingSince, ep.ExhaustedAt, ep.UpdatedAt = nil, nil, now
+			return nil
 		case ep.FailingSince == nil:
 			ep.FailingSince, ep.UpdatedAt = &now, now
-		default:
-			return store.ErrNoChange // failing since before
+			stages = append(stages, StageFailing)
+		}
+		if gaveUp && ep.ExhaustedAt == nil {
+			ep.ExhaustedAt, ep.UpdatedAt = &now, now
+			stages = append(stages, StageExhausted)
+		}
+		if stages == nil && !fresh {
+			return store.ErrNoChange // failing since before, told already
 		}
 		return nil
 	})
-	if err != nil || out.ok || ep.DisabledAt != nil || now.Sub(*ep.FailingSince) < s.o.DisableAfter {
-		return false, err
+	if err != nil {
+		return nil, err
 	}
-	reason := "every delivery failed since " + ep.FailingSince.Format(time.RFC3339) + "; last: " + out.attempt.Error
-	if won, err := tx.DisableWebhookEndpoint(ctx, c.OrgID, c.ID, c.WebhookURL, now, reason); err != nil || !won {
-		return false, err // !won: another delivery disabled it first, and audited it
+	if !out.ok && gaveUp && ep.DisabledAt == nil && now.Sub(*ep.FailingSince) >= s.o.DisableAfter {
+		reason := "every delivery failed since " + ep.FailingSince.Format(time.RFC3339) + " and retries ran out; last: " + out.attempt.Error
+		won, err := tx.DisableWebhookEndpoint(ctx, c.OrgID, c.ID, c.WebhookURL, now, reason)
+		if err != nil {
+			return nil, err
+		}
+		if won { // !won: another delivery disabled it first, and told it
+			stages = append(stages, StageDisabled)
+		}
 	}
-	s.o.Log.Warn("webhook endpoint disabled", "client_id", c.ID, "failing_since", ep.FailingSince)
-	return true, s.o.Audit.Append(ctx, tx, audit.Entry{Actor: domain.System(c.OrgID, "webhook-dispatcher"), Action: "webhook.endpoint_disable",
-		Target: string(c.ID), Result: domain.ResultSuccess, Detail: map[string]string{
-			"url": c.WebhookURL, "failing_since": ep.FailingSince.Format(time.RFC3339), "last_error": out.attempt.Error,
-		}})
+	for _, stage := range stages {
+		detail := map[string]string{"url": c.WebhookURL}
+		switch stage {
+		case StageRecovered:
+			detail["failing_since"] = before.FailingSince.Format(time.RFC3339)
+			detail["failed_for"] = now.Sub(*before.FailingSince).Round(time.Second).String()
+		default:
+			detail["failing_since"] = ep.FailingSince.Format(time.RFC3339)
+			detail["last_error"] = out.attempt.Error
+		}
+		action := "webhook.endpoint_" + stage
+		if stage == StageDisabled {
+			action = "webhook.endpoint_disable" // the name it always had
+		}
+		s.o.Log.Warn("webhook endpoint "+strings.ReplaceAll(stage, "_", " "), "client_id", c.ID, "failing_since", detail["failing_since"])
+		if err := s.o.Audit.Append(ctx, tx, audit.Entry{Actor: domain.System(c.OrgID, "webhook-dispatcher"), Action: action,
+			Target: string(c.ID), Result: domain.ResultSuccess, Detail: detail}); err != nil {
+			return nil, err
+		}
+	}
+	return stages, nil
 }

@@ -12,10 +12,13 @@ type WebhookEndpoint struct {
 	Events   []string `json:"events"` // [] means every event
 	// Status is "none" (no URL), "active", "failing" (deliveries fail;
 	// disabled if it lasts) or "disabled" (failed too long; enable it).
-	Status         string     `json:"status"`
-	FailingSince   *time.Time `json:"failing_since"`
-	DisabledAt     *time.Time `json:"disabled_at"`
-	DisabledReason string     `json:"disabled_reason,omitempty"`
+	Status       string     `json:"status"`
+	FailingSince *time.Time `json:"failing_since"`
+	// RetriesExhaustedAt is when a delivery of the current failing streak
+	// first ran out of retries (null while none has).
+	RetriesExhaustedAt *time.Time `json:"retries_exhausted_at"`
+	DisabledAt         *time.Time `json:"disabled_at"`
+	DisabledReason     string     `json:"disabled_reason,omitempty"`
 }
 
 // WebhookDelivery is one event for a client's endpoint: its delivery

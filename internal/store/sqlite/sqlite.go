@@ -146,7 +146,10 @@ func provider(db *sql.DB) (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return goose.NewProvider(goose.DialectSQLite3, db, sub)
+	// Out of order: migration numbers are handed out in ranges to changes
+	// made side by side, so a lower number may arrive after a higher one
+	// was applied; each migration stands alone.
+	return goose.NewProvider(goose.DialectSQLite3, db, sub, goose.WithAllowOutofOrder(true))
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

@@ -201,15 +201,15 @@ func (s *conn) GetWebhookEndpoint(ctx context.Context, org domain.OrgID, clientI
 
 func (s *conn) getWebhookEndpoint(ctx context.Context, org domain.OrgID, clientID domain.ClientID, lock string) (domain.WebhookEndpoint, error) {
 	var e domain.WebhookEndpoint
-	var failing, disabled sql.NullInt64
+	var failing, exhausted, disabled sql.NullInt64
 	var updated int64
-	err := s.queryRow(ctx, `SELECT org_id, client_id, url, failing_since, disabled_at, disabled_reason, updated_at
+	err := s.queryRow(ctx, `SELECT org_id, client_id, url, failing_since, exhausted_at, disabled_at, disabled_reason, updated_at
 		FROM webhook_endpoints WHERE org_id = ? AND client_id = ?`+lock, org, clientID).
-		Scan(&e.OrgID, &e.ClientID, &e.URL, &failing, &disabled, &e.DisabledReason, &updated)
+		Scan(&e.OrgID, &e.ClientID, &e.URL, &failing, &exhausted, &disabled, &e.DisabledReason, &updated)
 	if err != nil {
 		return e, notFound(err)
 	}
-	e.FailingSince, e.DisabledAt, e.UpdatedAt = fromNullMicros(failing), fromNullMicros(disabled), fromMicros(updated)
+	e.FailingSince, e.ExhaustedAt, e.DisabledAt, e.UpdatedAt = fromNullMicros(failing), fromNullMicros(exhausted), fromNullMicros(disabled), fromMicros(updated)
 	return e, nil
 }
 
@@ -224,9 +224,9 @@ func (s *conn) UpdateWebhookEndpoint(ctx context.Context, org domain.OrgID, clie
 		}
 		return c.getWebhookEndpoint(ctx, org, clientID, c.lock())
 	}, fn, func(c *conn, e domain.WebhookEndpoint) error {
-		return mustAffect(c.exec(ctx, `UPDATE webhook_endpoints SET url = ?, failing_since = ?, disabled_at = ?, disabled_reason = ?, updated_at = ?
-			WHERE org_id = ? AND client_id = ?`,
-			e.URL, nullMicros(e.FailingSince), nullMicros(e.DisabledAt), e.DisabledReason, micros(e.UpdatedAt), org, clientID))
+		return mustAffect(c.exec(ctx, `UPDATE webhook_endpoints SET url = ?, failing_since = ?, exhausted_at = ?, disabled_at = ?, disabled_reason = ?,
+			updated_at = ? WHERE org_id = ? AND client_id = ?`,
+			e.URL, nullMicros(e.FailingSince), nullMicros(e.ExhaustedAt), nullMicros(e.DisabledAt), e.DisabledReason, micros(e.UpdatedAt), org, clientID))
 	})
 }
 

@@ -306,13 +306,13 @@ func testWebhookEndpoints(t *testing.T, s store.Store) {
 	if _, err := s.GetWebhookEndpoint(ctx, o.ID, c.ID); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("GetWebhookEndpoint before any record: err = %v, want ErrNotFound", err)
 	}
-	e := domain.WebhookEndpoint{OrgID: o.ID, ClientID: c.ID, URL: c.WebhookURL, FailingSince: ptr(at(1)), UpdatedAt: at(1)}
+	e := domain.WebhookEndpoint{OrgID: o.ID, ClientID: c.ID, URL: c.WebhookURL, FailingSince: ptr(at(1)), ExhaustedAt: ptr(at(2)), UpdatedAt: at(1)}
 	if err := putEndpoint(ctx, s, e); err != nil {
 		t.Fatalf("UpdateWebhookEndpoint: %v", err)
 	}
 	same := func(a, b domain.WebhookEndpoint) bool {
 		return a.OrgID == b.OrgID && a.ClientID == b.ClientID && a.URL == b.URL && sameTime(a.FailingSince, b.FailingSince) &&
-			sameTime(a.DisabledAt, b.DisabledAt) && a.DisabledReason == b.DisabledReason && a.UpdatedAt.Equal(b.UpdatedAt)
+			sameTime(a.ExhaustedAt, b.ExhaustedAt) && sameTime(a.DisabledAt, b.DisabledAt) && a.DisabledReason == b.DisabledReason && a.UpdatedAt.Equal(b.UpdatedAt)
 	}
 	if got, err := s.GetWebhookEndpoint(ctx, o.ID, c.ID); err != nil || !same(got, e) {
 		t.Errorf("GetWebhookEndpoint = %+v, %v; want %+v", got, err, e)
