@@ -12,6 +12,7 @@ func webhookEndpointJSON(v webhook.EndpointView) apiv1.WebhookEndpoint {
 	return apiv1.WebhookEndpoint{
 		ClientID: string(v.Client.ID), URL: v.Client.WebhookURL, Events: nonNil(v.Client.WebhookEvents), Status: v.Status,
 		FailingSince: v.Health.FailingSince, RetriesExhaustedAt: v.Health.ExhaustedAt, DisabledAt: v.Health.DisabledAt, DisabledReason: v.Health.DisabledReason,
+		Replayable: v.Replayable, ReplaySince: v.ReplaySince, Replayed: v.Replayed,
 	}
 }
 
@@ -33,15 +34,34 @@ func (h *Handler) getWebhook(w http.ResponseWriter, r *http.Request, by domain.A
 
 func (h *Handler) enableWebhook(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
 	id := domain.ClientID(r.PathValue("client_id"))
-	var req struct{}
+	var req apiv1.EnableWebhook
 	if err := h.decodeFor(w, r, &req, true, func() error { _, err := h.Webhooks.Endpoint(r.Context(), by, id); return err }); err != nil {
 		return err
 	}
-	v, err := h.Webhooks.EnableEndpoint(r.Context(), by, id)
+	v, err := h.Webhooks.EnableEndpoint(r.Context(), by, id, req.Replay)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, webhookEndpointJSON(v))
+}
+
+func (h *Handler) replayWebhook(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	id := domain.ClientID(r.PathValue("client_id"))
+	var req apiv1.ReplayWebhook
+	if err := h.decodeFor(w, r, &req, false, func() error { _, err := h.Webhooks.Endpoint(r.Context(), by, id); return err }); err != nil {
+		return err
+	}
+	if req.Which != "" && req.Which != "failed" && req.Which != "all" {
+		if _, err := h.Webhooks.Endpoint(r.Context(), by, id); err != nil {
+			return err
+		}
+		return domain.Invalid("which", "must be failed or all")
+	}
+	n, more, err := h.Webhooks.Replay(r.Context(), by, id, req.Since, req.Which == "all")
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusAccepted, apiv1.WebhookReplay{Replayed: n, More: more})
 }
 
 func (h *Handler) listWebhookDeliveries(w http.ResponseWriter, r *http.Request, by domain.Actor) error {

@@ -39,6 +39,20 @@ func webhookSession(t *testing.T, e *env, clientID string) {
 	}
 	want(t, e.do(t, "POST", webhookPath(clientID)+"/enable", nil), http.StatusOK)
 	want(t, e.do(t, "POST", webhookPath(clientID)+"/enable", map[string]any{}), http.StatusOK)
+	want(t, e.do(t, "POST", webhookPath(clientID)+"/enable", map[string]any{"replay": true}), http.StatusOK)
+	wantProblem(t, e.do(t, "POST", webhookPath(clientID)+"/enable", map[string]any{"replay": "yes"}), http.StatusBadRequest)
+	// Replay: since is required and not in the future; which is failed or all.
+	wantProblem(t, e.do(t, "POST", webhookPath(clientID)+"/replay", map[string]any{}), http.StatusUnprocessableEntity)
+	wantProblem(t, e.do(t, "POST", webhookPath(clientID)+"/replay", nil), http.StatusBadRequest)
+	wantProblem(t, e.do(t, "POST", webhookPath(clientID)+"/replay", map[string]any{"since": "2999-01-01T00:00:00Z"}), http.StatusUnprocessableEntity)
+	wantProblem(t, e.do(t, "POST", webhookPath(clientID)+"/replay", map[string]any{"since": "2020-01-01T00:00:00Z", "which": "some"}), http.StatusUnprocessableEntity)
+	wantProblem(t, e.do(t, "POST", webhookPath(clientID)+"/replay", map[string]any{"since": "yesterday"}), http.StatusBadRequest)
+	wantProblem(t, e.do(t, "POST", webhookPath("kwc_doesnotexist00000000000")+"/replay", map[string]any{"since": "2020-01-01T00:00:00Z"}), http.StatusNotFound)
+	res = e.do(t, "POST", webhookPath(clientID)+"/replay", map[string]any{"since": "2020-01-01T00:00:00Z", "which": "all"})
+	want(t, res, http.StatusAccepted)
+	if r := decode[apiv1.WebhookReplay](t, res); r.Replayed != 0 || r.More {
+		t.Errorf("replay with nothing finished = %+v, want 0", r)
+	}
 	e.createSecret(t, clientID, apiv1.CreateSecret{Description: "hooked"})
 
 	res = e.do(t, "GET", webhookPath(clientID)+"/deliveries", nil)

@@ -25,6 +25,7 @@ const (
 	ReadWebhook     Operation = "webhook.read"
 	EnableWebhook   Operation = "webhook.enable"
 	Redeliver       Operation = "webhook.redeliver"
+	ReplayWebhook   Operation = "webhook.replay"
 	ReadClientAudit Operation = "client.activity"
 	ListKeys        Operation = "key.list"
 	RotateKeys      Operation = "key.rotate"
@@ -58,7 +59,7 @@ var operations = map[Operation]Permission{
 	RevokeSecret: WriteSecrets, RotateSecrets: WriteSecrets,
 	ReadRotation: ReadSecrets, CompleteRotate: WriteSecrets,
 	ListRefresh: ReadSecrets, CreateRefresh: WriteSecrets,
-	ReadWebhook: ReadClients, EnableWebhook: WriteClients, Redeliver: WriteClients,
+	ReadWebhook: ReadClients, EnableWebhook: WriteClients, Redeliver: WriteClients, ReplayWebhook: WriteClients,
 	// A client's activity is its part of the audit log; clients:read
 	// sees it (only admins read the whole log).
 	ReadClientAudit: ReadClients,

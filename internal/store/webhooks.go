@@ -31,6 +31,17 @@ type Webhooks interface {
 	// RedeliverWebhookMessage makes a message pending and due at at, with a
 	// fresh retry window from at, whatever its state.
 	RedeliverWebhookMessage(ctx context.Context, org domain.OrgID, id string, at time.Time) error
+	// ReplayWebhookMessages makes up to limit of a client's messages
+	// created at or after since pending again — the failed ones, or with
+	// all every delivered and failed one — oldest first, the i-th (from 0)
+	// due at at + i×spacing, each with a fresh retry window, and returns
+	// how many it replayed. Pending messages are left alone, so replaying
+	// twice does not multiply them.
+	ReplayWebhookMessages(ctx context.Context, org domain.OrgID, clientID domain.ClientID, since time.Time, all bool,
+		at time.Time, spacing time.Duration, limit int) (int, error)
+	// CountFailedWebhookMessages counts a client's failed messages
+	// created at or after since, up to limit.
+	CountFailedWebhookMessages(ctx context.Context, org domain.OrgID, clientID domain.ClientID, since time.Time, limit int) (int, error)
 	// DeleteWebhookMessagesBefore removes delivered and failed messages
 	// (with their attempts) created before t.
 	DeleteWebhookMessagesBefore(ctx context.Context, t time.Time) (int, error)

@@ -236,7 +236,7 @@ func TestRetryScheduleThenGiveUp(t *testing.T) {
 	r.mu.Lock()
 	r.statuses = nil
 	r.mu.Unlock()
-	if v, err := e.hooks.EnableEndpoint(t.Context(), e.admin, c.ID); err != nil || v.Status != webhook.EndpointActive {
+	if v, err := e.hooks.EnableEndpoint(t.Context(), e.admin, c.ID, false); err != nil || v.Status != webhook.EndpointActive {
 		t.Fatalf("EnableEndpoint = %+v, %v", v, err)
 	}
 	if _, err := e.hooks.Redeliver(t.Context(), e.admin, c.ID, latest.ID); err != nil {

@@ -1,7 +1,10 @@
 package webhook_test
 
 import (
+	"errors"
 	"net/http"
+	"slices"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -10,6 +13,7 @@ import (
 	"keywarden/internal/metrics"
 	"keywarden/internal/testkit"
 	"keywarden/internal/webhook"
+	"keywarden/pkg/webhooksig"
 )
 
 // flaky is a receiver that answers 503 while down, else 204.
@@ -160,5 +164,123 @@ func TestDisabledOnlyAfterFailingLongAndRetriesExhausted(t *testing.T) {
 	}
 	if got, want := e.healthEvents(t), []string{"webhook.endpoint_failing", "webhook.endpoint_retries_exhausted", "webhook.endpoint_disable"}; !sameStrings(got, want) {
 		t.Errorf("audit = %v, want %v", got, want)
+	}
+}
+
+// TestReplayAfterAWeekend: after the receiver is back, "replay every
+// failed message since T" sends each delivery that was lost exactly once
+// more, with its webhook-id, spaced at ReplayRate; a second replay sends
+// nothing; a delivered message is replayed only when all are asked for.
+func TestReplayAfterAWeekend(t *testing.T) {
+	e := newEnv(t)
+	f := newFlaky(t)
+	c := e.client(t, f.URL)
+	e.secret(t, c.ID)
+	e.dispatch(t)
+	f.down.Store(true)
+	e.clock.Add(time.Second)
+	since := e.clock.Now()
+	step := 0
+	e.run(t, 62*time.Hour, 5*time.Minute, func() {
+		if step%96 == 0 {
+			e.secret(t, c.ID)
+		}
+		step++
+	})
+	f.down.Store(false)
+	e.run(t, 11*time.Hour, 5*time.Minute, nil)
+
+	failed := map[string]bool{}
+	for _, m := range e.messages(t, c.ID) {
+		if m.Status == domain.WebhookFailed {
+			failed[m.ID] = true
+		}
+	}
+	if len(failed) < 3 {
+		t.Fatalf("%d failed messages after the weekend, want several", len(failed))
+	}
+	before := len(f.deliveries())
+	var invalid *domain.ValidationError
+	if _, _, err := e.hooks.Replay(t.Context(), e.admin, c.ID, e.clock.Now().Add(time.Hour), false); !errors.As(err, &invalid) {
+		t.Errorf("Replay since a future time: err = %v, want a ValidationError", err)
+	}
+	n, more, err := e.hooks.Replay(t.Context(), e.admin, c.ID, since, false)
+	if err != nil || n != len(failed) || more {
+		t.Fatalf("Replay = %d, %v, %v; want %d, no more", n, more, err, len(failed))
+	}
+	// Spaced out: due one every 1/ReplayRate s from now.
+	var due []time.Time
+	for _, m := range e.messages(t, c.ID) {
+		if failed[m.ID] {
+			due = append(due, *m.NextAttemptAt)
+		}
+	}
+	slices.SortFunc(due, time.Time.Compare)
+	for i := 1; i < len(due); i++ {
+		if d := due[i].Sub(due[i-1]); d != time.Second/webhook.ReplayRate {
+			t.Errorf("replayed messages %d and %d are %v apart, want %v", i-1, i, d, time.Second/webhook.ReplayRate)
+		}
+	}
+	if n, _, err := e.hooks.Replay(t.Context(), e.admin, c.ID, since, false); err != nil || n != 0 {
+		t.Errorf("second Replay before delivery = %d, %v; want 0 (they are pending)", n, err)
+	}
+	e.run(t, 10*time.Second, time.Second, nil)
+	got := map[string]int{}
+	for _, d := range f.deliveries()[before:] {
+		got[d.Header.Get(webhooksig.HeaderID)]++
+	}
+	for id := range failed {
+		if got[id] != 1 {
+			t.Errorf("message %s delivered %d times by the replay, want once", id, got[id])
+		}
+	}
+	if len(got) != len(failed) {
+		t.Errorf("the replay delivered %d messages, want the %d failed ones", len(got), len(failed))
+	}
+	if n, _, err := e.hooks.Replay(t.Context(), e.admin, c.ID, since, false); err != nil || n != 0 {
+		t.Errorf("Replay after everything was delivered = %d, %v; want 0", n, err)
+	}
+	if n, _, err := e.hooks.Replay(t.Context(), e.admin, c.ID, since, true); err != nil || n != len(e.messages(t, c.ID))-1 {
+		t.Errorf("Replay of all = %d, %v; want every message since T", n, err)
+	}
+	events, _, _ := e.audit.List(t.Context(), e.admin.OrgID, domain.AuditFilter{Action: "webhook.replay"})
+	if len(events) != 4 || events[len(events)-1].Detail["count"] != strconv.Itoa(len(failed)) {
+		t.Errorf("webhook.replay audit events = %+v; want one per call, the first counting %d", events, len(failed))
+	}
+}
+
+// TestEnableOffersToReplay: enabling a disabled endpoint says how many
+// deliveries failed meanwhile, and replays them when asked.
+func TestEnableOffersToReplay(t *testing.T) {
+	for _, replay := range []bool{false, true} {
+		t.Run(strconv.FormatBool(replay), func(t *testing.T) {
+			e := newEnv(t, func(o *webhook.Options) { o.DisableAfter = time.Hour })
+			f := newFlaky(t)
+			f.down.Store(true)
+			c := e.client(t, f.URL)
+			e.secret(t, c.ID)
+			e.secret(t, c.ID)
+			e.run(t, 28*time.Hour, 5*time.Minute, nil)
+			v, _ := e.hooks.Endpoint(t.Context(), e.admin, c.ID)
+			if v.Status != webhook.EndpointDisabled || v.Replayable != 2 || v.ReplaySince == nil {
+				t.Fatalf("endpoint = %+v; want disabled with 2 replayable", v)
+			}
+			f.down.Store(false)
+			v, err := e.hooks.EnableEndpoint(t.Context(), e.admin, c.ID, replay)
+			if err != nil || v.Status != webhook.EndpointActive || v.Replayable != 2 {
+				t.Fatalf("EnableEndpoint = %+v, %v", v, err)
+			}
+			want := 0
+			if replay {
+				want = 2
+			}
+			if v.Replayed != want {
+				t.Errorf("replayed %d, want %d", v.Replayed, want)
+			}
+			e.run(t, 5*time.Second, time.Second, nil)
+			if n := len(f.ofType(webhook.TypeSecretCreated)); n != want {
+				t.Errorf("%d secret.created delivered after the enable, want %d", n, want)
+			}
+		})
 	}
 }

@@ -19,6 +19,35 @@ type WebhookEndpoint struct {
 	RetriesExhaustedAt *time.Time `json:"retries_exhausted_at"`
 	DisabledAt         *time.Time `json:"disabled_at"`
 	DisabledReason     string     `json:"disabled_reason,omitempty"`
+	// Replayable counts (up to 1000) the deliveries that failed since the
+	// failing streak began at ReplaySince: what a replay since then would
+	// send again. In the answer to an enable they describe the streak the
+	// enable ended; Replayed is how many the enable replayed.
+	Replayable  int        `json:"replayable"`
+	ReplaySince *time.Time `json:"replay_since"`
+	Replayed    int        `json:"replayed,omitempty"`
+}
+
+// EnableWebhook is the optional body of an enable.
+type EnableWebhook struct {
+	// Replay replays the deliveries that failed since the endpoint began
+	// failing.
+	Replay bool `json:"replay,omitempty"`
+}
+
+// ReplayWebhook asks for a client's deliveries since a time to be sent
+// again, with their webhook-ids.
+type ReplayWebhook struct {
+	Since time.Time `json:"since"`
+	// Which is "failed" (the default) or "all" (delivered ones too).
+	Which string `json:"which,omitempty"`
+}
+
+// WebhookReplay is what a replay did: how many deliveries are due again,
+// and whether more are left (call again with the same since).
+type WebhookReplay struct {
+	Replayed int  `json:"replayed"`
+	More     bool `json:"more"`
 }
 
 // WebhookDelivery is one event for a client's endpoint: its delivery

@@ -18,6 +18,19 @@ func (c *Client) EnableWebhook(ctx context.Context, clientID string) (apiv1.Webh
 	return call[apiv1.WebhookEndpoint](ctx, c, post("/v1/clients/{client_id}/webhook/enable", nil, clientID))
 }
 
+// EnableWebhookAndReplay enables an endpoint that was disabled for failing
+// and replays the deliveries that failed since it began failing.
+func (c *Client) EnableWebhookAndReplay(ctx context.Context, clientID string) (apiv1.WebhookEndpoint, error) {
+	return call[apiv1.WebhookEndpoint](ctx, c, post("/v1/clients/{client_id}/webhook/enable", apiv1.EnableWebhook{Replay: true}, clientID))
+}
+
+// ReplayWebhook sends a client's deliveries since req.Since again (the
+// failed ones, or with Which "all" every one), with their webhook-ids; at
+// most 1000 per call, More says whether to call again.
+func (c *Client) ReplayWebhook(ctx context.Context, clientID string, req apiv1.ReplayWebhook) (apiv1.WebhookReplay, error) {
+	return call[apiv1.WebhookReplay](ctx, c, post("/v1/clients/{client_id}/webhook/replay", req, clientID))
+}
+
 // DeliveryQuery selects webhook deliveries; zero fields do not filter.
 type DeliveryQuery struct {
 	Status string // pending, delivered or failed

@@ -163,6 +163,56 @@ func (s *conn) RedeliverWebhookMessage(ctx context.Context, org domain.OrgID, id
 		last_error = '', claim_id = '' WHERE org_id = ? AND id = ?`, micros(at), micros(at), org, id))
 }
 
+func (s *conn) ReplayWebhookMessages(ctx context.Context, org domain.OrgID, clientID domain.ClientID, since time.Time, all bool,
+	at time.Time, spacing time.Duration, limit int) (int, error) {
+	status := `status = 'failed'`
+	if all {
+		status = `status <> 'pending'`
+	}
+	n := 0
+	err := s.atomic(ctx, func(tx *conn) error {
+		rows, err := tx.query(ctx, `SELECT id FROM webhook_messages WHERE org_id = ? AND client_id = ? AND created_at >= ? AND `+status+`
+			ORDER BY created_at, id LIMIT ?`+tx.lock(), org, clientID, micros(since), limit)
+		if err != nil {
+			return err
+		}
+		var ids []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		n = 0
+		for i, id := range ids {
+			due := micros(at.Add(time.Duration(i) * spacing))
+			// The status condition again: a message redelivered meanwhile
+			// (SQLite has no row lock) is left alone.
+			c, err := rowsAffected(tx.exec(ctx, `UPDATE webhook_messages SET status = 'pending', next_attempt_at = ?, retry_from = ?,
+				retry_count = 0, last_error = '', claim_id = '' WHERE id = ? AND `+status, due, due, id))
+			if err != nil {
+				return err
+			}
+			n += c
+		}
+		return nil
+	})
+	return n, err
+}
+
+func (s *conn) CountFailedWebhookMessages(ctx context.Context, org domain.OrgID, clientID domain.ClientID, since time.Time, limit int) (int, error) {
+	var n int
+	err := s.queryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM webhook_messages WHERE org_id = ? AND client_id = ? AND created_at >= ?
+		AND status = 'failed' LIMIT ?) AS failed`, org, clientID, micros(since), limit).Scan(&n)
+	return n, err
+}
+
 func (s *conn) DeleteWebhookMessagesBefore(ctx context.Context, t time.Time) (int, error) {
 	return rowsAffected(s.exec(ctx, `DELETE FROM webhook_messages WHERE status <> 'pending' AND created_at < ?`, micros(t)))
 }

@@ -58,6 +58,7 @@ var conformance = []struct {
 	{"WebhookClaimLeaseAndFinish", testWebhookClaim},
 	{"WebhookAttemptsAndPruning", testWebhookAttempts},
 	{"WebhookEndpoints", testWebhookEndpoints},
+	{"WebhookReplay", testWebhookReplay},
 	{"WebhookNoticesOnce", testWebhookNotices},
 	{"ListExpiringSecrets", testListExpiringSecrets},
 	{"SetupTokens", testSetupTokens},

@@ -524,3 +524,65 @@ func testNodesNoticeOnce(t *testing.T, n1, n2 store.Store) {
 		}
 	}
 }
+
+// testWebhookReplay: a replay makes failed (or all finished) messages
+// since a time pending again, oldest first and spaced out, within the
+// limit; pending ones are left alone, so a second replay finds nothing;
+// another client's and organisation's messages are untouched.
+func testWebhookReplay(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	o := mustOrg(t, s, "Acme")
+	c := mustClient(t, s, o.ID)
+	other := mustClient(t, s, o.ID)
+	state := func(m domain.WebhookMessage, st domain.WebhookStatus) domain.WebhookMessage {
+		m.Status, m.NextAttemptAt, m.RetryCount, m.LastError = st, nil, 7, "HTTP 503"
+		return mustMessage(t, s, m)
+	}
+	old := state(newMessage(c, at(1)), domain.WebhookFailed)
+	f1 := state(newMessage(c, at(10)), domain.WebhookFailed)
+	d := state(newMessage(c, at(11)), domain.WebhookDelivered)
+	f2 := state(newMessage(c, at(12)), domain.WebhookFailed)
+	f3 := state(newMessage(c, at(13)), domain.WebhookFailed)
+	p := mustMessage(t, s, newMessage(c, at(14)))
+	elsewhere := state(newMessage(other, at(12)), domain.WebhookFailed)
+
+	if n, err := s.CountFailedWebhookMessages(ctx, o.ID, c.ID, at(10), 100); err != nil || n != 3 {
+		t.Errorf("CountFailedWebhookMessages since minute 10 = %d, %v; want 3", n, err)
+	}
+	if n, err := s.CountFailedWebhookMessages(ctx, o.ID, c.ID, at(0), 2); err != nil || n != 2 {
+		t.Errorf("CountFailedWebhookMessages up to 2 = %d, %v; want 2", n, err)
+	}
+	if n, err := s.ReplayWebhookMessages(ctx, "org_other", c.ID, at(0), true, at(20), time.Second, 100); err != nil || n != 0 {
+		t.Errorf("replay from another organisation = %d, %v; want 0", n, err)
+	}
+	n, err := s.ReplayWebhookMessages(ctx, o.ID, c.ID, at(10), false, at(20), time.Second, 2)
+	if err != nil || n != 2 {
+		t.Fatalf("replay of failed since minute 10, limit 2 = %d, %v; want 2", n, err)
+	}
+	for i, m := range []domain.WebhookMessage{f1, f2} {
+		got, _ := s.GetWebhookMessage(ctx, o.ID, m.ID)
+		due := at(20).Add(time.Duration(i) * time.Second)
+		if got.Status != domain.WebhookPending || !sameTime(got.NextAttemptAt, &due) || !got.RetryFrom.Equal(due) || got.RetryCount != 0 || got.LastError != "" {
+			t.Errorf("replayed message %d = %+v; want pending, due at %v with a fresh retry window", i, got, due)
+		}
+	}
+	for _, m := range []domain.WebhookMessage{old, d, f3, elsewhere} {
+		if got, _ := s.GetWebhookMessage(ctx, m.OrgID, m.ID); got.Status != m.Status {
+			t.Errorf("message %s outside the replay became %s, want %s", m.ID, got.Status, m.Status)
+		}
+	}
+	// Again: f1 and f2 are pending now; only f3 is left.
+	if n, err := s.ReplayWebhookMessages(ctx, o.ID, c.ID, at(10), false, at(21), time.Second, 10); err != nil || n != 1 {
+		t.Errorf("second replay = %d, %v; want 1 (f3)", n, err)
+	}
+	if n, err := s.ReplayWebhookMessages(ctx, o.ID, c.ID, at(10), false, at(22), time.Second, 10); err != nil || n != 0 {
+		t.Errorf("third replay = %d, %v; want 0", n, err)
+	}
+	// All: the delivered one too, never the pending one.
+	if n, err := s.ReplayWebhookMessages(ctx, o.ID, c.ID, at(0), true, at(23), time.Second, 10); err != nil || n != 2 {
+		t.Errorf("replay of all since minute 0 = %d, %v; want 2 (old, delivered)", n, err)
+	}
+	if got, _ := s.GetWebhookMessage(ctx, o.ID, p.ID); !sameTime(got.NextAttemptAt, p.NextAttemptAt) {
+		t.Errorf("the pending message was moved: %+v", got)
+	}
+}
