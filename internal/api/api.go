@@ -135,6 +135,7 @@ func (h *Handler) routes() []Route {
 		priv("GET", "/v1/clients/{client_id}/webhook/deliveries", authz.ReadWebhook, h.listWebhookDeliveries),
 		priv("GET", "/v1/clients/{client_id}/webhook/deliveries/{id}", authz.ReadWebhook, h.getWebhookDelivery),
 		priv("POST", "/v1/clients/{client_id}/webhook/deliveries/{id}/redeliver", authz.Redeliver, h.redeliverWebhook),
+		priv("DELETE", "/v1/clients/{client_id}/webhook/deliveries/{id}/payload", authz.DeleteWebhookPayload, h.deleteWebhookPayload),
 	}
 }
 

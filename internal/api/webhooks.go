@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"keywarden/internal/domain"
@@ -20,8 +21,21 @@ func webhookDeliveryJSON(m domain.WebhookMessage) apiv1.WebhookDelivery {
 	return apiv1.WebhookDelivery{
 		ID: m.ID, ClientID: string(m.ClientID), EventType: m.EventType, Status: string(m.Status), CreatedAt: m.CreatedAt, Attempts: m.Attempts,
 		NextAttemptAt: m.NextAttemptAt, LastAttemptAt: m.LastAttemptAt, LastStatusCode: m.LastStatusCode, LastError: m.LastError,
-		DeliveredAt: m.DeliveredAt,
+		DeliveredAt: m.DeliveredAt, PayloadDeletedAt: m.PayloadDeletedAt,
 	}
+}
+
+func webhookDetailJSON(d webhook.Delivery) apiv1.WebhookDeliveryDetail {
+	out := apiv1.WebhookDeliveryDetail{WebhookDelivery: webhookDeliveryJSON(d.Message), Payload: d.Message.Payload,
+		AttemptLog: make([]apiv1.WebhookAttempt, 0, len(d.Attempts))}
+	if d.Message.PayloadDeletedAt != nil {
+		out.Payload = json.RawMessage("null")
+	}
+	for _, a := range d.Attempts {
+		out.AttemptLog = append(out.AttemptLog, apiv1.WebhookAttempt{ID: a.ID, At: a.At, URL: a.URL, StatusCode: a.StatusCode,
+			LatencyMS: a.Latency.Milliseconds(), Error: a.Error, ResponseExcerpt: a.ResponseExcerpt})
+	}
+	return out
 }
 
 func (h *Handler) getWebhook(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
@@ -90,13 +104,15 @@ func (h *Handler) getWebhookDelivery(w http.ResponseWriter, r *http.Request, by 
 	if err != nil {
 		return err
 	}
-	out := apiv1.WebhookDeliveryDetail{WebhookDelivery: webhookDeliveryJSON(d.Message), Payload: d.Message.Payload,
-		AttemptLog: make([]apiv1.WebhookAttempt, 0, len(d.Attempts))}
-	for _, a := range d.Attempts {
-		out.AttemptLog = append(out.AttemptLog, apiv1.WebhookAttempt{ID: a.ID, At: a.At, URL: a.URL, StatusCode: a.StatusCode,
-			LatencyMS: a.Latency.Milliseconds(), Error: a.Error, ResponseExcerpt: a.ResponseExcerpt})
+	return writeJSON(w, http.StatusOK, webhookDetailJSON(d))
+}
+
+func (h *Handler) deleteWebhookPayload(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	d, err := h.Webhooks.DeletePayload(r.Context(), by, domain.ClientID(r.PathValue("client_id")), r.PathValue("id"))
+	if err != nil {
+		return err
 	}
-	return writeJSON(w, http.StatusOK, out)
+	return writeJSON(w, http.StatusOK, webhookDetailJSON(d))
 }
 
 func (h *Handler) redeliverWebhook(w http.ResponseWriter, r *http.Request, by domain.Actor) error {

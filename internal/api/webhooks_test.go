@@ -89,6 +89,16 @@ func webhookSession(t *testing.T, e *env, clientID string) {
 	}
 	want(t, e.do(t, "POST", webhookPath(clientID)+"/deliveries/"+id+"/redeliver", map[string]any{}), http.StatusAccepted)
 
+	// Deleting the payload keeps the record; the delivery cannot be sent again.
+	res = e.do(t, "DELETE", webhookPath(clientID)+"/deliveries/"+id+"/payload", nil)
+	want(t, res, http.StatusOK)
+	if d := decode[apiv1.WebhookDeliveryDetail](t, res); d.ID != id || d.PayloadDeletedAt == nil || string(d.Payload) != "null" || d.Status != "failed" {
+		t.Errorf("after deleting the payload = %+v", d)
+	}
+	want(t, e.do(t, "DELETE", webhookPath(clientID)+"/deliveries/"+id+"/payload", nil), http.StatusOK)
+	wantProblem(t, e.do(t, "POST", webhookPath(clientID)+"/deliveries/"+id+"/redeliver", nil), http.StatusConflict)
+	wantProblem(t, e.do(t, "DELETE", webhookPath(clientID)+"/deliveries/nope/payload", nil), http.StatusNotFound)
+
 	// Client mistakes: 4xx, never 5xx.
 	wantProblem(t, e.do(t, "GET", webhookPath(clientID)+"/deliveries?status=lost", nil), http.StatusUnprocessableEntity)
 	wantProblem(t, e.do(t, "GET", webhookPath(clientID)+"/deliveries?limit=0", nil), http.StatusUnprocessableEntity)

@@ -33,6 +33,7 @@ func newWebhooksCmd(api *apiFlags, stdin io.Reader, stdout io.Writer) *cobra.Com
 		newWebhooksDeliveryCmd(api, stdout),
 		newWebhooksRedeliverCmd(api, stdout),
 		newWebhooksReplayCmd(api, stdout),
+		newWebhooksDeletePayloadCmd(api, stdout),
 		newWebhooksVerifyCmd(stdin, stdout),
 	)
 	cmd.Aliases = []string{"webhook"}
@@ -154,6 +155,27 @@ failed until keywarden webhooks replay.`,
 	return cmd
 }
 
+// payloadText is a delivery's payload, or when it was deleted.
+func payloadText(d apiv1.WebhookDeliveryDetail) string {
+	if d.PayloadDeletedAt != nil {
+		return "deleted " + formatOptTime(d.PayloadDeletedAt, "")
+	}
+	return string(d.Payload)
+}
+
+func newWebhooksDeletePayloadCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "delete-payload CLIENT_ID DELIVERY_ID",
+		Short: "Delete a webhook delivery's payload and response excerpts now, keeping the rest of its record",
+		Args:  exactArgs(2),
+	}
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
+		d, err := c.DeleteWebhookPayload(ctx, args[0], args[1])
+		return show(d, printDelivery), err
+	}})
+	return cmd
+}
+
 func newWebhooksReplayCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 	var since string
 	var all bool
@@ -263,7 +285,7 @@ func printDelivery(w io.Writer, d apiv1.WebhookDeliveryDetail) error {
 		{"Next attempt", formatOptTime(d.NextAttemptAt, "-")},
 		{"Delivered", formatOptTime(d.DeliveredAt, "-")},
 		{"Last error", d.LastError},
-		{"Payload", string(d.Payload)},
+		{"Payload", payloadText(d)},
 	}); err != nil {
 		return err
 	}

@@ -75,6 +75,11 @@ type Config struct {
 	WebhookRetrySchedule []time.Duration `yaml:"webhook_retry_schedule"`
 	WebhookRetryAfterMax time.Duration   `yaml:"webhook_retry_after_max"`
 	WebhookDisableAfter  time.Duration   `yaml:"webhook_disable_after"`
+	// WebhookPayloadRetention is how long a finished delivery keeps its
+	// payload and response excerpts; WebhookLogRetention how long it
+	// stays in the delivery log at all.
+	WebhookPayloadRetention time.Duration `yaml:"webhook_payload_retention"`
+	WebhookLogRetention     time.Duration `yaml:"webhook_log_retention"`
 }
 
 // Defaults returns the configuration with nothing set.
@@ -94,12 +99,14 @@ func Defaults() Config {
 		JobInterval:        30 * time.Second,
 		RefreshTokenTTL:    time.Hour,
 
-		WebhookDispatch:      true,
-		WebhookTimeout:       10 * time.Second,
-		WebhookPollInterval:  time.Second,
-		WebhookRetrySchedule: []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour},
-		WebhookRetryAfterMax: 6 * time.Hour,
-		WebhookDisableAfter:  5 * 24 * time.Hour,
+		WebhookDispatch:         true,
+		WebhookTimeout:          10 * time.Second,
+		WebhookPollInterval:     time.Second,
+		WebhookRetrySchedule:    []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour},
+		WebhookRetryAfterMax:    6 * time.Hour,
+		WebhookDisableAfter:     5 * 24 * time.Hour,
+		WebhookPayloadRetention: 30 * 24 * time.Hour,
+		WebhookLogRetention:     90 * 24 * time.Hour,
 	}
 }
 
@@ -195,6 +202,12 @@ var settings = []setting{
 	}},
 	{"webhook-retry-after-max", "the longest wait a webhook receiver's Retry-After can ask for", func(fs *pflag.FlagSet, c *Config, d Config) {
 		fs.DurationVar(&c.WebhookRetryAfterMax, "webhook-retry-after-max", d.WebhookRetryAfterMax, "")
+	}},
+	{"webhook-payload-retention", "how long a finished webhook delivery keeps its payload and response excerpts (the rest of its record stays)", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.DurationVar(&c.WebhookPayloadRetention, "webhook-payload-retention", d.WebhookPayloadRetention, "")
+	}},
+	{"webhook-log-retention", "how long a finished webhook delivery stays in the delivery log", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.DurationVar(&c.WebhookLogRetention, "webhook-log-retention", d.WebhookLogRetention, "")
 	}},
 	{"webhook-disable-after", "how long a webhook endpoint must fail without a success (and a delivery's retries run out) before it is disabled", func(fs *pflag.FlagSet, c *Config, d Config) {
 		fs.DurationVar(&c.WebhookDisableAfter, "webhook-disable-after", d.WebhookDisableAfter, "")
@@ -357,10 +370,15 @@ func (c Config) Validate() error {
 		{"webhook-poll-interval", c.WebhookPollInterval, 10 * time.Millisecond, time.Minute},
 		{"webhook-retry-after-max", c.WebhookRetryAfterMax, time.Second, 24 * time.Hour},
 		{"webhook-disable-after", c.WebhookDisableAfter, time.Second, 30 * 24 * time.Hour},
+		{"webhook-payload-retention", c.WebhookPayloadRetention, time.Hour, 10 * 365 * 24 * time.Hour},
+		{"webhook-log-retention", c.WebhookLogRetention, time.Hour, 10 * 365 * 24 * time.Hour},
 	} {
 		if d.v < d.min || d.v > d.max {
 			errs = append(errs, fmt.Errorf("%s: must be between %v and %v", d.name, d.min, d.max))
 		}
+	}
+	if c.WebhookLogRetention < c.WebhookPayloadRetention {
+		errs = append(errs, errors.New("webhook-log-retention: must not be shorter than webhook-payload-retention"))
 	}
 	if n := len(c.WebhookRetrySchedule); n < 1 || n > 20 {
 		errs = append(errs, errors.New("webhook-retry-schedule: must list 1 to 20 delays"))

@@ -32,6 +32,9 @@ type WebhookMessage struct {
 	LastStatusCode int    // 0: none yet, or no HTTP answer
 	LastError      string // why the last attempt failed, or why the message waits
 	DeliveredAt    *time.Time
+	// PayloadDeletedAt is when retention (or an operator) deleted the
+	// payload and the attempts' response excerpts; the rest stays.
+	PayloadDeletedAt *time.Time
 }
 
 // WebhookFilter narrows ListWebhookMessages.

@@ -214,6 +214,8 @@ func (s *Server) startJobs(ctx context.Context, wg *sync.WaitGroup) {
 			s.core.Webhooks.RunDispatcher(ctx)
 		}()
 	}
+	wg.Add(1)
+	go func() { defer wg.Done(); s.core.Webhooks.RunRetention(ctx) }()
 	go func() {
 		defer wg.Done()
 		t := time.NewTicker(s.cfg.JobInterval)
@@ -292,8 +294,6 @@ func (s *Server) runJobs(ctx context.Context) {
 	report("delete expired setup links", err)
 	_, err = s.core.Webhooks.RunExpiry(ctx)
 	report("webhook expiry notices", err)
-	_, err = s.core.Webhooks.Prune(ctx)
-	report("prune webhook deliveries", err)
 }
 
 func storeName(cfg config.Config) string {

@@ -29,10 +29,11 @@ type Webhooks interface {
 	// message: the lease ran out, or someone asked for a redelivery.
 	FinishWebhookMessage(ctx context.Context, m domain.WebhookMessage, claimID string) error
 	// RedeliverWebhookMessage makes a message pending and due at at, with a
-	// fresh retry window from at, whatever its state.
+	// fresh retry window from at, whatever its state; domain.ErrNotFound
+	// when there is no such message or its payload was deleted.
 	RedeliverWebhookMessage(ctx context.Context, org domain.OrgID, id string, at time.Time) error
 	// ReplayWebhookMessages makes up to limit of a client's messages
-	// created at or after since pending again — the failed ones, or with
+	// created at or after since, whose payload is kept, pending again — the failed ones, or with
 	// all every delivered and failed one — oldest first, the i-th (from 0)
 	// due at at + i×spacing, each with a fresh retry window, and returns
 	// how many it replayed. Pending messages are left alone, so replaying
@@ -42,6 +43,15 @@ type Webhooks interface {
 	// CountFailedWebhookMessages counts a client's failed messages
 	// created at or after since, up to limit.
 	CountFailedWebhookMessages(ctx context.Context, org domain.OrgID, clientID domain.ClientID, since time.Time, limit int) (int, error)
+	// DeleteWebhookPayloadsBefore deletes the payloads of up to limit
+	// delivered and failed messages created before t, and the response
+	// excerpts of attempts made before t, keeping the rest; the messages
+	// get PayloadDeletedAt at. It returns how many messages it changed.
+	DeleteWebhookPayloadsBefore(ctx context.Context, t, at time.Time, limit int) (int, error)
+	// DeleteWebhookPayload deletes one message's payload and its attempts'
+	// excerpts now; a pending message fails ("the payload was deleted").
+	// domain.ErrNotFound when there is no such message.
+	DeleteWebhookPayload(ctx context.Context, org domain.OrgID, id string, at time.Time) error
 	// DeleteWebhookMessagesBefore removes delivered and failed messages
 	// (with their attempts) created before t.
 	DeleteWebhookMessagesBefore(ctx context.Context, t time.Time) (int, error)

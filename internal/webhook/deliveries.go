@@ -261,6 +261,9 @@ func (s *Service) Redeliver(ctx context.Context, by domain.Actor, clientID domai
 		case EndpointDisabled:
 			return domain.Conflict("the endpoint is disabled for failing; enable it first (POST …/webhook/enable)")
 		}
+		if m.PayloadDeletedAt != nil {
+			return domain.Conflict("the delivery's payload was deleted; there is nothing to send")
+		}
 		now := s.clock()
 		if err := tx.RedeliverWebhookMessage(ctx, by.OrgID, id, now); err != nil {
 			return err
@@ -272,4 +275,32 @@ func (s *Service) Redeliver(ctx context.Context, by domain.Actor, clientID domai
 			Detail: map[string]string{"client_id": string(clientID), "event_type": m.EventType}})
 	})
 	return m, err
+}
+
+// DeletePayload deletes a delivery's payload and its attempts' response
+// excerpts now, keeping the rest of its record; a pending delivery fails
+// (there is nothing left to send). Deleting it again is not an error.
+func (s *Service) DeletePayload(ctx context.Context, by domain.Actor, clientID domain.ClientID, id string) (Delivery, error) {
+	var d Delivery
+	err := s.o.Store.InTx(ctx, func(tx store.Tx) error {
+		m, err := getMessage(ctx, tx, by.OrgID, clientID, id)
+		if err != nil {
+			return err
+		}
+		if m.PayloadDeletedAt == nil {
+			if err := tx.DeleteWebhookPayload(ctx, by.OrgID, id, s.clock()); err != nil {
+				return err
+			}
+			if err := s.o.Audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "webhook.payload_delete", Target: id,
+				Detail: map[string]string{"client_id": string(clientID), "event_type": m.EventType}}); err != nil {
+				return err
+			}
+		}
+		if d.Message, err = tx.GetWebhookMessage(ctx, by.OrgID, id); err != nil {
+			return err
+		}
+		d.Attempts, err = tx.ListWebhookAttempts(ctx, by.OrgID, id)
+		return err
+	})
+	return d, err
 }

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -32,9 +33,19 @@ const (
 	// Jitter spreads every delay of the schedule over ±Jitter of itself,
 	// so that endpoints that failed together are not retried together.
 	Jitter = 0.2
-	// Retention is how long delivered and failed messages stay in the
-	// delivery log.
-	Retention = 30 * 24 * time.Hour
+	// DefaultPayloadRetention is how long a finished message keeps its
+	// payload (and its attempts their response excerpts).
+	DefaultPayloadRetention = 30 * 24 * time.Hour
+	// DefaultLogRetention is how long delivered and failed messages stay
+	// in the delivery log, without their payloads after
+	// PayloadRetention.
+	DefaultLogRetention = 90 * 24 * time.Hour
+	// DefaultRetentionInterval is how often RunRetention deletes what
+	// retention says.
+	DefaultRetentionInterval = time.Hour
+	// retentionBatch bounds one retention statement, so that a large
+	// backlog is deleted in short transactions.
+	retentionBatch = 1000
 )
 
 // DefaultRetrySchedule is the delay before each retry, the first retry
@@ -69,6 +80,13 @@ type Options struct {
 	// single success, and a message's retries run out, before it is
 	// disabled.
 	DisableAfter time.Duration
+	// PayloadRetention is how long a delivered or failed message keeps its
+	// payload and its attempts' response excerpts; LogRetention how long
+	// the message (its metadata) stays at all. RetentionInterval is how
+	// often RunRetention applies them.
+	PayloadRetention  time.Duration
+	LogRetention      time.Duration
+	RetentionInterval time.Duration
 	// Workers is how many deliveries run at once on this node.
 	Workers int
 	// HTTPClient sends deliveries; nil means NewHTTPClient(Guard, Timeout).
@@ -102,7 +120,8 @@ func New(o Options) *Service {
 		d time.Duration
 	}{
 		{&o.Timeout, DefaultTimeout}, {&o.PollInterval, DefaultPollInterval}, {&o.RetryAfterMax, DefaultRetryAfterMax},
-		{&o.DisableAfter, DefaultDisableAfter},
+		{&o.DisableAfter, DefaultDisableAfter}, {&o.PayloadRetention, DefaultPayloadRetention}, {&o.LogRetention, DefaultLogRetention},
+		{&o.RetentionInterval, DefaultRetentionInterval},
 	}
 	for _, d := range defaults {
 		if *d.v <= 0 {
@@ -169,9 +188,46 @@ func (s *Service) delay(n int, out outcome) (d time.Duration, ok bool) {
 	return d, true
 }
 
-// Prune removes delivered and failed messages older than Retention.
-func (s *Service) Prune(ctx context.Context) (int, error) {
-	return s.o.Store.DeleteWebhookMessagesBefore(ctx, s.clock().Add(-Retention))
+// Retain applies retention once: it deletes the payloads (and attempt
+// excerpts) of finished messages older than PayloadRetention, in batches,
+// and the messages older than LogRetention. Safe on every node at once.
+func (s *Service) Retain(ctx context.Context) (payloads, messages int, err error) {
+	now := s.clock()
+	for {
+		n, err := s.o.Store.DeleteWebhookPayloadsBefore(ctx, now.Add(-s.o.PayloadRetention), now, retentionBatch)
+		payloads += n
+		if err != nil || n < retentionBatch {
+			if err != nil {
+				return payloads, 0, fmt.Errorf("delete webhook payloads: %w", err)
+			}
+			break
+		}
+	}
+	messages, err = s.o.Store.DeleteWebhookMessagesBefore(ctx, now.Add(-s.o.LogRetention))
+	if err != nil {
+		return payloads, messages, fmt.Errorf("delete webhook messages: %w", err)
+	}
+	return payloads, messages, nil
+}
+
+// RunRetention applies retention every RetentionInterval until ctx ends.
+func (s *Service) RunRetention(ctx context.Context) {
+	t := time.NewTicker(s.o.RetentionInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		p, m, err := s.Retain(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.o.Log.Error("webhook retention failed", "err", err)
+		case p > 0 || m > 0:
+			s.o.Log.Info("webhook retention", "payloads_deleted", p, "messages_deleted", m)
+		}
+	}
 }
 
 // WithLog returns a Service that logs to l and shares everything else

@@ -66,6 +66,9 @@ type WebhookDelivery struct {
 	LastStatusCode int        `json:"last_status_code"` // 0: none, or no HTTP answer
 	LastError      string     `json:"last_error,omitempty"`
 	DeliveredAt    *time.Time `json:"delivered_at"`
+	// PayloadDeletedAt is when retention or an operator deleted the
+	// payload and the response excerpts (null while kept).
+	PayloadDeletedAt *time.Time `json:"payload_deleted_at"`
 }
 
 // WebhookDeliveryList is a page of deliveries, newest first.
@@ -77,7 +80,7 @@ type WebhookDeliveryList struct {
 // WebhookDeliveryDetail is a delivery with its payload and attempt log.
 type WebhookDeliveryDetail struct {
 	WebhookDelivery
-	// Payload is the body every attempt sends.
+	// Payload is the body every attempt sends; null once deleted.
 	Payload    json.RawMessage  `json:"payload"`
 	AttemptLog []WebhookAttempt `json:"attempt_log"`
 }

@@ -67,3 +67,10 @@ func (c *Client) GetWebhookDelivery(ctx context.Context, clientID, deliveryID st
 func (c *Client) RedeliverWebhook(ctx context.Context, clientID, deliveryID string) (apiv1.WebhookDelivery, error) {
 	return call[apiv1.WebhookDelivery](ctx, c, post("/v1/clients/{client_id}/webhook/deliveries/{id}/redeliver", nil, clientID, deliveryID))
 }
+
+// DeleteWebhookPayload deletes a delivery's payload and its attempts'
+// response excerpts now, keeping the rest of its record; a pending
+// delivery fails.
+func (c *Client) DeleteWebhookPayload(ctx context.Context, clientID, deliveryID string) (apiv1.WebhookDeliveryDetail, error) {
+	return call[apiv1.WebhookDeliveryDetail](ctx, c, del("/v1/clients/{client_id}/webhook/deliveries/{id}/payload", clientID, deliveryID))
+}

@@ -24,17 +24,18 @@ func webhookEventsJSON(events []string) string {
 }
 
 const webhookMessageColumns = `id, org_id, client_id, event_type, payload, created_at, status, attempts, retry_count, retry_from,
-	next_attempt_at, last_attempt_at, last_status_code, last_error, delivered_at`
+	next_attempt_at, last_attempt_at, last_status_code, last_error, delivered_at, payload_deleted_at`
 
 func scanWebhookMessage(row interface{ Scan(...any) error }) (domain.WebhookMessage, error) {
 	var m domain.WebhookMessage
 	var payload string
 	var created, retryFrom int64
-	var next, last, delivered sql.NullInt64
+	var next, last, delivered, deleted sql.NullInt64
 	if err := row.Scan(&m.ID, &m.OrgID, &m.ClientID, &m.EventType, &payload, &created, &m.Status, &m.Attempts, &m.RetryCount, &retryFrom,
-		&next, &last, &m.LastStatusCode, &m.LastError, &delivered); err != nil {
+		&next, &last, &m.LastStatusCode, &m.LastError, &delivered, &deleted); err != nil {
 		return m, notFound(err)
 	}
+	m.PayloadDeletedAt = fromNullMicros(deleted)
 	m.Payload = []byte(payload)
 	m.CreatedAt, m.RetryFrom = fromMicros(created), fromMicros(retryFrom)
 	m.NextAttemptAt, m.LastAttemptAt, m.DeliveredAt = fromNullMicros(next), fromNullMicros(last), fromNullMicros(delivered)
@@ -60,9 +61,9 @@ func (s *conn) collectWebhookMessages(ctx context.Context, query string, args ..
 
 func (s *conn) CreateWebhookMessage(ctx context.Context, m domain.WebhookMessage) error {
 	_, err := s.exec(ctx, `INSERT INTO webhook_messages (`+webhookMessageColumns+`, claim_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')`,
 		m.ID, m.OrgID, m.ClientID, m.EventType, string(m.Payload), micros(m.CreatedAt), m.Status, m.Attempts, m.RetryCount, micros(m.RetryFrom),
-		nullMicros(m.NextAttemptAt), nullMicros(m.LastAttemptAt), m.LastStatusCode, m.LastError, nullMicros(m.DeliveredAt))
+		nullMicros(m.NextAttemptAt), nullMicros(m.LastAttemptAt), m.LastStatusCode, m.LastError, nullMicros(m.DeliveredAt), nullMicros(m.PayloadDeletedAt))
 	return s.conflict(err, "webhook message exists")
 }
 
@@ -160,14 +161,14 @@ func (s *conn) FinishWebhookMessage(ctx context.Context, m domain.WebhookMessage
 
 func (s *conn) RedeliverWebhookMessage(ctx context.Context, org domain.OrgID, id string, at time.Time) error {
 	return mustAffect(s.exec(ctx, `UPDATE webhook_messages SET status = 'pending', next_attempt_at = ?, retry_from = ?, retry_count = 0,
-		last_error = '', claim_id = '' WHERE org_id = ? AND id = ?`, micros(at), micros(at), org, id))
+		last_error = '', claim_id = '' WHERE org_id = ? AND id = ? AND payload_deleted_at IS NULL`, micros(at), micros(at), org, id))
 }
 
 func (s *conn) ReplayWebhookMessages(ctx context.Context, org domain.OrgID, clientID domain.ClientID, since time.Time, all bool,
 	at time.Time, spacing time.Duration, limit int) (int, error) {
-	status := `status = 'failed'`
+	status := `status = 'failed' AND payload_deleted_at IS NULL`
 	if all {
-		status = `status <> 'pending'`
+		status = `status <> 'pending' AND payload_deleted_at IS NULL`
 	}
 	n := 0
 	err := s.atomic(ctx, func(tx *conn) error {
@@ -211,6 +212,36 @@ func (s *conn) CountFailedWebhookMessages(ctx context.Context, org domain.OrgID,
 	err := s.queryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM webhook_messages WHERE org_id = ? AND client_id = ? AND created_at >= ?
 		AND status = 'failed' LIMIT ?) AS failed`, org, clientID, micros(since), limit).Scan(&n)
 	return n, err
+}
+
+func (s *conn) DeleteWebhookPayloadsBefore(ctx context.Context, t, at time.Time, limit int) (int, error) {
+	n := 0
+	err := s.atomic(ctx, func(tx *conn) error {
+		var err error
+		n, err = rowsAffected(tx.exec(ctx, `UPDATE webhook_messages SET payload = '', payload_deleted_at = ? WHERE id IN (
+			SELECT id FROM webhook_messages WHERE status <> 'pending' AND created_at < ? AND payload_deleted_at IS NULL
+			ORDER BY created_at LIMIT ?)`, micros(at), micros(t), limit))
+		if err != nil {
+			return err
+		}
+		_, err = tx.exec(ctx, `UPDATE webhook_attempts SET response_excerpt = '' WHERE id IN (
+			SELECT id FROM webhook_attempts WHERE attempted_at < ? AND response_excerpt <> '' ORDER BY attempted_at LIMIT ?)`, micros(t), limit)
+		return err
+	})
+	return n, err
+}
+
+func (s *conn) DeleteWebhookPayload(ctx context.Context, org domain.OrgID, id string, at time.Time) error {
+	return s.atomic(ctx, func(tx *conn) error {
+		if err := mustAffect(tx.exec(ctx, `UPDATE webhook_messages SET payload = '', payload_deleted_at = COALESCE(payload_deleted_at, ?),
+			status = CASE WHEN status = 'pending' THEN 'failed' ELSE status END,
+			last_error = CASE WHEN status = 'pending' THEN 'the payload was deleted' ELSE last_error END,
+			next_attempt_at = NULL, claim_id = '' WHERE org_id = ? AND id = ?`, micros(at), org, id)); err != nil {
+			return err
+		}
+		_, err := tx.exec(ctx, `UPDATE webhook_attempts SET response_excerpt = '' WHERE org_id = ? AND message_id = ?`, org, id)
+		return err
+	})
 }
 
 func (s *conn) DeleteWebhookMessagesBefore(ctx context.Context, t time.Time) (int, error) {

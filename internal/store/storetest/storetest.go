@@ -59,6 +59,7 @@ var conformance = []struct {
 	{"WebhookAttemptsAndPruning", testWebhookAttempts},
 	{"WebhookEndpoints", testWebhookEndpoints},
 	{"WebhookReplay", testWebhookReplay},
+	{"WebhookPayloadRetention", testWebhookPayloadRetention},
 	{"WebhookNoticesOnce", testWebhookNotices},
 	{"ListExpiringSecrets", testListExpiringSecrets},
 	{"SetupTokens", testSetupTokens},

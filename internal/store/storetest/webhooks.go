@@ -586,3 +586,73 @@ func testWebhookReplay(t *testing.T, s store.Store) {
 		t.Errorf("the pending message was moved: %+v", got)
 	}
 }
+
+// testWebhookPayloadRetention: retention deletes the payloads of finished
+// messages created before t (in batches) and the excerpts of attempts
+// made before t, keeping everything else; deleting one message's payload
+// fails it when pending; a message without payload cannot be redelivered
+// or replayed.
+func testWebhookPayloadRetention(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	o := mustOrg(t, s, "Acme")
+	c := mustClient(t, s, o.ID)
+	finished := func(created int) domain.WebhookMessage {
+		m := newMessage(c, at(created))
+		m.Status, m.NextAttemptAt, m.Attempts = domain.WebhookDelivered, nil, 1
+		m = mustMessage(t, s, m)
+		if err := s.AddWebhookAttempt(ctx, domain.WebhookAttempt{ID: domain.NewID("att_"), MessageID: m.ID, OrgID: o.ID, ClientID: c.ID,
+			At: at(created), URL: c.WebhookURL, StatusCode: 200, ResponseExcerpt: "ok"}); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	old1, old2, old3, fresh := finished(1), finished(2), finished(3), finished(50)
+	pending := mustMessage(t, s, newMessage(c, at(4)))
+
+	n, err := s.DeleteWebhookPayloadsBefore(ctx, at(10), at(60), 2)
+	if err != nil || n != 2 {
+		t.Fatalf("DeleteWebhookPayloadsBefore, batch of 2 = %d, %v; want 2", n, err)
+	}
+	if n, err := s.DeleteWebhookPayloadsBefore(ctx, at(10), at(60), 2); err != nil || n != 1 {
+		t.Fatalf("second batch = %d, %v; want 1", n, err)
+	}
+	for _, m := range []domain.WebhookMessage{old1, old2, old3} {
+		got, err := s.GetWebhookMessage(ctx, o.ID, m.ID)
+		if err != nil || len(got.Payload) != 0 || !sameTime(got.PayloadDeletedAt, ptr(at(60))) || got.Status != domain.WebhookDelivered || got.Attempts != 1 {
+			t.Errorf("old message after retention = %+v, %v; want its metadata without a payload", got, err)
+		}
+		atts, _ := s.ListWebhookAttempts(ctx, o.ID, m.ID)
+		if len(atts) != 1 || atts[0].ResponseExcerpt != "" || atts[0].StatusCode != 200 {
+			t.Errorf("old attempt after retention = %+v; want it kept without its excerpt", atts)
+		}
+	}
+	for _, m := range []domain.WebhookMessage{fresh, pending} {
+		if got, _ := s.GetWebhookMessage(ctx, o.ID, m.ID); !bytes.Equal(got.Payload, m.Payload) || got.PayloadDeletedAt != nil {
+			t.Errorf("message %s lost its payload: %+v", m.ID, got)
+		}
+	}
+	if atts, _ := s.ListWebhookAttempts(ctx, o.ID, fresh.ID); len(atts) != 1 || atts[0].ResponseExcerpt != "ok" {
+		t.Errorf("fresh attempt = %+v, want its excerpt", atts)
+	}
+	if err := s.RedeliverWebhookMessage(ctx, o.ID, old1.ID, at(61)); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("RedeliverWebhookMessage without a payload: err = %v, want ErrNotFound", err)
+	}
+	if n, err := s.ReplayWebhookMessages(ctx, o.ID, c.ID, at(0), true, at(61), time.Second, 10); err != nil || n != 1 {
+		t.Errorf("replay of all = %d, %v; want 1 (only the fresh one has a payload)", n, err)
+	}
+
+	if err := s.DeleteWebhookPayload(ctx, o.ID, pending.ID, at(62)); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.GetWebhookMessage(ctx, o.ID, pending.ID)
+	if got.Status != domain.WebhookFailed || got.NextAttemptAt != nil || len(got.Payload) != 0 || !sameTime(got.PayloadDeletedAt, ptr(at(62))) ||
+		got.LastError != "the payload was deleted" {
+		t.Errorf("pending message after DeleteWebhookPayload = %+v; want failed, without payload", got)
+	}
+	if got, err := s.ClaimWebhookMessages(ctx, at(100), at(101), "c", 10); err != nil || slices.Contains(messageIDs(got), pending.ID) {
+		t.Errorf("claim after the payload was deleted = %v, %v", messageIDs(got), err)
+	}
+	if err := s.DeleteWebhookPayload(ctx, "org_other", fresh.ID, at(62)); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("DeleteWebhookPayload from another organisation: err = %v, want ErrNotFound", err)
+	}
+}
