@@ -44,6 +44,12 @@ func newEnv(t *testing.T, tune ...func(*webhook.Options)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return newEnvOn(t, st, tune...)
+}
+
+// newEnvOn builds an env on st.
+func newEnvOn(t *testing.T, st store.Store, tune ...func(*webhook.Options)) *env {
+	t.Helper()
 	kr, err := keyring.New(make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
