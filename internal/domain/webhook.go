@@ -85,3 +85,16 @@ type WebhookNotice struct {
 	ExpiresAt  time.Time
 	RecordedAt time.Time
 }
+
+// WebhookSigningKey is an Ed25519 key that signs a client's webhooks with
+// Standard Webhooks v1a. Sealed is the private key (its seed) sealed with
+// the keyring; PublicKey is the raw public key, published.
+type WebhookSigningKey struct {
+	ID        string
+	OrgID     OrgID
+	ClientID  ClientID
+	PublicKey []byte
+	Sealed    []byte
+	CreatedAt time.Time
+	RetiredAt *time.Time // nil while it signs
+}

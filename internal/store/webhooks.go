@@ -73,6 +73,16 @@ type Webhooks interface {
 	// two nodes that decide at once, one wins.
 	DisableWebhookEndpoint(ctx context.Context, org domain.OrgID, clientID domain.ClientID, url string, at time.Time, reason string) (bool, error)
 
+	// CreateWebhookSigningKey stores a client's new v1a signing key.
+	CreateWebhookSigningKey(ctx context.Context, k domain.WebhookSigningKey) error
+	// ListWebhookSigningKeys returns a client's signing keys, retired ones
+	// too, oldest first.
+	ListWebhookSigningKeys(ctx context.Context, org domain.OrgID, clientID domain.ClientID) ([]domain.WebhookSigningKey, error)
+	// RetireWebhookSigningKey retires a key that is not retired yet and
+	// reports whether this call did; domain.ErrNotFound when the client
+	// has no such key.
+	RetireWebhookSigningKey(ctx context.Context, org domain.OrgID, clientID domain.ClientID, id string, at time.Time) (bool, error)
+
 	// RecordWebhookNotice records that a notice about a secret's expiry was
 	// handled and reports whether this call recorded it (false: it was
 	// already there, so somebody else sends it).

@@ -3,6 +3,7 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -111,10 +112,14 @@ func (s *Service) attempt(ctx context.Context, m domain.WebhookMessage, claim st
 		if err != nil {
 			return err
 		}
-		if len(secrets) == 0 {
+		keys, err := s.signingKeys(ctx, c)
+		if err != nil {
+			return err
+		}
+		if len(secrets) == 0 && len(keys) == 0 {
 			out.hold = "waiting for the client to have an active secret to sign with"
 		} else {
-			out = s.send(ctx, c.WebhookURL, m, secrets)
+			out = s.send(ctx, c.WebhookURL, m, secrets, keys)
 		}
 	}
 	return s.record(ctx, c, m, claim, out)
@@ -146,7 +151,7 @@ func (s *Service) signingSecrets(ctx context.Context, c domain.Client) ([]string
 }
 
 // send makes one HTTP attempt.
-func (s *Service) send(ctx context.Context, target string, m domain.WebhookMessage, secrets []string) outcome {
+func (s *Service) send(ctx context.Context, target string, m domain.WebhookMessage, secrets []string, keys []ed25519.PrivateKey) outcome {
 	at := s.clock()
 	a := &domain.WebhookAttempt{ID: domain.NewID("att_"), MessageID: m.ID, OrgID: m.OrgID, ClientID: m.ClientID, At: at, URL: target}
 	out := outcome{attempt: a}
@@ -159,7 +164,9 @@ func (s *Service) send(ctx context.Context, target string, m domain.WebhookMessa
 		a.Error = "cannot build the request: " + err.Error()
 		return out
 	}
-	for k, v := range webhooksig.Sign(m.ID, at, m.Payload, secrets) {
+	sig := webhooksig.Sign(m.ID, at, m.Payload, secrets)
+	webhooksig.AddV1a(sig, m.Payload, keys)
+	for k, v := range sig {
 		req.Header[k] = v
 	}
 	req.Header.Set("Content-Type", "application/json")

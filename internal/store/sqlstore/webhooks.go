@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -357,4 +358,49 @@ func (s *conn) ListExpiringSecrets(ctx context.Context, from, to time.Time, afte
 		out = append(out, x)
 	}
 	return out, rows.Err()
+}
+
+func (s *conn) CreateWebhookSigningKey(ctx context.Context, k domain.WebhookSigningKey) error {
+	_, err := s.exec(ctx, `INSERT INTO webhook_signing_keys (id, org_id, client_id, public_key, sealed, created_at, retired_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, k.ID, k.OrgID, k.ClientID, base64.StdEncoding.EncodeToString(k.PublicKey), k.Sealed,
+		micros(k.CreatedAt), nullMicros(k.RetiredAt))
+	return s.conflict(err, "webhook signing key exists")
+}
+
+func (s *conn) ListWebhookSigningKeys(ctx context.Context, org domain.OrgID, clientID domain.ClientID) ([]domain.WebhookSigningKey, error) {
+	rows, err := s.query(ctx, `SELECT id, org_id, client_id, public_key, sealed, created_at, retired_at FROM webhook_signing_keys
+		WHERE org_id = ? AND client_id = ? ORDER BY created_at, id`, org, clientID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []domain.WebhookSigningKey
+	for rows.Next() {
+		var k domain.WebhookSigningKey
+		var pub string
+		var created int64
+		var retired sql.NullInt64
+		if err := rows.Scan(&k.ID, &k.OrgID, &k.ClientID, &pub, &k.Sealed, &created, &retired); err != nil {
+			return nil, err
+		}
+		if k.PublicKey, err = base64.StdEncoding.DecodeString(pub); err != nil {
+			return nil, err
+		}
+		k.CreatedAt, k.RetiredAt = fromMicros(created), fromNullMicros(retired)
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+func (s *conn) RetireWebhookSigningKey(ctx context.Context, org domain.OrgID, clientID domain.ClientID, id string, at time.Time) (bool, error) {
+	n, err := rowsAffected(s.exec(ctx, `UPDATE webhook_signing_keys SET retired_at = ? WHERE org_id = ? AND client_id = ? AND id = ?
+		AND retired_at IS NULL`, micros(at), org, clientID, id))
+	if err != nil || n == 1 {
+		return n == 1, err
+	}
+	var one int
+	if err := s.queryRow(ctx, `SELECT 1 FROM webhook_signing_keys WHERE org_id = ? AND client_id = ? AND id = ?`, org, clientID, id).Scan(&one); err != nil {
+		return false, notFound(err)
+	}
+	return false, nil
 }

@@ -60,6 +60,7 @@ var conformance = []struct {
 	{"WebhookEndpoints", testWebhookEndpoints},
 	{"WebhookReplay", testWebhookReplay},
 	{"WebhookPayloadRetention", testWebhookPayloadRetention},
+	{"WebhookSigningKeys", testWebhookSigningKeys},
 	{"WebhookNoticesOnce", testWebhookNotices},
 	{"ListExpiringSecrets", testListExpiringSecrets},
 	{"SetupTokens", testSetupTokens},

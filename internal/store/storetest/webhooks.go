@@ -656,3 +656,42 @@ func testWebhookPayloadRetention(t *testing.T, s store.Store) {
 		t.Errorf("DeleteWebhookPayload from another organisation: err = %v, want ErrNotFound", err)
 	}
 }
+
+func testWebhookSigningKeys(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	o := mustOrg(t, s, "Acme")
+	c := mustClient(t, s, o.ID)
+	if got, err := s.ListWebhookSigningKeys(ctx, o.ID, c.ID); err != nil || len(got) != 0 {
+		t.Fatalf("ListWebhookSigningKeys before any = %v, %v", got, err)
+	}
+	k1 := domain.WebhookSigningKey{ID: domain.NewID("whk_"), OrgID: o.ID, ClientID: c.ID, PublicKey: bytes.Repeat([]byte{1}, 32), Sealed: []byte("sealed-1"), CreatedAt: at(1)}
+	k2 := domain.WebhookSigningKey{ID: domain.NewID("whk_"), OrgID: o.ID, ClientID: c.ID, PublicKey: bytes.Repeat([]byte{2}, 32), Sealed: []byte("sealed-2"), CreatedAt: at(2)}
+	for _, k := range []domain.WebhookSigningKey{k2, k1} {
+		if err := s.CreateWebhookSigningKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.CreateWebhookSigningKey(ctx, k1); !errors.Is(err, domain.ErrConflict) {
+		t.Errorf("CreateWebhookSigningKey twice: err = %v, want ErrConflict", err)
+	}
+	got, err := s.ListWebhookSigningKeys(ctx, o.ID, c.ID)
+	if err != nil || len(got) != 2 || got[0].ID != k1.ID || !bytes.Equal(got[0].PublicKey, k1.PublicKey) || !bytes.Equal(got[1].Sealed, k2.Sealed) ||
+		!got[1].CreatedAt.Equal(at(2)) || got[0].RetiredAt != nil {
+		t.Fatalf("ListWebhookSigningKeys = %+v, %v; want both, oldest first", got, err)
+	}
+	if won, err := s.RetireWebhookSigningKey(ctx, o.ID, c.ID, k1.ID, at(3)); err != nil || !won {
+		t.Errorf("RetireWebhookSigningKey = %v, %v; want true", won, err)
+	}
+	if won, err := s.RetireWebhookSigningKey(ctx, o.ID, c.ID, k1.ID, at(4)); err != nil || won {
+		t.Errorf("RetireWebhookSigningKey again = %v, %v; want false", won, err)
+	}
+	if _, err := s.RetireWebhookSigningKey(ctx, "org_other", c.ID, k2.ID, at(4)); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("RetireWebhookSigningKey from another organisation: err = %v, want ErrNotFound", err)
+	}
+	if got, _ := s.ListWebhookSigningKeys(ctx, o.ID, c.ID); !sameTime(got[0].RetiredAt, ptr(at(3))) || got[1].RetiredAt != nil {
+		t.Errorf("after retiring the first = %+v", got)
+	}
+	if got, _ := s.ListWebhookSigningKeys(ctx, "org_other", c.ID); len(got) != 0 {
+		t.Errorf("another organisation sees %d keys", len(got))
+	}
+}
