@@ -137,9 +137,11 @@ func (h *Handler) routes() []Route {
 
 		priv("GET", "/v1/clients/{client_id}/webhook", authz.ReadWebhook, h.getWebhook),
 		priv("POST", "/v1/clients/{client_id}/webhook/enable", authz.EnableWebhook, h.enableWebhook),
+		priv("POST", "/v1/clients/{client_id}/webhook/replay", authz.ReplayWebhook, h.replayWebhook),
 		priv("GET", "/v1/clients/{client_id}/webhook/deliveries", authz.ReadWebhook, h.listWebhookDeliveries),
 		priv("GET", "/v1/clients/{client_id}/webhook/deliveries/{id}", authz.ReadWebhook, h.getWebhookDelivery),
 		priv("POST", "/v1/clients/{client_id}/webhook/deliveries/{id}/redeliver", authz.Redeliver, h.redeliverWebhook),
+		priv("DELETE", "/v1/clients/{client_id}/webhook/deliveries/{id}/payload", authz.DeleteWebhookPayload, h.deleteWebhookPayload),
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"keywarden/internal/account"
 	"keywarden/internal/api"
@@ -284,10 +285,22 @@ func TestPermissions(t *testing.T) {
 		"POST /v1/clients/{client_id}/refresh-tokens": {perm: "secrets:write", roles: writers, objects: true, success: 201, prepare: static(clientPath(shared.ClientID)+"/refresh-tokens", nil)},
 		"GET /v1/clients/{client_id}/refresh-tokens":  {perm: "secrets:read", roles: everyone, objects: true, success: 200, prepare: static(clientPath(shared.ClientID)+"/refresh-tokens", nil)},
 
-		"GET /v1/clients/{client_id}/webhook":                            {perm: "clients:read", roles: everyone, objects: true, success: 200, prepare: static(clientPath(hookClient)+"/webhook", nil)},
-		"POST /v1/clients/{client_id}/webhook/enable":                    {perm: "clients:write", roles: writers, objects: true, success: 200, prepare: static(clientPath(hookClient)+"/webhook/enable", nil)},
-		"GET /v1/clients/{client_id}/webhook/deliveries":                 {perm: "clients:read", roles: everyone, objects: true, success: 200, prepare: static(clientPath(hookClient)+"/webhook/deliveries", nil)},
-		"GET /v1/clients/{client_id}/webhook/deliveries/{id}":            {perm: "clients:read", roles: everyone, objects: true, success: 200, prepare: static(clientPath(hookClient)+"/webhook/deliveries/"+delivery, nil)},
+		"GET /v1/clients/{client_id}/webhook":                 {perm: "clients:read", roles: everyone, objects: true, success: 200, prepare: static(clientPath(hookClient)+"/webhook", nil)},
+		"POST /v1/clients/{client_id}/webhook/enable":         {perm: "clients:write", roles: writers, objects: true, success: 200, prepare: static(clientPath(hookClient)+"/webhook/enable", nil)},
+		"POST /v1/clients/{client_id}/webhook/replay":         {perm: "clients:write", roles: writers, objects: true, success: 202, prepare: static(clientPath(hookClient)+"/webhook/replay", apiv1.ReplayWebhook{Since: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)})},
+		"GET /v1/clients/{client_id}/webhook/deliveries":      {perm: "clients:read", roles: everyone, objects: true, success: 200, prepare: static(clientPath(hookClient)+"/webhook/deliveries", nil)},
+		"GET /v1/clients/{client_id}/webhook/deliveries/{id}": {perm: "clients:read", roles: everyone, objects: true, success: 200, prepare: static(clientPath(hookClient)+"/webhook/deliveries/"+delivery, nil)},
+		"DELETE /v1/clients/{client_id}/webhook/deliveries/{id}/payload": {perm: "clients:write", roles: writers, objects: true, success: 200, prepare: func(t *testing.T, _ *permCaller) (string, any, func(response)) {
+			// A delivery of its own each time: without its payload it
+			// could not be redelivered by the case above.
+			res := e.do(t, "POST", "/v1/clients", apiv1.CreateClient{Name: "Hooked", WebhookURL: "https://hooks.example.test/keywarden"})
+			want(t, res, http.StatusCreated)
+			c := decode[apiv1.Client](t, res).ClientID
+			e.createSecret(t, c, apiv1.CreateSecret{Description: "hooked"})
+			res = e.do(t, "GET", clientPath(c)+"/webhook/deliveries", nil)
+			want(t, res, http.StatusOK)
+			return clientPath(c) + "/webhook/deliveries/" + decode[apiv1.WebhookDeliveryList](t, res).Items[0].ID + "/payload", nil, nil
+		}},
 		"POST /v1/clients/{client_id}/webhook/deliveries/{id}/redeliver": {perm: "clients:write", roles: writers, objects: true, success: 202, prepare: static(clientPath(hookClient)+"/webhook/deliveries/"+delivery+"/redeliver", nil)},
 
 		"GET /v1/keys":         {perm: "keys:read", roles: everyone, success: 200, prepare: static("/v1/keys", nil)},

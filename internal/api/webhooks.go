@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"keywarden/internal/domain"
@@ -11,7 +12,8 @@ import (
 func webhookEndpointJSON(v webhook.EndpointView) apiv1.WebhookEndpoint {
 	return apiv1.WebhookEndpoint{
 		ClientID: string(v.Client.ID), URL: v.Client.WebhookURL, Events: nonNil(v.Client.WebhookEvents), Status: v.Status,
-		FailingSince: v.Health.FailingSince, DisabledAt: v.Health.DisabledAt, DisabledReason: v.Health.DisabledReason,
+		FailingSince: v.Health.FailingSince, RetriesExhaustedAt: v.Health.ExhaustedAt, DisabledAt: v.Health.DisabledAt, DisabledReason: v.Health.DisabledReason,
+		Replayable: v.Replayable, ReplaySince: v.ReplaySince, Replayed: v.Replayed,
 	}
 }
 
@@ -19,8 +21,21 @@ func webhookDeliveryJSON(m domain.WebhookMessage) apiv1.WebhookDelivery {
 	return apiv1.WebhookDelivery{
 		ID: m.ID, ClientID: string(m.ClientID), EventType: m.EventType, Status: string(m.Status), CreatedAt: m.CreatedAt, Attempts: m.Attempts,
 		NextAttemptAt: m.NextAttemptAt, LastAttemptAt: m.LastAttemptAt, LastStatusCode: m.LastStatusCode, LastError: m.LastError,
-		DeliveredAt: m.DeliveredAt,
+		DeliveredAt: m.DeliveredAt, PayloadDeletedAt: m.PayloadDeletedAt,
 	}
+}
+
+func webhookDetailJSON(d webhook.Delivery) apiv1.WebhookDeliveryDetail {
+	out := apiv1.WebhookDeliveryDetail{WebhookDelivery: webhookDeliveryJSON(d.Message), Payload: d.Message.Payload,
+		AttemptLog: make([]apiv1.WebhookAttempt, 0, len(d.Attempts))}
+	if d.Message.PayloadDeletedAt != nil {
+		out.Payload = json.RawMessage("null")
+	}
+	for _, a := range d.Attempts {
+		out.AttemptLog = append(out.AttemptLog, apiv1.WebhookAttempt{ID: a.ID, At: a.At, URL: a.URL, StatusCode: a.StatusCode,
+			LatencyMS: a.Latency.Milliseconds(), Error: a.Error, ResponseExcerpt: a.ResponseExcerpt})
+	}
+	return out
 }
 
 func (h *Handler) getWebhook(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
@@ -33,15 +48,34 @@ func (h *Handler) getWebhook(w http.ResponseWriter, r *http.Request, by domain.A
 
 func (h *Handler) enableWebhook(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
 	id := domain.ClientID(r.PathValue("client_id"))
-	var req struct{}
+	var req apiv1.EnableWebhook
 	if err := h.decodeFor(w, r, &req, true, func() error { _, err := h.Webhooks.Endpoint(r.Context(), by, id); return err }); err != nil {
 		return err
 	}
-	v, err := h.Webhooks.EnableEndpoint(r.Context(), by, id)
+	v, err := h.Webhooks.EnableEndpoint(r.Context(), by, id, req.Replay)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, webhookEndpointJSON(v))
+}
+
+func (h *Handler) replayWebhook(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	id := domain.ClientID(r.PathValue("client_id"))
+	var req apiv1.ReplayWebhook
+	if err := h.decodeFor(w, r, &req, false, func() error { _, err := h.Webhooks.Endpoint(r.Context(), by, id); return err }); err != nil {
+		return err
+	}
+	if req.Which != "" && req.Which != "failed" && req.Which != "all" {
+		if _, err := h.Webhooks.Endpoint(r.Context(), by, id); err != nil {
+			return err
+		}
+		return domain.Invalid("which", "must be failed or all")
+	}
+	n, more, err := h.Webhooks.Replay(r.Context(), by, id, req.Since, req.Which == "all")
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusAccepted, apiv1.WebhookReplay{Replayed: n, More: more})
 }
 
 func (h *Handler) listWebhookDeliveries(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
@@ -70,13 +104,15 @@ func (h *Handler) getWebhookDelivery(w http.ResponseWriter, r *http.Request, by 
 	if err != nil {
 		return err
 	}
-	out := apiv1.WebhookDeliveryDetail{WebhookDelivery: webhookDeliveryJSON(d.Message), Payload: d.Message.Payload,
-		AttemptLog: make([]apiv1.WebhookAttempt, 0, len(d.Attempts))}
-	for _, a := range d.Attempts {
-		out.AttemptLog = append(out.AttemptLog, apiv1.WebhookAttempt{ID: a.ID, At: a.At, URL: a.URL, StatusCode: a.StatusCode,
-			LatencyMS: a.Latency.Milliseconds(), Error: a.Error, ResponseExcerpt: a.ResponseExcerpt})
+	return writeJSON(w, http.StatusOK, webhookDetailJSON(d))
+}
+
+func (h *Handler) deleteWebhookPayload(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	d, err := h.Webhooks.DeletePayload(r.Context(), by, domain.ClientID(r.PathValue("client_id")), r.PathValue("id"))
+	if err != nil {
+		return err
 	}
-	return writeJSON(w, http.StatusOK, out)
+	return writeJSON(w, http.StatusOK, webhookDetailJSON(d))
 }
 
 func (h *Handler) redeliverWebhook(w http.ResponseWriter, r *http.Request, by domain.Actor) error {

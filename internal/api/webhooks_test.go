@@ -39,6 +39,20 @@ func webhookSession(t *testing.T, e *env, clientID string) {
 	}
 	want(t, e.do(t, "POST", webhookPath(clientID)+"/enable", nil), http.StatusOK)
 	want(t, e.do(t, "POST", webhookPath(clientID)+"/enable", map[string]any{}), http.StatusOK)
+	want(t, e.do(t, "POST", webhookPath(clientID)+"/enable", map[string]any{"replay": true}), http.StatusOK)
+	wantProblem(t, e.do(t, "POST", webhookPath(clientID)+"/enable", map[string]any{"replay": "yes"}), http.StatusBadRequest)
+	// Replay: since is required and not in the future; which is failed or all.
+	wantProblem(t, e.do(t, "POST", webhookPath(clientID)+"/replay", map[string]any{}), http.StatusUnprocessableEntity)
+	wantProblem(t, e.do(t, "POST", webhookPath(clientID)+"/replay", nil), http.StatusBadRequest)
+	wantProblem(t, e.do(t, "POST", webhookPath(clientID)+"/replay", map[string]any{"since": "2999-01-01T00:00:00Z"}), http.StatusUnprocessableEntity)
+	wantProblem(t, e.do(t, "POST", webhookPath(clientID)+"/replay", map[string]any{"since": "2020-01-01T00:00:00Z", "which": "some"}), http.StatusUnprocessableEntity)
+	wantProblem(t, e.do(t, "POST", webhookPath(clientID)+"/replay", map[string]any{"since": "yesterday"}), http.StatusBadRequest)
+	wantProblem(t, e.do(t, "POST", webhookPath("kwc_doesnotexist00000000000")+"/replay", map[string]any{"since": "2020-01-01T00:00:00Z"}), http.StatusNotFound)
+	res = e.do(t, "POST", webhookPath(clientID)+"/replay", map[string]any{"since": "2020-01-01T00:00:00Z", "which": "all"})
+	want(t, res, http.StatusAccepted)
+	if r := decode[apiv1.WebhookReplay](t, res); r.Replayed != 0 || r.More {
+		t.Errorf("replay with nothing finished = %+v, want 0", r)
+	}
 	e.createSecret(t, clientID, apiv1.CreateSecret{Description: "hooked"})
 
 	res = e.do(t, "GET", webhookPath(clientID)+"/deliveries", nil)
@@ -74,6 +88,16 @@ func webhookSession(t *testing.T, e *env, clientID string) {
 		t.Errorf("redelivered = %+v", r)
 	}
 	want(t, e.do(t, "POST", webhookPath(clientID)+"/deliveries/"+id+"/redeliver", map[string]any{}), http.StatusAccepted)
+
+	// Deleting the payload keeps the record; the delivery cannot be sent again.
+	res = e.do(t, "DELETE", webhookPath(clientID)+"/deliveries/"+id+"/payload", nil)
+	want(t, res, http.StatusOK)
+	if d := decode[apiv1.WebhookDeliveryDetail](t, res); d.ID != id || d.PayloadDeletedAt == nil || string(d.Payload) != "null" || d.Status != "failed" {
+		t.Errorf("after deleting the payload = %+v", d)
+	}
+	want(t, e.do(t, "DELETE", webhookPath(clientID)+"/deliveries/"+id+"/payload", nil), http.StatusOK)
+	wantProblem(t, e.do(t, "POST", webhookPath(clientID)+"/deliveries/"+id+"/redeliver", nil), http.StatusConflict)
+	wantProblem(t, e.do(t, "DELETE", webhookPath(clientID)+"/deliveries/nope/payload", nil), http.StatusNotFound)
 
 	// Client mistakes: 4xx, never 5xx.
 	wantProblem(t, e.do(t, "GET", webhookPath(clientID)+"/deliveries?status=lost", nil), http.StatusUnprocessableEntity)

@@ -32,6 +32,8 @@ func newWebhooksCmd(api *apiFlags, stdin io.Reader, stdout io.Writer) *cobra.Com
 		newWebhooksDeliveriesCmd(api, stdout),
 		newWebhooksDeliveryCmd(api, stdout),
 		newWebhooksRedeliverCmd(api, stdout),
+		newWebhooksReplayCmd(api, stdout),
+		newWebhooksDeletePayloadCmd(api, stdout),
 		newWebhooksVerifyCmd(stdin, stdout),
 	)
 	cmd.Aliases = []string{"webhook"}
@@ -62,9 +64,23 @@ func printWebhookEndpoint(w io.Writer, ep apiv1.WebhookEndpoint) error {
 		{"Events", events},
 		{"Status", ep.Status},
 		{"Failing since", formatOptTime(ep.FailingSince, "-")},
+		{"Retries exhausted", formatOptTime(ep.RetriesExhaustedAt, "-")},
 		{"Disabled", formatOptTime(ep.DisabledAt, "-")},
 		{"Disabled because", ep.DisabledReason},
+		{"Failed meanwhile", replayable(ep)},
 	})
+}
+
+// replayable says how many deliveries failed in the failing streak, and
+// how to replay them.
+func replayable(ep apiv1.WebhookEndpoint) string {
+	switch {
+	case ep.Replayed > 0:
+		return fmt.Sprintf("%d, replayed", ep.Replayed)
+	case ep.Replayable > 0 && ep.ReplaySince != nil:
+		return fmt.Sprintf("%d (keywarden webhooks replay %s --since %s)", ep.Replayable, ep.ClientID, ep.ReplaySince.UTC().Format(time.RFC3339Nano))
+	}
+	return "-"
 }
 
 func newWebhooksSetCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
@@ -121,14 +137,87 @@ func newWebhooksEnableCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 		Short: "Enable a webhook endpoint that was disabled for failing too long",
 		Long: `Enable a webhook endpoint that was disabled for failing too long.
 
-Deliveries that failed meanwhile stay failed; redeliver the ones that matter
-(keywarden webhooks deliveries CLIENT_ID --status failed).`,
+It prints how many deliveries failed since the endpoint began failing; with
+--replay they are sent again at once (same webhook-ids), else they stay
+failed until keywarden webhooks replay.`,
 		Args: exactArgs(1),
 	}
+	var replay bool
+	cmd.Flags().BoolVar(&replay, "replay", false, "also replay the deliveries that failed since the endpoint began failing")
 	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
-		ep, err := c.EnableWebhook(ctx, args[0])
+		enable := c.EnableWebhook
+		if replay {
+			enable = c.EnableWebhookAndReplay
+		}
+		ep, err := enable(ctx, args[0])
 		return show(ep, printWebhookEndpoint), err
 	}})
+	return cmd
+}
+
+// payloadText is a delivery's payload, or when it was deleted.
+func payloadText(d apiv1.WebhookDeliveryDetail) string {
+	if d.PayloadDeletedAt != nil {
+		return "deleted " + formatOptTime(d.PayloadDeletedAt, "")
+	}
+	return string(d.Payload)
+}
+
+func newWebhooksDeletePayloadCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "delete-payload CLIENT_ID DELIVERY_ID",
+		Short: "Delete a webhook delivery's payload and response excerpts now, keeping the rest of its record",
+		Args:  exactArgs(2),
+	}
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
+		d, err := c.DeleteWebhookPayload(ctx, args[0], args[1])
+		return show(d, printDelivery), err
+	}})
+	return cmd
+}
+
+func newWebhooksReplayCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
+	var since string
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "replay CLIENT_ID --since TIME",
+		Short: "Send a client's failed (or, with --all, all) webhook deliveries since a time again, with their webhook-ids",
+		Long: `Send a client's webhook deliveries created since --since again, oldest
+first, with their original webhook-ids: the failed ones, or with --all every
+delivered and failed one. At most 1000 per call, sent at 10 per second; the
+command calls again until none is left. Pending deliveries are left alone,
+so running it twice sends nothing twice.`,
+		Args: exactArgs(1),
+	}
+	cmd.Flags().StringVar(&since, "since", "", "RFC 3339 time: replay deliveries created at or after it (required)")
+	cmd.Flags().BoolVar(&all, "all", false, "replay delivered deliveries too, not only failed ones")
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{
+		check: func(_ *cobra.Command, args []string) error {
+			t, err := parseRFC3339("since", since)
+			if err == nil && t.IsZero() {
+				err = usageError{errors.New("--since: required, an RFC 3339 time such as 2026-11-01T00:00:00Z")}
+			}
+			return err
+		},
+		call: func(ctx context.Context, c conn, args []string) (view, error) {
+			t, _ := parseRFC3339("since", since)
+			req := apiv1.ReplayWebhook{Since: t, Which: "failed"}
+			if all {
+				req.Which = "all"
+			}
+			var total apiv1.WebhookReplay
+			for {
+				r, err := c.ReplayWebhook(ctx, args[0], req)
+				if err != nil {
+					return view{}, err
+				}
+				total.Replayed += r.Replayed
+				if !r.More {
+					break
+				}
+			}
+			return view{json: total, table: message("%d deliveries are due again, with their webhook-ids\n", total.Replayed)}, nil
+		}})
 	return cmd
 }
 
@@ -196,7 +285,7 @@ func printDelivery(w io.Writer, d apiv1.WebhookDeliveryDetail) error {
 		{"Next attempt", formatOptTime(d.NextAttemptAt, "-")},
 		{"Delivered", formatOptTime(d.DeliveredAt, "-")},
 		{"Last error", d.LastError},
-		{"Payload", string(d.Payload)},
+		{"Payload", payloadText(d)},
 	}); err != nil {
 		return err
 	}

@@ -92,9 +92,16 @@ type Config struct {
 	WebhookDispatch     bool          `yaml:"webhook_dispatch"`
 	WebhookTimeout      time.Duration `yaml:"webhook_timeout"`
 	WebhookPollInterval time.Duration `yaml:"webhook_poll_interval"`
-	WebhookRetryBase    time.Duration `yaml:"webhook_retry_base"`
-	WebhookRetryWindow  time.Duration `yaml:"webhook_retry_window"`
-	WebhookDisableAfter time.Duration `yaml:"webhook_disable_after"`
+	// WebhookRetrySchedule is the delay before each retry; a receiver's
+	// Retry-After may lengthen one up to WebhookRetryAfterMax.
+	WebhookRetrySchedule []time.Duration `yaml:"webhook_retry_schedule"`
+	WebhookRetryAfterMax time.Duration   `yaml:"webhook_retry_after_max"`
+	WebhookDisableAfter  time.Duration   `yaml:"webhook_disable_after"`
+	// WebhookPayloadRetention is how long a finished delivery keeps its
+	// payload and response excerpts; WebhookLogRetention how long it
+	// stays in the delivery log at all.
+	WebhookPayloadRetention time.Duration `yaml:"webhook_payload_retention"`
+	WebhookLogRetention     time.Duration `yaml:"webhook_log_retention"`
 	// Audit (audit.go, docs/operations.md "Audit log").
 	Audit `yaml:",inline"`
 }
@@ -121,12 +128,14 @@ func Defaults() Config {
 		JobInterval:        30 * time.Second,
 		RefreshTokenTTL:    time.Hour,
 
-		WebhookDispatch:     true,
-		WebhookTimeout:      10 * time.Second,
-		WebhookPollInterval: time.Second,
-		WebhookRetryBase:    30 * time.Second,
-		WebhookRetryWindow:  24 * time.Hour,
-		WebhookDisableAfter: 24 * time.Hour,
+		WebhookDispatch:         true,
+		WebhookTimeout:          10 * time.Second,
+		WebhookPollInterval:     time.Second,
+		WebhookRetrySchedule:    []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour},
+		WebhookRetryAfterMax:    6 * time.Hour,
+		WebhookDisableAfter:     5 * 24 * time.Hour,
+		WebhookPayloadRetention: 30 * 24 * time.Hour,
+		WebhookLogRetention:     90 * 24 * time.Hour,
 
 		Audit: auditDefaults(),
 	}
@@ -240,13 +249,19 @@ var settings = []setting{
 	{"webhook-poll-interval", "how often the dispatcher looks for due webhook deliveries", func(fs *pflag.FlagSet, c *Config, d Config) {
 		fs.DurationVar(&c.WebhookPollInterval, "webhook-poll-interval", d.WebhookPollInterval, "")
 	}},
-	{"webhook-retry-base", "delay before the first webhook retry; each failure doubles it (with jitter) up to 6h", func(fs *pflag.FlagSet, c *Config, d Config) {
-		fs.DurationVar(&c.WebhookRetryBase, "webhook-retry-base", d.WebhookRetryBase, "")
+	{"webhook-retry-schedule", "comma-separated delays before each webhook retry (each ±20% jitter); after the last the delivery has failed", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.DurationSliceVar(&c.WebhookRetrySchedule, "webhook-retry-schedule", d.WebhookRetrySchedule, "")
 	}},
-	{"webhook-retry-window", "how long a webhook delivery is retried before it is given up", func(fs *pflag.FlagSet, c *Config, d Config) {
-		fs.DurationVar(&c.WebhookRetryWindow, "webhook-retry-window", d.WebhookRetryWindow, "")
+	{"webhook-retry-after-max", "the longest wait a webhook receiver's Retry-After can ask for", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.DurationVar(&c.WebhookRetryAfterMax, "webhook-retry-after-max", d.WebhookRetryAfterMax, "")
 	}},
-	{"webhook-disable-after", "how long a webhook endpoint may fail without a success before it is disabled", func(fs *pflag.FlagSet, c *Config, d Config) {
+	{"webhook-payload-retention", "how long a finished webhook delivery keeps its payload and response excerpts (the rest of its record stays)", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.DurationVar(&c.WebhookPayloadRetention, "webhook-payload-retention", d.WebhookPayloadRetention, "")
+	}},
+	{"webhook-log-retention", "how long a finished webhook delivery stays in the delivery log", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.DurationVar(&c.WebhookLogRetention, "webhook-log-retention", d.WebhookLogRetention, "")
+	}},
+	{"webhook-disable-after", "how long a webhook endpoint must fail without a success (and a delivery's retries run out) before it is disabled", func(fs *pflag.FlagSet, c *Config, d Config) {
 		fs.DurationVar(&c.WebhookDisableAfter, "webhook-disable-after", d.WebhookDisableAfter, "")
 	}},
 }
@@ -419,12 +434,25 @@ func (c Config) Validate() error {
 		{"wal-checkpoint-interval", c.WALCheckpointInterval, 100 * time.Millisecond, time.Hour},
 		{"webhook-timeout", c.WebhookTimeout, 100 * time.Millisecond, time.Minute},
 		{"webhook-poll-interval", c.WebhookPollInterval, 10 * time.Millisecond, time.Minute},
-		{"webhook-retry-base", c.WebhookRetryBase, 10 * time.Millisecond, time.Hour},
-		{"webhook-retry-window", c.WebhookRetryWindow, time.Second, 7 * 24 * time.Hour},
+		{"webhook-retry-after-max", c.WebhookRetryAfterMax, time.Second, 24 * time.Hour},
 		{"webhook-disable-after", c.WebhookDisableAfter, time.Second, 30 * 24 * time.Hour},
+		{"webhook-payload-retention", c.WebhookPayloadRetention, time.Hour, 10 * 365 * 24 * time.Hour},
+		{"webhook-log-retention", c.WebhookLogRetention, time.Hour, 10 * 365 * 24 * time.Hour},
 	} {
 		if d.v < d.min || d.v > d.max {
 			errs = append(errs, fmt.Errorf("%s: must be between %v and %v", d.name, d.min, d.max))
+		}
+	}
+	if c.WebhookLogRetention < c.WebhookPayloadRetention {
+		errs = append(errs, errors.New("webhook-log-retention: must not be shorter than webhook-payload-retention"))
+	}
+	if n := len(c.WebhookRetrySchedule); n < 1 || n > 20 {
+		errs = append(errs, errors.New("webhook-retry-schedule: must list 1 to 20 delays"))
+	}
+	for _, d := range c.WebhookRetrySchedule {
+		if d < 10*time.Millisecond || d > 24*time.Hour {
+			errs = append(errs, fmt.Errorf("webhook-retry-schedule: %v: every delay must be between 10ms and 24h", d))
+			break
 		}
 	}
 	return errors.Join(errs...)

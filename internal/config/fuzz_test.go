@@ -35,7 +35,7 @@ func FuzzConfigFile(f *testing.F) {
 	for _, s := range []string{
 		"listen: 127.0.0.1:8080\ndata_dir: /var/lib/keywarden\nlog_level: info\nshutdown_timeout: 30s\n",
 		"database: postgres://kw@db/kw\npublic_url: https://kw.example.com\nsigning_algorithm: EdDSA\n",
-		"webhook_timeout: 5s\nwebhook_retry_window: 72h\nwebhook_allow_private: true\n",
+		"webhook_timeout: 5s\nwebhook_retry_schedule: [5s, 72h]\nwebhook_allow_private: true\n",
 		"job_interval: 1000000000\n", "key_activation_delay: -1s\n", "unknown_key: 1\n", "master_key: abc\n",
 		"listen: [a, b]\n", "a: &a [*a]\n", "<<: {listen: x}\n", "listen: x\nlisten: y\n", "--- \n...\n", "",
 		"data_dir: !!binary aGVsbG8=\n", "shutdown_timeout: 1e400\n", "\xff\xfe",

@@ -32,6 +32,9 @@ type WebhookMessage struct {
 	LastStatusCode int    // 0: none yet, or no HTTP answer
 	LastError      string // why the last attempt failed, or why the message waits
 	DeliveredAt    *time.Time
+	// PayloadDeletedAt is when retention (or an operator) deleted the
+	// payload and the attempts' response excerpts; the rest stays.
+	PayloadDeletedAt *time.Time
 }
 
 // WebhookFilter narrows ListWebhookMessages.
@@ -65,7 +68,10 @@ type WebhookEndpoint struct {
 	URL      string
 	// FailingSince is the first failure after the last success (nil while
 	// healthy).
-	FailingSince   *time.Time
+	FailingSince *time.Time
+	// ExhaustedAt is when a delivery first ran out of retries since
+	// FailingSince (nil while none has).
+	ExhaustedAt    *time.Time
 	DisabledAt     *time.Time
 	DisabledReason string
 	UpdatedAt      time.Time
@@ -78,4 +84,17 @@ type WebhookNotice struct {
 	Notice     string // e.g. "expiring-14d", "expired"
 	ExpiresAt  time.Time
 	RecordedAt time.Time
+}
+
+// WebhookSigningKey is an Ed25519 key that signs a client's webhooks with
+// Standard Webhooks v1a. Sealed is the private key (its seed) sealed with
+// the keyring; PublicKey is the raw public key, published.
+type WebhookSigningKey struct {
+	ID        string
+	OrgID     OrgID
+	ClientID  ClientID
+	PublicKey []byte
+	Sealed    []byte
+	CreatedAt time.Time
+	RetiredAt *time.Time // nil while it signs
 }

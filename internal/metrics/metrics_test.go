@@ -52,7 +52,7 @@ func TestExposition(t *testing.T) {
 	m.RateLimited(metrics.LimitClientAddress)
 	m.RateLimited("not a limit")
 	m.WebhookHandled(metrics.DeliveryGaveUp)
-	m.WebhookEndpointDisabled()
+	m.WebhookEndpointHealth(metrics.EndpointDisabled)
 	m.ListenerUp(false)
 	m.ListenerDown()
 	m.ListenerUp(true)
@@ -80,6 +80,8 @@ func TestExposition(t *testing.T) {
 		`keywarden_webhook_deliveries_total{outcome="gave_up"} 1`,
 		`keywarden_webhook_deliveries_total{outcome="delivered"} 0`,
 		`keywarden_webhook_endpoint_disables_total 1`,
+		`keywarden_webhook_endpoint_health_total{stage="disabled"} 1`,
+		`keywarden_webhook_endpoint_health_total{stage="recovered"} 0`,
 		`keywarden_change_listener_reconnects_total 1`,
 		`keywarden_change_listener_up 1`,
 		`keywarden_build_info{commit=`,
@@ -103,7 +105,7 @@ func TestNilMetrics(t *testing.T) {
 	m.RefreshTokenReused()
 	m.RateLimited(metrics.LimitLoginAddress)
 	m.WebhookHandled(metrics.DeliveryDelivered)
-	m.WebhookEndpointDisabled()
+	m.WebhookEndpointHealth(metrics.EndpointDisabled)
 	m.ListenerUp(true)
 	m.ListenerDown()
 	m.WatchState(nil, nil)

@@ -11,9 +11,20 @@ const (
 	DeliveryHeld      = "held"      // not sent yet: no active secret to sign with
 )
 
+// Stages of a webhook endpoint's health
+// (keywarden_webhook_endpoint_health_total), as internal/webhook tells
+// them.
+const (
+	EndpointFailing   = "failing"
+	EndpointExhausted = "retries_exhausted"
+	EndpointDisabled  = "disabled"
+	EndpointRecovered = "recovered"
+)
+
 type webhookMetrics struct {
 	deliveries map[string]prometheus.Counter
 	disables   prometheus.Counter
+	health     map[string]prometheus.Counter
 }
 
 func newWebhookMetrics(r *prometheus.Registry) webhookMetrics {
@@ -24,10 +35,15 @@ func newWebhookMetrics(r *prometheus.Registry) webhookMetrics {
 	disables := prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "keywarden_webhook_endpoint_disables_total", Help: "Webhook endpoints disabled for failing too long.",
 	})
-	r.MustRegister(deliveries, disables)
+	health := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "keywarden_webhook_endpoint_health_total",
+		Help: "Webhook endpoints that reached a stage of a failing streak (failing, retries_exhausted, disabled, recovered).",
+	}, []string{"stage"})
+	r.MustRegister(deliveries, disables, health)
 	return webhookMetrics{
 		deliveries: children(deliveries, DeliveryDelivered, DeliveryRetry, DeliveryGaveUp, DeliveryDropped, DeliveryHeld),
 		disables:   disables,
+		health:     children(health, EndpointFailing, EndpointExhausted, EndpointDisabled, EndpointRecovered),
 	}
 }
 
@@ -38,9 +54,15 @@ func (m *Metrics) WebhookHandled(outcome string) {
 	}
 }
 
-// WebhookEndpointDisabled counts an endpoint disabled for failing.
-func (m *Metrics) WebhookEndpointDisabled() {
-	if m != nil {
+// WebhookEndpointHealth counts an endpoint that reached a stage of a
+// failing streak (one of the Endpoint constants); a disabled one is also
+// counted in keywarden_webhook_endpoint_disables_total.
+func (m *Metrics) WebhookEndpointHealth(stage string) {
+	if m == nil {
+		return
+	}
+	inc(m.webhooks.health, stage)
+	if stage == EndpointDisabled {
 		m.webhooks.disables.Inc()
 	}
 }

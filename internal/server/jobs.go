@@ -64,10 +64,6 @@ func (s *Server) jobs() []job {
 			_, err := s.core.Webhooks.RunExpiry(ctx)
 			return err
 		}},
-		{"prune webhook deliveries", every, func(ctx context.Context) error {
-			_, err := s.core.Webhooks.Prune(ctx)
-			return err
-		}},
 		{"catch up while not listening", s.cfg.ListenerCheck, s.catchUpWhileDeaf},
 	}
 	if st, ok := s.core.Store.(interface{ DB() *sql.DB }); ok && !s.cfg.IsPostgres() {

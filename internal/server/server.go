@@ -276,6 +276,8 @@ func (s *Server) startJobs(ctx context.Context, wg *sync.WaitGroup) {
 			s.core.Webhooks.RunDispatcher(ctx)
 		}()
 	}
+	wg.Add(1)
+	go func() { defer wg.Done(); s.core.Webhooks.RunRetention(ctx) }()
 	schedule(ctx, wg, s.log, s.jobs())
 }
 

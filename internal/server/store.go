@@ -135,7 +135,8 @@ func OpenCore(ctx context.Context, cfg config.Config) (*Core, error) {
 	allow, allowHosts := cfg.WebhookAllow()
 	hooks := webhook.New(webhook.Options{Store: st, Keyring: kr, Audit: log,
 		Guard: webhook.Guard{Allow: allow, AllowHosts: allowHosts}, Timeout: cfg.WebhookTimeout, PollInterval: cfg.WebhookPollInterval,
-		RetryBase: cfg.WebhookRetryBase, RetryWindow: cfg.WebhookRetryWindow, DisableAfter: cfg.WebhookDisableAfter, Metrics: m})
+		RetrySchedule: cfg.WebhookRetrySchedule, RetryAfterMax: cfg.WebhookRetryAfterMax, DisableAfter: cfg.WebhookDisableAfter,
+		PayloadRetention: cfg.WebhookPayloadRetention, LogRetention: cfg.WebhookLogRetention, Metrics: m})
 	hashes := slowhash.New(slowhash.Options{Concurrency: cfg.HashConcurrency}) // one gate for passwords and supplied secrets
 	creds := credential.New(credential.Options{Store: st, Audit: log, Keyring: kr,
 		Webhooks: hooks.Outbox(), CheckWebhookURL: hooks.Guard().CheckURL, Metrics: m,

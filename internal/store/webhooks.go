@@ -29,8 +29,29 @@ type Webhooks interface {
 	// message: the lease ran out, or someone asked for a redelivery.
 	FinishWebhookMessage(ctx context.Context, m domain.WebhookMessage, claimID string) error
 	// RedeliverWebhookMessage makes a message pending and due at at, with a
-	// fresh retry window from at, whatever its state.
+	// fresh retry window from at, whatever its state; domain.ErrNotFound
+	// when there is no such message or its payload was deleted.
 	RedeliverWebhookMessage(ctx context.Context, org domain.OrgID, id string, at time.Time) error
+	// ReplayWebhookMessages makes up to limit of a client's messages
+	// created at or after since, whose payload is kept, pending again — the failed ones, or with
+	// all every delivered and failed one — oldest first, the i-th (from 0)
+	// due at at + i×spacing, each with a fresh retry window, and returns
+	// how many it replayed. Pending messages are left alone, so replaying
+	// twice does not multiply them.
+	ReplayWebhookMessages(ctx context.Context, org domain.OrgID, clientID domain.ClientID, since time.Time, all bool,
+		at time.Time, spacing time.Duration, limit int) (int, error)
+	// CountFailedWebhookMessages counts a client's failed messages
+	// created at or after since, up to limit.
+	CountFailedWebhookMessages(ctx context.Context, org domain.OrgID, clientID domain.ClientID, since time.Time, limit int) (int, error)
+	// DeleteWebhookPayloadsBefore deletes the payloads of up to limit
+	// delivered and failed messages created before t, and the response
+	// excerpts of attempts made before t, keeping the rest; the messages
+	// get PayloadDeletedAt at. It returns how many messages it changed.
+	DeleteWebhookPayloadsBefore(ctx context.Context, t, at time.Time, limit int) (int, error)
+	// DeleteWebhookPayload deletes one message's payload and its attempts'
+	// excerpts now; a pending message fails ("the payload was deleted").
+	// domain.ErrNotFound when there is no such message.
+	DeleteWebhookPayload(ctx context.Context, org domain.OrgID, id string, at time.Time) error
 	// DeleteWebhookMessagesBefore removes delivered and failed messages
 	// (with their attempts) created before t.
 	DeleteWebhookMessagesBefore(ctx context.Context, t time.Time) (int, error)
@@ -51,6 +72,16 @@ type Webhooks interface {
 	// is not disabled yet, and reports whether this call disabled it: of
 	// two nodes that decide at once, one wins.
 	DisableWebhookEndpoint(ctx context.Context, org domain.OrgID, clientID domain.ClientID, url string, at time.Time, reason string) (bool, error)
+
+	// CreateWebhookSigningKey stores a client's new v1a signing key.
+	CreateWebhookSigningKey(ctx context.Context, k domain.WebhookSigningKey) error
+	// ListWebhookSigningKeys returns a client's signing keys, retired ones
+	// too, oldest first.
+	ListWebhookSigningKeys(ctx context.Context, org domain.OrgID, clientID domain.ClientID) ([]domain.WebhookSigningKey, error)
+	// RetireWebhookSigningKey retires a key that is not retired yet and
+	// reports whether this call did; domain.ErrNotFound when the client
+	// has no such key.
+	RetireWebhookSigningKey(ctx context.Context, org domain.OrgID, clientID domain.ClientID, id string, at time.Time) (bool, error)
 
 	// RecordWebhookNotice records that a notice about a secret's expiry was
 	// handled and reports whether this call recorded it (false: it was

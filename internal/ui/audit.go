@@ -31,7 +31,9 @@ var actionLabels = map[string]string{
 	"mfa.recovery_code_used": "Recovery code used", "policy.update": "Policy changed", "org.init": "Organisation created",
 	"api.authenticate": "API token use", "key.retire": "Signing key retired",
 	"webhook.endpoint_enable": "Webhook endpoint enabled", "webhook.endpoint_disable": "Webhook endpoint disabled (failing)",
-	"webhook.redeliver": "Webhook redelivered",
+	"webhook.endpoint_failing": "Webhook endpoint failing", "webhook.endpoint_retries_exhausted": "Webhook retries exhausted",
+	"webhook.endpoint_recovered": "Webhook endpoint recovered",
+	"webhook.redeliver":          "Webhook redelivered",
 }
 
 func actionLabel(a string) string {

@@ -179,6 +179,7 @@ func (h *Handler) routes() []Route {
 		view("GET /ui/clients/{id}/webhook", authz.ReadWebhook, 0, h.webhooks),
 		action("POST /ui/clients/{id}/webhook", authz.UpdateClient, 0, h.updateWebhook),
 		action("POST /ui/clients/{id}/webhook/enable", authz.EnableWebhook, 0, h.enableWebhook),
+		action("POST /ui/clients/{id}/webhook/replay", authz.ReplayWebhook, 0, h.replayWebhook),
 		view("GET /ui/clients/{id}/webhook/deliveries/{did}", authz.ReadWebhook, 0, h.webhookDelivery),
 		action("POST /ui/clients/{id}/webhook/deliveries/{did}/redeliver", authz.Redeliver, 0, h.redeliverWebhook),
 		view("GET /ui/clients/{id}/activity", authz.ReadClientAudit, 0, h.activity),

@@ -56,7 +56,11 @@ type eventChoice struct {
 type endpointHealth struct {
 	Status, Label, Badge string
 	FailingSince         *stamp
+	ExhaustedAt          *stamp // a delivery ran out of retries
 	DisabledAt           *stamp
+	// Replayable deliveries failed since ReplaySince (RFC 3339).
+	Replayable  int
+	ReplaySince string
 	// Reason is why it was disabled; LastError the last attempt's error
 	// in it, when the reason has the dispatcher's form.
 	Reason, LastError string
@@ -64,7 +68,10 @@ type endpointHealth struct {
 
 func healthOf(v webhook.EndpointView, now time.Time) endpointHealth {
 	h := endpointHealth{Status: v.Status, FailingSince: stampPtr(v.Health.FailingSince, now), DisabledAt: stampPtr(v.Health.DisabledAt, now),
-		Reason: v.Health.DisabledReason}
+		ExhaustedAt: stampPtr(v.Health.ExhaustedAt, now), Reason: v.Health.DisabledReason, Replayable: v.Replayable}
+	if v.ReplaySince != nil {
+		h.ReplaySince = v.ReplaySince.Format(time.RFC3339Nano)
+	}
 	if _, last, ok := strings.Cut(h.Reason, "; last: "); ok && h.FailingSince != nil {
 		h.LastError = last
 	}
@@ -387,15 +394,46 @@ func (h *Handler) enableWebhook(w http.ResponseWriter, r *http.Request, rq *requ
 		return domain.ErrNotFound
 	}
 	id := domain.ClientID(r.PathValue("id"))
-	v, err := h.Webhooks.EnableEndpoint(r.Context(), rq.by, id)
+	v, err := h.Webhooks.EnableEndpoint(r.Context(), rq.by, id, r.PostForm.Get("replay") == "1")
 	var conflict *domain.ConflictError
 	switch {
 	case errors.As(err, &conflict):
 		h.setFlash(w, r, "error", "This client has no endpoint URL to enable. Enter one and save.")
 	case err != nil:
 		return err
+	case v.Replayed > 0:
+		h.setFlash(w, r, "success", "The endpoint "+v.Client.WebhookURL+" is enabled again, and "+strconv.Itoa(v.Replayed)+" deliveries that failed meanwhile are queued again, with their webhook-ids.")
 	default:
-		h.setFlash(w, r, "success", "The endpoint "+v.Client.WebhookURL+" is enabled again. Deliveries that failed while it was disabled stay failed: redeliver the ones that matter.")
+		h.setFlash(w, r, "success", "The endpoint "+v.Client.WebhookURL+" is enabled again. Deliveries that failed meanwhile stay failed: replay or redeliver the ones that matter.")
+	}
+	redirect(w, r, "/ui/clients/"+string(id)+"/webhook")
+	return nil
+}
+
+// replayWebhook replays the deliveries that failed since the endpoint's
+// failing streak began (the "since" field, RFC 3339).
+func (h *Handler) replayWebhook(w http.ResponseWriter, r *http.Request, rq *request) error {
+	if h.Webhooks == nil {
+		return domain.ErrNotFound
+	}
+	id := domain.ClientID(r.PathValue("id"))
+	since, err := time.Parse(time.RFC3339Nano, r.PostForm.Get("since"))
+	if err != nil {
+		h.setFlash(w, r, "error", "The replay needs a start time; reload the page and try again.")
+		redirect(w, r, "/ui/clients/"+string(id)+"/webhook")
+		return nil
+	}
+	n, more, err := h.Webhooks.Replay(r.Context(), rq.by, id, since, false)
+	var conflict *domain.ConflictError
+	switch {
+	case errors.As(err, &conflict):
+		h.setFlash(w, r, "error", conflict.Error())
+	case err != nil:
+		return err
+	case more:
+		h.setFlash(w, r, "success", strconv.Itoa(n)+" failed deliveries are queued again (the most one replay takes); replay again for the rest.")
+	default:
+		h.setFlash(w, r, "success", strconv.Itoa(n)+" failed deliveries are queued again, with their webhook-ids.")
 	}
 	redirect(w, r, "/ui/clients/"+string(id)+"/webhook")
 	return nil

@@ -3,6 +3,8 @@ package webhook
 import (
 	"context"
 	"errors"
+	"strconv"
+	"time"
 
 	"keywarden/internal/audit"
 	"keywarden/internal/domain"
@@ -24,7 +26,23 @@ type EndpointView struct {
 	// Health is the endpoint's record; zero while it has none for the
 	// client's current URL.
 	Health domain.WebhookEndpoint
+	// Replayable counts (up to MaxReplay) the deliveries that failed
+	// since the failing streak began at ReplaySince (zero while healthy):
+	// what Replay(ReplaySince) would send again. After EnableEndpoint
+	// they describe the streak that the enable ended.
+	Replayable  int
+	ReplaySince *time.Time
+	// Replayed is how many deliveries EnableEndpoint replayed.
+	Replayed int
 }
+
+// Replays are bounded: one call makes at most MaxReplay messages due
+// again, spread at ReplayRate per second so that a receiver that is
+// just back is not flooded; call again for more.
+const (
+	MaxReplay  = 1000
+	ReplayRate = 10
+)
 
 // getClient reads a client of the actor's organisation; a malformed ID is
 // not found without a store round trip.
@@ -57,6 +75,12 @@ func (s *Service) view(ctx context.Context, tx store.Data, c domain.Client) (End
 	case ep.FailingSince != nil:
 		v.Status = EndpointFailing
 	}
+	if ep.FailingSince != nil {
+		v.ReplaySince = ep.FailingSince
+		if v.Replayable, err = tx.CountFailedWebhookMessages(ctx, c.OrgID, c.ID, *ep.FailingSince, MaxReplay); err != nil {
+			return v, err
+		}
+	}
 	return v, nil
 }
 
@@ -70,9 +94,11 @@ func (s *Service) Endpoint(ctx context.Context, by domain.Actor, clientID domain
 }
 
 // EnableEndpoint enables an endpoint that was disabled for failing, with a
-// clean record. Messages that failed meanwhile stay failed: redeliver the
-// ones that matter. Enabling an enabled endpoint is not an error.
-func (s *Service) EnableEndpoint(ctx context.Context, by domain.Actor, clientID domain.ClientID) (EndpointView, error) {
+// clean record. The view it returns says how many deliveries failed since
+// the streak began (Replayable, ReplaySince); with replay it replays them
+// too (Replayed), else they stay failed until Replay. Enabling an enabled
+// endpoint is not an error.
+func (s *Service) EnableEndpoint(ctx context.Context, by domain.Actor, clientID domain.ClientID, replay bool) (EndpointView, error) {
 	var v EndpointView
 	err := s.o.Store.InTx(ctx, func(tx store.Tx) error {
 		c, err := getClient(ctx, tx, by.OrgID, clientID)
@@ -97,10 +123,64 @@ func (s *Service) EnableEndpoint(ctx context.Context, by domain.Actor, clientID 
 			return err
 		}
 		v.Health, v.Status = ep, EndpointActive
-		return s.o.Audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "webhook.endpoint_enable", Target: string(c.ID),
-			Detail: map[string]string{"url": c.WebhookURL}})
+		if err := s.o.Audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "webhook.endpoint_enable", Target: string(c.ID),
+			Detail: map[string]string{"url": c.WebhookURL}}); err != nil {
+			return err
+		}
+		if !replay || v.ReplaySince == nil {
+			return nil
+		}
+		v.Replayed, err = s.replay(ctx, tx, by, c, *v.ReplaySince, false)
+		return err
 	})
 	return v, err
+}
+
+// Replay makes the client's deliveries created since T due again — the
+// failed ones, or with all every delivered and failed one — with their
+// webhook-ids (receivers drop what they handled already). It is bounded:
+// at most MaxReplay per call (more reports whether some are left: call
+// again), sent at ReplayRate per second. Pending deliveries are left
+// alone, so a repeated call does not send anything twice.
+func (s *Service) Replay(ctx context.Context, by domain.Actor, clientID domain.ClientID, since time.Time, all bool) (n int, more bool, err error) {
+	if since.IsZero() {
+		return 0, false, domain.Invalid("since", "required: an RFC 3339 time")
+	}
+	if since.After(s.clock()) {
+		return 0, false, domain.Invalid("since", "must not be in the future")
+	}
+	err = s.o.Store.InTx(ctx, func(tx store.Tx) error {
+		c, err := getClient(ctx, tx, by.OrgID, clientID)
+		if err != nil {
+			return err
+		}
+		v, err := s.view(ctx, tx, c)
+		if err != nil {
+			return err
+		}
+		switch v.Status {
+		case EndpointNone:
+			return domain.Conflict("the client has no webhook URL; set webhook_url first")
+		case EndpointDisabled:
+			return domain.Conflict("the endpoint is disabled for failing; enable it first (POST …/webhook/enable, which can replay too)")
+		}
+		n, err = s.replay(ctx, tx, by, c, since, all)
+		return err
+	})
+	return n, n == MaxReplay, err
+}
+
+func (s *Service) replay(ctx context.Context, tx store.Tx, by domain.Actor, c domain.Client, since time.Time, all bool) (int, error) {
+	n, err := tx.ReplayWebhookMessages(ctx, c.OrgID, c.ID, since.UTC().Truncate(time.Microsecond), all, s.clock(), time.Second/ReplayRate, MaxReplay)
+	if err != nil {
+		return 0, err
+	}
+	which := "failed"
+	if all {
+		which = "all"
+	}
+	return n, s.o.Audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "webhook.replay", Target: string(c.ID),
+		Detail: map[string]string{"since": since.UTC().Format(time.RFC3339Nano), "which": which, "count": strconv.Itoa(n)}})
 }
 
 // ValidStatus reports whether status filters deliveries ("" for all).
@@ -181,6 +261,9 @@ func (s *Service) Redeliver(ctx context.Context, by domain.Actor, clientID domai
 		case EndpointDisabled:
 			return domain.Conflict("the endpoint is disabled for failing; enable it first (POST …/webhook/enable)")
 		}
+		if m.PayloadDeletedAt != nil {
+			return domain.Conflict("the delivery's payload was deleted; there is nothing to send")
+		}
 		now := s.clock()
 		if err := tx.RedeliverWebhookMessage(ctx, by.OrgID, id, now); err != nil {
 			return err
@@ -192,4 +275,32 @@ func (s *Service) Redeliver(ctx context.Context, by domain.Actor, clientID domai
 			Detail: map[string]string{"client_id": string(clientID), "event_type": m.EventType}})
 	})
 	return m, err
+}
+
+// DeletePayload deletes a delivery's payload and its attempts' response
+// excerpts now, keeping the rest of its record; a pending delivery fails
+// (there is nothing left to send). Deleting it again is not an error.
+func (s *Service) DeletePayload(ctx context.Context, by domain.Actor, clientID domain.ClientID, id string) (Delivery, error) {
+	var d Delivery
+	err := s.o.Store.InTx(ctx, func(tx store.Tx) error {
+		m, err := getMessage(ctx, tx, by.OrgID, clientID, id)
+		if err != nil {
+			return err
+		}
+		if m.PayloadDeletedAt == nil {
+			if err := tx.DeleteWebhookPayload(ctx, by.OrgID, id, s.clock()); err != nil {
+				return err
+			}
+			if err := s.o.Audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "webhook.payload_delete", Target: id,
+				Detail: map[string]string{"client_id": string(clientID), "event_type": m.EventType}}); err != nil {
+				return err
+			}
+		}
+		if d.Message, err = tx.GetWebhookMessage(ctx, by.OrgID, id); err != nil {
+			return err
+		}
+		d.Attempts, err = tx.ListWebhookAttempts(ctx, by.OrgID, id)
+		return err
+	})
+	return d, err
 }

@@ -3,6 +3,7 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -83,6 +84,10 @@ type outcome struct {
 	ok      bool                   // a 2xx answer
 	final   string                 // set: give up now, for this reason
 	hold    string                 // set: nothing to sign with yet; look again later
+	// retryAfter is the receiver's Retry-After (0: none or unusable);
+	// throttled says the receiver answered 429 or not in time.
+	retryAfter time.Duration
+	throttled  bool
 }
 
 // attempt handles one claimed message: decide, maybe send, record.
@@ -107,10 +112,14 @@ func (s *Service) attempt(ctx context.Context, m domain.WebhookMessage, claim st
 		if err != nil {
 			return err
 		}
-		if len(secrets) == 0 {
+		keys, err := s.signingKeys(ctx, c)
+		if err != nil {
+			return err
+		}
+		if len(secrets) == 0 && len(keys) == 0 {
 			out.hold = "waiting for the client to have an active secret to sign with"
 		} else {
-			out = s.send(ctx, c.WebhookURL, m, secrets)
+			out = s.send(ctx, c.WebhookURL, m, secrets, keys)
 		}
 	}
 	return s.record(ctx, c, m, claim, out)
@@ -142,7 +151,7 @@ func (s *Service) signingSecrets(ctx context.Context, c domain.Client) ([]string
 }
 
 // send makes one HTTP attempt.
-func (s *Service) send(ctx context.Context, target string, m domain.WebhookMessage, secrets []string) outcome {
+func (s *Service) send(ctx context.Context, target string, m domain.WebhookMessage, secrets []string, keys []ed25519.PrivateKey) outcome {
 	at := s.clock()
 	a := &domain.WebhookAttempt{ID: domain.NewID("att_"), MessageID: m.ID, OrgID: m.OrgID, ClientID: m.ClientID, At: at, URL: target}
 	out := outcome{attempt: a}
@@ -155,7 +164,9 @@ func (s *Service) send(ctx context.Context, target string, m domain.WebhookMessa
 		a.Error = "cannot build the request: " + err.Error()
 		return out
 	}
-	for k, v := range webhooksig.Sign(m.ID, at, m.Payload, secrets) {
+	sig := webhooksig.Sign(m.ID, at, m.Payload, secrets)
+	webhooksig.AddV1a(sig, m.Payload, keys)
+	for k, v := range sig {
 		req.Header[k] = v
 	}
 	req.Header.Set("Content-Type", "application/json")
@@ -166,6 +177,8 @@ func (s *Service) send(ctx context.Context, target string, m domain.WebhookMessa
 	if err != nil {
 		a.Latency = time.Since(started)
 		a.Error = describeError(err, s.o.Timeout)
+		var ue *url.Error
+		out.throttled = errors.As(err, &ue) && ue.Timeout()
 		return out
 	}
 	excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, maxExcerptRead))
@@ -181,8 +194,27 @@ func (s *Service) send(ctx context.Context, target string, m domain.WebhookMessa
 		a.Error = "HTTP " + strconv.Itoa(resp.StatusCode) + ": redirects are not followed"
 	default:
 		a.Error = "HTTP " + strconv.Itoa(resp.StatusCode)
+		out.throttled = resp.StatusCode == http.StatusTooManyRequests
+		out.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), at)
 	}
 	return out
+}
+
+// parseRetryAfter reads a Retry-After header (RFC 9110 §10.2.3): whole
+// seconds, or an HTTP date, from now. Anything else, or a time in the
+// past, is 0.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseUint(v, 10, 32); err == nil {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
 }
 
 // describeError turns a client error into a log line without the URL (it
@@ -232,7 +264,6 @@ func cleanExcerpt(b []byte) string {
 // endpoint's health, in one transaction.
 func (s *Service) record(ctx context.Context, c domain.Client, m domain.WebhookMessage, claim string, out outcome) error {
 	now := s.clock()
-	deadline := m.RetryFrom.Add(s.o.RetryWindow)
 	m.NextAttemptAt = nil
 	var counted string // the metrics' outcome
 	switch {
@@ -240,11 +271,11 @@ func (s *Service) record(ctx context.Context, c domain.Client, m domain.WebhookM
 		m.Status, m.LastError, counted = domain.WebhookFailed, out.final, metrics.DeliveryDropped
 	case out.hold != "":
 		m.LastError, counted = out.hold, metrics.DeliveryHeld
-		if !now.Before(deadline) {
-			m.Status, m.LastError, counted = domain.WebhookFailed, "gave up: "+out.hold+" for "+s.o.RetryWindow.String(), metrics.DeliveryGaveUp
+		if window := s.retryWindow(); !now.Before(m.RetryFrom.Add(window)) {
+			m.Status, m.LastError, counted = domain.WebhookFailed, "gave up: "+out.hold+" for "+window.String(), metrics.DeliveryGaveUp
 			break
 		}
-		next := now.Add(s.o.RetryBase)
+		next := now.Add(HoldInterval)
 		m.NextAttemptAt = &next
 	case out.ok:
 		m.Attempts++
@@ -253,23 +284,24 @@ func (s *Service) record(ctx context.Context, c domain.Client, m domain.WebhookM
 		m.Attempts++
 		m.RetryCount++
 		m.LastError, counted = out.attempt.Error, metrics.DeliveryRetry
-		if !now.Before(deadline) {
+		d, ok := s.delay(m.RetryCount, out)
+		if !ok {
 			m.Status, counted = domain.WebhookFailed, metrics.DeliveryGaveUp
-			m.LastError = fmt.Sprintf("gave up after %d attempts over %s; last: %s", m.RetryCount, s.o.RetryWindow, out.attempt.Error)
+			m.LastError = fmt.Sprintf("gave up after %d attempts over %s (the retry schedule ran out); last: %s",
+				m.RetryCount, now.Sub(m.RetryFrom).Round(time.Second), out.attempt.Error)
 			break
 		}
-		next := now.Add(s.backoff(m.RetryCount))
-		if next.After(deadline) {
-			next = deadline // one last attempt at the end of the window
-		}
+		next := now.Add(d)
 		m.NextAttemptAt = &next
 	}
 	if a := out.attempt; a != nil {
 		m.LastAttemptAt, m.LastStatusCode = &a.At, a.StatusCode
 	}
-	var disabled, mine bool
+	var stages []string
+	var mine bool
+	gaveUp := counted == metrics.DeliveryGaveUp && out.attempt != nil
 	err := s.o.Store.InTx(ctx, func(tx store.Tx) error {
-		disabled, mine = false, true
+		stages, mine = nil, true
 		err := tx.FinishWebhookMessage(ctx, m, claim)
 		switch {
 		case errors.Is(err, domain.ErrConflict):
@@ -292,48 +324,100 @@ func (s *Service) record(ctx context.Context, c domain.Client, m domain.WebhookM
 			}
 			return err
 		}
-		disabled, err = s.health(ctx, tx, c, out, now)
+		stages, err = s.health(ctx, tx, c, out, gaveUp, now)
 		return err
 	})
 	if err == nil && mine {
 		s.o.Metrics.WebhookHandled(counted)
 	}
-	if err == nil && disabled {
-		s.o.Metrics.WebhookEndpointDisabled()
+	if err == nil {
+		for _, stage := range stages {
+			s.o.Metrics.WebhookEndpointHealth(stage)
+		}
 	}
 	return err
 }
 
-// health tracks an endpoint's failures and disables it once it has failed
-// for DisableAfter without one success; it reports whether it disabled it.
-func (s *Service) health(ctx context.Context, tx store.Tx, c domain.Client, out outcome, now time.Time) (bool, error) {
+// Stages of an endpoint's health that operators are told about, each
+// once per failing streak: an audit event (webhook.endpoint_<stage>, by
+// the system), a metric (keywarden_webhook_endpoint_health_total) and a
+// log line.
+const (
+	StageFailing   = "failing"           // the first failure after a success
+	StageExhausted = "retries_exhausted" // the first delivery of the streak that ran out of retries
+	StageDisabled  = "disabled"          // failing for DisableAfter, and a delivery's retries ran out
+	StageRecovered = "recovered"         // a success after failures
+)
+
+// health tracks an endpoint's failures and tells each stage of a failing
+// streak once. It disables the endpoint only as a last resort: when a
+// delivery has just run out of retries (gaveUp) and the endpoint has
+// failed without a single success for DisableAfter. It returns the
+// stages it told.
+func (s *Service) health(ctx context.Context, tx store.Tx, c domain.Client, out outcome, gaveUp bool, now time.Time) ([]string, error) {
+	var stages []string
+	var before domain.WebhookEndpoint
 	ep, err := tx.UpdateWebhookEndpoint(ctx, c.OrgID, c.ID, c.WebhookURL, now, func(ep *domain.WebhookEndpoint) error {
+		stages = nil
 		fresh := ep.URL != c.WebhookURL
 		if fresh { // a new URL starts with a clean record
 			*ep = domain.WebhookEndpoint{OrgID: c.OrgID, ClientID: c.ID, URL: c.WebhookURL, UpdatedAt: now}
 		}
+		before = *ep
 		switch {
 		case out.ok && ep.FailingSince == nil && !fresh:
 			return store.ErrNoChange // healthy, and recorded as such
 		case out.ok:
-			ep.FailingSince, ep.UpdatedAt = nil, now
+			if ep.FailingSince != nil {
+				stages = append(stages, StageRecovered)
+			}
+			ep.FailingSince, ep.ExhaustedAt, ep.UpdatedAt = nil, nil, now
+			return nil
 		case ep.FailingSince == nil:
 			ep.FailingSince, ep.UpdatedAt = &now, now
-		default:
-			return store.ErrNoChange // failing since before
+			stages = append(stages, StageFailing)
+		}
+		if gaveUp && ep.ExhaustedAt == nil {
+			ep.ExhaustedAt, ep.UpdatedAt = &now, now
+			stages = append(stages, StageExhausted)
+		}
+		if stages == nil && !fresh {
+			return store.ErrNoChange // failing since before, told already
 		}
 		return nil
 	})
-	if err != nil || out.ok || ep.DisabledAt != nil || now.Sub(*ep.FailingSince) < s.o.DisableAfter {
-		return false, err
+	if err != nil {
+		return nil, err
 	}
-	reason := "every delivery failed since " + ep.FailingSince.Format(time.RFC3339) + "; last: " + out.attempt.Error
-	if won, err := tx.DisableWebhookEndpoint(ctx, c.OrgID, c.ID, c.WebhookURL, now, reason); err != nil || !won {
-		return false, err // !won: another delivery disabled it first, and audited it
+	if !out.ok && gaveUp && ep.DisabledAt == nil && now.Sub(*ep.FailingSince) >= s.o.DisableAfter {
+		reason := "every delivery failed since " + ep.FailingSince.Format(time.RFC3339) + " and retries ran out; last: " + out.attempt.Error
+		won, err := tx.DisableWebhookEndpoint(ctx, c.OrgID, c.ID, c.WebhookURL, now, reason)
+		if err != nil {
+			return nil, err
+		}
+		if won { // !won: another delivery disabled it first, and told it
+			stages = append(stages, StageDisabled)
+		}
 	}
-	s.o.Log.Warn("webhook endpoint disabled", "client_id", c.ID, "failing_since", ep.FailingSince)
-	return true, s.o.Audit.Append(ctx, tx, audit.Entry{Actor: domain.System(c.OrgID, "webhook-dispatcher"), Action: "webhook.endpoint_disable",
-		Target: string(c.ID), Result: domain.ResultSuccess, Detail: map[string]string{
-			"url": c.WebhookURL, "failing_since": ep.FailingSince.Format(time.RFC3339), "last_error": out.attempt.Error,
-		}})
+	for _, stage := range stages {
+		detail := map[string]string{"url": c.WebhookURL}
+		switch stage {
+		case StageRecovered:
+			detail["failing_since"] = before.FailingSince.Format(time.RFC3339)
+			detail["failed_for"] = now.Sub(*before.FailingSince).Round(time.Second).String()
+		default:
+			detail["failing_since"] = ep.FailingSince.Format(time.RFC3339)
+			detail["last_error"] = out.attempt.Error
+		}
+		action := "webhook.endpoint_" + stage
+		if stage == StageDisabled {
+			action = "webhook.endpoint_disable" // the name it always had
+		}
+		s.o.Log.Warn("webhook endpoint "+strings.ReplaceAll(stage, "_", " "), "client_id", c.ID, "failing_since", detail["failing_since"])
+		if err := s.o.Audit.Append(ctx, tx, audit.Entry{Actor: domain.System(c.OrgID, "webhook-dispatcher"), Action: action,
+			Target: string(c.ID), Result: domain.ResultSuccess, Detail: detail}); err != nil {
+			return nil, err
+		}
+	}
+	return stages, nil
 }

@@ -128,14 +128,14 @@ func TestRetryAfterServerError(t *testing.T) {
 	if m.Status != domain.WebhookPending || m.Attempts != 1 || m.LastStatusCode != 500 || m.LastError != "HTTP 500" {
 		t.Fatalf("after a 500: %+v", m)
 	}
-	// First retry: RetryBase with the jitter at its middle (0.75 × 30 s).
-	if want := e.clock.Now().Add(22500 * time.Millisecond); !m.NextAttemptAt.Equal(want) {
+	// First retry: the schedule's first delay, the jitter at its middle.
+	if want := e.clock.Now().Add(5 * time.Second); !m.NextAttemptAt.Equal(want) {
 		t.Errorf("next attempt at %v, want %v", m.NextAttemptAt, want)
 	}
 	if n := e.dispatch(t); n != 0 {
 		t.Errorf("dispatched %d before the retry was due", n)
 	}
-	e.clock.Add(23 * time.Second)
+	e.clock.Add(5 * time.Second)
 	if n := e.dispatch(t); n != 1 {
 		t.Fatalf("dispatched %d when the retry was due, want 1", n)
 	}
@@ -170,14 +170,14 @@ func TestRetryAfterServerError(t *testing.T) {
 	}
 }
 
-// TestBackoffForADayThenGiveUp drives a receiver that always fails through
-// the whole retry window on the fake clock: the delays double from
-// RetryBase up to 6 h (jitter at its middle), the last attempt is at the
-// end of the window, then the message fails, and the endpoint, failing all
-// day, is disabled with an audit event.
-func TestBackoffForADayThenGiveUp(t *testing.T) {
+// TestRetryScheduleThenGiveUp drives a receiver that always fails through
+// the whole default schedule on the fake clock: seven retries after 5 s,
+// 5 min, 30 min, 2 h, 5 h, 10 h and 10 h (jitter at its middle), then the
+// message fails; the endpoint, failing for longer than DisableAfter, is
+// disabled with an audit event.
+func TestRetryScheduleThenGiveUp(t *testing.T) {
 	reg := metrics.New()
-	e := newEnv(t, func(o *webhook.Options) { o.Metrics = reg })
+	e := newEnv(t, func(o *webhook.Options) { o.Metrics = reg; o.DisableAfter = 24 * time.Hour })
 	r := newReceiver(t, slices.Repeat([]int{http.StatusServiceUnavailable}, 100)...)
 	c := e.client(t, r.URL)
 	e.secret(t, c.ID)
@@ -193,24 +193,16 @@ func TestBackoffForADayThenGiveUp(t *testing.T) {
 		delays = append(delays, m.NextAttemptAt.Sub(e.clock.Now()))
 		e.clock.Add(m.NextAttemptAt.Sub(e.clock.Now()))
 	}
-	want := []time.Duration{}
-	for d := 30 * time.Second; d < 6*time.Hour; d *= 2 {
-		want = append(want, d*3/4)
-	}
-	if !slices.Equal(delays[:len(want)], want) {
-		t.Errorf("first delays = %v, want %v", delays[:len(want)], want)
-	}
-	for _, d := range delays[len(want) : len(delays)-1] {
-		if d != 6*time.Hour*3/4 {
-			t.Errorf("capped delay = %v, want %v", d, 6*time.Hour*3/4)
-		}
+	want := []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
+	if !slices.Equal(delays, want) || !slices.Equal(webhook.DefaultRetrySchedule(), want) {
+		t.Errorf("delays = %v, want %v", delays, want)
 	}
 	m := e.message(t, c.ID, webhook.TypeSecretCreated)
 	if m.Status != domain.WebhookFailed || !strings.HasPrefix(m.LastError, "gave up after") || m.NextAttemptAt != nil {
 		t.Errorf("after the window: %+v; want failed", m)
 	}
-	if elapsed := e.clock.Now().Sub(start); elapsed != webhook.DefaultRetryWindow {
-		t.Errorf("the last attempt came %v after the first, want exactly the %v window", elapsed, webhook.DefaultRetryWindow)
+	if elapsed, want := e.clock.Now().Sub(start), 27*time.Hour+35*time.Minute+5*time.Second; elapsed != want {
+		t.Errorf("the last attempt came %v after the first, want %v", elapsed, want)
 	}
 	if n := len(r.deliveries()); n != m.Attempts || n != len(delays)+1 {
 		t.Errorf("%d deliveries, %d attempts recorded, %d delays; want them to agree", n, m.Attempts, len(delays))
@@ -244,7 +236,7 @@ func TestBackoffForADayThenGiveUp(t *testing.T) {
 	r.mu.Lock()
 	r.statuses = nil
 	r.mu.Unlock()
-	if v, err := e.hooks.EnableEndpoint(t.Context(), e.admin, c.ID); err != nil || v.Status != webhook.EndpointActive {
+	if v, err := e.hooks.EnableEndpoint(t.Context(), e.admin, c.ID, false); err != nil || v.Status != webhook.EndpointActive {
 		t.Fatalf("EnableEndpoint = %+v, %v", v, err)
 	}
 	if _, err := e.hooks.Redeliver(t.Context(), e.admin, c.ID, latest.ID); err != nil {
@@ -269,14 +261,14 @@ func TestBackoffForADayThenGiveUp(t *testing.T) {
 	}
 }
 
-func TestJitterStaysWithinHalfToAll(t *testing.T) {
+func TestJitterStaysWithinTwentyPercent(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		rnd  float64
 		want time.Duration
 	}{
-		{"lowest", 0, 15 * time.Second},
-		{"highest", 0.999999999, 30 * time.Second},
+		{"lowest", 0, 4 * time.Second},
+		{"highest", 0.999999999, 6 * time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, func(o *webhook.Options) { o.Rand = func() float64 { return tc.rnd } })
@@ -314,7 +306,7 @@ func TestBreachRevokeAllWaitsForANewSecret(t *testing.T) {
 	}
 	e.clock.Add(time.Minute)
 	fresh := e.secret(t, c.ID).Value.Reveal()
-	e.clock.Add(e.opts.RetryBase)
+	e.clock.Add(webhook.HoldInterval)
 	e.dispatch(t)
 	for _, typ := range []string{webhook.TypeSecretRevoked, webhook.TypeSecretCreated} {
 		got := r.ofType(typ)
@@ -514,5 +506,74 @@ func TestDeliveryLogReads(t *testing.T) {
 	}
 	if ev, _, _ := e.audit.List(ctx, e.admin.OrgID, domain.AuditFilter{Action: "webhook.redeliver"}); len(ev) != 1 || ev[0].ActorID != e.admin.ID {
 		t.Errorf("audit of the redelivery = %+v", ev)
+	}
+}
+
+// TestRetryAfterAndThrottling: a receiver's Retry-After (seconds or an
+// HTTP date) lengthens the next delay, within RetryAfterMax; it never
+// shortens the schedule; a 429 or a timeout waits at least a minute.
+func TestRetryAfterAndThrottling(t *testing.T) {
+	clockStart := time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)
+	for _, tc := range []struct {
+		name       string
+		status     int
+		retryAfter string
+		want       time.Duration // the first retry's delay
+	}{
+		{"503 with seconds", 503, "120", 120 * time.Second},
+		{"503 with an HTTP date", 503, clockStart.Add(90 * time.Minute).Format(http.TimeFormat), 90 * time.Minute},
+		{"503 shorter than the schedule", 503, "1", 5 * time.Second},
+		{"503 beyond the bound", 503, "999999", 6 * time.Hour},
+		{"503 unparsable", 503, "soon", 5 * time.Second},
+		{"503 with a past date", 503, clockStart.Add(-time.Hour).Format(http.TimeFormat), 5 * time.Second},
+		{"429 without Retry-After", 429, "", time.Minute},
+		{"429 with a short Retry-After", 429, "2", time.Minute},
+		{"429 with a long Retry-After", 429, "600", 10 * time.Minute},
+		{"500 plain", 500, "", 5 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				if tc.retryAfter != "" {
+					w.Header().Set("Retry-After", tc.retryAfter)
+				}
+				w.WriteHeader(tc.status)
+			}))
+			t.Cleanup(srv.Close)
+			c := e.client(t, srv.URL)
+			e.secret(t, c.ID)
+			e.dispatch(t)
+			m := e.message(t, c.ID, webhook.TypeSecretCreated)
+			if m.Status != domain.WebhookPending || m.NextAttemptAt == nil {
+				t.Fatalf("after a %d: %+v", tc.status, m)
+			}
+			if got := m.NextAttemptAt.Sub(e.clock.Now()); got != tc.want {
+				t.Errorf("first retry after %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestTimeoutWaitsAtLeastAMinute: a receiver that does not answer within
+// the timeout is given a minute before the next attempt, not 5 s.
+func TestTimeoutWaitsAtLeastAMinute(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(release); srv.Close() })
+	e := newEnv(t, func(o *webhook.Options) { o.Timeout = 100 * time.Millisecond })
+	c := e.client(t, srv.URL)
+	e.secret(t, c.ID)
+	e.dispatch(t)
+	m := e.message(t, c.ID, webhook.TypeSecretCreated)
+	if m.Status != domain.WebhookPending || !strings.Contains(m.LastError, "no answer within") {
+		t.Fatalf("after a timeout: %+v", m)
+	}
+	if got := m.NextAttemptAt.Sub(e.clock.Now()); got != time.Minute {
+		t.Errorf("retry after a timeout in %v, want 1m", got)
 	}
 }

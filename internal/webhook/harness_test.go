@@ -44,6 +44,12 @@ func newEnv(t *testing.T, tune ...func(*webhook.Options)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return newEnvOn(t, st, tune...)
+}
+
+// newEnvOn builds an env on st.
+func newEnvOn(t *testing.T, st store.Store, tune ...func(*webhook.Options)) *env {
+	t.Helper()
 	kr, err := keyring.New(make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +57,7 @@ func newEnv(t *testing.T, tune ...func(*webhook.Options)) *env {
 	clk := testkit.NewClock(time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC))
 	log := audit.New(st, kr.Derive(keyring.PurposeAudit), clk.Now)
 	o := webhook.Options{Store: st, Keyring: kr, Audit: log, Now: clk.Now, Guard: webhook.Guard{AllowPrivate: true},
-		Timeout: 2 * time.Second, RetryBase: 30 * time.Second, Workers: 4, Rand: func() float64 { return 0.5 }}
+		Timeout: 2 * time.Second, Workers: 4, Rand: func() float64 { return 0.5 }}
 	for _, f := range tune {
 		f(&o)
 	}

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -17,16 +18,42 @@ import (
 const (
 	DefaultTimeout      = 10 * time.Second
 	DefaultPollInterval = time.Second
-	DefaultRetryBase    = 30 * time.Second
-	DefaultRetryWindow  = 24 * time.Hour
-	DefaultDisableAfter = 24 * time.Hour
+	DefaultDisableAfter = 5 * 24 * time.Hour
 	DefaultWorkers      = 16
-	// MaxRetryDelay caps the exponential backoff between two attempts.
-	MaxRetryDelay = 6 * time.Hour
-	// Retention is how long delivered and failed messages stay in the
-	// delivery log.
-	Retention = 30 * 24 * time.Hour
+	// DefaultRetryAfterMax bounds how long a receiver's Retry-After can
+	// hold back the next attempt.
+	DefaultRetryAfterMax = 6 * time.Hour
+	// ThrottledMinDelay is the least delay after a 429 or a timeout: a
+	// receiver that is overloaded gets at least a minute, whatever the
+	// schedule says.
+	ThrottledMinDelay = time.Minute
+	// HoldInterval is how often a message that waits for an active secret
+	// to sign with is looked at again.
+	HoldInterval = 30 * time.Second
+	// Jitter spreads every delay of the schedule over ±Jitter of itself,
+	// so that endpoints that failed together are not retried together.
+	Jitter = 0.2
+	// DefaultPayloadRetention is how long a finished message keeps its
+	// payload (and its attempts their response excerpts).
+	DefaultPayloadRetention = 30 * 24 * time.Hour
+	// DefaultLogRetention is how long delivered and failed messages stay
+	// in the delivery log, without their payloads after
+	// PayloadRetention.
+	DefaultLogRetention = 90 * 24 * time.Hour
+	// DefaultRetentionInterval is how often RunRetention deletes what
+	// retention says.
+	DefaultRetentionInterval = time.Hour
+	// retentionBatch bounds one retention statement, so that a large
+	// backlog is deleted in short transactions.
+	retentionBatch = 1000
 )
+
+// DefaultRetrySchedule is the delay before each retry, the first retry
+// first: with the first attempt, eight attempts over 27 h 35 min (before
+// jitter), like the delivery platforms (Svix, Hookdeck, Convoy).
+func DefaultRetrySchedule() []time.Duration {
+	return []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
+}
 
 // Options are the Service's dependencies and settings. Zero settings take
 // the defaults above.
@@ -42,16 +69,24 @@ type Options struct {
 	Timeout time.Duration
 	// PollInterval is how often the dispatcher looks for due messages.
 	PollInterval time.Duration
-	// RetryBase is the first retry's delay; each failure doubles it (with
-	// jitter) up to MaxRetryDelay. A message that waits for an active
-	// secret to sign with is looked at again after RetryBase too.
-	RetryBase time.Duration
-	// RetryWindow is how long a message is retried before the dispatcher
-	// gives up on it.
-	RetryWindow time.Duration
-	// DisableAfter is how long an endpoint may fail without a single
-	// success before it is disabled.
+	// RetrySchedule is the delay before each retry (each with ±Jitter);
+	// after its last retry fails the message has failed. Empty means
+	// DefaultRetrySchedule.
+	RetrySchedule []time.Duration
+	// RetryAfterMax bounds a receiver's Retry-After: a longer one waits
+	// RetryAfterMax.
+	RetryAfterMax time.Duration
+	// DisableAfter is how long an endpoint must have failed without a
+	// single success, and a message's retries run out, before it is
+	// disabled.
 	DisableAfter time.Duration
+	// PayloadRetention is how long a delivered or failed message keeps its
+	// payload and its attempts' response excerpts; LogRetention how long
+	// the message (its metadata) stays at all. RetentionInterval is how
+	// often RunRetention applies them.
+	PayloadRetention  time.Duration
+	LogRetention      time.Duration
+	RetentionInterval time.Duration
 	// Workers is how many deliveries run at once on this node.
 	Workers int
 	// HTTPClient sends deliveries; nil means NewHTTPClient(Guard, Timeout).
@@ -84,13 +119,17 @@ func New(o Options) *Service {
 		v *time.Duration
 		d time.Duration
 	}{
-		{&o.Timeout, DefaultTimeout}, {&o.PollInterval, DefaultPollInterval}, {&o.RetryBase, DefaultRetryBase},
-		{&o.RetryWindow, DefaultRetryWindow}, {&o.DisableAfter, DefaultDisableAfter},
+		{&o.Timeout, DefaultTimeout}, {&o.PollInterval, DefaultPollInterval}, {&o.RetryAfterMax, DefaultRetryAfterMax},
+		{&o.DisableAfter, DefaultDisableAfter}, {&o.PayloadRetention, DefaultPayloadRetention}, {&o.LogRetention, DefaultLogRetention},
+		{&o.RetentionInterval, DefaultRetentionInterval},
 	}
 	for _, d := range defaults {
 		if *d.v <= 0 {
 			*d.v = d.d
 		}
+	}
+	if len(o.RetrySchedule) == 0 {
+		o.RetrySchedule = DefaultRetrySchedule()
 	}
 	if o.Workers <= 0 {
 		o.Workers = DefaultWorkers
@@ -119,22 +158,76 @@ func (s *Service) clock() time.Time { return s.o.Now().UTC().Truncate(time.Micro
 // messages are due again once their lease runs out.
 func (s *Service) lease() time.Duration { return 2*s.o.Timeout + time.Second }
 
-// backoff returns the delay before retry n (1 for the first retry):
-// RetryBase doubled n-1 times, capped at MaxRetryDelay, with "equal
-// jitter" (between half and all of it) so that endpoints that failed
-// together do not get their retries together.
-func (s *Service) backoff(n int) time.Duration {
-	d := s.o.RetryBase
-	for i := 1; i < n && d < MaxRetryDelay; i++ {
-		d *= 2
+// retryWindow is how long the schedule retries a message (before jitter):
+// the sum of its delays. A message waiting for a secret to sign with waits
+// as long.
+func (s *Service) retryWindow() time.Duration {
+	var w time.Duration
+	for _, d := range s.o.RetrySchedule {
+		w += d
 	}
-	d = min(d, MaxRetryDelay)
-	return d/2 + time.Duration(s.o.Rand()*float64(d/2))
+	return w
 }
 
-// Prune removes delivered and failed messages older than Retention.
-func (s *Service) Prune(ctx context.Context) (int, error) {
-	return s.o.Store.DeleteWebhookMessagesBefore(ctx, s.clock().Add(-Retention))
+// delay returns the wait before retry n (1 for the first retry): the
+// schedule's n-th delay spread over ±Jitter, lengthened to the receiver's
+// Retry-After (bounded by RetryAfterMax) and, after a 429 or a timeout, to
+// at least ThrottledMinDelay. ok is false when the schedule has no retry n.
+func (s *Service) delay(n int, out outcome) (d time.Duration, ok bool) {
+	if n < 1 || n > len(s.o.RetrySchedule) {
+		return 0, false
+	}
+	base := s.o.RetrySchedule[n-1]
+	d = time.Duration(float64(base) * (1 - Jitter + 2*Jitter*s.o.Rand()))
+	if out.retryAfter > 0 {
+		d = max(d, min(out.retryAfter, s.o.RetryAfterMax))
+	}
+	if out.throttled {
+		d = max(d, ThrottledMinDelay)
+	}
+	return d, true
+}
+
+// Retain applies retention once: it deletes the payloads (and attempt
+// excerpts) of finished messages older than PayloadRetention, in batches,
+// and the messages older than LogRetention. Safe on every node at once.
+func (s *Service) Retain(ctx context.Context) (payloads, messages int, err error) {
+	now := s.clock()
+	for {
+		n, err := s.o.Store.DeleteWebhookPayloadsBefore(ctx, now.Add(-s.o.PayloadRetention), now, retentionBatch)
+		payloads += n
+		if err != nil || n < retentionBatch {
+			if err != nil {
+				return payloads, 0, fmt.Errorf("delete webhook payloads: %w", err)
+			}
+			break
+		}
+	}
+	messages, err = s.o.Store.DeleteWebhookMessagesBefore(ctx, now.Add(-s.o.LogRetention))
+	if err != nil {
+		return payloads, messages, fmt.Errorf("delete webhook messages: %w", err)
+	}
+	return payloads, messages, nil
+}
+
+// RunRetention applies retention every RetentionInterval until ctx ends.
+func (s *Service) RunRetention(ctx context.Context) {
+	t := time.NewTicker(s.o.RetentionInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		p, m, err := s.Retain(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.o.Log.Error("webhook retention failed", "err", err)
+		case p > 0 || m > 0:
+			s.o.Log.Info("webhook retention", "payloads_deleted", p, "messages_deleted", m)
+		}
+	}
 }
 
 // WithLog returns a Service that logs to l and shares everything else

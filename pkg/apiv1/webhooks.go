@@ -12,10 +12,42 @@ type WebhookEndpoint struct {
 	Events   []string `json:"events"` // [] means every event
 	// Status is "none" (no URL), "active", "failing" (deliveries fail;
 	// disabled if it lasts) or "disabled" (failed too long; enable it).
-	Status         string     `json:"status"`
-	FailingSince   *time.Time `json:"failing_since"`
-	DisabledAt     *time.Time `json:"disabled_at"`
-	DisabledReason string     `json:"disabled_reason,omitempty"`
+	Status       string     `json:"status"`
+	FailingSince *time.Time `json:"failing_since"`
+	// RetriesExhaustedAt is when a delivery of the current failing streak
+	// first ran out of retries (null while none has).
+	RetriesExhaustedAt *time.Time `json:"retries_exhausted_at"`
+	DisabledAt         *time.Time `json:"disabled_at"`
+	DisabledReason     string     `json:"disabled_reason,omitempty"`
+	// Replayable counts (up to 1000) the deliveries that failed since the
+	// failing streak began at ReplaySince: what a replay since then would
+	// send again. In the answer to an enable they describe the streak the
+	// enable ended; Replayed is how many the enable replayed.
+	Replayable  int        `json:"replayable"`
+	ReplaySince *time.Time `json:"replay_since"`
+	Replayed    int        `json:"replayed,omitempty"`
+}
+
+// EnableWebhook is the optional body of an enable.
+type EnableWebhook struct {
+	// Replay replays the deliveries that failed since the endpoint began
+	// failing.
+	Replay bool `json:"replay,omitempty"`
+}
+
+// ReplayWebhook asks for a client's deliveries since a time to be sent
+// again, with their webhook-ids.
+type ReplayWebhook struct {
+	Since time.Time `json:"since"`
+	// Which is "failed" (the default) or "all" (delivered ones too).
+	Which string `json:"which,omitempty"`
+}
+
+// WebhookReplay is what a replay did: how many deliveries are due again,
+// and whether more are left (call again with the same since).
+type WebhookReplay struct {
+	Replayed int  `json:"replayed"`
+	More     bool `json:"more"`
 }
 
 // WebhookDelivery is one event for a client's endpoint: its delivery
@@ -34,6 +66,9 @@ type WebhookDelivery struct {
 	LastStatusCode int        `json:"last_status_code"` // 0: none, or no HTTP answer
 	LastError      string     `json:"last_error,omitempty"`
 	DeliveredAt    *time.Time `json:"delivered_at"`
+	// PayloadDeletedAt is when retention or an operator deleted the
+	// payload and the response excerpts (null while kept).
+	PayloadDeletedAt *time.Time `json:"payload_deleted_at"`
 }
 
 // WebhookDeliveryList is a page of deliveries, newest first.
@@ -45,7 +80,7 @@ type WebhookDeliveryList struct {
 // WebhookDeliveryDetail is a delivery with its payload and attempt log.
 type WebhookDeliveryDetail struct {
 	WebhookDelivery
-	// Payload is the body every attempt sends.
+	// Payload is the body every attempt sends; null once deleted.
 	Payload    json.RawMessage  `json:"payload"`
 	AttemptLog []WebhookAttempt `json:"attempt_log"`
 }

@@ -18,6 +18,19 @@ func (c *Client) EnableWebhook(ctx context.Context, clientID string) (apiv1.Webh
 	return call[apiv1.WebhookEndpoint](ctx, c, post("/v1/clients/{client_id}/webhook/enable", nil, clientID))
 }
 
+// EnableWebhookAndReplay enables an endpoint that was disabled for failing
+// and replays the deliveries that failed since it began failing.
+func (c *Client) EnableWebhookAndReplay(ctx context.Context, clientID string) (apiv1.WebhookEndpoint, error) {
+	return call[apiv1.WebhookEndpoint](ctx, c, post("/v1/clients/{client_id}/webhook/enable", apiv1.EnableWebhook{Replay: true}, clientID))
+}
+
+// ReplayWebhook sends a client's deliveries since req.Since again (the
+// failed ones, or with Which "all" every one), with their webhook-ids; at
+// most 1000 per call, More says whether to call again.
+func (c *Client) ReplayWebhook(ctx context.Context, clientID string, req apiv1.ReplayWebhook) (apiv1.WebhookReplay, error) {
+	return call[apiv1.WebhookReplay](ctx, c, post("/v1/clients/{client_id}/webhook/replay", req, clientID))
+}
+
 // DeliveryQuery selects webhook deliveries; zero fields do not filter.
 type DeliveryQuery struct {
 	Status string // pending, delivered or failed
@@ -53,4 +66,11 @@ func (c *Client) GetWebhookDelivery(ctx context.Context, clientID, deliveryID st
 // webhook-id.
 func (c *Client) RedeliverWebhook(ctx context.Context, clientID, deliveryID string) (apiv1.WebhookDelivery, error) {
 	return call[apiv1.WebhookDelivery](ctx, c, post("/v1/clients/{client_id}/webhook/deliveries/{id}/redeliver", nil, clientID, deliveryID))
+}
+
+// DeleteWebhookPayload deletes a delivery's payload and its attempts'
+// response excerpts now, keeping the rest of its record; a pending
+// delivery fails.
+func (c *Client) DeleteWebhookPayload(ctx context.Context, clientID, deliveryID string) (apiv1.WebhookDeliveryDetail, error) {
+	return call[apiv1.WebhookDeliveryDetail](ctx, c, del("/v1/clients/{client_id}/webhook/deliveries/{id}/payload", clientID, deliveryID))
 }

@@ -21,6 +21,13 @@
 // explicit check of the HMAC header alone, for receivers that must use it
 // and drop repeated bodies themselves.
 //
+// An endpoint can also carry Standard Webhooks v1a signatures:
+// "v1a,<base64 Ed25519 signature>" of the same "id.timestamp.body", under
+// signing keys Keywarden keeps for the client. A receiver verifies them
+// with VerifyPublicKeys and the public keys alone ("whpk_…",
+// ParsePublicKey), holding no secret that could mint tokens. During a
+// key rotation the delivery carries one v1a signature per key.
+//
 // The HMAC key of a client secret is the secret's UTF-8 bytes (Key). The
 // Standard Webhooks libraries take keys as "whsec_" + base64(key); use
 // StandardWebhooksSecret to turn a Keywarden client secret into that form.

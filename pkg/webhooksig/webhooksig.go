@@ -145,34 +145,21 @@ func Verify(secrets []string, h http.Header, body []byte, now time.Time, toleran
 	if len(secrets) == 0 {
 		return Result{}, ErrNoSecrets
 	}
-	if tolerance <= 0 {
-		tolerance = DefaultTolerance
-	}
-	id, ts, sig := header(h, HeaderID), header(h, HeaderTimestamp), header(h, HeaderSignature)
-	if id == "" && ts == "" && sig == "" {
+	if header(h, HeaderID) == "" && header(h, HeaderTimestamp) == "" && header(h, HeaderSignature) == "" {
 		return Result{}, fmt.Errorf("%w: %s, %s and %s are absent (a delivery checked by %s alone needs VerifyHMACOnly)",
 			ErrMissingHeaders, HeaderID, HeaderTimestamp, HeaderSignature, HeaderHMAC)
 	}
-	if id == "" || ts == "" || sig == "" {
-		return Result{}, fmt.Errorf("%w: %s, %s and %s must all be present", ErrMalformed, HeaderID, HeaderTimestamp, HeaderSignature)
-	}
-	unix, err := strconv.ParseInt(ts, 10, 64)
+	id, unix, sig, err := standardHeaders(h, now, tolerance)
 	if err != nil {
-		return Result{}, fmt.Errorf("%w: %s is not a Unix time in seconds", ErrMalformed, HeaderTimestamp)
+		return Result{}, err
 	}
 	at := time.Unix(unix, 0)
-	switch {
-	case now.Sub(at) > tolerance:
-		return Result{}, ErrTooOld
-	case at.Sub(now) > tolerance:
-		return Result{}, ErrTooNew
-	}
 	res := Result{Style: StyleStandard, ID: id, Timestamp: at, Secret: -1}
 	var sent [][]byte
 	for _, f := range strings.Fields(sig) {
 		version, value, ok := strings.Cut(f, ",")
 		if !ok || version != "v1" {
-			continue // other versions (e.g. v1a, asymmetric) are not ours
+			continue // other versions: v1a is VerifyPublicKeys'
 		}
 		if b, err := base64.StdEncoding.Strict().DecodeString(value); err == nil {
 			sent = append(sent, b)

@@ -77,7 +77,7 @@ func newWebhookConsole(t *testing.T) consoleSetup {
 	t.Helper()
 	in := newSQLite(t)
 	boot := in.init(t, "Acme Payments", "admin@acme.test")
-	srv := in.start(t, "--webhook-allow-private", "127.0.0.1/32", "--webhook-poll-interval", "50ms", "--webhook-retry-base", "200ms",
+	srv := in.start(t, "--webhook-allow-private", "127.0.0.1/32", "--webhook-poll-interval", "50ms", "--webhook-retry-schedule", "200ms,200ms,200ms,200ms,200ms,200ms,200ms",
 		"--webhook-disable-after", "1s")
 	c := consoleSetup{srv: srv, token: boot.APIToken, admin: consoleUser{ID: boot.UserID, Email: "admin@acme.test", Password: "correct horse battery staple"}}
 	setPassword(t, srv, c.admin.Email, boot.Password, c.admin.Password)

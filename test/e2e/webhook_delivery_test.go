@@ -148,7 +148,7 @@ func TestWebhookPrivateAddressRefused(t *testing.T) {
 	c := whClient(t, open, tok, r.URL)
 	open.stop(t)
 
-	strict := in.start(t, "--webhook-poll-interval", "100ms", "--webhook-retry-base", "200ms")
+	strict := in.start(t, "--webhook-poll-interval", "100ms", "--webhook-retry-schedule", "200ms,200ms,200ms,200ms,200ms,200ms,200ms")
 	for _, u := range []string{r.URL, strings.Replace(r.URL, "http:", "https:", 1), "https://localhost/hooks", "https://169.254.169.254/latest"} {
 		code, body := strict.call(t, tok, "POST", "/v1/clients", apiv1.CreateClient{Name: "x", WebhookURL: u}, nil)
 		if code != http.StatusUnprocessableEntity || !strings.Contains(string(body), "webhook_url") {

@@ -21,7 +21,7 @@ import (
 
 // whFlags make a server deliver webhooks to the test's receiver on
 // 127.0.0.1 and retry and look for work every few hundred milliseconds.
-var whFlags = []string{"--webhook-allow-private", "127.0.0.1/32", "--webhook-poll-interval", "100ms", "--webhook-retry-base", "200ms",
+var whFlags = []string{"--webhook-allow-private", "127.0.0.1/32", "--webhook-poll-interval", "100ms", "--webhook-retry-schedule", "200ms,200ms,200ms,200ms,200ms,200ms,200ms",
 	"--job-interval", "100ms"}
 
 // whDelivery is one request the receiver got.

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -24,17 +25,18 @@ func webhookEventsJSON(events []string) string {
 }
 
 const webhookMessageColumns = `id, org_id, client_id, event_type, payload, created_at, status, attempts, retry_count, retry_from,
-	next_attempt_at, last_attempt_at, last_status_code, last_error, delivered_at`
+	next_attempt_at, last_attempt_at, last_status_code, last_error, delivered_at, payload_deleted_at`
 
 func scanWebhookMessage(row interface{ Scan(...any) error }) (domain.WebhookMessage, error) {
 	var m domain.WebhookMessage
 	var payload string
 	var created, retryFrom int64
-	var next, last, delivered sql.NullInt64
+	var next, last, delivered, deleted sql.NullInt64
 	if err := row.Scan(&m.ID, &m.OrgID, &m.ClientID, &m.EventType, &payload, &created, &m.Status, &m.Attempts, &m.RetryCount, &retryFrom,
-		&next, &last, &m.LastStatusCode, &m.LastError, &delivered); err != nil {
+		&next, &last, &m.LastStatusCode, &m.LastError, &delivered, &deleted); err != nil {
 		return m, notFound(err)
 	}
+	m.PayloadDeletedAt = fromNullMicros(deleted)
 	m.Payload = []byte(payload)
 	m.CreatedAt, m.RetryFrom = fromMicros(created), fromMicros(retryFrom)
 	m.NextAttemptAt, m.LastAttemptAt, m.DeliveredAt = fromNullMicros(next), fromNullMicros(last), fromNullMicros(delivered)
@@ -60,9 +62,9 @@ func (s *conn) collectWebhookMessages(ctx context.Context, query string, args ..
 
 func (s *conn) CreateWebhookMessage(ctx context.Context, m domain.WebhookMessage) error {
 	_, err := s.exec(ctx, `INSERT INTO webhook_messages (`+webhookMessageColumns+`, claim_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')`,
 		m.ID, m.OrgID, m.ClientID, m.EventType, string(m.Payload), micros(m.CreatedAt), m.Status, m.Attempts, m.RetryCount, micros(m.RetryFrom),
-		nullMicros(m.NextAttemptAt), nullMicros(m.LastAttemptAt), m.LastStatusCode, m.LastError, nullMicros(m.DeliveredAt))
+		nullMicros(m.NextAttemptAt), nullMicros(m.LastAttemptAt), m.LastStatusCode, m.LastError, nullMicros(m.DeliveredAt), nullMicros(m.PayloadDeletedAt))
 	return s.conflict(err, "webhook message exists")
 }
 
@@ -155,7 +157,87 @@ func (s *conn) FinishWebhookMessage(ctx context.Context, m domain.WebhookMessage
 
 func (s *conn) RedeliverWebhookMessage(ctx context.Context, org domain.OrgID, id string, at time.Time) error {
 	return mustAffect(s.exec(ctx, `UPDATE webhook_messages SET status = 'pending', next_attempt_at = ?, retry_from = ?, retry_count = 0,
-		last_error = '', claim_id = '' WHERE org_id = ? AND id = ?`, micros(at), micros(at), org, id))
+		last_error = '', claim_id = '' WHERE org_id = ? AND id = ? AND payload_deleted_at IS NULL`, micros(at), micros(at), org, id))
+}
+
+func (s *conn) ReplayWebhookMessages(ctx context.Context, org domain.OrgID, clientID domain.ClientID, since time.Time, all bool,
+	at time.Time, spacing time.Duration, limit int) (int, error) {
+	status := `status = 'failed' AND payload_deleted_at IS NULL`
+	if all {
+		status = `status <> 'pending' AND payload_deleted_at IS NULL`
+	}
+	n := 0
+	err := s.atomic(ctx, func(tx *conn) error {
+		rows, err := tx.query(ctx, `SELECT id FROM webhook_messages WHERE org_id = ? AND client_id = ? AND created_at >= ? AND `+status+`
+			ORDER BY created_at, id LIMIT ?`+tx.lock(), org, clientID, micros(since), limit)
+		if err != nil {
+			return err
+		}
+		var ids []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		n = 0
+		for i, id := range ids {
+			due := micros(at.Add(time.Duration(i) * spacing))
+			// The status condition again: a message redelivered meanwhile
+			// (SQLite has no row lock) is left alone.
+			c, err := rowsAffected(tx.exec(ctx, `UPDATE webhook_messages SET status = 'pending', next_attempt_at = ?, retry_from = ?,
+				retry_count = 0, last_error = '', claim_id = '' WHERE id = ? AND `+status, due, due, id))
+			if err != nil {
+				return err
+			}
+			n += c
+		}
+		return nil
+	})
+	return n, err
+}
+
+func (s *conn) CountFailedWebhookMessages(ctx context.Context, org domain.OrgID, clientID domain.ClientID, since time.Time, limit int) (int, error) {
+	var n int
+	err := s.queryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM webhook_messages WHERE org_id = ? AND client_id = ? AND created_at >= ?
+		AND status = 'failed' LIMIT ?) AS failed`, org, clientID, micros(since), limit).Scan(&n)
+	return n, err
+}
+
+func (s *conn) DeleteWebhookPayloadsBefore(ctx context.Context, t, at time.Time, limit int) (int, error) {
+	n := 0
+	err := s.atomic(ctx, func(tx *conn) error {
+		var err error
+		n, err = rowsAffected(tx.exec(ctx, `UPDATE webhook_messages SET payload = '', payload_deleted_at = ? WHERE id IN (
+			SELECT id FROM webhook_messages WHERE status <> 'pending' AND created_at < ? AND payload_deleted_at IS NULL
+			ORDER BY created_at LIMIT ?)`, micros(at), micros(t), limit))
+		if err != nil {
+			return err
+		}
+		_, err = tx.exec(ctx, `UPDATE webhook_attempts SET response_excerpt = '' WHERE id IN (
+			SELECT id FROM webhook_attempts WHERE attempted_at < ? AND response_excerpt <> '' ORDER BY attempted_at LIMIT ?)`, micros(t), limit)
+		return err
+	})
+	return n, err
+}
+
+func (s *conn) DeleteWebhookPayload(ctx context.Context, org domain.OrgID, id string, at time.Time) error {
+	return s.atomic(ctx, func(tx *conn) error {
+		if err := mustAffect(tx.exec(ctx, `UPDATE webhook_messages SET payload = '', payload_deleted_at = COALESCE(payload_deleted_at, ?),
+			status = CASE WHEN status = 'pending' THEN 'failed' ELSE status END,
+			last_error = CASE WHEN status = 'pending' THEN 'the payload was deleted' ELSE last_error END,
+			next_attempt_at = NULL, claim_id = '' WHERE org_id = ? AND id = ?`, micros(at), org, id)); err != nil {
+			return err
+		}
+		_, err := tx.exec(ctx, `UPDATE webhook_attempts SET response_excerpt = '' WHERE org_id = ? AND message_id = ?`, org, id)
+		return err
+	})
 }
 
 func (s *conn) DeleteWebhookMessagesBefore(ctx context.Context, t time.Time) (int, error) {
@@ -196,15 +278,15 @@ func (s *conn) GetWebhookEndpoint(ctx context.Context, org domain.OrgID, clientI
 
 func (s *conn) getWebhookEndpoint(ctx context.Context, org domain.OrgID, clientID domain.ClientID, lock string) (domain.WebhookEndpoint, error) {
 	var e domain.WebhookEndpoint
-	var failing, disabled sql.NullInt64
+	var failing, exhausted, disabled sql.NullInt64
 	var updated int64
-	err := s.queryRow(ctx, `SELECT org_id, client_id, url, failing_since, disabled_at, disabled_reason, updated_at
+	err := s.queryRow(ctx, `SELECT org_id, client_id, url, failing_since, exhausted_at, disabled_at, disabled_reason, updated_at
 		FROM webhook_endpoints WHERE org_id = ? AND client_id = ?`+lock, org, clientID).
-		Scan(&e.OrgID, &e.ClientID, &e.URL, &failing, &disabled, &e.DisabledReason, &updated)
+		Scan(&e.OrgID, &e.ClientID, &e.URL, &failing, &exhausted, &disabled, &e.DisabledReason, &updated)
 	if err != nil {
 		return e, notFound(err)
 	}
-	e.FailingSince, e.DisabledAt, e.UpdatedAt = fromNullMicros(failing), fromNullMicros(disabled), fromMicros(updated)
+	e.FailingSince, e.ExhaustedAt, e.DisabledAt, e.UpdatedAt = fromNullMicros(failing), fromNullMicros(exhausted), fromNullMicros(disabled), fromMicros(updated)
 	return e, nil
 }
 
@@ -219,9 +301,9 @@ func (s *conn) UpdateWebhookEndpoint(ctx context.Context, org domain.OrgID, clie
 		}
 		return c.getWebhookEndpoint(ctx, org, clientID, c.lock())
 	}, fn, func(c *conn, e domain.WebhookEndpoint) error {
-		return mustAffect(c.exec(ctx, `UPDATE webhook_endpoints SET url = ?, failing_since = ?, disabled_at = ?, disabled_reason = ?, updated_at = ?
-			WHERE org_id = ? AND client_id = ?`,
-			e.URL, nullMicros(e.FailingSince), nullMicros(e.DisabledAt), e.DisabledReason, micros(e.UpdatedAt), org, clientID))
+		return mustAffect(c.exec(ctx, `UPDATE webhook_endpoints SET url = ?, failing_since = ?, exhausted_at = ?, disabled_at = ?, disabled_reason = ?,
+			updated_at = ? WHERE org_id = ? AND client_id = ?`,
+			e.URL, nullMicros(e.FailingSince), nullMicros(e.ExhaustedAt), nullMicros(e.DisabledAt), e.DisabledReason, micros(e.UpdatedAt), org, clientID))
 	})
 }
 
@@ -309,4 +391,49 @@ func (s *conn) ListExpiringSecrets(ctx context.Context, from, to time.Time, afte
 		out = append(out, x)
 	}
 	return out, rows.Err()
+}
+
+func (s *conn) CreateWebhookSigningKey(ctx context.Context, k domain.WebhookSigningKey) error {
+	_, err := s.exec(ctx, `INSERT INTO webhook_signing_keys (id, org_id, client_id, public_key, sealed, created_at, retired_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, k.ID, k.OrgID, k.ClientID, base64.StdEncoding.EncodeToString(k.PublicKey), k.Sealed,
+		micros(k.CreatedAt), nullMicros(k.RetiredAt))
+	return s.conflict(err, "webhook signing key exists")
+}
+
+func (s *conn) ListWebhookSigningKeys(ctx context.Context, org domain.OrgID, clientID domain.ClientID) ([]domain.WebhookSigningKey, error) {
+	rows, err := s.query(ctx, `SELECT id, org_id, client_id, public_key, sealed, created_at, retired_at FROM webhook_signing_keys
+		WHERE org_id = ? AND client_id = ? ORDER BY created_at, id`, org, clientID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []domain.WebhookSigningKey
+	for rows.Next() {
+		var k domain.WebhookSigningKey
+		var pub string
+		var created int64
+		var retired sql.NullInt64
+		if err := rows.Scan(&k.ID, &k.OrgID, &k.ClientID, &pub, &k.Sealed, &created, &retired); err != nil {
+			return nil, err
+		}
+		if k.PublicKey, err = base64.StdEncoding.DecodeString(pub); err != nil {
+			return nil, err
+		}
+		k.CreatedAt, k.RetiredAt = fromMicros(created), fromNullMicros(retired)
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+func (s *conn) RetireWebhookSigningKey(ctx context.Context, org domain.OrgID, clientID domain.ClientID, id string, at time.Time) (bool, error) {
+	n, err := rowsAffected(s.exec(ctx, `UPDATE webhook_signing_keys SET retired_at = ? WHERE org_id = ? AND client_id = ? AND id = ?
+		AND retired_at IS NULL`, micros(at), org, clientID, id))
+	if err != nil || n == 1 {
+		return n == 1, err
+	}
+	var one int
+	if err := s.queryRow(ctx, `SELECT 1 FROM webhook_signing_keys WHERE org_id = ? AND client_id = ? AND id = ?`, org, clientID, id).Scan(&one); err != nil {
+		return false, notFound(err)
+	}
+	return false, nil
 }

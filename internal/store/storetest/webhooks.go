@@ -306,13 +306,13 @@ func testWebhookEndpoints(t *testing.T, s store.Store) {
 	if _, err := s.GetWebhookEndpoint(ctx, o.ID, c.ID); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("GetWebhookEndpoint before any record: err = %v, want ErrNotFound", err)
 	}
-	e := domain.WebhookEndpoint{OrgID: o.ID, ClientID: c.ID, URL: c.WebhookURL, FailingSince: ptr(at(1)), UpdatedAt: at(1)}
+	e := domain.WebhookEndpoint{OrgID: o.ID, ClientID: c.ID, URL: c.WebhookURL, FailingSince: ptr(at(1)), ExhaustedAt: ptr(at(2)), UpdatedAt: at(1)}
 	if err := putEndpoint(ctx, s, e); err != nil {
 		t.Fatalf("UpdateWebhookEndpoint: %v", err)
 	}
 	same := func(a, b domain.WebhookEndpoint) bool {
 		return a.OrgID == b.OrgID && a.ClientID == b.ClientID && a.URL == b.URL && sameTime(a.FailingSince, b.FailingSince) &&
-			sameTime(a.DisabledAt, b.DisabledAt) && a.DisabledReason == b.DisabledReason && a.UpdatedAt.Equal(b.UpdatedAt)
+			sameTime(a.ExhaustedAt, b.ExhaustedAt) && sameTime(a.DisabledAt, b.DisabledAt) && a.DisabledReason == b.DisabledReason && a.UpdatedAt.Equal(b.UpdatedAt)
 	}
 	if got, err := s.GetWebhookEndpoint(ctx, o.ID, c.ID); err != nil || !same(got, e) {
 		t.Errorf("GetWebhookEndpoint = %+v, %v; want %+v", got, err, e)
@@ -522,5 +522,176 @@ func testNodesNoticeOnce(t *testing.T, n1, n2 store.Store) {
 		if won.Load() != 1 {
 			t.Errorf("secret %d: %d nodes recorded the notice, want 1", i, won.Load())
 		}
+	}
+}
+
+// testWebhookReplay: a replay makes failed (or all finished) messages
+// since a time pending again, oldest first and spaced out, within the
+// limit; pending ones are left alone, so a second replay finds nothing;
+// another client's and organisation's messages are untouched.
+func testWebhookReplay(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	o := mustOrg(t, s, "Acme")
+	c := mustClient(t, s, o.ID)
+	other := mustClient(t, s, o.ID)
+	state := func(m domain.WebhookMessage, st domain.WebhookStatus) domain.WebhookMessage {
+		m.Status, m.NextAttemptAt, m.RetryCount, m.LastError = st, nil, 7, "HTTP 503"
+		return mustMessage(t, s, m)
+	}
+	old := state(newMessage(c, at(1)), domain.WebhookFailed)
+	f1 := state(newMessage(c, at(10)), domain.WebhookFailed)
+	d := state(newMessage(c, at(11)), domain.WebhookDelivered)
+	f2 := state(newMessage(c, at(12)), domain.WebhookFailed)
+	f3 := state(newMessage(c, at(13)), domain.WebhookFailed)
+	p := mustMessage(t, s, newMessage(c, at(14)))
+	elsewhere := state(newMessage(other, at(12)), domain.WebhookFailed)
+
+	if n, err := s.CountFailedWebhookMessages(ctx, o.ID, c.ID, at(10), 100); err != nil || n != 3 {
+		t.Errorf("CountFailedWebhookMessages since minute 10 = %d, %v; want 3", n, err)
+	}
+	if n, err := s.CountFailedWebhookMessages(ctx, o.ID, c.ID, at(0), 2); err != nil || n != 2 {
+		t.Errorf("CountFailedWebhookMessages up to 2 = %d, %v; want 2", n, err)
+	}
+	if n, err := s.ReplayWebhookMessages(ctx, "org_other", c.ID, at(0), true, at(20), time.Second, 100); err != nil || n != 0 {
+		t.Errorf("replay from another organisation = %d, %v; want 0", n, err)
+	}
+	n, err := s.ReplayWebhookMessages(ctx, o.ID, c.ID, at(10), false, at(20), time.Second, 2)
+	if err != nil || n != 2 {
+		t.Fatalf("replay of failed since minute 10, limit 2 = %d, %v; want 2", n, err)
+	}
+	for i, m := range []domain.WebhookMessage{f1, f2} {
+		got, _ := s.GetWebhookMessage(ctx, o.ID, m.ID)
+		due := at(20).Add(time.Duration(i) * time.Second)
+		if got.Status != domain.WebhookPending || !sameTime(got.NextAttemptAt, &due) || !got.RetryFrom.Equal(due) || got.RetryCount != 0 || got.LastError != "" {
+			t.Errorf("replayed message %d = %+v; want pending, due at %v with a fresh retry window", i, got, due)
+		}
+	}
+	for _, m := range []domain.WebhookMessage{old, d, f3, elsewhere} {
+		if got, _ := s.GetWebhookMessage(ctx, m.OrgID, m.ID); got.Status != m.Status {
+			t.Errorf("message %s outside the replay became %s, want %s", m.ID, got.Status, m.Status)
+		}
+	}
+	// Again: f1 and f2 are pending now; only f3 is left.
+	if n, err := s.ReplayWebhookMessages(ctx, o.ID, c.ID, at(10), false, at(21), time.Second, 10); err != nil || n != 1 {
+		t.Errorf("second replay = %d, %v; want 1 (f3)", n, err)
+	}
+	if n, err := s.ReplayWebhookMessages(ctx, o.ID, c.ID, at(10), false, at(22), time.Second, 10); err != nil || n != 0 {
+		t.Errorf("third replay = %d, %v; want 0", n, err)
+	}
+	// All: the delivered one too, never the pending one.
+	if n, err := s.ReplayWebhookMessages(ctx, o.ID, c.ID, at(0), true, at(23), time.Second, 10); err != nil || n != 2 {
+		t.Errorf("replay of all since minute 0 = %d, %v; want 2 (old, delivered)", n, err)
+	}
+	if got, _ := s.GetWebhookMessage(ctx, o.ID, p.ID); !sameTime(got.NextAttemptAt, p.NextAttemptAt) {
+		t.Errorf("the pending message was moved: %+v", got)
+	}
+}
+
+// testWebhookPayloadRetention: retention deletes the payloads of finished
+// messages created before t (in batches) and the excerpts of attempts
+// made before t, keeping everything else; deleting one message's payload
+// fails it when pending; a message without payload cannot be redelivered
+// or replayed.
+func testWebhookPayloadRetention(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	o := mustOrg(t, s, "Acme")
+	c := mustClient(t, s, o.ID)
+	finished := func(created int) domain.WebhookMessage {
+		m := newMessage(c, at(created))
+		m.Status, m.NextAttemptAt, m.Attempts = domain.WebhookDelivered, nil, 1
+		m = mustMessage(t, s, m)
+		if err := s.AddWebhookAttempt(ctx, domain.WebhookAttempt{ID: domain.NewID("att_"), MessageID: m.ID, OrgID: o.ID, ClientID: c.ID,
+			At: at(created), URL: c.WebhookURL, StatusCode: 200, ResponseExcerpt: "ok"}); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	old1, old2, old3, fresh := finished(1), finished(2), finished(3), finished(50)
+	pending := mustMessage(t, s, newMessage(c, at(4)))
+
+	n, err := s.DeleteWebhookPayloadsBefore(ctx, at(10), at(60), 2)
+	if err != nil || n != 2 {
+		t.Fatalf("DeleteWebhookPayloadsBefore, batch of 2 = %d, %v; want 2", n, err)
+	}
+	if n, err := s.DeleteWebhookPayloadsBefore(ctx, at(10), at(60), 2); err != nil || n != 1 {
+		t.Fatalf("second batch = %d, %v; want 1", n, err)
+	}
+	for _, m := range []domain.WebhookMessage{old1, old2, old3} {
+		got, err := s.GetWebhookMessage(ctx, o.ID, m.ID)
+		if err != nil || len(got.Payload) != 0 || !sameTime(got.PayloadDeletedAt, ptr(at(60))) || got.Status != domain.WebhookDelivered || got.Attempts != 1 {
+			t.Errorf("old message after retention = %+v, %v; want its metadata without a payload", got, err)
+		}
+		atts, _ := s.ListWebhookAttempts(ctx, o.ID, m.ID)
+		if len(atts) != 1 || atts[0].ResponseExcerpt != "" || atts[0].StatusCode != 200 {
+			t.Errorf("old attempt after retention = %+v; want it kept without its excerpt", atts)
+		}
+	}
+	for _, m := range []domain.WebhookMessage{fresh, pending} {
+		if got, _ := s.GetWebhookMessage(ctx, o.ID, m.ID); !bytes.Equal(got.Payload, m.Payload) || got.PayloadDeletedAt != nil {
+			t.Errorf("message %s lost its payload: %+v", m.ID, got)
+		}
+	}
+	if atts, _ := s.ListWebhookAttempts(ctx, o.ID, fresh.ID); len(atts) != 1 || atts[0].ResponseExcerpt != "ok" {
+		t.Errorf("fresh attempt = %+v, want its excerpt", atts)
+	}
+	if err := s.RedeliverWebhookMessage(ctx, o.ID, old1.ID, at(61)); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("RedeliverWebhookMessage without a payload: err = %v, want ErrNotFound", err)
+	}
+	if n, err := s.ReplayWebhookMessages(ctx, o.ID, c.ID, at(0), true, at(61), time.Second, 10); err != nil || n != 1 {
+		t.Errorf("replay of all = %d, %v; want 1 (only the fresh one has a payload)", n, err)
+	}
+
+	if err := s.DeleteWebhookPayload(ctx, o.ID, pending.ID, at(62)); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.GetWebhookMessage(ctx, o.ID, pending.ID)
+	if got.Status != domain.WebhookFailed || got.NextAttemptAt != nil || len(got.Payload) != 0 || !sameTime(got.PayloadDeletedAt, ptr(at(62))) ||
+		got.LastError != "the payload was deleted" {
+		t.Errorf("pending message after DeleteWebhookPayload = %+v; want failed, without payload", got)
+	}
+	if got, err := s.ClaimWebhookMessages(ctx, at(100), at(101), "c", 10); err != nil || slices.Contains(messageIDs(got), pending.ID) {
+		t.Errorf("claim after the payload was deleted = %v, %v", messageIDs(got), err)
+	}
+	if err := s.DeleteWebhookPayload(ctx, "org_other", fresh.ID, at(62)); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("DeleteWebhookPayload from another organisation: err = %v, want ErrNotFound", err)
+	}
+}
+
+func testWebhookSigningKeys(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	o := mustOrg(t, s, "Acme")
+	c := mustClient(t, s, o.ID)
+	if got, err := s.ListWebhookSigningKeys(ctx, o.ID, c.ID); err != nil || len(got) != 0 {
+		t.Fatalf("ListWebhookSigningKeys before any = %v, %v", got, err)
+	}
+	k1 := domain.WebhookSigningKey{ID: domain.NewID("whk_"), OrgID: o.ID, ClientID: c.ID, PublicKey: bytes.Repeat([]byte{1}, 32), Sealed: []byte("sealed-1"), CreatedAt: at(1)}
+	k2 := domain.WebhookSigningKey{ID: domain.NewID("whk_"), OrgID: o.ID, ClientID: c.ID, PublicKey: bytes.Repeat([]byte{2}, 32), Sealed: []byte("sealed-2"), CreatedAt: at(2)}
+	for _, k := range []domain.WebhookSigningKey{k2, k1} {
+		if err := s.CreateWebhookSigningKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.CreateWebhookSigningKey(ctx, k1); !errors.Is(err, domain.ErrConflict) {
+		t.Errorf("CreateWebhookSigningKey twice: err = %v, want ErrConflict", err)
+	}
+	got, err := s.ListWebhookSigningKeys(ctx, o.ID, c.ID)
+	if err != nil || len(got) != 2 || got[0].ID != k1.ID || !bytes.Equal(got[0].PublicKey, k1.PublicKey) || !bytes.Equal(got[1].Sealed, k2.Sealed) ||
+		!got[1].CreatedAt.Equal(at(2)) || got[0].RetiredAt != nil {
+		t.Fatalf("ListWebhookSigningKeys = %+v, %v; want both, oldest first", got, err)
+	}
+	if won, err := s.RetireWebhookSigningKey(ctx, o.ID, c.ID, k1.ID, at(3)); err != nil || !won {
+		t.Errorf("RetireWebhookSigningKey = %v, %v; want true", won, err)
+	}
+	if won, err := s.RetireWebhookSigningKey(ctx, o.ID, c.ID, k1.ID, at(4)); err != nil || won {
+		t.Errorf("RetireWebhookSigningKey again = %v, %v; want false", won, err)
+	}
+	if _, err := s.RetireWebhookSigningKey(ctx, "org_other", c.ID, k2.ID, at(4)); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("RetireWebhookSigningKey from another organisation: err = %v, want ErrNotFound", err)
+	}
+	if got, _ := s.ListWebhookSigningKeys(ctx, o.ID, c.ID); !sameTime(got[0].RetiredAt, ptr(at(3))) || got[1].RetiredAt != nil {
+		t.Errorf("after retiring the first = %+v", got)
+	}
+	if got, _ := s.ListWebhookSigningKeys(ctx, "org_other", c.ID); len(got) != 0 {
+		t.Errorf("another organisation sees %d keys", len(got))
 	}
 }

@@ -291,7 +291,7 @@ resource "keywarden_user" "ada" {
 // deliveries failed shows up on the next plan, and the apply enables it.
 func TestClientWebhookReenabled(t *testing.T) {
 	a := newAcc(t, "--webhook-allow-private", "127.0.0.1", "--webhook-disable-after", "1s",
-		"--webhook-retry-base", "10ms", "--webhook-poll-interval", "10ms")
+		"--webhook-retry-schedule", "10ms,10ms,10ms,600ms,600ms", "--webhook-poll-interval", "10ms")
 	var failing atomic.Bool
 	failing.Store(true)
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
