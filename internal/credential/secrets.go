@@ -426,9 +426,6 @@ func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID domain.C
 		if err != nil {
 			return err
 		}
-		if err := openRotation(ctx, tx, by.OrgID, clientID, before, now); err != nil {
-			return err
-		}
 		desc, err := rotationDescription(in.Description, named, before, now)
 		if err != nil {
 			return err
@@ -459,6 +456,11 @@ func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID domain.C
 		}
 		out.New, err = s.createSecret(ctx, tx, by, clientID, SecretInput{Description: desc, ExpiresAt: in.ExpiresAt}, secretvalue.Plaintext{}, "secret.rotate")
 		if err != nil {
+			return err
+		}
+		// After the input's checks (a bad input is a 422 whatever the
+		// state); the conflict rolls the new secret back with the rest.
+		if err := openRotation(ctx, tx, by.OrgID, clientID, before, now); err != nil {
 			return err
 		}
 		if err := s.cache.announce(ctx, tx, clientID); err != nil {

@@ -111,6 +111,12 @@ func (s *conn) TouchLastUsed(ctx context.Context, uses []domain.SecretUse) error
 				micros(u.At), u.From, u.SecretID, micros(u.At)); err != nil {
 				return err
 			}
+			// The client's last use is its secrets' latest.
+			if _, err := t.exec(ctx, `UPDATE clients SET last_used_at = ?
+				WHERE id = (SELECT client_id FROM secrets WHERE id = ?) AND (last_used_at IS NULL OR last_used_at < ?)`,
+				micros(u.At), u.SecretID, micros(u.At)); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

@@ -24,6 +24,7 @@ var conformance = []struct {
 	{"ListClientsPages", testListClientsPages},
 	{"ListClientsPagesAreStable", testListClientsStable},
 	{"ListClientsMalformedCursor", testListClientsBadCursor},
+	{"SearchClients", testSearchClients},
 	{"SecretCreateGetList", testSecretCreateGetList},
 	{"SecretByVerifier", testSecretByVerifier},
 	{"UpdateSecret", testUpdateSecret},
