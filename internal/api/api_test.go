@@ -513,6 +513,11 @@ func TestRotateGrace(t *testing.T) {
 	}
 
 	t.Run("without grace the old secrets keep their expiry", func(t *testing.T) {
+		// (The client above has a rotation open: a second is a conflict.)
+		client := e.createClient(t, "Ledger")
+		e.createSecret(t, client.ClientID, apiv1.CreateSecret{Description: "first"})
+		e.createSecret(t, client.ClientID, apiv1.CreateSecret{Description: "ends soon", ExpiresAt: &soon})
+		e.createSecret(t, client.ClientID, apiv1.CreateSecret{Description: "third"})
 		before := e.listSecrets(t, client.ClientID)
 		res := e.do(t, "POST", secretsPath(client.ClientID)+"/rotate", nil)
 		want(t, res, http.StatusCreated)

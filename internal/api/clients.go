@@ -3,6 +3,8 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
 
 	"keywarden/internal/credential"
 	"keywarden/internal/domain"
@@ -43,18 +45,74 @@ func pageFrom(r *http.Request) (domain.Page, error) {
 	return p, nil
 }
 
+// listClients searches the organisation's clients in the store: ?q=
+// (name, ID or description), status, has_active_secret, unused_days,
+// expiring_before and sort (created, name or last_used; "-" first for
+// descending), a page at a time.
 func (h *Handler) listClients(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
 	page, err := pageFrom(r)
 	if err != nil {
 		return err
 	}
-	clients, next, err := h.Credentials.ListClients(r.Context(), by, page)
+	q, err := queryOf(r)
+	if err != nil {
+		return err
+	}
+	cq := domain.ClientQuery{Text: q["q"], Page: page}
+	var v domain.ValidationError
+	switch q["status"] {
+	case "":
+	case "active":
+		cq.Disabled = new(bool)
+	case "disabled":
+		yes := true
+		cq.Disabled = &yes
+	default:
+		v.Add("status", `must be "active" or "disabled"`)
+	}
+	switch q["has_active_secret"] {
+	case "":
+	case "true":
+		yes := true
+		cq.HasActiveSecret = &yes
+	case "false":
+		cq.HasActiveSecret = new(bool)
+	default:
+		v.Add("has_active_secret", `must be "true" or "false"`)
+	}
+	if s := q["unused_days"]; s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 36500 {
+			v.Add("unused_days", "must be a whole number of days from 1 to 36500")
+		} else {
+			cq.UnusedDays = n
+		}
+	}
+	if s := q["expiring_before"]; s != "" {
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			v.Add("expiring_before", "must be an RFC 3339 time, e.g. 2026-12-31T00:00:00Z")
+		} else {
+			t = t.UTC()
+			cq.ExpiringBefore = &t
+		}
+	}
+	sort := q["sort"]
+	cq.Desc = strings.HasPrefix(sort, "-")
+	cq.Sort = domain.ClientSort(strings.TrimPrefix(sort, "-"))
+	if err := v.Err(); err != nil {
+		return err
+	}
+	clients, next, err := h.Credentials.SearchClients(r.Context(), by, cq)
 	if err != nil {
 		return err
 	}
 	out := apiv1.ClientList{Items: make([]apiv1.Client, 0, len(clients)), NextCursor: next}
 	for _, c := range clients {
-		out.Items = append(out.Items, clientJSON(c))
+		item := clientJSON(c.Client)
+		n := c.ActiveSecrets
+		item.ActiveSecrets, item.NextExpiryAt = &n, c.NextExpiry
+		out.Items = append(out.Items, item)
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

@@ -27,7 +27,7 @@ func clientJSON(c domain.Client) apiv1.Client {
 	return apiv1.Client{
 		ClientID: string(c.ID), Name: c.Name, Description: c.Description, Scopes: scopes,
 		TokenTTLSeconds: c.TokenTTL, WebhookURL: c.WebhookURL, Status: status,
-		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, WebhookEvents: nonNil(c.WebhookEvents),
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, WebhookEvents: nonNil(c.WebhookEvents), LastUsedAt: c.LastUsedAt,
 	}
 }
 

@@ -74,25 +74,39 @@ func newClientsCreateCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 }
 
 func newClientsListCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var page keywarden.ListOptions
+	var q keywarden.ClientQuery
 	var all bool
 	cmd := &cobra.Command{
 		Use:   "list",
-		Short: "List API clients, one page at a time (or --all)",
+		Short: "List or search API clients, one page at a time (or --all)",
 		Args:  noArgs,
 	}
-	cmd.Flags().IntVar(&page.Limit, "limit", 0, "page size (0: the server's default)")
-	cmd.Flags().StringVar(&page.Cursor, "cursor", "", "continue after a previous page (its next cursor)")
+	cmd.Flags().IntVar(&q.Limit, "limit", 0, "page size (0: the server's default)")
+	cmd.Flags().StringVar(&q.Cursor, "cursor", "", "continue after a previous page (its next cursor)")
 	cmd.Flags().BoolVar(&all, "all", false, "follow the cursors and list every client")
+	cmd.Flags().StringVar(&q.Text, "search", "", "only clients with this text in the name, client ID or description")
+	cmd.Flags().StringVar(&q.Status, "status", "", `only "active" or "disabled" clients`)
+	cmd.Flags().IntVar(&q.UnusedDays, "unused-days", 0, "only clients not used for this many days")
+	cmd.Flags().StringVar(&q.Sort, "sort", "", `order: created, name or last_used ("-" first for descending)`)
 	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{
-		check: checkLimit(&page.Limit),
+		check: checkLimit(&q.Limit),
 		call: func(ctx context.Context, c conn, args []string) (view, error) {
-			if all {
-				list, err := allClients(ctx, c, page)
+			if !all {
+				list, err := c.ListClients(ctx, q)
 				return show(list, printClientList), err
 			}
-			list, err := c.ListClients(ctx, page)
-			return show(list, printClientList), err
+			list := apiv1.ClientList{Items: []apiv1.Client{}}
+			for {
+				p, err := c.ListClients(ctx, q)
+				if err != nil {
+					return show(apiv1.ClientList{}, printClientList), err
+				}
+				list.Items = append(list.Items, p.Items...)
+				if p.NextCursor == "" {
+					return show(list, printClientList), nil
+				}
+				q.Cursor = p.NextCursor
+			}
 		},
 	})
 	return cmd

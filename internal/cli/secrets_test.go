@@ -89,8 +89,15 @@ func TestSecretsRotate(t *testing.T) {
 	}
 	wantIn(t, "list", srv.mustRun(t, "secrets", "list", c.ClientID), "(New)")
 
+	// One rotation at a time: the second names the open one.
+	if r := srv.run(t, "secrets", "rotate", c.ClientID, "--grace", "3600s"); r.code == 0 || !strings.Contains(r.stderr, "rot_") || !strings.Contains(r.stderr, "still open") {
+		t.Errorf("second rotation while one is open: exit %d, stderr %q", r.code, r.stderr)
+	}
+	c2 := srv.createClient(t, "rotate-json")
+	srv.createSecret(t, c2.ClientID, "one")
+	srv.createSecret(t, c2.ClientID, "two")
 	var rot apiv1.RotateResult
-	decodeJSON(t, srv.mustRun(t, "secrets", "rotate", c.ClientID, "--grace", "3600s", "-o", "json"), &rot)
+	decodeJSON(t, srv.mustRun(t, "secrets", "rotate", c2.ClientID, "--grace", "3600s", "-o", "json"), &rot)
 	if !strings.HasPrefix(rot.Value, "kws_") || !rot.New || len(rot.Previous) != 2 {
 		t.Errorf("rotation = %+v", rot)
 	}
@@ -99,7 +106,10 @@ func TestSecretsRotate(t *testing.T) {
 	srv.createSecret(t, a.ClientID, "old")
 	out = srv.mustRun(t, "secrets", "rotate", a.ClientID, "--auto-complete", "--quiet", "90m")
 	wantIn(t, "rotate --auto-complete", out, "Rotation rot_", ": started", "revoked automatically once unused for 1h30m", "keywarden rotations show "+a.ClientID)
-	decodeJSON(t, srv.mustRun(t, "secrets", "rotate", a.ClientID, "--auto-complete", "--quiet", "1s", "--keep-tokens", "-o", "json"), &rot)
+	a2 := srv.createClient(t, "rotate-auto-json")
+	srv.createSecret(t, a2.ClientID, "one")
+	srv.createSecret(t, a2.ClientID, "two")
+	decodeJSON(t, srv.mustRun(t, "secrets", "rotate", a2.ClientID, "--auto-complete", "--quiet", "1s", "--keep-tokens", "-o", "json"), &rot)
 	if r := rot.Rotation; !strings.HasPrefix(r.ID, "rot_") || r.State != "started" || !r.AutoComplete || r.QuietSeconds != 1 || !r.KeepTokens ||
 		r.NewSecret.ID != rot.ID || len(r.OldSecrets) != 2 {
 		t.Errorf("rotation = %+v", r)

@@ -164,6 +164,27 @@ func (s *Service) ListClients(ctx context.Context, by domain.Actor, page domain.
 	return s.store.ListClients(ctx, by.OrgID, page)
 }
 
+// SearchClients returns a page of the organisation's clients that q
+// matches, in q's order, with their active secrets, next expiry and last
+// use (two store reads, however many clients there are). q.Now is set
+// here.
+func (s *Service) SearchClients(ctx context.Context, by domain.Actor, q domain.ClientQuery) ([]domain.ClientSummary, string, error) {
+	q.Now = s.clock()
+	if q.UnusedDays > 0 {
+		since := q.Now.AddDate(0, 0, -q.UnusedDays)
+		q.UnusedSince = &since
+	}
+	switch q.Sort {
+	case "", domain.SortCreated, domain.SortName, domain.SortLastUsed:
+	default:
+		return nil, "", domain.Invalid("sort", `must be "created", "name" or "last_used" (with "-" before it for descending order)`)
+	}
+	if len(q.Text) > MaxNameLen {
+		return nil, "", domain.Invalid("q", fmt.Sprintf("must be at most %d characters", MaxNameLen))
+	}
+	return s.store.SearchClients(ctx, by.OrgID, q)
+}
+
 // UpdateClient applies p.
 func (s *Service) UpdateClient(ctx context.Context, by domain.Actor, id domain.ClientID, p ClientPatch) (domain.Client, error) {
 	defer s.cache.Invalidate(id)

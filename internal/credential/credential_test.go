@@ -17,6 +17,7 @@ import (
 	"keywarden/internal/secretvalue"
 	"keywarden/internal/slowhash"
 	"keywarden/internal/store"
+	"keywarden/internal/store/enginetest"
 	"keywarden/internal/store/sqlite"
 	"keywarden/internal/testkit"
 )
@@ -342,4 +343,47 @@ func TestRotationLifecycle(t *testing.T) {
 	if _, err := e.svc.Authenticate(context.Background(), c.ID, rot.New.Value.Reveal(), "192.0.2.1"); err != nil {
 		t.Fatalf("new secret after completion: %v", err)
 	}
+}
+
+// TestSecondRotationRefused: while a rotation is open another is a
+// conflict that names it; once it completes a new one starts, and default
+// names never repeat (issue 13 item 1).
+func TestSecondRotationRefused(t *testing.T) {
+	enginetest.Run(t, func(t *testing.T, open func(*testing.T) store.Store) {
+		e := newEnvOn(t, open(t))
+		ctx := t.Context()
+		c := e.client(t)
+		e.secret(t, c.ID, credential.SecretInput{})
+		first, err := e.svc.Rotate(ctx, e.admin, c.ID, credential.RotateInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := first.Rotation.Rotation.ID
+		_, err = e.svc.Rotate(ctx, e.admin, c.ID, credential.RotateInput{})
+		var conflict *domain.ConflictError
+		if !errors.As(err, &conflict) || !strings.Contains(conflict.Reason, string(id)) {
+			t.Fatalf("second rotation: %v, want a conflict naming %s", err, id)
+		}
+		if _, err := e.svc.CompleteRotation(ctx, e.admin, c.ID, id, false, true); err != nil {
+			t.Fatal(err)
+		}
+		second, err := e.svc.Rotate(ctx, e.admin, c.ID, credential.RotateInput{})
+		if err != nil {
+			t.Fatalf("rotation after completion: %v", err)
+		}
+		if a, b := first.New.Secret.Description, second.New.Secret.Description; a == b {
+			t.Errorf("both new secrets are called %q", a)
+		}
+		if got := second.Rotation.Rotation.OldSecretIDs; len(got) != 1 || got[0] != first.New.Secret.ID {
+			t.Errorf("second rotation's old secrets = %v, want the first one's new secret", got)
+		}
+		if _, err := e.svc.CompleteRotation(ctx, e.admin, c.ID, second.Rotation.Rotation.ID, false, true); err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.svc.Rotate(ctx, e.admin, c.ID, credential.RotateInput{Description: second.New.Secret.Description})
+		var invalid *domain.ValidationError
+		if !errors.As(err, &invalid) {
+			t.Errorf("a new secret named like the active one: %v, want invalid", err)
+		}
+	})
 }

@@ -402,11 +402,11 @@ type RotationResult struct {
 // its progress can be followed, all in one transaction.
 func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID domain.ClientID, in RotateInput) (RotationResult, error) {
 	defer s.cache.Invalidate(clientID)
-	if in.Description == "" {
-		in.Description = "Rotated " + s.clock().Format("2006-01-02 15:04 UTC")
-	}
+	named := in.Description != ""
 	var v domain.ValidationError
-	validText(&v, "description", in.Description, true, MaxSecretDescriptionLen)
+	if named {
+		validText(&v, "description", in.Description, true, MaxSecretDescriptionLen)
+	}
 	if in.GraceSeconds != nil && (*in.GraceSeconds < 0 || *in.GraceSeconds > domain.MaxLifetimeDaysLimit*86400) {
 		v.Add("grace_seconds", fmt.Sprintf("must be between 0 and %d", domain.MaxLifetimeDaysLimit*86400))
 	}
@@ -441,6 +441,10 @@ func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID domain.C
 			}
 			return strings.Compare(string(a.ID), string(b.ID))
 		})
+		desc, err := rotationDescription(in.Description, named, before, now)
+		if err != nil {
+			return err
+		}
 		out.Previous = nil
 		var oldIDs []domain.SecretID
 		var scheduled []domain.Secret
@@ -465,8 +469,13 @@ func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID domain.C
 			}
 			out.Previous = append(out.Previous, x)
 		}
-		out.New, err = s.createSecret(ctx, tx, by, clientID, SecretInput{Description: in.Description, ExpiresAt: in.ExpiresAt}, secretvalue.Plaintext{}, "secret.rotate")
+		out.New, err = s.createSecret(ctx, tx, by, clientID, SecretInput{Description: desc, ExpiresAt: in.ExpiresAt}, secretvalue.Plaintext{}, "secret.rotate")
 		if err != nil {
+			return err
+		}
+		// After the input's checks (a bad input is a 422 whatever the
+		// state); the conflict rolls the new secret back with the rest.
+		if err := openRotation(ctx, tx, by.OrgID, clientID, before, now); err != nil {
 			return err
 		}
 		if err := s.cache.announce(ctx, tx, clientID); err != nil {
@@ -493,6 +502,57 @@ func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID domain.C
 		return err
 	})
 	return out, err
+}
+
+// openRotation refuses a second rotation while one is open: its new
+// secret would list the first rotation's new secret as "old", and retiring
+// "the old secret" would break the callers that already moved. The client
+// is locked, so two racing rotations cannot both pass. Since no rotation
+// starts while another is open, an open one is among the newest: one page
+// of them is enough, however long the client's history.
+func openRotation(ctx context.Context, tx store.Tx, org domain.OrgID, clientID domain.ClientID, secrets []domain.Secret, now time.Time) error {
+	list, _, err := tx.ListRotations(ctx, org, clientID, domain.Page{Limit: domain.MaxLimit})
+	if err != nil {
+		return err
+	}
+	byID := make(map[domain.SecretID]domain.Secret, len(secrets))
+	for _, x := range secrets {
+		byID[x.ID] = x
+	}
+	for _, r := range list {
+		switch r.State(now, byID) {
+		case domain.RotationCompleted, domain.RotationAbandoned:
+			continue
+		}
+		return domain.Conflict(fmt.Sprintf("rotation %s, started %s, is still open: complete it (revoke the old secret) before starting another",
+			r.ID, r.StartedAt.UTC().Format(time.RFC3339)))
+	}
+	return nil
+}
+
+// rotationDescription is the new secret's description: the caller's,
+// which must differ from every active secret's, or "Rotated" and the time,
+// numbered when another secret of the client is already called that.
+func rotationDescription(desc string, named bool, secrets []domain.Secret, now time.Time) (string, error) {
+	taken := make(map[string]bool, len(secrets))
+	for _, x := range secrets {
+		if named {
+			if x.State(now) == domain.SecretActive && strings.EqualFold(x.Description, desc) {
+				return "", domain.Invalid("description", "an active secret of this client is already called that; choose a name that tells the new one apart")
+			}
+			continue
+		}
+		taken[strings.ToLower(x.Description)] = true
+	}
+	if named {
+		return desc, nil
+	}
+	base := "Rotated " + now.UTC().Format("02/01/2006 15:04 UTC")
+	desc = base
+	for n := 2; taken[strings.ToLower(desc)]; n++ {
+		desc = fmt.Sprintf("%s (%d)", base, n)
+	}
+	return desc, nil
 }
 
 // RevokeAll revokes every secret of a client at once, in one transaction:

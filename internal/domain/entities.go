@@ -122,6 +122,9 @@ type Client struct {
 	// WebhookEvents are the event types (or "group.*") the webhook
 	// endpoint receives; empty means every event.
 	WebhookEvents []string
+	// LastUsedAt is the last time any of its secrets authenticated (as
+	// the last-used flush recorded it); only the store writes it.
+	LastUsedAt *time.Time
 }
 
 // Actor is who performs an action: a user (through a session, API token or

@@ -179,6 +179,10 @@ type Clients interface {
 	// ListClients returns clients in creation order, a page at a time;
 	// personal credentials are not listed.
 	ListClients(ctx context.Context, org domain.OrgID, page domain.Page) ([]domain.Client, string, error)
+	// SearchClients returns a page of the clients q matches (never
+	// personal credentials), in q's order, with their active-secret figures
+	// and last use: filters and order run in the store at any size.
+	SearchClients(ctx context.Context, org domain.OrgID, q domain.ClientQuery) ([]domain.ClientSummary, string, error)
 	// UpdateClient locks the client, hands fn the client as stored and
 	// stores what fn leaves of name, description, scopes, token TTL,
 	// webhook URL and events, disabled, tokens-revoked-at and updated-at

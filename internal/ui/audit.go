@@ -311,3 +311,25 @@ func (h *Handler) auditLog(w http.ResponseWriter, r *http.Request, rq *request) 
 	h.render(w, r, rq, status, "audit", &page{Title: "Audit log", Nav: "audit", Data: d})
 	return nil
 }
+
+// maxListedClients bounds how many clients the audit page reads for its
+// client filter and names.
+const maxListedClients = 10_000
+
+// allClients reads the organisation's clients, a store page at a time, up
+// to maxListedClients.
+func (h *Handler) allClients(r *http.Request, rq *request) ([]domain.Client, error) {
+	var out []domain.Client
+	p := domain.Page{Limit: domain.MaxLimit}
+	for {
+		list, next, err := h.Credentials.ListClients(r.Context(), rq.by, p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, list...)
+		if next == "" || len(out) >= maxListedClients {
+			return out, nil
+		}
+		p.After = next
+	}
+}

@@ -1,9 +1,9 @@
 package ui
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,48 +15,52 @@ import (
 // clientsPerPage is the clients list's page size.
 const clientsPerPage = 20
 
-// maxListedClients bounds how many clients the list reads to search and
-// count (the store has no search; an organisation has hundreds at most).
-const maxListedClients = 10_000
-
 type clientRow struct {
 	ID, Name, Description string
 	Disabled              bool
 	Active                int
 	NextExpiry            *stamp
 	Created               stamp
+	LastUsed              *stamp
+	// Unused says how long the client has gone unused, when that is at
+	// least unusedAfterDays (or it never was used and is that old).
+	Unused string
 }
 
+// unusedAfterDays is when the list starts calling a client idle.
+const unusedAfterDays = 30
+
 type clientsData struct {
-	Rows          []clientRow
-	Q, Status     string
-	Page, Pages   int
-	Total, All    int
-	From, To      int
-	Prev, Next    string
-	Create        *form
-	CreateOpen    bool
-	DefaultTTL    int
-	StatusOptions []option
+	Rows []clientRow
+	// The filters and order, as the form shows them.
+	Q, Status, Secret, Unused, Expiring, Sort string
+	Filtered                                  bool
+	ExpiringErr                               string
+	First, Next                               string
+	Create                                    *form
+	CreateOpen                                bool
+	DefaultTTL                                int
+	StatusOptions, SecretOptions              []option
+	UnusedOptions, SortOptions                []option
 }
 
 type option struct{ Value, Label string }
 
-// allClients reads every client of the organisation, a store page at a time.
-func (h *Handler) allClients(r *http.Request, rq *request) ([]domain.Client, error) {
-	var out []domain.Client
-	p := domain.Page{Limit: domain.MaxLimit}
-	for {
-		list, next, err := h.Credentials.ListClients(r.Context(), rq.by, p)
-		if err != nil {
-			return nil, err
+var (
+	clientStatusOptions = []option{{"", "All statuses"}, {"active", "Active"}, {"disabled", "Disabled"}}
+	clientSecretOptions = []option{{"", "Any"}, {"with", "Has an active secret"}, {"without", "No active secret"}}
+	clientUnusedOptions = []option{{"", "Any time"}, {"7", "Unused for 7 days"}, {"30", "Unused for 30 days"}, {"90", "Unused for 90 days"}}
+	clientSortOptions   = []option{{"-created", "Newest first"}, {"created", "Oldest first"}, {"name", "Name, A to Z"}, {"-name", "Name, Z to A"},
+		{"-last_used", "Used most recently"}, {"last_used", "Used least recently"}}
+)
+
+func valid(v string, opts []option) string {
+	for _, o := range opts {
+		if o.Value == v {
+			return v
 		}
-		out = append(out, list...)
-		if next == "" || len(out) >= maxListedClients {
-			return out, nil
-		}
-		p.After = next
 	}
+	return opts[0].Value
 }
 
 func (h *Handler) clients(w http.ResponseWriter, r *http.Request, rq *request) error {
@@ -65,82 +69,97 @@ func (h *Handler) clients(w http.ResponseWriter, r *http.Request, rq *request) e
 }
 
 func (h *Handler) renderClients(w http.ResponseWriter, r *http.Request, rq *request, status int, f *form, open bool) error {
-	q := r.URL.Query()
-	d := clientsData{Q: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Create: f, CreateOpen: open || f.Failed(),
-		DefaultTTL:    rq.org.Policy.AccessTokenTTLSeconds,
-		StatusOptions: []option{{"", "All statuses"}, {"active", "Active"}, {"disabled", "Disabled"}}}
-	if d.Status != "active" && d.Status != "disabled" {
-		d.Status = ""
+	qs := r.URL.Query()
+	now := h.now()
+	d := clientsData{Q: strings.TrimSpace(qs.Get("q")), Status: valid(qs.Get("status"), clientStatusOptions),
+		Secret: valid(qs.Get("secret"), clientSecretOptions), Unused: valid(qs.Get("unused"), clientUnusedOptions),
+		Expiring: strings.TrimSpace(qs.Get("expiring")), Sort: valid(qs.Get("sort"), clientSortOptions),
+		Create: f, CreateOpen: open || f.Failed(), DefaultTTL: rq.org.Policy.AccessTokenTTLSeconds,
+		StatusOptions: clientStatusOptions, SecretOptions: clientSecretOptions, UnusedOptions: clientUnusedOptions, SortOptions: clientSortOptions}
+	q := domain.ClientQuery{Text: d.Q, Page: domain.Page{Limit: clientsPerPage, After: qs.Get("after")}}
+	q.Sort = domain.ClientSort(strings.TrimPrefix(d.Sort, "-"))
+	q.Desc = strings.HasPrefix(d.Sort, "-")
+	switch d.Status {
+	case "active":
+		q.Disabled = new(bool)
+	case "disabled":
+		yes := true
+		q.Disabled = &yes
 	}
-	all, err := h.allClients(r, rq)
+	switch d.Secret {
+	case "with":
+		yes := true
+		q.HasActiveSecret = &yes
+	case "without":
+		q.HasActiveSecret = new(bool)
+	}
+	q.UnusedDays, _ = strconv.Atoi(d.Unused)
+	if d.Expiring != "" {
+		if day, err := parseDMY(d.Expiring); err != nil {
+			d.ExpiringErr = sentence(err.Error())
+		} else {
+			end := day.Add(24 * time.Hour)
+			q.ExpiringBefore = &end
+		}
+	}
+	d.Filtered = d.Q != "" || d.Status != "" || d.Secret != "" || d.Unused != "" || d.Expiring != ""
+	list, next, err := h.Credentials.SearchClients(r.Context(), rq.by, q)
+	var inval *domain.ValidationError
+	if errors.As(err, &inval) && q.Page.After != "" {
+		// A cursor from another order (or edited by hand): start over.
+		q.Page.After = ""
+		list, next, err = h.Credentials.SearchClients(r.Context(), rq.by, q)
+	}
 	if err != nil {
 		return err
 	}
-	d.All = len(all)
-	needle := strings.ToLower(d.Q)
-	var match []domain.Client
-	for _, c := range all {
-		if d.Status == "active" && c.Disabled || d.Status == "disabled" && !c.Disabled {
-			continue
-		}
-		if needle != "" && !strings.Contains(strings.ToLower(c.Name), needle) && !strings.Contains(strings.ToLower(string(c.ID)), needle) &&
-			!strings.Contains(strings.ToLower(c.Description), needle) {
-			continue
-		}
-		match = append(match, c)
-	}
-	// Newest first: the client just created is at the top.
-	slices.Reverse(match)
-	d.Total = len(match)
-	d.Pages = max(1, (d.Total+clientsPerPage-1)/clientsPerPage)
-	d.Page, _ = strconv.Atoi(q.Get("page"))
-	d.Page = min(max(d.Page, 1), d.Pages)
-	start := (d.Page - 1) * clientsPerPage
-	end := min(start+clientsPerPage, d.Total)
-	d.From, d.To = start+1, end
-	link := func(p int) string {
+	link := func(after string) string {
 		v := url.Values{}
-		if d.Q != "" {
-			v.Set("q", d.Q)
+		for k, x := range map[string]string{"q": d.Q, "status": d.Status, "secret": d.Secret, "unused": d.Unused, "expiring": d.Expiring, "after": after} {
+			if x != "" {
+				v.Set(k, x)
+			}
 		}
-		if d.Status != "" {
-			v.Set("status", d.Status)
-		}
-		if p > 1 {
-			v.Set("page", strconv.Itoa(p))
+		if d.Sort != clientSortOptions[0].Value {
+			v.Set("sort", d.Sort)
 		}
 		if len(v) == 0 {
 			return "/ui/clients"
 		}
 		return "/ui/clients?" + v.Encode()
 	}
-	if d.Page > 1 {
-		d.Prev = link(d.Page - 1)
+	if q.Page.After != "" {
+		d.First = link("")
 	}
-	if d.Page < d.Pages {
-		d.Next = link(d.Page + 1)
+	if next != "" {
+		d.Next = link(next)
 	}
-	now := h.now()
-	for _, c := range match[start:end] {
-		row := clientRow{ID: string(c.ID), Name: c.Name, Description: c.Description, Disabled: c.Disabled, Created: newStamp(c.CreatedAt, now)}
-		list, err := h.Credentials.ListSecrets(r.Context(), rq.by, c.ID, consolePage)
-		if err != nil {
-			return err
-		}
-		var next *time.Time
-		for _, x := range list.Secrets {
-			if x.State(now) == domain.SecretActive {
-				row.Active++
-				if x.ExpiresAt != nil && (next == nil || x.ExpiresAt.Before(*next)) {
-					next = x.ExpiresAt
-				}
-			}
-		}
-		row.NextExpiry = stampPtr(next, now)
+	for _, c := range list {
+		row := clientRow{ID: string(c.ID), Name: c.Name, Description: c.Description, Disabled: c.Disabled, Created: newStamp(c.CreatedAt, now),
+			Active: c.ActiveSecrets, NextExpiry: stampPtr(c.NextExpiry, now), LastUsed: stampPtr(c.LastUsedAt, now)}
+		row.Unused = unusedFor(c.LastUsedAt, c.CreatedAt, now)
 		d.Rows = append(d.Rows, row)
 	}
-	h.render(w, r, rq, status, "clients", &page{Title: "Clients", Nav: "clients", Canonical: link(d.Page), Data: d})
+	h.render(w, r, rq, status, "clients", &page{Title: "Clients", Nav: "clients", Canonical: link(q.Page.After), Data: d})
 	return nil
+}
+
+// unusedFor says "Unused for N days" when a client (or secret) last used
+// at last, created at created, has gone unused for unusedAfterDays or
+// more; "" otherwise.
+func unusedFor(last *time.Time, created, now time.Time) string {
+	since := created
+	if last != nil {
+		since = *last
+	}
+	days := int(now.Sub(since).Hours() / 24)
+	if days < unusedAfterDays {
+		return ""
+	}
+	if last == nil {
+		return "Never used in " + plural(days, "day")
+	}
+	return "Unused for " + plural(days, "day")
 }
 
 // clientFields maps the client service's fields to the form's.

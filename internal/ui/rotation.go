@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"time"
@@ -25,6 +26,20 @@ func rotationStateLabel(s domain.RotationState) string {
 	return string(s)
 }
 
+// openRotation returns the client's rotation in progress, if any.
+func (h *Handler) openRotation(r *http.Request, rq *request, clientID domain.ClientID) (*credential.RotationView, error) {
+	rots, _, err := h.Credentials.ListRotations(r.Context(), rq.by, clientID, consolePage)
+	if err != nil {
+		return nil, err
+	}
+	for i, v := range rots {
+		if v.State != domain.RotationCompleted && v.State != domain.RotationAbandoned {
+			return &rots[i], nil
+		}
+	}
+	return nil, nil
+}
+
 type rotateStartData struct {
 	Client clientHeader
 	Active []secretRow
@@ -36,6 +51,15 @@ func (h *Handler) rotateStart(w http.ResponseWriter, r *http.Request, rq *reques
 	c, err := h.Credentials.GetClient(r.Context(), rq.by, domain.ClientID(r.PathValue("id")))
 	if err != nil {
 		return err
+	}
+	if cur, err := h.openRotation(r, rq, c.ID); err != nil {
+		return err
+	} else if cur != nil {
+		// One rotation at a time: a second would call the first one's new
+		// secret "old".
+		h.setFlash(w, r, "info", "A rotation of this client is in progress. Finish it (or let it finish) before starting another.")
+		redirect(w, r, "/ui/clients/"+string(c.ID)+"/rotations/"+string(cur.Rotation.ID))
+		return nil
 	}
 	return h.renderRotateStart(w, r, rq, http.StatusOK, c, newForm())
 }
@@ -84,21 +108,183 @@ func (h *Handler) rotate(w http.ResponseWriter, r *http.Request, rq *request) er
 type rotationData struct {
 	Client   clientHeader
 	ID       string
-	State    string
-	Stage    int // 1 generated, 2 new in use, 3 old idle, 4 done
-	Done     bool
-	Safe     bool
 	Started  stamp
 	New      *secretRow
-	Old      []secretRow
+	Old      []rotationOld
 	OldLive  int
 	Quiet    string
 	Reveal   *reveal
 	Retire   *form
 	Complete *form
 	Hint     expiryHint
+	Facts    rotationFacts
+	// LiveURL is where the page's script polls for the facts.
+	LiveURL string
 	// CompleteOpen opens the revoke-now dialog (a link without JavaScript).
 	CompleteOpen bool
+}
+
+// rotationOld is an old secret of a rotation with its use in words.
+type rotationOld struct {
+	secretRow
+	Use string
+}
+
+// rotationFacts are the guided page's statements, each derived from the
+// rotation's secrets and the client's refresh tokens as stored: the page
+// renders them and /live returns them, so the two never disagree.
+type rotationFacts struct {
+	State string `json:"state"`
+	// Stage is 1 (new secret not used yet), 2 (new in use, old still
+	// used), 3 (old idle) or 4 (completed or abandoned).
+	Stage int  `json:"stage"`
+	Done  bool `json:"done"`
+	Safe  bool `json:"safe"`
+	// OldUnused says no old secret that is still active was ever used.
+	OldUnused bool `json:"old_unused"`
+	// NewUse and OldUse ("old-<secret ID>") say when and from where each
+	// secret was last used.
+	NewUse string            `json:"new_use"`
+	OldUse map[string]string `json:"old_use"`
+	// NewStep is the "configure OAuth" step's statement.
+	NewStep string `json:"new_step"`
+	// Refresh says whether a refresh token was generated since the
+	// rotation started; RefreshDone ticks its step.
+	Refresh     string `json:"refresh"`
+	RefreshDone bool   `json:"refresh_done"`
+	// RetireStep is the last step's statement, RevokeNow what revoking the
+	// old secret now would do.
+	RetireStep string `json:"retire_step"`
+	RevokeNow  string `json:"revoke_now"`
+	// Outcome says what happened, once the rotation is over.
+	Outcome string `json:"outcome"`
+}
+
+// usedPhrase says when and from where a secret was last used ("used 3
+// minutes ago from 192.0.2.1"); "" when it never was.
+func usedPhrase(x domain.Secret, now time.Time) string {
+	if x.LastUsedAt == nil {
+		return ""
+	}
+	s := "used " + relative(x.LastUsedAt.UTC(), now)
+	if x.LastUsedFrom != "" {
+		s += " from " + x.LastUsedFrom
+	}
+	return s
+}
+
+// lastUse is usedPhrase as a sentence's start, or unused.
+func lastUse(x domain.Secret, now time.Time, unused string) string {
+	p := usedPhrase(x, now)
+	if p == "" {
+		return unused
+	}
+	return "U" + p[1:]
+}
+
+// describeUse is lastUse with the secret's end, if it ended.
+func describeUse(x domain.Secret, now time.Time, unused string) string {
+	use := lastUse(x, now, unused)
+	switch x.State(now) {
+	case domain.SecretRevoked:
+		return "Revoked " + relative(x.RevokedAt.UTC(), now) + " · " + use
+	case domain.SecretExpired:
+		return "Expired " + relative(x.ExpiresAt.UTC(), now) + " · " + use
+	}
+	return use
+}
+
+// factsOf derives the statements of a rotation at v.Now; tokens are the
+// client's refresh tokens, completedBy the completer's name.
+func factsOf(v credential.RotationView, tokens []domain.RefreshToken, completedBy string) rotationFacts {
+	now, rot := v.Now, v.Rotation
+	quiet := duration(rot.QuietSeconds)
+	f := rotationFacts{State: rotationStateLabel(v.State), Safe: v.SafeToRevoke, OldUse: map[string]string{}}
+	switch v.State {
+	case domain.RotationStarted:
+		f.Stage = 1
+	case domain.RotationNewInUse:
+		f.Stage = 2
+	case domain.RotationOldIdle:
+		f.Stage = 3
+	default:
+		f.Stage, f.Done = 4, true
+	}
+	nw, hasNew := v.Secrets[rot.NewSecretID]
+	if hasNew {
+		f.NewUse = describeUse(nw, now, "Not used yet")
+	}
+	if f.Stage >= 2 && hasNew {
+		f.NewStep = "The new secret works: " + usedPhrase(nw, now) + "."
+	} else if !f.Done {
+		f.NewStep = "Waiting for the new secret's first use: request tokens with it."
+	}
+	// The live old secret used last says what revoking now would break.
+	var busiest *domain.Secret
+	f.OldUnused = true
+	for _, id := range rot.OldSecretIDs {
+		x, ok := v.Secrets[id]
+		if !ok {
+			continue
+		}
+		f.OldUse["old-"+string(id)] = describeUse(x, now, "Never used")
+		if x.State(now) != domain.SecretActive {
+			continue
+		}
+		if x.LastUsedAt != nil {
+			f.OldUnused = false
+			if busiest == nil || x.LastUsedAt.After(*busiest.LastUsedAt) {
+				busiest = &x
+			}
+		}
+	}
+	var generated *domain.RefreshToken
+	for i, t := range tokens {
+		if t.CreatedBy != string(rot.ClientID) && !t.CreatedAt.Before(rot.StartedAt) {
+			if generated == nil || t.CreatedAt.After(generated.CreatedAt) {
+				generated = &tokens[i]
+			}
+		}
+	}
+	if generated != nil {
+		f.Refresh, f.RefreshDone = "A refresh token was generated "+relative(generated.CreatedAt.UTC(), now)+", after the rotation started.", true
+	} else {
+		f.Refresh = "No refresh token was generated since the rotation started. If your application uses one, generate it on"
+	}
+	switch {
+	case v.State == domain.RotationCompleted:
+		f.Outcome = "Completed " + newStamp(*rot.CompletedAt, now).Abs
+		if completedBy != "" {
+			f.Outcome += " by " + completedBy
+		}
+		f.Outcome += ". The old secret was revoked; only the new secret works now."
+		if len(rot.OldSecretIDs) == 0 {
+			f.Outcome = strings.Replace(f.Outcome, "The old secret was revoked; only", "There was no old secret to revoke;", 1)
+		}
+		f.RetireStep = f.Outcome
+	case v.State == domain.RotationAbandoned:
+		f.Outcome = "Abandoned: the new secret was revoked or expired, so this rotation cannot finish. The old secrets were left as they are; start a new rotation."
+		f.RetireStep = f.Outcome
+	case f.Safe && f.OldUnused:
+		f.RetireStep = "The old secret was never used: safe to revoke."
+		f.RevokeNow = "The old secret was never used: revoking it breaks no caller."
+	case f.Safe && busiest == nil:
+		f.RetireStep = "No old secret is active any more: nothing is left to revoke."
+		f.RevokeNow = f.RetireStep
+	case f.Safe:
+		f.RetireStep = "The old secret has not been used for " + quiet + " since the new one works (" + usedPhrase(*busiest, now) + "): safe to revoke."
+		f.RevokeNow = "It has been idle for " + quiet + " (" + usedPhrase(*busiest, now) + "): no caller should notice."
+	case busiest == nil:
+		f.RetireStep = "The old secret was never used; it counts as idle once the new one works."
+		f.RevokeNow = "The old secret was never used, but the new one has not been used yet either: make sure your application has the new secret."
+	case f.Stage == 1:
+		f.RetireStep = "It counts as idle once unused for " + quiet + " after the new one works."
+		f.RevokeNow = "The new secret has not been used yet, and the old one was " + usedPhrase(*busiest, now) + ": callers still using it will fail."
+	default:
+		f.RetireStep = "It counts as idle once unused for " + quiet + " after the new one works; it was " + usedPhrase(*busiest, now) + "."
+		f.RevokeNow = "The old secret was " + usedPhrase(*busiest, now) + ": callers still using it will fail."
+	}
+	return f
 }
 
 func (h *Handler) rotation(w http.ResponseWriter, r *http.Request, rq *request) error {
@@ -109,51 +295,83 @@ func (h *Handler) rotation(w http.ResponseWriter, r *http.Request, rq *request) 
 	return h.renderRotation(w, r, rq, http.StatusOK, c, domain.RotationID(r.PathValue("rid")), nil, nil)
 }
 
+// rotationFactsFor reads what the facts of a rotation derive from.
+func (h *Handler) rotationFactsFor(r *http.Request, rq *request, clientID domain.ClientID, id domain.RotationID) (credential.RotationView, rotationFacts, error) {
+	v, err := h.Credentials.GetRotation(r.Context(), rq.by, clientID, id)
+	if err != nil {
+		return v, rotationFacts{}, err
+	}
+	tokens, _, err := h.Refresh.List(r.Context(), rq.by, clientID, consolePage)
+	if err != nil {
+		return v, rotationFacts{}, err
+	}
+	by := ""
+	if v.Rotation.CompletedAt != nil {
+		by = h.actorName(r, rq, v.Rotation.CompletedBy)
+	}
+	return v, factsOf(v, tokens, by), nil
+}
+
+// actorName is a user's email for a user ID the viewer may see, "you" for
+// the viewer, "Keywarden" for the system, or the ID itself.
+func (h *Handler) actorName(r *http.Request, rq *request, id string) string {
+	switch {
+	case id == "":
+		return ""
+	case id == rq.by.ID:
+		return "you"
+	case strings.HasPrefix(id, domain.PrefixUser):
+		if u, err := h.Accounts.GetUser(r.Context(), rq.by, domain.UserID(id)); err == nil {
+			return u.Email
+		}
+		return id
+	case strings.HasPrefix(id, "rotation-auto-complete"):
+		return "Keywarden, automatically once the old secret was idle"
+	}
+	return id
+}
+
+// rotationLive serves a rotation's facts as JSON: the page's script polls
+// it, so last-used times and statements change without a reload.
+func (h *Handler) rotationLive(w http.ResponseWriter, r *http.Request, rq *request) error {
+	_, f, err := h.rotationFactsFor(r, rq, domain.ClientID(r.PathValue("id")), domain.RotationID(r.PathValue("rid")))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	return json.NewEncoder(w).Encode(f)
+}
+
 // renderRotation shows a rotation; f, when set, is the retire form with
 // its problems.
 func (h *Handler) renderRotation(w http.ResponseWriter, r *http.Request, rq *request, status int, c domain.Client, id domain.RotationID, rv *reveal, f *form) error {
-	v, err := h.Credentials.GetRotation(r.Context(), rq.by, c.ID, id)
+	v, facts, err := h.rotationFactsFor(r, rq, c.ID, id)
 	if err != nil {
 		return err
 	}
-	list, err := h.Credentials.ListSecrets(r.Context(), rq.by, c.ID, consolePage)
-	if err != nil {
-		return err
-	}
-	now := h.now()
+	now := v.Now
 	if f == nil {
 		f = newForm()
 		f.Values["when"] = "86400"
 	}
-	d := rotationData{Client: headerOf(c, "secrets"), ID: string(v.Rotation.ID), State: rotationStateLabel(v.State), Safe: v.SafeToRevoke,
-		Done: v.State == domain.RotationCompleted || v.State == domain.RotationAbandoned, Started: newStamp(v.Rotation.StartedAt, now),
-		Quiet: duration(v.Rotation.QuietSeconds), Reveal: rv, Retire: f, Complete: newForm(),
+	base := "/ui/clients/" + string(c.ID) + "/rotations/" + string(v.Rotation.ID)
+	d := rotationData{Client: headerOf(c, "secrets"), ID: string(v.Rotation.ID), Started: newStamp(v.Rotation.StartedAt, now),
+		Quiet: duration(v.Rotation.QuietSeconds), Reveal: rv, Retire: f, Complete: newForm(), Facts: facts, LiveURL: base + "/live",
 		Hint: newExpiryHint(rq.org.Policy, rq.by.Role, now, false), CompleteOpen: r.Method == http.MethodGet && r.URL.Query().Get("complete") == "1"}
-	switch v.State {
-	case domain.RotationStarted:
-		d.Stage = 1
-	case domain.RotationNewInUse:
-		d.Stage = 2
-	case domain.RotationOldIdle:
-		d.Stage = 3
-	default:
-		d.Stage = 4
-	}
 	if x, ok := v.Secrets[v.Rotation.NewSecretID]; ok {
-		row := secretRowOf(x, list.NewID, now)
+		row := secretRowOf(x, v.NewID, now)
 		d.New = &row
 	}
 	for _, oid := range v.Rotation.OldSecretIDs {
 		if x, ok := v.Secrets[oid]; ok {
-			row := secretRowOf(x, list.NewID, now)
+			row := secretRowOf(x, v.NewID, now)
 			if row.Active {
 				d.OldLive++
 			}
-			d.Old = append(d.Old, row)
+			d.Old = append(d.Old, rotationOld{secretRow: row, Use: facts.OldUse["old-"+string(oid)]})
 		}
 	}
-	h.render(w, r, rq, status, "rotation", &page{Title: "Rotation of " + c.Name, Nav: "clients",
-		Canonical: "/ui/clients/" + string(c.ID) + "/rotations/" + string(v.Rotation.ID), Data: d})
+	h.render(w, r, rq, status, "rotation", &page{Title: "Rotation of " + c.Name, Nav: "clients", Canonical: base, Data: d})
 	return nil
 }
 

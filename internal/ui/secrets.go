@@ -136,15 +136,12 @@ func (h *Handler) renderSecrets(w http.ResponseWriter, r *http.Request, rq *requ
 		}
 		d.Rows = append(d.Rows, row)
 	}
-	if rots, _, err := h.Credentials.ListRotations(r.Context(), rq.by, c.ID, consolePage); err == nil {
-		for _, v := range rots {
-			if v.State != domain.RotationCompleted && v.State != domain.RotationAbandoned {
-				d.Rotation = &rotationBanner{ID: string(v.Rotation.ID), State: rotationStateLabel(v.State), Started: newStamp(v.Rotation.StartedAt, now)}
-				break
-			}
-		}
-	} else {
+	cur, err := h.openRotation(r, rq, c.ID)
+	if err != nil {
 		return err
+	}
+	if cur != nil {
+		d.Rotation = &rotationBanner{ID: string(cur.Rotation.ID), State: rotationStateLabel(cur.State), Started: newStamp(cur.Rotation.StartedAt, now)}
 	}
 	h.render(w, r, rq, status, "client_secrets", &page{Title: c.Name + " · Secrets", Nav: "clients",
 		Canonical: string("/ui/clients/" + string(c.ID) + "/secrets"), Data: d})

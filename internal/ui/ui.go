@@ -171,6 +171,7 @@ func (h *Handler) routes() []Route {
 		view("GET /ui/clients/{id}/rotate", authz.RotateSecrets, 0, h.rotateStart),
 		action("POST /ui/clients/{id}/rotate", authz.RotateSecrets, once, h.rotate),
 		view("GET /ui/clients/{id}/rotations/{rid}", authz.ReadRotation, 0, h.rotation),
+		view("GET /ui/clients/{id}/rotations/{rid}/live", authz.ReadRotation, 0, h.rotationLive),
 		action("POST /ui/clients/{id}/rotations/{rid}/schedule", authz.UpdateSecret, 0, h.scheduleOld),
 		action("POST /ui/clients/{id}/rotations/{rid}/complete", authz.CompleteRotate, 0, h.completeRotation),
 		action("POST /ui/clients/{id}/revoke-all", authz.RevokeAll, 0, h.revokeAll),

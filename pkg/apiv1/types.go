@@ -16,6 +16,13 @@ type Client struct {
 	// WebhookEvents are the event types (or "group.*") the webhook
 	// endpoint receives; empty means every event.
 	WebhookEvents []string `json:"webhook_events"`
+	// LastUsedAt is the last time any of its secrets authenticated
+	// (absent: never).
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	// ActiveSecrets and NextExpiryAt (the earliest expiry of an active
+	// secret) come in lists only.
+	ActiveSecrets *int       `json:"active_secrets,omitempty"`
+	NextExpiryAt  *time.Time `json:"next_expiry_at,omitempty"`
 }
 
 // CreateClient is the body of POST /v1/clients.

@@ -3,6 +3,8 @@ package keywarden
 import (
 	"context"
 	"iter"
+	"strconv"
+	"time"
 
 	"keywarden/pkg/apiv1"
 )
@@ -13,17 +15,45 @@ func (c *Client) CreateClient(ctx context.Context, in apiv1.CreateClient) (apiv1
 	return call[apiv1.Client](ctx, c, post("/v1/clients", in))
 }
 
-// ListClients returns one page of the organisation's clients, in the order
-// they were created. Clients iterates over all of them.
-func (c *Client) ListClients(ctx context.Context, opts ListOptions) (apiv1.ClientList, error) {
-	return call[apiv1.ClientList](ctx, c, get("/v1/clients").withQuery(opts.values()))
+// ClientQuery searches clients (every field optional): see GET
+// /v1/clients.
+type ClientQuery struct {
+	Text            string // in the name, client ID or description
+	Status          string // "active" or "disabled"
+	HasActiveSecret *bool
+	UnusedDays      int       // not used for this many days
+	ExpiringBefore  time.Time // an active secret expires before
+	Sort            string    // "created", "name", "last_used"; "-" first for descending
+	ListOptions
+}
+
+// ListClients returns one page of the organisation's clients that q
+// matches, by default in the order they were created. Clients iterates
+// over all of them.
+func (c *Client) ListClients(ctx context.Context, q ClientQuery) (apiv1.ClientList, error) {
+	v := q.values()
+	for name, s := range map[string]string{"q": q.Text, "status": q.Status, "sort": q.Sort} {
+		if s != "" {
+			v.Set(name, s)
+		}
+	}
+	if q.HasActiveSecret != nil {
+		v.Set("has_active_secret", strconv.FormatBool(*q.HasActiveSecret))
+	}
+	if q.UnusedDays > 0 {
+		v.Set("unused_days", strconv.Itoa(q.UnusedDays))
+	}
+	if !q.ExpiringBefore.IsZero() {
+		v.Set("expiring_before", q.ExpiringBefore.UTC().Format(time.RFC3339))
+	}
+	return call[apiv1.ClientList](ctx, c, get("/v1/clients").withQuery(v))
 }
 
 // Clients iterates over the organisation's clients from the page that opts
 // selects on (opts.Limit is the page size), fetching the pages as it goes.
 func (c *Client) Clients(ctx context.Context, opts ListOptions) iter.Seq2[apiv1.Client, error] {
 	return pages(ctx, opts, func(ctx context.Context, opts ListOptions) ([]apiv1.Client, string, error) {
-		p, err := c.ListClients(ctx, opts)
+		p, err := c.ListClients(ctx, ClientQuery{ListOptions: opts})
 		return p.Items, p.NextCursor, err
 	})
 }

@@ -74,7 +74,7 @@ func sdkProblems(t *testing.T, srv *server, api *keywarden.Client, clientID stri
 	if _, err := api.GetClient(ctx, "kwc_0000000000000000000000"); !keywarden.HasStatus(err, http.StatusNotFound) {
 		t.Errorf("an unknown client: %v, want 404", err)
 	}
-	if _, err := srv.api("kwt_not-a-token").ListClients(ctx, keywarden.ListOptions{}); !keywarden.HasStatus(err, http.StatusUnauthorized) {
+	if _, err := srv.api("kwt_not-a-token").ListClients(ctx, keywarden.ClientQuery{}); !keywarden.HasStatus(err, http.StatusUnauthorized) {
 		t.Errorf("a bad token: %v, want 401", err)
 	}
 }

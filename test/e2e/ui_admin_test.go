@@ -157,13 +157,26 @@ func TestUIUsersPolicyAudit(t *testing.T) {
 		c.client(t, fmt.Sprintf("batch-%02d", i))
 	}
 	c.srv.must(t, http.StatusOK, c.token, "PATCH", "/v1/clients/"+cl.ClientID, map[string]any{"disabled": true}, nil)
+	// (Search, filters and order run in the store; pages follow cursors.)
 	b.open("/ui/clients")
-	b.contains("Showing 1–20 of 41", "Page 1 of 3")
+	b.contains("20 clients on this page", "Next page")
+	if first := b.text("#clients-table tbody tr"); !strings.Contains(first, "batch-39") {
+		t.Errorf("newest first: the first row is %q, want batch-39", first)
+	}
 	b.shot("clients-page-1")
 	b.submit("a[rel=next]", ".table-foot")
-	b.contains("Showing 21–40 of 41", "Page 2 of 3")
+	b.contains("20 clients on this page", "First page")
+	b.submit("a[rel=next]", ".table-foot")
+	b.contains("client on this page", "Forever")
+	b.open("/ui/clients?sort=name")
+	if first := b.text("#clients-table tbody tr"); !strings.Contains(first, "batch-00") {
+		t.Errorf("by name: the first row is %q, want batch-00", first)
+	}
+	b.open("/ui/clients?secret=with")
+	b.contains("Forever")
+	b.lacks("batch-01")
 	b.open("/ui/clients?q=batch-07")
-	b.contains("Showing 1–1 of 1 matching", "batch-07")
+	b.contains("1 client on this page, matching the filters", "batch-07")
 	b.open("/ui/clients?status=disabled")
 	b.contains("Forever", "Disabled")
 	b.lacks("batch-01")

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"keywarden/internal/domain"
@@ -14,28 +15,19 @@ import (
 
 const clientColumns = `id, org_id, name, description, scopes, token_ttl, webhook_url, disabled, created_at, updated_at, tokens_revoked_at, owner_user_id, webhook_events`
 
+// clientReadColumns are clientColumns and the client's last use, which
+// only TouchLastUsed writes.
+const clientReadColumns = clientColumns + `, last_used_at`
+
 func scanClient(row interface{ Scan(...any) error }) (domain.Client, error) {
-	var c domain.Client
-	var scopes string
-	var disabled int
-	var created, updated int64
-	var tokensRevoked sql.NullInt64
-	var owner sql.NullString
-	var events string
-	if err := row.Scan(&c.ID, &c.OrgID, &c.Name, &c.Description, &scopes, &c.TokenTTL, &c.WebhookURL, &disabled, &created, &updated, &tokensRevoked, &owner, &events); err != nil {
-		return c, notFound(err)
+	var c clientScan
+	var lastUsed sql.NullInt64
+	if err := row.Scan(append(c.dest(), &lastUsed)...); err != nil {
+		return c.c, notFound(err)
 	}
-	if err := json.Unmarshal([]byte(scopes), &c.Scopes); err != nil {
-		return c, fmt.Errorf("client %s: scopes: %w", c.ID, err)
-	}
-	c.Disabled, c.CreatedAt, c.UpdatedAt, c.TokensRevokedAt = disabled != 0, fromMicros(created), fromMicros(updated), fromNullMicros(tokensRevoked)
-	c.OwnerUserID = domain.UserID(owner.String)
-	if events != "" {
-		if err := json.Unmarshal([]byte(events), &c.WebhookEvents); err != nil {
-			return c, fmt.Errorf("client %s: webhook events: %w", c.ID, err)
-		}
-	}
-	return c, nil
+	out, err := c.client()
+	out.LastUsedAt = fromNullMicros(lastUsed)
+	return out, err
 }
 
 func scopesJSON(scopes []string) string {
@@ -53,11 +45,11 @@ func (s *conn) CreateClient(ctx context.Context, c domain.Client) error {
 }
 
 func (s *conn) GetClient(ctx context.Context, org domain.OrgID, id domain.ClientID) (domain.Client, error) {
-	return scanClient(s.queryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE org_id = ? AND id = ?`, org, id))
+	return scanClient(s.queryRow(ctx, `SELECT `+clientReadColumns+` FROM clients WHERE org_id = ? AND id = ?`, org, id))
 }
 
 func (s *conn) LookupClient(ctx context.Context, id domain.ClientID) (domain.Client, error) {
-	return scanClient(s.queryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = ?`, id))
+	return scanClient(s.queryRow(ctx, `SELECT `+clientReadColumns+` FROM clients WHERE id = ?`, id))
 }
 
 func (s *conn) ListClients(ctx context.Context, org domain.OrgID, page domain.Page) ([]domain.Client, string, error) {
@@ -65,7 +57,7 @@ func (s *conn) ListClients(ctx context.Context, org domain.OrgID, page domain.Pa
 	var rows *sql.Rows
 	var err error
 	if page.After == "" {
-		rows, err = s.query(ctx, `SELECT `+clientColumns+` FROM clients WHERE org_id = ? AND owner_user_id IS NULL
+		rows, err = s.query(ctx, `SELECT `+clientReadColumns+` FROM clients WHERE org_id = ? AND owner_user_id IS NULL
 			ORDER BY created_at, id LIMIT ?`, org, limit+1)
 	} else {
 		cur, cerr := domain.DecodeCursor(page.After)
@@ -73,7 +65,7 @@ func (s *conn) ListClients(ctx context.Context, org domain.OrgID, page domain.Pa
 			return nil, "", cerr
 		}
 		at := micros(cur.At)
-		rows, err = s.query(ctx, `SELECT `+clientColumns+` FROM clients WHERE org_id = ? AND owner_user_id IS NULL
+		rows, err = s.query(ctx, `SELECT `+clientReadColumns+` FROM clients WHERE org_id = ? AND owner_user_id IS NULL
 			AND (created_at > ? OR (created_at = ? AND id > ?))
 			ORDER BY created_at, id LIMIT ?`, org, at, at, cur.ID, limit+1)
 	}
@@ -112,7 +104,7 @@ func (s *conn) UpdateClient(ctx context.Context, org domain.OrgID, id domain.Cli
 }
 
 func (s *conn) lockClient(ctx context.Context, org domain.OrgID, id domain.ClientID) (domain.Client, error) {
-	return scanClient(s.queryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE org_id = ? AND id = ?`+s.lock(), org, id))
+	return scanClient(s.queryRow(ctx, `SELECT `+clientReadColumns+` FROM clients WHERE org_id = ? AND id = ?`+s.lock(), org, id))
 }
 
 // LockClient implements store.Locks.
@@ -127,7 +119,145 @@ func (s *conn) DeleteClient(ctx context.Context, org domain.OrgID, id domain.Cli
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
 func (s *conn) PersonalClient(ctx context.Context, org domain.OrgID, userID domain.UserID) (domain.Client, error) {
-	return scanClient(s.queryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE org_id = ? AND owner_user_id = ?`, org, userID))
+	return scanClient(s.queryRow(ctx, `SELECT `+clientReadColumns+` FROM clients WHERE org_id = ? AND owner_user_id = ?`, org, userID))
+}
+
+// SearchClients runs q in two reads however many clients match: the page
+// (filters and order in SQL, on the indexes of migration 00025), then the
+// active-secret figures of the page's clients in one grouped query.
+func (s *conn) SearchClients(ctx context.Context, org domain.OrgID, q domain.ClientQuery) ([]domain.ClientSummary, string, error) {
+	limit := q.Page.Size()
+	now := micros(q.Now)
+	var where []string
+	args := []any{org}
+	where = append(where, "c.org_id = ?", "c.owner_user_id IS NULL")
+	if t := strings.ToLower(strings.TrimSpace(q.Text)); t != "" {
+		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(t) + "%"
+		where = append(where, `(lower(c.name) LIKE ? ESCAPE '\' OR lower(c.id) LIKE ? ESCAPE '\' OR lower(c.description) LIKE ? ESCAPE '\')`)
+		args = append(args, like, like, like)
+	}
+	if q.Disabled != nil {
+		where = append(where, "c.disabled = ?")
+		args = append(args, boolInt(*q.Disabled))
+	}
+	const active = `SELECT 1 FROM secrets s WHERE s.client_id = c.id AND s.revoked_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > ?)`
+	if q.HasActiveSecret != nil {
+		if *q.HasActiveSecret {
+			where = append(where, "EXISTS ("+active+")")
+		} else {
+			where = append(where, "NOT EXISTS ("+active+")")
+		}
+		args = append(args, now)
+	}
+	if q.ExpiringBefore != nil {
+		where = append(where, "EXISTS ("+active+" AND s.expires_at IS NOT NULL AND s.expires_at < ?)")
+		args = append(args, now, micros(*q.ExpiringBefore))
+	}
+	if q.UnusedSince != nil {
+		where = append(where, "COALESCE(c.last_used_at, c.created_at) < ?")
+		args = append(args, micros(*q.UnusedSince))
+	}
+	sort := q.Sort
+	var key string
+	switch sort {
+	case domain.SortName:
+		key = "lower(c.name)"
+	case domain.SortLastUsed:
+		key = "COALESCE(c.last_used_at, 0)"
+	default:
+		sort, key = domain.SortCreated, "c.created_at"
+	}
+	dir, cmp := "", ">"
+	if q.Desc {
+		dir, cmp = " DESC", "<"
+	}
+	if q.Page.After != "" {
+		cur, err := domain.DecodeClientCursor(q.Page.After, sort)
+		if err != nil {
+			return nil, "", err
+		}
+		var k any = cur.Key
+		if sort != domain.SortName {
+			n, _ := strconv.ParseInt(cur.Key, 10, 64)
+			k = n
+		}
+		where = append(where, "("+key+" "+cmp+" ? OR ("+key+" = ? AND c.id "+cmp+" ?))")
+		args = append(args, k, k, cur.ID)
+	}
+	args = append(args, limit+1)
+	rows, err := s.query(ctx, `SELECT `+prefixed("c.", clientReadColumns)+` FROM clients c WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY `+key+dir+`, c.id`+dir+` LIMIT ?`, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	var out []domain.ClientSummary
+	for rows.Next() {
+		c, err := scanClient(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, domain.ClientSummary{Client: c})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		last := out[limit-1]
+		c := domain.ClientCursor{Sort: sort, ID: string(last.ID)}
+		switch sort {
+		case domain.SortName:
+			c.Key = strings.ToLower(last.Name)
+		case domain.SortLastUsed:
+			if last.LastUsedAt != nil {
+				c.Key = strconv.FormatInt(micros(*last.LastUsedAt), 10)
+			} else {
+				c.Key = "0"
+			}
+		default:
+			c.Key = strconv.FormatInt(micros(last.CreatedAt), 10)
+		}
+		next = c.Encode()
+	}
+	if len(out) == 0 {
+		return out, next, nil
+	}
+	ids := make([]any, 0, len(out)+2)
+	ids = append(ids, org, now)
+	marks := make([]string, len(out))
+	at := make(map[domain.ClientID]int, len(out))
+	for i, c := range out {
+		ids, marks[i], at[c.ID] = append(ids, string(c.ID)), "?", i
+	}
+	figs, err := s.query(ctx, `SELECT client_id, COUNT(*), MIN(expires_at) FROM secrets
+		WHERE org_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?) AND client_id IN (`+strings.Join(marks, ", ")+`)
+		GROUP BY client_id`, ids...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer figs.Close()
+	for figs.Next() {
+		var id string
+		var n int
+		var first sql.NullInt64
+		if err := figs.Scan(&id, &n, &first); err != nil {
+			return nil, "", err
+		}
+		i := at[domain.ClientID(id)]
+		out[i].ActiveSecrets, out[i].NextExpiry = n, fromNullMicros(first)
+	}
+	return out, next, figs.Err()
+}
+
+// prefixed qualifies every column of a list with p.
+func prefixed(p, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = p + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // authColumns are clientColumns, the policy and secretColumns of a join

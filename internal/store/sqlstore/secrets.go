@@ -128,24 +128,44 @@ func (s *conn) TouchLastUsed(ctx context.Context, uses []domain.SecretUse) error
 				args = append(args, u.SecretID, micros(u.At), u.From)
 			}
 			in := "?" + strings.Repeat(", ?", len(part)-1)
-			if lock := t.lock(); lock != "" {
-				rows, err := t.query(ctx, `SELECT id FROM secrets WHERE id IN (`+in+`) ORDER BY id`+lock, ids...)
-				if err != nil {
-					return err
-				}
-				for rows.Next() {
-				}
-				rows.Close()
-				if err := rows.Err(); err != nil {
-					return err
-				}
+			if err := t.lockRows(ctx, `SELECT id FROM secrets WHERE id IN (`+in+`) ORDER BY id`, ids...); err != nil {
+				return err
 			}
 			if _, err := t.exec(ctx, `UPDATE secrets SET last_used_at = v.column2, last_used_from = v.column3
 				FROM (VALUES `+strings.Join(values, ", ")+`) AS v
 				WHERE secrets.id = v.column1 AND (secrets.last_used_at IS NULL OR secrets.last_used_at < v.column2)`, args...); err != nil {
 				return err
 			}
+			// The client's last use is its secrets' latest: the batch's
+			// clients, locked in ID order too, then one UPDATE.
+			if err := t.lockRows(ctx, `SELECT id FROM clients WHERE id IN (SELECT client_id FROM secrets WHERE id IN (`+in+`)) ORDER BY id`, ids...); err != nil {
+				return err
+			}
+			if _, err := t.exec(ctx, `UPDATE clients SET last_used_at = m.at
+				FROM (SELECT s.client_id AS id, MAX(v.column2) AS at FROM (VALUES `+strings.Join(values, ", ")+`) AS v
+					JOIN secrets s ON s.id = v.column1 GROUP BY s.client_id) AS m
+				WHERE clients.id = m.id AND (clients.last_used_at IS NULL OR clients.last_used_at < m.at)`, args...); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
+}
+
+// lockRows locks the rows query selects, in its order, until the
+// transaction ends (PostgreSQL; SQLite's transaction already holds the
+// write lock, and this does nothing).
+func (t *conn) lockRows(ctx context.Context, query string, args ...any) error {
+	lock := t.lock()
+	if lock == "" {
+		return nil
+	}
+	rows, err := t.query(ctx, query+lock, args...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+	}
+	rows.Close()
+	return rows.Err()
 }

@@ -27,6 +27,7 @@ var conformance = []struct {
 	{"ListClientsPages", testListClientsPages},
 	{"ListClientsPagesAreStable", testListClientsStable},
 	{"ListClientsMalformedCursor", testListClientsBadCursor},
+	{"SearchClients", testSearchClients},
 	{"SecretCreateGetList", testSecretCreateGetList},
 	{"SecretByVerifier", testSecretByVerifier},
 	{"UpdateSecret", testUpdateSecret},

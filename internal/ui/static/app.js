@@ -184,6 +184,43 @@
       sync();
     });
 
+    // A rotation's page polls its facts (last uses, statements) every 5 s
+    // while visible; the server derives them, the page only shows them.
+    var rot = document.getElementById("rotation-live");
+    if (rot && window.fetch) {
+      var url = rot.getAttribute("data-live-url");
+      var stage = rot.getAttribute("data-stage");
+      var set = function (sel, text) {
+        document.querySelectorAll(sel).forEach(function (el) { if (text && el.textContent !== text) el.textContent = text; });
+      };
+      var poll = function () {
+        if (document.hidden) return;
+        fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(function (r) {
+          return r.ok ? r.json() : null;
+        }).then(function (f) {
+          if (!f) return;
+          ["state", "new_use", "new_step", "refresh", "retire_step", "revoke_now"].forEach(function (k) { set("[data-live=" + k + "]", f[k]); });
+          Object.keys(f.old_use || {}).forEach(function (k) { set("[data-live-old='" + k + "']", f.old_use[k]); });
+          document.querySelectorAll("[data-live-step]").forEach(function (li) {
+            var n = +li.getAttribute("data-live-step");
+            var done = n === 4 ? f.done : f.stage >= n;
+            li.classList.toggle("done", done);
+            li.classList.toggle("current", !done && (n === 2 || f.stage >= 2));
+          });
+          var rf = document.querySelector("[data-live-refresh]");
+          if (rf) rf.classList.toggle("done", !!f.refresh_done);
+          if (String(f.stage) !== stage) {
+            var live = document.getElementById("live");
+            if (live) live.textContent = "Rotation: " + f.state;
+            // Forms for the old stage no longer apply: show the new one.
+            if (f.done) window.location.replace(window.location.pathname);
+            stage = String(f.stage);
+          }
+        }).catch(function () {});
+      };
+      setInterval(poll, 5000);
+    }
+
     // Forms send once: a second click does not create a second value.
     document.addEventListener("submit", function (e) {
       var form = e.target;
