@@ -10,10 +10,13 @@
 //     back a whole row read earlier.
 //   - One-time things are conditional updates that report whether this call
 //     won (ConsumeTOTPStep, ConsumeRecoveryCode, UseRefreshToken,
-//     RevokeSecret, CompleteRotation, claims of webhook messages).
+//     RevokeSecret, CompleteRotation, claims of webhook messages, audit
+//     stream leases and positions).
 //   - A rule over several rows (the last super admin, the limit of a
 //     client's secrets, one personal credential per user) is decided under
 //     a Tx lock (Locks) taken before the rows it counts are read.
+//   - A long read that must agree with itself (verifying the audit chain)
+//     runs in ReadAuditSnapshot's snapshot, not in InTx.
 //   - Inside InTx, code gets a Tx: the data and the locks, but no InTx,
 //     Listen, Ping or Close, so a transaction can neither nest nor escape.
 //

@@ -1,7 +1,8 @@
 // Package sqlstore is the one SQL implementation of store.Store, over
 // database/sql. The DML is written once in portable SQL with "?"
 // placeholders; a small Dialect covers what differs between SQLite and
-// PostgreSQL (placeholders, row locks, error classification), and a Bus
+// PostgreSQL (placeholders, row locks, byte-wise comparison, error
+// classification), and a Bus
 // carries each engine's notifications (store.Notifier). DDL lives in each
 // engine's migrations.
 //
