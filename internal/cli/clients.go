@@ -112,18 +112,6 @@ func newClientsListCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 	return cmd
 }
 
-// allClients lists every client from the page that page selects on.
-func allClients(ctx context.Context, c conn, page keywarden.ListOptions) (apiv1.ClientList, error) {
-	list := apiv1.ClientList{Items: []apiv1.Client{}}
-	for cl, err := range c.Clients(ctx, page) {
-		if err != nil {
-			return apiv1.ClientList{}, err
-		}
-		list.Items = append(list.Items, cl)
-	}
-	return list, nil
-}
-
 // every collects what seq yields: the list commands of a client's
 // secrets, rotations and refresh tokens, and of sessions, follow every page.
 func every[T any](seq iter.Seq2[T, error]) ([]T, error) {
