@@ -112,6 +112,7 @@ func TestHelmSQLite(t *testing.T) {
 		"KEYWARDEN_TRUSTED_PROXIES": "10.0.0.0/8,192.168.0.0/16",
 		"KEYWARDEN_PUBLIC_URL":      "https://keys.example.com",
 		"KEYWARDEN_ADMIN_LISTEN":    "0.0.0.0:9090",
+		"KEYWARDEN_DRAIN_DELAY":     "15s",
 	} {
 		if e[k] != want {
 			t.Errorf("env %s = %q, want %q", k, e[k], want)
