@@ -287,7 +287,9 @@ func (s *Service) TokenActive(ctx context.Context, org domain.OrgID, clientID do
 // Its limits are keyed by what the caller sent, the email, never by the
 // credential behind it, and an email without a usable credential costs the
 // check a credential would: so the answers and their timing are the same
-// for emails with and without a personal credential.
+// for emails with and without a personal credential. A failure with no
+// credential behind it has no client to be audited against: it is logged
+// with the unknown clients' (FlushFailures).
 func (s *Service) AuthenticatePersonal(ctx context.Context, email string, organization domain.OrgID, secret, source string) (domain.ClientAuth, error) {
 	now := s.clock()
 	email = strings.ToLower(strings.TrimSpace(email))
@@ -315,11 +317,11 @@ func (s *Service) AuthenticatePersonal(ctx context.Context, email string, organi
 		case len(found) == 0:
 			return outcome{reason: "personal login: unknown email"}, s.dummyCheck(ctx, secret)
 		case found[0].DisabledAt != nil:
-			return outcome{reason: "personal login: user disabled", org: found[0].OrgID}, s.dummyCheck(ctx, secret)
+			return outcome{reason: "personal login: user disabled"}, s.dummyCheck(ctx, secret)
 		}
 		c, err := s.store.PersonalClient(ctx, found[0].OrgID, found[0].ID)
 		if errors.Is(err, domain.ErrNotFound) {
-			return outcome{reason: "personal login: no personal credential", org: found[0].OrgID}, s.dummyCheck(ctx, secret)
+			return outcome{reason: "personal login: no personal credential"}, s.dummyCheck(ctx, secret)
 		}
 		if err != nil {
 			return outcome{}, err
