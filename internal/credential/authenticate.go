@@ -81,7 +81,8 @@ type outcome struct {
 // attempt takes a's slots, runs check, and settles: a success refunds the
 // slots and is batched as a use, a failure keeps them and is aggregated
 // for the audit log, and a check that did not decide (the gate was full,
-// the store failed) refunds them.
+// the store failed) refunds them, but for the account's guessing slot when
+// the gate was full.
 func (s *Service) attempt(ctx context.Context, a attempt, source string, now time.Time, check func() (outcome, error)) (domain.ClientAuth, error) {
 	taken, blocked, wait := ratelimit.TakeAll(now, a.keys...)
 	if blocked >= 0 {
@@ -89,7 +90,14 @@ func (s *Service) attempt(ctx context.Context, a attempt, source string, now tim
 		return domain.ClientAuth{}, &RateLimitedError{RetryAfter: wait}
 	}
 	o, err := check()
+	var busy *domain.BusyError
 	switch {
+	case errors.As(err, &busy):
+		// Not evaluated, so not a failure; but an attempt on the account
+		// all the same: the guessing slot stays taken, so that a guesser
+		// cannot hold the gate full with one account's attempts.
+		taken.Refund(s.limitGuess)
+		return domain.ClientAuth{}, err
 	case err != nil:
 		taken.Refund()
 		return domain.ClientAuth{}, err

@@ -44,7 +44,8 @@ func newEnv(t *testing.T) *env {
 }
 
 // newEnvOn is newEnv on a store of the caller's (another engine's).
-func newEnvOn(t *testing.T, st store.Store) *env {
+// A gate, when given, replaces the patient default.
+func newEnvOn(t *testing.T, st store.Store, gate ...*slowhash.Gate) *env {
 	t.Helper()
 	kr, err := keyring.New(make([]byte, 32))
 	if err != nil {
@@ -53,6 +54,9 @@ func newEnvOn(t *testing.T, st store.Store) *env {
 	clk := testkit.NewClock(time.Now().UTC())
 	log := audit.New(st, kr.Derive(keyring.PurposeAudit), clk.Now)
 	hashes := slowhash.New(slowhash.Options{Concurrency: 2, Queue: 1000, MaxWait: time.Minute})
+	if len(gate) > 0 {
+		hashes = gate[0]
+	}
 	accts := account.New(account.Options{Store: st, Audit: log, Keyring: kr, Now: clk.Now, Hashes: hashes})
 	b, err := accts.Init(t.Context(), "Acme", "admin@acme.test")
 	if err != nil {
