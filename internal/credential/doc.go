@@ -12,7 +12,11 @@
 //
 // Authenticate and TokenActive read an in-memory cache; every change
 // invalidates it here and, through a store notification sent in the
-// change's transaction, on every other node.
+// change's transaction, on every other node. Authenticate takes its rate
+// limits before the check, runs argon2id through the shared slowhash gate
+// (a dummy check for unknown clients), and writes nothing: successes are
+// batched (usage.go), failures aggregated per client or address and minute
+// (failures.go) and flushed in short transactions (docs/security.md).
 //
 // Imports: domain, store, secretvalue, keyring, audit, ratelimit, slowhash, webhook, metrics.
 package credential
