@@ -125,6 +125,11 @@ func bruteForce(ctx context.Context, o bruteForceOptions, serverLog, stdout, std
 	if err := w.Flush(); err != nil {
 		return err
 	}
+	for _, r := range rows {
+		if r.res.Errors > 0 {
+			fmt.Fprintf(stdout, "%s: first failed request: %s\n", r.name, r.res.FirstError)
+		}
+	}
 	fmt.Fprintf(stdout, "ratio = tokens/s ÷ %.0f (the mean of alone before and after); target ≥ 0.80 during a brute force.\n", ref)
 	fmt.Fprintln(stdout, "The attacker runs on this machine: the /healthz reference shows what its traffic alone costs the legitimate load.")
 	if failed {

@@ -105,7 +105,9 @@ func TestLoginGuessingFromSixtyAddresses(t *testing.T) {
 }
 
 // TestLoginBusyGateRefundsTheLimits fills the slow-hash gate: the login is
-// refused with a BusyError and costs no rate-limit slot.
+// refused with a BusyError and costs no slot of the per-address limits
+// (the user logs in from there afterwards), only of the account's guessing
+// limit.
 func TestLoginBusyGateRefundsTheLimits(t *testing.T) {
 	g := slowhash.New(slowhash.Options{Concurrency: 1, Queue: -1})
 	st, err := sqlite.Open(t.Context(), t.TempDir())

@@ -70,7 +70,14 @@ func (s *Service) login(ctx context.Context, in LoginInput) (NewSession, error) 
 		return NewSession{}, &LoginRateLimitedError{RetryAfter: wait}
 	}
 	n, failed, err := s.checkLogin(ctx, in, email, now)
-	if !failed {
+	var busy *domain.BusyError
+	switch {
+	case errors.As(err, &busy):
+		// Not evaluated, but an attempt on the account all the same: its
+		// guessing slot stays taken, so one account's guesser cannot hold
+		// the gate full.
+		taken.Refund(s.limitGuess)
+	case !failed:
 		taken.Refund() // a success, a request for the second factor, or not evaluated
 	}
 	if err == nil {

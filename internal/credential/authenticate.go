@@ -81,7 +81,8 @@ type outcome struct {
 // attempt takes a's slots, runs check, and settles: a success refunds the
 // slots and is batched as a use, a failure keeps them and is aggregated
 // for the audit log, and a check that did not decide (the gate was full,
-// the store failed) refunds them.
+// the store failed) refunds them, but for the account's guessing slot when
+// the gate was full.
 func (s *Service) attempt(ctx context.Context, a attempt, source string, now time.Time, check func() (outcome, error)) (domain.ClientAuth, error) {
 	taken, blocked, wait := ratelimit.TakeAll(now, a.keys...)
 	if blocked >= 0 {
@@ -89,7 +90,14 @@ func (s *Service) attempt(ctx context.Context, a attempt, source string, now tim
 		return domain.ClientAuth{}, &RateLimitedError{RetryAfter: wait}
 	}
 	o, err := check()
+	var busy *domain.BusyError
 	switch {
+	case errors.As(err, &busy):
+		// Not evaluated, so not a failure; but an attempt on the account
+		// all the same: the guessing slot stays taken, so that a guesser
+		// cannot hold the gate full with one account's attempts.
+		taken.Refund(s.limitGuess)
+		return domain.ClientAuth{}, err
 	case err != nil:
 		taken.Refund()
 		return domain.ClientAuth{}, err
@@ -285,7 +293,9 @@ func (s *Service) TokenActive(ctx context.Context, org domain.OrgID, clientID do
 // Its limits are keyed by what the caller sent, the email, never by the
 // credential behind it, and an email without a usable credential costs the
 // check a credential would: so the answers and their timing are the same
-// for emails with and without a personal credential.
+// for emails with and without a personal credential. A failure with no
+// credential behind it has no client to be audited against: it is logged
+// with the unknown clients' (FlushFailures).
 func (s *Service) AuthenticatePersonal(ctx context.Context, email string, organization domain.OrgID, secret, source string) (domain.ClientAuth, error) {
 	now := s.clock()
 	email = strings.ToLower(strings.TrimSpace(email))
@@ -313,11 +323,11 @@ func (s *Service) AuthenticatePersonal(ctx context.Context, email string, organi
 		case len(found) == 0:
 			return outcome{reason: "personal login: unknown email"}, s.dummyCheck(ctx, secret)
 		case found[0].DisabledAt != nil:
-			return outcome{reason: "personal login: user disabled", org: found[0].OrgID}, s.dummyCheck(ctx, secret)
+			return outcome{reason: "personal login: user disabled"}, s.dummyCheck(ctx, secret)
 		}
 		c, err := s.store.PersonalClient(ctx, found[0].OrgID, found[0].ID)
 		if errors.Is(err, domain.ErrNotFound) {
-			return outcome{reason: "personal login: no personal credential", org: found[0].OrgID}, s.dummyCheck(ctx, secret)
+			return outcome{reason: "personal login: no personal credential"}, s.dummyCheck(ctx, secret)
 		}
 		if err != nil {
 			return outcome{}, err

@@ -45,6 +45,8 @@ func newEnv(t *testing.T) *env {
 }
 
 // newEnvOn is newEnv on a store of the caller's (another engine's).
+// Options, when given, change the service's; a Hashes gate among them is
+// the account service's too (it replaces the patient default).
 func newEnvOn(t *testing.T, st store.Store, opts ...func(*credential.Options)) *env {
 	t.Helper()
 	kr, err := keyring.New(make([]byte, 32))
@@ -53,16 +55,17 @@ func newEnvOn(t *testing.T, st store.Store, opts ...func(*credential.Options)) *
 	}
 	clk := testkit.NewClock(time.Now().UTC())
 	log := audit.New(st, kr.Derive(keyring.PurposeAudit), clk.Now)
-	hashes := slowhash.New(slowhash.Options{Concurrency: 2, Queue: 1000, MaxWait: time.Minute})
+	reg := metrics.New()
+	o := credential.Options{Store: st, Audit: log, Keyring: kr, Now: clk.Now, Metrics: reg,
+		Hashes: slowhash.New(slowhash.Options{Concurrency: 2, Queue: 1000, MaxWait: time.Minute})}
+	for _, f := range opts {
+		f(&o)
+	}
+	hashes := o.Hashes
 	accts := account.New(account.Options{Store: st, Audit: log, Keyring: kr, Now: clk.Now, Hashes: hashes})
 	b, err := accts.Init(t.Context(), "Acme", "admin@acme.test")
 	if err != nil {
 		t.Fatal(err)
-	}
-	reg := metrics.New()
-	o := credential.Options{Store: st, Audit: log, Keyring: kr, Now: clk.Now, Metrics: reg, Hashes: hashes}
-	for _, f := range opts {
-		f(&o)
 	}
 	svc := credential.New(o)
 	return &env{store: st, svc: svc, audit: log, clock: clk, reg: reg, accts: accts, hashes: hashes,

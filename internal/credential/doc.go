@@ -13,10 +13,13 @@
 // Authenticate and TokenActive read an in-memory cache (cache.go) bounded
 // by a memory budget, with no lifetime: every change invalidates it here
 // and, through a store notification sent in the change's transaction, on
-// every other node; unknown client IDs are remembered too. A success is
-// only counted in memory; usage.go writes last-used times and the
-// aggregated audit later, in short transactions. ImportClients bulk-loads
-// NDJSON (keywarden import).
+// every other node; unknown client IDs are remembered too. Authenticate
+// takes its rate limits before the check, runs argon2id through the shared
+// slowhash gate (a dummy check for unknown clients), and writes nothing:
+// successes are batched (usage.go writes last-used times and the
+// aggregated audit later), failures aggregated per client or address and
+// minute (failures.go), each flushed in short transactions
+// (docs/security.md). ImportClients bulk-loads NDJSON (keywarden import).
 //
 // Imports: domain, store, secretvalue, keyring, audit, ratelimit, slowhash, webhook, metrics.
 package credential

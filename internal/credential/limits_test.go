@@ -14,8 +14,10 @@ import (
 	"keywarden/internal/credential"
 	"keywarden/internal/domain"
 	"keywarden/internal/secretvalue"
+	"keywarden/internal/slowhash"
 	"keywarden/internal/store"
 	"keywarden/internal/store/enginetest"
+	"keywarden/internal/store/sqlite"
 	"keywarden/internal/testkit"
 )
 
@@ -272,4 +274,48 @@ func TestFailuresAreAggregated(t *testing.T) {
 			t.Errorf("a second flush wrote again (%v)", err)
 		}
 	})
+}
+
+// TestBusyGateStillCountsGuesses fills the slow-hash gate: guesses of a
+// client's supplied secret from new addresses are refused with a
+// BusyError, cost no per-address slot, but use up the client's guessing
+// limit, so one client's guesser cannot hold the gate full.
+func TestBusyGateStillCountsGuesses(t *testing.T) {
+	g := slowhash.New(slowhash.Options{Concurrency: 1, Queue: -1})
+	st, err := sqlite.Open(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	e := newEnvOn(t, st, func(o *credential.Options) { o.Hashes = g })
+	c := e.client(t)
+	s := supplied
+	e.secret(t, c.ID, credential.SecretInput{Value: &s})
+	hold, held, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	go func() { g.Do(t.Context(), func() { close(held); <-hold }); close(done) }()
+	<-held
+	var busy, limited int
+	for i := range credential.ClientGuessBurst + 5 {
+		_, err := e.svc.Authenticate(t.Context(), c.ID, "a guess while the gate is full", fmt.Sprintf("10.4.0.%d", i))
+		var be *domain.BusyError
+		var le *credential.RateLimitedError
+		switch {
+		case errors.As(err, &be):
+			busy++
+		case errors.As(err, &le):
+			limited++
+		default:
+			t.Errorf("attempt %d: %v", i, err)
+		}
+	}
+	close(hold)
+	<-done
+	if busy != credential.ClientGuessBurst || limited != 5 {
+		t.Errorf("with the gate full: %d busy, %d rate limited; want %d busy, then the guessing limit", busy, limited, credential.ClientGuessBurst)
+	}
+	// The per-address slots were refunded: a generated secret's failures
+	// from the first address are still evaluated.
+	if _, err := e.svc.Authenticate(t.Context(), c.ID, secretvalue.Generate(secretvalue.PrefixClientSecret).Reveal(), "10.4.0.0"); !errors.Is(err, credential.ErrBadCredentials) {
+		t.Errorf("a generated value from an address refused only as busy: %v, want evaluated", err)
+	}
 }

@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"math"
+	"slices"
 	"sync"
 	"time"
 )
@@ -159,9 +160,12 @@ func TakeAll(now time.Time, keys ...Key) (t Taken, blocked int, wait time.Durati
 	return Taken{keys: keys, now: now}, -1, 0
 }
 
-// Refund gives every slot back: the attempt was not a failure.
-func (t Taken) Refund() {
+// Refund gives the slots back (the attempt was not a failure), except
+// those of the limiters in keep.
+func (t Taken) Refund(keep ...*Limiter) {
 	for _, k := range t.keys {
-		k.Limiter.Refund(k.Key, t.now)
+		if !slices.Contains(keep, k.Limiter) {
+			k.Limiter.Refund(k.Key, t.now)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"keywarden/internal/credential"
+	"keywarden/internal/secretvalue"
 	"keywarden/pkg/apiv1"
 )
 
@@ -653,8 +654,10 @@ func TestOAuthTokenSourceAddress(t *testing.T) {
 		c, s := e.client(t, "target")
 		failures := 0
 		var limited oauthResponse
-		for i := range credential.ClientFailureBurst + 3 {
-			r := e.post(t, "/oauth2/token", c.ClientID, "wrong secret number "+string(rune('a'+i)), cc)
+		for range credential.ClientFailureBurst + 3 {
+			// Wrong values of the generated shape: a keyed hash each, so the
+			// burst ends long before the limit refills (one every 6 s).
+			r := e.post(t, "/oauth2/token", c.ClientID, secretvalue.Generate(secretvalue.PrefixClientSecret).Reveal(), cc)
 			if r.Status == http.StatusTooManyRequests {
 				limited = r
 				break
