@@ -143,11 +143,12 @@ func (s *Service) GetAPIToken(ctx context.Context, by domain.Actor, id domain.AP
 	return t, err
 }
 
-// ownToken refuses, inside UpdateAPIToken, a token of another user: "not
-// found", as for another organisation's (GetAPIToken checked it before;
-// a token never changes hands, this keeps the rule next to the write).
-func ownToken(by domain.Actor, t *domain.APIToken) error {
-	if t.UserID != by.UserID() {
+// ownToken refuses, inside UpdateAPIToken, a token of another user than
+// owner: "not found", as for another organisation's (the callers checked
+// it before; a token never changes hands, this keeps the rule next to the
+// write).
+func ownToken(owner domain.UserID, t *domain.APIToken) error {
+	if t.UserID != owner {
 		return domain.ErrNotFound
 	}
 	return nil
@@ -162,12 +163,42 @@ func (s *Service) RevokeAPIToken(ctx context.Context, by domain.Actor, id domain
 	if err != nil {
 		return domain.APIToken{}, err
 	}
-	id = cur.ID
+	return s.revokeAPIToken(ctx, by, cur)
+}
+
+// ListUserAPITokens returns the API tokens of a user of the actor's
+// organisation, newest first (an admin's view; never the values).
+func (s *Service) ListUserAPITokens(ctx context.Context, by domain.Actor, userID domain.UserID) ([]domain.APIToken, error) {
+	if _, err := s.GetUser(ctx, by, userID); err != nil {
+		return nil, err
+	}
+	return s.store.ListAPITokens(ctx, by.OrgID, userID)
+}
+
+// RevokeUserAPIToken revokes a token of a user of the actor's
+// organisation (a super admin's incident response), as RevokeAPIToken
+// does the actor's own; a token of anyone else is not found.
+func (s *Service) RevokeUserAPIToken(ctx context.Context, by domain.Actor, userID domain.UserID, id domain.APITokenID) (domain.APIToken, error) {
+	if !userID.Valid() || !id.Valid() {
+		return domain.APIToken{}, domain.ErrNotFound
+	}
+	cur, err := s.store.GetAPIToken(ctx, by.OrgID, id)
+	if err != nil {
+		return domain.APIToken{}, err
+	}
+	if cur.UserID != userID {
+		return domain.APIToken{}, domain.ErrNotFound
+	}
+	return s.revokeAPIToken(ctx, by, cur)
+}
+
+// revokeAPIToken revokes cur, a token the caller found for by.
+func (s *Service) revokeAPIToken(ctx context.Context, by domain.Actor, cur domain.APIToken) (domain.APIToken, error) {
 	var out domain.APIToken
-	err = s.store.InTx(ctx, func(tx store.Tx) error {
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
 		revoked := false
-		t, err := tx.UpdateAPIToken(ctx, by.OrgID, id, func(t *domain.APIToken) error {
-			if err := ownToken(by, t); err != nil {
+		t, err := tx.UpdateAPIToken(ctx, by.OrgID, cur.ID, func(t *domain.APIToken) error {
+			if err := ownToken(cur.UserID, t); err != nil {
 				return err
 			}
 			now := s.clock()
@@ -175,7 +206,7 @@ func (s *Service) RevokeAPIToken(ctx context.Context, by domain.Actor, id domain
 			return nil
 		})
 		if errors.Is(err, domain.ErrConflict) { // already revoked
-			out, err = s.GetAPIToken(ctx, by, id)
+			out, err = tx.GetAPIToken(ctx, by.OrgID, cur.ID)
 			return err
 		}
 		if err != nil {
@@ -185,8 +216,8 @@ func (s *Service) RevokeAPIToken(ctx context.Context, by domain.Actor, id domain
 		if !revoked {
 			return nil
 		}
-		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "api_token.revoke", Target: string(id),
-			Detail: map[string]string{"name": t.Name, "hint": t.Hint}})
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "api_token.revoke", Target: string(cur.ID),
+			Detail: map[string]string{"name": t.Name, "hint": t.Hint, "user_id": string(t.UserID)}})
 	})
 	return out, err
 }
@@ -225,7 +256,7 @@ func (s *Service) RotateAPIToken(ctx context.Context, by domain.Actor, id domain
 		}
 		now := s.clock()
 		old, err := tx.UpdateAPIToken(ctx, by.OrgID, id, func(t *domain.APIToken) error {
-			if err := ownToken(by, t); err != nil {
+			if err := ownToken(by.UserID(), t); err != nil {
 				return err
 			}
 			switch {

@@ -42,6 +42,8 @@ const (
 	CreateAPIToken  Operation = "api_token.create"
 	RevokeAPIToken  Operation = "api_token.revoke"
 	RotateAPIToken  Operation = "api_token.rotate"
+	ListUserTokens  Operation = "user.api_token_list"
+	RevokeUserToken Operation = "user.api_token_revoke"
 	ListUsers       Operation = "user.list"
 	ReadUser        Operation = "user.read"
 	InviteUser      Operation = "user.invite"
@@ -73,6 +75,7 @@ var operations = map[Operation]Permission{
 	ListAPITokens: OwnAPITokens, ReadAPIToken: OwnAPITokens, CreateAPIToken: OwnAPITokens, RevokeAPIToken: OwnAPITokens, RotateAPIToken: OwnAPITokens,
 	ListUsers: ReadUsers, ReadUser: ReadUsers, InviteUser: WriteUsers, UpdateUser: WriteUsers, DeleteUser: WriteUsers,
 	ReadUserCred: ReadUsers, RevokeUserCred: ManageCredentials,
+	ListUserTokens: ReadUsers, RevokeUserToken: ManageCredentials,
 	ReadPolicyOp: ReadPolicy, UpdatePolicy: WritePolicy,
 	ReadAuditLog: ReadAudit,
 }
