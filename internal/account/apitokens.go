@@ -24,7 +24,18 @@ const (
 	// MaxRotationOverlap is the longest time a rotated token keeps
 	// working next to its replacement.
 	MaxRotationOverlap = 24 * time.Hour
+	// EndedAPITokenRetention is how long revoked and expired tokens stay
+	// listed before the background jobs delete them (the audit log keeps
+	// their history).
+	EndedAPITokenRetention = 30 * 24 * time.Hour
 )
+
+// DeleteEndedAPITokens removes the tokens revoked or expired more than
+// EndedAPITokenRetention ago, so that a user's list stays short however
+// often their tokens rotate.
+func (s *Service) DeleteEndedAPITokens(ctx context.Context) (int, error) {
+	return s.store.DeleteAPITokensEndedBefore(ctx, s.clock().Add(-EndedAPITokenRetention))
+}
 
 // APITokenInput is what a new API token gets: a name, and an expiry
 // within the organisation's policy for the user's role (nil: the longest

@@ -293,3 +293,31 @@ func TestUserAPITokens(t *testing.T) {
 		}
 	})
 }
+
+// TestDeleteEndedAPITokens: revoked and expired tokens stay listed for
+// EndedAPITokenRetention, then the job deletes them.
+func TestDeleteEndedAPITokens(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	n, err := e.svc.CreateAPIToken(ctx, e.admin, account.APITokenInput{Name: "ci"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.RevokeAPIToken(ctx, e.admin, n.Token.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(account.EndedAPITokenRetention - time.Second)
+	if got, err := e.svc.DeleteEndedAPITokens(ctx); got != 0 || err != nil {
+		t.Fatalf("within the retention: deleted %d, %v", got, err)
+	}
+	e.clock.Add(2 * time.Second)
+	if got, err := e.svc.DeleteEndedAPITokens(ctx); got != 1 || err != nil {
+		t.Fatalf("after the retention: deleted %d, %v; want the revoked token", got, err)
+	}
+	if _, err := e.svc.GetAPIToken(ctx, e.admin, n.Token.ID); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("the deleted token: err = %v, want ErrNotFound", err)
+	}
+	if _, err := e.svc.GetAPIToken(ctx, e.admin, e.boot.Token.ID); err != nil {
+		t.Errorf("the bootstrap token (not ended) was deleted: %v", err)
+	}
+}

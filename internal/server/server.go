@@ -295,6 +295,8 @@ func (s *Server) runJobs(ctx context.Context) {
 	report("delete expired sessions", err)
 	_, err = s.core.Accounts.DeleteExpiredSetupLinks(ctx)
 	report("delete expired setup links", err)
+	_, err = s.core.Accounts.DeleteEndedAPITokens(ctx)
+	report("delete ended API tokens", err)
 	_, err = s.core.Webhooks.RunExpiry(ctx)
 	report("webhook expiry notices", err)
 	_, err = s.core.Webhooks.Prune(ctx)
