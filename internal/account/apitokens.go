@@ -52,9 +52,9 @@ type NewAPIToken struct {
 	Value secretvalue.Plaintext
 }
 
-func validateAPITokenInput(in *APITokenInput, required bool) error {
+func validateAPITokenInput(in APITokenInput) error {
 	var v domain.ValidationError
-	v.Text("name", in.Name, required, MaxAPITokenNameLen)
+	v.Text("name", in.Name, true, MaxAPITokenNameLen)
 	return v.Err()
 }
 
@@ -75,7 +75,7 @@ func (s *Service) newAPIToken(pol domain.Policy, user domain.User, name string, 
 // while the active tokens are counted, so that racing creates cannot pass
 // MaxActiveAPITokens.
 func (s *Service) CreateAPIToken(ctx context.Context, by domain.Actor, in APITokenInput) (NewAPIToken, error) {
-	if err := validateAPITokenInput(&in, true); err != nil {
+	if err := validateAPITokenInput(in); err != nil {
 		return NewAPIToken{}, err
 	}
 	var out NewAPIToken
