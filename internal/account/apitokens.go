@@ -24,7 +24,18 @@ const (
 	// MaxRotationOverlap is the longest time a rotated token keeps
 	// working next to its replacement.
 	MaxRotationOverlap = 24 * time.Hour
+	// EndedAPITokenRetention is how long revoked and expired tokens stay
+	// listed before the background jobs delete them (the audit log keeps
+	// their history).
+	EndedAPITokenRetention = 30 * 24 * time.Hour
 )
+
+// DeleteEndedAPITokens removes the tokens revoked or expired more than
+// EndedAPITokenRetention ago, so that a user's list stays short however
+// often their tokens rotate.
+func (s *Service) DeleteEndedAPITokens(ctx context.Context) (int, error) {
+	return s.store.DeleteAPITokensEndedBefore(ctx, s.clock().Add(-EndedAPITokenRetention))
+}
 
 // APITokenInput is what a new API token gets: a name, and an expiry
 // within the organisation's policy for the user's role (nil: the longest
@@ -41,9 +52,9 @@ type NewAPIToken struct {
 	Value secretvalue.Plaintext
 }
 
-func validateAPITokenInput(in *APITokenInput, required bool) error {
+func validateAPITokenInput(in APITokenInput) error {
 	var v domain.ValidationError
-	v.Text("name", in.Name, required, MaxAPITokenNameLen)
+	v.Text("name", in.Name, true, MaxAPITokenNameLen)
 	return v.Err()
 }
 
@@ -64,7 +75,7 @@ func (s *Service) newAPIToken(pol domain.Policy, user domain.User, name string, 
 // while the active tokens are counted, so that racing creates cannot pass
 // MaxActiveAPITokens.
 func (s *Service) CreateAPIToken(ctx context.Context, by domain.Actor, in APITokenInput) (NewAPIToken, error) {
-	if err := validateAPITokenInput(&in, true); err != nil {
+	if err := validateAPITokenInput(in); err != nil {
 		return NewAPIToken{}, err
 	}
 	var out NewAPIToken
@@ -143,11 +154,12 @@ func (s *Service) GetAPIToken(ctx context.Context, by domain.Actor, id domain.AP
 	return t, err
 }
 
-// ownToken refuses, inside UpdateAPIToken, a token of another user: "not
-// found", as for another organisation's (GetAPIToken checked it before;
-// a token never changes hands, this keeps the rule next to the write).
-func ownToken(by domain.Actor, t *domain.APIToken) error {
-	if t.UserID != by.UserID() {
+// ownToken refuses, inside UpdateAPIToken, a token of another user than
+// owner: "not found", as for another organisation's (the callers checked
+// it before; a token never changes hands, this keeps the rule next to the
+// write).
+func ownToken(owner domain.UserID, t *domain.APIToken) error {
+	if t.UserID != owner {
 		return domain.ErrNotFound
 	}
 	return nil
@@ -162,12 +174,42 @@ func (s *Service) RevokeAPIToken(ctx context.Context, by domain.Actor, id domain
 	if err != nil {
 		return domain.APIToken{}, err
 	}
-	id = cur.ID
+	return s.revokeAPIToken(ctx, by, cur)
+}
+
+// ListUserAPITokens returns the API tokens of a user of the actor's
+// organisation, newest first (an admin's view; never the values).
+func (s *Service) ListUserAPITokens(ctx context.Context, by domain.Actor, userID domain.UserID) ([]domain.APIToken, error) {
+	if _, err := s.GetUser(ctx, by, userID); err != nil {
+		return nil, err
+	}
+	return s.store.ListAPITokens(ctx, by.OrgID, userID)
+}
+
+// RevokeUserAPIToken revokes a token of a user of the actor's
+// organisation (a super admin's incident response), as RevokeAPIToken
+// does the actor's own; a token of anyone else is not found.
+func (s *Service) RevokeUserAPIToken(ctx context.Context, by domain.Actor, userID domain.UserID, id domain.APITokenID) (domain.APIToken, error) {
+	if !userID.Valid() || !id.Valid() {
+		return domain.APIToken{}, domain.ErrNotFound
+	}
+	cur, err := s.store.GetAPIToken(ctx, by.OrgID, id)
+	if err != nil {
+		return domain.APIToken{}, err
+	}
+	if cur.UserID != userID {
+		return domain.APIToken{}, domain.ErrNotFound
+	}
+	return s.revokeAPIToken(ctx, by, cur)
+}
+
+// revokeAPIToken revokes cur, a token the caller found for by.
+func (s *Service) revokeAPIToken(ctx context.Context, by domain.Actor, cur domain.APIToken) (domain.APIToken, error) {
 	var out domain.APIToken
-	err = s.store.InTx(ctx, func(tx store.Tx) error {
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
 		revoked := false
-		t, err := tx.UpdateAPIToken(ctx, by.OrgID, id, func(t *domain.APIToken) error {
-			if err := ownToken(by, t); err != nil {
+		t, err := tx.UpdateAPIToken(ctx, by.OrgID, cur.ID, func(t *domain.APIToken) error {
+			if err := ownToken(cur.UserID, t); err != nil {
 				return err
 			}
 			now := s.clock()
@@ -175,7 +217,7 @@ func (s *Service) RevokeAPIToken(ctx context.Context, by domain.Actor, id domain
 			return nil
 		})
 		if errors.Is(err, domain.ErrConflict) { // already revoked
-			out, err = s.GetAPIToken(ctx, by, id)
+			out, err = tx.GetAPIToken(ctx, by.OrgID, cur.ID)
 			return err
 		}
 		if err != nil {
@@ -185,8 +227,8 @@ func (s *Service) RevokeAPIToken(ctx context.Context, by domain.Actor, id domain
 		if !revoked {
 			return nil
 		}
-		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "api_token.revoke", Target: string(id),
-			Detail: map[string]string{"name": t.Name, "hint": t.Hint}})
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "api_token.revoke", Target: string(cur.ID),
+			Detail: map[string]string{"name": t.Name, "hint": t.Hint, "user_id": string(t.UserID)}})
 	})
 	return out, err
 }
@@ -225,7 +267,7 @@ func (s *Service) RotateAPIToken(ctx context.Context, by domain.Actor, id domain
 		}
 		now := s.clock()
 		old, err := tx.UpdateAPIToken(ctx, by.OrgID, id, func(t *domain.APIToken) error {
-			if err := ownToken(by, t); err != nil {
+			if err := ownToken(by.UserID(), t); err != nil {
 				return err
 			}
 			switch {

@@ -250,3 +250,74 @@ func TestOrganisationNameIsText(t *testing.T) {
 		t.Errorf("Init with a name in Unicode: %v", err)
 	}
 }
+
+// TestUserAPITokens: an admin lists a user's tokens and revokes one (the
+// audit event names the user); a token of someone else, or of another
+// organisation, is not found.
+func TestUserAPITokens(t *testing.T) {
+	enginetest.Run(t, func(t *testing.T, open func(*testing.T) store.Store) {
+		e := newEnvOn(t, open(t))
+		ctx := t.Context()
+		dev, _ := e.member(t, "dev@acme.test", domain.RoleDeveloper)
+		n, err := e.svc.CreateAPIToken(ctx, dev, account.APITokenInput{Name: "laptop"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, err := e.svc.ListUserAPITokens(ctx, e.admin, dev.UserID())
+		if err != nil || len(list) != 1 || list[0].ID != n.Token.ID {
+			t.Fatalf("ListUserAPITokens = %+v, %v", list, err)
+		}
+		if _, err := e.svc.RevokeUserAPIToken(ctx, e.admin, dev.UserID(), e.boot.Token.ID); !errors.Is(err, domain.ErrNotFound) {
+			t.Errorf("revoking the admin's own token as the developer's: err = %v, want ErrNotFound", err)
+		}
+		globex, err := e.svc.Init(ctx, "Globex", "root@globex.test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		foreign := domain.UserActor(globex.Org.ID, globex.User.ID, domain.RoleSuperAdmin, "")
+		if _, err := e.svc.ListUserAPITokens(ctx, foreign, dev.UserID()); !errors.Is(err, domain.ErrNotFound) {
+			t.Errorf("another organisation's ListUserAPITokens: err = %v, want ErrNotFound", err)
+		}
+		if _, err := e.svc.RevokeUserAPIToken(ctx, foreign, dev.UserID(), n.Token.ID); !errors.Is(err, domain.ErrNotFound) {
+			t.Errorf("another organisation's RevokeUserAPIToken: err = %v, want ErrNotFound", err)
+		}
+		if _, err := e.svc.RevokeUserAPIToken(ctx, e.admin, dev.UserID(), n.Token.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.AuthenticateAPIToken(ctx, n.Value.Reveal(), ""); !errors.Is(err, account.ErrBadCredentials) {
+			t.Errorf("a token an admin revoked: err = %v, want ErrBadCredentials", err)
+		}
+		events, _, err := e.store.ListAudit(ctx, dev.OrgID, domain.AuditFilter{Action: "api_token.revoke"})
+		if err != nil || len(events) != 1 || events[0].ActorID != string(e.admin.UserID()) || events[0].Detail["user_id"] != string(dev.UserID()) {
+			t.Errorf("audit = %+v, %v; want one revocation by the admin naming the developer", events, err)
+		}
+	})
+}
+
+// TestDeleteEndedAPITokens: revoked and expired tokens stay listed for
+// EndedAPITokenRetention, then the job deletes them.
+func TestDeleteEndedAPITokens(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	n, err := e.svc.CreateAPIToken(ctx, e.admin, account.APITokenInput{Name: "ci"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.RevokeAPIToken(ctx, e.admin, n.Token.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(account.EndedAPITokenRetention - time.Second)
+	if got, err := e.svc.DeleteEndedAPITokens(ctx); got != 0 || err != nil {
+		t.Fatalf("within the retention: deleted %d, %v", got, err)
+	}
+	e.clock.Add(2 * time.Second)
+	if got, err := e.svc.DeleteEndedAPITokens(ctx); got != 1 || err != nil {
+		t.Fatalf("after the retention: deleted %d, %v; want the revoked token", got, err)
+	}
+	if _, err := e.svc.GetAPIToken(ctx, e.admin, n.Token.ID); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("the deleted token: err = %v, want ErrNotFound", err)
+	}
+	if _, err := e.svc.GetAPIToken(ctx, e.admin, e.boot.Token.ID); err != nil {
+		t.Errorf("the bootstrap token (not ended) was deleted: %v", err)
+	}
+}

@@ -130,6 +130,8 @@ func (h *Handler) routes() []Route {
 		priv("DELETE", "/v1/users/{id}", authz.DeleteUser, h.deleteUser),
 		priv("GET", "/v1/users/{id}/credential", authz.ReadUserCred, h.getUserCredential),
 		priv("DELETE", "/v1/users/{id}/credential", authz.RevokeUserCred, h.revokeUserCredential),
+		priv("GET", "/v1/users/{id}/api-tokens", authz.ListUserTokens, h.listUserAPITokens),
+		priv("DELETE", "/v1/users/{id}/api-tokens/{token_id}", authz.RevokeUserToken, h.revokeUserAPIToken),
 
 		priv("GET", "/v1/policy", authz.ReadPolicyOp, h.getPolicy),
 		priv("PATCH", "/v1/policy", authz.UpdatePolicy, h.updatePolicy),

@@ -81,3 +81,25 @@ func (h *Handler) rotateAPIToken(w http.ResponseWriter, r *http.Request, by doma
 	w.Header().Set("Location", "/v1/api-tokens/"+string(n.Token.ID))
 	return writeJSON(w, http.StatusCreated, createdAPITokenJSON(n, by, time.Now()))
 }
+
+func (h *Handler) listUserAPITokens(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	list, err := h.Accounts.ListUserAPITokens(r.Context(), by, domain.UserID(r.PathValue("id")))
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	out := apiv1.APITokenList{Items: make([]apiv1.APIToken, 0, len(list))}
+	for _, t := range list {
+		out.Items = append(out.Items, apiTokenJSON(t, by.APITokenID, now))
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) revokeUserAPIToken(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	_, err := h.Accounts.RevokeUserAPIToken(r.Context(), by, domain.UserID(r.PathValue("id")), domain.APITokenID(r.PathValue("token_id")))
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

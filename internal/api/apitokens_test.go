@@ -32,6 +32,21 @@ func apiTokenSession(t *testing.T, e *env) {
 	wantProblem(t, e.do(t, "DELETE", "/v1/api-tokens/nope", nil), http.StatusNotFound)
 	wantProblem(t, e.do(t, "POST", "/v1/api-tokens", apiv1.CreateAPIToken{Name: ""}), http.StatusUnprocessableEntity)
 	wantProblem(t, e.do(t, "POST", "/v1/api-tokens/"+rotated.APIToken.ID+"/rotate", map[string]int{"overlap_seconds": 86401}), http.StatusUnprocessableEntity)
+
+	// A super admin's view of another user's tokens.
+	dev := e.user(t, e.boot.Org.ID, domain.RoleDeveloper)
+	res = e.do(t, "POST", "/v1/api-tokens", apiv1.CreateAPIToken{Name: "laptop"}, as(dev.Token))
+	want(t, res, http.StatusCreated)
+	laptop := decode[apiv1.CreatedAPIToken](t, res)
+	res = e.do(t, "GET", "/v1/users/"+dev.ID()+"/api-tokens", nil)
+	want(t, res, http.StatusOK)
+	if l := decode[apiv1.APITokenList](t, res).Items; len(l) != 2 || l[0].ID != laptop.APIToken.ID {
+		t.Errorf("the developer's tokens = %+v", l)
+	}
+	wantProblem(t, e.do(t, "GET", "/v1/users/usr_0000000000000000000000/api-tokens", nil), http.StatusNotFound)
+	wantProblem(t, e.do(t, "DELETE", "/v1/users/"+dev.ID()+"/api-tokens/"+rotated.APIToken.ID, nil), http.StatusNotFound) // not theirs
+	want(t, e.do(t, "DELETE", "/v1/users/"+dev.ID()+"/api-tokens/"+laptop.APIToken.ID, nil), http.StatusNoContent)
+	wantProblem(t, e.do(t, "GET", "/v1/me", nil, as(laptop.Token)), http.StatusUnauthorized)
 }
 
 // TestAPITokens: a token made through the API works at once, shows its

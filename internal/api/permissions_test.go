@@ -402,7 +402,15 @@ func TestPermissions(t *testing.T) {
 		"DELETE /v1/users/{id}": {perm: "users:write", roles: superAdmin, objects: true, success: 204, prepare: func(t *testing.T, _ *permCaller) (string, any, func(response)) {
 			return "/v1/users/" + freshUser(t), nil, nil
 		}},
-		"GET /v1/users/{id}/credential":    {perm: "users:read", roles: admins, objects: true, success: 200, prepare: static("/v1/users/"+subject.ID()+"/credential", nil)},
+		"GET /v1/users/{id}/credential": {perm: "users:read", roles: admins, objects: true, success: 200, prepare: static("/v1/users/"+subject.ID()+"/credential", nil)},
+		"GET /v1/users/{id}/api-tokens": {perm: "users:read", roles: admins, objects: true, success: 200, prepare: static("/v1/users/"+subject.ID()+"/api-tokens", nil)},
+		"DELETE /v1/users/{id}/api-tokens/{token_id}": {perm: "credentials:manage", roles: superAdmin, objects: true, success: 204, prepare: func(t *testing.T, _ *permCaller) (string, any, func(response)) {
+			n, err := e.core.Accounts.CreateAPIToken(t.Context(), domain.UserActor(org, subject.User.ID, subject.User.Role, ""), account.APITokenInput{Name: "offboarding"})
+			if err != nil {
+				t.Fatalf("CreateAPIToken: %v", err)
+			}
+			return "/v1/users/" + subject.ID() + "/api-tokens/" + string(n.Token.ID), nil, nil
+		}},
 		"DELETE /v1/users/{id}/credential": {perm: "credentials:manage", roles: superAdmin, objects: true, success: 204, prepare: static("/v1/users/"+subject.ID()+"/credential", nil)},
 
 		"GET /v1/policy":   {perm: "policy:read", roles: everyone, success: 200, prepare: static("/v1/policy", nil)},

@@ -55,6 +55,8 @@ const (
 	ReadPolicyOp         Operation = "policy.read"
 	UpdatePolicy         Operation = "policy.update"
 	ReadAuditLog         Operation = "audit.read"
+	ListUserTokens       Operation = "user.api_token_list"
+	RevokeUserToken      Operation = "user.api_token_revoke"
 )
 
 // operations is the one table of what each operation needs. Both
@@ -76,6 +78,7 @@ var operations = map[Operation]Permission{
 	ListAPITokens: OwnAPITokens, ReadAPIToken: OwnAPITokens, CreateAPIToken: OwnAPITokens, RevokeAPIToken: OwnAPITokens, RotateAPIToken: OwnAPITokens,
 	ListUsers: ReadUsers, ReadUser: ReadUsers, InviteUser: WriteUsers, UpdateUser: WriteUsers, DeleteUser: WriteUsers,
 	ReadUserCred: ReadUsers, RevokeUserCred: ManageCredentials,
+	ListUserTokens: ReadUsers, RevokeUserToken: ManageCredentials,
 	ReadPolicyOp: ReadPolicy, UpdatePolicy: WritePolicy,
 	ReadAuditLog: ReadAudit,
 }

@@ -20,15 +20,24 @@ func newAPITokensCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 }
 
 func newAPITokensListCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
+	var user string
 	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List your API tokens, newest first, with when each was last used (never their values)",
+		Use:   "list [--user USER_ID]",
+		Short: "List your API tokens (or, for admins, a user's), newest first, with when each was last used (never their values)",
 		Args:  noArgs,
 	}
-	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
-		list, err := c.ListAPITokens(ctx)
-		return show(list, printAPITokenList), err
-	}})
+	cmd.Flags().StringVar(&user, "user", "", "list this user's tokens instead of yours (admins)")
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{
+		check: checkUserFlag(&user),
+		call: func(ctx context.Context, c conn, args []string) (view, error) {
+			if user != "" {
+				list, err := c.ListUserAPITokens(ctx, user)
+				return show(list, printAPITokenList), err
+			}
+			list, err := c.ListAPITokens(ctx)
+			return show(list, printAPITokenList), err
+		},
+	})
 	return cmd
 }
 
@@ -108,20 +117,31 @@ the longest lifetime the organization's policy allows your role.`,
 }
 
 func newAPITokensRevokeCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
+	var user string
 	cmd := &cobra.Command{
-		Use:   "revoke TOKEN_ID",
-		Short: "Revoke one of your API tokens at once (\"current\": the one this command uses)",
+		Use:   "revoke TOKEN_ID [--user USER_ID]",
+		Short: "Revoke one of your API tokens (\"current\": the one this command uses), or a user's (super admins), at once",
 		Args:  exactArgs(1),
 	}
-	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
-		return view{
-			json: struct {
-				ID      string `json:"id"`
-				Revoked bool   `json:"revoked"`
-			}{args[0], true},
-			table: message("Revoked API token %s. It stopped working at once.\n", cell(args[0])),
-		}, c.RevokeAPIToken(ctx, args[0])
-	}})
+	cmd.Flags().StringVar(&user, "user", "", "the token is this user's (super admins)")
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{
+		check: checkUserFlag(&user),
+		call: func(ctx context.Context, c conn, args []string) (view, error) {
+			var err error
+			if user != "" {
+				err = c.RevokeUserAPIToken(ctx, user, args[0])
+			} else {
+				err = c.RevokeAPIToken(ctx, args[0])
+			}
+			return view{
+				json: struct {
+					ID      string `json:"id"`
+					Revoked bool   `json:"revoked"`
+				}{args[0], true},
+				table: message("Revoked API token %s. It stopped working at once.\n", cell(args[0])),
+			}, err
+		},
+	})
 	return cmd
 }
 

@@ -36,4 +36,15 @@ func TestAPITokens(t *testing.T) {
 	srv.run(t, "api-tokens", "rotate", list.Items[0].ID, "--overlap", "soon").fails(t, exitUsage, "--overlap")
 	srv.run(t, "api-tokens", "create", "x", "--expires", "tomorrow").fails(t, exitUsage, "--expires")
 	srv.run(t, "api-tokens", "revoke", "tok_0000000000000000000000").fails(t, exitFailure, "Not Found")
+
+	// An admin's view of a user's tokens.
+	dev := srv.invite(t, "dev@example.com", "developer")
+	asDev := session(t, srv, dev, "the-developer-password")
+	var devToken apiv1.CreatedAPIToken
+	decodeJSON(t, mustRun(t, as(asDev, "api-tokens", "create", "laptop", "-o", "json")...), &devToken)
+	wantIn(t, "list --user", srv.mustRun(t, "api-tokens", "list", "--user", dev.ID), "laptop", "active")
+	srv.run(t, "api-tokens", "revoke", devToken.APIToken.ID).fails(t, exitFailure, "Not Found") // not the admin's own
+	srv.mustRun(t, "api-tokens", "revoke", devToken.APIToken.ID, "--user", dev.ID)
+	run(t, "whoami", "--server", srv.url, "--token", devToken.Token).fails(t, exitFailure, "Unauthorized")
+	srv.run(t, "api-tokens", "list", "--user", "").fails(t, exitUsage, "--user")
 }

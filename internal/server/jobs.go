@@ -60,6 +60,10 @@ func (s *Server) jobs() []job {
 			_, err := s.core.Accounts.DeleteExpiredSetupLinks(ctx)
 			return err
 		}},
+		{"delete ended API tokens", every, func(ctx context.Context) error {
+			_, err := s.core.Accounts.DeleteEndedAPITokens(ctx)
+			return err
+		}},
 		{"webhook expiry notices", expiry, func(ctx context.Context) error {
 			_, err := s.core.Webhooks.RunExpiry(ctx)
 			return err

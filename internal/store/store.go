@@ -154,6 +154,9 @@ type APITokens interface {
 	// TouchAPITokens stores a batch of uses in one transaction; a later
 	// time never loses to an earlier one.
 	TouchAPITokens(ctx context.Context, uses []domain.APITokenUse) error
+	// DeleteAPITokensEndedBefore removes the tokens revoked or expired
+	// before t and returns how many.
+	DeleteAPITokensEndedBefore(ctx context.Context, t time.Time) (int, error)
 }
 
 // Clients are API clients.

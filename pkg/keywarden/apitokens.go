@@ -36,3 +36,15 @@ func (c *Client) RevokeAPIToken(ctx context.Context, id string) error {
 func (c *Client) RotateAPIToken(ctx context.Context, id string, in apiv1.RotateAPIToken) (apiv1.CreatedAPIToken, error) {
 	return call[apiv1.CreatedAPIToken](ctx, c, post("/v1/api-tokens/{id}/rotate", in, id))
 }
+
+// ListUserAPITokens returns the API tokens of a user of the caller's
+// organisation (admins), newest first, never their values.
+func (c *Client) ListUserAPITokens(ctx context.Context, userID string) (apiv1.APITokenList, error) {
+	return call[apiv1.APITokenList](ctx, c, get("/v1/users/{id}/api-tokens", userID))
+}
+
+// RevokeUserAPIToken revokes an API token of a user of the caller's
+// organisation at once (super admins).
+func (c *Client) RevokeUserAPIToken(ctx context.Context, userID, tokenID string) error {
+	return c.send(ctx, del("/v1/users/{id}/api-tokens/{token_id}", userID, tokenID), nil)
+}

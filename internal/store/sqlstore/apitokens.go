@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"keywarden/internal/domain"
 )
@@ -82,4 +83,8 @@ func (s *conn) TouchAPITokens(ctx context.Context, uses []domain.APITokenUse) er
 		}
 		return nil
 	})
+}
+
+func (s *conn) DeleteAPITokensEndedBefore(ctx context.Context, t time.Time) (int, error) {
+	return rowsAffected(s.exec(ctx, `DELETE FROM api_tokens WHERE revoked_at < ? OR expires_at < ?`, micros(t), micros(t)))
 }

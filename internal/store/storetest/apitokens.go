@@ -4,6 +4,7 @@ import (
 	"errors"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"keywarden/internal/domain"
 	"keywarden/internal/store"
@@ -171,6 +172,39 @@ func testConcurrentAPITokenRotateOnce(t *testing.T, s store.Store) {
 		}
 		if list, _ := s.ListAPITokens(ctx, o.ID, u.ID); len(list) != 2*(round+1) {
 			t.Errorf("round %d: the user has %d tokens, want %d (one replacement per round)", round, len(list), 2*(round+1))
+		}
+	}
+}
+
+// testDeleteEndedAPITokens: tokens revoked or expired before the cut-off
+// go, the others (unexpired, without expiry, ended later) stay.
+func testDeleteEndedAPITokens(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	o := mustOrg(t, s, "Acme")
+	u := mustUser(t, s, o.ID, "ada@example.com")
+	mk := func(name string, expires, revoked *time.Time) domain.APIToken {
+		tok := newAPIToken(o.ID, u.ID, name, 1)
+		tok.ExpiresAt, tok.RevokedAt = expires, revoked
+		if err := s.CreateAPIToken(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	gone := []domain.APIToken{mk("expired long ago", ptr(at(10)), nil), mk("revoked long ago", ptr(at(900)), ptr(at(20)))}
+	kept := []domain.APIToken{mk("active", ptr(at(900)), nil), mk("never expires", nil, nil),
+		mk("expired at the cut-off", ptr(at(100)), nil), mk("revoked later", ptr(at(900)), ptr(at(150)))}
+	n, err := s.DeleteAPITokensEndedBefore(ctx, at(100))
+	if err != nil || n != len(gone) {
+		t.Fatalf("DeleteAPITokensEndedBefore = %d, %v; want %d", n, err, len(gone))
+	}
+	for _, tok := range gone {
+		if _, err := s.GetAPIToken(ctx, o.ID, tok.ID); !errors.Is(err, domain.ErrNotFound) {
+			t.Errorf("%s: err = %v, want ErrNotFound", tok.Name, err)
+		}
+	}
+	for _, tok := range kept {
+		if _, err := s.GetAPIToken(ctx, o.ID, tok.ID); err != nil {
+			t.Errorf("%s was deleted: %v", tok.Name, err)
 		}
 	}
 }

@@ -22,6 +22,7 @@ var conformance = []struct {
 	{"APITokenLifecycle", testAPITokenLifecycle},
 	{"TouchAPITokensKeepsLatest", testTouchAPITokens},
 	{"ConcurrentAPITokenRotationWinsOnce", testConcurrentAPITokenRotateOnce},
+	{"DeleteEndedAPITokens", testDeleteEndedAPITokens},
 	{"ClientCRUD", testClientCRUD},
 	{"OtherOrganisationIsNotFound", testOrgIsolation},
 	{"ListClientsPages", testListClientsPages},
