@@ -2,11 +2,18 @@
 // endpoints under load, against a reference that does only the
 // unavoidable work, and prints Keywarden's throughput as a ratio of it.
 //
-//	go run ./cmd/keywarden-bench [-duration 10s] [-concurrency 16,64] [-warmup 2s] [-o text|json]
+//	go run ./cmd/keywarden-bench [-alg ES256|EdDSA] [-concurrency 16,64] [-duration 10s] [-rounds 4] [-ceiling BIN]
+//	go run ./cmd/keywarden-bench -clients 1000000 [-database postgres://…] [-client-cache-mb 3072] [-admin-every 200ms]
+//	go run ./cmd/keywarden-bench -driver go [-duration 10s] [-concurrency 16,64] [-warmup 2s] [-o text|json]
 //
-// Everything runs in this process on 127.0.0.1: a development-mode
-// Keywarden on SQLite in a temporary directory, the reference, and the
-// load. The exit status is 1 if any request failed, 2 on a usage error.
+// A development-mode Keywarden runs in this process on 127.0.0.1 (SQLite
+// in a temporary directory, or the PostgreSQL database given), with the
+// in-process reference or the shared ceiling binary as a child process.
+// The load comes from wrk (default; its CPU share is printed and a ratio
+// is withheld when it saturates) or from an in-process Go generator. The
+// scale mode (-clients) seeds clients through the import path and compares
+// all of them in use with ten. The exit status is 1 if any request
+// failed, 2 on a usage error.
 package main
 
 import (

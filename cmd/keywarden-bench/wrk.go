@@ -284,7 +284,7 @@ func benchScale(ctx context.Context, w *loadbench.Wrk, kw *instance, o wrkOption
 	walk := all
 	walk.Sequential = true
 	for walk.Start < len(kw.Seeded) {
-		r, err := w.Run(ctx, walk, conc, 5*time.Second)
+		r, err := w.Run(ctx, walk, conc, 30*time.Second)
 		if err != nil {
 			return err
 		}

@@ -21,7 +21,7 @@ const (
 	usageBatch = 500
 	// auditBatch bounds the audit events of one transaction, which holds
 	// the audit chain's head until it commits.
-	auditBatch = 100
+	auditBatch = 20
 	// finalFlushTimeout bounds the flush at shutdown.
 	finalFlushTimeout = 10 * time.Second
 	// minFlushTime is the least time a flush gets, however short the

@@ -1,6 +1,7 @@
 package loadbench
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	_ "embed"
@@ -97,6 +98,43 @@ type Wrk struct {
 	Path    string // DefaultWrk when empty
 	Threads int    // 1 when 0
 	dir     string
+	files   map[authKey]string // credential files already written
+}
+
+// authKey names a list of credentials by its first element and length.
+type authKey struct {
+	first string
+	n     int
+}
+
+// authFile writes auths into a file once (a million of them take a while)
+// and returns its path.
+func (w *Wrk) authFile(auths []string) (string, error) {
+	k := authKey{auths[0], len(auths)}
+	if p, ok := w.files[k]; ok {
+		return p, nil
+	}
+	f, err := os.CreateTemp(w.dir, "auth-*")
+	if err != nil {
+		return "", err
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	for _, a := range auths {
+		bw.WriteString(a)
+		bw.WriteByte('\n')
+	}
+	err = bw.Flush()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", err
+	}
+	if w.files == nil {
+		w.files = map[authKey]string{}
+	}
+	w.files[k] = f.Name()
+	return f.Name(), nil
 }
 
 // NewWrk checks that the wrk binary runs and writes its script into dir.
@@ -121,15 +159,7 @@ func (w *Wrk) Run(ctx context.Context, t WrkTarget, concurrency int, d time.Dura
 	if len(t.Auths) == 0 {
 		return WrkResult{}, errors.New("loadbench: a wrk target needs credentials")
 	}
-	auths, err := os.CreateTemp(w.dir, "auth-*")
-	if err != nil {
-		return WrkResult{}, err
-	}
-	defer os.Remove(auths.Name())
-	_, err = auths.WriteString(strings.Join(t.Auths, "\n") + "\n")
-	if cerr := auths.Close(); err == nil {
-		err = cerr
-	}
+	authFile, err := w.authFile(t.Auths)
 	if err != nil {
 		return WrkResult{}, err
 	}
@@ -140,7 +170,7 @@ func (w *Wrk) Run(ctx context.Context, t WrkTarget, concurrency int, d time.Dura
 	}
 	secs := max(int(d.Round(time.Second)/time.Second), 1)
 	cmd := exec.CommandContext(ctx, w.Path, "-t"+strconv.Itoa(threads), "-c"+strconv.Itoa(concurrency), "-d"+strconv.Itoa(secs)+"s",
-		"--timeout", "10s", "--latency", "-s", filepath.Join(w.dir, "wrk.lua"), t.URL, "--", auths.Name(), t.Body, t.Expect, order, strconv.Itoa(t.Start+1))
+		"--timeout", "10s", "--latency", "-s", filepath.Join(w.dir, "wrk.lua"), t.URL, "--", authFile, t.Body, t.Expect, order, strconv.Itoa(t.Start+1))
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	pid := t.PID
