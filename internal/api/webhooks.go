@@ -8,7 +8,6 @@ import (
 	"keywarden/internal/domain"
 	"keywarden/internal/webhook"
 	"keywarden/pkg/apiv1"
-	"keywarden/pkg/webhooksig"
 )
 
 func webhookEndpointJSON(v webhook.EndpointView) apiv1.WebhookEndpoint {
@@ -131,7 +130,7 @@ func (h *Handler) redeliverWebhook(w http.ResponseWriter, r *http.Request, by do
 }
 
 func webhookSigningKeyJSON(k domain.WebhookSigningKey) apiv1.WebhookSigningKey {
-	return apiv1.WebhookSigningKey{ID: k.ID, ClientID: string(k.ClientID), PublicKey: webhooksig.FormatPublicKey(k.PublicKey),
+	return apiv1.WebhookSigningKey{ID: k.ID, ClientID: string(k.ClientID), PublicKey: webhook.PublicKeyText(k),
 		CreatedAt: k.CreatedAt, RetiredAt: k.RetiredAt}
 }
 
@@ -178,7 +177,7 @@ func (h *Handler) webhookKeySet(w http.ResponseWriter, r *http.Request) error {
 	out := apiv1.WebhookKeySet{Keys: make([]apiv1.WebhookJWK, 0, len(keys))}
 	for _, k := range keys {
 		out.Keys = append(out.Keys, apiv1.WebhookJWK{KeyType: "OKP", Curve: "Ed25519", X: base64.RawURLEncoding.EncodeToString(k.PublicKey),
-			KeyID: k.ID, Use: "sig", Algorithm: "EdDSA", PublicKey: webhooksig.FormatPublicKey(k.PublicKey)})
+			KeyID: k.ID, Use: "sig", Algorithm: "EdDSA", PublicKey: webhook.PublicKeyText(k)})
 	}
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	return writeJSON(w, http.StatusOK, out)
