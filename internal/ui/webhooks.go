@@ -184,20 +184,20 @@ type webhookData struct {
 	URLHint   string
 	// Log is false when this server has no webhook service: the endpoint
 	// can be set, but its health and deliveries are not shown.
-	Log      bool
-	Health   endpointHealth
-	Secrets  int // active secrets: the signatures on each delivery
+	Log     bool
+	Health  endpointHealth
+	Secrets int // active secrets: the signatures on each delivery
 	// PublicKeys are the active v1a signing keys' public keys ("whpk_…")
 	// and KeySet the unauthenticated URL that publishes them.
 	PublicKeys []string
 	KeySet     string
 	Rows       []deliveryRow
-	Status   string
-	Statuses []option
-	Query    string // the log's page, to come back to after a redelivery
-	Older    string
-	Newest   string
-	Filtered bool
+	Status     string
+	Statuses   []option
+	Query      string // the log's page, to come back to after a redelivery
+	Older      string
+	Newest     string
+	Filtered   bool
 	// CanRedeliver is false while the endpoint has no URL or is disabled
 	// (the service refuses then).
 	CanRedeliver bool
