@@ -79,6 +79,7 @@ func (h *Handler) routes() []Route {
 		pub("GET", "/healthz", h.healthz),
 		pub("GET", "/readyz", h.readyz),
 		pub("GET", "/openapi.yaml", h.openapi),
+		pub("GET", "/v1/webhook-keys/{client_id}", h.webhookKeySet),
 
 		priv("POST", "/v1/clients", authz.CreateClient, h.createClient),
 		priv("GET", "/v1/clients", authz.ListClients, h.listClients),
@@ -140,6 +141,9 @@ func (h *Handler) routes() []Route {
 		priv("GET", "/v1/clients/{client_id}/webhook", authz.ReadWebhook, h.getWebhook),
 		priv("POST", "/v1/clients/{client_id}/webhook/enable", authz.EnableWebhook, h.enableWebhook),
 		priv("POST", "/v1/clients/{client_id}/webhook/replay", authz.ReplayWebhook, h.replayWebhook),
+		priv("GET", "/v1/clients/{client_id}/webhook/signing-keys", authz.ReadWebhook, h.listWebhookSigningKeys),
+		priv("POST", "/v1/clients/{client_id}/webhook/signing-keys", authz.CreateWebhookKey, h.createWebhookSigningKey),
+		priv("DELETE", "/v1/clients/{client_id}/webhook/signing-keys/{id}", authz.RetireWebhookKey, h.retireWebhookSigningKey),
 		priv("GET", "/v1/clients/{client_id}/webhook/deliveries", authz.ReadWebhook, h.listWebhookDeliveries),
 		priv("GET", "/v1/clients/{client_id}/webhook/deliveries/{id}", authz.ReadWebhook, h.getWebhookDelivery),
 		priv("POST", "/v1/clients/{client_id}/webhook/deliveries/{id}/redeliver", authz.Redeliver, h.redeliverWebhook),

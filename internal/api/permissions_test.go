@@ -243,9 +243,10 @@ func TestPermissions(t *testing.T) {
 	}
 
 	table := map[string]permRoute{
-		"GET /healthz":      {success: 200, prepare: static("/healthz", nil)},
-		"GET /readyz":       {success: 200, prepare: static("/readyz", nil)},
-		"GET /openapi.yaml": {success: 200, prepare: static("/openapi.yaml", nil)},
+		"GET /healthz":                     {success: 200, prepare: static("/healthz", nil)},
+		"GET /readyz":                      {success: 200, prepare: static("/readyz", nil)},
+		"GET /openapi.yaml":                {success: 200, prepare: static("/openapi.yaml", nil)},
+		"GET /v1/webhook-keys/{client_id}": {success: 200, prepare: static("/v1/webhook-keys/"+hookClient, nil)},
 
 		"POST /v1/clients":              {perm: "clients:write", roles: writers, success: 201, prepare: static("/v1/clients", apiv1.CreateClient{Name: "New"})},
 		"GET /v1/clients":               {perm: "clients:read", roles: everyone, success: 200, prepare: static("/v1/clients", nil)},
@@ -290,6 +291,17 @@ func TestPermissions(t *testing.T) {
 		"POST /v1/clients/{client_id}/webhook/replay":         {perm: "clients:write", roles: writers, objects: true, success: 202, prepare: static(clientPath(hookClient)+"/webhook/replay", apiv1.ReplayWebhook{Since: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)})},
 		"GET /v1/clients/{client_id}/webhook/deliveries":      {perm: "clients:read", roles: everyone, objects: true, success: 200, prepare: static(clientPath(hookClient)+"/webhook/deliveries", nil)},
 		"GET /v1/clients/{client_id}/webhook/deliveries/{id}": {perm: "clients:read", roles: everyone, objects: true, success: 200, prepare: static(clientPath(hookClient)+"/webhook/deliveries/"+delivery, nil)},
+		"GET /v1/clients/{client_id}/webhook/signing-keys":    {perm: "clients:read", roles: everyone, objects: true, success: 200, prepare: static(clientPath(hookClient)+"/webhook/signing-keys", nil)},
+		"POST /v1/clients/{client_id}/webhook/signing-keys": {perm: "clients:write", roles: writers, objects: true, success: 201, prepare: func(t *testing.T, _ *permCaller) (string, any, func(response)) {
+			c, _ := freshClient(t)
+			return clientPath(c) + "/webhook/signing-keys", nil, nil
+		}},
+		"DELETE /v1/clients/{client_id}/webhook/signing-keys/{id}": {perm: "clients:write", roles: writers, objects: true, success: 200, prepare: func(t *testing.T, _ *permCaller) (string, any, func(response)) {
+			c, _ := freshClient(t)
+			res := e.do(t, "POST", clientPath(c)+"/webhook/signing-keys", nil)
+			want(t, res, http.StatusCreated)
+			return clientPath(c) + "/webhook/signing-keys/" + decode[apiv1.WebhookSigningKey](t, res).ID, nil, nil
+		}},
 		"DELETE /v1/clients/{client_id}/webhook/deliveries/{id}/payload": {perm: "clients:write", roles: writers, objects: true, success: 200, prepare: func(t *testing.T, _ *permCaller) (string, any, func(response)) {
 			// A delivery of its own each time: without its payload it
 			// could not be redelivered by the case above.

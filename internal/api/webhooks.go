@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 
@@ -126,4 +127,58 @@ func (h *Handler) redeliverWebhook(w http.ResponseWriter, r *http.Request, by do
 		return err
 	}
 	return writeJSON(w, http.StatusAccepted, webhookDeliveryJSON(m))
+}
+
+func webhookSigningKeyJSON(k domain.WebhookSigningKey) apiv1.WebhookSigningKey {
+	return apiv1.WebhookSigningKey{ID: k.ID, ClientID: string(k.ClientID), PublicKey: webhook.PublicKeyText(k),
+		CreatedAt: k.CreatedAt, RetiredAt: k.RetiredAt}
+}
+
+func (h *Handler) listWebhookSigningKeys(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	keys, err := h.Webhooks.SigningKeys(r.Context(), by, domain.ClientID(r.PathValue("client_id")))
+	if err != nil {
+		return err
+	}
+	out := apiv1.WebhookSigningKeyList{Items: make([]apiv1.WebhookSigningKey, 0, len(keys))}
+	for _, k := range keys {
+		out.Items = append(out.Items, webhookSigningKeyJSON(k))
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) createWebhookSigningKey(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	id := domain.ClientID(r.PathValue("client_id"))
+	var req struct{}
+	if err := h.decodeFor(w, r, &req, true, func() error { _, err := h.Webhooks.Endpoint(r.Context(), by, id); return err }); err != nil {
+		return err
+	}
+	k, err := h.Webhooks.CreateSigningKey(r.Context(), by, id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, webhookSigningKeyJSON(k))
+}
+
+func (h *Handler) retireWebhookSigningKey(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	k, err := h.Webhooks.RetireSigningKey(r.Context(), by, domain.ClientID(r.PathValue("client_id")), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, webhookSigningKeyJSON(k))
+}
+
+// webhookKeySet serves a client's active v1a public keys, unauthenticated,
+// as a JWKS-style document receivers can fetch and cache.
+func (h *Handler) webhookKeySet(w http.ResponseWriter, r *http.Request) error {
+	keys, err := h.Webhooks.PublicSigningKeys(r.Context(), domain.ClientID(r.PathValue("client_id")))
+	if err != nil {
+		return err
+	}
+	out := apiv1.WebhookKeySet{Keys: make([]apiv1.WebhookJWK, 0, len(keys))}
+	for _, k := range keys {
+		out.Keys = append(out.Keys, apiv1.WebhookJWK{KeyType: "OKP", Curve: "Ed25519", X: base64.RawURLEncoding.EncodeToString(k.PublicKey),
+			KeyID: k.ID, Use: "sig", Algorithm: "EdDSA", PublicKey: webhook.PublicKeyText(k)})
+	}
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	return writeJSON(w, http.StatusOK, out)
 }

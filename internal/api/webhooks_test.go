@@ -89,6 +89,32 @@ func webhookSession(t *testing.T, e *env, clientID string) {
 	}
 	want(t, e.do(t, "POST", webhookPath(clientID)+"/deliveries/"+id+"/redeliver", map[string]any{}), http.StatusAccepted)
 
+	// v1a signing keys: create, list, publish (no token), retire.
+	res = e.do(t, "POST", webhookPath(clientID)+"/signing-keys", nil)
+	want(t, res, http.StatusCreated)
+	key := decode[apiv1.WebhookSigningKey](t, res)
+	if !strings.HasPrefix(key.PublicKey, "whpk_") || key.RetiredAt != nil {
+		t.Errorf("new signing key = %+v", key)
+	}
+	res = e.do(t, "GET", webhookPath(clientID)+"/signing-keys", nil)
+	want(t, res, http.StatusOK)
+	if l := decode[apiv1.WebhookSigningKeyList](t, res); len(l.Items) != 1 || l.Items[0].ID != key.ID {
+		t.Errorf("signing keys = %+v", l)
+	}
+	res = e.do(t, "GET", "/v1/webhook-keys/"+clientID, nil, noAuth())
+	want(t, res, http.StatusOK)
+	if ks := decode[apiv1.WebhookKeySet](t, res); len(ks.Keys) != 1 || ks.Keys[0].KeyID != key.ID || ks.Keys[0].PublicKey != key.PublicKey || ks.Keys[0].Curve != "Ed25519" {
+		t.Errorf("key set = %+v", ks)
+	}
+	wantProblem(t, e.do(t, "GET", "/v1/webhook-keys/kwc_doesnotexist000000000000", nil, noAuth()), http.StatusNotFound)
+	wantProblem(t, e.do(t, "POST", webhookPath(clientID)+"/signing-keys", raw(`{"x":1}`)), http.StatusBadRequest)
+	wantProblem(t, e.do(t, "DELETE", webhookPath(clientID)+"/signing-keys/nope", nil), http.StatusNotFound)
+	want(t, e.do(t, "DELETE", webhookPath(clientID)+"/signing-keys/"+key.ID, nil), http.StatusOK)
+	res = e.do(t, "GET", "/v1/webhook-keys/"+clientID, nil, noAuth())
+	if ks := decode[apiv1.WebhookKeySet](t, res); len(ks.Keys) != 0 {
+		t.Errorf("key set after retiring = %+v, want empty", ks)
+	}
+
 	// Deleting the payload keeps the record; the delivery cannot be sent again.
 	res = e.do(t, "DELETE", webhookPath(clientID)+"/deliveries/"+id+"/payload", nil)
 	want(t, res, http.StatusOK)

@@ -34,6 +34,9 @@ func newWebhooksCmd(api *apiFlags, stdin io.Reader, stdout io.Writer) *cobra.Com
 		newWebhooksRedeliverCmd(api, stdout),
 		newWebhooksReplayCmd(api, stdout),
 		newWebhooksDeletePayloadCmd(api, stdout),
+		newWebhooksKeysCmd(api, stdout),
+		newWebhooksCreateKeyCmd(api, stdout),
+		newWebhooksRetireKeyCmd(api, stdout),
 		newWebhooksVerifyCmd(stdin, stdout),
 	)
 	cmd.Aliases = []string{"webhook"}
@@ -172,6 +175,63 @@ func newWebhooksDeletePayloadCmd(api *apiFlags, stdout io.Writer) *cobra.Command
 	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
 		d, err := c.DeleteWebhookPayload(ctx, args[0], args[1])
 		return show(d, printDelivery), err
+	}})
+	return cmd
+}
+
+func printSigningKeys(w io.Writer, list apiv1.WebhookSigningKeyList) error {
+	t := newTable(w, "KEY ID", "PUBLIC KEY", "CREATED", "RETIRED")
+	for _, k := range list.Items {
+		t.row(k.ID, k.PublicKey, formatTime(k.CreatedAt), formatOptTime(k.RetiredAt, "-"))
+	}
+	return t.flush()
+}
+
+func printSigningKey(w io.Writer, k apiv1.WebhookSigningKey) error {
+	return writeFields(w, []field{{"Key ID", k.ID}, {"Client ID", k.ClientID}, {"Public key", k.PublicKey},
+		{"Created", formatTime(k.CreatedAt)}, {"Retired", formatOptTime(k.RetiredAt, "-")}})
+}
+
+func newWebhooksKeysCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "keys CLIENT_ID",
+		Short: "List a client's webhook signing keys (Standard Webhooks v1a, Ed25519) with their public keys",
+		Args:  exactArgs(1),
+	}
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
+		l, err := c.ListWebhookSigningKeys(ctx, args[0])
+		return show(l, printSigningKeys), err
+	}})
+	return cmd
+}
+
+func newWebhooksCreateKeyCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "create-key CLIENT_ID",
+		Short: "Generate an Ed25519 key that adds v1a signatures to the client's webhooks; prints its public key",
+		Long: `Generate an Ed25519 key that adds Standard Webhooks v1a signatures to every
+delivery of the client, next to the v1 (secret) ones. Receivers verify them
+with the public key it prints (or from GET /v1/webhook-keys/CLIENT_ID)
+and no secret. To rotate, create a new key, move receivers to it, then
+retire the old one.`,
+		Args: exactArgs(1),
+	}
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
+		k, err := c.CreateWebhookSigningKey(ctx, args[0])
+		return show(k, printSigningKey), err
+	}})
+	return cmd
+}
+
+func newWebhooksRetireKeyCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "retire-key CLIENT_ID KEY_ID",
+		Short: "Stop a webhook signing key from signing",
+		Args:  exactArgs(2),
+	}
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
+		k, err := c.RetireWebhookSigningKey(ctx, args[0], args[1])
+		return show(k, printSigningKey), err
 	}})
 	return cmd
 }

@@ -184,16 +184,20 @@ type webhookData struct {
 	URLHint   string
 	// Log is false when this server has no webhook service: the endpoint
 	// can be set, but its health and deliveries are not shown.
-	Log      bool
-	Health   endpointHealth
-	Secrets  int // active secrets: the signatures on each delivery
-	Rows     []deliveryRow
-	Status   string
-	Statuses []option
-	Query    string // the log's page, to come back to after a redelivery
-	Older    string
-	Newest   string
-	Filtered bool
+	Log     bool
+	Health  endpointHealth
+	Secrets int // active secrets: the signatures on each delivery
+	// PublicKeys are the active v1a signing keys' public keys ("whpk_…")
+	// and KeySet the unauthenticated URL that publishes them.
+	PublicKeys []string
+	KeySet     string
+	Rows       []deliveryRow
+	Status     string
+	Statuses   []option
+	Query      string // the log's page, to come back to after a redelivery
+	Older      string
+	Newest     string
+	Filtered   bool
 	// CanRedeliver is false while the endpoint has no URL or is disabled
 	// (the service refuses then).
 	CanRedeliver bool
@@ -266,6 +270,16 @@ func (h *Handler) renderWebhooks(w http.ResponseWriter, r *http.Request, rq *req
 		if err := h.deliveryLog(r, rq, c, base, &d); err != nil {
 			return err
 		}
+		keys, err := h.Webhooks.SigningKeys(r.Context(), rq.by, c.ID)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if k.RetiredAt == nil {
+				d.PublicKeys = append(d.PublicKeys, webhook.PublicKeyText(k))
+			}
+		}
+		d.KeySet = "/v1/webhook-keys/" + string(c.ID)
 	}
 	h.render(w, r, rq, status, "client_webhooks", &page{Title: c.Name + " · Webhooks", Nav: "clients", Canonical: base + canonicalQuery(d.Query), Data: d})
 	return nil

@@ -167,6 +167,7 @@ func TestWebhookPostsWithoutCSRFAreRefused(t *testing.T) {
 	posts := map[string]url.Values{
 		tab:             {"url": {"https://evil.example.com/"}, "events": {"all"}},
 		tab + "/enable": {},
+		tab + "/replay": {"since": {"2020-01-01T00:00:00Z"}},
 		tab + "/deliveries/" + m[1] + "/redeliver":    {},
 		"/ui/clients/kwc_missing/webhook":             {"url": {"https://evil.example.com/"}},
 		tab + "/deliveries/msg_missing/redeliver":     {},

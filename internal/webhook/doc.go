@@ -1,7 +1,10 @@
 // Package webhook owns Keywarden's webhooks: the events about a client's
 // credentials, the outbox they are written to, the dispatcher that signs
-// and delivers them, the SSRF guard on the way out, the delivery log and
-// redelivery, and the scheduler that sends expiry notices.
+// and delivers them on a retry schedule (Retry-After honoured), the SSRF
+// guard on the way out, the endpoint's health stages (failing, retries
+// exhausted, disabled, recovered), the delivery log, redelivery and replay
+// since a time, retention of payloads, the optional Ed25519 (v1a) signing
+// keys, and the scheduler that sends expiry notices.
 //
 // The invariants that matter:
 //   - An event is written to the outbox by Outbox.Enqueue in the same store
@@ -17,6 +20,13 @@
 //     value is never logged, stored in the clear or put in a payload.
 //   - Each expiry notice is sent once, whatever the number of nodes: a
 //     unique row per (secret, notice, expiry) is the gate.
+//   - An endpoint is disabled only when a delivery has run out of retries
+//     and the endpoint failed without a success for DisableAfter; each
+//     stage is audited once per failing streak, in the transaction of the
+//     attempt that reached it.
+//   - A v1a signing key's private half exists only sealed with the
+//     keyring (its ID bound as associated data) and in memory while an
+//     attempt is signed.
 //
 // Imports: domain, store, keyring, audit, pkg/webhooksig, metrics.
 // Imported by: credential, token, api, server.

@@ -13,7 +13,10 @@ import (
 // delivery keeps its record but loses its payload and the receiver's
 // excerpts; after LogRetention it is gone; a pending one is untouched.
 func TestRetentionKeepsTheMetadata(t *testing.T) {
-	e := newEnv(t, func(o *webhook.Options) { o.PayloadRetention = 30 * 24 * time.Hour; o.LogRetention = 90 * 24 * time.Hour })
+	e := newEnv(t, func(o *webhook.Options) {
+		o.PayloadRetention = 30 * 24 * time.Hour
+		o.LogRetention = 90 * 24 * time.Hour
+	})
 	r := newReceiver(t)
 	c := e.client(t, r.URL)
 	e.secret(t, c.ID)

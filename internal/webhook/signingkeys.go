@@ -10,6 +10,7 @@ import (
 	"keywarden/internal/audit"
 	"keywarden/internal/domain"
 	"keywarden/internal/store"
+	"keywarden/pkg/webhooksig"
 )
 
 // Standard Webhooks v1a signing keys. A client whose endpoint should carry
@@ -152,3 +153,7 @@ func (s *Service) signingKeys(ctx context.Context, c domain.Client) ([]ed25519.P
 	}
 	return out, nil
 }
+
+// PublicKeyText is a signing key's public key in the Standard Webhooks
+// form receivers take, "whpk_" + base64.
+func PublicKeyText(k domain.WebhookSigningKey) string { return webhooksig.FormatPublicKey(k.PublicKey) }

@@ -95,3 +95,37 @@ type WebhookAttempt struct {
 	Error           string    `json:"error,omitempty"`
 	ResponseExcerpt string    `json:"response_excerpt,omitempty"`
 }
+
+// WebhookSigningKey is an Ed25519 key that signs a client's webhooks with
+// Standard Webhooks v1a. PublicKey is "whpk_" + base64 of the raw key: all
+// a receiver needs to verify.
+type WebhookSigningKey struct {
+	ID        string     `json:"id"`
+	ClientID  string     `json:"client_id"`
+	PublicKey string     `json:"public_key"`
+	CreatedAt time.Time  `json:"created_at"`
+	RetiredAt *time.Time `json:"retired_at"`
+}
+
+// WebhookSigningKeyList is a client's signing keys, oldest first.
+type WebhookSigningKeyList struct {
+	Items []WebhookSigningKey `json:"items"`
+}
+
+// WebhookKeySet is the public, JWKS-style set of a client's active
+// webhook signing keys.
+type WebhookKeySet struct {
+	Keys []WebhookJWK `json:"keys"`
+}
+
+// WebhookJWK is one Ed25519 public key as a JSON Web Key (RFC 8037), with
+// its Standard Webhooks form in PublicKey.
+type WebhookJWK struct {
+	KeyType   string `json:"kty"` // OKP
+	Curve     string `json:"crv"` // Ed25519
+	X         string `json:"x"`   // base64url of the raw key, no padding
+	KeyID     string `json:"kid"`
+	Use       string `json:"use"` // sig
+	Algorithm string `json:"alg"` // EdDSA
+	PublicKey string `json:"whpk"`
+}

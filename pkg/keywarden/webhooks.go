@@ -74,3 +74,26 @@ func (c *Client) RedeliverWebhook(ctx context.Context, clientID, deliveryID stri
 func (c *Client) DeleteWebhookPayload(ctx context.Context, clientID, deliveryID string) (apiv1.WebhookDeliveryDetail, error) {
 	return call[apiv1.WebhookDeliveryDetail](ctx, c, del("/v1/clients/{client_id}/webhook/deliveries/{id}/payload", clientID, deliveryID))
 }
+
+// ListWebhookSigningKeys returns a client's v1a signing keys, retired
+// ones too, oldest first.
+func (c *Client) ListWebhookSigningKeys(ctx context.Context, clientID string) (apiv1.WebhookSigningKeyList, error) {
+	return call[apiv1.WebhookSigningKeyList](ctx, c, get("/v1/clients/{client_id}/webhook/signing-keys", clientID))
+}
+
+// CreateWebhookSigningKey generates an Ed25519 key that signs the
+// client's webhooks with Standard Webhooks v1a from now on.
+func (c *Client) CreateWebhookSigningKey(ctx context.Context, clientID string) (apiv1.WebhookSigningKey, error) {
+	return call[apiv1.WebhookSigningKey](ctx, c, post("/v1/clients/{client_id}/webhook/signing-keys", nil, clientID))
+}
+
+// RetireWebhookSigningKey stops a signing key from signing.
+func (c *Client) RetireWebhookSigningKey(ctx context.Context, clientID, keyID string) (apiv1.WebhookSigningKey, error) {
+	return call[apiv1.WebhookSigningKey](ctx, c, del("/v1/clients/{client_id}/webhook/signing-keys/{id}", clientID, keyID))
+}
+
+// WebhookKeySet fetches a client's active v1a public keys from the
+// unauthenticated JWKS-style URL receivers use.
+func (c *Client) WebhookKeySet(ctx context.Context, clientID string) (apiv1.WebhookKeySet, error) {
+	return call[apiv1.WebhookKeySet](ctx, c, get("/v1/webhook-keys/{client_id}", clientID).anonymous())
+}
