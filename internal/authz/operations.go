@@ -47,6 +47,7 @@ const (
 	ReadPolicyOp    Operation = "policy.read"
 	UpdatePolicy    Operation = "policy.update"
 	ReadAuditLog    Operation = "audit.read"
+	ReadOverview    Operation = "overview.read"
 )
 
 // operations is the one table of what each operation needs. Both
@@ -69,6 +70,9 @@ var operations = map[Operation]Permission{
 	ReadUserCred: ReadUsers, RevokeUserCred: ManageCredentials,
 	ReadPolicyOp: ReadPolicy, UpdatePolicy: WritePolicy,
 	ReadAuditLog: ReadAudit,
+	// The overview names users (no MFA, no personal credential): it needs
+	// what reading users needs.
+	ReadOverview: ReadUsers,
 }
 
 // Required returns the permission op needs ("" for an unknown operation,
