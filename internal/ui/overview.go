@@ -67,6 +67,6 @@ func (h *Handler) overview(w http.ResponseWriter, r *http.Request, rq *request) 
 		d.Rots = append(d.Rots, overviewRotation{ID: string(v.Rotation.ID), ClientID: string(v.Rotation.ClientID), State: rotationStateLabel(v.State),
 			Safe: v.SafeToRevoke, Started: newStamp(v.Rotation.StartedAt, now)})
 	}
-	h.render(w, r, rq, http.StatusOK, "overview", &page{Title: "Overview", Nav: "overview", Data: d})
+	h.render(w, r, rq, http.StatusOK, "overview", &page{Title: "Overview", Nav: "overview", Canonical: "/ui/overview", Data: d})
 	return nil
 }

@@ -138,6 +138,9 @@ func TestUILoginPhone(t *testing.T) {
 	b.open("/ui/login")
 	b.shot("login")
 	b.login(c.admin.Email, c.admin.Password)
+	b.contains("Overview", "Clients without an active secret")
+	b.shot("overview")
+	b.open("/ui/clients")
 	b.contains("No clients yet")
 	b.shot("empty-clients")
 }
