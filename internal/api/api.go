@@ -137,6 +137,7 @@ func (h *Handler) routes() []Route {
 		priv("GET", "/v1/policy", authz.ReadPolicyOp, h.getPolicy),
 		priv("PATCH", "/v1/policy", authz.UpdatePolicy, h.updatePolicy),
 		priv("GET", "/v1/audit", authz.ReadAuditLog, h.listAudit),
+		priv("GET", "/v1/overview", authz.ReadOverview, h.overview),
 
 		priv("GET", "/v1/clients/{client_id}/webhook", authz.ReadWebhook, h.getWebhook),
 		priv("POST", "/v1/clients/{client_id}/webhook/enable", authz.EnableWebhook, h.enableWebhook),

@@ -391,6 +391,7 @@ func TestOpenAPIResponses(t *testing.T) {
 	step("oauth", func(t *testing.T) { oauthSession(t, e) })
 	step("audit", func(t *testing.T) {
 		want(t, e.do(t, "GET", "/v1/audit", nil), http.StatusOK)
+		want(t, e.do(t, "GET", "/v1/overview", nil), http.StatusOK)
 		res := e.do(t, "GET", "/v1/audit?limit=2", nil)
 		want(t, res, http.StatusOK)
 		page := decode[apiv1.AuditList](t, res)

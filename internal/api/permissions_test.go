@@ -428,6 +428,7 @@ func TestPermissions(t *testing.T) {
 		"GET /v1/policy":   {perm: "policy:read", roles: everyone, success: 200, prepare: static("/v1/policy", nil)},
 		"PATCH /v1/policy": {perm: "policy:write", roles: superAdmin, success: 200, prepare: static("/v1/policy", map[string]any{"allow_never_expire": false})},
 		"GET /v1/audit":    {perm: "audit:read", roles: admins, success: 200, prepare: static("/v1/audit?limit=1", nil)},
+		"GET /v1/overview": {perm: "users:read", roles: admins, success: 200, prepare: static("/v1/overview", nil)},
 	}
 
 	routes := (&api.Handler{}).Routes()

@@ -59,6 +59,7 @@ const (
 	ReadAuditLog         Operation = "audit.read"
 	ListUserTokens       Operation = "user.api_token_list"
 	RevokeUserToken      Operation = "user.api_token_revoke"
+	ReadOverview         Operation = "overview.read"
 )
 
 // operations is the one table of what each operation needs. Both
@@ -84,6 +85,9 @@ var operations = map[Operation]Permission{
 	ListUserTokens: ReadUsers, RevokeUserToken: ManageCredentials,
 	ReadPolicyOp: ReadPolicy, UpdatePolicy: WritePolicy,
 	ReadAuditLog: ReadAudit,
+	// The overview names users (no MFA, no personal credential): it needs
+	// what reading users needs.
+	ReadOverview: ReadUsers,
 }
 
 // Required returns the permission op needs ("" for an unknown operation,

@@ -86,6 +86,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) s
 		newRotationsCmd(api, stdout),
 		newRefreshTokensCmd(api, stdout),
 		newKeysCmd(api, stdout),
+		newOverviewCmd(api, stdout),
 		newAuditCmd(api, stdout, getenv),
 		newWebhooksCmd(api, stdin, stdout),
 		newLoginCmd(api, stdin, stdout, stderr),

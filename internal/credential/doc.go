@@ -8,7 +8,12 @@
 // in plain text only in the result of the call that created it. Edits go
 // through the store's UpdateX methods (the row locked while they apply);
 // creating or rotating secrets holds the client's lock, so at most
-// MaxActiveSecrets are active, and a personal credential holds its user's.
+// MaxActiveSecrets are active and at most one rotation is open, and a
+// personal credential holds its user's.
+//
+// SearchClients (filters, orders, cursor pages) and Overview (the
+// organisation's credential health) read the store in a fixed number of
+// queries whatever its size.
 //
 // Authenticate and TokenActive read an in-memory cache (cache.go) bounded
 // by a memory budget, with no lifetime: every change invalidates it here

@@ -186,6 +186,9 @@ type Clients interface {
 	// personal credentials), in q's order, with their active-secret figures
 	// and last use: filters and order run in the store at any size.
 	SearchClients(ctx context.Context, org domain.OrgID, q domain.ClientQuery) ([]domain.ClientSummary, string, error)
+	// Health returns the organisation's credential health for the
+	// overview, in a fixed number of queries whatever its size.
+	Health(ctx context.Context, org domain.OrgID, q domain.HealthQuery) (domain.Health, error)
 	// UpdateClient locks the client, hands fn the client as stored and
 	// stores what fn leaves of name, description, scopes, token TTL,
 	// webhook URL and events, disabled, tokens-revoked-at and updated-at

@@ -81,7 +81,7 @@ func (h *Handler) unseal(s, aad string, v any) error {
 func safeNext(next string) string {
 	if !strings.HasPrefix(next, "/ui/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") ||
 		strings.HasPrefix(next, "/ui/login") || strings.HasPrefix(next, "/ui/static/") {
-		return "/ui/clients"
+		return "/ui/home"
 	}
 	return next
 }
@@ -192,7 +192,7 @@ func (h *Handler) loginMFA(w http.ResponseWriter, r *http.Request) error {
 	if err := h.unseal(r.PostForm.Get("pending"), cookie, &p); err != nil || time.Now().Unix() > p.Expires {
 		f := newForm()
 		f.formErr("The sign-in took too long. Enter your email and password again.")
-		h.renderLogin(w, r, http.StatusOK, loginData{Form: f, Next: "/ui/clients"})
+		h.renderLogin(w, r, http.StatusOK, loginData{Form: f, Next: "/ui/home"})
 		return nil
 	}
 	f := newForm()

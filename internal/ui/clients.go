@@ -214,10 +214,16 @@ type clientHeader struct {
 	ID, Name, Description string
 	Disabled              bool
 	Tab                   string
+	// LastUsed is the client's last use (any secret); Unused says how
+	// long it has gone unused, when that is long.
+	LastUsed *stamp
+	Unused   string
 }
 
-func headerOf(c domain.Client, tab string) clientHeader {
-	return clientHeader{ID: string(c.ID), Name: c.Name, Description: c.Description, Disabled: c.Disabled, Tab: tab}
+func (h *Handler) headerOf(c domain.Client, tab string) clientHeader {
+	now := h.now()
+	return clientHeader{ID: string(c.ID), Name: c.Name, Description: c.Description, Disabled: c.Disabled, Tab: tab,
+		LastUsed: stampPtr(c.LastUsedAt, now), Unused: unusedFor(c.LastUsedAt, c.CreatedAt, now)}
 }
 
 type settingsData struct {
@@ -255,7 +261,7 @@ func (h *Handler) renderSettings(w http.ResponseWriter, r *http.Request, rq *req
 		del = newForm()
 	}
 	now := h.now()
-	d := settingsData{Client: headerOf(c, "settings"), Form: f, Created: newStamp(c.CreatedAt, now), Updated: newStamp(c.UpdatedAt, now),
+	d := settingsData{Client: h.headerOf(c, "settings"), Form: f, Created: newStamp(c.CreatedAt, now), Updated: newStamp(c.UpdatedAt, now),
 		DefaultTTL: rq.org.Policy.AccessTokenTTLSeconds, Delete: del, DeleteOpen: open}
 	h.render(w, r, rq, status, "client_settings", &page{Title: c.Name + " · Settings", Nav: "clients", Canonical: "/ui/clients/" + string(c.ID), Data: d})
 	return nil

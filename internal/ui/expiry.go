@@ -16,6 +16,9 @@ type expiryHint struct {
 	MinISO     string // today
 	AllowNever bool
 	Text       string
+	// EditText is the hint of the edit dialog, where an empty field
+	// removes the expiry.
+	EditText string
 }
 
 func newExpiryHint(pol domain.Policy, role domain.Role, now time.Time, allowNever bool) expiryHint {
@@ -24,8 +27,12 @@ func newExpiryHint(pol domain.Policy, role domain.Role, now time.Time, allowNeve
 		MinISO: now.UTC().Format("2006-01-02"), AllowNever: allowNever && pol.AllowNeverExpire}
 	if e.AllowNever {
 		e.Text = fmt.Sprintf("Leave empty for no expiry. Your role may pick any date up to %s (%s).", e.MaxDate, plural(e.MaxDays, "day"))
+		e.EditText = e.Text
 	} else {
 		e.Text = fmt.Sprintf("Leave empty for the longest your role allows: %s, until %s.", plural(e.MaxDays, "day"), e.MaxDate)
+		// Editing, an empty field would remove the expiry, which the
+		// policy refuses: the hint says what the rule says.
+		e.EditText = fmt.Sprintf("Your organisation's policy requires an expiry: pick a date up to %s (%s from today).", e.MaxDate, plural(e.MaxDays, "day"))
 	}
 	return e
 }

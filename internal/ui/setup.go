@@ -97,6 +97,6 @@ func (h *Handler) setup(w http.ResponseWriter, r *http.Request) error {
 	h.Cookies.SetSession(w, r, n.Token.Reveal(), n.Session.ExpiresAt)
 	h.clearCookie(w, r, setupCookie, "/ui/setup")
 	h.setFlash(w, r, "success", "Keywarden is set up: "+f.Values["organization"]+" and its super admin "+n.User.Email+" exist, and you are signed in.")
-	redirect(w, r, "/ui/clients")
+	redirect(w, r, "/ui/home")
 	return nil
 }

@@ -40,7 +40,7 @@ func (h *Handler) renderRefresh(w http.ResponseWriter, r *http.Request, rq *requ
 		return err
 	}
 	now := h.now()
-	d := refreshData{Client: headerOf(c, "refresh"), Form: newForm(), Reveal: rv}
+	d := refreshData{Client: h.headerOf(c, "refresh"), Form: newForm(), Reveal: rv}
 	for _, t := range list {
 		row := refreshRow{ID: string(t.ID), Masked: "kwr_••••••••" + t.Hint, Created: newStamp(t.CreatedAt, now), Expires: newStamp(t.ExpiresAt, now),
 			Used: stampPtr(t.UsedAt, now)}

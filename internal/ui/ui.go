@@ -156,6 +156,8 @@ func (h *Handler) routes() []Route {
 		public("POST /ui/setup", h.setup),
 		action("POST /ui/logout", authz.EndSession, open, h.logout),
 		view("GET /ui/welcome", authz.ReadMe, open, h.welcome),
+		view("GET /ui/home", authz.ReadMe, 0, h.home),
+		view("GET /ui/overview", authz.ReadOverview, 0, h.overview),
 
 		// Clients and their secrets.
 		view("GET /ui/clients", authz.ListClients, 0, h.clients),
@@ -219,7 +221,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	m := http.NewServeMux()
 	m.HandleFunc("GET /ui/static/{file}", h.static)
 	m.HandleFunc("GET /ui/{$}", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/ui/clients", http.StatusSeeOther)
+		http.Redirect(w, r, "/ui/home", http.StatusSeeOther)
 	})
 	for _, rt := range h.routes() {
 		m.Handle(rt.Method+" "+rt.Path, rt.handler)

@@ -49,11 +49,13 @@ func (c *Client) ListClients(ctx context.Context, q ClientQuery) (apiv1.ClientLi
 	return call[apiv1.ClientList](ctx, c, get("/v1/clients").withQuery(v))
 }
 
-// Clients iterates over the organisation's clients from the page that opts
-// selects on (opts.Limit is the page size), fetching the pages as it goes.
-func (c *Client) Clients(ctx context.Context, opts ListOptions) iter.Seq2[apiv1.Client, error] {
-	return pages(ctx, opts, func(ctx context.Context, opts ListOptions) ([]apiv1.Client, string, error) {
-		p, err := c.ListClients(ctx, ClientQuery{ListOptions: opts})
+// Clients iterates over the organisation's clients that q matches, from
+// the page q selects on (q.Limit is the page size), fetching the pages as
+// it goes.
+func (c *Client) Clients(ctx context.Context, q ClientQuery) iter.Seq2[apiv1.Client, error] {
+	return pages(ctx, q.ListOptions, func(ctx context.Context, opts ListOptions) ([]apiv1.Client, string, error) {
+		q.ListOptions = opts
+		p, err := c.ListClients(ctx, q)
 		return p.Items, p.NextCursor, err
 	})
 }
@@ -78,4 +80,12 @@ func (c *Client) DeleteClient(ctx context.Context, clientID string) error {
 // and the access tokens issued to it (the breach response).
 func (c *Client) RevokeAll(ctx context.Context, clientID string) (apiv1.RevokeAll, error) {
 	return call[apiv1.RevokeAll](ctx, c, post("/v1/clients/{client_id}/revoke-all", nil, clientID))
+}
+
+// GetOverview returns the organisation's credential health: expiring and
+// unused secrets, clients without a secret, rotations in progress, failing
+// webhooks, users without MFA or a personal credential, failed
+// authentications.
+func (c *Client) GetOverview(ctx context.Context) (apiv1.Overview, error) {
+	return call[apiv1.Overview](ctx, c, get("/v1/overview"))
 }

@@ -34,7 +34,7 @@
 // selects it), and an iterator (Clients, AuditEvents, WebhookDeliveries)
 // walks every page, fetching the next one when the loop needs it:
 //
-//	for client, err := range c.Clients(ctx, keywarden.ListOptions{}) {
+//	for client, err := range c.Clients(ctx, keywarden.ClientQuery{}) {
 //		if err != nil {
 //			return err
 //		}

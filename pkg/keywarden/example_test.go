@@ -70,7 +70,7 @@ func ExampleClient_Clients() {
 		}
 	}
 
-	for client, err := range c.Clients(ctx, keywarden.ListOptions{Limit: 2}) {
+	for client, err := range c.Clients(ctx, keywarden.ClientQuery{ListOptions: keywarden.ListOptions{Limit: 2}}) {
 		if err != nil {
 			log.Fatal(err)
 		}

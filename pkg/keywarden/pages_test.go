@@ -68,7 +68,7 @@ func TestClientsIterator(t *testing.T) {
 			t.Parallel()
 			srv, requests := pagedServer(t, tc.n, tc.size, tc.failAt)
 			var seen []string
-			for cl, err := range keywarden.New(srv.URL, token, nil).Clients(t.Context(), keywarden.ListOptions{Limit: tc.size}) {
+			for cl, err := range keywarden.New(srv.URL, token, nil).Clients(t.Context(), keywarden.ClientQuery{ListOptions: keywarden.ListOptions{Limit: tc.size}}) {
 				if err != nil {
 					seen = append(seen, "!"+err.Error())
 					break

@@ -33,7 +33,7 @@ func TestClientsFollowsTheCursors(t *testing.T) {
 		want = append(want, cl.ClientID)
 	}
 	var got []string
-	for cl, err := range c.Clients(t.Context(), keywarden.ListOptions{Limit: 2}) {
+	for cl, err := range c.Clients(t.Context(), keywarden.ClientQuery{ListOptions: keywarden.ListOptions{Limit: 2}}) {
 		if err != nil {
 			t.Fatal(err)
 		}

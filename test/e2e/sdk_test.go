@@ -29,7 +29,7 @@ func testSDK(t *testing.T, in *instance) {
 		created = append(created, c.ClientID)
 	}
 	var listed []string
-	for c, err := range api.Clients(ctx, keywarden.ListOptions{Limit: 3}) {
+	for c, err := range api.Clients(ctx, keywarden.ClientQuery{ListOptions: keywarden.ListOptions{Limit: 3}}) {
 		noErr(t, err)
 		listed = append(listed, c.ClientID)
 	}

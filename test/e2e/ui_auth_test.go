@@ -115,7 +115,7 @@ func TestUIFirstLoginAndMFA(t *testing.T) {
 	}
 	b.fill("#code", code)
 	b.submit("form[action='/ui/login/mfa'] button[type=submit]", ".page-head h1")
-	if loc := b.location(); !strings.HasSuffix(loc, "/ui/clients") {
+	if loc := b.location(); !strings.HasSuffix(loc, "/ui/overview") { // a super admin lands on the overview
 		t.Fatalf("after the TOTP step the browser is at %s", loc)
 	}
 	b.contains("Clients")
@@ -138,6 +138,9 @@ func TestUILoginPhone(t *testing.T) {
 	b.open("/ui/login")
 	b.shot("login")
 	b.login(c.admin.Email, c.admin.Password)
+	b.contains("Overview", "Clients without an active secret")
+	b.shot("overview")
+	b.open("/ui/clients")
 	b.contains("No clients yet")
 	b.shot("empty-clients")
 }

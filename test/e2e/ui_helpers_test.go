@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,8 +18,8 @@ import (
 )
 
 // Browser tests drive the console in headless Chromium (Debian's chromium
-// package; .ci/run installs it). Every flow saves PNG screenshots to
-// test-artifacts/ui/ at the repository root, which git ignores: look at them.
+// package; .ci/run installs it). Every flow saves PNG screenshots to a
+// temporary directory (artifactsDir): look at them.
 
 // Viewports the console is checked at.
 var (
@@ -33,14 +34,30 @@ type viewport struct {
 	mobile        bool
 }
 
-// artifactsDir is where screenshots go.
+// artifactsDir is where screenshots go: $KEYWARDEN_SCREENSHOTS when set,
+// else one temporary directory per test run (never in the repository),
+// named in the log of the first test that saves one.
 func artifactsDir(t *testing.T) string {
-	dir := filepath.Join("..", "..", "test-artifacts", "ui")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
+	shotsOnce.Do(func() {
+		shotsDir = os.Getenv("KEYWARDEN_SCREENSHOTS")
+		if shotsDir == "" {
+			shotsDir, shotsErr = os.MkdirTemp("", "keywarden-ui-")
+		} else {
+			shotsErr = os.MkdirAll(shotsDir, 0o755)
+		}
+	})
+	if shotsErr != nil {
+		t.Fatal(shotsErr)
 	}
-	return dir
+	shotsLog.Do(func() { t.Logf("screenshots in %s", shotsDir) })
+	return shotsDir
 }
+
+var (
+	shotsOnce, shotsLog sync.Once
+	shotsDir            string
+	shotsErr            error
+)
 
 // chromium returns the browser binary, or skips the test when there is none.
 func chromium(t *testing.T) string {

@@ -25,6 +25,7 @@ func TestUISecrets(t *testing.T) {
 	c := newConsole(t)
 	b := newBrowser(t, c.srv, desktop)
 	b.login(c.admin.Email, c.admin.Password)
+	b.open("/ui/clients") // (admins land on the overview)
 
 	// Create a client from the list.
 	b.click("a[data-open='create-client']")

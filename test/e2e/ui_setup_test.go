@@ -54,11 +54,13 @@ func TestUIFirstRun(t *testing.T) {
 	b.fill("#password", "correct horse battery staple")
 	b.fill("#confirm", "correct horse battery staple")
 	b.submit("#setup-form button[type=submit]", ".page-head h1")
-	if loc := b.location(); !strings.HasSuffix(loc, "/ui/clients") {
-		t.Fatalf("setup went to %s, want /ui/clients", loc)
+	if loc := b.location(); !strings.HasSuffix(loc, "/ui/overview") { // a super admin lands on the overview
+		t.Fatalf("setup went to %s, want /ui/overview", loc)
 	}
-	b.contains("Keywarden is set up", "Acme Payments", "owner@acme.test", "No clients yet")
+	b.contains("Keywarden is set up", "Acme Payments", "owner@acme.test", "Overview")
 	b.shot("set-up")
+	b.open("/ui/clients")
+	b.contains("No clients yet")
 
 	// The console works: a first client, and the user list shows the
 	// super admin.
@@ -72,7 +74,7 @@ func TestUIFirstRun(t *testing.T) {
 	// The link is spent; the setup page now leads to sign-in (and,
 	// signed in, on to the console).
 	b.open(u.Path + "#" + u.Fragment)
-	if loc := b.location(); !strings.HasSuffix(loc, "/ui/clients") {
+	if loc := b.location(); !strings.HasSuffix(loc, "/ui/overview") { // a super admin lands on the overview
 		t.Errorf("the used link went to %s, want the console", loc)
 	}
 	b.submit("form[action='/ui/logout'] button[type=submit]", "#email")

@@ -29,6 +29,7 @@ var conformance = []struct {
 	{"ListClientsPagesAreStable", testListClientsStable},
 	{"ListClientsMalformedCursor", testListClientsBadCursor},
 	{"SearchClients", testSearchClients},
+	{"Health", testHealth},
 	{"SecretCreateGetList", testSecretCreateGetList},
 	{"SecretByVerifier", testSecretByVerifier},
 	{"UpdateSecret", testUpdateSecret},

@@ -68,7 +68,7 @@ func (d *clientDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 		}
 	} else {
 		var found []apiv1.Client
-		for cl, err := range d.kw.Clients(ctx, keywarden.ListOptions{}) {
+		for cl, err := range d.kw.Clients(ctx, keywarden.ClientQuery{}) {
 			if err != nil {
 				apiError(&resp.Diagnostics, "list clients", err)
 				return
@@ -122,7 +122,7 @@ func (d *clientsDataSource) Read(ctx context.Context, req datasource.ReadRequest
 		return
 	}
 	m.Clients = []clientModel{}
-	for c, err := range d.kw.Clients(ctx, keywarden.ListOptions{}) {
+	for c, err := range d.kw.Clients(ctx, keywarden.ClientQuery{}) {
 		if err != nil {
 			apiError(&resp.Diagnostics, "list clients", err)
 			return
