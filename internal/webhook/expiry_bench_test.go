@@ -104,13 +104,14 @@ func seedExpiring(b *testing.B, st store.Store, now time.Time, n int) {
 	day := 24 * time.Hour
 	window := 14 * day
 	perClient := (n + clients - 1) / clients
+	step := (window - 2*time.Hour) / time.Duration(n) // seeded × (window − 2h) would overflow
 	var batch []store.ImportedClient
 	seeded := 0
 	for k := 0; k < clients && seeded < n; k++ {
 		c := domain.Client{ID: domain.NewClientID(), OrgID: org.ID, Name: "c", Scopes: []string{}, TokenTTL: 600, CreatedAt: now, UpdatedAt: now}
 		ic := store.ImportedClient{Client: c}
 		for range min(perClient, n-seeded) {
-			exp := now.Add(time.Hour + time.Duration(seeded)*(window-2*time.Hour)/time.Duration(n)).Truncate(time.Microsecond)
+			exp := now.Add(time.Hour + time.Duration(seeded)*step).Truncate(time.Microsecond)
 			// No 7-day or 1-day notice falls due in the hour of idle
 			// passes that follows (each a second later).
 			for _, d := range []time.Duration{day, 7 * day} {
