@@ -101,3 +101,18 @@ type SecretUse struct {
 	At       time.Time
 	From     string
 }
+
+// ExpiryNoticeLead is how long before a secret expires its first expiry
+// notice (webhook secret.expiring, 14 days) is due. The store schedules a
+// new secret's, or a changed expiry's, first notice from it.
+const ExpiryNoticeLead = 14 * 24 * time.Hour
+
+// FirstNoticeAt is when the first expiry notice of a secret is due, nil
+// for a secret that is revoked or never expires.
+func FirstNoticeAt(x Secret) *time.Time {
+	if x.RevokedAt != nil || x.ExpiresAt == nil {
+		return nil
+	}
+	t := x.ExpiresAt.Add(-ExpiryNoticeLead)
+	return &t
+}

@@ -100,4 +100,18 @@ type Webhooks interface {
 	// index range of the expiry and one key per secret, and writes
 	// nothing: a pass over secrets already noticed is read-only.
 	ListUnnoticedSecrets(ctx context.Context, notice string, from, to time.Time, after string, limit int) ([]domain.Secret, error)
+	// ListSecretsDueNotice returns secrets, across organisations, whose
+	// next expiry notice is due at now (scheduled at or before it),
+	// ordered by that time and ID: up to limit after the cursor ("" for
+	// the first page), and the cursor of the next page ("" after the
+	// last). The store schedules a secret's first notice
+	// (domain.FirstNoticeAt) when it creates the secret or changes its
+	// expiry, and none once it is revoked; ScheduleSecretNotice moves it
+	// on. It reads an index range that is empty while nothing is due.
+	ListSecretsDueNotice(ctx context.Context, now time.Time, after string, limit int) ([]domain.Secret, string, error)
+	// ScheduleSecretNotice sets when the next expiry notice of a secret is
+	// due (nil: none), provided it is unrevoked and still expires at
+	// expiresAt; it reports whether it did (false: revoked, deleted or
+	// its expiry changed, which rescheduled it).
+	ScheduleSecretNotice(ctx context.Context, org domain.OrgID, id domain.SecretID, expiresAt time.Time, next *time.Time) (bool, error)
 }

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -129,11 +131,16 @@ func (s *Service) attempt(ctx context.Context, m domain.WebhookMessage, claim st
 // first: every one signs webhook-signature, the first (the oldest
 // unrevoked, unexpired secret) signs X-Keywarden-Hmac-Sha256.
 func (s *Service) signingSecrets(ctx context.Context, c domain.Client) ([]string, error) {
-	list, err := s.o.Store.ListSecrets(ctx, c.OrgID, c.ID)
+	now := s.clock()
+	// The few active secrets, not the client's history of revoked ones;
+	// the store returns them in no particular order.
+	list, err := s.o.Store.ListActiveSecrets(ctx, c.OrgID, c.ID, now)
 	if err != nil {
 		return nil, err
 	}
-	now := s.clock()
+	slices.SortFunc(list, func(a, b domain.Secret) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(string(a.ID), string(b.ID)))
+	})
 	var out []string
 	for _, x := range list { // oldest first
 		if x.State(now) != domain.SecretActive {

@@ -19,7 +19,10 @@
 //     X-Keywarden-Hmac-Sha256), read from their sealed copies. A secret's
 //     value is never logged, stored in the clear or put in a payload.
 //   - Each expiry notice is sent once, whatever the number of nodes: a
-//     unique row per (secret, notice, expiry) is the gate.
+//     unique row per (secret, notice, expiry) is the gate. A pass reads
+//     only the secrets whose next notice is due (the store keeps when, per
+//     secret; the scheduler moves it on as it records a notice), so a pass
+//     with nothing due is one empty index range.
 //   - An endpoint is disabled only when a delivery has run out of retries
 //     and the endpoint failed without a success for DisableAfter; each
 //     stage is audited once per failing streak, in the transaction of the

@@ -16,7 +16,7 @@ var expiryNotices = []struct {
 	name string
 	days int
 }{
-	{"expiring-14d", 14},
+	{"expiring-14d", int(domain.ExpiryNoticeLead / (24 * time.Hour))},
 	{"expiring-7d", 7},
 	{"expiring-1d", 1},
 }
@@ -53,59 +53,50 @@ func dueNotices(expires, now time.Time) []string {
 // is sent once. It returns how many notices it sent.
 //
 // The work is bounded by what is due, not by how many secrets expire
-// soon: for each notice it reads, by index range, only the secrets whose
-// most urgent due notice is that one and is not recorded yet, and records
-// them a batch (expiryBatch) per transaction. A pass over secrets already
-// noticed writes nothing.
+// soon: each secret carries when its next notice is due (the store sets
+// the first when the secret is created or its expiry changes, and clears
+// it when the secret is revoked); a pass reads, by index range, only the
+// secrets whose next notice is due now, records their notices and moves
+// each on to its next notice, a batch (expiryBatch) per transaction.
+// Between notices the range is empty: an idle pass is one index probe.
 func (s *Service) RunExpiry(ctx context.Context) (int, error) {
 	now := s.clock()
 	sent := 0
-	for _, b := range expiryBuckets(now) {
-		after := ""
-		for {
-			list, err := s.o.Store.ListUnnoticedSecrets(ctx, b.notice, b.from, b.to, after, expiryBatch)
-			if err != nil {
-				return sent, fmt.Errorf("list secrets due for %s: %w", b.notice, err)
-			}
-			if len(list) == 0 {
-				break
-			}
+	after := ""
+	for {
+		list, next, err := s.o.Store.ListSecretsDueNotice(ctx, now, after, expiryBatch)
+		if err != nil {
+			return sent, fmt.Errorf("list secrets due for an expiry notice: %w", err)
+		}
+		if len(list) > 0 {
 			n, err := s.notifyBatch(ctx, list, now)
 			sent += n
 			if err != nil {
 				return sent, err
 			}
-			if len(list) < expiryBatch {
-				break
-			}
-			last := list[len(list)-1]
-			after = domain.Cursor{At: *last.ExpiresAt, ID: string(last.ID)}.Encode()
 		}
+		if next == "" {
+			return sent, nil
+		}
+		after = next
 	}
-	return sent, nil
 }
 
 // expiryBatch is how many secrets' notices one transaction records.
 const expiryBatch = 100
 
-// expiryBucket is the expiry range, at some moment, of the secrets whose
-// most urgent due notice is notice.
-type expiryBucket struct {
-	notice   string
-	from, to time.Time // (from, to]
-}
-
-// expiryBuckets are the ranges of dueNotices at now: expired within the
-// lookback, then each notice's window up to the next one's.
-func expiryBuckets(now time.Time) []expiryBucket {
-	out := []expiryBucket{{noticeExpired, now.Add(-ExpiryLookback - time.Microsecond), now}}
-	lower := now
-	for i := len(expiryNotices) - 1; i >= 0; i-- {
-		upper := now.Add(time.Duration(expiryNotices[i].days) * 24 * time.Hour)
-		out = append(out, expiryBucket{expiryNotices[i].name, lower, upper})
-		lower = upper
+// nextNoticeAt is when the first notice after now of a secret expiring at
+// expires is due, nil when none is left (the "expired" one is due).
+func nextNoticeAt(expires, now time.Time) *time.Time {
+	for _, n := range expiryNotices {
+		if t := expires.Add(-time.Duration(n.days) * 24 * time.Hour); t.After(now) {
+			return &t
+		}
 	}
-	return out
+	if expires.After(now) {
+		return &expires
+	}
+	return nil
 }
 
 // notifyBatch records the notices due for list in one transaction and
@@ -128,15 +119,22 @@ func (s *Service) notifyBatch(ctx context.Context, list []domain.Secret, now tim
 	return sent, err
 }
 
-// notify records, in tx, the notices due for x and sends the most urgent
-// one, if this call was the one to record it.
+// notify records, in tx, the notices due for x, sends the most urgent
+// one, if this call was the one to record it, and schedules x's next
+// notice. A secret that expired before the lookback gets none.
 func (s *Service) notify(ctx context.Context, tx store.Tx, x domain.Secret, now time.Time) (bool, error) {
 	if x.ExpiresAt == nil {
 		return false, nil
 	}
+	next := nextNoticeAt(*x.ExpiresAt, now)
 	due := dueNotices(*x.ExpiresAt, now)
-	if len(due) == 0 {
-		return false, nil
+	if x.ExpiresAt.Before(now.Add(-ExpiryLookback)) {
+		due = nil
+	}
+	// Conditional on the expiry the list read: an edit since rescheduled
+	// the secret from its new expiry, a revocation unscheduled it.
+	if ok, err := tx.ScheduleSecretNotice(ctx, x.OrgID, x.ID, *x.ExpiresAt, next); err != nil || !ok || len(due) == 0 {
+		return false, err
 	}
 	cur, err := tx.GetSecret(ctx, x.OrgID, x.ID)
 	if errors.Is(err, domain.ErrNotFound) || (err == nil && (cur.RevokedAt != nil || cur.ExpiresAt == nil || !cur.ExpiresAt.Equal(*x.ExpiresAt))) {

@@ -395,20 +395,20 @@ func (s *conn) ImportClients(ctx context.Context, clients []store.ImportedClient
 		}
 		for part := range slices.Chunk(secrets, importBatch) {
 			var q strings.Builder
-			args := make([]any, 0, len(part)*17)
-			q.WriteString(`INSERT INTO secrets (` + secretColumns + `) VALUES `)
+			args := make([]any, 0, len(part)*18)
+			q.WriteString(`INSERT INTO secrets (` + secretColumns + `, next_notice_at) VALUES `)
 			for i, x := range part {
 				if i > 0 {
 					q.WriteString(", ")
 				}
-				q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+				q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 				var verifier any
 				if x.Verifier != nil {
 					verifier = x.Verifier
 				}
 				args = append(args, x.ID, x.OrgID, x.ClientID, x.Description, micros(x.CreatedAt), x.CreatedBy, nullMicros(x.ExpiresAt),
 					nullMicros(x.RevokedAt), nullMicros(x.LastUsedAt), x.LastUsedFrom, x.Hint, string(x.Origin), verifier, x.Hash, x.Sealed,
-					strings.Join(x.AllowedCIDRs, ","), boolInt(x.KeepTokens))
+					strings.Join(x.AllowedCIDRs, ","), boolInt(x.KeepTokens), nullMicros(domain.FirstNoticeAt(x)))
 			}
 			if _, err := t.exec(ctx, q.String(), args...); err != nil {
 				return t.conflict(err, "secret exists")

@@ -39,10 +39,10 @@ func (s *conn) CreateSecret(ctx context.Context, x domain.Secret) error {
 	if x.Verifier != nil {
 		verifier = x.Verifier
 	}
-	_, err := s.exec(ctx, `INSERT INTO secrets (`+secretColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.exec(ctx, `INSERT INTO secrets (`+secretColumns+`, next_notice_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		x.ID, x.OrgID, x.ClientID, x.Description, micros(x.CreatedAt), x.CreatedBy, nullMicros(x.ExpiresAt), nullMicros(x.RevokedAt),
 		nullMicros(x.LastUsedAt), x.LastUsedFrom, x.Hint, string(x.Origin), verifier, x.Hash, x.Sealed,
-		strings.Join(x.AllowedCIDRs, ","), boolInt(x.KeepTokens))
+		strings.Join(x.AllowedCIDRs, ","), boolInt(x.KeepTokens), nullMicros(domain.FirstNoticeAt(x)))
 	return s.conflict(err, "secret exists")
 }
 
@@ -72,20 +72,27 @@ func (s *conn) SecretByVerifier(ctx context.Context, verifier []byte) (domain.Se
 }
 
 func (s *conn) UpdateSecret(ctx context.Context, org domain.OrgID, id domain.SecretID, fn func(*domain.Secret) error) (domain.Secret, error) {
+	var before *time.Time
 	return update(ctx, s, func(c *conn) (domain.Secret, error) {
 		x, err := scanSecret(c.queryRow(ctx, `SELECT `+secretColumns+` FROM secrets WHERE org_id = ? AND id = ?`+c.lock(), org, id))
 		if err == nil && x.RevokedAt != nil {
 			return x, domain.Conflict("the secret is revoked; a revoked secret cannot be edited")
 		}
+		before = x.ExpiresAt
 		return x, err
 	}, fn, func(c *conn, x domain.Secret) error {
-		return mustAffect(c.exec(ctx, `UPDATE secrets SET description = ?, expires_at = ?, allowed_cidrs = ? WHERE org_id = ? AND id = ?`,
-			x.Description, nullMicros(x.ExpiresAt), strings.Join(x.AllowedCIDRs, ","), org, id))
+		if sameTime(before, x.ExpiresAt) {
+			return mustAffect(c.exec(ctx, `UPDATE secrets SET description = ?, allowed_cidrs = ? WHERE org_id = ? AND id = ?`,
+				x.Description, strings.Join(x.AllowedCIDRs, ","), org, id))
+		}
+		// A new expiry: its notices start over from the first.
+		return mustAffect(c.exec(ctx, `UPDATE secrets SET description = ?, expires_at = ?, allowed_cidrs = ?, next_notice_at = ? WHERE org_id = ? AND id = ?`,
+			x.Description, nullMicros(x.ExpiresAt), strings.Join(x.AllowedCIDRs, ","), nullMicros(domain.FirstNoticeAt(x)), org, id))
 	})
 }
 
 func (s *conn) RevokeSecret(ctx context.Context, org domain.OrgID, id domain.SecretID, at time.Time, keepTokens bool) (bool, error) {
-	n, err := rowsAffected(s.exec(ctx, `UPDATE secrets SET revoked_at = ?, keep_tokens = ? WHERE org_id = ? AND id = ? AND revoked_at IS NULL`, micros(at), boolInt(keepTokens), org, id))
+	n, err := rowsAffected(s.exec(ctx, `UPDATE secrets SET revoked_at = ?, keep_tokens = ?, next_notice_at = NULL WHERE org_id = ? AND id = ? AND revoked_at IS NULL`, micros(at), boolInt(keepTokens), org, id))
 	if err != nil || n == 1 {
 		return n == 1, err
 	}
@@ -95,7 +102,7 @@ func (s *conn) RevokeSecret(ctx context.Context, org domain.OrgID, id domain.Sec
 }
 
 func (s *conn) RevokeClientSecrets(ctx context.Context, org domain.OrgID, clientID domain.ClientID, at time.Time) (int, error) {
-	res, err := s.exec(ctx, `UPDATE secrets SET revoked_at = ?, keep_tokens = 0 WHERE org_id = ? AND client_id = ? AND revoked_at IS NULL`, micros(at), org, clientID)
+	res, err := s.exec(ctx, `UPDATE secrets SET revoked_at = ?, keep_tokens = 0, next_notice_at = NULL WHERE org_id = ? AND client_id = ? AND revoked_at IS NULL`, micros(at), org, clientID)
 	if err != nil {
 		return 0, err
 	}
@@ -168,4 +175,8 @@ func (t *conn) lockRows(ctx context.Context, query string, args ...any) error {
 	}
 	rows.Close()
 	return rows.Err()
+}
+
+func sameTime(a, b *time.Time) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && micros(*a) == micros(*b))
 }

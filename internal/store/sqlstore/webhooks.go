@@ -345,6 +345,60 @@ func (s *conn) ListUnnoticedSecrets(ctx context.Context, notice string, from, to
 	return s.collectSecrets(ctx, query+` ORDER BY s.expires_at, s.id LIMIT ?`, append(args, limit)...)
 }
 
+func (s *conn) ListSecretsDueNotice(ctx context.Context, now time.Time, after string, limit int) ([]domain.Secret, string, error) {
+	// The partial index secrets_next_notice (next_notice_at, id) WHERE
+	// next_notice_at IS NOT NULL serves the range and the order; the
+	// sort key is selected after the secret's columns for the cursor.
+	query := `SELECT ` + secretColumns + `, next_notice_at FROM secrets WHERE next_notice_at IS NOT NULL AND next_notice_at <= ?`
+	args := []any{micros(now)}
+	if after != "" {
+		cur, err := domain.DecodeCursor(after)
+		if err != nil {
+			return nil, "", err
+		}
+		at := micros(cur.At)
+		query += ` AND next_notice_at >= ? AND (next_notice_at > ? OR id > ?)`
+		args = append(args, at, at, cur.ID)
+	}
+	rows, err := s.query(ctx, query+` ORDER BY next_notice_at, id LIMIT ?`, append(args, limit+1)...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	var out []domain.Secret
+	var due []int64
+	for rows.Next() {
+		var at int64
+		x, err := scanSecret(rowWith{rows, &at})
+		if err != nil {
+			return nil, "", err
+		}
+		out, due = append(out, x), append(due, at)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	if len(out) <= limit {
+		return out, "", nil
+	}
+	out = out[:limit]
+	return out, domain.Cursor{At: fromMicros(due[limit-1]), ID: string(out[limit-1].ID)}.Encode(), nil
+}
+
+// rowWith scans a row's leading columns with scan and the last into extra.
+type rowWith struct {
+	row   interface{ Scan(...any) error }
+	extra any
+}
+
+func (r rowWith) Scan(dest ...any) error { return r.row.Scan(append(dest, r.extra)...) }
+
+func (s *conn) ScheduleSecretNotice(ctx context.Context, org domain.OrgID, id domain.SecretID, expiresAt time.Time, next *time.Time) (bool, error) {
+	n, err := rowsAffected(s.exec(ctx, `UPDATE secrets SET next_notice_at = ? WHERE org_id = ? AND id = ? AND expires_at = ? AND revoked_at IS NULL`,
+		nullMicros(next), org, id, micros(expiresAt)))
+	return n == 1, err
+}
+
 func (s *conn) collectSecrets(ctx context.Context, query string, args ...any) ([]domain.Secret, error) {
 	rows, err := s.query(ctx, query, args...)
 	if err != nil {

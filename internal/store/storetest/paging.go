@@ -280,7 +280,7 @@ func PagedReads(t *testing.T, s store.Store) map[string]func(ctx context.Context
 	const clients, rows = 20, 60
 	var c domain.Client
 	var u domain.User
-	var cursor struct{ secret, rotation, refresh, session, message, unnoticed string }
+	var cursor struct{ secret, rotation, refresh, session, message, unnoticed, due string }
 	err := s.InTx(ctx, func(tx store.Tx) error {
 		for k := range clients {
 			cl := newClient(acme.ID, at(k))
@@ -362,8 +362,10 @@ func PagedReads(t *testing.T, s store.Store) map[string]func(ctx context.Context
 			cursor.unnoticed = domain.Cursor{At: *l[9].ExpiresAt, ID: string(l[9].ID)}.Encode()
 		}
 		e1 = firstErr(e1, err)
+		_, n, err = s.ListSecretsDueNotice(ctx, at(1000+rows), "", 10)
+		e1 = firstErr(e1, first(&cursor.due, n, err))
 	}
-	if e1 != nil || cursor.secret == "" || cursor.rotation == "" || cursor.refresh == "" || cursor.session == "" || cursor.message == "" || cursor.unnoticed == "" {
+	if e1 != nil || cursor.due == "" || cursor.secret == "" || cursor.rotation == "" || cursor.refresh == "" || cursor.session == "" || cursor.message == "" || cursor.unnoticed == "" {
 		t.Fatalf("first pages: %v (cursors %+v)", e1, cursor)
 	}
 	later := func(after string) domain.Page { return domain.Page{After: after, Limit: 10} }
@@ -424,6 +426,14 @@ func PagedReads(t *testing.T, s store.Store) map[string]func(ctx context.Context
 			_, err := d.ListUnnoticedSecrets(ctx, "expiring-1d", at(999), at(2000), cursor.unnoticed, 10)
 			return err
 		},
+		"expiry notices scheduled": func(ctx context.Context, d store.Data) error {
+			_, _, err := d.ListSecretsDueNotice(ctx, at(1000+rows), "", 10)
+			return err
+		},
+		"expiry notices scheduled/later": func(ctx context.Context, d store.Data) error {
+			_, _, err := d.ListSecretsDueNotice(ctx, at(1000+rows), cursor.due, 10)
+			return err
+		},
 		"revocations since": func(ctx context.Context, d store.Data) error {
 			_, err := d.ListRevokedTokensSince(ctx, at(rows-2), at(0))
 			return err
@@ -436,4 +446,83 @@ func firstErr(a, b error) error {
 		return a
 	}
 	return b
+}
+
+// testListSecretsDueNotice: the store schedules a secret's first expiry
+// notice when it is created or its expiry changes, unschedules it when it
+// is revoked, and ScheduleSecretNotice moves it on, conditionally.
+func testListSecretsDueNotice(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	acme := mustOrg(t, s, "Acme")
+	c := mustClient(t, s, acme.ID)
+	lead := int(domain.ExpiryNoticeLead / time.Minute)
+	secret := func(firstNotice int, revoked bool) domain.Secret {
+		x := generatedSecret(c, at(0))
+		x.ExpiresAt = ptr(at(lead + firstNotice))
+		if revoked {
+			x.RevokedAt = ptr(at(1))
+		}
+		mustSecret(t, s, x)
+		return x
+	}
+	a, b, e := secret(10, false), secret(5, false), secret(10, false)
+	secret(1, true)
+	never := generatedSecret(c, at(0))
+	mustSecret(t, s, never)
+	due := func(now int) []string {
+		t.Helper()
+		return pageAll(t, func(p domain.Page) ([]string, string, error) {
+			l, next, err := s.ListSecretsDueNotice(ctx, at(now), p.After, 1)
+			return ids2(l), next, err
+		})
+	}
+	ae := []string{string(a.ID), string(e.ID)}
+	slices.Sort(ae)
+	if got := due(4); len(got) != 0 {
+		t.Errorf("due at 4 = %v, want none", got)
+	}
+	if got, want := due(10), append([]string{string(b.ID)}, ae...); !slices.Equal(got, want) {
+		t.Errorf("due at 10 = %v, want %v (by time, then ID; revoked and never-expiring ones not scheduled)", got, want)
+	}
+	if ok, err := s.ScheduleSecretNotice(ctx, acme.ID, a.ID, at(lead+11), ptr(at(100))); err != nil || ok {
+		t.Errorf("ScheduleSecretNotice for another expiry = %v, %v; want false", ok, err)
+	}
+	if ok, err := s.ScheduleSecretNotice(ctx, acme.ID, a.ID, *a.ExpiresAt, ptr(at(100))); err != nil || !ok {
+		t.Fatalf("ScheduleSecretNotice = %v, %v; want true", ok, err)
+	}
+	if got, want := due(99), []string{string(b.ID), string(e.ID)}; !slices.Equal(got, want) {
+		t.Errorf("due at 99 = %v, want %v", got, want)
+	}
+	// An edit that keeps the expiry keeps the schedule; a new expiry
+	// starts over from its first notice.
+	if _, err := s.UpdateSecret(ctx, acme.ID, a.ID, func(x *domain.Secret) error { x.Description = "edited"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got := due(99); slices.Contains(got, string(a.ID)) {
+		t.Errorf("due at 99 after a description edit = %v, want it without %s", got, a.ID)
+	}
+	if !slices.Contains(due(100), string(a.ID)) {
+		t.Errorf("due at 100 lacks %s", a.ID)
+	}
+	if _, err := s.UpdateSecret(ctx, acme.ID, a.ID, func(x *domain.Secret) error { x.ExpiresAt = ptr(at(lead + 50)); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := due(50), []string{string(a.ID), string(b.ID), string(e.ID)}; !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))) {
+		t.Errorf("due at 50 after a new expiry = %v, want %v", got, want)
+	}
+	if ok, err := s.RevokeSecret(ctx, acme.ID, e.ID, at(2), false); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if ok, err := s.ScheduleSecretNotice(ctx, acme.ID, e.ID, *e.ExpiresAt, ptr(at(3))); err != nil || ok {
+		t.Errorf("ScheduleSecretNotice for a revoked secret = %v, %v; want false", ok, err)
+	}
+	if got := due(100000); slices.Contains(got, string(e.ID)) {
+		t.Errorf("a revoked secret is still scheduled: %v", got)
+	}
+	if _, err := s.RevokeClientSecrets(ctx, acme.ID, c.ID, at(3)); err != nil {
+		t.Fatal(err)
+	}
+	if got := due(100000); len(got) != 0 {
+		t.Errorf("due after revoking the client's secrets = %v, want none", got)
+	}
 }

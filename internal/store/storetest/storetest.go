@@ -75,6 +75,7 @@ var conformance = []struct {
 	{"WebhookNoticesOnce", testWebhookNotices},
 	{"ListExpiringSecrets", testListExpiringSecrets},
 	{"ListUnnoticedSecrets", testListUnnoticedSecrets},
+	{"ListSecretsDueNotice", testListSecretsDueNotice},
 	{"Paging", testPaging},
 	{"SetupTokens", testSetupTokens},
 	{"ClaimInstallation", testClaimInstallation},
