@@ -47,6 +47,7 @@ var conformance = []struct {
 	{"AuditSnapshot", testAuditSnapshot},
 	{"ArchiveAudit", testArchiveAudit},
 	{"AuditStreams", testAuditStreams},
+	{"OrgAuditStreams", testOrgAuditStreams},
 	{"SigningKeys", testSigningKeys},
 	{"RefreshTokens", testRefreshTokens},
 	{"RefreshFamilies", testRefreshFamilies},
