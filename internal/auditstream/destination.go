@@ -9,6 +9,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"syscall"
 
 	"keywarden/internal/domain"
 )
@@ -32,6 +33,9 @@ type Destination struct {
 	// Token is sent as "Authorization: Splunk <token>" (HEC) or
 	// "Bearer <token>" (NDJSON), when set.
 	Token string
+	// Control, when set, checks every address dialled (the webhook SSRF
+	// guard, for the organisations' streams).
+	Control func(network, address string, c syscall.RawConn) error
 }
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
