@@ -34,7 +34,7 @@ var allowed = map[string][]string{
 	"internal/authz":            {"internal/domain"},
 	"internal/problem":          {"internal/domain"},
 	"internal/audit":            {"internal/store", "internal/domain"},
-	"internal/auditstream":      {"internal/store", "internal/domain"},
+	"internal/auditstream":      {"internal/store", "internal/domain", "internal/audit", "internal/keyring", "internal/webhook"},
 	"internal/datakey":          {"internal/keyring", "internal/store", "internal/audit", "internal/domain"},
 	"internal/account":          {"internal/domain", "internal/store", "internal/secretvalue", "internal/keyring", "internal/audit", "internal/ratelimit", "internal/slowhash", "internal/metrics"},
 	"internal/loadbench":        {"internal/secretvalue"},

@@ -9,6 +9,9 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"syscall"
+
+	"keywarden/internal/domain"
 )
 
 // Formats of a destination.
@@ -30,6 +33,9 @@ type Destination struct {
 	// Token is sent as "Authorization: Splunk <token>" (HEC) or
 	// "Bearer <token>" (NDJSON), when set.
 	Token string
+	// Control, when set, checks every address dialled (the webhook SSRF
+	// guard, for the organisations' streams).
+	Control func(network, address string, c syscall.RawConn) error
 }
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
@@ -132,4 +138,37 @@ func (d Destination) String() string {
 		return d.Name + "=" + scheme + "://" + d.Address
 	}
 	return d.Name + "=" + d.URL + " (" + d.Format + ")"
+}
+
+// OrgDestination is the destination of an organisation's stream (configured
+// through the API): its URL may not name files of the server (ca_file,
+// token_file), so it uses the system's roots; format is ndjson, hec or
+// syslog; token is the receiver's token, already unsealed ("" for none).
+func OrgDestination(as domain.AuditStream, token string) (Destination, error) {
+	u, err := url.Parse(as.URL)
+	if err != nil {
+		return Destination{}, fmt.Errorf("audit stream %s: %q is not a URL", as.Name, as.URL)
+	}
+	q := u.Query()
+	for _, k := range []string{"ca_file", "token_file", "format"} {
+		if q.Has(k) {
+			return Destination{}, fmt.Errorf("audit stream %s: an organisation's stream takes no %s", as.Name, k)
+		}
+	}
+	if as.Format != "" && as.Format != FormatSyslog {
+		q.Set("format", as.Format)
+		u.RawQuery = q.Encode()
+	}
+	d, err := ParseDestination(as.Name + "=" + u.String())
+	if err != nil {
+		return d, err
+	}
+	if as.Format != "" && as.Format != d.Format {
+		return d, fmt.Errorf("audit stream %s: format %q does not fit %s", as.Name, as.Format, u.Scheme)
+	}
+	if token != "" && d.Format == FormatSyslog {
+		return d, fmt.Errorf("audit stream %s: a syslog stream takes no token", as.Name)
+	}
+	d.Token = token
+	return d, nil
 }

@@ -15,5 +15,10 @@
 // chain's checkpoints are events (audit.checkpoint) and travel with the
 // rest.
 //
-// Imports: store, domain.
+// Organisations configure their own streams through the API (Service:
+// validated with the webhooks' SSRF guard, the token sealed with the
+// keyring, create and delete audited); the Streamer reads them from the
+// table every interval and sends each only its organisation's events.
+//
+// Imports: store, domain, audit, keyring, webhook (its Guard).
 package auditstream

@@ -34,6 +34,9 @@ func newSink(d Destination) sink {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = d.TLS
 	tr.Proxy = nil
+	if d.Control != nil {
+		tr.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: d.Control}).DialContext
+	}
 	return &httpSink{d: d, client: &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
@@ -54,7 +57,7 @@ type syslogSink struct {
 func (s *syslogSink) acknowledges() bool { return false }
 
 func (s *syslogSink) dial(ctx context.Context) error {
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: s.d.Control}
 	var conn net.Conn
 	var err error
 	if s.d.TLS != nil {

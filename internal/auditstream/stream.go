@@ -27,8 +27,14 @@ type Options struct {
 	Lease time.Duration
 	// Batch bounds the events of one send (500 when zero).
 	Batch int
-	Log   *slog.Logger
-	Now   func() time.Time
+	// OrgStreams, when set, makes the Streamer also send the streams
+	// organisations configured (store.AuditStreams.ListAuditStreams),
+	// each with only its organisation's events: it reads the table every
+	// Interval, starting new streams and stopping deleted ones. It turns
+	// a stored stream into its destination (unsealing the token).
+	OrgStreams func(domain.AuditStream) (Destination, error)
+	Log        *slog.Logger
+	Now        func() time.Time
 }
 
 // Streamer sends the audit log to its destinations, one goroutine each.
@@ -80,6 +86,15 @@ func (s *Streamer) Keep(ctx context.Context) (int64, error) {
 	for i, d := range s.o.Destinations {
 		ids[i] = StreamID(d)
 	}
+	if s.o.OrgStreams != nil {
+		orgs, err := s.o.Store.ListAuditStreams(ctx, "")
+		if err != nil {
+			return 0, err
+		}
+		for _, as := range orgs {
+			ids = append(ids, as.ID)
+		}
+	}
 	min, ok, err := s.o.Store.SlowestAuditStream(ctx, ids)
 	if err != nil || !ok {
 		return math.MaxInt64, err
@@ -94,10 +109,64 @@ func (s *Streamer) Run(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.run(ctx, d)
+			s.run(ctx, d, StreamID(d), "")
 		}()
 	}
+	if s.o.OrgStreams != nil {
+		s.runOrgStreams(ctx, &wg)
+	}
 	wg.Wait()
+}
+
+// runOrgStreams starts and stops the organisations' streams as they are
+// created and deleted, reading the table every Interval until ctx ends.
+func (s *Streamer) runOrgStreams(ctx context.Context, wg *sync.WaitGroup) {
+	running := map[string]context.CancelFunc{}
+	defer func() {
+		for _, stop := range running {
+			stop()
+		}
+	}()
+	t := time.NewTicker(s.o.Interval)
+	defer t.Stop()
+	for {
+		list, err := s.o.Store.ListAuditStreams(ctx, "")
+		if err != nil && ctx.Err() == nil {
+			s.o.Log.Warn("audit streams of the organisations not read", "err", err)
+		}
+		if err == nil {
+			seen := map[string]bool{}
+			for _, as := range list {
+				seen[as.ID] = true
+				if running[as.ID] != nil {
+					continue
+				}
+				d, err := s.o.OrgStreams(as)
+				if err != nil {
+					s.o.Log.Error("audit stream not started", "stream", as.ID, "org", as.OrgID, "err", err)
+					continue
+				}
+				sctx, stop := context.WithCancel(ctx)
+				running[as.ID] = stop
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					s.run(sctx, d, as.ID, as.OrgID)
+				}()
+			}
+			for id, stop := range running {
+				if !seen[id] {
+					stop()
+					delete(running, id)
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // stream is one destination's state on this node.
@@ -105,6 +174,7 @@ type stream struct {
 	s    *Streamer
 	d    Destination
 	id   string
+	org  domain.OrgID // "" for the whole installation
 	sink sink
 	// pending is the last event sent but not yet confirmed (syslog);
 	// 0 when nothing is pending.
@@ -112,11 +182,16 @@ type stream struct {
 	log     *slog.Logger
 }
 
-func (s *Streamer) run(ctx context.Context, d Destination) {
-	st := &stream{s: s, d: d, id: StreamID(d), sink: newSink(d), log: s.o.Log.With("stream", d.Name)}
+func (s *Streamer) run(ctx context.Context, d Destination, id string, org domain.OrgID) {
+	st := &stream{s: s, d: d, id: id, org: org, sink: newSink(d), log: s.o.Log.With("stream", d.Name)}
+	if org != "" {
+		st.log = st.log.With("org", org)
+	}
 	defer st.stop()
-	if err := s.o.Store.EnsureAuditStream(ctx, st.id, "", 0, s.o.Now()); err != nil && ctx.Err() == nil {
-		st.log.Error("audit stream", "err", err)
+	if org == "" {
+		if err := s.o.Store.EnsureAuditStream(ctx, st.id, "", 0, s.o.Now()); err != nil && ctx.Err() == nil {
+			st.log.Error("audit stream", "err", err)
+		}
 	}
 	failures := 0
 	var wait time.Duration
@@ -180,7 +255,12 @@ func (st *stream) round(ctx context.Context) (bool, error) {
 		}
 	}
 	st.pending = 0
-	events, err := o.Store.ScanAudit(ctx, pos, o.Batch)
+	var events []domain.AuditEvent
+	if st.org == "" {
+		events, err = o.Store.ScanAudit(ctx, pos, o.Batch)
+	} else {
+		events, err = o.Store.ScanOrgAudit(ctx, st.org, pos, o.Batch)
+	}
 	if err != nil || len(events) == 0 {
 		return false, err
 	}

@@ -345,3 +345,68 @@ func TestParseDestination(t *testing.T) {
 		}
 	}
 }
+
+func TestOrgStreamsSendOnlyTheirOrganisation(t *testing.T) {
+	enginetest.Run(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		s := open(t)
+		log := audit.New(s, key, nil)
+		record(t, log, 12) // org_0: 1 4 7 10; org_1: 2 5 8 11; org_2: 3 6 9 12
+		one, zero := &receiver{fail: 1}, &receiver{}
+		a, b := httptest.NewServer(one), httptest.NewServer(zero)
+		defer a.Close()
+		defer b.Close()
+		ctx := t.Context()
+		if err := s.CreateAuditStream(ctx, domain.AuditStream{ID: "ast_1", OrgID: "org_1", Name: "lake", URL: a.URL + "/audit", Format: auditstream.FormatNDJSON, TokenSealed: []byte("tok"), CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		st := auditstream.New(auditstream.Options{Store: s, Interval: 10 * time.Millisecond, Lease: 2 * time.Second, Batch: 3,
+			OrgStreams: func(as domain.AuditStream) (auditstream.Destination, error) {
+				return auditstream.OrgDestination(as, string(as.TokenSealed)) // the test's "sealing" is none
+			}})
+		runCtx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); st.Run(runCtx) }()
+		defer func() { cancel(); <-done }()
+		waitFor(t, "org_1's 4 records", func() bool { return len(one.got()) >= 4 })
+		// A stream created while the streamer runs is picked up.
+		if err := s.CreateAuditStream(ctx, domain.AuditStream{ID: "ast_2", OrgID: "org_0", Name: "lake", URL: b.URL + "/audit", Format: auditstream.FormatNDJSON, CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		record(t, log, 3) // 13 org_0, 14 org_1, 15 org_2
+		waitFor(t, "org_0's 5 records", func() bool { return len(zero.got()) >= 5 })
+		waitFor(t, "org_1's 5 records", func() bool { return len(one.got()) >= 5 })
+		if got, want := one.got(), []int64{2, 5, 8, 11, 14}; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("org_1's stream received %v, want %v", got, want)
+		}
+		if got, want := zero.got(), []int64{1, 4, 7, 10, 13}; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("org_0's stream received %v, want %v", got, want)
+		}
+		if one.auth[0] != "Bearer tok" || zero.auth[0] != "" {
+			t.Errorf("Authorization = %q, %q", one.auth[0], zero.auth[0])
+		}
+		// Retention keeps what the slowest stream has not delivered: org_0's
+		// ends at 13, org_1's at 14.
+		waitFor(t, "both positions saved", func() bool { keep, err := st.Keep(ctx); return err == nil && keep == 13 })
+	})
+}
+
+func TestOrgDestinationRefusesServerFiles(t *testing.T) {
+	for _, as := range []domain.AuditStream{
+		{Name: "x", URL: "https://siem.example.com/a?token_file=/etc/shadow"},
+		{Name: "x", URL: "syslog+tls://siem.example.com:6514?ca_file=/etc/ssl/key.pem"},
+		{Name: "x", URL: "https://siem.example.com/a?format=hec"},
+		{Name: "x", URL: "https://siem.example.com/a", Format: "syslog"},
+		{Name: "x", URL: "syslog+tcp://siem.example.com:514", Format: "ndjson"},
+	} {
+		if _, err := auditstream.OrgDestination(as, ""); err == nil {
+			t.Errorf("OrgDestination(%s, %q) accepted", as.URL, as.Format)
+		}
+	}
+	if _, err := auditstream.OrgDestination(domain.AuditStream{Name: "x", URL: "syslog+tcp://siem.example.com:514"}, "tok"); err == nil {
+		t.Error("a syslog stream accepted a token")
+	}
+	d, err := auditstream.OrgDestination(domain.AuditStream{Name: "x", URL: "https://splunk.example.com/services/collector/event", Format: "hec"}, "t")
+	if err != nil || d.Format != auditstream.FormatHEC || d.Token != "t" || d.TLS == nil {
+		t.Errorf("OrgDestination(hec) = %+v, %v", d, err)
+	}
+}

@@ -46,3 +46,18 @@ type AuditChainState struct {
 	// Archive is nil while nothing was archived.
 	Archive *AuditArchive
 }
+
+// AuditStream is an audit stream an organisation configured: where its
+// events go (see package auditstream). TokenSealed is the receiver's token
+// sealed with the keyring (nil without one); Delivered is the stream's
+// position in the chain.
+type AuditStream struct {
+	ID          string
+	OrgID       OrgID
+	Name        string
+	URL         string
+	Format      string
+	TokenSealed []byte
+	Delivered   int64
+	CreatedAt   time.Time
+}

@@ -10,12 +10,9 @@ import (
 	"keywarden/internal/config"
 )
 
-// auditStreams builds the streamer of --audit-stream (nil without
-// destinations).
+// auditStreams builds the streamer of --audit-stream and of the
+// organisations' streams (read from the store).
 func (s *Server) auditStreams(cfg config.Config) (*auditstream.Streamer, error) {
-	if len(cfg.AuditStreams) == 0 {
-		return nil, nil
-	}
 	var dests []auditstream.Destination
 	for _, spec := range cfg.AuditStreams {
 		d, err := auditstream.ParseDestination(spec)
@@ -25,7 +22,7 @@ func (s *Server) auditStreams(cfg config.Config) (*auditstream.Streamer, error) 
 		dests = append(dests, d)
 	}
 	return auditstream.New(auditstream.Options{Store: s.core.Store, Destinations: dests, Interval: cfg.AuditStreamInterval,
-		Lease: max(10*cfg.AuditStreamInterval, 2*time.Second), Log: s.log}), nil
+		OrgStreams: s.core.AuditStreams.Destination, Lease: max(10*cfg.AuditStreamInterval, 2*time.Second), Log: s.log}), nil
 }
 
 // runAuditStreams streams the audit log until ctx ends.

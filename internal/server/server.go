@@ -45,7 +45,7 @@ type Server struct {
 	// once the server is stopping (/readyz answers 503).
 	deaf     atomic.Bool
 	draining atomic.Bool
-	streams  *auditstream.Streamer // nil without --audit-stream
+	streams  *auditstream.Streamer // --audit-stream and the organisations' streams
 }
 
 // errDraining is /readyz's reason while the server drains.

@@ -9,6 +9,7 @@ import (
 
 	"keywarden/internal/account"
 	"keywarden/internal/audit"
+	"keywarden/internal/auditstream"
 	"keywarden/internal/config"
 	"keywarden/internal/credential"
 	"keywarden/internal/datakey"
@@ -84,6 +85,8 @@ type Core struct {
 	Accounts    *account.Service
 	Credentials *credential.Service
 	Webhooks    *webhook.Service
+	// AuditStreams are the organisations' own audit streams.
+	AuditStreams *auditstream.Service
 	// Metrics is the registry the services count in (the server serves
 	// it; local commands leave it unread).
 	Metrics *metrics.Metrics
@@ -152,7 +155,9 @@ func OpenCore(ctx context.Context, cfg config.Config) (*Core, error) {
 			}}),
 		Credentials: creds,
 		Webhooks:    hooks,
-		Metrics:     m,
+		AuditStreams: auditstream.NewService(auditstream.ServiceOptions{Store: st, Keyring: kr, Audit: log,
+			Guard: hooks.Guard()}),
+		Metrics: m,
 	}, nil
 }
 

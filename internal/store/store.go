@@ -299,6 +299,20 @@ type AuditStreams interface {
 	// whose ids are given (ok false when there are none): retention
 	// removes nothing past it.
 	SlowestAuditStream(ctx context.Context, ids []string) (delivered int64, ok bool, err error)
+	// CreateAuditStream stores an organisation's stream at position
+	// as.Delivered; domain.ErrConflict when the organisation has a stream
+	// of that name.
+	CreateAuditStream(ctx context.Context, as domain.AuditStream) error
+	// ListAuditStreams returns the organisation's streams by name; org ""
+	// returns every organisation's (not the installation's --audit-stream
+	// destinations).
+	ListAuditStreams(ctx context.Context, org domain.OrgID) ([]domain.AuditStream, error)
+	// DeleteAuditStream removes the organisation's stream
+	// (domain.ErrNotFound when it has no such stream).
+	DeleteAuditStream(ctx context.Context, org domain.OrgID, id string) error
+	// ScanOrgAudit returns up to limit of the organisation's events with
+	// Seq greater than after, in chain order.
+	ScanOrgAudit(ctx context.Context, org domain.OrgID, after int64, limit int) ([]domain.AuditEvent, error)
 }
 
 // SigningKeys are the keys that sign access tokens.

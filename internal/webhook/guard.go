@@ -183,6 +183,12 @@ func nonPublic(ip netip.Addr) string {
 	return ""
 }
 
+// Control is the net.Dialer Control hook that checks each address at
+// connect time (for other senders to the same guard: audit streams).
+func (g Guard) Control(network, address string, c syscall.RawConn) error {
+	return g.control(network, address, c)
+}
+
 // control is the net.Dialer Control hook: it runs after name resolution,
 // just before each connect, with the address actually dialled.
 func (g Guard) control(network, address string, _ syscall.RawConn) error {

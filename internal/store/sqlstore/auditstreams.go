@@ -53,3 +53,47 @@ func (s *conn) SlowestAuditStream(ctx context.Context, ids []string) (int64, boo
 	err := s.queryRow(ctx, `SELECT min(delivered_seq) FROM audit_streams WHERE id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+`)`, args...).Scan(&min)
 	return min.Int64, err == nil && min.Valid, err
 }
+
+func (s *conn) CreateAuditStream(ctx context.Context, as domain.AuditStream) error {
+	_, err := s.exec(ctx, `INSERT INTO audit_streams (id, org_id, delivered_seq, lease_owner, lease_until, created_at, name, url, format, token_sealed)
+		VALUES (?, ?, ?, '', 0, ?, ?, ?, ?, ?)`,
+		as.ID, as.OrgID, as.Delivered, micros(as.CreatedAt), as.Name, as.URL, as.Format, as.TokenSealed)
+	return s.conflict(err, "the organisation has an audit stream named "+as.Name)
+}
+
+func (s *conn) ListAuditStreams(ctx context.Context, org domain.OrgID) ([]domain.AuditStream, error) {
+	q := `SELECT id, org_id, name, url, format, token_sealed, delivered_seq, created_at FROM audit_streams WHERE url IS NOT NULL`
+	var args []any
+	if org != "" {
+		q += ` AND org_id = ?`
+		args = append(args, org)
+	}
+	rows, err := s.query(ctx, q+` ORDER BY org_id, name`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []domain.AuditStream
+	for rows.Next() {
+		var as domain.AuditStream
+		var created int64
+		if err := rows.Scan(&as.ID, &as.OrgID, &as.Name, &as.URL, &as.Format, &as.TokenSealed, &as.Delivered, &created); err != nil {
+			return nil, err
+		}
+		as.CreatedAt = fromMicros(created)
+		out = append(out, as)
+	}
+	return out, rows.Err()
+}
+
+func (s *conn) DeleteAuditStream(ctx context.Context, org domain.OrgID, id string) error {
+	return mustAffect(s.exec(ctx, `DELETE FROM audit_streams WHERE org_id = ? AND id = ? AND url IS NOT NULL`, org, id))
+}
+
+func (s *conn) ScanOrgAudit(ctx context.Context, org domain.OrgID, after int64, limit int) ([]domain.AuditEvent, error) {
+	rows, err := s.query(ctx, `SELECT `+auditColumns+` FROM audit_events WHERE org_id = ? AND seq > ? ORDER BY seq LIMIT ?`, org, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	return collectAudit(rows)
+}

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 
@@ -90,6 +91,84 @@ func testAuditStreams(t *testing.T, s store.Store) {
 		wg.Wait()
 		if won != 1 {
 			t.Fatalf("round %d: %d owners won the lease, want 1", round, won)
+		}
+	}
+}
+
+func testOrgAuditStreams(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	acme, globex, _ := auditFixture(t, s)
+	if err := s.EnsureAuditStream(ctx, "install:siem", "", 0, at(0)); err != nil { // not an organisation's
+		t.Fatal(err)
+	}
+	lake := domain.AuditStream{ID: "ast_1", OrgID: acme.ID, Name: "lake", URL: "https://lake.example.com/audit", Format: "ndjson", TokenSealed: []byte{1, 2, 3}, Delivered: 2, CreatedAt: at(1)}
+	for _, as := range []domain.AuditStream{
+		lake,
+		{ID: "ast_2", OrgID: acme.ID, Name: "siem", URL: "syslog+tls://siem.example.com:6514", Format: "syslog", CreatedAt: at(2)},
+		{ID: "ast_3", OrgID: globex.ID, Name: "lake", URL: "http://10.0.0.1/audit", Format: "hec", CreatedAt: at(3)},
+	} {
+		if err := s.CreateAuditStream(ctx, as); err != nil {
+			t.Fatalf("CreateAuditStream(%s): %v", as.ID, err)
+		}
+	}
+	dup := lake
+	dup.ID = "ast_4"
+	if err := s.CreateAuditStream(ctx, dup); !errors.Is(err, domain.ErrConflict) {
+		t.Fatalf("CreateAuditStream(a second %q in the organisation) = %v, want ErrConflict", dup.Name, err)
+	}
+	got, err := s.ListAuditStreams(ctx, acme.ID)
+	if err != nil || len(got) != 2 || got[0].Name != "lake" || got[1].Name != "siem" {
+		t.Fatalf("ListAuditStreams(acme) = %+v, %v", got, err)
+	}
+	g := got[0]
+	if g.ID != lake.ID || g.OrgID != lake.OrgID || g.URL != lake.URL || g.Format != lake.Format || string(g.TokenSealed) != string(lake.TokenSealed) || g.Delivered != 2 || !g.CreatedAt.Equal(lake.CreatedAt) {
+		t.Errorf("listed %+v, want %+v", g, lake)
+	}
+	if got[1].TokenSealed != nil {
+		t.Errorf("a stream without a token lists token %v", got[1].TokenSealed)
+	}
+	all, err := s.ListAuditStreams(ctx, "")
+	if err != nil || len(all) != 3 {
+		t.Fatalf("ListAuditStreams(every organisation) = %+v, %v; want the 3 organisation streams", all, err)
+	}
+	// An organisation's stream is a position like any other.
+	if pos, ok, err := s.ClaimAuditStream(ctx, "ast_1", "node-a", at(1), at(3)); err != nil || !ok || pos != 2 {
+		t.Fatalf("ClaimAuditStream(ast_1) = %d, %v, %v; want 2", pos, ok, err)
+	}
+	if err := s.DeleteAuditStream(ctx, globex.ID, "ast_1"); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("DeleteAuditStream(another organisation's) = %v, want ErrNotFound", err)
+	}
+	if err := s.DeleteAuditStream(ctx, "", "install:siem"); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("DeleteAuditStream(an installation destination) = %v, want ErrNotFound", err)
+	}
+	if err := s.DeleteAuditStream(ctx, acme.ID, "ast_1"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.ListAuditStreams(ctx, acme.ID); err != nil || len(got) != 1 || got[0].ID != "ast_2" {
+		t.Errorf("ListAuditStreams(acme) after the delete = %+v, %v", got, err)
+	}
+	if err := s.CreateAuditStream(ctx, dup); err != nil { // the name is free again
+		t.Errorf("CreateAuditStream after the delete: %v", err)
+	}
+
+	// The organisation's events only, in chain order, from a position.
+	for _, tc := range []struct {
+		org          domain.OrgID
+		after, limit int
+		want         []int64
+	}{
+		{acme.ID, 0, 100, []int64{1, 3, 4, 5, 6, 7}},
+		{acme.ID, 3, 2, []int64{4, 5}},
+		{globex.ID, 0, 100, []int64{2, 8}},
+		{globex.ID, 2, 100, []int64{8}},
+		{globex.ID, 8, 100, nil},
+	} {
+		got, err := s.ScanOrgAudit(ctx, tc.org, int64(tc.after), tc.limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if gs := seqs(got); !slices.Equal(gs, tc.want) {
+			t.Errorf("ScanOrgAudit(%s, %d, %d) = %v, want %v", tc.org, tc.after, tc.limit, gs, tc.want)
 		}
 	}
 }

@@ -49,6 +49,7 @@ var conformance = []struct {
 	{"AuditSnapshot", testAuditSnapshot},
 	{"ArchiveAudit", testArchiveAudit},
 	{"AuditStreams", testAuditStreams},
+	{"OrgAuditStreams", testOrgAuditStreams},
 	{"SigningKeys", testSigningKeys},
 	{"RefreshTokens", testRefreshTokens},
 	{"RefreshFamilies", testRefreshFamilies},
