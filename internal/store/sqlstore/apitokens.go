@@ -41,19 +41,7 @@ func (s *conn) GetAPIToken(ctx context.Context, org domain.OrgID, id domain.APIT
 func (s *conn) ListAPITokens(ctx context.Context, org domain.OrgID, userID domain.UserID) ([]domain.APIToken, error) {
 	rows, err := s.query(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE org_id = ? AND user_id = ?
 		ORDER BY created_at DESC, id DESC`, org, userID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []domain.APIToken
-	for rows.Next() {
-		t, err := scanAPIToken(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanAPIToken)
 }
 
 func (s *conn) UpdateAPIToken(ctx context.Context, org domain.OrgID, id domain.APITokenID, fn func(*domain.APIToken) error) (domain.APIToken, error) {

@@ -79,19 +79,7 @@ func scanUser(row interface{ Scan(...any) error }) (domain.User, error) {
 
 func (s *conn) collectUsers(ctx context.Context, query string, args ...any) ([]domain.User, error) {
 	rows, err := s.query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []domain.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanUser)
 }
 
 func (s *conn) CreateUser(ctx context.Context, u domain.User) error {
@@ -201,19 +189,7 @@ func (s *conn) SessionByVerifier(ctx context.Context, verifier []byte) (domain.S
 func (s *conn) ListSessions(ctx context.Context, org domain.OrgID, userID domain.UserID, now time.Time) ([]domain.Session, error) {
 	rows, err := s.query(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE org_id = ? AND user_id = ? AND ended_at IS NULL AND expires_at > ?
 		ORDER BY created_at DESC, id DESC`, org, userID, micros(now))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []domain.Session
-	for rows.Next() {
-		x, err := scanSession(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, x)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanSession)
 }
 
 func (s *conn) EndSession(ctx context.Context, org domain.OrgID, id domain.SessionID, at time.Time) error {

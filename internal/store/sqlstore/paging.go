@@ -98,19 +98,7 @@ func (s *conn) SecretsByID(ctx context.Context, org domain.OrgID, ids []domain.S
 	} else {
 		rows, err = s.db.QueryContext(ctx, query, args...)
 	}
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []domain.Secret
-	for rows.Next() {
-		x, err := scanSecret(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, x)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanSecret)
 }
 
 func (s *conn) ListRotations(ctx context.Context, org domain.OrgID, clientID domain.ClientID, page domain.Page) ([]domain.Rotation, string, error) {

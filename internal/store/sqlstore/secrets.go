@@ -52,19 +52,7 @@ func (s *conn) GetSecret(ctx context.Context, org domain.OrgID, id domain.Secret
 
 func (s *conn) ListSecrets(ctx context.Context, org domain.OrgID, clientID domain.ClientID) ([]domain.Secret, error) {
 	rows, err := s.query(ctx, `SELECT `+secretColumns+` FROM secrets WHERE org_id = ? AND client_id = ? ORDER BY created_at, id`, org, clientID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []domain.Secret
-	for rows.Next() {
-		x, err := scanSecret(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, x)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanSecret)
 }
 
 func (s *conn) SecretByVerifier(ctx context.Context, verifier []byte) (domain.Secret, error) {

@@ -289,3 +289,21 @@ func update[T any](ctx context.Context, c *conn, read func(c *conn) (T, error), 
 
 // PoolStats implements store.Store.
 func (s *Store) PoolStats() sql.DBStats { return s.db.Stats() }
+
+// collect scans every row of a query's result with scan; rows and err are
+// what the query returned.
+func collect[T any](rows *sql.Rows, err error, scan func(interface{ Scan(...any) error }) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		x, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}

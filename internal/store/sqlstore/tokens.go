@@ -63,19 +63,7 @@ func scanRefresh(row interface{ Scan(...any) error }) (domain.RefreshToken, erro
 
 func (s *conn) collectRefresh(ctx context.Context, query string, args ...any) ([]domain.RefreshToken, error) {
 	rows, err := s.query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []domain.RefreshToken
-	for rows.Next() {
-		t, err := scanRefresh(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanRefresh)
 }
 
 func (s *conn) CreateRefreshToken(ctx context.Context, t domain.RefreshToken) error {
@@ -185,19 +173,7 @@ func scanRotation(row interface{ Scan(...any) error }) (domain.Rotation, error) 
 
 func (s *conn) collectRotations(ctx context.Context, query string, args ...any) ([]domain.Rotation, error) {
 	rows, err := s.query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []domain.Rotation
-	for rows.Next() {
-		r, err := scanRotation(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanRotation)
 }
 
 func (s *conn) CreateRotation(ctx context.Context, r domain.Rotation) error {

@@ -45,19 +45,7 @@ func scanWebhookMessage(row interface{ Scan(...any) error }) (domain.WebhookMess
 
 func (s *conn) collectWebhookMessages(ctx context.Context, query string, args ...any) ([]domain.WebhookMessage, error) {
 	rows, err := s.query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []domain.WebhookMessage
-	for rows.Next() {
-		m, err := scanWebhookMessage(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanWebhookMessage)
 }
 
 func (s *conn) CreateWebhookMessage(ctx context.Context, m domain.WebhookMessage) error {
@@ -401,19 +389,7 @@ func (s *conn) ScheduleSecretNotice(ctx context.Context, org domain.OrgID, id do
 
 func (s *conn) collectSecrets(ctx context.Context, query string, args ...any) ([]domain.Secret, error) {
 	rows, err := s.query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []domain.Secret
-	for rows.Next() {
-		x, err := scanSecret(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, x)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanSecret)
 }
 
 func (s *conn) ListExpiringSecrets(ctx context.Context, from, to time.Time, after string, limit int) ([]domain.Secret, error) {
@@ -432,19 +408,7 @@ func (s *conn) ListExpiringSecrets(ctx context.Context, from, to time.Time, afte
 		args = append(args, at, at, cur.ID)
 	}
 	rows, err := s.query(ctx, query+` ORDER BY s.expires_at, s.id LIMIT ?`, append(args, limit)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []domain.Secret
-	for rows.Next() {
-		x, err := scanSecret(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, x)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanSecret)
 }
 
 func (s *conn) CreateWebhookSigningKey(ctx context.Context, k domain.WebhookSigningKey) error {
