@@ -282,7 +282,11 @@ func (s *Service) record(ctx context.Context, c domain.Client, m domain.WebhookM
 			m.Status, m.LastError, counted = domain.WebhookFailed, "gave up: "+out.hold+" for "+window.String(), metrics.DeliveryGaveUp
 			break
 		}
-		next := now.Add(HoldInterval)
+		wait := HoldInterval
+		if len(s.o.RetrySchedule) > 0 {
+			wait = min(wait, s.o.RetrySchedule[0])
+		}
+		next := now.Add(wait)
 		m.NextAttemptAt = &next
 	case out.ok:
 		m.Attempts++

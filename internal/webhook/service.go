@@ -27,8 +27,9 @@ const (
 	// receiver that is overloaded gets at least a minute, whatever the
 	// schedule says.
 	ThrottledMinDelay = time.Minute
-	// HoldInterval is how often a message that waits for an active secret
-	// to sign with is looked at again.
+	// HoldInterval is, at most, how often a message that waits for an
+	// active secret to sign with is looked at again (the schedule's first
+	// delay when that is shorter: a new secret should not wait long).
 	HoldInterval = 30 * time.Second
 	// Jitter spreads every delay of the schedule over ±Jitter of itself,
 	// so that endpoints that failed together are not retried together.

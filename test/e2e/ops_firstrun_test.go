@@ -183,12 +183,13 @@ func TestFirstRunOverHTTP(t *testing.T) {
 	other := newSetupBrowser(t, srv.URL)
 	// The mistakes left link A usable: set up.
 	code, _, loc := br.post(a, "Acme", "Owner@Acme.test", setupPassword)
-	if code != http.StatusSeeOther || loc != "/ui/clients" {
-		t.Fatalf("setup = %d → %q, want 303 → /ui/clients", code, loc)
+	if code != http.StatusSeeOther || loc != "/ui/home" {
+		t.Fatalf("setup = %d → %q, want 303 → /ui/home", code, loc)
 	}
-	code, body, _ := br.get("/ui/clients")
+	// The landing page of a super admin is the overview.
+	code, body, _ := br.get("/ui/overview")
 	if code != 200 || !strings.Contains(body, "Keywarden is set up") || !strings.Contains(body, "owner@acme.test") {
-		t.Fatalf("GET /ui/clients after setup = %d:\n%s", code, body)
+		t.Fatalf("GET /ui/overview after setup = %d:\n%s", code, body)
 	}
 
 	// A used link, and a second organisation through another valid link,
