@@ -60,27 +60,11 @@ func (h *Handler) listClients(w http.ResponseWriter, r *http.Request, by domain.
 	}
 	cq := domain.ClientQuery{Text: q["q"], Page: page}
 	var v domain.ValidationError
-	switch q["status"] {
-	case "":
-	case "active":
-		cq.Disabled = new(bool)
-	case "disabled":
-		yes := true
-		cq.Disabled = &yes
-	default:
-		v.Add("status", `must be "active" or "disabled"`)
-	}
-	switch q["has_active_secret"] {
-	case "":
-	case "true":
-		yes := true
-		cq.HasActiveSecret = &yes
-	case "false":
-		cq.HasActiveSecret = new(bool)
-	default:
-		v.Add("has_active_secret", `must be "true" or "false"`)
-	}
-	if s := q["unused_days"]; s != "" {
+	// A parameter that is present must be valid, even when empty: the
+	// document gives each an enum or a format.
+	cq.Disabled = choice(q, &v, "status", map[string]bool{"active": false, "disabled": true}, `must be "active" or "disabled"`)
+	cq.HasActiveSecret = choice(q, &v, "has_active_secret", map[string]bool{"true": true, "false": false}, `must be "true" or "false"`)
+	if s, ok := q["unused_days"]; ok {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 36500 {
 			v.Add("unused_days", "must be a whole number of days from 1 to 36500")
@@ -88,7 +72,7 @@ func (h *Handler) listClients(w http.ResponseWriter, r *http.Request, by domain.
 			cq.UnusedDays = n
 		}
 	}
-	if s := q["expiring_before"]; s != "" {
+	if s, ok := q["expiring_before"]; ok {
 		t, err := time.Parse(time.RFC3339, s)
 		if err != nil {
 			v.Add("expiring_before", "must be an RFC 3339 time, e.g. 2026-12-31T00:00:00Z")
@@ -97,9 +81,14 @@ func (h *Handler) listClients(w http.ResponseWriter, r *http.Request, by domain.
 			cq.ExpiringBefore = &t
 		}
 	}
-	sort := q["sort"]
-	cq.Desc = strings.HasPrefix(sort, "-")
-	cq.Sort = domain.ClientSort(strings.TrimPrefix(sort, "-"))
+	if sort, ok := q["sort"]; ok {
+		cq.Desc = strings.HasPrefix(sort, "-")
+		switch cq.Sort = domain.ClientSort(strings.TrimPrefix(sort, "-")); cq.Sort {
+		case domain.SortCreated, domain.SortName, domain.SortLastUsed:
+		default:
+			v.Add("sort", `must be created, name or last_used, with "-" in front for descending`)
+		}
+	}
 	if err := v.Err(); err != nil {
 		return err
 	}
@@ -160,4 +149,19 @@ func (h *Handler) revokeAll(w http.ResponseWriter, r *http.Request, by domain.Ac
 		return err
 	}
 	return writeJSON(w, http.StatusOK, apiv1.RevokeAll{ClientID: string(id), Revoked: n})
+}
+
+// choice reads an optional enumerated parameter: nil when absent, the
+// word's value when it is one of words, else a field error on v.
+func choice(q query, v *domain.ValidationError, key string, words map[string]bool, msg string) *bool {
+	s, ok := q[key]
+	if !ok {
+		return nil
+	}
+	b, ok := words[s]
+	if !ok {
+		v.Add(key, msg)
+		return nil
+	}
+	return &b
 }

@@ -58,6 +58,10 @@ func FuzzListQueries(f *testing.F) {
 		f.Add(uint8(1), q)
 		f.Add(uint8(6), q)
 	}
+	// Present but empty or unknown filters of the client search.
+	for _, q := range []string{"limit=50&status=", "has_active_secret=", "unused_days=", "expiring_before=", "sort=", "sort=-bogus"} {
+		f.Add(uint8(0), q)
+	}
 	f.Fuzz(func(t *testing.T, which uint8, query string) {
 		// What an HTTP client can put in a request line: printable ASCII,
 		// no fragment.
