@@ -19,17 +19,22 @@ func createdAPITokenJSON(n account.NewAPIToken, by domain.Actor, now time.Time) 
 	return apiv1.CreatedAPIToken{Token: n.Value.Reveal(), APIToken: apiTokenJSON(n.Token, by.APITokenID, now)}
 }
 
-func (h *Handler) listAPITokens(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	list, err := h.Accounts.ListAPITokens(r.Context(), by)
-	if err != nil {
-		return err
-	}
+// apiTokenListJSON renders a list of tokens as the caller sees them.
+func apiTokenListJSON(list []domain.APIToken, by domain.Actor) apiv1.APITokenList {
 	now := time.Now()
 	out := apiv1.APITokenList{Items: make([]apiv1.APIToken, 0, len(list))}
 	for _, t := range list {
 		out.Items = append(out.Items, apiTokenJSON(t, by.APITokenID, now))
 	}
-	return writeJSON(w, http.StatusOK, out)
+	return out
+}
+
+func (h *Handler) listAPITokens(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	list, err := h.Accounts.ListAPITokens(r.Context(), by)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, apiTokenListJSON(list, by))
 }
 
 func (h *Handler) createAPIToken(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
@@ -87,12 +92,7 @@ func (h *Handler) listUserAPITokens(w http.ResponseWriter, r *http.Request, by d
 	if err != nil {
 		return err
 	}
-	now := time.Now()
-	out := apiv1.APITokenList{Items: make([]apiv1.APIToken, 0, len(list))}
-	for _, t := range list {
-		out.Items = append(out.Items, apiTokenJSON(t, by.APITokenID, now))
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return writeJSON(w, http.StatusOK, apiTokenListJSON(list, by))
 }
 
 func (h *Handler) revokeUserAPIToken(w http.ResponseWriter, r *http.Request, by domain.Actor) error {

@@ -154,15 +154,8 @@ func (s *Service) Replay(ctx context.Context, by domain.Actor, clientID domain.C
 		if err != nil {
 			return err
 		}
-		v, err := s.view(ctx, tx, c)
-		if err != nil {
+		if err := s.canSend(ctx, tx, c, "POST …/webhook/enable, which can replay too"); err != nil {
 			return err
-		}
-		switch v.Status {
-		case EndpointNone:
-			return domain.Conflict("the client has no webhook URL; set webhook_url first")
-		case EndpointDisabled:
-			return domain.Conflict("the endpoint is disabled for failing; enable it first (POST …/webhook/enable, which can replay too)")
 		}
 		n, err = s.replay(ctx, tx, by, c, since, all)
 		return err
@@ -251,15 +244,8 @@ func (s *Service) Redeliver(ctx context.Context, by domain.Actor, clientID domai
 		if err != nil {
 			return err
 		}
-		v, err := s.view(ctx, tx, c)
-		if err != nil {
+		if err := s.canSend(ctx, tx, c, "POST …/webhook/enable"); err != nil {
 			return err
-		}
-		switch v.Status {
-		case EndpointNone:
-			return domain.Conflict("the client has no webhook URL; set webhook_url first")
-		case EndpointDisabled:
-			return domain.Conflict("the endpoint is disabled for failing; enable it first (POST …/webhook/enable)")
 		}
 		if m.PayloadDeletedAt != nil {
 			return domain.Conflict("the delivery's payload was deleted; there is nothing to send")
@@ -303,4 +289,20 @@ func (s *Service) DeletePayload(ctx context.Context, by domain.Actor, clientID d
 		return err
 	})
 	return d, err
+}
+
+// canSend refuses to queue deliveries for a client without a webhook URL
+// or whose endpoint is disabled; enable names how to enable it.
+func (s *Service) canSend(ctx context.Context, tx store.Tx, c domain.Client, enable string) error {
+	v, err := s.view(ctx, tx, c)
+	if err != nil {
+		return err
+	}
+	switch v.Status {
+	case EndpointNone:
+		return domain.Conflict("the client has no webhook URL; set webhook_url first")
+	case EndpointDisabled:
+		return domain.Conflict("the endpoint is disabled for failing; enable it first (" + enable + ")")
+	}
+	return nil
 }
