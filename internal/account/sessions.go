@@ -119,8 +119,11 @@ func (s *Service) checkLogin(ctx context.Context, in LoginInput, email string, n
 		}
 	}
 	if len(candidates) != 1 {
-		// An unknown email costs what a known one does.
-		if _, err := s.verify(ctx, secretvalue.DummyHash(), in.Password); err != nil {
+		// An unknown email costs what a known one does, in time: a
+		// gate turn held as long as a check takes, but no CPU.
+		if err := s.gateErr(s.hashes.Imitate(ctx, func() {
+			secretvalue.VerifySupplied(secretvalue.DummyHash(), secretvalue.FromRequest(in.Password))
+		})); err != nil {
 			return NewSession{}, false, err
 		}
 		if len(candidates) > 1 {
@@ -201,13 +204,18 @@ func (s *Service) checkLogin(ctx context.Context, in LoginInput, email string, n
 // gate; a full gate is a *domain.BusyError.
 func (s *Service) verify(ctx context.Context, hash, password string) (bool, error) {
 	var ok bool
-	err := s.hashes.Do(ctx, func() { ok = secretvalue.VerifySupplied(hash, secretvalue.FromRequest(password)) })
+	err := s.gateErr(s.hashes.Do(ctx, func() { ok = secretvalue.VerifySupplied(hash, secretvalue.FromRequest(password)) }))
+	return ok, err
+}
+
+// gateErr maps the slow-hash gate's refusal to a *domain.BusyError, counted.
+func (s *Service) gateErr(err error) error {
 	var busy *slowhash.BusyError
 	if errors.As(err, &busy) {
 		s.metrics.RateLimited(metrics.LimitHashing)
-		return false, domain.Busy(busy.RetryAfter)
+		return domain.Busy(busy.RetryAfter)
 	}
-	return ok, err
+	return err
 }
 
 // newSession is a session of u opened at now, with its bearer value.

@@ -207,9 +207,10 @@ func (s *Service) match(ctx context.Context, e *clientEntry, value string, now t
 }
 
 // dummyCheck costs what checking value against a secret that does not
-// exist would cost: a keyed hash for a generated value, an argon2id check
-// of the same parameters for any other (issue 9, rule 7: unknown clients
-// cost what known ones do).
+// exist would cost: a keyed hash for a generated value; for any other, a
+// turn of the slow-hash gate held as long as an argon2id check takes
+// (slowhash.Gate.Imitate), so unknown clients cost what known ones do in
+// time (issue 9, rule 7) but made-up ones cannot buy CPU (rule 9).
 func (s *Service) dummyCheck(ctx context.Context, value string) error {
 	if value == "" {
 		return nil
@@ -220,13 +221,19 @@ func (s *Service) dummyCheck(ctx context.Context, value string) error {
 		}
 		return nil
 	}
-	return s.slow(ctx, func() { secretvalue.VerifySupplied(secretvalue.DummyHash(), secretvalue.FromRequest(value)) })
+	return s.gateErr(s.hashes.Imitate(ctx, func() {
+		secretvalue.VerifySupplied(secretvalue.DummyHash(), secretvalue.FromRequest(value))
+	}))
 }
 
 // slow runs an argon2id check through the gate; a full gate is a
 // *domain.BusyError.
 func (s *Service) slow(ctx context.Context, check func()) error {
-	err := s.hashes.Do(ctx, check)
+	return s.gateErr(s.hashes.Do(ctx, check))
+}
+
+// gateErr maps the gate's refusal to a *domain.BusyError, counted.
+func (s *Service) gateErr(err error) error {
 	var busy *slowhash.BusyError
 	if errors.As(err, &busy) {
 		s.metrics.RateLimited(metrics.LimitHashing)

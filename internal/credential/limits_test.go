@@ -62,8 +62,8 @@ func TestSuppliedSecretBurstIsEvaluatedWithinTheLimit(t *testing.T) {
 		if o.failed.Load() != credential.ClientFailureBurst || o.limited.Load() != 40-credential.ClientFailureBurst {
 			t.Errorf("40 racing wrong secrets: %d evaluated, %d refused; want %d evaluated (the limit)", o.failed.Load(), o.limited.Load(), credential.ClientFailureBurst)
 		}
-		if got := e.hashes.Checks(); got != credential.ClientFailureBurst {
-			t.Errorf("%d argon2id checks, want %d", got, credential.ClientFailureBurst)
+		if got := e.hashes.Turns(); got != credential.ClientFailureBurst {
+			t.Errorf("%d slow-hash turns, want %d", got, credential.ClientFailureBurst)
 		}
 	})
 }
@@ -114,10 +114,13 @@ func TestClientGuessingFromSixtyAddresses(t *testing.T) {
 	})
 }
 
-// TestUnknownClientsCostWhatKnownOnesDo counts argon2id checks: a value
-// that is not a generated secret costs one check whether the client
-// exists, has supplied secrets or not (issue 9, rule 7); a generated value
-// costs none.
+// TestUnknownClientsCostWhatKnownOnesDo counts slow-hash turns and
+// argon2id checks: a value that is not a generated secret costs one turn
+// whether the client exists, has supplied secrets or not (issue 9, rule
+// 7), but only a comparison with a real supplied secret computes a hash;
+// the others hold their turn without the work, so made-up clients cannot
+// be turned into CPU load (rule 9; the old code ran argon2id for each). A
+// generated value costs neither.
 func TestUnknownClientsCostWhatKnownOnesDo(t *testing.T) {
 	e := newEnv(t)
 	withSupplied, plain := e.client(t), e.client(t)
@@ -126,36 +129,60 @@ func TestUnknownClientsCostWhatKnownOnesDo(t *testing.T) {
 	e.secret(t, plain.ID, credential.SecretInput{})
 	wrongGenerated := secretvalue.Generate(secretvalue.PrefixClientSecret).Reveal()
 	tests := []struct {
-		name   string
-		client domain.ClientID
-		secret string
-		checks int64
+		name          string
+		client        domain.ClientID
+		secret        string
+		turns, argon2 int64
 	}{
-		{"unknown client, supplied-shaped value", domain.NewClientID(), "not a generated secret at all", 1},
-		{"malformed client ID, supplied-shaped value", "nope", "not a generated secret at all", 1},
-		{"client without supplied secrets", plain.ID, "not a generated secret at all", 1},
-		{"client with a supplied secret", withSupplied.ID, "not a generated secret at all", 1},
-		{"client with a supplied secret, same last four characters", withSupplied.ID, "x" + supplied, 1},
-		{"unknown client, generated-shaped value", domain.NewClientID(), wrongGenerated, 0},
-		{"known client, generated-shaped value", withSupplied.ID, wrongGenerated, 0},
+		// First, so that the gate has measured a real check.
+		{"client with a supplied secret, same last four characters", withSupplied.ID, "x" + supplied, 1, 1},
+		{"unknown client, supplied-shaped value", domain.NewClientID(), "not a generated secret at all", 1, 0},
+		{"malformed client ID, supplied-shaped value", "nope", "not a generated secret at all", 1, 0},
+		{"client without supplied secrets", plain.ID, "not a generated secret at all", 1, 0},
+		{"client with a supplied secret", withSupplied.ID, "not a generated secret at all", 1, 0},
+		{"unknown client, generated-shaped value", domain.NewClientID(), wrongGenerated, 0, 0},
+		{"known client, generated-shaped value", withSupplied.ID, wrongGenerated, 0, 0},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			before := e.hashes.Checks()
+			turns, checks := e.hashes.Turns(), e.hashes.Checks()
 			_, err := e.svc.Authenticate(t.Context(), tc.client, tc.secret, fmt.Sprintf("192.0.2.%d", i+1))
 			if !errors.Is(err, credential.ErrBadCredentials) {
 				t.Fatalf("err = %v", err)
 			}
-			if got := e.hashes.Checks() - before; got != tc.checks {
-				t.Errorf("%d argon2id checks, want %d", got, tc.checks)
+			if got := e.hashes.Turns() - turns; got != tc.turns {
+				t.Errorf("%d slow-hash turns, want %d", got, tc.turns)
+			}
+			if got := e.hashes.Checks() - checks; got != tc.argon2 {
+				t.Errorf("%d argon2id checks, want %d", got, tc.argon2)
 			}
 		})
 	}
 }
 
+// TestUnknownClientFloodComputesNoHashes races 200 made-up clients with
+// supplied-shaped secrets from 200 addresses: the first calibrates the
+// gate with one real check, the rest only hold turns (issue 9, rule 9).
+func TestUnknownClientFloodComputesNoHashes(t *testing.T) {
+	e := newEnv(t)
+	testkit.Race(200, func(i int) {
+		_, err := e.svc.Authenticate(t.Context(), domain.NewClientID(), fmt.Sprintf("made-up supplied secret %03d", i), fmt.Sprintf("198.18.%d.%d", i/250, i%250+1))
+		var busy *domain.BusyError
+		if !errors.Is(err, credential.ErrBadCredentials) && !errors.As(err, &busy) {
+			t.Errorf("err = %v", err)
+		}
+	})
+	if got := e.hashes.Checks(); got > int64(e.hashes.Concurrency()) {
+		t.Errorf("%d argon2id checks for 200 made-up clients; want at most %d (the calibration of each slot)", got, e.hashes.Concurrency())
+	}
+	if e.hashes.Turns() == 0 {
+		t.Error("no slow-hash turns: unknown clients must cost what known ones do")
+	}
+}
+
 // TestPersonalLoginAnswersTheSameForEveryEmail sends the same wrong
 // secrets for an email with a personal credential, one without, and one
-// no user has: the answers (401 ×10, then 429) and the argon2id checks are
+// no user has: the answers (401 ×10, then 429) and the slow-hash turns are
 // the same for all three (issue 9, smaller hole).
 func TestPersonalLoginAnswersTheSameForEveryEmail(t *testing.T) {
 	e := newEnv(t)
@@ -167,13 +194,13 @@ func TestPersonalLoginAnswersTheSameForEveryEmail(t *testing.T) {
 		t.Fatal(err)
 	}
 	type answer struct {
-		kind   string
-		checks int64
+		kind  string
+		turns int64
 	}
 	run := func(email, source string) []answer {
 		var out []answer
 		for i := range credential.ClientFailureBurst + 2 {
-			before := e.hashes.Checks()
+			before := e.hashes.Turns()
 			secret := fmt.Sprintf("wrong secret %d, long enough to be one", i)
 			if i%2 == 1 {
 				secret = secretvalue.Generate(secretvalue.PrefixClientSecret).Reveal()
@@ -187,7 +214,7 @@ func TestPersonalLoginAnswersTheSameForEveryEmail(t *testing.T) {
 			case errors.As(err, &limited):
 				kind = "rate limited " + strconv.Itoa(int(limited.RetryAfter.Seconds()))
 			}
-			out = append(out, answer{kind, e.hashes.Checks() - before})
+			out = append(out, answer{kind, e.hashes.Turns() - before})
 		}
 		return out
 	}
@@ -198,7 +225,7 @@ func TestPersonalLoginAnswersTheSameForEveryEmail(t *testing.T) {
 			t.Errorf("%s answers %v\nan email with a credential %v", other, got, with)
 		}
 	}
-	if with[0].kind != "bad credentials" || with[0].checks != 1 || !strings.HasPrefix(with[len(with)-1].kind, "rate limited") {
+	if with[0].kind != "bad credentials" || with[0].turns != 1 || !strings.HasPrefix(with[len(with)-1].kind, "rate limited") {
 		t.Errorf("answers %v: want bad credentials with one check first, a rate limit last", with)
 	}
 }

@@ -6,7 +6,10 @@
 // memory limit, or configured), lets a short queue wait
 // for a turn for a bounded time, and refuses the rest at once with a
 // BusyError that says when to retry: the caller answers 503 with
-// Retry-After (docs/security.md, "Slow hashing").
+// Retry-After (docs/security.md, "Slow hashing"). Imitate stands in for a
+// check against a hash that does not exist (an unknown client or email):
+// it takes and holds a turn for as long as real checks recently took,
+// computing nothing, so floods of made-up identifiers cost no CPU.
 //
 // Imports: no internal packages (stdlib only).
 package slowhash

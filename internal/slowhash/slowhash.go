@@ -36,6 +36,9 @@ type Options struct {
 	MaxWait time.Duration
 	// RetryAfter is what a refusal tells the caller to wait.
 	RetryAfter time.Duration
+	// Sleep waits d or until ctx ends, for Imitate; nil: a timer. Tests
+	// set it to control time.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // DefaultConcurrency is one check per two CPUs (GOMAXPROCS), so that a
@@ -56,7 +59,10 @@ type Gate struct {
 	admitted   chan struct{} // one per check running or queued
 	maxWait    time.Duration
 	retryAfter time.Duration
+	sleep      func(context.Context, time.Duration) error
+	took       atomic.Int64 // a moving average of what a check takes, ns; 0 until one ran
 	checks     atomic.Int64
+	imitated   atomic.Int64
 	refused    atomic.Int64
 }
 
@@ -74,7 +80,10 @@ func New(o Options) *Gate {
 		queue = 0
 	}
 	g := &Gate{slots: make(chan struct{}, conc), admitted: make(chan struct{}, conc+queue),
-		maxWait: o.MaxWait, retryAfter: o.RetryAfter}
+		maxWait: o.MaxWait, retryAfter: o.RetryAfter, sleep: o.Sleep}
+	if g.sleep == nil {
+		g.sleep = sleepCtx
+	}
 	if g.maxWait <= 0 {
 		g.maxWait = DefaultMaxWait
 	}
@@ -102,13 +111,49 @@ func (e *BusyError) Error() string {
 // queue is full or no slot frees within MaxWait, and returns ctx's error
 // when ctx ends first; check has not run then.
 func (g *Gate) Do(ctx context.Context, check func()) error {
+	release, err := g.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	g.run(check)
+	return nil
+}
+
+// Imitate costs the caller what Do costs, without the work: it takes a
+// turn as Do does (the same queue, the same refusals) and holds it for as
+// long as checks have recently taken. It stands in for a check against a
+// hash that does not exist (an unknown client or email, no supplied
+// secret to compare with): the answer's timing and the gate's admission
+// tell nothing, but such guesses cannot be turned into CPU load, so a
+// flood of made-up identifiers costs the token path nothing beyond the
+// per-address limits (issue 9, rule 9; docs/security.md, "Slow hashing").
+// Until a check has run there is no measure yet, and calibrate runs as the
+// check instead.
+func (g *Gate) Imitate(ctx context.Context, calibrate func()) error {
+	release, err := g.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	took := time.Duration(g.took.Load())
+	if took == 0 {
+		g.run(calibrate)
+		return nil
+	}
+	g.imitated.Add(1)
+	return g.sleep(ctx, took)
+}
+
+// acquire takes a turn: a slot now, or a place in the queue and a slot
+// within MaxWait.
+func (g *Gate) acquire(ctx context.Context) (release func(), err error) {
 	select {
 	case g.admitted <- struct{}{}:
 	default:
 		g.refused.Add(1)
-		return &BusyError{RetryAfter: g.retryAfter}
+		return nil, &BusyError{RetryAfter: g.retryAfter}
 	}
-	defer func() { <-g.admitted }()
 	select {
 	case g.slots <- struct{}{}: // the common case: a free slot, no timer
 	default:
@@ -117,20 +162,51 @@ func (g *Gate) Do(ctx context.Context, check func()) error {
 		select {
 		case g.slots <- struct{}{}:
 		case <-t.C:
+			<-g.admitted
 			g.refused.Add(1)
-			return &BusyError{RetryAfter: g.retryAfter}
+			return nil, &BusyError{RetryAfter: g.retryAfter}
 		case <-ctx.Done():
-			return ctx.Err()
+			<-g.admitted
+			return nil, ctx.Err()
 		}
 	}
-	defer func() { <-g.slots }()
+	return func() { <-g.slots; <-g.admitted }, nil
+}
+
+// run runs check and folds its duration into the moving average (weight
+// 1/8), which Imitate holds a turn for. A lost update between two
+// concurrent checks only skips one sample.
+func (g *Gate) run(check func()) {
 	g.checks.Add(1)
+	start := time.Now()
 	check()
-	return nil
+	d := int64(time.Since(start))
+	if old := g.took.Load(); old == 0 {
+		g.took.Store(d)
+	} else {
+		g.took.Store(old + (d-old)/8)
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Checks is how many checks the gate has run.
 func (g *Gate) Checks() int64 { return g.checks.Load() }
+
+// Turns is how many turns the gate has given: checks run and imitated.
+func (g *Gate) Turns() int64 { return g.checks.Load() + g.imitated.Load() }
+
+// Imitated is how many checks Imitate stood in for without running one.
+func (g *Gate) Imitated() int64 { return g.imitated.Load() }
 
 // Refused is how many checks the gate has refused.
 func (g *Gate) Refused() int64 { return g.refused.Load() }

@@ -76,3 +76,45 @@ func TestDefaultConcurrency(t *testing.T) {
 		t.Errorf("defaults: concurrency %d, queue %d", g.Concurrency(), g.Queue())
 	}
 }
+
+// TestImitateHoldsATurnWithoutTheWork: before any check has run, Imitate
+// runs its calibration as the check; after, it holds a turn for the
+// measured time, running nothing, and the turn is a real one: with the
+// only slot held, a check is refused.
+func TestImitateHoldsATurnWithoutTheWork(t *testing.T) {
+	slept := make(chan time.Duration)
+	wake := make(chan struct{})
+	g := slowhash.New(slowhash.Options{Concurrency: 1, Queue: -1, Sleep: func(ctx context.Context, d time.Duration) error {
+		slept <- d
+		<-wake
+		return nil
+	}})
+	calibrations := 0
+	calibrate := func() { calibrations++; time.Sleep(time.Millisecond) }
+	if err := g.Imitate(t.Context(), calibrate); err != nil {
+		t.Fatalf("first Imitate: %v", err)
+	}
+	if calibrations != 1 || g.Checks() != 1 || g.Imitated() != 0 {
+		t.Fatalf("first Imitate: calibrations %d, Checks %d, Imitated %d; want 1, 1, 0", calibrations, g.Checks(), g.Imitated())
+	}
+
+	done := make(chan error)
+	go func() { done <- g.Imitate(t.Context(), calibrate) }()
+	if d := <-slept; d < time.Millisecond {
+		t.Errorf("Imitate held its turn for %v; want what the calibration took (≥ 1ms)", d)
+	}
+	var be *slowhash.BusyError
+	if err := g.Do(t.Context(), func() { t.Error("a check ran while Imitate held the only slot") }); !errors.As(err, &be) {
+		t.Errorf("Do while Imitate holds the slot = %v; want a BusyError", err)
+	}
+	close(wake)
+	if err := <-done; err != nil {
+		t.Fatalf("second Imitate: %v", err)
+	}
+	if calibrations != 1 || g.Checks() != 1 || g.Imitated() != 1 || g.Refused() != 1 {
+		t.Errorf("calibrations %d, Checks %d, Imitated %d, Refused %d; want 1, 1, 1, 1", calibrations, g.Checks(), g.Imitated(), g.Refused())
+	}
+	if err := g.Do(t.Context(), func() {}); err != nil {
+		t.Errorf("Do after Imitate released its turn: %v", err)
+	}
+}
