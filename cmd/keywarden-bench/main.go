@@ -5,6 +5,7 @@
 //	go run ./cmd/keywarden-bench [-alg ES256|EdDSA] [-concurrency 16,64] [-duration 10s] [-rounds 4] [-ceiling BIN]
 //	go run ./cmd/keywarden-bench -clients 1000000 [-database postgres://…] [-client-cache-mb 3072] [-admin-every 200ms]
 //	go run ./cmd/keywarden-bench -driver go [-duration 10s] [-concurrency 16,64] [-warmup 2s] [-o text|json]
+//	go run ./cmd/keywarden-bench -mode bruteforce [-attack-secrets generated|supplied] [-attack-rate 2000] [-driver wrk|go]
 //
 // A development-mode Keywarden runs in this process on 127.0.0.1 (SQLite
 // in a temporary directory, or the PostgreSQL database given), with the
@@ -96,8 +97,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		logTo = stderr
 	}
 	if *mode == "bruteforce" {
-		err = bruteForce(ctx, bruteForceOptions{load: loadbench.Options{Concurrency: conc[0], Duration: *duration, Warmup: *warmup, MaxRequests: *maxRequests},
-			addresses: *attackAddrs, attackRate: *attackRate, secrets: *attackSecrets}, logTo, stdout, stderr)
+		bo := bruteForceOptions{load: loadbench.Options{Concurrency: conc[0], Duration: *duration, Warmup: *warmup, MaxRequests: *maxRequests},
+			addresses: *attackAddrs, attackRate: *attackRate, secrets: *attackSecrets}
+		if *driver == "wrk" {
+			bo.wrk = &wrkDriver{path: wo.Wrk, threads: wo.Threads}
+		}
+		err = bruteForce(ctx, bo, logTo, stdout, stderr)
 		if err != nil {
 			fmt.Fprintln(stderr, "keywarden-bench:", err)
 			return 1
