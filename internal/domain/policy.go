@@ -28,6 +28,27 @@ type Policy struct {
 	// RequireMFA makes every user enrol TOTP before using the console or
 	// the API with a session.
 	RequireMFA bool `json:"require_mfa"`
+	// LeakResponse is what a confirmed leak of a live secret does:
+	// LeakPolicyRevoke ("" too: the default) or LeakPolicyQuarantine.
+	LeakResponse string `json:"leak_response,omitempty"`
+	// LeakQuarantineHours is how long a quarantined secret keeps working
+	// (1 to MaxLeakQuarantineHours; 0: DefaultLeakQuarantineHours).
+	LeakQuarantineHours int `json:"leak_quarantine_hours,omitempty"`
+}
+
+// Quarantine bounds: a leaked secret is never left working for long.
+const (
+	DefaultLeakQuarantineHours = 24
+	MaxLeakQuarantineHours     = 7 * 24
+)
+
+// LeakQuarantine is how long a quarantined secret keeps working.
+func (p Policy) LeakQuarantine() time.Duration {
+	h := p.LeakQuarantineHours
+	if h <= 0 {
+		h = DefaultLeakQuarantineHours
+	}
+	return time.Duration(h) * time.Hour
 }
 
 // Limits on policy values.
@@ -69,6 +90,12 @@ func (p Policy) Validate() error {
 	}
 	if p.PersonalCredentials != CredentialsEveryone && p.PersonalCredentials != CredentialsSuperAdmins {
 		v.Add("personal_credentials", `must be "everyone" or "super_admins"`)
+	}
+	if p.LeakResponse != "" && p.LeakResponse != LeakPolicyRevoke && p.LeakResponse != LeakPolicyQuarantine {
+		v.Add("leak_response", `must be "revoke" or "quarantine"`)
+	}
+	if p.LeakQuarantineHours < 0 || p.LeakQuarantineHours > MaxLeakQuarantineHours {
+		v.Add("leak_quarantine_hours", fmt.Sprintf("must be between 1 and %d hours", MaxLeakQuarantineHours))
 	}
 	if p.AccessTokenTTLSeconds < MinTokenTTLSeconds || p.AccessTokenTTLSeconds > MaxTokenTTLSeconds {
 		v.Add("access_token_ttl_seconds", fmt.Sprintf("must be between %d and %d", MinTokenTTLSeconds, MaxTokenTTLSeconds))

@@ -30,6 +30,7 @@ type Data interface {
 	Stats
 	Notifier
 	AuditStreams
+	Leaks
 }
 
 // Store is implemented by every backend. Times are kept in UTC with
@@ -372,4 +373,20 @@ type Rotations interface {
 	// CompleteRotation marks an open rotation completed; ErrConflict when
 	// it already was.
 	CompleteRotation(ctx context.Context, org domain.OrgID, id domain.RotationID, at time.Time, by string) error
+}
+
+// Leaks are the leaked values that reports confirmed (docs/leaks.md).
+type Leaks interface {
+	// RecordLeak stores l unless a leak of the same kind and target is
+	// recorded, and reports whether this call stored it; when not, it
+	// counts one more report on the recorded leak. Call it in the
+	// transaction that responds to the leak: of racing reports, one
+	// responds.
+	RecordLeak(ctx context.Context, l domain.Leak) (bool, error)
+	// ListLeaks returns an organisation's leaks, newest first, up to
+	// limit; a clientID narrows them to one client's.
+	ListLeaks(ctx context.Context, org domain.OrgID, clientID domain.ClientID, limit int) ([]domain.Leak, error)
+	// RecordLeakReport records the digest of a signed report and reports
+	// whether this call recorded it (false: the same report came before).
+	RecordLeakReport(ctx context.Context, digest []byte, at time.Time) (bool, error)
 }

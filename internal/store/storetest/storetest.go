@@ -50,6 +50,7 @@ var conformance = []struct {
 	{"ArchiveAudit", testArchiveAudit},
 	{"AuditStreams", testAuditStreams},
 	{"OrgAuditStreams", testOrgAuditStreams},
+	{"Leaks", testLeaks},
 	{"SigningKeys", testSigningKeys},
 	{"RefreshTokens", testRefreshTokens},
 	{"RefreshFamilies", testRefreshFamilies},
