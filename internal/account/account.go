@@ -251,6 +251,8 @@ type PolicyPatch struct {
 	RefuseCredentialsWithMFA *bool
 	AccessTokenTTLSeconds    *int
 	RequireMFA               *bool
+	LeakResponse             *string
+	LeakQuarantineHours      *int
 }
 
 func (p PolicyPatch) apply(pol domain.Policy) domain.Policy {
@@ -271,6 +273,15 @@ func (p PolicyPatch) apply(pol domain.Policy) domain.Policy {
 	}
 	if p.AccessTokenTTLSeconds != nil {
 		pol.AccessTokenTTLSeconds = *p.AccessTokenTTLSeconds
+	}
+	if p.LeakResponse != nil {
+		pol.LeakResponse = *p.LeakResponse
+	}
+	if p.LeakQuarantineHours != nil {
+		pol.LeakQuarantineHours = *p.LeakQuarantineHours
+		if pol.LeakQuarantineHours == 0 {
+			pol.LeakQuarantineHours = -1 // 0 is not a choice: Validate refuses it
+		}
 	}
 	return pol
 }

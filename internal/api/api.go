@@ -14,6 +14,7 @@ import (
 	"keywarden/internal/credential"
 	"keywarden/internal/domain"
 	"keywarden/internal/httpx"
+	"keywarden/internal/leak"
 	"keywarden/internal/problem"
 	"keywarden/internal/token"
 	"keywarden/internal/webhook"
@@ -38,6 +39,14 @@ type Handler struct {
 	Webhooks *webhook.Service
 	// Cookies is the session cookie's policy, the console's too.
 	Cookies httpx.Cookies
+	// Leaks answers leak reports; GitHubKeys (nil: the partner endpoint is
+	// off) verify GitHub's, LeakGate refuses their replays, and
+	// LeakReporterToken ("" for none) is the bearer token that may report
+	// and do nothing else.
+	Leaks             *leak.Service
+	GitHubKeys        *leak.GitHubKeys
+	LeakGate          leak.ReportGate
+	LeakReporterToken string
 }
 
 // endpoint is a handler that returns its error; the adapter renders it.
@@ -57,8 +66,10 @@ type Route struct {
 	// Unrestricted routes stay open to a restricted actor (one who must
 	// first change a one-time password or enrol MFA).
 	Unrestricted bool
-	public       endpoint
-	private      authed
+	// Reporter routes also take the leak-reporter token.
+	Reporter bool
+	public   endpoint
+	private  authed
 }
 
 func (h *Handler) routes() []Route {
@@ -73,6 +84,10 @@ func (h *Handler) routes() []Route {
 	self := func(method, path string, op authz.Operation, fn authed) Route {
 		rt := priv(method, path, op, fn)
 		rt.Unrestricted = true
+		return rt
+	}
+	reporter := func(rt Route) Route {
+		rt.Reporter = true
 		return rt
 	}
 	return []Route{
@@ -138,6 +153,9 @@ func (h *Handler) routes() []Route {
 		priv("PATCH", "/v1/policy", authz.UpdatePolicy, h.updatePolicy),
 		priv("GET", "/v1/audit", authz.ReadAuditLog, h.listAudit),
 		priv("GET", "/v1/overview", authz.ReadOverview, h.overview),
+		reporter(priv("POST", "/v1/leaks", authz.ReportLeak, h.reportLeaks)),
+		priv("GET", "/v1/leaks", authz.ListLeaks, h.listLeaks),
+		pub("POST", "/v1/leaks/github", h.githubLeaks),
 
 		priv("GET", "/v1/clients/{client_id}/webhook", authz.ReadWebhook, h.getWebhook),
 		priv("POST", "/v1/clients/{client_id}/webhook/enable", authz.EnableWebhook, h.enableWebhook),
@@ -199,6 +217,9 @@ func (h *Handler) handler(rt Route) http.Handler {
 		return h.adapt(rt.public)
 	}
 	return h.adapt(func(w http.ResponseWriter, r *http.Request) error {
+		if rt.Reporter && h.leakReporter(r) {
+			return rt.private(w, r, reporterActor)
+		}
 		by, err := h.authenticate(r)
 		if err != nil {
 			return err

@@ -10,5 +10,5 @@
 // JSON body. Each route names its operation (authz.Operation).
 //
 // Imports: pkg/apiv1, problem, account, credential, audit, authz, httpx,
-// domain, secretvalue, token, webhook.
+// domain, secretvalue, token, webhook, leak.
 package api

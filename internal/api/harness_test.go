@@ -82,6 +82,8 @@ type env struct {
 	// checked against the document, by status.
 	mu        sync.Mutex
 	validated map[string]map[int]int
+	// github signs partner-program leak reports the server accepts.
+	github *gitHubReporter
 }
 
 func newEnv(t *testing.T) *env { return newEnvWith(t, nil) }
@@ -93,6 +95,8 @@ func newEnvWith(t *testing.T, tune func(*config.Config)) *env {
 	cfg := config.Defaults()
 	cfg.DataDir = t.TempDir()
 	cfg.Dev = true
+	github := newGitHubReporter(t)
+	cfg.LeakGitHubKeysFile = github.file
 	if tune != nil {
 		tune(&cfg)
 	}
@@ -113,7 +117,7 @@ func newEnvWith(t *testing.T, tune func(*config.Config)) *env {
 	t.Cleanup(func() { srv.Close() })
 	return &env{
 		core: core, handler: srv.Handler(), boot: boot, token: boot.APIToken.Reveal(),
-		spec: mustSpec(t), validated: map[string]map[int]int{},
+		spec: mustSpec(t), validated: map[string]map[int]int{}, github: github,
 	}
 }
 

@@ -204,8 +204,12 @@ func TestOpenAPIDocumentValidates(t *testing.T) {
 				if body == nil || body.Schema == nil {
 					t.Fatalf("request body without an application/json schema")
 				}
-				if ap := body.Schema.Value.AdditionalProperties.Has; ap == nil || *ap {
-					t.Errorf("request body schema must have additionalProperties: false")
+				strict := body.Schema.Value
+				if strict.Type.Is("array") && strict.Items != nil { // a list of objects (GitHub's leak report)
+					strict = strict.Items.Value
+				}
+				if ap := strict.AdditionalProperties.Has; ap == nil || *ap {
+					t.Errorf("request body schema (or its items) must have additionalProperties: false")
 				}
 			}
 			for _, status := range need {
@@ -425,6 +429,16 @@ func TestOpenAPIResponses(t *testing.T) {
 		wantProblem(t, e.do(t, "DELETE", secretPath(client.ClientID, generated.ID)+"?tokens=maybe", nil), http.StatusUnprocessableEntity)
 		wantProblem(t, e.do(t, "POST", "/v1/keys/rotate", map[string]int{"delay_seconds": -1}), http.StatusUnprocessableEntity)
 		wantProblem(t, e.do(t, "GET", "/v1/nope", nil), http.StatusNotFound)
+	})
+	step("leaks", func(t *testing.T) {
+		x := e.createSecret(t, client.ClientID, apiv1.CreateSecret{Description: "Leaks"})
+		if labels := e.reportLeaks(t, []apiv1.LeakedValue{{Value: x.Value, SourceURL: "https://paste.example/1", Source: "paste"}}); labels[0] != "revoked" {
+			t.Errorf("labels = %v", labels)
+		}
+		want(t, e.do(t, "GET", "/v1/leaks", nil), http.StatusOK)
+		body := []byte(`[{"token":"` + x.Value + `","type":"keywarden_client_secret","url":"https://github.com/a/b","source":"content"}]`)
+		want(t, e.do(t, "POST", "/v1/leaks/github", raw(body), append([]reqOpt{noAuth()}, e.github.sign(t, body)...)...), http.StatusOK)
+		wantProblem(t, e.do(t, "POST", "/v1/leaks/github", raw(body), noAuth()), http.StatusUnauthorized)
 	})
 	step("delete", func(t *testing.T) {
 		res := e.do(t, "DELETE", clientPath(client.ClientID), nil)

@@ -57,6 +57,9 @@ type permRoute struct {
 	// viaCredential, when set, is the status for a personal credential's
 	// token that its role would allow.
 	viaCredential int
+	// sign, when set, gives headers for the body prepare returned (a raw
+	// body): GitHub's signature of a leak report.
+	sign func(t *testing.T, body []byte) []reqOpt
 	// prepare returns the path and body of a request that succeeds for
 	// an allowed caller (the objects it names are made for this request
 	// when the request would change them), and optionally a function
@@ -429,6 +432,16 @@ func TestPermissions(t *testing.T) {
 		"PATCH /v1/policy": {perm: "policy:write", roles: superAdmin, success: 200, prepare: static("/v1/policy", map[string]any{"allow_never_expire": false})},
 		"GET /v1/audit":    {perm: "audit:read", roles: admins, success: 200, prepare: static("/v1/audit?limit=1", nil)},
 		"GET /v1/overview": {perm: "users:read", roles: admins, success: 200, prepare: static("/v1/overview", nil)},
+		// A look-alike value: labelled invalid, nothing changes.
+		"POST /v1/leaks": {perm: "leaks:report", roles: admins, success: 200,
+			prepare: static("/v1/leaks", apiv1.ReportLeaks{Values: []apiv1.LeakedValue{{Value: "kws_not-a-real-value"}}})},
+		"GET /v1/leaks": {perm: "audit:read", roles: admins, success: 200, prepare: static("/v1/leaks", nil)},
+		// Public: the signature authenticates. Each caller's report is
+		// new (a replay would be 409).
+		"POST /v1/leaks/github": {success: 200, sign: e.github.sign, prepare: func(t *testing.T, c *permCaller) (string, any, func(response)) {
+			return "/v1/leaks/github", raw(`[{"token":"kws_not-a-real-value","type":"keywarden_client_secret","url":"https://github.com/acme/app/blob/` +
+				domain.NewID("") + `/x","source":"content"}]`), nil
+		}},
 	}
 
 	routes := (&api.Handler{}).Routes()
@@ -454,8 +467,12 @@ func TestPermissions(t *testing.T) {
 					opt = as(tok)
 				}
 				path, body, after := r.prepare(t, c)
+				opts := []reqOpt{opt}
+				if r.sign != nil {
+					opts = append(opts, r.sign(t, []byte(body.(raw)))...)
+				}
 				head := auditHead(t, e)
-				res := e.do(t, rt.Method, path, body, opt)
+				res := e.do(t, rt.Method, path, body, opts...)
 				if after != nil {
 					after(res)
 				}

@@ -23,7 +23,8 @@ func (h *Handler) updatePolicy(w http.ResponseWriter, r *http.Request, by domain
 		return err
 	}
 	p := account.PolicyPatch{AllowNeverExpire: req.AllowNeverExpire, PersonalCredentials: req.PersonalCredentials,
-		RefuseCredentialsWithMFA: req.RefuseCredentialsWithMFA, AccessTokenTTLSeconds: req.AccessTokenTTLSeconds, RequireMFA: req.RequireMFA}
+		RefuseCredentialsWithMFA: req.RefuseCredentialsWithMFA, AccessTokenTTLSeconds: req.AccessTokenTTLSeconds, RequireMFA: req.RequireMFA,
+		LeakResponse: req.LeakResponse, LeakQuarantineHours: req.LeakQuarantineHours}
 	if len(req.MaxSecretLifetimeDays) > 0 {
 		p.MaxSecretLifetimeDays = map[domain.Role]int{}
 		for role, days := range req.MaxSecretLifetimeDays {

@@ -93,6 +93,7 @@ func policyJSON(p domain.Policy) apiv1.Policy {
 		RequireMFA:            p.RequireMFA,
 		MaxSecretLifetimeDays: days, AllowNeverExpire: p.AllowNeverExpire, PersonalCredentials: p.PersonalCredentials,
 		RefuseCredentialsWithMFA: p.RefuseCredentialsWithMFA, AccessTokenTTLSeconds: p.AccessTokenTTLSeconds,
+		LeakResponse: p.EffectiveLeakResponse(), LeakQuarantineHours: int(p.LeakQuarantine() / time.Hour),
 	}
 }
 

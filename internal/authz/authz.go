@@ -31,6 +31,8 @@ const (
 	OwnAPITokens Permission = "api_tokens:own"
 	ReadUsers    Permission = "users:read"
 	WriteUsers   Permission = "users:write"
+	// ReportLeaks covers POST /v1/leaks.
+	ReportLeaks Permission = "leaks:report"
 )
 
 var (
@@ -67,6 +69,7 @@ var table = []struct {
 	{OwnCredential, everyone, loginOnly}, {ManageCredentials, superAdmin, viaCredential},
 	{OwnAPITokens, everyone, loginOnly},
 	{ReadUsers, admins, viaCredential}, {WriteUsers, superAdmin, viaCredential},
+	{ReportLeaks, admins, viaCredential},
 }
 
 // Allowed reports whether role holds p.

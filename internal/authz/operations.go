@@ -60,6 +60,8 @@ const (
 	ListUserTokens       Operation = "user.api_token_list"
 	RevokeUserToken      Operation = "user.api_token_revoke"
 	ReadOverview         Operation = "overview.read"
+	ReportLeak           Operation = "leak.report"
+	ListLeaks            Operation = "leak.list"
 )
 
 // operations is the one table of what each operation needs. Both
@@ -88,6 +90,12 @@ var operations = map[Operation]Permission{
 	// The overview names users (no MFA, no personal credential): it needs
 	// what reading users needs.
 	ReadOverview: ReadUsers,
+	// Reporting a leak revokes what it names, in any organisation: whoever
+	// holds the value could use it, so the holder of a leaked value may
+	// shut it down. The leak-reporter token may do this and nothing else.
+	ReportLeak: ReportLeaks,
+	// Leaks carry source URLs and reporters, and name users' tokens.
+	ListLeaks: ReadAudit,
 }
 
 // Required returns the permission op needs ("" for an unknown operation,

@@ -104,6 +104,7 @@ type Config struct {
 	WebhookLogRetention     time.Duration `yaml:"webhook_log_retention"`
 	// Audit (audit.go, docs/operations.md "Audit log").
 	Audit `yaml:",inline"`
+	Leaks `yaml:",inline"`
 }
 
 // Defaults returns the configuration with nothing set.
@@ -423,6 +424,7 @@ func (c Config) Validate() error {
 	}
 	errs = append(errs, c.validateNetwork()...)
 	errs = append(errs, c.validateAudit()...)
+	errs = append(errs, c.validateLeaks()...)
 	for _, d := range []struct {
 		name     string
 		v        time.Duration

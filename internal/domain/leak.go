@@ -53,3 +53,33 @@ type Leak struct {
 	// QuarantineUntil is when a quarantined secret expires.
 	QuarantineUntil *time.Time
 }
+
+// LeakReport is what a reporter said about one leaked value.
+type LeakReport struct {
+	SourceURL string
+	Source    string
+	// Reporter names who reported: "github", "user:usr_…", "leak-reporter".
+	Reporter string
+}
+
+// LeakStatus is what a reported value turned out to be.
+type LeakStatus string
+
+// Outcomes of a leak report for one value.
+const (
+	LeakUnknown         LeakStatus = "unknown"          // not a value of this installation
+	LeakRevokedNow      LeakStatus = "revoked"          // live; this report revoked it
+	LeakQuarantinedNow  LeakStatus = "quarantined"      // live; this report quarantined it
+	LeakAlreadyReported LeakStatus = "already_reported" // an earlier report responded
+	LeakAlreadyRevoked  LeakStatus = "already_revoked"  // revoked before the report: nothing changed
+	LeakAlreadyExpired  LeakStatus = "already_expired"  // expired before the report: nothing changed
+)
+
+// LeakOutcome is the answer for one reported value.
+type LeakOutcome struct {
+	Status LeakStatus
+	Leak   Leak // set for revoked and quarantined
+}
+
+// LeakActor is who the audit log says responded to a leak.
+func LeakActor(org OrgID) Actor { return System(org, "leak-response") }

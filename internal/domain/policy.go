@@ -42,6 +42,14 @@ const (
 	MaxLeakQuarantineHours     = 7 * 24
 )
 
+// EffectiveLeakResponse is LeakResponse with the default filled in.
+func (p Policy) EffectiveLeakResponse() string {
+	if p.LeakResponse == "" {
+		return LeakPolicyRevoke
+	}
+	return p.LeakResponse
+}
+
 // LeakQuarantine is how long a quarantined secret keeps working.
 func (p Policy) LeakQuarantine() time.Duration {
 	h := p.LeakQuarantineHours

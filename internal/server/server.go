@@ -21,6 +21,7 @@ import (
 	"keywarden/internal/config"
 	"keywarden/internal/httpx"
 	"keywarden/internal/keyring"
+	"keywarden/internal/leak"
 	"keywarden/internal/metrics"
 	"keywarden/internal/oauth"
 	"keywarden/internal/store"
@@ -46,6 +47,11 @@ type Server struct {
 	deaf     atomic.Bool
 	draining atomic.Bool
 	streams  *auditstream.Streamer // --audit-stream and the organisations' streams
+	// leakReports answers leak reports; githubKeys verify GitHub's (nil:
+	// off); reporterToken is the leak-reporter token ("" for none).
+	leakReports   *leak.Service
+	githubKeys    *leak.GitHubKeys
+	reporterToken string
 }
 
 // errDraining is /readyz's reason while the server drains.
@@ -84,6 +90,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		core.Close()
 		return nil, err
 	}
+	if s.leakReports, s.githubKeys, s.reporterToken, err = s.leaks(cfg); err != nil {
+		core.Close()
+		return nil, err
+	}
 	root := s.routes()
 	s.newAdminServer(root)
 	s.http = &http.Server{
@@ -107,6 +117,7 @@ func (s *Server) routes() http.Handler {
 		Accounts: s.core.Accounts, Credentials: s.core.Credentials, Audit: s.core.Audit, Log: s.log,
 		Refresh: s.tokens.Refresh, Keys: s.tokens.Keys, Tokens: s.issuance,
 		Ready: s.ready, OpenAPI: kwapi.OpenAPI, Webhooks: s.core.Webhooks, Cookies: s.cookies(),
+		Leaks: s.leakReports, GitHubKeys: s.githubKeys, LeakGate: s.core.Store, LeakReporterToken: s.reporterToken,
 	}
 	a.Register(mux)
 	o := &oauth.Handler{

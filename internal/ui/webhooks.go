@@ -37,6 +37,8 @@ var eventInfos = map[string]eventInfo{
 	webhook.TypeClientUpdated:      {"Client changed", "Name, scopes, webhook settings and the like."},
 	webhook.TypeClientDisabled:     {"Client disabled", "The client can no longer get tokens."},
 	webhook.TypeCredentialRevoked:  {"Personal credential revoked", "For personal credentials only."},
+	webhook.TypeSecretLeaked:       {"Secret leaked", "A leak report named a live secret; it was revoked or quarantined."},
+	webhook.TypeCredentialLeaked:   {"Personal credential leaked", "For personal credentials only."},
 }
 
 func eventLabel(typ string) string {

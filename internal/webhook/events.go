@@ -20,12 +20,14 @@ const (
 	TypeClientUpdated      = "client.updated"
 	TypeClientDisabled     = "client.disabled"
 	TypeCredentialRevoked  = "credential.revoked"
+	TypeSecretLeaked       = "secret.leaked"
+	TypeCredentialLeaked   = "credential.leaked"
 )
 
 // Types lists every event type.
 func Types() []string {
 	return []string{TypeSecretCreated, TypeSecretExpiring, TypeSecretExpired, TypeSecretRevoked,
-		TypeRefreshTokenIssued, TypeClientUpdated, TypeClientDisabled, TypeCredentialRevoked}
+		TypeRefreshTokenIssued, TypeClientUpdated, TypeClientDisabled, TypeCredentialRevoked, TypeSecretLeaked, TypeCredentialLeaked}
 }
 
 // Why a secret was revoked (secret.revoked's data.reason).
@@ -33,6 +35,7 @@ const (
 	ReasonRevoked           = "revoked"            // one secret, by someone
 	ReasonRotationCompleted = "rotation_completed" // a rotation retired it
 	ReasonRevokeAll         = "revoke_all"         // the breach response revoked every secret
+	ReasonLeaked            = "leaked"             // a leak report named its value (docs/leaks.md)
 )
 
 // PrefixMessage starts every webhook-id.

@@ -35,15 +35,20 @@ func TestPayloadShapes(t *testing.T) {
 	c := domain.Client{ID: x.ClientID, OrgID: "org_1", Name: "Billing", Disabled: true, UpdatedAt: at}
 	personal := domain.Client{ID: "kwp_3hT9xQ2mLw8ZbV1cR7pK0c", OrgID: "org_1", OwnerUserID: "usr_2"}
 	events := map[string]webhook.Event{
-		"secret.created":         webhook.SecretCreated(x),
-		"secret.expiring":        webhook.SecretExpiring(x, 7, at),
-		"secret.expired":         webhook.SecretExpired(x, expires),
-		"secret.revoked":         webhook.SecretRevoked(gone, webhook.ReasonRotationCompleted),
-		"secret.revoked-all":     webhook.SecretsRevoked([]domain.Secret{x, gone}, revoked, webhook.ReasonRevokeAll)[0],
-		"refresh_token.issued":   webhook.RefreshTokenIssued(domain.RefreshToken{ID: "rft_1", OrgID: "org_1", ClientID: c.ID, Hint: "zZ9q", CreatedAt: at, CreatedBy: "usr_1", ExpiresAt: at.Add(time.Hour)}),
-		"client.updated":         webhook.ClientUpdated(domain.Client{ID: c.ID, OrgID: "org_1", Name: "Billing", UpdatedAt: at}, []string{"name", "scopes"}),
-		"client.disabled":        webhook.ClientUpdated(c, []string{"disabled"}),
-		"credential.revoked":     webhook.CredentialRevoked(personal, []domain.Secret{x}, revoked),
+		"secret.created":       webhook.SecretCreated(x),
+		"secret.expiring":      webhook.SecretExpiring(x, 7, at),
+		"secret.expired":       webhook.SecretExpired(x, expires),
+		"secret.revoked":       webhook.SecretRevoked(gone, webhook.ReasonRotationCompleted),
+		"secret.revoked-all":   webhook.SecretsRevoked([]domain.Secret{x, gone}, revoked, webhook.ReasonRevokeAll)[0],
+		"refresh_token.issued": webhook.RefreshTokenIssued(domain.RefreshToken{ID: "rft_1", OrgID: "org_1", ClientID: c.ID, Hint: "zZ9q", CreatedAt: at, CreatedBy: "usr_1", ExpiresAt: at.Add(time.Hour)}),
+		"client.updated":       webhook.ClientUpdated(domain.Client{ID: c.ID, OrgID: "org_1", Name: "Billing", UpdatedAt: at}, []string{"name", "scopes"}),
+		"client.disabled":      webhook.ClientUpdated(c, []string{"disabled"}),
+		"credential.revoked":   webhook.CredentialRevoked(personal, []domain.Secret{x}, revoked),
+		"secret.leaked": webhook.SecretLeaked(gone, domain.Leak{ID: "lk_1", Kind: domain.LeakSecret, SourceURL: "https://github.com/acme/app/blob/1/.env",
+			Source: "content", Reporter: "github", ReportedAt: revoked, Response: domain.LeakRevoked}, ""),
+		"credential.leaked": webhook.SecretLeaked(domain.Secret{ID: x.ID, OrgID: "org_1", ClientID: personal.ID, CreatedAt: at, ExpiresAt: &expires, Hint: "p0P0",
+			Origin: domain.OriginGenerated}, domain.Leak{ID: "lk_2", Kind: domain.LeakSecret, Reporter: "user:usr_1", ReportedAt: revoked,
+			Response: domain.LeakQuarantined, QuarantineUntil: &expires}, personal.OwnerUserID),
 		"secret.created-no-exp.": webhook.SecretCreated(domain.Secret{ID: x.ID, OrgID: "org_1", ClientID: x.ClientID, Description: "Device", CreatedAt: at, Hint: "q7Q7", Origin: domain.OriginSupplied}),
 	}
 	for name, ev := range events {

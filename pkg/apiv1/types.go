@@ -224,6 +224,11 @@ type Policy struct {
 	PersonalCredentials      string         `json:"personal_credentials"`
 	RefuseCredentialsWithMFA bool           `json:"refuse_credentials_with_mfa"`
 	AccessTokenTTLSeconds    int            `json:"access_token_ttl_seconds"`
+	// LeakResponse is what a confirmed leak of a live secret does:
+	// "revoke" or "quarantine" (docs/leaks.md).
+	LeakResponse string `json:"leak_response"`
+	// LeakQuarantineHours is how long a quarantined secret keeps working.
+	LeakQuarantineHours int `json:"leak_quarantine_hours"`
 }
 
 // UpdatePolicy is the body of PATCH /v1/policy; absent fields stay.
@@ -234,6 +239,8 @@ type UpdatePolicy struct {
 	PersonalCredentials      *string        `json:"personal_credentials,omitempty"`
 	RefuseCredentialsWithMFA *bool          `json:"refuse_credentials_with_mfa,omitempty"`
 	AccessTokenTTLSeconds    *int           `json:"access_token_ttl_seconds,omitempty"`
+	LeakResponse             *string        `json:"leak_response,omitempty"`
+	LeakQuarantineHours      *int           `json:"leak_quarantine_hours,omitempty"`
 }
 
 // AuditEvent is one audit record.

@@ -27,6 +27,7 @@ var notInSDK = map[string]string{
 	"oauthIntrospect":         "resource servers introspect with their OAuth 2.0 library, authenticated as a client",
 	"oauthRevoke":             "clients revoke their own tokens with their OAuth 2.0 library",
 	"oauthMetadataOpenIDPath": "the same document as OAuthMetadata, served at the OpenID Connect path for clients that only try that one",
+	"reportGitHubLeaks":       "GitHub's secret-scanning partner program calls it, signed with GitHub's own key",
 }
 
 // methodNames are the SDK methods whose names are not the operationId with
