@@ -99,7 +99,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) s
 		newAPITokensCmd(api, stdout),
 		newAuthCmd(api, stdin, stdout, stderr),
 		newMFACmd(api, stdin, stdout, stderr),
-		newScanCmd(stdin, stdout, stderr),
+		newScanCmd(api, stdin, stdout, stderr),
 		newVersionCmd(stdout),
 		newBackupCmd(stdout, getenv),
 		newRestoreCmd(stdout, getenv),

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"keywarden/internal/leakscan"
+	"keywarden/pkg/apiv1"
 )
 
 // exitScanIncomplete: keywarden scan found nothing, but could not read
@@ -29,6 +31,8 @@ type scanFinding struct {
 	Column  int    `json:"column"`
 	EndLine int    `json:"end_line"`
 	Commit  string `json:"commit,omitempty"`
+	// Label is the server's answer with --report (docs/leaks.md).
+	Label string `json:"label,omitempty"`
 }
 
 type scanReport struct {
@@ -38,9 +42,9 @@ type scanReport struct {
 	Errors   []string      `json:"errors"`
 }
 
-func newScanCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+func newScanCmd(api *apiFlags, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	var output, revs string
-	var history, staged bool
+	var history, staged, report bool
 	cmd := &cobra.Command{
 		Use:   "scan [PATH ...]",
 		Short: "Find leaked Keywarden secrets and tokens in files, standard input or git history",
@@ -50,12 +54,16 @@ across lines, in files and directories (default: the current directory;
 "-" reads standard input), in git history (--git: every commit; --range
 A..B: those commits) or in what is staged for the next commit (--staged,
 for a pre-commit hook). Only values with a right checksum are reported,
-masked. Exit status: 0 nothing found, 1 found, 2 usage error, 3 nothing
-found but something could not be read. See docs/leaks.md.`,
+masked. With --report, the values found are sent to the server's leak
+report (POST /v1/leaks, with an admin's token or the leak-reporter token),
+which revokes or quarantines every live one; each finding then shows the
+server's label. Exit status: 0 nothing found, 1 found, 2 usage error, 3
+nothing found but something could not be read. See docs/leaks.md.`,
 		Example: `  keywarden scan .
   git diff | keywarden scan -
   keywarden scan --git --range origin/main..HEAD
-  keywarden scan --staged        # in .git/hooks/pre-commit`,
+  keywarden scan --staged        # in .git/hooks/pre-commit
+  keywarden scan --report ./leaked-dump   # shut down what it finds`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if output != "table" && output != "json" {
 				return usageError{fmt.Errorf("--output %q: must be table or json", output)}
@@ -69,6 +77,13 @@ found but something could not be read. See docs/leaks.md.`,
 			}
 			if (history || staged) && len(args) > 1 {
 				return usageError{errors.New("--git, --range and --staged take at most one repository directory")}
+			}
+			var conn connection
+			if report {
+				var err error
+				if conn, err = api.authed(); err != nil {
+					return err
+				}
 			}
 			var s leakscan.Scan
 			var problems []error
@@ -103,7 +118,14 @@ found but something could not be read. See docs/leaks.md.`,
 				}
 			}
 			errs := unjoin(errors.Join(problems...))
-			if err := printScan(stdout, stderr, output, &s, errs); err != nil {
+			var labels []string
+			if report && len(s.Findings) > 0 {
+				var err error
+				if labels, err = reportFindings(cmd.Context(), conn, s.Findings); err != nil {
+					return fmt.Errorf("report to %s: %w", conn.server, err)
+				}
+			}
+			if err := printScan(stdout, stderr, output, &s, labels, errs); err != nil {
 				return err
 			}
 			switch {
@@ -119,7 +141,39 @@ found but something could not be read. See docs/leaks.md.`,
 	cmd.Flags().BoolVar(&history, "git", false, "scan the git history of the repository (PATH, default .): every commit reachable from any ref")
 	cmd.Flags().StringVar(&revs, "range", "", "scan only the commits of this revision range (e.g. A..B); implies --git")
 	cmd.Flags().BoolVar(&staged, "staged", false, "scan what is staged for the next commit (a pre-commit hook)")
+	cmd.Flags().BoolVar(&report, "report", false, "send the values found to the server's leak report, which shuts down the live ones (needs a token)")
 	return cmd
+}
+
+// reportBatch is the most values one report may carry (the server's
+// limit, leak.MaxFindings).
+const reportBatch = 100
+
+// reportFindings sends the findings' values to the server's leak report,
+// 100 at a time, and returns its label for each.
+func reportFindings(ctx context.Context, c connection, findings []leakscan.Finding) ([]string, error) {
+	sdk := c.api()
+	var labels []string
+	for start := 0; start < len(findings); start += reportBatch {
+		part := findings[start:min(start+reportBatch, len(findings))]
+		values := make([]apiv1.LeakedValue, len(part))
+		for i, f := range part {
+			where := f.Path + ":" + strconv.Itoa(f.Line)
+			if f.Commit != "" {
+				where = f.Commit + ":" + where
+			}
+			values[i] = apiv1.LeakedValue{Value: f.Value.Reveal(), SourceURL: where, Source: "keywarden scan"}
+		}
+		res, err := sdk.ReportLeaks(ctx, values)
+		if err != nil {
+			return nil, err
+		}
+		if len(res.Labels) != len(values) {
+			return nil, fmt.Errorf("the server answered %d labels for %d values", len(res.Labels), len(values))
+		}
+		labels = append(labels, res.Labels...)
+	}
+	return labels, nil
 }
 
 // unjoin flattens errors.Join's tree, so that each problem prints once.
@@ -137,15 +191,21 @@ func unjoin(err error) []error {
 	return []error{err}
 }
 
-func printScan(stdout, stderr io.Writer, output string, s *leakscan.Scan, errs []error) error {
+func printScan(stdout, stderr io.Writer, output string, s *leakscan.Scan, labels []string, errs []error) error {
+	label := func(i int) string {
+		if i < len(labels) {
+			return labels[i]
+		}
+		return ""
+	}
 	for _, err := range errs {
 		fmt.Fprintln(stderr, "keywarden scan:", err)
 	}
 	if output == "json" {
 		r := scanReport{Findings: []scanFinding{}, Scanned: s.Scanned, Binary: s.Binary, Errors: []string{}}
-		for _, f := range s.Findings {
+		for i, f := range s.Findings {
 			r.Findings = append(r.Findings, scanFinding{Type: f.Kind.ID, Rule: f.Kind.RuleID(), Masked: f.Masked(),
-				Path: f.Path, Line: f.Line, Column: f.Column, EndLine: f.EndLine, Commit: f.Commit})
+				Path: f.Path, Line: f.Line, Column: f.Column, EndLine: f.EndLine, Commit: f.Commit, Label: label(i)})
 		}
 		for _, err := range errs {
 			r.Errors = append(r.Errors, err.Error())
@@ -160,8 +220,12 @@ func printScan(stdout, stderr io.Writer, output string, s *leakscan.Scan, errs [
 		return nil
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PATH\tLINE\tCOMMIT\tTYPE\tVALUE")
-	for _, f := range s.Findings {
+	header := "PATH\tLINE\tCOMMIT\tTYPE\tVALUE"
+	if labels != nil {
+		header += "\tREPORTED"
+	}
+	fmt.Fprintln(tw, header)
+	for i, f := range s.Findings {
 		line := strconv.Itoa(f.Line)
 		if f.EndLine != f.Line {
 			line += "-" + strconv.Itoa(f.EndLine) // split across lines
@@ -174,7 +238,11 @@ func printScan(stdout, stderr io.Writer, output string, s *leakscan.Scan, errs [
 		if strings.ContainsFunc(path, unicode.IsControl) {
 			path = strconv.Quote(path) // a tab or line break would break the table
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", path, line, commit, f.Kind.Name, f.Masked())
+		row := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", path, line, commit, f.Kind.Name, f.Masked())
+		if labels != nil {
+			row += "\t" + label(i)
+		}
+		fmt.Fprintln(tw, row)
 	}
 	return tw.Flush()
 }

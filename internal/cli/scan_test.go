@@ -124,7 +124,7 @@ func TestScanExitCodes(t *testing.T) {
 func TestScanStdin(t *testing.T) {
 	v := secretvalue.Generate(secretvalue.PrefixSession).Reveal()
 	var out, errOut bytes.Buffer
-	cmd := newScanCmd(strings.NewReader("Cookie: kw_session="+v+"\n"), &out, &errOut)
+	cmd := newScanCmd(nil, strings.NewReader("Cookie: kw_session="+v+"\n"), &out, &errOut)
 	cmd.SetArgs([]string{"-"})
 	err := cmd.Execute()
 	var ee exitError
