@@ -84,13 +84,17 @@ func (h *Handler) listLeaks(w http.ResponseWriter, r *http.Request, by domain.Ac
 	if err != nil {
 		return err
 	}
-	out := apiv1.LeakList{Items: make([]apiv1.Leak, 0, len(leaks))}
+	return writeJSON(w, http.StatusOK, apiv1.LeakList{Items: leaksJSON(leaks)})
+}
+
+func leaksJSON(leaks []domain.Leak) []apiv1.Leak {
+	out := make([]apiv1.Leak, 0, len(leaks))
 	for _, l := range leaks {
-		out.Items = append(out.Items, apiv1.Leak{ID: l.ID, Kind: string(l.Kind), TargetID: l.TargetID, ClientID: string(l.ClientID),
+		out = append(out, apiv1.Leak{ID: l.ID, Kind: string(l.Kind), TargetID: l.TargetID, ClientID: string(l.ClientID),
 			UserID: string(l.UserID), Hint: l.Hint, SourceURL: l.SourceURL, Source: l.Source, Reporter: l.Reporter,
 			ReportedAt: l.ReportedAt, Response: string(l.Response), QuarantineUntil: l.QuarantineUntil})
 	}
-	return writeJSON(w, http.StatusOK, out)
+	return out
 }
 
 // maxGitHubReport bounds a partner-program report.

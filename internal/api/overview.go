@@ -28,7 +28,8 @@ func overviewJSON(o credential.Overview) apiv1.Overview {
 		NoSecretCount: o.NoSecretCount, NoActiveSecret: clientsOf(o.NoActiveSecret), FailingWebhooks: clientsOf(o.Failing),
 		Rotations: []apiv1.OverviewRotation{}, UsersWithoutMFA: usersOf(o.UsersWithoutMFA), UsersWithoutCredential: usersOf(o.UsersWithoutCredential),
 		UsersToRotate:         usersOf(o.UsersToRotate),
-		FailedAuthentications: apiv1.FailedAuthentications{Last24Hours: o.Failures, DailyAverageBefore: o.FailuresDailyAverage, Spike: o.Spike}}
+		FailedAuthentications: apiv1.FailedAuthentications{Last24Hours: o.Failures, DailyAverageBefore: o.FailuresDailyAverage, Spike: o.Spike},
+		Leaks:                 leaksJSON(o.Leaks)}
 	for _, v := range o.Rotations {
 		out.Rotations = append(out.Rotations, apiv1.OverviewRotation{RotationID: string(v.Rotation.ID), ClientID: string(v.Rotation.ClientID),
 			State: string(v.State), SafeToRevoke: v.SafeToRevoke, StartedAt: v.Rotation.StartedAt})

@@ -100,6 +100,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) s
 		newAuthCmd(api, stdin, stdout, stderr),
 		newMFACmd(api, stdin, stdout, stderr),
 		newScanCmd(api, stdin, stdout, stderr),
+		newLeaksCmd(api, stdin, stdout),
 		newVersionCmd(stdout),
 		newBackupCmd(stdout, getenv),
 		newRestoreCmd(stdout, getenv),

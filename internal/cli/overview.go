@@ -46,6 +46,7 @@ func printOverview(w io.Writer, o apiv1.Overview) error {
 	if fa.Spike {
 		spike = " SPIKE"
 	}
+	t.row("Leaked values, last 30 days", fmt.Sprint(len(o.Leaks)), "keywarden leaks list")
 	t.row("Failed authentications, last 24 hours", fmt.Sprintf("%d (daily average before: %.1f)%s", fa.Last24Hours, fa.DailyAverageBefore, spike), "keywarden audit list")
 	return t.flush()
 }

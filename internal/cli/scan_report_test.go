@@ -55,3 +55,36 @@ func TestScanReport(t *testing.T) {
 	}
 	run(t, "scan", "--report", dir, "--server", srv.url).fails(t, exitUsage, envToken)
 }
+
+// TestLeaksCommands: leaks report reads values from standard input (never
+// the command line) and prints masked values with labels; leaks list
+// shows what was recorded.
+func TestLeaksCommands(t *testing.T) {
+	srv := startServer(t)
+	sdk := keywarden.New(srv.url, srv.token, nil)
+	c, err := sdk.CreateClient(t.Context(), apiv1.CreateClient{Name: "Billing", Scopes: []string{"a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := sdk.CreateSecret(t.Context(), c.ClientID, apiv1.CreateSecret{Description: "Production"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := newEnv(t).mustRunStdin(t, x.Value+"\n\nnot-a-value\n", srv.args("leaks", "report", "--source-url", "https://paste.example/9", "--source", "paste")...)
+	if strings.Contains(out, x.Value) {
+		t.Fatalf("the output shows the value:\n%s", out)
+	}
+	flat := strings.Join(strings.Fields(out), " ")
+	if !strings.Contains(flat, "kws_…"+x.Hint+" revoked") || !strings.Contains(flat, "… invalid") {
+		t.Fatalf("report output:\n%s", out)
+	}
+	list := srv.mustRun(t, "leaks", "list", "--client", c.ClientID)
+	if !strings.Contains(list, x.ID) || !strings.Contains(list, "https://paste.example/9") || !strings.Contains(list, "revoked") {
+		t.Fatalf("leaks list:\n%s", list)
+	}
+	if o := srv.mustRun(t, "overview"); !strings.Contains(strings.Join(strings.Fields(o), " "), "Leaked values, last 30 days 1") {
+		t.Errorf("overview:\n%s", o)
+	}
+	r := newEnv(t).runStdin(t, "", srv.args("leaks", "report")...)
+	r.fails(t, exitUsage, "no values")
+}

@@ -47,7 +47,13 @@ type Overview struct {
 	Failures             int
 	FailuresDailyAverage float64
 	Spike                bool
+	// Leaks are the values leak reports confirmed in the last
+	// OverviewLeakDays, newest first (up to 20).
+	Leaks []domain.Leak
 }
+
+// OverviewLeakDays is how far back the overview lists leaks.
+const OverviewLeakDays = 30
 
 // Overview reads the organisation's credential health.
 func (s *Service) Overview(ctx context.Context, by domain.Actor) (Overview, error) {
@@ -92,6 +98,15 @@ func (s *Service) Overview(ctx context.Context, by domain.Actor) (Overview, erro
 		case now.Sub(p.CreatedAt) > PersonalRotateDays*24*time.Hour ||
 			p.ExpiresAt != nil && p.ExpiresAt.Before(now.AddDate(0, 0, OverviewExpiryDays)):
 			o.UsersToRotate = append(o.UsersToRotate, u)
+		}
+	}
+	leaks, err := s.store.ListLeaks(ctx, by.OrgID, "", overviewLimit)
+	if err != nil {
+		return Overview{}, err
+	}
+	for _, l := range leaks {
+		if l.ReportedAt.After(now.AddDate(0, 0, -OverviewLeakDays)) {
+			o.Leaks = append(o.Leaks, l)
 		}
 	}
 	return o, nil

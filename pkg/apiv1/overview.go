@@ -29,6 +29,9 @@ type Overview struct {
 	// FailedAuthentications counts failed authentications and logins in
 	// the last 24 hours against the daily average of the week before.
 	FailedAuthentications FailedAuthentications `json:"failed_authentications"`
+	// Leaks are the values leak reports confirmed in the last 30 days,
+	// newest first (up to 20): what leaked, where, and what was done.
+	Leaks []Leak `json:"leaks"`
 }
 
 // OverviewSecret is a secret named in the overview.
