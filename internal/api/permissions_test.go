@@ -12,6 +12,7 @@ import (
 
 	"keywarden/internal/account"
 	"keywarden/internal/api"
+	"keywarden/internal/auditstream"
 	"keywarden/internal/authz"
 	"keywarden/internal/domain"
 	"keywarden/pkg/apiv1"
@@ -178,6 +179,16 @@ func TestPermissions(t *testing.T) {
 	want(t, res, http.StatusCreated)
 	loginSecret := decode[apiv1.CreatedPersonalCredential](t, res).Secret
 	sa := as(e.token)
+	superActor := domain.UserActor(org, e.boot.User.ID, domain.RoleSuperAdmin, "")
+	newStream := func(t *testing.T) string {
+		as, err := e.core.AuditStreams.CreateStream(t.Context(), superActor, auditstream.NewStream{
+			Name: strings.ToLower(domain.NewID("p")), URL: "https://siem.example.test/audit"})
+		if err != nil {
+			t.Fatalf("CreateStream: %v", err)
+		}
+		return "/v1/audit/streams/" + as.ID
+	}
+	sharedStream := newStream(t)
 
 	freshClient := func(t *testing.T) (client, secret string) {
 		c := e.createClient(t, "Fresh")
@@ -429,6 +440,15 @@ func TestPermissions(t *testing.T) {
 		"PATCH /v1/policy": {perm: "policy:write", roles: superAdmin, success: 200, prepare: static("/v1/policy", map[string]any{"allow_never_expire": false})},
 		"GET /v1/audit":    {perm: "audit:read", roles: admins, success: 200, prepare: static("/v1/audit?limit=1", nil)},
 		"GET /v1/overview": {perm: "users:read", roles: admins, success: 200, prepare: static("/v1/overview", nil)},
+
+		"GET /v1/audit/streams": {perm: "audit:read", roles: admins, success: 200, prepare: static("/v1/audit/streams", nil)},
+		"POST /v1/audit/streams": {perm: "audit_streams:write", roles: superAdmin, success: 201, prepare: func(*testing.T, *permCaller) (string, any, func(response)) {
+			return "/v1/audit/streams", apiv1.CreateAuditStream{Name: strings.ToLower(domain.NewID("p")), URL: "https://siem.example.test/audit", Token: "t"}, nil
+		}},
+		"GET /v1/audit/streams/{id}": {perm: "audit:read", roles: admins, objects: true, success: 200, prepare: static(sharedStream, nil)},
+		"DELETE /v1/audit/streams/{id}": {perm: "audit_streams:write", roles: superAdmin, objects: true, success: 204, prepare: func(t *testing.T, _ *permCaller) (string, any, func(response)) {
+			return newStream(t), nil, nil
+		}},
 	}
 
 	routes := (&api.Handler{}).Routes()

@@ -15,7 +15,7 @@ import (
 )
 
 // PrefixStream is the ID prefix of an organisation's audit stream.
-const PrefixStream = "ast"
+const PrefixStream = "ast_"
 
 // ServiceOptions configure a Service.
 type ServiceOptions struct {

@@ -107,6 +107,7 @@ func (s *Server) routes() http.Handler {
 		Accounts: s.core.Accounts, Credentials: s.core.Credentials, Audit: s.core.Audit, Log: s.log,
 		Refresh: s.tokens.Refresh, Keys: s.tokens.Keys, Tokens: s.issuance,
 		Ready: s.ready, OpenAPI: kwapi.OpenAPI, Webhooks: s.core.Webhooks, Cookies: s.cookies(),
+		AuditStreams: s.core.AuditStreams,
 	}
 	a.Register(mux)
 	o := &oauth.Handler{
