@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,13 +36,18 @@ type siemReceiver struct {
 	mu      sync.Mutex
 	records []streamRecord
 	auth    map[string]bool
-	bad     []string // what it could not read
+	bad     []string    // what it could not read
+	down    atomic.Bool // answer 503 to everything
 	srv     *httptest.Server
 }
 
 func newSIEMReceiver(t *testing.T) *siemReceiver {
 	r := &siemReceiver{auth: map[string]bool{}}
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if r.down.Load() {
+			http.Error(w, "collector down", http.StatusServiceUnavailable)
+			return
+		}
 		var got []streamRecord
 		sc := bufio.NewScanner(req.Body)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -94,6 +100,24 @@ func orgEvents(t *testing.T, c *keywarden.Client, from int64) []apiv1.AuditEvent
 	return out
 }
 
+// waitStream polls the stream through the API until ok holds of it, for
+// at most 60 s.
+func waitStream(t *testing.T, c *keywarden.Client, id, what string, ok func(apiv1.AuditStream) bool) apiv1.AuditStream {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		s, err := c.GetAuditStream(t.Context(), id)
+		noErr(t, err)
+		if ok(s) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stream %s not %s after 60s: %s", id, what, fmtJSON(s))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 var hexHash = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // TestOrgAuditStreams: two organisations on one server each create their
@@ -104,7 +128,9 @@ var hexHash = regexp.MustCompile(`^[0-9a-f]{64}$`)
 // its stream's creation on, each once, in sequence order, every record
 // with the chain's fields (consecutive records linked by prev_hash), and
 // not one event of the other organisation; the API shows each stream
-// caught up and healthy.
+// caught up and healthy. When a collector answers 503 the API shows its
+// stream failing, with the answer, and behind; back up, the collector gets
+// what it missed and the stream shows healthy again.
 func TestOrgAuditStreams(t *testing.T) {
 	in := newSQLite(t)
 	acme := in.init(t, "Acme", "admin@acme.test")
@@ -234,6 +260,41 @@ func TestOrgAuditStreams(t *testing.T) {
 				t.Errorf("unreadable lines: %q", bad)
 			}
 		})
+	}
+
+	// Globex's collector goes down: the API shows the stream failing, with
+	// the collector's answer, and behind; back up, it catches up with
+	// everything it missed, in order, and shows healthy again.
+	globexSIEM.down.Store(true)
+	before := len(globexSIEM.got())
+	for i := range 3 {
+		_, err := globexAPI.CreateClient(t.Context(), apiv1.CreateClient{Name: fmt.Sprintf("globex-missed-%d", i)})
+		noErr(t, err)
+	}
+	st := waitStream(t, globexAPI, globexStream.ID, "failing with the 503", func(s apiv1.AuditStream) bool {
+		return s.Status == "failing" && s.Failures >= 2
+	})
+	if !strings.Contains(st.LastError, "503") || st.LastErrorAt == nil || st.UndeliveredSince == nil || st.DeliveredSeq >= st.LatestSeq {
+		t.Errorf("a stream whose collector is down shows %s; want the 503, behind since an undelivered event", fmtJSON(st))
+	}
+	globexSIEM.down.Store(false)
+	st = waitStream(t, globexAPI, globexStream.ID, "caught up again", func(s apiv1.AuditStream) bool {
+		return s.Status == "ok" && s.UndeliveredSince == nil && s.DeliveredSeq == s.LatestSeq
+	})
+	if st.Failures != 0 || !strings.Contains(st.LastError, "503") {
+		t.Errorf("a recovered stream shows %s; want no failures, the last error kept", fmtJSON(st))
+	}
+	var missed []string
+	for _, r := range globexSIEM.got()[before:] {
+		if r.Action == "client.create" {
+			missed = append(missed, r.Target)
+		}
+	}
+	if len(missed) != 3 {
+		t.Errorf("after the outage the collector got %d client creations, want the 3 it missed: %v", len(missed), missed)
+	}
+	if seqs := globexSIEM.got(); !slices.IsSortedFunc(seqs, func(a, b streamRecord) int { return int(a.Seq - b.Seq) }) {
+		t.Errorf("records out of order after the outage")
 	}
 
 	// Deleting through the CLI: the stream is gone from the API.
