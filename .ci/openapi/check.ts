@@ -13,6 +13,7 @@ export const completeRotation: S["CompleteRotation"] = {};
 export const createPersonal: S["CreatePersonalCredential"] = {};
 export const rotatePersonal: S["RotatePersonalCredential"] = {};
 export const createClient: S["CreateClient"] = { name: "billing" };
+export const createAuditStream: S["CreateAuditStream"] = { name: "lake", url: "https://collector.example.com/audit" };
 export const client: S["APIClient"] | undefined = undefined;
 
 // endSession takes a plain string: a session ID or "current".

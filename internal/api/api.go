@@ -10,6 +10,7 @@ import (
 
 	"keywarden/internal/account"
 	"keywarden/internal/audit"
+	"keywarden/internal/auditstream"
 	"keywarden/internal/authz"
 	"keywarden/internal/credential"
 	"keywarden/internal/domain"
@@ -47,6 +48,8 @@ type Handler struct {
 	GitHubKeys        *leak.GitHubKeys
 	LeakGate          leak.ReportGate
 	LeakReporterToken string
+	// AuditStreams manages the organisations' own audit streams.
+	AuditStreams *auditstream.Service
 }
 
 // endpoint is a handler that returns its error; the adapter renders it.
@@ -152,6 +155,10 @@ func (h *Handler) routes() []Route {
 		priv("GET", "/v1/policy", authz.ReadPolicyOp, h.getPolicy),
 		priv("PATCH", "/v1/policy", authz.UpdatePolicy, h.updatePolicy),
 		priv("GET", "/v1/audit", authz.ReadAuditLog, h.listAudit),
+		priv("GET", "/v1/audit/streams", authz.ListAuditStreams, h.listAuditStreams),
+		priv("POST", "/v1/audit/streams", authz.CreateAuditStream, h.createAuditStream),
+		priv("GET", "/v1/audit/streams/{id}", authz.ReadAuditStream, h.getAuditStream),
+		priv("DELETE", "/v1/audit/streams/{id}", authz.DeleteAuditStream, h.deleteAuditStream),
 		priv("GET", "/v1/overview", authz.ReadOverview, h.overview),
 		reporter(priv("POST", "/v1/leaks", authz.ReportLeak, h.reportLeaks)),
 		priv("GET", "/v1/leaks", authz.ListLeaks, h.listLeaks),

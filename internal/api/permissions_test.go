@@ -12,6 +12,7 @@ import (
 
 	"keywarden/internal/account"
 	"keywarden/internal/api"
+	"keywarden/internal/auditstream"
 	"keywarden/internal/authz"
 	"keywarden/internal/domain"
 	"keywarden/pkg/apiv1"
@@ -181,6 +182,16 @@ func TestPermissions(t *testing.T) {
 	want(t, res, http.StatusCreated)
 	loginSecret := decode[apiv1.CreatedPersonalCredential](t, res).Secret
 	sa := as(e.token)
+	superActor := domain.UserActor(org, e.boot.User.ID, domain.RoleSuperAdmin, "")
+	newStream := func(t *testing.T) string {
+		as, err := e.core.AuditStreams.CreateStream(t.Context(), superActor, auditstream.NewStream{
+			Name: strings.ToLower(domain.NewID("p")), URL: "https://siem.example.test/audit"})
+		if err != nil {
+			t.Fatalf("CreateStream: %v", err)
+		}
+		return "/v1/audit/streams/" + as.ID
+	}
+	sharedStream := newStream(t)
 
 	freshClient := func(t *testing.T) (client, secret string) {
 		c := e.createClient(t, "Fresh")
@@ -441,6 +452,15 @@ func TestPermissions(t *testing.T) {
 		"POST /v1/leaks/github": {success: 200, sign: e.github.sign, prepare: func(t *testing.T, c *permCaller) (string, any, func(response)) {
 			return "/v1/leaks/github", raw(`[{"token":"kws_not-a-real-value","type":"keywarden_client_secret","url":"https://github.com/acme/app/blob/` +
 				domain.NewID("") + `/x","source":"content"}]`), nil
+		}},
+
+		"GET /v1/audit/streams": {perm: "audit:read", roles: admins, success: 200, prepare: static("/v1/audit/streams", nil)},
+		"POST /v1/audit/streams": {perm: "audit_streams:write", roles: superAdmin, success: 201, prepare: func(*testing.T, *permCaller) (string, any, func(response)) {
+			return "/v1/audit/streams", apiv1.CreateAuditStream{Name: strings.ToLower(domain.NewID("p")), URL: "https://siem.example.test/audit", Token: "t"}, nil
+		}},
+		"GET /v1/audit/streams/{id}": {perm: "audit:read", roles: admins, objects: true, success: 200, prepare: static(sharedStream, nil)},
+		"DELETE /v1/audit/streams/{id}": {perm: "audit_streams:write", roles: superAdmin, objects: true, success: 204, prepare: func(t *testing.T, _ *permCaller) (string, any, func(response)) {
+			return newStream(t), nil, nil
 		}},
 	}
 

@@ -43,7 +43,7 @@ var allowed = map[string][]string{
 	"cmd/keywarden-bench":       {"internal/loadbench", "pkg/apiv1", "pkg/keywarden", "internal/config", "internal/server", "internal/secretvalue"},
 	"internal/credential":       {"internal/domain", "internal/store", "internal/secretvalue", "internal/keyring", "internal/audit", "internal/ratelimit", "internal/slowhash", "internal/webhook", "internal/metrics"},
 	"pkg/keywarden":             {"pkg/apiv1"},
-	"internal/api":              {"pkg/apiv1", "internal/problem", "internal/account", "internal/credential", "internal/audit", "internal/authz", "internal/httpx", "internal/domain", "internal/secretvalue", "internal/token", "internal/webhook", "internal/leak"},
+	"internal/api":              {"pkg/apiv1", "internal/problem", "internal/account", "internal/credential", "internal/audit", "internal/auditstream", "internal/authz", "internal/httpx", "internal/domain", "internal/secretvalue", "internal/token", "internal/webhook", "internal/leak"},
 	"internal/server": {"api", "internal/api", "internal/oauth", "internal/config", "internal/httpx", "internal/account", "internal/audit", "internal/auditstream",
 		"internal/credential", "internal/datakey", "internal/keyring", "internal/store", "internal/store/sqlite", "internal/store/postgres", "internal/token", "internal/domain", "internal/metrics", "internal/webhook", "internal/ui", "internal/servertls", "internal/slowhash", "internal/leak"},
 	"internal/cli":       {"internal/config", "internal/server", "internal/buildinfo", "pkg/keywarden", "pkg/apiv1", "internal/audit", "pkg/webhooksig", "internal/leakscan", "internal/datakey"},

@@ -18,7 +18,11 @@
 // Organisations configure their own streams through the API (Service:
 // validated with the webhooks' SSRF guard, the token sealed with the
 // keyring, create and delete audited); the Streamer reads them from the
-// table every interval and sends each only its organisation's events.
+// table every interval and sends each only its organisation's events. The
+// node sending a stream records each failed round in the store (failures
+// in a row, the last error; a delivery resets the count), and Service.Lag
+// tells how far a stream is behind its organisation's log: what
+// GET /v1/audit/streams shows an operator.
 //
 // Imports: store, domain, audit, keyring, webhook (its Guard).
 package auditstream

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"strings"
 	"time"
 
 	"keywarden/internal/audit"
@@ -14,7 +15,7 @@ import (
 )
 
 // PrefixStream is the ID prefix of an organisation's audit stream.
-const PrefixStream = "ast"
+const PrefixStream = "ast_"
 
 // ServiceOptions configure a Service.
 type ServiceOptions struct {
@@ -56,6 +57,23 @@ func (s *Service) CheckStream(in NewStream) error {
 	}
 	if len(in.Token) > 4096 {
 		return domain.Invalid("token", "at most 4096 bytes")
+	}
+	syslog := strings.HasPrefix(strings.ToLower(in.URL), "syslog+")
+	switch in.Format {
+	case "":
+	case FormatNDJSON, FormatHEC:
+		if syslog {
+			return domain.Invalid("format", in.Format+" is sent over http or https; a syslog+tcp or syslog+tls URL is format syslog")
+		}
+	case FormatSyslog:
+		if !syslog {
+			return domain.Invalid("format", "syslog needs a syslog+tcp or syslog+tls URL")
+		}
+	default:
+		return domain.Invalid("format", "ndjson, hec or syslog")
+	}
+	if in.Token != "" && syslog {
+		return domain.Invalid("token", "a syslog stream takes no token")
 	}
 	d, err := OrgDestination(domain.AuditStream{Name: in.Name, URL: in.URL, Format: in.Format}, in.Token)
 	if err != nil {
@@ -105,6 +123,53 @@ func (s *Service) CreateStream(ctx context.Context, by domain.Actor, in NewStrea
 // Streams lists the streams of by's organisation.
 func (s *Service) Streams(ctx context.Context, by domain.Actor) ([]domain.AuditStream, error) {
 	return s.o.Store.ListAuditStreams(ctx, by.OrgID)
+}
+
+// Stream returns a stream of by's organisation (domain.ErrNotFound for
+// any other).
+func (s *Service) Stream(ctx context.Context, by domain.Actor, id string) (domain.AuditStream, error) {
+	list, err := s.o.Store.ListAuditStreams(ctx, by.OrgID)
+	if err != nil {
+		return domain.AuditStream{}, err
+	}
+	for _, as := range list {
+		if as.ID == id {
+			return as, nil
+		}
+	}
+	return domain.AuditStream{}, domain.ErrNotFound
+}
+
+// Lag is how far a stream is behind its organisation's audit log.
+type Lag struct {
+	// Latest is the sequence number of the organisation's newest event
+	// (0 when it has none).
+	Latest int64
+	// Undelivered is the time of the oldest event the stream has not
+	// delivered yet; nil when it is caught up.
+	Undelivered *time.Time
+}
+
+// Lag returns how far as is behind: two indexed reads of its
+// organisation's events.
+func (s *Service) Lag(ctx context.Context, as domain.AuditStream) (Lag, error) {
+	var l Lag
+	newest, _, err := s.o.Store.ListAudit(ctx, as.OrgID, domain.AuditFilter{Page: domain.Page{Limit: 1}})
+	if err != nil {
+		return l, err
+	}
+	if len(newest) > 0 {
+		l.Latest = newest[0].Seq
+	}
+	next, err := s.o.Store.ScanOrgAudit(ctx, as.OrgID, as.Delivered, 1)
+	if err != nil {
+		return l, err
+	}
+	if len(next) > 0 {
+		at := next[0].At
+		l.Undelivered = &at
+	}
+	return l, nil
 }
 
 // DeleteStream removes a stream of by's organisation; the streamer stops

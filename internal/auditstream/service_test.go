@@ -44,6 +44,23 @@ func TestServiceCreateListDelete(t *testing.T) {
 			t.Errorf("CreateStream(%+v) = %v, want ErrInvalid", bad, err)
 		}
 	}
+	for _, tc := range []struct {
+		in    auditstream.NewStream
+		field string
+	}{
+		{auditstream.NewStream{Name: "Lake", URL: "https://siem.example.com/a"}, "name"},
+		{auditstream.NewStream{Name: "lake", URL: "https://10.0.0.1/a"}, "url"},
+		{auditstream.NewStream{Name: "lake", URL: "https://siem.example.com/a", Format: "xml"}, "format"},
+		{auditstream.NewStream{Name: "lake", URL: "https://siem.example.com/a", Format: "syslog"}, "format"},
+		{auditstream.NewStream{Name: "lake", URL: "syslog+tls://siem.example.com:6514", Format: "hec"}, "format"},
+		{auditstream.NewStream{Name: "lake", URL: "syslog+tls://siem.example.com:6514", Token: "t"}, "token"},
+	} {
+		err := svc.CheckStream(tc.in)
+		var ve *domain.ValidationError
+		if !errors.As(err, &ve) || len(ve.Fields()) != 1 || ve.Fields()[0].Field != tc.field {
+			t.Errorf("CheckStream(%+v) = %v, want invalid %s", tc.in, err, tc.field)
+		}
+	}
 	as, err := svc.CreateStream(ctx, acme, auditstream.NewStream{Name: "lake", URL: "http://127.0.0.1:9/audit", Token: "s3cret-token"})
 	if err != nil {
 		t.Fatal(err)
@@ -69,6 +86,23 @@ func TestServiceCreateListDelete(t *testing.T) {
 		t.Errorf("Destination = %+v, %v; want the token unsealed and the guard on the dialer", d, err)
 	}
 	other := domain.UserActor("org_globex", "usr_2", domain.RoleSuperAdmin, "192.0.2.1")
+	got, err := svc.Stream(ctx, acme, as.ID)
+	if err != nil || got.ID != as.ID || got.Name != "lake" {
+		t.Errorf("Stream(lake) = %+v, %v", got, err)
+	}
+	if _, err := svc.Stream(ctx, other, as.ID); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("Stream of another organisation = %v, want ErrNotFound", err)
+	}
+	// Nothing sent yet: lake is behind from its own creation (event 3) to
+	// siem's (event 4, the organisation's newest).
+	lag, err := svc.Lag(ctx, got)
+	if err != nil || lag.Latest != 4 || lag.Undelivered == nil {
+		t.Errorf("Lag(lake) = %+v, %v; want latest 4, undelivered since event 3", lag, err)
+	}
+	got.Delivered = 4
+	if lag, err := svc.Lag(ctx, got); err != nil || lag.Latest != 4 || lag.Undelivered != nil {
+		t.Errorf("Lag(lake at 4) = %+v, %v; want caught up", lag, err)
+	}
 	if list, err := svc.Streams(ctx, other); err != nil || len(list) != 0 {
 		t.Errorf("another organisation's Streams = %+v, %v", list, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
@@ -213,6 +214,7 @@ func (s *Streamer) run(ctx context.Context, d Destination, id string, org domain
 			return
 		case err != nil:
 			failures++
+			st.recordFailure(ctx, err)
 			wait = min(s.o.Interval<<min(failures, 5), 30*time.Second)
 			if failures == 1 || failures%10 == 0 {
 				st.log.Warn("audit stream delivery failed; retrying", "destination", d.String(), "failures", failures, "err", err)
@@ -229,6 +231,22 @@ func (s *Streamer) run(ctx context.Context, d Destination, id string, org domain
 		}
 	}
 }
+
+// recordFailure stores a failed round in the stream's health (what
+// GET /v1/audit/streams shows), when this node holds its lease.
+func (st *stream) recordFailure(ctx context.Context, err error) {
+	msg := err.Error()
+	if len(msg) > maxErrorLen {
+		msg = strings.ToValidUTF8(msg[:maxErrorLen], "") + "…"
+	}
+	o := st.s.o
+	if err := o.Store.FailAuditStream(ctx, st.id, st.s.owner, msg, o.Now()); err != nil && !errors.Is(err, domain.ErrConflict) && ctx.Err() == nil {
+		st.log.Warn("audit stream failure not recorded", "err", err)
+	}
+}
+
+// maxErrorLen bounds a stored failure message.
+const maxErrorLen = 500
 
 // round claims the stream, confirms what is pending, and sends the next
 // batch. It reports whether the batch was full (more may be waiting).

@@ -384,6 +384,20 @@ func TestOrgStreamsSendOnlyTheirOrganisation(t *testing.T) {
 		if one.auth[0] != "Bearer tok" || zero.auth[0] != "" {
 			t.Errorf("Authorization = %q, %q", one.auth[0], zero.auth[0])
 		}
+		// The failed first round is in the stream's health, and the
+		// deliveries since have reset the count.
+		waitFor(t, "org_1's stream at 14", func() bool {
+			l, err := s.ListAuditStreams(ctx, "org_1")
+			return err == nil && len(l) == 1 && l[0].Delivered == 14
+		})
+		l, err := s.ListAuditStreams(ctx, "org_1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h := l[0]; h.Failures != 0 || !strings.Contains(h.LastError, "503") || h.LastErrorAt == nil || h.DeliveredAt == nil || h.DeliveredAt.Before(*h.LastErrorAt) {
+			t.Errorf("org_1's stream health: failures %d, last error %q at %v, delivered at %v; want 0, the 503 before the delivery",
+				h.Failures, h.LastError, h.LastErrorAt, h.DeliveredAt)
+		}
 		// Retention keeps what the slowest stream has not delivered: org_0's
 		// ends at 13, org_1's at 14.
 		waitFor(t, "both positions saved", func() bool { keep, err := st.Keep(ctx); return err == nil && keep == 13 })

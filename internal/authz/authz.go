@@ -17,8 +17,12 @@ const (
 	ReadPolicy   Permission = "policy:read"
 	WritePolicy  Permission = "policy:write"
 	ReadAudit    Permission = "audit:read"
-	ReadKeys     Permission = "keys:read"
-	WriteKeys    Permission = "keys:write"
+	// WriteAuditStreams covers creating and deleting the organisation's
+	// audit streams: where its audit log is sent is security
+	// configuration, like the policy.
+	WriteAuditStreams Permission = "audit_streams:write"
+	ReadKeys          Permission = "keys:read"
+	WriteKeys         Permission = "keys:write"
 	// ReadSelf covers reading one's own profile (GET /v1/me).
 	ReadSelf Permission = "account:read"
 	// Self covers managing one's own login: password, sessions, MFA. A
@@ -63,7 +67,7 @@ var table = []struct {
 	{ReadClients, everyone, viaCredential}, {WriteClients, builders, viaCredential},
 	{ReadSecrets, everyone, viaCredential}, {WriteSecrets, builders, viaCredential},
 	{ReadPolicy, everyone, viaCredential}, {WritePolicy, superAdmin, viaCredential},
-	{ReadAudit, admins, viaCredential},
+	{ReadAudit, admins, viaCredential}, {WriteAuditStreams, superAdmin, viaCredential},
 	{ReadKeys, everyone, viaCredential}, {WriteKeys, superAdmin, viaCredential},
 	{ReadSelf, everyone, viaCredential}, {Self, everyone, loginOnly},
 	{OwnCredential, everyone, loginOnly}, {ManageCredentials, superAdmin, viaCredential},

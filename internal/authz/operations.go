@@ -57,6 +57,10 @@ const (
 	ReadPolicyOp         Operation = "policy.read"
 	UpdatePolicy         Operation = "policy.update"
 	ReadAuditLog         Operation = "audit.read"
+	ListAuditStreams     Operation = "audit.stream_list"
+	ReadAuditStream      Operation = "audit.stream_read"
+	CreateAuditStream    Operation = "audit.stream_create"
+	DeleteAuditStream    Operation = "audit.stream_delete"
 	ListUserTokens       Operation = "user.api_token_list"
 	RevokeUserToken      Operation = "user.api_token_revoke"
 	ReadOverview         Operation = "overview.read"
@@ -87,6 +91,9 @@ var operations = map[Operation]Permission{
 	ListUserTokens: ReadUsers, RevokeUserToken: ManageCredentials,
 	ReadPolicyOp: ReadPolicy, UpdatePolicy: WritePolicy,
 	ReadAuditLog: ReadAudit,
+	// Who reads the log sees where it goes; only a super admin changes it.
+	ListAuditStreams: ReadAudit, ReadAuditStream: ReadAudit,
+	CreateAuditStream: WriteAuditStreams, DeleteAuditStream: WriteAuditStreams,
 	// The overview names users (no MFA, no personal credential): it needs
 	// what reading users needs.
 	ReadOverview: ReadUsers,

@@ -22,9 +22,10 @@ import (
 	"keywarden/pkg/keywarden"
 )
 
-func newAuditCmd(api *apiFlags, stdout io.Writer, getenv func(string) string) *cobra.Command {
-	return newGroupCmd("audit", "Read the audit log (through the API) and verify its hash chain (on the store)",
+func newAuditCmd(api *apiFlags, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
+	return newGroupCmd("audit", "Read the audit log and manage its streams to SIEMs (through the API); verify its hash chain (on the store)",
 		newAuditListCmd(api, stdout),
+		newAuditStreamsCmd(api, stdin, stdout, stderr),
 		newAuditVerifyCmd(stdout, getenv),
 		newAuditCheckpointCmd(stdout, getenv),
 	)

@@ -87,7 +87,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) s
 		newRefreshTokensCmd(api, stdout),
 		newKeysCmd(api, stdout),
 		newOverviewCmd(api, stdout),
-		newAuditCmd(api, stdout, getenv),
+		newAuditCmd(api, stdin, stdout, stderr, getenv),
 		newWebhooksCmd(api, stdin, stdout),
 		newLoginCmd(api, stdin, stdout, stderr),
 		newLogoutCmd(api, stdout),

@@ -60,4 +60,12 @@ type AuditStream struct {
 	TokenSealed []byte
 	Delivered   int64
 	CreatedAt   time.Time
+	// DeliveredAt is when the stream last moved forward (nil: never).
+	DeliveredAt *time.Time
+	// Failures counts the rounds in a row that failed (0 once a batch is
+	// delivered again); LastError and LastErrorAt are the last failure's,
+	// kept after a recovery ("" and nil: it never failed).
+	Failures    int
+	LastError   string
+	LastErrorAt *time.Time
 }

@@ -118,6 +118,7 @@ func (s *Server) routes() http.Handler {
 		Refresh: s.tokens.Refresh, Keys: s.tokens.Keys, Tokens: s.issuance,
 		Ready: s.ready, OpenAPI: kwapi.OpenAPI, Webhooks: s.core.Webhooks, Cookies: s.cookies(),
 		Leaks: s.leakReports, GitHubKeys: s.githubKeys, LeakGate: s.core.Store, LeakReporterToken: s.reporterToken,
+		AuditStreams: s.core.AuditStreams,
 	}
 	a.Register(mux)
 	o := &oauth.Handler{

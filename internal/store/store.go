@@ -294,6 +294,11 @@ type AuditStreams interface {
 	// owner still holds its lease and nobody moved it meanwhile
 	// (domain.ErrConflict otherwise).
 	AdvanceAuditStream(ctx context.Context, id, owner string, from, to int64, now time.Time) error
+	// FailAuditStream records a failed round of the stream: it counts one
+	// more failure in a row (AdvanceAuditStream resets the count) and
+	// stores msg and now as the last error, if owner holds the lease
+	// (domain.ErrConflict otherwise).
+	FailAuditStream(ctx context.Context, id, owner, msg string, now time.Time) error
 	// ReleaseAuditStream ends owner's lease, if it holds one.
 	ReleaseAuditStream(ctx context.Context, id, owner string) error
 	// SlowestAuditStream returns the smallest position of the streams
@@ -304,9 +309,9 @@ type AuditStreams interface {
 	// as.Delivered; domain.ErrConflict when the organisation has a stream
 	// of that name.
 	CreateAuditStream(ctx context.Context, as domain.AuditStream) error
-	// ListAuditStreams returns the organisation's streams by name; org ""
-	// returns every organisation's (not the installation's --audit-stream
-	// destinations).
+	// ListAuditStreams returns the organisation's streams by name, with
+	// their positions and health; org "" returns every organisation's (not
+	// the installation's --audit-stream destinations).
 	ListAuditStreams(ctx context.Context, org domain.OrgID) ([]domain.AuditStream, error)
 	// DeleteAuditStream removes the organisation's stream
 	// (domain.ErrNotFound when it has no such stream).

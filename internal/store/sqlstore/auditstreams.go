@@ -28,10 +28,19 @@ func (s *conn) ClaimAuditStream(ctx context.Context, id, owner string, now, unti
 }
 
 func (s *conn) AdvanceAuditStream(ctx context.Context, id, owner string, from, to int64, now time.Time) error {
-	err := mustAffect(s.exec(ctx, `UPDATE audit_streams SET delivered_seq = ?, delivered_at = ?
+	err := mustAffect(s.exec(ctx, `UPDATE audit_streams SET delivered_seq = ?, delivered_at = ?, failures = 0
 		WHERE id = ? AND lease_owner = ? AND delivered_seq = ?`, to, micros(now), id, owner, from))
 	if errors.Is(err, domain.ErrNotFound) {
 		return domain.Conflict("audit stream " + id + " moved or its lease was lost")
+	}
+	return err
+}
+
+func (s *conn) FailAuditStream(ctx context.Context, id, owner, msg string, now time.Time) error {
+	err := mustAffect(s.exec(ctx, `UPDATE audit_streams SET failures = failures + 1, last_error = ?, last_error_at = ?
+		WHERE id = ? AND lease_owner = ?`, msg, micros(now), id, owner))
+	if errors.Is(err, domain.ErrNotFound) {
+		return domain.Conflict("audit stream " + id + ": its lease was lost")
 	}
 	return err
 }
@@ -62,7 +71,8 @@ func (s *conn) CreateAuditStream(ctx context.Context, as domain.AuditStream) err
 }
 
 func (s *conn) ListAuditStreams(ctx context.Context, org domain.OrgID) ([]domain.AuditStream, error) {
-	q := `SELECT id, org_id, name, url, format, token_sealed, delivered_seq, created_at FROM audit_streams WHERE url IS NOT NULL`
+	q := `SELECT id, org_id, name, url, format, token_sealed, delivered_seq, created_at, delivered_at, failures, last_error, last_error_at
+		FROM audit_streams WHERE url IS NOT NULL`
 	var args []any
 	if org != "" {
 		q += ` AND org_id = ?`
@@ -77,10 +87,13 @@ func (s *conn) ListAuditStreams(ctx context.Context, org domain.OrgID) ([]domain
 	for rows.Next() {
 		var as domain.AuditStream
 		var created int64
-		if err := rows.Scan(&as.ID, &as.OrgID, &as.Name, &as.URL, &as.Format, &as.TokenSealed, &as.Delivered, &created); err != nil {
+		var deliveredAt, lastErrorAt sql.NullInt64
+		if err := rows.Scan(&as.ID, &as.OrgID, &as.Name, &as.URL, &as.Format, &as.TokenSealed, &as.Delivered, &created,
+			&deliveredAt, &as.Failures, &as.LastError, &lastErrorAt); err != nil {
 			return nil, err
 		}
 		as.CreatedAt = fromMicros(created)
+		as.DeliveredAt, as.LastErrorAt = fromNullMicros(deliveredAt), fromNullMicros(lastErrorAt)
 		out = append(out, as)
 	}
 	return out, rows.Err()

@@ -135,6 +135,41 @@ func testOrgAuditStreams(t *testing.T, s store.Store) {
 	if pos, ok, err := s.ClaimAuditStream(ctx, "ast_1", "node-a", at(1), at(3)); err != nil || !ok || pos != 2 {
 		t.Fatalf("ClaimAuditStream(ast_1) = %d, %v, %v; want 2", pos, ok, err)
 	}
+	if got[0].DeliveredAt != nil || got[0].Failures != 0 || got[0].LastError != "" || got[0].LastErrorAt != nil {
+		t.Errorf("a new stream lists health %v, %d, %q, %v; want none", got[0].DeliveredAt, got[0].Failures, got[0].LastError, got[0].LastErrorAt)
+	}
+	// Its health: failures in a row and the last error, recorded by the
+	// lease's owner only; a delivery resets the count, keeps the error.
+	if err := s.FailAuditStream(ctx, "ast_1", "node-b", "stolen", at(2)); !errors.Is(err, domain.ErrConflict) {
+		t.Errorf("FailAuditStream by a node without the lease = %v, want ErrConflict", err)
+	}
+	for i, msg := range []string{"connection refused", "HTTP 503"} {
+		if err := s.FailAuditStream(ctx, "ast_1", "node-a", msg, at(2+i)); err != nil {
+			t.Fatalf("FailAuditStream(%q): %v", msg, err)
+		}
+	}
+	health := func() domain.AuditStream {
+		t.Helper()
+		list, err := s.ListAuditStreams(ctx, acme.ID)
+		if err != nil || len(list) == 0 || list[0].ID != "ast_1" {
+			t.Fatalf("ListAuditStreams(acme) = %+v, %v", list, err)
+		}
+		return list[0]
+	}
+	if h := health(); h.Failures != 2 || h.LastError != "HTTP 503" || h.LastErrorAt == nil || !h.LastErrorAt.Equal(at(3)) || h.DeliveredAt != nil {
+		t.Errorf("after two failures: failures %d, last error %q at %v, delivered at %v; want 2, HTTP 503 at %v, never",
+			h.Failures, h.LastError, h.LastErrorAt, h.DeliveredAt, at(3))
+	}
+	if err := s.AdvanceAuditStream(ctx, "ast_1", "node-a", 2, 4, at(4)); err != nil {
+		t.Fatal(err)
+	}
+	if h := health(); h.Failures != 0 || h.LastError != "HTTP 503" || h.DeliveredAt == nil || !h.DeliveredAt.Equal(at(4)) || h.Delivered != 4 {
+		t.Errorf("after a delivery: failures %d, last error %q, delivered %d at %v; want 0, HTTP 503 kept, 4 at %v",
+			h.Failures, h.LastError, h.Delivered, h.DeliveredAt, at(4))
+	}
+	if err := s.FailAuditStream(ctx, "gone", "node-a", "x", at(4)); !errors.Is(err, domain.ErrConflict) {
+		t.Errorf("FailAuditStream(unknown) = %v, want ErrConflict", err)
+	}
 	if err := s.DeleteAuditStream(ctx, globex.ID, "ast_1"); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("DeleteAuditStream(another organisation's) = %v, want ErrNotFound", err)
 	}
