@@ -14,6 +14,8 @@ export const createPersonal: S["CreatePersonalCredential"] = {};
 export const rotatePersonal: S["RotatePersonalCredential"] = {};
 export const createClient: S["CreateClient"] = { name: "billing" };
 export const createAuditStream: S["CreateAuditStream"] = { name: "lake", url: "https://collector.example.com/audit" };
+export const reportLeaks: S["ReportLeaks"] = { values: [{ value: "kws_…" }] };
+export const updatePolicy: S["UpdatePolicy"] = { leak_response: "quarantine" };
 export const client: S["APIClient"] | undefined = undefined;
 
 // endSession takes a plain string: a session ID or "current".
