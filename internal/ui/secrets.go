@@ -71,9 +71,13 @@ type secretsData struct {
 	DeleteOpen    string
 	RevokeAll     *form
 	RevokeAllOpen bool
-	Hint          expiryHint
-	Reveal        *reveal
-	Rotation      *rotationBanner
+	// NothingToRevoke: no active secret, no unused refresh token, and no
+	// access token that can still be valid; "Revoke all now" would do
+	// nothing and is disabled.
+	NothingToRevoke bool
+	Hint            expiryHint
+	Reveal          *reveal
+	Rotation        *rotationBanner
 }
 
 type rotationBanner struct {
@@ -136,6 +140,9 @@ func (h *Handler) renderSecrets(w http.ResponseWriter, r *http.Request, rq *requ
 		}
 		d.Rows = append(d.Rows, row)
 	}
+	if d.NothingToRevoke, err = h.nothingToRevoke(r, rq, c, list.Secrets, now); err != nil {
+		return err
+	}
 	cur, err := h.openRotation(r, rq, c.ID)
 	if err != nil {
 		return err
@@ -146,6 +153,45 @@ func (h *Handler) renderSecrets(w http.ResponseWriter, r *http.Request, rq *requ
 	h.render(w, r, rq, status, "client_secrets", &page{Title: c.Name + " · Secrets", Nav: "clients",
 		Canonical: string("/ui/clients/" + string(c.ID) + "/secrets"), Data: d})
 	return nil
+}
+
+// nothingToRevoke reports whether revoke-all would change nothing: no
+// secret can authenticate, no refresh token is unused, and every access
+// token the client could have been issued has expired or was revoked by an
+// earlier revoke-all. The last token from a secret was issued at the latest
+// when the secret ended; it lives at most the longer of the client's and
+// the organisation's token lifetime.
+func (h *Handler) nothingToRevoke(r *http.Request, rq *request, c domain.Client, secrets []domain.Secret, now time.Time) (bool, error) {
+	ttl := time.Duration(max(c.TokenTTL, rq.org.Policy.AccessTokenTTLSeconds)) * time.Second
+	var lastValid time.Time // when the last access token that may exist expires
+	for _, x := range secrets {
+		end := x.RevokedAt
+		if end == nil || (x.ExpiresAt != nil && x.ExpiresAt.Before(*end)) {
+			end = x.ExpiresAt
+		}
+		if end == nil || end.After(now) {
+			return false, nil // active
+		}
+		if c.TokensRevokedAt != nil && !end.After(*c.TokensRevokedAt) {
+			continue // its tokens were revoked with everything else
+		}
+		if e := end.Add(ttl); e.After(lastValid) {
+			lastValid = e
+		}
+	}
+	tokens, _, err := h.Refresh.List(r.Context(), rq.by, c.ID, consolePage)
+	if err != nil {
+		return false, err
+	}
+	for _, t := range tokens {
+		if t.State(now) == domain.RefreshActive {
+			return false, nil
+		}
+		if t.IssuedExp != nil && t.IssuedExp.After(lastValid) && (c.TokensRevokedAt == nil || t.UsedAt == nil || t.UsedAt.After(*c.TokensRevokedAt)) {
+			lastValid = *t.IssuedExp
+		}
+	}
+	return !lastValid.After(now), nil
 }
 
 var secretFields = map[string]field{

@@ -198,6 +198,11 @@ func TestUIRevokeAll(t *testing.T) {
 		t.Fatal("not every secret shows as revoked")
 	}
 	b.shot("revoked-all")
+	// With nothing left active, the button would do nothing: disabled, and says why.
+	if b.count("a[data-open='revoke-all']") != 0 || !b.eval(`document.querySelector(".danger-row button.btn-danger").disabled`) {
+		t.Fatal("Revoke all now is still enabled with nothing active")
+	}
+	b.contains("Nothing to revoke")
 	for _, v := range []string{s1.Value, s2.Value} {
 		if code := c.tokenStatus(t, cl.ClientID, v); code != http.StatusUnauthorized {
 			t.Fatalf("token after revoke-all = %d", code)

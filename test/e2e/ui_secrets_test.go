@@ -94,6 +94,11 @@ func TestUISecrets(t *testing.T) {
 		t.Fatal("the download file does not hold the secret")
 	}
 	b.contains("expires in 30 days", "Production")
+	// The value has the focus, and a live region announces the reveal.
+	if !b.eval(`document.activeElement === document.querySelector("#reveal-secret")`) {
+		t.Fatalf("after the reveal the focus is not on the value but on %s", run(b, chromedp.Evaluate[string](`document.activeElement.outerHTML.slice(0, 200)`)))
+	}
+	run(b, chromedp.Poll[bool](`document.querySelector("#reveal-status[role=status]").textContent.indexOf("the only time the secret is shown") >= 0`, chromedp.WithPollingTimeout(5*time.Second)))
 	b.shot("secret-revealed")
 	if strings.Contains(b.location(), value) {
 		t.Fatal("the secret value is in the URL")

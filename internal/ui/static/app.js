@@ -68,6 +68,13 @@
       var summary = document.querySelector("[data-focus]");
       if (summary) summary.focus();
     }
+    // A value shown once: say so to screen readers (the value itself has
+    // the focus, above). The text goes in after load so the live region
+    // announces it.
+    var status = document.getElementById("reveal-status");
+    if (status) {
+      setTimeout(function () { status.textContent = status.getAttribute("data-announce"); }, 100);
+    }
 
     // Copy to the clipboard.
     function flashButton(btn, text) {
