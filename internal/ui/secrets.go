@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"net/http"
 	"strings"
 	"time"
@@ -61,16 +62,20 @@ func secretRowOf(x domain.Secret, newID domain.SecretID, now time.Time) secretRo
 }
 
 type secretsData struct {
-	Client        clientHeader
-	Rows          []secretRow
-	ActiveCount   int
-	Max           int
-	Add           *form
-	AddOpen       bool
-	EditOpen      string
-	DeleteOpen    string
-	RevokeAll     *form
-	RevokeAllOpen bool
+	Client      clientHeader
+	Rows        []secretRow
+	ActiveCount int
+	Max         int
+	Add         *form
+	AddOpen     bool
+	EditOpen    string
+	// RevokeOpen names the secret whose Revoke dialog opens.
+	RevokeOpen string
+	// Inactive are the revoked and expired secrets, folded away below the
+	// active ones; Revocable are the secrets not yet revoked.
+	Inactive, Revocable []secretRow
+	RevokeAll           *form
+	RevokeAllOpen       bool
 	// NothingToRevoke: no active secret, no unused refresh token, and no
 	// access token that can still be valid; "Revoke all now" would do
 	// nothing and is disabled.
@@ -90,7 +95,7 @@ type secretsState struct {
 	add, revokeAll *form
 	edit           map[string]*form
 	editOpen       string
-	deleteOpen     string
+	revokeOpen     string
 	reveal         *reveal
 }
 
@@ -100,7 +105,7 @@ func (h *Handler) secrets(w http.ResponseWriter, r *http.Request, rq *request) e
 		return err
 	}
 	q := r.URL.Query()
-	st := secretsState{editOpen: q.Get("edit"), deleteOpen: q.Get("delete")}
+	st := secretsState{editOpen: q.Get("edit"), revokeOpen: cmp.Or(q.Get("revoke"), q.Get("delete"))}
 	if q.Get("add") == "1" {
 		st.add = newForm()
 	}
@@ -117,7 +122,7 @@ func (h *Handler) renderSecrets(w http.ResponseWriter, r *http.Request, rq *requ
 	}
 	now := h.now()
 	d := secretsData{Client: h.headerOf(c, "secrets"), Max: credential.MaxActiveSecrets, Add: st.add, AddOpen: st.add != nil,
-		EditOpen: st.editOpen, DeleteOpen: st.deleteOpen, RevokeAll: st.revokeAll, RevokeAllOpen: st.revokeAll != nil,
+		EditOpen: st.editOpen, RevokeOpen: st.revokeOpen, RevokeAll: st.revokeAll, RevokeAllOpen: st.revokeAll != nil,
 		Hint: newExpiryHint(rq.org.Policy, rq.by.Role, now, true), Reveal: st.reveal}
 	if d.Add == nil {
 		d.Add = newForm()
@@ -138,7 +143,14 @@ func (h *Handler) renderSecrets(w http.ResponseWriter, r *http.Request, rq *requ
 			row.Edit = newForm()
 			row.Edit.Values["description"], row.Edit.Values["expires"] = x.Description, row.ExpiresDMY
 		}
-		d.Rows = append(d.Rows, row)
+		if row.Revoked == nil {
+			d.Revocable = append(d.Revocable, row)
+		}
+		if row.Active {
+			d.Rows = append(d.Rows, row)
+		} else {
+			d.Inactive = append(d.Inactive, row)
+		}
 	}
 	if d.NothingToRevoke, err = h.nothingToRevoke(r, rq, c, list.Secrets, now); err != nil {
 		return err
@@ -320,7 +332,7 @@ func (h *Handler) editSecret(w http.ResponseWriter, r *http.Request, rq *request
 	return h.renderSecrets(w, r, rq, http.StatusUnprocessableEntity, c, secretsState{edit: map[string]*form{string(id): f}, editOpen: string(id)})
 }
 
-func (h *Handler) deleteSecret(w http.ResponseWriter, r *http.Request, rq *request) error {
+func (h *Handler) revokeSecret(w http.ResponseWriter, r *http.Request, rq *request) error {
 	clientID, id := domain.ClientID(r.PathValue("id")), domain.SecretID(r.PathValue("sid"))
 	keep := r.PostForm.Get("keep_tokens") == "1"
 	v, err := h.Credentials.RevokeSecret(r.Context(), rq.by, clientID, id, keep)
@@ -328,9 +340,9 @@ func (h *Handler) deleteSecret(w http.ResponseWriter, r *http.Request, rq *reque
 		return err
 	}
 	x := v.Secret
-	msg := "Secret “" + x.Description + "” is deleted: it no longer authenticates, and the access tokens it issued stopped working."
+	msg := "Secret “" + x.Description + "” is revoked: it no longer authenticates, and the access tokens it issued stopped working."
 	if keep {
-		msg = "Secret “" + x.Description + "” is deleted: it no longer authenticates; the access tokens it issued run out on their own."
+		msg = "Secret “" + x.Description + "” is revoked: it no longer authenticates; the access tokens it issued run out on their own."
 	}
 	h.setFlash(w, r, "success", msg)
 	redirect(w, r, "/ui/clients/"+string(clientID)+"/secrets")

@@ -169,7 +169,9 @@ func (h *Handler) routes() []Route {
 		view("GET /ui/clients/{id}/secrets", authz.ListSecrets, 0, h.secrets),
 		action("POST /ui/clients/{id}/secrets", authz.CreateSecret, once, h.addSecret),
 		action("POST /ui/clients/{id}/secrets/{sid}", authz.UpdateSecret, 0, h.editSecret),
-		action("POST /ui/clients/{id}/secrets/{sid}/delete", authz.RevokeSecret, 0, h.deleteSecret),
+		action("POST /ui/clients/{id}/secrets/{sid}/revoke", authz.RevokeSecret, 0, h.revokeSecret),
+		// The address of the same form before "Delete" became "Revoke".
+		action("POST /ui/clients/{id}/secrets/{sid}/delete", authz.RevokeSecret, 0, h.revokeSecret),
 		view("GET /ui/clients/{id}/rotate", authz.RotateSecrets, 0, h.rotateStart),
 		action("POST /ui/clients/{id}/rotate", authz.RotateSecrets, once, h.rotate),
 		view("GET /ui/clients/{id}/rotations/{rid}", authz.ReadRotation, 0, h.rotation),

@@ -194,7 +194,7 @@ func TestUIRevokeAll(t *testing.T) {
 	}
 	b.submit("#revoke-all button[type=submit]", ".alert-success")
 	b.contains("Revoked 2 secrets of “Partner API”")
-	if b.count("#secrets-table .badge-muted") != 2 {
+	if b.count("#inactive-secrets-table .badge-muted") != 2 {
 		t.Fatal("not every secret shows as revoked")
 	}
 	b.shot("revoked-all")
