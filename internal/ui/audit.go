@@ -34,6 +34,7 @@ var actionLabels = map[string]string{
 	"webhook.endpoint_failing": "Webhook endpoint failing", "webhook.endpoint_retries_exhausted": "Webhook retries exhausted",
 	"webhook.endpoint_recovered": "Webhook endpoint recovered",
 	"webhook.redeliver":          "Webhook redelivered",
+	"webhook.test":               "Webhook test event sent",
 }
 
 func actionLabel(a string) string {

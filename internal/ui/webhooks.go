@@ -37,6 +37,8 @@ var eventInfos = map[string]eventInfo{
 	webhook.TypeClientUpdated:      {"Client changed", "Name, scopes, webhook settings and the like."},
 	webhook.TypeClientDisabled:     {"Client disabled", "The client can no longer get tokens."},
 	webhook.TypeCredentialRevoked:  {"Personal credential revoked", "For personal credentials only."},
+	// Not one of webhook.Types(): sent on request, whatever is selected.
+	webhook.TypeTest: {"Test event", "Sent with Send test event."},
 }
 
 func eventLabel(typ string) string {
@@ -448,6 +450,27 @@ func (h *Handler) replayWebhook(w http.ResponseWriter, r *http.Request, rq *requ
 		h.setFlash(w, r, "success", strconv.Itoa(n)+" failed deliveries are queued again (the most one replay takes); replay again for the rest.")
 	default:
 		h.setFlash(w, r, "success", strconv.Itoa(n)+" failed deliveries are queued again, with their webhook-ids.")
+	}
+	redirect(w, r, "/ui/clients/"+string(id)+"/webhook")
+	return nil
+}
+
+// sendTestWebhook queues a webhook.test event: signed, sent, retried and
+// logged like every delivery.
+func (h *Handler) sendTestWebhook(w http.ResponseWriter, r *http.Request, rq *request) error {
+	if h.Webhooks == nil {
+		return domain.ErrNotFound
+	}
+	id := domain.ClientID(r.PathValue("id"))
+	m, err := h.Webhooks.SendTest(r.Context(), rq.by, id)
+	var conflict *domain.ConflictError
+	switch {
+	case errors.As(err, &conflict):
+		h.setFlash(w, r, "error", sentence(conflict.Reason))
+	case err != nil:
+		return err
+	default:
+		h.setFlash(w, r, "success", "A test event ("+m.ID+") is queued: it appears under Deliveries, signed like every delivery, within seconds.")
 	}
 	redirect(w, r, "/ui/clients/"+string(id)+"/webhook")
 	return nil
