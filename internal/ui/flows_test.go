@@ -1,9 +1,12 @@
 package ui_test
 
 import (
+	"context"
 	"html"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -11,6 +14,9 @@ import (
 	"time"
 
 	"github.com/pquerna/otp/totp"
+
+	"keywarden/internal/config"
+	"keywarden/internal/server"
 )
 
 // The console's forms end to end over HTTP (no browser): each test posts
@@ -417,4 +423,81 @@ func TestMFAForms(t *testing.T) {
 	}
 	_, _, body = c.submit(page, "/ui/account/mfa/disable", url.Values{"code": {codes[1][1]}})
 	wantIn(t, "after turning it off", body, "Two-step verification is off.")
+}
+
+// TestSetupForm: on a server with no organisation yet, /ui/setup takes
+// the one-time link's token: mismatched passwords and a wrong token are
+// refused, the right one sets up and signs in; afterwards the page sends
+// people to sign in.
+func TestSetupForm(t *testing.T) {
+	ctx := t.Context()
+	cfg := config.Defaults()
+	cfg.DataDir, cfg.Dev = t.TempDir(), true
+	core, err := server.OpenCore(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, ok, err := core.Accounts.NewSetupLink(ctx)
+	core.Close()
+	if err != nil || !ok {
+		t.Fatalf("NewSetupLink = %v, %v", ok, err)
+	}
+	s, err := server.New(context.WithoutCancel(ctx), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	jar, _ := cookiejar.New(nil)
+	c := &console{t: t, srv: srv, client: &http.Client{Jar: jar}}
+
+	page := c.get("/ui/setup", http.StatusOK)
+	form := url.Values{"token": {link.Token.Reveal()}, "organization": {"Acme"}, "email": {"owner@acme.test"},
+		"password": {"a long enough password 1"}, "confirm": {"a different password 22"}}
+	if code, _, body := c.submit(page, "/ui/setup", form); code != http.StatusUnprocessableEntity || !strings.Contains(body, "The two passwords differ.") {
+		t.Errorf("mismatched passwords = %d", code)
+	}
+	form.Set("confirm", form.Get("password"))
+	wrong := url.Values{}
+	for k, v := range form {
+		wrong[k] = v
+	}
+	wrong.Set("token", otherFirst(link.Token.Reveal()))
+	if code, _, _ := c.submit(c.get("/ui/setup", http.StatusOK), "/ui/setup", wrong); code != http.StatusForbidden {
+		t.Errorf("a wrong setup token = %d, want 403", code)
+	}
+	_, at, body := c.submit(c.get("/ui/setup", http.StatusOK), "/ui/setup", form)
+	if at == "/ui/setup" || !strings.Contains(body, "Keywarden is set up") {
+		t.Errorf("setting up ended at %s", at)
+	}
+	resp, err := c.client.Get(srv.URL + "/ui/setup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	read(t, resp)
+	if resp.Request.URL.Path == "/ui/setup" {
+		t.Error("once set up, /ui/setup still shows the form")
+	}
+}
+
+// TestRevokeUserCredentialForm: a super admin revokes a user's personal
+// credentials from the Users page (asked first in a dialog).
+func TestRevokeUserCredentialForm(t *testing.T) {
+	c := newConsole(t)
+	page := c.get("/ui/account/credentials", http.StatusOK)
+	if code, _, _ := c.submit(page, "/ui/account/credentials", url.Values{"description": {"Laptop"}}); code != http.StatusOK {
+		t.Fatalf("creating personal credentials = %d", code)
+	}
+	users := c.get("/ui/users", http.StatusOK)
+	m := regexp.MustCompile(`action="(/ui/users/(usr_[A-Za-z0-9]+)/credential/revoke)"`).FindStringSubmatch(users)
+	if m == nil {
+		t.Fatal("the Users page offers no revoke for the personal credentials")
+	}
+	wantIn(t, "the Users page", users, "Revoke personal credentials?")
+	_, _, body := c.submit(users, m[1], nil)
+	wantIn(t, "after revoking", body, "The personal credentials of admin@acme.test are revoked.")
+	if strings.Contains(body, `action="`+m[1]+`"`) {
+		t.Error("the revoked credentials can still be revoked")
+	}
 }
