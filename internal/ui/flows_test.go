@@ -501,3 +501,15 @@ func TestRevokeUserCredentialForm(t *testing.T) {
 		t.Error("the revoked credentials can still be revoked")
 	}
 }
+
+// TestTokenLifetimeInWords: a lifetime out of range is refused in words,
+// not raw seconds alone.
+func TestTokenLifetimeInWords(t *testing.T) {
+	c := newConsole(t)
+	page := c.get("/ui/clients?new=1", http.StatusOK)
+	code, _, body := c.submit(page, "/ui/clients", url.Values{"name": {"Billing"}, "token_ttl": {"5"}})
+	if code != http.StatusUnprocessableEntity {
+		t.Fatalf("a 5-second lifetime = %d", code)
+	}
+	wantIn(t, "the refusal", body, "between 1 minute and 30 days (60 to 2592000 seconds)")
+}
