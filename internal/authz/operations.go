@@ -6,26 +6,28 @@ package authz
 type Operation string
 
 const (
-	ListClients      Operation = "client.list"
-	ReadClient       Operation = "client.read"
-	CreateClient     Operation = "client.create"
-	UpdateClient     Operation = "client.update"
-	DeleteClient     Operation = "client.delete"
-	RevokeAll        Operation = "client.revoke_all"
-	ListSecrets      Operation = "secret.list"
-	ReadSecret       Operation = "secret.read"
-	CreateSecret     Operation = "secret.create"
-	UpdateSecret     Operation = "secret.update"
-	RevokeSecret     Operation = "secret.revoke"
-	RotateSecrets    Operation = "secret.rotate"
-	ReadRotation     Operation = "rotation.read"
-	CompleteRotate   Operation = "rotation.complete"
-	ListRefresh      Operation = "refresh_token.list"
-	CreateRefresh    Operation = "refresh_token.create"
-	ReadWebhook      Operation = "webhook.read"
-	EnableWebhook    Operation = "webhook.enable"
-	Redeliver        Operation = "webhook.redeliver"
-	ReplayWebhook    Operation = "webhook.replay"
+	ListClients    Operation = "client.list"
+	ReadClient     Operation = "client.read"
+	CreateClient   Operation = "client.create"
+	UpdateClient   Operation = "client.update"
+	DeleteClient   Operation = "client.delete"
+	RevokeAll      Operation = "client.revoke_all"
+	ListSecrets    Operation = "secret.list"
+	ReadSecret     Operation = "secret.read"
+	CreateSecret   Operation = "secret.create"
+	UpdateSecret   Operation = "secret.update"
+	RevokeSecret   Operation = "secret.revoke"
+	RotateSecrets  Operation = "secret.rotate"
+	ReadRotation   Operation = "rotation.read"
+	CompleteRotate Operation = "rotation.complete"
+	ListRefresh    Operation = "refresh_token.list"
+	CreateRefresh  Operation = "refresh_token.create"
+	ReadWebhook    Operation = "webhook.read"
+	EnableWebhook  Operation = "webhook.enable"
+	Redeliver      Operation = "webhook.redeliver"
+	ReplayWebhook  Operation = "webhook.replay"
+	// SendTestWebhook queues a webhook.test event to the client's endpoint.
+	SendTestWebhook  Operation = "webhook.test"
 	CreateWebhookKey Operation = "webhook.signing_key_create"
 	RetireWebhookKey Operation = "webhook.signing_key_retire"
 	// DeleteWebhookPayload deletes a delivery's payload now.
@@ -78,6 +80,7 @@ var operations = map[Operation]Permission{
 	ReadRotation: ReadSecrets, CompleteRotate: WriteSecrets,
 	ListRefresh: ReadSecrets, CreateRefresh: WriteSecrets,
 	ReadWebhook: ReadClients, EnableWebhook: WriteClients, Redeliver: WriteClients, ReplayWebhook: WriteClients, DeleteWebhookPayload: WriteClients,
+	SendTestWebhook:  WriteClients,
 	CreateWebhookKey: WriteClients, RetireWebhookKey: WriteClients,
 	// A client's activity is its part of the audit log; clients:read
 	// sees it (only admins read the whole log).

@@ -587,7 +587,7 @@ func (s *Service) RevokeAll(ctx context.Context, by domain.Actor, clientID domai
 		if n, err = tx.RevokeClientSecrets(ctx, by.OrgID, clientID, now); err != nil {
 			return fmt.Errorf("revoke all secrets of %s: %w", clientID, err)
 		}
-		refresh, err := tx.RevokeClientRefreshTokens(ctx, by.OrgID, clientID, now)
+		refresh, err := tx.RevokeClientRefreshTokens(ctx, by.OrgID, clientID, now, domain.RefreshRevokeAll)
 		if err != nil {
 			return fmt.Errorf("revoke refresh tokens of %s: %w", clientID, err)
 		}

@@ -33,7 +33,26 @@ type RefreshToken struct {
 	// that a replay can revoke it.
 	IssuedJTI string
 	IssuedExp *time.Time
+	// RevokedReason says why it was revoked (with RevokedAt); empty for a
+	// token revoked before the reason was recorded.
+	RevokedReason RefreshRevokeReason
 }
+
+// RefreshRevokeReason is why a refresh token was revoked.
+type RefreshRevokeReason string
+
+const (
+	// RefreshReuse: a token of the family was presented again after its
+	// one use, so the whole family was revoked (RFC 6819 §5.2.2.3).
+	RefreshReuse RefreshRevokeReason = "reuse"
+	// RefreshRevokedByClient: the client revoked it (RFC 7009).
+	RefreshRevokedByClient RefreshRevokeReason = "client"
+	// RefreshRevokeAll: revoked with everything else of the client.
+	RefreshRevokeAll RefreshRevokeReason = "revoke_all"
+	// RefreshLeaked: a leak report named a token of the family
+	// (docs/leaks.md).
+	RefreshLeaked RefreshRevokeReason = "leaked"
+)
 
 // RefreshTokenState is where a refresh token is: it is used once, and
 // then, like a revoked or expired one, never again.

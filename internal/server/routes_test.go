@@ -17,7 +17,8 @@ import (
 func TestRoutePermissions(t *testing.T) {
 	// What only the console offers: a client's part of the audit log
 	// (the API filters GET /v1/audit by target instead).
-	consoleOnly := []authz.Operation{authz.ReadClientAudit}
+	// A test event is sent from the console's Webhooks tab only (for now).
+	consoleOnly := []authz.Operation{authz.ReadClientAudit, authz.SendTestWebhook}
 
 	served := map[authz.Operation]bool{}
 	byAPI := map[authz.Operation]bool{}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"keywarden/docs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -128,7 +129,7 @@ func (s *Server) routes() http.Handler {
 	o.Register(mux)
 	(&ui.Handler{
 		Accounts: s.core.Accounts, Credentials: s.core.Credentials, Audit: s.core.Audit, Refresh: s.tokens.Refresh, Webhooks: s.core.Webhooks, Log: s.log,
-		Key: s.core.Keyring.Derive(keyring.PurposeUI), Cookies: s.cookies(),
+		Key: s.core.Keyring.Derive(keyring.PurposeUI), Cookies: s.cookies(), Docs: docs.FS,
 	}).Register(mux)
 	if s.cfg.AdminListen == "" {
 		mux.Handle("GET /metrics", s.metricsHandler())

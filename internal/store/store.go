@@ -343,10 +343,12 @@ type RefreshTokens interface {
 	UseRefreshToken(ctx context.Context, id domain.RefreshTokenID, at time.Time, jti string, exp time.Time) error
 	// ListRefreshFamily returns every token of a family.
 	ListRefreshFamily(ctx context.Context, family domain.RefreshFamilyID) ([]domain.RefreshToken, error)
-	// RevokeRefreshFamily revokes every unrevoked token of a family.
-	RevokeRefreshFamily(ctx context.Context, family domain.RefreshFamilyID, at time.Time) (int, error)
-	// RevokeClientRefreshTokens revokes every unrevoked token of a client.
-	RevokeClientRefreshTokens(ctx context.Context, org domain.OrgID, clientID domain.ClientID, at time.Time) (int, error)
+	// RevokeRefreshFamily revokes every unrevoked token of a family,
+	// recording why.
+	RevokeRefreshFamily(ctx context.Context, family domain.RefreshFamilyID, at time.Time, reason domain.RefreshRevokeReason) (int, error)
+	// RevokeClientRefreshTokens revokes every unrevoked token of a client,
+	// recording why.
+	RevokeClientRefreshTokens(ctx context.Context, org domain.OrgID, clientID domain.ClientID, at time.Time, reason domain.RefreshRevokeReason) (int, error)
 	// DeleteRefreshTokensBefore removes tokens that expired before t.
 	DeleteRefreshTokensBefore(ctx context.Context, t time.Time) (int, error)
 }

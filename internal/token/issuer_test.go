@@ -156,6 +156,30 @@ func TestIssueRefreshToken(t *testing.T) {
 	if _, err := redeem(e.auth, first.RefreshToken); !errors.Is(err, token.ErrInvalidGrant) {
 		t.Errorf("successor still works after reuse: %v", err)
 	}
+	// The family's tokens say why they ended: reuse.
+	family, _, err := e.r.List(ctx, e.admin, e.auth.Client.ID, domain.Page{})
+	if err != nil || len(family) != 2 {
+		t.Fatalf("refresh tokens after the reuse = %+v, %v; want the used one and its successor", family, err)
+	}
+	for _, f := range family {
+		if f.RevokedAt == nil || f.RevokedReason != domain.RefreshReuse {
+			t.Errorf("after the reuse token %s is revoked at %v for %q; want reuse", f.ID, f.RevokedAt, f.RevokedReason)
+		}
+	}
+	// Revoked by the client (RFC 7009): that reason, not reuse.
+	byClient, _ := e.r.Create(ctx, e.admin, e.auth.Client.ID)
+	if err := e.r.Revoke(ctx, e.auth.Client, byClient.Value.Reveal(), "127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	if list, _, err := e.r.List(ctx, e.admin, e.auth.Client.ID, domain.Page{}); err != nil {
+		t.Fatal(err)
+	} else {
+		for _, f := range list {
+			if f.ID == byClient.Token.ID && f.RevokedReason != domain.RefreshRevokedByClient {
+				t.Errorf("token revoked by the client has reason %q", f.RevokedReason)
+			}
+		}
+	}
 	fresh, _ := e.r.Create(ctx, e.admin, e.auth.Client.ID)
 	e.clock.Add(token.DefaultRefreshTTL)
 	if _, err := redeem(e.auth, fresh.Value.Reveal()); !errors.Is(err, token.ErrInvalidGrant) {

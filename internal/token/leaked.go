@@ -45,7 +45,7 @@ func (r *Refresh) Leaked(ctx context.Context, value secretvalue.Plaintext, rep d
 			return err
 		}
 		by := domain.LeakActor(t.OrgID)
-		if err := r.revokeFamily(ctx, tx, by, t, now, "leaked"); err != nil {
+		if err := r.revokeFamily(ctx, tx, by, t, now, domain.RefreshLeaked); err != nil {
 			return err
 		}
 		out = domain.LeakOutcome{Status: domain.LeakRevokedNow, Leak: l}

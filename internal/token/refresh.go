@@ -153,7 +153,7 @@ func (r *Refresh) redeem(ctx context.Context, client domain.Client, value, sourc
 			reason = "refresh token revoked"
 		case t.UsedAt != nil:
 			reason = reasonReused
-			return r.revokeFamily(ctx, tx, actor, t, now, "reuse detected")
+			return r.revokeFamily(ctx, tx, actor, t, now, domain.RefreshReuse)
 		case !now.Before(t.ExpiresAt):
 			reason = "refresh token expired"
 		}
@@ -167,7 +167,7 @@ func (r *Refresh) redeem(ctx context.Context, client domain.Client, value, sourc
 		case errors.Is(err, domain.ErrConflict):
 			// A concurrent redemption used it first: this is a reuse.
 			reason = reasonReused
-			return r.revokeFamily(ctx, tx, actor, t, now, "reuse detected")
+			return r.revokeFamily(ctx, tx, actor, t, now, domain.RefreshReuse)
 		case err != nil:
 			return err
 		}
@@ -196,9 +196,9 @@ func (r *Refresh) redeem(ctx context.Context, client domain.Client, value, sourc
 // reasonReused is the audited reason of a reuse.
 const reasonReused = "refresh token reused: its family is revoked"
 
-// revokeFamily revokes every token of t's family and deny-lists the access
-// tokens they issued; reason goes to the audit event.
-func (r *Refresh) revokeFamily(ctx context.Context, tx store.Tx, by domain.Actor, t domain.RefreshToken, now time.Time, reason string) error {
+// revokeFamily revokes every token of t's family for reason and
+// deny-lists the access tokens they issued.
+func (r *Refresh) revokeFamily(ctx context.Context, tx store.Tx, by domain.Actor, t domain.RefreshToken, now time.Time, reason domain.RefreshRevokeReason) error {
 	family, err := tx.ListRefreshFamily(ctx, t.Family)
 	if err != nil {
 		return err
@@ -210,12 +210,19 @@ func (r *Refresh) revokeFamily(ctx context.Context, tx store.Tx, by domain.Actor
 			}
 		}
 	}
-	n, err := tx.RevokeRefreshFamily(ctx, t.Family, now)
+	n, err := tx.RevokeRefreshFamily(ctx, t.Family, now, reason)
 	if err != nil {
 		return err
 	}
+	why := "reuse detected"
+	switch reason {
+	case domain.RefreshRevokedByClient:
+		why = "revoked by the client"
+	case domain.RefreshLeaked:
+		why = "leaked: a leak report named a token of the family"
+	}
 	return r.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "refresh_token.revoke_family", Target: string(t.Family),
-		Result: domain.ResultSuccess, Detail: map[string]string{"reason": reason, "revoked": fmt.Sprint(n)}})
+		Result: domain.ResultSuccess, Detail: map[string]string{"reason": why, "revoked": fmt.Sprint(n)}})
 }
 
 // Revoke revokes the refresh token with value if it belongs to client
@@ -235,7 +242,7 @@ func (r *Refresh) Revoke(ctx context.Context, client domain.Client, value, sourc
 		if err != nil {
 			return err
 		}
-		return r.revokeFamily(ctx, tx, actor, t, r.clock(), "revoked by the client (RFC 7009)")
+		return r.revokeFamily(ctx, tx, actor, t, r.clock(), domain.RefreshRevokedByClient)
 	})
 }
 

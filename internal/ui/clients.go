@@ -234,6 +234,9 @@ type settingsData struct {
 	DefaultTTL int
 	Delete     *form
 	DeleteOpen bool
+	// DisableOpen opens the dialog that confirms disabling (?disable=1,
+	// the link without JavaScript).
+	DisableOpen bool
 }
 
 func (h *Handler) clientSettings(w http.ResponseWriter, r *http.Request, rq *request) error {
@@ -262,7 +265,8 @@ func (h *Handler) renderSettings(w http.ResponseWriter, r *http.Request, rq *req
 	}
 	now := h.now()
 	d := settingsData{Client: h.headerOf(c, "settings"), Form: f, Created: newStamp(c.CreatedAt, now), Updated: newStamp(c.UpdatedAt, now),
-		DefaultTTL: rq.org.Policy.AccessTokenTTLSeconds, Delete: del, DeleteOpen: open}
+		DefaultTTL: rq.org.Policy.AccessTokenTTLSeconds, Delete: del, DeleteOpen: open,
+		DisableOpen: r.Method == http.MethodGet && r.URL.Query().Get("disable") == "1" && !c.Disabled}
 	h.render(w, r, rq, status, "client_settings", &page{Title: c.Name + " · Settings", Nav: "clients", Canonical: "/ui/clients/" + string(c.ID), Data: d})
 	return nil
 }

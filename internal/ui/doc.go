@@ -15,6 +15,10 @@
 // Templates hide the actions the viewer's role may not do. An error page
 // shows the status and message the API would give (package problem).
 //
+// The guides (docs/*.md, embedded by package docs and handed over as
+// Handler.Docs) are shown at /ui/docs/NAME by a small Markdown renderer
+// that escapes everything, so that help links point at a served address.
+//
 // Imports: problem, account, credential, audit, authz, token, webhook,
 // httpx, domain.
 package ui

@@ -2,6 +2,8 @@ package ui
 
 import (
 	"errors"
+	"regexp"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -56,10 +58,14 @@ func (f *form) take(err error, fields map[string]field) bool {
 			if i := strings.IndexByte(key, '.'); i > 0 && fields[key].name == "" {
 				key = key[:i]
 			}
+			msg := fe.Message
+			if strings.HasSuffix(fe.Field, "_seconds") {
+				msg = secondsInWords(msg)
+			}
 			if m, ok := fields[key]; ok {
-				f.fieldErr(m.name, m.label, sentence(fe.Message))
+				f.fieldErr(m.name, m.label, sentence(msg))
 			} else {
-				f.formErr(fieldMessage(fe.Field, fe.Message))
+				f.formErr(fieldMessage(fe.Field, msg))
 			}
 		}
 		return true
@@ -99,4 +105,21 @@ func lowerFirst(s string) string {
 		return strings.ToLower(s[:1]) + s[1:]
 	}
 	return s
+}
+
+// secondsBetween is a limit in seconds as the services word it.
+var secondsBetween = regexp.MustCompile(`between (\d+) and (\d+)`)
+
+// secondsInWords words a service's "between 60 and 2592000" (seconds) as
+// "between 1 minute and 30 days (60 to 2592000 seconds)".
+func secondsInWords(msg string) string {
+	return secondsBetween.ReplaceAllStringFunc(msg, func(m string) string {
+		p := secondsBetween.FindStringSubmatch(m)
+		lo, err1 := strconv.Atoi(p[1])
+		hi, err2 := strconv.Atoi(p[2])
+		if err1 != nil || err2 != nil {
+			return m
+		}
+		return "between " + duration(lo) + " and " + duration(hi) + " (" + p[1] + " to " + p[2] + " seconds)"
+	})
 }

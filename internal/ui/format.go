@@ -14,14 +14,14 @@ import (
 type stamp struct {
 	Rel  string
 	Abs  string
-	Date string // "24 Nov 2026"
+	Date string // "24/11/2026", the order of the date fields (UTC)
 	ISO  string
 	Past bool
 }
 
 func newStamp(t, now time.Time) stamp {
 	t = t.UTC()
-	return stamp{Rel: relative(t, now), Abs: t.Format("2 Jan 2006, 15:04 UTC"), Date: t.Format("2 Jan 2006"),
+	return stamp{Rel: relative(t, now), Abs: t.Format("02/01/2006 15:04 UTC"), Date: t.Format("02/01/2006"),
 		ISO: t.Format(time.RFC3339), Past: !t.After(now)}
 }
 
@@ -120,16 +120,20 @@ func expiryFromDate(day, now, limit time.Time) (time.Time, error) {
 
 // duration says a number of seconds in words, e.g. "24 hours".
 func duration(seconds int) string {
-	d := time.Duration(seconds) * time.Second
-	switch {
-	case seconds%86400 == 0:
-		return plural(seconds/86400, "day")
-	case seconds%3600 == 0:
-		return plural(seconds/3600, "hour")
-	case seconds%60 == 0:
-		return plural(seconds/60, "minute")
+	if seconds <= 0 {
+		return plural(0, "second")
 	}
-	return d.String()
+	var parts []string
+	for _, u := range []struct {
+		n    int
+		name string
+	}{{86400, "day"}, {3600, "hour"}, {60, "minute"}, {1, "second"}} {
+		if seconds >= u.n {
+			parts = append(parts, plural(seconds/u.n, u.name))
+			seconds %= u.n
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -87,3 +87,26 @@ func TestExpiryFromDate(t *testing.T) {
 		})
 	}
 }
+
+func TestDurationInWords(t *testing.T) {
+	for secs, want := range map[int]string{
+		60: "1 minute", 3600: "1 hour", 86400: "1 day", 2592000: "30 days", 90: "1 minute 30 seconds",
+		90061: "1 day 1 hour 1 minute 1 second", 0: "0 seconds",
+	} {
+		if got := duration(secs); got != want {
+			t.Errorf("duration(%d) = %q, want %q", secs, got, want)
+		}
+	}
+	got := secondsInWords("must be 0 (the organisation's default) or between 60 and 2592000")
+	if want := "must be 0 (the organisation's default) or between 1 minute and 30 days (60 to 2592000 seconds)"; got != want {
+		t.Errorf("secondsInWords = %q, want %q", got, want)
+	}
+}
+
+func TestStampFormats(t *testing.T) {
+	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	s := newStamp(time.Date(2026, 3, 5, 7, 8, 9, 0, time.FixedZone("CET", 3600)), now)
+	if s.Date != "05/03/2026" || s.Abs != "05/03/2026 06:08 UTC" || s.ISO != "2026-03-05T06:08:09Z" {
+		t.Errorf("stamp = %+v; want DD/MM/YYYY like the date fields, in UTC", s)
+	}
+}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"net/http"
 	"strings"
 	"time"
@@ -61,19 +62,27 @@ func secretRowOf(x domain.Secret, newID domain.SecretID, now time.Time) secretRo
 }
 
 type secretsData struct {
-	Client        clientHeader
-	Rows          []secretRow
-	ActiveCount   int
-	Max           int
-	Add           *form
-	AddOpen       bool
-	EditOpen      string
-	DeleteOpen    string
-	RevokeAll     *form
-	RevokeAllOpen bool
-	Hint          expiryHint
-	Reveal        *reveal
-	Rotation      *rotationBanner
+	Client      clientHeader
+	Rows        []secretRow
+	ActiveCount int
+	Max         int
+	Add         *form
+	AddOpen     bool
+	EditOpen    string
+	// RevokeOpen names the secret whose Revoke dialog opens.
+	RevokeOpen string
+	// Inactive are the revoked and expired secrets, folded away below the
+	// active ones; Revocable are the secrets not yet revoked.
+	Inactive, Revocable []secretRow
+	RevokeAll           *form
+	RevokeAllOpen       bool
+	// NothingToRevoke: no active secret, no unused refresh token, and no
+	// access token that can still be valid; "Revoke all now" would do
+	// nothing and is disabled.
+	NothingToRevoke bool
+	Hint            expiryHint
+	Reveal          *reveal
+	Rotation        *rotationBanner
 }
 
 type rotationBanner struct {
@@ -86,7 +95,7 @@ type secretsState struct {
 	add, revokeAll *form
 	edit           map[string]*form
 	editOpen       string
-	deleteOpen     string
+	revokeOpen     string
 	reveal         *reveal
 }
 
@@ -96,7 +105,7 @@ func (h *Handler) secrets(w http.ResponseWriter, r *http.Request, rq *request) e
 		return err
 	}
 	q := r.URL.Query()
-	st := secretsState{editOpen: q.Get("edit"), deleteOpen: q.Get("delete")}
+	st := secretsState{editOpen: q.Get("edit"), revokeOpen: cmp.Or(q.Get("revoke"), q.Get("delete"))}
 	if q.Get("add") == "1" {
 		st.add = newForm()
 	}
@@ -113,7 +122,7 @@ func (h *Handler) renderSecrets(w http.ResponseWriter, r *http.Request, rq *requ
 	}
 	now := h.now()
 	d := secretsData{Client: h.headerOf(c, "secrets"), Max: credential.MaxActiveSecrets, Add: st.add, AddOpen: st.add != nil,
-		EditOpen: st.editOpen, DeleteOpen: st.deleteOpen, RevokeAll: st.revokeAll, RevokeAllOpen: st.revokeAll != nil,
+		EditOpen: st.editOpen, RevokeOpen: st.revokeOpen, RevokeAll: st.revokeAll, RevokeAllOpen: st.revokeAll != nil,
 		Hint: newExpiryHint(rq.org.Policy, rq.by.Role, now, true), Reveal: st.reveal}
 	if d.Add == nil {
 		d.Add = newForm()
@@ -134,7 +143,17 @@ func (h *Handler) renderSecrets(w http.ResponseWriter, r *http.Request, rq *requ
 			row.Edit = newForm()
 			row.Edit.Values["description"], row.Edit.Values["expires"] = x.Description, row.ExpiresDMY
 		}
-		d.Rows = append(d.Rows, row)
+		if row.Revoked == nil {
+			d.Revocable = append(d.Revocable, row)
+		}
+		if row.Active {
+			d.Rows = append(d.Rows, row)
+		} else {
+			d.Inactive = append(d.Inactive, row)
+		}
+	}
+	if d.NothingToRevoke, err = h.nothingToRevoke(r, rq, c, list.Secrets, now); err != nil {
+		return err
 	}
 	cur, err := h.openRotation(r, rq, c.ID)
 	if err != nil {
@@ -146,6 +165,45 @@ func (h *Handler) renderSecrets(w http.ResponseWriter, r *http.Request, rq *requ
 	h.render(w, r, rq, status, "client_secrets", &page{Title: c.Name + " · Secrets", Nav: "clients",
 		Canonical: string("/ui/clients/" + string(c.ID) + "/secrets"), Data: d})
 	return nil
+}
+
+// nothingToRevoke reports whether revoke-all would change nothing: no
+// secret can authenticate, no refresh token is unused, and every access
+// token the client could have been issued has expired or was revoked by an
+// earlier revoke-all. The last token from a secret was issued at the latest
+// when the secret ended; it lives at most the longer of the client's and
+// the organisation's token lifetime.
+func (h *Handler) nothingToRevoke(r *http.Request, rq *request, c domain.Client, secrets []domain.Secret, now time.Time) (bool, error) {
+	ttl := time.Duration(max(c.TokenTTL, rq.org.Policy.AccessTokenTTLSeconds)) * time.Second
+	var lastValid time.Time // when the last access token that may exist expires
+	for _, x := range secrets {
+		end := x.RevokedAt
+		if end == nil || (x.ExpiresAt != nil && x.ExpiresAt.Before(*end)) {
+			end = x.ExpiresAt
+		}
+		if end == nil || end.After(now) {
+			return false, nil // active
+		}
+		if c.TokensRevokedAt != nil && !end.After(*c.TokensRevokedAt) {
+			continue // its tokens were revoked with everything else
+		}
+		if e := end.Add(ttl); e.After(lastValid) {
+			lastValid = e
+		}
+	}
+	tokens, _, err := h.Refresh.List(r.Context(), rq.by, c.ID, consolePage)
+	if err != nil {
+		return false, err
+	}
+	for _, t := range tokens {
+		if t.State(now) == domain.RefreshActive {
+			return false, nil
+		}
+		if t.IssuedExp != nil && t.IssuedExp.After(lastValid) && (c.TokensRevokedAt == nil || t.UsedAt == nil || t.UsedAt.After(*c.TokensRevokedAt)) {
+			lastValid = *t.IssuedExp
+		}
+	}
+	return !lastValid.After(now), nil
 }
 
 var secretFields = map[string]field{
@@ -274,7 +332,7 @@ func (h *Handler) editSecret(w http.ResponseWriter, r *http.Request, rq *request
 	return h.renderSecrets(w, r, rq, http.StatusUnprocessableEntity, c, secretsState{edit: map[string]*form{string(id): f}, editOpen: string(id)})
 }
 
-func (h *Handler) deleteSecret(w http.ResponseWriter, r *http.Request, rq *request) error {
+func (h *Handler) revokeSecret(w http.ResponseWriter, r *http.Request, rq *request) error {
 	clientID, id := domain.ClientID(r.PathValue("id")), domain.SecretID(r.PathValue("sid"))
 	keep := r.PostForm.Get("keep_tokens") == "1"
 	v, err := h.Credentials.RevokeSecret(r.Context(), rq.by, clientID, id, keep)
@@ -282,9 +340,9 @@ func (h *Handler) deleteSecret(w http.ResponseWriter, r *http.Request, rq *reque
 		return err
 	}
 	x := v.Secret
-	msg := "Secret “" + x.Description + "” is deleted: it no longer authenticates, and the access tokens it issued stopped working."
+	msg := "Secret “" + x.Description + "” is revoked: it no longer authenticates, and the access tokens it issued stopped working."
 	if keep {
-		msg = "Secret “" + x.Description + "” is deleted: it no longer authenticates; the access tokens it issued run out on their own."
+		msg = "Secret “" + x.Description + "” is revoked: it no longer authenticates; the access tokens it issued run out on their own."
 	}
 	h.setFlash(w, r, "success", msg)
 	redirect(w, r, "/ui/clients/"+string(clientID)+"/secrets")

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"time"
 
 	"keywarden/internal/domain"
 )
@@ -10,6 +11,42 @@ type refreshRow struct {
 	ID, Masked, Status, Badge string
 	Created, Expires          stamp
 	Used                      *stamp
+	// Active: it can still be redeemed. Otherwise Why says how it ended
+	// and Ended when.
+	Active bool
+	Why    string
+	Ended  *stamp
+}
+
+// refreshReasons word why a refresh token was revoked.
+var refreshReasons = map[domain.RefreshRevokeReason]string{
+	domain.RefreshReuse:           "reuse detected: presented again after its one use, so its whole family was revoked",
+	domain.RefreshRevokedByClient: "revoked by the client",
+	domain.RefreshRevokeAll:       "revoked with everything else (Revoke all now)",
+	domain.RefreshLeaked:          "revoked: a leak report named it",
+}
+
+// refreshRowOf is one refresh token as the console shows it: its state,
+// and for a token that can no longer be redeemed, why and since when.
+func refreshRowOf(t domain.RefreshToken, now time.Time) refreshRow {
+	row := refreshRow{ID: string(t.ID), Masked: "kwr_••••••••" + t.Hint, Created: newStamp(t.CreatedAt, now), Expires: newStamp(t.ExpiresAt, now),
+		Used: stampPtr(t.UsedAt, now)}
+	state := t.State(now)
+	row.Status, row.Badge = refreshLabels[state][0], refreshLabels[state][1]
+	switch state {
+	case domain.RefreshActive:
+		row.Active = true
+	case domain.RefreshUsed:
+		row.Why, row.Ended = "used: exchanged for an access token and a successor", row.Used
+	case domain.RefreshExpired:
+		row.Why, row.Ended = "expired unused", &row.Expires
+	case domain.RefreshRevoked:
+		row.Why, row.Ended = "revoked", stampPtr(t.RevokedAt, now)
+		if why, ok := refreshReasons[t.RevokedReason]; ok {
+			row.Why = why
+		}
+	}
+	return row
 }
 
 // refreshLabels word each refresh-token state for people, with its badge.
@@ -42,10 +79,7 @@ func (h *Handler) renderRefresh(w http.ResponseWriter, r *http.Request, rq *requ
 	now := h.now()
 	d := refreshData{Client: h.headerOf(c, "refresh"), Form: newForm(), Reveal: rv}
 	for _, t := range list {
-		row := refreshRow{ID: string(t.ID), Masked: "kwr_••••••••" + t.Hint, Created: newStamp(t.CreatedAt, now), Expires: newStamp(t.ExpiresAt, now),
-			Used: stampPtr(t.UsedAt, now)}
-		row.Status, row.Badge = refreshLabels[t.State(now)][0], refreshLabels[t.State(now)][1]
-		d.Rows = append(d.Rows, row)
+		d.Rows = append(d.Rows, refreshRowOf(t, now))
 	}
 	h.render(w, r, rq, status, "client_refresh", &page{Title: c.Name + " · Refresh tokens", Nav: "clients",
 		Canonical: string("/ui/clients/" + string(c.ID) + "/refresh-tokens"), Data: d})

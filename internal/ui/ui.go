@@ -48,7 +48,10 @@ type Handler struct {
 	// redelivery on the Webhooks tab. Without it the tab only sets the
 	// endpoint's URL and events.
 	Webhooks *webhook.Service
-	Log      *slog.Logger
+	// Docs holds the guides (NAME.md) served at /ui/docs/NAME; without it
+	// those pages are not found.
+	Docs fs.FS
+	Log  *slog.Logger
 	// Key is a secret derived from the master key, the same on every node:
 	// it signs CSRF tokens and flash messages and seals a login between its
 	// password and TOTP steps.
@@ -158,6 +161,7 @@ func (h *Handler) routes() []Route {
 		view("GET /ui/welcome", authz.ReadMe, open, h.welcome),
 		view("GET /ui/home", authz.ReadMe, 0, h.home),
 		view("GET /ui/overview", authz.ReadOverview, 0, h.overview),
+		view("GET /ui/docs/{name}", authz.ReadMe, 0, h.doc),
 
 		// Clients and their secrets.
 		view("GET /ui/clients", authz.ListClients, 0, h.clients),
@@ -169,7 +173,9 @@ func (h *Handler) routes() []Route {
 		view("GET /ui/clients/{id}/secrets", authz.ListSecrets, 0, h.secrets),
 		action("POST /ui/clients/{id}/secrets", authz.CreateSecret, once, h.addSecret),
 		action("POST /ui/clients/{id}/secrets/{sid}", authz.UpdateSecret, 0, h.editSecret),
-		action("POST /ui/clients/{id}/secrets/{sid}/delete", authz.RevokeSecret, 0, h.deleteSecret),
+		action("POST /ui/clients/{id}/secrets/{sid}/revoke", authz.RevokeSecret, 0, h.revokeSecret),
+		// The address of the same form before "Delete" became "Revoke".
+		action("POST /ui/clients/{id}/secrets/{sid}/delete", authz.RevokeSecret, 0, h.revokeSecret),
 		view("GET /ui/clients/{id}/rotate", authz.RotateSecrets, 0, h.rotateStart),
 		action("POST /ui/clients/{id}/rotate", authz.RotateSecrets, once, h.rotate),
 		view("GET /ui/clients/{id}/rotations/{rid}", authz.ReadRotation, 0, h.rotation),
@@ -183,6 +189,7 @@ func (h *Handler) routes() []Route {
 		action("POST /ui/clients/{id}/webhook", authz.UpdateClient, 0, h.updateWebhook),
 		action("POST /ui/clients/{id}/webhook/enable", authz.EnableWebhook, 0, h.enableWebhook),
 		action("POST /ui/clients/{id}/webhook/replay", authz.ReplayWebhook, 0, h.replayWebhook),
+		action("POST /ui/clients/{id}/webhook/test", authz.SendTestWebhook, 0, h.sendTestWebhook),
 		view("GET /ui/clients/{id}/webhook/deliveries/{did}", authz.ReadWebhook, 0, h.webhookDelivery),
 		action("POST /ui/clients/{id}/webhook/deliveries/{did}/redeliver", authz.Redeliver, 0, h.redeliverWebhook),
 		view("GET /ui/clients/{id}/activity", authz.ReadClientAudit, 0, h.activity),

@@ -146,6 +146,13 @@ func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request, rq *request
 			redirect(w, r, "/ui/users")
 			return nil
 		}
+		// Disabling signs the person out everywhere and revokes their
+		// personal credentials: the dialog asks once more, naming that,
+		// before it happens (without JavaScript too).
+		if p.Disabled != nil && *p.Disabled && r.PostForm.Get("confirm_disable") != "1" {
+			f.Values["confirm_disable"] = "ask"
+			return h.renderUsers(w, r, rq, http.StatusOK, nil, f, id, nil)
+		}
 		_, err := h.Accounts.UpdateUser(r.Context(), rq.by, id, p)
 		if err == nil {
 			h.setFlash(w, r, "success", u.Email+" is updated.")

@@ -39,6 +39,8 @@ var eventInfos = map[string]eventInfo{
 	webhook.TypeCredentialRevoked:  {"Personal credential revoked", "For personal credentials only."},
 	webhook.TypeSecretLeaked:       {"Secret leaked", "A leak report named a live secret; it was revoked or quarantined."},
 	webhook.TypeCredentialLeaked:   {"Personal credential leaked", "For personal credentials only."},
+	// Not one of webhook.Types(): sent on request, whatever is selected.
+	webhook.TypeTest: {"Test event", "Sent with Send test event."},
 }
 
 func eventLabel(typ string) string {
@@ -450,6 +452,27 @@ func (h *Handler) replayWebhook(w http.ResponseWriter, r *http.Request, rq *requ
 		h.setFlash(w, r, "success", strconv.Itoa(n)+" failed deliveries are queued again (the most one replay takes); replay again for the rest.")
 	default:
 		h.setFlash(w, r, "success", strconv.Itoa(n)+" failed deliveries are queued again, with their webhook-ids.")
+	}
+	redirect(w, r, "/ui/clients/"+string(id)+"/webhook")
+	return nil
+}
+
+// sendTestWebhook queues a webhook.test event: signed, sent, retried and
+// logged like every delivery.
+func (h *Handler) sendTestWebhook(w http.ResponseWriter, r *http.Request, rq *request) error {
+	if h.Webhooks == nil {
+		return domain.ErrNotFound
+	}
+	id := domain.ClientID(r.PathValue("id"))
+	m, err := h.Webhooks.SendTest(r.Context(), rq.by, id)
+	var conflict *domain.ConflictError
+	switch {
+	case errors.As(err, &conflict):
+		h.setFlash(w, r, "error", sentence(conflict.Reason))
+	case err != nil:
+		return err
+	default:
+		h.setFlash(w, r, "success", "A test event ("+m.ID+") is queued: it appears under Deliveries, signed like every delivery, within seconds.")
 	}
 	redirect(w, r, "/ui/clients/"+string(id)+"/webhook")
 	return nil

@@ -56,7 +56,7 @@ func TestWebhooksTab(t *testing.T) {
 	page := c.get(tab, http.StatusOK)
 	noInlineCode(t, tab, page)
 	hasLog(t, page)
-	for _, want := range []string{"No deliveries yet", "Not set up", "Endpoint URL", "webhook-signature", "docs/webhooks.md", `value="all" id="events-all" checked`} {
+	for _, want := range []string{"No deliveries yet", "Not set up", "Endpoint URL", "webhook-signature", `href="/ui/docs/webhooks#signatures"`, `id="send-test" disabled`, `value="all" id="events-all" checked`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the empty Webhooks tab lacks %q", want)
 		}

@@ -103,6 +103,16 @@ func TestUIUsersPolicyAudit(t *testing.T) {
 	}
 	b.click("#" + row + " a[data-open='edit-" + uid + "']")
 	b.click("#edit-" + uid + " input[value=disabled]")
+	// Disabling asks once more, naming what it does; nothing changes yet.
+	b.submit("#edit-"+uid+" button[type=submit]", "#edit-"+uid+" .alert-warn")
+	b.contains("Disable newhire@acme.test?", "signed out everywhere")
+	if got := b.text("#edit-" + uid + " button[type=submit]"); got != "Disable user" {
+		t.Fatalf("the confirming button says %q", got)
+	}
+	b.shot("disable-user-confirm")
+	if u, err := c.srv.api(c.token).GetUser(t.Context(), uid); err != nil || u.Status != "active" {
+		t.Fatalf("before the confirmation the user is %+v (%v), want still active", u, err)
+	}
 	b.submit("#edit-"+uid+" button[type=submit]", ".alert-success")
 	if got := b.text("#" + row); !strings.Contains(got, "Disabled") {
 		t.Fatalf("after disabling the row shows %q", got)

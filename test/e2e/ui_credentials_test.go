@@ -1,10 +1,15 @@
 package e2e
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
 )
 
 // TestUIPersonalCredentials follows seed 001: My account → Credentials,
@@ -44,8 +49,28 @@ func TestUIPersonalCredentials(t *testing.T) {
 	if strings.Contains(b.html(), secret) {
 		t.Fatal("the personal secret is on the page after reloading")
 	}
-	b.contains(in60.Format("2 Jan 2006"), "in 60 days", "kws_••••••••"+secret[len(secret)-4:])
+	b.contains(in60.Format("02/01/2006"), "in 60 days", "kws_••••••••"+secret[len(secret)-4:])
 	b.shot("credentials-active")
+
+	// Times are served in UTC as DD/MM/YYYY HH:MM, like the date fields;
+	// the browser shows them in its own zone, with the UTC on hover.
+	b.do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Kolkata"})
+		return err
+	}))
+	b.reload()
+	b.waitVisible("#active-credential")
+	served := run(b, chromedp.Evaluate[string](`document.querySelector("time[data-local]").title`))
+	shown := b.textContent("time[data-local]")
+	utc, err := time.Parse("02/01/2006 15:04 UTC", served)
+	if err != nil {
+		t.Fatalf("the UTC time on hover is %q: %v", served, err)
+	}
+	ist := time.FixedZone("IST", 5*3600+1800)
+	if want := utc.In(ist).Format("02/01/2006 15:04") + " (UTC+05:30)"; shown != want {
+		t.Fatalf("in Asia/Kolkata the time shows %q, want %q (UTC: %q)", shown, want, served)
+	}
+	b.shot("credentials-local-time")
 
 	// Only one at a time: no Generate button while one is active.
 	if b.count("form[action='/ui/account/credentials'] button") != 0 {

@@ -24,7 +24,7 @@ import (
 // Viewports the console is checked at.
 var (
 	desktop = viewport{"desktop", 1280, 800, 1, false}
-	phone   = viewport{"phone", 375, 812, 2, true}
+	phone   = viewport{"phone", 390, 844, 2, true}
 )
 
 type viewport struct {
@@ -110,12 +110,7 @@ func newBrowser(t *testing.T, srv *server, vp viewport) *browser {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start Chromium: %v", err)
 	}
-	var vopts []chromedp.EmulateViewportOption
-	vopts = append(vopts, chromedp.EmulateScale(vp.scale))
-	if vp.mobile {
-		vopts = append(vopts, chromedp.EmulateMobile, chromedp.EmulateTouch)
-	}
-	b.do(chromedp.EmulateViewport(vp.width, vp.height, vopts...))
+	b.do(vp.emulate())
 	return b
 }
 
@@ -125,7 +120,7 @@ func (b *browser) do(actions ...chromedp.Action[chromedp.Void]) {
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()
 	if err := chromedp.Do(ctx, actions...); err != nil {
-		b.shot("failure")
+		b.saveShot("failure")
 		b.t.Fatalf("browser: %v", err)
 	}
 }
@@ -136,7 +131,7 @@ func run[T any](b *browser, a chromedp.Action[T]) T {
 	defer cancel()
 	v, err := chromedp.Run(ctx, a)
 	if err != nil {
-		b.shot("failure")
+		b.saveShot("failure")
 		b.t.Fatalf("browser: %v", err)
 	}
 	return v
@@ -148,8 +143,21 @@ func (b *browser) open(path string) {
 	b.do(chromedp.Navigate(b.srv.URL+path), chromedp.WaitReady(chromedp.CSS("body")))
 }
 
-// shot saves a full-page PNG screenshot named after the test and step.
+// shot saves a full-page PNG screenshot named after the test and step,
+// and checks the page's accessibility with axe-core at both widths
+// (ui_axe_test.go) unless the shot records a failure.
 func (b *browser) shot(name string) {
+	b.t.Helper()
+	b.saveShot(name)
+	switch name {
+	case "failure", "missing-text", "unexpected-text":
+	default:
+		b.axe(name)
+	}
+}
+
+// saveShot saves a full-page PNG screenshot named after the test and step.
+func (b *browser) saveShot(name string) {
 	b.n++
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()

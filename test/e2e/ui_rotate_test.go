@@ -194,10 +194,15 @@ func TestUIRevokeAll(t *testing.T) {
 	}
 	b.submit("#revoke-all button[type=submit]", ".alert-success")
 	b.contains("Revoked 2 secrets of “Partner API”")
-	if b.count("#secrets-table .badge-muted") != 2 {
+	if b.count("#inactive-secrets-table .badge-muted") != 2 {
 		t.Fatal("not every secret shows as revoked")
 	}
 	b.shot("revoked-all")
+	// With nothing left active, the button would do nothing: disabled, and says why.
+	if b.count("a[data-open='revoke-all']") != 0 || !b.eval(`document.querySelector(".danger-row button.btn-danger").disabled`) {
+		t.Fatal("Revoke all now is still enabled with nothing active")
+	}
+	b.contains("Nothing to revoke")
 	for _, v := range []string{s1.Value, s2.Value} {
 		if code := c.tokenStatus(t, cl.ClientID, v); code != http.StatusUnauthorized {
 			t.Fatalf("token after revoke-all = %d", code)

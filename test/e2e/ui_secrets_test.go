@@ -94,6 +94,11 @@ func TestUISecrets(t *testing.T) {
 		t.Fatal("the download file does not hold the secret")
 	}
 	b.contains("expires in 30 days", "Production")
+	// The value has the focus, and a live region announces the reveal.
+	if !b.eval(`document.activeElement === document.querySelector("#reveal-secret")`) {
+		t.Fatalf("after the reveal the focus is not on the value but on %s", run(b, chromedp.Evaluate[string](`document.activeElement.outerHTML.slice(0, 200)`)))
+	}
+	run(b, chromedp.Poll[bool](`document.querySelector("#reveal-status[role=status]").textContent.indexOf("the only time the secret is shown") >= 0`, chromedp.WithPollingTimeout(5*time.Second)))
 	b.shot("secret-revealed")
 	if strings.Contains(b.location(), value) {
 		t.Fatal("the secret value is in the URL")
@@ -130,6 +135,10 @@ func TestUISecrets(t *testing.T) {
 	if !b.eval(`document.querySelector("#edit-` + sid + `-value").disabled`) {
 		t.Fatal("the value field of the edit dialog is editable")
 	}
+	// The policy requires an expiry: the hint must not offer an empty field.
+	if hint := b.text("#edit-" + sid + "-expires-note"); strings.Contains(hint, "Leave empty") || !strings.Contains(hint, "requires an expiry") {
+		t.Fatalf("the edit dialog's expiry hint says %q", hint)
+	}
 	b.shot("edit-secret-dialog")
 	b.fill("#edit-"+sid+"-description", "Production (EU)")
 	in45 := time.Now().UTC().AddDate(0, 0, 45).Format("02/01/2006")
@@ -145,20 +154,36 @@ func TestUISecrets(t *testing.T) {
 	b.contains("expires in 90 days")
 	b.open("/ui/clients/" + clientID + "/secrets")
 
-	// Delete asks first; cancel keeps the secret.
-	b.click("#" + id + " a[data-open='delete-" + sid + "']")
-	b.waitVisible("#delete-" + sid + " button[type=submit]")
-	b.contains("Delete this secret?")
-	b.shot("delete-confirmation")
-	b.click("#delete-" + sid + " a[data-close]")
-	b.do(chromedp.WaitNotVisible(chromedp.CSS("#delete-" + sid)))
+	// Revoke asks first; cancel keeps the secret.
+	b.click("#" + id + " a[data-open='revoke-" + sid + "']")
+	b.waitVisible("#revoke-" + sid + " button[type=submit]")
+	b.contains("Revoke this secret?")
+	b.lacks("Delete")
+	b.shot("revoke-confirmation")
+	b.click("#revoke-" + sid + " a[data-close]")
+	b.do(chromedp.WaitNotVisible(chromedp.CSS("#revoke-" + sid)))
 	if code := c.tokenStatus(t, clientID, value); code != http.StatusOK {
-		t.Fatalf("after cancelling the delete, token = %d", code)
+		t.Fatalf("after cancelling the revoke, token = %d", code)
 	}
-	b.click("#" + id + " a[data-open='delete-" + sid + "']")
-	b.submit("#delete-"+sid+" button[type=submit]", ".alert-success")
-	b.contains("is deleted", "Revoked")
-	b.shot("secret-deleted")
+	b.click("#" + id + " a[data-open='revoke-" + sid + "']")
+	b.submit("#revoke-"+sid+" button[type=submit]", ".alert-success")
+	b.contains("is revoked")
+	// The revoked secret is folded away: its row keeps the expiry in the
+	// Expiration column and says when it was revoked in Status.
+	if b.count("#secrets-table #"+id) != 0 {
+		t.Fatal("the revoked secret is still among the active ones")
+	}
+	b.waitVisible("#inactive-secrets summary")
+	b.contains("Show 1 revoked or expired")
+	b.click("#inactive-secrets summary")
+	b.waitVisible("#inactive-secrets-table #" + id)
+	if got := b.text("#inactive-secrets-table #" + id + " td[data-label=Status]"); !strings.Contains(got, "Revoked") || !strings.Contains(got, "revoked") {
+		t.Fatalf("the revoked row's status says %q", got)
+	}
+	if got := b.text("#inactive-secrets-table #" + id + " td[data-label=Expiration]"); strings.Contains(got, "Revoked") {
+		t.Fatalf("the Expiration column shows the revocation: %q", got)
+	}
+	b.shot("secret-revoked")
 	if code := c.tokenStatus(t, clientID, value); code != http.StatusUnauthorized {
 		t.Fatalf("token with the deleted secret = %d, want 401", code)
 	}

@@ -148,7 +148,12 @@ func TestUIWebhooks(t *testing.T) {
 	if b.count("#deliveries") == 0 {
 		t.Fatal("the Webhooks tab has no delivery log: the server does not give the console its webhook service (ui.Handler.Webhooks)")
 	}
-	b.contains("Not set up", "No deliveries yet", "All events", "signed with every active secret", "docs/webhooks.md")
+	b.contains("Not set up", "No deliveries yet", "All events", "signed with every active secret", "Signatures, in the Webhooks guide")
+	// Without an endpoint a test event has nowhere to go: the button says so.
+	if !b.eval(`document.querySelector("#send-test").disabled`) {
+		t.Fatal("Send test event is enabled without an endpoint URL")
+	}
+	b.contains("Set an endpoint URL first.")
 	if b.eval(`!document.querySelector("#event-types").hidden`) {
 		t.Fatal("with All events chosen, the event list shows")
 	}
@@ -237,6 +242,26 @@ func TestUIWebhooks(t *testing.T) {
 	b.reloadUntil(tab+"/deliveries/"+ids[0], "#delivery-attempts", "3")
 	b.shot("delivery-redelivered")
 
+	// Send test event: delivered although the endpoint selects other
+	// events, logged like every delivery.
+	b.open(tab)
+	b.submit("#send-test", ".alert-success")
+	b.contains("A test event (msg_")
+	ids = recv.waitRequests(t, 4)
+	b.reloadUntil(tab, "#delivery-"+ids[3]+" td[data-label=Status]", "Delivered")
+	if got := b.text("#delivery-" + ids[3] + " td[data-label=Event]"); !strings.Contains(got, "Test event") || !strings.Contains(got, "webhook.test") {
+		t.Fatalf("the test delivery's row says %q", got)
+	}
+	b.shot("webhooks-test-event")
+
+	// The signature help is a served page of the guide, at its section.
+	b.submit("#signature-help", "h2#signatures")
+	if loc := b.location(); loc != c.srv.URL+"/ui/docs/webhooks#signatures" {
+		t.Fatalf("the signature help opens %s", loc)
+	}
+	b.contains("Webhooks", "webhook-signature", "whsec_")
+	b.shot("docs-webhooks")
+
 	// An endpoint that fails for a second is disabled; Enable brings it back.
 	broken := c.client(t, "Reporting")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -303,7 +328,7 @@ func TestUIWebhooks(t *testing.T) {
 	p.open(tab + "/deliveries/" + ids[0])
 	p.lacks("Redeliver")
 	p.shot("member-delivery")
-	for _, path := range []string{tab, tab + "/enable", tab + "/deliveries/" + ids[0] + "/redeliver"} {
+	for _, path := range []string{tab, tab + "/enable", tab + "/deliveries/" + ids[0] + "/redeliver", tab + "/test"} {
 		status := run(p, chromedp.Evaluate[float64](fmt.Sprintf(`(async function(){
 			var csrf = document.querySelector("input[name=csrf]").value;
 			var body = new URLSearchParams({csrf: csrf, url: "https://evil.example.com/", events: "all"});
@@ -315,8 +340,8 @@ func TestUIWebhooks(t *testing.T) {
 		}
 	}
 	time.Sleep(300 * time.Millisecond)
-	if n := len(recv.waitRequests(t, 3)); n != 3 {
-		t.Errorf("the receiver got %d requests, want 3 (a member's POST redelivered?)", n)
+	if n := len(recv.waitRequests(t, 4)); n != 4 {
+		t.Errorf("the receiver got %d requests, want 4 (a member's POST redelivered or sent a test event?)", n)
 	}
 	var ep apiv1.WebhookEndpoint
 	c.srv.must(t, http.StatusOK, c.token, "GET", "/v1/clients/"+cl.ClientID+"/webhook", nil, &ep)

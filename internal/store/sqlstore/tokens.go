@@ -46,14 +46,14 @@ func (s *conn) RetireSigningKey(ctx context.Context, id string, at time.Time) er
 
 // Refresh tokens.
 
-const refreshColumns = `id, org_id, client_id, family, verifier, hint, created_at, created_by, expires_at, used_at, revoked_at, issued_jti, issued_exp`
+const refreshColumns = `id, org_id, client_id, family, verifier, hint, created_at, created_by, expires_at, used_at, revoked_at, issued_jti, issued_exp, revoked_reason`
 
 func scanRefresh(row interface{ Scan(...any) error }) (domain.RefreshToken, error) {
 	var t domain.RefreshToken
 	var created, expires int64
 	var used, revoked, issuedExp sql.NullInt64
 	if err := row.Scan(&t.ID, &t.OrgID, &t.ClientID, &t.Family, &t.Verifier, &t.Hint, &created, &t.CreatedBy, &expires,
-		&used, &revoked, &t.IssuedJTI, &issuedExp); err != nil {
+		&used, &revoked, &t.IssuedJTI, &issuedExp, &t.RevokedReason); err != nil {
 		return t, notFound(err)
 	}
 	t.CreatedAt, t.ExpiresAt = fromMicros(created), fromMicros(expires)
@@ -67,9 +67,9 @@ func (s *conn) collectRefresh(ctx context.Context, query string, args ...any) ([
 }
 
 func (s *conn) CreateRefreshToken(ctx context.Context, t domain.RefreshToken) error {
-	_, err := s.exec(ctx, `INSERT INTO refresh_tokens (`+refreshColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.exec(ctx, `INSERT INTO refresh_tokens (`+refreshColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.ID, t.OrgID, t.ClientID, t.Family, t.Verifier, t.Hint, micros(t.CreatedAt), t.CreatedBy, micros(t.ExpiresAt),
-		nullMicros(t.UsedAt), nullMicros(t.RevokedAt), t.IssuedJTI, nullMicros(t.IssuedExp))
+		nullMicros(t.UsedAt), nullMicros(t.RevokedAt), t.IssuedJTI, nullMicros(t.IssuedExp), t.RevokedReason)
 	return s.conflict(err, "refresh token exists")
 }
 
@@ -98,12 +98,12 @@ func rowsAffected(res sql.Result, err error) (int, error) {
 	return int(n), err
 }
 
-func (s *conn) RevokeRefreshFamily(ctx context.Context, family domain.RefreshFamilyID, at time.Time) (int, error) {
-	return rowsAffected(s.exec(ctx, `UPDATE refresh_tokens SET revoked_at = ? WHERE family = ? AND revoked_at IS NULL`, micros(at), family))
+func (s *conn) RevokeRefreshFamily(ctx context.Context, family domain.RefreshFamilyID, at time.Time, reason domain.RefreshRevokeReason) (int, error) {
+	return rowsAffected(s.exec(ctx, `UPDATE refresh_tokens SET revoked_at = ?, revoked_reason = ? WHERE family = ? AND revoked_at IS NULL`, micros(at), reason, family))
 }
 
-func (s *conn) RevokeClientRefreshTokens(ctx context.Context, org domain.OrgID, clientID domain.ClientID, at time.Time) (int, error) {
-	return rowsAffected(s.exec(ctx, `UPDATE refresh_tokens SET revoked_at = ? WHERE org_id = ? AND client_id = ? AND revoked_at IS NULL`, micros(at), org, clientID))
+func (s *conn) RevokeClientRefreshTokens(ctx context.Context, org domain.OrgID, clientID domain.ClientID, at time.Time, reason domain.RefreshRevokeReason) (int, error) {
+	return rowsAffected(s.exec(ctx, `UPDATE refresh_tokens SET revoked_at = ?, revoked_reason = ? WHERE org_id = ? AND client_id = ? AND revoked_at IS NULL`, micros(at), reason, org, clientID))
 }
 
 func (s *conn) DeleteRefreshTokensBefore(ctx context.Context, t time.Time) (int, error) {

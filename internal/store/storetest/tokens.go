@@ -21,7 +21,7 @@ func sameRefresh(a, b domain.RefreshToken) bool {
 	return a.ID == b.ID && a.OrgID == b.OrgID && a.ClientID == b.ClientID && a.Family == b.Family &&
 		bytes.Equal(a.Verifier, b.Verifier) && a.Hint == b.Hint && a.CreatedAt.Equal(b.CreatedAt) && a.CreatedBy == b.CreatedBy &&
 		a.ExpiresAt.Equal(b.ExpiresAt) && sameTime(a.UsedAt, b.UsedAt) && sameTime(a.RevokedAt, b.RevokedAt) &&
-		a.IssuedJTI == b.IssuedJTI && sameTime(a.IssuedExp, b.IssuedExp)
+		a.IssuedJTI == b.IssuedJTI && sameTime(a.IssuedExp, b.IssuedExp) && a.RevokedReason == b.RevokedReason
 }
 
 func sameRotation(a, b domain.Rotation) bool {
@@ -155,7 +155,7 @@ func testRefreshTokens(t *testing.T, s store.Store) {
 	}
 
 	t.Run("revoked token cannot be used", func(t *testing.T) {
-		if n, err := s.RevokeRefreshFamily(ctx, r3.Family, at(20)); err != nil || n != 1 {
+		if n, err := s.RevokeRefreshFamily(ctx, r3.Family, at(20), domain.RefreshReuse); err != nil || n != 1 {
 			t.Fatalf("RevokeRefreshFamily = %d, %v; want 1", n, err)
 		}
 		if err := s.UseRefreshToken(ctx, r3.ID, at(21), "jti-3", at(80)); !errors.Is(err, domain.ErrConflict) {
@@ -194,11 +194,17 @@ func testRefreshFamilies(t *testing.T, s store.Store) {
 		op   func() (int, error)
 		want int
 	}{
-		{"family revokes only the unrevoked", func() (int, error) { return s.RevokeRefreshFamily(ctx, family, at(10)) }, 2},
-		{"family again", func() (int, error) { return s.RevokeRefreshFamily(ctx, family, at(11)) }, 0},
-		{"client from another organisation", func() (int, error) { return s.RevokeClientRefreshTokens(ctx, globex.ID, c.ID, at(12)) }, 0},
-		{"client", func() (int, error) { return s.RevokeClientRefreshTokens(ctx, acme.ID, c.ID, at(13)) }, 1},
-		{"client again", func() (int, error) { return s.RevokeClientRefreshTokens(ctx, acme.ID, c.ID, at(14)) }, 0},
+		{"family revokes only the unrevoked", func() (int, error) { return s.RevokeRefreshFamily(ctx, family, at(10), domain.RefreshRevokedByClient) }, 2},
+		{"family again", func() (int, error) { return s.RevokeRefreshFamily(ctx, family, at(11), domain.RefreshReuse) }, 0},
+		{"client from another organisation", func() (int, error) {
+			return s.RevokeClientRefreshTokens(ctx, globex.ID, c.ID, at(12), domain.RefreshRevokeAll)
+		}, 0},
+		{"client", func() (int, error) {
+			return s.RevokeClientRefreshTokens(ctx, acme.ID, c.ID, at(13), domain.RefreshRevokeAll)
+		}, 1},
+		{"client again", func() (int, error) {
+			return s.RevokeClientRefreshTokens(ctx, acme.ID, c.ID, at(14), domain.RefreshReuse)
+		}, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -208,11 +214,21 @@ func testRefreshFamilies(t *testing.T, s store.Store) {
 		})
 	}
 	wantRevoked := map[domain.RefreshTokenID]*time.Time{a.ID: ptr(at(10)), b.ID: b.RevokedAt, cc.ID: ptr(at(10)), loner.ID: ptr(at(13)), bystander.ID: nil}
+	// The reason is the first revocation's, kept by the later ones (b was
+	// created revoked, with none).
+	wantReason := map[domain.RefreshTokenID]domain.RefreshRevokeReason{a.ID: domain.RefreshRevokedByClient, b.ID: "",
+		cc.ID: domain.RefreshRevokedByClient, loner.ID: domain.RefreshRevokeAll, bystander.ID: ""}
 	for _, r := range []domain.RefreshToken{a, b, cc, loner, bystander} {
 		got, err := s.RefreshTokenByVerifier(ctx, r.Verifier)
 		if err != nil || !sameTime(got.RevokedAt, wantRevoked[r.ID]) {
 			t.Errorf("token %s RevokedAt = %v, %v; want %v", r.ID, got.RevokedAt, err, wantRevoked[r.ID])
 		}
+		if got.RevokedReason != wantReason[r.ID] {
+			t.Errorf("token %s RevokedReason = %q, want %q", r.ID, got.RevokedReason, wantReason[r.ID])
+		}
+	}
+	if list, err := s.ListRefreshFamily(ctx, family); err != nil || len(list) != 3 || list[0].RevokedReason != domain.RefreshRevokedByClient {
+		t.Errorf("ListRefreshFamily after the revocations = %+v, %v; want the reason read back", list, err)
 	}
 
 	t.Run("delete expired", func(t *testing.T) {

@@ -13,6 +13,31 @@
     else document.addEventListener("DOMContentLoaded", fn);
   }
 
+  function two(n) { return (n < 10 ? "0" : "") + n; }
+  // localTime words d in the browser's zone like the server's UTC times:
+  // DD/MM/YYYY HH:MM, with the zone's offset.
+  function localTime(d) {
+    var off = -d.getTimezoneOffset(), sign = off < 0 ? "-" : "+";
+    off = Math.abs(off);
+    return two(d.getDate()) + "/" + two(d.getMonth() + 1) + "/" + d.getFullYear() + " " +
+      two(d.getHours()) + ":" + two(d.getMinutes()) + " (UTC" + sign + two(Math.floor(off / 60)) + ":" + two(off % 60) + ")";
+  }
+  function localTimes(root) {
+    root.querySelectorAll("time[datetime]").forEach(function (t) {
+      var d = new Date(t.getAttribute("datetime"));
+      if (isNaN(d.getTime()) || t.hasAttribute("data-localised")) return;
+      t.setAttribute("data-localised", "");
+      var utc = t.getAttribute("title") || "";
+      if (d.getTimezoneOffset() === 0) return; // the browser is on UTC: as served
+      if (t.hasAttribute("data-local")) {
+        t.textContent = localTime(d);
+        t.title = utc;
+      } else {
+        t.title = localTime(d) + " · " + utc;
+      }
+    });
+  }
+
   ready(function () {
     // A page rendered by a POST puts its GET address in the address bar:
     // reloading then shows the page again without any value it revealed.
@@ -67,6 +92,19 @@
     else {
       var summary = document.querySelector("[data-focus]");
       if (summary) summary.focus();
+    }
+    // Times: the page is served in UTC (DD/MM/YYYY HH:MM UTC, correct
+    // without this script); here absolute times are shown in the browser's
+    // zone with the UTC on hover, and relative ones ("in 2 hours") get both
+    // on hover.
+    localTimes(document);
+
+    // A value shown once: say so to screen readers (the value itself has
+    // the focus, above). The text goes in after load so the live region
+    // announces it.
+    var status = document.getElementById("reveal-status");
+    if (status) {
+      setTimeout(function () { status.textContent = status.getAttribute("data-announce"); }, 100);
     }
 
     // Copy to the clipboard.
