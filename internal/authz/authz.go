@@ -31,6 +31,12 @@ const (
 	OwnAPITokens Permission = "api_tokens:own"
 	ReadUsers    Permission = "users:read"
 	WriteUsers   Permission = "users:write"
+	// ReadOrgWebhooks and WriteOrgWebhooks are the organisation's own
+	// webhook endpoints: they receive every client's and user's events,
+	// so reading them is an admin's, changing where they go a super
+	// admin's (as the policy).
+	ReadOrgWebhooks  Permission = "webhooks:read"
+	WriteOrgWebhooks Permission = "webhooks:write"
 )
 
 var (
@@ -67,6 +73,7 @@ var table = []struct {
 	{OwnCredential, everyone, loginOnly}, {ManageCredentials, superAdmin, viaCredential},
 	{OwnAPITokens, everyone, loginOnly},
 	{ReadUsers, admins, viaCredential}, {WriteUsers, superAdmin, viaCredential},
+	{ReadOrgWebhooks, admins, viaCredential}, {WriteOrgWebhooks, superAdmin, viaCredential},
 }
 
 // Allowed reports whether role holds p.

@@ -60,6 +60,16 @@ const (
 	ListUserTokens       Operation = "user.api_token_list"
 	RevokeUserToken      Operation = "user.api_token_revoke"
 	ReadOverview         Operation = "overview.read"
+	// The organisation's own webhook endpoints.
+	ListOrgWebhooks      Operation = "org_webhook.list"
+	ReadOrgWebhook       Operation = "org_webhook.read"
+	CreateOrgWebhook     Operation = "org_webhook.create"
+	UpdateOrgWebhook     Operation = "org_webhook.update"
+	DeleteOrgWebhook     Operation = "org_webhook.delete"
+	RotateOrgWebhook     Operation = "org_webhook.secret_rotate"
+	ReplayOrgWebhook     Operation = "org_webhook.replay"
+	RedeliverOrgWebhook  Operation = "org_webhook.redeliver"
+	DeleteOrgWebhookData Operation = "org_webhook.payload_delete"
 )
 
 // operations is the one table of what each operation needs. Both
@@ -87,7 +97,11 @@ var operations = map[Operation]Permission{
 	ReadAuditLog: ReadAudit,
 	// The overview names users (no MFA, no personal credential): it needs
 	// what reading users needs.
-	ReadOverview: ReadUsers,
+	ReadOverview:    ReadUsers,
+	ListOrgWebhooks: ReadOrgWebhooks, ReadOrgWebhook: ReadOrgWebhooks,
+	CreateOrgWebhook: WriteOrgWebhooks, UpdateOrgWebhook: WriteOrgWebhooks, DeleteOrgWebhook: WriteOrgWebhooks,
+	RotateOrgWebhook: WriteOrgWebhooks, ReplayOrgWebhook: WriteOrgWebhooks, RedeliverOrgWebhook: WriteOrgWebhooks,
+	DeleteOrgWebhookData: WriteOrgWebhooks,
 }
 
 // Required returns the permission op needs ("" for an unknown operation,
