@@ -32,11 +32,17 @@ const (
 	TypeExpiringSummary   = "secrets.expiring_summary"
 )
 
-// Types lists every event type.
+// Types lists the event types a client's endpoint may select.
 func Types() []string {
-	return []string{TypeSecretCreated, TypeSecretExpiring, TypeSecretExpired, TypeSecretRevoked, TypeSecretLeaked,
-		TypeRefreshTokenIssued, TypeClientUpdated, TypeClientDisabled, TypeCredentialRevoked,
-		TypeEndpointFailing, TypeEndpointExhausted, TypeEndpointDisabled, TypeEndpointRecovered, TypeExpiringSummary}
+	return []string{TypeSecretCreated, TypeSecretExpiring, TypeSecretExpired, TypeSecretRevoked,
+		TypeRefreshTokenIssued, TypeClientUpdated, TypeClientDisabled, TypeCredentialRevoked}
+}
+
+// OrgTypes lists every event type: those of Types, the reserved
+// secret.leaked, and those only organisation endpoints receive.
+func OrgTypes() []string {
+	return append(Types(), TypeSecretLeaked,
+		TypeEndpointFailing, TypeEndpointExhausted, TypeEndpointDisabled, TypeEndpointRecovered, TypeExpiringSummary)
 }
 
 // Why a secret was revoked (secret.revoked's data.reason).
@@ -217,7 +223,7 @@ type credentialData struct {
 // CredentialRevoked is credential.revoked: a user's personal credential (c,
 // a client with OwnerUserID) was revoked. secrets are the ones the
 // revocation ended, as they were before it. It goes to c's own webhook
-// endpoint, if it has one.
+// endpoint, if it has one, and to the organisation's endpoints.
 //
 // The personal-credential code enqueues it in the revoking transaction:
 //
@@ -320,13 +326,13 @@ func Wants(filter []string, typ string) bool {
 	return false
 }
 
-// validSelector reports whether s is an event type, a group of them
+// validSelector reports whether s is one of types, a group of them
 // ("secret.*") or "*".
-func validSelector(s string) bool {
+func validSelector(types []string, s string) bool {
 	if s == "*" {
 		return true
 	}
-	for _, t := range Types() {
+	for _, t := range types {
 		group, _, _ := strings.Cut(t, ".")
 		if s == t || s == group+".*" {
 			return true
@@ -338,10 +344,20 @@ func validSelector(s string) bool {
 // MaxSelectors bounds an event selection.
 const MaxSelectors = 32
 
-// NormalizeEvents checks an event selection for field and returns it
-// without duplicates; problems go to v. An empty selection (every event)
-// comes back nil.
+// NormalizeEvents checks a client endpoint's event selection for field
+// and returns it without duplicates; problems go to v. An empty selection
+// (every event) comes back nil.
 func NormalizeEvents(v *domain.ValidationError, field string, events []string) []string {
+	return normalizeEvents(Types(), v, field, events)
+}
+
+// NormalizeOrgEvents is NormalizeEvents for an organisation endpoint,
+// which may select every type of OrgTypes.
+func NormalizeOrgEvents(v *domain.ValidationError, field string, events []string) []string {
+	return normalizeEvents(OrgTypes(), v, field, events)
+}
+
+func normalizeEvents(types []string, v *domain.ValidationError, field string, events []string) []string {
 	if len(events) > MaxSelectors {
 		v.Add(field, fmt.Sprintf("at most %d entries", MaxSelectors))
 		return nil
@@ -349,9 +365,9 @@ func NormalizeEvents(v *domain.ValidationError, field string, events []string) [
 	var out []string
 	for _, e := range events {
 		e = strings.TrimSpace(e)
-		if !validSelector(e) {
+		if !validSelector(types, e) {
 			v.Add(field, fmt.Sprintf("%q is not an event type; use one of %s, a group such as secret.*, or * (an empty list means every event)",
-				e, strings.Join(Types(), ", ")))
+				e, strings.Join(types, ", ")))
 			continue
 		}
 		if !slices.Contains(out, e) {

@@ -75,7 +75,7 @@ func TestPayloadShapes(t *testing.T) {
 		})
 	}
 	// Every type has a golden file.
-	for _, typ := range webhook.Types() {
+	for _, typ := range webhook.OrgTypes() {
 		if typ == webhook.TypeSecretLeaked {
 			continue // reserved: nothing emits it yet (issue 16)
 		}
@@ -109,6 +109,18 @@ func TestWants(t *testing.T) {
 	}
 }
 
+func TestNormalizeOrgEvents(t *testing.T) {
+	var v domain.ValidationError
+	in := []string{"webhook.*", "secrets.expiring_summary", "secret.leaked", "credential.revoked", "secrets.*"}
+	if got := webhook.NormalizeOrgEvents(&v, "events", in); v.Err() != nil || strings.Join(got, ",") != strings.Join(in, ",") {
+		t.Errorf("NormalizeOrgEvents(%q) = %q, %v", in, got, v.Err())
+	}
+	var bad domain.ValidationError
+	if webhook.NormalizeOrgEvents(&bad, "events", []string{"user.*"}); bad.Err() == nil {
+		t.Error("NormalizeOrgEvents accepted user.*")
+	}
+}
+
 func TestNormalizeEvents(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -121,7 +133,8 @@ func TestNormalizeEvents(t *testing.T) {
 		{"star", []string{"*"}, []string{"*"}, false},
 		{"unknown type", []string{"secret.deleted"}, nil, true},
 		{"unknown group", []string{"user.*"}, nil, true},
-		{"organisation-endpoint groups", []string{"webhook.*", "secrets.expiring_summary", "secret.leaked"}, []string{"webhook.*", "secrets.expiring_summary", "secret.leaked"}, false},
+		{"organisation-only types are not a client's", []string{"webhook.*"}, nil, true},
+		{"nor the reserved one", []string{"secret.leaked"}, nil, true},
 		{"too many", strings.Fields(strings.Repeat("* ", webhook.MaxSelectors+1)), nil, true},
 	}
 	for _, tc := range tests {

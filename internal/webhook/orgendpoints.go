@@ -126,7 +126,7 @@ func (s *Service) CreateOrgEndpoint(ctx context.Context, by domain.Actor, in Org
 		s.checkEndpointURL(&v, in.URL)
 	}
 	v.Text("description", in.Description, false, MaxEndpointDescLen)
-	events := NormalizeEvents(&v, "events", in.Events)
+	events := NormalizeOrgEvents(&v, "events", in.Events)
 	if err := v.Err(); err != nil {
 		return OrgEndpointView{}, "", err
 	}
@@ -201,7 +201,7 @@ func (s *Service) UpdateOrgEndpoint(ctx context.Context, by domain.Actor, id str
 	}
 	var events []string
 	if p.Events != nil {
-		events = NormalizeEvents(&v, "events", *p.Events)
+		events = NormalizeOrgEvents(&v, "events", *p.Events)
 	}
 	if err := v.Err(); err != nil {
 		return OrgEndpointView{}, err
