@@ -434,11 +434,8 @@ func (s *Service) health(ctx context.Context, tx store.Tx, c domain.Client, out 
 			action = "webhook.endpoint_disable" // the name it always had
 		}
 		s.o.Log.Warn("webhook endpoint "+strings.ReplaceAll(stage, "_", " "), "client_id", c.ID, "failing_since", detail["failing_since"])
-		if err := s.o.Audit.Append(ctx, tx, audit.Entry{Actor: domain.System(c.OrgID, "webhook-dispatcher"), Action: action,
-			Target: string(c.ID), Result: domain.ResultSuccess, Detail: detail}); err != nil {
-			return nil, err
-		}
-		// The organisation's endpoints are told too.
+		// The organisation's endpoints are told too; the event is written
+		// before the audit append, which takes the chain's lock last.
 		var since time.Time
 		if stage == StageRecovered {
 			since = *before.FailingSince
@@ -450,6 +447,10 @@ func (s *Service) health(ctx context.Context, tx store.Tx, c domain.Client, out 
 			lastErr = out.attempt.Error
 		}
 		if err := s.outbox.Enqueue(ctx, tx, EndpointHealth(c.OrgID, c.ID, "", c.WebhookURL, stage, since, lastErr, now)); err != nil {
+			return nil, err
+		}
+		if err := s.o.Audit.Append(ctx, tx, audit.Entry{Actor: domain.System(c.OrgID, "webhook-dispatcher"), Action: action,
+			Target: string(c.ID), Result: domain.ResultSuccess, Detail: detail}); err != nil {
 			return nil, err
 		}
 	}

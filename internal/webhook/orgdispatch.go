@@ -118,11 +118,13 @@ func (s *Service) orgHealth(ctx context.Context, tx store.Tx, sent domain.OrgWeb
 			action = "webhook.endpoint_disable"
 		}
 		s.o.Log.Warn("webhook endpoint "+strings.ReplaceAll(stage, "_", " "), "endpoint_id", ep.ID, "failing_since", detail["failing_since"])
-		if err := s.o.Audit.Append(ctx, tx, audit.Entry{Actor: domain.System(ep.OrgID, "webhook-dispatcher"), Action: action,
-			Target: ep.ID, Result: domain.ResultSuccess, Detail: detail}); err != nil {
+		// The event before the audit append, which takes the chain's lock
+		// last.
+		if err := s.outbox.Enqueue(ctx, tx, EndpointHealth(ep.OrgID, "", ep.ID, ep.URL, stage, *since, lastErr, now)); err != nil {
 			return nil, err
 		}
-		if err := s.outbox.Enqueue(ctx, tx, EndpointHealth(ep.OrgID, "", ep.ID, ep.URL, stage, *since, lastErr, now)); err != nil {
+		if err := s.o.Audit.Append(ctx, tx, audit.Entry{Actor: domain.System(ep.OrgID, "webhook-dispatcher"), Action: action,
+			Target: ep.ID, Result: domain.ResultSuccess, Detail: detail}); err != nil {
 			return nil, err
 		}
 	}
