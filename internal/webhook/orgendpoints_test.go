@@ -376,3 +376,68 @@ func TestExpirySummaryOncePerPeriod(t *testing.T) {
 		t.Errorf("first summary counts by window (1, 7, 14 days) = %v, want [1 1 1]", counts)
 	}
 }
+
+// TestConcurrentRotationsAndUpdates: rotations and edits of one endpoint
+// at once lose nothing: the current secret is one a rotation returned,
+// the previous one another, every rotation is audited, and the last edit
+// of each field stands.
+func TestConcurrentRotationsAndUpdates(t *testing.T) {
+	e := newEnv(t)
+	ep, first := e.orgEndpoint(t, "https://hooks.example.com/soc")
+	const n = 6
+	var wg sync.WaitGroup
+	secrets := make([]string, n)
+	errs := make([]error, 2*n)
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			_, secrets[i], errs[i] = e.hooks.RotateOrgEndpointSecret(t.Context(), e.admin, ep.ID, time.Hour)
+		})
+		wg.Go(func() {
+			<-start
+			d := "edit " + string(rune('a'+i))
+			_, errs[n+i] = e.hooks.UpdateOrgEndpoint(t.Context(), e.admin, ep.ID, webhook.OrgEndpointPatch{Description: &d})
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	got, err := e.store.GetOrgWebhookEndpoint(t.Context(), e.admin.OrgID, ep.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := func(sealed []byte) string {
+		v, err := e.opts.Keyring.Open(sealed, []byte(ep.ID))
+		if err != nil {
+			t.Fatalf("open a sealed secret: %v", err)
+		}
+		return string(v)
+	}
+	cur, prev := open(got.SecretSealed), open(got.PreviousSealed)
+	known := append([]string{first}, secrets...)
+	if !slices.Contains(secrets, cur) || !slices.Contains(known, prev) || cur == prev {
+		t.Errorf("after %d concurrent rotations: current %v, previous %v; want two different secrets the rotations returned",
+			n, slices.Contains(secrets, cur), slices.Contains(known, prev))
+	}
+	if !strings.HasPrefix(got.Description, "edit ") {
+		t.Errorf("description = %q, want one of the edits", got.Description)
+	}
+	list, _, err := e.audit.List(t.Context(), e.admin.OrgID, domain.AuditFilter{Page: domain.Page{Limit: domain.MaxLimit}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotations := 0
+	for _, a := range list {
+		if a.Action == "webhook.org_endpoint_secret_rotate" {
+			rotations++
+		}
+	}
+	if rotations != n {
+		t.Errorf("%d rotations audited, want %d", rotations, n)
+	}
+}
