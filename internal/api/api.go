@@ -174,6 +174,17 @@ func (h *Handler) routes() []Route {
 		priv("GET", "/v1/clients/{client_id}/webhook/deliveries/{id}", authz.ReadWebhook, h.getWebhookDelivery),
 		priv("POST", "/v1/clients/{client_id}/webhook/deliveries/{id}/redeliver", authz.Redeliver, h.redeliverWebhook),
 		priv("DELETE", "/v1/clients/{client_id}/webhook/deliveries/{id}/payload", authz.DeleteWebhookPayload, h.deleteWebhookPayload),
+		priv("GET", "/v1/webhook-endpoints", authz.ListOrgWebhooks, h.listOrgWebhooks),
+		priv("POST", "/v1/webhook-endpoints", authz.CreateOrgWebhook, h.createOrgWebhook),
+		priv("GET", "/v1/webhook-endpoints/{id}", authz.ReadOrgWebhook, h.getOrgWebhook),
+		priv("PATCH", "/v1/webhook-endpoints/{id}", authz.UpdateOrgWebhook, h.updateOrgWebhook),
+		priv("DELETE", "/v1/webhook-endpoints/{id}", authz.DeleteOrgWebhook, h.deleteOrgWebhook),
+		priv("POST", "/v1/webhook-endpoints/{id}/rotate-secret", authz.RotateOrgWebhook, h.rotateOrgWebhook),
+		priv("POST", "/v1/webhook-endpoints/{id}/replay", authz.ReplayOrgWebhook, h.replayOrgWebhook),
+		priv("GET", "/v1/webhook-endpoints/{id}/deliveries", authz.ReadOrgWebhook, h.listOrgWebhookDeliveries),
+		priv("GET", "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}", authz.ReadOrgWebhook, h.getOrgWebhookDelivery),
+		priv("POST", "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/redeliver", authz.RedeliverOrgWebhook, h.redeliverOrgWebhook),
+		priv("DELETE", "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/payload", authz.DeleteOrgWebhookData, h.deleteOrgWebhookPayload),
 	}
 }
 

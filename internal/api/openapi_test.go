@@ -379,6 +379,7 @@ func TestOpenAPIResponses(t *testing.T) {
 		want(t, e.do(t, "GET", clientPath(client.ClientID)+"/rotations", nil), http.StatusOK)
 	})
 	step("webhooks", func(t *testing.T) { webhookSession(t, e, client.ClientID) })
+	step("organisation webhooks", func(t *testing.T) { orgWebhookSession(t, e) })
 	step("policy", func(t *testing.T) {
 		want(t, e.do(t, "GET", "/v1/policy", nil), http.StatusOK)
 		want(t, e.do(t, "PATCH", "/v1/policy", map[string]any{

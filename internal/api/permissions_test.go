@@ -174,6 +174,20 @@ func TestPermissions(t *testing.T) {
 	}
 	delivery := deliveries.Items[0].ID
 
+	// An organisation endpoint with a delivery.
+	res = e.do(t, "POST", "/v1/webhook-endpoints", apiv1.CreateOrgWebhookEndpoint{URL: "https://hooks.example.test/org"})
+	want(t, res, http.StatusCreated)
+	orgHook := "/v1/webhook-endpoints/" + decode[apiv1.CreatedOrgWebhookEndpoint](t, res).ID
+	orgHookDelivery := func(t *testing.T) string {
+		c := e.createClient(t, "For the organisation endpoint")
+		e.createSecret(t, c.ClientID, apiv1.CreateSecret{Description: "hooked"})
+		res := e.do(t, "GET", orgHook+"/deliveries", nil)
+		want(t, res, http.StatusOK)
+		return orgHook + "/deliveries/" + decode[apiv1.WebhookDeliveryList](t, res).Items[0].ID
+	}
+	orgDelivery := orgHookDelivery(t)
+	var doomed string // the endpoint the DELETE case deletes, made again once deleted
+
 	subject := e.user(t, org, domain.RoleMember) // the target of the user routes
 	res = e.do(t, "POST", "/v1/me/credential", nil, as(subject.Token))
 	want(t, res, http.StatusCreated)
@@ -328,6 +342,31 @@ func TestPermissions(t *testing.T) {
 			return clientPath(c) + "/webhook/deliveries/" + decode[apiv1.WebhookDeliveryList](t, res).Items[0].ID + "/payload", nil, nil
 		}},
 		"POST /v1/clients/{client_id}/webhook/deliveries/{id}/redeliver": {perm: "clients:write", roles: writers, objects: true, success: 202, prepare: static(clientPath(hookClient)+"/webhook/deliveries/"+delivery+"/redeliver", nil)},
+
+		"GET /v1/webhook-endpoints":        {perm: "webhooks:read", roles: admins, success: 200, prepare: static("/v1/webhook-endpoints", nil)},
+		"POST /v1/webhook-endpoints":       {perm: "webhooks:write", roles: superAdmin, success: 201, prepare: static("/v1/webhook-endpoints", apiv1.CreateOrgWebhookEndpoint{URL: "https://hooks.example.test/org2"})},
+		"GET /v1/webhook-endpoints/{id}":   {perm: "webhooks:read", roles: admins, objects: true, success: 200, prepare: static(orgHook, nil)},
+		"PATCH /v1/webhook-endpoints/{id}": {perm: "webhooks:write", roles: superAdmin, objects: true, success: 200, prepare: static(orgHook, map[string]any{"description": "SOC"})},
+		"DELETE /v1/webhook-endpoints/{id}": {perm: "webhooks:write", roles: superAdmin, objects: true, success: 204, prepare: func(t *testing.T, _ *permCaller) (string, any, func(response)) {
+			if doomed == "" {
+				res := e.do(t, "POST", "/v1/webhook-endpoints", apiv1.CreateOrgWebhookEndpoint{URL: "https://hooks.example.test/doomed"})
+				want(t, res, http.StatusCreated)
+				doomed = "/v1/webhook-endpoints/" + decode[apiv1.CreatedOrgWebhookEndpoint](t, res).ID
+			}
+			return doomed, nil, func(res response) {
+				if res.Status == http.StatusNoContent {
+					doomed = ""
+				}
+			}
+		}},
+		"POST /v1/webhook-endpoints/{id}/rotate-secret":                      {perm: "webhooks:write", roles: superAdmin, objects: true, success: 200, prepare: static(orgHook+"/rotate-secret", nil)},
+		"POST /v1/webhook-endpoints/{id}/replay":                             {perm: "webhooks:write", roles: superAdmin, objects: true, success: 202, prepare: static(orgHook+"/replay", apiv1.ReplayWebhook{Since: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)})},
+		"GET /v1/webhook-endpoints/{id}/deliveries":                          {perm: "webhooks:read", roles: admins, objects: true, success: 200, prepare: static(orgHook+"/deliveries", nil)},
+		"GET /v1/webhook-endpoints/{id}/deliveries/{delivery_id}":            {perm: "webhooks:read", roles: admins, objects: true, success: 200, prepare: static(orgDelivery, nil)},
+		"POST /v1/webhook-endpoints/{id}/deliveries/{delivery_id}/redeliver": {perm: "webhooks:write", roles: superAdmin, objects: true, success: 202, prepare: static(orgDelivery+"/redeliver", nil)},
+		"DELETE /v1/webhook-endpoints/{id}/deliveries/{delivery_id}/payload": {perm: "webhooks:write", roles: superAdmin, objects: true, success: 200, prepare: func(t *testing.T, _ *permCaller) (string, any, func(response)) {
+			return orgHookDelivery(t) + "/payload", nil, nil
+		}},
 
 		"GET /v1/keys":         {perm: "keys:read", roles: everyone, success: 200, prepare: static("/v1/keys", nil)},
 		"POST /v1/keys/rotate": {perm: "keys:write", roles: superAdmin, success: 201, prepare: static("/v1/keys/rotate", apiv1.RotateKeys{DelaySeconds: ptr(600)})},

@@ -37,6 +37,12 @@ const (
 	WriteUsers   Permission = "users:write"
 	// ReportLeaks covers POST /v1/leaks.
 	ReportLeaks Permission = "leaks:report"
+	// ReadOrgWebhooks and WriteOrgWebhooks are the organisation's own
+	// webhook endpoints: they receive every client's and user's events,
+	// so reading them is an admin's, changing where they go a super
+	// admin's (as the policy).
+	ReadOrgWebhooks  Permission = "webhooks:read"
+	WriteOrgWebhooks Permission = "webhooks:write"
 )
 
 var (
@@ -74,6 +80,7 @@ var table = []struct {
 	{OwnAPITokens, everyone, loginOnly},
 	{ReadUsers, admins, viaCredential}, {WriteUsers, superAdmin, viaCredential},
 	{ReportLeaks, admins, viaCredential},
+	{ReadOrgWebhooks, admins, viaCredential}, {WriteOrgWebhooks, superAdmin, viaCredential},
 }
 
 // Allowed reports whether role holds p.

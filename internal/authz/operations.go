@@ -68,6 +68,16 @@ const (
 	ReadOverview         Operation = "overview.read"
 	ReportLeak           Operation = "leak.report"
 	ListLeaks            Operation = "leak.list"
+	// The organisation's own webhook endpoints.
+	ListOrgWebhooks      Operation = "org_webhook.list"
+	ReadOrgWebhook       Operation = "org_webhook.read"
+	CreateOrgWebhook     Operation = "org_webhook.create"
+	UpdateOrgWebhook     Operation = "org_webhook.update"
+	DeleteOrgWebhook     Operation = "org_webhook.delete"
+	RotateOrgWebhook     Operation = "org_webhook.secret_rotate"
+	ReplayOrgWebhook     Operation = "org_webhook.replay"
+	RedeliverOrgWebhook  Operation = "org_webhook.redeliver"
+	DeleteOrgWebhookData Operation = "org_webhook.payload_delete"
 )
 
 // operations is the one table of what each operation needs. Both
@@ -105,7 +115,11 @@ var operations = map[Operation]Permission{
 	// shut it down. The leak-reporter token may do this and nothing else.
 	ReportLeak: ReportLeaks,
 	// Leaks carry source URLs and reporters, and name users' tokens.
-	ListLeaks: ReadAudit,
+	ListLeaks:       ReadAudit,
+	ListOrgWebhooks: ReadOrgWebhooks, ReadOrgWebhook: ReadOrgWebhooks,
+	CreateOrgWebhook: WriteOrgWebhooks, UpdateOrgWebhook: WriteOrgWebhooks, DeleteOrgWebhook: WriteOrgWebhooks,
+	RotateOrgWebhook: WriteOrgWebhooks, ReplayOrgWebhook: WriteOrgWebhooks, RedeliverOrgWebhook: WriteOrgWebhooks,
+	DeleteOrgWebhookData: WriteOrgWebhooks,
 }
 
 // Required returns the permission op needs ("" for an unknown operation,

@@ -89,6 +89,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) s
 		newOverviewCmd(api, stdout),
 		newAuditCmd(api, stdin, stdout, stderr, getenv),
 		newWebhooksCmd(api, stdin, stdout),
+		newOrgWebhooksCmd(api, stdout),
 		newLoginCmd(api, stdin, stdout, stderr),
 		newLogoutCmd(api, stdout),
 		newWhoamiCmd(api, stdout),

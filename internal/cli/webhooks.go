@@ -335,9 +335,13 @@ func newWebhooksDeliveryCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 }
 
 func printDelivery(w io.Writer, d apiv1.WebhookDeliveryDetail) error {
+	owner := field{"Client ID", d.ClientID}
+	if d.EndpointID != "" {
+		owner = field{"Endpoint ID", d.EndpointID}
+	}
 	if err := writeFields(w, []field{
 		{"Delivery ID", d.ID},
-		{"Client ID", d.ClientID},
+		owner,
 		{"Event", d.EventType},
 		{"Status", d.Status},
 		{"Created", formatTime(d.CreatedAt)},

@@ -26,7 +26,9 @@ type OpsStats struct {
 	// waiting (created, or asked to be redelivered); zero when none waits.
 	OutboxOldest time.Time
 	// EndpointsDisabled is the number of clients whose current webhook
-	// endpoint was disabled for failing and not enabled again.
+	// endpoint was disabled for failing and not enabled again, plus the
+	// organisation endpoints that are disabled (for failing, or by an
+	// operator).
 	EndpointsDisabled int
 	// SecretsExpiring counts unrevoked secrets whose expiry lies in
 	// (now, now+window], for each window asked for, in order.

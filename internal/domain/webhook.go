@@ -11,16 +11,18 @@ const (
 	WebhookFailed    WebhookStatus = "failed"    // given up: retries ran out or the endpoint is gone
 )
 
-// WebhookMessage is one event for one client's endpoint. Its ID is the
+// WebhookMessage is one event for one endpoint: a client's (ClientID) or
+// an organisation endpoint (EndpointID), never both. Its ID is the
 // webhook-id every attempt carries, so receivers can drop duplicates.
 type WebhookMessage struct {
-	ID        string
-	OrgID     OrgID
-	ClientID  ClientID
-	EventType string
-	Payload   []byte // the exact body sent, JSON
-	CreatedAt time.Time
-	Status    WebhookStatus
+	ID         string
+	OrgID      OrgID
+	ClientID   ClientID // "" for an organisation endpoint's message
+	EndpointID string   // "" for a client endpoint's message
+	EventType  string
+	Payload    []byte // the exact body sent, JSON
+	CreatedAt  time.Time
+	Status     WebhookStatus
 	// Attempts counts every delivery attempt; RetryCount only those since
 	// RetryFrom (creation, or the last manual redelivery), which set the
 	// backoff and the retry window.
@@ -48,7 +50,7 @@ type WebhookAttempt struct {
 	ID         string
 	MessageID  string
 	OrgID      OrgID
-	ClientID   ClientID
+	ClientID   ClientID // "" for an organisation endpoint's attempt
 	At         time.Time
 	URL        string
 	StatusCode int // 0 when no HTTP answer arrived
@@ -97,4 +99,39 @@ type WebhookSigningKey struct {
 	Sealed    []byte
 	CreatedAt time.Time
 	RetiredAt *time.Time // nil while it signs
+}
+
+// OrgWebhookEndpoint is an organisation's own webhook endpoint: it
+// receives the events of every client and user of the organisation that
+// its Events select. It signs with a Standard Webhooks secret
+// ("whsec_…") Keywarden generated; SecretSealed is that secret sealed with
+// the keyring (the endpoint's ID as associated data). After a rotation the
+// previous secret (PreviousSealed) signs too until PreviousUntil. The
+// health fields are those of WebhookEndpoint; DisabledAt is also set when
+// an operator disables the endpoint.
+type OrgWebhookEndpoint struct {
+	ID              string
+	OrgID           OrgID
+	URL             string
+	Description     string
+	Events          []string // as a client's WebhookEvents; empty: every event
+	SecretSealed    []byte
+	SecretCreatedAt time.Time
+	PreviousSealed  []byte     // nil when no rotation overlaps
+	PreviousUntil   *time.Time // when the previous secret stops signing
+	FailingSince    *time.Time
+	ExhaustedAt     *time.Time
+	DisabledAt      *time.Time
+	DisabledReason  string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// WebhookOrgNotice is the gate of one organisation-wide notice (an expiry
+// summary) for one period.
+type WebhookOrgNotice struct {
+	OrgID      OrgID
+	Notice     string    // e.g. "expiring-summary"
+	Period     time.Time // the start of the period it covers
+	RecordedAt time.Time
 }

@@ -97,7 +97,7 @@ func newStateDescs() stateDescs {
 		oldest: prometheus.NewDesc("keywarden_webhook_outbox_oldest_age_seconds",
 			"How long the longest-waiting webhook message has waited (0 when none waits).", nil, nil),
 		disabled: prometheus.NewDesc("keywarden_webhook_endpoints_disabled",
-			"Clients whose webhook endpoint is disabled for failing (until someone enables it).", nil, nil),
+			"Webhook endpoints disabled now: clients' (for failing, until someone enables them) and organisation endpoints (for failing or by an operator).", nil, nil),
 		expiring: prometheus.NewDesc("keywarden_secrets_expiring",
 			"Unrevoked client secrets that expire within the window (1d, 7d, 14d; each includes the shorter).", []string{"within"}, nil),
 		refreshed: prometheus.NewDesc("keywarden_state_refresh_timestamp_seconds",

@@ -8,7 +8,8 @@ import (
 )
 
 // Webhooks is the webhook outbox, its delivery log, the health of each
-// client's endpoint, and the gate that sends each expiry notice once.
+// client's endpoint, the organisations' own endpoints, and the gates that
+// send each expiry notice (and each organisation's summary) once.
 type Webhooks interface {
 	// CreateWebhookMessage writes an outbox row; it belongs in the
 	// transaction of the change the event describes.
@@ -82,6 +83,43 @@ type Webhooks interface {
 	// reports whether this call did; domain.ErrNotFound when the client
 	// has no such key.
 	RetireWebhookSigningKey(ctx context.Context, org domain.OrgID, clientID domain.ClientID, id string, at time.Time) (bool, error)
+
+	// CreateOrgWebhookEndpoint stores an organisation's new endpoint.
+	CreateOrgWebhookEndpoint(ctx context.Context, e domain.OrgWebhookEndpoint) error
+	// GetOrgWebhookEndpoint returns one endpoint of the organisation
+	// (domain.ErrNotFound when it has no such endpoint).
+	GetOrgWebhookEndpoint(ctx context.Context, org domain.OrgID, id string) (domain.OrgWebhookEndpoint, error)
+	// ListOrgWebhookEndpoints returns the organisation's endpoints, oldest
+	// first (a few: the service caps them).
+	ListOrgWebhookEndpoints(ctx context.Context, org domain.OrgID) ([]domain.OrgWebhookEndpoint, error)
+	// UpdateOrgWebhookEndpoint locks an endpoint, hands fn the endpoint as
+	// stored and stores what fn leaves of every field but its ID,
+	// organisation and creation time (see ErrNoChange).
+	UpdateOrgWebhookEndpoint(ctx context.Context, org domain.OrgID, id string, fn func(e *domain.OrgWebhookEndpoint) error) (domain.OrgWebhookEndpoint, error)
+	// DeleteOrgWebhookEndpoint removes an endpoint and its messages;
+	// domain.ErrNotFound when there is no such endpoint.
+	DeleteOrgWebhookEndpoint(ctx context.Context, org domain.OrgID, id string) error
+	// ListOrgWebhookOrgs returns, across organisations, the IDs of the
+	// organisations that have at least one enabled endpoint, in ID order:
+	// up to limit after after ("" for the first page).
+	ListOrgWebhookOrgs(ctx context.Context, after domain.OrgID, limit int) ([]domain.OrgID, error)
+	// ListEndpointWebhookMessages returns an organisation endpoint's
+	// messages, newest first.
+	ListEndpointWebhookMessages(ctx context.Context, org domain.OrgID, endpointID string, f domain.WebhookFilter) ([]domain.WebhookMessage, string, error)
+	// ReplayEndpointWebhookMessages is ReplayWebhookMessages for an
+	// organisation endpoint's messages.
+	ReplayEndpointWebhookMessages(ctx context.Context, org domain.OrgID, endpointID string, since time.Time, all bool,
+		at time.Time, spacing time.Duration, limit int) (int, error)
+	// CountFailedEndpointWebhookMessages is CountFailedWebhookMessages for
+	// an organisation endpoint's messages.
+	CountFailedEndpointWebhookMessages(ctx context.Context, org domain.OrgID, endpointID string, since time.Time, limit int) (int, error)
+	// RecordWebhookOrgNotice records that an organisation-wide notice for
+	// a period was handled and reports whether this call recorded it
+	// (false: somebody else sends it).
+	RecordWebhookOrgNotice(ctx context.Context, n domain.WebhookOrgNotice) (bool, error)
+	// ListOrgExpiringSecrets returns up to limit unrevoked secrets of one
+	// organisation whose expiry lies in (from, to], by expiry and ID.
+	ListOrgExpiringSecrets(ctx context.Context, org domain.OrgID, from, to time.Time, limit int) ([]domain.Secret, error)
 
 	// RecordWebhookNotice records that a notice about a secret's expiry was
 	// handled and reports whether this call recorded it (false: it was

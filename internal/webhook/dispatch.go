@@ -94,6 +94,9 @@ type outcome struct {
 
 // attempt handles one claimed message: decide, maybe send, record.
 func (s *Service) attempt(ctx context.Context, m domain.WebhookMessage, claim string) error {
+	if m.EndpointID != "" {
+		return s.attemptOrg(ctx, m, claim)
+	}
 	c, err := s.o.Store.GetClient(ctx, m.OrgID, m.ClientID)
 	if errors.Is(err, domain.ErrNotFound) {
 		return nil // the client was deleted, and its messages with it
@@ -124,7 +127,9 @@ func (s *Service) attempt(ctx context.Context, m domain.WebhookMessage, claim st
 			out = s.send(ctx, c.WebhookURL, m, secrets, keys)
 		}
 	}
-	return s.record(ctx, c, m, claim, out)
+	return s.record(ctx, m, claim, out, func(tx store.Tx, gaveUp bool, now time.Time) ([]string, error) {
+		return s.health(ctx, tx, c, out, gaveUp, now)
+	})
 }
 
 // signingSecrets returns the values of the client's active secrets, oldest
@@ -267,9 +272,13 @@ func cleanExcerpt(b []byte) string {
 	return strings.TrimSpace(sb.String())
 }
 
+// healthFunc tracks the health of a message's endpoint after an attempt,
+// in the attempt's transaction, and returns the stages it told.
+type healthFunc func(tx store.Tx, gaveUp bool, now time.Time) ([]string, error)
+
 // record stores an outcome: the attempt, the message's new state and the
-// endpoint's health, in one transaction.
-func (s *Service) record(ctx context.Context, c domain.Client, m domain.WebhookMessage, claim string, out outcome) error {
+// endpoint's health (through health), in one transaction.
+func (s *Service) record(ctx context.Context, m domain.WebhookMessage, claim string, out outcome, health healthFunc) error {
 	now := s.clock()
 	m.NextAttemptAt = nil
 	var counted string // the metrics' outcome
@@ -335,7 +344,7 @@ func (s *Service) record(ctx context.Context, c domain.Client, m domain.WebhookM
 			}
 			return err
 		}
-		stages, err = s.health(ctx, tx, c, out, gaveUp, now)
+		stages, err = health(tx, gaveUp, now)
 		return err
 	})
 	if err == nil && mine {
@@ -425,6 +434,21 @@ func (s *Service) health(ctx context.Context, tx store.Tx, c domain.Client, out 
 			action = "webhook.endpoint_disable" // the name it always had
 		}
 		s.o.Log.Warn("webhook endpoint "+strings.ReplaceAll(stage, "_", " "), "client_id", c.ID, "failing_since", detail["failing_since"])
+		// The organisation's endpoints are told too; the event is written
+		// before the audit append, which takes the chain's lock last.
+		var since time.Time
+		if stage == StageRecovered {
+			since = *before.FailingSince
+		} else {
+			since = *ep.FailingSince
+		}
+		lastErr := ""
+		if out.attempt != nil {
+			lastErr = out.attempt.Error
+		}
+		if err := s.outbox.Enqueue(ctx, tx, EndpointHealth(c.OrgID, c.ID, "", c.WebhookURL, stage, since, lastErr, now)); err != nil {
+			return nil, err
+		}
 		if err := s.o.Audit.Append(ctx, tx, audit.Entry{Actor: domain.System(c.OrgID, "webhook-dispatcher"), Action: action,
 			Target: string(c.ID), Result: domain.ResultSuccess, Detail: detail}); err != nil {
 			return nil, err

@@ -1,10 +1,14 @@
 // Package webhook owns Keywarden's webhooks: the events about a client's
-// credentials, the outbox they are written to, the dispatcher that signs
+// credentials and an organisation's users and endpoints, the outbox they
+// are written to (for a client's endpoint and for the organisation's own
+// endpoints), the dispatcher that signs
 // and delivers them on a retry schedule (Retry-After honoured), the SSRF
 // guard on the way out, the endpoint's health stages (failing, retries
 // exhausted, disabled, recovered), the delivery log, redelivery and replay
 // since a time, retention of payloads, the optional Ed25519 (v1a) signing
-// keys, and the scheduler that sends expiry notices.
+// keys, the organisation endpoints (their whsec_ signing secrets and
+// rotation), and the schedulers that send expiry notices and the daily
+// expiry summary.
 //
 // The invariants that matter:
 //   - An event is written to the outbox by Outbox.Enqueue in the same store
@@ -27,6 +31,15 @@
 //     and the endpoint failed without a success for DisableAfter; each
 //     stage is audited once per failing streak, in the transaction of the
 //     attempt that reached it.
+//   - An organisation endpoint's signing secret exists only sealed with
+//     the keyring (the endpoint's ID as associated data), in the answer
+//     that creates or rotates it, and in memory while an attempt is
+//     signed. During a rotation's overlap both secrets sign.
+//   - A health stage of an endpoint is also an event for the
+//     organisation's endpoints, enqueued in the transaction that audits
+//     it; an organisation endpoint's own stages never go to itself.
+//   - Each organisation's expiry summary is sent once a day, whatever the
+//     number of nodes: a unique row per (organisation, day) is the gate.
 //   - A v1a signing key's private half exists only sealed with the
 //     keyring (its ID bound as associated data) and in memory while an
 //     attempt is signed.

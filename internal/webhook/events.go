@@ -22,12 +22,26 @@ const (
 	TypeCredentialRevoked  = "credential.revoked"
 	TypeSecretLeaked       = "secret.leaked"
 	TypeCredentialLeaked   = "credential.leaked"
+	// The health stages of an endpoint and the expiry summary go to
+	// organisation endpoints only (see OrgOnly).
+	TypeEndpointFailing   = "webhook.endpoint_failing"
+	TypeEndpointExhausted = "webhook.endpoint_exhausted"
+	TypeEndpointDisabled  = "webhook.endpoint_disabled"
+	TypeEndpointRecovered = "webhook.endpoint_recovered"
+	TypeExpiringSummary   = "secrets.expiring_summary"
 )
 
-// Types lists every event type.
+// Types lists the event types a client's endpoint may select.
 func Types() []string {
 	return []string{TypeSecretCreated, TypeSecretExpiring, TypeSecretExpired, TypeSecretRevoked,
 		TypeRefreshTokenIssued, TypeClientUpdated, TypeClientDisabled, TypeCredentialRevoked, TypeSecretLeaked, TypeCredentialLeaked}
+}
+
+// OrgTypes lists every event type: those of Types, and those only
+// organisation endpoints receive.
+func OrgTypes() []string {
+	return append(Types(),
+		TypeEndpointFailing, TypeEndpointExhausted, TypeEndpointDisabled, TypeEndpointRecovered, TypeExpiringSummary)
 }
 
 // Why a secret was revoked (secret.revoked's data.reason).
@@ -41,14 +55,23 @@ const (
 // PrefixMessage starts every webhook-id.
 const PrefixMessage = "msg_"
 
-// Event is one thing that happened to a client's credentials. The client's
-// endpoint receives it as the JSON payload {"type", "timestamp", "data"}.
+// Event is one thing that happened in an organisation. The client's
+// endpoint (when ClientID is set and OrgOnly is not) and every endpoint
+// of the organisation whose selection wants it receive it as the JSON
+// payload {"type", "timestamp", "data"}.
 type Event struct {
 	Type     string
 	OrgID    domain.OrgID
-	ClientID domain.ClientID
+	ClientID domain.ClientID // "" for an event about no client (a user's, the organisation's)
 	At       time.Time
 	Data     any // marshalled as "data"; never holds a secret value
+	// OrgOnly keeps the event from the client's own endpoint: only
+	// organisation endpoints receive it.
+	OrgOnly bool
+	// NotTo names an organisation endpoint that must not receive the
+	// event: the one whose health stage it tells (it would report its own
+	// failure to itself, in a loop).
+	NotTo string
 }
 
 // payload is the body of a delivery.
@@ -200,7 +223,7 @@ type credentialData struct {
 // CredentialRevoked is credential.revoked: a user's personal credential (c,
 // a client with OwnerUserID) was revoked. secrets are the ones the
 // revocation ended, as they were before it. It goes to c's own webhook
-// endpoint, if it has one.
+// endpoint, if it has one, and to the organisation's endpoints.
 //
 // The personal-credential code enqueues it in the revoking transaction:
 //
@@ -211,6 +234,81 @@ func CredentialRevoked(c domain.Client, secrets []domain.Secret, at time.Time) E
 		d.Secrets = append(d.Secrets, describeSecret(x))
 	}
 	return Event{Type: TypeCredentialRevoked, OrgID: c.OrgID, ClientID: c.ID, At: at, Data: d}
+}
+
+type healthData struct {
+	// Endpoint is "client" (ClientID's endpoint) or "organization"
+	// (EndpointID).
+	Endpoint     string          `json:"endpoint"`
+	ClientID     domain.ClientID `json:"client_id,omitempty"`
+	EndpointID   string          `json:"endpoint_id,omitempty"`
+	URL          string          `json:"url"`
+	Stage        string          `json:"stage"`
+	FailingSince time.Time       `json:"failing_since"`
+	FailedFor    string          `json:"failed_for,omitempty"`
+	LastError    string          `json:"last_error,omitempty"`
+	DisabledAt   *time.Time      `json:"disabled_at,omitempty"`
+}
+
+// healthType is the event type of a health stage.
+func healthType(stage string) string {
+	switch stage {
+	case StageFailing:
+		return TypeEndpointFailing
+	case StageExhausted:
+		return TypeEndpointExhausted
+	case StageDisabled:
+		return TypeEndpointDisabled
+	}
+	return TypeEndpointRecovered
+}
+
+// EndpointHealth is webhook.endpoint_<stage>: an endpoint reached a
+// health stage. It goes to organisation endpoints only, never to the
+// endpoint it is about (notTo).
+func EndpointHealth(org domain.OrgID, clientID domain.ClientID, endpointID, url, stage string, failingSince time.Time, lastError string, at time.Time) Event {
+	d := healthData{Endpoint: "client", ClientID: clientID, EndpointID: endpointID, URL: url, Stage: stage,
+		FailingSince: failingSince.UTC(), LastError: lastError}
+	if endpointID != "" {
+		d.Endpoint = "organization"
+	}
+	switch stage {
+	case StageRecovered:
+		d.FailedFor, d.LastError = at.Sub(failingSince).Round(time.Second).String(), ""
+	case StageDisabled:
+		d.DisabledAt = utc(&at)
+	}
+	return Event{Type: healthType(stage), OrgID: org, At: at, Data: d, OrgOnly: true, NotTo: endpointID}
+}
+
+// ExpiringSecret is one secret in an expiry summary.
+type ExpiringSecret struct {
+	ClientID    domain.ClientID `json:"client_id"`
+	SecretID    domain.SecretID `json:"secret_id"`
+	Description string          `json:"description"`
+	Hint        string          `json:"hint"`
+	ExpiresAt   time.Time       `json:"expires_at"`
+}
+
+// SummaryWindow is the secrets expiring within Days days (and not within
+// a shorter window of the summary).
+type SummaryWindow struct {
+	Days    int              `json:"days"`
+	Count   int              `json:"count"`
+	Secrets []ExpiringSecret `json:"secrets"`
+	// Truncated says Secrets lists only the first MaxSummarySecrets.
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+type summaryData struct {
+	Period  time.Time       `json:"period"`
+	Windows []SummaryWindow `json:"windows"`
+}
+
+// ExpiringSummary is secrets.expiring_summary: the organisation's secrets
+// that expire within 1, 7 and 14 days, sent once a period.
+func ExpiringSummary(org domain.OrgID, period time.Time, windows []SummaryWindow, at time.Time) Event {
+	return Event{Type: TypeExpiringSummary, OrgID: org, At: at, Data: summaryData{Period: period.UTC(), Windows: windows}, OrgOnly: true}
 }
 
 // Wants reports whether an endpoint with the event selection filter
@@ -228,13 +326,13 @@ func Wants(filter []string, typ string) bool {
 	return false
 }
 
-// validSelector reports whether s is an event type, a group of them
+// validSelector reports whether s is one of types, a group of them
 // ("secret.*") or "*".
-func validSelector(s string) bool {
+func validSelector(types []string, s string) bool {
 	if s == "*" {
 		return true
 	}
-	for _, t := range Types() {
+	for _, t := range types {
 		group, _, _ := strings.Cut(t, ".")
 		if s == t || s == group+".*" {
 			return true
@@ -246,10 +344,20 @@ func validSelector(s string) bool {
 // MaxSelectors bounds an event selection.
 const MaxSelectors = 32
 
-// NormalizeEvents checks an event selection for field and returns it
-// without duplicates; problems go to v. An empty selection (every event)
-// comes back nil.
+// NormalizeEvents checks a client endpoint's event selection for field
+// and returns it without duplicates; problems go to v. An empty selection
+// (every event) comes back nil.
 func NormalizeEvents(v *domain.ValidationError, field string, events []string) []string {
+	return normalizeEvents(Types(), v, field, events)
+}
+
+// NormalizeOrgEvents is NormalizeEvents for an organisation endpoint,
+// which may select every type of OrgTypes.
+func NormalizeOrgEvents(v *domain.ValidationError, field string, events []string) []string {
+	return normalizeEvents(OrgTypes(), v, field, events)
+}
+
+func normalizeEvents(types []string, v *domain.ValidationError, field string, events []string) []string {
 	if len(events) > MaxSelectors {
 		v.Add(field, fmt.Sprintf("at most %d entries", MaxSelectors))
 		return nil
@@ -257,9 +365,9 @@ func NormalizeEvents(v *domain.ValidationError, field string, events []string) [
 	var out []string
 	for _, e := range events {
 		e = strings.TrimSpace(e)
-		if !validSelector(e) {
+		if !validSelector(types, e) {
 			v.Add(field, fmt.Sprintf("%q is not an event type; use one of %s, a group such as secret.*, or * (an empty list means every event)",
-				e, strings.Join(Types(), ", ")))
+				e, strings.Join(types, ", ")))
 			continue
 		}
 		if !slices.Contains(out, e) {

@@ -35,15 +35,24 @@ func TestPayloadShapes(t *testing.T) {
 	c := domain.Client{ID: x.ClientID, OrgID: "org_1", Name: "Billing", Disabled: true, UpdatedAt: at}
 	personal := domain.Client{ID: "kwp_3hT9xQ2mLw8ZbV1cR7pK0c", OrgID: "org_1", OwnerUserID: "usr_2"}
 	events := map[string]webhook.Event{
-		"secret.created":       webhook.SecretCreated(x),
-		"secret.expiring":      webhook.SecretExpiring(x, 7, at),
-		"secret.expired":       webhook.SecretExpired(x, expires),
-		"secret.revoked":       webhook.SecretRevoked(gone, webhook.ReasonRotationCompleted),
-		"secret.revoked-all":   webhook.SecretsRevoked([]domain.Secret{x, gone}, revoked, webhook.ReasonRevokeAll)[0],
-		"refresh_token.issued": webhook.RefreshTokenIssued(domain.RefreshToken{ID: "rft_1", OrgID: "org_1", ClientID: c.ID, Hint: "zZ9q", CreatedAt: at, CreatedBy: "usr_1", ExpiresAt: at.Add(time.Hour)}),
-		"client.updated":       webhook.ClientUpdated(domain.Client{ID: c.ID, OrgID: "org_1", Name: "Billing", UpdatedAt: at}, []string{"name", "scopes"}),
-		"client.disabled":      webhook.ClientUpdated(c, []string{"disabled"}),
-		"credential.revoked":   webhook.CredentialRevoked(personal, []domain.Secret{x}, revoked),
+		"secret.created":             webhook.SecretCreated(x),
+		"secret.expiring":            webhook.SecretExpiring(x, 7, at),
+		"secret.expired":             webhook.SecretExpired(x, expires),
+		"secret.revoked":             webhook.SecretRevoked(gone, webhook.ReasonRotationCompleted),
+		"secret.revoked-all":         webhook.SecretsRevoked([]domain.Secret{x, gone}, revoked, webhook.ReasonRevokeAll)[0],
+		"refresh_token.issued":       webhook.RefreshTokenIssued(domain.RefreshToken{ID: "rft_1", OrgID: "org_1", ClientID: c.ID, Hint: "zZ9q", CreatedAt: at, CreatedBy: "usr_1", ExpiresAt: at.Add(time.Hour)}),
+		"client.updated":             webhook.ClientUpdated(domain.Client{ID: c.ID, OrgID: "org_1", Name: "Billing", UpdatedAt: at}, []string{"name", "scopes"}),
+		"client.disabled":            webhook.ClientUpdated(c, []string{"disabled"}),
+		"credential.revoked":         webhook.CredentialRevoked(personal, []domain.Secret{x}, revoked),
+		"webhook.endpoint_failing":   webhook.EndpointHealth("org_1", c.ID, "", "https://hooks.example.com/billing", webhook.StageFailing, at, "HTTP 503", at),
+		"webhook.endpoint_exhausted": webhook.EndpointHealth("org_1", c.ID, "", "https://hooks.example.com/billing", webhook.StageExhausted, at, "HTTP 503", revoked),
+		"webhook.endpoint_disabled":  webhook.EndpointHealth("org_1", "", "owe_3hT9xQ2mLw8ZbV1cR7pK0d", "https://soc.example.com/in", webhook.StageDisabled, at, "no answer within 10s", expires),
+		"webhook.endpoint_recovered": webhook.EndpointHealth("org_1", c.ID, "", "https://hooks.example.com/billing", webhook.StageRecovered, at, "", revoked),
+		"secrets.expiring_summary": webhook.ExpiringSummary("org_1", at.Truncate(24*time.Hour), []webhook.SummaryWindow{
+			{Days: 1, Count: 1, Secrets: []webhook.ExpiringSecret{{ClientID: x.ClientID, SecretID: x.ID, Description: "Production", Hint: "a1B2", ExpiresAt: at.Add(20 * time.Hour)}}},
+			{Days: 7, Count: 0, Secrets: []webhook.ExpiringSecret{}},
+			{Days: 14, Count: 0, Secrets: []webhook.ExpiringSecret{}},
+		}, at),
 		"secret.leaked": webhook.SecretLeaked(gone, domain.Leak{ID: "lk_1", Kind: domain.LeakSecret, SourceURL: "https://github.com/acme/app/blob/1/.env",
 			Source: "content", Reporter: "github", ReportedAt: revoked, Response: domain.LeakRevoked}, ""),
 		"credential.leaked": webhook.SecretLeaked(domain.Secret{ID: x.ID, OrgID: "org_1", ClientID: personal.ID, CreatedAt: at, ExpiresAt: &expires, Hint: "p0P0",
@@ -71,7 +80,10 @@ func TestPayloadShapes(t *testing.T) {
 		})
 	}
 	// Every type has a golden file.
-	for _, typ := range webhook.Types() {
+	for _, typ := range webhook.OrgTypes() {
+		if typ == webhook.TypeSecretLeaked {
+			continue // reserved: nothing emits it yet (issue 16)
+		}
 		if _, err := os.Stat(filepath.Join("testdata", "payload-"+typ+".golden")); err != nil {
 			t.Errorf("no payload golden file for %s", typ)
 		}
@@ -90,6 +102,7 @@ func TestWants(t *testing.T) {
 		{"other type", []string{webhook.TypeSecretExpired}, webhook.TypeSecretExpiring, false},
 		{"group", []string{"secret.*"}, webhook.TypeSecretRevoked, true},
 		{"group is not a prefix of another group", []string{"client.*"}, webhook.TypeCredentialRevoked, false},
+		{"secret.* is not secrets.*", []string{"secret.*"}, webhook.TypeExpiringSummary, false},
 		{"star", []string{"*"}, webhook.TypeRefreshTokenIssued, true},
 	}
 	for _, tc := range tests {
@@ -98,6 +111,18 @@ func TestWants(t *testing.T) {
 				t.Errorf("Wants(%q, %s) = %v, want %v", tc.filter, tc.typ, got, tc.want)
 			}
 		})
+	}
+}
+
+func TestNormalizeOrgEvents(t *testing.T) {
+	var v domain.ValidationError
+	in := []string{"webhook.*", "secrets.expiring_summary", "secret.leaked", "credential.revoked", "secrets.*"}
+	if got := webhook.NormalizeOrgEvents(&v, "events", in); v.Err() != nil || strings.Join(got, ",") != strings.Join(in, ",") {
+		t.Errorf("NormalizeOrgEvents(%q) = %q, %v", in, got, v.Err())
+	}
+	var bad domain.ValidationError
+	if webhook.NormalizeOrgEvents(&bad, "events", []string{"user.*"}); bad.Err() == nil {
+		t.Error("NormalizeOrgEvents accepted user.*")
 	}
 }
 
@@ -113,6 +138,8 @@ func TestNormalizeEvents(t *testing.T) {
 		{"star", []string{"*"}, []string{"*"}, false},
 		{"unknown type", []string{"secret.deleted"}, nil, true},
 		{"unknown group", []string{"user.*"}, nil, true},
+		{"organisation-only types are not a client's", []string{"webhook.*"}, nil, true},
+		{"leaks are a client's", []string{"secret.leaked", "credential.leaked"}, []string{"secret.leaked", "credential.leaked"}, false},
 		{"too many", strings.Fields(strings.Repeat("* ", webhook.MaxSelectors+1)), nil, true},
 	}
 	for _, tc := range tests {

@@ -50,15 +50,17 @@ type WebhookReplay struct {
 	More     bool `json:"more"`
 }
 
-// WebhookDelivery is one event for a client's endpoint: its delivery
-// state. ID is the webhook-id header of every attempt.
+// WebhookDelivery is one event for a client's endpoint (ClientID) or an
+// organisation endpoint (EndpointID): its delivery state. ID is the
+// webhook-id header of every attempt.
 type WebhookDelivery struct {
-	ID        string    `json:"id"`
-	ClientID  string    `json:"client_id"`
-	EventType string    `json:"event_type"`
-	Status    string    `json:"status"` // pending, delivered or failed
-	CreatedAt time.Time `json:"created_at"`
-	Attempts  int       `json:"attempts"`
+	ID         string    `json:"id"`
+	ClientID   string    `json:"client_id,omitempty"`
+	EndpointID string    `json:"endpoint_id,omitempty"`
+	EventType  string    `json:"event_type"`
+	Status     string    `json:"status"` // pending, delivered or failed
+	CreatedAt  time.Time `json:"created_at"`
+	Attempts   int       `json:"attempts"`
 	// NextAttemptAt is when the next attempt is due (null once delivered
 	// or failed).
 	NextAttemptAt  *time.Time `json:"next_attempt_at"`
@@ -128,4 +130,71 @@ type WebhookJWK struct {
 	Use       string `json:"use"` // sig
 	Algorithm string `json:"alg"` // EdDSA
 	PublicKey string `json:"whpk"`
+}
+
+// OrgWebhookEndpoint is an organisation's own webhook endpoint: it
+// receives the events of every client and user of the organisation that
+// Events selects, and the events only organisation endpoints receive
+// (webhook.endpoint_*, secrets.expiring_summary). Its signing secret is
+// never shown again after creation or rotation.
+type OrgWebhookEndpoint struct {
+	ID          string   `json:"id"`
+	URL         string   `json:"url"`
+	Description string   `json:"description"`
+	Events      []string `json:"events"` // [] means every event
+	// Status is "active", "failing" or "disabled" (for failing, or by an
+	// operator; PATCH it with disabled false to enable it).
+	Status          string    `json:"status"`
+	SecretCreatedAt time.Time `json:"secret_created_at"`
+	// PreviousSecretUntil is when the secret a rotation replaced stops
+	// signing (null when none signs).
+	PreviousSecretUntil *time.Time `json:"previous_secret_until"`
+	FailingSince        *time.Time `json:"failing_since"`
+	RetriesExhaustedAt  *time.Time `json:"retries_exhausted_at"`
+	DisabledAt          *time.Time `json:"disabled_at"`
+	DisabledReason      string     `json:"disabled_reason,omitempty"`
+	// Replayable and ReplaySince are as in WebhookEndpoint (the streak
+	// starts when it began failing, or when it was disabled).
+	Replayable  int        `json:"replayable"`
+	ReplaySince *time.Time `json:"replay_since"`
+	Replayed    int        `json:"replayed,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+}
+
+// OrgWebhookEndpointList is the organisation's endpoints, oldest first.
+type OrgWebhookEndpointList struct {
+	Items []OrgWebhookEndpoint `json:"items"`
+}
+
+// CreatedOrgWebhookEndpoint is a new endpoint, or one whose secret was
+// just rotated, with its signing secret ("whsec_…"): shown this once.
+type CreatedOrgWebhookEndpoint struct {
+	OrgWebhookEndpoint
+	Secret string `json:"secret"`
+}
+
+// CreateOrgWebhookEndpoint registers an organisation endpoint.
+type CreateOrgWebhookEndpoint struct {
+	URL         string   `json:"url"`
+	Description string   `json:"description,omitempty"`
+	Events      []string `json:"events,omitempty"`
+}
+
+// UpdateOrgWebhookEndpoint changes an endpoint; absent fields stay.
+// Disabled false enables a disabled endpoint; with Replay it replays the
+// deliveries that failed meanwhile.
+type UpdateOrgWebhookEndpoint struct {
+	URL         *string   `json:"url,omitempty"`
+	Description *string   `json:"description,omitempty"`
+	Events      *[]string `json:"events,omitempty"`
+	Disabled    *bool     `json:"disabled,omitempty"`
+	Replay      bool      `json:"replay,omitempty"`
+}
+
+// RotateOrgWebhookSecret rotates an endpoint's signing secret. The
+// previous secret keeps signing for OverlapSeconds (absent: a day; 0:
+// not at all; at most 7 days).
+type RotateOrgWebhookSecret struct {
+	OverlapSeconds *int `json:"overlap_seconds,omitempty"`
 }

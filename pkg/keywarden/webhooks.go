@@ -97,3 +97,77 @@ func (c *Client) RetireWebhookSigningKey(ctx context.Context, clientID, keyID st
 func (c *Client) WebhookKeySet(ctx context.Context, clientID string) (apiv1.WebhookKeySet, error) {
 	return call[apiv1.WebhookKeySet](ctx, c, get("/v1/webhook-keys/{client_id}", clientID).anonymous())
 }
+
+// Organisation endpoints: the organisation's own webhook endpoints, which
+// receive the events of every client and user of the organisation and the
+// endpoint-health and expiry-summary events.
+
+// ListOrgWebhookEndpoints returns the organisation's endpoints, oldest
+// first, without their secrets.
+func (c *Client) ListOrgWebhookEndpoints(ctx context.Context) (apiv1.OrgWebhookEndpointList, error) {
+	return call[apiv1.OrgWebhookEndpointList](ctx, c, get("/v1/webhook-endpoints"))
+}
+
+// CreateOrgWebhookEndpoint registers an organisation endpoint; the answer
+// carries its signing secret (whsec_…), shown this once.
+func (c *Client) CreateOrgWebhookEndpoint(ctx context.Context, req apiv1.CreateOrgWebhookEndpoint) (apiv1.CreatedOrgWebhookEndpoint, error) {
+	return call[apiv1.CreatedOrgWebhookEndpoint](ctx, c, post("/v1/webhook-endpoints", req))
+}
+
+// GetOrgWebhookEndpoint returns one organisation endpoint and its health.
+func (c *Client) GetOrgWebhookEndpoint(ctx context.Context, id string) (apiv1.OrgWebhookEndpoint, error) {
+	return call[apiv1.OrgWebhookEndpoint](ctx, c, get("/v1/webhook-endpoints/{id}", id))
+}
+
+// UpdateOrgWebhookEndpoint changes, disables or enables (optionally
+// replaying) an organisation endpoint.
+func (c *Client) UpdateOrgWebhookEndpoint(ctx context.Context, id string, req apiv1.UpdateOrgWebhookEndpoint) (apiv1.OrgWebhookEndpoint, error) {
+	return call[apiv1.OrgWebhookEndpoint](ctx, c, patch("/v1/webhook-endpoints/{id}", req, id))
+}
+
+// DeleteOrgWebhookEndpoint deletes an organisation endpoint with its
+// delivery log.
+func (c *Client) DeleteOrgWebhookEndpoint(ctx context.Context, id string) error {
+	return c.send(ctx, del("/v1/webhook-endpoints/{id}", id), nil)
+}
+
+// RotateOrgWebhookSecret gives an endpoint a new signing secret (in the
+// answer, shown this once); the previous one keeps signing for the
+// overlap.
+func (c *Client) RotateOrgWebhookSecret(ctx context.Context, id string, req apiv1.RotateOrgWebhookSecret) (apiv1.CreatedOrgWebhookEndpoint, error) {
+	return call[apiv1.CreatedOrgWebhookEndpoint](ctx, c, post("/v1/webhook-endpoints/{id}/rotate-secret", req, id))
+}
+
+// ReplayOrgWebhook sends an organisation endpoint's deliveries since
+// req.Since again, as ReplayWebhook does for a client's.
+func (c *Client) ReplayOrgWebhook(ctx context.Context, id string, req apiv1.ReplayWebhook) (apiv1.WebhookReplay, error) {
+	return call[apiv1.WebhookReplay](ctx, c, post("/v1/webhook-endpoints/{id}/replay", req, id))
+}
+
+// ListOrgWebhookDeliveries returns one page of an organisation endpoint's
+// deliveries, newest first.
+func (c *Client) ListOrgWebhookDeliveries(ctx context.Context, id string, q DeliveryQuery) (apiv1.WebhookDeliveryList, error) {
+	v := q.values()
+	if q.Status != "" {
+		v.Set("status", q.Status)
+	}
+	return call[apiv1.WebhookDeliveryList](ctx, c, get("/v1/webhook-endpoints/{id}/deliveries", id).withQuery(v))
+}
+
+// GetOrgWebhookDelivery returns one delivery of an organisation endpoint
+// with its payload and attempts.
+func (c *Client) GetOrgWebhookDelivery(ctx context.Context, id, deliveryID string) (apiv1.WebhookDeliveryDetail, error) {
+	return call[apiv1.WebhookDeliveryDetail](ctx, c, get("/v1/webhook-endpoints/{id}/deliveries/{delivery_id}", id, deliveryID))
+}
+
+// RedeliverOrgWebhook makes a delivery of an organisation endpoint due
+// again now, with the same webhook-id.
+func (c *Client) RedeliverOrgWebhook(ctx context.Context, id, deliveryID string) (apiv1.WebhookDelivery, error) {
+	return call[apiv1.WebhookDelivery](ctx, c, post("/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/redeliver", nil, id, deliveryID))
+}
+
+// DeleteOrgWebhookPayload deletes a delivery's payload now, keeping the
+// rest of its record.
+func (c *Client) DeleteOrgWebhookPayload(ctx context.Context, id, deliveryID string) (apiv1.WebhookDeliveryDetail, error) {
+	return call[apiv1.WebhookDeliveryDetail](ctx, c, del("/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/payload", id, deliveryID))
+}

@@ -31,6 +31,9 @@
 // The HMAC key of a client secret is the secret's UTF-8 bytes (Key). The
 // Standard Webhooks libraries take keys as "whsec_" + base64(key); use
 // StandardWebhooksSecret to turn a Keywarden client secret into that form.
+// An organisation endpoint's signing secret is already in that form
+// ("whsec_…"): pass it to Verify as it is (Key decodes it), and to the
+// official libraries as it is.
 //
 // Imports: the standard library only.
 package webhooksig

@@ -40,16 +40,31 @@ var (
 	ErrNoMatch        = errors.New("webhooksig: no signature matches any of the secrets")
 )
 
-// Key returns the HMAC-SHA256 key of a client secret: the bytes of its
-// UTF-8 text, exactly as Keywarden showed it when it was created.
-func Key(secret string) []byte { return []byte(secret) }
+// Key returns the HMAC-SHA256 key of a secret. A secret in the Standard
+// Webhooks form — "whsec_" and standard base64, such as the signing
+// secret of an organisation endpoint — is the bytes that base64 encodes;
+// any other secret (a client secret) is the bytes of its UTF-8 text,
+// exactly as Keywarden showed it when it was created.
+func Key(secret string) []byte {
+	if rest, ok := strings.CutPrefix(secret, StandardWebhooksPrefix); ok {
+		if b, err := base64.StdEncoding.DecodeString(rest); err == nil && len(b) > 0 {
+			return b
+		}
+	}
+	return []byte(secret)
+}
 
 // StandardWebhooksSecret returns secret in the form the official Standard
 // Webhooks libraries take: "whsec_" followed by the standard base64 of
 // Key(secret). For example, in Go:
 //
 //	wh, err := standardwebhooks.NewWebhook(webhooksig.StandardWebhooksSecret(secret))
+//
+// A secret already in that form is returned as it is.
 func StandardWebhooksSecret(secret string) string {
+	if strings.HasPrefix(secret, StandardWebhooksPrefix) && string(Key(secret)) != secret {
+		return secret
+	}
 	return StandardWebhooksPrefix + base64.StdEncoding.EncodeToString(Key(secret))
 }
 

@@ -1,6 +1,7 @@
 package webhooksig_test
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"net/http"
@@ -256,5 +257,35 @@ func TestVerifyHMACOnly(t *testing.T) {
 				t.Errorf("VerifyHMACOnly = %+v, want HMAC style, secret %d", res, tc.wantIdx)
 			}
 		})
+	}
+}
+
+// An organisation endpoint's secret is in the Standard Webhooks form: the
+// key is what its base64 encodes, and the official library verifies what
+// Sign signs with it.
+func TestStandardWebhooksFormSecret(t *testing.T) {
+	raw := []byte("0123456789abcdef0123456789abcdef")
+	secret := webhooksig.StandardWebhooksPrefix + base64.StdEncoding.EncodeToString(raw)
+	if got := webhooksig.Key(secret); !bytes.Equal(got, raw) {
+		t.Fatalf("webhooksig.Key(whsec_…) = %q, want the decoded bytes", got)
+	}
+	if got := webhooksig.StandardWebhooksSecret(secret); got != secret {
+		t.Errorf("StandardWebhooksSecret(whsec_…) = %q, want it unchanged", got)
+	}
+	if got := webhooksig.Key("whsec_not base64!"); string(got) != "whsec_not base64!" {
+		t.Errorf("Key of a whsec_ text that is not base64 = %q, want its bytes", got)
+	}
+	payload := []byte(`{"type":"credential.revoked"}`)
+	now := time.Now()
+	h := webhooksig.Sign("msg_1", now, payload, []string{secret})
+	if _, err := webhooksig.Verify([]string{secret}, h, payload, now, 0); err != nil {
+		t.Errorf("Verify(whsec_ secret): %v", err)
+	}
+	wh, err := standardwebhooks.NewWebhook(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wh.Verify(payload, h); err != nil {
+		t.Errorf("the official library refuses what Sign signed with a whsec_ secret: %v", err)
 	}
 }

@@ -109,8 +109,8 @@ func (s *conn) OpsStats(ctx context.Context, now time.Time, expiringWithin []tim
 	case !errors.Is(err, sql.ErrNoRows):
 		return out, fmt.Errorf("outbox age: %w", err)
 	}
-	if err := s.queryRow(ctx, `SELECT COUNT(*) FROM webhook_endpoints e JOIN clients c ON c.id = e.client_id AND c.webhook_url = e.url
-		WHERE e.disabled_at IS NOT NULL`).Scan(&out.EndpointsDisabled); err != nil {
+	if err := s.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM webhook_endpoints e JOIN clients c ON c.id = e.client_id AND c.webhook_url = e.url
+		WHERE e.disabled_at IS NOT NULL) + (SELECT COUNT(*) FROM org_webhook_endpoints WHERE disabled_at IS NOT NULL)`).Scan(&out.EndpointsDisabled); err != nil {
 		return out, fmt.Errorf("disabled endpoints: %w", err)
 	}
 	if len(expiringWithin) == 0 {

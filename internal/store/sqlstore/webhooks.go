@@ -24,7 +24,7 @@ func webhookEventsJSON(events []string) string {
 	return string(b)
 }
 
-const webhookMessageColumns = `id, org_id, client_id, event_type, payload, created_at, status, attempts, retry_count, retry_from,
+const webhookMessageColumns = `id, org_id, client_id, endpoint_id, event_type, payload, created_at, status, attempts, retry_count, retry_from,
 	next_attempt_at, last_attempt_at, last_status_code, last_error, delivered_at, payload_deleted_at`
 
 func scanWebhookMessage(row interface{ Scan(...any) error }) (domain.WebhookMessage, error) {
@@ -32,10 +32,12 @@ func scanWebhookMessage(row interface{ Scan(...any) error }) (domain.WebhookMess
 	var payload string
 	var created, retryFrom int64
 	var next, last, delivered, deleted sql.NullInt64
-	if err := row.Scan(&m.ID, &m.OrgID, &m.ClientID, &m.EventType, &payload, &created, &m.Status, &m.Attempts, &m.RetryCount, &retryFrom,
+	var client, endpoint sql.NullString
+	if err := row.Scan(&m.ID, &m.OrgID, &client, &endpoint, &m.EventType, &payload, &created, &m.Status, &m.Attempts, &m.RetryCount, &retryFrom,
 		&next, &last, &m.LastStatusCode, &m.LastError, &delivered, &deleted); err != nil {
 		return m, notFound(err)
 	}
+	m.ClientID, m.EndpointID = domain.ClientID(client.String), endpoint.String
 	m.PayloadDeletedAt = fromNullMicros(deleted)
 	m.Payload = []byte(payload)
 	m.CreatedAt, m.RetryFrom = fromMicros(created), fromMicros(retryFrom)
@@ -50,8 +52,8 @@ func (s *conn) collectWebhookMessages(ctx context.Context, query string, args ..
 
 func (s *conn) CreateWebhookMessage(ctx context.Context, m domain.WebhookMessage) error {
 	_, err := s.exec(ctx, `INSERT INTO webhook_messages (`+webhookMessageColumns+`, claim_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')`,
-		m.ID, m.OrgID, m.ClientID, m.EventType, string(m.Payload), micros(m.CreatedAt), m.Status, m.Attempts, m.RetryCount, micros(m.RetryFrom),
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')`,
+		m.ID, m.OrgID, nullString(string(m.ClientID)), nullString(m.EndpointID), m.EventType, string(m.Payload), micros(m.CreatedAt), m.Status, m.Attempts, m.RetryCount, micros(m.RetryFrom),
 		nullMicros(m.NextAttemptAt), nullMicros(m.LastAttemptAt), m.LastStatusCode, m.LastError, nullMicros(m.DeliveredAt), nullMicros(m.PayloadDeletedAt))
 	return s.conflict(err, "webhook message exists")
 }
@@ -60,10 +62,24 @@ func (s *conn) GetWebhookMessage(ctx context.Context, org domain.OrgID, id strin
 	return scanWebhookMessage(s.queryRow(ctx, `SELECT `+webhookMessageColumns+` FROM webhook_messages WHERE org_id = ? AND id = ?`, org, id))
 }
 
+// A message's target: the column that names its endpoint.
+const (
+	byClient   = "client_id"
+	byEndpoint = "endpoint_id"
+)
+
 func (s *conn) ListWebhookMessages(ctx context.Context, org domain.OrgID, clientID domain.ClientID, f domain.WebhookFilter) ([]domain.WebhookMessage, string, error) {
+	return s.listWebhookMessages(ctx, org, byClient, string(clientID), f)
+}
+
+func (s *conn) ListEndpointWebhookMessages(ctx context.Context, org domain.OrgID, endpointID string, f domain.WebhookFilter) ([]domain.WebhookMessage, string, error) {
+	return s.listWebhookMessages(ctx, org, byEndpoint, endpointID, f)
+}
+
+func (s *conn) listWebhookMessages(ctx context.Context, org domain.OrgID, target, id string, f domain.WebhookFilter) ([]domain.WebhookMessage, string, error) {
 	limit := f.Page.Size()
-	where := `org_id = ? AND client_id = ?`
-	args := []any{org, clientID}
+	where := `org_id = ? AND ` + target + ` = ?`
+	args := []any{org, id}
 	if f.Status != "" {
 		where += ` AND status = ?`
 		args = append(args, f.Status)
@@ -150,14 +166,24 @@ func (s *conn) RedeliverWebhookMessage(ctx context.Context, org domain.OrgID, id
 
 func (s *conn) ReplayWebhookMessages(ctx context.Context, org domain.OrgID, clientID domain.ClientID, since time.Time, all bool,
 	at time.Time, spacing time.Duration, limit int) (int, error) {
+	return s.replayWebhookMessages(ctx, org, byClient, string(clientID), since, all, at, spacing, limit)
+}
+
+func (s *conn) ReplayEndpointWebhookMessages(ctx context.Context, org domain.OrgID, endpointID string, since time.Time, all bool,
+	at time.Time, spacing time.Duration, limit int) (int, error) {
+	return s.replayWebhookMessages(ctx, org, byEndpoint, endpointID, since, all, at, spacing, limit)
+}
+
+func (s *conn) replayWebhookMessages(ctx context.Context, org domain.OrgID, target, targetID string, since time.Time, all bool,
+	at time.Time, spacing time.Duration, limit int) (int, error) {
 	status := `status = 'failed' AND payload_deleted_at IS NULL`
 	if all {
 		status = `status <> 'pending' AND payload_deleted_at IS NULL`
 	}
 	n := 0
 	err := s.atomic(ctx, func(tx *conn) error {
-		rows, err := tx.query(ctx, `SELECT id FROM webhook_messages WHERE org_id = ? AND client_id = ? AND created_at >= ? AND `+status+`
-			ORDER BY created_at, id LIMIT ?`+tx.lock(), org, clientID, micros(since), limit)
+		rows, err := tx.query(ctx, `SELECT id FROM webhook_messages WHERE org_id = ? AND `+target+` = ? AND created_at >= ? AND `+status+`
+			ORDER BY created_at, id LIMIT ?`+tx.lock(), org, targetID, micros(since), limit)
 		if err != nil {
 			return err
 		}
@@ -192,9 +218,17 @@ func (s *conn) ReplayWebhookMessages(ctx context.Context, org domain.OrgID, clie
 }
 
 func (s *conn) CountFailedWebhookMessages(ctx context.Context, org domain.OrgID, clientID domain.ClientID, since time.Time, limit int) (int, error) {
+	return s.countFailedWebhookMessages(ctx, org, byClient, string(clientID), since, limit)
+}
+
+func (s *conn) CountFailedEndpointWebhookMessages(ctx context.Context, org domain.OrgID, endpointID string, since time.Time, limit int) (int, error) {
+	return s.countFailedWebhookMessages(ctx, org, byEndpoint, endpointID, since, limit)
+}
+
+func (s *conn) countFailedWebhookMessages(ctx context.Context, org domain.OrgID, target, id string, since time.Time, limit int) (int, error) {
 	var n int
-	err := s.queryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM webhook_messages WHERE org_id = ? AND client_id = ? AND created_at >= ?
-		AND status = 'failed' LIMIT ?) AS failed`, org, clientID, micros(since), limit).Scan(&n)
+	err := s.queryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM webhook_messages WHERE org_id = ? AND `+target+` = ? AND created_at >= ?
+		AND status = 'failed' LIMIT ?) AS failed`, org, id, micros(since), limit).Scan(&n)
 	return n, err
 }
 
@@ -454,4 +488,95 @@ func (s *conn) RetireWebhookSigningKey(ctx context.Context, org domain.OrgID, cl
 		return false, notFound(err)
 	}
 	return false, nil
+}
+
+// Organisation endpoints.
+
+const orgEndpointColumns = `id, org_id, url, description, events, secret_sealed, secret_created_at, previous_secret_sealed,
+	previous_secret_until, failing_since, exhausted_at, disabled_at, disabled_reason, created_at, updated_at`
+
+func scanOrgEndpoint(row interface{ Scan(...any) error }) (domain.OrgWebhookEndpoint, error) {
+	var e domain.OrgWebhookEndpoint
+	var events string
+	var secretCreated, created, updated int64
+	var until, failing, exhausted, disabled sql.NullInt64
+	if err := row.Scan(&e.ID, &e.OrgID, &e.URL, &e.Description, &events, &e.SecretSealed, &secretCreated, &e.PreviousSealed,
+		&until, &failing, &exhausted, &disabled, &e.DisabledReason, &created, &updated); err != nil {
+		return e, notFound(err)
+	}
+	if events != "" {
+		if err := json.Unmarshal([]byte(events), &e.Events); err != nil {
+			return e, err
+		}
+	}
+	if len(e.PreviousSealed) == 0 {
+		e.PreviousSealed = nil
+	}
+	e.SecretCreatedAt, e.CreatedAt, e.UpdatedAt = fromMicros(secretCreated), fromMicros(created), fromMicros(updated)
+	e.PreviousUntil, e.FailingSince, e.ExhaustedAt, e.DisabledAt = fromNullMicros(until), fromNullMicros(failing), fromNullMicros(exhausted), fromNullMicros(disabled)
+	return e, nil
+}
+
+// nullBytes stores nil as NULL.
+func nullBytes(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return b
+}
+
+func (s *conn) CreateOrgWebhookEndpoint(ctx context.Context, e domain.OrgWebhookEndpoint) error {
+	_, err := s.exec(ctx, `INSERT INTO org_webhook_endpoints (`+orgEndpointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, e.OrgID, e.URL, e.Description, webhookEventsJSON(e.Events), e.SecretSealed, micros(e.SecretCreatedAt), nullBytes(e.PreviousSealed),
+		nullMicros(e.PreviousUntil), nullMicros(e.FailingSince), nullMicros(e.ExhaustedAt), nullMicros(e.DisabledAt), e.DisabledReason,
+		micros(e.CreatedAt), micros(e.UpdatedAt))
+	return s.conflict(err, "webhook endpoint exists")
+}
+
+func (s *conn) GetOrgWebhookEndpoint(ctx context.Context, org domain.OrgID, id string) (domain.OrgWebhookEndpoint, error) {
+	return scanOrgEndpoint(s.queryRow(ctx, `SELECT `+orgEndpointColumns+` FROM org_webhook_endpoints WHERE org_id = ? AND id = ?`, org, id))
+}
+
+func (s *conn) ListOrgWebhookEndpoints(ctx context.Context, org domain.OrgID) ([]domain.OrgWebhookEndpoint, error) {
+	rows, err := s.query(ctx, `SELECT `+orgEndpointColumns+` FROM org_webhook_endpoints WHERE org_id = ? ORDER BY created_at, id`, org)
+	return collect(rows, err, scanOrgEndpoint)
+}
+
+func (s *conn) UpdateOrgWebhookEndpoint(ctx context.Context, org domain.OrgID, id string,
+	fn func(*domain.OrgWebhookEndpoint) error) (domain.OrgWebhookEndpoint, error) {
+	return update(ctx, s, func(c *conn) (domain.OrgWebhookEndpoint, error) {
+		return scanOrgEndpoint(c.queryRow(ctx, `SELECT `+orgEndpointColumns+` FROM org_webhook_endpoints WHERE org_id = ? AND id = ?`+c.lock(), org, id))
+	}, fn, func(c *conn, e domain.OrgWebhookEndpoint) error {
+		return mustAffect(c.exec(ctx, `UPDATE org_webhook_endpoints SET url = ?, description = ?, events = ?, secret_sealed = ?,
+			secret_created_at = ?, previous_secret_sealed = ?, previous_secret_until = ?, failing_since = ?, exhausted_at = ?, disabled_at = ?,
+			disabled_reason = ?, updated_at = ? WHERE org_id = ? AND id = ?`,
+			e.URL, e.Description, webhookEventsJSON(e.Events), e.SecretSealed, micros(e.SecretCreatedAt), nullBytes(e.PreviousSealed),
+			nullMicros(e.PreviousUntil), nullMicros(e.FailingSince), nullMicros(e.ExhaustedAt), nullMicros(e.DisabledAt), e.DisabledReason,
+			micros(e.UpdatedAt), org, id))
+	})
+}
+
+func (s *conn) DeleteOrgWebhookEndpoint(ctx context.Context, org domain.OrgID, id string) error {
+	return mustAffect(s.exec(ctx, `DELETE FROM org_webhook_endpoints WHERE org_id = ? AND id = ?`, org, id))
+}
+
+func (s *conn) ListOrgWebhookOrgs(ctx context.Context, after domain.OrgID, limit int) ([]domain.OrgID, error) {
+	rows, err := s.query(ctx, `SELECT DISTINCT org_id FROM org_webhook_endpoints WHERE disabled_at IS NULL AND org_id > ?
+		ORDER BY org_id LIMIT ?`, after, limit)
+	return collect(rows, err, func(r interface{ Scan(...any) error }) (domain.OrgID, error) {
+		var id domain.OrgID
+		return id, r.Scan(&id)
+	})
+}
+
+func (s *conn) RecordWebhookOrgNotice(ctx context.Context, n domain.WebhookOrgNotice) (bool, error) {
+	// ON CONFLICT DO NOTHING, as RecordWebhookNotice.
+	c, err := rowsAffected(s.exec(ctx, `INSERT INTO webhook_org_notices (org_id, notice, period, recorded_at)
+		VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, n.OrgID, n.Notice, micros(n.Period), micros(n.RecordedAt)))
+	return c == 1, err
+}
+
+func (s *conn) ListOrgExpiringSecrets(ctx context.Context, org domain.OrgID, from, to time.Time, limit int) ([]domain.Secret, error) {
+	return s.collectSecrets(ctx, `SELECT `+secretColumns+` FROM secrets WHERE org_id = ? AND revoked_at IS NULL AND expires_at IS NOT NULL
+		AND expires_at > ? AND expires_at <= ? ORDER BY expires_at, id LIMIT ?`, org, micros(from), micros(to), limit)
 }

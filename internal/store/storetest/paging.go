@@ -280,7 +280,13 @@ func PagedReads(t *testing.T, s store.Store) map[string]func(ctx context.Context
 	const clients, rows = 20, 60
 	var c domain.Client
 	var u domain.User
-	var cursor struct{ secret, rotation, refresh, session, message, unnoticed, due string }
+	var cursor struct{ secret, rotation, refresh, session, message, unnoticed, due, endpoint string }
+	// Organisation endpoints, each with a delivery per client row.
+	var eps []domain.OrgWebhookEndpoint
+	for k := range 3 {
+		eps = append(eps, mustOrgEndpoint(t, s, acme.ID, at(k)))
+	}
+	ep := eps[0]
 	err := s.InTx(ctx, func(tx store.Tx) error {
 		for k := range clients {
 			cl := newClient(acme.ID, at(k))
@@ -329,6 +335,13 @@ func PagedReads(t *testing.T, s store.Store) map[string]func(ctx context.Context
 				if err := tx.CreateWebhookMessage(ctx, m); err != nil {
 					return err
 				}
+				om := endpointMessage(eps[(k+i)%len(eps)], at(i))
+				if i%2 == 0 {
+					om.Status = domain.WebhookDelivered
+				}
+				if err := tx.CreateWebhookMessage(ctx, om); err != nil {
+					return err
+				}
 				if err := tx.AddRevokedToken(ctx, domain.RevokedToken{JTI: domain.NewID("jti_"), OrgID: acme.ID, ClientID: cl.ID,
 					ExpiresAt: at(100000), RevokedAt: at(i)}); err != nil {
 					return err
@@ -357,6 +370,8 @@ func PagedReads(t *testing.T, s store.Store) map[string]func(ctx context.Context
 		e1 = firstErr(e1, first(&cursor.session, n, err))
 		_, n, err = s.ListWebhookMessages(ctx, acme.ID, c.ID, domain.WebhookFilter{Page: page})
 		e1 = firstErr(e1, first(&cursor.message, n, err))
+		_, n, err = s.ListEndpointWebhookMessages(ctx, acme.ID, ep.ID, domain.WebhookFilter{Page: page})
+		e1 = firstErr(e1, first(&cursor.endpoint, n, err))
 		l, err := s.ListUnnoticedSecrets(ctx, "expiring-1d", at(999), at(2000), "", 10)
 		if err == nil && len(l) == 10 {
 			cursor.unnoticed = domain.Cursor{At: *l[9].ExpiresAt, ID: string(l[9].ID)}.Encode()
@@ -365,7 +380,7 @@ func PagedReads(t *testing.T, s store.Store) map[string]func(ctx context.Context
 		_, n, err = s.ListSecretsDueNotice(ctx, at(1000+rows), "", 10)
 		e1 = firstErr(e1, first(&cursor.due, n, err))
 	}
-	if e1 != nil || cursor.due == "" || cursor.secret == "" || cursor.rotation == "" || cursor.refresh == "" || cursor.session == "" || cursor.message == "" || cursor.unnoticed == "" {
+	if e1 != nil || cursor.due == "" || cursor.secret == "" || cursor.rotation == "" || cursor.refresh == "" || cursor.session == "" || cursor.message == "" || cursor.unnoticed == "" || cursor.endpoint == "" {
 		t.Fatalf("first pages: %v (cursors %+v)", e1, cursor)
 	}
 	later := func(after string) domain.Page { return domain.Page{After: after, Limit: 10} }
@@ -412,6 +427,18 @@ func PagedReads(t *testing.T, s store.Store) map[string]func(ctx context.Context
 		},
 		"webhook deliveries/later": func(ctx context.Context, d store.Data) error {
 			_, _, err := d.ListWebhookMessages(ctx, acme.ID, c.ID, domain.WebhookFilter{Page: later(cursor.message)})
+			return err
+		},
+		"organisation endpoint deliveries": func(ctx context.Context, d store.Data) error {
+			_, _, err := d.ListEndpointWebhookMessages(ctx, acme.ID, ep.ID, domain.WebhookFilter{Page: page})
+			return err
+		},
+		"organisation endpoint deliveries/later": func(ctx context.Context, d store.Data) error {
+			_, _, err := d.ListEndpointWebhookMessages(ctx, acme.ID, ep.ID, domain.WebhookFilter{Page: later(cursor.endpoint)})
+			return err
+		},
+		"organisation endpoint deliveries by status": func(ctx context.Context, d store.Data) error {
+			_, _, err := d.ListEndpointWebhookMessages(ctx, acme.ID, ep.ID, domain.WebhookFilter{Status: domain.WebhookDelivered, Page: page})
 			return err
 		},
 		"webhook deliveries by status": func(ctx context.Context, d store.Data) error {

@@ -284,11 +284,18 @@ func testOpsStats(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 
+	// Organisation endpoints: one disabled, one enabled.
+	oe := mustOrgEndpoint(t, s, o.ID, at(-10))
+	mustOrgEndpoint(t, s, o.ID, at(-10))
+	if _, err := s.UpdateOrgWebhookEndpoint(ctx, o.ID, oe.ID, func(e *domain.OrgWebhookEndpoint) error { e.DisabledAt = ptr(at(-9)); return nil }); err != nil {
+		t.Fatal(err)
+	}
+
 	got, err = s.OpsStats(ctx, now, windows)
 	if err != nil {
 		t.Fatalf("OpsStats: %v", err)
 	}
-	want := domain.OpsStats{OutboxPending: 2, OutboxOldest: at(-30), EndpointsDisabled: 1, SecretsExpiring: []int{1, 3, 4}}
+	want := domain.OpsStats{OutboxPending: 2, OutboxOldest: at(-30), EndpointsDisabled: 2, SecretsExpiring: []int{1, 3, 4}}
 	if got.OutboxPending != want.OutboxPending || !got.OutboxOldest.Equal(want.OutboxOldest) ||
 		got.EndpointsDisabled != want.EndpointsDisabled || !slices.Equal(got.SecretsExpiring, want.SecretsExpiring) {
 		t.Errorf("OpsStats = %+v, want %+v", got, want)
