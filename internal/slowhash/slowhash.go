@@ -39,7 +39,18 @@ type Options struct {
 	// Sleep waits d or until ctx ends, for Imitate; nil: a timer. Tests
 	// set it to control time.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Recalibrate is how old the last real check may be before Imitate
+	// runs its calibration as a real check again (DefaultRecalibrate when
+	// 0): the measure follows the machine's load, and a flood of made-up
+	// identifiers still costs at most one hash per interval.
+	Recalibrate time.Duration
+	// Now is the clock Recalibrate is measured with; nil: time.Now.
+	Now func() time.Time
 }
+
+// DefaultRecalibrate is how often, at most, Imitate runs a real check to
+// keep its measure current.
+const DefaultRecalibrate = 30 * time.Second
 
 // DefaultConcurrency is one check per two CPUs (GOMAXPROCS), so that a
 // flood of checks leaves at least half of the CPUs to the token path; at
@@ -61,6 +72,9 @@ type Gate struct {
 	retryAfter time.Duration
 	sleep      func(context.Context, time.Duration) error
 	took       atomic.Int64 // a moving average of what a check takes, ns; 0 until one ran
+	lastCheck  atomic.Int64 // when the last real check ended, Unix ns
+	recal      time.Duration
+	now        func() time.Time
 	checks     atomic.Int64
 	imitated   atomic.Int64
 	refused    atomic.Int64
@@ -80,7 +94,13 @@ func New(o Options) *Gate {
 		queue = 0
 	}
 	g := &Gate{slots: make(chan struct{}, conc), admitted: make(chan struct{}, conc+queue),
-		maxWait: o.MaxWait, retryAfter: o.RetryAfter, sleep: o.Sleep}
+		maxWait: o.MaxWait, retryAfter: o.RetryAfter, sleep: o.Sleep, recal: o.Recalibrate, now: o.Now}
+	if g.recal <= 0 {
+		g.recal = DefaultRecalibrate
+	}
+	if g.now == nil {
+		g.now = time.Now
+	}
 	if g.sleep == nil {
 		g.sleep = sleepCtx
 	}
@@ -129,7 +149,8 @@ func (g *Gate) Do(ctx context.Context, check func()) error {
 // flood of made-up identifiers costs the token path nothing beyond the
 // per-address limits (issue 9, rule 9; docs/security.md, "Slow hashing").
 // Until a check has run there is no measure yet, and calibrate runs as the
-// check instead.
+// check instead; so it does when the last real check is older than
+// Options.Recalibrate, so that the measure follows the load.
 func (g *Gate) Imitate(ctx context.Context, calibrate func()) error {
 	release, err := g.acquire(ctx)
 	if err != nil {
@@ -137,7 +158,7 @@ func (g *Gate) Imitate(ctx context.Context, calibrate func()) error {
 	}
 	defer release()
 	took := time.Duration(g.took.Load())
-	if took == 0 {
+	if took == 0 || g.now().UnixNano()-g.lastCheck.Load() > int64(g.recal) {
 		g.run(calibrate)
 		return nil
 	}
@@ -181,6 +202,7 @@ func (g *Gate) run(check func()) {
 	start := time.Now()
 	check()
 	d := int64(time.Since(start))
+	g.lastCheck.Store(g.now().UnixNano())
 	if old := g.took.Load(); old == 0 {
 		g.took.Store(d)
 	} else {

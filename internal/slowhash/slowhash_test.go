@@ -118,3 +118,30 @@ func TestImitateHoldsATurnWithoutTheWork(t *testing.T) {
 		t.Errorf("Do after Imitate released its turn: %v", err)
 	}
 }
+
+// TestImitateRecalibrates: once the last real check is older than
+// Recalibrate, Imitate runs its calibration as a real check again, so a
+// measure taken under load does not outlive the load; in between it only
+// imitates.
+func TestImitateRecalibrates(t *testing.T) {
+	now := time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC)
+	g := slowhash.New(slowhash.Options{Concurrency: 1, Recalibrate: time.Minute, Now: func() time.Time { return now },
+		Sleep: func(context.Context, time.Duration) error { return nil }})
+	calibrations := 0
+	calibrate := func() { calibrations++ }
+	for _, step := range []struct {
+		advance time.Duration
+		want    int
+	}{{0, 1}, {time.Second, 1}, {59 * time.Second, 1}, {2 * time.Second, 2}, {time.Second, 2}} {
+		now = now.Add(step.advance)
+		if err := g.Imitate(t.Context(), calibrate); err != nil {
+			t.Fatal(err)
+		}
+		if calibrations != step.want {
+			t.Fatalf("after %v more: %d calibrations, want %d", step.advance, calibrations, step.want)
+		}
+	}
+	if g.Imitated() != 3 || g.Checks() != 2 {
+		t.Errorf("Imitated %d, Checks %d; want 3, 2", g.Imitated(), g.Checks())
+	}
+}
