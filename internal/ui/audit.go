@@ -197,7 +197,7 @@ func (h *Handler) activity(w http.ResponseWriter, r *http.Request, rq *request) 
 		return err
 	}
 	base := "/ui/clients/" + string(c.ID) + "/activity"
-	d := activityData{Client: h.headerOf(c, "activity")}
+	d := activityData{Client: h.headerOf(r, rq, c, "activity")}
 	if next != "" {
 		d.Older = base + "?before=" + url.QueryEscape(next)
 	}

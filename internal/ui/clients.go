@@ -218,12 +218,16 @@ type clientHeader struct {
 	// long it has gone unused, when that is long.
 	LastUsed *stamp
 	Unused   string
+	// Leaks are the client's values leak reports confirmed lately, each
+	// with the next step (docs/leaks.md).
+	Leaks []leakNotice
 }
 
-func (h *Handler) headerOf(c domain.Client, tab string) clientHeader {
+func (h *Handler) headerOf(r *http.Request, rq *request, c domain.Client, tab string) clientHeader {
 	now := h.now()
 	return clientHeader{ID: string(c.ID), Name: c.Name, Description: c.Description, Disabled: c.Disabled, Tab: tab,
-		LastUsed: stampPtr(c.LastUsedAt, now), Unused: unusedFor(c.LastUsedAt, c.CreatedAt, now)}
+		LastUsed: stampPtr(c.LastUsedAt, now), Unused: unusedFor(c.LastUsedAt, c.CreatedAt, now),
+		Leaks: h.recentLeaks(r.Context(), rq.by, c.ID, now)}
 }
 
 type settingsData struct {
@@ -264,7 +268,7 @@ func (h *Handler) renderSettings(w http.ResponseWriter, r *http.Request, rq *req
 		del = newForm()
 	}
 	now := h.now()
-	d := settingsData{Client: h.headerOf(c, "settings"), Form: f, Created: newStamp(c.CreatedAt, now), Updated: newStamp(c.UpdatedAt, now),
+	d := settingsData{Client: h.headerOf(r, rq, c, "settings"), Form: f, Created: newStamp(c.CreatedAt, now), Updated: newStamp(c.UpdatedAt, now),
 		DefaultTTL: rq.org.Policy.AccessTokenTTLSeconds, Delete: del, DeleteOpen: open,
 		DisableOpen: r.Method == http.MethodGet && r.URL.Query().Get("disable") == "1" && !c.Disabled}
 	h.render(w, r, rq, status, "client_settings", &page{Title: c.Name + " · Settings", Nav: "clients", Canonical: "/ui/clients/" + string(c.ID), Data: d})

@@ -32,6 +32,7 @@ type overviewData struct {
 	Failing  []overviewFailing
 	Rots     []overviewRotation
 	Rate     string
+	Leaks    []leakNotice
 }
 
 type overviewFailing struct {
@@ -66,6 +67,9 @@ func (h *Handler) overview(w http.ResponseWriter, r *http.Request, rq *request) 
 	for _, v := range o.Rotations {
 		d.Rots = append(d.Rots, overviewRotation{ID: string(v.Rotation.ID), ClientID: string(v.Rotation.ClientID), State: rotationStateLabel(v.State),
 			Safe: v.SafeToRevoke, Started: newStamp(v.Rotation.StartedAt, now)})
+	}
+	for _, l := range o.Leaks {
+		d.Leaks = append(d.Leaks, leakNoticeOf(l, now))
 	}
 	h.render(w, r, rq, http.StatusOK, "overview", &page{Title: "Overview", Nav: "overview", Canonical: "/ui/overview", Data: d})
 	return nil

@@ -70,7 +70,7 @@ func (h *Handler) renderRotateStart(w http.ResponseWriter, r *http.Request, rq *
 		return err
 	}
 	now := h.now()
-	d := rotateStartData{Client: h.headerOf(c, "secrets"), Form: f, Hint: newExpiryHint(rq.org.Policy, rq.by.Role, now, false)}
+	d := rotateStartData{Client: h.headerOf(r, rq, c, "secrets"), Form: f, Hint: newExpiryHint(rq.org.Policy, rq.by.Role, now, false)}
 	for _, x := range list.Secrets {
 		if x.State(now) == domain.SecretActive {
 			d.Active = append(d.Active, secretRowOf(x, list.NewID, now))
@@ -355,7 +355,7 @@ func (h *Handler) renderRotation(w http.ResponseWriter, r *http.Request, rq *req
 		f.Values["when"] = "86400"
 	}
 	base := "/ui/clients/" + string(c.ID) + "/rotations/" + string(v.Rotation.ID)
-	d := rotationData{Client: h.headerOf(c, "secrets"), ID: string(v.Rotation.ID), Started: newStamp(v.Rotation.StartedAt, now),
+	d := rotationData{Client: h.headerOf(r, rq, c, "secrets"), ID: string(v.Rotation.ID), Started: newStamp(v.Rotation.StartedAt, now),
 		Quiet: duration(v.Rotation.QuietSeconds), Reveal: rv, Retire: f, Complete: newForm(), Facts: facts, LiveURL: base + "/live",
 		Hint: newExpiryHint(rq.org.Policy, rq.by.Role, now, false), CompleteOpen: r.Method == http.MethodGet && r.URL.Query().Get("complete") == "1"}
 	if x, ok := v.Secrets[v.Rotation.NewSecretID]; ok {

@@ -121,7 +121,7 @@ func (h *Handler) renderSecrets(w http.ResponseWriter, r *http.Request, rq *requ
 		return err
 	}
 	now := h.now()
-	d := secretsData{Client: h.headerOf(c, "secrets"), Max: credential.MaxActiveSecrets, Add: st.add, AddOpen: st.add != nil,
+	d := secretsData{Client: h.headerOf(r, rq, c, "secrets"), Max: credential.MaxActiveSecrets, Add: st.add, AddOpen: st.add != nil,
 		EditOpen: st.editOpen, RevokeOpen: st.revokeOpen, RevokeAll: st.revokeAll, RevokeAllOpen: st.revokeAll != nil,
 		Hint: newExpiryHint(rq.org.Policy, rq.by.Role, now, true), Reveal: st.reveal}
 	if d.Add == nil {

@@ -77,7 +77,7 @@ func (h *Handler) renderRefresh(w http.ResponseWriter, r *http.Request, rq *requ
 		return err
 	}
 	now := h.now()
-	d := refreshData{Client: h.headerOf(c, "refresh"), Form: newForm(), Reveal: rv}
+	d := refreshData{Client: h.headerOf(r, rq, c, "refresh"), Form: newForm(), Reveal: rv}
 	for _, t := range list {
 		d.Rows = append(d.Rows, refreshRowOf(t, now))
 	}

@@ -219,6 +219,7 @@ func (h *Handler) routes() []Route {
 		view("GET /ui/policy", authz.ReadPolicyOp, 0, h.policy),
 		action("POST /ui/policy", authz.UpdatePolicy, 0, h.updatePolicy),
 		view("GET /ui/audit", authz.ReadAuditLog, 0, h.auditLog),
+		view("GET /ui/leaks", authz.ListLeaks, 0, h.leaks),
 	}
 }
 

@@ -238,7 +238,7 @@ func eventChoices(checked func(typ string) bool) []eventChoice {
 
 func (h *Handler) renderWebhooks(w http.ResponseWriter, r *http.Request, rq *request, status int, c domain.Client, f *form) error {
 	base := "/ui/clients/" + string(c.ID) + "/webhook"
-	d := webhookData{Client: h.headerOf(c, "webhooks"), Form: f, Log: h.Webhooks != nil,
+	d := webhookData{Client: h.headerOf(r, rq, c, "webhooks"), Form: f, Log: h.Webhooks != nil,
 		URLHint:  "An https:// address on the public internet. Keywarden POSTs each event there as JSON.",
 		Statuses: []option{{"", "All statuses"}, {string(domain.WebhookPending), "Pending"}, {string(domain.WebhookDelivered), "Delivered"}, {string(domain.WebhookFailed), "Failed"}}}
 	if h.Webhooks != nil && h.Webhooks.Guard().AllowsNonPublic() {
@@ -543,7 +543,7 @@ func (h *Handler) webhookDelivery(w http.ResponseWriter, r *http.Request, rq *re
 	}
 	now := h.now()
 	base := "/ui/clients/" + string(c.ID) + "/webhook"
-	d := deliveryData{Client: h.headerOf(c, "webhooks"), Row: deliveryRowOf(dl.Message, base, now), Back: string(base),
+	d := deliveryData{Client: h.headerOf(r, rq, c, "webhooks"), Row: deliveryRowOf(dl.Message, base, now), Back: string(base),
 		CanRedeliver: v.Status != webhook.EndpointNone && v.Status != webhook.EndpointDisabled}
 	var pretty bytes.Buffer
 	if json.Indent(&pretty, dl.Message.Payload, "", "  ") == nil {

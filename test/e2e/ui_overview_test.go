@@ -41,4 +41,23 @@ func TestUIOverview(t *testing.T) {
 		}
 	}
 	b.shot("overview")
+
+	// A leaked secret: the overview's banner, the client's banner with the
+	// next step, and the Leaks page, each checked by axe like every state.
+	leaked := c.secret(t, rot.ClientID, "leaked")
+	var labels apiv1.LeakReportResult
+	c.srv.must(t, http.StatusOK, c.token, "POST", "/v1/leaks", apiv1.ReportLeaks{Values: []apiv1.LeakedValue{
+		{Value: leaked.Value, SourceURL: "https://github.com/acme/rotating/blob/main/.env", Source: "content"}}}, &labels)
+	if len(labels.Labels) != 1 || labels.Labels[0] != "revoked" {
+		t.Fatalf("labels = %v", labels.Labels)
+	}
+	b.open("/ui/overview")
+	b.contains("1 leaked value in the last 30 days", "https://github.com/acme/rotating/blob/main/.env", "Rotate to a new secret")
+	b.shot("overview-leak")
+	b.open("/ui/clients/" + rot.ClientID + "/secrets")
+	b.contains("Client secret kws_…"+leaked.Hint+" leaked", "It was revoked at once")
+	b.shot("client-leak")
+	b.open("/ui/leaks")
+	b.contains("Revoked at once", "Rotate the client's secret")
+	b.shot("leaks")
 }
