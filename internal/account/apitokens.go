@@ -67,7 +67,7 @@ func (s *Service) newAPIToken(pol domain.Policy, user domain.User, name string, 
 	value := secretvalue.Generate(secretvalue.PrefixAPIToken)
 	return NewAPIToken{Value: value, Token: domain.APIToken{
 		ID: domain.NewAPITokenID(), OrgID: user.OrgID, UserID: user.ID, Name: name,
-		Verifier: secretvalue.Verifier(s.verifierKey, value), Hint: value.Hint(), CreatedAt: now, ExpiresAt: exp,
+		Verifier: secretvalue.Verifier(s.verifierKey, value), Digest: secretvalue.Digest(value), Hint: value.Hint(), CreatedAt: now, ExpiresAt: exp,
 	}}, nil
 }
 

@@ -7,20 +7,19 @@ import (
 
 	"keywarden/internal/audit"
 	"keywarden/internal/domain"
-	"keywarden/internal/secretvalue"
 	"keywarden/internal/store"
 )
 
-// APITokenLeaked responds to a report that value, an admin API token
-// (kwt_), leaked: an active token is revoked at once (every node reads
+// APITokenLeaked responds to a report that an admin API token (kwt_),
+// named by its keyed verifier, leaked: an active token is revoked at once (every node reads
 // tokens from the store on each request), the leak recorded and audited
 // with where it was found. A revoked or expired token changes nothing; of
 // racing reports one responds.
-func (s *Service) APITokenLeaked(ctx context.Context, value secretvalue.Plaintext, rep domain.LeakReport) (domain.LeakOutcome, error) {
+func (s *Service) APITokenLeaked(ctx context.Context, verifier []byte, rep domain.LeakReport) (domain.LeakOutcome, error) {
 	var out domain.LeakOutcome
 	err := s.store.InTx(ctx, func(tx store.Tx) error {
 		out = domain.LeakOutcome{}
-		t, err := tx.APITokenByVerifier(ctx, secretvalue.Verifier(s.verifierKey, value))
+		t, err := tx.APITokenByVerifier(ctx, verifier)
 		if errors.Is(err, domain.ErrNotFound) {
 			out.Status = domain.LeakUnknown
 			return nil
@@ -55,14 +54,14 @@ func (s *Service) APITokenLeaked(ctx context.Context, value secretvalue.Plaintex
 	return out, err
 }
 
-// SessionLeaked responds to a report that value, a console or CLI session
-// token (kwu_), leaked: an open session ends at once, the leak is recorded
+// SessionLeaked responds to a report that a console or CLI session token
+// (kwu_), named by its keyed verifier, leaked: an open session ends at once, the leak is recorded
 // and audited. An ended or expired session changes nothing.
-func (s *Service) SessionLeaked(ctx context.Context, value secretvalue.Plaintext, rep domain.LeakReport) (domain.LeakOutcome, error) {
+func (s *Service) SessionLeaked(ctx context.Context, verifier []byte, rep domain.LeakReport) (domain.LeakOutcome, error) {
 	var out domain.LeakOutcome
 	err := s.store.InTx(ctx, func(tx store.Tx) error {
 		out = domain.LeakOutcome{}
-		x, err := tx.SessionByVerifier(ctx, secretvalue.Verifier(s.verifierKey, value))
+		x, err := tx.SessionByVerifier(ctx, verifier)
 		if errors.Is(err, domain.ErrNotFound) {
 			out.Status = domain.LeakUnknown
 			return nil

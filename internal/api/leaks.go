@@ -47,7 +47,7 @@ func (h *Handler) reportLeaks(w http.ResponseWriter, r *http.Request, by domain.
 	}
 	findings := make([]leak.Finding, len(req.Values))
 	for i, v := range req.Values {
-		findings[i] = leak.Finding{Value: v.Value, SourceURL: v.SourceURL, Source: v.Source}
+		findings[i] = leak.Finding{Value: v.Value, Fingerprint: v.Fingerprint, SourceURL: v.SourceURL, Source: v.Source}
 	}
 	reporter := "leak-reporter"
 	if by.Kind == domain.ActorUser {

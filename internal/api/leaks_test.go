@@ -4,6 +4,8 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -288,5 +290,33 @@ func TestGitHubPartnerReports(t *testing.T) {
 	}
 	if got := auditHead(t, e); got != before {
 		t.Fatalf("a replay and a repeat added %d audit events", got-before)
+	}
+}
+
+// TestLeakReportByFingerprint: a reporter that sends the SHA-256 of a
+// value instead of the value shuts down a secret or an API token created
+// since digests are recorded; a fingerprint of nothing is unknown,
+// malformed hex invalid, and a finding with both or neither is refused.
+func TestLeakReportByFingerprint(t *testing.T) {
+	e := newEnv(t)
+	c := e.createClient(t, "Billing")
+	x := e.createSecret(t, c.ClientID, apiv1.CreateSecret{Description: "Production"})
+	_, apiTok := e.userToken(t, e.boot.Org.ID, domain.RoleDeveloper, nil, nil)
+	res := e.do(t, "POST", "/v1/api-tokens", apiv1.CreateAPIToken{Name: "ci"}, as(apiTok))
+	want(t, res, http.StatusCreated)
+	created := decode[apiv1.CreatedAPIToken](t, res)
+	fp := func(v string) string { d := sha256.Sum256([]byte(v)); return hex.EncodeToString(d[:]) }
+
+	labels := e.reportLeaks(t, []apiv1.LeakedValue{{Fingerprint: fp(x.Value), SourceURL: "https://paste.example/2"},
+		{Fingerprint: strings.ToUpper(fp(created.Token))}, {Fingerprint: fp("nothing")}, {Fingerprint: "zz"}})
+	if strings.Join(labels, ",") != "revoked,revoked,unknown,invalid" {
+		t.Fatalf("labels = %v", labels)
+	}
+	if s := e.listSecrets(t, c.ClientID); s[0].Status != "revoked" {
+		t.Errorf("the secret is %s after a report by fingerprint", s[0].Status)
+	}
+	wantProblem(t, e.do(t, "GET", "/v1/me", nil, as(created.Token)), http.StatusUnauthorized)
+	for _, bad := range []apiv1.LeakedValue{{}, {Value: x.Value, Fingerprint: fp(x.Value)}} {
+		wantProblem(t, e.do(t, "POST", "/v1/leaks", apiv1.ReportLeaks{Values: []apiv1.LeakedValue{bad}}), http.StatusUnprocessableEntity)
 	}
 }

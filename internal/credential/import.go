@@ -243,7 +243,7 @@ func (s *Service) importLine(by domain.Actor, policy domain.Policy, text []byte)
 				v.Add(field+".value", "starts with "+secretvalue.PrefixClientSecret+" but its checksum is wrong")
 			}
 			value = p
-			x.Origin, x.Verifier = domain.OriginGenerated, secretvalue.Verifier(s.verifierKey, p)
+			x.Origin, x.Verifier, x.Digest = domain.OriginGenerated, secretvalue.Verifier(s.verifierKey, p), secretvalue.Digest(p)
 		} else {
 			p, err := secretvalue.Supplied(sec.Value, secretvalue.MinSuppliedLength)
 			if err != nil {

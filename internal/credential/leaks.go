@@ -7,21 +7,21 @@ import (
 
 	"keywarden/internal/audit"
 	"keywarden/internal/domain"
-	"keywarden/internal/secretvalue"
 	"keywarden/internal/store"
 	"keywarden/internal/webhook"
 )
 
-// SecretLeaked responds to a report that value, a generated client secret
-// (kws_, of a client or a personal credential), leaked: by the
+// SecretLeaked responds to a report that a generated client secret (kws_,
+// of a client or a personal credential), named by its keyed verifier
+// (secretvalue.Verifier), leaked: by the
 // organisation's policy, it revokes the secret with the access tokens it
 // minted (the default) or quarantines it (it expires after the policy's
 // quarantine time). Either way the leak is recorded, audited with where
 // it was found, and secret.leaked (credential.leaked for a personal
 // credential) goes to the webhooks. One report responds however many
 // race; a value already revoked or expired changes nothing.
-func (s *Service) SecretLeaked(ctx context.Context, value secretvalue.Plaintext, r domain.LeakReport) (domain.LeakOutcome, error) {
-	x, err := s.store.SecretByVerifier(ctx, secretvalue.Verifier(s.verifierKey, value))
+func (s *Service) SecretLeaked(ctx context.Context, verifier []byte, r domain.LeakReport) (domain.LeakOutcome, error) {
+	x, err := s.store.SecretByVerifier(ctx, verifier)
 	if errors.Is(err, domain.ErrNotFound) {
 		return domain.LeakOutcome{Status: domain.LeakUnknown}, nil
 	}

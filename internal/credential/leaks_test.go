@@ -27,7 +27,7 @@ func TestLeakRespondsOnceUnderRace(t *testing.T) {
 			x := e.secret(t, c.ID, credential.SecretInput{Description: "leaks"})
 			var responded, later atomic.Int32
 			testkit.Race(8, func(int) {
-				out, err := e.svc.SecretLeaked(ctx, x.Value, domain.LeakReport{Reporter: "test", SourceURL: "https://example.com/" + mode})
+				out, err := e.svc.SecretLeaked(ctx, x.Secret.Verifier, domain.LeakReport{Reporter: "test", SourceURL: "https://example.com/" + mode})
 				switch {
 				case err != nil:
 					t.Errorf("SecretLeaked: %v", err)

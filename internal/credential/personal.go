@@ -146,7 +146,7 @@ func (s *Service) newPersonalSecret(ctx context.Context, tx store.Tx, by domain.
 	value := secretvalue.Generate(secretvalue.PrefixClientSecret)
 	x := domain.Secret{ID: domain.NewSecretID(), OrgID: by.OrgID, ClientID: c.ID, Description: in.Description,
 		CreatedAt: now, CreatedBy: by.ID, ExpiresAt: expires, Origin: domain.OriginGenerated,
-		Verifier: secretvalue.Verifier(s.verifierKey, value), Hint: value.Hint()}
+		Verifier: secretvalue.Verifier(s.verifierKey, value), Digest: secretvalue.Digest(value), Hint: value.Hint()}
 	x.Sealed = s.keys.Seal([]byte(value.Reveal()), []byte(x.ID))
 	if err := tx.CreateSecret(ctx, x); err != nil {
 		return NewPersonal{}, err

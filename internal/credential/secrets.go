@@ -225,7 +225,7 @@ func (s *Service) createSecret(ctx context.Context, tx store.Tx, by domain.Actor
 	value := supplied
 	if value.IsZero() {
 		value = secretvalue.Generate(secretvalue.PrefixClientSecret)
-		x.Origin, x.Verifier = domain.OriginGenerated, secretvalue.Verifier(s.verifierKey, value)
+		x.Origin, x.Verifier, x.Digest = domain.OriginGenerated, secretvalue.Verifier(s.verifierKey, value), secretvalue.Digest(value)
 	} else {
 		x.Origin, x.Hash = domain.OriginSupplied, secretvalue.HashSupplied(value)
 	}

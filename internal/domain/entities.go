@@ -53,8 +53,10 @@ type APIToken struct {
 	UserID UserID
 	// Name says what the token is for; the one keyword init creates is
 	// named BootstrapTokenName.
-	Name      string
-	Verifier  []byte
+	Name     string
+	Verifier []byte
+	// Digest is SHA-256 of the value, as for Secret.Digest; write-only.
+	Digest    []byte
 	Hint      string
 	CreatedAt time.Time
 	// ExpiresAt is nil only for tokens from before tokens expired.

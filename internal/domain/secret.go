@@ -38,8 +38,12 @@ type Secret struct {
 	Hint         string // last four characters of the value
 	Origin       SecretOrigin
 	Verifier     []byte // HMAC-SHA256 of a generated value; nil for supplied ones
-	Hash         string // argon2id PHC string of a supplied value; "" for generated ones
-	Sealed       []byte // the value under AES-256-GCM, for webhook signing
+	// Digest is SHA-256 of a generated value, recorded at creation so a
+	// leak can be reported by fingerprint (docs/leaks.md); write-only:
+	// reads leave it nil.
+	Digest []byte
+	Hash   string // argon2id PHC string of a supplied value; "" for generated ones
+	Sealed []byte // the value under AES-256-GCM, for webhook signing
 	// AllowedCIDRs, when not empty, are the only source networks the
 	// secret authenticates from.
 	AllowedCIDRs []string

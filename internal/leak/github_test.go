@@ -188,20 +188,28 @@ func (g *gate) RecordLeakReport(_ context.Context, d []byte, _ time.Time) (bool,
 func TestReportChecksBeforeResponding(t *testing.T) {
 	live := secretvalue.Generate(secretvalue.PrefixClientSecret).Reveal()
 	gone := secretvalue.Generate(secretvalue.PrefixRefreshToken).Reveal()
+	key := []byte("the services' verifier key")
+	verifierOf := func(v string) string {
+		p, err := secretvalue.Parse(v[:4], v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(secretvalue.Verifier(key, p))
+	}
 	var calls atomic.Int32
 	owner := func(status domain.LeakStatus) Responder {
-		return func(_ context.Context, v secretvalue.Plaintext, r domain.LeakReport) (domain.LeakOutcome, error) {
+		return func(_ context.Context, v []byte, r domain.LeakReport) (domain.LeakOutcome, error) {
 			calls.Add(1)
-			if v.Reveal() == live || v.Reveal() == gone {
+			if string(v) == verifierOf(live) || string(v) == verifierOf(gone) {
 				return domain.LeakOutcome{Status: status}, nil
 			}
 			return domain.LeakOutcome{Status: domain.LeakUnknown}, nil
 		}
 	}
 	s := New(Responders{Secret: owner(domain.LeakRevokedNow), RefreshToken: owner(domain.LeakAlreadyRevoked),
-		APIToken: owner(domain.LeakUnknown), Session: owner(domain.LeakUnknown)})
+		APIToken: owner(domain.LeakUnknown), Session: owner(domain.LeakUnknown)}, key, digests{})
 	bad := live[:len(live)-1] + map[bool]string{true: "b", false: "a"}[live[len(live)-1] == 'a']
-	labels, err := s.Report(t.Context(), "test", []Finding{{Value: " " + live + "\n"}, {Value: gone}, {Value: bad}, {Value: "kwx_" + live[4:]}, {Value: ""}})
+	labels, err := s.Report(t.Context(), "test", []Finding{{Value: " " + live + "\n"}, {Value: gone}, {Value: bad}, {Value: "kwx_" + live[4:]}, {Value: "  "}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,4 +253,11 @@ func TestReportChecksBeforeResponding(t *testing.T) {
 	if calls.Load() != 1 {
 		t.Errorf("%d values reached an owner, want 1 (the good report's)", calls.Load())
 	}
+}
+
+// digests is a Digests that knows no digest.
+type digests struct{}
+
+func (digests) VerifierByDigest(context.Context, []byte) (domain.LeakKind, []byte, error) {
+	return "", nil, domain.ErrNotFound
 }

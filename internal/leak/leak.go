@@ -2,7 +2,10 @@ package leak
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 
 	"keywarden/internal/domain"
@@ -12,9 +15,10 @@ import (
 // MaxFindings bounds one report.
 const MaxFindings = 100
 
-// A Responder answers for one kind of value: it finds the value and
-// responds to its leak (credential.Service.SecretLeaked and the like).
-type Responder func(ctx context.Context, v secretvalue.Plaintext, r domain.LeakReport) (domain.LeakOutcome, error)
+// A Responder answers for one kind of value: it finds the value by its
+// keyed verifier (secretvalue.Verifier) and responds to its leak
+// (credential.Service.SecretLeaked and the like).
+type Responder func(ctx context.Context, verifier []byte, r domain.LeakReport) (domain.LeakOutcome, error)
 
 // Responders are the owners of each value format, by prefix.
 type Responders struct {
@@ -24,11 +28,19 @@ type Responders struct {
 	Session      Responder // kwu_
 }
 
-// Finding is one reported value and where it was found.
+// Finding is one reported value, or its fingerprint (the lowercase or
+// uppercase hex SHA-256 of the value), and where it was found.
 type Finding struct {
-	Value     string
-	SourceURL string
-	Source    string
+	Value       string
+	Fingerprint string
+	SourceURL   string
+	Source      string
+}
+
+// Digests finds a generated value's verifier and kind by its SHA-256
+// (store.Leaks.VerifierByDigest).
+type Digests interface {
+	VerifierByDigest(ctx context.Context, digest []byte) (domain.LeakKind, []byte, error)
 }
 
 // Label is what a reporter learns about one value.
@@ -54,10 +66,18 @@ func (l Label) Ours() bool {
 }
 
 // Service answers leak reports.
-type Service struct{ r Responders }
+type Service struct {
+	r           Responders
+	verifierKey []byte
+	digests     Digests
+}
 
-// New returns a Service that hands values to r.
-func New(r Responders) *Service { return &Service{r: r} }
+// New returns a Service that hands values to r, finding each by its keyed
+// verifier under verifierKey (the services' own, keyring's secret-verifier
+// key) or, for a fingerprint, through digests.
+func New(r Responders, verifierKey []byte, digests Digests) *Service {
+	return &Service{r: r, verifierKey: verifierKey, digests: digests}
+}
 
 // Report answers each finding with a label, in order, after responding to
 // every live value. reporter names the reporter in the audit log and the
@@ -68,6 +88,11 @@ func (s *Service) Report(ctx context.Context, reporter string, findings []Findin
 	}
 	if len(findings) > MaxFindings {
 		return nil, domain.Invalid("findings", "at most 100 values per report")
+	}
+	for i, f := range findings {
+		if (f.Value == "") == (f.Fingerprint == "") {
+			return nil, domain.Invalid(fmt.Sprintf("values[%d]", i), "give a value or its fingerprint, not both")
+		}
 	}
 	out := make([]Label, len(findings))
 	for i, f := range findings {
@@ -81,6 +106,10 @@ func (s *Service) Report(ctx context.Context, reporter string, findings []Findin
 }
 
 func (s *Service) one(ctx context.Context, reporter string, f Finding) (Label, error) {
+	rep := domain.LeakReport{SourceURL: bounded(f.SourceURL, 2048), Source: bounded(f.Source, 64), Reporter: reporter}
+	if f.Fingerprint != "" {
+		return s.byFingerprint(ctx, rep, f.Fingerprint)
+	}
 	value := strings.TrimSpace(f.Value)
 	var respond Responder
 	var prefix string
@@ -104,7 +133,33 @@ func (s *Service) one(ctx context.Context, reporter string, f Finding) (Label, e
 	if err != nil {
 		return LabelInvalid, nil
 	}
-	out, err := respond(ctx, p, domain.LeakReport{SourceURL: bounded(f.SourceURL, 2048), Source: bounded(f.Source, 64), Reporter: reporter})
+	out, err := respond(ctx, secretvalue.Verifier(s.verifierKey, p), rep)
+	if err != nil {
+		return "", err
+	}
+	return labelOf(out.Status)
+}
+
+// byFingerprint answers for a value named by its SHA-256: only generated
+// client secrets and API tokens created since digests were recorded can
+// be found so (docs/leaks.md).
+func (s *Service) byFingerprint(ctx context.Context, rep domain.LeakReport, fingerprint string) (Label, error) {
+	d, err := hex.DecodeString(strings.TrimSpace(fingerprint))
+	if err != nil || len(d) != sha256.Size {
+		return LabelInvalid, nil
+	}
+	kind, verifier, err := s.digests.VerifierByDigest(ctx, d)
+	if errors.Is(err, domain.ErrNotFound) {
+		return LabelUnknown, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	respond := map[domain.LeakKind]Responder{domain.LeakSecret: s.r.Secret, domain.LeakAPIToken: s.r.APIToken}[kind]
+	if respond == nil {
+		return "", errors.New("leak: a digest of kind " + string(kind))
+	}
+	out, err := respond(ctx, verifier, rep)
 	if err != nil {
 		return "", err
 	}

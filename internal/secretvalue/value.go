@@ -129,6 +129,15 @@ func LooksGenerated(prefix, s string) bool {
 	return len(s) == Len && strings.HasPrefix(s, prefix)
 }
 
+// Digest returns SHA-256 of the value: the fingerprint a leak reporter
+// that should not send the value on sends instead (GitHub's token_hash).
+// A generated value has about 238 bits, so its digest cannot be turned
+// back into it.
+func Digest(p Plaintext) []byte {
+	d := sha256.Sum256([]byte(p.s))
+	return d[:]
+}
+
 // Verifier returns HMAC-SHA256 of the value under key. Generated values have
 // full entropy, so a slow hash would buy nothing and cost throughput.
 func Verifier(key []byte, p Plaintext) []byte {

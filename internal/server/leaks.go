@@ -2,6 +2,7 @@ package server
 
 import (
 	"keywarden/internal/config"
+	"keywarden/internal/keyring"
 	"keywarden/internal/leak"
 	"keywarden/internal/webhook"
 )
@@ -15,7 +16,7 @@ func (s *Server) leaks(cfg config.Config) (*leak.Service, *leak.GitHubKeys, stri
 		RefreshToken: s.tokens.Refresh.Leaked,
 		APIToken:     s.core.Accounts.APITokenLeaked,
 		Session:      s.core.Accounts.SessionLeaked,
-	})
+	}, s.core.Keyring.Derive(keyring.PurposeSecretVerifier), s.core.Store)
 	token, err := cfg.LeakReporterToken()
 	if err != nil {
 		return nil, nil, "", err

@@ -396,4 +396,9 @@ type Leaks interface {
 	// RecordLeakReport records the digest of a signed report and reports
 	// whether this call recorded it (false: the same report came before).
 	RecordLeakReport(ctx context.Context, digest []byte, at time.Time) (bool, error)
+	// VerifierByDigest finds the keyed verifier, and the kind, of a
+	// generated value by its SHA-256 (recorded by CreateSecret,
+	// ImportClients and CreateAPIToken from Secret.Digest and
+	// APIToken.Digest); domain.ErrNotFound when none was recorded.
+	VerifierByDigest(ctx context.Context, digest []byte) (domain.LeakKind, []byte, error)
 }

@@ -6,20 +6,20 @@ import (
 
 	"keywarden/internal/audit"
 	"keywarden/internal/domain"
-	"keywarden/internal/secretvalue"
 	"keywarden/internal/store"
 )
 
-// Leaked responds to a report that value, a refresh token (kwr_), leaked:
+// Leaked responds to a report that a refresh token (kwr_), named by its
+// keyed verifier, leaked:
 // an active token's family is revoked with the access tokens it issued,
 // the leak recorded and audited with where it was found. A used, revoked
 // or expired token changes nothing (it cannot be redeemed); of racing
 // reports one responds.
-func (r *Refresh) Leaked(ctx context.Context, value secretvalue.Plaintext, rep domain.LeakReport) (domain.LeakOutcome, error) {
+func (r *Refresh) Leaked(ctx context.Context, verifier []byte, rep domain.LeakReport) (domain.LeakOutcome, error) {
 	var out domain.LeakOutcome
 	err := r.store.InTx(ctx, func(tx store.Tx) error {
 		out = domain.LeakOutcome{}
-		t, err := tx.RefreshTokenByVerifier(ctx, secretvalue.Verifier(r.verifierKey, value))
+		t, err := tx.RefreshTokenByVerifier(ctx, verifier)
 		if errors.Is(err, domain.ErrNotFound) {
 			out.Status = domain.LeakUnknown
 			return nil

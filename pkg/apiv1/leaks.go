@@ -8,11 +8,14 @@ type ReportLeaks struct {
 	Values []LeakedValue `json:"values"`
 }
 
-// LeakedValue is one reported value.
+// LeakedValue is one reported value, or its fingerprint: the hex SHA-256
+// of the value, for a reporter that should not send the value on. Give
+// exactly one.
 type LeakedValue struct {
-	Value     string `json:"value"`
-	SourceURL string `json:"source_url,omitempty"`
-	Source    string `json:"source,omitempty"`
+	Value       string `json:"value,omitempty"`
+	Fingerprint string `json:"fingerprint,omitempty"`
+	SourceURL   string `json:"source_url,omitempty"`
+	Source      string `json:"source,omitempty"`
 }
 
 // LeakReportResult answers POST /v1/leaks: a label per value, in order.

@@ -27,7 +27,10 @@ func (s *conn) CreateAPIToken(ctx context.Context, t domain.APIToken) error {
 	_, err := s.exec(ctx, `INSERT INTO api_tokens (`+apiTokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.ID, t.OrgID, t.UserID, t.Name, t.Verifier, t.Hint, micros(t.CreatedAt), nullMicros(t.ExpiresAt), nullMicros(t.RevokedAt),
 		nullMicros(t.LastUsedAt), t.LastUsedFrom, t.ReplacedBy)
-	return s.conflict(err, "token exists")
+	if err != nil {
+		return s.conflict(err, "token exists")
+	}
+	return s.recordDigest(ctx, t.Digest, domain.LeakAPIToken, t.Verifier, t.CreatedAt)
 }
 
 func (s *conn) APITokenByVerifier(ctx context.Context, verifier []byte) (domain.APIToken, error) {

@@ -413,6 +413,11 @@ func (s *conn) ImportClients(ctx context.Context, clients []store.ImportedClient
 			if _, err := t.exec(ctx, q.String(), args...); err != nil {
 				return t.conflict(err, "secret exists")
 			}
+			for _, x := range part {
+				if err := t.recordDigest(ctx, x.Digest, domain.LeakSecret, x.Verifier, x.CreatedAt); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
 	"keywarden/internal/domain"
@@ -58,4 +59,26 @@ func (s *conn) RecordLeakReport(ctx context.Context, digest []byte, at time.Time
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+// recordDigest records a generated value's SHA-256 with its verifier;
+// nothing when there is none (a supplied value, or a caller that did not
+// compute one).
+func (s *conn) recordDigest(ctx context.Context, digest []byte, kind domain.LeakKind, verifier []byte, at time.Time) error {
+	if digest == nil || verifier == nil {
+		return nil
+	}
+	_, err := s.exec(ctx, `INSERT INTO value_digests (digest, kind, verifier, created_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (digest) DO NOTHING`, digest, string(kind), verifier, micros(at))
+	return err
+}
+
+func (s *conn) VerifierByDigest(ctx context.Context, digest []byte) (domain.LeakKind, []byte, error) {
+	var kind string
+	var verifier []byte
+	err := s.queryRow(ctx, `SELECT kind, verifier FROM value_digests WHERE digest = ?`, digest).Scan(&kind, &verifier)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil, domain.ErrNotFound
+	}
+	return domain.LeakKind(kind), verifier, err
 }

@@ -43,7 +43,10 @@ func (s *conn) CreateSecret(ctx context.Context, x domain.Secret) error {
 		x.ID, x.OrgID, x.ClientID, x.Description, micros(x.CreatedAt), x.CreatedBy, nullMicros(x.ExpiresAt), nullMicros(x.RevokedAt),
 		nullMicros(x.LastUsedAt), x.LastUsedFrom, x.Hint, string(x.Origin), verifier, x.Hash, x.Sealed,
 		strings.Join(x.AllowedCIDRs, ","), boolInt(x.KeepTokens), nullMicros(domain.FirstNoticeAt(x)))
-	return s.conflict(err, "secret exists")
+	if err != nil {
+		return s.conflict(err, "secret exists")
+	}
+	return s.recordDigest(ctx, x.Digest, domain.LeakSecret, x.Verifier, x.CreatedAt)
 }
 
 func (s *conn) GetSecret(ctx context.Context, org domain.OrgID, id domain.SecretID) (domain.Secret, error) {

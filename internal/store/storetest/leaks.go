@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -80,6 +81,53 @@ func testLeaks(t *testing.T, s store.Store) {
 	for i, want := range []bool{true, false} {
 		if ok, err := s.RecordLeakReport(ctx, d, at(i)); err != nil || ok != want {
 			t.Fatalf("RecordLeakReport #%d = %v, %v; want %v", i+1, ok, err, want)
+		}
+	}
+}
+
+// testValueDigests: the SHA-256 of a generated secret or API token, given
+// at creation (one by one or imported), finds its verifier and kind; a
+// supplied secret and an unknown digest find nothing.
+func testValueDigests(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	org := mustOrg(t, s, "acme")
+	c := mustClient(t, s, org.ID)
+	x := generatedSecret(c, at(1))
+	x.Digest = randomBytes(32)
+	mustSecret(t, s, x)
+	sup := suppliedSecret(c, at(2))
+	sup.Digest = randomBytes(32) // ignored: a supplied value has no verifier
+	mustSecret(t, s, sup)
+	u := mustUser(t, s, org.ID, "dev@acme.test")
+	tok := newAPIToken(org.ID, u.ID, "ci", 3)
+	tok.Digest = randomBytes(32)
+	if err := s.CreateAPIToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	imported := newClient(org.ID, at(4))
+	ix := generatedSecret(imported, at(4))
+	ix.Digest = randomBytes(32)
+	if err := s.ImportClients(ctx, []store.ImportedClient{{Client: imported, Secrets: []domain.Secret{ix}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		digest   []byte
+		kind     domain.LeakKind
+		verifier []byte
+	}{
+		{"secret", x.Digest, domain.LeakSecret, x.Verifier},
+		{"imported secret", ix.Digest, domain.LeakSecret, ix.Verifier},
+		{"API token", tok.Digest, domain.LeakAPIToken, tok.Verifier},
+	} {
+		kind, verifier, err := s.VerifierByDigest(ctx, tc.digest)
+		if err != nil || kind != tc.kind || string(verifier) != string(tc.verifier) {
+			t.Errorf("%s: VerifierByDigest = %s, %x, %v", tc.name, kind, verifier, err)
+		}
+	}
+	for name, d := range map[string][]byte{"supplied secret": sup.Digest, "unknown": randomBytes(32)} {
+		if _, _, err := s.VerifierByDigest(ctx, d); !errors.Is(err, domain.ErrNotFound) {
+			t.Errorf("%s: VerifierByDigest = %v, want ErrNotFound", name, err)
 		}
 	}
 }

@@ -51,6 +51,7 @@ var conformance = []struct {
 	{"AuditStreams", testAuditStreams},
 	{"OrgAuditStreams", testOrgAuditStreams},
 	{"Leaks", testLeaks},
+	{"ValueDigests", testValueDigests},
 	{"SigningKeys", testSigningKeys},
 	{"RefreshTokens", testRefreshTokens},
 	{"RefreshFamilies", testRefreshFamilies},
