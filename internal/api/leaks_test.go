@@ -320,3 +320,25 @@ func TestLeakReportByFingerprint(t *testing.T) {
 		wantProblem(t, e.do(t, "POST", "/v1/leaks", apiv1.ReportLeaks{Values: []apiv1.LeakedValue{bad}}), http.StatusUnprocessableEntity)
 	}
 }
+
+// TestRotateReplace: POST …/secrets/rotate answers 409 naming the open
+// rotation, and with "replace": true abandons it.
+func TestRotateReplace(t *testing.T) {
+	e := newEnv(t)
+	c := e.createClient(t, "Billing")
+	e.createSecret(t, c.ClientID, apiv1.CreateSecret{Description: "prod"})
+	path := secretsPath(c.ClientID) + "/rotate"
+	res := e.do(t, "POST", path, apiv1.Rotate{})
+	want(t, res, http.StatusCreated)
+	first := decode[apiv1.RotateResult](t, res)
+	p := wantProblem(t, e.do(t, "POST", path, apiv1.Rotate{}), http.StatusConflict)
+	if !strings.Contains(p.Detail, first.Rotation.ID) || !strings.Contains(p.Detail, `"replace": true`) {
+		t.Errorf("409 detail %q does not name the open rotation and how to replace it", p.Detail)
+	}
+	res = e.do(t, "POST", path, apiv1.Rotate{Replace: true})
+	want(t, res, http.StatusCreated)
+	second := decode[apiv1.RotateResult](t, res)
+	if len(second.Previous) != 1 || second.Previous[0].ID == first.ID {
+		t.Errorf("the replacing rotation's previous secrets = %+v", second.Previous)
+	}
+}

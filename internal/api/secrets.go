@@ -94,7 +94,7 @@ func (h *Handler) rotate(w http.ResponseWriter, r *http.Request, by domain.Actor
 	}
 	rot, err := h.Credentials.Rotate(r.Context(), by, clientID, credential.RotateInput{
 		Description: req.Description, ExpiresAt: req.ExpiresAt, GraceSeconds: req.GraceSeconds,
-		AutoComplete: req.AutoComplete, QuietSeconds: req.QuietSeconds, KeepTokens: req.KeepTokens,
+		AutoComplete: req.AutoComplete, QuietSeconds: req.QuietSeconds, KeepTokens: req.KeepTokens, Replace: req.Replace,
 	})
 	if err != nil {
 		return err

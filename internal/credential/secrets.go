@@ -381,6 +381,10 @@ type RotateInput struct {
 	QuietSeconds *int // default DefaultQuietSeconds
 	// KeepTokens is the revocation mode when the rotation completes.
 	KeepTokens bool
+	// Replace abandons a rotation that is still open instead of refusing:
+	// its new secret is revoked (it never became what callers use, or the
+	// operator says so), and the rotation starts from the secrets before it.
+	Replace bool
 }
 
 // Rotation quiet-period limits.
@@ -441,6 +445,13 @@ func (s *Service) Rotate(ctx context.Context, by domain.Actor, clientID domain.C
 			}
 			return strings.Compare(string(a.ID), string(b.ID))
 		})
+		if in.Replace {
+			gone, err := s.abandonOpenRotations(ctx, tx, by, clientID, before, now)
+			if err != nil {
+				return err
+			}
+			before = slices.DeleteFunc(before, func(x domain.Secret) bool { return gone[x.ID] })
+		}
 		desc, err := rotationDescription(in.Description, named, before, now)
 		if err != nil {
 			return err
@@ -524,10 +535,49 @@ func openRotation(ctx context.Context, tx store.Tx, org domain.OrgID, clientID d
 		case domain.RotationCompleted, domain.RotationAbandoned:
 			continue
 		}
-		return domain.Conflict(fmt.Sprintf("rotation %s, started %s, is still open: complete it (revoke the old secret) before starting another",
+		return domain.Conflict(fmt.Sprintf("rotation %s, started %s, is still open: complete it (revoke the old secret) before starting another, or replace it (\"replace\": true abandons it and revokes its new secret)",
 			r.ID, r.StartedAt.UTC().Format(time.RFC3339)))
 	}
 	return nil
+}
+
+// abandonOpenRotations abandons the client's open rotations for a
+// replacing one: each one's new secret is revoked with its tokens, audited
+// (rotation.abandon) and announced (secret.revoked, reason
+// rotation_replaced). It returns the secrets it revoked.
+func (s *Service) abandonOpenRotations(ctx context.Context, tx store.Tx, by domain.Actor, clientID domain.ClientID, secrets []domain.Secret, now time.Time) (map[domain.SecretID]bool, error) {
+	list, _, err := tx.ListRotations(ctx, by.OrgID, clientID, domain.Page{Limit: domain.MaxLimit})
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[domain.SecretID]domain.Secret, len(secrets))
+	for _, x := range secrets {
+		byID[x.ID] = x
+	}
+	gone := map[domain.SecretID]bool{}
+	for _, r := range list {
+		switch r.State(now, byID) {
+		case domain.RotationCompleted, domain.RotationAbandoned:
+			continue
+		}
+		x, ok := byID[r.NewSecretID]
+		if !ok {
+			continue
+		}
+		if _, err := tx.RevokeSecret(ctx, by.OrgID, x.ID, now, false); err != nil {
+			return nil, err
+		}
+		x.RevokedAt, x.KeepTokens = &now, false
+		gone[x.ID] = true
+		if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "rotation.abandon", Target: string(r.ID),
+			Detail: map[string]string{"client_id": string(clientID), "new_secret_id": string(x.ID), "reason": "replaced by a new rotation"}}); err != nil {
+			return nil, err
+		}
+		if err := s.events.Enqueue(ctx, tx, webhook.SecretRevoked(x, webhook.ReasonRotationReplaced)); err != nil {
+			return nil, err
+		}
+	}
+	return gone, nil
 }
 
 // rotationDescription is the new secret's description: the caller's,

@@ -50,6 +50,7 @@ const (
 	ReasonRotationCompleted = "rotation_completed" // a rotation retired it
 	ReasonRevokeAll         = "revoke_all"         // the breach response revoked every secret
 	ReasonLeaked            = "leaked"             // a leak report named its value (docs/leaks.md)
+	ReasonRotationReplaced  = "rotation_replaced"  // a new rotation replaced the one it started
 )
 
 // PrefixMessage starts every webhook-id.

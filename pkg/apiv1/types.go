@@ -122,6 +122,9 @@ type Rotate struct {
 	// KeepTokens makes completion (automatic or by hand) revoke the old
 	// secrets gracefully: their access tokens run out on their own.
 	KeepTokens bool `json:"keep_tokens,omitempty"`
+	// Replace abandons a rotation still open (its new secret is revoked)
+	// instead of answering 409.
+	Replace bool `json:"replace,omitempty"`
 }
 
 // RotateResult is the answer to a rotate: the new secret (with its value,
