@@ -53,7 +53,7 @@ var allowed = map[string][]string{
 	"internal/token":     {"internal/domain", "internal/store", "internal/keyring", "internal/secretvalue", "internal/audit", "internal/webhook", "internal/metrics"},
 	"internal/oauth":     {"internal/credential", "internal/token", "internal/httpx", "internal/domain", "internal/metrics"},
 	"internal/metrics":   {"internal/buildinfo"},
-	"internal/ui":        {"internal/problem", "internal/account", "internal/credential", "internal/audit", "internal/authz", "internal/token", "internal/httpx", "internal/domain", "internal/webhook"},
+	"internal/ui":        {"internal/problem", "internal/account", "internal/credential", "internal/audit", "internal/authz", "internal/token", "internal/httpx", "internal/domain", "internal/secretvalue", "internal/webhook"},
 	"internal/webhook":   {"internal/domain", "internal/store", "internal/keyring", "internal/audit", "pkg/webhooksig", "internal/metrics"},
 	"pkg/webhooksig":     {},
 }

@@ -57,7 +57,9 @@ func newEnvOn(t *testing.T, st store.Store, opts ...func(*credential.Options)) *
 	log := audit.New(st, kr.Derive(keyring.PurposeAudit), clk.Now)
 	reg := metrics.New()
 	o := credential.Options{Store: st, Audit: log, Keyring: kr, Now: clk.Now, Metrics: reg,
-		Hashes: slowhash.New(slowhash.Options{Concurrency: 2, Queue: 1000, MaxWait: time.Minute})}
+		// The gate's recalibration follows the test's clock, not the time a
+		// slow (-race, loaded) run takes.
+		Hashes: slowhash.New(slowhash.Options{Concurrency: 2, Queue: 1000, MaxWait: time.Minute, Now: clk.Now})}
 	for _, f := range opts {
 		f(&o)
 	}

@@ -20,5 +20,5 @@
 // that escapes everything, so that help links point at a served address.
 //
 // Imports: problem, account, credential, audit, authz, token, webhook,
-// httpx, domain.
+// httpx, domain, secretvalue.
 package ui
