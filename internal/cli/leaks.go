@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -53,13 +54,9 @@ unknown or invalid. Needs an admin's token or the leak-reporter token.`,
 		if len(values) == 0 {
 			return view{}, usageError{errors.New("no values on standard input: give one per line")}
 		}
-		var labels []string
-		for start := 0; start < len(values); start += reportBatch {
-			res, err := c.ReportLeaks(ctx, values[start:min(start+reportBatch, len(values))])
-			if err != nil {
-				return view{}, err
-			}
-			labels = append(labels, res.Labels...)
+		labels, err := reportValues(ctx, c.Client, values)
+		if err != nil {
+			return view{}, err
 		}
 		masked := make([]string, len(values))
 		for i, v := range values {
@@ -74,6 +71,27 @@ unknown or invalid. Needs an admin's token or the leak-reporter token.`,
 		}}, nil
 	}})
 	return cmd
+}
+
+// reportBatch is the most values one report may carry (the server's
+// limit, leak.MaxFindings).
+const reportBatch = 100
+
+// reportValues sends values to the server's leak report, reportBatch at a
+// time, and returns its label for each, in order.
+func reportValues(ctx context.Context, sdk *keywarden.Client, values []apiv1.LeakedValue) ([]string, error) {
+	var labels []string
+	for part := range slices.Chunk(values, reportBatch) {
+		res, err := sdk.ReportLeaks(ctx, part)
+		if err != nil {
+			return nil, err
+		}
+		if len(res.Labels) != len(part) {
+			return nil, fmt.Errorf("the server answered %d labels for %d values", len(res.Labels), len(part))
+		}
+		labels = append(labels, res.Labels...)
+	}
+	return labels, nil
 }
 
 // maskValue shows a value as the product shows a secret: its first four

@@ -145,35 +145,18 @@ nothing found but something could not be read. See docs/leaks.md.`,
 	return cmd
 }
 
-// reportBatch is the most values one report may carry (the server's
-// limit, leak.MaxFindings).
-const reportBatch = 100
-
-// reportFindings sends the findings' values to the server's leak report,
-// 100 at a time, and returns its label for each.
+// reportFindings sends the findings' values to the server's leak report
+// and returns its label for each.
 func reportFindings(ctx context.Context, c connection, findings []leakscan.Finding) ([]string, error) {
-	sdk := c.api()
-	var labels []string
-	for start := 0; start < len(findings); start += reportBatch {
-		part := findings[start:min(start+reportBatch, len(findings))]
-		values := make([]apiv1.LeakedValue, len(part))
-		for i, f := range part {
-			where := f.Path + ":" + strconv.Itoa(f.Line)
-			if f.Commit != "" {
-				where = f.Commit + ":" + where
-			}
-			values[i] = apiv1.LeakedValue{Value: f.Value.Reveal(), SourceURL: where, Source: "keywarden scan"}
+	values := make([]apiv1.LeakedValue, len(findings))
+	for i, f := range findings {
+		where := f.Path + ":" + strconv.Itoa(f.Line)
+		if f.Commit != "" {
+			where = f.Commit + ":" + where
 		}
-		res, err := sdk.ReportLeaks(ctx, values)
-		if err != nil {
-			return nil, err
-		}
-		if len(res.Labels) != len(values) {
-			return nil, fmt.Errorf("the server answered %d labels for %d values", len(res.Labels), len(values))
-		}
-		labels = append(labels, res.Labels...)
+		values[i] = apiv1.LeakedValue{Value: f.Value.Reveal(), SourceURL: where, Source: "keywarden scan"}
 	}
-	return labels, nil
+	return reportValues(ctx, c.api(), values)
 }
 
 // unjoin flattens errors.Join's tree, so that each problem prints once.
