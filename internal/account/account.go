@@ -295,6 +295,7 @@ func (s *Service) UpdatePolicy(ctx context.Context, by domain.Actor, p PolicyPat
 	var changed bool
 	err := s.store.InTx(ctx, func(tx store.Tx) error {
 		changed = false
+		var before domain.Policy
 		var err error
 		out, err = tx.UpdatePolicy(ctx, by.OrgID, func(pol *domain.Policy) error {
 			next := p.apply(*pol)
@@ -304,13 +305,18 @@ func (s *Service) UpdatePolicy(ctx context.Context, by domain.Actor, p PolicyPat
 			if err := next.Validate(); err != nil {
 				return err
 			}
-			*pol, changed = next, true
+			before, *pol, changed = *pol, next, true
 			return nil
 		})
 		if err != nil || !changed {
 			return err
 		}
-		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "policy.update", Target: string(by.OrgID)})
+		changes, err := audit.Diff(before, out)
+		if err != nil {
+			return err
+		}
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "policy.update", Target: string(by.OrgID),
+			Detail: map[string]string{"fields": audit.Fields(changes)}, Changes: changes})
 	})
 	if err != nil {
 		return domain.Policy{}, false, err

@@ -105,6 +105,7 @@ func (h *Handler) routes() []Route {
 		priv("PATCH", "/v1/clients/{client_id}", authz.UpdateClient, h.updateClient),
 		priv("DELETE", "/v1/clients/{client_id}", authz.DeleteClient, h.deleteClient),
 		priv("POST", "/v1/clients/{client_id}/revoke-all", authz.RevokeAll, h.revokeAll),
+		priv("GET", "/v1/clients/{client_id}/activity", authz.ReadClientAudit, h.clientActivity),
 
 		priv("POST", "/v1/clients/{client_id}/secrets", authz.CreateSecret, h.createSecret),
 		priv("GET", "/v1/clients/{client_id}/secrets", authz.ListSecrets, h.listSecrets),

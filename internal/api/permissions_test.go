@@ -276,10 +276,11 @@ func TestPermissions(t *testing.T) {
 		"GET /openapi.yaml":                {success: 200, prepare: static("/openapi.yaml", nil)},
 		"GET /v1/webhook-keys/{client_id}": {success: 200, prepare: static("/v1/webhook-keys/"+hookClient, nil)},
 
-		"POST /v1/clients":              {perm: "clients:write", roles: writers, success: 201, prepare: static("/v1/clients", apiv1.CreateClient{Name: "New"})},
-		"GET /v1/clients":               {perm: "clients:read", roles: everyone, success: 200, prepare: static("/v1/clients", nil)},
-		"GET /v1/clients/{client_id}":   {perm: "clients:read", roles: everyone, objects: true, success: 200, prepare: static(clientPath(shared.ClientID), nil)},
-		"PATCH /v1/clients/{client_id}": {perm: "clients:write", roles: writers, objects: true, success: 200, prepare: static(clientPath(shared.ClientID), map[string]any{"description": "edited"})},
+		"POST /v1/clients":                     {perm: "clients:write", roles: writers, success: 201, prepare: static("/v1/clients", apiv1.CreateClient{Name: "New"})},
+		"GET /v1/clients":                      {perm: "clients:read", roles: everyone, success: 200, prepare: static("/v1/clients", nil)},
+		"GET /v1/clients/{client_id}":          {perm: "clients:read", roles: everyone, objects: true, success: 200, prepare: static(clientPath(shared.ClientID), nil)},
+		"GET /v1/clients/{client_id}/activity": {perm: "clients:read", roles: everyone, objects: true, success: 200, prepare: static(clientPath(shared.ClientID)+"/activity", nil)},
+		"PATCH /v1/clients/{client_id}":        {perm: "clients:write", roles: writers, objects: true, success: 200, prepare: static(clientPath(shared.ClientID), map[string]any{"description": "edited"})},
 		"DELETE /v1/clients/{client_id}": {perm: "clients:write", roles: writers, objects: true, success: 204, prepare: func(t *testing.T, _ *permCaller) (string, any, func(response)) {
 			c, _ := freshClient(t)
 			return clientPath(c), nil, nil

@@ -10,6 +10,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"keywarden/internal/domain"
@@ -135,4 +136,20 @@ func (h *hasher) sum(e domain.AuditEvent) []byte {
 // List returns an organisation's events, newest first.
 func (l *Log) List(ctx context.Context, org domain.OrgID, f domain.AuditFilter) ([]domain.AuditEvent, string, error) {
 	return l.store.ListAudit(ctx, org, f)
+}
+
+// Names names the IDs events hold (actors, targets, and IDs in the
+// detail, comma-separated lists too) that are still the organisation's:
+// one store query for a page of events.
+func (l *Log) Names(ctx context.Context, org domain.OrgID, events []domain.AuditEvent) (map[string]domain.AuditName, error) {
+	var ids []string
+	for _, e := range events {
+		ids = append(ids, e.ActorID, e.Target)
+		for _, v := range e.Detail {
+			if strings.Contains(v, "_") {
+				ids = append(ids, strings.Split(v, ",")...)
+			}
+		}
+	}
+	return l.store.AuditNames(ctx, org, ids)
 }
