@@ -38,7 +38,7 @@ func TestAuditNamesAndChanges(t *testing.T) {
 		body := html.UnescapeString(c.get(page, http.StatusOK))
 		for _, want := range []string{
 			`<a href="/ui/clients/` + search + `/activity">lookup</a>`, // the target by its name, linked
-			search,                  // and its ID beside it
+			search,                                                // and its ID beside it
 			"<b>name:</b> <del>search</del>", "<ins>lookup</ins>", // before and after
 			"<b>description:</b> <del>(none)</del>",
 			"admin@acme.test", // the actor by email
