@@ -317,6 +317,7 @@ func TestPermissions(t *testing.T) {
 
 		"GET /v1/clients/{client_id}/webhook":                 {perm: "clients:read", roles: everyone, objects: true, success: 200, prepare: static(clientPath(hookClient)+"/webhook", nil)},
 		"POST /v1/clients/{client_id}/webhook/enable":         {perm: "clients:write", roles: writers, objects: true, success: 200, prepare: static(clientPath(hookClient)+"/webhook/enable", nil)},
+		"POST /v1/clients/{client_id}/webhook/test":           {perm: "clients:write", roles: writers, objects: true, success: 202, prepare: static(clientPath(hookClient)+"/webhook/test", nil)},
 		"POST /v1/clients/{client_id}/webhook/replay":         {perm: "clients:write", roles: writers, objects: true, success: 202, prepare: static(clientPath(hookClient)+"/webhook/replay", apiv1.ReplayWebhook{Since: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)})},
 		"GET /v1/clients/{client_id}/webhook/deliveries":      {perm: "clients:read", roles: everyone, objects: true, success: 200, prepare: static(clientPath(hookClient)+"/webhook/deliveries", nil)},
 		"GET /v1/clients/{client_id}/webhook/deliveries/{id}": {perm: "clients:read", roles: everyone, objects: true, success: 200, prepare: static(clientPath(hookClient)+"/webhook/deliveries/"+delivery, nil)},

@@ -78,7 +78,7 @@ func rotationJSON(v credential.RotationView) apiv1.RotationStatus {
 
 func refreshJSON(t domain.RefreshToken, now time.Time) apiv1.RefreshToken {
 	return apiv1.RefreshToken{ID: string(t.ID), ClientID: string(t.ClientID), Hint: t.Hint, Status: string(t.State(now)), CreatedAt: t.CreatedAt,
-		CreatedBy: t.CreatedBy, ExpiresAt: t.ExpiresAt, UsedAt: t.UsedAt, RevokedAt: t.RevokedAt}
+		CreatedBy: t.CreatedBy, ExpiresAt: t.ExpiresAt, UsedAt: t.UsedAt, RevokedAt: t.RevokedAt, RevokedReason: string(t.RevokedReason)}
 }
 
 func createdSecretJSON(n credential.NewSecret) apiv1.CreatedSecret {

@@ -129,6 +129,20 @@ func (h *Handler) redeliverWebhook(w http.ResponseWriter, r *http.Request, by do
 	return writeJSON(w, http.StatusAccepted, webhookDeliveryJSON(m))
 }
 
+// sendTestWebhook queues a webhook.test event for the client's endpoint.
+func (h *Handler) sendTestWebhook(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	clientID := domain.ClientID(r.PathValue("client_id"))
+	var req struct{}
+	if err := h.decodeFor(w, r, &req, true, func() error { _, err := h.Credentials.GetClient(r.Context(), by, clientID); return err }); err != nil {
+		return err
+	}
+	m, err := h.Webhooks.SendTest(r.Context(), by, clientID)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusAccepted, webhookDeliveryJSON(m))
+}
+
 func webhookSigningKeyJSON(k domain.WebhookSigningKey) apiv1.WebhookSigningKey {
 	return apiv1.WebhookSigningKey{ID: k.ID, ClientID: string(k.ClientID), PublicKey: webhook.PublicKeyText(k),
 		CreatedAt: k.CreatedAt, RetiredAt: k.RetiredAt}

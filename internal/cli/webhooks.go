@@ -32,6 +32,7 @@ func newWebhooksCmd(api *apiFlags, stdin io.Reader, stdout io.Writer) *cobra.Com
 		newWebhooksDeliveriesCmd(api, stdout),
 		newWebhooksDeliveryCmd(api, stdout),
 		newWebhooksRedeliverCmd(api, stdout),
+		newWebhooksTestCmd(api, stdout),
 		newWebhooksReplayCmd(api, stdout),
 		newWebhooksDeletePayloadCmd(api, stdout),
 		newWebhooksKeysCmd(api, stdout),
@@ -372,6 +373,19 @@ func newWebhooksRedeliverCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
 		d, err := c.RedeliverWebhook(ctx, args[0], args[1])
 		return view{json: d, table: message("delivery %s (%s) is due again now\n", d.ID, d.EventType)}, err
+	}})
+	return cmd
+}
+
+func newWebhooksTestCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "test CLIENT_ID",
+		Short: "Send a webhook.test event to the client's endpoint, delivered like any other event",
+		Args:  exactArgs(1),
+	}
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
+		d, err := c.SendTestWebhook(ctx, args[0])
+		return view{json: d, table: message("test event queued as delivery %s; follow it with: keywarden webhooks delivery %s %s\n", d.ID, args[0], d.ID)}, err
 	}})
 	return cmd
 }

@@ -178,6 +178,9 @@ type RefreshToken struct {
 	ExpiresAt time.Time  `json:"expires_at"`
 	UsedAt    *time.Time `json:"used_at"`
 	RevokedAt *time.Time `json:"revoked_at"`
+	// RevokedReason says why a revoked token was: reuse, client,
+	// revoke_all or leaked.
+	RevokedReason string `json:"revoked_reason,omitempty"`
 }
 
 // CreatedRefreshToken is a new refresh token with its value, returned once.
