@@ -8,18 +8,7 @@ import "testing"
 // the rest empty.
 func TestAuditClientMigrationBackfills(t *testing.T) {
 	ctx := t.Context()
-	db, err := openDB(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	p, err := provider(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 65); err != nil {
-		t.Fatalf("migrate to 65: %v", err)
-	}
+	db, p := migratedTo(t, 65)
 	rows := []struct{ target, detail, want string }{
 		{"kwc_a", `{"name":"billing"}`, "kwc_a"},
 		{"kwp_b", ``, "kwp_b"},
