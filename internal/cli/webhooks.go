@@ -238,9 +238,7 @@ func newWebhooksRetireKeyCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 }
 
 func newWebhooksReplayCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var since string
-	var all bool
-	cmd := &cobra.Command{
+	return newReplayCmd(api, stdout, &cobra.Command{
 		Use:   "replay CLIENT_ID --since TIME",
 		Short: "Send a client's failed (or, with --all, all) webhook deliveries since a time again, with their webhook-ids",
 		Long: `Send a client's webhook deliveries created since --since again, oldest
@@ -248,8 +246,17 @@ first, with their original webhook-ids: the failed ones, or with --all every
 delivered and failed one. At most 1000 per call, sent at 10 per second; the
 command calls again until none is left. Pending deliveries are left alone,
 so running it twice sends nothing twice.`,
-		Args: exactArgs(1),
-	}
+	}, conn.ReplayWebhook)
+}
+
+// newReplayCmd completes cmd (its words set) as a replay of the
+// deliveries of the endpoint its one argument names, calling replay (a
+// client's or an organisation endpoint's) until nothing is left.
+func newReplayCmd(api *apiFlags, stdout io.Writer, cmd *cobra.Command,
+	replay func(c conn, ctx context.Context, id string, req apiv1.ReplayWebhook) (apiv1.WebhookReplay, error)) *cobra.Command {
+	var since string
+	var all bool
+	cmd.Args = exactArgs(1)
 	cmd.Flags().StringVar(&since, "since", "", "RFC 3339 time: replay deliveries created at or after it (required)")
 	cmd.Flags().BoolVar(&all, "all", false, "replay delivered deliveries too, not only failed ones")
 	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{
@@ -268,7 +275,7 @@ so running it twice sends nothing twice.`,
 			}
 			var total apiv1.WebhookReplay
 			for {
-				r, err := c.ReplayWebhook(ctx, args[0], req)
+				r, err := replay(c, ctx, args[0], req)
 				if err != nil {
 					return view{}, err
 				}
