@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"keywarden/pkg/apiv1"
-	"keywarden/pkg/keywarden"
 )
 
 // keywarden webhook-endpoints: the organisation's own webhook endpoints.
@@ -215,20 +214,8 @@ func newOrgWebhooksRotateCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 }
 
 func newOrgWebhooksDeliveriesCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var q keywarden.DeliveryQuery
-	cmd := &cobra.Command{Use: "deliveries ENDPOINT_ID", Short: "List an organisation endpoint's deliveries, newest first", Args: exactArgs(1)}
-	fs := cmd.Flags()
-	fs.StringVar(&q.Status, "status", "", "only deliveries in this state: pending, delivered or failed")
-	fs.IntVar(&q.Limit, "limit", 0, "page size (0: the server's default)")
-	fs.StringVar(&q.Cursor, "cursor", "", "continue after a previous page (its next cursor)")
-	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{
-		check: checkLimit(&q.Limit),
-		call: func(ctx context.Context, c conn, args []string) (view, error) {
-			list, err := c.ListOrgWebhookDeliveries(ctx, args[0], q)
-			return show(list, printDeliveryList), err
-		},
-	})
-	return cmd
+	return newDeliveriesCmd(api, stdout, &cobra.Command{Use: "deliveries ENDPOINT_ID", Short: "List an organisation endpoint's deliveries, newest first"},
+		conn.ListOrgWebhookDeliveries)
 }
 
 func newOrgWebhooksDeliveryCmd(api *apiFlags, stdout io.Writer) *cobra.Command {

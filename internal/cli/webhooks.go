@@ -290,12 +290,19 @@ func newReplayCmd(api *apiFlags, stdout io.Writer, cmd *cobra.Command,
 }
 
 func newWebhooksDeliveriesCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var q keywarden.DeliveryQuery
-	cmd := &cobra.Command{
+	return newDeliveriesCmd(api, stdout, &cobra.Command{
 		Use:   "deliveries CLIENT_ID",
 		Short: "List a client's webhook deliveries, newest first",
-		Args:  exactArgs(1),
-	}
+	}, conn.ListWebhookDeliveries)
+}
+
+// newDeliveriesCmd completes cmd (its words set) as the delivery log of
+// the endpoint its one argument names, read with list (a client's or an
+// organisation endpoint's).
+func newDeliveriesCmd(api *apiFlags, stdout io.Writer, cmd *cobra.Command,
+	list func(c conn, ctx context.Context, id string, q keywarden.DeliveryQuery) (apiv1.WebhookDeliveryList, error)) *cobra.Command {
+	var q keywarden.DeliveryQuery
+	cmd.Args = exactArgs(1)
 	fs := cmd.Flags()
 	fs.StringVar(&q.Status, "status", "", "only deliveries in this state: pending, delivered or failed")
 	fs.IntVar(&q.Limit, "limit", 0, "page size (0: the server's default)")
@@ -303,8 +310,8 @@ func newWebhooksDeliveriesCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{
 		check: checkLimit(&q.Limit),
 		call: func(ctx context.Context, c conn, args []string) (view, error) {
-			list, err := c.ListWebhookDeliveries(ctx, args[0], q)
-			return show(list, printDeliveryList), err
+			page, err := list(c, ctx, args[0], q)
+			return show(page, printDeliveryList), err
 		},
 	})
 	return cmd
