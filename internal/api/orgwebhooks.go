@@ -122,7 +122,9 @@ func (h *Handler) rotateOrgWebhook(w http.ResponseWriter, r *http.Request, by do
 func (h *Handler) replayOrgWebhook(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
 	id := r.PathValue("id")
 	return h.replay(w, r, func() error { _, err := h.Webhooks.OrgEndpoint(r.Context(), by, id); return err },
-		func(since time.Time, all bool) (int, bool, error) { return h.Webhooks.ReplayOrgEndpoint(r.Context(), by, id, since, all) })
+		func(since time.Time, all bool) (int, bool, error) {
+			return h.Webhooks.ReplayOrgEndpoint(r.Context(), by, id, since, all)
+		})
 }
 
 func (h *Handler) listOrgWebhookDeliveries(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
