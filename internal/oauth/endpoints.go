@@ -2,8 +2,12 @@ package oauth
 
 import (
 	"encoding/json"
+	"io"
+	"mime"
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
 
 	"keywarden/internal/httpx"
 	"keywarden/internal/token"
@@ -88,11 +92,62 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if !active {
-		return writeJSON(w, introspection{Active: false})
+	out := introspection{Active: false}
+	if active {
+		out = introspection{Active: true, Scope: c.Scope, ClientID: string(c.ClientID), TokenType: "Bearer",
+			Exp: c.Expiry, Iat: c.IssuedAt, Sub: c.Subject, Aud: c.Audience, Iss: c.Issuer, Jti: c.JTI, SecretID: string(c.SecretID)}
 	}
-	return writeJSON(w, introspection{Active: true, Scope: c.Scope, ClientID: string(c.ClientID), TokenType: "Bearer",
-		Exp: c.Expiry, Iat: c.IssuedAt, Sub: c.Subject, Aud: c.Audience, Iss: c.Issuer, Jti: c.JTI, SecretID: string(c.SecretID)})
+	if !acceptsJWT(r.Header.Values("Accept")) {
+		return writeJSON(w, out)
+	}
+	// RFC 9701: the answer signed by Keywarden, for the caller (aud) at
+	// one time (iat); no sub or exp of its own, so that it cannot pass for
+	// an access token.
+	now := time.Now()
+	jwt, err := h.Keys.SignIntrospection(struct {
+		Iss                string        `json:"iss"`
+		Aud                string        `json:"aud"`
+		Iat                int64         `json:"iat"`
+		TokenIntrospection introspection `json:"token_introspection"`
+	}{h.Issuer(), string(auth.Client.ID), now.Unix(), out}, now)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", introspectionJWT)
+	w.Header().Set("Cache-Control", "no-store")
+	_, err = io.WriteString(w, jwt)
+	return err
+}
+
+// introspectionJWT is RFC 9701's media type.
+const introspectionJWT = "application/" + token.IntrospectionType
+
+// acceptsJWT reports whether the Accept header values ask for a JWT
+// introspection response (RFC 9701 §4): its media type with a non-zero
+// quality, and preferred to JSON when both are listed.
+func acceptsJWT(accept []string) bool {
+	jwtQ, jsonQ := -1.0, -1.0
+	for _, v := range accept {
+		for _, part := range strings.Split(v, ",") {
+			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if err != nil {
+				continue
+			}
+			q := 1.0
+			if s, ok := params["q"]; ok {
+				if q, err = strconv.ParseFloat(s, 64); err != nil || q < 0 || q > 1 {
+					continue
+				}
+			}
+			switch mt {
+			case introspectionJWT:
+				jwtQ = max(jwtQ, q)
+			case "application/json":
+				jsonQ = max(jsonQ, q)
+			}
+		}
+	}
+	return jwtQ > 0 && jwtQ >= jsonQ
 }
 
 // revoke is RFC 7009. A client may revoke its own access and refresh
@@ -145,6 +200,7 @@ func (h *Handler) metadata(w http.ResponseWriter, r *http.Request) error {
 		"introspection_endpoint_auth_methods_supported": methods,
 		"revocation_endpoint_auth_methods_supported":    methods,
 		"access_token_signing_alg_values_supported":     h.Keys.Algorithms(),
+		"introspection_signing_alg_values_supported":    h.Keys.Algorithms(), // RFC 9701 §7
 		"service_documentation":                         iss + "/openapi.yaml",
 	}
 	b, err := json.Marshal(doc)

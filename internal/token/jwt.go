@@ -31,6 +31,33 @@ type Claims struct {
 // TokenType is the JWS "typ" of access tokens (RFC 9068 §2.1).
 const TokenType = "at+jwt"
 
+// IntrospectionType is the JWS "typ" of JWT introspection responses
+// (RFC 9701 §5), also their media type's subtype.
+const IntrospectionType = "token-introspection+jwt"
+
+// SignIntrospection signs claims, a JWT introspection response (RFC 9701),
+// with the current signing key at now.
+func (k *Keys) SignIntrospection(claims any, now time.Time) (string, error) {
+	k.mu.RLock()
+	var s jose.Signer
+	if lk := k.current(now); lk != nil {
+		s = lk.introspection
+	}
+	k.mu.RUnlock()
+	if s == nil {
+		return "", errors.New("no signing key is active")
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", err
+	}
+	obj, err := s.Sign(payload)
+	if err != nil {
+		return "", fmt.Errorf("sign introspection response: %w", err)
+	}
+	return obj.CompactSerialize()
+}
+
 // NewJTI returns a random token ID.
 func NewJTI() string {
 	b := make([]byte, 16)

@@ -42,7 +42,10 @@ const (
 type loadedKey struct {
 	meta   domain.SigningKey
 	signer jose.Signer // nil when the private key could not be opened
-	public crypto.PublicKey
+	// introspection signs JWT introspection responses (RFC 9701), whose
+	// "typ" differs so that neither passes for the other.
+	introspection jose.Signer
+	public        crypto.PublicKey
 }
 
 // Keys holds the signing keys in memory. A change (a new key, a retired
@@ -157,13 +160,17 @@ func (k *Keys) open(m domain.SigningKey) (loadedKey, error) {
 	if err != nil {
 		return loadedKey{}, fmt.Errorf("signing key %s: %w", m.ID, err)
 	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(m.Algorithm), Key: jose.JSONWebKey{Key: priv, KeyID: m.ID}},
-		(&jose.SignerOptions{}).WithType(TokenType))
+	key := jose.SigningKey{Algorithm: jose.SignatureAlgorithm(m.Algorithm), Key: jose.JSONWebKey{Key: priv, KeyID: m.ID}}
+	signer, err := jose.NewSigner(key, (&jose.SignerOptions{}).WithType(TokenType))
+	if err != nil {
+		return loadedKey{}, fmt.Errorf("signing key %s: %w", m.ID, err)
+	}
+	introspection, err := jose.NewSigner(key, (&jose.SignerOptions{}).WithType(IntrospectionType))
 	if err != nil {
 		return loadedKey{}, fmt.Errorf("signing key %s: %w", m.ID, err)
 	}
 	pub := priv.(crypto.Signer).Public()
-	return loadedKey{meta: m, signer: signer, public: pub}, nil
+	return loadedKey{meta: m, signer: signer, introspection: introspection, public: pub}, nil
 }
 
 func generate(alg string) (crypto.Signer, error) {
