@@ -22,6 +22,7 @@ var allowed = map[string][]string{
 	"internal/secretvalue":      {},
 	"internal/keyring":          {},
 	"internal/httpx":            {},
+	"internal/dpop":             {},
 	"internal/servertls":        {},
 	"internal/config":           {},
 	"internal/buildinfo":        {},
