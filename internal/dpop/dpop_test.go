@@ -139,22 +139,34 @@ func TestVerify(t *testing.T) {
 			b := func(v any) string { j, _ := json.Marshal(v); return base64.RawURLEncoding.EncodeToString(j) }
 			return b(map[string]any{"typ": dpop.Type, "alg": "none"}) + "." + b(good()) + "."
 		}, "POST", "", "not a JWS"},
-		{"wrong typ", func() string { return proof(t, ec, jwa.ES256(), good(), func(h jws.Headers) { h.Set(jws.TypeKey, "JWT") }) }, "POST", "", "typ"},
+		{"wrong typ", func() string {
+			return proof(t, ec, jwa.ES256(), good(), func(h jws.Headers) { h.Set(jws.TypeKey, "JWT") })
+		}, "POST", "", "typ"},
 		{"no jwk", func() string { return proof(t, ec, jwa.ES256(), good(), func(h jws.Headers) { h.Remove(jws.JWKKey) }) }, "POST", "", "jwk"},
-		{"a private jwk", func() string { return proof(t, ec, jwa.ES256(), good(), func(h jws.Headers) { h.Set(jws.JWKKey, privJWK) }) }, "POST", "", ""},
+		{"a private jwk", func() string {
+			return proof(t, ec, jwa.ES256(), good(), func(h jws.Headers) { h.Set(jws.JWKKey, privJWK) })
+		}, "POST", "", ""},
 		{"signed by another key than its jwk", func() string {
 			return proof(t, ec, jwa.ES256(), good(), func(h jws.Headers) { h.Set(jws.JWKKey, otherJWK) })
 		}, "POST", "", "signature"},
 		{"no jti", func() string { return proof(t, ec, jwa.ES256(), with("jti", nil), nil) }, "POST", "", "jti"},
 		{"another method", func() string { return proof(t, ec, jwa.ES256(), with("htm", "GET"), nil) }, "POST", "", "htm"},
-		{"another endpoint", func() string { return proof(t, ec, jwa.ES256(), with("htu", "https://auth.example.com/oauth2/revoke"), nil) }, "POST", "", "htu"},
-		{"another host", func() string { return proof(t, ec, jwa.ES256(), with("htu", "https://evil.example.com/oauth2/token"), nil) }, "POST", "", "htu"},
-		{"http instead of https", func() string { return proof(t, ec, jwa.ES256(), with("htu", "http://auth.example.com/oauth2/token"), nil) }, "POST", "", "htu"},
+		{"another endpoint", func() string {
+			return proof(t, ec, jwa.ES256(), with("htu", "https://auth.example.com/oauth2/revoke"), nil)
+		}, "POST", "", "htu"},
+		{"another host", func() string {
+			return proof(t, ec, jwa.ES256(), with("htu", "https://evil.example.com/oauth2/token"), nil)
+		}, "POST", "", "htu"},
+		{"http instead of https", func() string {
+			return proof(t, ec, jwa.ES256(), with("htu", "http://auth.example.com/oauth2/token"), nil)
+		}, "POST", "", "htu"},
 		{"a relative htu", func() string { return proof(t, ec, jwa.ES256(), with("htu", "/oauth2/token"), nil) }, "POST", "", "htu"},
 		{"no iat", func() string { return proof(t, ec, jwa.ES256(), with("iat", nil), nil) }, "POST", "", "iat"},
 		{"iat as a string", func() string { return proof(t, ec, jwa.ES256(), with("iat", "now"), nil) }, "POST", "", "claims"},
 		{"made in the future", func() string { return proof(t, ec, jwa.ES256(), with("iat", now.Add(time.Minute).Unix()), nil) }, "POST", "", "future"},
-		{"too old", func() string { return proof(t, ec, jwa.ES256(), with("iat", now.Add(-dpop.MaxAge-time.Minute).Unix()), nil) }, "POST", "", "too old"},
+		{"too old", func() string {
+			return proof(t, ec, jwa.ES256(), with("iat", now.Add(-dpop.MaxAge-time.Minute).Unix()), nil)
+		}, "POST", "", "too old"},
 		{"no ath with a token", func() string { return proof(t, ec, jwa.ES256(), good(), nil) }, "POST", token, "ath"},
 		{"ath of another token", func() string { return proof(t, ec, jwa.ES256(), with("ath", "AAAA"), nil) }, "POST", token, "ath"},
 	}
