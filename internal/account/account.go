@@ -2,11 +2,13 @@ package account
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"net/mail"
 	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -65,6 +67,16 @@ type Options struct {
 	// Hashes bounds the argon2id checks of passwords; share one Gate with
 	// the credential service (a default Gate of its own when nil).
 	Hashes *slowhash.Gate
+	// PasswordGuesses is the per-email guessing limiter of logins (its own
+	// when nil; NewPasswordGuesses): share it with the credential service,
+	// whose legacy password login checks the same passwords.
+	PasswordGuesses *ratelimit.Limiter
+}
+
+// NewPasswordGuesses returns the per-email password guessing limiter
+// (LoginGuessBurst, LoginGuessesPerHour).
+func NewPasswordGuesses() *ratelimit.Limiter {
+	return ratelimit.New(LoginGuessBurst, LoginGuessesPerHour/60.0, 100_000)
 }
 
 // DefaultSessionTTL is how long a login session lasts.
@@ -97,11 +109,15 @@ func New(o Options) *Service {
 	if hashes == nil {
 		hashes = slowhash.New(slowhash.Options{})
 	}
+	guesses := o.PasswordGuesses
+	if guesses == nil {
+		guesses = NewPasswordGuesses()
+	}
 	return &Service{store: o.Store, audit: o.Audit, keys: o.Keyring, verifierKey: o.Keyring.Derive(keyring.PurposeSecretVerifier), now: now,
 		onPolicyChange: o.OnPolicyChange, onUserChange: o.OnUserChange, offboard: o.Offboard, sessionTTL: ttl, metrics: o.Metrics,
 		limitLogin: ratelimit.New(LoginFailureBurst, LoginFailuresPerMinute, 100_000),
 		limitAddr:  ratelimit.New(LoginAddrFailureBurst, LoginAddrFailuresPerMinute, 100_000),
-		limitGuess: ratelimit.New(LoginGuessBurst, LoginGuessesPerHour/60.0, 100_000),
+		limitGuess: guesses,
 		known:      ratelimit.NewKnown(KnownAddressTTL, 100_000), hashes: hashes}
 }
 
@@ -253,6 +269,61 @@ type PolicyPatch struct {
 	RequireMFA               *bool
 	LeakResponse             *string
 	LeakQuarantineHours      *int
+	// The seeds' user rules (domain/userrules.go). A date's Set with a nil
+	// Value clears it.
+	PersonalRevocation          *string
+	LegacyPasswordLogin         *bool
+	LegacyPasswordCreatedBefore OptionalTime
+	LegacyPasswordUntil         OptionalTime
+	RequirePersonalCredential   *bool
+	PersonalCredentialRotateBy  OptionalTime
+	CredentialRequiredEvents    *bool
+}
+
+// OptionalTime is a date a patch may set (Set, Value) or clear (Set, nil).
+type OptionalTime struct {
+	Set   bool
+	Value *time.Time
+}
+
+func (o OptionalTime) apply(dst **time.Time) {
+	if !o.Set {
+		return
+	}
+	if o.Value == nil {
+		*dst = nil
+		return
+	}
+	t := o.Value.UTC().Truncate(time.Second)
+	*dst = &t
+}
+
+// applyUserRules applies the user rules' fields at now: setting a
+// rotate-by date starts its round (PersonalCredentialRotateFrom).
+func (p PolicyPatch) applyUserRules(pol domain.Policy, now time.Time) domain.Policy {
+	set := func(dst *bool, v *bool) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	if p.PersonalRevocation != nil {
+		pol.PersonalRevocation = *p.PersonalRevocation
+	}
+	set(&pol.LegacyPasswordLogin, p.LegacyPasswordLogin)
+	p.LegacyPasswordCreatedBefore.apply(&pol.LegacyPasswordCreatedBefore)
+	p.LegacyPasswordUntil.apply(&pol.LegacyPasswordUntil)
+	set(&pol.RequirePersonalCredential, p.RequirePersonalCredential)
+	set(&pol.CredentialRequiredEvents, p.CredentialRequiredEvents)
+	before := pol.PersonalCredentialRotateBy
+	p.PersonalCredentialRotateBy.apply(&pol.PersonalCredentialRotateBy)
+	switch after := pol.PersonalCredentialRotateBy; {
+	case after == nil:
+		pol.PersonalCredentialRotateFrom = nil
+	case before == nil || !before.Equal(*after):
+		from := now
+		pol.PersonalCredentialRotateFrom = &from
+	}
+	return pol
 }
 
 func (p PolicyPatch) apply(pol domain.Policy) domain.Policy {
@@ -291,26 +362,31 @@ func (p PolicyPatch) apply(pol domain.Policy) domain.Policy {
 // persist, and validates the result. It reports whether anything changed;
 // an unchanged policy is neither stored nor audited.
 func (s *Service) UpdatePolicy(ctx context.Context, by domain.Actor, p PolicyPatch) (domain.Policy, bool, error) {
-	var out domain.Policy
+	var out, before domain.Policy
 	var changed bool
 	err := s.store.InTx(ctx, func(tx store.Tx) error {
 		changed = false
 		var err error
 		out, err = tx.UpdatePolicy(ctx, by.OrgID, func(pol *domain.Policy) error {
-			next := p.apply(*pol)
+			now := s.clock()
+			next := p.applyUserRules(p.apply(*pol), now)
 			if reflect.DeepEqual(next, *pol) {
 				return store.ErrNoChange
 			}
 			if err := next.Validate(); err != nil {
 				return err
 			}
-			*pol, changed = next, true
+			if err := next.ValidateChange(*pol, now); err != nil {
+				return err
+			}
+			before, *pol, changed = *pol, next, true
 			return nil
 		})
 		if err != nil || !changed {
 			return err
 		}
-		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "policy.update", Target: string(by.OrgID)})
+		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "policy.update", Target: string(by.OrgID),
+			Detail: map[string]string{"changed": strings.Join(changedFields(before, out), ",")}})
 	})
 	if err != nil {
 		return domain.Policy{}, false, err
@@ -319,4 +395,29 @@ func (s *Service) UpdatePolicy(ctx context.Context, by domain.Actor, p PolicyPat
 		s.onPolicyChange(by.OrgID)
 	}
 	return out, changed, nil
+}
+
+// changedFields names the policy's JSON fields that differ between a and
+// b, sorted: what a policy.update audit event says changed.
+func changedFields(a, b domain.Policy) []string {
+	fields := func(p domain.Policy) map[string]json.RawMessage {
+		m := map[string]json.RawMessage{}
+		raw, _ := json.Marshal(p)
+		_ = json.Unmarshal(raw, &m)
+		return m
+	}
+	ma, mb := fields(a), fields(b)
+	var out []string
+	for k, v := range mb {
+		if string(ma[k]) != string(v) {
+			out = append(out, k)
+		}
+	}
+	for k := range ma {
+		if _, ok := mb[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
