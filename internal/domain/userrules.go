@@ -95,10 +95,17 @@ const (
 	ComplianceOverdue Compliance = "overdue"
 )
 
+// ActiveCredential is what compliance needs of a user's active personal
+// credential.
+type ActiveCredential struct {
+	CreatedAt time.Time
+	ExpiresAt *time.Time
+}
+
 // CredentialCompliance decides where u, whose active personal credential
 // is active (nil: none), stands at now. Users the rule does not apply to
 // (disabled, or not allowed a personal credential) are ComplianceOK.
-func (p Policy) CredentialCompliance(u User, active *Secret, now time.Time) Compliance {
+func (p Policy) CredentialCompliance(u User, active *ActiveCredential, now time.Time) Compliance {
 	if !p.RequirePersonalCredential || u.DisabledAt != nil || !p.MayHoldPersonal(u) {
 		return ComplianceOK
 	}
