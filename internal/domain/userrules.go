@@ -123,14 +123,15 @@ func (p Policy) CredentialCompliance(u User, active *ActiveCredential, now time.
 	return ComplianceOK
 }
 
-// CompliancePeriod names the period in which one user.credential_required
-// event per user is sent: the requirement's rotate-by round, or the
-// requirement itself when there is none.
-func (p Policy) CompliancePeriod() string {
+// CompliancePeriod is the start of the period in which one
+// user.credential_required event per user is sent: the rotate-by round
+// (when its date was set), or, without one, the Unix epoch (the
+// requirement itself: once per user).
+func (p Policy) CompliancePeriod() time.Time {
 	if p.PersonalCredentialRotateBy != nil && p.PersonalCredentialRotateFrom != nil {
-		return "rotate-by:" + p.PersonalCredentialRotateBy.UTC().Format(time.RFC3339)
+		return p.PersonalCredentialRotateFrom.UTC()
 	}
-	return "required"
+	return time.Unix(0, 0).UTC()
 }
 
 // validateUserRules adds the problems of the user rules' fields that do
