@@ -294,7 +294,7 @@ func (o OptionalTime) apply(dst **time.Time) {
 		*dst = nil
 		return
 	}
-	t := o.Value.UTC().Truncate(time.Second)
+	t := o.Value.UTC().Truncate(time.Microsecond)
 	*dst = &t
 }
 
