@@ -314,6 +314,10 @@ func (s *Service) TokenActive(ctx context.Context, org domain.OrgID, clientID do
 // for emails with and without a personal credential. A failure with no
 // credential behind it has no client to be audited against: it is logged
 // with the unknown clients' (FlushFailures).
+//
+// A user whom the organisation's legacy password migration still allows
+// (domain.Policy.LegacyPasswordAllowed) is checked against their console
+// password instead (legacy.go), at the same cost.
 func (s *Service) AuthenticatePersonal(ctx context.Context, email string, organization domain.OrgID, secret, source string) (domain.ClientAuth, error) {
 	now := s.clock()
 	email = strings.ToLower(strings.TrimSpace(email))

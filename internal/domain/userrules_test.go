@@ -20,7 +20,9 @@ func TestUserRulesValidation(t *testing.T) {
 		{"unknown revocation", func(p *Policy) { p.PersonalRevocation = "anyone" }, "personal_revocation"},
 		{"legacy without dates", func(p *Policy) { p.LegacyPasswordLogin = true }, "legacy_password_created_before"},
 		{"legacy without end", func(p *Policy) { p.LegacyPasswordLogin, p.LegacyPasswordCreatedBefore = true, at(-day) }, "legacy_password_until"},
-		{"legacy ok", func(p *Policy) { p.LegacyPasswordLogin, p.LegacyPasswordCreatedBefore, p.LegacyPasswordUntil = true, at(-day), at(30 * day) }, ""},
+		{"legacy ok", func(p *Policy) {
+			p.LegacyPasswordLogin, p.LegacyPasswordCreatedBefore, p.LegacyPasswordUntil = true, at(-day), at(30*day)
+		}, ""},
 		{"legacy end before start", func(p *Policy) {
 			p.LegacyPasswordLogin, p.LegacyPasswordCreatedBefore, p.LegacyPasswordUntil = true, at(-day), at(-2*day)
 		}, "legacy_password_until"},
@@ -33,9 +35,9 @@ func TestUserRulesValidation(t *testing.T) {
 		{"legacy for future users", func(p *Policy) {
 			p.LegacyPasswordLogin, p.LegacyPasswordCreatedBefore, p.LegacyPasswordUntil = true, at(day), at(30*day)
 		}, "legacy_password_created_before"},
-		{"rotate-by ahead", func(p *Policy) { p.RequirePersonalCredential, p.PersonalCredentialRotateBy = true, at(30 * day) }, ""},
+		{"rotate-by ahead", func(p *Policy) { p.RequirePersonalCredential, p.PersonalCredentialRotateBy = true, at(30*day) }, ""},
 		{"rotate-by passed", func(p *Policy) { p.RequirePersonalCredential, p.PersonalCredentialRotateBy = true, at(-day) }, "personal_credential_rotate_by"},
-		{"rotate-by too far", func(p *Policy) { p.RequirePersonalCredential, p.PersonalCredentialRotateBy = true, at(400 * day) }, "personal_credential_rotate_by"},
+		{"rotate-by too far", func(p *Policy) { p.RequirePersonalCredential, p.PersonalCredentialRotateBy = true, at(400*day) }, "personal_credential_rotate_by"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

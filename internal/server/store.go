@@ -141,7 +141,7 @@ func OpenCore(ctx context.Context, cfg config.Config) (*Core, error) {
 		RetrySchedule: cfg.WebhookRetrySchedule, RetryAfterMax: cfg.WebhookRetryAfterMax, DisableAfter: cfg.WebhookDisableAfter,
 		PayloadRetention: cfg.WebhookPayloadRetention, LogRetention: cfg.WebhookLogRetention, Metrics: m})
 	hashes := slowhash.New(slowhash.Options{Concurrency: cfg.HashConcurrency}) // one gate for passwords and supplied secrets
-	passwords := account.NewPasswordGuesses() // one guessing budget per email for both logins
+	passwords := account.NewPasswordGuesses()                                  // one guessing budget per email for both logins
 	creds := credential.New(credential.Options{Store: st, Audit: log, Keyring: kr, PasswordGuesses: passwords,
 		Webhooks: hooks.Outbox(), CheckWebhookURL: hooks.Guard().CheckURL, Metrics: m,
 		Hashes: hashes, CacheBytes: int64(cfg.ClientCacheMB) << 20})

@@ -9,8 +9,10 @@ import (
 	"keywarden/pkg/apiv1"
 )
 
-func TestLegacyPasswordMigrationSQLite(t *testing.T)   { testLegacyPasswordMigration(t, newSQLite(t)) }
-func TestLegacyPasswordMigrationPostgres(t *testing.T) { testLegacyPasswordMigration(t, newPostgres(t)) }
+func TestLegacyPasswordMigrationSQLite(t *testing.T) { testLegacyPasswordMigration(t, newSQLite(t)) }
+func TestLegacyPasswordMigrationPostgres(t *testing.T) {
+	testLegacyPasswordMigration(t, newPostgres(t))
+}
 
 // testLegacyPasswordMigration follows one user through seed 000's
 // migration on the real binary: once the super admin opens it, the user's
