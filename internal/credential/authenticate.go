@@ -76,6 +76,9 @@ type outcome struct {
 	secret domain.SecretID
 	org    domain.OrgID
 	client domain.ClientID
+	// audited: the failure is in the audit log already (a legacy
+	// password login's, one event each like a console login's).
+	audited bool
 }
 
 // attempt takes a's slots, runs check, and settles: a success refunds the
@@ -109,7 +112,9 @@ func (s *Service) attempt(ctx context.Context, a attempt, source string, now tim
 		}
 		return o.auth, nil
 	}
-	s.failures.record(o.org, o.client, o.secret, source, o.reason, now)
+	if !o.audited {
+		s.failures.record(o.org, o.client, o.secret, source, o.reason, now)
+	}
 	return domain.ClientAuth{}, ErrBadCredentials
 }
 

@@ -37,7 +37,7 @@ func (s *Service) legacyLogin(ctx context.Context, pol domain.Policy, u domain.U
 		return outcome{}, err
 	}
 	if !match {
-		return outcome{reason: "legacy password login: wrong password", org: u.OrgID}, nil
+		return s.legacyFailure(ctx, u, source, "wrong password")
 	}
 	var c domain.Client
 	err := s.inTx(ctx, func(tx store.Tx) error {
@@ -68,12 +68,23 @@ func (s *Service) legacyLogin(ctx context.Context, pol domain.Policy, u domain.U
 	})
 	switch {
 	case errors.Is(err, errLegacyRefused):
-		return outcome{reason: "legacy password login: the password changed or the migration ended during the login", org: u.OrgID}, nil
+		return s.legacyFailure(ctx, u, source, "the password changed or the migration ended during the login")
 	case err != nil:
 		return outcome{}, err
 	}
 	auth := domain.ClientAuth{Client: c, SecretID: domain.LegacyPasswordSecret, Owner: u.ID, OrgTokenTTL: pol.AccessTokenTTLSeconds}
 	return outcome{auth: auth, secret: domain.LegacyPasswordSecret, org: u.OrgID, client: c.ID}, nil
+}
+
+// legacyFailure audits a failed legacy password login as one auth.login
+// failure of u, as a console login's failure is (bounded by the gate and
+// the limits), and returns its outcome.
+func (s *Service) legacyFailure(ctx context.Context, u domain.User, source, reason string) (outcome, error) {
+	if err := s.audit.Record(ctx, audit.Entry{Actor: domain.UserActor(u.OrgID, u.ID, "", source), Action: "auth.login", Target: string(u.ID),
+		Result: domain.ResultFailure, Detail: map[string]string{"method": "legacy_password", "reason": reason}}); err != nil {
+		return outcome{}, err
+	}
+	return outcome{reason: "legacy password login: " + reason, org: u.OrgID, audited: true}, nil
 }
 
 // newPersonalClient is u's personal client, without a secret yet.

@@ -51,13 +51,21 @@ func (e *env) openLegacy(t *testing.T) {
 	e.svc.OrgChanged(e.admin.OrgID)
 }
 
-func (e *env) legacyLogins(t *testing.T, u domain.UserID) []domain.AuditEvent {
+// legacyLogins returns the user's audited legacy logins: the successes,
+// or with failed, the failures.
+func (e *env) legacyLogins(t *testing.T, u domain.UserID, failed ...bool) []domain.AuditEvent {
 	t.Helper()
 	events, _, err := e.audit.List(t.Context(), e.admin.OrgID, domain.AuditFilter{Action: "auth.login", Target: string(u), Page: domain.Page{Limit: 100}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return events
+	var out []domain.AuditEvent
+	for _, ev := range events {
+		if (ev.Result == domain.ResultFailure) == (len(failed) > 0 && failed[0]) {
+			out = append(out, ev)
+		}
+	}
+	return out
 }
 
 // TestLegacyPasswordLogin follows seed 000's migration: who may use their
@@ -138,6 +146,9 @@ func TestLegacyPasswordLogin(t *testing.T) {
 					}
 					if n := len(e.legacyLogins(t, u.ID)); n != 0 {
 						t.Errorf("%d legacy logins audited", n)
+					}
+					if f := e.legacyLogins(t, u.ID, true); tc.eligible && (len(f) != 1 || f[0].Detail["method"] != "legacy_password") {
+						t.Errorf("the failed legacy login audited as %+v", f)
 					}
 					return
 				}
