@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,6 +110,28 @@ func TestLegacyPasswordLoginAPI(t *testing.T) {
 	if items := decode[apiv1.AuditList](t, res).Items; len(items) != 1 || items[0].Detail["method"] != "legacy_password" {
 		t.Fatalf("auth.login audited %+v", items)
 	}
+	// The console's Users page marks them too (a super admin's session).
+	boss := e.user(t, e.boot.Org.ID, domain.RoleSuperAdmin)
+	_, session := e.sessionFor(t, boss.User)
+	usersPage := func() string {
+		req := httptest.NewRequestWithContext(t.Context(), "GET", "/ui/users", nil)
+		req.Header.Set("Cookie", "kw_session="+session)
+		w := httptest.NewRecorder()
+		e.handler.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			t.Fatalf("GET /ui/users = %d", w.Code)
+		}
+		body := w.Body.String()
+		i := strings.Index(body, `id="user-`+dev.ID()+`"`)
+		if i < 0 {
+			t.Fatalf("no row for %s on the Users page", dev.Email())
+		}
+		row, _, _ := strings.Cut(body[i:], "</tr>")
+		return row
+	}
+	if row := usersPage(); !strings.Contains(row, "Legacy password") {
+		t.Errorf("the Users page does not mark the legacy password user:\n%s", row)
+	}
 	old := dev.Password
 	e.activate(t, dev) // a password change
 	wantProblem(t, login(old), http.StatusUnauthorized)
@@ -115,6 +139,9 @@ func TestLegacyPasswordLoginAPI(t *testing.T) {
 	wantProblem(t, e.do(t, "GET", "/v1/me", nil, as(tok)), http.StatusUnauthorized)
 	if o := e.overviewNow(t); len(o.LegacyPasswordUsers) != 0 {
 		t.Errorf("overview still lists %+v", o.LegacyPasswordUsers)
+	}
+	if row := usersPage(); strings.Contains(row, "Legacy password") {
+		t.Errorf("the Users page still marks the user:\n%s", row)
 	}
 }
 
