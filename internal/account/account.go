@@ -2,13 +2,11 @@ package account
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"net/mail"
 	"reflect"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -362,10 +360,11 @@ func (p PolicyPatch) apply(pol domain.Policy) domain.Policy {
 // persist, and validates the result. It reports whether anything changed;
 // an unchanged policy is neither stored nor audited.
 func (s *Service) UpdatePolicy(ctx context.Context, by domain.Actor, p PolicyPatch) (domain.Policy, bool, error) {
-	var out, before domain.Policy
+	var out domain.Policy
 	var changed bool
 	err := s.store.InTx(ctx, func(tx store.Tx) error {
 		changed = false
+		var before domain.Policy
 		var err error
 		out, err = tx.UpdatePolicy(ctx, by.OrgID, func(pol *domain.Policy) error {
 			now := s.clock()
@@ -385,8 +384,12 @@ func (s *Service) UpdatePolicy(ctx context.Context, by domain.Actor, p PolicyPat
 		if err != nil || !changed {
 			return err
 		}
+		changes, err := audit.Diff(before, out)
+		if err != nil {
+			return err
+		}
 		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "policy.update", Target: string(by.OrgID),
-			Detail: map[string]string{"changed": strings.Join(changedFields(before, out), ",")}})
+			Detail: map[string]string{"fields": audit.Fields(changes)}, Changes: changes})
 	})
 	if err != nil {
 		return domain.Policy{}, false, err
@@ -395,29 +398,4 @@ func (s *Service) UpdatePolicy(ctx context.Context, by domain.Actor, p PolicyPat
 		s.onPolicyChange(by.OrgID)
 	}
 	return out, changed, nil
-}
-
-// changedFields names the policy's JSON fields that differ between a and
-// b, sorted: what a policy.update audit event says changed.
-func changedFields(a, b domain.Policy) []string {
-	fields := func(p domain.Policy) map[string]json.RawMessage {
-		m := map[string]json.RawMessage{}
-		raw, _ := json.Marshal(p)
-		_ = json.Unmarshal(raw, &m)
-		return m
-	}
-	ma, mb := fields(a), fields(b)
-	var out []string
-	for k, v := range mb {
-		if string(ma[k]) != string(v) {
-			out = append(out, k)
-		}
-	}
-	for k := range ma {
-		if _, ok := mb[k]; !ok {
-			out = append(out, k)
-		}
-	}
-	slices.Sort(out)
-	return out
 }

@@ -122,7 +122,8 @@ func (s *Service) UpdateUser(ctx context.Context, by domain.Actor, id domain.Use
 		}
 		if u.Role != before.Role {
 			if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.role_change", Target: string(u.ID),
-				Detail: map[string]string{"from": string(before.Role), "to": string(u.Role)}}); err != nil {
+				Detail:  map[string]string{"from": string(before.Role), "to": string(u.Role), "email": u.Email},
+				Changes: []domain.AuditChange{audit.Change("role", string(before.Role), string(u.Role))}}); err != nil {
 				return err
 			}
 		}

@@ -105,6 +105,7 @@ func (h *Handler) routes() []Route {
 		priv("PATCH", "/v1/clients/{client_id}", authz.UpdateClient, h.updateClient),
 		priv("DELETE", "/v1/clients/{client_id}", authz.DeleteClient, h.deleteClient),
 		priv("POST", "/v1/clients/{client_id}/revoke-all", authz.RevokeAll, h.revokeAll),
+		priv("GET", "/v1/clients/{client_id}/activity", authz.ReadClientAudit, h.clientActivity),
 
 		priv("POST", "/v1/clients/{client_id}/secrets", authz.CreateSecret, h.createSecret),
 		priv("GET", "/v1/clients/{client_id}/secrets", authz.ListSecrets, h.listSecrets),
@@ -167,6 +168,7 @@ func (h *Handler) routes() []Route {
 		priv("GET", "/v1/clients/{client_id}/webhook", authz.ReadWebhook, h.getWebhook),
 		priv("POST", "/v1/clients/{client_id}/webhook/enable", authz.EnableWebhook, h.enableWebhook),
 		priv("POST", "/v1/clients/{client_id}/webhook/replay", authz.ReplayWebhook, h.replayWebhook),
+		priv("POST", "/v1/clients/{client_id}/webhook/test", authz.SendTestWebhook, h.sendTestWebhook),
 		priv("GET", "/v1/clients/{client_id}/webhook/signing-keys", authz.ReadWebhook, h.listWebhookSigningKeys),
 		priv("POST", "/v1/clients/{client_id}/webhook/signing-keys", authz.CreateWebhookKey, h.createWebhookSigningKey),
 		priv("DELETE", "/v1/clients/{client_id}/webhook/signing-keys/{id}", authz.RetireWebhookKey, h.retireWebhookSigningKey),

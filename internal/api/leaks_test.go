@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -70,6 +71,14 @@ func TestLeakReportRevokes(t *testing.T) {
 	}
 	if got := auditHead(t, e); got != before {
 		t.Fatalf("a report of look-alikes added %d audit events", got-before)
+	}
+	rec := httptest.NewRecorder() // /metrics is not the API's: not in its document
+	e.handler.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	metrics := rec.Body.String()
+	for _, want := range []string{`keywarden_leak_findings_total{label="invalid"} 2`, `keywarden_leak_findings_total{label="unknown"} 1`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 
 	src := "https://github.com/acme/billing/blob/main/.env"

@@ -409,6 +409,7 @@ func TestOpenAPIResponses(t *testing.T) {
 		until := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
 		want(t, e.do(t, "GET", "/v1/audit?action=secret.&actor="+string(e.boot.User.ID)+"&since="+since+"&until="+until, nil), http.StatusOK)
 		want(t, e.do(t, "GET", "/v1/audit?target="+string(client.ClientID)+"&action=client.update", nil), http.StatusOK)
+		activitySession(t, e, client.ClientID)
 	})
 	step("errors", func(t *testing.T) {
 		wantProblem(t, e.do(t, "POST", "/v1/clients", raw(`{"name":`)), http.StatusBadRequest)

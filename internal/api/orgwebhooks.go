@@ -121,42 +121,16 @@ func (h *Handler) rotateOrgWebhook(w http.ResponseWriter, r *http.Request, by do
 
 func (h *Handler) replayOrgWebhook(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
 	id := r.PathValue("id")
-	var req apiv1.ReplayWebhook
-	if err := h.decodeFor(w, r, &req, false, func() error { _, err := h.Webhooks.OrgEndpoint(r.Context(), by, id); return err }); err != nil {
-		return err
-	}
-	if req.Which != "" && req.Which != "failed" && req.Which != "all" {
-		if _, err := h.Webhooks.OrgEndpoint(r.Context(), by, id); err != nil {
-			return err
-		}
-		return domain.Invalid("which", "must be failed or all")
-	}
-	n, more, err := h.Webhooks.ReplayOrgEndpoint(r.Context(), by, id, req.Since, req.Which == "all")
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusAccepted, apiv1.WebhookReplay{Replayed: n, More: more})
+	return h.replay(w, r, func() error { _, err := h.Webhooks.OrgEndpoint(r.Context(), by, id); return err },
+		func(since time.Time, all bool) (int, bool, error) {
+			return h.Webhooks.ReplayOrgEndpoint(r.Context(), by, id, since, all)
+		})
 }
 
 func (h *Handler) listOrgWebhookDeliveries(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
-	page, err := pageFrom(r)
-	if err != nil {
-		return err
-	}
-	q, err := queryOf(r)
-	if err != nil {
-		return err
-	}
-	list, next, err := h.Webhooks.OrgEndpointDeliveries(r.Context(), by, r.PathValue("id"),
-		domain.WebhookFilter{Status: domain.WebhookStatus(q["status"]), Page: page})
-	if err != nil {
-		return err
-	}
-	out := apiv1.WebhookDeliveryList{Items: make([]apiv1.WebhookDelivery, 0, len(list)), NextCursor: next}
-	for _, m := range list {
-		out.Items = append(out.Items, orgDeliveryJSON(m))
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return listDeliveries(w, r, func(f domain.WebhookFilter) ([]domain.WebhookMessage, string, error) {
+		return h.Webhooks.OrgEndpointDeliveries(r.Context(), by, r.PathValue("id"), f)
+	}, orgDeliveryJSON)
 }
 
 func (h *Handler) getOrgWebhookDelivery(w http.ResponseWriter, r *http.Request, by domain.Actor) error {

@@ -276,10 +276,11 @@ func TestPermissions(t *testing.T) {
 		"GET /openapi.yaml":                {success: 200, prepare: static("/openapi.yaml", nil)},
 		"GET /v1/webhook-keys/{client_id}": {success: 200, prepare: static("/v1/webhook-keys/"+hookClient, nil)},
 
-		"POST /v1/clients":              {perm: "clients:write", roles: writers, success: 201, prepare: static("/v1/clients", apiv1.CreateClient{Name: "New"})},
-		"GET /v1/clients":               {perm: "clients:read", roles: everyone, success: 200, prepare: static("/v1/clients", nil)},
-		"GET /v1/clients/{client_id}":   {perm: "clients:read", roles: everyone, objects: true, success: 200, prepare: static(clientPath(shared.ClientID), nil)},
-		"PATCH /v1/clients/{client_id}": {perm: "clients:write", roles: writers, objects: true, success: 200, prepare: static(clientPath(shared.ClientID), map[string]any{"description": "edited"})},
+		"POST /v1/clients":                     {perm: "clients:write", roles: writers, success: 201, prepare: static("/v1/clients", apiv1.CreateClient{Name: "New"})},
+		"GET /v1/clients":                      {perm: "clients:read", roles: everyone, success: 200, prepare: static("/v1/clients", nil)},
+		"GET /v1/clients/{client_id}":          {perm: "clients:read", roles: everyone, objects: true, success: 200, prepare: static(clientPath(shared.ClientID), nil)},
+		"GET /v1/clients/{client_id}/activity": {perm: "clients:read", roles: everyone, objects: true, success: 200, prepare: static(clientPath(shared.ClientID)+"/activity", nil)},
+		"PATCH /v1/clients/{client_id}":        {perm: "clients:write", roles: writers, objects: true, success: 200, prepare: static(clientPath(shared.ClientID), map[string]any{"description": "edited"})},
 		"DELETE /v1/clients/{client_id}": {perm: "clients:write", roles: writers, objects: true, success: 204, prepare: func(t *testing.T, _ *permCaller) (string, any, func(response)) {
 			c, _ := freshClient(t)
 			return clientPath(c), nil, nil
@@ -316,6 +317,7 @@ func TestPermissions(t *testing.T) {
 
 		"GET /v1/clients/{client_id}/webhook":                 {perm: "clients:read", roles: everyone, objects: true, success: 200, prepare: static(clientPath(hookClient)+"/webhook", nil)},
 		"POST /v1/clients/{client_id}/webhook/enable":         {perm: "clients:write", roles: writers, objects: true, success: 200, prepare: static(clientPath(hookClient)+"/webhook/enable", nil)},
+		"POST /v1/clients/{client_id}/webhook/test":           {perm: "clients:write", roles: writers, objects: true, success: 202, prepare: static(clientPath(hookClient)+"/webhook/test", nil)},
 		"POST /v1/clients/{client_id}/webhook/replay":         {perm: "clients:write", roles: writers, objects: true, success: 202, prepare: static(clientPath(hookClient)+"/webhook/replay", apiv1.ReplayWebhook{Since: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)})},
 		"GET /v1/clients/{client_id}/webhook/deliveries":      {perm: "clients:read", roles: everyone, objects: true, success: 200, prepare: static(clientPath(hookClient)+"/webhook/deliveries", nil)},
 		"GET /v1/clients/{client_id}/webhook/deliveries/{id}": {perm: "clients:read", roles: everyone, objects: true, success: 200, prepare: static(clientPath(hookClient)+"/webhook/deliveries/"+delivery, nil)},

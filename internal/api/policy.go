@@ -75,7 +75,7 @@ func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request, by domain.Ac
 	if err != nil {
 		return err
 	}
-	f := domain.AuditFilter{Action: q["action"], ActorID: q["actor"], Target: q["target"], Page: page}
+	f := domain.AuditFilter{Action: q["action"], ActorID: q["actor"], Target: q["target"], ClientID: domain.ClientID(q["client_id"]), Page: page}
 	var v domain.ValidationError
 	for name, dst := range map[string]*time.Time{"since": &f.Since, "until": &f.Until} {
 		if s := q[name]; s != "" {
@@ -93,11 +93,28 @@ func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request, by domain.Ac
 	if err != nil {
 		return err
 	}
-	out := apiv1.AuditList{Items: make([]apiv1.AuditEvent, 0, len(events)), NextCursor: next}
-	for _, e := range events {
-		out.Items = append(out.Items, auditJSON(e))
+	return h.writeAudit(w, r, by, events, next)
+}
+
+// clientActivity lists the events about one client and what it holds.
+func (h *Handler) clientActivity(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	page, err := pageFrom(r)
+	if err != nil {
+		return err
 	}
-	return writeJSON(w, http.StatusOK, out)
+	events, next, err := h.Credentials.ClientActivity(r.Context(), by, domain.ClientID(r.PathValue("client_id")), domain.AuditFilter{Page: page})
+	if err != nil {
+		return err
+	}
+	return h.writeAudit(w, r, by, events, next)
+}
+
+func (h *Handler) writeAudit(w http.ResponseWriter, r *http.Request, by domain.Actor, events []domain.AuditEvent, next string) error {
+	names, err := h.Audit.Names(r.Context(), by.OrgID, events)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, auditListJSON(events, next, names))
 }
 
 func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) error {

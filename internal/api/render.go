@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"keywarden/internal/credential"
@@ -77,7 +78,7 @@ func rotationJSON(v credential.RotationView) apiv1.RotationStatus {
 
 func refreshJSON(t domain.RefreshToken, now time.Time) apiv1.RefreshToken {
 	return apiv1.RefreshToken{ID: string(t.ID), ClientID: string(t.ClientID), Hint: t.Hint, Status: string(t.State(now)), CreatedAt: t.CreatedAt,
-		CreatedBy: t.CreatedBy, ExpiresAt: t.ExpiresAt, UsedAt: t.UsedAt, RevokedAt: t.RevokedAt}
+		CreatedBy: t.CreatedBy, ExpiresAt: t.ExpiresAt, UsedAt: t.UsedAt, RevokedAt: t.RevokedAt, RevokedReason: string(t.RevokedReason)}
 }
 
 func createdSecretJSON(n credential.NewSecret) apiv1.CreatedSecret {
@@ -101,9 +102,34 @@ func policyJSON(p domain.Policy) apiv1.Policy {
 	}
 }
 
-func auditJSON(e domain.AuditEvent) apiv1.AuditEvent {
-	return apiv1.AuditEvent{
-		Seq: e.Seq, ID: e.ID, At: e.At, ActorKind: string(e.ActorKind), ActorID: e.ActorID, Action: e.Action,
-		Target: e.Target, Source: e.Source, Result: e.Result, Detail: e.Detail,
+// auditListJSON renders a page of events with the names of the IDs they
+// hold (names: audit.Log.Names of the page).
+func auditListJSON(events []domain.AuditEvent, next string, names map[string]domain.AuditName) apiv1.AuditList {
+	out := apiv1.AuditList{Items: make([]apiv1.AuditEvent, 0, len(events)), NextCursor: next}
+	for _, e := range events {
+		j := apiv1.AuditEvent{
+			Seq: e.Seq, ID: e.ID, At: e.At, ActorKind: string(e.ActorKind), ActorID: e.ActorID, Action: e.Action,
+			Target: e.Target, Source: e.Source, Result: e.Result, Detail: e.Detail,
+		}
+		for _, c := range e.Changes {
+			j.Changes = append(j.Changes, apiv1.AuditChange{Field: c.Field, Before: c.Before, After: c.After})
+		}
+		name := func(id string) {
+			if n, ok := names[id]; ok {
+				if j.Names == nil {
+					j.Names = map[string]apiv1.AuditName{}
+				}
+				j.Names[id] = apiv1.AuditName{Kind: n.Kind, Name: n.Name, ClientID: string(n.ClientID)}
+			}
+		}
+		name(e.ActorID)
+		name(e.Target)
+		for _, v := range e.Detail {
+			for _, id := range strings.Split(v, ",") {
+				name(id)
+			}
+		}
+		out.Items = append(out.Items, j)
 	}
+	return out
 }

@@ -62,7 +62,7 @@ func TestUserRulesPolicyValidation(t *testing.T) {
 	}
 	res = e.do(t, "GET", "/v1/audit?action=policy.update", nil)
 	want(t, res, http.StatusOK)
-	if items := decode[apiv1.AuditList](t, res).Items; len(items) != 1 || items[0].Detail["changed"] !=
+	if items := decode[apiv1.AuditList](t, res).Items; len(items) != 1 || items[0].Detail["fields"] !=
 		"credential_required_events,personal_credential_rotate_by,personal_credential_rotate_from,personal_revocation,require_personal_credential" {
 		t.Errorf("policy.update audited %+v", items)
 	}

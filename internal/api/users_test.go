@@ -1010,6 +1010,23 @@ func oauthSession(t *testing.T, e *env) {
 		t.Errorf("introspection of a revoked token: %s", res.Body)
 	}
 
+	// A refresh token used twice revokes its family; the list says why.
+	res = e.do(t, "POST", clientPath(c.ClientID)+"/refresh-tokens", nil)
+	want(t, res, http.StatusCreated)
+	rt := decode[apiv1.CreatedRefreshToken](t, res)
+	refresh := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt.Value}}
+	want(t, e.form(t, "/oauth2/token", refresh, basicAuth(c.ClientID, s.Value)), http.StatusOK)
+	want(t, e.form(t, "/oauth2/token", refresh, basicAuth(c.ClientID, s.Value)), http.StatusBadRequest)
+	list := decode[apiv1.RefreshTokenList](t, e.do(t, "GET", clientPath(c.ClientID)+"/refresh-tokens", nil))
+	for _, x := range list.Items {
+		if x.Status != "revoked" || x.RevokedReason != "reuse" {
+			t.Errorf("after reuse, refresh token %s is %s (reason %q), want revoked for reuse", x.ID, x.Status, x.RevokedReason)
+		}
+	}
+	if len(list.Items) != 2 {
+		t.Errorf("%d refresh tokens after one use, want 2 (the first and its successor)", len(list.Items))
+	}
+
 	for _, tc := range []struct {
 		name   string
 		path   string

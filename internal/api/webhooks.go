@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"time"
 
 	"keywarden/internal/domain"
 	"keywarden/internal/webhook"
@@ -62,17 +63,26 @@ func (h *Handler) enableWebhook(w http.ResponseWriter, r *http.Request, by domai
 
 func (h *Handler) replayWebhook(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
 	id := domain.ClientID(r.PathValue("client_id"))
+	return h.replay(w, r, func() error { _, err := h.Webhooks.Endpoint(r.Context(), by, id); return err },
+		func(since time.Time, all bool) (int, bool, error) {
+			return h.Webhooks.Replay(r.Context(), by, id, since, all)
+		})
+}
+
+// replay decodes a replay request for the endpoint that find looks up (a
+// missing one is 404 before any complaint about the body) and runs it.
+func (h *Handler) replay(w http.ResponseWriter, r *http.Request, find func() error, replay func(since time.Time, all bool) (int, bool, error)) error {
 	var req apiv1.ReplayWebhook
-	if err := h.decodeFor(w, r, &req, false, func() error { _, err := h.Webhooks.Endpoint(r.Context(), by, id); return err }); err != nil {
+	if err := h.decodeFor(w, r, &req, false, find); err != nil {
 		return err
 	}
 	if req.Which != "" && req.Which != "failed" && req.Which != "all" {
-		if _, err := h.Webhooks.Endpoint(r.Context(), by, id); err != nil {
+		if err := find(); err != nil {
 			return err
 		}
 		return domain.Invalid("which", "must be failed or all")
 	}
-	n, more, err := h.Webhooks.Replay(r.Context(), by, id, req.Since, req.Which == "all")
+	n, more, err := replay(req.Since, req.Which == "all")
 	if err != nil {
 		return err
 	}
@@ -80,6 +90,14 @@ func (h *Handler) replayWebhook(w http.ResponseWriter, r *http.Request, by domai
 }
 
 func (h *Handler) listWebhookDeliveries(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	return listDeliveries(w, r, func(f domain.WebhookFilter) ([]domain.WebhookMessage, string, error) {
+		return h.Webhooks.ListDeliveries(r.Context(), by, domain.ClientID(r.PathValue("client_id")), f)
+	}, webhookDeliveryJSON)
+}
+
+// listDeliveries renders the page of deliveries list returns for the
+// request's filter (?status=, cursor, limit).
+func listDeliveries(w http.ResponseWriter, r *http.Request, list func(domain.WebhookFilter) ([]domain.WebhookMessage, string, error), render func(domain.WebhookMessage) apiv1.WebhookDelivery) error {
 	page, err := pageFrom(r)
 	if err != nil {
 		return err
@@ -88,14 +106,13 @@ func (h *Handler) listWebhookDeliveries(w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return err
 	}
-	list, next, err := h.Webhooks.ListDeliveries(r.Context(), by, domain.ClientID(r.PathValue("client_id")),
-		domain.WebhookFilter{Status: domain.WebhookStatus(q["status"]), Page: page})
+	items, next, err := list(domain.WebhookFilter{Status: domain.WebhookStatus(q["status"]), Page: page})
 	if err != nil {
 		return err
 	}
-	out := apiv1.WebhookDeliveryList{Items: make([]apiv1.WebhookDelivery, 0, len(list)), NextCursor: next}
-	for _, m := range list {
-		out.Items = append(out.Items, webhookDeliveryJSON(m))
+	out := apiv1.WebhookDeliveryList{Items: make([]apiv1.WebhookDelivery, 0, len(items)), NextCursor: next}
+	for _, m := range items {
+		out.Items = append(out.Items, render(m))
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
@@ -123,6 +140,20 @@ func (h *Handler) redeliverWebhook(w http.ResponseWriter, r *http.Request, by do
 		return err
 	}
 	m, err := h.Webhooks.Redeliver(r.Context(), by, clientID, id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusAccepted, webhookDeliveryJSON(m))
+}
+
+// sendTestWebhook queues a webhook.test event for the client's endpoint.
+func (h *Handler) sendTestWebhook(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
+	clientID := domain.ClientID(r.PathValue("client_id"))
+	var req struct{}
+	if err := h.decodeFor(w, r, &req, true, func() error { _, err := h.Credentials.GetClient(r.Context(), by, clientID); return err }); err != nil {
+		return err
+	}
+	m, err := h.Webhooks.SendTest(r.Context(), by, clientID)
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ func webhookPath(client string) string { return clientPath(client) + "/webhook" 
 func webhookSession(t *testing.T, e *env, clientID string) {
 	t.Helper()
 	wantProblem(t, e.do(t, "POST", webhookPath(clientID)+"/enable", nil), http.StatusConflict)
+	wantProblem(t, e.do(t, "POST", webhookPath(clientID)+"/test", nil), http.StatusConflict) // no URL yet
 	res := e.do(t, "GET", webhookPath(clientID), nil)
 	want(t, res, http.StatusOK)
 	if ep := decode[apiv1.WebhookEndpoint](t, res); ep.Status != "none" || ep.URL != "" {
@@ -38,6 +39,13 @@ func webhookSession(t *testing.T, e *env, clientID string) {
 		t.Errorf("endpoint = %+v, want active with two selectors", ep)
 	}
 	want(t, e.do(t, "POST", webhookPath(clientID)+"/enable", nil), http.StatusOK)
+	res = e.do(t, "POST", webhookPath(clientID)+"/test", nil)
+	want(t, res, http.StatusAccepted)
+	if d := decode[apiv1.WebhookDelivery](t, res); d.EventType != "webhook.test" || d.Status != "pending" {
+		t.Errorf("test event = %+v, want a pending webhook.test", d)
+	}
+	wantProblem(t, e.do(t, "POST", webhookPath(clientID)+"/test", map[string]any{"x": 1}), http.StatusBadRequest)
+	wantProblem(t, e.do(t, "POST", webhookPath("kwc_doesnotexist00000000000")+"/test", nil), http.StatusNotFound)
 	want(t, e.do(t, "POST", webhookPath(clientID)+"/enable", map[string]any{}), http.StatusOK)
 	want(t, e.do(t, "POST", webhookPath(clientID)+"/enable", map[string]any{"replay": true}), http.StatusOK)
 	wantProblem(t, e.do(t, "POST", webhookPath(clientID)+"/enable", map[string]any{"replay": "yes"}), http.StatusBadRequest)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"keywarden/internal/domain"
@@ -40,6 +41,8 @@ type Entry struct {
 	Target string
 	Result string // domain.ResultSuccess when empty
 	Detail map[string]string
+	// Changes are the fields the action changed, before and after.
+	Changes []domain.AuditChange
 }
 
 // Append records e in tx, the transaction of the change it describes: the
@@ -58,7 +61,7 @@ func (l *Log) Append(ctx context.Context, tx store.Tx, e Entry) error {
 		Seq: seq + 1, ID: domain.NewID(domain.PrefixAudit), OrgID: e.Actor.OrgID,
 		At:        l.now().UTC().Truncate(time.Microsecond),
 		ActorKind: e.Actor.Kind, ActorID: e.Actor.ID, Action: e.Action, Target: e.Target,
-		Source: e.Actor.Source, Result: result, Detail: e.Detail, PrevHash: prev,
+		Source: e.Actor.Source, Result: result, Detail: e.Detail, Changes: e.Changes, PrevHash: prev,
 	}
 	ev.Hash = l.hash(ev)
 	if err := tx.AppendAudit(ctx, ev); err != nil {
@@ -73,8 +76,12 @@ func (l *Log) Record(ctx context.Context, e Entry) error {
 	return l.store.InTx(ctx, func(tx store.Tx) error { return l.Append(ctx, tx, e) })
 }
 
-// hash covers PrevHash and every field but Hash, each length-prefixed so
-// that no two different events encode the same way.
+// hash covers PrevHash and every field but Hash (and ClientID, which is
+// derived from hashed fields), each length-prefixed so that no two
+// different events encode the same way. Changes follow the detail only
+// when there are some, so that events written before changes existed keep
+// their hashes; the encoding stays unambiguous because the detail's
+// length is prefixed.
 func (l *Log) hash(e domain.AuditEvent) []byte {
 	return l.newHasher().sum(e)
 }
@@ -114,10 +121,35 @@ func (h *hasher) sum(e domain.AuditEvent) []byte {
 		fieldString(k)
 		fieldString(e.Detail[k])
 	}
+	if len(e.Changes) > 0 {
+		binary.BigEndian.PutUint64(h.buf[:], uint64(len(e.Changes)))
+		m.Write(h.buf[:])
+		for _, c := range e.Changes {
+			fieldString(c.Field)
+			fieldString(c.Before)
+			fieldString(c.After)
+		}
+	}
 	return m.Sum(nil)
 }
 
 // List returns an organisation's events, newest first.
 func (l *Log) List(ctx context.Context, org domain.OrgID, f domain.AuditFilter) ([]domain.AuditEvent, string, error) {
 	return l.store.ListAudit(ctx, org, f)
+}
+
+// Names names the IDs events hold (actors, targets, and IDs in the
+// detail, comma-separated lists too) that are still the organisation's:
+// one store query for a page of events.
+func (l *Log) Names(ctx context.Context, org domain.OrgID, events []domain.AuditEvent) (map[string]domain.AuditName, error) {
+	var ids []string
+	for _, e := range events {
+		ids = append(ids, e.ActorID, e.Target)
+		for _, v := range e.Detail {
+			if strings.Contains(v, "_") {
+				ids = append(ids, strings.Split(v, ",")...)
+			}
+		}
+	}
+	return l.store.AuditNames(ctx, org, ids)
 }

@@ -43,8 +43,12 @@ func appendN(t *testing.T, log *audit.Log, n int) {
 	t.Helper()
 	for i := range n {
 		actor := domain.UserActor("org_a", "usr_1", "", "127.0.0.1")
-		if err := log.Record(t.Context(), audit.Entry{Actor: actor, Action: "secret.create", Target: fmt.Sprintf("sec_%d", i),
-			Detail: map[string]string{"i": fmt.Sprint(i)}}); err != nil {
+		e := audit.Entry{Actor: actor, Action: "secret.create", Target: fmt.Sprintf("sec_%d", i), Detail: map[string]string{"i": fmt.Sprint(i)}}
+		if i%2 == 1 { // every other event names its client and what it changed
+			e.Action, e.Detail["client_id"] = "secret.update", "kwc_a"
+			e.Changes = []domain.AuditChange{{Field: "description", Before: "old", After: fmt.Sprint("new ", i)}}
+		}
+		if err := log.Record(t.Context(), e); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -95,6 +99,12 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		{"edited result", []string{`UPDATE audit_events SET result = 'failure' WHERE seq = 7`}, 7},
 		{"edited detail", []string{`UPDATE audit_events SET detail = '{"i":"99"}' WHERE seq = 3`}, 3},
 		{"edited time", []string{`UPDATE audit_events SET at = at + 1 WHERE seq = 9`}, 9},
+		{"edited change", []string{`UPDATE audit_events SET changes = '[{"field":"description","before":"old","after":"forged"}]' WHERE seq = 2`}, 2},
+		{"removed changes", []string{`UPDATE audit_events SET changes = '' WHERE seq = 4`}, 4},
+		{"changes added to an event without", []string{`UPDATE audit_events SET changes = '[{"field":"x","before":"","after":"y"}]' WHERE seq = 3`}, 3},
+		{"event moved to another client's activity", []string{`UPDATE audit_events SET client_id = 'kwc_other' WHERE seq = 6`}, 6},
+		{"event hidden from its client's activity", []string{`UPDATE audit_events SET client_id = '' WHERE seq = 8`}, 8},
+		{"event added to a client's activity", []string{`UPDATE audit_events SET client_id = 'kwc_a' WHERE seq = 5`}, 5},
 		{"deleted row", []string{`DELETE FROM audit_events WHERE seq = 4`}, 4},
 		{"deleted last row", []string{`DELETE FROM audit_events WHERE seq = 10`}, 10},
 		{"reordered rows", []string{

@@ -107,6 +107,8 @@ func (l *Log) walk(ctx context.Context, anchor *Checkpoint, checkpoints []Checkp
 				return &Break{Seq: e.Seq, Reason: "previous-hash link does not match: an event before it was removed, inserted or reordered"}
 			case !hmac.Equal(h.sum(e), e.Hash):
 				return &Break{Seq: e.Seq, Reason: "hash does not match its contents: the event was edited"}
+			case e.ClientID != e.Client():
+				return &Break{Seq: e.Seq, Reason: fmt.Sprintf("the event's client index says %q but the event is about %q: the index was edited", e.ClientID, e.Client())}
 			}
 			if len(cps) > 0 && cps[0].Seq == e.Seq {
 				if !bytes.Equal(cps[0].Hash, e.Hash) {

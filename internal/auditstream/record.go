@@ -27,13 +27,15 @@ type Record struct {
 	Source    string            `json:"source"`
 	Result    string            `json:"result"`
 	Detail    map[string]string `json:"detail,omitempty"`
+	// Changes are hashed only when there are some (see package audit).
+	Changes []domain.AuditChange `json:"changes,omitempty"`
 }
 
 // NewRecord returns e's record.
 func NewRecord(e domain.AuditEvent) Record {
 	return Record{Seq: e.Seq, Hash: hex.EncodeToString(e.Hash), PrevHash: hex.EncodeToString(e.PrevHash), ID: e.ID, OrgID: string(e.OrgID),
 		At: e.At.UTC(), ActorKind: string(e.ActorKind), ActorID: e.ActorID, Action: e.Action, Target: e.Target, Source: e.Source,
-		Result: e.Result, Detail: e.Detail}
+		Result: e.Result, Detail: e.Detail, Changes: e.Changes}
 }
 
 // JSON is the record as one line of JSON (no newline).

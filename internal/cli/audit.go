@@ -43,6 +43,7 @@ func newAuditListCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 	fs.StringVar(&q.Action, "action", "", "only this action, e.g. secret.rotate")
 	fs.StringVar(&q.Actor, "actor", "", "only events by this actor ID")
 	fs.StringVar(&q.Target, "target", "", "only events on this object ID")
+	fs.StringVar(&q.Client, "client", "", "only events about this client ID and what it holds")
 	fs.StringVar(&since, "since", "", "only events at or after this RFC 3339 time, e.g. 2026-11-01T00:00:00Z")
 	fs.StringVar(&until, "until", "", "only events before this RFC 3339 time")
 	fs.IntVar(&q.Limit, "limit", 0, "page size (0: the server's default)")
@@ -73,7 +74,18 @@ func printAuditList(w io.Writer, list apiv1.AuditList) error {
 		if e.ActorKind != "" {
 			actor = e.ActorKind + ":" + e.ActorID
 		}
-		t.row(formatTime(e.At), e.Action, e.Result, actor, e.Target, e.Source, formatDetail(e.Detail))
+		if n, ok := e.Names[e.ActorID]; ok {
+			actor += " (" + n.Name + ")"
+		}
+		target := e.Target
+		if n, ok := e.Names[e.Target]; ok {
+			target += " (" + n.Name + ")"
+		}
+		detail := formatDetail(e.Detail)
+		for _, ch := range e.Changes {
+			detail = strings.TrimSpace(detail + " " + ch.Field + ": " + quoteEmpty(ch.Before) + " → " + quoteEmpty(ch.After))
+		}
+		t.row(formatTime(e.At), e.Action, e.Result, actor, target, e.Source, detail)
 	}
 	if err := t.flush(); err != nil {
 		return err
@@ -90,6 +102,14 @@ func parseRFC3339(flag, s string) (time.Time, error) {
 		return time.Time{}, usageError{fmt.Errorf("--%s %q: want an RFC 3339 time such as 2026-11-01T00:00:00Z", flag, s)}
 	}
 	return t, nil
+}
+
+// quoteEmpty shows an empty value as "".
+func quoteEmpty(s string) string {
+	if s == "" {
+		return `""`
+	}
+	return s
 }
 
 // formatDetail renders an event's detail as sorted key=value pairs.

@@ -36,6 +36,20 @@ func TestAudit(t *testing.T) {
 		}
 	})
 
+	t.Run("a client's activity, named, with changes", func(t *testing.T) {
+		srv.mustRun(t, "secrets", "update", c.ClientID, s.ID, "--description", "renamed")
+		out := srv.mustRun(t, "clients", "activity", c.ClientID)
+		wantIn(t, "clients activity", out, "secret.create", "secret.update", s.ID+" (renamed)", "description: audited → renamed", c.ClientID+" (audited)")
+		other := srv.createClient(t, "other")
+		wantNotIn(t, "clients activity", out, other.ClientID)
+		var byFlag, activity apiv1.AuditList
+		decodeJSON(t, srv.mustRun(t, "audit", "list", "--client", c.ClientID, "-o", "json"), &byFlag)
+		decodeJSON(t, srv.mustRun(t, "clients", "activity", c.ClientID, "-o", "json"), &activity)
+		if len(byFlag.Items) != len(activity.Items) || len(activity.Items) < 3 {
+			t.Errorf("audit list --client has %d events, clients activity %d", len(byFlag.Items), len(activity.Items))
+		}
+	})
+
 	t.Run("--since in the future lists nothing", func(t *testing.T) {
 		var list apiv1.AuditList
 		since := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)

@@ -43,7 +43,28 @@ func newClientsCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 		newClientsUpdateCmd(api, stdout),
 		newClientsDeleteCmd(api, stdout),
 		newRevokeAllCmd(api, stdout),
+		newClientsActivityCmd(api, stdout),
 	)
+}
+
+func newClientsActivityCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
+	var opts keywarden.ListOptions
+	cmd := &cobra.Command{
+		Use:   "activity CLIENT_ID",
+		Short: "List the events about a client and what it holds (secrets, rotations, refresh tokens, deliveries), newest first",
+		Args:  exactArgs(1),
+	}
+	fs := cmd.Flags()
+	fs.IntVar(&opts.Limit, "limit", 0, "page size (0: the server's default)")
+	fs.StringVar(&opts.Cursor, "cursor", "", "continue after a previous page (its next cursor)")
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{
+		check: checkLimit(&opts.Limit),
+		call: func(ctx context.Context, c conn, args []string) (view, error) {
+			list, err := c.GetClientActivity(ctx, args[0], opts)
+			return show(list, printAuditList), err
+		},
+	})
+	return cmd
 }
 
 func newClientsCreateCmd(api *apiFlags, stdout io.Writer) *cobra.Command {

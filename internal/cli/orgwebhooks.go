@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"keywarden/pkg/apiv1"
-	"keywarden/pkg/keywarden"
 )
 
 // keywarden webhook-endpoints: the organisation's own webhook endpoints.
@@ -215,20 +214,8 @@ func newOrgWebhooksRotateCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 }
 
 func newOrgWebhooksDeliveriesCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var q keywarden.DeliveryQuery
-	cmd := &cobra.Command{Use: "deliveries ENDPOINT_ID", Short: "List an organisation endpoint's deliveries, newest first", Args: exactArgs(1)}
-	fs := cmd.Flags()
-	fs.StringVar(&q.Status, "status", "", "only deliveries in this state: pending, delivered or failed")
-	fs.IntVar(&q.Limit, "limit", 0, "page size (0: the server's default)")
-	fs.StringVar(&q.Cursor, "cursor", "", "continue after a previous page (its next cursor)")
-	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{
-		check: checkLimit(&q.Limit),
-		call: func(ctx context.Context, c conn, args []string) (view, error) {
-			list, err := c.ListOrgWebhookDeliveries(ctx, args[0], q)
-			return show(list, printDeliveryList), err
-		},
-	})
-	return cmd
+	return newDeliveriesCmd(api, stdout, &cobra.Command{Use: "deliveries ENDPOINT_ID", Short: "List an organisation endpoint's deliveries, newest first"},
+		conn.ListOrgWebhookDeliveries)
 }
 
 func newOrgWebhooksDeliveryCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
@@ -250,43 +237,10 @@ func newOrgWebhooksRedeliverCmd(api *apiFlags, stdout io.Writer) *cobra.Command 
 }
 
 func newOrgWebhooksReplayCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var since string
-	var all bool
-	cmd := &cobra.Command{
+	return newReplayCmd(api, stdout, &cobra.Command{
 		Use:   "replay ENDPOINT_ID --since TIME",
 		Short: "Send an organisation endpoint's failed (or, with --all, all) deliveries since a time again, with their webhook-ids",
-		Args:  exactArgs(1),
-	}
-	cmd.Flags().StringVar(&since, "since", "", "RFC 3339 time: replay deliveries created at or after it (required)")
-	cmd.Flags().BoolVar(&all, "all", false, "replay delivered deliveries too, not only failed ones")
-	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{
-		check: func(_ *cobra.Command, args []string) error {
-			t, err := parseRFC3339("since", since)
-			if err == nil && t.IsZero() {
-				err = usageError{errors.New("--since: required, an RFC 3339 time such as 2026-11-01T00:00:00Z")}
-			}
-			return err
-		},
-		call: func(ctx context.Context, c conn, args []string) (view, error) {
-			t, _ := parseRFC3339("since", since)
-			req := apiv1.ReplayWebhook{Since: t, Which: "failed"}
-			if all {
-				req.Which = "all"
-			}
-			var total apiv1.WebhookReplay
-			for {
-				r, err := c.ReplayOrgWebhook(ctx, args[0], req)
-				if err != nil {
-					return view{}, err
-				}
-				total.Replayed += r.Replayed
-				if !r.More {
-					break
-				}
-			}
-			return view{json: total, table: message("%d deliveries are due again, with their webhook-ids\n", total.Replayed)}, nil
-		}})
-	return cmd
+	}, conn.ReplayOrgWebhook)
 }
 
 func newOrgWebhooksDeletePayloadCmd(api *apiFlags, stdout io.Writer) *cobra.Command {

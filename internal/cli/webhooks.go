@@ -32,6 +32,7 @@ func newWebhooksCmd(api *apiFlags, stdin io.Reader, stdout io.Writer) *cobra.Com
 		newWebhooksDeliveriesCmd(api, stdout),
 		newWebhooksDeliveryCmd(api, stdout),
 		newWebhooksRedeliverCmd(api, stdout),
+		newWebhooksTestCmd(api, stdout),
 		newWebhooksReplayCmd(api, stdout),
 		newWebhooksDeletePayloadCmd(api, stdout),
 		newWebhooksKeysCmd(api, stdout),
@@ -237,9 +238,7 @@ func newWebhooksRetireKeyCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 }
 
 func newWebhooksReplayCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var since string
-	var all bool
-	cmd := &cobra.Command{
+	return newReplayCmd(api, stdout, &cobra.Command{
 		Use:   "replay CLIENT_ID --since TIME",
 		Short: "Send a client's failed (or, with --all, all) webhook deliveries since a time again, with their webhook-ids",
 		Long: `Send a client's webhook deliveries created since --since again, oldest
@@ -247,8 +246,17 @@ first, with their original webhook-ids: the failed ones, or with --all every
 delivered and failed one. At most 1000 per call, sent at 10 per second; the
 command calls again until none is left. Pending deliveries are left alone,
 so running it twice sends nothing twice.`,
-		Args: exactArgs(1),
-	}
+	}, conn.ReplayWebhook)
+}
+
+// newReplayCmd completes cmd (its words set) as a replay of the
+// deliveries of the endpoint its one argument names, calling replay (a
+// client's or an organisation endpoint's) until nothing is left.
+func newReplayCmd(api *apiFlags, stdout io.Writer, cmd *cobra.Command,
+	replay func(c conn, ctx context.Context, id string, req apiv1.ReplayWebhook) (apiv1.WebhookReplay, error)) *cobra.Command {
+	var since string
+	var all bool
+	cmd.Args = exactArgs(1)
 	cmd.Flags().StringVar(&since, "since", "", "RFC 3339 time: replay deliveries created at or after it (required)")
 	cmd.Flags().BoolVar(&all, "all", false, "replay delivered deliveries too, not only failed ones")
 	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{
@@ -267,7 +275,7 @@ so running it twice sends nothing twice.`,
 			}
 			var total apiv1.WebhookReplay
 			for {
-				r, err := c.ReplayWebhook(ctx, args[0], req)
+				r, err := replay(c, ctx, args[0], req)
 				if err != nil {
 					return view{}, err
 				}
@@ -282,12 +290,19 @@ so running it twice sends nothing twice.`,
 }
 
 func newWebhooksDeliveriesCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
-	var q keywarden.DeliveryQuery
-	cmd := &cobra.Command{
+	return newDeliveriesCmd(api, stdout, &cobra.Command{
 		Use:   "deliveries CLIENT_ID",
 		Short: "List a client's webhook deliveries, newest first",
-		Args:  exactArgs(1),
-	}
+	}, conn.ListWebhookDeliveries)
+}
+
+// newDeliveriesCmd completes cmd (its words set) as the delivery log of
+// the endpoint its one argument names, read with list (a client's or an
+// organisation endpoint's).
+func newDeliveriesCmd(api *apiFlags, stdout io.Writer, cmd *cobra.Command,
+	list func(c conn, ctx context.Context, id string, q keywarden.DeliveryQuery) (apiv1.WebhookDeliveryList, error)) *cobra.Command {
+	var q keywarden.DeliveryQuery
+	cmd.Args = exactArgs(1)
 	fs := cmd.Flags()
 	fs.StringVar(&q.Status, "status", "", "only deliveries in this state: pending, delivered or failed")
 	fs.IntVar(&q.Limit, "limit", 0, "page size (0: the server's default)")
@@ -295,8 +310,8 @@ func newWebhooksDeliveriesCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{
 		check: checkLimit(&q.Limit),
 		call: func(ctx context.Context, c conn, args []string) (view, error) {
-			list, err := c.ListWebhookDeliveries(ctx, args[0], q)
-			return show(list, printDeliveryList), err
+			page, err := list(c, ctx, args[0], q)
+			return show(page, printDeliveryList), err
 		},
 	})
 	return cmd
@@ -372,6 +387,19 @@ func newWebhooksRedeliverCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
 		d, err := c.RedeliverWebhook(ctx, args[0], args[1])
 		return view{json: d, table: message("delivery %s (%s) is due again now\n", d.ID, d.EventType)}, err
+	}})
+	return cmd
+}
+
+func newWebhooksTestCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "test CLIENT_ID",
+		Short: "Send a webhook.test event to the client's endpoint, delivered like any other event",
+		Args:  exactArgs(1),
+	}
+	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
+		d, err := c.SendTestWebhook(ctx, args[0])
+		return view{json: d, table: message("test event queued as delivery %s; follow it with: keywarden webhooks delivery %s %s\n", d.ID, args[0], d.ID)}, err
 	}})
 	return cmd
 }

@@ -146,6 +146,12 @@ func TestWebhooksCommands(t *testing.T) {
 	wantIn(t, "deliveries --limit 1", srv.mustRun(t, "webhooks", "deliveries", c.ClientID, "--limit", "1"), id, "--cursor")
 	wantIn(t, "delivery", srv.mustRun(t, "webhooks", "delivery", c.ClientID, id), id, "secret.created", `"type":"secret.created"`, "CODE")
 	wantIn(t, "redeliver", srv.mustRun(t, "webhooks", "redeliver", c.ClientID, id), "due again")
+	var test apiv1.WebhookDelivery
+	decodeJSON(t, srv.mustRun(t, "webhooks", "test", c.ClientID, "-o", "json"), &test)
+	if test.EventType != "webhook.test" {
+		t.Errorf("webhooks test queued %+v", test)
+	}
+	wantIn(t, "the test event", srv.mustRun(t, "webhooks", "delivery", c.ClientID, test.ID), "webhook.test")
 	wantIn(t, "enable", srv.mustRun(t, "webhooks", "enable", c.ClientID), "active")
 	decodeJSON(t, srv.mustRun(t, "webhooks", "set", c.ClientID, "--all-events", "-o", "json"), &ep)
 	if len(ep.Events) != 0 {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"keywarden/internal/audit"
@@ -219,7 +220,7 @@ func (s *Service) UpdateClient(ctx context.Context, by domain.Actor, id domain.C
 	}
 	var c domain.Client
 	err := s.inTx(ctx, func(tx store.Tx) error {
-		var changed []string
+		var changed []domain.AuditChange
 		var err error
 		c, err = tx.UpdateClient(ctx, by.OrgID, id, func(c *domain.Client) error {
 			changed = clientChanges(c, p, scopes, events)
@@ -236,38 +237,46 @@ func (s *Service) UpdateClient(ctx context.Context, by domain.Actor, id domain.C
 			return err
 		}
 		if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "client.update", Target: string(c.ID),
-			Detail: map[string]string{"fields": strings.Join(changed, ",")}}); err != nil {
+			Detail: map[string]string{"fields": audit.Fields(changed), "name": c.Name}, Changes: changed}); err != nil {
 			return err
 		}
-		return s.events.Enqueue(ctx, tx, webhook.ClientUpdated(c, changed))
+		return s.events.Enqueue(ctx, tx, webhook.ClientUpdated(c, strings.Split(audit.Fields(changed), ",")))
 	})
 	return c, err
 }
 
 // clientChanges applies p (with scopes and events already normalised) to
-// c and names the fields that changed.
-func clientChanges(c *domain.Client, p ClientPatch, scopes, events []string) []string {
-	changed := []string{}
+// c and returns the fields that changed, before and after.
+func clientChanges(c *domain.Client, p ClientPatch, scopes, events []string) []domain.AuditChange {
+	var changed []domain.AuditChange
+	note := func(field, before, after string) { changed = append(changed, audit.Change(field, before, after)) }
 	if p.Name != nil && *p.Name != c.Name {
-		c.Name, changed = *p.Name, append(changed, "name")
+		note("name", c.Name, *p.Name)
+		c.Name = *p.Name
 	}
 	if p.Description != nil && *p.Description != c.Description {
-		c.Description, changed = *p.Description, append(changed, "description")
+		note("description", c.Description, *p.Description)
+		c.Description = *p.Description
 	}
-	if p.Scopes != nil {
-		c.Scopes, changed = scopes, append(changed, "scopes")
+	if p.Scopes != nil && !slices.Equal(scopes, c.Scopes) {
+		note("scopes", strings.Join(c.Scopes, " "), strings.Join(scopes, " "))
+		c.Scopes = scopes
 	}
 	if p.TokenTTL != nil && *p.TokenTTL != c.TokenTTL {
-		c.TokenTTL, changed = *p.TokenTTL, append(changed, "token_ttl_seconds")
+		note("token_ttl_seconds", strconv.Itoa(c.TokenTTL), strconv.Itoa(*p.TokenTTL))
+		c.TokenTTL = *p.TokenTTL
 	}
 	if p.WebhookURL != nil && *p.WebhookURL != c.WebhookURL {
-		c.WebhookURL, changed = *p.WebhookURL, append(changed, "webhook_url")
+		note("webhook_url", c.WebhookURL, *p.WebhookURL)
+		c.WebhookURL = *p.WebhookURL
 	}
 	if p.Disabled != nil && *p.Disabled != c.Disabled {
-		c.Disabled, changed = *p.Disabled, append(changed, "disabled")
+		note("disabled", strconv.FormatBool(c.Disabled), strconv.FormatBool(*p.Disabled))
+		c.Disabled = *p.Disabled
 	}
 	if p.WebhookEvents != nil && !slices.Equal(events, c.WebhookEvents) {
-		c.WebhookEvents, changed = events, append(changed, "webhook_events")
+		note("webhook_events", strings.Join(c.WebhookEvents, ","), strings.Join(events, ","))
+		c.WebhookEvents = events
 	}
 	return changed
 }
@@ -289,4 +298,15 @@ func (s *Service) DeleteClient(ctx context.Context, by domain.Actor, id domain.C
 		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "client.delete", Target: string(id),
 			Detail: map[string]string{"name": c.Name}})
 	})
+}
+
+// ClientActivity lists the events about a client and everything it holds
+// (its secrets, rotations, refresh tokens and webhook deliveries), newest
+// first, as one index search (domain.AuditFilter.ClientID).
+func (s *Service) ClientActivity(ctx context.Context, by domain.Actor, id domain.ClientID, f domain.AuditFilter) ([]domain.AuditEvent, string, error) {
+	if _, err := getClient(ctx, s.store, by.OrgID, id); err != nil {
+		return nil, "", err
+	}
+	f.ClientID = id
+	return s.audit.List(ctx, by.OrgID, f)
 }

@@ -283,7 +283,8 @@ func (s *Service) UpdateSecret(ctx context.Context, by domain.Actor, clientID do
 	}
 	var out SecretView
 	err = s.inTx(ctx, func(tx store.Tx) error {
-		var changed []string
+		var changed []domain.AuditChange
+		note := func(field, before, after string) { changed = append(changed, audit.Change(field, before, after)) }
 		x, err := tx.UpdateSecret(ctx, by.OrgID, id, func(x *domain.Secret) error {
 			changed = nil
 			now := s.clock()
@@ -295,13 +296,16 @@ func (s *Service) UpdateSecret(ctx context.Context, by domain.Actor, clientID do
 				if err != nil {
 					return err
 				}
-				x.ExpiresAt, changed = exp, append(changed, "expires_at")
+				note("expires_at", formatExpiry(x.ExpiresAt), formatExpiry(exp))
+				x.ExpiresAt = exp
 			}
 			if p.Description != nil && *p.Description != x.Description {
-				x.Description, changed = *p.Description, append(changed, "description")
+				note("description", x.Description, *p.Description)
+				x.Description = *p.Description
 			}
 			if p.AllowedCIDRs != nil && strings.Join(cidrs, ",") != strings.Join(x.AllowedCIDRs, ",") {
-				x.AllowedCIDRs, changed = cidrs, append(changed, "allowed_cidrs")
+				note("allowed_cidrs", strings.Join(x.AllowedCIDRs, ","), strings.Join(cidrs, ","))
+				x.AllowedCIDRs = cidrs
 			}
 			if len(changed) == 0 {
 				return store.ErrNoChange
@@ -318,7 +322,8 @@ func (s *Service) UpdateSecret(ctx context.Context, by domain.Actor, clientID do
 			return err
 		}
 		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "secret.update", Target: string(x.ID),
-			Detail: map[string]string{"client_id": string(clientID), "fields": strings.Join(changed, ","), "expires_at": formatExpiry(x.ExpiresAt)}})
+			Detail:  map[string]string{"client_id": string(clientID), "fields": audit.Fields(changed), "expires_at": formatExpiry(x.ExpiresAt)},
+			Changes: changed})
 	})
 	return out, err
 }

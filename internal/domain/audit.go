@@ -1,6 +1,9 @@
 package domain
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Audit results.
 const (
@@ -23,9 +26,52 @@ type AuditEvent struct {
 	Source    string
 	Result    string
 	// Detail holds extra, non-secret facts (e.g. a failure reason).
-	Detail   map[string]string
+	Detail map[string]string
+	// Changes are the fields the action changed, before and after, in
+	// the order the action lists them; empty for events that changed no
+	// named field.
+	Changes  []AuditChange
 	PrevHash []byte
 	Hash     []byte
+	// ClientID is the client the event is about, as stored beside the
+	// event for the client's activity (AuditEvent.Client derives it; the
+	// hash does not cover it, so verification checks that it is what the
+	// hashed fields say).
+	ClientID ClientID
+}
+
+// AuditChange is one field an action changed: its value before and
+// after, as text (never a secret value).
+type AuditChange struct {
+	Field  string `json:"field"`
+	Before string `json:"before"`
+	After  string `json:"after"`
+}
+
+// Client is the client an event is about, derived from hashed fields
+// only: the target when it is a client (or personal credential), else the
+// client_id the detail names. Events about a client's secrets, rotations,
+// refresh tokens and deliveries name it in their detail.
+//
+// The test is the ID's prefix only, as migration 00066 backfills it in SQL.
+func (e AuditEvent) Client() ClientID {
+	isClient := func(s string) bool { return strings.HasPrefix(s, PrefixClient) || strings.HasPrefix(s, PrefixPersonal) }
+	if isClient(e.Target) {
+		return ClientID(e.Target)
+	}
+	if id := e.Detail["client_id"]; isClient(id) {
+		return ClientID(id)
+	}
+	return ""
+}
+
+// AuditName is what an ID in an audit event refers to, for people: a
+// client's name, a secret's description, a user's email. ClientID is the
+// client a secret or rotation belongs to (for links).
+type AuditName struct {
+	Kind     string   `json:"kind"` // "client", "secret", "user", "api_token", "rotation"
+	Name     string   `json:"name"`
+	ClientID ClientID `json:"client_id,omitempty"`
 }
 
 // AuditArchive marks where the kept chain starts after retention removed

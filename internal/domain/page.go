@@ -81,7 +81,10 @@ type AuditFilter struct {
 	Action  string // exact, or a prefix ending in "." (e.g. "secret.")
 	ActorID string
 	Target  string
-	Since   time.Time
-	Until   time.Time
-	Page    Page
+	// ClientID keeps the events about the client and everything it holds
+	// (AuditEvent.Client).
+	ClientID ClientID
+	Since    time.Time
+	Until    time.Time
+	Page     Page
 }

@@ -70,6 +70,9 @@ type Service struct {
 	r           Responders
 	verifierKey []byte
 	digests     Digests
+	// Observe, when set, sees every finding's label as it is answered
+	// (the server counts them in keywarden_leak_findings_total).
+	Observe func(Label)
 }
 
 // New returns a Service that hands values to r, finding each by its keyed
@@ -99,6 +102,9 @@ func (s *Service) Report(ctx context.Context, reporter string, findings []Findin
 		l, err := s.one(ctx, reporter, f)
 		if err != nil {
 			return nil, err
+		}
+		if s.Observe != nil {
+			s.Observe(l)
 		}
 		out[i] = l
 	}

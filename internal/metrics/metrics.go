@@ -20,6 +20,7 @@ type Metrics struct {
 	http     httpMetrics
 	auth     authMetrics
 	webhooks webhookMetrics
+	leaks    map[string]prometheus.Counter
 	listener listenerMetrics
 }
 
@@ -32,6 +33,7 @@ func New() *Metrics {
 	m.http = newHTTPMetrics(m.registry)
 	m.auth = newAuthMetrics(m.registry)
 	m.webhooks = newWebhookMetrics(m.registry)
+	m.leaks = newLeakMetrics(m.registry)
 	m.listener = newListenerMetrics(m.registry)
 	return m
 }

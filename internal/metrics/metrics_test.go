@@ -53,6 +53,8 @@ func TestExposition(t *testing.T) {
 	m.RateLimited("not a limit")
 	m.WebhookHandled(metrics.DeliveryGaveUp)
 	m.WebhookEndpointHealth(metrics.EndpointDisabled)
+	m.LeakFinding("revoked")
+	m.LeakFinding("made-up")
 	m.ListenerUp(false)
 	m.ListenerDown()
 	m.ListenerUp(true)
@@ -82,6 +84,9 @@ func TestExposition(t *testing.T) {
 		`keywarden_webhook_endpoint_disables_total 1`,
 		`keywarden_webhook_endpoint_health_total{stage="disabled"} 1`,
 		`keywarden_webhook_endpoint_health_total{stage="recovered"} 0`,
+		`keywarden_leak_findings_total{label="revoked"} 1`,
+		`keywarden_leak_findings_total{label="other"} 1`,
+		`keywarden_leak_findings_total{label="unknown"} 0`,
 		`keywarden_change_listener_reconnects_total 1`,
 		`keywarden_change_listener_up 1`,
 		`keywarden_build_info{commit=`,

@@ -17,6 +17,7 @@ func (s *Server) leaks(cfg config.Config) (*leak.Service, *leak.GitHubKeys, stri
 		APIToken:     s.core.Accounts.APITokenLeaked,
 		Session:      s.core.Accounts.SessionLeaked,
 	}, s.core.Keyring.Derive(keyring.PurposeSecretVerifier), s.core.Store)
+	svc.Observe = func(l leak.Label) { s.metrics.LeakFinding(string(l)) }
 	token, err := cfg.LeakReporterToken()
 	if err != nil {
 		return nil, nil, "", err

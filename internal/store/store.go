@@ -261,6 +261,10 @@ type AuditLog interface {
 	AppendAudit(ctx context.Context, e domain.AuditEvent) error
 	// ListAudit returns an organisation's events, newest first.
 	ListAudit(ctx context.Context, org domain.OrgID, f domain.AuditFilter) ([]domain.AuditEvent, string, error)
+	// AuditNames names the organisation's clients, secrets, users, API
+	// tokens and rotations among ids, for people reading events; IDs of
+	// other kinds, other organisations or deleted objects are left out.
+	AuditNames(ctx context.Context, org domain.OrgID, ids []string) (map[string]domain.AuditName, error)
 	// ScanAudit returns up to limit events of every organisation with Seq
 	// greater than after, in chain order.
 	ScanAudit(ctx context.Context, after int64, limit int) ([]domain.AuditEvent, error)

@@ -222,7 +222,7 @@ func (r *Refresh) revokeFamily(ctx context.Context, tx store.Tx, by domain.Actor
 		why = "leaked: a leak report named a token of the family"
 	}
 	return r.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "refresh_token.revoke_family", Target: string(t.Family),
-		Result: domain.ResultSuccess, Detail: map[string]string{"reason": why, "revoked": fmt.Sprint(n)}})
+		Result: domain.ResultSuccess, Detail: map[string]string{"client_id": string(t.ClientID), "reason": why, "revoked": fmt.Sprint(n)}})
 }
 
 // Revoke revokes the refresh token with value if it belongs to client

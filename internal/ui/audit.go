@@ -1,10 +1,8 @@
 package ui
 
 import (
-	"cmp"
 	"net/http"
 	"net/url"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -61,47 +59,71 @@ type eventRow struct {
 	Actor   string
 	Action  string
 	Code    string
-	Target  string
+	Target  string // what the target is called (its ID when it has no name)
+	ID      string // the target's ID, shown beside a name
 	Link    string
 	Failed  bool
 	Details []option
+	Changes []change
 	Source  string
 }
 
-// names resolves IDs in events to what people recognise.
-type names struct {
-	users   map[string]string
-	clients map[string]string
-}
+// change is one field an action changed, worded for the page.
+type change struct{ Field, Before, After string }
 
-func (h *Handler) names(r *http.Request, rq *request) names {
-	n := names{users: map[string]string{}, clients: map[string]string{}}
-	if users, err := h.Accounts.ListUsers(r.Context(), rq.by); err == nil {
-		for _, u := range users {
-			n.users[string(u.ID)] = u.Email
-		}
-	}
-	if cs, err := h.allClients(r, rq); err == nil {
-		for _, c := range cs {
-			n.clients[string(c.ID)] = c.Name
-		}
+// names are what the IDs in a page of events refer to (audit.Log.Names:
+// one store query for the page).
+type names map[string]domain.AuditName
+
+func (h *Handler) names(r *http.Request, rq *request, events []domain.AuditEvent) names {
+	n, err := h.Audit.Names(r.Context(), rq.by.OrgID, events)
+	if err != nil {
+		return names{} // the IDs still say what happened
 	}
 	return n
 }
 
+// of is what id is called, or id.
 func (n names) of(id string) string {
-	if v, ok := n.users[id]; ok {
-		return v
-	}
-	if v, ok := n.clients[id]; ok {
-		return v
+	if v, ok := n[id]; ok && v.Name != "" {
+		return v.Name
 	}
 	return id
 }
 
+// link is where the console shows what id refers to, if anywhere.
+func (n names) link(id string) string {
+	v, ok := n[id]
+	if !ok {
+		return ""
+	}
+	switch v.Kind {
+	case "client":
+		if domain.ClientID(id).Valid() {
+			return "/ui/clients/" + id + "/activity"
+		}
+	case "secret":
+		return "/ui/clients/" + string(v.ClientID) + "/secrets"
+	case "rotation":
+		return "/ui/clients/" + string(v.ClientID) + "/rotations/" + id
+	case "user":
+		return "/ui/users"
+	}
+	return ""
+}
+
+// changeLabels word changed fields; others are the field with spaces.
+var changeLabels = map[string]string{
+	"token_ttl_seconds": "token lifetime (seconds)", "access_token_ttl_seconds": "access-token lifetime (seconds)",
+	"expires_at": "expires", "allowed_cidrs": "allowed addresses", "webhook_url": "webhook URL",
+}
+
 func (n names) row(e domain.AuditEvent, now time.Time) eventRow {
 	row := eventRow{At: newStamp(e.At, now), Action: actionLabel(e.Action), Code: e.Action, Target: n.of(e.Target),
-		Failed: e.Result == domain.ResultFailure, Source: e.Source}
+		Link: n.link(e.Target), Failed: e.Result == domain.ResultFailure, Source: e.Source}
+	if row.Target != e.Target {
+		row.ID = e.Target
+	}
 	switch {
 	case e.ActorKind == domain.ActorSystem:
 		row.Actor = "Keywarden (" + e.ActorID + ")"
@@ -110,11 +132,6 @@ func (n names) row(e domain.AuditEvent, now time.Time) eventRow {
 	default:
 		row.Actor = n.of(e.ActorID)
 	}
-	if strings.HasPrefix(e.Target, domain.PrefixClient) {
-		if _, ok := n.clients[e.Target]; ok {
-			row.Link = "/ui/clients/" + e.Target + "/activity"
-		}
-	}
 	keys := make([]string, 0, len(e.Detail))
 	for k := range e.Detail {
 		keys = append(keys, k)
@@ -122,59 +139,39 @@ func (n names) row(e domain.AuditEvent, now time.Time) eventRow {
 	sort.Strings(keys)
 	for _, k := range keys {
 		v := e.Detail[k]
-		if k == "client_id" || k == "user_id" {
-			v = n.of(v)
-		} else if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-			v = newStamp(t, now).Abs
+		if k == "fields" && len(e.Changes) > 0 {
+			continue // the changes below say it with values
 		}
-		row.Details = append(row.Details, option{Value: v, Label: strings.ReplaceAll(k, "_", " ")})
+		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+			v = newStamp(t, now).Abs
+		} else if strings.Contains(v, "_") {
+			parts := strings.Split(v, ",")
+			for i, id := range parts {
+				if name := n.of(id); name != id {
+					parts[i] = name + " (" + id + ")"
+				}
+			}
+			v = strings.Join(parts, ", ")
+		}
+		row.Details = append(row.Details, option{Value: v, Label: strings.ReplaceAll(strings.TrimSuffix(k, "_id"), "_", " ")})
+	}
+	for _, c := range e.Changes {
+		label, ok := changeLabels[c.Field]
+		if !ok {
+			label = strings.NewReplacer(".", " · ", "_", " ").Replace(c.Field)
+		}
+		word := func(v string) string {
+			if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+				return newStamp(t, now).Abs
+			}
+			if v == "" {
+				return "(none)"
+			}
+			return v
+		}
+		row.Changes = append(row.Changes, change{Field: label, Before: word(c.Before), After: word(c.After)})
 	}
 	return row
-}
-
-// clientEvents lists a client's events, newest first: those naming the
-// client and those naming its secrets, rotations and refresh tokens (the
-// store filters by one target at a time).
-func (h *Handler) clientEvents(r *http.Request, rq *request, clientID domain.ClientID, f domain.AuditFilter) ([]domain.AuditEvent, string, error) {
-	targets := []string{string(clientID)}
-	if list, err := h.Credentials.ListSecrets(r.Context(), rq.by, clientID, consolePage); err == nil {
-		for _, x := range list.Secrets {
-			targets = append(targets, string(x.ID))
-		}
-	} else {
-		return nil, "", err
-	}
-	if rots, _, err := h.Credentials.ListRotations(r.Context(), rq.by, clientID, consolePage); err == nil {
-		for _, v := range rots {
-			targets = append(targets, string(v.Rotation.ID))
-		}
-	}
-	if toks, _, err := h.Refresh.List(r.Context(), rq.by, clientID, consolePage); err == nil {
-		for i, t := range toks {
-			if i >= 50 {
-				break
-			}
-			targets = append(targets, string(t.ID))
-		}
-	}
-	size := f.Page.Size()
-	var all []domain.AuditEvent
-	for _, t := range targets {
-		q := f
-		q.Target = t
-		events, _, err := h.Audit.List(r.Context(), rq.by.OrgID, q)
-		if err != nil {
-			return nil, "", err
-		}
-		all = append(all, events...)
-	}
-	slices.SortFunc(all, func(a, b domain.AuditEvent) int { return cmp.Compare(b.Seq, a.Seq) })
-	next := ""
-	if len(all) > size {
-		all = all[:size]
-		next = domain.EncodeSeq(all[size-1].Seq)
-	}
-	return all, next, nil
 }
 
 type activityData struct {
@@ -193,7 +190,7 @@ func (h *Handler) activity(w http.ResponseWriter, r *http.Request, rq *request) 
 	if _, err := domain.DecodeSeq(before); before != "" && err != nil {
 		before = ""
 	}
-	events, next, err := h.clientEvents(r, rq, c.ID, domain.AuditFilter{Page: domain.Page{After: before, Limit: auditPageSize}})
+	events, next, err := h.Credentials.ClientActivity(r.Context(), rq.by, c.ID, domain.AuditFilter{Page: domain.Page{After: before, Limit: auditPageSize}})
 	if err != nil {
 		return err
 	}
@@ -205,7 +202,7 @@ func (h *Handler) activity(w http.ResponseWriter, r *http.Request, rq *request) 
 	if before != "" {
 		d.Newest = base
 	}
-	n := h.names(r, rq)
+	n := h.names(r, rq, events)
 	now := h.now()
 	for _, e := range events {
 		d.Rows = append(d.Rows, n.row(e, now))
@@ -218,7 +215,7 @@ type auditData struct {
 	Rows             []eventRow
 	Actor, Action    string
 	Client, From, To string
-	Actors, Clients  []option
+	Actors           []option
 	Actions          []option
 	Older, Newest    string
 	Filtered         bool
@@ -254,8 +251,6 @@ func (h *Handler) auditLog(w http.ResponseWriter, r *http.Request, rq *request) 
 	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
 		fe.fieldErr("to", "To", "Must be on or after the From date.")
 	}
-	d.Errors, d.ErrorSummary = fe.Errors, fe.Summary
-	n := h.names(r, rq)
 	d.Actors = []option{{"", "Anyone"}}
 	users, err := h.Accounts.ListUsers(r.Context(), rq.by)
 	if err != nil {
@@ -264,35 +259,27 @@ func (h *Handler) auditLog(w http.ResponseWriter, r *http.Request, rq *request) 
 	for _, u := range users {
 		d.Actors = append(d.Actors, option{string(u.ID), u.Email})
 	}
-	d.Clients = []option{{"", "All clients"}}
-	cs, err := h.allClients(r, rq)
-	if err != nil {
-		return err
+	if d.Client != "" {
+		id, msg, err := h.findClient(r, rq, d.Client)
+		if err != nil {
+			return err
+		}
+		if msg != "" {
+			fe.fieldErr("client", "Client", msg)
+		}
+		f.ClientID = id
 	}
-	for i := len(cs) - 1; i >= 0; i-- {
-		d.Clients = append(d.Clients, option{string(cs[i].ID), cs[i].Name})
-	}
+	d.Errors, d.ErrorSummary = fe.Errors, fe.Summary
 	d.Filtered = d.Actor != "" || d.Action != "" || d.Client != "" || d.From != "" || d.To != ""
 	var events []domain.AuditEvent
 	var next string
 	status := http.StatusOK
-	switch {
-	case fe.Failed():
+	if fe.Failed() {
 		status = http.StatusUnprocessableEntity
-	case d.Client != "":
-		if _, err := h.Credentials.GetClient(r.Context(), rq.by, domain.ClientID(d.Client)); err != nil {
-			d.Errors["client"] = "That client does not exist (any more)."
-			d.ErrorSummary = append(d.ErrorSummary, "Client: that client does not exist (any more).")
-			status = http.StatusUnprocessableEntity
-			break
-		}
-		events, next, err = h.clientEvents(r, rq, domain.ClientID(d.Client), f)
-	default:
-		events, next, err = h.Audit.List(r.Context(), rq.by.OrgID, f)
-	}
-	if err != nil {
+	} else if events, next, err = h.Audit.List(r.Context(), rq.by.OrgID, f); err != nil {
 		return err
 	}
+	n := h.names(r, rq, events)
 	v := url.Values{}
 	for k, val := range map[string]string{"actor": d.Actor, "action": d.Action, "client": d.Client, "from": d.From, "to": d.To} {
 		if val != "" {
@@ -314,24 +301,28 @@ func (h *Handler) auditLog(w http.ResponseWriter, r *http.Request, rq *request) 
 	return nil
 }
 
-// maxListedClients bounds how many clients the audit page reads for its
-// client filter and names.
-const maxListedClients = 10_000
-
-// allClients reads the organisation's clients, a store page at a time, up
-// to maxListedClients.
-func (h *Handler) allClients(r *http.Request, rq *request) ([]domain.Client, error) {
-	var out []domain.Client
-	p := domain.Page{Limit: domain.MaxLimit}
-	for {
-		list, next, err := h.Credentials.ListClients(r.Context(), rq.by, p)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, list...)
-		if next == "" || len(out) >= maxListedClients {
-			return out, nil
-		}
-		p.After = next
+// findClient resolves the audit filter's client, given by ID or by name
+// (the whole name, or a part that only one client's name, ID or
+// description holds), with a store search: msg says why it could not.
+func (h *Handler) findClient(r *http.Request, rq *request, text string) (domain.ClientID, string, error) {
+	text = strings.TrimSpace(text)
+	if id := domain.ClientID(text); id.Valid() {
+		return id, "", nil // also a deleted client: its events stay in the log
 	}
+	found, _, err := h.Credentials.SearchClients(r.Context(), rq.by, domain.ClientQuery{Text: text, Sort: domain.SortName, Page: domain.Page{Limit: 20}})
+	if err != nil {
+		return "", "", err
+	}
+	for _, c := range found {
+		if strings.EqualFold(c.Name, text) {
+			return c.ID, "", nil
+		}
+	}
+	switch len(found) {
+	case 0:
+		return "", "No client has a name or ID containing “" + text + "”.", nil
+	case 1:
+		return found[0].ID, "", nil
+	}
+	return "", "Several clients match “" + text + "”: type the whole name or the client ID.", nil
 }

@@ -513,3 +513,64 @@ func TestTokenLifetimeInWords(t *testing.T) {
 	}
 	wantIn(t, "the refusal", body, "between 1 minute and 30 days (60 to 2592000 seconds)")
 }
+
+// TestRotationStartOver: while a rotation is open, Rotate leads to it; the
+// rotation page offers to start over, which names what it abandons (the
+// open rotation's new secret, and whether callers use it) and needs a
+// confirmation; a stale confirmation (another rotation opened since) is
+// shown again instead of abandoning a rotation nobody reviewed.
+func TestRotationStartOver(t *testing.T) {
+	c := newConsole(t)
+	id := c.newClient("Billing")
+	c.addSecret(id, "Production")
+	start := func(desc string, extra url.Values) (int, string) {
+		t.Helper()
+		page := c.get("/ui/clients/"+id+"/rotate?replace=1", http.StatusOK)
+		form := url.Values{"description": {desc}}
+		if m := regexp.MustCompile(`name="replace" value="([^"]+)"`).FindStringSubmatch(page); m != nil {
+			form.Set("replace", m[1]) // the rotation the page showed
+		}
+		for k, v := range extra {
+			form[k] = v
+		}
+		code, _, body := c.submit(page, "/ui/clients/"+id+"/rotate", form)
+		return code, body
+	}
+	code, body := start("Production 2", nil)
+	if code != http.StatusOK {
+		t.Fatalf("the first rotation = %d", code)
+	}
+	first := regexp.MustCompile(`/ui/clients/` + id + `/rotations/(rot_[A-Za-z0-9]+)`).FindStringSubmatch(body)[1]
+
+	// Rotate leads to the open rotation, which offers to start over.
+	resp, err := c.client.Get(c.srv.URL + "/ui/clients/" + id + "/rotate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body = read(t, resp)
+	if !strings.HasSuffix(resp.Request.URL.Path, "/rotations/"+first) {
+		t.Fatalf("Rotate with a rotation open ended at %s", resp.Request.URL)
+	}
+	wantIn(t, "the open rotation", body, `id="start-over"`, "/ui/clients/"+id+"/rotate?replace=1")
+
+	page := c.get("/ui/clients/"+id+"/rotate?replace=1", http.StatusOK)
+	wantIn(t, "starting over", page, "A rotation is in progress", "Production 2", "never used", `name="replace" value="`+first+`"`, "Start over and generate")
+	if code, _ := start("Production 3", nil); code != http.StatusUnprocessableEntity {
+		t.Errorf("starting over without the confirmation = %d", code)
+	}
+	if code, body := start("Production 3", url.Values{"confirm_replace": {"1"}}); code != http.StatusOK {
+		t.Fatalf("starting over = %d", code)
+	} else {
+		wantIn(t, "after starting over", body, "The rotation in progress was abandoned")
+	}
+	wantIn(t, "the abandoned rotation", c.get("/ui/clients/"+id+"/rotations/"+first, http.StatusOK), "Rotation abandoned")
+
+	// A confirmation for the rotation abandoned above does not abandon
+	// the one open now.
+	page = c.get("/ui/clients/"+id+"/rotate?replace=1", http.StatusOK)
+	code, _, body = c.submit(page, "/ui/clients/"+id+"/rotate", url.Values{"description": {"Production 4"}, "replace": {first}, "confirm_replace": {"1"}})
+	if code != http.StatusUnprocessableEntity {
+		t.Fatalf("a stale confirmation = %d", code)
+	}
+	wantIn(t, "a stale confirmation", body, "Rotation in progress: a rotation of this client is in progress", "Production 3")
+}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -45,6 +46,21 @@ type rotateStartData struct {
 	Active []secretRow
 	Form   *form
 	Hint   expiryHint
+	// Replace is the open rotation a new one would abandon, when the
+	// operator chose to start over (or another rotation began meanwhile).
+	Replace *replaceData
+}
+
+// replaceData describes the open rotation that starting over abandons.
+type replaceData struct {
+	ID      string
+	Link    string
+	Started stamp
+	// NewSecret is the open rotation's new secret, revoked by starting
+	// over; NewUse says whether (and when) callers have used it.
+	NewSecret string
+	NewUse    string
+	NewInUse  bool
 }
 
 func (h *Handler) rotateStart(w http.ResponseWriter, r *http.Request, rq *request) error {
@@ -52,25 +68,47 @@ func (h *Handler) rotateStart(w http.ResponseWriter, r *http.Request, rq *reques
 	if err != nil {
 		return err
 	}
-	if cur, err := h.openRotation(r, rq, c.ID); err != nil {
+	cur, err := h.openRotation(r, rq, c.ID)
+	if err != nil {
 		return err
-	} else if cur != nil {
+	}
+	if cur != nil && r.URL.Query().Get("replace") != "1" {
 		// One rotation at a time: a second would call the first one's new
-		// secret "old".
-		h.setFlash(w, r, "info", "A rotation of this client is in progress. Finish it (or let it finish) before starting another.")
+		// secret "old". Starting over is a deliberate choice (?replace=1).
+		h.setFlash(w, r, "info", "A rotation of this client is in progress. Finish it, or start over from its page.")
 		redirect(w, r, "/ui/clients/"+string(c.ID)+"/rotations/"+string(cur.Rotation.ID))
 		return nil
 	}
-	return h.renderRotateStart(w, r, rq, http.StatusOK, c, newForm())
+	return h.renderRotateStart(w, r, rq, http.StatusOK, c, newForm(), cur)
 }
 
-func (h *Handler) renderRotateStart(w http.ResponseWriter, r *http.Request, rq *request, status int, c domain.Client, f *form) error {
+// replaceOf describes open, the rotation a new one would abandon.
+func (h *Handler) replaceOf(c domain.Client, open *credential.RotationView, now time.Time) *replaceData {
+	if open == nil {
+		return nil
+	}
+	d := &replaceData{ID: string(open.Rotation.ID), Link: "/ui/clients/" + string(c.ID) + "/rotations/" + string(open.Rotation.ID),
+		Started: newStamp(open.Rotation.StartedAt, now), NewUse: "never used"}
+	if x, ok := open.Secrets[open.Rotation.NewSecretID]; ok {
+		d.NewSecret = x.Description
+		if x.LastUsedAt != nil {
+			d.NewInUse, d.NewUse = true, "last used "+newStamp(*x.LastUsedAt, now).Rel
+			if x.LastUsedFrom != "" {
+				d.NewUse += " from " + x.LastUsedFrom
+			}
+		}
+	}
+	return d
+}
+
+func (h *Handler) renderRotateStart(w http.ResponseWriter, r *http.Request, rq *request, status int, c domain.Client, f *form, open *credential.RotationView) error {
 	list, err := h.Credentials.ListSecrets(r.Context(), rq.by, c.ID, consolePage)
 	if err != nil {
 		return err
 	}
 	now := h.now()
-	d := rotateStartData{Client: h.headerOf(r, rq, c, "secrets"), Form: f, Hint: newExpiryHint(rq.org.Policy, rq.by.Role, now, false)}
+	d := rotateStartData{Client: h.headerOf(r, rq, c, "secrets"), Form: f, Hint: newExpiryHint(rq.org.Policy, rq.by.Role, now, false),
+		Replace: h.replaceOf(c, open, now)}
 	for _, x := range list.Secrets {
 		if x.State(now) == domain.SecretActive {
 			d.Active = append(d.Active, secretRowOf(x, list.NewID, now))
@@ -91,18 +129,43 @@ func (h *Handler) rotate(w http.ResponseWriter, r *http.Request, rq *request) er
 	desc, exp := strings.TrimSpace(r.PostForm.Get("description")), strings.TrimSpace(r.PostForm.Get("expires"))
 	f.Values["description"], f.Values["expires"] = desc, exp
 	e := readExpiry(f, "expires", "Expiration", exp, rq.org.Policy, rq.by.Role, now, false)
+	open, err := h.openRotation(r, rq, c.ID)
+	if err != nil {
+		return err
+	}
+	// Starting over abandons exactly the rotation the operator saw and
+	// confirmed; any other open rotation is shown first.
+	replace := r.PostForm.Get("replace")
+	switch {
+	case open == nil && replace != "":
+		replace = "" // it ended meanwhile: nothing to abandon
+	case open != nil && replace != string(open.Rotation.ID):
+		f.fieldErr("replace", "Rotation in progress", "A rotation of this client is in progress (started "+
+			newStamp(open.Rotation.StartedAt, now).Abs+"). Starting a new one abandons it: review it below and confirm.")
+	case open != nil && r.PostForm.Get("confirm_replace") != "1":
+		f.fieldErr("confirm_replace", "Start over", "Tick the box to confirm that the rotation in progress is abandoned.")
+	}
 	if !f.Failed() {
-		res, err := h.Credentials.Rotate(r.Context(), rq.by, c.ID, credential.RotateInput{Description: desc, ExpiresAt: e.At})
+		res, err := h.Credentials.Rotate(r.Context(), rq.by, c.ID, credential.RotateInput{Description: desc, ExpiresAt: e.At, Replace: replace != ""})
 		if err == nil {
 			rv := secretReveal(c, res.New, now, "New secret generated")
 			rv.Lead = "Deploy this secret to your application. The old secret keeps working until you retire it below."
+			if replace != "" {
+				rv.Lead = "The rotation in progress was abandoned and its new secret revoked. " + rv.Lead
+			}
 			return h.renderRotation(w, r, rq, http.StatusOK, c, res.Rotation.Rotation.ID, rv, nil)
 		}
-		if !f.take(err, secretFields) {
+		if errors.Is(err, domain.ErrConflict) {
+			// Another rotation began between the check and the call.
+			if open, err = h.openRotation(r, rq, c.ID); err != nil {
+				return err
+			}
+			f.fieldErr("replace", "Rotation in progress", "Another rotation of this client began meanwhile. Review it below and confirm to start over.")
+		} else if !f.take(err, secretFields) {
 			return err
 		}
 	}
-	return h.renderRotateStart(w, r, rq, http.StatusUnprocessableEntity, c, f)
+	return h.renderRotateStart(w, r, rq, http.StatusUnprocessableEntity, c, f, open)
 }
 
 type rotationData struct {

@@ -143,11 +143,8 @@ func (s *Service) EnableEndpoint(ctx context.Context, by domain.Actor, clientID 
 // again), sent at ReplayRate per second. Pending deliveries are left
 // alone, so a repeated call does not send anything twice.
 func (s *Service) Replay(ctx context.Context, by domain.Actor, clientID domain.ClientID, since time.Time, all bool) (n int, more bool, err error) {
-	if since.IsZero() {
-		return 0, false, domain.Invalid("since", "required: an RFC 3339 time")
-	}
-	if since.After(s.clock()) {
-		return 0, false, domain.Invalid("since", "must not be in the future")
+	if err := s.checkSince(since); err != nil {
+		return 0, false, err
 	}
 	err = s.o.Store.InTx(ctx, func(tx store.Tx) error {
 		c, err := getClient(ctx, tx, by.OrgID, clientID)
@@ -168,11 +165,28 @@ func (s *Service) replay(ctx context.Context, tx store.Tx, by domain.Actor, c do
 	if err != nil {
 		return 0, err
 	}
+	return n, s.auditReplay(ctx, tx, by, string(c.ID), since, all, n)
+}
+
+// checkSince checks a replay's start: given, and not in the future.
+func (s *Service) checkSince(since time.Time) error {
+	if since.IsZero() {
+		return domain.Invalid("since", "required: an RFC 3339 time")
+	}
+	if since.After(s.clock()) {
+		return domain.Invalid("since", "must not be in the future")
+	}
+	return nil
+}
+
+// auditReplay records a replay of n deliveries of target (a client or an
+// organisation endpoint).
+func (s *Service) auditReplay(ctx context.Context, tx store.Tx, by domain.Actor, target string, since time.Time, all bool, n int) error {
 	which := "failed"
 	if all {
 		which = "all"
 	}
-	return n, s.o.Audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "webhook.replay", Target: string(c.ID),
+	return s.o.Audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "webhook.replay", Target: target,
 		Detail: map[string]string{"since": since.UTC().Format(time.RFC3339Nano), "which": which, "count": strconv.Itoa(n)}})
 }
 
@@ -222,7 +236,12 @@ func (s *Service) GetDelivery(ctx context.Context, by domain.Actor, clientID dom
 	if err != nil {
 		return Delivery{}, err
 	}
-	attempts, err := s.o.Store.ListWebhookAttempts(ctx, by.OrgID, id)
+	return deliveryOf(ctx, s.o.Store, m)
+}
+
+// deliveryOf is m with its attempt log.
+func deliveryOf(ctx context.Context, tx store.Data, m domain.WebhookMessage) (Delivery, error) {
+	attempts, err := tx.ListWebhookAttempts(ctx, m.OrgID, m.ID)
 	if err != nil {
 		return Delivery{}, err
 	}
@@ -247,20 +266,27 @@ func (s *Service) Redeliver(ctx context.Context, by domain.Actor, clientID domai
 		if err := s.canSend(ctx, tx, c, "POST …/webhook/enable"); err != nil {
 			return err
 		}
-		if m.PayloadDeletedAt != nil {
-			return domain.Conflict("the delivery's payload was deleted; there is nothing to send")
-		}
-		now := s.clock()
-		if err := tx.RedeliverWebhookMessage(ctx, by.OrgID, id, now); err != nil {
-			return err
-		}
-		if m, err = tx.GetWebhookMessage(ctx, by.OrgID, id); err != nil {
-			return err
-		}
-		return s.o.Audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "webhook.redeliver", Target: id,
-			Detail: map[string]string{"client_id": string(clientID), "event_type": m.EventType}})
+		m, err = s.redeliverIn(ctx, tx, by, m, map[string]string{"client_id": string(clientID)})
+		return err
 	})
 	return m, err
+}
+
+// redeliverIn makes m due now in tx and audits it, its owner (a client or
+// an endpoint) named in the detail.
+func (s *Service) redeliverIn(ctx context.Context, tx store.Tx, by domain.Actor, m domain.WebhookMessage, owner map[string]string) (domain.WebhookMessage, error) {
+	if m.PayloadDeletedAt != nil {
+		return m, domain.Conflict("the delivery's payload was deleted; there is nothing to send")
+	}
+	if err := tx.RedeliverWebhookMessage(ctx, m.OrgID, m.ID, s.clock()); err != nil {
+		return m, err
+	}
+	m, err := tx.GetWebhookMessage(ctx, m.OrgID, m.ID)
+	if err != nil {
+		return m, err
+	}
+	owner["event_type"] = m.EventType
+	return m, s.o.Audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "webhook.redeliver", Target: m.ID, Detail: owner})
 }
 
 // DeletePayload deletes a delivery's payload and its attempts' response
@@ -273,22 +299,29 @@ func (s *Service) DeletePayload(ctx context.Context, by domain.Actor, clientID d
 		if err != nil {
 			return err
 		}
-		if m.PayloadDeletedAt == nil {
-			if err := tx.DeleteWebhookPayload(ctx, by.OrgID, id, s.clock()); err != nil {
-				return err
-			}
-			if err := s.o.Audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "webhook.payload_delete", Target: id,
-				Detail: map[string]string{"client_id": string(clientID), "event_type": m.EventType}}); err != nil {
-				return err
-			}
-		}
-		if d.Message, err = tx.GetWebhookMessage(ctx, by.OrgID, id); err != nil {
-			return err
-		}
-		d.Attempts, err = tx.ListWebhookAttempts(ctx, by.OrgID, id)
+		d, err = s.deletePayloadIn(ctx, tx, by, m, map[string]string{"client_id": string(clientID)})
 		return err
 	})
 	return d, err
+}
+
+// deletePayloadIn deletes m's payload in tx (once: again is no change) and
+// audits it, its owner named in the detail.
+func (s *Service) deletePayloadIn(ctx context.Context, tx store.Tx, by domain.Actor, m domain.WebhookMessage, owner map[string]string) (Delivery, error) {
+	if m.PayloadDeletedAt == nil {
+		if err := tx.DeleteWebhookPayload(ctx, m.OrgID, m.ID, s.clock()); err != nil {
+			return Delivery{}, err
+		}
+		owner["event_type"] = m.EventType
+		if err := s.o.Audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "webhook.payload_delete", Target: m.ID, Detail: owner}); err != nil {
+			return Delivery{}, err
+		}
+	}
+	m, err := tx.GetWebhookMessage(ctx, m.OrgID, m.ID)
+	if err != nil {
+		return Delivery{}, err
+	}
+	return deliveryOf(ctx, tx, m)
 }
 
 // canSend refuses to queue deliveries for a client without a webhook URL

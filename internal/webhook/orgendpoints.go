@@ -380,11 +380,7 @@ func (s *Service) OrgEndpointDelivery(ctx context.Context, by domain.Actor, endp
 	if err != nil {
 		return Delivery{}, err
 	}
-	attempts, err := s.o.Store.ListWebhookAttempts(ctx, by.OrgID, id)
-	if err != nil {
-		return Delivery{}, err
-	}
-	return Delivery{Message: m, Attempts: attempts}, nil
+	return deliveryOf(ctx, s.o.Store, m)
 }
 
 // RedeliverOrgEndpoint makes one delivery of an endpoint due now (as
@@ -403,28 +399,16 @@ func (s *Service) RedeliverOrgEndpoint(ctx context.Context, by domain.Actor, end
 		if ep.DisabledAt != nil {
 			return domain.Conflict("the endpoint is disabled; enable it first (PATCH it with disabled: false, which can replay too)")
 		}
-		if m.PayloadDeletedAt != nil {
-			return domain.Conflict("the delivery's payload was deleted; there is nothing to send")
-		}
-		if err := tx.RedeliverWebhookMessage(ctx, by.OrgID, id, s.clock()); err != nil {
-			return err
-		}
-		if m, err = tx.GetWebhookMessage(ctx, by.OrgID, id); err != nil {
-			return err
-		}
-		return s.o.Audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "webhook.redeliver", Target: id,
-			Detail: map[string]string{"endpoint_id": endpointID, "event_type": m.EventType}})
+		m, err = s.redeliverIn(ctx, tx, by, m, map[string]string{"endpoint_id": endpointID})
+		return err
 	})
 	return m, err
 }
 
 // ReplayOrgEndpoint is Replay for an organisation endpoint.
 func (s *Service) ReplayOrgEndpoint(ctx context.Context, by domain.Actor, endpointID string, since time.Time, all bool) (n int, more bool, err error) {
-	if since.IsZero() {
-		return 0, false, domain.Invalid("since", "required: an RFC 3339 time")
-	}
-	if since.After(s.clock()) {
-		return 0, false, domain.Invalid("since", "must not be in the future")
+	if err := s.checkSince(since); err != nil {
+		return 0, false, err
 	}
 	err = s.o.Store.InTx(ctx, func(tx store.Tx) error {
 		ep, err := getOrgEndpoint(ctx, tx, by.OrgID, endpointID)
@@ -445,12 +429,7 @@ func (s *Service) replayOrg(ctx context.Context, tx store.Tx, by domain.Actor, e
 	if err != nil {
 		return 0, err
 	}
-	which := "failed"
-	if all {
-		which = "all"
-	}
-	return n, s.o.Audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "webhook.replay", Target: ep.ID,
-		Detail: map[string]string{"since": since.UTC().Format(time.RFC3339Nano), "which": which, "count": strconv.Itoa(n)}})
+	return n, s.auditReplay(ctx, tx, by, ep.ID, since, all, n)
 }
 
 // DeleteOrgEndpointPayload is DeletePayload for an organisation endpoint's
@@ -462,19 +441,7 @@ func (s *Service) DeleteOrgEndpointPayload(ctx context.Context, by domain.Actor,
 		if err != nil {
 			return err
 		}
-		if m.PayloadDeletedAt == nil {
-			if err := tx.DeleteWebhookPayload(ctx, by.OrgID, id, s.clock()); err != nil {
-				return err
-			}
-			if err := s.o.Audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "webhook.payload_delete", Target: id,
-				Detail: map[string]string{"endpoint_id": endpointID, "event_type": m.EventType}}); err != nil {
-				return err
-			}
-		}
-		if d.Message, err = tx.GetWebhookMessage(ctx, by.OrgID, id); err != nil {
-			return err
-		}
-		d.Attempts, err = tx.ListWebhookAttempts(ctx, by.OrgID, id)
+		d, err = s.deletePayloadIn(ctx, tx, by, m, map[string]string{"endpoint_id": endpointID})
 		return err
 	})
 	return d, err

@@ -178,6 +178,9 @@ type RefreshToken struct {
 	ExpiresAt time.Time  `json:"expires_at"`
 	UsedAt    *time.Time `json:"used_at"`
 	RevokedAt *time.Time `json:"revoked_at"`
+	// RevokedReason says why a revoked token was: reuse, client,
+	// revoke_all or leaked.
+	RevokedReason string `json:"revoked_reason,omitempty"`
 }
 
 // CreatedRefreshToken is a new refresh token with its value, returned once.
@@ -288,6 +291,26 @@ type AuditEvent struct {
 	Source    string            `json:"source"`
 	Result    string            `json:"result"`
 	Detail    map[string]string `json:"detail,omitempty"`
+	// Changes are the fields the action changed, before and after.
+	Changes []AuditChange `json:"changes,omitempty"`
+	// Names names the IDs the event holds (actor, target, IDs in the
+	// detail) that still exist: a client's name, a secret's description,
+	// a user's email.
+	Names map[string]AuditName `json:"names,omitempty"`
+}
+
+// AuditChange is one field an action changed.
+type AuditChange struct {
+	Field  string `json:"field"`
+	Before string `json:"before"`
+	After  string `json:"after"`
+}
+
+// AuditName is what an ID in an event refers to.
+type AuditName struct {
+	Kind     string `json:"kind"`
+	Name     string `json:"name"`
+	ClientID string `json:"client_id,omitempty"`
 }
 
 // AuditList is a page of audit events, newest first.

@@ -13,6 +13,7 @@ type AuditQuery struct {
 	Action string    // e.g. "secret.rotate"; ending in a dot, a prefix ("secret.")
 	Actor  string    // actor ID
 	Target string    // the ID of the object acted on
+	Client string    // a client ID: events about it and what it holds
 	Since  time.Time // events at or after
 	Until  time.Time // events before
 	ListOptions
@@ -22,7 +23,7 @@ type AuditQuery struct {
 // iterates over all of them.
 func (c *Client) ListAudit(ctx context.Context, q AuditQuery) (apiv1.AuditList, error) {
 	v := q.values()
-	for name, s := range map[string]string{"action": q.Action, "actor": q.Actor, "target": q.Target} {
+	for name, s := range map[string]string{"action": q.Action, "actor": q.Actor, "target": q.Target, "client_id": q.Client} {
 		if s != "" {
 			v.Set(name, s)
 		}
@@ -43,4 +44,10 @@ func (c *Client) AuditEvents(ctx context.Context, q AuditQuery) iter.Seq2[apiv1.
 		p, err := c.ListAudit(ctx, q)
 		return p.Items, p.NextCursor, err
 	})
+}
+
+// GetClientActivity returns one page of the events about a client and
+// everything it holds, newest first (anyone who may read the client).
+func (c *Client) GetClientActivity(ctx context.Context, clientID string, opts ListOptions) (apiv1.AuditList, error) {
+	return call[apiv1.AuditList](ctx, c, get("/v1/clients/{client_id}/activity", clientID).withQuery(opts.values()))
 }

@@ -68,6 +68,12 @@ func (c *Client) RedeliverWebhook(ctx context.Context, clientID, deliveryID stri
 	return call[apiv1.WebhookDelivery](ctx, c, post("/v1/clients/{client_id}/webhook/deliveries/{id}/redeliver", nil, clientID, deliveryID))
 }
 
+// SendTestWebhook queues a webhook.test event for the client's endpoint,
+// delivered like any other event.
+func (c *Client) SendTestWebhook(ctx context.Context, clientID string) (apiv1.WebhookDelivery, error) {
+	return call[apiv1.WebhookDelivery](ctx, c, post("/v1/clients/{client_id}/webhook/test", nil, clientID))
+}
+
 // DeleteWebhookPayload deletes a delivery's payload and its attempts'
 // response excerpts now, keeping the rest of its record; a pending
 // delivery fails.

@@ -77,6 +77,10 @@ func TestUIRotate(t *testing.T) {
 		t.Errorf("the rotate page during a rotation went to %s, want %s", b.location(), rotation)
 	}
 	b.contains("A rotation of this client is in progress")
+	// Starting over is offered, says what it abandons, and needs a tick.
+	b.submit("#start-over", "#replace-rotation")
+	b.contains("Generating a new secret abandons it", "is revoked at once (it was never used)", "Start over and generate")
+	b.shot("rotate-start-over")
 
 	// Both secrets work; their uses show up on the open page without a reload.
 	b.open(rotation)

@@ -20,7 +20,7 @@ func BulkAudit(t testing.TB, s store.Store, n int, next func(i int) domain.Audit
 	t.Helper()
 	db := s.(*sqlstore.Store).DB()
 	dollar := strings.Contains(fmt.Sprintf("%T", db.Driver()), "stdlib") // pgx
-	const rows, cols = 500, 13
+	const rows, cols = 500, 14
 	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
 	var last domain.AuditEvent
 	for start := 0; start < n; {
@@ -30,7 +30,7 @@ func BulkAudit(t testing.TB, s store.Store, n int, next func(i int) domain.Audit
 		}
 		for chunk := 0; chunk < 40 && start < n; chunk++ {
 			k := min(rows, n-start)
-			q := "INSERT INTO audit_events (seq, id, org_id, at, actor_kind, actor_id, action, target, source, result, detail, prev_hash, hash) VALUES " +
+			q := "INSERT INTO audit_events (seq, id, org_id, at, actor_kind, actor_id, action, target, source, result, detail, prev_hash, hash, client_id) VALUES " +
 				strings.TrimSuffix(strings.Repeat(row+", ", k), ", ")
 			if dollar {
 				q = sqlstore.RebindDollar(q)
@@ -43,7 +43,7 @@ func BulkAudit(t testing.TB, s store.Store, n int, next func(i int) domain.Audit
 					b, _ := json.Marshal(e.Detail)
 					detail = string(b)
 				}
-				args = append(args, e.Seq, e.ID, e.OrgID, e.At.UnixMicro(), e.ActorKind, e.ActorID, e.Action, e.Target, e.Source, e.Result, detail, e.PrevHash, e.Hash)
+				args = append(args, e.Seq, e.ID, e.OrgID, e.At.UnixMicro(), e.ActorKind, e.ActorID, e.Action, e.Target, e.Source, e.Result, detail, e.PrevHash, e.Hash, e.Client())
 				last = e
 			}
 			if _, err := tx.ExecContext(t.Context(), q, args...); err != nil {

@@ -1,8 +1,30 @@
 package sqlite
 
 import (
+	"database/sql"
 	"testing"
+
+	"github.com/pressly/goose/v3"
 )
+
+// migratedTo opens a store in a temporary directory migrated up to
+// version, and its migration provider to go on.
+func migratedTo(t *testing.T, version int64) (*sql.DB, *goose.Provider) {
+	t.Helper()
+	db, err := openDB(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	p, err := provider(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(t.Context(), version); err != nil {
+		t.Fatalf("migrate to %d: %v", version, err)
+	}
+	return db, p
+}
 
 // TestOrgWebhookMigrationKeepsTheLog: migration 00058 rebuilds
 // webhook_messages (SQLite cannot drop a NOT NULL); a log written before
@@ -10,18 +32,7 @@ import (
 // still cascades, and foreign_key_check finds nothing.
 func TestOrgWebhookMigrationKeepsTheLog(t *testing.T) {
 	ctx := t.Context()
-	db, err := openDB(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	p, err := provider(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 57); err != nil {
-		t.Fatalf("migrate to 57: %v", err)
-	}
+	db, p := migratedTo(t, 57)
 	for _, q := range []string{
 		`INSERT INTO organizations (id, name, policy, created_at) VALUES ('org_1', 'Acme', '{}', 1)`,
 		`INSERT INTO clients (id, org_id, name, description, scopes, token_ttl, webhook_url, disabled, created_at, updated_at)

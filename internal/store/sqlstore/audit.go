@@ -11,20 +11,25 @@ import (
 	"keywarden/internal/domain"
 )
 
-const auditColumns = `seq, id, org_id, at, actor_kind, actor_id, action, target, source, result, detail, prev_hash, hash`
+const auditColumns = `seq, id, org_id, at, actor_kind, actor_id, action, target, source, result, detail, prev_hash, hash, client_id, changes`
 
 func scanAudit(row interface{ Scan(...any) error }) (domain.AuditEvent, error) {
 	var e domain.AuditEvent
 	var at int64
-	var detail string
+	var detail, changes string
 	if err := row.Scan(&e.Seq, &e.ID, &e.OrgID, &at, &e.ActorKind, &e.ActorID, &e.Action, &e.Target, &e.Source, &e.Result,
-		&detail, &e.PrevHash, &e.Hash); err != nil {
+		&detail, &e.PrevHash, &e.Hash, &e.ClientID, &changes); err != nil {
 		return e, notFound(err)
 	}
 	e.At = fromMicros(at)
 	if detail != "" {
 		if err := json.Unmarshal([]byte(detail), &e.Detail); err != nil {
 			return e, fmt.Errorf("audit event %d: detail: %w", e.Seq, err)
+		}
+	}
+	if changes != "" {
+		if err := json.Unmarshal([]byte(changes), &e.Changes); err != nil {
+			return e, fmt.Errorf("audit event %d: changes: %w", e.Seq, err)
 		}
 	}
 	return e, nil
@@ -46,6 +51,14 @@ func (s *conn) AppendAudit(ctx context.Context, e domain.AuditEvent) error {
 		}
 		detail = string(b)
 	}
+	changes := ""
+	if len(e.Changes) > 0 {
+		b, err := json.Marshal(e.Changes)
+		if err != nil {
+			return err
+		}
+		changes = string(b)
+	}
 	// Both statements run in one transaction, so a refused append leaves
 	// nothing behind.
 	return s.atomic(ctx, func(tx *conn) error {
@@ -57,8 +70,9 @@ func (s *conn) AppendAudit(ctx context.Context, e domain.AuditEvent) error {
 			}
 			return err
 		}
-		_, err := tx.exec(ctx, `INSERT INTO audit_events (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			e.Seq, e.ID, e.OrgID, micros(e.At), e.ActorKind, e.ActorID, e.Action, e.Target, e.Source, e.Result, detail, e.PrevHash, e.Hash)
+		_, err := tx.exec(ctx, `INSERT INTO audit_events (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.Seq, e.ID, e.OrgID, micros(e.At), e.ActorKind, e.ActorID, e.Action, e.Target, e.Source, e.Result, detail, e.PrevHash, e.Hash,
+			e.Client(), changes)
 		return s.conflict(err, "audit sequence taken")
 	})
 }
@@ -93,7 +107,7 @@ func (s *Store) ListAuditQuery(org domain.OrgID, f domain.AuditFilter) (string, 
 
 // listAuditQuery is ListAudit's statement: one page plus one row, newest
 // first. Every filter is a search of an index that starts with org_id
-// (migration 00051; the plan tests check each); an action prefix is a
+// (migrations 00051 and 00066; the plan tests check each); an action prefix is a
 // range of that index, compared byte by byte (d.Binary) so that a
 // language's collation cannot put other actions inside the range.
 func listAuditQuery(d Dialect, org domain.OrgID, f domain.AuditFilter) (string, []any, error) {
@@ -118,6 +132,10 @@ func listAuditQuery(d Dialect, org domain.OrgID, f domain.AuditFilter) (string, 
 	if f.Target != "" {
 		where.WriteString(` AND target = ?`)
 		args = append(args, f.Target)
+	}
+	if f.ClientID != "" {
+		where.WriteString(` AND client_id = ?`)
+		args = append(args, f.ClientID)
 	}
 	if !f.Since.IsZero() {
 		where.WriteString(` AND at >= ?`)
@@ -248,4 +266,61 @@ func (s *conn) ArchiveAudit(ctx context.Context, a domain.AuditArchive) (int64, 
 		return err
 	})
 	return n, err
+}
+
+// auditNameSources say where each kind of ID an event may hold is named:
+// by its prefix, the table, the name column and, for what belongs to a
+// client, the client column.
+var auditNameSources = []struct {
+	prefix, kind, query string
+}{
+	{domain.PrefixClient, "client", `SELECT id, 'client', name, '' FROM clients WHERE org_id = ? AND id IN (%s)`},
+	{domain.PrefixPersonal, "client", `SELECT id, 'client', name, '' FROM clients WHERE org_id = ? AND id IN (%s)`},
+	{domain.PrefixSecret, "secret", `SELECT id, 'secret', CASE WHEN description <> '' THEN description ELSE '…' || hint END, client_id FROM secrets WHERE org_id = ? AND id IN (%s)`},
+	{domain.PrefixUser, "user", `SELECT id, 'user', email, '' FROM users WHERE org_id = ? AND id IN (%s)`},
+	{domain.PrefixToken, "api_token", `SELECT id, 'api_token', name, '' FROM api_tokens WHERE org_id = ? AND id IN (%s)`},
+	{domain.PrefixRotation, "rotation", `SELECT r.id, 'rotation', c.name, r.client_id FROM rotations r JOIN clients c ON c.id = r.client_id WHERE r.org_id = ? AND r.id IN (%s)`},
+}
+
+// maxAuditNames bounds one AuditNames call (a page of events names far
+// fewer).
+const maxAuditNames = 2000
+
+func (s *conn) AuditNames(ctx context.Context, org domain.OrgID, ids []string) (map[string]domain.AuditName, error) {
+	out := map[string]domain.AuditName{}
+	var parts []string
+	var args []any
+	seen := map[string]bool{}
+	for _, src := range auditNameSources {
+		var mine []any
+		for _, id := range ids {
+			if strings.HasPrefix(id, src.prefix) && !seen[id] && len(seen) < maxAuditNames {
+				seen[id] = true
+				mine = append(mine, id)
+			}
+		}
+		if len(mine) == 0 {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf(src.query, strings.TrimSuffix(strings.Repeat("?, ", len(mine)), ", ")))
+		args = append(append(args, org), mine...)
+	}
+	if len(parts) == 0 {
+		return out, nil
+	}
+	// One round trip for every kind.
+	rows, err := s.query(ctx, strings.Join(parts, " UNION ALL "), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var n domain.AuditName
+		if err := rows.Scan(&id, &n.Kind, &n.Name, &n.ClientID); err != nil {
+			return nil, err
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
 }

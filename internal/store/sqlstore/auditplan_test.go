@@ -58,6 +58,8 @@ func TestListAuditPlans(t *testing.T) {
 			{"actor", domain.AuditFilter{ActorID: "usr_7"}, "audit_org_actor", true},
 			{"target", domain.AuditFilter{Target: "kwc_42"}, "audit_org_target", true},
 			{"target, a page after a cursor", domain.AuditFilter{Target: "kwc_42", Page: page}, "audit_org_target", true},
+			{"client's activity", domain.AuditFilter{ClientID: "kwc_42"}, "audit_org_client", true},
+			{"client's activity, a page after a cursor", domain.AuditFilter{ClientID: "kwc_42", Page: page}, "audit_org_client", true},
 			{"time range", domain.AuditFilter{Since: base.Add(1000 * time.Second), Until: base.Add(1200 * time.Second)}, "", false},
 			{"actor and action", domain.AuditFilter{ActorID: "usr_7", Action: "client.authenticate"}, "", false},
 		}

@@ -142,7 +142,7 @@ func appendIn(ctx context.Context, tx store.Tx, e domain.AuditEvent) (domain.Aud
 	if err != nil {
 		return e, fmt.Errorf("AuditHead: %w", err)
 	}
-	e.Seq, e.PrevHash = seq+1, prev
+	e.Seq, e.PrevHash, e.ClientID = seq+1, prev, e.Client()
 	e.Hash = chainHash(e)
 	if err := tx.AppendAudit(ctx, e); err != nil {
 		return e, fmt.Errorf("AppendAudit(seq %d): %w", e.Seq, err)
@@ -242,8 +242,8 @@ func sameSecret(a, b domain.Secret) bool {
 func sameEvent(a, b domain.AuditEvent) bool {
 	return a.Seq == b.Seq && a.ID == b.ID && a.OrgID == b.OrgID && a.At.Equal(b.At) && a.ActorKind == b.ActorKind &&
 		a.ActorID == b.ActorID && a.Action == b.Action && a.Target == b.Target && a.Source == b.Source &&
-		a.Result == b.Result && maps.Equal(a.Detail, b.Detail) && bytes.Equal(a.PrevHash, b.PrevHash) &&
-		bytes.Equal(a.Hash, b.Hash)
+		a.Result == b.Result && maps.Equal(a.Detail, b.Detail) && slices.Equal(a.Changes, b.Changes) &&
+		bytes.Equal(a.PrevHash, b.PrevHash) && bytes.Equal(a.Hash, b.Hash) && a.ClientID == b.ClientID
 }
 
 func clientIDs(cs []domain.Client) []domain.ClientID {

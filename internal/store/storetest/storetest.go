@@ -45,6 +45,8 @@ var conformance = []struct {
 	{"AuditHeadAndAppend", testAuditAppend},
 	{"AuditBadSeqChangesNothing", testAuditBadSeq},
 	{"ListAuditFilters", testListAuditFilters},
+	{"AuditClientActivity", testAuditClientActivity},
+	{"AuditNames", testAuditNames},
 	{"ListAuditPages", testListAuditPages},
 	{"ScanAuditAllOrgsInChainOrder", testScanAudit},
 	{"AuditSnapshot", testAuditSnapshot},
