@@ -65,6 +65,16 @@ type Options struct {
 	// Hashes bounds the argon2id checks of passwords; share one Gate with
 	// the credential service (a default Gate of its own when nil).
 	Hashes *slowhash.Gate
+	// PasswordGuesses is the per-email guessing limiter of logins (its own
+	// when nil; NewPasswordGuesses): share it with the credential service,
+	// whose legacy password login checks the same passwords.
+	PasswordGuesses *ratelimit.Limiter
+}
+
+// NewPasswordGuesses returns the per-email password guessing limiter
+// (LoginGuessBurst, LoginGuessesPerHour).
+func NewPasswordGuesses() *ratelimit.Limiter {
+	return ratelimit.New(LoginGuessBurst, LoginGuessesPerHour/60.0, 100_000)
 }
 
 // DefaultSessionTTL is how long a login session lasts.
@@ -97,11 +107,15 @@ func New(o Options) *Service {
 	if hashes == nil {
 		hashes = slowhash.New(slowhash.Options{})
 	}
+	guesses := o.PasswordGuesses
+	if guesses == nil {
+		guesses = NewPasswordGuesses()
+	}
 	return &Service{store: o.Store, audit: o.Audit, keys: o.Keyring, verifierKey: o.Keyring.Derive(keyring.PurposeSecretVerifier), now: now,
 		onPolicyChange: o.OnPolicyChange, onUserChange: o.OnUserChange, offboard: o.Offboard, sessionTTL: ttl, metrics: o.Metrics,
 		limitLogin: ratelimit.New(LoginFailureBurst, LoginFailuresPerMinute, 100_000),
 		limitAddr:  ratelimit.New(LoginAddrFailureBurst, LoginAddrFailuresPerMinute, 100_000),
-		limitGuess: ratelimit.New(LoginGuessBurst, LoginGuessesPerHour/60.0, 100_000),
+		limitGuess: guesses,
 		known:      ratelimit.NewKnown(KnownAddressTTL, 100_000), hashes: hashes}
 }
 
@@ -253,6 +267,61 @@ type PolicyPatch struct {
 	RequireMFA               *bool
 	LeakResponse             *string
 	LeakQuarantineHours      *int
+	// The seeds' user rules (domain/userrules.go). A date's Set with a nil
+	// Value clears it.
+	PersonalRevocation          *string
+	LegacyPasswordLogin         *bool
+	LegacyPasswordCreatedBefore OptionalTime
+	LegacyPasswordUntil         OptionalTime
+	RequirePersonalCredential   *bool
+	PersonalCredentialRotateBy  OptionalTime
+	CredentialRequiredEvents    *bool
+}
+
+// OptionalTime is a date a patch may set (Set, Value) or clear (Set, nil).
+type OptionalTime struct {
+	Set   bool
+	Value *time.Time
+}
+
+func (o OptionalTime) apply(dst **time.Time) {
+	if !o.Set {
+		return
+	}
+	if o.Value == nil {
+		*dst = nil
+		return
+	}
+	t := o.Value.UTC().Truncate(time.Microsecond)
+	*dst = &t
+}
+
+// applyUserRules applies the user rules' fields at now: setting a
+// rotate-by date starts its round (PersonalCredentialRotateFrom).
+func (p PolicyPatch) applyUserRules(pol domain.Policy, now time.Time) domain.Policy {
+	set := func(dst *bool, v *bool) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	if p.PersonalRevocation != nil {
+		pol.PersonalRevocation = *p.PersonalRevocation
+	}
+	set(&pol.LegacyPasswordLogin, p.LegacyPasswordLogin)
+	p.LegacyPasswordCreatedBefore.apply(&pol.LegacyPasswordCreatedBefore)
+	p.LegacyPasswordUntil.apply(&pol.LegacyPasswordUntil)
+	set(&pol.RequirePersonalCredential, p.RequirePersonalCredential)
+	set(&pol.CredentialRequiredEvents, p.CredentialRequiredEvents)
+	before := pol.PersonalCredentialRotateBy
+	p.PersonalCredentialRotateBy.apply(&pol.PersonalCredentialRotateBy)
+	switch after := pol.PersonalCredentialRotateBy; {
+	case after == nil:
+		pol.PersonalCredentialRotateFrom = nil
+	case before == nil || !before.Equal(*after):
+		from := now
+		pol.PersonalCredentialRotateFrom = &from
+	}
+	return pol
 }
 
 func (p PolicyPatch) apply(pol domain.Policy) domain.Policy {
@@ -298,11 +367,15 @@ func (s *Service) UpdatePolicy(ctx context.Context, by domain.Actor, p PolicyPat
 		var before domain.Policy
 		var err error
 		out, err = tx.UpdatePolicy(ctx, by.OrgID, func(pol *domain.Policy) error {
-			next := p.apply(*pol)
+			now := s.clock()
+			next := p.applyUserRules(p.apply(*pol), now)
 			if reflect.DeepEqual(next, *pol) {
 				return store.ErrNoChange
 			}
 			if err := next.Validate(); err != nil {
+				return err
+			}
+			if err := next.ValidateChange(*pol, now); err != nil {
 				return err
 			}
 			before, *pol, changed = *pol, next, true

@@ -253,17 +253,32 @@ func (s *Service) ChangePassword(ctx context.Context, by domain.Actor, current, 
 	}
 	s.limitLogin.Refund(limitKey, now)
 	checked, hash := u.PasswordHash, secretvalue.HashSupplied(newPw)
-	return s.store.InTx(ctx, func(tx store.Tx) error {
+	legacyEnded := false
+	err = s.store.InTx(ctx, func(tx store.Tx) error {
 		now := s.clock()
+		legacyEnded = false
 		u, err := tx.UpdateUser(ctx, by.OrgID, by.UserID(), func(u *domain.User) error {
 			if u.PasswordHash != checked {
 				return domain.Conflict("the password was changed meanwhile; sign in again with the new one")
+			}
+			// Seed 000: changing one's password ends the legacy password
+			// login for good, in this transaction, under the row's lock
+			// that a legacy login takes too. Replacing a one-time password
+			// is choosing one's password, not changing it.
+			if u.LegacyPasswordEndedAt == nil && !u.MustChangePassword {
+				u.LegacyPasswordEndedAt, legacyEnded = &now, true
 			}
 			u.PasswordHash, u.MustChangePassword, u.PasswordChangedAt = hash, false, &now
 			return nil
 		})
 		if err != nil {
 			return err
+		}
+		if legacyEnded {
+			if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.legacy_password_end", Target: string(u.ID),
+				Detail: map[string]string{"reason": "password_change"}}); err != nil {
+				return err
+			}
 		}
 		sessions, err := tx.ListSessions(ctx, u.OrgID, u.ID, now)
 		if err != nil {
@@ -278,4 +293,8 @@ func (s *Service) ChangePassword(ctx context.Context, by domain.Actor, current, 
 		}
 		return s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "user.password_change", Target: string(u.ID)})
 	})
+	if err == nil && legacyEnded && s.onUserChange != nil {
+		s.onUserChange(by.OrgID) // the legacy login's tokens stop at once
+	}
+	return err
 }

@@ -67,7 +67,7 @@ func orgWebhookSession(t *testing.T, e *env) {
 	// Updates; a bad one changes nothing.
 	before = e.snapshot(t)
 	wantProblem(t, e.do(t, "PATCH", path, map[string]any{"url": "https://192.168.1.1/x"}), http.StatusUnprocessableEntity)
-	wantProblem(t, e.do(t, "PATCH", path, map[string]any{"events": []string{"user.*"}}), http.StatusUnprocessableEntity)
+	wantProblem(t, e.do(t, "PATCH", path, map[string]any{"events": []string{"people.*"}}), http.StatusUnprocessableEntity)
 	wantProblem(t, e.do(t, "PATCH", path, map[string]any{"disabled": "yes"}), http.StatusBadRequest)
 	sameState(t, before, e.snapshot(t), 0)
 	res = e.do(t, "PATCH", path, map[string]any{"description": "Security operations", "events": []string{}})

@@ -29,7 +29,13 @@ func overviewJSON(o credential.Overview) apiv1.Overview {
 		Rotations: []apiv1.OverviewRotation{}, UsersWithoutMFA: usersOf(o.UsersWithoutMFA), UsersWithoutCredential: usersOf(o.UsersWithoutCredential),
 		UsersToRotate:         usersOf(o.UsersToRotate),
 		FailedAuthentications: apiv1.FailedAuthentications{Last24Hours: o.Failures, DailyAverageBefore: o.FailuresDailyAverage, Spike: o.Spike},
-		Leaks:                 leaksJSON(o.Leaks)}
+		Leaks:                 leaksJSON(o.Leaks),
+		LegacyPasswordUsers:   usersOf(o.LegacyPasswordUsers), LegacyPasswordUntil: o.LegacyPasswordUntil,
+		CredentialRequired: []apiv1.OverviewCompliance{}}
+	for _, c := range o.CredentialRequired {
+		out.CredentialRequired = append(out.CredentialRequired, apiv1.OverviewCompliance{UserID: string(c.User.ID), Email: c.User.Email,
+			State: string(c.State), RotateBy: c.RotateBy})
+	}
 	for _, v := range o.Rotations {
 		out.Rotations = append(out.Rotations, apiv1.OverviewRotation{RotationID: string(v.Rotation.ID), ClientID: string(v.Rotation.ClientID),
 			State: string(v.State), SafeToRevoke: v.SafeToRevoke, StartedAt: v.Rotation.StartedAt})

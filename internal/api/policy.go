@@ -24,7 +24,35 @@ func (h *Handler) updatePolicy(w http.ResponseWriter, r *http.Request, by domain
 	}
 	p := account.PolicyPatch{AllowNeverExpire: req.AllowNeverExpire, PersonalCredentials: req.PersonalCredentials,
 		RefuseCredentialsWithMFA: req.RefuseCredentialsWithMFA, AccessTokenTTLSeconds: req.AccessTokenTTLSeconds, RequireMFA: req.RequireMFA,
-		LeakResponse: req.LeakResponse, LeakQuarantineHours: req.LeakQuarantineHours}
+		LeakResponse: req.LeakResponse, LeakQuarantineHours: req.LeakQuarantineHours,
+		PersonalRevocation: req.PersonalRevocation, LegacyPasswordLogin: req.LegacyPasswordLogin,
+		RequirePersonalCredential: req.RequirePersonalCredential, CredentialRequiredEvents: req.CredentialRequiredEvents}
+	var v domain.ValidationError
+	for _, d := range []struct {
+		name string
+		in   *string
+		out  *account.OptionalTime
+	}{
+		{"legacy_password_created_before", req.LegacyPasswordCreatedBefore, &p.LegacyPasswordCreatedBefore},
+		{"legacy_password_until", req.LegacyPasswordUntil, &p.LegacyPasswordUntil},
+		{"personal_credential_rotate_by", req.PersonalCredentialRotateBy, &p.PersonalCredentialRotateBy},
+	} {
+		name := d.name
+		switch {
+		case d.in == nil:
+		case *d.in == "":
+			*d.out = account.OptionalTime{Set: true}
+		default:
+			t, err := parseTime(*d.in)
+			if err != nil {
+				v.Add(name, `must be an RFC 3339 time, e.g. 2026-11-01T00:00:00Z, or "" to clear it`)
+			}
+			*d.out = account.OptionalTime{Set: true, Value: &t}
+		}
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
 	if len(req.MaxSecretLifetimeDays) > 0 {
 		p.MaxSecretLifetimeDays = map[domain.Role]int{}
 		for role, days := range req.MaxSecretLifetimeDays {

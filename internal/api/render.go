@@ -95,6 +95,10 @@ func policyJSON(p domain.Policy) apiv1.Policy {
 		MaxSecretLifetimeDays: days, AllowNeverExpire: p.AllowNeverExpire, PersonalCredentials: p.PersonalCredentials,
 		RefuseCredentialsWithMFA: p.RefuseCredentialsWithMFA, AccessTokenTTLSeconds: p.AccessTokenTTLSeconds,
 		LeakResponse: p.EffectiveLeakResponse(), LeakQuarantineHours: int(p.LeakQuarantine() / time.Hour),
+		PersonalRevocation: p.EffectivePersonalRevocation(), LegacyPasswordLogin: p.LegacyPasswordLogin,
+		LegacyPasswordCreatedBefore: p.LegacyPasswordCreatedBefore, LegacyPasswordUntil: p.LegacyPasswordUntil,
+		RequirePersonalCredential: p.RequirePersonalCredential, PersonalCredentialRotateBy: p.PersonalCredentialRotateBy,
+		PersonalCredentialRotateFrom: p.PersonalCredentialRotateFrom, CredentialRequiredEvents: p.CredentialRequiredEvents,
 	}
 }
 

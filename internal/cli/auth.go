@@ -25,7 +25,10 @@ func newAuthLoginCmd(api *apiFlags, stdin io.Reader, stdout, stderr io.Writer) *
 		Short: "Exchange your email and personal credential secret for an access token that acts as you",
 		Long: `Exchange your email and your personal credential's secret for an access token
 that acts as you on the API, with your current role (POST /v1/auth/login, the
-legacy login shape: the secret goes where a password used to).
+legacy login shape: the secret goes where a password used to). While your
+organisation's legacy password migration is open and you have neither changed
+your password nor generated a personal credential, your console password works
+as the secret.
 
 The secret is asked for on the terminal, without echo. With --secret-stdin it
 is read from the first line of standard input instead, never from a flag.

@@ -41,6 +41,20 @@ func printOverview(w io.Writer, o apiv1.Overview) error {
 	t.row("Users without MFA", fmt.Sprint(len(o.UsersWithoutMFA)), "keywarden mfa enrol (as the user)")
 	t.row("Users without a personal credential", fmt.Sprint(len(o.UsersWithoutCredential)), "keywarden credentials create (as the user)")
 	t.row("Personal credentials to rotate", fmt.Sprint(len(o.UsersToRotate)), "keywarden credentials rotate (as the user)")
+	if o.LegacyPasswordUntil != nil {
+		t.row("Users relying on the legacy password (until "+o.LegacyPasswordUntil.UTC().Format("2006-01-02")+")", fmt.Sprint(len(o.LegacyPasswordUsers)),
+			"keywarden credentials create (as the user)")
+	}
+	missing, overdue := 0, 0
+	for _, c := range o.CredentialRequired {
+		if c.State == "rotate" || c.State == "overdue" {
+			overdue++
+		} else {
+			missing++
+		}
+	}
+	t.row("Users without a required personal credential", fmt.Sprint(missing), "keywarden credentials create (as the user)")
+	t.row("Users with a required rotation due or overdue", fmt.Sprint(overdue), "keywarden credentials rotate (as the user)")
 	fa := o.FailedAuthentications
 	spike := ""
 	if fa.Spike {

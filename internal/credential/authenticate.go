@@ -76,6 +76,9 @@ type outcome struct {
 	secret domain.SecretID
 	org    domain.OrgID
 	client domain.ClientID
+	// audited: the failure is in the audit log already (a legacy
+	// password login's, one event each like a console login's).
+	audited bool
 }
 
 // attempt takes a's slots, runs check, and settles: a success refunds the
@@ -96,7 +99,7 @@ func (s *Service) attempt(ctx context.Context, a attempt, source string, now tim
 		// Not evaluated, so not a failure; but an attempt on the account
 		// all the same: the guessing slot stays taken, so that a guesser
 		// cannot hold the gate full with one account's attempts.
-		taken.Refund(s.limitGuess)
+		taken.Refund(s.limitGuess, s.passwords)
 		return domain.ClientAuth{}, err
 	case err != nil:
 		taken.Refund()
@@ -104,10 +107,14 @@ func (s *Service) attempt(ctx context.Context, a attempt, source string, now tim
 	case o.reason == "":
 		taken.Refund()
 		s.known.Add(a.known, now)
-		s.usage.record(o.org, o.client, o.secret, now, source)
+		if o.secret != domain.LegacyPasswordSecret { // audited in its own transaction (legacy.go)
+			s.usage.record(o.org, o.client, o.secret, now, source)
+		}
 		return o.auth, nil
 	}
-	s.failures.record(o.org, o.client, o.secret, source, o.reason, now)
+	if !o.audited {
+		s.failures.record(o.org, o.client, o.secret, source, o.reason, now)
+	}
 	return domain.ClientAuth{}, ErrBadCredentials
 }
 
@@ -281,6 +288,15 @@ func (s *Service) TokenActive(ctx context.Context, org domain.OrgID, clientID do
 	if cl.OrgID != org || cl.Disabled || (cl.TokensRevokedAt != nil && issuedAt < cl.TokensRevokedAt.Unix()) || e.ownerRefusal() != "" {
 		return false, "", nil
 	}
+	if secretID == domain.LegacyPasswordSecret {
+		// A legacy password login's token lives as long as the user's
+		// migration does: a password change, a personal credential, the
+		// policy's end date or its switching off ends it (legacy.go).
+		if e.owner == nil || !e.policy.LegacyPasswordAllowed(*e.owner, s.clock()) {
+			return false, "", nil
+		}
+		return true, e.owner.ID, nil
+	}
 	x, ok := e.secret(secretID)
 	if !ok || !x.TokensValid(s.clock()) {
 		return false, "", nil
@@ -303,6 +319,10 @@ func (s *Service) TokenActive(ctx context.Context, org domain.OrgID, clientID do
 // for emails with and without a personal credential. A failure with no
 // credential behind it has no client to be audited against: it is logged
 // with the unknown clients' (FlushFailures).
+//
+// A user whom the organisation's legacy password migration still allows
+// (domain.Policy.LegacyPasswordAllowed) is checked against their console
+// password instead (legacy.go), at the same cost.
 func (s *Service) AuthenticatePersonal(ctx context.Context, email string, organization domain.OrgID, secret, source string) (domain.ClientAuth, error) {
 	now := s.clock()
 	email = strings.ToLower(strings.TrimSpace(email))
@@ -312,6 +332,10 @@ func (s *Service) AuthenticatePersonal(ctx context.Context, email string, organi
 		limits: []metrics.Limit{metrics.LimitClientAddress, metrics.LimitClient, metrics.LimitClientGuesses}}
 	if s.guessing(secret, known, now) {
 		a.keys = append(a.keys, ratelimit.Key{Limiter: s.limitGuess, Key: "ge|" + email})
+		if s.passwords != nil {
+			a.keys = append(a.keys, ratelimit.Key{Limiter: s.passwords, Key: email})
+			a.limits = append(a.limits, metrics.LimitLoginGuesses)
+		}
 	}
 	return s.attempt(ctx, a, source, now, func() (outcome, error) {
 		users, err := s.store.UsersByEmail(ctx, email)
@@ -331,6 +355,13 @@ func (s *Service) AuthenticatePersonal(ctx context.Context, email string, organi
 			return outcome{reason: "personal login: unknown email"}, s.dummyCheck(ctx, secret)
 		case found[0].DisabledAt != nil:
 			return outcome{reason: "personal login: user disabled"}, s.dummyCheck(ctx, secret)
+		}
+		o, err := s.store.GetOrg(ctx, found[0].OrgID)
+		if err != nil {
+			return outcome{}, err
+		}
+		if o.Policy.LegacyPasswordAllowed(found[0], now) {
+			return s.legacyLogin(ctx, o.Policy, found[0], secret, source, now)
 		}
 		c, err := s.store.PersonalClient(ctx, found[0].OrgID, found[0].ID)
 		if errors.Is(err, domain.ErrNotFound) {

@@ -26,5 +26,12 @@
 // minute (failures.go), each flushed in short transactions
 // (docs/security.md). ImportClients bulk-loads NDJSON (keywarden import).
 //
+// Seed 000's legacy password login (legacy.go) checks an eligible user's
+// console password at AuthenticatePersonal through the same gate and
+// limits, and confirms it under the user's row lock; its tokens live as
+// long as the user's migration. RunCredentialRequired (required.go) sends
+// user.credential_required once per user and period, gated by a unique
+// notice row.
+//
 // Imports: domain, store, secretvalue, keyring, audit, ratelimit, slowhash, webhook, metrics.
 package credential

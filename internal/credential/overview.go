@@ -2,6 +2,7 @@ package credential
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"keywarden/internal/domain"
@@ -50,6 +51,25 @@ type Overview struct {
 	// Leaks are the values leak reports confirmed in the last
 	// OverviewLeakDays, newest first (up to 20).
 	Leaks []domain.Leak
+	// LegacyPasswordUsers are the users who may still log in at POST
+	// /v1/auth/login with their console password (seed 000's migration,
+	// domain.Policy.LegacyPasswordAllowed); LegacyPasswordUntil is when it
+	// stops for everyone (nil: the migration is off).
+	LegacyPasswordUsers []domain.User
+	LegacyPasswordUntil *time.Time
+	// CredentialRequired are the users who do not comply with the policy's
+	// RequirePersonalCredential (empty when it is off), with why.
+	CredentialRequired []UserCompliance
+}
+
+// UserCompliance is a user who does not comply with the policy's
+// personal credential requirement, and why.
+type UserCompliance struct {
+	User  domain.User
+	State domain.Compliance
+	// RotateBy is the date a credential must be replaced by (ComplianceRotate,
+	// ComplianceOverdue).
+	RotateBy *time.Time
 }
 
 // OverviewLeakDays is how far back the overview lists leaks.
@@ -84,6 +104,19 @@ func (s *Service) Overview(ctx context.Context, by domain.Actor) (Overview, erro
 	if err != nil {
 		return Overview{}, err
 	}
+	org, err := s.store.GetOrg(ctx, by.OrgID)
+	if err != nil {
+		return Overview{}, err
+	}
+	o.CredentialRequired = complianceOf(org.Policy, users, h.Personal, now)
+	if org.Policy.LegacyPasswordLogin && org.Policy.LegacyPasswordUntil != nil && now.Before(*org.Policy.LegacyPasswordUntil) {
+		o.LegacyPasswordUntil = org.Policy.LegacyPasswordUntil
+		for _, u := range users {
+			if org.Policy.LegacyPasswordAllowed(u, now) {
+				o.LegacyPasswordUsers = append(o.LegacyPasswordUsers, u)
+			}
+		}
+	}
 	for _, u := range users {
 		if u.DisabledAt != nil {
 			continue
@@ -110,4 +143,55 @@ func (s *Service) Overview(ctx context.Context, by domain.Actor) (Overview, erro
 		}
 	}
 	return o, nil
+}
+
+// complianceOf lists the users who do not comply with pol's personal
+// credential requirement at now, given each user's active credential
+// (personal, as domain.Health reports it).
+func complianceOf(pol domain.Policy, users []domain.User, personal map[domain.UserID]domain.HealthSecret, now time.Time) []UserCompliance {
+	if !pol.RequirePersonalCredential {
+		return nil
+	}
+	var out []UserCompliance
+	for _, u := range users {
+		var active *domain.ActiveCredential
+		if p, ok := personal[u.ID]; ok {
+			active = &domain.ActiveCredential{CreatedAt: p.CreatedAt, ExpiresAt: p.ExpiresAt}
+		}
+		if c := userCompliance(pol, u, active, now); c.State != domain.ComplianceOK {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func userCompliance(pol domain.Policy, u domain.User, active *domain.ActiveCredential, now time.Time) UserCompliance {
+	c := UserCompliance{User: u, State: pol.CredentialCompliance(u, active, now)}
+	if c.State == domain.ComplianceRotate || c.State == domain.ComplianceOverdue {
+		c.RotateBy = pol.PersonalCredentialRotateBy
+	}
+	return c
+}
+
+// MyCompliance is where the actor stands against the organisation's
+// personal credential requirement (the console's notice): State
+// domain.ComplianceOK when it is off or they comply.
+func (s *Service) MyCompliance(ctx context.Context, by domain.Actor) (UserCompliance, error) {
+	u, err := s.store.GetUser(ctx, by.OrgID, by.UserID())
+	if err != nil {
+		return UserCompliance{}, err
+	}
+	org, err := s.store.GetOrg(ctx, by.OrgID)
+	if err != nil || !org.Policy.RequirePersonalCredential {
+		return UserCompliance{User: u}, err
+	}
+	v, err := s.Personal(ctx, by.OrgID, u.ID)
+	var active *domain.ActiveCredential
+	switch {
+	case err == nil && v.Active != nil:
+		active = &domain.ActiveCredential{CreatedAt: v.Active.CreatedAt, ExpiresAt: v.Active.ExpiresAt}
+	case err != nil && !errors.Is(err, domain.ErrNotFound):
+		return UserCompliance{}, err
+	}
+	return userCompliance(org.Policy, u, active, s.clock()), nil
 }

@@ -94,9 +94,7 @@ func (s *Service) CreatePersonal(ctx context.Context, by domain.Actor, in Person
 		cur, err := s.personal(ctx, tx, by.OrgID, u.ID)
 		switch {
 		case errors.Is(err, domain.ErrNotFound):
-			now := s.clock()
-			cur.Client = domain.Client{ID: domain.NewPersonalClientID(), OrgID: by.OrgID, Name: "Personal credential of " + u.Email,
-				Scopes: []string{}, CreatedAt: now, UpdatedAt: now, OwnerUserID: u.ID}
+			cur.Client = newPersonalClient(u, s.clock())
 			if err := tx.CreateClient(ctx, cur.Client); err != nil {
 				return fmt.Errorf("create personal client: %w", err)
 			}
@@ -149,6 +147,9 @@ func (s *Service) newPersonalSecret(ctx context.Context, tx store.Tx, by domain.
 		Verifier: secretvalue.Verifier(s.verifierKey, value), Digest: secretvalue.Digest(value), Hint: value.Hint()}
 	x.Sealed = s.keys.Seal([]byte(value.Reveal()), []byte(x.ID))
 	if err := tx.CreateSecret(ctx, x); err != nil {
+		return NewPersonal{}, err
+	}
+	if err := s.endLegacyPassword(ctx, tx, by, u, now); err != nil {
 		return NewPersonal{}, err
 	}
 	if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: action, Target: string(c.ID),
@@ -209,13 +210,22 @@ func (s *Service) RotatePersonal(ctx context.Context, by domain.Actor, graceSeco
 
 // RevokePersonal revokes the personal credential of a user of the actor's
 // organisation and kills every token it minted. Revoking nothing is not an
-// error; an unknown user is domain.ErrNotFound.
+// error; an unknown user is domain.ErrNotFound. Under the policy's
+// RevocationOwner (seed 001) only the owner revokes theirs: anyone else is
+// refused (offboarding, RevokePersonalInTx, is not).
 func (s *Service) RevokePersonal(ctx context.Context, by domain.Actor, userID domain.UserID) error {
 	if !userID.Valid() {
 		return domain.ErrNotFound
 	}
 	return s.inTx(ctx, func(tx store.Tx) error {
 		if _, err := tx.LockUser(ctx, by.OrgID, userID); err != nil {
+			return err
+		}
+		org, err := tx.GetOrg(ctx, by.OrgID)
+		if err != nil {
+			return err
+		}
+		if err := org.Policy.MayRevokePersonal(by.UserID(), userID); err != nil {
 			return err
 		}
 		return s.RevokePersonalInTx(ctx, tx, by, userID)

@@ -43,6 +43,7 @@ type Service struct {
 	limitAddr   *ratelimit.Limiter // failures per source address
 	limitClient *ratelimit.Limiter // failures per client ID at a source address
 	limitGuess  *ratelimit.Limiter // argon2id guesses per client ID from any address
+	passwords   *ratelimit.Limiter // password guesses per email, shared with the console login
 	known       *ratelimit.Known   // client ID|address pairs that succeeded
 	hashes      *slowhash.Gate     // bounds the argon2id checks in flight
 	failures    failures
@@ -68,6 +69,12 @@ type Options struct {
 	// Hashes bounds the argon2id checks of supplied secrets; share one
 	// Gate with the account service (a default Gate of its own when nil).
 	Hashes *slowhash.Gate
+	// PasswordGuesses, if set, is the console login's per-email guessing
+	// limiter (account.Options.PasswordGuesses): a value that is not a
+	// generated secret sent to POST /v1/auth/login takes a slot of it too,
+	// since it may be checked as the user's password (legacy.go), so the
+	// two logins share one guessing budget per email.
+	PasswordGuesses *ratelimit.Limiter
 	// CacheBytes is the client cache's memory budget (DefaultCacheBytes
 	// when 0).
 	CacheBytes int64
@@ -90,6 +97,7 @@ func New(o Options) *Service {
 		limitAddr:   ratelimit.New(AddressFailureBurst, AddressFailuresPerMinute, 100_000),
 		limitClient: ratelimit.New(ClientFailureBurst, ClientFailuresPerMinute, 100_000),
 		limitGuess:  ratelimit.New(ClientGuessBurst, ClientGuessesPerHour/60.0, 100_000),
+		passwords:   o.PasswordGuesses,
 		known:       ratelimit.NewKnown(KnownAddressTTL, 100_000),
 		hashes:      hashes,
 		events:      o.Webhooks, checkHook: o.CheckWebhookURL, metrics: o.Metrics,

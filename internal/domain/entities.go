@@ -30,6 +30,10 @@ type User struct {
 	TOTPLastStep int64
 	// RecoveryCodes are keyed hashes (hex) of the unused recovery codes.
 	RecoveryCodes []string
+	// LegacyPasswordEndedAt is when the user's seed-000 legacy password
+	// login ended for good: their first password change or personal
+	// credential (Policy.LegacyPasswordAllowed).
+	LegacyPasswordEndedAt *time.Time
 }
 
 // Session is a console or API login of a user.

@@ -34,6 +34,30 @@ type Policy struct {
 	// LeakQuarantineHours is how long a quarantined secret keeps working
 	// (1 to MaxLeakQuarantineHours; 0: DefaultLeakQuarantineHours).
 	LeakQuarantineHours int `json:"leak_quarantine_hours,omitempty"`
+
+	// Seeds' rules for users (userrules.go).
+
+	// PersonalRevocation says who may revoke a personal credential:
+	// RevocationSuperAdmins ("" too: the default) or RevocationOwner.
+	PersonalRevocation string `json:"personal_revocation,omitempty"`
+	// LegacyPasswordLogin opens seed 000's migration: users created
+	// before LegacyPasswordCreatedBefore may use their console password
+	// as the secret at POST /v1/auth/login until LegacyPasswordUntil.
+	LegacyPasswordLogin         bool       `json:"legacy_password_login,omitempty"`
+	LegacyPasswordCreatedBefore *time.Time `json:"legacy_password_created_before,omitempty"`
+	LegacyPasswordUntil         *time.Time `json:"legacy_password_until,omitempty"`
+	// RequirePersonalCredential requires an active personal credential of
+	// every enabled user who may hold one, within the role's maximum
+	// lifetime (seed 000).
+	RequirePersonalCredential bool `json:"require_personal_credential,omitempty"`
+	// PersonalCredentialRotateBy is when credentials created before
+	// PersonalCredentialRotateFrom (set by the service when the date is
+	// set) must have been replaced.
+	PersonalCredentialRotateBy   *time.Time `json:"personal_credential_rotate_by,omitempty"`
+	PersonalCredentialRotateFrom *time.Time `json:"personal_credential_rotate_from,omitempty"`
+	// CredentialRequiredEvents sends user.credential_required to the
+	// organisation's webhook endpoints, once per user and period.
+	CredentialRequiredEvents bool `json:"credential_required_events,omitempty"`
 }
 
 // Quarantine bounds: a leaked secret is never left working for long.
@@ -105,6 +129,7 @@ func (p Policy) Validate() error {
 	if p.LeakQuarantineHours < 0 || p.LeakQuarantineHours > MaxLeakQuarantineHours {
 		v.Add("leak_quarantine_hours", fmt.Sprintf("must be between 1 and %d hours", MaxLeakQuarantineHours))
 	}
+	p.validateUserRules(&v)
 	if p.AccessTokenTTLSeconds < MinTokenTTLSeconds || p.AccessTokenTTLSeconds > MaxTokenTTLSeconds {
 		v.Add("access_token_ttl_seconds", fmt.Sprintf("must be between %d and %d", MinTokenTTLSeconds, MaxTokenTTLSeconds))
 	}

@@ -72,6 +72,10 @@ func (s *Server) jobs() []job {
 			_, err := s.core.Webhooks.RunSummaries(ctx)
 			return err
 		}},
+		{"user.credential_required events", expiry, func(ctx context.Context) error {
+			_, err := s.core.Credentials.RunCredentialRequired(ctx)
+			return err
+		}},
 		{"catch up while not listening", s.cfg.ListenerCheck, s.catchUpWhileDeaf},
 	}
 	if st, ok := s.core.Store.(interface{ DB() *sql.DB }); ok && !s.cfg.IsPostgres() {

@@ -141,7 +141,8 @@ func OpenCore(ctx context.Context, cfg config.Config) (*Core, error) {
 		RetrySchedule: cfg.WebhookRetrySchedule, RetryAfterMax: cfg.WebhookRetryAfterMax, DisableAfter: cfg.WebhookDisableAfter,
 		PayloadRetention: cfg.WebhookPayloadRetention, LogRetention: cfg.WebhookLogRetention, Metrics: m})
 	hashes := slowhash.New(slowhash.Options{Concurrency: cfg.HashConcurrency}) // one gate for passwords and supplied secrets
-	creds := credential.New(credential.Options{Store: st, Audit: log, Keyring: kr,
+	passwords := account.NewPasswordGuesses()                                  // one guessing budget per email for both logins
+	creds := credential.New(credential.Options{Store: st, Audit: log, Keyring: kr, PasswordGuesses: passwords,
 		Webhooks: hooks.Outbox(), CheckWebhookURL: hooks.Guard().CheckURL, Metrics: m,
 		Hashes: hashes, CacheBytes: int64(cfg.ClientCacheMB) << 20})
 	return &Core{
@@ -149,7 +150,7 @@ func OpenCore(ctx context.Context, cfg config.Config) (*Core, error) {
 		Keyring: kr,
 		Audit:   log,
 		Accounts: account.New(account.Options{Store: st, Audit: log, Keyring: kr,
-			OnPolicyChange: creds.OrgChanged, OnUserChange: creds.OrgChanged, Metrics: m, Hashes: hashes,
+			OnPolicyChange: creds.OrgChanged, OnUserChange: creds.OrgChanged, Metrics: m, Hashes: hashes, PasswordGuesses: passwords,
 			Offboard: func(ctx context.Context, tx store.Tx, by domain.Actor, userID domain.UserID) error {
 				return creds.RevokePersonalInTx(ctx, tx, by, userID)
 			}}),

@@ -25,6 +25,7 @@ var actionLabels = map[string]string{
 	"credential.revoke": "Personal credential revoked", "user.login": "Signed in", "user.login_mfa": "Two-step sign-in",
 	"user.logout": "Signed out", "user.invite": "User invited", "user.role_change": "Role changed", "user.disable": "User disabled",
 	"user.enable": "User enabled", "user.delete": "User deleted", "user.password_change": "Password changed",
+	"auth.login": "Legacy password login", "user.legacy_password_end": "Legacy password login ended",
 	"mfa.enrol_start": "Two-step enrolment started", "mfa.enable": "Two-step verification on", "mfa.disable": "Two-step verification off",
 	"mfa.recovery_code_used": "Recovery code used", "policy.update": "Policy changed", "org.init": "Organisation created",
 	"api.authenticate": "API token use", "key.retire": "Signing key retired",

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"time"
 
 	"keywarden/internal/authz"
 	"keywarden/internal/credential"
@@ -33,6 +34,32 @@ type overviewData struct {
 	Rots     []overviewRotation
 	Rate     string
 	Leaks    []leakNotice
+	// LegacyUntil is when the legacy password login stops (nil: off);
+	// Required the users short of the personal credential requirement.
+	LegacyUntil *stamp
+	Required    []complianceNotice
+}
+
+// complianceNotice is a user short of the personal credential
+// requirement, with why in words.
+type complianceNotice struct {
+	User domain.User
+	Text string
+}
+
+// complianceText says what a user must do about their personal credential.
+func complianceText(c credential.UserCompliance, now time.Time) string {
+	switch c.State {
+	case domain.ComplianceMissing:
+		return "no active personal credential"
+	case domain.ComplianceLifetime:
+		return "the personal credential lives longer than the role's maximum (or never expires)"
+	case domain.ComplianceRotate:
+		return "must rotate the personal credential by " + newStamp(*c.RotateBy, now).Abs
+	case domain.ComplianceOverdue:
+		return "rotation overdue since " + newStamp(*c.RotateBy, now).Abs
+	}
+	return ""
 }
 
 type overviewFailing struct {
@@ -71,6 +98,29 @@ func (h *Handler) overview(w http.ResponseWriter, r *http.Request, rq *request) 
 	for _, l := range o.Leaks {
 		d.Leaks = append(d.Leaks, leakNoticeOf(l, now))
 	}
+	d.LegacyUntil = stampPtr(o.LegacyPasswordUntil, now)
+	for _, c := range o.CredentialRequired {
+		d.Required = append(d.Required, complianceNotice{User: c.User, Text: complianceText(c, now)})
+	}
 	h.render(w, r, rq, http.StatusOK, "overview", &page{Title: "Overview", Nav: "overview", Canonical: "/ui/overview", Data: d})
 	return nil
+}
+
+// credentialNotice is what the organisation's personal credential
+// requirement asks of the signed-in user, for the banner on their pages
+// ("" when nothing, or when it cannot be read: the page is shown anyway).
+func (h *Handler) credentialNotice(r *http.Request, rq *request) string {
+	c, err := h.Credentials.MyCompliance(r.Context(), rq.by)
+	if err != nil {
+		h.Log.WarnContext(r.Context(), "credential notice", "err", err)
+		return ""
+	}
+	switch text := complianceText(c, h.now()); c.State {
+	case domain.ComplianceOK:
+		return ""
+	case domain.ComplianceMissing:
+		return "You have no active personal credential: generate one."
+	default:
+		return "Your personal credential does not meet the policy: " + text + "."
+	}
 }

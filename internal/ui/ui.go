@@ -305,6 +305,9 @@ type page struct {
 	Canonical string
 	Version   string
 	Data      any
+	// Notice tells the viewer what the organisation's personal credential
+	// requirement asks of them ("" when nothing).
+	Notice string
 }
 
 // viewer is the signed-in user.
@@ -357,6 +360,9 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, rq *request, st
 	p.Version = h.version
 	if rq != nil {
 		p.Me, p.CSRF = rq.viewer(), rq.csrf
+		if !p.Bare && rq.by.Restricted == "" && rq.by.UserID() != "" {
+			p.Notice = h.credentialNotice(r, rq)
+		}
 	}
 	if p.Flash == nil {
 		p.Flash = h.takeFlash(w, r)

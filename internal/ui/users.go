@@ -2,13 +2,16 @@ package ui
 
 import (
 	"errors"
+	"maps"
 	"net/http"
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"keywarden/internal/account"
 	"keywarden/internal/authz"
+	"keywarden/internal/credential"
 	"keywarden/internal/domain"
 )
 
@@ -19,6 +22,13 @@ type userRow struct {
 	Created                   stamp
 	Credential                *secretRow
 	Edit                      *form
+	// LegacyPassword: they may still use their console password at POST
+	// /v1/auth/login (seed 000's migration). Compliance says what the
+	// personal credential requirement asks of them ("" nothing).
+	// MayRevoke: the policy lets the viewer revoke their credential.
+	LegacyPassword bool
+	Compliance     string
+	MayRevoke      bool
 }
 
 type usersData struct {
@@ -54,6 +64,10 @@ func (h *Handler) renderUsers(w http.ResponseWriter, r *http.Request, rq *reques
 	if err != nil {
 		return err
 	}
+	pol, err := h.Accounts.Policy(r.Context(), rq.by)
+	if err != nil {
+		return err
+	}
 	now := h.now()
 	d := usersData{Invite: inv, InviteOpen: inv != nil, EditOpen: string(editID), Roles: roleOptions(), Reveal: rv}
 	if r.Method == http.MethodGet {
@@ -66,11 +80,19 @@ func (h *Handler) renderUsers(w http.ResponseWriter, r *http.Request, rq *reques
 	for _, u := range users {
 		row := userRow{ID: string(u.ID), Email: u.Email, Role: string(u.Role), RoleName: RoleName(u.Role), Disabled: u.DisabledAt != nil,
 			MFA: u.MFAEnabled, MustChange: u.MustChangePassword, Self: u.ID == rq.by.UserID(), Created: newStamp(u.CreatedAt, now)}
+		var active *domain.ActiveCredential
 		if v, err := h.Credentials.Personal(r.Context(), rq.by.OrgID, u.ID); err == nil && v.Active != nil {
 			s := secretRowOf(*v.Active, "", now)
 			row.Credential = &s
+			active = &domain.ActiveCredential{CreatedAt: v.Active.CreatedAt, ExpiresAt: v.Active.ExpiresAt}
 		} else if err != nil && !errors.Is(err, domain.ErrNotFound) {
 			return err
+		}
+		row.LegacyPassword = pol.LegacyPasswordAllowed(u, now)
+		row.MayRevoke = pol.MayRevokePersonal(rq.by.UserID(), u.ID) == nil
+		if c := pol.CredentialCompliance(u, active, now); c != domain.ComplianceOK {
+			rb := pol.PersonalCredentialRotateBy
+			row.Compliance = complianceText(credential.UserCompliance{User: u, State: c, RotateBy: rb}, now)
 		}
 		if editID == u.ID && edit != nil {
 			row.Edit = edit
@@ -227,6 +249,7 @@ func (h *Handler) renderPolicy(w http.ResponseWriter, r *http.Request, rq *reque
 				f.Values[k] = "1"
 			}
 		}
+		userRulesForm(f, p)
 	}
 	d := policyData{Form: f, Roles: roleOptions(), Editable: authz.Allowed(rq.by.Role, authz.WritePolicy), MaxDays: domain.MaxLifetimeDaysLimit}
 	h.render(w, r, rq, status, "policy", &page{Title: "Policy", Nav: "policy", Canonical: "/ui/policy", Data: d})
@@ -263,6 +286,11 @@ func (h *Handler) updatePolicy(w http.ResponseWriter, r *http.Request, rq *reque
 		}
 	}
 	p.AllowNeverExpire, p.RefuseCredentialsWithMFA, p.RequireMFA = &never, &refuse, &require
+	cur, err := h.Accounts.Policy(r.Context(), rq.by)
+	if err != nil {
+		return err
+	}
+	readUserRules(r, f, &p, cur)
 	if !f.Failed() {
 		_, changed, err := h.Accounts.UpdatePolicy(r.Context(), rq.by, p)
 		if err == nil {
@@ -275,6 +303,7 @@ func (h *Handler) updatePolicy(w http.ResponseWriter, r *http.Request, rq *reque
 			return nil
 		}
 		fields := map[string]field{"access_token_ttl_seconds": {"ttl", "Access-token lifetime"}, "personal_credentials": {"personal", "Personal credentials"}}
+		maps.Copy(fields, userRulesFields)
 		for _, role := range domain.Roles {
 			fields["max_secret_lifetime_days."+string(role)] = field{"days_" + string(role), RoleName(role) + " maximum"}
 		}
@@ -283,4 +312,70 @@ func (h *Handler) updatePolicy(w http.ResponseWriter, r *http.Request, rq *reque
 		}
 	}
 	return h.renderPolicy(w, r, rq, http.StatusUnprocessableEntity, f)
+}
+
+// The policy form's fields of the seeds' user rules (domain/userrules.go).
+var userRulesFields = map[string]field{
+	"personal_revocation":            {"revocation", "Who may revoke personal credentials"},
+	"legacy_password_created_before": {"legacy_before", "Users created before"},
+	"legacy_password_until":          {"legacy_until", "Legacy login ends on"},
+	"personal_credential_rotate_by":  {"rotate_by", "Rotate existing credentials by"},
+}
+
+// userRulesForm fills the form's user-rule fields from p.
+func userRulesForm(f *form, p domain.Policy) {
+	f.Values["revocation"] = p.EffectivePersonalRevocation()
+	for k, t := range map[string]*time.Time{"legacy_before": p.LegacyPasswordCreatedBefore, "legacy_until": p.LegacyPasswordUntil,
+		"rotate_by": p.PersonalCredentialRotateBy} {
+		if t != nil {
+			f.Values[k] = dmy(*t)
+		}
+	}
+	for k, on := range map[string]bool{"legacy": p.LegacyPasswordLogin, "require_credential": p.RequirePersonalCredential,
+		"credential_events": p.CredentialRequiredEvents} {
+		if on {
+			f.Values[k] = "1"
+		}
+	}
+}
+
+// readUserRules reads the form's user-rule fields into p: a date left
+// empty clears it, one shown as it is (cur) stays as stored (the form has
+// days, the policy times: saving the form must not move them).
+func readUserRules(r *http.Request, f *form, p *account.PolicyPatch, cur domain.Policy) {
+	rev := r.PostForm.Get("revocation")
+	f.Values["revocation"], p.PersonalRevocation = rev, &rev
+	for _, d := range []struct {
+		key, label string
+		dst        *account.OptionalTime
+		cur        *time.Time
+	}{
+		{"legacy_before", "Users created before", &p.LegacyPasswordCreatedBefore, cur.LegacyPasswordCreatedBefore},
+		{"legacy_until", "Legacy login ends on", &p.LegacyPasswordUntil, cur.LegacyPasswordUntil},
+		{"rotate_by", "Rotate existing credentials by", &p.PersonalCredentialRotateBy, cur.PersonalCredentialRotateBy},
+	} {
+		v := strings.TrimSpace(r.PostForm.Get(d.key))
+		f.Values[d.key] = v
+		switch {
+		case d.cur != nil && v == dmy(*d.cur):
+			continue
+		case v == "":
+			*d.dst = account.OptionalTime{Set: true}
+			continue
+		}
+		t, err := parseDMY(v)
+		if err != nil {
+			f.fieldErr(d.key, d.label, sentence(err.Error()))
+			continue
+		}
+		*d.dst = account.OptionalTime{Set: true, Value: &t}
+	}
+	var legacy, require, events bool
+	for k, dst := range map[string]*bool{"legacy": &legacy, "require_credential": &require, "credential_events": &events} {
+		*dst = r.PostForm.Get(k) == "1"
+		if *dst {
+			f.Values[k] = "1"
+		}
+	}
+	p.LegacyPasswordLogin, p.RequirePersonalCredential, p.CredentialRequiredEvents = &legacy, &require, &events
 }

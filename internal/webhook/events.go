@@ -29,6 +29,9 @@ const (
 	TypeEndpointDisabled  = "webhook.endpoint_disabled"
 	TypeEndpointRecovered = "webhook.endpoint_recovered"
 	TypeExpiringSummary   = "secrets.expiring_summary"
+	// TypeCredentialRequired: a user does not comply with the policy's
+	// personal credential requirement (organisation endpoints only).
+	TypeCredentialRequired = "user.credential_required"
 )
 
 // Types lists the event types a client's endpoint may select.
@@ -41,7 +44,8 @@ func Types() []string {
 // organisation endpoints receive.
 func OrgTypes() []string {
 	return append(Types(),
-		TypeEndpointFailing, TypeEndpointExhausted, TypeEndpointDisabled, TypeEndpointRecovered, TypeExpiringSummary)
+		TypeEndpointFailing, TypeEndpointExhausted, TypeEndpointDisabled, TypeEndpointRecovered, TypeExpiringSummary,
+		TypeCredentialRequired)
 }
 
 // Why a secret was revoked (secret.revoked's data.reason).
@@ -310,6 +314,25 @@ type summaryData struct {
 // that expire within 1, 7 and 14 days, sent once a period.
 func ExpiringSummary(org domain.OrgID, period time.Time, windows []SummaryWindow, at time.Time) Event {
 	return Event{Type: TypeExpiringSummary, OrgID: org, At: at, Data: summaryData{Period: period.UTC(), Windows: windows}, OrgOnly: true}
+}
+
+type credentialRequiredData struct {
+	UserID   domain.UserID `json:"user_id"`
+	Email    string        `json:"email"`
+	Role     domain.Role   `json:"role"`
+	State    string        `json:"state"`
+	RotateBy *time.Time    `json:"rotate_by,omitempty"`
+	// MaxLifetimeDays is the longest expiry the user's role may give the
+	// credential.
+	MaxLifetimeDays int `json:"max_lifetime_days"`
+}
+
+// CredentialRequired is user.credential_required: u does not comply with
+// the policy's personal credential requirement (state: missing, lifetime,
+// rotate, overdue); sent once per user and period.
+func CredentialRequired(u domain.User, state domain.Compliance, rotateBy *time.Time, maxDays int, at time.Time) Event {
+	return Event{Type: TypeCredentialRequired, OrgID: u.OrgID, At: at, OrgOnly: true, Data: credentialRequiredData{UserID: u.ID,
+		Email: u.Email, Role: u.Role, State: string(state), RotateBy: utc(rotateBy), MaxLifetimeDays: maxDays}}
 }
 
 // Wants reports whether an endpoint with the event selection filter

@@ -58,6 +58,8 @@ func TestPayloadShapes(t *testing.T) {
 		"credential.leaked": webhook.SecretLeaked(domain.Secret{ID: x.ID, OrgID: "org_1", ClientID: personal.ID, CreatedAt: at, ExpiresAt: &expires, Hint: "p0P0",
 			Origin: domain.OriginGenerated}, domain.Leak{ID: "lk_2", Kind: domain.LeakSecret, Reporter: "user:usr_1", ReportedAt: revoked,
 			Response: domain.LeakQuarantined, QuarantineUntil: &expires}, personal.OwnerUserID),
+		"user.credential_required": webhook.CredentialRequired(domain.User{ID: "usr_1", OrgID: "org_1", Email: "ada@example.com", Role: domain.RoleDeveloper},
+			domain.ComplianceRotate, &expires, 90, at),
 		"secret.created-no-exp.": webhook.SecretCreated(domain.Secret{ID: x.ID, OrgID: "org_1", ClientID: x.ClientID, Description: "Device", CreatedAt: at, Hint: "q7Q7", Origin: domain.OriginSupplied}),
 	}
 	for name, ev := range events {
@@ -121,8 +123,8 @@ func TestNormalizeOrgEvents(t *testing.T) {
 		t.Errorf("NormalizeOrgEvents(%q) = %q, %v", in, got, v.Err())
 	}
 	var bad domain.ValidationError
-	if webhook.NormalizeOrgEvents(&bad, "events", []string{"user.*"}); bad.Err() == nil {
-		t.Error("NormalizeOrgEvents accepted user.*")
+	if webhook.NormalizeOrgEvents(&bad, "events", []string{"people.*"}); bad.Err() == nil {
+		t.Error("NormalizeOrgEvents accepted people.*")
 	}
 }
 

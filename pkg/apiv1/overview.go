@@ -32,6 +32,28 @@ type Overview struct {
 	// Leaks are the values leak reports confirmed in the last 30 days,
 	// newest first (up to 20): what leaked, where, and what was done.
 	Leaks []Leak `json:"leaks"`
+	// LegacyPasswordUsers are the users who may still log in at POST
+	// /v1/auth/login with their console password (seed 000's migration)
+	// until LegacyPasswordUntil (absent: the migration is off). Each is
+	// fixed by the user generating a personal credential (My account →
+	// Credentials) or changing their password.
+	LegacyPasswordUsers []OverviewUser `json:"users_on_legacy_password"`
+	LegacyPasswordUntil *time.Time     `json:"legacy_password_until,omitempty"`
+	// CredentialRequired are the users who do not comply with the
+	// policy's require_personal_credential: "missing" (no active
+	// credential), "lifetime" (it never expires or outlives the role's
+	// maximum), "rotate" (it must be replaced by rotate_by) or "overdue"
+	// (rotate_by has passed).
+	CredentialRequired []OverviewCompliance `json:"users_credential_required"`
+}
+
+// OverviewCompliance is a user who does not comply with the personal
+// credential requirement, and why.
+type OverviewCompliance struct {
+	UserID   string     `json:"user_id"`
+	Email    string     `json:"email"`
+	State    string     `json:"state"`
+	RotateBy *time.Time `json:"rotate_by,omitempty"`
 }
 
 // OverviewSecret is a secret named in the overview.

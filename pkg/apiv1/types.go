@@ -235,6 +235,28 @@ type Policy struct {
 	LeakResponse string `json:"leak_response"`
 	// LeakQuarantineHours is how long a quarantined secret keeps working.
 	LeakQuarantineHours int `json:"leak_quarantine_hours"`
+	// PersonalRevocation is who may revoke a personal credential:
+	// "super_admins" (the owner, and a super admin anyone's) or "owner"
+	// (seed 001: only the owner). Disabling or deleting a user kills their
+	// credential in both.
+	PersonalRevocation string `json:"personal_revocation"`
+	// LegacyPasswordLogin is seed 000's migration: users created before
+	// LegacyPasswordCreatedBefore may use their console password as the
+	// secret at POST /v1/auth/login until LegacyPasswordUntil, or until
+	// they change their password or generate a personal credential.
+	LegacyPasswordLogin         bool       `json:"legacy_password_login"`
+	LegacyPasswordCreatedBefore *time.Time `json:"legacy_password_created_before,omitempty"`
+	LegacyPasswordUntil         *time.Time `json:"legacy_password_until,omitempty"`
+	// RequirePersonalCredential requires an active personal credential,
+	// within the role's maximum lifetime, of every enabled user who may
+	// hold one; credentials created before PersonalCredentialRotateFrom
+	// must be replaced by PersonalCredentialRotateBy.
+	RequirePersonalCredential    bool       `json:"require_personal_credential"`
+	PersonalCredentialRotateBy   *time.Time `json:"personal_credential_rotate_by,omitempty"`
+	PersonalCredentialRotateFrom *time.Time `json:"personal_credential_rotate_from,omitempty"`
+	// CredentialRequiredEvents sends user.credential_required to the
+	// organisation's webhook endpoints.
+	CredentialRequiredEvents bool `json:"credential_required_events"`
 }
 
 // UpdatePolicy is the body of PATCH /v1/policy; absent fields stay.
@@ -247,6 +269,14 @@ type UpdatePolicy struct {
 	AccessTokenTTLSeconds    *int           `json:"access_token_ttl_seconds,omitempty"`
 	LeakResponse             *string        `json:"leak_response,omitempty"`
 	LeakQuarantineHours      *int           `json:"leak_quarantine_hours,omitempty"`
+	PersonalRevocation       *string        `json:"personal_revocation,omitempty"`
+	LegacyPasswordLogin      *bool          `json:"legacy_password_login,omitempty"`
+	// The dates are RFC 3339 times; "" clears one.
+	LegacyPasswordCreatedBefore *string `json:"legacy_password_created_before,omitempty"`
+	LegacyPasswordUntil         *string `json:"legacy_password_until,omitempty"`
+	RequirePersonalCredential   *bool   `json:"require_personal_credential,omitempty"`
+	PersonalCredentialRotateBy  *string `json:"personal_credential_rotate_by,omitempty"`
+	CredentialRequiredEvents    *bool   `json:"credential_required_events,omitempty"`
 }
 
 // AuditEvent is one audit record.

@@ -143,7 +143,9 @@ func (s *conn) Health(ctx context.Context, org domain.OrgID, q domain.HealthQuer
 			return h, err
 		}
 		x.CreatedAt, x.ExpiresAt, x.LastUsedAt = fromMicros(created), fromNullMicros(exp), fromNullMicros(used)
-		h.Personal[domain.UserID(user)] = x
+		if cur, ok := h.Personal[domain.UserID(user)]; !ok || x.CreatedAt.After(cur.CreatedAt) {
+			h.Personal[domain.UserID(user)] = x // the newest active (a rotation's grace keeps two)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {

@@ -57,18 +57,19 @@ func (s *conn) UpdatePolicy(ctx context.Context, id domain.OrgID, fn func(*domai
 }
 
 const userColumns = `id, org_id, email, role, password_hash, must_change_password, created_at, disabled_at,
-	password_changed_at, totp_sealed, mfa_enabled, recovery_codes, totp_last_step`
+	password_changed_at, totp_sealed, mfa_enabled, recovery_codes, totp_last_step, legacy_password_ended_at`
 
 func scanUser(row interface{ Scan(...any) error }) (domain.User, error) {
 	var u domain.User
 	var role, codes string
 	var must, mfa int
 	var created int64
-	var disabled, changed sql.NullInt64
+	var disabled, changed, legacyEnded sql.NullInt64
 	if err := row.Scan(&u.ID, &u.OrgID, &u.Email, &role, &u.PasswordHash, &must, &created, &disabled,
-		&changed, &u.TOTPSealed, &mfa, &codes, &u.TOTPLastStep); err != nil {
+		&changed, &u.TOTPSealed, &mfa, &codes, &u.TOTPLastStep, &legacyEnded); err != nil {
 		return u, notFound(err)
 	}
+	u.LegacyPasswordEndedAt = fromNullMicros(legacyEnded)
 	u.Role, u.MustChangePassword, u.CreatedAt, u.DisabledAt = domain.Role(role), must != 0, fromMicros(created), fromNullMicros(disabled)
 	u.PasswordChangedAt, u.MFAEnabled = fromNullMicros(changed), mfa != 0
 	if codes != "" {
@@ -83,9 +84,10 @@ func (s *conn) collectUsers(ctx context.Context, query string, args ...any) ([]d
 }
 
 func (s *conn) CreateUser(ctx context.Context, u domain.User) error {
-	_, err := s.exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.OrgID, u.Email, string(u.Role), u.PasswordHash, boolInt(u.MustChangePassword), micros(u.CreatedAt), nullMicros(u.DisabledAt),
-		nullMicros(u.PasswordChangedAt), u.TOTPSealed, boolInt(u.MFAEnabled), strings.Join(u.RecoveryCodes, ","), u.TOTPLastStep)
+		nullMicros(u.PasswordChangedAt), u.TOTPSealed, boolInt(u.MFAEnabled), strings.Join(u.RecoveryCodes, ","), u.TOTPLastStep,
+		nullMicros(u.LegacyPasswordEndedAt))
 	return s.conflict(err, "a user with this email exists in the organization")
 }
 
@@ -106,9 +108,10 @@ func (s *conn) UpdateUser(ctx context.Context, org domain.OrgID, id domain.UserI
 		return c.lockUser(ctx, org, id)
 	}, fn, func(c *conn, u domain.User) error {
 		return mustAffect(c.exec(ctx, `UPDATE users SET role = ?, password_hash = ?, must_change_password = ?, disabled_at = ?,
-			password_changed_at = ?, totp_sealed = ?, mfa_enabled = ?, recovery_codes = ?, totp_last_step = ? WHERE org_id = ? AND id = ?`,
+			password_changed_at = ?, totp_sealed = ?, mfa_enabled = ?, recovery_codes = ?, totp_last_step = ?,
+			legacy_password_ended_at = ? WHERE org_id = ? AND id = ?`,
 			string(u.Role), u.PasswordHash, boolInt(u.MustChangePassword), nullMicros(u.DisabledAt), nullMicros(u.PasswordChangedAt),
-			u.TOTPSealed, boolInt(u.MFAEnabled), strings.Join(u.RecoveryCodes, ","), u.TOTPLastStep, org, id))
+			u.TOTPSealed, boolInt(u.MFAEnabled), strings.Join(u.RecoveryCodes, ","), u.TOTPLastStep, nullMicros(u.LegacyPasswordEndedAt), org, id))
 	})
 }
 

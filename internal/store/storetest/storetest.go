@@ -18,6 +18,7 @@ var conformance = []struct {
 }{
 	{"OrgPolicyRoundTrip", testOrgPolicy},
 	{"UserEmailUniquePerOrg", testUserEmail},
+	{"LegacyPasswordEnded", testLegacyPasswordEnded},
 	{"APITokenByVerifier", testAPIToken},
 	{"APITokenLifecycle", testAPITokenLifecycle},
 	{"TouchAPITokensKeepsLatest", testTouchAPITokens},
