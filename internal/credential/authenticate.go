@@ -74,6 +74,7 @@ type outcome struct {
 	auth   domain.ClientAuth
 	reason string
 	secret domain.SecretID
+	key    domain.ClientKeyID // private_key_jwt: the key that verified
 	org    domain.OrgID
 	client domain.ClientID
 }
@@ -104,7 +105,7 @@ func (s *Service) attempt(ctx context.Context, a attempt, source string, now tim
 	case o.reason == "":
 		taken.Refund()
 		s.known.Add(a.known, now)
-		s.usage.record(o.org, o.client, o.secret, now, source)
+		s.usage.record(usageKey{org: o.org, client: o.client, secret: o.secret, key: o.key}, now, source)
 		return o.auth, nil
 	}
 	s.failures.record(o.org, o.client, o.secret, source, o.reason, now)
@@ -266,7 +267,7 @@ func allowedSource(cidrs []string, source string) bool {
 // secret alone, which revoke-all revoked); its secret still allows its
 // tokens; and for a personal credential, its user and the policy still
 // allow it (user is then the user it acts as). It reads only the cache.
-func (s *Service) TokenActive(ctx context.Context, org domain.OrgID, clientID domain.ClientID, secretID domain.SecretID, issuedAt int64) (active bool, user domain.UserID, err error) {
+func (s *Service) TokenActive(ctx context.Context, org domain.OrgID, clientID domain.ClientID, secretID domain.SecretID, keyID domain.ClientKeyID, issuedAt int64) (active bool, user domain.UserID, err error) {
 	if !clientID.Authenticates() {
 		return false, "", nil
 	}
@@ -281,8 +282,13 @@ func (s *Service) TokenActive(ctx context.Context, org domain.OrgID, clientID do
 	if cl.OrgID != org || cl.Disabled || (cl.TokensRevokedAt != nil && issuedAt < cl.TokensRevokedAt.Unix()) || e.ownerRefusal() != "" {
 		return false, "", nil
 	}
-	x, ok := e.secret(secretID)
-	if !ok || !x.TokensValid(s.clock()) {
+	if keyID != "" {
+		// A private_key_jwt token: its key, which has no graceful revocation.
+		k, ok := e.key(keyID)
+		if !ok || !k.TokensValid(s.clock()) {
+			return false, "", nil
+		}
+	} else if x, ok := e.secret(secretID); !ok || !x.TokensValid(s.clock()) {
 		return false, "", nil
 	}
 	if e.owner != nil {
