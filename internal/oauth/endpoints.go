@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"keywarden/internal/credential"
 	"keywarden/internal/httpx"
 	"keywarden/internal/token"
 )
@@ -66,6 +67,7 @@ type introspection struct {
 	Iss       string `json:"iss,omitempty"`
 	Jti       string `json:"jti,omitempty"`
 	SecretID  string `json:"secret_id,omitempty"`
+	KeyID     string `json:"key_id,omitempty"` // private_key_jwt: the client key that authenticated
 }
 
 // introspect answers for tokens of the caller's organisation only: any
@@ -92,7 +94,7 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) error {
 		return writeJSON(w, introspection{Active: false})
 	}
 	return writeJSON(w, introspection{Active: true, Scope: c.Scope, ClientID: string(c.ClientID), TokenType: "Bearer",
-		Exp: c.Expiry, Iat: c.IssuedAt, Sub: c.Subject, Aud: c.Audience, Iss: c.Issuer, Jti: c.JTI, SecretID: string(c.SecretID)})
+		Exp: c.Expiry, Iat: c.IssuedAt, Sub: c.Subject, Aud: c.Audience, Iss: c.Issuer, Jti: c.JTI, SecretID: string(c.SecretID), KeyID: string(c.KeyID)})
 }
 
 // revoke is RFC 7009. A client may revoke its own access and refresh
@@ -132,7 +134,7 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) error {
 // than an empty list that strict parsers refuse (docs/oauth.md).
 func (h *Handler) metadata(w http.ResponseWriter, r *http.Request) error {
 	iss := h.Issuer()
-	methods := []string{"client_secret_basic", "client_secret_post"}
+	methods := []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
 	doc := map[string]any{
 		"issuer":                                iss,
 		"token_endpoint":                        iss + "/oauth2/token",
@@ -145,7 +147,11 @@ func (h *Handler) metadata(w http.ResponseWriter, r *http.Request) error {
 		"introspection_endpoint_auth_methods_supported": methods,
 		"revocation_endpoint_auth_methods_supported":    methods,
 		"access_token_signing_alg_values_supported":     h.Keys.Algorithms(),
-		"service_documentation":                         iss + "/openapi.yaml",
+		// The algorithms of private_key_jwt client assertions (RFC 8414 §2).
+		"token_endpoint_auth_signing_alg_values_supported":         credential.KeyAlgorithms,
+		"introspection_endpoint_auth_signing_alg_values_supported": credential.KeyAlgorithms,
+		"revocation_endpoint_auth_signing_alg_values_supported":    credential.KeyAlgorithms,
+		"service_documentation":                                    iss + "/openapi.yaml",
 	}
 	b, err := json.Marshal(doc)
 	if err != nil {
