@@ -59,6 +59,18 @@ type KeyPatch struct {
 	NeverExpires bool
 }
 
+// KeyView is a key as of Now (its status depends on the time).
+type KeyView struct {
+	Key domain.ClientKey
+	Now time.Time
+}
+
+// KeyList is a client's keys, oldest first, as of Now.
+type KeyList struct {
+	Keys []domain.ClientKey
+	Now  time.Time
+}
+
 // parsedKey is a registered key ready to verify signatures.
 type parsedKey struct {
 	kid, alg, thumbprint, jwk string
@@ -192,7 +204,7 @@ func parseStoredKey(k domain.ClientKey) (parsedKey, bool) {
 // CreateKey registers a public key for a client. The expiry must be
 // within the organisation's policy for the actor's role (as a secret's);
 // the client's lock is held while its active keys are counted.
-func (s *Service) CreateKey(ctx context.Context, by domain.Actor, clientID domain.ClientID, in KeyInput) (domain.ClientKey, error) {
+func (s *Service) CreateKey(ctx context.Context, by domain.Actor, clientID domain.ClientID, in KeyInput) (KeyView, error) {
 	defer s.cache.Invalidate(clientID)
 	var v domain.ValidationError
 	validText(&v, "description", in.Description, false, MaxSecretDescriptionLen)
@@ -202,12 +214,12 @@ func (s *Service) CreateKey(ctx context.Context, by domain.Actor, clientID domai
 		err = perr
 	}
 	if err := s.missingFirst(ctx, by, clientID, err); err != nil {
-		return domain.ClientKey{}, err
+		return KeyView{}, err
 	}
 	if !clientID.Valid() {
-		return domain.ClientKey{}, domain.ErrNotFound
+		return KeyView{}, domain.ErrNotFound
 	}
-	var out domain.ClientKey
+	var out KeyView
 	err = s.inTx(ctx, func(tx store.Tx) error {
 		c, err := tx.LockClient(ctx, by.OrgID, clientID)
 		if err != nil {
@@ -251,7 +263,7 @@ func (s *Service) CreateKey(ctx context.Context, by domain.Actor, clientID domai
 		if err := s.events.Enqueue(ctx, tx, webhook.KeyCreated(k)); err != nil {
 			return err
 		}
-		out = k
+		out = KeyView{Key: k, Now: now}
 		return s.cache.announce(ctx, tx, clientID)
 	})
 	return out, err
@@ -264,17 +276,20 @@ func quoteKID(kid string) string {
 	return fmt.Sprintf("%q", kid)
 }
 
-// ListKeys returns a client's keys, oldest first.
-func (s *Service) ListKeys(ctx context.Context, by domain.Actor, clientID domain.ClientID) ([]domain.ClientKey, error) {
+// ListKeys returns a client's keys, oldest first (a few: at most
+// MaxActiveKeys are active, and revoked ones stay listed).
+func (s *Service) ListKeys(ctx context.Context, by domain.Actor, clientID domain.ClientID) (KeyList, error) {
 	if _, err := getClient(ctx, s.store, by.OrgID, clientID); err != nil {
-		return nil, err
+		return KeyList{}, err
 	}
-	return s.store.ListClientKeys(ctx, by.OrgID, clientID)
+	keys, err := s.store.ListClientKeys(ctx, by.OrgID, clientID)
+	return KeyList{Keys: keys, Now: s.clock()}, err
 }
 
 // GetKey returns one key of a client.
-func (s *Service) GetKey(ctx context.Context, by domain.Actor, clientID domain.ClientID, id domain.ClientKeyID) (domain.ClientKey, error) {
-	return getKey(ctx, s.store, by.OrgID, clientID, id)
+func (s *Service) GetKey(ctx context.Context, by domain.Actor, clientID domain.ClientID, id domain.ClientKeyID) (KeyView, error) {
+	k, err := getKey(ctx, s.store, by.OrgID, clientID, id)
+	return KeyView{Key: k, Now: s.clock()}, err
 }
 
 func getKey(ctx context.Context, tx store.Data, org domain.OrgID, clientID domain.ClientID, id domain.ClientKeyID) (domain.ClientKey, error) {
@@ -293,23 +308,23 @@ func getKey(ctx context.Context, tx store.Data, org domain.OrgID, clientID domai
 
 // UpdateKey edits a key's description and expiry: only an active key's
 // expiry can change, and only within policy.
-func (s *Service) UpdateKey(ctx context.Context, by domain.Actor, clientID domain.ClientID, id domain.ClientKeyID, p KeyPatch) (domain.ClientKey, error) {
+func (s *Service) UpdateKey(ctx context.Context, by domain.Actor, clientID domain.ClientID, id domain.ClientKeyID, p KeyPatch) (KeyView, error) {
 	defer s.cache.Invalidate(clientID)
 	var v domain.ValidationError
 	if p.Description != nil {
 		validText(&v, "description", *p.Description, false, MaxSecretDescriptionLen)
 	}
 	if _, err := getKey(ctx, s.store, by.OrgID, clientID, id); err != nil {
-		return domain.ClientKey{}, err
+		return KeyView{}, err
 	}
 	if err := v.Err(); err != nil {
-		return domain.ClientKey{}, err
+		return KeyView{}, err
 	}
 	org, err := s.store.GetOrg(ctx, by.OrgID)
 	if err != nil {
-		return domain.ClientKey{}, err
+		return KeyView{}, err
 	}
-	var out domain.ClientKey
+	var out KeyView
 	err = s.inTx(ctx, func(tx store.Tx) error {
 		var changed []string
 		k, err := tx.UpdateClientKey(ctx, by.OrgID, id, func(k *domain.ClientKey) error {
@@ -336,7 +351,7 @@ func (s *Service) UpdateKey(ctx context.Context, by domain.Actor, clientID domai
 		if err != nil {
 			return err
 		}
-		out = k
+		out = KeyView{Key: k, Now: s.clock()}
 		if len(changed) == 0 {
 			return nil
 		}
@@ -352,29 +367,29 @@ func (s *Service) UpdateKey(ctx context.Context, by domain.Actor, clientID domai
 // RevokeKey revokes a key at once, and with it the access tokens it
 // authenticated for (they carry its ID as key_id). Revoking a revoked key
 // is not an error, so a retried request is harmless.
-func (s *Service) RevokeKey(ctx context.Context, by domain.Actor, clientID domain.ClientID, id domain.ClientKeyID) (domain.ClientKey, error) {
+func (s *Service) RevokeKey(ctx context.Context, by domain.Actor, clientID domain.ClientID, id domain.ClientKeyID) (KeyView, error) {
 	defer s.cache.Invalidate(clientID)
-	var out domain.ClientKey
+	var out KeyView
 	err := s.inTx(ctx, func(tx store.Tx) error {
 		k, err := getKey(ctx, tx, by.OrgID, clientID, id)
 		if err != nil {
 			return err
 		}
-		out = k
+		now := s.clock()
+		out = KeyView{Key: k, Now: now}
 		if k.RevokedAt != nil {
 			return nil
 		}
-		now := s.clock()
 		revoked, err := tx.RevokeClientKey(ctx, by.OrgID, id, now)
 		if err != nil {
 			return fmt.Errorf("revoke key %s: %w", id, err)
 		}
 		if !revoked { // a concurrent revocation came first: it audited
-			out, err = tx.GetClientKey(ctx, by.OrgID, id)
+			out.Key, err = tx.GetClientKey(ctx, by.OrgID, id)
 			return err
 		}
 		k.RevokedAt = &now
-		out = k
+		out.Key = k
 		if err := s.cache.announce(ctx, tx, clientID); err != nil {
 			return err
 		}

@@ -95,11 +95,11 @@ func assertionClaims(c domain.ClientID, now time.Time) jwt.Claims {
 
 func (e *env) key(t *testing.T, c domain.ClientID, s signer) domain.ClientKey {
 	t.Helper()
-	k, err := e.svc.CreateKey(t.Context(), e.admin, c, credential.KeyInput{JWK: s.publicJWK(t), Description: "ci"})
+	v, err := e.svc.CreateKey(t.Context(), e.admin, c, credential.KeyInput{JWK: s.publicJWK(t), Description: "ci"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return k
+	return v.Key
 }
 
 func (e *env) assert(t *testing.T, assertion string) (domain.ClientAuth, error) {
@@ -149,9 +149,9 @@ func TestCreateKeyRefuses(t *testing.T) {
 			}
 		})
 	}
-	keys, _ := e.svc.ListKeys(t.Context(), e.admin, c.ID)
-	if len(keys) != 0 {
-		t.Fatalf("refused keys were stored: %+v", keys)
+	list, _ := e.svc.ListKeys(t.Context(), e.admin, c.ID)
+	if len(list.Keys) != 0 {
+		t.Fatalf("refused keys were stored: %+v", list.Keys)
 	}
 
 	k := e.key(t, c.ID, ec)
@@ -202,7 +202,8 @@ func TestAssertionAccepted(t *testing.T) {
 	if err := e.svc.FlushUsage(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	keys, _ := e.svc.ListKeys(t.Context(), e.admin, c.ID)
+	list, _ := e.svc.ListKeys(t.Context(), e.admin, c.ID)
+	keys := list.Keys
 	for _, k := range keys {
 		if k.LastUsedAt == nil || k.LastUsedFrom != "192.0.2.1" {
 			t.Errorf("key %s: last used %v from %q; want the batched use", k.KID, k.LastUsedAt, k.LastUsedFrom)
@@ -425,8 +426,8 @@ func TestRevokeKeyEndsItsTokens(t *testing.T) {
 		t.Errorf("after revoking key one: one %v two %v; want false true", active(k1.ID), active(k2.ID))
 	}
 	// Revoking again is harmless and audits once.
-	if k, err := e.svc.RevokeKey(ctx, e.admin, c.ID, k1.ID); err != nil || k.RevokedAt == nil {
-		t.Errorf("second revoke: %+v, %v", k, err)
+	if v, err := e.svc.RevokeKey(ctx, e.admin, c.ID, k1.ID); err != nil || v.Key.RevokedAt == nil {
+		t.Errorf("second revoke: %+v, %v", v, err)
 	}
 	events, _, _ := e.audit.List(ctx, e.admin.OrgID, domain.AuditFilter{Action: "key.revoke"})
 	if len(events) != 1 {
@@ -450,9 +451,9 @@ func TestUpdateKey(t *testing.T) {
 	c := e.client(t)
 	k := e.key(t, c.ID, newSigner(t, jose.ES256, "k"))
 	desc, exp := "renamed", e.clock.Now().Add(24*time.Hour).Truncate(time.Second)
-	got, err := e.svc.UpdateKey(t.Context(), e.admin, c.ID, k.ID, credential.KeyPatch{Description: &desc, ExpiresAt: &exp})
-	if err != nil || got.Description != desc || !got.ExpiresAt.Equal(exp) {
-		t.Fatalf("UpdateKey = %+v, %v", got, err)
+	v, err := e.svc.UpdateKey(t.Context(), e.admin, c.ID, k.ID, credential.KeyPatch{Description: &desc, ExpiresAt: &exp})
+	if got := v.Key; err != nil || got.Description != desc || !got.ExpiresAt.Equal(exp) {
+		t.Fatalf("UpdateKey = %+v, %v", v, err)
 	}
 	far := e.clock.Now().Add(10 * 365 * 24 * time.Hour)
 	if _, err := e.svc.UpdateKey(t.Context(), e.admin, c.ID, k.ID, credential.KeyPatch{ExpiresAt: &far}); !isInvalid(err) {
