@@ -494,3 +494,26 @@ func TestDeleteExpiredAssertionIDs(t *testing.T) {
 		t.Errorf("the purged assertion authenticates: %v", err)
 	}
 }
+
+// TestRevokeAllRevokesKeys: the breach response revokes the client's keys
+// with its secrets, audited with their count.
+func TestRevokeAllRevokesKeys(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t)
+	s := newSigner(t, jose.ES256, "k")
+	k := e.key(t, c.ID, s)
+	if _, err := e.svc.RevokeAll(t.Context(), e.admin, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	v, err := e.svc.GetKey(t.Context(), e.admin, c.ID, k.ID)
+	if err != nil || v.Key.RevokedAt == nil {
+		t.Fatalf("key after revoke-all: %+v, %v", v.Key, err)
+	}
+	if _, err := e.assert(t, s.sign(t, assertionClaims(c.ID, e.clock.Now()))); !errors.Is(err, credential.ErrBadCredentials) {
+		t.Errorf("a key authenticates after revoke-all: %v", err)
+	}
+	events, _, _ := e.audit.List(t.Context(), e.admin.OrgID, domain.AuditFilter{Action: "client.revoke_all"})
+	if len(events) != 1 || events[0].Detail["keys_revoked"] != "1" {
+		t.Errorf("revoke_all events %+v", events)
+	}
+}
