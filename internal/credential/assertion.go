@@ -110,7 +110,7 @@ func (s *Service) AuthenticateAssertion(ctx context.Context, in AssertionInput) 
 // malformedReason says why an assertion did not parse: not a JWS, or
 // signed with an algorithm that is never accepted.
 func malformedReason(assertion string) string {
-	if sig, err := jose.ParseSigned(assertion, []jose.SignatureAlgorithm{jose.HS256, jose.HS384, jose.HS512}); err == nil && len(sig.Signatures) == 1 {
+	if sig, err := jose.ParseSignedCompact(assertion, []jose.SignatureAlgorithm{jose.HS256, jose.HS384, jose.HS512}); err == nil && len(sig.Signatures) == 1 {
 		return fmt.Sprintf("alg %s refused (HMAC); sign with one of ES256, ES384, EdDSA, RS256, PS256", sig.Signatures[0].Header.Algorithm)
 	}
 	if unsignedJWT(assertion) {
