@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -8,6 +10,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -277,5 +282,61 @@ func TestPrivateKeyJWTReplayAcrossNodesPostgres(t *testing.T) {
 		if ok != 1 {
 			t.Errorf("round %d: %d of 6 racing requests with one assertion got a token (statuses %v); want exactly 1", round, ok, statuses)
 		}
+	}
+}
+
+// TestPrivateKeyJWTOpenIDClient gets a token with the JavaScript library
+// openid-client (v6, PrivateKeyJwt), run by Node.js against the real
+// binary: discovery, then client_credentials with an ES256 assertion. It
+// needs node and test/e2e/testdata/openid-client/node_modules (.ci/run
+// installs them and sets KEYWARDEN_OPENID_CLIENT, which makes their
+// absence a failure instead of a skip).
+func TestPrivateKeyJWTOpenIDClient(t *testing.T) {
+	t.Parallel()
+	dir, err := filepath.Abs(filepath.Join("testdata", "openid-client"))
+	noErr(t, err)
+	node, lookErr := exec.LookPath("node")
+	_, modErr := os.Stat(filepath.Join(dir, "node_modules", "openid-client"))
+	if lookErr != nil || modErr != nil {
+		if os.Getenv("KEYWARDEN_OPENID_CLIENT") != "" {
+			t.Fatalf("KEYWARDEN_OPENID_CLIENT is set but node (%v) or openid-client (%v) is missing", lookErr, modErr)
+		}
+		t.Skip("node or test/e2e/testdata/openid-client/node_modules missing (npm ci there; .ci/run does)")
+	}
+	e := oauthStart(t, newSQLite(t))
+	c, err := e.srv.api(e.admin).CreateClient(t.Context(), apiv1.CreateClient{Name: "node", Scopes: []string{"reports:read"}})
+	noErr(t, err)
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	noErr(t, err)
+	pub, err := jose.JSONWebKey{Key: &ec.PublicKey, KeyID: "node-1", Algorithm: "ES256"}.MarshalJSON()
+	noErr(t, err)
+	priv, err := jose.JSONWebKey{Key: ec, KeyID: "node-1", Algorithm: "ES256"}.MarshalJSON()
+	noErr(t, err)
+	key, err := e.srv.api(e.admin).CreateClientKey(t.Context(), c.ClientID, apiv1.CreateClientKey{JWK: pub})
+	noErr(t, err)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "client.mjs")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "KW_ISSUER="+e.srv.URL, "KW_CLIENT_ID="+c.ClientID, "KW_PRIVATE_JWK="+string(priv), "KW_SCOPE=reports:read")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("node client.mjs: %v\nstderr: %s", err, stderr.String())
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+		TokenType   string `json:"token_type"`
+		Scope       string `json:"scope"`
+	}
+	noErr(t, json.Unmarshal(stdout.Bytes(), &tok))
+	if tok.AccessToken == "" || !strings.EqualFold(tok.TokenType, "bearer") || tok.Scope != "reports:read" {
+		t.Fatalf("openid-client got %s", stdout.String())
+	}
+	m := oauthDiscover(t, e.srv.URL)
+	claims, _ := oauthVerify(t, m.JWKSURI, m.Issuer, tok.AccessToken)
+	if got := oauthClaim(t, claims, "key_id"); got != key.ID {
+		t.Errorf("the token's key_id = %q, want %s", got, key.ID)
 	}
 }
