@@ -14,8 +14,12 @@ import (
 // like secrets, with the secrets' permissions.
 
 func clientKeyJSON(k domain.ClientKey, now time.Time) apiv1.ClientKey {
+	var jwk json.RawMessage
+	if k.PublicJWK != "" {
+		jwk = json.RawMessage(k.PublicJWK)
+	}
 	return apiv1.ClientKey{ID: string(k.ID), ClientID: string(k.ClientID), KID: k.KID, Alg: k.Algorithm, Thumbprint: k.Thumbprint,
-		JWK: json.RawMessage(k.PublicJWK), Description: k.Description, Status: string(k.State(now)),
+		JWK: jwk, JWKSURI: k.JWKSURI, Description: k.Description, Status: string(k.State(now)),
 		CreatedAt: k.CreatedAt, CreatedBy: k.CreatedBy, ExpiresAt: k.ExpiresAt, RevokedAt: k.RevokedAt,
 		LastUsedAt: k.LastUsedAt, LastUsedFrom: k.LastUsedFrom}
 }
@@ -27,7 +31,7 @@ func (h *Handler) createClientKey(w http.ResponseWriter, r *http.Request, by dom
 		return err
 	}
 	v, err := h.Credentials.CreateKey(r.Context(), by, clientID, credential.KeyInput{
-		JWK: string(req.JWK), Description: req.Description, ExpiresAt: req.ExpiresAt, NeverExpires: req.NeverExpires,
+		JWK: string(req.JWK), JWKSURI: req.JWKSURI, Description: req.Description, ExpiresAt: req.ExpiresAt, NeverExpires: req.NeverExpires,
 	})
 	if err != nil {
 		return err

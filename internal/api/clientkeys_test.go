@@ -59,9 +59,18 @@ func clientKeySession(t *testing.T, e *env, client string) {
 	wantProblem(t, e.do(t, "POST", keysPath(client), raw(`{"jwk":{},"extra":1}`)), http.StatusBadRequest)
 	wantProblem(t, e.do(t, "POST", keysPath("kwc_0000000000000000000000"), apiv1.CreateClientKey{JWK: pub}), http.StatusNotFound)
 
+	// A JWK Set URL instead of a key: checked by the webhook SSRF rules.
+	res = e.do(t, "POST", keysPath(client), apiv1.CreateClientKey{JWKSURI: "https://keys.example.com/jwks.json"})
+	want(t, res, http.StatusCreated)
+	if u := decode[apiv1.ClientKey](t, res); u.JWKSURI != "https://keys.example.com/jwks.json" || u.JWK != nil || !strings.HasPrefix(u.KID, "jwks_uri:") {
+		t.Errorf("jwks_uri key %+v", u)
+	}
+	wantProblem(t, e.do(t, "POST", keysPath(client), apiv1.CreateClientKey{JWKSURI: "http://127.0.0.1/jwks.json"}), http.StatusUnprocessableEntity)
+	wantProblem(t, e.do(t, "POST", keysPath(client), apiv1.CreateClientKey{JWKSURI: "https://keys.example.com/jwks.json", JWK: pub}), http.StatusUnprocessableEntity)
+
 	res = e.do(t, "GET", keysPath(client), nil)
 	want(t, res, http.StatusOK)
-	if list := decode[apiv1.ClientKeyList](t, res); len(list.Items) != 1 || list.Items[0].ID != k.ID {
+	if list := decode[apiv1.ClientKeyList](t, res); len(list.Items) != 2 || list.Items[0].ID != k.ID {
 		t.Errorf("list = %+v", list)
 	}
 	want(t, e.do(t, "GET", keyPath(client, k.ID), nil), http.StatusOK)

@@ -55,7 +55,7 @@ func newClientKeysCreateCmd(api *apiFlags, stdin io.Reader, stdout io.Writer) *c
 	var exp expiryFlags
 	var in apiv1.CreateClientKey
 	cmd := &cobra.Command{
-		Use:   "create CLIENT_ID --jwk FILE",
+		Use:   "create CLIENT_ID (--jwk FILE | --jwks-uri URL)",
 		Short: "Register a public key (JWK) a client signs private_key_jwt assertions with",
 		Long: `Register a public key a client signs private_key_jwt client assertions with.
 
@@ -65,16 +65,25 @@ func newClientKeysCreateCmd(api *apiFlags, stdin io.Reader, stdout io.Writer) *c
 members ("d", …) or a symmetric key is refused. Its "kid" names it in
 assertion headers and is unique per client.
 
-  keywarden client-keys create kwc_… --jwk ci-public.jwk --description "CI"`,
+--jwks-uri instead registers the https URL of the client's JWK Set: the server
+fetches it (through its webhook SSRF rules), caches it, and fetches it again
+when an assertion names a kid it lacks, at most every 30 seconds.
+
+  keywarden client-keys create kwc_… --jwk ci-public.jwk --description "CI"
+  keywarden client-keys create kwc_… --jwks-uri https://app.example.com/jwks.json`,
 		Args: exactArgs(1),
 	}
-	cmd.Flags().StringVar(&jwkPath, "jwk", "", "file holding the public JWK, or - for standard input (required)")
+	cmd.Flags().StringVar(&jwkPath, "jwk", "", "file holding the public JWK, or - for standard input")
+	cmd.Flags().StringVar(&in.JWKSURI, "jwks-uri", "", "the https URL of the client's JWK Set, instead of --jwk")
 	cmd.Flags().StringVar(&in.Description, "description", "", "what the key is for")
 	exp.add(cmd.Flags(), "expiry (default: the longest the organization's policy allows)")
 	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{
 		check: func(cmd *cobra.Command, args []string) error {
-			if jwkPath == "" {
-				return usageError{errors.New("--jwk is required: the file holding the client's public key as a JWK (- for standard input)")}
+			switch {
+			case jwkPath == "" && in.JWKSURI == "":
+				return usageError{errors.New("--jwk is required: the file holding the client's public key as a JWK (- for standard input), or --jwks-uri")}
+			case jwkPath != "" && in.JWKSURI != "":
+				return usageError{errors.New("--jwk and --jwks-uri: give one")}
 			}
 			var err error
 			in.ExpiresAt, err = exp.parse()
@@ -82,11 +91,13 @@ assertion headers and is unique per client.
 			return err
 		},
 		call: func(ctx context.Context, c conn, args []string) (view, error) {
-			jwk, err := readJWK(jwkPath, stdin)
-			if err != nil {
-				return view{}, err
+			if jwkPath != "" {
+				jwk, err := readJWK(jwkPath, stdin)
+				if err != nil {
+					return view{}, err
+				}
+				in.JWK = jwk
 			}
-			in.JWK = jwk
 			k, err := c.CreateClientKey(ctx, args[0], in)
 			return show(k, printClientKey), err
 		},
@@ -188,6 +199,7 @@ func printClientKey(w io.Writer, k apiv1.ClientKey) error {
 		{"Kid", k.KID},
 		{"Algorithm", k.Alg},
 		{"Thumbprint", k.Thumbprint},
+		{"JWK Set URL", k.JWKSURI},
 		{"Description", k.Description},
 		{"Status", k.Status},
 		{"Created", formatTime(k.CreatedAt) + " by " + k.CreatedBy},

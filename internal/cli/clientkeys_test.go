@@ -53,6 +53,14 @@ func TestClientKeys(t *testing.T) {
 	if r := srv.run(t, "client-keys", "create", c.ClientID); r.code == 0 || !strings.Contains(r.stderr, "--jwk is required") {
 		t.Errorf("no --jwk: exit %d, stderr %q", r.code, r.stderr)
 	}
+	var u apiv1.ClientKey
+	decodeJSON(t, srv.mustRun(t, "client-keys", "create", c.ClientID, "--jwks-uri", "https://keys.example.com/jwks.json", "-o", "json"), &u)
+	if u.JWKSURI != "https://keys.example.com/jwks.json" {
+		t.Errorf("jwks_uri key %+v", u)
+	}
+	if r := srv.run(t, "client-keys", "create", c.ClientID, "--jwk", pub, "--jwks-uri", "https://x.example"); r.code == 0 || !strings.Contains(r.stderr, "give one") {
+		t.Errorf("--jwk and --jwks-uri: exit %d, stderr %q", r.code, r.stderr)
+	}
 	table := srv.mustRun(t, "client-keys", "list", c.ClientID)
 	wantIn(t, "client-keys list", table, "KEY ID", "KID", k.ID, "ci-2026", "ES256", "active")
 	// The secrets list shows the keys with the secrets.
@@ -66,7 +74,7 @@ func TestClientKeys(t *testing.T) {
 	wantIn(t, "revoke", srv.mustRun(t, "client-keys", "revoke", c.ClientID, k.ID), "Revoked key "+k.ID, "access tokens stopped working")
 	var list apiv1.ClientKeyList
 	decodeJSON(t, srv.mustRun(t, "client-keys", "list", c.ClientID, "-o", "json"), &list)
-	if len(list.Items) != 1 || list.Items[0].Status != "revoked" {
+	if len(list.Items) != 2 || list.Items[0].Status != "revoked" {
 		t.Errorf("after revoke: %+v", list)
 	}
 }

@@ -175,15 +175,27 @@ func (s *Service) checkAssertion(ctx context.Context, in AssertionInput, tok *jw
 	}
 	org := e.client.OrgID
 	h := tok.Headers[0]
-	candidates, reason := e.keysFor(h.KeyID, h.Algorithm, now)
+	var candidates []candidate
+	idx, reason := e.keysFor(h.KeyID, h.Algorithm, now)
+	for _, j := range idx {
+		candidates = append(candidates, candidate{key: e.parsed[j].key, owner: j})
+	}
 	if reason != "" {
-		return fail(org, reason)
+		// Not among the registered JWKs: the client's JWK Sets, if any.
+		found, jreason := s.jwksCandidates(ctx, e, h.KeyID, h.Algorithm, now)
+		if len(found) == 0 {
+			if jreason != "" {
+				reason = jreason
+			}
+			return fail(org, reason)
+		}
+		candidates = found
 	}
 	var c jwt.Claims
 	i := -1
-	for _, j := range candidates {
-		if tok.Claims(e.parsed[j].key, &c) == nil {
-			i = j
+	for _, cand := range candidates {
+		if tok.Claims(cand.key, &c) == nil {
+			i = cand.owner
 			break
 		}
 	}
@@ -248,6 +260,44 @@ func (e *clientEntry) keysFor(kid, alg string, now time.Time) ([]int, string) {
 		return nil, "no kid, and the client has no active key for alg " + alg
 	}
 	return out, ""
+}
+
+// candidate is a public key an assertion may be signed with, and the
+// index of the client key entry it belongs to (a JWK, or a jwks_uri).
+type candidate struct {
+	key   any
+	owner int
+}
+
+// jwksCandidates looks the header's kid (or, without one, its alg) up in
+// the JWK Sets of the client's active jwks_uri keys: from the cache, and
+// when it is not there, fetched again at most once per JWKSMinRefresh. A
+// non-empty reason says why none was found, when a set was looked at.
+func (s *Service) jwksCandidates(ctx context.Context, e *clientEntry, kid, alg string, now time.Time) ([]candidate, string) {
+	reason := ""
+	for i, k := range e.keys {
+		if k.JWKSURI == "" || k.State(now) != domain.SecretActive {
+			continue
+		}
+		for _, refresh := range []bool{false, true} {
+			keys, err := s.jwks.keys(ctx, k.JWKSURI, refresh)
+			if err != nil {
+				reason = "jwks_uri: " + err.Error()
+				break
+			}
+			var out []candidate
+			for _, p := range keys {
+				if p.alg == alg && (kid == "" || p.kid == kid) {
+					out = append(out, candidate{key: p.key, owner: i})
+				}
+			}
+			if len(out) > 0 {
+				return out, ""
+			}
+			reason = "unknown kid (not among the registered keys nor in the client's JWK Set)"
+		}
+	}
+	return nil, reason
 }
 
 // cutDot splits a compact JWS at its first dot.

@@ -339,7 +339,10 @@ func (c *cache) load(ctx context.Context, clientID domain.ClientID) (*clientEntr
 	}
 	e := &clientEntry{client: d.Client, secrets: d.Secrets, orgTTL: d.Policy.AccessTokenTTLSeconds, policy: d.Policy}
 	for _, k := range d.Keys {
-		if p, ok := parseStoredKey(k); ok {
+		if k.JWKSURI != "" {
+			// Its keys come from the URL (jwks.go); the entry holds none.
+			e.keys, e.parsed = append(e.keys, k), append(e.parsed, parsedKey{})
+		} else if p, ok := parseStoredKey(k); ok {
 			e.keys, e.parsed = append(e.keys, k), append(e.parsed, p)
 		}
 	}
@@ -372,7 +375,7 @@ func (e *clientEntry) estimate() int64 {
 	for i, k := range e.keys {
 		// The parsed key: about its JWK's size again in big integers.
 		n += keyOverhead + len(k.ID) + len(k.OrgID) + len(k.ClientID) + len(k.KID) + len(k.Algorithm) + 2*len(k.PublicJWK) +
-			len(k.Thumbprint) + len(k.Description) + len(k.CreatedBy) + len(k.LastUsedFrom) + len(e.parsed[i].kid) + len(e.parsed[i].thumbprint)
+			len(k.Thumbprint) + len(k.JWKSURI) + len(k.Description) + len(k.CreatedBy) + len(k.LastUsedFrom) + len(e.parsed[i].kid) + len(e.parsed[i].thumbprint)
 	}
 	if e.owner != nil {
 		n += 512

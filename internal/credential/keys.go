@@ -9,7 +9,9 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -46,7 +48,11 @@ type KeyInput struct {
 	// it (the RFC 7638 thumbprint when it has none), its "alg", when
 	// given, is the one algorithm it signs with (otherwise inferred:
 	// ES256 for P-256, ES384 for P-384, EdDSA for Ed25519, RS256 for RSA).
-	JWK          string
+	JWK string
+	// JWKSURI, instead of JWK, registers the URL of the client's JWK Set:
+	// its keys are fetched through the SSRF-guarded client and cached
+	// (jwks.go).
+	JWKSURI      string
 	Description  string
 	ExpiresAt    *time.Time // nil: the policy's maximum, unless NeverExpires
 	NeverExpires bool
@@ -193,6 +199,43 @@ func cleanKID(s string) bool {
 	return true
 }
 
+// parseJWKS parses a fetched JWK Set: its usable keys (at most
+// MaxJWKSKeys), each checked by parseJWK; the others are skipped.
+func parseJWKS(body []byte) ([]parsedKey, error) {
+	var set struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(body, &set); err != nil {
+		return nil, errors.New("the JWK Set is not a JSON object with keys")
+	}
+	out := []parsedKey{}
+	for _, raw := range set.Keys {
+		if p, err := parseJWK("jwks", string(raw)); err == nil && len(out) < MaxJWKSKeys {
+			p.jwk = ""
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// checkJWKSURI checks a jwks_uri: an absolute https URL (http only
+// where the server's webhook rules allow it) that the server may fetch.
+func (s *Service) checkJWKSURI(uri string) error {
+	u, err := url.Parse(uri)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.User != nil || u.Fragment != "" || len(uri) > 2000 {
+		return domain.Invalid("jwks_uri", "must be an absolute https URL of at most 2000 characters, without credentials or fragment")
+	}
+	if s.jwks.client == nil {
+		return domain.Invalid("jwks_uri", "this server does not fetch JWK Sets; register the keys themselves")
+	}
+	if s.checkHook != nil {
+		if err := s.checkHook(uri); err != nil {
+			return domain.Invalid("jwks_uri", "the server will not fetch from this URL: "+err.Error())
+		}
+	}
+	return nil
+}
+
 // parseStoredKey parses a stored key for the cache. A stored key was
 // checked when registered; one that no longer parses verifies nothing.
 func parseStoredKey(k domain.ClientKey) (parsedKey, bool) {
@@ -208,7 +251,16 @@ func (s *Service) CreateKey(ctx context.Context, by domain.Actor, clientID domai
 	defer s.cache.Invalidate(clientID)
 	var v domain.ValidationError
 	validText(&v, "description", in.Description, false, MaxSecretDescriptionLen)
-	p, perr := parseJWK("jwk", in.JWK)
+	var p parsedKey
+	var perr error
+	switch {
+	case in.JWKSURI != "" && strings.TrimSpace(in.JWK) != "":
+		perr = domain.Invalid("jwk", "give jwk or jwks_uri, not both")
+	case in.JWKSURI != "":
+		perr = s.checkJWKSURI(in.JWKSURI)
+	default:
+		p, perr = parseJWK("jwk", in.JWK)
+	}
 	err := v.Err()
 	if perr != nil {
 		err = perr
@@ -243,7 +295,7 @@ func (s *Service) CreateKey(ctx context.Context, by domain.Actor, clientID domai
 			if k.State(now) == domain.SecretActive {
 				active++
 			}
-			if k.KID == p.kid {
+			if p.kid != "" && k.KID == p.kid {
 				return domain.Conflict("the client already has a key with kid " + quoteKID(p.kid) + "; give the new key another kid")
 			}
 		}
@@ -252,12 +304,15 @@ func (s *Service) CreateKey(ctx context.Context, by domain.Actor, clientID domai
 		}
 		k := domain.ClientKey{ID: domain.NewClientKeyID(), OrgID: by.OrgID, ClientID: c.ID, KID: p.kid, Algorithm: p.alg,
 			PublicJWK: p.jwk, Thumbprint: p.thumbprint, Description: in.Description, CreatedAt: now, CreatedBy: by.ID, ExpiresAt: expires}
+		if in.JWKSURI != "" {
+			k.KID, k.JWKSURI = "jwks_uri:"+string(k.ID), in.JWKSURI
+		}
 		if err := tx.CreateClientKey(ctx, k); err != nil {
 			return fmt.Errorf("create key: %w", err)
 		}
 		if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "key.create", Target: string(k.ID),
 			Detail: map[string]string{"client_id": string(c.ID), "kid": k.KID, "alg": k.Algorithm, "thumbprint": k.Thumbprint,
-				"expires_at": formatExpiry(k.ExpiresAt)}}); err != nil {
+				"jwks_uri": k.JWKSURI, "expires_at": formatExpiry(k.ExpiresAt)}}); err != nil {
 			return err
 		}
 		if err := s.events.Enqueue(ctx, tx, webhook.KeyCreated(k)); err != nil {
@@ -392,6 +447,9 @@ func (s *Service) RevokeKey(ctx context.Context, by domain.Actor, clientID domai
 		out.Key = k
 		if err := s.cache.announce(ctx, tx, clientID); err != nil {
 			return err
+		}
+		if k.JWKSURI != "" {
+			s.jwks.forget(k.JWKSURI)
 		}
 		if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "key.revoke", Target: string(id),
 			Detail: map[string]string{"client_id": string(clientID), "kid": k.KID, "tokens": "revoked"}}); err != nil {

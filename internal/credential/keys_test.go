@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -25,6 +27,7 @@ import (
 	"keywarden/internal/domain"
 	"keywarden/internal/store"
 	"keywarden/internal/store/enginetest"
+	"keywarden/internal/store/sqlite"
 	"keywarden/internal/testkit"
 )
 
@@ -517,4 +520,106 @@ func TestRevokeAllRevokesKeys(t *testing.T) {
 	if len(events) != 1 || events[0].Detail["keys_revoked"] != "1" {
 		t.Errorf("revoke_all events %+v", events)
 	}
+}
+
+// TestJWKSURI: a client that registered its JWK Set's URL authenticates
+// with any key the set holds; a kid the cached set lacks fetches it again,
+// at most once per JWKSMinRefresh; revoking the entry ends its tokens.
+func TestJWKSURI(t *testing.T) {
+	var fetches atomic.Int32
+	var set atomic.Value // the JWK Set served, JSON
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetches.Add(1)
+		w.Header().Set("Content-Type", "application/jwk-set+json")
+		w.Write(set.Load().([]byte))
+	}))
+	defer srv.Close()
+	serve := func(signers ...signer) {
+		var keys jose.JSONWebKeySet
+		for _, s := range signers {
+			keys.Keys = append(keys.Keys, jose.JSONWebKey{Key: s.priv.Public(), KeyID: s.kid, Algorithm: string(s.alg)})
+		}
+		b, err := json.Marshal(keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		set.Store(b)
+	}
+	e := newEnvOn(t, openSQLite(t), func(o *credential.Options) { o.JWKSClient = srv.Client() })
+	c := e.client(t)
+	one, two := newSigner(t, jose.ES256, "one"), newSigner(t, jose.EdDSA, "two")
+	serve(one)
+	v, err := e.svc.CreateKey(t.Context(), e.admin, c.ID, credential.KeyInput{JWKSURI: srv.URL + "/jwks.json", Description: "set"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Key.JWKSURI != srv.URL+"/jwks.json" || v.Key.PublicJWK != "" {
+		t.Fatalf("jwks_uri key %+v", v.Key)
+	}
+	auth, err := e.assert(t, one.sign(t, assertionClaims(c.ID, e.clock.Now())))
+	if err != nil || auth.KeyID != v.Key.ID {
+		t.Fatalf("assertion of a key in the set: %+v, %v", auth, err)
+	}
+	if n := fetches.Load(); n != 1 {
+		t.Errorf("%d fetches for the first assertion, want 1", n)
+	}
+	// The client rotates: key two is in the set now; the cached set lacks
+	// it, so it is fetched again, once.
+	e.clock.Add(credential.JWKSMinRefresh)
+	serve(one, two)
+	if _, err := e.assert(t, two.sign(t, assertionClaims(c.ID, e.clock.Now()))); err != nil {
+		t.Fatalf("a key added to the set: %v", err)
+	}
+	if n := fetches.Load(); n != 2 {
+		t.Errorf("%d fetches after an unknown kid, want 2", n)
+	}
+	// Unknown kids within JWKSMinRefresh fetch nothing more.
+	stranger := newSigner(t, jose.ES256, "stranger")
+	for i := range 3 {
+		_, err := e.svc.AuthenticateAssertion(t.Context(), credential.AssertionInput{Assertion: stranger.sign(t, assertionClaims(c.ID, e.clock.Now())),
+			Audiences: testAudiences, Source: fmt.Sprintf("198.51.100.%d", 50+i)})
+		if !errors.Is(err, credential.ErrBadCredentials) {
+			t.Fatalf("unknown kid: %v", err)
+		}
+	}
+	if n := fetches.Load(); n != 2 {
+		t.Errorf("%d fetches after three unknown kids within the refresh bound, want still 2", n)
+	}
+	if got := e.failureReason(t); !strings.Contains(got, "unknown kid") {
+		t.Errorf("audited %q", got)
+	}
+	// Revoking the entry: its keys no longer authenticate, its tokens die.
+	if _, err := e.svc.RevokeKey(t.Context(), e.admin, c.ID, v.Key.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.assert(t, one.sign(t, assertionClaims(c.ID, e.clock.Now()))); !errors.Is(err, credential.ErrBadCredentials) {
+		t.Errorf("a key of a revoked jwks_uri authenticates: %v", err)
+	}
+	if ok, _, _ := e.svc.TokenActive(t.Context(), e.admin.OrgID, c.ID, "", v.Key.ID, e.clock.Now().Unix()); ok {
+		t.Error("a token of a revoked jwks_uri is active")
+	}
+	// Refused: both at once, a bad URL; and a server without a client.
+	for name, in := range map[string]credential.KeyInput{
+		"both":     {JWKSURI: srv.URL, JWK: one.publicJWK(t)},
+		"relative": {JWKSURI: "/jwks.json"},
+		"ftp":      {JWKSURI: "ftp://example.com/jwks"},
+	} {
+		if _, err := e.svc.CreateKey(t.Context(), e.admin, c.ID, in); !isInvalid(err) {
+			t.Errorf("%s: %v, want invalid", name, err)
+		}
+	}
+	plain := newEnv(t)
+	if _, err := plain.svc.CreateKey(t.Context(), plain.admin, plain.client(t).ID, credential.KeyInput{JWKSURI: "https://keys.example.com/jwks.json"}); !isInvalid(err) {
+		t.Errorf("jwks_uri without a fetching client: %v, want invalid", err)
+	}
+}
+
+func openSQLite(t *testing.T) store.Store {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }

@@ -31,7 +31,12 @@ type ClientKey struct {
 	// PublicJWK is the public key as a JSON Web Key (RFC 7517).
 	PublicJWK string
 	// Thumbprint is the key's RFC 7638 SHA-256 thumbprint, base64url.
-	Thumbprint   string
+	Thumbprint string
+	// JWKSURI, when set, makes the entry the client's JWK Set URL instead
+	// of one key: assertions are verified with the keys fetched from it
+	// (KID is then "jwks_uri:" and the entry's ID, Algorithm, PublicJWK
+	// and Thumbprint are empty).
+	JWKSURI      string
 	Description  string
 	CreatedAt    time.Time
 	CreatedBy    string

@@ -180,7 +180,8 @@ type keyData struct {
 	KeyID       domain.ClientKeyID `json:"key_id"`
 	KID         string             `json:"kid"`
 	Algorithm   string             `json:"alg"`
-	Thumbprint  string             `json:"thumbprint"` // RFC 7638, SHA-256, base64url
+	Thumbprint  string             `json:"thumbprint"`         // RFC 7638, SHA-256, base64url
+	JWKSURI     string             `json:"jwks_uri,omitempty"` // for an entry registered as a JWK Set URL
 	Description string             `json:"description"`
 	CreatedAt   time.Time          `json:"created_at"`
 	ExpiresAt   *time.Time         `json:"expires_at"` // null: never expires
@@ -191,7 +192,7 @@ type keyData struct {
 }
 
 func describeKey(k domain.ClientKey) keyData {
-	return keyData{ClientID: k.ClientID, KeyID: k.ID, KID: k.KID, Algorithm: k.Algorithm, Thumbprint: k.Thumbprint,
+	return keyData{ClientID: k.ClientID, KeyID: k.ID, KID: k.KID, Algorithm: k.Algorithm, Thumbprint: k.Thumbprint, JWKSURI: k.JWKSURI,
 		Description: k.Description, CreatedAt: k.CreatedAt.UTC(), ExpiresAt: utc(k.ExpiresAt)}
 }
 

@@ -504,8 +504,10 @@ type ClientKey struct {
 	ClientID   string          `json:"client_id"`
 	KID        string          `json:"kid"`
 	Alg        string          `json:"alg"`
-	Thumbprint string          `json:"thumbprint"` // RFC 7638, SHA-256, base64url
-	JWK        json.RawMessage `json:"jwk"`        // the public key only
+	Thumbprint string          `json:"thumbprint"`    // RFC 7638, SHA-256, base64url
+	JWK        json.RawMessage `json:"jwk,omitempty"` // the public key only; absent for a jwks_uri
+	// JWKSURI is the client's JWK Set URL, for an entry registered with one.
+	JWKSURI string `json:"jwks_uri,omitempty"`
 	// Description says what the key is for.
 	Description  string     `json:"description"`
 	Status       string     `json:"status"` // "active", "expired" or "revoked"
@@ -521,10 +523,13 @@ type ClientKey struct {
 type CreateClientKey struct {
 	// JWK is the public key as a JSON Web Key object; private material
 	// and symmetric keys are refused.
-	JWK          json.RawMessage `json:"jwk"`
-	Description  string          `json:"description,omitempty"`
-	ExpiresAt    *time.Time      `json:"expires_at,omitempty"` // absent: the policy's maximum
-	NeverExpires bool            `json:"never_expires,omitempty"`
+	JWK json.RawMessage `json:"jwk,omitempty"`
+	// JWKSURI, instead of JWK: the https URL of the client's JWK Set,
+	// fetched (through the server's SSRF guard) and cached.
+	JWKSURI      string     `json:"jwks_uri,omitempty"`
+	Description  string     `json:"description,omitempty"`
+	ExpiresAt    *time.Time `json:"expires_at,omitempty"` // absent: the policy's maximum
+	NeverExpires bool       `json:"never_expires,omitempty"`
 }
 
 // UpdateClientKey is the body of PATCH /v1/clients/{client_id}/keys/{id}.

@@ -13,14 +13,14 @@ import (
 )
 
 const clientKeyColumns = `id, org_id, client_id, kid, alg, public_jwk, thumbprint, description, created_at, created_by,
-	expires_at, revoked_at, last_used_at, last_used_from`
+	expires_at, revoked_at, last_used_at, last_used_from, jwks_uri`
 
 func scanClientKey(row interface{ Scan(...any) error }) (domain.ClientKey, error) {
 	var k domain.ClientKey
 	var created int64
 	var expires, revoked, used sql.NullInt64
 	if err := row.Scan(&k.ID, &k.OrgID, &k.ClientID, &k.KID, &k.Algorithm, &k.PublicJWK, &k.Thumbprint, &k.Description,
-		&created, &k.CreatedBy, &expires, &revoked, &used, &k.LastUsedFrom); err != nil {
+		&created, &k.CreatedBy, &expires, &revoked, &used, &k.LastUsedFrom, &k.JWKSURI); err != nil {
 		return k, notFound(err)
 	}
 	k.CreatedAt, k.ExpiresAt, k.RevokedAt, k.LastUsedAt = fromMicros(created), fromNullMicros(expires), fromNullMicros(revoked), fromNullMicros(used)
@@ -28,9 +28,9 @@ func scanClientKey(row interface{ Scan(...any) error }) (domain.ClientKey, error
 }
 
 func (s *conn) CreateClientKey(ctx context.Context, k domain.ClientKey) error {
-	_, err := s.exec(ctx, `INSERT INTO client_keys (`+clientKeyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.exec(ctx, `INSERT INTO client_keys (`+clientKeyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		k.ID, k.OrgID, k.ClientID, k.KID, k.Algorithm, k.PublicJWK, k.Thumbprint, k.Description, micros(k.CreatedAt), k.CreatedBy,
-		nullMicros(k.ExpiresAt), nullMicros(k.RevokedAt), nullMicros(k.LastUsedAt), k.LastUsedFrom)
+		nullMicros(k.ExpiresAt), nullMicros(k.RevokedAt), nullMicros(k.LastUsedAt), k.LastUsedFrom, k.JWKSURI)
 	return s.conflict(err, "the client already has a key with this kid")
 }
 

@@ -24,7 +24,8 @@ func sameClientKey(a, b domain.ClientKey) bool {
 	return a.ID == b.ID && a.OrgID == b.OrgID && a.ClientID == b.ClientID && a.KID == b.KID && a.Algorithm == b.Algorithm &&
 		a.PublicJWK == b.PublicJWK && a.Thumbprint == b.Thumbprint && a.Description == b.Description &&
 		a.CreatedAt.Equal(b.CreatedAt) && a.CreatedBy == b.CreatedBy && sameTime(a.ExpiresAt, b.ExpiresAt) &&
-		sameTime(a.RevokedAt, b.RevokedAt) && sameTime(a.LastUsedAt, b.LastUsedAt) && a.LastUsedFrom == b.LastUsedFrom
+		sameTime(a.RevokedAt, b.RevokedAt) && sameTime(a.LastUsedAt, b.LastUsedAt) && a.LastUsedFrom == b.LastUsedFrom &&
+		a.JWKSURI == b.JWKSURI
 }
 
 func mustClientKey(t *testing.T, s store.Data, k domain.ClientKey) domain.ClientKey {
@@ -47,6 +48,12 @@ func testClientKeys(t *testing.T, s store.Store) {
 	first.ExpiresAt, first.Description = nil, ""
 	mustClientKey(t, s, first)
 	mustClientKey(t, s, newClientKey(other, "k1", at(0))) // kid unique per client only
+	uri := newClientKey(other, "jwks_uri:x", at(1))
+	uri.JWKSURI, uri.PublicJWK, uri.Algorithm, uri.Thumbprint = "https://keys.example.com/jwks.json", "", "", ""
+	mustClientKey(t, s, uri)
+	if got, err := s.GetClientKey(ctx, o.ID, uri.ID); err != nil || !sameClientKey(got, uri) {
+		t.Errorf("a jwks_uri key = %+v, %v; want %+v", got, err, uri)
+	}
 
 	for _, tc := range []struct {
 		name    string
@@ -110,7 +117,7 @@ func testClientKeys(t *testing.T, s store.Store) {
 	if err != nil || len(d.Keys) != 2 || d.Keys[0].ID != first.ID || d.Keys[1].ID != second.ID || d.Keys[0].RevokedAt == nil {
 		t.Fatalf("LoadClientAuth keys = %+v, %v", d.Keys, err)
 	}
-	if d, err := s.LoadClientAuth(ctx, other.ID); err != nil || len(d.Keys) != 1 {
+	if d, err := s.LoadClientAuth(ctx, other.ID); err != nil || len(d.Keys) != 2 || d.Keys[1].JWKSURI == "" {
 		t.Errorf("LoadClientAuth(other) keys = %+v, %v", d.Keys, err)
 	}
 
