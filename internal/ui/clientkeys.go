@@ -12,6 +12,7 @@ import (
 // keyRow is one public key (private_key_jwt) on the client's Secrets tab.
 type keyRow struct {
 	ID, KID, Alg, Description, Thumbprint string
+	JWKSURI                               string // for a JWK Set URL entry
 	Status, Badge                         string
 	Expires                               *stamp
 	Created                               stamp
@@ -21,7 +22,7 @@ type keyRow struct {
 }
 
 func keyRowOf(k domain.ClientKey, now time.Time) keyRow {
-	row := keyRow{ID: string(k.ID), KID: k.KID, Alg: k.Algorithm, Description: k.Description, Thumbprint: k.Thumbprint,
+	row := keyRow{ID: string(k.ID), KID: k.KID, Alg: k.Algorithm, Description: k.Description, Thumbprint: k.Thumbprint, JWKSURI: k.JWKSURI,
 		Created: newStamp(k.CreatedAt, now), Expires: stampPtr(k.ExpiresAt, now), LastUsed: stampPtr(k.LastUsedAt, now),
 		LastUsedFrom: k.LastUsedFrom, Revoked: stampPtr(k.RevokedAt, now)}
 	switch k.State(now) {
