@@ -6,6 +6,7 @@
 //	go run ./cmd/keywarden-bench -clients 1000000 [-database postgres://…] [-client-cache-mb 3072] [-admin-every 200ms]
 //	go run ./cmd/keywarden-bench -driver go [-duration 10s] [-concurrency 16,64] [-warmup 2s] [-o text|json]
 //	go run ./cmd/keywarden-bench -mode bruteforce [-attack-secrets generated|supplied] [-attack-rate 2000] [-driver wrk|go]
+//	go run ./cmd/keywarden-bench -mode keyjwt [-concurrency 16,64] [-duration 10s]
 //
 // A development-mode Keywarden runs in this process on 127.0.0.1 (SQLite
 // in a temporary directory, or the PostgreSQL database given), with the
@@ -13,7 +14,8 @@
 // The load comes from wrk (default; its CPU share is printed and a ratio
 // is withheld when it saturates) or from an in-process Go generator. The
 // scale mode (-clients) seeds clients through the import path and compares
-// all of them in use with ten. The exit status is 1 if any request
+// all of them in use with ten. -mode keyjwt puts private_key_jwt next to
+// client_secret_basic on one Keywarden and prints the ratio. The exit status is 1 if any request
 // failed, 2 on a usage error.
 package main
 
@@ -48,7 +50,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	maxRequests := fs.Int64("max-requests", loadbench.DefaultMaxRequests, "upper bound on the requests of one phase")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the load phases to `file`; samples carry the label loadbench=keywarden|reference|client")
 	serverLog := fs.Bool("server-log", false, "copy Keywarden's log to stderr (it goes to io.Discard otherwise)")
-	mode := fs.String("mode", "reference", "reference: against the reference (-driver); bruteforce: token load alone and during brute forces (bruteforce.go)")
+	mode := fs.String("mode", "reference", "reference: against the reference (-driver); bruteforce: token load alone and during brute forces (bruteforce.go); keyjwt: private_key_jwt next to client_secret_basic (keyjwt.go, in-process driver)")
 	attackRate := fs.Float64("attack-rate", 2000, "-mode bruteforce: attack requests per second")
 	attackAddrs := fs.Int("attack-addresses", 60, "-mode bruteforce: source addresses the attack comes from")
 	attackSecrets := fs.String("attack-secrets", "generated", "-mode bruteforce: generated (kws_-shaped wrong secrets) or supplied (anything else: argon2id)")
@@ -70,9 +72,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil && *format != "text" && *format != "json" {
 		err = fmt.Errorf("-o %q: must be text or json", *format)
 	}
-	if err == nil && (*mode != "reference" && *mode != "bruteforce" || *attackRate <= 0 || *attackAddrs < 1 || *attackAddrs > 250 ||
+	if err == nil && (*mode != "reference" && *mode != "bruteforce" && *mode != "keyjwt" || *attackRate <= 0 || *attackAddrs < 1 || *attackAddrs > 250 ||
 		*attackSecrets != "generated" && *attackSecrets != "supplied") {
-		err = errors.New("-mode reference|bruteforce, -attack-rate > 0, -attack-addresses 1…250, -attack-secrets generated|supplied")
+		err = errors.New("-mode reference|bruteforce|keyjwt, -attack-rate > 0, -attack-addresses 1…250, -attack-secrets generated|supplied")
 	}
 	if err == nil && *driver != "wrk" && *driver != "go" {
 		err = fmt.Errorf("-driver %q: must be wrk or go", *driver)
@@ -104,6 +106,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		err = bruteForce(ctx, bo, logTo, stdout, stderr)
 		if err != nil {
+			fmt.Fprintln(stderr, "keywarden-bench:", err)
+			return 1
+		}
+		return 0
+	}
+	if *mode == "keyjwt" {
+		if err := benchKeyJWT(ctx, conc, loadbench.Options{Duration: *duration, Warmup: *warmup, MaxRequests: *maxRequests}, logTo, stdout, stderr); err != nil {
 			fmt.Fprintln(stderr, "keywarden-bench:", err)
 			return 1
 		}

@@ -113,6 +113,11 @@ func (h *Handler) routes() []Route {
 		priv("GET", "/v1/clients/{client_id}/secrets/{id}", authz.ReadSecret, h.getSecret),
 		priv("PATCH", "/v1/clients/{client_id}/secrets/{id}", authz.UpdateSecret, h.updateSecret),
 		priv("DELETE", "/v1/clients/{client_id}/secrets/{id}", authz.RevokeSecret, h.revokeSecret),
+		priv("POST", "/v1/clients/{client_id}/keys", authz.CreateClientKey, h.createClientKey),
+		priv("GET", "/v1/clients/{client_id}/keys", authz.ListClientKeys, h.listClientKeys),
+		priv("GET", "/v1/clients/{client_id}/keys/{id}", authz.ReadClientKey, h.getClientKey),
+		priv("PATCH", "/v1/clients/{client_id}/keys/{id}", authz.UpdateClientKey, h.updateClientKey),
+		priv("DELETE", "/v1/clients/{client_id}/keys/{id}", authz.RevokeClientKey, h.revokeClientKey),
 
 		priv("GET", "/v1/clients/{client_id}/rotations", authz.ReadRotation, h.listRotations),
 		priv("GET", "/v1/clients/{client_id}/rotations/{id}", authz.ReadRotation, h.getRotation),

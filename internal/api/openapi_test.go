@@ -378,6 +378,7 @@ func TestOpenAPIResponses(t *testing.T) {
 		want(t, e.do(t, "GET", clientPath(client.ClientID)+"/refresh-tokens", nil), http.StatusOK)
 		want(t, e.do(t, "GET", clientPath(client.ClientID)+"/rotations", nil), http.StatusOK)
 	})
+	step("client keys", func(t *testing.T) { clientKeySession(t, e, client.ClientID) })
 	step("webhooks", func(t *testing.T) { webhookSession(t, e, client.ClientID) })
 	step("organisation webhooks", func(t *testing.T) { orgWebhookSession(t, e) })
 	step("policy", func(t *testing.T) {

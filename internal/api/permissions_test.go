@@ -211,6 +211,18 @@ func TestPermissions(t *testing.T) {
 		c := e.createClient(t, "Fresh")
 		return c.ClientID, e.createSecret(t, c.ClientID, apiv1.CreateSecret{Description: "fresh"}, sa).ID
 	}
+	// A key of the shared client, and fresh clients with a key.
+	sharedPub, _ := testJWK(t, "shared")
+	res = e.do(t, "POST", keysPath(shared.ClientID), apiv1.CreateClientKey{JWK: sharedPub}, sa)
+	want(t, res, http.StatusCreated)
+	sharedKey := decode[apiv1.ClientKey](t, res).ID
+	freshKey := func(t *testing.T) (client, key string) {
+		c := e.createClient(t, "Fresh key")
+		pub, _ := testJWK(t, "fresh")
+		res := e.do(t, "POST", keysPath(c.ClientID), apiv1.CreateClientKey{JWK: pub}, sa)
+		want(t, res, http.StatusCreated)
+		return c.ClientID, decode[apiv1.ClientKey](t, res).ID
+	}
 	freshUser := func(t *testing.T) string {
 		u := domain.User{ID: domain.NewUserID(), OrgID: org, Email: strings.ToLower(domain.NewID("d")) + "@example.test",
 			Role: domain.RoleMember, PasswordHash: restrictedUser.PasswordHash, CreatedAt: restrictedUser.CreatedAt}
@@ -303,6 +315,18 @@ func TestPermissions(t *testing.T) {
 		"DELETE /v1/clients/{client_id}/secrets/{id}": {perm: "secrets:write", roles: writers, objects: true, success: 200, prepare: func(t *testing.T, _ *permCaller) (string, any, func(response)) {
 			c, x := freshClient(t)
 			return secretPath(c, x), nil, nil
+		}},
+		"POST /v1/clients/{client_id}/keys": {perm: "secrets:write", roles: writers, objects: true, success: 201, prepare: func(t *testing.T, _ *permCaller) (string, any, func(response)) {
+			c, _ := freshClient(t)
+			pub, _ := testJWK(t, "new")
+			return keysPath(c), apiv1.CreateClientKey{JWK: pub}, nil
+		}},
+		"GET /v1/clients/{client_id}/keys":        {perm: "secrets:read", roles: everyone, objects: true, success: 200, prepare: static(keysPath(shared.ClientID), nil)},
+		"GET /v1/clients/{client_id}/keys/{id}":   {perm: "secrets:read", roles: everyone, objects: true, success: 200, prepare: static(keyPath(shared.ClientID, sharedKey), nil)},
+		"PATCH /v1/clients/{client_id}/keys/{id}": {perm: "secrets:write", roles: writers, objects: true, success: 200, prepare: static(keyPath(shared.ClientID, sharedKey), map[string]any{"description": "edited"})},
+		"DELETE /v1/clients/{client_id}/keys/{id}": {perm: "secrets:write", roles: writers, objects: true, success: 200, prepare: func(t *testing.T, _ *permCaller) (string, any, func(response)) {
+			c, k := freshKey(t)
+			return keyPath(c, k), nil, nil
 		}},
 		"GET /v1/clients/{client_id}/rotations":      {perm: "secrets:read", roles: everyone, objects: true, success: 200, prepare: static(clientPath(shared.ClientID)+"/rotations", nil)},
 		"GET /v1/clients/{client_id}/rotations/{id}": {perm: "secrets:read", roles: everyone, objects: true, success: 200, prepare: static(clientPath(shared.ClientID)+"/rotations/"+sharedRotation, nil)},

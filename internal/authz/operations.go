@@ -6,26 +6,33 @@ package authz
 type Operation string
 
 const (
-	ListClients    Operation = "client.list"
-	ReadClient     Operation = "client.read"
-	CreateClient   Operation = "client.create"
-	UpdateClient   Operation = "client.update"
-	DeleteClient   Operation = "client.delete"
-	RevokeAll      Operation = "client.revoke_all"
-	ListSecrets    Operation = "secret.list"
-	ReadSecret     Operation = "secret.read"
-	CreateSecret   Operation = "secret.create"
-	UpdateSecret   Operation = "secret.update"
-	RevokeSecret   Operation = "secret.revoke"
-	RotateSecrets  Operation = "secret.rotate"
-	ReadRotation   Operation = "rotation.read"
-	CompleteRotate Operation = "rotation.complete"
-	ListRefresh    Operation = "refresh_token.list"
-	CreateRefresh  Operation = "refresh_token.create"
-	ReadWebhook    Operation = "webhook.read"
-	EnableWebhook  Operation = "webhook.enable"
-	Redeliver      Operation = "webhook.redeliver"
-	ReplayWebhook  Operation = "webhook.replay"
+	ListClients   Operation = "client.list"
+	ReadClient    Operation = "client.read"
+	CreateClient  Operation = "client.create"
+	UpdateClient  Operation = "client.update"
+	DeleteClient  Operation = "client.delete"
+	RevokeAll     Operation = "client.revoke_all"
+	ListSecrets   Operation = "secret.list"
+	ReadSecret    Operation = "secret.read"
+	CreateSecret  Operation = "secret.create"
+	UpdateSecret  Operation = "secret.update"
+	RevokeSecret  Operation = "secret.revoke"
+	RotateSecrets Operation = "secret.rotate"
+	// A client's public keys (private_key_jwt): credentials like secrets,
+	// with the secrets' permissions.
+	ListClientKeys  Operation = "client_key.list"
+	ReadClientKey   Operation = "client_key.read"
+	CreateClientKey Operation = "client_key.create"
+	UpdateClientKey Operation = "client_key.update"
+	RevokeClientKey Operation = "client_key.revoke"
+	ReadRotation    Operation = "rotation.read"
+	CompleteRotate  Operation = "rotation.complete"
+	ListRefresh     Operation = "refresh_token.list"
+	CreateRefresh   Operation = "refresh_token.create"
+	ReadWebhook     Operation = "webhook.read"
+	EnableWebhook   Operation = "webhook.enable"
+	Redeliver       Operation = "webhook.redeliver"
+	ReplayWebhook   Operation = "webhook.replay"
 	// SendTestWebhook queues a webhook.test event to the client's endpoint.
 	SendTestWebhook  Operation = "webhook.test"
 	CreateWebhookKey Operation = "webhook.signing_key_create"
@@ -87,7 +94,9 @@ var operations = map[Operation]Permission{
 	DeleteClient: WriteClients, RevokeAll: WriteSecrets,
 	ListSecrets: ReadSecrets, ReadSecret: ReadSecrets, CreateSecret: WriteSecrets, UpdateSecret: WriteSecrets,
 	RevokeSecret: WriteSecrets, RotateSecrets: WriteSecrets,
-	ReadRotation: ReadSecrets, CompleteRotate: WriteSecrets,
+	ListClientKeys: ReadSecrets, ReadClientKey: ReadSecrets, CreateClientKey: WriteSecrets, UpdateClientKey: WriteSecrets,
+	RevokeClientKey: WriteSecrets,
+	ReadRotation:    ReadSecrets, CompleteRotate: WriteSecrets,
 	ListRefresh: ReadSecrets, CreateRefresh: WriteSecrets,
 	ReadWebhook: ReadClients, EnableWebhook: WriteClients, Redeliver: WriteClients, ReplayWebhook: WriteClients, DeleteWebhookPayload: WriteClients,
 	SendTestWebhook:  WriteClients,

@@ -83,6 +83,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) s
 		newImportCmd(stdin, stdout, stderr, getenv),
 		newClientsCmd(api, stdout),
 		newSecretsCmd(api, stdin, stdout),
+		newClientKeysCmd(api, stdin, stdout),
 		newRotationsCmd(api, stdout),
 		newRefreshTokensCmd(api, stdout),
 		newKeysCmd(api, stdout),

@@ -237,6 +237,8 @@ func TestHelpGolden(t *testing.T) {
 		{"help-secrets", []string{"secrets", "--help"}},
 		{"help-secrets-delete", []string{"secrets", "delete", "--help"}},
 		{"help-secrets-rotate", []string{"secrets", "rotate", "--help"}},
+		{"help-client-keys", []string{"client-keys", "--help"}},
+		{"help-client-keys-create", []string{"client-keys", "create", "--help"}},
 		{"help-rotations", []string{"rotations", "--help"}},
 		{"help-rotations-complete", []string{"rotations", "complete", "--help"}},
 		{"help-refresh-tokens", []string{"refresh-tokens", "--help"}},

@@ -1,5 +1,5 @@
 // Package cli is Keywarden's command line: serve, migrate, init, audit
-// verify, backup, restore and rekey work on the store directly; the admin commands (clients, secrets,
+// verify, backup, restore and rekey work on the store directly; the admin commands (clients, secrets, client-keys,
 // audit list, …) talk to a running server through the Go SDK
 // (pkg/keywarden), the same HTTP API users call, so the CLI can never
 // bypass API authorization.

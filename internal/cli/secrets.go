@@ -251,13 +251,29 @@ func printCreatedSecret(w io.Writer, s apiv1.CreatedSecret, supplied bool) error
 func newSecretsListCmd(api *apiFlags, stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list CLIENT_ID",
-		Short: "List a client's secrets: masked value, status, expiry, last use and allowed networks",
-		Args:  exactArgs(1),
+		Short: "List a client's secrets (masked value, status, expiry, last use, allowed networks) and, in the table, its keys",
+		Long: `List a client's secrets: masked value, status, expiry, last use and allowed
+networks. The table shows the client's public keys (private_key_jwt) below
+them, with the same columns; -o json lists the secrets only (client-keys list
+has the keys).`,
+		Args: exactArgs(1),
 	}
 	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{call: func(ctx context.Context, c conn, args []string) (view, error) {
 		items, err := every(c.Secrets(ctx, args[0], keywarden.ListOptions{Limit: 200}))
+		if err != nil {
+			return view{}, err
+		}
+		keys, err := c.ListClientKeys(ctx, args[0])
 		list := apiv1.SecretList{Items: items}
-		return view{json: list, table: func(w io.Writer) error { return printSecretTable(w, list.Items) }}, err
+		return view{json: list, table: func(w io.Writer) error {
+			if err := printSecretTable(w, list.Items); err != nil || len(keys.Items) == 0 {
+				return err
+			}
+			if _, err := io.WriteString(w, "\nKeys (private_key_jwt):\n"); err != nil {
+				return err
+			}
+			return printClientKeyTable(w, keys.Items)
+		}}, err
 	}})
 	return cmd
 }

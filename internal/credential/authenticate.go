@@ -74,6 +74,7 @@ type outcome struct {
 	auth   domain.ClientAuth
 	reason string
 	secret domain.SecretID
+	key    domain.ClientKeyID // private_key_jwt: the key that verified
 	org    domain.OrgID
 	client domain.ClientID
 	// audited: the failure is in the audit log already (a legacy
@@ -108,7 +109,7 @@ func (s *Service) attempt(ctx context.Context, a attempt, source string, now tim
 		taken.Refund()
 		s.known.Add(a.known, now)
 		if o.secret != domain.LegacyPasswordSecret { // audited in its own transaction (legacy.go)
-			s.usage.record(o.org, o.client, o.secret, now, source)
+			s.usage.record(usageKey{org: o.org, client: o.client, secret: o.secret, key: o.key}, now, source)
 		}
 		return o.auth, nil
 	}
@@ -273,7 +274,7 @@ func allowedSource(cidrs []string, source string) bool {
 // secret alone, which revoke-all revoked); its secret still allows its
 // tokens; and for a personal credential, its user and the policy still
 // allow it (user is then the user it acts as). It reads only the cache.
-func (s *Service) TokenActive(ctx context.Context, org domain.OrgID, clientID domain.ClientID, secretID domain.SecretID, issuedAt int64) (active bool, user domain.UserID, err error) {
+func (s *Service) TokenActive(ctx context.Context, org domain.OrgID, clientID domain.ClientID, secretID domain.SecretID, keyID domain.ClientKeyID, issuedAt int64) (active bool, user domain.UserID, err error) {
 	if !clientID.Authenticates() {
 		return false, "", nil
 	}
@@ -297,8 +298,13 @@ func (s *Service) TokenActive(ctx context.Context, org domain.OrgID, clientID do
 		}
 		return true, e.owner.ID, nil
 	}
-	x, ok := e.secret(secretID)
-	if !ok || !x.TokensValid(s.clock()) {
+	if keyID != "" {
+		// A private_key_jwt token: its key, which has no graceful revocation.
+		k, ok := e.key(keyID)
+		if !ok || !k.TokensValid(s.clock()) {
+			return false, "", nil
+		}
+	} else if x, ok := e.secret(secretID); !ok || !x.TokensValid(s.clock()) {
 		return false, "", nil
 	}
 	if e.owner != nil {

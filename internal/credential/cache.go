@@ -39,6 +39,7 @@ const (
 const (
 	entryOverhead    = 640 // clientEntry, domain.Client, map slot, list element
 	secretOverhead   = 320 // domain.Secret
+	keyOverhead      = 640 // domain.ClientKey, parsedKey and its public key struct
 	negativeOverhead = 160 // map slot and list element of an unknown ID
 )
 
@@ -46,7 +47,9 @@ const (
 type clientEntry struct {
 	client  domain.Client
 	secrets []domain.Secret
-	orgTTL  int // the organisation's default token lifetime
+	keys    []domain.ClientKey // private_key_jwt, oldest first
+	parsed  []parsedKey        // keys[i] ready to verify (parsed once, at load)
+	orgTTL  int                // the organisation's default token lifetime
 	policy  domain.Policy
 	owner   *domain.User // for a personal credential
 
@@ -335,6 +338,14 @@ func (c *cache) load(ctx context.Context, clientID domain.ClientID) (*clientEntr
 		return nil, err
 	}
 	e := &clientEntry{client: d.Client, secrets: d.Secrets, orgTTL: d.Policy.AccessTokenTTLSeconds, policy: d.Policy}
+	for _, k := range d.Keys {
+		if k.JWKSURI != "" {
+			// Its keys come from the URL (jwks.go); the entry holds none.
+			e.keys, e.parsed = append(e.keys, k), append(e.parsed, parsedKey{})
+		} else if p, ok := parseStoredKey(k); ok {
+			e.keys, e.parsed = append(e.keys, k), append(e.parsed, p)
+		}
+	}
 	if d.Client.OwnerUserID != "" {
 		u, err := c.store.GetUser(ctx, d.Client.OrgID, d.Client.OwnerUserID)
 		if err != nil {
@@ -360,6 +371,11 @@ func (e *clientEntry) estimate() int64 {
 		for _, c := range x.AllowedCIDRs {
 			n += 16 + len(c)
 		}
+	}
+	for i, k := range e.keys {
+		// The parsed key: about its JWK's size again in big integers.
+		n += keyOverhead + len(k.ID) + len(k.OrgID) + len(k.ClientID) + len(k.KID) + len(k.Algorithm) + 2*len(k.PublicJWK) +
+			len(k.Thumbprint) + len(k.JWKSURI) + len(k.Description) + len(k.CreatedBy) + len(k.LastUsedFrom) + len(e.parsed[i].kid) + len(e.parsed[i].thumbprint)
 	}
 	if e.owner != nil {
 		n += 512
@@ -399,6 +415,16 @@ func (e *clientEntry) secret(id domain.SecretID) (domain.Secret, bool) {
 		}
 	}
 	return domain.Secret{}, false
+}
+
+// key returns the key with id from the entry.
+func (e *clientEntry) key(id domain.ClientKeyID) (domain.ClientKey, bool) {
+	for _, k := range e.keys {
+		if k.ID == id {
+			return k, true
+		}
+	}
+	return domain.ClientKey{}, false
 }
 
 // byVerifier returns the index of the generated secret with verifier.

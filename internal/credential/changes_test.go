@@ -136,7 +136,7 @@ func TestChangesReachOtherNodes(t *testing.T) {
 		return errors.Is(authB(first.Value.Reveal()), credential.ErrBadCredentials)
 	})
 	eventually(t, "node B finds the revoked secret's tokens inactive", func() bool {
-		active, _, err := n.b.TokenActive(ctx, n.admin.OrgID, c.ID, first.Secret.ID, time.Now().Unix())
+		active, _, err := n.b.TokenActive(ctx, n.admin.OrgID, c.ID, first.Secret.ID, "", time.Now().Unix())
 		return err == nil && !active
 	})
 

@@ -33,5 +33,13 @@
 // user.credential_required once per user and period, gated by a unique
 // notice row.
 //
+// Clients may also hold public keys (keys.go: JWKs, checked to be public
+// and asymmetric, with an expiry within policy, revoked like secrets) and
+// authenticate with private_key_jwt (assertion.go, RFC 7523):
+// AuthenticateAssertion checks the signed JWT against the cached keys
+// under the same limits, failure aggregation and usage batching, and
+// consumes its jti in the store (the one write on that path) so that an
+// assertion is accepted once across all nodes.
+//
 // Imports: domain, store, secretvalue, keyring, audit, ratelimit, slowhash, webhook, metrics.
 package credential

@@ -1,6 +1,8 @@
 package credential
 
 import (
+	"encoding/json"
+	"errors"
 	"net/netip"
 	"slices"
 	"strings"
@@ -50,6 +52,53 @@ func FuzzAllowedCIDRs(f *testing.F) {
 		}
 		if a, err := netip.ParseAddr(source); err == nil && allowedSource(out, source) != p.Contains(a.Unmap()) && allowedSource(out, source) != p.Contains(a) {
 			t.Fatalf("allowedSource(%q, %s) disagrees with the network %s", out[0], source, p)
+		}
+	})
+}
+
+// FuzzParseJWK feeds arbitrary JWKs to the key registration parser: it
+// never panics, refuses with a validation error that never echoes private
+// members, and what it accepts is a public, asymmetric key with one of the
+// assertion algorithms, stored without private members, whose stored form
+// parses again to the same key.
+func FuzzParseJWK(f *testing.F) {
+	for _, s := range []string{
+		`{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","kid":"a"}`,
+		`{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","d":"jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI"}`,
+		`{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}`,
+		`{"kty":"oct","k":"AAAA"}`, `{"keys":[]}`, `{}`, `[]`, `null`, `{"kty":"RSA","n":"AQAB","e":"AQAB"}`,
+		`{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","alg":"ES256"}`,
+		`{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","use":"enc"}`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		p, err := parseJWK("jwk", raw)
+		if err != nil {
+			var v *domain.ValidationError
+			if !errors.As(err, &v) {
+				t.Fatalf("parseJWK error %v is not a validation error", err)
+			}
+			if strings.Contains(raw, `"d"`) && len(raw) > 60 && strings.Contains(err.Error(), raw) {
+				t.Fatalf("the refusal echoes the JWK: %v", err)
+			}
+			return
+		}
+		if !slices.Contains(KeyAlgorithms, p.alg) || p.key == nil || p.kid == "" || p.thumbprint == "" {
+			t.Fatalf("parseJWK(%q) = %+v", raw, p)
+		}
+		var members map[string]any
+		if err := json.Unmarshal([]byte(p.jwk), &members); err != nil {
+			t.Fatalf("stored JWK %q: %v", p.jwk, err)
+		}
+		for _, m := range []string{"d", "p", "q", "dp", "dq", "qi", "k"} {
+			if _, ok := members[m]; ok {
+				t.Fatalf("stored JWK %q holds %q", p.jwk, m)
+			}
+		}
+		again, err := parseJWK("jwk", p.jwk)
+		if err != nil || again.thumbprint != p.thumbprint || again.alg != p.alg || again.kid != p.kid || again.jwk != p.jwk {
+			t.Fatalf("the stored JWK %q parses to %+v, %v; want %+v", p.jwk, again, err, p)
 		}
 	})
 }

@@ -614,7 +614,8 @@ func rotationDescription(desc string, named bool, secrets []domain.Secret, now t
 // the breach response. It returns how many secrets it revoked.
 //
 // Every access token the client was issued up to now, and every refresh
-// token it holds, stops working too.
+// token it holds, stops working too, and so do its public keys
+// (private_key_jwt): revoked with the secrets.
 func (s *Service) RevokeAll(ctx context.Context, by domain.Actor, clientID domain.ClientID) (int, error) {
 	defer s.cache.Invalidate(clientID)
 	var n int
@@ -642,15 +643,32 @@ func (s *Service) RevokeAll(ctx context.Context, by domain.Actor, clientID domai
 		if n, err = tx.RevokeClientSecrets(ctx, by.OrgID, clientID, now); err != nil {
 			return fmt.Errorf("revoke all secrets of %s: %w", clientID, err)
 		}
+		// The client's public keys (private_key_jwt) are credentials too.
+		keys, err := tx.ListClientKeys(ctx, by.OrgID, clientID)
+		if err != nil {
+			return err
+		}
+		nKeys, err := tx.RevokeClientKeys(ctx, by.OrgID, clientID, now)
+		if err != nil {
+			return fmt.Errorf("revoke all keys of %s: %w", clientID, err)
+		}
 		refresh, err := tx.RevokeClientRefreshTokens(ctx, by.OrgID, clientID, now, domain.RefreshRevokeAll)
 		if err != nil {
 			return fmt.Errorf("revoke refresh tokens of %s: %w", clientID, err)
 		}
 		if err := s.audit.Append(ctx, tx, audit.Entry{Actor: by, Action: "client.revoke_all", Target: string(clientID),
-			Detail: map[string]string{"revoked": strconv.Itoa(n), "refresh_tokens_revoked": strconv.Itoa(refresh), "access_tokens": "revoked"}}); err != nil {
+			Detail: map[string]string{"revoked": strconv.Itoa(n), "keys_revoked": strconv.Itoa(nKeys),
+				"refresh_tokens_revoked": strconv.Itoa(refresh), "access_tokens": "revoked"}}); err != nil {
 			return err
 		}
-		return s.events.Enqueue(ctx, tx, webhook.SecretsRevoked(before, now, webhook.ReasonRevokeAll)...)
+		events := webhook.SecretsRevoked(before, now, webhook.ReasonRevokeAll)
+		for _, k := range keys {
+			if k.RevokedAt == nil {
+				k.RevokedAt = &now
+				events = append(events, webhook.KeyRevoked(k, webhook.ReasonRevokeAll))
+			}
+		}
+		return s.events.Enqueue(ctx, tx, events...)
 	})
 	return n, err
 }

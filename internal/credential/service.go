@@ -2,6 +2,7 @@ package credential
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"keywarden/internal/audit"
@@ -50,6 +51,7 @@ type Service struct {
 	events      *webhook.Outbox
 	checkHook   func(url string) error
 	metrics     *metrics.Metrics
+	jwks        *jwksCache
 }
 
 // Options are the Service's dependencies.
@@ -78,6 +80,10 @@ type Options struct {
 	// CacheBytes is the client cache's memory budget (DefaultCacheBytes
 	// when 0).
 	CacheBytes int64
+	// JWKSClient fetches clients' JWK Sets (jwks_uri keys): the
+	// SSRF-guarded client webhooks are delivered with. Nil: jwks_uri keys
+	// are refused.
+	JWKSClient *http.Client
 }
 
 // New returns a Service.
@@ -101,6 +107,7 @@ func New(o Options) *Service {
 		known:       ratelimit.NewKnown(KnownAddressTTL, 100_000),
 		hashes:      hashes,
 		events:      o.Webhooks, checkHook: o.CheckWebhookURL, metrics: o.Metrics,
+		jwks: &jwksCache{client: o.JWKSClient, now: now},
 	}
 }
 

@@ -36,11 +36,13 @@ const (
 // (client.authenticate.summary).
 const UsageAuditPerOrg = 100
 
-// usageKey is one secret used from one organisation's client.
+// usageKey is one secret, or one key (private_key_jwt), used from one
+// organisation's client.
 type usageKey struct {
 	org    domain.OrgID
 	client domain.ClientID
 	secret domain.SecretID
+	key    domain.ClientKeyID
 }
 
 type usageEntry struct {
@@ -60,8 +62,7 @@ type usage struct {
 	pending map[usageKey]*usageEntry
 }
 
-func (u *usage) record(org domain.OrgID, client domain.ClientID, secret domain.SecretID, at time.Time, from string) {
-	k := usageKey{org, client, secret}
+func (u *usage) record(k usageKey, at time.Time, from string) {
 	u.mu.Lock()
 	e := u.pending[k]
 	if e == nil {
@@ -96,7 +97,9 @@ func (u *usage) take() []pendingUse {
 	for k, e := range p {
 		out = append(out, pendingUse{k, e})
 	}
-	slices.SortFunc(out, func(a, b pendingUse) int { return cmp.Compare(a.key.secret, b.key.secret) })
+	slices.SortFunc(out, func(a, b pendingUse) int {
+		return cmp.Or(cmp.Compare(a.key.secret, b.key.secret), cmp.Compare(a.key.key, b.key.key))
+	})
 	return out
 }
 
@@ -149,12 +152,21 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 	for i := 0; i < len(p); i += usageBatch {
 		part := p[i:min(i+usageBatch, len(p))]
 		uses := make([]domain.SecretUse, 0, len(part))
+		var keyUses []domain.ClientKeyUse
 		for _, e := range part {
-			if !e.stored {
+			switch {
+			case e.stored:
+			case e.key.key != "":
+				keyUses = append(keyUses, domain.ClientKeyUse{KeyID: e.key.key, At: e.last, From: e.from})
+			default:
 				uses = append(uses, domain.SecretUse{SecretID: e.key.secret, At: e.last, From: e.from})
 			}
 		}
 		if err := s.store.TouchLastUsed(ctx, uses); err != nil {
+			errs = append(errs, err)
+			break
+		}
+		if err := s.store.TouchKeysLastUsed(ctx, keyUses); err != nil {
 			errs = append(errs, err)
 			break
 		}
@@ -219,8 +231,7 @@ func usageEvents(p []pendingUse) []usageEvent {
 		n := min(len(uses), UsageAuditPerOrg)
 		for _, e := range uses[:n] {
 			out = append(out, usageEvent{entry: audit.Entry{Actor: domain.ClientActor(org, e.key.client, e.from), Action: "client.authenticate",
-				Target: string(e.key.client), Detail: map[string]string{"secret_id": string(e.key.secret), "count": strconv.Itoa(e.count),
-					"first_at": e.first.Format(time.RFC3339Nano), "last_at": e.last.Format(time.RFC3339Nano)}},
+				Target: string(e.key.client), Detail: e.detail()},
 				uses: []pendingUse{e}})
 		}
 		rest := uses[n:]
@@ -246,6 +257,18 @@ func usageEvents(p []pendingUse) []usageEvent {
 			uses: rest})
 	}
 	return out
+}
+
+// detail is the audit detail of one secret's or key's uses.
+func (e pendingUse) detail() map[string]string {
+	d := map[string]string{"count": strconv.Itoa(e.count),
+		"first_at": e.first.Format(time.RFC3339Nano), "last_at": e.last.Format(time.RFC3339Nano)}
+	if e.key.key != "" {
+		d["key_id"], d["method"] = string(e.key.key), "private_key_jwt"
+	} else {
+		d["secret_id"] = string(e.key.secret)
+	}
+	return d
 }
 
 // RunUsageFlusher flushes every interval until ctx ends, then once more

@@ -193,6 +193,9 @@ func (a Actor) UserID() UserID {
 type ClientAuth struct {
 	Client   Client
 	SecretID SecretID // the secret that authenticated (never its value)
+	// KeyID is the public key whose signed assertion authenticated
+	// (private_key_jwt); SecretID is then "".
+	KeyID ClientKeyID
 	// Owner is the user a personal credential acts as ("" for a client).
 	Owner UserID
 	// OrgTokenTTL is the organisation's default access-token lifetime in

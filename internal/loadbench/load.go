@@ -42,6 +42,9 @@ type Target struct {
 	URL    string
 	Header http.Header
 	Body   []byte
+	// NextBody, when set, makes each request's body instead of Body (a
+	// request that must differ each time: a client assertion's jti).
+	NextBody func() []byte
 	// Check, when set, inspects the body of each 200 answer; an error
 	// makes the request count as failed.
 	Check func(body []byte) error
@@ -261,7 +264,11 @@ func phase(ctx context.Context, client *http.Client, t Target, concurrency int, 
 // do sends one request and records its outcome. A request cut short
 // because ctx ended is not counted at all.
 func (w *worker) do(ctx context.Context, client *http.Client, t Target) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL, bytes.NewReader(t.Body))
+	body := t.Body
+	if t.NextBody != nil {
+		body = t.NextBody()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL, bytes.NewReader(body))
 	if err != nil {
 		w.fail(0, err.Error())
 		return

@@ -3,16 +3,22 @@ package loadbench
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	cryptorand "crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	josejwt "github.com/go-jose/go-jose/v4/jwt"
 
 	"keywarden/internal/secretvalue"
 )
@@ -317,5 +323,37 @@ func TestCompareAndReport(t *testing.T) {
 	if doc.CPUs != 2 || len(doc.Results) != 2 || doc.Results[0].Ratio == nil || doc.Results[1].Ratio != nil ||
 		doc.Results[0].Statuses["200"] != doc.Results[0].Requests {
 		t.Errorf("JSON %+v", doc)
+	}
+}
+
+// TestAssertionTarget: every body is a client_credentials request with a
+// new assertion that verifies with the public key and names the client
+// and the token endpoint.
+func TestAssertionTarget(t *testing.T) {
+	pub, priv, err := ed25519.GenerateKey(cryptorand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := NewAssertions("http://127.0.0.1:1", "kwc_x", "k1", priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := AssertionTarget("http://127.0.0.1:1", a)
+	seen := map[string]bool{}
+	for range 3 {
+		form, err := url.ParseQuery(string(tg.NextBody()))
+		if err != nil || form.Get("grant_type") != "client_credentials" || form.Get("client_assertion_type") != AssertionType {
+			t.Fatalf("body %v, %v", form, err)
+		}
+		tok, err := josejwt.ParseSigned(form.Get("client_assertion"), []jose.SignatureAlgorithm{jose.EdDSA})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c josejwt.Claims
+		if err := tok.Claims(pub, &c); err != nil || c.Issuer != "kwc_x" || c.Subject != "kwc_x" || c.Audience[0] != "http://127.0.0.1:1/oauth2/token" ||
+			tok.Headers[0].KeyID != "k1" || seen[c.ID] {
+			t.Fatalf("claims %+v (kid %q), %v", c, tok.Headers[0].KeyID, err)
+		}
+		seen[c.ID] = true
 	}
 }

@@ -3,11 +3,13 @@
 // introspection (RFC 7662), token revocation (RFC 7009), authorization
 // server metadata (RFC 8414) and the JWKS.
 //
-// Each endpoint parses the form, authenticates the client (credential),
+// Each endpoint parses the form, authenticates the client (credential:
+// client_secret_basic, client_secret_post or private_key_jwt, exactly one),
 // makes one call to the token issuer (token.Issuer: issue, introspect or
 // revoke) and renders. Endpoint code returns *Error values; one writer
 // renders them as RFC 6749 §5.2 JSON with Cache-Control: no-store, and a
-// 401 always carries WWW-Authenticate. The token path reads only memory.
+// 401 always carries WWW-Authenticate. The token path reads only memory
+// (a private_key_jwt assertion also records its jti in the store).
 //
 // Imports: credential, token, httpx, domain, metrics.
 package oauth

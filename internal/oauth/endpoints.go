@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"keywarden/internal/credential"
 	"keywarden/internal/httpx"
 	"keywarden/internal/token"
 )
@@ -70,6 +71,7 @@ type introspection struct {
 	Iss       string `json:"iss,omitempty"`
 	Jti       string `json:"jti,omitempty"`
 	SecretID  string `json:"secret_id,omitempty"`
+	KeyID     string `json:"key_id,omitempty"` // private_key_jwt: the client key that authenticated
 }
 
 // introspect answers for tokens of the caller's organisation only: any
@@ -95,7 +97,7 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) error {
 	out := introspection{Active: false}
 	if active {
 		out = introspection{Active: true, Scope: c.Scope, ClientID: string(c.ClientID), TokenType: "Bearer",
-			Exp: c.Expiry, Iat: c.IssuedAt, Sub: c.Subject, Aud: c.Audience, Iss: c.Issuer, Jti: c.JTI, SecretID: string(c.SecretID)}
+			Exp: c.Expiry, Iat: c.IssuedAt, Sub: c.Subject, Aud: c.Audience, Iss: c.Issuer, Jti: c.JTI, SecretID: string(c.SecretID), KeyID: string(c.KeyID)}
 	}
 	if !acceptsJWT(r.Header.Values("Accept")) {
 		return writeJSON(w, out)
@@ -187,7 +189,7 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) error {
 // than an empty list that strict parsers refuse (docs/oauth.md).
 func (h *Handler) metadata(w http.ResponseWriter, r *http.Request) error {
 	iss := h.Issuer()
-	methods := []string{"client_secret_basic", "client_secret_post"}
+	methods := []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
 	doc := map[string]any{
 		"issuer":                                iss,
 		"token_endpoint":                        iss + "/oauth2/token",
@@ -201,7 +203,11 @@ func (h *Handler) metadata(w http.ResponseWriter, r *http.Request) error {
 		"revocation_endpoint_auth_methods_supported":    methods,
 		"access_token_signing_alg_values_supported":     h.Keys.Algorithms(),
 		"introspection_signing_alg_values_supported":    h.Keys.Algorithms(), // RFC 9701 §7
-		"service_documentation":                         iss + "/openapi.yaml",
+		// The algorithms of private_key_jwt client assertions (RFC 8414 §2).
+		"token_endpoint_auth_signing_alg_values_supported":         credential.KeyAlgorithms,
+		"introspection_endpoint_auth_signing_alg_values_supported": credential.KeyAlgorithms,
+		"revocation_endpoint_auth_signing_alg_values_supported":    credential.KeyAlgorithms,
+		"service_documentation":                                    iss + "/openapi.yaml",
 	}
 	b, err := json.Marshal(doc)
 	if err != nil {

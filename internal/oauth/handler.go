@@ -94,7 +94,14 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, f form) (do
 	if err != nil {
 		return domain.ClientAuth{}, err
 	}
-	auth, err := h.Credentials.Authenticate(ctx, domain.ClientID(cc.ID), cc.Secret, httpx.ClientIP(r))
+	var auth domain.ClientAuth
+	if cc.Assertion != "" {
+		iss := h.Issuer()
+		auth, err = h.Credentials.AuthenticateAssertion(ctx, credential.AssertionInput{ClientID: domain.ClientID(cc.ID), Assertion: cc.Assertion,
+			Audiences: []string{iss, iss + "/oauth2/token"}, Source: httpx.ClientIP(r)})
+	} else {
+		auth, err = h.Credentials.Authenticate(ctx, domain.ClientID(cc.ID), cc.Secret, httpx.ClientIP(r))
+	}
 	var limited *credential.RateLimitedError
 	var busy *domain.BusyError
 	switch {
@@ -106,7 +113,7 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, f form) (do
 		h.Metrics.ClientAuthenticated(metrics.OutcomeRateLimited)
 		return domain.ClientAuth{}, &Error{Code: "invalid_client", Description: "too many failed attempts; try again later",
 			Status: http.StatusTooManyRequests, RetryAfter: limited.RetryAfter, cause: err}
-	case errors.Is(err, credential.ErrBadCredentials): // unknown, wrong, expired, revoked, disabled: one answer
+	case errors.Is(err, credential.ErrBadCredentials): // unknown, wrong, expired, revoked, disabled, a bad assertion: one answer
 		h.Metrics.ClientAuthenticated(metrics.OutcomeFailure)
 		return domain.ClientAuth{}, &Error{Code: "invalid_client", Description: "client authentication failed",
 			Status: http.StatusUnauthorized, cause: err}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"keywarden/internal/credential"
 )
 
 // MaxFormBytes bounds a request body at the OAuth endpoints.
@@ -71,20 +73,39 @@ func quoteName(k string) string {
 	return strconv.Quote(k)
 }
 
-// clientCredentials are what the client presented to authenticate.
+// clientCredentials are what the client presented to authenticate: an ID
+// and secret, or (private_key_jwt) a signed assertion and, optionally, the
+// ID.
 type clientCredentials struct {
 	ID, Secret string
+	Assertion  string
 }
 
 // clientAuth extracts exactly one client authentication method from the
 // request: client_secret_basic (RFC 6749 §2.3.1, with the ID and secret
-// form-urlencoded inside Basic) or client_secret_post.
+// form-urlencoded inside Basic), client_secret_post, or private_key_jwt
+// (RFC 7523 §2.2: client_assertion_type and client_assertion in the body,
+// client_id optional).
 func clientAuth(r *http.Request, f form) (clientCredentials, error) {
 	headers := r.Header.Values("Authorization")
 	_, postSecret := f["client_secret"]
+	assertionTyp, hasType := f["client_assertion_type"]
+	assertion, hasAssertion := f["client_assertion"]
 	switch {
 	case len(headers) > 1:
 		return clientCredentials{}, invalidRequest("send one Authorization header")
+	case (hasType || hasAssertion) && (len(headers) == 1 || postSecret):
+		return clientCredentials{}, invalidRequest("use one client authentication method: a client assertion, Basic or client_secret, not several")
+	case hasType || hasAssertion:
+		switch {
+		case !hasType:
+			return clientCredentials{}, invalidRequest("client_assertion_type is required with client_assertion")
+		case !hasAssertion || assertion == "":
+			return clientCredentials{}, invalidRequest("client_assertion is required with client_assertion_type")
+		case assertionTyp != credential.AssertionType:
+			return clientCredentials{}, &Error{Code: "invalid_client", Description: "client_assertion_type must be " + credential.AssertionType, Status: http.StatusUnauthorized}
+		}
+		return clientCredentials{ID: f["client_id"], Assertion: assertion}, nil
 	case len(headers) == 1:
 		if postSecret {
 			return clientCredentials{}, invalidRequest("use one client authentication method: Basic or client_secret in the body, not both")
@@ -118,5 +139,5 @@ func clientAuth(r *http.Request, f form) (clientCredentials, error) {
 		}
 		return clientCredentials{ID: id, Secret: f["client_secret"]}, nil
 	}
-	return clientCredentials{}, &Error{Code: "invalid_client", Description: "client authentication is required (HTTP Basic or client_id and client_secret in the body)", Status: http.StatusUnauthorized}
+	return clientCredentials{}, &Error{Code: "invalid_client", Description: "client authentication is required (HTTP Basic, client_id and client_secret in the body, or a client assertion: private_key_jwt)", Status: http.StatusUnauthorized}
 }

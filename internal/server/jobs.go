@@ -38,7 +38,11 @@ func (s *Server) jobs() []job {
 			if err := s.tokens.DenyList.Sync(ctx); err != nil {
 				return err
 			}
-			_, err := s.tokens.DenyList.Prune(ctx)
+			if _, err := s.tokens.DenyList.Prune(ctx); err != nil {
+				return err
+			}
+			// The jti of client assertions (private_key_jwt) past their exp.
+			_, err := s.core.Credentials.DeleteExpiredAssertionIDs(ctx)
 			return err
 		}},
 		{"auto-complete rotations", every, func(ctx context.Context) error {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"keywarden/internal/account"
 	"keywarden/internal/audit"
@@ -144,7 +145,9 @@ func OpenCore(ctx context.Context, cfg config.Config) (*Core, error) {
 	passwords := account.NewPasswordGuesses()                                  // one guessing budget per email for both logins
 	creds := credential.New(credential.Options{Store: st, Audit: log, Keyring: kr, PasswordGuesses: passwords,
 		Webhooks: hooks.Outbox(), CheckWebhookURL: hooks.Guard().CheckURL, Metrics: m,
-		Hashes: hashes, CacheBytes: int64(cfg.ClientCacheMB) << 20})
+		Hashes: hashes, CacheBytes: int64(cfg.ClientCacheMB) << 20,
+		// Clients' JWK Sets (jwks_uri keys) come through the webhooks' SSRF guard.
+		JWKSClient: webhook.NewHTTPClient(hooks.Guard(), 5*time.Second)})
 	return &Core{
 		Store:   st,
 		Keyring: kr,

@@ -20,6 +20,8 @@ type Data interface {
 	APITokens
 	Clients
 	Secrets
+	ClientKeys
+	ClientAssertions
 	AuditLog
 	SigningKeys
 	RefreshTokens
@@ -204,6 +206,7 @@ type ClientAuthData struct {
 	Client  domain.Client
 	Policy  domain.Policy
 	Secrets []domain.Secret
+	Keys    []domain.ClientKey // oldest first
 }
 
 // ImportedClient is one client of ImportClients with its secrets.
@@ -247,6 +250,42 @@ type Secrets interface {
 	// rows in ID order (callers send batches of a few hundred); a later
 	// time never loses to an earlier one.
 	TouchLastUsed(ctx context.Context, uses []domain.SecretUse) error
+}
+
+// ClientKeys are clients' public keys (private_key_jwt).
+type ClientKeys interface {
+	// CreateClientKey stores k; a kid the client already has is
+	// domain.ErrConflict.
+	CreateClientKey(ctx context.Context, k domain.ClientKey) error
+	GetClientKey(ctx context.Context, org domain.OrgID, id domain.ClientKeyID) (domain.ClientKey, error)
+	// ListClientKeys returns a client's keys, oldest first.
+	ListClientKeys(ctx context.Context, org domain.OrgID, clientID domain.ClientID) ([]domain.ClientKey, error)
+	// UpdateClientKey locks the key, hands fn the key as stored and stores
+	// what fn leaves of description and expiry (see ErrNoChange). A
+	// revoked key never changes: domain.ErrConflict.
+	UpdateClientKey(ctx context.Context, org domain.OrgID, id domain.ClientKeyID, fn func(k *domain.ClientKey) error) (domain.ClientKey, error)
+	// RevokeClientKey sets revoked-at unless the key is already revoked,
+	// and reports whether this call revoked it.
+	RevokeClientKey(ctx context.Context, org domain.OrgID, id domain.ClientKeyID, at time.Time) (bool, error)
+	// RevokeClientKeys revokes every unrevoked key of a client and
+	// returns how many it revoked.
+	RevokeClientKeys(ctx context.Context, org domain.OrgID, clientID domain.ClientID, at time.Time) (int, error)
+	// TouchKeysLastUsed stores a batch of key uses in one transaction; a
+	// later time never loses to an earlier one.
+	TouchKeysLastUsed(ctx context.Context, uses []domain.ClientKeyUse) error
+}
+
+// ClientAssertions remember the IDs (jti) of accepted client assertions
+// until they expire, so that each is accepted once across all nodes.
+type ClientAssertions interface {
+	// ConsumeAssertionID records (client, jti) until expires and reports
+	// whether this call did: false when it was recorded before and has
+	// not expired at now (a replay). A recorded one that has expired is
+	// taken over (a conditional update), so a purge that has not run yet
+	// never blocks a reuse that is allowed.
+	ConsumeAssertionID(ctx context.Context, client domain.ClientID, jti string, expires, now time.Time) (bool, error)
+	// DeleteAssertionIDsBefore removes the entries that expired before t.
+	DeleteAssertionIDsBefore(ctx context.Context, t time.Time) (int, error)
 }
 
 // AuditLog is the hash-chained, append-only event log. One chain covers the

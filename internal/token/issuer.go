@@ -56,7 +56,7 @@ type Signer interface {
 // client and secret and, for a personal credential, its user
 // (credential.Service).
 type Backing interface {
-	TokenActive(ctx context.Context, org domain.OrgID, client domain.ClientID, secret domain.SecretID, issuedAt int64) (active bool, user domain.UserID, err error)
+	TokenActive(ctx context.Context, org domain.OrgID, client domain.ClientID, secret domain.SecretID, key domain.ClientKeyID, issuedAt int64) (active bool, user domain.UserID, err error)
 }
 
 // Issuer owns issuance end to end: from an authenticated client and what
@@ -131,7 +131,7 @@ func (i *Issuer) claims(auth domain.ClientAuth, scope string) Claims {
 	iss, now := i.issuer(), i.now().Unix()
 	return Claims{
 		Issuer: iss, Audience: iss, Subject: auth.Subject(), IssuedAt: now, Expiry: now + int64(auth.TokenTTL()),
-		JTI: NewJTI(), ClientID: auth.Client.ID, Scope: scope, SecretID: auth.SecretID, OrgID: auth.Client.OrgID,
+		JTI: NewJTI(), ClientID: auth.Client.ID, Scope: scope, SecretID: auth.SecretID, KeyID: auth.KeyID, OrgID: auth.Client.OrgID,
 	}
 }
 
@@ -184,7 +184,7 @@ func (i *Issuer) active(ctx context.Context, tok string) (Claims, bool, domain.U
 	if err != nil || i.deny.Contains(c.JTI) {
 		return c, false, "", nil
 	}
-	ok, user, err := i.backing.TokenActive(ctx, c.OrgID, c.ClientID, c.SecretID, c.IssuedAt)
+	ok, user, err := i.backing.TokenActive(ctx, c.OrgID, c.ClientID, c.SecretID, c.KeyID, c.IssuedAt)
 	return c, ok, user, err
 }
 

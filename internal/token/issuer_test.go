@@ -46,7 +46,7 @@ func (f *flakySigner) Mint(c token.Claims) (string, error) {
 // service's part, which its own tests cover).
 type active struct{}
 
-func (active) TokenActive(_ context.Context, _ domain.OrgID, _ domain.ClientID, _ domain.SecretID, _ int64) (bool, domain.UserID, error) {
+func (active) TokenActive(_ context.Context, _ domain.OrgID, _ domain.ClientID, _ domain.SecretID, _ domain.ClientKeyID, _ int64) (bool, domain.UserID, error) {
 	return true, "", nil
 }
 

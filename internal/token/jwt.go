@@ -25,7 +25,11 @@ type Claims struct {
 	// SecretID names the client secret that authenticated (never its value),
 	// so that revoking the secret can revoke its tokens.
 	SecretID domain.SecretID `json:"secret_id"`
-	OrgID    domain.OrgID    `json:"org_id"`
+	// KeyID names the client's public key that authenticated instead
+	// (private_key_jwt; SecretID is then ""), so that revoking the key
+	// revokes its tokens.
+	KeyID domain.ClientKeyID `json:"key_id,omitempty"`
+	OrgID domain.OrgID       `json:"org_id"`
 }
 
 // TokenType is the JWS "typ" of access tokens (RFC 9068 §2.1).

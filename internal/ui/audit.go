@@ -18,6 +18,7 @@ var actionLabels = map[string]string{
 	"client.create": "Client created", "client.update": "Client changed", "client.delete": "Client deleted",
 	"client.revoke_all": "All secrets revoked (breach)", "client.authenticate": "Token request",
 	"secret.create": "Secret added", "secret.update": "Secret edited", "secret.revoke": "Secret revoked",
+	"key.create": "Key registered", "key.update": "Key edited", "key.revoke": "Key revoked",
 	"secret.rotate": "Rotation: new secret", "secret.schedule_expiry": "Old secret scheduled to expire", "secret.expire": "Secret expired",
 	"rotation.complete": "Rotation completed", "refresh_token.create": "Refresh token generated", "refresh_token.use": "Refresh token used",
 	"refresh_token.revoke_family": "Refresh tokens revoked (reuse)", "access_token.revoke": "Access token revoked",

@@ -83,6 +83,8 @@ type secretsData struct {
 	Hint            expiryHint
 	Reveal          *reveal
 	Rotation        *rotationBanner
+	// Keys are the client's public keys (private_key_jwt).
+	Keys keysData
 }
 
 type rotationBanner struct {
@@ -97,6 +99,8 @@ type secretsState struct {
 	editOpen       string
 	revokeOpen     string
 	reveal         *reveal
+	addKey         *form  // the Add key dialog, open
+	revokeKey      string // the key whose Revoke dialog opens
 }
 
 func (h *Handler) secrets(w http.ResponseWriter, r *http.Request, rq *request) error {
@@ -112,6 +116,10 @@ func (h *Handler) secrets(w http.ResponseWriter, r *http.Request, rq *request) e
 	if q.Get("revoke-all") == "1" {
 		st.revokeAll = newForm()
 	}
+	if q.Get("add-key") == "1" {
+		st.addKey = newForm()
+	}
+	st.revokeKey = q.Get("revoke-key")
 	return h.renderSecrets(w, r, rq, http.StatusOK, c, st)
 }
 
@@ -154,6 +162,14 @@ func (h *Handler) renderSecrets(w http.ResponseWriter, r *http.Request, rq *requ
 	}
 	if d.NothingToRevoke, err = h.nothingToRevoke(r, rq, c, list.Secrets, now); err != nil {
 		return err
+	}
+	if d.Keys, err = h.loadKeys(r, rq, c, st); err != nil {
+		return err
+	}
+	for _, k := range d.Keys.Rows {
+		if k.Revoked == nil && k.Badge != "danger" {
+			d.NothingToRevoke = false // an active key: revoke-all revokes it
+		}
 	}
 	cur, err := h.openRotation(r, rq, c.ID)
 	if err != nil {

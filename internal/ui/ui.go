@@ -176,6 +176,8 @@ func (h *Handler) routes() []Route {
 		action("POST /ui/clients/{id}/secrets/{sid}/revoke", authz.RevokeSecret, 0, h.revokeSecret),
 		// The address of the same form before "Delete" became "Revoke".
 		action("POST /ui/clients/{id}/secrets/{sid}/delete", authz.RevokeSecret, 0, h.revokeSecret),
+		action("POST /ui/clients/{id}/keys", authz.CreateClientKey, once, h.addKey),
+		action("POST /ui/clients/{id}/keys/{kid}/revoke", authz.RevokeClientKey, 0, h.revokeKey),
 		view("GET /ui/clients/{id}/rotate", authz.RotateSecrets, 0, h.rotateStart),
 		action("POST /ui/clients/{id}/rotate", authz.RotateSecrets, once, h.rotate),
 		view("GET /ui/clients/{id}/rotations/{rid}", authz.ReadRotation, 0, h.rotation),

@@ -39,6 +39,8 @@ var eventInfos = map[string]eventInfo{
 	webhook.TypeCredentialRevoked:  {"Personal credential revoked", "For personal credentials only."},
 	webhook.TypeSecretLeaked:       {"Secret leaked", "A leak report named a live secret; it was revoked or quarantined."},
 	webhook.TypeCredentialLeaked:   {"Personal credential leaked", "For personal credentials only."},
+	webhook.TypeKeyCreated:         {"Key registered", "A public key (private_key_jwt) was added."},
+	webhook.TypeKeyRevoked:         {"Key revoked", "A public key was revoked, and its access tokens with it."},
 	// Not one of webhook.Types(): sent on request, whatever is selected.
 	webhook.TypeTest: {"Test event", "Sent with Send test event."},
 }

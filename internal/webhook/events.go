@@ -22,6 +22,8 @@ const (
 	TypeCredentialRevoked  = "credential.revoked"
 	TypeSecretLeaked       = "secret.leaked"
 	TypeCredentialLeaked   = "credential.leaked"
+	TypeKeyCreated         = "key.created"
+	TypeKeyRevoked         = "key.revoked"
 	// The health stages of an endpoint and the expiry summary go to
 	// organisation endpoints only (see OrgOnly).
 	TypeEndpointFailing   = "webhook.endpoint_failing"
@@ -37,7 +39,8 @@ const (
 // Types lists the event types a client's endpoint may select.
 func Types() []string {
 	return []string{TypeSecretCreated, TypeSecretExpiring, TypeSecretExpired, TypeSecretRevoked,
-		TypeRefreshTokenIssued, TypeClientUpdated, TypeClientDisabled, TypeCredentialRevoked, TypeSecretLeaked, TypeCredentialLeaked}
+		TypeRefreshTokenIssued, TypeClientUpdated, TypeClientDisabled, TypeCredentialRevoked, TypeSecretLeaked, TypeCredentialLeaked,
+		TypeKeyCreated, TypeKeyRevoked}
 }
 
 // OrgTypes lists every event type: those of Types, and those only
@@ -173,6 +176,46 @@ func SecretsRevoked(secrets []domain.Secret, at time.Time, reason string) []Even
 		out = append(out, SecretRevoked(x, reason))
 	}
 	return out
+}
+
+// keyData describes a client's public key (private_key_jwt).
+type keyData struct {
+	ClientID    domain.ClientID    `json:"client_id"`
+	KeyID       domain.ClientKeyID `json:"key_id"`
+	KID         string             `json:"kid"`
+	Algorithm   string             `json:"alg"`
+	Thumbprint  string             `json:"thumbprint"`         // RFC 7638, SHA-256, base64url
+	JWKSURI     string             `json:"jwks_uri,omitempty"` // for an entry registered as a JWK Set URL
+	Description string             `json:"description"`
+	CreatedAt   time.Time          `json:"created_at"`
+	ExpiresAt   *time.Time         `json:"expires_at"` // null: never expires
+	RevokedAt   *time.Time         `json:"revoked_at,omitempty"`
+	// Reason and AccessTokens describe a key.revoked event.
+	Reason       string `json:"reason,omitempty"`
+	AccessTokens string `json:"access_tokens,omitempty"` // always "revoked"
+}
+
+func describeKey(k domain.ClientKey) keyData {
+	return keyData{ClientID: k.ClientID, KeyID: k.ID, KID: k.KID, Algorithm: k.Algorithm, Thumbprint: k.Thumbprint, JWKSURI: k.JWKSURI,
+		Description: k.Description, CreatedAt: k.CreatedAt.UTC(), ExpiresAt: utc(k.ExpiresAt)}
+}
+
+// KeyCreated is key.created: a public key was registered for a client.
+func KeyCreated(k domain.ClientKey) Event {
+	return Event{Type: TypeKeyCreated, OrgID: k.OrgID, ClientID: k.ClientID, At: k.CreatedAt, Data: describeKey(k)}
+}
+
+// KeyRevoked is key.revoked: k (RevokedAt set) was revoked, and the access
+// tokens it authenticated for with it; reason is one of the Reason
+// constants (ReasonRevoked or ReasonRevokeAll).
+func KeyRevoked(k domain.ClientKey, reason string) Event {
+	d := describeKey(k)
+	d.RevokedAt, d.Reason, d.AccessTokens = utc(k.RevokedAt), reason, "revoked"
+	at := time.Time{}
+	if k.RevokedAt != nil {
+		at = *k.RevokedAt
+	}
+	return Event{Type: TypeKeyRevoked, OrgID: k.OrgID, ClientID: k.ClientID, At: at, Data: d}
 }
 
 type refreshData struct {

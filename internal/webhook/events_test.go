@@ -34,7 +34,13 @@ func TestPayloadShapes(t *testing.T) {
 	gone.RevokedAt, gone.KeepTokens = &revoked, true
 	c := domain.Client{ID: x.ClientID, OrgID: "org_1", Name: "Billing", Disabled: true, UpdatedAt: at}
 	personal := domain.Client{ID: "kwp_3hT9xQ2mLw8ZbV1cR7pK0c", OrgID: "org_1", OwnerUserID: "usr_2"}
+	key := domain.ClientKey{ID: "ckey_3hT9xQ2mLw8ZbV1cR7pK0e", OrgID: "org_1", ClientID: x.ClientID, KID: "deploy-2031", Algorithm: "ES256",
+		PublicJWK: `{"kty":"EC"}`, Thumbprint: "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs", Description: "CI", CreatedAt: at, ExpiresAt: &expires}
+	keyGone := key
+	keyGone.RevokedAt = &revoked
 	events := map[string]webhook.Event{
+		"key.created":                webhook.KeyCreated(key),
+		"key.revoked":                webhook.KeyRevoked(keyGone, webhook.ReasonRevoked),
 		"secret.created":             webhook.SecretCreated(x),
 		"secret.expiring":            webhook.SecretExpiring(x, 7, at),
 		"secret.expired":             webhook.SecretExpired(x, expires),

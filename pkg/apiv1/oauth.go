@@ -15,7 +15,11 @@ type ServerMetadata struct {
 	RevocationEndpointAuthMethodsSupported    []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
 	AccessTokenSigningAlgValuesSupported      []string `json:"access_token_signing_alg_values_supported,omitempty"`
 	IntrospectionSigningAlgValuesSupported    []string `json:"introspection_signing_alg_values_supported,omitempty"`
-	ServiceDocumentation                      string   `json:"service_documentation,omitempty"`
+	// The JWS algorithms of private_key_jwt client assertions.
+	TokenEndpointAuthSigningAlgValuesSupported         []string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
+	IntrospectionEndpointAuthSigningAlgValuesSupported []string `json:"introspection_endpoint_auth_signing_alg_values_supported,omitempty"`
+	RevocationEndpointAuthSigningAlgValuesSupported    []string `json:"revocation_endpoint_auth_signing_alg_values_supported,omitempty"`
+	ServiceDocumentation                               string   `json:"service_documentation,omitempty"`
 }
 
 // JWKSet is the set of public keys that verify access tokens (RFC 7517 §5),

@@ -1,6 +1,9 @@
 package apiv1
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Client is an API client as the API shows it.
 type Client struct {
@@ -545,4 +548,51 @@ type AccessToken struct {
 	AccessToken string `json:"access_token"`
 	TokenType   string `json:"token_type"`
 	ExpiresIn   int    `json:"expires_in"`
+}
+
+// ClientKey is a public key a client authenticates with (private_key_jwt):
+// a credential like a secret, with status, expiry and last use.
+type ClientKey struct {
+	ID         string          `json:"id"`
+	ClientID   string          `json:"client_id"`
+	KID        string          `json:"kid"`
+	Alg        string          `json:"alg"`
+	Thumbprint string          `json:"thumbprint"`    // RFC 7638, SHA-256, base64url
+	JWK        json.RawMessage `json:"jwk,omitempty"` // the public key only; absent for a jwks_uri
+	// JWKSURI is the client's JWK Set URL, for an entry registered with one.
+	JWKSURI string `json:"jwks_uri,omitempty"`
+	// Description says what the key is for.
+	Description  string     `json:"description"`
+	Status       string     `json:"status"` // "active", "expired" or "revoked"
+	CreatedAt    time.Time  `json:"created_at"`
+	CreatedBy    string     `json:"created_by"`
+	ExpiresAt    *time.Time `json:"expires_at"`
+	RevokedAt    *time.Time `json:"revoked_at"`
+	LastUsedAt   *time.Time `json:"last_used_at"`
+	LastUsedFrom string     `json:"last_used_from,omitempty"`
+}
+
+// CreateClientKey is the body of POST /v1/clients/{client_id}/keys.
+type CreateClientKey struct {
+	// JWK is the public key as a JSON Web Key object; private material
+	// and symmetric keys are refused.
+	JWK json.RawMessage `json:"jwk,omitempty"`
+	// JWKSURI, instead of JWK: the https URL of the client's JWK Set,
+	// fetched (through the server's SSRF guard) and cached.
+	JWKSURI      string     `json:"jwks_uri,omitempty"`
+	Description  string     `json:"description,omitempty"`
+	ExpiresAt    *time.Time `json:"expires_at,omitempty"` // absent: the policy's maximum
+	NeverExpires bool       `json:"never_expires,omitempty"`
+}
+
+// UpdateClientKey is the body of PATCH /v1/clients/{client_id}/keys/{id}.
+type UpdateClientKey struct {
+	Description  *string    `json:"description,omitempty"`
+	ExpiresAt    *time.Time `json:"expires_at,omitempty"`
+	NeverExpires bool       `json:"never_expires,omitempty"`
+}
+
+// ClientKeyList is a client's keys, oldest first.
+type ClientKeyList struct {
+	Items []ClientKey `json:"items"`
 }

@@ -307,6 +307,10 @@ func (s *conn) LoadClientAuth(ctx context.Context, id domain.ClientID) (store.Cl
 	if n == 0 {
 		return store.ClientAuthData{}, domain.ErrNotFound
 	}
+	// The keys (private_key_jwt) in a second query: a cache miss only.
+	if out.Keys, err = s.loadClientKeys(ctx, id); err != nil {
+		return store.ClientAuthData{}, err
+	}
 	return out, nil
 }
 

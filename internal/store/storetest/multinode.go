@@ -20,6 +20,7 @@ var multiNode = []struct {
 	{"LastUseBatchesInOppositeOrdersNeverDeadlock", testNodesTouchOrdered},
 	{"ConcurrentAuditAppendsFormOneChain", testNodesAppend},
 	{"RefreshTokenUsedOnceAcrossNodes", testNodesRefreshUse},
+	{"AssertionIDConsumedOnceAcrossNodes", testNodesAssertionIDOnce},
 	{"WebhookMessageClaimedOnce", testNodesClaimOnce},
 	{"ExpiryNoticeRecordedOnce", testNodesNoticeOnce},
 	{"SetupCreatesOneOrganisationAcrossNodes", testNodesSetupOnce},
