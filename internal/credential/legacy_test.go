@@ -162,7 +162,7 @@ func TestLegacyPasswordLogin(t *testing.T) {
 				if len(logins) != 1 || logins[0].Detail["method"] != "legacy_password" {
 					t.Errorf("audited %+v, want one auth.login with method legacy_password", logins)
 				}
-				active, user, err := e.svc.TokenActive(t.Context(), u.OrgID, auth.Client.ID, auth.SecretID, e.clock.Now().Unix())
+				active, user, err := e.svc.TokenActive(t.Context(), u.OrgID, auth.Client.ID, auth.SecretID, "", e.clock.Now().Unix())
 				if err != nil || !active || user != u.ID {
 					t.Errorf("TokenActive = %v, %v, %v", active, user, err)
 				}
@@ -203,7 +203,7 @@ func TestLegacyPasswordEndsForTheUser(t *testing.T) {
 		if _, err := e.svc.AuthenticatePersonal(ctx, u.Email, "", pw, "192.0.2.10"); !errors.Is(err, credential.ErrBadCredentials) {
 			t.Errorf("old password after the change: %v", err)
 		}
-		if active, _, _ := e.svc.TokenActive(ctx, u.OrgID, last.Client.ID, last.SecretID, e.clock.Now().Unix()); active {
+		if active, _, _ := e.svc.TokenActive(ctx, u.OrgID, last.Client.ID, last.SecretID, "", e.clock.Now().Unix()); active {
 			t.Error("a legacy token outlived the password change")
 		}
 		ends, _, _ := e.audit.List(ctx, u.OrgID, domain.AuditFilter{Action: "user.legacy_password_end", Target: string(u.ID)})
