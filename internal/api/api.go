@@ -14,6 +14,7 @@ import (
 	"keywarden/internal/authz"
 	"keywarden/internal/credential"
 	"keywarden/internal/domain"
+	"keywarden/internal/dpop"
 	"keywarden/internal/httpx"
 	"keywarden/internal/leak"
 	"keywarden/internal/problem"
@@ -50,6 +51,10 @@ type Handler struct {
 	LeakReporterToken string
 	// AuditStreams manages the organisations' own audit streams.
 	AuditStreams *auditstream.Service
+	// DPoP checks the proofs that come with DPoP-bound access tokens
+	// (Authorization: DPoP); Issuer is the base of their htu.
+	DPoP   *dpop.Verifier
+	Issuer func() string
 }
 
 // endpoint is a handler that returns its error; the adapter renders it.
@@ -281,8 +286,12 @@ func (h *Handler) authenticate(r *http.Request) (domain.Actor, error) {
 	}
 	scheme, bearer, ok := strings.Cut(authz[0], " ")
 	bearer = strings.TrimSpace(bearer)
-	if len(authz) != 1 || !ok || !strings.EqualFold(scheme, "Bearer") || bearer == "" {
+	isDPoP := strings.EqualFold(scheme, "DPoP")
+	if len(authz) != 1 || !ok || !(strings.EqualFold(scheme, "Bearer") || isDPoP) || bearer == "" {
 		return domain.Actor{}, unauthenticated(account.ErrBadCredentials)
+	}
+	if isDPoP && strings.Count(bearer, ".") != 2 {
+		return domain.Actor{}, unauthenticated(account.ErrBadCredentials) // only access tokens are bound
 	}
 	var by domain.Actor
 	var err error
@@ -293,7 +302,7 @@ func (h *Handler) authenticate(r *http.Request) (domain.Actor, error) {
 	case strings.HasPrefix(bearer, "kwu_"):
 		by, err = h.Accounts.AuthenticateSession(r.Context(), bearer, source)
 	case strings.Count(bearer, ".") == 2:
-		by, err = h.accessTokenActor(r, bearer, source)
+		by, err = h.accessTokenActor(r, bearer, source, isDPoP)
 	default:
 		err = account.ErrBadCredentials
 	}
@@ -305,8 +314,23 @@ func (h *Handler) authenticate(r *http.Request) (domain.Actor, error) {
 
 // accessTokenActor accepts an access token of a personal credential. A
 // client's own tokens do not act as anyone on the admin API.
-func (h *Handler) accessTokenActor(r *http.Request, tok, source string) (domain.Actor, error) {
-	org, user, err := h.Tokens.ActingUser(r.Context(), tok)
+//
+// With Authorization: DPoP, the request's one DPoP header must prove
+// possession of the token's key for this method and URL (RFC 9449 §7.1).
+func (h *Handler) accessTokenActor(r *http.Request, tok, source string, isDPoP bool) (domain.Actor, error) {
+	var proof *dpop.Proof
+	if isDPoP {
+		vals := r.Header.Values("DPoP")
+		if len(vals) != 1 {
+			return domain.Actor{}, account.ErrBadCredentials
+		}
+		p, err := h.DPoP.Verify(vals[0], r.Method, h.Issuer()+r.URL.Path, tok)
+		if err != nil {
+			return domain.Actor{}, account.ErrBadCredentials
+		}
+		proof = &p
+	}
+	org, user, err := h.Tokens.ActingUser(r.Context(), tok, proof)
 	if errors.Is(err, token.ErrNotActing) {
 		return domain.Actor{}, account.ErrBadCredentials
 	}

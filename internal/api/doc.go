@@ -10,5 +10,5 @@
 // JSON body. Each route names its operation (authz.Operation).
 //
 // Imports: pkg/apiv1, problem, account, credential, audit, auditstream,
-// authz, httpx, domain, secretvalue, token, webhook, leak.
+// authz, httpx, domain, secretvalue, token, webhook, leak, dpop.
 package api

@@ -52,6 +52,10 @@ type Config struct {
 	// KeyActivationDelay is how long a rotated signing key is published
 	// before it signs.
 	KeyActivationDelay time.Duration `yaml:"key_activation_delay"`
+	// DPoPNonce makes the token endpoint require a server nonce in DPoP
+	// proofs (RFC 9449 §8), which bounds how long a proof made in advance
+	// can be used.
+	DPoPNonce bool `yaml:"dpop_nonce"`
 	// UsageFlushInterval is how often batched last-used times and
 	// aggregated failed authentications are written.
 	UsageFlushInterval time.Duration `yaml:"usage_flush_interval"`
@@ -195,6 +199,9 @@ var settings = []setting{
 	}},
 	{"key-activation-delay", "how long a rotated signing key is published in the JWKS before it signs", func(fs *pflag.FlagSet, c *Config, d Config) {
 		fs.DurationVar(&c.KeyActivationDelay, "key-activation-delay", d.KeyActivationDelay, "")
+	}},
+	{"dpop-nonce", "require a server nonce (DPoP-Nonce) in DPoP proofs at the token endpoint", func(fs *pflag.FlagSet, c *Config, d Config) {
+		fs.BoolVar(&c.DPoPNonce, "dpop-nonce", d.DPoPNonce, "")
 	}},
 	{"usage-flush-interval", "how often batched last-used times and failed authentications are written (at most 10s)", func(fs *pflag.FlagSet, c *Config, d Config) {
 		fs.DurationVar(&c.UsageFlushInterval, "usage-flush-interval", d.UsageFlushInterval, "")

@@ -26,6 +26,7 @@ const (
 	PurposeAudit          = "keywarden/v1/audit-chain"
 	PurposeSeal           = "keywarden/v1/seal"
 	PurposeUI             = "keywarden/v1/ui" // console CSRF tokens and login state
+	PurposeDPoPNonce      = "keywarden/v1/dpop-nonce"
 )
 
 // Keyring holds the root data key and the keys derived from it.

@@ -11,5 +11,5 @@
 // 401 always carries WWW-Authenticate. The token path reads only memory
 // (a private_key_jwt assertion also records its jti in the store).
 //
-// Imports: credential, token, httpx, domain, metrics.
+// Imports: credential, token, httpx, domain, metrics, dpop.
 package oauth

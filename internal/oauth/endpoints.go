@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"keywarden/internal/credential"
+	"keywarden/internal/dpop"
 	"keywarden/internal/httpx"
 	"keywarden/internal/token"
 )
@@ -37,11 +39,24 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 	case grant != token.GrantClientCredentials && grant != token.GrantRefreshToken:
 		return errUnsupportedGrant
 	}
+	// A DPoP proof is checked before the client, which costs more; its
+	// jti is used up only once the client is known (token.Issuer).
+	var proof *dpop.Proof
+	if vals := r.Header.Values("DPoP"); len(vals) > 0 {
+		if len(vals) > 1 {
+			return &Error{Code: "invalid_dpop_proof", Description: "send one DPoP header", Status: http.StatusBadRequest}
+		}
+		p, err := h.DPoP.Verify(vals[0], r.Method, h.Issuer()+"/oauth2/token", "")
+		if err != nil {
+			return h.dpopError(w, err)
+		}
+		proof = &p
+	}
 	auth, err := h.authenticate(r.Context(), r, f)
 	if err != nil {
 		return err
 	}
-	req := token.Request{Grant: grant, Source: httpx.ClientIP(r)}
+	req := token.Request{Grant: grant, Source: httpx.ClientIP(r), Proof: proof}
 	req.Scope, req.HasScope = f["scope"]
 	if grant == token.GrantRefreshToken {
 		if req.RefreshToken = f["refresh_token"]; req.RefreshToken == "" {
@@ -50,12 +65,28 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 	}
 	issued, err := h.Tokens.Issue(r.Context(), auth, req)
 	if err != nil {
-		return issueError(err)
+		return h.dpopError(w, issueError(err))
 	}
 	h.Metrics.TokenIssued(grant)
 	w.Header().Set("Pragma", "no-cache")
-	return writeJSON(w, tokenResponse{AccessToken: issued.AccessToken, TokenType: "Bearer", ExpiresIn: issued.ExpiresIn,
+	if h.DPoP.RequireNonce {
+		w.Header().Set("DPoP-Nonce", h.DPoP.Nonce()) // the next proof's (RFC 9449 §8.2)
+	}
+	return writeJSON(w, tokenResponse{AccessToken: issued.AccessToken, TokenType: issued.Claims.Type(), ExpiresIn: issued.ExpiresIn,
 		Scope: issued.Scope, RefreshToken: issued.RefreshToken}) // sets Cache-Control: no-store
+}
+
+// dpopError answers a refused DPoP proof (RFC 9449 §7.1): 400 with its
+// code; use_dpop_nonce brings the nonce to use (§8). Other errors pass.
+func (h *Handler) dpopError(w http.ResponseWriter, err error) error {
+	var e *dpop.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	if e.Code == dpop.ErrUseNonce.Code {
+		w.Header().Set("DPoP-Nonce", h.DPoP.Nonce())
+	}
+	return &Error{Code: e.Code, Description: e.Reason, Status: http.StatusBadRequest, cause: err}
 }
 
 // introspection is RFC 7662 §2.2.
@@ -72,6 +103,8 @@ type introspection struct {
 	Jti       string `json:"jti,omitempty"`
 	SecretID  string `json:"secret_id,omitempty"`
 	KeyID     string `json:"key_id,omitempty"` // private_key_jwt: the client key that authenticated
+	// Cnf is a bound token's key (RFC 9449 §6.2).
+	Cnf *token.Confirmation `json:"cnf,omitempty"`
 }
 
 // introspect answers for tokens of the caller's organisation only: any
@@ -96,8 +129,8 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := introspection{Active: false}
 	if active {
-		out = introspection{Active: true, Scope: c.Scope, ClientID: string(c.ClientID), TokenType: "Bearer",
-			Exp: c.Expiry, Iat: c.IssuedAt, Sub: c.Subject, Aud: c.Audience, Iss: c.Issuer, Jti: c.JTI, SecretID: string(c.SecretID), KeyID: string(c.KeyID)}
+		out = introspection{Active: true, Scope: c.Scope, ClientID: string(c.ClientID), TokenType: c.Type(),
+			Exp: c.Expiry, Iat: c.IssuedAt, Sub: c.Subject, Aud: c.Audience, Iss: c.Issuer, Jti: c.JTI, SecretID: string(c.SecretID), KeyID: string(c.KeyID), Cnf: c.Cnf}
 	}
 	if !acceptsJWT(r.Header.Values("Accept")) {
 		return writeJSON(w, out)
@@ -203,6 +236,7 @@ func (h *Handler) metadata(w http.ResponseWriter, r *http.Request) error {
 		"revocation_endpoint_auth_methods_supported":    methods,
 		"access_token_signing_alg_values_supported":     h.Keys.Algorithms(),
 		"introspection_signing_alg_values_supported":    h.Keys.Algorithms(), // RFC 9701 §7
+		"dpop_signing_alg_values_supported":             dpopAlgorithms(),    // RFC 9449 §5.1
 		// The algorithms of private_key_jwt client assertions (RFC 8414 §2).
 		"token_endpoint_auth_signing_alg_values_supported":         credential.KeyAlgorithms,
 		"introspection_endpoint_auth_signing_alg_values_supported": credential.KeyAlgorithms,
@@ -231,4 +265,12 @@ func (h *Handler) jwks(w http.ResponseWriter, r *http.Request) error {
 	}
 	_, err := w.Write(body)
 	return err
+}
+
+func dpopAlgorithms() []string {
+	out := make([]string, len(dpop.Algorithms))
+	for i, a := range dpop.Algorithms {
+		out[i] = string(a)
+	}
+	return out
 }

@@ -9,6 +9,7 @@ import (
 
 	"keywarden/internal/credential"
 	"keywarden/internal/domain"
+	"keywarden/internal/dpop"
 	"keywarden/internal/httpx"
 	"keywarden/internal/metrics"
 	"keywarden/internal/token"
@@ -26,6 +27,8 @@ type Handler struct {
 	Metrics *metrics.Metrics
 	// Issuer returns the issuer URL (--public-url, or the listening address).
 	Issuer func() string
+	// DPoP checks DPoP proofs at the token endpoint (RFC 9449).
+	DPoP *dpop.Verifier
 }
 
 type endpointFunc func(http.ResponseWriter, *http.Request) error

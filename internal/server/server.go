@@ -20,6 +20,7 @@ import (
 	"keywarden/internal/api"
 	"keywarden/internal/auditstream"
 	"keywarden/internal/config"
+	"keywarden/internal/dpop"
 	"keywarden/internal/httpx"
 	"keywarden/internal/keyring"
 	"keywarden/internal/leak"
@@ -82,7 +83,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	core.Webhooks = core.Webhooks.WithLog(log)
 	s.issuer.Store(cfg.PublicURL)
 	s.issuance = token.NewIssuer(token.IssuerOptions{Keys: tokens.Keys, DenyList: tokens.DenyList, Refresh: tokens.Refresh,
-		Backing: core.Credentials, Issuer: s.Issuer})
+		Backing: core.Credentials, Proofs: dpopProofs{core.Store}, Issuer: s.Issuer})
 	if err := s.setupNetwork(); err != nil {
 		core.Close()
 		return nil, err
@@ -114,17 +115,21 @@ func (s *Server) Issuer() string { return s.issuer.Load().(string) }
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
+	// DPoP proofs: the token endpoint gives and (with --dpop-nonce)
+	// requires server nonces (RFC 9449 §8); the admin API, where bound
+	// personal-credential tokens act, relies on each proof's jti and age.
+	proofs := &dpop.Verifier{NonceKey: s.core.Keyring.Derive(keyring.PurposeDPoPNonce), RequireNonce: s.cfg.DPoPNonce}
 	a := &api.Handler{
 		Accounts: s.core.Accounts, Credentials: s.core.Credentials, Audit: s.core.Audit, Log: s.log,
 		Refresh: s.tokens.Refresh, Keys: s.tokens.Keys, Tokens: s.issuance,
 		Ready: s.ready, OpenAPI: kwapi.OpenAPI, Webhooks: s.core.Webhooks, Cookies: s.cookies(),
 		Leaks: s.leakReports, GitHubKeys: s.githubKeys, LeakGate: s.core.Store, LeakReporterToken: s.reporterToken,
-		AuditStreams: s.core.AuditStreams,
+		AuditStreams: s.core.AuditStreams, DPoP: &dpop.Verifier{}, Issuer: s.Issuer,
 	}
 	a.Register(mux)
 	o := &oauth.Handler{
 		Credentials: s.core.Credentials, Tokens: s.issuance, Keys: s.tokens.Keys,
-		Log: s.log, Issuer: s.Issuer, Metrics: s.metrics,
+		Log: s.log, Issuer: s.Issuer, Metrics: s.metrics, DPoP: proofs,
 	}
 	o.Register(mux)
 	(&ui.Handler{

@@ -18,5 +18,5 @@
 // signs only after an activation delay, so that verifiers have fetched it
 // before they see a token it signed.
 //
-// Imports: domain, store, keyring, secretvalue, audit, webhook, metrics.
+// Imports: domain, store, keyring, secretvalue, audit, webhook, metrics, dpop.
 package token

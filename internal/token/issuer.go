@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"keywarden/internal/domain"
+	"keywarden/internal/dpop"
 	"keywarden/internal/secretvalue"
 )
 
@@ -26,6 +27,9 @@ type Request struct {
 	// RefreshToken is the token a refresh_token grant presents.
 	RefreshToken string
 	Source       string // the client's address, for the audit log
+	// Proof is the request's verified DPoP proof, if it had one: the
+	// access token is bound to its key, and its jti is used up.
+	Proof *dpop.Proof
 }
 
 // Issued is a token response (RFC 6749 §5.1).
@@ -59,6 +63,13 @@ type Backing interface {
 	TokenActive(ctx context.Context, org domain.OrgID, client domain.ClientID, secret domain.SecretID, key domain.ClientKeyID, issuedAt int64) (active bool, user domain.UserID, err error)
 }
 
+// ProofStore remembers used DPoP proofs across nodes (the store).
+type ProofStore interface {
+	// ConsumeProof records the client's proof jti until expires and
+	// reports whether it was new; a jti seen before is refused.
+	ConsumeProof(ctx context.Context, client domain.ClientID, jti string, expires, now time.Time) (bool, error)
+}
+
 // Issuer owns issuance end to end: from an authenticated client and what
 // it asks for, it decides the scope and lifetime, builds the claims, rotates
 // the refresh token and signs, in an order that leaves nothing half done.
@@ -70,6 +81,7 @@ type Issuer struct {
 	deny    *DenyList
 	refresh *Refresh
 	backing Backing
+	proofs  ProofStore
 	issuer  func() string
 	now     func() time.Time
 }
@@ -80,6 +92,7 @@ type IssuerOptions struct {
 	DenyList *DenyList
 	Refresh  *Refresh
 	Backing  Backing
+	Proofs   ProofStore
 	// Issuer returns the issuer URL (iss and aud of every token).
 	Issuer func() string
 	// Signer signs; Keys when nil.
@@ -89,7 +102,7 @@ type IssuerOptions struct {
 
 // NewIssuer returns an Issuer.
 func NewIssuer(o IssuerOptions) *Issuer {
-	i := &Issuer{signer: o.Signer, keys: o.Keys, deny: o.DenyList, refresh: o.Refresh, backing: o.Backing, issuer: o.Issuer, now: o.Now}
+	i := &Issuer{signer: o.Signer, keys: o.Keys, deny: o.DenyList, refresh: o.Refresh, backing: o.Backing, proofs: o.Proofs, issuer: o.Issuer, now: o.Now}
 	if i.signer == nil {
 		i.signer = o.Keys
 	}
@@ -111,6 +124,18 @@ func (i *Issuer) Issue(ctx context.Context, auth domain.ClientAuth, req Request)
 		return Issued{}, err
 	}
 	c := i.claims(auth, scope)
+	if req.Proof != nil {
+		// A proof is used once, on any node (RFC 9449 §11.1), and only
+		// once the client is known: strangers cannot fill the store.
+		fresh, err := i.proofs.ConsumeProof(ctx, auth.Client.ID, req.Proof.JTI, req.Proof.Expires, i.now())
+		if err != nil {
+			return Issued{}, err
+		}
+		if !fresh {
+			return Issued{}, &dpop.Error{Code: "invalid_dpop_proof", Reason: "the DPoP proof was used before: make a new one for each request"}
+		}
+		c.Cnf = &Confirmation{JKT: req.Proof.JKT}
+	}
 	out := Issued{ExpiresIn: auth.TokenTTL(), Scope: scope, Claims: c}
 	if req.Grant == GrantRefreshToken {
 		access, next, err := i.refresh.redeem(ctx, auth.Client, req.RefreshToken, req.Source, c, i.signer.Mint)
@@ -203,14 +228,27 @@ func (i *Issuer) Introspect(ctx context.Context, org domain.OrgID, tok string) (
 var ErrNotActing = errors.New("the access token does not act as a user")
 
 // ActingUser returns the user an active personal credential's access
-// token acts as, for the admin API.
-func (i *Issuer) ActingUser(ctx context.Context, tok string) (domain.OrgID, domain.UserID, error) {
+// token acts as, for the admin API. proof is the request's verified DPoP
+// proof (nil without): a DPoP-bound token acts only with a fresh proof by
+// its key, and a Bearer token only without one (RFC 9449 §7).
+func (i *Issuer) ActingUser(ctx context.Context, tok string, proof *dpop.Proof) (domain.OrgID, domain.UserID, error) {
 	c, ok, user, err := i.active(ctx, tok)
 	switch {
 	case err != nil:
 		return "", "", err
 	case !ok || user == "":
 		return "", "", ErrNotActing
+	case (c.Cnf == nil) != (proof == nil), c.Cnf != nil && c.Cnf.JKT != proof.JKT:
+		return "", "", ErrNotActing
+	}
+	if proof != nil {
+		fresh, err := i.proofs.ConsumeProof(ctx, c.ClientID, proof.JTI, proof.Expires, i.now())
+		if err != nil {
+			return "", "", err
+		}
+		if !fresh {
+			return "", "", ErrNotActing
+		}
 	}
 	return c.OrgID, user, nil
 }

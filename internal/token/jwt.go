@@ -30,6 +30,23 @@ type Claims struct {
 	// revokes its tokens.
 	KeyID domain.ClientKeyID `json:"key_id,omitempty"`
 	OrgID domain.OrgID       `json:"org_id"`
+	// Cnf binds the token to a key (RFC 7800): the DPoP proof key's
+	// thumbprint (RFC 9449 §6.1). A bound token is a DPoP token.
+	Cnf *Confirmation `json:"cnf,omitempty"`
+}
+
+// Confirmation is a token's cnf claim.
+type Confirmation struct {
+	JKT string `json:"jkt"` // base64url SHA-256 JWK thumbprint (RFC 7638)
+}
+
+// Type is the token's type as token responses and introspection name it:
+// DPoP for a key-bound token (RFC 9449 §5), else Bearer.
+func (c Claims) Type() string {
+	if c.Cnf != nil {
+		return "DPoP"
+	}
+	return "Bearer"
 }
 
 // TokenType is the JWS "typ" of access tokens (RFC 9068 §2.1).
