@@ -51,6 +51,8 @@ var conformance = []struct {
 	{"AuditStreams", testAuditStreams},
 	{"OrgAuditStreams", testOrgAuditStreams},
 	{"Leaks", testLeaks},
+	{"IdentityProviders", testIdentityProviders},
+	{"ConsumeOIDCStateOnce", testConsumeOIDCState},
 	{"ValueDigests", testValueDigests},
 	{"SigningKeys", testSigningKeys},
 	{"RefreshTokens", testRefreshTokens},
