@@ -99,4 +99,3 @@ func (s *conn) ConsumeOIDCState(ctx context.Context, digest []byte, expires, now
 	n, err := res.RowsAffected()
 	return n == 1, err
 }
-

@@ -135,4 +135,3 @@ func testConsumeOIDCState(t *testing.T, s store.Store) {
 		t.Errorf("another state = %v, %v", ok, err)
 	}
 }
-
