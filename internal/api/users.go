@@ -124,6 +124,9 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	case errors.Is(err, account.ErrBadCredentials):
 		return &problem.Error{Status: http.StatusUnauthorized, Detail: "wrong email or password",
 			Header: map[string]string{"WWW-Authenticate": `Bearer realm="keywarden"`}}
+	case errors.Is(err, account.ErrLocalLoginDisabled):
+		return &problem.Error{Status: http.StatusForbidden, Slug: "local-login-disabled", Detail: err.Error() +
+			" (in the console; the CLI's keywarden login --provider)"}
 	case err != nil:
 		return err
 	}

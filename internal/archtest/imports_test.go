@@ -18,6 +18,8 @@ var allowed = map[string][]string{
 	"cmd/keywarden":             {"internal/cli"},
 	"internal/archtest":         {},
 	"internal/testkit":          {},
+	"internal/testkit/oidcop":   {},
+	"internal/federation":       {"internal/domain", "internal/store", "internal/keyring", "internal/audit", "internal/account"},
 	"internal/domain":           {},
 	"internal/secretvalue":      {},
 	"internal/keyring":          {},

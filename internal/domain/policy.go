@@ -48,6 +48,14 @@ type Policy struct {
 	AllowFederatedPersonalCredentials bool `json:"allow_federated_personal_credentials,omitempty"`
 }
 
+// RefusesFederatedCredential reports whether p refuses u a personal
+// credential because u signs in through an identity provider (seed 001:
+// "it is not possible to generate client credentials using federated
+// logins"), unless AllowFederatedPersonalCredentials is set.
+func (p Policy) RefusesFederatedCredential(u User) bool {
+	return u.Federated() && !p.AllowFederatedPersonalCredentials
+}
+
 // PasswordLoginAllowed reports whether user id may sign in with a
 // password under p.
 func (p Policy) PasswordLoginAllowed(id UserID, role Role) bool {

@@ -227,6 +227,10 @@ func (h *Handler) finishLogin(w http.ResponseWriter, r *http.Request, cookie str
 		p.Expires = time.Now().Add(pendingTTL).Unix()
 		h.renderLogin(w, r, http.StatusOK, loginData{Form: d.Form, Next: p.Next, MFA: true, Pending: h.seal(p, cookie)})
 		return nil
+	case errors.Is(err, account.ErrLocalLoginDisabled):
+		d.Form.formErr("Password sign-in is turned off for your organisation. Use the sign-in button of its identity provider.")
+		h.renderLogin(w, r, http.StatusForbidden, d)
+		return nil
 	case errors.Is(err, account.ErrBadCredentials):
 		d.Form.formErr("Wrong email or password.")
 		h.renderLogin(w, r, http.StatusOK, d)
