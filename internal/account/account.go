@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/mail"
 	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -253,6 +254,10 @@ type PolicyPatch struct {
 	RequireMFA               *bool
 	LeakResponse             *string
 	LeakQuarantineHours      *int
+	// Federated sign-in (docs/oidc.md).
+	LocalLoginDisabled                *bool
+	BreakGlassUsers                   *[]domain.UserID
+	AllowFederatedPersonalCredentials *bool
 }
 
 func (p PolicyPatch) apply(pol domain.Policy) domain.Policy {
@@ -268,6 +273,14 @@ func (p PolicyPatch) apply(pol domain.Policy) domain.Policy {
 	set(&pol.AllowNeverExpire, p.AllowNeverExpire)
 	set(&pol.RefuseCredentialsWithMFA, p.RefuseCredentialsWithMFA)
 	set(&pol.RequireMFA, p.RequireMFA)
+	set(&pol.LocalLoginDisabled, p.LocalLoginDisabled)
+	set(&pol.AllowFederatedPersonalCredentials, p.AllowFederatedPersonalCredentials)
+	if p.BreakGlassUsers != nil {
+		pol.BreakGlassUsers = slices.Compact(slices.Sorted(slices.Values(*p.BreakGlassUsers)))
+		if len(pol.BreakGlassUsers) == 0 {
+			pol.BreakGlassUsers = nil
+		}
+	}
 	if p.PersonalCredentials != nil {
 		pol.PersonalCredentials = *p.PersonalCredentials
 	}
@@ -304,6 +317,9 @@ func (s *Service) UpdatePolicy(ctx context.Context, by domain.Actor, p PolicyPat
 			if err := next.Validate(); err != nil {
 				return err
 			}
+			if err := checkBreakGlass(ctx, tx, by.OrgID, next); err != nil {
+				return err
+			}
 			*pol, changed = next, true
 			return nil
 		})
@@ -319,4 +335,28 @@ func (s *Service) UpdatePolicy(ctx context.Context, by domain.Actor, p PolicyPat
 		s.onPolicyChange(by.OrgID)
 	}
 	return out, changed, nil
+}
+
+// checkBreakGlass: an organisation that turns password sign-in off keeps
+// at least one enabled super admin who may still use it (break-glass,
+// docs/oidc.md), and names only its own super admins as such.
+func checkBreakGlass(ctx context.Context, tx store.Tx, org domain.OrgID, p domain.Policy) error {
+	ok := 0
+	for _, id := range p.BreakGlassUsers {
+		u, err := tx.GetUser(ctx, org, id)
+		switch {
+		case errors.Is(err, domain.ErrNotFound):
+			return domain.Invalid("break_glass_users", string(id)+" is not a user of the organisation")
+		case err != nil:
+			return err
+		case u.Role != domain.RoleSuperAdmin:
+			return domain.Invalid("break_glass_users", string(id)+" is not a super admin")
+		case u.DisabledAt == nil:
+			ok++
+		}
+	}
+	if p.LocalLoginDisabled && ok == 0 {
+		return domain.Invalid("break_glass_users", "turning password sign-in off needs at least one enabled super admin as a break-glass user, who keeps password sign-in for when the identity provider is down")
+	}
+	return nil
 }

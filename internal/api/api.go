@@ -14,6 +14,7 @@ import (
 	"keywarden/internal/authz"
 	"keywarden/internal/credential"
 	"keywarden/internal/domain"
+	"keywarden/internal/federation"
 	"keywarden/internal/httpx"
 	"keywarden/internal/leak"
 	"keywarden/internal/problem"
@@ -50,6 +51,8 @@ type Handler struct {
 	LeakReporterToken string
 	// AuditStreams manages the organisations' own audit streams.
 	AuditStreams *auditstream.Service
+	// Federation manages the organisations' identity providers.
+	Federation *federation.Service
 }
 
 // endpoint is a handler that returns its error; the adapter renders it.
@@ -159,6 +162,11 @@ func (h *Handler) routes() []Route {
 		priv("POST", "/v1/audit/streams", authz.CreateAuditStream, h.createAuditStream),
 		priv("GET", "/v1/audit/streams/{id}", authz.ReadAuditStream, h.getAuditStream),
 		priv("DELETE", "/v1/audit/streams/{id}", authz.DeleteAuditStream, h.deleteAuditStream),
+		priv("GET", "/v1/identity-providers", authz.ListIdentityProviders, h.listIdentityProviders),
+		priv("POST", "/v1/identity-providers", authz.CreateIdentityProvider, h.createIdentityProvider),
+		priv("GET", "/v1/identity-providers/{id}", authz.ReadIdentityProvider, h.getIdentityProvider),
+		priv("PATCH", "/v1/identity-providers/{id}", authz.UpdateIdentityProvider, h.updateIdentityProvider),
+		priv("DELETE", "/v1/identity-providers/{id}", authz.DeleteIdentityProvider, h.deleteIdentityProvider),
 		priv("GET", "/v1/overview", authz.ReadOverview, h.overview),
 		reporter(priv("POST", "/v1/leaks", authz.ReportLeak, h.reportLeaks)),
 		priv("GET", "/v1/leaks", authz.ListLeaks, h.listLeaks),

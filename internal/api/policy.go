@@ -24,7 +24,15 @@ func (h *Handler) updatePolicy(w http.ResponseWriter, r *http.Request, by domain
 	}
 	p := account.PolicyPatch{AllowNeverExpire: req.AllowNeverExpire, PersonalCredentials: req.PersonalCredentials,
 		RefuseCredentialsWithMFA: req.RefuseCredentialsWithMFA, AccessTokenTTLSeconds: req.AccessTokenTTLSeconds, RequireMFA: req.RequireMFA,
-		LeakResponse: req.LeakResponse, LeakQuarantineHours: req.LeakQuarantineHours}
+		LeakResponse: req.LeakResponse, LeakQuarantineHours: req.LeakQuarantineHours,
+		LocalLoginDisabled: req.LocalLoginDisabled, AllowFederatedPersonalCredentials: req.AllowFederatedPersonalCredentials}
+	if req.BreakGlassUsers != nil {
+		ids := make([]domain.UserID, 0, len(*req.BreakGlassUsers))
+		for _, id := range *req.BreakGlassUsers {
+			ids = append(ids, domain.UserID(id))
+		}
+		p.BreakGlassUsers = &ids
+	}
 	if len(req.MaxSecretLifetimeDays) > 0 {
 		p.MaxSecretLifetimeDays = map[domain.Role]int{}
 		for role, days := range req.MaxSecretLifetimeDays {

@@ -89,11 +89,16 @@ func policyJSON(p domain.Policy) apiv1.Policy {
 	for r, d := range p.MaxSecretLifetimeDays {
 		days[string(r)] = d
 	}
+	breakGlass := []string{}
+	for _, id := range p.BreakGlassUsers {
+		breakGlass = append(breakGlass, string(id))
+	}
 	return apiv1.Policy{
 		RequireMFA:            p.RequireMFA,
 		MaxSecretLifetimeDays: days, AllowNeverExpire: p.AllowNeverExpire, PersonalCredentials: p.PersonalCredentials,
 		RefuseCredentialsWithMFA: p.RefuseCredentialsWithMFA, AccessTokenTTLSeconds: p.AccessTokenTTLSeconds,
 		LeakResponse: p.EffectiveLeakResponse(), LeakQuarantineHours: int(p.LeakQuarantine() / time.Hour),
+		LocalLoginDisabled: p.LocalLoginDisabled, BreakGlassUsers: breakGlass, AllowFederatedPersonalCredentials: p.AllowFederatedPersonalCredentials,
 	}
 }
 

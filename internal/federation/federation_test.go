@@ -51,7 +51,8 @@ func newEnv(t *testing.T) *env {
 	log := audit.New(st, kr.Derive(keyring.PurposeAudit), nil)
 	accts := account.New(account.Options{Store: st, Audit: log, Keyring: kr,
 		Hashes: slowhash.New(slowhash.Options{Concurrency: 2, Queue: 1000, MaxWait: time.Minute})})
-	e := &env{store: st, accounts: accts, fed: federation.New(federation.Options{Store: st, Audit: log, Keyring: kr, Accounts: accts})}
+	e := &env{store: st, accounts: accts, fed: federation.New(federation.Options{Store: st, Audit: log, Keyring: kr, Accounts: accts,
+		BaseURL: func() string { return "http://127.0.0.1:1" }})}
 	if e.orgA, err = accts.Init(t.Context(), "Acme", "admin@acme.example"); err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +90,7 @@ func (e *env) acmeProvider(t *testing.T) domain.IdentityProvider {
 // signIn runs a whole sign-in: Begin, the provider's login page, Complete.
 func (e *env) signIn(t *testing.T, org domain.OrgID, p domain.IdentityProviderID, email, password string, tamper func(cb *federation.Callback)) (federation.Completed, error) {
 	t.Helper()
-	start, err := e.fed.Begin(t.Context(), org, p, redirect, "/ui/clients")
+	start, err := e.fed.Begin(t.Context(), org, p, "/ui/clients")
 	if err != nil {
 		return federation.Completed{}, err
 	}
@@ -237,7 +238,7 @@ func TestRefusals(t *testing.T) {
 	t.Run("provider down", func(t *testing.T) {
 		e.op.SetDown(true)
 		defer e.op.SetDown(false)
-		_, err := e.fed.Begin(t.Context(), e.orgA.Org.ID, p.ID, redirect, "")
+		_, err := e.fed.Begin(t.Context(), e.orgA.Org.ID, p.ID, "")
 		var se *federation.SignInError
 		if !errors.As(err, &se) || !se.Unavailable || !strings.Contains(se.Reason, "could not be reached") {
 			t.Fatalf("Begin with the provider down: %v", err)
@@ -252,7 +253,7 @@ func TestRefusals(t *testing.T) {
 		}
 	})
 	t.Run("another organisation's provider", func(t *testing.T) {
-		_, err := e.fed.Begin(t.Context(), e.orgA.Org.ID, pB.ID, redirect, "")
+		_, err := e.fed.Begin(t.Context(), e.orgA.Org.ID, pB.ID, "")
 		reason(t, err, "no such identity provider")
 		// Through its own organisation it signs people into that one only:
 		// admin@acme.example is a user of Acme, not of Globex.
@@ -269,7 +270,7 @@ func TestRefusals(t *testing.T) {
 		if _, _, err := e.fed.UpdateProvider(t.Context(), e.superA, noDefault.ID, federation.ProviderPatch{Disabled: &off}); err != nil {
 			t.Fatal(err)
 		}
-		_, err := e.fed.Begin(t.Context(), e.orgA.Org.ID, noDefault.ID, redirect, "")
+		_, err := e.fed.Begin(t.Context(), e.orgA.Org.ID, noDefault.ID, "")
 		reason(t, err, "turned off")
 	})
 	// Every failure is audited with its reason; no session was opened.

@@ -25,6 +25,7 @@ type Service struct {
 	accounts *account.Service
 	client   *http.Client
 	now      func() time.Time
+	baseURL  func() string
 }
 
 // Options are the Service's dependencies.
@@ -37,11 +38,31 @@ type Options struct {
 	// userinfo endpoints); a client with a 10-second timeout when nil.
 	HTTPClient *http.Client
 	Now        func() time.Time
+	// BaseURL is the server's public URL (its OAuth issuer): the
+	// console's callback is BaseURL() + CallbackPath.
+	BaseURL func() string
 }
+
+// WithBaseURL returns a copy of s whose callback is under baseURL's.
+func (s *Service) WithBaseURL(baseURL func() string) *Service {
+	c := *s
+	c.baseURL = baseURL
+	return &c
+}
+
+// CallbackPath is where providers send the browser back (the redirect
+// URI to register at the provider is the public URL followed by it).
+const CallbackPath = "/ui/oidc/callback"
+
+// RedirectURI is the callback URL to register at every provider.
+func (s *Service) RedirectURI() string { return strings.TrimSuffix(s.baseURL(), "/") + CallbackPath }
 
 // New returns a Service.
 func New(o Options) *Service {
-	s := &Service{store: o.Store, audit: o.Audit, keys: o.Keyring, accounts: o.Accounts, client: o.HTTPClient, now: o.Now}
+	s := &Service{store: o.Store, audit: o.Audit, keys: o.Keyring, accounts: o.Accounts, client: o.HTTPClient, now: o.Now, baseURL: o.BaseURL}
+	if s.baseURL == nil {
+		s.baseURL = func() string { return "http://127.0.0.1:8080" }
+	}
 	if s.client == nil {
 		s.client = &http.Client{Timeout: 10 * time.Second}
 	}

@@ -103,9 +103,9 @@ func (s *Service) enabledProvider(ctx context.Context, org domain.OrgID, id doma
 
 // Begin starts a sign-in of org through provider id: the authorization
 // request (code flow, PKCE S256, a nonce and a state) and the sealed
-// pending sign-in. redirect is the console's callback URL; next is where
-// the person goes after.
-func (s *Service) Begin(ctx context.Context, org domain.OrgID, id domain.IdentityProviderID, redirect, next string) (Start, error) {
+// pending sign-in; next is where the person goes after.
+func (s *Service) Begin(ctx context.Context, org domain.OrgID, id domain.IdentityProviderID, next string) (Start, error) {
+	redirect := s.RedirectURI()
 	p, err := s.enabledProvider(ctx, org, id)
 	if err != nil {
 		return Start{}, err

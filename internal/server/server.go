@@ -81,6 +81,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	s.watchMetrics()
 	core.Webhooks = core.Webhooks.WithLog(log)
 	s.issuer.Store(cfg.PublicURL)
+	core.Federation = core.Federation.WithBaseURL(s.Issuer)
 	s.issuance = token.NewIssuer(token.IssuerOptions{Keys: tokens.Keys, DenyList: tokens.DenyList, Refresh: tokens.Refresh,
 		Backing: core.Credentials, Issuer: s.Issuer})
 	if err := s.setupNetwork(); err != nil {
@@ -119,7 +120,7 @@ func (s *Server) routes() http.Handler {
 		Refresh: s.tokens.Refresh, Keys: s.tokens.Keys, Tokens: s.issuance,
 		Ready: s.ready, OpenAPI: kwapi.OpenAPI, Webhooks: s.core.Webhooks, Cookies: s.cookies(),
 		Leaks: s.leakReports, GitHubKeys: s.githubKeys, LeakGate: s.core.Store, LeakReporterToken: s.reporterToken,
-		AuditStreams: s.core.AuditStreams,
+		AuditStreams: s.core.AuditStreams, Federation: s.core.Federation,
 	}
 	a.Register(mux)
 	o := &oauth.Handler{

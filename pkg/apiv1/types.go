@@ -232,6 +232,13 @@ type Policy struct {
 	LeakResponse string `json:"leak_response"`
 	// LeakQuarantineHours is how long a quarantined secret keeps working.
 	LeakQuarantineHours int `json:"leak_quarantine_hours"`
+	// LocalLoginDisabled refuses password sign-in to all but the
+	// BreakGlassUsers (docs/oidc.md).
+	LocalLoginDisabled bool     `json:"local_login_disabled"`
+	BreakGlassUsers    []string `json:"break_glass_users"`
+	// AllowFederatedPersonalCredentials lets users who sign in through an
+	// identity provider hold personal credentials (off: seed 001).
+	AllowFederatedPersonalCredentials bool `json:"allow_federated_personal_credentials"`
 }
 
 // UpdatePolicy is the body of PATCH /v1/policy; absent fields stay.
@@ -244,6 +251,10 @@ type UpdatePolicy struct {
 	AccessTokenTTLSeconds    *int           `json:"access_token_ttl_seconds,omitempty"`
 	LeakResponse             *string        `json:"leak_response,omitempty"`
 	LeakQuarantineHours      *int           `json:"leak_quarantine_hours,omitempty"`
+	LocalLoginDisabled       *bool          `json:"local_login_disabled,omitempty"`
+	// BreakGlassUsers replaces the list ([] empties it).
+	BreakGlassUsers                   *[]string `json:"break_glass_users,omitempty"`
+	AllowFederatedPersonalCredentials *bool     `json:"allow_federated_personal_credentials,omitempty"`
 }
 
 // AuditEvent is one audit record.
@@ -312,6 +323,9 @@ type User struct {
 	MustChangePassword bool       `json:"must_change_password"`
 	CreatedAt          time.Time  `json:"created_at"`
 	DisabledAt         *time.Time `json:"disabled_at"`
+	// SignIn is how the user signs in: "local" (a password) or the ID of
+	// the identity provider they are linked to (docs/oidc.md).
+	SignIn string `json:"sign_in"`
 }
 
 // UserList is the organisation's users.
