@@ -18,7 +18,6 @@ import (
 
 	"keywarden/internal/account"
 	"keywarden/internal/domain"
-	"keywarden/internal/store"
 )
 
 // PendingTTL is how long a person has at the provider to sign in.
@@ -45,6 +44,9 @@ type pending struct {
 type SignInError struct {
 	Reason      string
 	Unavailable bool
+	// Org is the organisation the sign-in was for, once known (its
+	// sign-in page can offer to start again).
+	Org domain.OrgID
 }
 
 func (e *SignInError) Error() string { return "federated sign-in failed: " + e.Reason }
@@ -168,6 +170,7 @@ func (s *Service) Complete(ctx context.Context, cb Callback) (Completed, error) 
 		return Completed{}, err
 	}
 	fail := func(email string, e *SignInError) (Completed, error) {
+		e.Org = pd.Org
 		if err := s.accounts.FederatedSignInFailed(ctx, p, email, e.Reason, cb.Source); err != nil {
 			return Completed{}, err
 		}
@@ -297,52 +300,60 @@ func clip(s string, n int) string {
 	return s
 }
 
-// LogoutURL returns where to send the browser to end the session at the
-// provider too (OpenID Connect RP-Initiated Logout 1.0), for a session
-// opened through one whose discovery document has an
-// end_session_endpoint; "" otherwise, or when the provider cannot be
-// reached (the Keywarden session ends all the same).
-func (s *Service) LogoutURL(ctx context.Context, by domain.Actor, postLogout string) (string, error) {
+// SessionProvider returns the provider the actor's session was opened
+// through ("" for a password sign-in or no session).
+func (s *Service) SessionProvider(ctx context.Context, by domain.Actor) (domain.IdentityProviderID, error) {
 	if by.SessionID == "" {
 		return "", nil
 	}
-	var id domain.IdentityProviderID
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
-		open, err := tx.ListSessions(ctx, by.OrgID, by.UserID(), s.clock())
-		for _, x := range open {
-			if x.ID == by.SessionID {
-				id = x.IdentityProvider
-			}
-		}
-		return err
-	})
-	if err != nil || id == "" {
-		return "", err
-	}
-	p, err := s.store.GetIdentityProvider(ctx, by.OrgID, id)
-	if errors.Is(err, domain.ErrNotFound) {
-		return "", nil
-	}
+	open, err := s.store.ListSessions(ctx, by.OrgID, by.UserID(), s.clock())
 	if err != nil {
 		return "", err
+	}
+	for _, x := range open {
+		if x.ID == by.SessionID {
+			return x.IdentityProvider, nil
+		}
+	}
+	return "", nil
+}
+
+// LoginURL is the console's sign-in page of org, with its providers'
+// buttons: the address to give the organisation's people.
+func (s *Service) LoginURL(org string) string {
+	return strings.TrimSuffix(s.baseURL(), "/") + "/ui/login?" + url.Values{"org": {org}}.Encode()
+}
+
+// EndSessionURL returns the provider's name and where to send the browser
+// to sign out there too (OpenID Connect RP-Initiated Logout 1.0), with
+// the client ID and postLogout to come back to; "" when the provider is
+// not the organisation's, has no end_session_endpoint or cannot be
+// reached (the Keywarden session has ended all the same).
+func (s *Service) EndSessionURL(ctx context.Context, org domain.OrgID, id domain.IdentityProviderID, postLogout string) (name, endSession string) {
+	if !id.Valid() || !domain.ValidID(domain.PrefixOrg, string(org)) {
+		return "", ""
+	}
+	p, err := s.store.GetIdentityProvider(ctx, org, id)
+	if err != nil {
+		return "", ""
 	}
 	op, err := s.discover(ctx, p)
 	if err != nil {
-		return "", nil
+		return "", ""
 	}
 	var meta struct {
 		EndSession string `json:"end_session_endpoint"`
 	}
 	if err := op.Claims(&meta); err != nil || meta.EndSession == "" {
-		return "", nil
+		return "", ""
 	}
 	u, err := url.Parse(meta.EndSession)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
-		return "", nil
+		return "", ""
 	}
 	q := u.Query()
 	q.Set("client_id", p.ClientID)
 	q.Set("post_logout_redirect_uri", postLogout)
 	u.RawQuery = q.Encode()
-	return u.String(), nil
+	return p.Name, u.String()
 }

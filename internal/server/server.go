@@ -130,7 +130,7 @@ func (s *Server) routes() http.Handler {
 	o.Register(mux)
 	(&ui.Handler{
 		Accounts: s.core.Accounts, Credentials: s.core.Credentials, Audit: s.core.Audit, Refresh: s.tokens.Refresh, Webhooks: s.core.Webhooks, Log: s.log,
-		Key: s.core.Keyring.Derive(keyring.PurposeUI), Cookies: s.cookies(), Docs: docs.FS,
+		Key: s.core.Keyring.Derive(keyring.PurposeUI), Cookies: s.cookies(), Docs: docs.FS, Federation: s.core.Federation,
 	}).Register(mux)
 	if s.cfg.AdminListen == "" {
 		mux.Handle("GET /metrics", s.metricsHandler())
