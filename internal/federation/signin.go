@@ -105,8 +105,9 @@ func (s *Service) enabledProvider(ctx context.Context, org domain.OrgID, id doma
 
 // Begin starts a sign-in of org through provider id: the authorization
 // request (code flow, PKCE S256, a nonce and a state) and the sealed
-// pending sign-in; next is where the person goes after.
-func (s *Service) Begin(ctx context.Context, org domain.OrgID, id domain.IdentityProviderID, next string) (Start, error) {
+// pending sign-in; next is where the person goes after, source the
+// browser's address (for the audit log of a provider that cannot be reached).
+func (s *Service) Begin(ctx context.Context, org domain.OrgID, id domain.IdentityProviderID, next, source string) (Start, error) {
 	redirect := s.RedirectURI()
 	p, err := s.enabledProvider(ctx, org, id)
 	if err != nil {
@@ -114,7 +115,12 @@ func (s *Service) Begin(ctx context.Context, org domain.OrgID, id domain.Identit
 	}
 	op, err := s.discover(ctx, p)
 	if err != nil {
-		return Start{}, err
+		se := err.(*SignInError)
+		se.Org = org
+		if err := s.accounts.FederatedSignInFailed(ctx, p, "", se.Reason, source); err != nil {
+			return Start{}, err
+		}
+		return Start{}, se
 	}
 	conf, err := s.oauthConfig(p, op, redirect)
 	if err != nil {

@@ -55,7 +55,7 @@ func (h *Handler) oidcStart(w http.ResponseWriter, r *http.Request) error {
 		h.renderError(w, r, nil, http.StatusNotFound, "Not found", "Single sign-on is not available on this server.")
 		return nil
 	}
-	start, err := h.Federation.Begin(r.Context(), domain.OrgID(org), domain.IdentityProviderID(q.Get("provider")), next)
+	start, err := h.Federation.Begin(r.Context(), domain.OrgID(org), domain.IdentityProviderID(q.Get("provider")), next, httpx.ClientIP(r))
 	if err != nil {
 		return h.oidcFailed(w, r, org, next, err)
 	}
