@@ -2,9 +2,11 @@ package api_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
+	"keywarden/internal/domain"
 	"keywarden/pkg/apiv1"
 )
 
@@ -80,4 +82,35 @@ func TestIdentityProviders(t *testing.T) {
 	wantProblemType(t, e.do(t, "POST", "/v1/sessions", apiv1.Login{Email: dev.Email(), Password: dev.Password}, noAuth()), http.StatusUnauthorized, "local-login-disabled")
 	// A wrong password is still just a wrong password.
 	wantProblem(t, e.do(t, "POST", "/v1/sessions", apiv1.Login{Email: dev.Email(), Password: "wrong"}, noAuth()), http.StatusUnauthorized)
+
+	// Seed 001: a federated user is refused a personal credential unless
+	// the policy allows it; an existing one stops authenticating when the
+	// user becomes federated.
+	fed := e.user(t, e.boot.Org.ID, "developer")
+	res = e.do(t, "POST", "/v1/me/credential", apiv1.CreatePersonalCredential{Description: "before"}, as(fed.Token))
+	want(t, res, http.StatusCreated)
+	cred := decode[apiv1.CreatedPersonalCredential](t, res)
+	if _, err := e.core.Store.UpdateUser(t.Context(), e.boot.Org.ID, fed.User.ID, func(u *domain.User) error {
+		u.IdentityProvider, u.IdentitySubject = domain.IdentityProviderID(p.ID), "sub-fed"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.core.Credentials.OrgChanged(e.boot.Org.ID) // what SignInFederated's link announces
+	if res := e.form(t, "/oauth2/token", url.Values{"grant_type": {"client_credentials"}}, basicAuth(cred.ClientID, cred.Secret)); res.Status != http.StatusUnauthorized {
+		t.Errorf("a federated user's existing credential got a token: %s", res)
+	}
+	want(t, e.do(t, "DELETE", "/v1/me/credential", nil, as(fed.Token)), http.StatusNoContent)
+	pr := wantProblem(t, e.do(t, "POST", "/v1/me/credential", apiv1.CreatePersonalCredential{Description: "scripts"}, as(fed.Token)), http.StatusForbidden)
+	if !strings.Contains(pr.Detail, "identity provider") {
+		t.Errorf("refusal says %q", pr.Detail)
+	}
+	res = e.do(t, "GET", "/v1/users", nil)
+	for _, u := range decode[apiv1.UserList](t, res).Items {
+		if want := map[bool]string{true: p.ID, false: "local"}[u.ID == fed.ID()]; u.SignIn != want {
+			t.Errorf("user %s sign_in %q, want %q", u.Email, u.SignIn, want)
+		}
+	}
+	want(t, e.do(t, "PATCH", "/v1/policy", map[string]any{"allow_federated_personal_credentials": true}), http.StatusOK)
+	want(t, e.do(t, "POST", "/v1/me/credential", apiv1.CreatePersonalCredential{Description: "scripts"}, as(fed.Token)), http.StatusCreated)
 }
