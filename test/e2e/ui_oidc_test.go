@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"keywarden/internal/testkit/oidcop"
-	"keywarden/pkg/keywarden"
 	"keywarden/pkg/apiv1"
+	"keywarden/pkg/keywarden"
 )
 
 // TestUIFederatedSignIn (issue 17, item 6) drives the console in Chromium
@@ -47,7 +47,9 @@ func TestUIFederatedSignIn(t *testing.T) {
 	loginPage := "/ui/login?org=" + acme.OrganizationID
 	// signInAtProvider clicks the organisation's button and signs in on
 	// the provider's own login page.
-	button := func(idp apiv1.IdentityProvider) string { return "a[href^='/ui/oidc/start'][href*='provider=" + idp.ID + "']" }
+	button := func(idp apiv1.IdentityProvider) string {
+		return "a[href^='/ui/oidc/start'][href*='provider=" + idp.ID + "']"
+	}
 	clickProvider := func(idp apiv1.IdentityProvider) {
 		t.Helper()
 		b.eval(`(document.body.setAttribute("data-stale", "1"), true)`)
