@@ -37,9 +37,10 @@ func (s *Service) SignInFederated(ctx context.Context, p domain.IdentityProvider
 	var n NewSession
 	var refused *FederatedRefusedError
 	var linked bool
-	// A provisioned user gets a random password nobody knows, so that a
-	// password sign-in costs what any other does and never succeeds.
-	unusable := secretvalue.HashSupplied(secretvalue.GeneratePassword())
+	// A provisioned user gets the hash of a random value nobody knows (the
+	// one an unknown email is checked against, made once per process), so
+	// that a password sign-in costs what any other does and never succeeds.
+	unusable := secretvalue.DummyHash()
 	err := s.store.InTx(ctx, func(tx store.Tx) error {
 		refused, linked, n = nil, false, NewSession{}
 		refuse := func(reason string) error {
