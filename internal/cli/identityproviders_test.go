@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"keywarden/pkg/apiv1"
+	"keywarden/pkg/keywarden"
 )
 
 // TestIdentityProviders follows an identity provider through the CLI:
@@ -47,4 +48,32 @@ func TestIdentityProviders(t *testing.T) {
 
 	wantIn(t, "delete", srv.mustRun(t, "identity-providers", "delete", created.ID), "Deleted identity provider "+created.ID)
 	srv.run(t, "identity-providers", "show", created.ID).fails(t, exitFailure, "Not Found")
+}
+
+// TestLoginPasswordSignInOff: with the organisation's password sign-in
+// turned off, keywarden login says so (the server's reason) for a user
+// who is not a break-glass super admin (the break-glass side is
+// internal/api's TestIdentityProviders).
+func TestLoginPasswordSignInOff(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	e := newEnv(t)
+	dev := onboard(t, srv, e)
+	sdk := keywarden.New(srv.url, srv.token, nil)
+	users, err := sdk.ListUsers(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var admin string
+	for _, u := range users.Items {
+		if u.Role == "super_admin" {
+			admin = u.ID
+		}
+	}
+	on := true
+	if _, err := sdk.UpdatePolicy(t.Context(), apiv1.UpdatePolicy{LocalLoginDisabled: &on, BreakGlassUsers: &[]string{admin}}); err != nil {
+		t.Fatal(err)
+	}
+	newEnv(t).runStdin(t, newPassword+"\n", "login", "--email", dev.Email, "--password-stdin", "--server", srv.url).
+		fails(t, exitFailure, "password sign-in is turned off")
 }
