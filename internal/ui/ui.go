@@ -224,6 +224,9 @@ func (h *Handler) routes() []Route {
 		action("POST /ui/users/{uid}/credential/revoke", authz.RevokeUserCred, 0, h.revokeUserCredential),
 		view("GET /ui/policy", authz.ReadPolicyOp, 0, h.policy),
 		action("POST /ui/policy", authz.UpdatePolicy, 0, h.updatePolicy),
+		action("POST /ui/policy/identity-providers", authz.CreateIdentityProvider, 0, h.addProvider),
+		action("POST /ui/policy/identity-providers/{pid}", authz.UpdateIdentityProvider, 0, h.setProviderStatus),
+		action("POST /ui/policy/identity-providers/{pid}/delete", authz.DeleteIdentityProvider, 0, h.deleteProvider),
 		view("GET /ui/audit", authz.ReadAuditLog, 0, h.auditLog),
 		view("GET /ui/leaks", authz.ListLeaks, 0, h.leaks),
 	}

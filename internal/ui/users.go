@@ -232,6 +232,10 @@ type ssoData struct {
 	SuperAdmins []option // who may be a break-glass user
 	LoginURL    string   // the organisation's sign-in page, with its buttons
 	RedirectURI string   // to register at each provider
+	// Add is the form that adds a provider; Editable says the viewer may.
+	Add      *form
+	Editable bool
+	Roles    []option
 }
 
 func (h *Handler) ssoData(r *http.Request, rq *request) (ssoData, error) {
@@ -240,6 +244,7 @@ func (h *Handler) ssoData(r *http.Request, rq *request) (ssoData, error) {
 		return d, nil
 	}
 	d.LoginURL, d.RedirectURI = h.Federation.LoginURL(string(rq.by.OrgID)), h.Federation.RedirectURI()
+	d.Editable, d.Roles = authz.Allowed(rq.by.Role, authz.WriteIdentityProviders), roleOptions()
 	if authz.Allowed(rq.by.Role, authz.ReadUsers) {
 		var err error
 		if d.Providers, err = h.Federation.Providers(r.Context(), rq.by); err != nil {
@@ -263,6 +268,11 @@ func (h *Handler) policy(w http.ResponseWriter, r *http.Request, rq *request) er
 }
 
 func (h *Handler) renderPolicy(w http.ResponseWriter, r *http.Request, rq *request, status int, f *form) error {
+	return h.renderPolicyWith(w, r, rq, status, f, nil)
+}
+
+// renderPolicyWith is renderPolicy with the add-a-provider form as sent.
+func (h *Handler) renderPolicyWith(w http.ResponseWriter, r *http.Request, rq *request, status int, f, add *form) error {
 	p, err := h.Accounts.Policy(r.Context(), rq.by)
 	if err != nil {
 		return err
@@ -291,6 +301,10 @@ func (h *Handler) renderPolicy(w http.ResponseWriter, r *http.Request, rq *reque
 	sso, err := h.ssoData(r, rq)
 	if err != nil {
 		return err
+	}
+	if sso.Add = add; add == nil {
+		sso.Add = newForm()
+		sso.Add.Values["scopes"], sso.Add.Values["email_claim"] = "email", "email"
 	}
 	d := policyData{Form: f, Roles: roleOptions(), Editable: authz.Allowed(rq.by.Role, authz.WritePolicy), MaxDays: domain.MaxLifetimeDaysLimit, SSO: sso}
 	h.render(w, r, rq, status, "policy", &page{Title: "Policy", Nav: "policy", Canonical: "/ui/policy", Data: d})
