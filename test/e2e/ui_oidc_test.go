@@ -184,6 +184,14 @@ func TestUIFederatedSignIn(t *testing.T) {
 	}
 	noSession()
 
+	// The super admin sees the providers and the single sign-on switches
+	// on the Policy page.
+	setPassword(t, srv, "admin@acme.test", acme.Password, "correct horse battery staple")
+	b.login("admin@acme.test", "correct horse battery staple")
+	b.open("/ui/policy")
+	b.contains("Single sign-on", "Identity providers", "Acme SSO", callback, "Add provider", "Break-glass super admins")
+	b.shot("policy-sso")
+
 	// Every failure is in the audit log with its reason.
 	events, err := acmeAPI.ListAudit(t.Context(), keywarden.AuditQuery{Action: "user.login", ListOptions: keywarden.ListOptions{Limit: 100}})
 	noErr(t, err)
