@@ -317,7 +317,7 @@ func (s *Service) UpdatePolicy(ctx context.Context, by domain.Actor, p PolicyPat
 			if err := next.Validate(); err != nil {
 				return err
 			}
-			if err := checkBreakGlass(ctx, tx, by.OrgID, next); err != nil {
+			if err := checkBreakGlass(ctx, tx, by.OrgID, *pol, next); err != nil {
 				return err
 			}
 			*pol, changed = next, true
@@ -339,16 +339,21 @@ func (s *Service) UpdatePolicy(ctx context.Context, by domain.Actor, p PolicyPat
 
 // checkBreakGlass: an organisation that turns password sign-in off keeps
 // at least one enabled super admin who may still use it (break-glass,
-// docs/oidc.md), and names only its own super admins as such.
-func checkBreakGlass(ctx context.Context, tx store.Tx, org domain.OrgID, p domain.Policy) error {
+// docs/oidc.md), and names only its own super admins as such. A user who
+// was on the list before and has since been deleted or demoted does not
+// block other changes of the policy (nor counts).
+func checkBreakGlass(ctx context.Context, tx store.Tx, org domain.OrgID, old, p domain.Policy) error {
 	ok := 0
 	for _, id := range p.BreakGlassUsers {
+		known := slices.Contains(old.BreakGlassUsers, id)
 		u, err := tx.GetUser(ctx, org, id)
 		switch {
+		case errors.Is(err, domain.ErrNotFound) && known:
 		case errors.Is(err, domain.ErrNotFound):
 			return domain.Invalid("break_glass_users", string(id)+" is not a user of the organisation")
 		case err != nil:
 			return err
+		case u.Role != domain.RoleSuperAdmin && known:
 		case u.Role != domain.RoleSuperAdmin:
 			return domain.Invalid("break_glass_users", string(id)+" is not a super admin")
 		case u.DisabledAt == nil:
