@@ -126,6 +126,7 @@ func (h *Handler) routes() []Route {
 		priv("POST", "/v1/keys/rotate", authz.RotateKeys, h.rotateKeys),
 
 		pub("POST", "/v1/sessions", h.login),
+		pub("POST", "/v1/auth/oidc", h.exchangeOIDCCode),
 		pub("POST", "/v1/auth/login", h.passwordLogin),
 		self("GET", "/v1/sessions", authz.ListSessions, h.listSessions),
 		self("DELETE", "/v1/sessions/{id}", authz.EndSession, h.endSession),

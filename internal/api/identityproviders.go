@@ -1,10 +1,13 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 
 	"keywarden/internal/domain"
 	"keywarden/internal/federation"
+	"keywarden/internal/httpx"
+	"keywarden/internal/problem"
 	"keywarden/pkg/apiv1"
 )
 
@@ -95,4 +98,31 @@ func (h *Handler) deleteIdentityProvider(w http.ResponseWriter, r *http.Request,
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// exchangeOIDCCode gives the CLI the session of its federated sign-in.
+func (h *Handler) exchangeOIDCCode(w http.ResponseWriter, r *http.Request) error {
+	var req apiv1.ExchangeOIDCCode
+	if err := decode(w, r, &req, false); err != nil {
+		return err
+	}
+	var v domain.ValidationError
+	if req.Code == "" || len(req.Code) > 4096 {
+		v.Add("code", "is required: the code the CLI's listener received")
+	}
+	if n := len(req.CodeVerifier); n < 43 || n > 128 {
+		v.Add("code_verifier", "is required: 43 to 128 characters (RFC 7636)")
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	n, err := h.Federation.ExchangeCLI(r.Context(), req.Code, req.CodeVerifier, httpx.ClientIP(r))
+	if errors.Is(err, federation.ErrBadHandoff) {
+		return &problem.Error{Status: http.StatusUnauthorized, Detail: err.Error(),
+			Header: map[string]string{"WWW-Authenticate": `Bearer realm="keywarden"`}}
+	}
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, apiv1.NewSession{Token: n.Token.Reveal(), Session: sessionJSON(n.Session, n.Session.ID), User: userJSON(n.User)})
 }

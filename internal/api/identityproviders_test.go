@@ -1,12 +1,22 @@
 package api_test
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
+	"html"
 	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
+	"golang.org/x/oauth2"
+
 	"keywarden/internal/domain"
+	"keywarden/internal/federation"
+	"keywarden/internal/testkit/oidcop"
 	"keywarden/pkg/apiv1"
 )
 
@@ -32,6 +42,8 @@ func identityProviderSession(t *testing.T, e *env) {
 		t.Errorf("list %+v", body)
 	}
 	want(t, e.do(t, "GET", idpPath+"/"+p.ID, nil), http.StatusOK)
+	code, verifier := cliSignIn(t, e)(t)
+	want(t, e.do(t, "POST", "/v1/auth/oidc", apiv1.ExchangeOIDCCode{Code: code, CodeVerifier: verifier}, noAuth()), http.StatusCreated)
 	off := true
 	res = e.do(t, "PATCH", idpPath+"/"+p.ID, apiv1.UpdateIdentityProvider{Disabled: &off})
 	want(t, res, http.StatusOK)
@@ -113,4 +125,82 @@ func TestIdentityProviders(t *testing.T) {
 	}
 	want(t, e.do(t, "PATCH", "/v1/policy", map[string]any{"allow_federated_personal_credentials": true}), http.StatusOK)
 	want(t, e.do(t, "POST", "/v1/me/credential", apiv1.CreatePersonalCredential{Description: "scripts"}, as(fed.Token)), http.StatusCreated)
+}
+
+// cliSignIn starts a real OpenID Provider with one user and an identity
+// provider of the environment's organisation for it, and returns a
+// function that runs a whole federated sign-in the CLI started (the
+// console's start, the provider's login page, the callback) and returns
+// the one-time code the CLI's listener would receive, with its verifier.
+func cliSignIn(t *testing.T, e *env) func(t *testing.T) (code, verifier string) {
+	t.Helper()
+	redirect := "http://keywarden.test/ui/oidc/callback"
+	op := oidcop.Start(t, []oidcop.User{{Subject: "sub-cli", Email: "cli@acme.test", Password: "cli-at-the-idp", Verified: true}},
+		[]oidcop.Client{{ID: "kw-cli", Secret: "cli-secret", Redirects: []string{redirect}}})
+	p, err := e.core.Federation.CreateProvider(t.Context(), domain.UserActor(e.boot.Org.ID, e.boot.User.ID, domain.RoleSuperAdmin, ""),
+		federation.ProviderInput{Name: "CLI SSO " + domain.NewID(""), Issuer: op.URL + "/", ClientID: "kw-cli", ClientSecret: "cli-secret",
+			Scopes: []string{"email"}, DefaultRole: domain.RoleDeveloper})
+	if err != nil {
+		t.Fatal(err)
+	}
+	console := func(t *testing.T, path string, cookies []*http.Cookie) *httptest.ResponseRecorder {
+		r := httptest.NewRequestWithContext(t.Context(), "GET", path, nil)
+		for _, c := range cookies {
+			r.AddCookie(c)
+		}
+		w := httptest.NewRecorder()
+		e.handler.ServeHTTP(w, r)
+		return w
+	}
+	return func(t *testing.T) (string, string) {
+		t.Helper()
+		verifier := oauth2.GenerateVerifier()
+		sum := sha256.Sum256([]byte(verifier))
+		q := url.Values{"org": {string(e.boot.Org.ID)}, "provider": {string(p.ID)}, "cli_port": {"53682"},
+			"cli_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "cli_state": {"cli-state"}}
+		start := console(t, "/ui/oidc/start?"+q.Encode(), nil)
+		if start.Code != http.StatusSeeOther {
+			t.Fatalf("start = %d: %s", start.Code, start.Body)
+		}
+		jar, _ := cookiejar.New(nil)
+		back, err := oidcop.SignIn(t.Context(), &http.Client{Jar: jar}, start.Header().Get("Location"), "cli@acme.test", "cli-at-the-idp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := console(t, back.RequestURI(), start.Result().Cookies())
+		m := regexp.MustCompile(`href="(http://127\.0\.0\.1:[^"]+)" id="continue"`).FindStringSubmatch(done.Body.String())
+		if done.Code != http.StatusOK || m == nil {
+			t.Fatalf("callback = %d without a redirect to the CLI: %s", done.Code, done.Body)
+		}
+		to, err := url.Parse(html.UnescapeString(m[1]))
+		if err != nil || to.Host != "127.0.0.1:53682" || to.Query().Get("state") != "cli-state" {
+			t.Fatalf("the CLI's redirect %q (%v)", m[1], err)
+		}
+		for _, c := range done.Result().Cookies() {
+			if c.Name == "kw_session" && c.Value != "" {
+				t.Fatal("a CLI's sign-in signed the browser in")
+			}
+		}
+		return to.Query().Get("code"), verifier
+	}
+}
+
+// TestCLISignInExchange: the code the CLI's listener gets is exchanged,
+// with its verifier, for a working session, once; a wrong verifier or a
+// forged code is 401.
+func TestCLISignInExchange(t *testing.T) {
+	e := newEnv(t)
+	signIn := cliSignIn(t, e)
+	code, verifier := signIn(t)
+	wantProblem(t, e.do(t, "POST", "/v1/auth/oidc", apiv1.ExchangeOIDCCode{Code: code, CodeVerifier: oauth2.GenerateVerifier()}, noAuth()), http.StatusUnauthorized)
+	res := e.do(t, "POST", "/v1/auth/oidc", apiv1.ExchangeOIDCCode{Code: code, CodeVerifier: verifier}, noAuth())
+	want(t, res, http.StatusCreated)
+	s := decode[apiv1.NewSession](t, res)
+	if s.User.Email != "cli@acme.test" || s.User.Role != "developer" || !strings.HasPrefix(s.User.SignIn, "idp_") {
+		t.Fatalf("session of %+v", s.User)
+	}
+	want(t, e.do(t, "GET", "/v1/me", nil, as(s.Token)), http.StatusOK)
+	wantProblem(t, e.do(t, "POST", "/v1/auth/oidc", apiv1.ExchangeOIDCCode{Code: code, CodeVerifier: verifier}, noAuth()), http.StatusUnauthorized)
+	wantProblem(t, e.do(t, "POST", "/v1/auth/oidc", apiv1.ExchangeOIDCCode{Code: "forged", CodeVerifier: verifier}, noAuth()), http.StatusUnauthorized)
+	wantProblem(t, e.do(t, "POST", "/v1/auth/oidc", apiv1.ExchangeOIDCCode{Code: code}, noAuth()), http.StatusUnprocessableEntity)
 }

@@ -207,6 +207,7 @@ func TestPermissions(t *testing.T) {
 		return "/v1/identity-providers/" + string(p.ID)
 	}
 	sharedProvider := newProvider(t)
+	cliCode := cliSignIn(t, e)
 	newStream := func(t *testing.T) string {
 		as, err := e.core.AuditStreams.CreateStream(t.Context(), superActor, auditstream.NewStream{
 			Name: strings.ToLower(domain.NewID("p")), URL: "https://siem.example.test/audit"})
@@ -383,6 +384,10 @@ func TestPermissions(t *testing.T) {
 
 		"POST /v1/sessions": {success: 201, prepare: func(*testing.T, *permCaller) (string, any, func(response)) {
 			return "/v1/sessions", apiv1.Login{Email: loginUser.Email(), Password: loginUser.Password}, nil
+		}},
+		"POST /v1/auth/oidc": {success: 201, prepare: func(t *testing.T, _ *permCaller) (string, any, func(response)) {
+			code, verifier := cliCode(t)
+			return "/v1/auth/oidc", apiv1.ExchangeOIDCCode{Code: code, CodeVerifier: verifier}, nil
 		}},
 		"POST /v1/auth/login": {success: 200, prepare: static("/v1/auth/login", apiv1.PasswordLogin{Email: loginUser.Email(), Password: loginSecret})},
 		"GET /v1/sessions":    {perm: "account:self", roles: everyone, self: true, success: 200, prepare: static("/v1/sessions", nil)},

@@ -19,7 +19,7 @@ var allowed = map[string][]string{
 	"internal/archtest":         {},
 	"internal/testkit":          {},
 	"internal/testkit/oidcop":   {},
-	"internal/federation":       {"internal/domain", "internal/store", "internal/keyring", "internal/audit", "internal/account"},
+	"internal/federation":       {"internal/domain", "internal/store", "internal/keyring", "internal/audit", "internal/account", "internal/secretvalue"},
 	"internal/domain":           {},
 	"internal/secretvalue":      {},
 	"internal/keyring":          {},

@@ -12,5 +12,9 @@
 // Every change of a provider and every sign-in, failed ones too with
 // their reason, is audited.
 //
-// Imports: domain, store, keyring, audit, account.
+// A sign-in that keywarden login --sso started ends at the CLI's loopback
+// listener instead (RFC 8252): a sealed one-time code that only the CLI,
+// holding the verifier of its S256 challenge, exchanges for the session.
+//
+// Imports: domain, store, keyring, audit, account, secretvalue.
 package federation

@@ -90,7 +90,7 @@ func (e *env) acmeProvider(t *testing.T) domain.IdentityProvider {
 // signIn runs a whole sign-in: Begin, the provider's login page, Complete.
 func (e *env) signIn(t *testing.T, org domain.OrgID, p domain.IdentityProviderID, email, password string, tamper func(cb *federation.Callback)) (federation.Completed, error) {
 	t.Helper()
-	start, err := e.fed.Begin(t.Context(), org, p, "/ui/clients", "192.0.2.1")
+	start, err := e.fed.Begin(t.Context(), org, p, "/ui/clients", "192.0.2.1", nil)
 	if err != nil {
 		return federation.Completed{}, err
 	}
@@ -238,7 +238,7 @@ func TestRefusals(t *testing.T) {
 	t.Run("provider down", func(t *testing.T) {
 		e.op.SetDown(true)
 		defer e.op.SetDown(false)
-		_, err := e.fed.Begin(t.Context(), e.orgA.Org.ID, p.ID, "", "192.0.2.1")
+		_, err := e.fed.Begin(t.Context(), e.orgA.Org.ID, p.ID, "", "192.0.2.1", nil)
 		var se *federation.SignInError
 		if !errors.As(err, &se) || !se.Unavailable || !strings.Contains(se.Reason, "could not be reached") {
 			t.Fatalf("Begin with the provider down: %v", err)
@@ -253,7 +253,7 @@ func TestRefusals(t *testing.T) {
 		}
 	})
 	t.Run("another organisation's provider", func(t *testing.T) {
-		_, err := e.fed.Begin(t.Context(), e.orgA.Org.ID, pB.ID, "", "192.0.2.1")
+		_, err := e.fed.Begin(t.Context(), e.orgA.Org.ID, pB.ID, "", "192.0.2.1", nil)
 		reason(t, err, "no such identity provider")
 		// Through its own organisation it signs people into that one only:
 		// admin@acme.example is a user of Acme, not of Globex.
@@ -270,7 +270,7 @@ func TestRefusals(t *testing.T) {
 		if _, _, err := e.fed.UpdateProvider(t.Context(), e.superA, noDefault.ID, federation.ProviderPatch{Disabled: &off}); err != nil {
 			t.Fatal(err)
 		}
-		_, err := e.fed.Begin(t.Context(), e.orgA.Org.ID, noDefault.ID, "", "192.0.2.1")
+		_, err := e.fed.Begin(t.Context(), e.orgA.Org.ID, noDefault.ID, "", "192.0.2.1", nil)
 		reason(t, err, "turned off")
 	})
 	// Every failure is audited with its reason; no session was opened.

@@ -18,6 +18,7 @@ import (
 
 	"keywarden/internal/account"
 	"keywarden/internal/domain"
+	"keywarden/internal/secretvalue"
 )
 
 // PendingTTL is how long a person has at the provider to sign in.
@@ -36,6 +37,41 @@ type pending struct {
 	Redirect string                    `json:"r"`
 	Next     string                    `json:"x,omitempty"`
 	Expires  int64                     `json:"e"`
+	CLI      *CLIRequest               `json:"c,omitempty"`
+}
+
+// CLIRequest is a sign-in started by keywarden login --sso: the session
+// goes to the CLI's loopback listener (RFC 8252 §7.3) instead of the
+// browser, as a one-time code that only the holder of the verifier behind
+// Challenge (S256, as in PKCE) can exchange.
+type CLIRequest struct {
+	Port      int    `json:"p"`
+	Challenge string `json:"c"`
+	State     string `json:"s"`
+}
+
+// Valid reports whether r can be sent back to: a non-privileged loopback
+// port, an S256 challenge and a state of sane size.
+func (r CLIRequest) Valid() bool {
+	return r.Port >= 1024 && r.Port <= 65535 && len(r.Challenge) == 43 && r.State != "" && len(r.State) <= 128
+}
+
+// CLIHandoffTTL is how long the CLI has to exchange its code.
+const CLIHandoffTTL = 2 * time.Minute
+
+const handoffAAD = "keywarden/v1/oidc-cli-handoff"
+
+// handoff is the sealed one-time code sent to the CLI's listener.
+type handoff struct {
+	Token     string           `json:"t"`
+	Session   domain.SessionID `json:"s"`
+	Org       domain.OrgID     `json:"o"`
+	User      domain.UserID    `json:"u"`
+	Created   int64            `json:"c"`
+	Until     int64            `json:"x"`
+	Challenge string           `json:"h"`
+	Expires   int64            `json:"e"`
+	Nonce     string           `json:"n"` // makes every code unique
 }
 
 // SignInError is a federated sign-in that failed. Reason is shown to the
@@ -106,8 +142,12 @@ func (s *Service) enabledProvider(ctx context.Context, org domain.OrgID, id doma
 // Begin starts a sign-in of org through provider id: the authorization
 // request (code flow, PKCE S256, a nonce and a state) and the sealed
 // pending sign-in; next is where the person goes after, source the
-// browser's address (for the audit log of a provider that cannot be reached).
-func (s *Service) Begin(ctx context.Context, org domain.OrgID, id domain.IdentityProviderID, next, source string) (Start, error) {
+// browser's address (for the audit log of a provider that cannot be
+// reached), cli (nil for the console) the CLI's loopback listener.
+func (s *Service) Begin(ctx context.Context, org domain.OrgID, id domain.IdentityProviderID, next, source string, cli *CLIRequest) (Start, error) {
+	if cli != nil && !cli.Valid() {
+		return Start{}, &SignInError{Reason: "the CLI's sign-in request is malformed (cli_port, cli_challenge, cli_state)"}
+	}
 	redirect := s.RedirectURI()
 	p, err := s.enabledProvider(ctx, org, id)
 	if err != nil {
@@ -127,7 +167,7 @@ func (s *Service) Begin(ctx context.Context, org domain.OrgID, id domain.Identit
 		return Start{}, err
 	}
 	pd := pending{Org: org, Provider: p.ID, State: random(), Nonce: random(), Verifier: oauth2.GenerateVerifier(),
-		Redirect: redirect, Next: next, Expires: s.clock().Add(PendingTTL).Unix()}
+		Redirect: redirect, Next: next, Expires: s.clock().Add(PendingTTL).Unix(), CLI: cli}
 	b, err := json.Marshal(pd)
 	if err != nil {
 		return Start{}, err
@@ -151,6 +191,10 @@ type Callback struct {
 type Completed struct {
 	account.NewSession
 	Next string
+	// CLIRedirect, for a sign-in the CLI started, is where to send the
+	// browser instead of signing it in: the CLI's listener with the
+	// one-time code and its state.
+	CLIRedirect string
 }
 
 // Complete finishes a sign-in: every check, then account.SignInFederated.
@@ -267,7 +311,61 @@ func (s *Service) Complete(ctx context.Context, cb Callback) (Completed, error) 
 	if err != nil {
 		return Completed{}, err
 	}
+	if pd.CLI != nil {
+		h := handoff{Token: n.Token.Reveal(), Session: n.Session.ID, Org: n.User.OrgID, User: n.User.ID, Created: n.Session.CreatedAt.UnixMicro(),
+			Until: n.Session.ExpiresAt.UnixMicro(), Challenge: pd.CLI.Challenge, Expires: s.clock().Add(CLIHandoffTTL).Unix(), Nonce: random()}
+		b, err := json.Marshal(h)
+		if err != nil {
+			return Completed{}, err
+		}
+		q := url.Values{"code": {base64.RawURLEncoding.EncodeToString(s.keys.Seal(b, []byte(handoffAAD)))}, "state": {pd.CLI.State}}
+		return Completed{NewSession: n, CLIRedirect: fmt.Sprintf("http://127.0.0.1:%d/callback?%s", pd.CLI.Port, q.Encode())}, nil
+	}
 	return Completed{NewSession: n, Next: pd.Next}, nil
+}
+
+// ErrBadHandoff is a CLI's code that is malformed, expired, used before or
+// not matched by its verifier.
+var ErrBadHandoff = errors.New("the sign-in code is not valid, expired or was used: run keywarden login --sso again")
+
+// ExchangeCLI gives the CLI the session its federated sign-in opened, for
+// the one-time code its listener received and the verifier of the
+// challenge it started with. The code is good once, on every node.
+func (s *Service) ExchangeCLI(ctx context.Context, code, verifier, source string) (account.NewSession, error) {
+	var h handoff
+	sealed, err := base64.RawURLEncoding.DecodeString(code)
+	if err == nil {
+		var plain []byte
+		if plain, err = s.keys.Open(sealed, []byte(handoffAAD)); err == nil {
+			err = json.Unmarshal(plain, &h)
+		}
+	}
+	now := s.clock()
+	if code == "" || err != nil || now.Unix() > h.Expires {
+		return account.NewSession{}, ErrBadHandoff
+	}
+	sum := sha256.Sum256([]byte(verifier))
+	if subtle.ConstantTimeCompare([]byte(base64.RawURLEncoding.EncodeToString(sum[:])), []byte(h.Challenge)) != 1 {
+		return account.NewSession{}, ErrBadHandoff
+	}
+	digest := sha256.Sum256([]byte("cli-handoff:" + code))
+	first, err := s.store.ConsumeOIDCState(ctx, digest[:], time.Unix(h.Expires, 0).Add(time.Minute), now)
+	if err != nil {
+		return account.NewSession{}, err
+	}
+	if !first {
+		return account.NewSession{}, ErrBadHandoff
+	}
+	if _, err := s.accounts.AuthenticateSession(ctx, h.Token, source); err != nil {
+		return account.NewSession{}, ErrBadHandoff // ended or its user disabled meanwhile
+	}
+	u, err := s.store.GetUser(ctx, h.Org, h.User)
+	if err != nil {
+		return account.NewSession{}, err
+	}
+	x := domain.Session{ID: h.Session, OrgID: h.Org, UserID: h.User, CreatedAt: time.UnixMicro(h.Created).UTC(), ExpiresAt: time.UnixMicro(h.Until).UTC(),
+		IdentityProvider: u.IdentityProvider, Source: source}
+	return account.NewSession{Session: x, User: u, Token: secretvalue.FromRequest(h.Token)}, nil
 }
 
 // groups reads a groups claim: a list of strings, or one string.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"keywarden/internal/account"
 	"keywarden/internal/domain"
@@ -55,7 +56,12 @@ func (h *Handler) oidcStart(w http.ResponseWriter, r *http.Request) error {
 		h.renderError(w, r, nil, http.StatusNotFound, "Not found", "Single sign-on is not available on this server.")
 		return nil
 	}
-	start, err := h.Federation.Begin(r.Context(), domain.OrgID(org), domain.IdentityProviderID(q.Get("provider")), next, httpx.ClientIP(r))
+	var cli *federation.CLIRequest
+	if q.Has("cli_port") {
+		port, _ := strconv.Atoi(q.Get("cli_port"))
+		cli = &federation.CLIRequest{Port: port, Challenge: q.Get("cli_challenge"), State: q.Get("cli_state")}
+	}
+	start, err := h.Federation.Begin(r.Context(), domain.OrgID(org), domain.IdentityProviderID(q.Get("provider")), next, httpx.ClientIP(r), cli)
 	if err != nil {
 		return h.oidcFailed(w, r, org, next, err)
 	}
@@ -82,13 +88,27 @@ func (h *Handler) oidcCallback(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return h.oidcFailed(w, r, q.Get("org"), "/ui/home", err)
 	}
+	if c.CLIRedirect != "" {
+		// keywarden login --sso: the CLI's listener gets the session, not
+		// this browser, once the person says so (a start link someone else
+		// made would otherwise hand a session to whatever listens on that
+		// port).
+		h.render(w, r, nil, http.StatusOK, "continue", &page{Title: "Signed in", Bare: true, Data: continueData{URL: c.CLIRedirect, CLI: true}})
+		return nil
+	}
 	h.Cookies.SetSession(w, r, c.Token.Reveal(), c.Session.ExpiresAt)
 	// The provider's redirect was a navigation from another site, which a
 	// SameSite=Strict session cookie does not follow: go on from this
 	// page, a same-site navigation, instead of redirecting.
 	next := safeNext(c.Next)
-	h.render(w, r, nil, http.StatusOK, "continue", &page{Title: "Signed in", Bare: true, Refresh: next, Data: next})
+	h.render(w, r, nil, http.StatusOK, "continue", &page{Title: "Signed in", Bare: true, Refresh: next, Data: continueData{URL: next}})
 	return nil
+}
+
+// continueData is the page after a federated sign-in.
+type continueData struct {
+	URL string
+	CLI bool // the URL is keywarden login's listener
 }
 
 // oidcFailed shows the sign-in page with what went wrong, and no session.

@@ -63,3 +63,11 @@ type UpdateIdentityProvider struct {
 	GroupRoles     *map[string]string `json:"group_roles,omitempty"`
 	Disabled       *bool              `json:"disabled,omitempty"`
 }
+
+// ExchangeOIDCCode is the body of POST /v1/auth/oidc: the one-time
+// code the CLI's loopback listener received after a federated sign-in,
+// and the verifier of the S256 challenge the CLI started it with.
+type ExchangeOIDCCode struct {
+	Code         string `json:"code"`
+	CodeVerifier string `json:"code_verifier"`
+}

@@ -34,3 +34,10 @@ func (c *Client) UpdateIdentityProvider(ctx context.Context, id string, in apiv1
 func (c *Client) DeleteIdentityProvider(ctx context.Context, id string) error {
 	return c.send(ctx, del("/v1/identity-providers/{id}", id), nil)
 }
+
+// ExchangeOIDCCode turns the one-time code of a federated sign-in that
+// keywarden login --sso started into the session it opened (no token
+// needed: the code and its verifier are the proof).
+func (c *Client) ExchangeOIDCCode(ctx context.Context, in apiv1.ExchangeOIDCCode) (apiv1.NewSession, error) {
+	return call[apiv1.NewSession](ctx, c, post("/v1/auth/oidc", in))
+}
