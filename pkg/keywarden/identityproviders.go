@@ -39,5 +39,5 @@ func (c *Client) DeleteIdentityProvider(ctx context.Context, id string) error {
 // keywarden login --sso started into the session it opened (no token
 // needed: the code and its verifier are the proof).
 func (c *Client) ExchangeOIDCCode(ctx context.Context, in apiv1.ExchangeOIDCCode) (apiv1.NewSession, error) {
-	return call[apiv1.NewSession](ctx, c, post("/v1/auth/oidc", in))
+	return call[apiv1.NewSession](ctx, c, post("/v1/auth/oidc", in).anonymous())
 }
