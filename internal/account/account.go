@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/mail"
 	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -276,6 +277,10 @@ type PolicyPatch struct {
 	RequirePersonalCredential   *bool
 	PersonalCredentialRotateBy  OptionalTime
 	CredentialRequiredEvents    *bool
+	// Federated sign-in (docs/oidc.md).
+	LocalLoginDisabled                *bool
+	BreakGlassUsers                   *[]domain.UserID
+	AllowFederatedPersonalCredentials *bool
 }
 
 // OptionalTime is a date a patch may set (Set, Value) or clear (Set, nil).
@@ -337,6 +342,14 @@ func (p PolicyPatch) apply(pol domain.Policy) domain.Policy {
 	set(&pol.AllowNeverExpire, p.AllowNeverExpire)
 	set(&pol.RefuseCredentialsWithMFA, p.RefuseCredentialsWithMFA)
 	set(&pol.RequireMFA, p.RequireMFA)
+	set(&pol.LocalLoginDisabled, p.LocalLoginDisabled)
+	set(&pol.AllowFederatedPersonalCredentials, p.AllowFederatedPersonalCredentials)
+	if p.BreakGlassUsers != nil {
+		pol.BreakGlassUsers = slices.Compact(slices.Sorted(slices.Values(*p.BreakGlassUsers)))
+		if len(pol.BreakGlassUsers) == 0 {
+			pol.BreakGlassUsers = nil
+		}
+	}
 	if p.PersonalCredentials != nil {
 		pol.PersonalCredentials = *p.PersonalCredentials
 	}
@@ -378,6 +391,9 @@ func (s *Service) UpdatePolicy(ctx context.Context, by domain.Actor, p PolicyPat
 			if err := next.ValidateChange(*pol, now); err != nil {
 				return err
 			}
+			if err := checkBreakGlass(ctx, tx, by.OrgID, *pol, next); err != nil {
+				return err
+			}
 			before, *pol, changed = *pol, next, true
 			return nil
 		})
@@ -398,4 +414,33 @@ func (s *Service) UpdatePolicy(ctx context.Context, by domain.Actor, p PolicyPat
 		s.onPolicyChange(by.OrgID)
 	}
 	return out, changed, nil
+}
+
+// checkBreakGlass: an organisation that turns password sign-in off keeps
+// at least one enabled super admin who may still use it (break-glass,
+// docs/oidc.md), and names only its own super admins as such. A user who
+// was on the list before and has since been deleted or demoted does not
+// block other changes of the policy (nor counts).
+func checkBreakGlass(ctx context.Context, tx store.Tx, org domain.OrgID, old, p domain.Policy) error {
+	ok := 0
+	for _, id := range p.BreakGlassUsers {
+		known := slices.Contains(old.BreakGlassUsers, id)
+		u, err := tx.GetUser(ctx, org, id)
+		switch {
+		case errors.Is(err, domain.ErrNotFound) && known:
+		case errors.Is(err, domain.ErrNotFound):
+			return domain.Invalid("break_glass_users", string(id)+" is not a user of the organisation")
+		case err != nil:
+			return err
+		case u.Role != domain.RoleSuperAdmin && known:
+		case u.Role != domain.RoleSuperAdmin:
+			return domain.Invalid("break_glass_users", string(id)+" is not a super admin")
+		case u.DisabledAt == nil:
+			ok++
+		}
+	}
+	if p.LocalLoginDisabled && ok == 0 {
+		return domain.Invalid("break_glass_users", "turning password sign-in off needs at least one enabled super admin as a break-glass user, who keeps password sign-in for when the identity provider is down")
+	}
+	return nil
 }

@@ -46,7 +46,7 @@ func loginOutcome(err error, withCode bool) string {
 		return metrics.OutcomeSuccess
 	case errors.Is(err, ErrMFARequired) && !withCode:
 		return metrics.OutcomeMFARequired
-	case errors.Is(err, ErrMFARequired), errors.Is(err, ErrBadCredentials), errors.As(err, &inval):
+	case errors.Is(err, ErrMFARequired), errors.Is(err, ErrBadCredentials), errors.Is(err, ErrLocalLoginDisabled), errors.As(err, &inval):
 		return metrics.OutcomeFailure
 	case errors.As(err, &limited):
 		return metrics.OutcomeRateLimited

@@ -159,9 +159,15 @@ func (s *Service) checkLogin(ctx context.Context, in LoginInput, email string, n
 		if err != nil {
 			return err
 		}
+		org, err := tx.GetOrg(ctx, u.OrgID)
+		if err != nil {
+			return err
+		}
 		switch {
 		case cur.DisabledAt != nil:
 			refused = &loginRefusal{reason: "user disabled"}
+		case !org.Policy.PasswordLoginAllowed(cur.ID, cur.Role):
+			refused = &loginRefusal{reason: "password sign-in is turned off for the organisation", localOff: true}
 		case cur.PasswordHash != u.PasswordHash:
 			refused = &loginRefusal{reason: "password changed during the login"}
 		case cur.MFAEnabled && in.TOTPCode == "" && in.RecoveryCode == "":
@@ -192,6 +198,11 @@ func (s *Service) checkLogin(ctx context.Context, in LoginInput, email string, n
 	switch {
 	case refused != nil && refused.mfaRequired:
 		return NewSession{}, false, ErrMFARequired
+	case refused != nil && refused.localOff:
+		if _, _, err := fail(&u, refused.reason, false); err != nil && !errors.Is(err, ErrBadCredentials) {
+			return NewSession{}, true, err
+		}
+		return NewSession{}, true, ErrLocalLoginDisabled
 	case refused != nil:
 		return fail(&u, refused.reason, refused.mfa)
 	case err != nil:
@@ -231,6 +242,7 @@ type loginRefusal struct {
 	reason      string
 	mfa         bool // the second factor failed
 	mfaRequired bool // MFA was turned on while the password was checked
+	localOff    bool // the organisation turned password sign-in off
 }
 
 func (r *loginRefusal) Error() string { return "login refused: " + r.reason }
@@ -275,7 +287,9 @@ func (s *Service) AuthenticateSession(ctx context.Context, bearer, source string
 		if err != nil {
 			return domain.Actor{}, err
 		}
-		if org.Policy.RequireMFA && !u.MFAEnabled {
+		// A federated session's second factor is the provider's
+		// (docs/oidc.md): require_mfa asks it of password sign-ins.
+		if org.Policy.RequireMFA && !u.MFAEnabled && x.IdentityProvider == "" {
 			a.Restricted = "your organisation requires MFA: enrol first (POST /v1/me/mfa)"
 		}
 	}

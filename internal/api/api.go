@@ -15,6 +15,7 @@ import (
 	"keywarden/internal/credential"
 	"keywarden/internal/domain"
 	"keywarden/internal/dpop"
+	"keywarden/internal/federation"
 	"keywarden/internal/httpx"
 	"keywarden/internal/leak"
 	"keywarden/internal/problem"
@@ -55,6 +56,8 @@ type Handler struct {
 	// (Authorization: DPoP); Issuer is the base of their htu.
 	DPoP   *dpop.Verifier
 	Issuer func() string
+	// Federation manages the organisations' identity providers.
+	Federation *federation.Service
 }
 
 // endpoint is a handler that returns its error; the adapter renders it.
@@ -134,6 +137,7 @@ func (h *Handler) routes() []Route {
 		priv("POST", "/v1/keys/rotate", authz.RotateKeys, h.rotateKeys),
 
 		pub("POST", "/v1/sessions", h.login),
+		pub("POST", "/v1/auth/oidc", h.exchangeOIDCCode),
 		pub("POST", "/v1/auth/login", h.passwordLogin),
 		self("GET", "/v1/sessions", authz.ListSessions, h.listSessions),
 		self("DELETE", "/v1/sessions/{id}", authz.EndSession, h.endSession),
@@ -170,6 +174,11 @@ func (h *Handler) routes() []Route {
 		priv("POST", "/v1/audit/streams", authz.CreateAuditStream, h.createAuditStream),
 		priv("GET", "/v1/audit/streams/{id}", authz.ReadAuditStream, h.getAuditStream),
 		priv("DELETE", "/v1/audit/streams/{id}", authz.DeleteAuditStream, h.deleteAuditStream),
+		priv("GET", "/v1/identity-providers", authz.ListIdentityProviders, h.listIdentityProviders),
+		priv("POST", "/v1/identity-providers", authz.CreateIdentityProvider, h.createIdentityProvider),
+		priv("GET", "/v1/identity-providers/{id}", authz.ReadIdentityProvider, h.getIdentityProvider),
+		priv("PATCH", "/v1/identity-providers/{id}", authz.UpdateIdentityProvider, h.updateIdentityProvider),
+		priv("DELETE", "/v1/identity-providers/{id}", authz.DeleteIdentityProvider, h.deleteIdentityProvider),
 		priv("GET", "/v1/overview", authz.ReadOverview, h.overview),
 		reporter(priv("POST", "/v1/leaks", authz.ReportLeak, h.reportLeaks)),
 		priv("GET", "/v1/leaks", authz.ListLeaks, h.listLeaks),

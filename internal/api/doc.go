@@ -9,6 +9,6 @@
 // mapping the console uses too; a client's mistake is always a 4xx with a
 // JSON body. Each route names its operation (authz.Operation).
 //
-// Imports: pkg/apiv1, problem, account, credential, audit, auditstream,
+// Imports: pkg/apiv1, problem, account, credential, audit, auditstream, federation,
 // authz, httpx, domain, secretvalue, token, webhook, leak, dpop.
 package api

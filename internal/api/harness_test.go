@@ -97,6 +97,7 @@ func newEnvWith(t *testing.T, tune func(*config.Config)) *env {
 	cfg.Dev = true
 	github := newGitHubReporter(t)
 	cfg.LeakGitHubKeysFile = github.file
+	cfg.PublicURL = "http://keywarden.test" // the redirect URI identity providers send browsers back to
 	if tune != nil {
 		tune(&cfg)
 	}

@@ -395,6 +395,7 @@ func TestOpenAPIResponses(t *testing.T) {
 	step("users and account", func(t *testing.T) { accountSession(t, e) })
 	step("api tokens", func(t *testing.T) { apiTokenSession(t, e) })
 	step("audit streams", func(t *testing.T) { auditStreamSession(t, e) })
+	step("identity providers", func(t *testing.T) { identityProviderSession(t, e) })
 	step("oauth", func(t *testing.T) { oauthSession(t, e) })
 	step("audit", func(t *testing.T) {
 		want(t, e.do(t, "GET", "/v1/audit", nil), http.StatusOK)

@@ -15,6 +15,7 @@ import (
 	"keywarden/internal/auditstream"
 	"keywarden/internal/authz"
 	"keywarden/internal/domain"
+	"keywarden/internal/federation"
 	"keywarden/pkg/apiv1"
 )
 
@@ -197,6 +198,16 @@ func TestPermissions(t *testing.T) {
 	loginSecret := decode[apiv1.CreatedPersonalCredential](t, res).Secret
 	sa := as(e.token)
 	superActor := domain.UserActor(org, e.boot.User.ID, domain.RoleSuperAdmin, "")
+	newProvider := func(t *testing.T) string {
+		p, err := e.core.Federation.CreateProvider(t.Context(), superActor, federation.ProviderInput{
+			Name: domain.NewID("p"), Issuer: "https://sso.example.test", ClientID: "kw"})
+		if err != nil {
+			t.Fatalf("CreateProvider: %v", err)
+		}
+		return "/v1/identity-providers/" + string(p.ID)
+	}
+	sharedProvider := newProvider(t)
+	cliCode := cliSignIn(t, e)
 	newStream := func(t *testing.T) string {
 		as, err := e.core.AuditStreams.CreateStream(t.Context(), superActor, auditstream.NewStream{
 			Name: strings.ToLower(domain.NewID("p")), URL: "https://siem.example.test/audit"})
@@ -400,6 +411,10 @@ func TestPermissions(t *testing.T) {
 		"POST /v1/sessions": {success: 201, prepare: func(*testing.T, *permCaller) (string, any, func(response)) {
 			return "/v1/sessions", apiv1.Login{Email: loginUser.Email(), Password: loginUser.Password}, nil
 		}},
+		"POST /v1/auth/oidc": {success: 201, prepare: func(t *testing.T, _ *permCaller) (string, any, func(response)) {
+			code, verifier := cliCode(t)
+			return "/v1/auth/oidc", apiv1.ExchangeOIDCCode{Code: code, CodeVerifier: verifier}, nil
+		}},
 		"POST /v1/auth/login": {success: 200, prepare: static("/v1/auth/login", apiv1.PasswordLogin{Email: loginUser.Email(), Password: loginSecret})},
 		"GET /v1/sessions":    {perm: "account:self", roles: everyone, self: true, success: 200, prepare: static("/v1/sessions", nil)},
 		"DELETE /v1/sessions/{id}": {perm: "account:self", roles: everyone, self: true, objects: true, success: 204, prepare: func(t *testing.T, c *permCaller) (string, any, func(response)) {
@@ -517,6 +532,18 @@ func TestPermissions(t *testing.T) {
 		"POST /v1/leaks/github": {success: 200, sign: e.github.sign, prepare: func(t *testing.T, c *permCaller) (string, any, func(response)) {
 			return "/v1/leaks/github", raw(`[{"token":"kws_not-a-real-value","type":"keywarden_client_secret","url":"https://github.com/acme/app/blob/` +
 				domain.NewID("") + `/x","source":"content"}]`), nil
+		}},
+
+		"GET /v1/identity-providers": {perm: "users:read", roles: admins, success: 200, prepare: static("/v1/identity-providers", nil)},
+		"POST /v1/identity-providers": {perm: "identity_providers:write", roles: superAdmin, success: 201, prepare: func(*testing.T, *permCaller) (string, any, func(response)) {
+			return "/v1/identity-providers", apiv1.CreateIdentityProvider{Name: domain.NewID("p"), Issuer: "https://sso.example.test", ClientID: "kw"}, nil
+		}},
+		"GET /v1/identity-providers/{id}": {perm: "users:read", roles: admins, objects: true, success: 200, prepare: static(sharedProvider, nil)},
+		"PATCH /v1/identity-providers/{id}": {perm: "identity_providers:write", roles: superAdmin, objects: true, success: 200, prepare: func(t *testing.T, _ *permCaller) (string, any, func(response)) {
+			return newProvider(t), map[string]any{"disabled": true}, nil
+		}},
+		"DELETE /v1/identity-providers/{id}": {perm: "identity_providers:write", roles: superAdmin, objects: true, success: 204, prepare: func(t *testing.T, _ *permCaller) (string, any, func(response)) {
+			return newProvider(t), nil, nil
 		}},
 
 		"GET /v1/audit/streams": {perm: "audit:read", roles: admins, success: 200, prepare: static("/v1/audit/streams", nil)},

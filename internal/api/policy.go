@@ -26,7 +26,15 @@ func (h *Handler) updatePolicy(w http.ResponseWriter, r *http.Request, by domain
 		RefuseCredentialsWithMFA: req.RefuseCredentialsWithMFA, AccessTokenTTLSeconds: req.AccessTokenTTLSeconds, RequireMFA: req.RequireMFA,
 		LeakResponse: req.LeakResponse, LeakQuarantineHours: req.LeakQuarantineHours,
 		PersonalRevocation: req.PersonalRevocation, LegacyPasswordLogin: req.LegacyPasswordLogin,
-		RequirePersonalCredential: req.RequirePersonalCredential, CredentialRequiredEvents: req.CredentialRequiredEvents}
+		RequirePersonalCredential: req.RequirePersonalCredential, CredentialRequiredEvents: req.CredentialRequiredEvents,
+		LocalLoginDisabled: req.LocalLoginDisabled, AllowFederatedPersonalCredentials: req.AllowFederatedPersonalCredentials}
+	if req.BreakGlassUsers != nil {
+		ids := make([]domain.UserID, 0, len(*req.BreakGlassUsers))
+		for _, id := range *req.BreakGlassUsers {
+			ids = append(ids, domain.UserID(id))
+		}
+		p.BreakGlassUsers = &ids
+	}
 	var v domain.ValidationError
 	for _, d := range []struct {
 		name string

@@ -90,6 +90,10 @@ func policyJSON(p domain.Policy) apiv1.Policy {
 	for r, d := range p.MaxSecretLifetimeDays {
 		days[string(r)] = d
 	}
+	breakGlass := []string{}
+	for _, id := range p.BreakGlassUsers {
+		breakGlass = append(breakGlass, string(id))
+	}
 	return apiv1.Policy{
 		RequireMFA:            p.RequireMFA,
 		MaxSecretLifetimeDays: days, AllowNeverExpire: p.AllowNeverExpire, PersonalCredentials: p.PersonalCredentials,
@@ -99,6 +103,7 @@ func policyJSON(p domain.Policy) apiv1.Policy {
 		LegacyPasswordCreatedBefore: p.LegacyPasswordCreatedBefore, LegacyPasswordUntil: p.LegacyPasswordUntil,
 		RequirePersonalCredential: p.RequirePersonalCredential, PersonalCredentialRotateBy: p.PersonalCredentialRotateBy,
 		PersonalCredentialRotateFrom: p.PersonalCredentialRotateFrom, CredentialRequiredEvents: p.CredentialRequiredEvents,
+		LocalLoginDisabled: p.LocalLoginDisabled, BreakGlassUsers: breakGlass, AllowFederatedPersonalCredentials: p.AllowFederatedPersonalCredentials,
 	}
 }
 

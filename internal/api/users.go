@@ -20,8 +20,12 @@ func userJSON(u domain.User) apiv1.User {
 	if u.DisabledAt != nil {
 		status = "disabled"
 	}
+	signIn := "local"
+	if u.Federated() {
+		signIn = string(u.IdentityProvider)
+	}
 	return apiv1.User{ID: string(u.ID), Email: u.Email, Role: string(u.Role), Status: status, MFAEnabled: u.MFAEnabled,
-		MustChangePassword: u.MustChangePassword, CreatedAt: u.CreatedAt, DisabledAt: u.DisabledAt}
+		MustChangePassword: u.MustChangePassword, CreatedAt: u.CreatedAt, DisabledAt: u.DisabledAt, SignIn: signIn}
 }
 
 func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, by domain.Actor) error {
@@ -123,6 +127,9 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 			Header: map[string]string{"WWW-Authenticate": `Bearer realm="keywarden"`}}
 	case errors.Is(err, account.ErrBadCredentials):
 		return &problem.Error{Status: http.StatusUnauthorized, Detail: "wrong email or password",
+			Header: map[string]string{"WWW-Authenticate": `Bearer realm="keywarden"`}}
+	case errors.Is(err, account.ErrLocalLoginDisabled):
+		return &problem.Error{Status: http.StatusUnauthorized, Slug: "local-login-disabled", Detail: err.Error() + " (the console's sign-in page)",
 			Header: map[string]string{"WWW-Authenticate": `Bearer realm="keywarden"`}}
 	case err != nil:
 		return err

@@ -35,6 +35,10 @@ const (
 	OwnAPITokens Permission = "api_tokens:own"
 	ReadUsers    Permission = "users:read"
 	WriteUsers   Permission = "users:write"
+	// WriteIdentityProviders covers adding, changing and removing the
+	// organisation's OpenID Connect providers: who may sign in, and with
+	// which role, is a super admin's to decide (docs/oidc.md).
+	WriteIdentityProviders Permission = "identity_providers:write"
 	// ReportLeaks covers POST /v1/leaks.
 	ReportLeaks Permission = "leaks:report"
 	// ReadOrgWebhooks and WriteOrgWebhooks are the organisation's own
@@ -79,6 +83,7 @@ var table = []struct {
 	{OwnCredential, everyone, loginOnly}, {ManageCredentials, superAdmin, viaCredential},
 	{OwnAPITokens, everyone, loginOnly},
 	{ReadUsers, admins, viaCredential}, {WriteUsers, superAdmin, viaCredential},
+	{WriteIdentityProviders, superAdmin, viaCredential},
 	{ReportLeaks, admins, viaCredential},
 	{ReadOrgWebhooks, admins, viaCredential}, {WriteOrgWebhooks, superAdmin, viaCredential},
 }

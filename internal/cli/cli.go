@@ -97,6 +97,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) s
 		newPasswordCmd(api, stdin, stdout, stderr),
 		newSessionsCmd(api, stdout),
 		newUsersCmd(api, stdout),
+		newIdentityProvidersCmd(api, stdin, stdout, stderr),
 		newCredentialsCmd(api, stdout),
 		newAPITokensCmd(api, stdout),
 		newAuthCmd(api, stdin, stdout, stderr),

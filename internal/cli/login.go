@@ -34,11 +34,11 @@ type loginResult struct {
 }
 
 func newLoginCmd(api *apiFlags, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
-	var email, org, totpCode string
-	var passwordStdin bool
+	var email, org, totpCode, provider string
+	var passwordStdin, sso bool
 	cmd := &cobra.Command{
-		Use:   "login --email EMAIL",
-		Short: "Log in with your email and password and store the session for the commands that follow",
+		Use:   "login --email EMAIL | --sso --organization ORG_ID --provider PROVIDER_ID",
+		Short: "Log in with your email and password, or your identity provider, and store the session for the commands that follow",
 		Long: `Log in with your email and password (and a code from your authenticator app
 when MFA is on) and store the session in your configuration directory
 (keywarden/session.json, readable by you only). Later commands use it when
@@ -51,23 +51,45 @@ terminal (or the next line of standard input). --totp also takes a recovery
 code.
 
 A new user's password is a one-time password: after logging in, change it
-with keywarden password change; until then nothing else works.`,
+with keywarden password change; until then nothing else works.
+
+With --sso, sign in through your organization's identity provider instead
+(docs/oidc.md): keywarden listens on a loopback port, prints the address to
+open in your browser, and takes the session the console sends back there
+(--organization and --provider are on the console's Policy page).`,
 		Args: noArgs,
 	}
 	cmd.Flags().StringVar(&email, "email", "", "your email (required)")
 	cmd.Flags().StringVar(&org, "organization", "", "your organization's ID (only needed when your email is in several organizations)")
 	cmd.Flags().BoolVar(&passwordStdin, "password-stdin", false, "read the password from the first line of standard input")
 	cmd.Flags().StringVar(&totpCode, "totp", "", "the 6-digit code from your authenticator app, or a recovery code (when MFA is on)")
-	cmd.MarkFlagRequired("email")
+	cmd.Flags().BoolVar(&sso, "sso", false, "sign in through your organization's identity provider in the browser")
+	cmd.Flags().StringVar(&provider, "provider", "", "with --sso: the identity provider's ID (idp_…)")
 	cmd.RunE = api.run(addOutput(cmd, stdout), apiCommand{
 		login: true,
 		check: func(*cobra.Command, []string) error {
-			if strings.TrimSpace(email) == "" {
-				return usageError{errors.New("--email: give the email you log in with")}
+			switch {
+			case sso && (email != "" || passwordStdin || totpCode != ""):
+				return usageError{errors.New("--sso signs in at your identity provider: give no --email, --password-stdin or --totp")}
+			case sso && (org == "" || provider == ""):
+				return usageError{errors.New("--sso needs --organization ORG_ID and --provider PROVIDER_ID (the console's Policy page shows them)")}
+			case !sso && strings.TrimSpace(email) == "":
+				return usageError{errors.New("--email: give the email you log in with (or --sso)")}
 			}
 			return nil
 		},
 		call: func(ctx context.Context, c conn, args []string) (view, error) {
+			if sso {
+				s, err := ssoLogin(ctx, c, stderr, org, provider)
+				if err != nil {
+					return view{}, err
+				}
+				file, err := keepSession(ctx, api.sessions, c.server, s)
+				if err != nil {
+					return view{}, err
+				}
+				return show(loginResult{Server: c.server, SessionFile: file, Session: s.Session, User: s.User}, printLoggedIn), nil
+			}
 			p := newPrompter(stdin, stderr)
 			if !passwordStdin && !p.tty {
 				return view{}, usageError{errors.New("standard input is not a terminal: pipe the password in with --password-stdin")}

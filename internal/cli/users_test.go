@@ -230,7 +230,7 @@ func TestUsersUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"login without --email", []string{"login"}, "required flag"},
+		{"login without --email", []string{"login"}, "--email: give the email"},
 		{"login with an argument", []string{"login", "me", "--email", "a@example.com"}, "unexpected argument"},
 		{"login with a bad --output", []string{"login", "--email", "a@example.com", "-o", "yaml"}, `--output "yaml"`},
 		{"invite without --role", []string{"users", "invite", "a@example.com"}, "required flag"},

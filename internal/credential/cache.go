@@ -403,6 +403,8 @@ func (e *clientEntry) ownerRefusal() string {
 		return "the organisation allows personal credentials for super admins only"
 	case e.policy.RefuseCredentialsWithMFA && u.MFAEnabled:
 		return "the organisation refuses personal credentials of users with MFA on"
+	case e.policy.RefusesFederatedCredential(*u):
+		return "the organisation refuses personal credentials of federated users"
 	}
 	return ""
 }

@@ -131,6 +131,8 @@ func (s *Service) personalOwner(ctx context.Context, tx store.Tx, by domain.Acto
 		return u, org, domain.Forbidden("your organisation allows personal credentials for super admins only")
 	case org.Policy.RefuseCredentialsWithMFA && u.MFAEnabled:
 		return u, org, domain.Forbidden("your organisation refuses personal credentials of users with MFA on")
+	case org.Policy.RefusesFederatedCredential(u):
+		return u, org, domain.Forbidden("you sign in through your organisation's identity provider, and your organisation refuses personal credentials of federated users")
 	}
 	return u, org, nil
 }

@@ -34,7 +34,17 @@ type User struct {
 	// login ended for good: their first password change or personal
 	// credential (Policy.LegacyPasswordAllowed).
 	LegacyPasswordEndedAt *time.Time
+	// IdentityProvider and IdentitySubject link the user to their identity
+	// at an OpenID Connect provider (both empty for a local user): a
+	// federated user (docs/oidc.md). The link stays when the provider is
+	// deleted.
+	IdentityProvider IdentityProviderID
+	IdentitySubject  string
 }
+
+// Federated reports whether the user signs in through an identity
+// provider.
+func (u User) Federated() bool { return u.IdentityProvider != "" }
 
 // Session is a console or API login of a user.
 type Session struct {
@@ -47,6 +57,9 @@ type Session struct {
 	EndedAt   *time.Time
 	Source    string
 	UserAgent string
+	// IdentityProvider is the provider the session was opened through (""
+	// for a password login).
+	IdentityProvider IdentityProviderID
 }
 
 // APIToken is a bearer token for the admin API that acts as its user.

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -58,6 +59,31 @@ type Policy struct {
 	// CredentialRequiredEvents sends user.credential_required to the
 	// organisation's webhook endpoints, once per user and period.
 	CredentialRequiredEvents bool `json:"credential_required_events,omitempty"`
+	// LocalLoginDisabled refuses password sign-in (console, POST
+	// /v1/sessions, CLI) to everyone but the BreakGlassUsers: the
+	// organisation signs in through its identity providers (docs/oidc.md).
+	LocalLoginDisabled bool `json:"local_login_disabled,omitempty"`
+	// BreakGlassUsers are super admins who keep password sign-in when
+	// LocalLoginDisabled is set, for when the identity provider is down.
+	BreakGlassUsers []UserID `json:"break_glass_users,omitempty"`
+	// AllowFederatedPersonalCredentials lets users who sign in through an
+	// identity provider hold personal credentials (seed 001 refuses them:
+	// off by default).
+	AllowFederatedPersonalCredentials bool `json:"allow_federated_personal_credentials,omitempty"`
+}
+
+// RefusesFederatedCredential reports whether p refuses u a personal
+// credential because u signs in through an identity provider (seed 001:
+// "it is not possible to generate client credentials using federated
+// logins"), unless AllowFederatedPersonalCredentials is set.
+func (p Policy) RefusesFederatedCredential(u User) bool {
+	return u.Federated() && !p.AllowFederatedPersonalCredentials
+}
+
+// PasswordLoginAllowed reports whether user id may sign in with a
+// password under p.
+func (p Policy) PasswordLoginAllowed(id UserID, role Role) bool {
+	return !p.LocalLoginDisabled || (role == RoleSuperAdmin && slices.Contains(p.BreakGlassUsers, id))
 }
 
 // Quarantine bounds: a leaked secret is never left working for long.
@@ -130,6 +156,15 @@ func (p Policy) Validate() error {
 		v.Add("leak_quarantine_hours", fmt.Sprintf("must be between 1 and %d hours", MaxLeakQuarantineHours))
 	}
 	p.validateUserRules(&v)
+	if len(p.BreakGlassUsers) > 10 {
+		v.Add("break_glass_users", "at most 10")
+	}
+	for _, id := range p.BreakGlassUsers {
+		if !ValidID(PrefixUser, string(id)) {
+			v.Add("break_glass_users", "each is a user ID (usr_…)")
+			break
+		}
+	}
 	if p.AccessTokenTTLSeconds < MinTokenTTLSeconds || p.AccessTokenTTLSeconds > MaxTokenTTLSeconds {
 		v.Add("access_token_ttl_seconds", fmt.Sprintf("must be between %d and %d", MinTokenTTLSeconds, MaxTokenTTLSeconds))
 	}

@@ -25,6 +25,15 @@ func (p Cookies) Set(w http.ResponseWriter, r *http.Request, c *http.Cookie) {
 	http.SetCookie(w, c)
 }
 
+// SetLax sends c with the policy's attributes but SameSite=Lax: for a
+// cookie that must come back on a top-level navigation from another site
+// (an identity provider's redirect back to the console) and is good for
+// nothing else.
+func (p Cookies) SetLax(w http.ResponseWriter, r *http.Request, c *http.Cookie) {
+	c.HttpOnly, c.Secure, c.SameSite = true, p.secure(r), http.SameSiteLaxMode
+	http.SetCookie(w, c)
+}
+
 // Clear removes the cookie name set for path.
 func (p Cookies) Clear(w http.ResponseWriter, r *http.Request, name, path string) {
 	p.Set(w, r, &http.Cookie{Name: name, Value: "", Path: path, MaxAge: -1})

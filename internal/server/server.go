@@ -82,6 +82,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	s.watchMetrics()
 	core.Webhooks = core.Webhooks.WithLog(log)
 	s.issuer.Store(cfg.PublicURL)
+	core.Federation = core.Federation.WithBaseURL(s.Issuer)
 	s.issuance = token.NewIssuer(token.IssuerOptions{Keys: tokens.Keys, DenyList: tokens.DenyList, Refresh: tokens.Refresh,
 		Backing: core.Credentials, Proofs: dpopProofs{core.Store}, Issuer: s.Issuer})
 	if err := s.setupNetwork(); err != nil {
@@ -124,7 +125,7 @@ func (s *Server) routes() http.Handler {
 		Refresh: s.tokens.Refresh, Keys: s.tokens.Keys, Tokens: s.issuance,
 		Ready: s.ready, OpenAPI: kwapi.OpenAPI, Webhooks: s.core.Webhooks, Cookies: s.cookies(),
 		Leaks: s.leakReports, GitHubKeys: s.githubKeys, LeakGate: s.core.Store, LeakReporterToken: s.reporterToken,
-		AuditStreams: s.core.AuditStreams, DPoP: &dpop.Verifier{}, Issuer: s.Issuer,
+		AuditStreams: s.core.AuditStreams, DPoP: &dpop.Verifier{}, Issuer: s.Issuer, Federation: s.core.Federation,
 	}
 	a.Register(mux)
 	o := &oauth.Handler{
@@ -134,7 +135,7 @@ func (s *Server) routes() http.Handler {
 	o.Register(mux)
 	(&ui.Handler{
 		Accounts: s.core.Accounts, Credentials: s.core.Credentials, Audit: s.core.Audit, Refresh: s.tokens.Refresh, Webhooks: s.core.Webhooks, Log: s.log,
-		Key: s.core.Keyring.Derive(keyring.PurposeUI), Cookies: s.cookies(), Docs: docs.FS,
+		Key: s.core.Keyring.Derive(keyring.PurposeUI), Cookies: s.cookies(), Docs: docs.FS, Federation: s.core.Federation,
 	}).Register(mux)
 	if s.cfg.AdminListen == "" {
 		mux.Handle("GET /metrics", s.metricsHandler())

@@ -15,6 +15,7 @@ import (
 	"keywarden/internal/credential"
 	"keywarden/internal/datakey"
 	"keywarden/internal/domain"
+	"keywarden/internal/federation"
 	"keywarden/internal/keyring"
 	"keywarden/internal/metrics"
 	"keywarden/internal/slowhash"
@@ -88,6 +89,9 @@ type Core struct {
 	Webhooks    *webhook.Service
 	// AuditStreams are the organisations' own audit streams.
 	AuditStreams *auditstream.Service
+	// Federation is the organisations' identity providers and the sign-in
+	// through them.
+	Federation *federation.Service
 	// Metrics is the registry the services count in (the server serves
 	// it; local commands leave it unread).
 	Metrics *metrics.Metrics
@@ -148,15 +152,17 @@ func OpenCore(ctx context.Context, cfg config.Config) (*Core, error) {
 		Hashes: hashes, CacheBytes: int64(cfg.ClientCacheMB) << 20,
 		// Clients' JWK Sets (jwks_uri keys) come through the webhooks' SSRF guard.
 		JWKSClient: webhook.NewHTTPClient(hooks.Guard(), 5*time.Second)})
+	accounts := account.New(account.Options{Store: st, Audit: log, Keyring: kr,
+		OnPolicyChange: creds.OrgChanged, OnUserChange: creds.OrgChanged, Metrics: m, Hashes: hashes, PasswordGuesses: passwords,
+		Offboard: func(ctx context.Context, tx store.Tx, by domain.Actor, userID domain.UserID) error {
+			return creds.RevokePersonalInTx(ctx, tx, by, userID)
+		}})
 	return &Core{
-		Store:   st,
-		Keyring: kr,
-		Audit:   log,
-		Accounts: account.New(account.Options{Store: st, Audit: log, Keyring: kr,
-			OnPolicyChange: creds.OrgChanged, OnUserChange: creds.OrgChanged, Metrics: m, Hashes: hashes, PasswordGuesses: passwords,
-			Offboard: func(ctx context.Context, tx store.Tx, by domain.Actor, userID domain.UserID) error {
-				return creds.RevokePersonalInTx(ctx, tx, by, userID)
-			}}),
+		Store:       st,
+		Keyring:     kr,
+		Audit:       log,
+		Accounts:    accounts,
+		Federation:  federation.New(federation.Options{Store: st, Audit: log, Keyring: kr, Accounts: accounts, BaseURL: func() string { return cfg.PublicURL }}),
 		Credentials: creds,
 		Webhooks:    hooks,
 		AuditStreams: auditstream.NewService(auditstream.ServiceOptions{Store: st, Keyring: kr, Audit: log,

@@ -33,6 +33,7 @@ type Data interface {
 	Notifier
 	AuditStreams
 	Leaks
+	IdentityProviders
 }
 
 // Store is implemented by every backend. Times are kept in UTC with
@@ -444,4 +445,27 @@ type Leaks interface {
 	// ImportClients and CreateAPIToken from Secret.Digest and
 	// APIToken.Digest); domain.ErrNotFound when none was recorded.
 	VerifierByDigest(ctx context.Context, digest []byte) (domain.LeakKind, []byte, error)
+}
+
+// IdentityProviders are organisations' OpenID Connect providers and the
+// one-time state of federated sign-ins (docs/oidc.md).
+type IdentityProviders interface {
+	// CreateIdentityProvider fails with domain.ErrConflict when the
+	// organisation has a provider of that name.
+	CreateIdentityProvider(ctx context.Context, p domain.IdentityProvider) error
+	GetIdentityProvider(ctx context.Context, org domain.OrgID, id domain.IdentityProviderID) (domain.IdentityProvider, error)
+	// ListIdentityProviders returns an organisation's providers by name.
+	ListIdentityProviders(ctx context.Context, org domain.OrgID) ([]domain.IdentityProvider, error)
+	// UpdateIdentityProvider locks the provider, hands fn the provider as
+	// stored and stores what fn leaves of every field but its ID,
+	// organisation and creation time (see ErrNoChange).
+	UpdateIdentityProvider(ctx context.Context, org domain.OrgID, id domain.IdentityProviderID, fn func(p *domain.IdentityProvider) error) (domain.IdentityProvider, error)
+	DeleteIdentityProvider(ctx context.Context, org domain.OrgID, id domain.IdentityProviderID) error
+	// UserByIdentity finds the user of org linked to subject at provider.
+	UserByIdentity(ctx context.Context, org domain.OrgID, provider domain.IdentityProviderID, subject string) (domain.User, error)
+	// ConsumeOIDCState records the digest of a sign-in's state, good
+	// until expires, and reports whether this call recorded it (false:
+	// the state was used before, on any node). It forgets digests that
+	// expired.
+	ConsumeOIDCState(ctx context.Context, digest []byte, expires, now time.Time) (bool, error)
 }

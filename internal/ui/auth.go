@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -29,6 +30,13 @@ type loginData struct {
 	MFA     bool
 	Pending string
 	NeedOrg bool
+	// Org is the organisation whose sign-in page this is (?org=): its
+	// identity providers' buttons are shown (docs/oidc.md).
+	Org       string
+	Providers []signInButton
+	// SignOutURL ends the session at the provider too, after a sign-out
+	// of a federated session (RP-initiated logout).
+	SignOutURL, SignOutName string
 }
 
 // pending is a login between its password and TOTP steps. It travels
@@ -122,6 +130,13 @@ func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int
 	if d.MFA {
 		title = "Two-step verification"
 	}
+	if !d.MFA && d.Providers == nil {
+		buttons, err := h.providerButtons(r, d.Org, d.Next)
+		if err != nil {
+			h.Log.WarnContext(r.Context(), "sign-in page: identity providers", "err", err)
+		}
+		d.Providers = buttons
+	}
 	h.render(w, r, nil, status, "login", &page{Title: title, Bare: true, CSRF: h.loginToken(w, r), Data: d})
 }
 
@@ -137,7 +152,13 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	f := newForm()
-	h.renderLogin(w, r, http.StatusOK, loginData{Form: f, Next: safeNext(r.URL.Query().Get("next"))})
+	q := r.URL.Query()
+	d := loginData{Form: f, Next: safeNext(q.Get("next")), Org: q.Get("org")}
+	if h.Federation != nil && q.Get("signed_out") != "" {
+		d.SignOutName, d.SignOutURL = h.Federation.EndSessionURL(r.Context(), domain.OrgID(d.Org),
+			domain.IdentityProviderID(q.Get("signed_out")), h.Federation.LoginURL(d.Org))
+	}
+	h.renderLogin(w, r, http.StatusOK, d)
 	return nil
 }
 
@@ -169,7 +190,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	org := strings.TrimSpace(r.PostForm.Get("organization"))
 	next := safeNext(r.PostForm.Get("next"))
 	f.Values["email"], f.Values["organization"] = email, org
-	d := loginData{Form: f, Next: next, NeedOrg: org != ""}
+	d := loginData{Form: f, Next: next, NeedOrg: org != "", Org: r.PostForm.Get("sso_org")}
 	if email == "" {
 		f.fieldErr("email", "Email", "Enter your email address.")
 	}
@@ -227,6 +248,10 @@ func (h *Handler) finishLogin(w http.ResponseWriter, r *http.Request, cookie str
 		p.Expires = time.Now().Add(pendingTTL).Unix()
 		h.renderLogin(w, r, http.StatusOK, loginData{Form: d.Form, Next: p.Next, MFA: true, Pending: h.seal(p, cookie)})
 		return nil
+	case errors.Is(err, account.ErrLocalLoginDisabled):
+		d.Form.formErr("Password sign-in is turned off for your organisation. Use the sign-in button of its identity provider.")
+		h.renderLogin(w, r, http.StatusForbidden, d)
+		return nil
 	case errors.Is(err, account.ErrBadCredentials):
 		d.Form.formErr("Wrong email or password.")
 		h.renderLogin(w, r, http.StatusOK, d)
@@ -252,11 +277,24 @@ func (h *Handler) finishLogin(w http.ResponseWriter, r *http.Request, cookie str
 }
 
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request, rq *request) error {
+	var provider domain.IdentityProviderID
+	if h.Federation != nil {
+		var err error
+		if provider, err = h.Federation.SessionProvider(r.Context(), rq.by); err != nil {
+			return err
+		}
+	}
 	if err := h.Accounts.EndSession(r.Context(), rq.by, "current"); err != nil && !errors.Is(err, domain.ErrNotFound) {
 		return err
 	}
 	h.clearCookie(w, r, SessionCookie, "/")
 	h.setFlash(w, r, "success", "You have signed out.")
+	if provider != "" {
+		// The console's CSP keeps forms (and their redirects) on this
+		// origin: the sign-in page links to the provider's sign-out.
+		redirect(w, r, "/ui/login?"+url.Values{"org": {string(rq.by.OrgID)}, "signed_out": {string(provider)}}.Encode())
+		return nil
+	}
 	redirect(w, r, "/ui/login")
 	return nil
 }

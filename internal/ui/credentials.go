@@ -38,6 +38,9 @@ func credentialBlock(pol domain.Policy, u domain.User) string {
 		return "Your organisation allows personal credentials for super admins only."
 	case pol.RefuseCredentialsWithMFA && u.MFAEnabled:
 		return "Your organisation does not allow personal credentials for users who have two-step verification on."
+	case pol.RefusesFederatedCredential(u):
+		return "You sign in through your organisation's identity provider, and your organisation does not allow personal credentials for federated sign-ins: " +
+			"a credential would outlive the provider's control of your account (offboarding there would not stop it)."
 	}
 	return ""
 }

@@ -19,6 +19,6 @@
 // Handler.Docs) are shown at /ui/docs/NAME by a small Markdown renderer
 // that escapes everything, so that help links point at a served address.
 //
-// Imports: problem, account, credential, audit, authz, token, webhook,
+// Imports: problem, account, credential, audit, authz, token, webhook, federation,
 // httpx, domain, secretvalue.
 package ui

@@ -20,6 +20,7 @@ import (
 	"keywarden/internal/authz"
 	"keywarden/internal/credential"
 	"keywarden/internal/domain"
+	"keywarden/internal/federation"
 	"keywarden/internal/httpx"
 	"keywarden/internal/problem"
 	"keywarden/internal/token"
@@ -58,6 +59,9 @@ type Handler struct {
 	Key []byte
 	// Cookies is the cookie policy, the API's too.
 	Cookies httpx.Cookies
+	// Federation signs people in through their organisation's identity
+	// providers; without it the sign-in page shows no provider.
+	Federation *federation.Service
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 
@@ -155,6 +159,8 @@ func (h *Handler) routes() []Route {
 		public("GET /ui/login", h.loginPage),
 		public("POST /ui/login", h.login),
 		public("POST /ui/login/mfa", h.loginMFA),
+		public("GET /ui/oidc/start", h.oidcStart),
+		public("GET "+federation.CallbackPath, h.oidcCallback),
 		public("GET /ui/setup", h.setupPage),
 		public("POST /ui/setup", h.setup),
 		action("POST /ui/logout", authz.EndSession, open, h.logout),
@@ -220,6 +226,9 @@ func (h *Handler) routes() []Route {
 		action("POST /ui/users/{uid}/credential/revoke", authz.RevokeUserCred, 0, h.revokeUserCredential),
 		view("GET /ui/policy", authz.ReadPolicyOp, 0, h.policy),
 		action("POST /ui/policy", authz.UpdatePolicy, 0, h.updatePolicy),
+		action("POST /ui/policy/identity-providers", authz.CreateIdentityProvider, 0, h.addProvider),
+		action("POST /ui/policy/identity-providers/{pid}", authz.UpdateIdentityProvider, 0, h.setProviderStatus),
+		action("POST /ui/policy/identity-providers/{pid}/delete", authz.DeleteIdentityProvider, 0, h.deleteProvider),
 		view("GET /ui/audit", authz.ReadAuditLog, 0, h.auditLog),
 		view("GET /ui/leaks", authz.ListLeaks, 0, h.leaks),
 	}
@@ -305,8 +314,11 @@ type page struct {
 	// loaded (a POST response), so that reloading shows the GET page: the
 	// value a POST revealed is not in it.
 	Canonical string
-	Version   string
-	Data      any
+	// Refresh, when set, sends the browser on to it at once (a same-site
+	// navigation, after a federated sign-in's cross-site redirect).
+	Refresh string
+	Version string
+	Data    any
 	// Notice tells the viewer what the organisation's personal credential
 	// requirement asks of them ("" when nothing).
 	Notice string

@@ -19,9 +19,12 @@ type userRow struct {
 	ID, Email, Role, RoleName string
 	Disabled, MFA, MustChange bool
 	Self                      bool
-	Created                   stamp
-	Credential                *secretRow
-	Edit                      *form
+	// SignIn is how the user signs in: "Password", or the name of the
+	// identity provider they are linked to.
+	SignIn     string
+	Created    stamp
+	Credential *secretRow
+	Edit       *form
 	// LegacyPassword: they may still use their console password at POST
 	// /v1/auth/login (seed 000's migration). Compliance says what the
 	// personal credential requirement asks of them ("" nothing).
@@ -77,9 +80,25 @@ func (h *Handler) renderUsers(w http.ResponseWriter, r *http.Request, rq *reques
 		d.Invite = newForm()
 		d.Invite.Values["role"] = string(domain.RoleDeveloper)
 	}
+	providers := map[domain.IdentityProviderID]string{}
+	if h.Federation != nil {
+		list, err := h.Federation.Providers(r.Context(), rq.by)
+		if err != nil {
+			return err
+		}
+		for _, p := range list {
+			providers[p.ID] = p.Name
+		}
+	}
 	for _, u := range users {
 		row := userRow{ID: string(u.ID), Email: u.Email, Role: string(u.Role), RoleName: RoleName(u.Role), Disabled: u.DisabledAt != nil,
-			MFA: u.MFAEnabled, MustChange: u.MustChangePassword, Self: u.ID == rq.by.UserID(), Created: newStamp(u.CreatedAt, now)}
+			MFA: u.MFAEnabled, MustChange: u.MustChangePassword, Self: u.ID == rq.by.UserID(), Created: newStamp(u.CreatedAt, now), SignIn: "Password"}
+		if u.Federated() {
+			row.SignIn = providers[u.IdentityProvider]
+			if row.SignIn == "" {
+				row.SignIn = "A removed identity provider"
+			}
+		}
 		var active *domain.ActiveCredential
 		if v, err := h.Credentials.Personal(r.Context(), rq.by.OrgID, u.ID); err == nil && v.Active != nil {
 			s := secretRowOf(*v.Active, "", now)
@@ -226,6 +245,44 @@ type policyData struct {
 	Roles    []option
 	Editable bool
 	MaxDays  int
+	SSO      ssoData
+}
+
+// ssoData is the Policy page's single sign-on card (docs/oidc.md).
+type ssoData struct {
+	Providers   []domain.IdentityProvider
+	SuperAdmins []option // who may be a break-glass user
+	LoginURL    string   // the organisation's sign-in page, with its buttons
+	RedirectURI string   // to register at each provider
+	// Add is the form that adds a provider; Editable says the viewer may.
+	Add      *form
+	Editable bool
+	Roles    []option
+}
+
+func (h *Handler) ssoData(r *http.Request, rq *request) (ssoData, error) {
+	var d ssoData
+	if h.Federation == nil {
+		return d, nil
+	}
+	d.LoginURL, d.RedirectURI = h.Federation.LoginURL(string(rq.by.OrgID)), h.Federation.RedirectURI()
+	d.Editable, d.Roles = authz.Allowed(rq.by.Role, authz.WriteIdentityProviders), roleOptions()
+	if authz.Allowed(rq.by.Role, authz.ReadUsers) {
+		var err error
+		if d.Providers, err = h.Federation.Providers(r.Context(), rq.by); err != nil {
+			return d, err
+		}
+		users, err := h.Accounts.ListUsers(r.Context(), rq.by)
+		if err != nil {
+			return d, err
+		}
+		for _, u := range users {
+			if u.Role == domain.RoleSuperAdmin && u.DisabledAt == nil {
+				d.SuperAdmins = append(d.SuperAdmins, option{string(u.ID), u.Email})
+			}
+		}
+	}
+	return d, nil
 }
 
 func (h *Handler) policy(w http.ResponseWriter, r *http.Request, rq *request) error {
@@ -233,6 +290,11 @@ func (h *Handler) policy(w http.ResponseWriter, r *http.Request, rq *request) er
 }
 
 func (h *Handler) renderPolicy(w http.ResponseWriter, r *http.Request, rq *request, status int, f *form) error {
+	return h.renderPolicyWith(w, r, rq, status, f, nil)
+}
+
+// renderPolicyWith is renderPolicy with the add-a-provider form as sent.
+func (h *Handler) renderPolicyWith(w http.ResponseWriter, r *http.Request, rq *request, status int, f, add *form) error {
 	p, err := h.Accounts.Policy(r.Context(), rq.by)
 	if err != nil {
 		return err
@@ -250,8 +312,24 @@ func (h *Handler) renderPolicy(w http.ResponseWriter, r *http.Request, rq *reque
 			}
 		}
 		userRulesForm(f, p)
+		for k, on := range map[string]bool{"local_off": p.LocalLoginDisabled, "federated_credentials": p.AllowFederatedPersonalCredentials} {
+			if on {
+				f.Values[k] = "1"
+			}
+		}
+		for _, id := range p.BreakGlassUsers {
+			f.Values["break_glass_"+string(id)] = "1"
+		}
 	}
-	d := policyData{Form: f, Roles: roleOptions(), Editable: authz.Allowed(rq.by.Role, authz.WritePolicy), MaxDays: domain.MaxLifetimeDaysLimit}
+	sso, err := h.ssoData(r, rq)
+	if err != nil {
+		return err
+	}
+	if sso.Add = add; add == nil {
+		sso.Add = newForm()
+		sso.Add.Values["scopes"], sso.Add.Values["email_claim"] = "email", "email"
+	}
+	d := policyData{Form: f, Roles: roleOptions(), Editable: authz.Allowed(rq.by.Role, authz.WritePolicy), MaxDays: domain.MaxLifetimeDaysLimit, SSO: sso}
 	h.render(w, r, rq, status, "policy", &page{Title: "Policy", Nav: "policy", Canonical: "/ui/policy", Data: d})
 	return nil
 }
@@ -291,6 +369,20 @@ func (h *Handler) updatePolicy(w http.ResponseWriter, r *http.Request, rq *reque
 		return err
 	}
 	readUserRules(r, f, &p, cur)
+	var localOff, federated bool
+	for k, dst := range map[string]*bool{"local_off": &localOff, "federated_credentials": &federated} {
+		*dst = r.PostForm.Get(k) == "1"
+		if *dst {
+			f.Values[k] = "1"
+		}
+	}
+	p.LocalLoginDisabled, p.AllowFederatedPersonalCredentials = &localOff, &federated
+	breakGlass := []domain.UserID{}
+	for _, id := range r.PostForm["break_glass"] {
+		breakGlass = append(breakGlass, domain.UserID(id))
+		f.Values["break_glass_"+id] = "1"
+	}
+	p.BreakGlassUsers = &breakGlass
 	if !f.Failed() {
 		_, changed, err := h.Accounts.UpdatePolicy(r.Context(), rq.by, p)
 		if err == nil {
@@ -302,7 +394,8 @@ func (h *Handler) updatePolicy(w http.ResponseWriter, r *http.Request, rq *reque
 			redirect(w, r, "/ui/policy")
 			return nil
 		}
-		fields := map[string]field{"access_token_ttl_seconds": {"ttl", "Access-token lifetime"}, "personal_credentials": {"personal", "Personal credentials"}}
+		fields := map[string]field{"access_token_ttl_seconds": {"ttl", "Access-token lifetime"}, "personal_credentials": {"personal", "Personal credentials"},
+			"break_glass_users": {"break_glass", "Break-glass super admins"}}
 		maps.Copy(fields, userRulesFields)
 		for _, role := range domain.Roles {
 			fields["max_secret_lifetime_days."+string(role)] = field{"days_" + string(role), RoleName(role) + " maximum"}

@@ -260,6 +260,13 @@ type Policy struct {
 	// CredentialRequiredEvents sends user.credential_required to the
 	// organisation's webhook endpoints.
 	CredentialRequiredEvents bool `json:"credential_required_events"`
+	// LocalLoginDisabled refuses password sign-in to all but the
+	// BreakGlassUsers (docs/oidc.md).
+	LocalLoginDisabled bool     `json:"local_login_disabled"`
+	BreakGlassUsers    []string `json:"break_glass_users"`
+	// AllowFederatedPersonalCredentials lets users who sign in through an
+	// identity provider hold personal credentials (off: seed 001).
+	AllowFederatedPersonalCredentials bool `json:"allow_federated_personal_credentials"`
 }
 
 // UpdatePolicy is the body of PATCH /v1/policy; absent fields stay.
@@ -280,6 +287,10 @@ type UpdatePolicy struct {
 	RequirePersonalCredential   *bool   `json:"require_personal_credential,omitempty"`
 	PersonalCredentialRotateBy  *string `json:"personal_credential_rotate_by,omitempty"`
 	CredentialRequiredEvents    *bool   `json:"credential_required_events,omitempty"`
+	LocalLoginDisabled          *bool   `json:"local_login_disabled,omitempty"`
+	// BreakGlassUsers replaces the list ([] empties it).
+	BreakGlassUsers                   *[]string `json:"break_glass_users,omitempty"`
+	AllowFederatedPersonalCredentials *bool     `json:"allow_federated_personal_credentials,omitempty"`
 }
 
 // AuditEvent is one audit record.
@@ -368,6 +379,9 @@ type User struct {
 	MustChangePassword bool       `json:"must_change_password"`
 	CreatedAt          time.Time  `json:"created_at"`
 	DisabledAt         *time.Time `json:"disabled_at"`
+	// SignIn is how the user signs in: "local" (a password) or the ID of
+	// the identity provider they are linked to (docs/oidc.md).
+	SignIn string `json:"sign_in"`
 }
 
 // UserList is the organisation's users.

@@ -57,7 +57,7 @@ func (s *conn) UpdatePolicy(ctx context.Context, id domain.OrgID, fn func(*domai
 }
 
 const userColumns = `id, org_id, email, role, password_hash, must_change_password, created_at, disabled_at,
-	password_changed_at, totp_sealed, mfa_enabled, recovery_codes, totp_last_step, legacy_password_ended_at`
+	password_changed_at, totp_sealed, mfa_enabled, recovery_codes, totp_last_step, legacy_password_ended_at, idp_id, idp_subject`
 
 func scanUser(row interface{ Scan(...any) error }) (domain.User, error) {
 	var u domain.User
@@ -66,7 +66,7 @@ func scanUser(row interface{ Scan(...any) error }) (domain.User, error) {
 	var created int64
 	var disabled, changed, legacyEnded sql.NullInt64
 	if err := row.Scan(&u.ID, &u.OrgID, &u.Email, &role, &u.PasswordHash, &must, &created, &disabled,
-		&changed, &u.TOTPSealed, &mfa, &codes, &u.TOTPLastStep, &legacyEnded); err != nil {
+		&changed, &u.TOTPSealed, &mfa, &codes, &u.TOTPLastStep, &legacyEnded, &u.IdentityProvider, &u.IdentitySubject); err != nil {
 		return u, notFound(err)
 	}
 	u.LegacyPasswordEndedAt = fromNullMicros(legacyEnded)
@@ -84,10 +84,10 @@ func (s *conn) collectUsers(ctx context.Context, query string, args ...any) ([]d
 }
 
 func (s *conn) CreateUser(ctx context.Context, u domain.User) error {
-	_, err := s.exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.OrgID, u.Email, string(u.Role), u.PasswordHash, boolInt(u.MustChangePassword), micros(u.CreatedAt), nullMicros(u.DisabledAt),
 		nullMicros(u.PasswordChangedAt), u.TOTPSealed, boolInt(u.MFAEnabled), strings.Join(u.RecoveryCodes, ","), u.TOTPLastStep,
-		nullMicros(u.LegacyPasswordEndedAt))
+		nullMicros(u.LegacyPasswordEndedAt), string(u.IdentityProvider), u.IdentitySubject)
 	return s.conflict(err, "a user with this email exists in the organization")
 }
 
@@ -109,9 +109,10 @@ func (s *conn) UpdateUser(ctx context.Context, org domain.OrgID, id domain.UserI
 	}, fn, func(c *conn, u domain.User) error {
 		return mustAffect(c.exec(ctx, `UPDATE users SET role = ?, password_hash = ?, must_change_password = ?, disabled_at = ?,
 			password_changed_at = ?, totp_sealed = ?, mfa_enabled = ?, recovery_codes = ?, totp_last_step = ?,
-			legacy_password_ended_at = ? WHERE org_id = ? AND id = ?`,
+			legacy_password_ended_at = ?, idp_id = ?, idp_subject = ? WHERE org_id = ? AND id = ?`,
 			string(u.Role), u.PasswordHash, boolInt(u.MustChangePassword), nullMicros(u.DisabledAt), nullMicros(u.PasswordChangedAt),
-			u.TOTPSealed, boolInt(u.MFAEnabled), strings.Join(u.RecoveryCodes, ","), u.TOTPLastStep, nullMicros(u.LegacyPasswordEndedAt), org, id))
+			u.TOTPSealed, boolInt(u.MFAEnabled), strings.Join(u.RecoveryCodes, ","), u.TOTPLastStep, nullMicros(u.LegacyPasswordEndedAt),
+			string(u.IdentityProvider), u.IdentitySubject, org, id))
 	})
 }
 
@@ -166,13 +167,13 @@ func (s *conn) DeleteUser(ctx context.Context, org domain.OrgID, id domain.UserI
 	return mustAffect(s.exec(ctx, `DELETE FROM users WHERE org_id = ? AND id = ?`, org, id))
 }
 
-const sessionColumns = `id, org_id, user_id, verifier, created_at, expires_at, ended_at, source, user_agent`
+const sessionColumns = `id, org_id, user_id, verifier, created_at, expires_at, ended_at, source, user_agent, idp_id`
 
 func scanSession(row interface{ Scan(...any) error }) (domain.Session, error) {
 	var x domain.Session
 	var created, expires int64
 	var ended sql.NullInt64
-	if err := row.Scan(&x.ID, &x.OrgID, &x.UserID, &x.Verifier, &created, &expires, &ended, &x.Source, &x.UserAgent); err != nil {
+	if err := row.Scan(&x.ID, &x.OrgID, &x.UserID, &x.Verifier, &created, &expires, &ended, &x.Source, &x.UserAgent, &x.IdentityProvider); err != nil {
 		return x, notFound(err)
 	}
 	x.CreatedAt, x.ExpiresAt, x.EndedAt = fromMicros(created), fromMicros(expires), fromNullMicros(ended)
@@ -180,8 +181,9 @@ func scanSession(row interface{ Scan(...any) error }) (domain.Session, error) {
 }
 
 func (s *conn) CreateSession(ctx context.Context, x domain.Session) error {
-	_, err := s.exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		x.ID, x.OrgID, x.UserID, x.Verifier, micros(x.CreatedAt), micros(x.ExpiresAt), nullMicros(x.EndedAt), x.Source, x.UserAgent)
+	_, err := s.exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		x.ID, x.OrgID, x.UserID, x.Verifier, micros(x.CreatedAt), micros(x.ExpiresAt), nullMicros(x.EndedAt), x.Source, x.UserAgent,
+		string(x.IdentityProvider))
 	return s.conflict(err, "session exists")
 }
 

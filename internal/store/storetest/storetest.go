@@ -58,6 +58,8 @@ var conformance = []struct {
 	{"AuditStreams", testAuditStreams},
 	{"OrgAuditStreams", testOrgAuditStreams},
 	{"Leaks", testLeaks},
+	{"IdentityProviders", testIdentityProviders},
+	{"ConsumeOIDCStateOnce", testConsumeOIDCState},
 	{"ValueDigests", testValueDigests},
 	{"SigningKeys", testSigningKeys},
 	{"RefreshTokens", testRefreshTokens},
