@@ -1,10 +1,8 @@
 package sqlstore
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -75,16 +73,10 @@ func (s *conn) RevokeClientKeys(ctx context.Context, org domain.OrgID, clientID 
 // key, the rows locked in ID order (overlapping batches of two nodes never
 // deadlock), then one conditional UPDATE per key.
 func (s *conn) TouchKeysLastUsed(ctx context.Context, uses []domain.ClientKeyUse) error {
-	latest := map[domain.ClientKeyID]domain.ClientKeyUse{}
-	for _, u := range uses {
-		if cur, ok := latest[u.KeyID]; !ok || u.At.After(cur.At) {
-			latest[u.KeyID] = u
-		}
-	}
-	if len(latest) == 0 {
+	batch := latestUses(uses, func(u domain.ClientKeyUse) (domain.ClientKeyID, time.Time) { return u.KeyID, u.At })
+	if len(batch) == 0 {
 		return nil
 	}
-	batch := slices.SortedFunc(maps.Values(latest), func(a, b domain.ClientKeyUse) int { return cmp.Compare(a.KeyID, b.KeyID) })
 	return s.atomic(ctx, func(t *conn) error {
 		for part := range slices.Chunk(batch, importBatch) {
 			ids := make([]any, len(part))

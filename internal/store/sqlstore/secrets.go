@@ -101,20 +101,34 @@ func (s *conn) RevokeClientSecrets(ctx context.Context, org domain.OrgID, client
 	return int(n), err
 }
 
+// latestUses keeps the latest use of each credential, sorted by its ID:
+// the order in which last-used flushes lock rows, so that two nodes'
+// overlapping batches never deadlock.
+func latestUses[U any, K cmp.Ordered](uses []U, of func(U) (K, time.Time)) []U {
+	latest := map[K]U{}
+	for _, u := range uses {
+		id, at := of(u)
+		if cur, ok := latest[id]; !ok {
+			latest[id] = u
+		} else if _, curAt := of(cur); at.After(curAt) {
+			latest[id] = u
+		}
+	}
+	return slices.SortedFunc(maps.Values(latest), func(a, b U) int {
+		ida, _ := of(a)
+		idb, _ := of(b)
+		return cmp.Compare(ida, idb)
+	})
+}
+
 // TouchLastUsed implements store.Secrets: the latest use of each secret,
 // its rows locked in ID order (two nodes flushing overlapping batches
 // never deadlock), then one UPDATE for the whole batch.
 func (s *conn) TouchLastUsed(ctx context.Context, uses []domain.SecretUse) error {
-	latest := map[domain.SecretID]domain.SecretUse{}
-	for _, u := range uses {
-		if cur, ok := latest[u.SecretID]; !ok || u.At.After(cur.At) {
-			latest[u.SecretID] = u
-		}
-	}
-	if len(latest) == 0 {
+	batch := latestUses(uses, func(u domain.SecretUse) (domain.SecretID, time.Time) { return u.SecretID, u.At })
+	if len(batch) == 0 {
 		return nil
 	}
-	batch := slices.SortedFunc(maps.Values(latest), func(a, b domain.SecretUse) int { return cmp.Compare(a.SecretID, b.SecretID) })
 	return s.atomic(ctx, func(t *conn) error {
 		for part := range slices.Chunk(batch, importBatch) {
 			ids := make([]any, len(part))
