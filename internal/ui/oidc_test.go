@@ -132,7 +132,11 @@ func TestIdentityProvidersOnThePolicyPage(t *testing.T) {
 	if code, _, body := c.submit(body, m[1], url.Values{"disabled": {"1"}}); code != http.StatusOK || !strings.Contains(body, "Okta is off") {
 		t.Fatalf("turning it off = %d", code)
 	}
-	page = c.get("/ui/policy", http.StatusOK)
+	// Removing asks first: the link opens a dialog (no JavaScript needed)
+	// that says what removing does; its form removes.
+	id := strings.TrimPrefix(m[1], "/ui/policy/identity-providers/")
+	page = c.get("/ui/policy?remove-idp="+id, http.StatusOK)
+	wantIn(t, "the remove dialog", page, `<dialog id="remove-idp-`+id+`"`, "data-autoopen", "Remove Okta?", `action="`+m[1]+`/delete"`, "Remove provider")
 	if code, _, body := c.submit(page, m[1]+"/delete", nil); code != http.StatusOK || !strings.Contains(body, "Okta is removed") {
 		t.Fatalf("removing it = %d", code)
 	}

@@ -258,6 +258,9 @@ type ssoData struct {
 	Add      *form
 	Editable bool
 	Roles    []option
+	// RemoveOpen names the provider whose Remove dialog opens (?remove-idp=,
+	// the link that works without JavaScript).
+	RemoveOpen string
 }
 
 func (h *Handler) ssoData(r *http.Request, rq *request) (ssoData, error) {
@@ -266,6 +269,7 @@ func (h *Handler) ssoData(r *http.Request, rq *request) (ssoData, error) {
 		return d, nil
 	}
 	d.LoginURL, d.RedirectURI = h.Federation.LoginURL(string(rq.by.OrgID)), h.Federation.RedirectURI()
+	d.RemoveOpen = r.URL.Query().Get("remove-idp")
 	d.Editable, d.Roles = authz.Allowed(rq.by.Role, authz.WriteIdentityProviders), roleOptions()
 	if authz.Allowed(rq.by.Role, authz.ReadUsers) {
 		var err error
