@@ -29,7 +29,7 @@ func printOverview(w io.Writer, o apiv1.Overview) error {
 	t.row("Secrets expiring within 7 days", fmt.Sprint(o.ExpiringWithin["7d"]), "")
 	t.row("Secrets expiring within 14 days", fmt.Sprint(o.ExpiringWithin["14d"]), "")
 	t.row(fmt.Sprintf("Secrets unused for %d days", o.UnusedDays), fmt.Sprint(o.UnusedCount), "keywarden secrets delete CLIENT_ID SECRET_ID")
-	t.row("Clients without an active secret", fmt.Sprint(o.NoSecretCount), "keywarden secrets create CLIENT_ID")
+	t.row("Clients without an active secret or key", fmt.Sprint(o.NoSecretCount), "keywarden secrets create CLIENT_ID")
 	safe := 0
 	for _, r := range o.Rotations {
 		if r.SafeToRevoke {

@@ -46,6 +46,9 @@ type keysData struct {
 	AddOpen    bool
 	RevokeOpen string
 	Max        int
+	// Active counts the keys that authenticate now: with one, a client
+	// without an active secret still can.
+	Active int
 }
 
 // loadKeys fills the Keys card: the client's keys, newest first.
@@ -60,6 +63,9 @@ func (h *Handler) loadKeys(r *http.Request, rq *request, c domain.Client, st sec
 	}
 	for i := len(list.Keys) - 1; i >= 0; i-- {
 		d.Rows = append(d.Rows, keyRowOf(list.Keys[i], list.Now))
+		if list.Keys[i].State(list.Now) == domain.SecretActive {
+			d.Active++
+		}
 	}
 	return d, nil
 }

@@ -56,7 +56,9 @@ func TestClientKeyForms(t *testing.T) {
 	if code != http.StatusOK || at != base {
 		t.Fatalf("adding a key = %d at %s", code, at)
 	}
-	wantIn(t, "after adding", body, "is registered", "ci-runner", "ES256", "CI runner", "Active")
+	wantIn(t, "after adding", body, "is registered", "ci-runner", "ES256", "CI runner", "Active",
+		"authenticates with its keys (below) and needs no secret") // not "cannot authenticate"
+	wantNotIn(t, "after adding", body, "cannot authenticate until it has a secret")
 	m := keyRowID.FindStringSubmatch(body)
 	if m == nil {
 		t.Fatal("no key row after adding one")
@@ -66,6 +68,6 @@ func TestClientKeyForms(t *testing.T) {
 	page = c.get(base+"?revoke-key="+kid, http.StatusOK)
 	wantIn(t, "?revoke-key=", page, `id="revoke-key-`+kid+`" aria-labelledby="revoke-key-`+kid+`-title" data-autoopen`)
 	_, _, body = c.submit(page, "/ui/clients/"+id+"/keys/"+kid+"/revoke", nil)
-	wantIn(t, "after revoking", body, "is revoked", "Revoked")
+	wantIn(t, "after revoking", body, "is revoked", "Revoked", "cannot authenticate until it has a secret")
 	wantNotIn(t, "after revoking", body, `data-open="revoke-key-`+kid+`"`)
 }

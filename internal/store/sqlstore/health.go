@@ -66,9 +66,12 @@ func (s *conn) Health(ctx context.Context, org domain.OrgID, q domain.HealthQuer
 		return h, fmt.Errorf("unused count: %w", err)
 	}
 
+	// A client that authenticates with a key (private_key_jwt) has a
+	// credential too.
 	const noActive = `FROM clients c WHERE c.org_id = ? AND c.owner_user_id IS NULL AND c.disabled = 0
-		AND NOT EXISTS (SELECT 1 FROM secrets x WHERE x.client_id = c.id AND ` + activeSecret + `)`
-	rows, err := s.query(ctx, `SELECT c.id, c.name, c.created_at `+noActive+` ORDER BY c.created_at DESC, c.id LIMIT ?`, org, now, limit)
+		AND NOT EXISTS (SELECT 1 FROM secrets x WHERE x.client_id = c.id AND ` + activeSecret + `)
+		AND NOT EXISTS (SELECT 1 FROM client_keys k WHERE k.client_id = c.id AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?))`
+	rows, err := s.query(ctx, `SELECT c.id, c.name, c.created_at `+noActive+` ORDER BY c.created_at DESC, c.id LIMIT ?`, org, now, now, limit)
 	if err != nil {
 		return h, fmt.Errorf("clients without a secret: %w", err)
 	}
@@ -83,7 +86,7 @@ func (s *conn) Health(ctx context.Context, org domain.OrgID, q domain.HealthQuer
 		h.NoActiveSecret = append(h.NoActiveSecret, c)
 	}
 	rows.Close()
-	if err := s.queryRow(ctx, `SELECT COUNT(*) `+noActive, org, now).Scan(&h.NoActiveSecretCount); err != nil {
+	if err := s.queryRow(ctx, `SELECT COUNT(*) `+noActive, org, now, now).Scan(&h.NoActiveSecretCount); err != nil {
 		return h, fmt.Errorf("clients without a secret: %w", err)
 	}
 

@@ -28,7 +28,8 @@ func testHealth(t *testing.T, s store.Store) {
 		x.ExpiresAt = &exp
 		return mustSecret(t, s, x)
 	}
-	soon, later, none := mk("soon"), mk("later"), mk("none")
+	soon, later, none, keyed := mk("soon"), mk("later"), mk("none"), mk("keyed")
+	mustClientKey(t, s, newClientKey(keyed, "k1", at(1))) // a key is a credential too
 	s1 := sec(soon, now.Add(12*time.Hour))
 	sec(later, now.Add(10*24*time.Hour))
 	gone := sec(none, now.Add(100*24*time.Hour))
