@@ -175,7 +175,7 @@ func TestUIWebhooks(t *testing.T) {
 	if !b.eval(`document.querySelector("#events-some").checked && !document.querySelector("#event-types").hidden`) {
 		t.Fatal("the arrow key did not choose Only the events ticked, or the event list stays hidden")
 	}
-	for _, typ := range []string{"secret.expiring", "secret.expired", "refresh_token.issued", "client.updated", "client.disabled", "credential.revoked", "secret.leaked", "credential.leaked"} {
+	for _, typ := range []string{"secret.expiring", "secret.expired", "refresh_token.issued", "client.updated", "client.disabled", "credential.revoked", "secret.leaked", "credential.leaked", "key.created", "key.revoked"} {
 		b.press(fmt.Sprintf("input[name=type][value=%q]", typ), " ")
 	}
 	if n := b.count("input[name=type]:checked"); n != 2 {
