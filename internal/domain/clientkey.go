@@ -47,15 +47,7 @@ type ClientKey struct {
 }
 
 // State returns the key's state at now (the states of a secret).
-func (k ClientKey) State(now time.Time) SecretState {
-	switch {
-	case k.RevokedAt != nil:
-		return SecretRevoked
-	case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt):
-		return SecretExpired
-	}
-	return SecretActive
-}
+func (k ClientKey) State(now time.Time) SecretState { return stateAt(k.RevokedAt, k.ExpiresAt, now) }
 
 // TokensValid reports whether access tokens the key authenticated for
 // are still good at now: only while it is active (a revoked or expired

@@ -67,11 +67,15 @@ func (s Secret) TokensValid(now time.Time) bool {
 }
 
 // State returns the secret's state at now.
-func (s Secret) State(now time.Time) SecretState {
+func (s Secret) State(now time.Time) SecretState { return stateAt(s.RevokedAt, s.ExpiresAt, now) }
+
+// stateAt is a credential's state at now from its revocation and expiry:
+// the one rule for secrets and client keys.
+func stateAt(revokedAt, expiresAt *time.Time, now time.Time) SecretState {
 	switch {
-	case s.RevokedAt != nil:
+	case revokedAt != nil:
 		return SecretRevoked
-	case s.ExpiresAt != nil && !now.Before(*s.ExpiresAt):
+	case expiresAt != nil && !now.Before(*expiresAt):
 		return SecretExpired
 	}
 	return SecretActive
